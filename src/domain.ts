@@ -1,0 +1,113 @@
+import { z } from 'zod';
+
+/** The generation kinds the bot offers; each has its own Kling path. */
+export const TaskKind = z.enum(['text2video', 'image2video', 'image']);
+export type TaskKind = z.infer<typeof TaskKind>;
+
+export const Platform = z.enum(['discord', 'slack', 'console']);
+export type Platform = z.infer<typeof Platform>;
+
+/**
+ * `pending`: written, not yet accepted by Kling. `queued`: Kling said the account is at its
+ * concurrency or rate limit (1303/1302); the task waits in our durable queue.
+ */
+export const TaskState = z.enum(['pending', 'queued', 'submitted', 'processing', 'succeed', 'failed']);
+export type TaskState = z.infer<typeof TaskState>;
+
+export const FINAL_STATES: ReadonlySet<TaskState> = new Set(['succeed', 'failed']);
+export const isFinal = (state: TaskState): boolean => FINAL_STATES.has(state);
+
+export const Mode = z.enum(['std', 'pro']);
+export const Duration = z.enum(['5', '10']);
+export const VideoAspect = z.enum(['16:9', '9:16', '1:1']);
+export const ImageAspect = z.enum(['16:9', '9:16', '1:1', '4:3', '3:4', '3:2', '2:3', '21:9']);
+
+/** What is sent to Kling, normalised (defaults resolved) so Regenerate can replay it exactly. */
+export const GenerationRequest = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('text2video'),
+    prompt: z.string(),
+    negative_prompt: z.string().optional(),
+    model: z.string(),
+    mode: Mode,
+    duration: Duration,
+    aspect_ratio: VideoAspect,
+    cfg_scale: z.number().optional(),
+  }),
+  z.object({
+    kind: z.literal('image2video'),
+    image: z.string(),
+    prompt: z.string().optional(),
+    negative_prompt: z.string().optional(),
+    model: z.string(),
+    mode: Mode,
+    duration: Duration,
+    cfg_scale: z.number().optional(),
+  }),
+  z.object({
+    kind: z.literal('image'),
+    prompt: z.string(),
+    negative_prompt: z.string().optional(),
+    model: z.string(),
+    aspect_ratio: ImageAspect,
+    n: z.number().int(),
+  }),
+]);
+export type GenerationRequest = z.infer<typeof GenerationRequest>;
+
+/** Where a task was asked for. `guildId` is the Discord server or the Slack workspace. */
+export const TaskScope = z.object({
+  platform: Platform,
+  guildId: z.string(),
+  channelId: z.string(),
+  userId: z.string(),
+  userName: z.string(),
+});
+export type TaskScope = z.infer<typeof TaskScope>;
+
+export const TaskResult = z.object({
+  videos: z.array(z.object({ id: z.string(), url: z.string(), duration: z.string().optional() })).default([]),
+  images: z.array(z.object({ index: z.number(), url: z.string() })).default([]),
+});
+export type TaskResult = z.infer<typeof TaskResult>;
+
+/** A platform's own reference to a posted card (message id, token…); only its adapter reads it. */
+export const CardHandle = z.record(z.string(), z.unknown());
+export type CardHandle = z.infer<typeof CardHandle>;
+
+export const TaskRecord = z.object({
+  id: z.string(),
+  scope: TaskScope,
+  request: GenerationRequest,
+  state: TaskState,
+  klingTaskId: z.string().optional(),
+  /** Provider percentage when a gateway reports one. */
+  progress: z.number().optional(),
+  statusMsg: z.string().optional(),
+  /** Our own failure (refused create, lost task), as a stable code for rendering. */
+  failureCode: z.string().optional(),
+  result: TaskResult.optional(),
+  credits: z.string().optional(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  submittedAt: z.number().optional(),
+  processingAt: z.number().optional(),
+  finishedAt: z.number().optional(),
+  /** Set while the provider is misbehaving; the card says "delayed". */
+  delayedSince: z.number().optional(),
+  /** Set while waiting in our queue after 1303/1302. */
+  queuedAt: z.number().optional(),
+  card: CardHandle.optional(),
+  /** Hash of the card view last shown, so a restarted bot does not repeat an edit. */
+  cardSig: z.string().optional(),
+  regeneratedFrom: z.string().optional(),
+  deleted: z.boolean().optional(),
+});
+export type TaskRecord = z.infer<typeof TaskRecord>;
+
+/** Kling's path segment per kind. */
+export const KLING_PATHS: Record<TaskKind, string> = {
+  text2video: '/v1/videos/text2video',
+  image2video: '/v1/videos/image2video',
+  image: '/v1/images/generations',
+};

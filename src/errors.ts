@@ -1,0 +1,41 @@
+/**
+ * Expected failures are values with stable codes. `userMessage` is the only text a user
+ * ever sees; `message` is for logs and must never carry a secret.
+ */
+export class BotError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly userMessage: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad command input: names the field and the rule. Nothing is sent to Kling. */
+export class ValidationError extends BotError {
+  constructor(readonly field: string, rule: string) {
+    super('invalid_input', `invalid ${field}: ${rule}`, `**${field}**: ${rule}`);
+  }
+}
+
+/** A permission or limit refusal; `resetsAt` tells the user when to try again. */
+export class RefusedError extends BotError {
+  constructor(code: string, userMessage: string, readonly resetsAt?: number) {
+    super(code, userMessage, userMessage);
+  }
+}
+
+export class NotFoundError extends BotError {
+  constructor(what: string) {
+    super('not_found', `${what} not found`, `${what} was not found in this server.`);
+  }
+}
+
+/** Turns anything thrown into a sentence safe to show a user. */
+export function userMessageOf(err: unknown): string {
+  if (err instanceof BotError) return err.userMessage;
+  return 'Something went wrong on our side. The team has been told; please try again.';
+}

@@ -1,0 +1,141 @@
+import { isFinal, type GenerationRequest, type TaskKind, type TaskRecord, type TaskState } from '../domain.js';
+import { failureSentence } from './failure.js';
+import { durationText, progressBar, shorten } from './format.js';
+import type { CardView } from './view.js';
+
+export const MEDIA_LIFETIME_MS = 30 * 86_400_000;
+export const PROMPT_PREVIEW = 350;
+/** Estimated progress moves in steps, so the card is edited a few times, not every poll. */
+const ESTIMATE_STEP = 10;
+
+/** What the tracker knows beyond the record. */
+export interface CardContext {
+  now: number;
+  /** 1-based place in the bot's queue while `queued`. */
+  queuePosition?: number;
+  /** Median duration of similar finished tasks, for the estimate. */
+  typicalMs?: number;
+}
+
+const KIND_TITLES: Record<TaskKind, string> = {
+  text2video: '🎬 Text to video',
+  image2video: '🎞️ Image to video',
+  image: '🖼️ Image',
+};
+
+const STATE_LABELS: Record<TaskState, string> = {
+  pending: 'Sending to Kling',
+  queued: 'Queued',
+  submitted: 'Submitted',
+  processing: 'Processing',
+  succeed: 'Done',
+  failed: 'Failed',
+};
+export const stateLabel = (state: TaskState) => STATE_LABELS[state];
+
+export function optionsText(req: GenerationRequest): string {
+  const parts: string[] = [req.model];
+  if (req.kind !== 'image') parts.push(req.mode, `${req.duration}s`);
+  if (req.kind !== 'image2video') parts.push(req.aspect_ratio);
+  if (req.kind === 'image') parts.push(`${req.n} image${req.n > 1 ? 's' : ''}`);
+  if ('cfg_scale' in req && req.cfg_scale !== undefined) parts.push(`cfg ${req.cfg_scale}`);
+  return parts.join(' · ');
+}
+
+function promptOf(req: GenerationRequest): string {
+  return req.prompt ? shorten(req.prompt, PROMPT_PREVIEW) : '(no prompt: animate the image as it is)';
+}
+
+function progressOf(task: TaskRecord, ctx: CardContext): CardView['progress'] {
+  if (task.state === 'succeed') return { percent: 100, estimated: false, bar: progressBar(100) };
+  if (task.state !== 'processing' && task.state !== 'submitted') return undefined;
+  if (task.progress !== undefined) return { percent: Math.round(task.progress), estimated: false, bar: progressBar(task.progress) };
+  const since = task.submittedAt ?? task.createdAt;
+  if (!ctx.typicalMs) return undefined;
+  const raw = ((ctx.now - since) / ctx.typicalMs) * 100;
+  const percent = Math.min(95, Math.floor(raw / ESTIMATE_STEP) * ESTIMATE_STEP);
+  return { percent, estimated: true, bar: progressBar(percent) };
+}
+
+function noticeOf(task: TaskRecord, ctx: CardContext): string | undefined {
+  if (task.state === 'failed') return failureSentence(task);
+  if (task.state === 'queued') {
+    const place = ctx.queuePosition ? ` You are #${ctx.queuePosition} in line.` : '';
+    return `The Kling account is busy; this task starts as soon as a slot frees.${place}`;
+  }
+  if (task.delayedSince !== undefined && !isFinal(task.state)) return 'Delayed: Kling is slow to answer right now. The bot keeps checking.';
+  return undefined;
+}
+
+function statusLineOf(task: TaskRecord, progress: CardView['progress'], ctx: CardContext): string {
+  const label = STATE_LABELS[task.state];
+  if (progress && task.state !== 'succeed') return `${label} · ${progress.percent}%${progress.estimated ? ' (estimate)' : ''}`;
+  if (task.state === 'queued' && ctx.queuePosition) return `${label} · #${ctx.queuePosition} in line`;
+  return label;
+}
+
+function mediaOf(task: TaskRecord): CardView['media'] {
+  const videos = task.result?.videos ?? [];
+  const images = task.result?.images ?? [];
+  return [
+    ...videos.map((v, i) => ({ url: v.url, kind: 'video' as const, label: `${videos.length > 1 ? `Video ${i + 1}` : 'Video'}${v.duration ? ` (${v.duration}s)` : ''}` })),
+    ...images.map((img, i) => ({ url: img.url, kind: 'image' as const, label: `Image ${i + 1}` })),
+  ];
+}
+
+function buttonsOf(task: TaskRecord): CardView['buttons'] {
+  if (!isFinal(task.state)) return [{ action: 'refresh', label: 'Refresh', style: 'secondary' }];
+  return [
+    { action: 'regenerate', label: 'Regenerate', style: 'primary' },
+    { action: 'refresh', label: 'Refresh', style: 'secondary' },
+    { action: 'delete', label: 'Delete', style: 'danger' },
+  ];
+}
+
+/** task → card. Pure: same task and context, same view. */
+export function renderCard(task: TaskRecord, ctx: CardContext): CardView {
+  const progress = progressOf(task, ctx);
+  const statusLine = statusLineOf(task, progress, ctx);
+  const media = mediaOf(task);
+  const notice = noticeOf(task, ctx);
+  const fields: CardView['fields'] = [
+    { label: 'Options', value: optionsText(task.request) },
+    { label: 'Requested by', value: task.scope.userName },
+    { label: 'Task', value: task.klingTaskId ? `${task.id} · Kling ${task.klingTaskId}` : task.id },
+  ];
+  if (task.credits) fields.push({ label: 'Credits', value: task.credits });
+  const tookText = task.finishedAt ? durationText(task.finishedAt - task.createdAt) : undefined;
+  const expiresAt = task.state === 'succeed' && task.finishedAt ? task.finishedAt + MEDIA_LIFETIME_MS : undefined;
+  const title = KIND_TITLES[task.request.kind];
+  const fallback = [
+    `${title} · ${statusLine}`,
+    promptOf(task.request),
+    ...(notice ? [notice] : []),
+    ...media.map((m) => `${m.label}: ${m.url}`),
+  ].join('\n');
+  return {
+    taskId: task.id,
+    ...(task.klingTaskId ? { klingTaskId: task.klingTaskId } : {}),
+    kind: task.request.kind,
+    state: task.state,
+    tone: task.state === 'succeed' ? 'success' : task.state === 'failed' ? 'failure' : notice ? 'warning' : task.state === 'processing' ? 'active' : 'pending',
+    title,
+    statusLine,
+    ...(progress ? { progress } : {}),
+    prompt: promptOf(task.request),
+    fields,
+    requester: { id: task.scope.userId, name: task.scope.userName },
+    startedAt: task.createdAt,
+    ...(tookText ? { tookText } : {}),
+    media,
+    ...(notice ? { notice } : {}),
+    ...(expiresAt ? { expiresAt } : {}),
+    buttons: buttonsOf(task),
+    fallbackText: fallback,
+  };
+}
+
+/** What decides whether a card needs an edit: the whole view (it holds no clock-driven text). */
+export function cardSignature(view: CardView): string {
+  return JSON.stringify(view);
+}

@@ -1,0 +1,34 @@
+import type { GenerationRequest } from '../domain.js';
+
+const SAMPLES = 25;
+
+/** Tasks of the same kind, model, mode and duration take comparable time. */
+export function estimateKey(req: GenerationRequest): string {
+  const mode = 'mode' in req ? req.mode : '-';
+  const duration = 'duration' in req ? req.duration : `n${req.n}`;
+  return `${req.kind}|${req.model}|${mode}|${duration}`;
+}
+
+/**
+ * Learns how long this bot's own tasks take (submit → finish), per estimateKey, from the last
+ * few finished tasks; the median is robust to one stuck task.
+ */
+export class DurationModel {
+  private readonly samples = new Map<string, number[]>();
+
+  observe(key: string, ms: number): void {
+    if (!(ms > 0)) return;
+    const list = this.samples.get(key) ?? [];
+    list.push(ms);
+    if (list.length > SAMPLES) list.shift();
+    this.samples.set(key, list);
+  }
+
+  median(key: string): number | undefined {
+    const list = this.samples.get(key);
+    if (!list || list.length === 0) return undefined;
+    const sorted = [...list].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 ? sorted[mid] : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+  }
+}

@@ -1,0 +1,61 @@
+import type { TaskKind, TaskState } from '../domain.js';
+
+/** Card buttons; each adapter encodes them with the ids from `interaction-ids.ts`. */
+export type CardAction = 'refresh' | 'regenerate' | 'delete';
+
+/** A platform-neutral task card. Pure data: adapters turn it into embeds or blocks. */
+export interface CardView {
+  taskId: string;
+  klingTaskId?: string;
+  kind: TaskKind;
+  state: TaskState;
+  tone: 'pending' | 'active' | 'success' | 'failure' | 'warning';
+  /** e.g. "🎬 Text to video". */
+  title: string;
+  /** e.g. "Processing · 40% (estimate)". */
+  statusLine: string;
+  progress?: { percent: number; estimated: boolean; bar: string };
+  prompt: string;
+  fields: Array<{ label: string; value: string }>;
+  requester: { id: string; name: string };
+  /** For relative time stamps that the client keeps current without edits. */
+  startedAt: number;
+  /** Set once final: how long the task took. */
+  tookText?: string;
+  media: Array<{ url: string; label: string; kind: 'video' | 'image' }>;
+  /** Failure reason, provider delay, queue position. */
+  notice?: string;
+  /** When the provider deletes the media (30 days after finishing). */
+  expiresAt?: number;
+  buttons: Array<{ action: CardAction; label: string; style: 'primary' | 'secondary' | 'danger' }>;
+  /** Plain-text summary: notifications, Slack's `text`, the terminal. */
+  fallbackText: string;
+}
+
+export interface TaskListRow {
+  taskId: string;
+  state: TaskState;
+  stateLabel: string;
+  prompt: string;
+  createdAt: number;
+  requesterName: string;
+  url?: string;
+}
+
+export interface TaskListView {
+  title: string;
+  filterText: string;
+  rows: TaskListRow[];
+  page: number;
+  pageCount: number;
+  total: number;
+  emptyText: string;
+  /** Encoded page-button ids; absent at the ends. */
+  prevId?: string;
+  nextId?: string;
+}
+
+export type PrivateView =
+  | { kind: 'notice'; tone: 'error' | 'info' | 'success'; title: string; text: string }
+  | { kind: 'card'; card: CardView }
+  | { kind: 'list'; list: TaskListView };

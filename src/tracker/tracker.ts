@@ -1,0 +1,458 @@
+import { isFinal, type CardHandle, type TaskKind, type TaskRecord } from '../domain.js';
+import type { KlingClient } from '../kling/client.js';
+import { KlingError } from '../kling/errors.js';
+import type { KlingTask } from '../kling/schemas.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { CardPort } from '../port.js';
+import { renderCard } from '../render/card.js';
+import { DurationModel, estimateKey } from '../render/estimates.js';
+import type { CardView } from '../render/view.js';
+import type { TaskStore } from '../store/task-store.js';
+import { ChannelTracker } from './channel-tracker.js';
+import { Semaphore } from './limiter.js';
+
+export interface TrackerOptions {
+  store: TaskStore;
+  kling: KlingClient;
+  ports: readonly CardPort[];
+  log: Logger;
+  metrics: Metrics;
+  /** Base poll interval; every other timing scales from it. */
+  pollIntervalMs: number;
+  maxConcurrentCalls?: number;
+  /** Set when PUBLIC_URL is: creates carry it and polling slows to a fallback. */
+  callbackUrl?: string;
+  /** At or above this many tasks of one kind in flight, one list call replaces many GETs. */
+  listThreshold?: number;
+  listPageSize?: number;
+  now?: () => number;
+}
+
+type Pack = 'video' | 'image';
+const packOf = (kind: TaskKind): Pack => (kind === 'image' ? 'image' : 'video');
+
+interface Live {
+  rec: TaskRecord;
+  nextCheckAt: number;
+  busy: boolean;
+  errors: number;
+  notFound: number;
+  /** Resumed before Kling's answer was stored: look it up by our id before creating. */
+  lookupFirst: boolean;
+}
+
+const MAX_QUEUE_BACKOFF_FACTOR = 6;
+const LOST_AFTER_NOT_FOUND = 3;
+
+/**
+ * Follows every unfinished task to its final state. Submission goes through a durable FIFO that
+ * absorbs Kling's 1303/1302; polling is shared across channels, adaptive and capped; card edits
+ * are delegated to one ChannelTracker per channel. All state is written through to the store,
+ * so `start()` after a crash resumes exactly where the last process stopped.
+ */
+export class Tracker {
+  private readonly live = new Map<string, Live>();
+  private readonly byKlingId = new Map<string, string>();
+  private readonly queues: Record<Pack, string[]> = { video: [], image: [] };
+  private readonly queueState: Record<Pack, { busy: boolean; retryAt: number; backoff: number }> = {
+    video: { busy: false, retryAt: 0, backoff: 0 },
+    image: { busy: false, retryAt: 0, backoff: 0 },
+  };
+  private readonly channels = new Map<string, ChannelTracker>();
+  private readonly ports = new Map<string, CardPort>();
+  private readonly sem: Semaphore;
+  private readonly sweeping = new Set<TaskKind>();
+  private readonly inflightOps = new Set<Promise<unknown>>();
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+  readonly durations = new DurationModel();
+  private readonly now: () => number;
+  private readonly interval: number;
+
+  constructor(private readonly o: TrackerOptions) {
+    this.now = o.now ?? Date.now;
+    this.interval = o.pollIntervalMs;
+    this.sem = new Semaphore(o.maxConcurrentCalls ?? 8);
+    for (const port of o.ports) this.ports.set(port.platform, port);
+  }
+
+  addPort(port: CardPort): void {
+    this.ports.set(port.platform, port);
+  }
+
+  /** Loads every unfinished task from the store and starts the loop. */
+  async start(): Promise<number> {
+    const records = await this.o.store.getMany(await this.o.store.inflightIds());
+    records.sort((a, b) => a.createdAt - b.createdAt);
+    for (const rec of records) if (!isFinal(rec.state)) this.adopt(rec, true);
+    const tick = Math.max(5, Math.floor(this.interval / 4));
+    this.timer = setInterval(() => this.tick(), tick);
+    this.timer.unref?.();
+    this.o.log.info({ resumed: records.length }, 'tracker started');
+    return records.length;
+  }
+
+  /** A new task, already written to the store. */
+  track(rec: TaskRecord): void {
+    this.adopt(rec, false);
+    this.tick();
+  }
+
+  attachCard(taskId: string, handle: CardHandle): void {
+    const live = this.live.get(taskId);
+    if (!live) return;
+    live.rec = { ...live.rec, card: handle };
+    this.channelFor(live.rec)?.attach(taskId, live.rec.scope, handle);
+    this.rerender(live);
+  }
+
+  isLive(taskId: string): boolean {
+    return this.live.has(taskId);
+  }
+
+  liveRecord(taskId: string): TaskRecord | undefined {
+    return this.live.get(taskId)?.rec;
+  }
+
+  /** Re-checks a task now (Refresh button, callback hint). */
+  poke(taskId: string): void {
+    const live = this.live.get(taskId);
+    if (!live) return;
+    live.nextCheckAt = 0;
+    this.tick();
+  }
+
+  /** Kling called back: only a hint, the task is re-fetched before anything is believed. */
+  hint(klingTaskId: string): boolean {
+    const id = this.byKlingId.get(klingTaskId);
+    if (id) this.poke(id);
+    return Boolean(id);
+  }
+
+  /** Shows a finished task's card again (e.g. after a restart lost the last edit). */
+  reshow(rec: TaskRecord): void {
+    const channel = this.channelFor(rec);
+    if (!channel || !rec.card) return;
+    channel.attach(rec.id, rec.scope, rec.card, rec.cardSig);
+    channel.offer(rec.id, this.view(rec));
+  }
+
+  view(rec: TaskRecord): CardView {
+    const queue = this.queues[packOf(rec.request.kind)];
+    const position = rec.state === 'queued' ? queue.indexOf(rec.id) + 1 : 0;
+    return renderCard(rec, {
+      now: this.now(),
+      ...(position > 0 ? { queuePosition: position } : {}),
+      ...(this.typicalMs(rec) ? { typicalMs: this.typicalMs(rec) } : {}),
+    });
+  }
+
+  queueLength(): number {
+    return this.queues.video.length + this.queues.image.length;
+  }
+
+  liveCount(): number {
+    return this.live.size;
+  }
+
+  /** Stops polling, waits for calls in flight, flushes pending card edits (bounded). */
+  async stop(deadlineMs = 3000): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await Promise.race([Promise.allSettled([...this.inflightOps]), new Promise((r) => setTimeout(r, deadlineMs))]);
+    await Promise.all([...this.channels.values()].map((c) => c.drain(Math.min(1000, deadlineMs))));
+    for (const c of this.channels.values()) c.stop();
+  }
+
+  private typicalMs(rec: TaskRecord): number | undefined {
+    return this.durations.median(estimateKey(rec.request));
+  }
+
+  private adopt(rec: TaskRecord, resumed: boolean): void {
+    const live: Live = { rec, nextCheckAt: resumed ? 0 : this.now() + this.interval, busy: false, errors: 0, notFound: 0, lookupFirst: resumed && rec.state === 'pending' };
+    this.live.set(rec.id, live);
+    if (rec.klingTaskId) this.byKlingId.set(rec.klingTaskId, rec.id);
+    if (rec.state === 'queued') this.enqueue(live);
+    this.channelFor(rec)?.attach(rec.id, rec.scope, rec.card, rec.cardSig);
+    this.rerender(live);
+  }
+
+  private channelFor(rec: TaskRecord): ChannelTracker | undefined {
+    const key = `${rec.scope.platform}:${rec.scope.guildId}:${rec.scope.channelId}`;
+    let channel = this.channels.get(key);
+    if (!channel) {
+      const port = this.ports.get(rec.scope.platform);
+      if (!port) return undefined;
+      channel = new ChannelTracker(key, {
+        port,
+        log: this.o.log,
+        metrics: this.o.metrics,
+        now: this.now,
+        onShown: (taskId, update) => this.track$(this.o.store.update(taskId, (cur) => ({ ...cur, cardSig: update.sig, ...(update.handle ? { card: update.handle } : {}) }))),
+      });
+      this.channels.set(key, channel);
+    }
+    return channel;
+  }
+
+  private rerender(live: Live): void {
+    this.channelFor(live.rec)?.offer(live.rec.id, this.view(live.rec));
+  }
+
+  /** Runs work as a tracked operation, so stop() can wait for it and nothing throws unhandled. */
+  private track$<T>(p: Promise<T>): void {
+    const op = p.catch((err: unknown) => this.o.log.error({ err: err instanceof Error ? err.message : String(err) }, 'tracker operation failed'));
+    this.inflightOps.add(op);
+    void op.finally(() => this.inflightOps.delete(op));
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    const now = this.now();
+    const due = new Map<TaskKind, Live[]>();
+    const liveByKind = new Map<TaskKind, number>();
+    for (const live of this.live.values()) {
+      const { state, request } = live.rec;
+      if (state === 'pending' && !live.busy && live.nextCheckAt <= now) this.track$(this.submit(live));
+      if (state !== 'submitted' && state !== 'processing') continue;
+      liveByKind.set(request.kind, (liveByKind.get(request.kind) ?? 0) + 1);
+      if (live.busy || live.nextCheckAt > now) continue;
+      const list = due.get(request.kind) ?? [];
+      list.push(live);
+      due.set(request.kind, list);
+    }
+    for (const pack of ['video', 'image'] as const) this.drainQueue(pack, now);
+    for (const [kind, group] of due) {
+      const inFlight = liveByKind.get(kind) ?? 0;
+      if (inFlight >= (this.o.listThreshold ?? 6) && this.o.kling.supportsList(kind)) {
+        if (!this.sweeping.has(kind)) this.track$(this.sweep(kind, group));
+      } else {
+        for (const live of group) this.track$(this.pollOne(live));
+      }
+    }
+    this.o.metrics.queueLength.set(this.queueLength());
+  }
+
+  private nextInterval(rec: TaskRecord): number {
+    const base = this.o.callbackUrl ? this.interval * 4 : this.interval;
+    const age = this.now() - (rec.submittedAt ?? rec.createdAt);
+    // Soon after submit every interval; a task long in processing is checked less often.
+    const factor = age < 60 * this.interval ? 1 : age < 240 * this.interval ? 1.5 : 2;
+    return base * factor * (0.9 + Math.random() * 0.2);
+  }
+
+  // ---- submission and the durable queue ----
+
+  private enqueue(live: Live): void {
+    const queue = this.queues[packOf(live.rec.request.kind)];
+    if (!queue.includes(live.rec.id)) queue.push(live.rec.id);
+  }
+
+  private drainQueue(pack: Pack, now: number): void {
+    const state = this.queueState[pack];
+    const head = this.queues[pack][0];
+    if (!head || state.busy || state.retryAt > now) return;
+    const live = this.live.get(head);
+    if (!live) {
+      this.queues[pack].shift();
+      return;
+    }
+    state.busy = true;
+    this.track$(this.submit(live).finally(() => (state.busy = false)));
+  }
+
+  private async submit(live: Live): Promise<void> {
+    const { rec } = live;
+    const pack = packOf(rec.request.kind);
+    // Newcomers wait behind the queue instead of overtaking it.
+    if (rec.state === 'pending' && this.queues[pack].length > 0 && !live.lookupFirst) {
+      await this.toQueued(live);
+      return;
+    }
+    live.busy = true;
+    try {
+      let task: KlingTask | undefined;
+      if (live.lookupFirst) task = await this.lookup(rec);
+      task ??= await this.sem.run(() => this.o.kling.create(rec.request, rec.id, this.o.callbackUrl));
+      live.lookupFirst = false;
+      if (this.queues[pack][0] === rec.id) this.queues[pack].shift();
+      this.queueState[pack].backoff = 0;
+      await this.apply(live, task, { submitted: true });
+      this.rerenderQueue(pack);
+    } catch (err) {
+      await this.submitFailed(live, err);
+    } finally {
+      live.busy = false;
+    }
+  }
+
+  /** A resumed `pending` task may already exist at Kling under our id. */
+  private async lookup(rec: TaskRecord): Promise<KlingTask | undefined> {
+    try {
+      return await this.sem.run(() => this.o.kling.get(rec.request.kind, rec.id));
+    } catch (err) {
+      if (err instanceof KlingError && err.kind === 'not_found') return undefined;
+      throw err;
+    }
+  }
+
+  private async toQueued(live: Live): Promise<void> {
+    this.enqueue(live);
+    if (live.rec.state !== 'queued') await this.save(live, { ...live.rec, state: 'queued', queuedAt: this.now(), updatedAt: this.now() });
+    this.rerenderQueue(packOf(live.rec.request.kind));
+  }
+
+  private rerenderQueue(pack: Pack): void {
+    for (const id of this.queues[pack]) {
+      const live = this.live.get(id);
+      if (live) this.rerender(live);
+    }
+  }
+
+  private async submitFailed(live: Live, err: unknown): Promise<void> {
+    const pack = packOf(live.rec.request.kind);
+    const now = this.now();
+    if (err instanceof KlingError && (err.kind === 'concurrency' || err.kind === 'rate_limit')) {
+      const q = this.queueState[pack];
+      q.backoff = Math.min(q.backoff + 1, MAX_QUEUE_BACKOFF_FACTOR);
+      q.retryAt = now + Math.max(err.details.retryAfterMs ?? 0, 1000 * 2 ** (q.backoff - 1) * (0.8 + Math.random() * 0.4));
+      if (!this.queues[pack].includes(live.rec.id)) this.queues[pack].unshift(live.rec.id);
+      await this.toQueued(live);
+      return;
+    }
+    if (err instanceof KlingError && !err.retryable && err.kind !== 'auth') {
+      // Kling refused the request itself (policy, parameters, balance): final, nothing was charged.
+      if (this.queues[pack][0] === live.rec.id) this.queues[pack].shift();
+      await this.save(live, { ...live.rec, state: 'failed', failureCode: 'refused', statusMsg: err.userMessage, finishedAt: now, updatedAt: now, delayedSince: undefined });
+      this.finish(live);
+      this.rerenderQueue(pack);
+      return;
+    }
+    // Transient (or our keys are being fixed): keep the task, say "delayed", try again later.
+    live.errors++;
+    live.nextCheckAt = now + Math.min(this.interval * 2 ** live.errors, this.interval * 12);
+    this.o.log.warn({ taskId: live.rec.id, err: err instanceof Error ? err.message : String(err) }, 'submit delayed');
+    if (this.queues[pack][0] === live.rec.id) this.queueState[pack].retryAt = live.nextCheckAt;
+    if (live.rec.delayedSince === undefined) await this.save(live, { ...live.rec, delayedSince: now, updatedAt: now });
+  }
+
+  // ---- polling ----
+
+  private async pollOne(live: Live): Promise<void> {
+    live.busy = true;
+    try {
+      const task = await this.sem.run(() => this.o.kling.get(live.rec.request.kind, live.rec.klingTaskId ?? live.rec.id));
+      await this.apply(live, task);
+    } catch (err) {
+      await this.pollFailed(live, err);
+    } finally {
+      live.busy = false;
+    }
+  }
+
+  /** One pass over a kind's list pages covering every tracked task of that kind. */
+  private async sweep(kind: TaskKind, due: Live[]): Promise<void> {
+    this.sweeping.add(kind);
+    const tracked = [...this.live.values()].filter((l) => l.rec.request.kind === kind && l.rec.klingTaskId && (l.rec.state === 'submitted' || l.rec.state === 'processing'));
+    const unseen = new Set(tracked.map((l) => l.rec.klingTaskId as string));
+    const oldest = Math.min(...tracked.map((l) => l.rec.submittedAt ?? l.rec.createdAt));
+    const pageSize = this.o.listPageSize ?? 500;
+    const maxPages = Math.min(1000, Math.ceil(tracked.length / pageSize) + 3);
+    for (const l of tracked) l.busy = true;
+    try {
+      for (let page = 1; page <= maxPages && unseen.size > 0; page++) {
+        const tasks = await this.sem.run(() => this.o.kling.list(kind, page, pageSize));
+        for (const task of tasks) {
+          const id = this.byKlingId.get(task.taskId);
+          const live = id ? this.live.get(id) : undefined;
+          unseen.delete(task.taskId);
+          if (live && !isFinal(live.rec.state)) await this.apply(live, task);
+        }
+        const last = tasks.at(-1);
+        // Newest first: once a page reaches past our oldest task, later pages hold none of ours.
+        if (tasks.length < pageSize || (last?.createdAt !== undefined && last.createdAt < oldest - 60_000)) break;
+      }
+      for (const l of tracked) l.busy = false;
+      // Anything the list missed is asked for directly.
+      for (const l of tracked) if (l.rec.klingTaskId && unseen.has(l.rec.klingTaskId)) this.track$(this.pollOne(l));
+    } catch (err) {
+      for (const l of tracked) l.busy = false;
+      if (err instanceof KlingError && err.kind === 'not_found') {
+        for (const l of due) this.track$(this.pollOne(l));
+      } else {
+        for (const l of due) await this.pollFailed(l, err);
+      }
+    } finally {
+      this.sweeping.delete(kind);
+    }
+  }
+
+  private async pollFailed(live: Live, err: unknown): Promise<void> {
+    const now = this.now();
+    if (err instanceof KlingError && err.kind === 'not_found') {
+      live.notFound++;
+      if (live.notFound >= LOST_AFTER_NOT_FOUND) {
+        await this.save(live, { ...live.rec, state: 'failed', failureCode: 'lost', finishedAt: now, updatedAt: now });
+        this.finish(live);
+        return;
+      }
+    }
+    live.errors++;
+    live.nextCheckAt = now + Math.min(this.interval * 2 ** live.errors, this.interval * 12);
+    this.o.log.warn({ taskId: live.rec.id, err: err instanceof Error ? err.message : String(err), errors: live.errors }, 'poll failed; will retry');
+    if (live.rec.delayedSince === undefined && live.errors >= 2) await this.save(live, { ...live.rec, delayedSince: now, updatedAt: now });
+  }
+
+  /** Folds what Kling says into the record; persists and re-renders only on change. */
+  private async apply(live: Live, task: KlingTask, opts: { submitted?: boolean } = {}): Promise<void> {
+    const prev = live.rec;
+    const now = this.now();
+    const next: TaskRecord = {
+      ...prev,
+      state: task.status,
+      klingTaskId: task.taskId,
+      ...(task.progress !== undefined ? { progress: task.progress } : {}),
+      ...(task.statusMsg ? { statusMsg: task.statusMsg } : {}),
+      ...(task.result ? { result: task.result } : {}),
+      ...(task.credits ? { credits: task.credits } : {}),
+      submittedAt: prev.submittedAt ?? (opts.submitted ? now : (task.createdAt ?? now)),
+      ...(task.status === 'processing' && !prev.processingAt ? { processingAt: now } : {}),
+      ...(isFinal(task.status) ? { finishedAt: prev.finishedAt ?? now } : {}),
+      delayedSince: undefined,
+      queuedAt: undefined,
+    };
+    live.errors = 0;
+    live.notFound = 0;
+    live.nextCheckAt = now + this.nextInterval(next);
+    this.byKlingId.set(task.taskId, prev.id);
+    const changed =
+      next.state !== prev.state ||
+      next.klingTaskId !== prev.klingTaskId ||
+      next.progress !== prev.progress ||
+      next.statusMsg !== prev.statusMsg ||
+      prev.delayedSince !== undefined ||
+      prev.queuedAt !== undefined ||
+      (next.result !== undefined && prev.result === undefined);
+    if (changed) await this.save(live, { ...next, updatedAt: now });
+    else this.rerender(live); // the estimate may have moved
+    if (isFinal(next.state)) this.finish(live);
+  }
+
+  private async save(live: Live, next: TaskRecord): Promise<void> {
+    live.rec = next;
+    this.rerender(live);
+    // The tracker owns status fields; the card handle and signature belong to the channel tracker.
+    await this.o.store.update(next.id, (cur) => ({ ...next, card: cur.card ?? next.card, cardSig: cur.cardSig, deleted: cur.deleted }));
+  }
+
+  private finish(live: Live): void {
+    const { rec } = live;
+    this.live.delete(rec.id);
+    if (rec.klingTaskId) this.byKlingId.delete(rec.klingTaskId);
+    if (rec.state === 'succeed' && rec.submittedAt && rec.finishedAt) this.durations.observe(estimateKey(rec.request), rec.finishedAt - rec.submittedAt);
+    // A slot freed: the queue head may go now.
+    const pack = packOf(rec.request.kind);
+    this.queueState[pack].retryAt = Math.min(this.queueState[pack].retryAt, this.now());
+  }
+}
