@@ -16,6 +16,8 @@ export interface CardPort {
   editCard(handle: CardHandle, view: CardView, scope: TaskScope): Promise<CardHandle | void>;
   /** Posts a new card (a task that has none, e.g. its first post failed). */
   postCard(scope: TaskScope, view: CardView): Promise<CardHandle>;
+  /** Removes the card message (Delete button). */
+  deleteCard(handle: CardHandle, scope: TaskScope): Promise<void>;
 }
 
 /** The platform asked us to slow down; the channel pauses for `retryAfterMs`. */

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { ValidationError } from '../src/errors.js';
+import { cfgScale, duration, imageUrl, mode, model, negativePrompt, optionalPrompt } from './options.js';
+import { defineCommand, type Invocation } from './types.js';
+
+const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
+const MIN_SIDE = 300;
+const MAX_RATIO = 2.5;
+
+/** Kling's image rules (REFERENCE Kling 5), checked before anything is paid for. */
+export function checkAttachment(file: NonNullable<Invocation['attachment']>): void {
+  const type = file.contentType?.split(';')[0]?.trim().toLowerCase();
+  const byName = /\.(png|jpe?g)$/i.test(file.filename);
+  if (type ? !['image/png', 'image/jpeg', 'image/jpg'].includes(type) : !byName) throw new ValidationError('image', `must be a PNG or JPEG image (got ${type ?? file.filename})`);
+  if (file.size > MAX_IMAGE_BYTES) throw new ValidationError('image', `must be at most 10 MB (this one is ${(file.size / 1048576).toFixed(1)} MB)`);
+  if (file.width !== undefined && file.height !== undefined) {
+    if (Math.min(file.width, file.height) < MIN_SIDE) throw new ValidationError('image', `must be at least ${MIN_SIDE} px on each side (this one is ${file.width}×${file.height})`);
+    const ratio = Math.max(file.width / file.height, file.height / file.width);
+    if (ratio > MAX_RATIO) throw new ValidationError('image', `must not be more than 2.5 times as wide as tall or the reverse (this one is ${file.width}×${file.height})`);
+  }
+}
+
+export default defineCommand({
+  name: 'animate',
+  description: 'Turn an image into a video',
+  visibility: 'card',
+  freeText: 'prompt',
+  attachmentOption: 'image',
+  options: z.object({
+    image: imageUrl,
+    prompt: optionalPrompt,
+    negative_prompt: negativePrompt,
+    model,
+    mode,
+    duration,
+    cfg_scale: cfgScale,
+  }),
+  async execute({ inv, io, bot }, args) {
+    if (inv.attachment) checkAttachment(inv.attachment);
+    await bot.tasks.submit(inv, io, {
+      kind: 'image2video',
+      image: args.image,
+      ...(args.prompt ? { prompt: args.prompt } : {}),
+      ...(args.negative_prompt ? { negative_prompt: args.negative_prompt } : {}),
+      model: args.model ?? bot.defaults.videoModel,
+      mode: args.mode ?? 'std',
+      duration: args.duration ?? '5',
+      ...(args.cfg_scale !== undefined ? { cfg_scale: args.cfg_scale } : {}),
+    });
+  },
+});

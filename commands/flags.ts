@@ -1,0 +1,71 @@
+import { ValidationError } from '../src/errors.js';
+
+/** Short and habitual flag names (Midjourney's --ar and --no among them) → option names. */
+const ALIASES: Record<string, string> = {
+  ar: 'aspect_ratio',
+  aspect: 'aspect_ratio',
+  'aspect-ratio': 'aspect_ratio',
+  neg: 'negative_prompt',
+  no: 'negative_prompt',
+  negative: 'negative_prompt',
+  'negative-prompt': 'negative_prompt',
+  cfg: 'cfg_scale',
+  'cfg-scale': 'cfg_scale',
+  dur: 'duration',
+  'page-size': 'page_size',
+  size: 'page_size',
+};
+
+export const canonicalFlag = (name: string) => ALIASES[name.toLowerCase()] ?? name.toLowerCase().replace(/-/g, '_');
+
+/** Splits on spaces, keeping "quoted text" (straight or curly quotes) together. */
+export function tokenize(input: string): Array<{ text: string; quoted: boolean }> {
+  const tokens: Array<{ text: string; quoted: boolean }> = [];
+  const re = /"([^"]*)"|“([^”]*)”|'([^']*)'|(\S+)/g;
+  for (const m of input.matchAll(re)) {
+    const quoted = m[1] ?? m[2] ?? m[3];
+    tokens.push(quoted !== undefined ? { text: quoted, quoted: true } : { text: m[4] ?? '', quoted: false });
+  }
+  return tokens;
+}
+
+export interface FlagParse {
+  /** Words that belong to no flag, in order (the prompt). */
+  text: string;
+  flags: Record<string, string>;
+}
+
+/**
+ * `a cat surfing --ar 9:16 --duration 10 --neg "blurry"` → text + flags. A flag without a value
+ * or given twice, or one the command does not have, is a ValidationError naming it.
+ */
+export function parseFlags(input: string, known: readonly string[], command: string): FlagParse {
+  const words: string[] = [];
+  const flags: Record<string, string> = {};
+  const tokens = tokenize(input);
+  for (let i = 0; i < tokens.length; i++) {
+    const tok = tokens[i];
+    if (!tok) continue;
+    const m = tok.quoted ? null : /^(?:--|—)([a-zA-Z][\w-]*)(?:=(.*))?$/.exec(tok.text);
+    if (!m) {
+      words.push(tok.quoted ? `"${tok.text}"` : tok.text);
+      continue;
+    }
+    const raw = m[1] ?? '';
+    const name = canonicalFlag(raw);
+    if (!known.includes(name)) {
+      const list = known.map((k) => `--${k}`).join(', ');
+      throw new ValidationError(`--${raw}`, `is not an option of /${command}${list ? ` (options: ${list})` : ''}`);
+    }
+    let value = m[2];
+    if (value === undefined) {
+      const next = tokens[i + 1];
+      if (!next || (!next.quoted && /^(--|—)[a-zA-Z]/.test(next.text))) throw new ValidationError(`--${raw}`, 'needs a value');
+      value = next.text;
+      i++;
+    }
+    if (name in flags) throw new ValidationError(`--${raw}`, 'is given twice');
+    flags[name] = value;
+  }
+  return { text: words.join(' ').trim(), flags };
+}

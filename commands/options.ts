@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { Duration, ImageAspect, Mode, TaskState, VideoAspect } from '../src/domain.js';
+
+/** Option pieces shared by the commands, each with the message a user sees when it is wrong. */
+
+export const PROMPT_MAX = 2500;
+
+const text = (max: number, what: string) =>
+  z
+    .string({ error: `must be text` })
+    .trim()
+    .max(max, { error: (issue) => `must be at most ${max.toLocaleString('en-US')} characters (this one has ${typeof issue.input === 'string' ? issue.input.length.toLocaleString('en-US') : '?'})` })
+    .describe(what);
+
+export const prompt = text(PROMPT_MAX, 'What to generate').min(1, 'is required: describe what to generate');
+export const optionalPrompt = text(PROMPT_MAX, 'What should happen in the video').optional();
+export const negativePrompt = text(PROMPT_MAX, 'What to avoid').optional();
+
+export const model = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^kling-v[0-9][a-z0-9-]*$/, 'must be a Kling model name such as kling-v2-1-master')
+  .max(40, 'must be a Kling model name such as kling-v2-1-master')
+  .optional()
+  .describe('Kling model (default set by the admin)');
+
+/** Users type "standard" and "professional"; the API only knows std and pro. */
+export const mode = z
+  .preprocess((v) => (typeof v === 'string' ? ({ standard: 'std', professional: 'pro' }[v.trim().toLowerCase()] ?? v.trim().toLowerCase()) : v), z.enum(Mode.options, { error: 'must be std or pro' }))
+  .optional()
+  .describe('std (faster, cheaper) or pro (higher quality)');
+
+export const duration = z
+  .preprocess((v) => (typeof v === 'number' ? String(v) : typeof v === 'string' ? v.trim().replace(/s$/i, '') : v), z.enum(Duration.options, { error: 'must be 5 or 10 (seconds)' }))
+  .optional()
+  .describe('Length in seconds');
+
+export const videoAspect = z.enum(VideoAspect.options, { error: 'must be one of 16:9, 9:16, 1:1' }).optional().describe('Aspect ratio');
+export const imageAspect = z.enum(ImageAspect.options, { error: `must be one of ${ImageAspect.options.join(', ')}` }).optional().describe('Aspect ratio');
+
+export const cfgScale = z.coerce
+  .number({ error: 'must be a number from 0 to 1' })
+  .min(0, 'must be a number from 0 to 1')
+  .max(1, 'must be a number from 0 to 1')
+  .optional()
+  .describe('Prompt adherence 0..1 (ignored by v2+ models)');
+
+export const imageUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http(s) link to a PNG or JPEG image' })
+  .max(2000, 'must be a link of at most 2000 characters')
+  .describe('Image link (PNG or JPEG)');
+
+export const imageCount = z.coerce
+  .number({ error: 'must be a whole number from 1 to 9' })
+  .int('must be a whole number from 1 to 9')
+  .min(1, 'must be a whole number from 1 to 9')
+  .max(9, 'must be a whole number from 1 to 9')
+  .optional()
+  .describe('How many images (1-9)');
+
+const isoInstant = z
+  .string()
+  .trim()
+  .refine((v) => /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) && !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 date such as 2026-11-26 or 2026-11-26T14:00Z')
+  .transform((v) => Date.parse(v));
+
+export const since = isoInstant.optional().describe('Only tasks created at or after (ISO 8601)');
+export const until = isoInstant.optional().describe('Only tasks created at or before (ISO 8601)');
+
+export const statusFilter = z
+  .enum(TaskState.exclude(['pending', 'queued']).options, { error: 'must be one of submitted, processing, succeed, failed' })
+  .optional()
+  .describe('Only tasks in this state');
+
+export const scope = z.enum(['channel', 'mine'], { error: 'must be channel or mine' }).default('channel').describe('This channel, or your own tasks');
+
+export const page = z.coerce.number({ error: 'must be a whole number of 1 or more' }).int('must be a whole number of 1 or more').min(1, 'must be a whole number of 1 or more').default(1).describe('Page number');
+
+export const pageSize = z.coerce
+  .number({ error: 'must be a whole number from 1 to 25' })
+  .int('must be a whole number from 1 to 25')
+  .min(1, 'must be a whole number from 1 to 25')
+  .max(25, 'must be a whole number from 1 to 25')
+  .default(10)
+  .describe('Tasks per page (max 25)');

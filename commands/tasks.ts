@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import type { PageQueryIds } from '../src/interaction-ids.js';
+import { renderTaskList } from '../src/render/task-list.js';
+import type { BotServices } from '../src/services.js';
+import { page, pageSize, scope, since, statusFilter, until } from './options.js';
+import { defineCommand, type Invocation } from './types.js';
+
+/** Also serves the Prev/Next buttons, which carry the same query. */
+export async function showTasksPage(bot: BotServices, inv: Invocation, q: PageQueryIds) {
+  const result = await bot.store.page({
+    platform: inv.platform,
+    guildId: inv.guildId,
+    ...(q.scope === 'mine' ? { userId: inv.user.id } : { channelId: inv.channelId }),
+    ...(q.status ? { status: q.status } : {}),
+    ...(q.since !== undefined ? { since: q.since } : {}),
+    ...(q.until !== undefined ? { until: q.until } : {}),
+    page: q.page,
+    pageSize: q.pageSize,
+  });
+  return { kind: 'list' as const, list: renderTaskList(result, q) };
+}
+
+export default defineCommand({
+  name: 'tasks',
+  description: 'Browse task history, newest first',
+  visibility: 'private',
+  options: z.object({ status: statusFilter, scope, since, until, page, page_size: pageSize }),
+  async execute({ inv, io, bot }, args) {
+    const view = await showTasksPage(bot, inv, {
+      owner: inv.user.id,
+      page: args.page,
+      pageSize: args.page_size,
+      scope: args.scope,
+      ...(args.status ? { status: args.status } : {}),
+      ...(args.since !== undefined ? { since: args.since } : {}),
+      ...(args.until !== undefined ? { until: args.until } : {}),
+    });
+    await io.replyPrivate(view);
+  },
+});

@@ -1,0 +1,55 @@
+import type { z } from 'zod';
+import type { CardHandle, Platform } from '../src/domain.js';
+import type { CardView, PrivateView } from '../src/render/view.js';
+import type { BotServices } from '../src/services.js';
+
+/** Who asked, where: filled by an adapter from the platform's own payload. */
+export interface Invocation {
+  platform: Platform;
+  /** Discord server id or Slack workspace (team) id. */
+  guildId: string;
+  channelId: string;
+  user: {
+    id: string;
+    name: string;
+    /** Discord role ids; on Slack the user's own id, so ALLOWED_ROLE_IDS can list users. */
+    roleIds: readonly string[];
+    /** The platform says this member administers the server. */
+    isAdmin?: boolean;
+  };
+  /** An uploaded image (Discord `/animate` attachment). */
+  attachment?: { url: string; filename: string; contentType?: string; size: number; width?: number; height?: number };
+}
+
+/** How a command answers; adapters implement it per interaction. */
+export interface CommandIO {
+  /** A private (ephemeral) answer to the caller. */
+  replyPrivate(view: PrivateView): Promise<void>;
+  /** Posts the public task card and returns its handle. */
+  openCard(view: CardView): Promise<CardHandle>;
+  /** Replaces the private message a button was clicked on (paging). */
+  updatePrivate?(view: PrivateView): Promise<void>;
+}
+
+export interface CommandContext {
+  inv: Invocation;
+  io: CommandIO;
+  bot: BotServices;
+}
+
+/** One slash command: its options as one zod schema and a platform-neutral handler. */
+export interface Command<S extends z.ZodObject = z.ZodObject> {
+  name: string;
+  description: string;
+  options: S;
+  /** The option that takes the free text of the Slack form (`/video a cat --ar 9:16`). */
+  freeText?: string;
+  /** Options shown to Discord as an attachment (the `/animate` image). */
+  attachmentOption?: string;
+  /** `card` commands answer in public with a task card; `private` ones only to the caller. */
+  visibility: 'card' | 'private';
+  execute(ctx: CommandContext, args: z.infer<S>): Promise<void>;
+}
+
+/** Lets each command file keep its exact option type while the registry holds them together. */
+export const defineCommand = <S extends z.ZodObject>(command: Command<S>): Command<S> => command;

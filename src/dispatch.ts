@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { commandByName } from '../commands/index.js';
+import { parseFlags } from '../commands/flags.js';
+import { showTasksPage } from '../commands/tasks.js';
+import type { Command, CommandIO, Invocation } from '../commands/types.js';
+import { BotError, NotFoundError, ValidationError, userMessageOf } from './errors.js';
+import { decodeButtonId } from './interaction-ids.js';
+import type { Metrics } from './metrics.js';
+import { errorNotice, notices } from './render/notices.js';
+import type { BotServices } from './services.js';
+
+/** The first problem of a zod failure as "field: rule". */
+export function validationErrorOf(error: z.ZodError): ValidationError {
+  const issue = error.issues[0];
+  const field = issue?.path.map(String).join('.') || 'input';
+  const rule = issue?.code === 'invalid_type' && issue.input === undefined ? 'is required' : (issue?.message ?? 'is invalid');
+  return new ValidationError(field, rule);
+}
+
+/** The option names a command's schema has (what the flag parser accepts). */
+export const optionNames = (command: Command): string[] => Object.keys(command.options.shape);
+
+/**
+ * Parses raw options into the command's typed args. `raw` comes from Discord's typed options or
+ * Slack's text; flags inside the free-text option (`a fox --ar 9:16`) are honoured on both.
+ */
+export function parseArgs(command: Command, raw: Record<string, unknown>): unknown {
+  const merged: Record<string, unknown> = { ...raw };
+  const free = command.freeText;
+  if (free && typeof merged[free] === 'string') {
+    const { text, flags } = parseFlags(merged[free] as string, optionNames(command).filter((n) => n !== free), command.name);
+    merged[free] = text;
+    for (const [key, value] of Object.entries(flags)) {
+      if (merged[key] !== undefined && merged[key] !== value) throw new ValidationError(`--${key}`, `conflicts with the ${key} option`);
+      merged[key] = value;
+    }
+    if (text === '' && raw[free] !== undefined && command.options.shape[free]?.safeParse(undefined).success) delete merged[free];
+  }
+  const parsed = command.options.safeParse(merged);
+  if (!parsed.success) throw validationErrorOf(parsed.error);
+  return parsed.data;
+}
+
+/** Slack form: `/video a cat surfing --ar 9:16` → raw options for parseArgs. */
+export function rawFromText(command: Command, text: string): Record<string, unknown> {
+  if (command.freeText) return text.trim() === '' ? {} : { [command.freeText]: text };
+  const { text: rest, flags } = parseFlags(text, optionNames(command), command.name);
+  if (rest) throw new ValidationError(rest.split(' ')[0] ?? rest, `is not understood: /${command.name} takes only --options`);
+  return flags;
+}
+
+/**
+ * The single entry for every command and button, whatever the platform: parse, run, and turn
+ * any failure into a private message (never a crash, never an internal error text).
+ */
+export class Dispatcher {
+  constructor(
+    private readonly bot: BotServices,
+    private readonly metrics: Metrics,
+  ) {}
+
+  command(name: string): Command | undefined {
+    return commandByName(name);
+  }
+
+  async runCommand(name: string, raw: Record<string, unknown> | string, inv: Invocation, io: CommandIO): Promise<void> {
+    const command = commandByName(name);
+    const log = this.bot.log.child({ command: name, platform: inv.platform, guild: inv.guildId, channel: inv.channelId, user: inv.user.id });
+    if (!command) return io.replyPrivate(errorNotice(`Unknown command /${name}.`));
+    try {
+      const args = parseArgs(command, typeof raw === 'string' ? rawFromText(command, raw) : raw);
+      await command.execute({ inv, io, bot: this.bot }, args as never);
+      this.metrics.commands.inc({ platform: inv.platform, command: name, outcome: 'ok' });
+    } catch (err) {
+      await this.fail(err, io, log, name, inv);
+    }
+  }
+
+  async runButton(customId: string, inv: Invocation, io: CommandIO): Promise<void> {
+    const log = this.bot.log.child({ button: customId, platform: inv.platform, guild: inv.guildId, user: inv.user.id });
+    const decoded = decodeButtonId(customId);
+    try {
+      if (decoded.type === 'unknown') return await io.replyPrivate(notices.unknownButton());
+      if (decoded.type === 'page') {
+        if (decoded.query.owner !== inv.user.id) return await io.replyPrivate(notices.notYourPage());
+        const view = await showTasksPage(this.bot, inv, decoded.query);
+        return await (io.updatePrivate ? io.updatePrivate(view) : io.replyPrivate(view));
+      }
+      const rec = await this.bot.tasks.find(inv, decoded.taskId);
+      if (!rec) throw new NotFoundError('This task');
+      if (decoded.action === 'refresh') return this.bot.tasks.refresh(rec);
+      if (decoded.action === 'delete') {
+        await this.bot.tasks.delete(inv, rec);
+        return await io.replyPrivate(notices.deleted());
+      }
+      await this.bot.tasks.submit(inv, io, rec.request, rec.id);
+      this.metrics.commands.inc({ platform: inv.platform, command: 'regenerate', outcome: 'ok' });
+    } catch (err) {
+      await this.fail(err, io, log, 'button', inv);
+    }
+  }
+
+  private async fail(err: unknown, io: CommandIO, log: BotServices['log'], name: string, inv: Invocation): Promise<void> {
+    const expected = err instanceof BotError;
+    this.metrics.commands.inc({ platform: inv.platform, command: name, outcome: expected ? err.code : 'error' });
+    if (expected) log.info({ code: err.code }, 'command refused');
+    else log.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, 'command failed');
+    const text = userMessageOf(err);
+    const view = err instanceof ValidationError ? notices.invalidOption(name, text) : errorNotice(text);
+    await io.replyPrivate(view).catch((replyErr: unknown) => log.warn({ err: replyErr instanceof Error ? replyErr.message : String(replyErr) }, 'could not send the error reply'));
+  }
+}

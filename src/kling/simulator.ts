@@ -1,0 +1,947 @@
+/**
+ * Loopback simulator of the Kling AI HTTP API.
+ *
+ * It is deliberately strict (auth, field validation, per-kind task visibility,
+ * idempotent external_task_id, concurrency limits) so that tests running against
+ * it catch the mistakes the real API would reject. It is built to hold 10,000+
+ * in-flight tasks: task state is derived lazily from the clock on each read, and
+ * a single shared timer loop exists only while some task awaits a callback.
+ */
+import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+
+export type SimTaskKind = 'text2video' | 'image2video' | 'images';
+export type SimTaskStatus = 'submitted' | 'processing' | 'succeed' | 'failed';
+export type FaultKind = 'http500' | 'http503' | 'http429' | 'slow' | 'malformed' | 'reset';
+export type FaultOp = 'create' | 'get' | 'list' | 'any';
+
+export interface FaultSpec {
+  kind: FaultKind;
+  /** How many matching requests this fault affects before it is used up. */
+  times: number;
+  on?: FaultOp;
+  /** For `slow`: how long to hold the answer (default 2000 ms). */
+  delayMs?: number;
+  /** For `malformed`: truncated JSON text (default) or a valid JSON body missing `data`. */
+  variant?: 'truncated' | 'no-data';
+}
+
+export interface FaultRate {
+  kind: FaultKind;
+  /** 0..1 chance that a matching request is affected. */
+  probability: number;
+  on?: FaultOp;
+  delayMs?: number;
+  variant?: 'truncated' | 'no-data';
+}
+
+export interface SimulatorOptions {
+  port?: number;
+  host?: string;
+  envelope?: 'official' | 'gateway';
+  prefix?: string;
+  auth: { accessKey: string; secretKey: string } | { apiKey: string };
+  timing?: { submittedMs?: number; processingMs?: number; jitter?: number };
+  durationFor?: (body: Record<string, unknown>) => { submittedMs: number; processingMs: number } | undefined;
+  concurrency?: { video?: number; image?: number };
+  ratePerSecond?: number;
+  now?: () => number;
+}
+
+export interface SimTaskInfo {
+  taskId: string;
+  externalTaskId?: string;
+  kind: SimTaskKind;
+  body: Record<string, unknown>;
+  createdAt: number;
+  finishedAt: number;
+  willFail: boolean;
+}
+
+export interface SimCall {
+  at: number;
+  method: string;
+  path: string;
+  op: 'create' | 'get' | 'list' | 'media' | 'other';
+  status: number;
+  authorization?: string;
+  body?: unknown;
+}
+
+export interface SimStats {
+  /** New (paid) tasks created. Idempotent repeats are counted in duplicateCreates instead. */
+  creates: number;
+  duplicateCreates: number;
+  gets: number;
+  lists: number;
+  /** Callback POSTs attempted (delivery failures are ignored, like the real service). */
+  callbacksSent: number;
+  /** Answers with HTTP status >= 400 plus injected resets/malformed bodies. */
+  errors: number;
+}
+
+export interface KlingSimulator {
+  url: string;
+  origin: string;
+  calls: SimCall[];
+  stats: SimStats;
+  tasks(): SimTaskInfo[];
+  task(idOrExternalId: string): SimTaskInfo | undefined;
+  createsFor(externalTaskId: string): number;
+  faults: { add(f: FaultSpec): void; rate(r: FaultRate): void; clear(): void };
+  reset(): void;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------
+// JWT (HS256), as the official docs describe: {iss: accessKey, exp, nbf} in seconds.
+
+function b64url(input: string | Buffer): string {
+  return Buffer.from(input).toString('base64url');
+}
+
+/** Mint an official-style JWT (used by tests to call the simulator directly). */
+export function mintTestJwt(accessKey: string, secretKey: string, nowSec?: number, ttlSec = 1800): string {
+  const now = nowSec ?? Math.floor(Date.now() / 1000);
+  const header = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+  // nbf 5 s in the past, as Kling's own sample code does, to absorb small clock skew.
+  const payload = b64url(JSON.stringify({ iss: accessKey, exp: now + ttlSec, nbf: now - 5 }));
+  const sig = createHmac('sha256', secretKey).update(`${header}.${payload}`).digest('base64url');
+  return `${header}.${payload}.${sig}`;
+}
+
+const jwtHeaderSchema = z.object({ alg: z.literal('HS256') });
+const jwtPayloadSchema = z.object({ iss: z.string(), exp: z.number(), nbf: z.number().optional() });
+
+function decodeJsonSegment(segment: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Returns undefined when valid, else the Kling auth error code. */
+function verifyJwt(token: string, accessKey: string, secretKey: string, nowMs: number): 1002 | 1003 | 1004 | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3) return 1002;
+  const [h, p, s] = parts as [string, string, string];
+  if (!jwtHeaderSchema.safeParse(decodeJsonSegment(h)).success) return 1002;
+  const expected = Buffer.from(createHmac('sha256', secretKey).update(`${h}.${p}`).digest('base64url'));
+  const given = Buffer.from(s);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 1002;
+  const payload = jwtPayloadSchema.safeParse(decodeJsonSegment(p));
+  if (!payload.success || payload.data.iss !== accessKey) return 1002;
+  const nowSec = nowMs / 1000;
+  // No skew tolerance on purpose: a client that forgets to backdate nbf must fail here.
+  if (payload.data.nbf !== undefined && payload.data.nbf > nowSec) return 1003;
+  if (payload.data.exp <= nowSec) return 1004;
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------
+// Request validation (field-by-field so the error names the offending field).
+
+const VIDEO_MODELS = ['kling-v1', 'kling-v1-6', 'kling-v2-master', 'kling-v2-1-master', 'kling-v2-5-turbo', 'kling-v2-6', 'kling-v3'];
+const IMAGE_MODELS = ['kling-v1', 'kling-v1-5', 'kling-v2', 'kling-v2-1'];
+const BASE64_RE = /^[A-Za-z0-9+/]+={0,2}$/;
+
+function isHttpUrl(v: string): boolean {
+  if (!/^https?:\/\//i.test(v)) return false;
+  try {
+    new URL(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const promptRequired = z.string().min(1).max(2500);
+const promptOptional = z.string().max(2500);
+const modeSchema = z.enum(['std', 'pro']);
+const durationSchema = z.enum(['5', '10']);
+const videoAspect = z.enum(['16:9', '9:16', '1:1']);
+const imageAspect = z.enum(['16:9', '9:16', '1:1', '4:3', '3:4', '3:2', '2:3', '21:9']);
+const cfgScaleSchema = z.number().min(0).max(1);
+const callbackSchema = z.string().refine(isHttpUrl, 'must be an http(s) URL');
+const externalIdSchema = z.string().min(1);
+const imageRefSchema = z
+  .string()
+  .min(1)
+  .refine((v) => !v.startsWith('data:'), 'base64 image must not carry a data: prefix')
+  .refine((v) => isHttpUrl(v) || BASE64_RE.test(v), 'must be an http(s) URL or raw base64');
+const nSchema = z.number().int().min(1).max(9);
+const resolutionSchema = z.enum(['1k', '2k']);
+
+type FieldRule = readonly [field: string, schema: z.ZodType, required: boolean];
+
+const FIELD_RULES: Record<SimTaskKind, readonly FieldRule[]> = {
+  text2video: [
+    ['prompt', promptRequired, true],
+    ['negative_prompt', promptOptional, false],
+    ['mode', modeSchema, false],
+    ['duration', durationSchema, false],
+    ['aspect_ratio', videoAspect, false],
+    ['cfg_scale', cfgScaleSchema, false],
+    ['callback_url', callbackSchema, false],
+    ['external_task_id', externalIdSchema, false],
+  ],
+  image2video: [
+    ['image', imageRefSchema, true],
+    ['image_tail', imageRefSchema, false],
+    ['prompt', promptOptional, false],
+    ['negative_prompt', promptOptional, false],
+    ['mode', modeSchema, false],
+    ['duration', durationSchema, false],
+    ['cfg_scale', cfgScaleSchema, false],
+    ['callback_url', callbackSchema, false],
+    ['external_task_id', externalIdSchema, false],
+  ],
+  images: [
+    ['prompt', promptRequired, true],
+    ['negative_prompt', promptOptional, false],
+    ['image', imageRefSchema, false],
+    ['n', nSchema, false],
+    ['aspect_ratio', imageAspect, false],
+    ['resolution', resolutionSchema, false],
+    ['callback_url', callbackSchema, false],
+    ['external_task_id', externalIdSchema, false],
+  ],
+};
+
+const bodySchema = z.record(z.string(), z.unknown());
+const pageNumSchema = z.coerce.number().int().min(1).max(1000);
+const pageSizeSchema = z.coerce.number().int().min(1).max(500);
+
+const KIND_PATHS: ReadonlyArray<readonly [SimTaskKind, string]> = [
+  ['text2video', '/v1/videos/text2video'],
+  ['image2video', '/v1/videos/image2video'],
+  ['images', '/v1/images/generations'],
+];
+
+// ---------------------------------------------------------------------------
+// Small binary min-heap: O(log n) bookkeeping for slot release and callback firing.
+
+class MinHeap<T> {
+  private items: T[] = [];
+  constructor(private readonly key: (item: T) => number) {}
+  get size(): number {
+    return this.items.length;
+  }
+  peek(): T | undefined {
+    return this.items[0];
+  }
+  clear(): void {
+    this.items = [];
+  }
+  push(item: T): void {
+    const a = this.items;
+    a.push(item);
+    let i = a.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (this.key(a[parent] as T) <= this.key(a[i] as T)) break;
+      [a[parent], a[i]] = [a[i] as T, a[parent] as T];
+      i = parent;
+    }
+  }
+  pop(): T | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last !== undefined) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && this.key(a[l] as T) < this.key(a[m] as T)) m = l;
+        if (r < a.length && this.key(a[r] as T) < this.key(a[m] as T)) m = r;
+        if (m === i) break;
+        [a[m], a[i]] = [a[i] as T, a[m] as T];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+/** Concurrency slots of one resource pack; released lazily when the clock passes finishedAt. */
+class SlotPool {
+  private used = 0;
+  private readonly heap = new MinHeap<{ at: number; slots: number }>((e) => e.at);
+  usedAt(now: number): number {
+    for (let top = this.heap.peek(); top !== undefined && top.at <= now; top = this.heap.peek()) {
+      this.used -= top.slots;
+      this.heap.pop();
+    }
+    return this.used;
+  }
+  hold(until: number, slots: number): void {
+    this.used += slots;
+    this.heap.push({ at: until, slots });
+  }
+  clear(): void {
+    this.used = 0;
+    this.heap.clear();
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+interface Task {
+  taskId: string;
+  externalTaskId?: string;
+  kind: SimTaskKind;
+  body: Record<string, unknown>;
+  createdAt: number;
+  processingAt: number;
+  finishedAt: number;
+  willFail: boolean;
+  callbackUrl?: string;
+  result: { videos: Array<{ id: string; url: string; duration: string }> } | { images: Array<{ index: number; url: string }> };
+  deduction: string;
+  lastNotified: SimTaskStatus;
+  cbChain: Promise<void>;
+}
+
+interface Answer {
+  status: number;
+  json: unknown;
+  headers?: Record<string, string>;
+}
+
+type Op = SimCall['op'];
+type ActiveFault = Omit<FaultSpec, 'times'>;
+
+const CALLS_CAP = 50_000;
+const MAX_BODY_BYTES = 20 * 1024 * 1024;
+const CALLBACK_TICK_MS = 25;
+// Smallest valid-looking payloads: enough for a client to download and check the content type.
+const TINY_MP4 = Buffer.from('000000186674797069736f6d0000020069736f6d69736f32', 'hex');
+const TINY_PNG = Buffer.from(
+  '89504e470d0a1a0a0000000d4948445200000001000000010806000000' +
+    '1f15c4890000000d49444154789c6300010000000500010d0a2db40000000049454e44ae426082',
+  'hex',
+);
+
+function statusAt(t: Task, now: number): SimTaskStatus {
+  if (now < t.processingAt) return 'submitted';
+  if (now < t.finishedAt) return 'processing';
+  return t.willFail ? 'failed' : 'succeed';
+}
+
+function renderTask(t: Task, now: number): Record<string, unknown> {
+  const status = statusAt(t, now);
+  const updatedAt = status === 'submitted' ? t.createdAt : status === 'processing' ? t.processingAt : t.finishedAt;
+  const out: Record<string, unknown> = {
+    task_id: t.taskId,
+    task_status: status,
+    task_status_msg: status === 'failed' ? 'Failure to pass the risk control system' : '',
+    task_info: t.externalTaskId === undefined ? {} : { external_task_id: t.externalTaskId },
+    created_at: t.createdAt,
+    updated_at: updatedAt,
+  };
+  if (status === 'succeed') {
+    out['task_result'] = t.result;
+    out['final_unit_deduction'] = t.deduction;
+  }
+  return out;
+}
+
+function gatewayStatus(s: SimTaskStatus): string {
+  return s === 'submitted' ? 'SUBMITTED' : s === 'processing' ? 'IN_PROGRESS' : s === 'succeed' ? 'SUCCESS' : 'FAILURE';
+}
+
+function progressAt(t: Task, now: number): string {
+  const s = statusAt(t, now);
+  if (s === 'submitted') return '0%';
+  if (s !== 'processing') return '100%';
+  const frac = (now - t.processingAt) / Math.max(1, t.finishedAt - t.processingAt);
+  return `${Math.min(99, 10 + Math.floor(frac * 90))}%`;
+}
+
+function videoDeduction(mode: string, duration: string): string {
+  const units = (mode === 'pro' ? 2 : 1) * (duration === '10' ? 2 : 1);
+  return String(units);
+}
+
+export async function startKlingSimulator(opts: SimulatorOptions): Promise<KlingSimulator> {
+  const clock = opts.now ?? Date.now;
+  const envelope = opts.envelope ?? 'official';
+  const prefix = (opts.prefix ?? '').replace(/\/+$/, '');
+  const host = opts.host ?? '127.0.0.1';
+  const baseTiming = {
+    submittedMs: opts.timing?.submittedMs ?? 300,
+    processingMs: opts.timing?.processingMs ?? 1500,
+    jitter: Math.min(1, Math.max(0, opts.timing?.jitter ?? 0)),
+  };
+  const limits = { video: opts.concurrency?.video ?? Infinity, image: opts.concurrency?.image ?? Infinity };
+
+  const byId = new Map<string, Task>();
+  const byExternal = new Map<string, Task>();
+  const createCounts = new Map<string, number>();
+  const ordered: Task[] = [];
+  const byKind: Record<SimTaskKind, Task[]> = { text2video: [], image2video: [], images: [] };
+  const pools = { video: new SlotPool(), image: new SlotPool() };
+  const calls: SimCall[] = [];
+  const stats: SimStats = { creates: 0, duplicateCreates: 0, gets: 0, lists: 0, callbacksSent: 0, errors: 0 };
+  const faultQueue: FaultSpec[] = [];
+  const faultRates: FaultRate[] = [];
+  const pendingTimers = new Set<NodeJS.Timeout>();
+  const callbackHeap = new MinHeap<{ at: number; task: Task }>((e) => e.at);
+  let callbackLoop: NodeJS.Timeout | undefined;
+  const callbackAgent = new Agent({ keepAlive: true, maxSockets: 256 });
+  let nextTaskNumber = 8_422_509_036_290_000 + Math.floor(Math.random() * 100_000);
+  const bucket = { tokens: opts.ratePerSecond ?? 0, last: clock() };
+  let origin = '';
+
+  // ----- helpers -----------------------------------------------------------
+
+  function newTaskId(): string {
+    nextTaskNumber += 1 + Math.floor(Math.random() * 89);
+    return String(nextTaskNumber);
+  }
+
+  function officialError(code: number, message: string): Record<string, unknown> {
+    return { code, message, request_id: randomUUID() };
+  }
+
+  function errorAnswer(status: number, code: number, message: string, headers?: Record<string, string>): Answer {
+    const official = officialError(code, message);
+    const json = envelope === 'gateway' ? { code: 'fail', message, data: official } : official;
+    return headers === undefined ? { status, json } : { status, json, headers };
+  }
+
+  function taskAnswer(t: Task): Answer {
+    const now = clock();
+    const official = { code: 0, message: 'SUCCEED', request_id: randomUUID(), data: renderTask(t, now) };
+    if (envelope === 'official') return { status: 200, json: official };
+    return {
+      status: 200,
+      json: {
+        code: 'success',
+        message: '',
+        data: { task_id: t.taskId, status: gatewayStatus(statusAt(t, now)), progress: progressAt(t, now), data: official },
+      },
+    };
+  }
+
+  function takeRateToken(): boolean {
+    const rate = opts.ratePerSecond;
+    if (rate === undefined) return true;
+    const now = clock();
+    const capacity = Math.max(1, rate);
+    bucket.tokens = Math.min(capacity, bucket.tokens + ((now - bucket.last) / 1000) * rate);
+    bucket.last = now;
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+
+  function pickFault(op: Op): ActiveFault | undefined {
+    if (op !== 'create' && op !== 'get' && op !== 'list') return undefined;
+    const matches = (on: FaultOp | undefined): boolean => on === undefined || on === 'any' || on === op;
+    const idx = faultQueue.findIndex((f) => f.times > 0 && matches(f.on));
+    if (idx >= 0) {
+      const f = faultQueue[idx] as FaultSpec;
+      f.times -= 1;
+      if (f.times <= 0) faultQueue.splice(idx, 1);
+      return f;
+    }
+    for (const r of faultRates) {
+      if (matches(r.on) && Math.random() < r.probability) return r;
+    }
+    return undefined;
+  }
+
+  function recordCall(call: SimCall): void {
+    calls.push(call);
+    // Trim in batches so the cap costs O(1) amortised per request.
+    if (calls.length > CALLS_CAP + 1000) calls.splice(0, calls.length - CALLS_CAP);
+  }
+
+  function authenticate(req: IncomingMessage): Answer | undefined {
+    const header = req.headers.authorization;
+    const match = header === undefined ? null : /^Bearer (.+)$/.exec(header);
+    if (match === null || match[1] === undefined) return errorAnswer(401, 1000, 'Authentication failed: missing Bearer authorization');
+    const token = match[1];
+    if ('apiKey' in opts.auth) {
+      const a = Buffer.from(token);
+      const b = Buffer.from(opts.auth.apiKey);
+      if (a.length !== b.length || !timingSafeEqual(a, b)) return errorAnswer(401, 1000, 'Authentication failed: invalid api key');
+      return undefined;
+    }
+    const code = verifyJwt(token, opts.auth.accessKey, opts.auth.secretKey, clock());
+    if (code === 1002) return errorAnswer(401, 1002, 'Authorization is invalid');
+    if (code === 1003) return errorAnswer(401, 1003, 'Authorization is not yet valid');
+    if (code === 1004) return errorAnswer(401, 1004, 'Authorization has expired');
+    return undefined;
+  }
+
+  // ----- callbacks -----------------------------------------------------------
+
+  function postCallback(url: string, payload: Record<string, unknown>): Promise<void> {
+    stats.callbacksSent += 1;
+    // node:http rather than fetch: at 10k tasks, fetch + AbortSignal.timeout cost more CPU than the whole simulator.
+    return new Promise<void>((resolve) => {
+      const body = JSON.stringify(payload);
+      const target = new URL(url);
+      const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+      const req = send(
+        target,
+        { method: 'POST', agent: target.protocol === 'https:' ? undefined : callbackAgent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: 10_000 },
+        (res) => {
+          res.resume(); // drain so the keep-alive connection is reused
+          res.on('end', resolve);
+          res.on('error', () => resolve());
+        },
+      );
+      // Fire-and-forget: delivery errors are ignored, as by the real service.
+      req.on('timeout', () => req.destroy());
+      req.on('error', () => resolve());
+      req.end(body);
+    });
+  }
+
+  function tickCallbacks(): void {
+    const now = clock();
+    for (let top = callbackHeap.peek(); top !== undefined && top.at <= now; top = callbackHeap.peek()) {
+      callbackHeap.pop();
+      const t = top.task;
+      const url = t.callbackUrl;
+      if (url === undefined || byId.get(t.taskId) !== t) continue; // forgotten by reset()
+      // Emit every transition since the last notification, in order, even if a tick skipped one.
+      if (t.lastNotified === 'submitted' && now >= t.finishedAt) {
+        const snapshot = renderTask(t, t.processingAt);
+        t.lastNotified = 'processing';
+        t.cbChain = t.cbChain.then(() => postCallback(url, snapshot));
+      }
+      if (t.lastNotified === 'processing' && now >= t.finishedAt) {
+        const snapshot = renderTask(t, t.finishedAt);
+        t.lastNotified = t.willFail ? 'failed' : 'succeed';
+        t.cbChain = t.cbChain.then(() => postCallback(url, snapshot));
+      }
+      if (t.lastNotified === 'submitted') callbackHeap.push({ at: t.processingAt, task: t });
+      else if (t.lastNotified === 'processing') callbackHeap.push({ at: t.finishedAt, task: t });
+    }
+    if (callbackHeap.size === 0 && callbackLoop !== undefined) {
+      clearInterval(callbackLoop);
+      callbackLoop = undefined;
+    }
+  }
+
+  function scheduleCallbacks(t: Task): void {
+    callbackHeap.push({ at: t.processingAt, task: t });
+    if (callbackLoop === undefined) {
+      callbackLoop = setInterval(tickCallbacks, CALLBACK_TICK_MS);
+      callbackLoop.unref();
+    }
+  }
+
+  // ----- operations ------------------------------------------------------------
+
+  function handleCreate(kind: SimTaskKind, req: IncomingMessage, raw: string, parsed: unknown): Answer {
+    if (!takeRateToken()) return errorAnswer(429, 1302, 'The API request is too fast, please slow down');
+    const contentType = req.headers['content-type'] ?? '';
+    if (!contentType.toLowerCase().includes('application/json')) {
+      return errorAnswer(400, 1200, 'Invalid request parameters: Content-Type must be application/json');
+    }
+    if (parsed === undefined) {
+      return errorAnswer(400, 1200, raw.length === 0 ? 'Invalid request parameters: empty body' : 'Invalid request parameters: malformed JSON');
+    }
+    const bodyResult = bodySchema.safeParse(parsed);
+    if (!bodyResult.success) return errorAnswer(400, 1200, 'Invalid request parameters: body must be a JSON object');
+    const body = bodyResult.data;
+
+    const models = kind === 'images' ? IMAGE_MODELS : VIDEO_MODELS;
+    const modelRaw = body['model_name'];
+    if (modelRaw !== undefined && typeof modelRaw !== 'string') return errorAnswer(400, 1201, 'Invalid value for field model_name: expected string');
+    const model = modelRaw ?? 'kling-v1';
+    if (!models.includes(model)) return errorAnswer(400, 1203, `model not found: ${model}`);
+
+    for (const [field, schema, required] of FIELD_RULES[kind]) {
+      const value = body[field];
+      if (value === undefined) {
+        if (required) return errorAnswer(400, 1201, `Invalid value for field ${field}: required`);
+        continue;
+      }
+      const r = schema.safeParse(value);
+      if (!r.success) return errorAnswer(400, 1201, `Invalid value for field ${field}: ${r.error.issues[0]?.message ?? 'invalid'}`);
+    }
+    if (kind === 'image2video' && body['aspect_ratio'] !== undefined) {
+      return errorAnswer(400, 1201, 'Invalid value for field aspect_ratio: not supported by image2video');
+    }
+    if (kind !== 'images' && body['cfg_scale'] !== undefined && (model.startsWith('kling-v2') || model.startsWith('kling-v3'))) {
+      return errorAnswer(400, 1201, `Invalid value for field cfg_scale: not supported by ${model}`);
+    }
+
+    const prompt = typeof body['prompt'] === 'string' ? body['prompt'] : '';
+    if (prompt.includes('sim:reject')) return errorAnswer(400, 1301, 'The content failed the safety check');
+
+    const externalTaskId = typeof body['external_task_id'] === 'string' ? body['external_task_id'] : undefined;
+    if (externalTaskId !== undefined) {
+      const existing = byExternal.get(externalTaskId);
+      if (existing !== undefined) {
+        // Idempotent: the real API refuses to bill the same external id twice.
+        stats.duplicateCreates += 1;
+        return taskAnswer(existing);
+      }
+    }
+
+    const pack = kind === 'images' ? 'image' : 'video';
+    const slots = kind === 'images' ? (typeof body['n'] === 'number' ? body['n'] : 1) : 1;
+    const now = clock();
+    if (pools[pack].usedAt(now) + slots > limits[pack]) {
+      return errorAnswer(429, 1303, 'concurrent tasks over the limit of the resource pack');
+    }
+
+    const override = opts.durationFor?.(body);
+    let submittedMs: number;
+    let processingMs: number;
+    if (override !== undefined) {
+      ({ submittedMs, processingMs } = override);
+    } else {
+      const jitter = (): number => 1 + baseTiming.jitter * (Math.random() * 2 - 1);
+      submittedMs = baseTiming.submittedMs * jitter();
+      processingMs = baseTiming.processingMs * jitter();
+    }
+    const processingAt = now + Math.max(0, Math.round(submittedMs));
+    const finishedAt = processingAt + Math.max(0, Math.round(processingMs));
+
+    const taskId = newTaskId();
+    let result: Task['result'];
+    let deduction: string;
+    if (kind === 'images') {
+      result = { images: Array.from({ length: slots }, (_, index) => ({ index, url: `${origin}/media/${taskId}-${index}.png` })) };
+      deduction = String(slots * 0.25);
+    } else {
+      const duration = typeof body['duration'] === 'string' ? body['duration'] : '5';
+      const mode = typeof body['mode'] === 'string' ? body['mode'] : 'std';
+      result = { videos: [{ id: randomUUID(), url: `${origin}/media/${taskId}.mp4`, duration: `${duration}.1` }] };
+      deduction = videoDeduction(mode, duration);
+    }
+    const callbackUrl = typeof body['callback_url'] === 'string' ? body['callback_url'] : undefined;
+    const task: Task = {
+      taskId,
+      kind,
+      body,
+      createdAt: now,
+      processingAt,
+      finishedAt,
+      willFail: prompt.includes('sim:fail'),
+      result,
+      deduction,
+      lastNotified: 'submitted',
+      cbChain: Promise.resolve(),
+      ...(externalTaskId === undefined ? {} : { externalTaskId }),
+      ...(callbackUrl === undefined ? {} : { callbackUrl }),
+    };
+    byId.set(taskId, task);
+    ordered.push(task);
+    byKind[kind].push(task);
+    if (externalTaskId !== undefined) {
+      byExternal.set(externalTaskId, task);
+      createCounts.set(externalTaskId, (createCounts.get(externalTaskId) ?? 0) + 1);
+    }
+    pools[pack].hold(finishedAt, slots);
+    stats.creates += 1;
+    if (callbackUrl !== undefined) scheduleCallbacks(task);
+    return taskAnswer(task);
+  }
+
+  function handleGet(kind: SimTaskKind, id: string): Answer {
+    const t = byId.get(id) ?? byExternal.get(id);
+    // A task is only visible at its own kind's path, as on the real API.
+    if (t === undefined || t.kind !== kind) return errorAnswer(404, 1203, 'task not found');
+    return taskAnswer(t);
+  }
+
+  function handleList(kind: SimTaskKind, query: URLSearchParams): Answer {
+    if (envelope === 'gateway') return { status: 404, json: { code: 'not_found', message: 'list not supported', data: null } };
+    const pn = pageNumSchema.safeParse(query.get('pageNum') ?? 1);
+    if (!pn.success) return errorAnswer(400, 1201, 'Invalid value for field pageNum: must be an integer 1..1000');
+    const ps = pageSizeSchema.safeParse(query.get('pageSize') ?? 30);
+    if (!ps.success) return errorAnswer(400, 1201, 'Invalid value for field pageSize: must be an integer 1..500');
+    const list = byKind[kind];
+    const now = clock();
+    const data: Array<Record<string, unknown>> = [];
+    // Newest first: walk the creation-ordered array backwards.
+    const start = list.length - 1 - (pn.data - 1) * ps.data;
+    for (let i = start; i >= 0 && data.length < ps.data; i--) data.push(renderTask(list[i] as Task, now));
+    return { status: 200, json: { code: 0, message: 'SUCCEED', request_id: randomUUID(), data } };
+  }
+
+  function handleMedia(name: string): { status: number; type: string; body: Buffer } {
+    const m = /^(\d+)(?:-(\d+))?\.(mp4|png)$/.exec(name);
+    const t = m?.[1] === undefined ? undefined : byId.get(m[1]);
+    if (m === null || t === undefined || statusAt(t, clock()) !== 'succeed') {
+      return { status: 404, type: 'text/plain', body: Buffer.from('not found') };
+    }
+    const isImage = m[3] === 'png';
+    if (isImage !== (t.kind === 'images')) return { status: 404, type: 'text/plain', body: Buffer.from('not found') };
+    if (isImage && (m[2] === undefined || Number(m[2]) >= ('images' in t.result ? t.result.images.length : 0))) {
+      return { status: 404, type: 'text/plain', body: Buffer.from('not found') };
+    }
+    return isImage ? { status: 200, type: 'image/png', body: TINY_PNG } : { status: 200, type: 'video/mp4', body: TINY_MP4 };
+  }
+
+  function simEndpoint(path: string): Answer {
+    if (path === '/__sim/stats') {
+      return {
+        status: 200,
+        json: {
+          stats,
+          tasks: ordered.map((t) => ({ taskId: t.taskId, externalTaskId: t.externalTaskId, finishedAt: t.finishedAt, createdAt: t.createdAt })),
+        },
+      };
+    }
+    const m = /^\/__sim\/creates\/(.+)$/.exec(path);
+    if (m?.[1] !== undefined) return { status: 200, json: { count: createCounts.get(decodeURIComponent(m[1])) ?? 0 } };
+    return { status: 404, json: { error: 'unknown simulator endpoint' } };
+  }
+
+  // ----- wire ------------------------------------------------------------------
+
+  function readBody(req: IncomingMessage): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= MAX_BODY_BYTES) chunks.push(c);
+      });
+      req.on('end', () => resolve(size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString('utf8')));
+      req.on('error', () => resolve(''));
+    });
+  }
+
+  function delay(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        pendingTimers.delete(timer);
+        resolve();
+      }, ms);
+      pendingTimers.add(timer);
+    });
+  }
+
+  function writeJson(res: ServerResponse, status: number, payload: string, headers?: Record<string, string>): void {
+    if (res.destroyed || res.writableEnded) return; // the client gave up (e.g. during a `slow` fault)
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), ...headers });
+    res.end(payload);
+  }
+
+  function route(method: string, path: string): { op: Op; kind?: SimTaskKind; id?: string; badMethod?: boolean } {
+    if (!path.startsWith(`${prefix}/`) || (prefix !== '' && path === prefix)) return { op: 'other' };
+    const rest = path.slice(prefix.length);
+    for (const [kind, p] of KIND_PATHS) {
+      if (rest === p) {
+        if (method === 'POST') return { op: 'create', kind };
+        if (method === 'GET') return { op: 'list', kind };
+        return { op: 'other', badMethod: true };
+      }
+      if (rest.startsWith(`${p}/`)) {
+        const seg = rest.slice(p.length + 1);
+        if (seg === '' || seg.includes('/')) return { op: 'other' };
+        let id: string;
+        try {
+          id = decodeURIComponent(seg);
+        } catch {
+          return { op: 'other' };
+        }
+        if (method !== 'GET') return { op: 'other', badMethod: true };
+        return { op: 'get', kind, id };
+      }
+    }
+    return { op: 'other' };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    const url = new URL(req.url ?? '/', 'http://sim.local');
+    const path = url.pathname;
+    const at = clock();
+
+    if (path.startsWith('/__sim/')) {
+      await readBody(req);
+      const a = simEndpoint(path);
+      writeJson(res, a.status, JSON.stringify(a.json));
+      return;
+    }
+
+    const mediaPrefix = path.startsWith('/media/') ? '/media/' : prefix !== '' && path.startsWith(`${prefix}/media/`) ? `${prefix}/media/` : undefined;
+    if (mediaPrefix !== undefined && (method === 'GET' || method === 'HEAD')) {
+      await readBody(req);
+      const m = handleMedia(path.slice(mediaPrefix.length));
+      if (m.status >= 400) stats.errors += 1;
+      if (!res.destroyed) {
+        res.writeHead(m.status, { 'content-type': m.type, 'content-length': m.body.length });
+        res.end(method === 'HEAD' ? undefined : m.body);
+      }
+      recordCall({ at, method, path, op: 'media', status: m.status });
+      return;
+    }
+
+    const raw = await readBody(req);
+    const r = route(method, path);
+    const authorization = req.headers.authorization;
+    let parsed: unknown;
+    if (raw !== undefined && raw.length > 0) {
+      try {
+        parsed = JSON.parse(raw);
+      } catch {
+        parsed = undefined;
+      }
+    }
+    const call: SimCall = {
+      at,
+      method,
+      path: path + url.search,
+      op: r.op,
+      status: 0,
+      ...(authorization === undefined ? {} : { authorization }),
+      ...(raw === undefined || raw.length === 0 ? {} : { body: parsed ?? raw }),
+    };
+
+    const fault = pickFault(r.op);
+    let answer: Answer;
+    if (fault?.kind === 'reset') {
+      stats.errors += 1;
+      recordCall(call);
+      req.socket.destroy();
+      return;
+    }
+    if (r.op === 'get') stats.gets += 1;
+    if (r.op === 'list') stats.lists += 1;
+
+    // Server-side faults reject before any work happens; `slow`/`malformed` corrupt only the
+    // answer, so the task may well exist although the client never learnt about it.
+    if (fault?.kind === 'http500') answer = errorAnswer(500, 5000, 'Server internal error');
+    else if (fault?.kind === 'http503') answer = errorAnswer(503, 5001, 'Server temporarily unavailable, usually due to maintenance');
+    else if (fault?.kind === 'http429') answer = errorAnswer(429, 1302, 'The API request is too fast, please slow down', { 'retry-after': '1' });
+    else if (r.badMethod === true) answer = errorAnswer(405, 1200, `Invalid request: method ${method} not allowed`);
+    else if (r.op === 'other' || r.kind === undefined) answer = errorAnswer(404, 1200, `Invalid request: no such path ${path}`);
+    else {
+      const authError = authenticate(req);
+      if (authError !== undefined) answer = authError;
+      else if (r.op === 'create') {
+        answer = raw === undefined ? errorAnswer(400, 1200, 'Invalid request parameters: body too large') : handleCreate(r.kind, req, raw, parsed);
+      } else if (r.op === 'list') answer = handleList(r.kind, url.searchParams);
+      else answer = handleGet(r.kind, r.id ?? '');
+    }
+
+    if (fault?.kind === 'slow') await delay(fault.delayMs ?? 2000);
+
+    let payload = JSON.stringify(answer.json);
+    let status = answer.status;
+    if (fault?.kind === 'malformed') {
+      status = 200;
+      if (fault.variant === 'no-data' && typeof answer.json === 'object' && answer.json !== null) {
+        const withoutData: Record<string, unknown> = { ...(answer.json as Record<string, unknown>) };
+        delete withoutData['data'];
+        payload = JSON.stringify(withoutData);
+      } else {
+        payload = payload.slice(0, Math.max(1, Math.floor(payload.length / 2)));
+      }
+      stats.errors += 1;
+    } else if (status >= 400) {
+      stats.errors += 1;
+    }
+    call.status = status;
+    recordCall(call);
+    writeJson(res, status, payload, answer.headers);
+  }
+
+  const server = createServer({ keepAlive: true }, (req, res) => {
+    handle(req, res).catch(() => {
+      stats.errors += 1;
+      writeJson(res, 500, JSON.stringify(errorAnswer(500, 5000, 'Server internal error').json));
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  function info(t: Task): SimTaskInfo {
+    return {
+      taskId: t.taskId,
+      kind: t.kind,
+      body: t.body,
+      createdAt: t.createdAt,
+      finishedAt: t.finishedAt,
+      willFail: t.willFail,
+      ...(t.externalTaskId === undefined ? {} : { externalTaskId: t.externalTaskId }),
+    };
+  }
+
+  return {
+    url: origin + prefix,
+    origin,
+    // Getter so callers always see the live array (reset() and trimming mutate it in place).
+    get calls(): SimCall[] {
+      return calls;
+    },
+    stats,
+    tasks: () => ordered.map(info),
+    task: (idOrExternalId) => {
+      const t = byId.get(idOrExternalId) ?? byExternal.get(idOrExternalId);
+      return t === undefined ? undefined : info(t);
+    },
+    createsFor: (externalTaskId) => createCounts.get(externalTaskId) ?? 0,
+    faults: {
+      add: (f) => {
+        if (f.times > 0) faultQueue.push({ ...f });
+      },
+      rate: (r) => {
+        faultRates.push({ ...r });
+      },
+      clear: () => {
+        faultQueue.length = 0;
+        faultRates.length = 0;
+      },
+    },
+    reset: () => {
+      byId.clear();
+      byExternal.clear();
+      createCounts.clear();
+      ordered.length = 0;
+      for (const k of Object.keys(byKind) as SimTaskKind[]) byKind[k].length = 0;
+      pools.video.clear();
+      pools.image.clear();
+      callbackHeap.clear();
+      calls.length = 0;
+      stats.creates = 0;
+      stats.duplicateCreates = 0;
+      stats.gets = 0;
+      stats.lists = 0;
+      stats.callbacksSent = 0;
+      stats.errors = 0;
+      faultQueue.length = 0;
+      faultRates.length = 0;
+      bucket.tokens = opts.ratePerSecond ?? 0;
+      bucket.last = clock();
+    },
+    close: async () => {
+      if (callbackLoop !== undefined) clearInterval(callbackLoop);
+      callbackLoop = undefined;
+      for (const t of pendingTimers) clearTimeout(t);
+      pendingTimers.clear();
+      callbackAgent.destroy();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import type { Invocation } from '../commands/types.js';
+import { RefusedError } from './errors.js';
+import { notices } from './render/notices.js';
+import type { TaskStore } from './store/task-store.js';
+import { utcDay } from './store/task-store.js';
+
+export interface LimitSettings {
+  userMaxActive: number;
+  userMaxDaily: number;
+  guildMaxDaily: number;
+  allowedRoleIds: readonly string[];
+  allowedChannelIds: readonly string[];
+  adminUserIds: readonly string[];
+}
+
+export interface Quota {
+  active: number;
+  activeLimit: number;
+  today: number;
+  dailyLimit: number;
+  guildToday: number;
+  guildLimit: number;
+  resetsAt: number;
+  resetsInMs: number;
+  admin: boolean;
+}
+
+const nextUtcMidnight = (now: number) => {
+  const d = new Date(now);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
+};
+
+const refusal = (code: string, view: ReturnType<typeof notices.activeCap>, resetsAt?: number) =>
+  new RefusedError(code, view.kind === 'notice' ? view.text : code, resetsAt);
+
+/** SPEC §5: allowlists, per-user and per-server caps (0 = unlimited); admins bypass all. */
+export class Limits {
+  constructor(
+    private readonly settings: LimitSettings,
+    private readonly store: TaskStore,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  isAdmin(inv: Invocation): boolean {
+    return Boolean(inv.user.isAdmin) || this.settings.adminUserIds.includes(inv.user.id);
+  }
+
+  async quota(inv: Invocation): Promise<Quota> {
+    const now = this.now();
+    const resetsAt = nextUtcMidnight(now);
+    const dayStart = resetsAt - 86_400_000;
+    const [mine, guildToday] = await Promise.all([
+      this.store.userActivity(inv.platform, inv.guildId, inv.user.id, dayStart, now),
+      this.store.guildCountOn(inv.platform, inv.guildId, utcDay(now)),
+    ]);
+    const s = this.settings;
+    return { ...mine, activeLimit: s.userMaxActive, dailyLimit: s.userMaxDaily, guildToday, guildLimit: s.guildMaxDaily, resetsAt, resetsInMs: resetsAt - now, admin: this.isAdmin(inv) };
+  }
+
+  /** Throws a RefusedError saying which rule and, for caps, when it resets. */
+  async check(inv: Invocation): Promise<void> {
+    if (this.isAdmin(inv)) return;
+    const s = this.settings;
+    if (s.allowedChannelIds.length > 0 && !s.allowedChannelIds.includes(inv.channelId)) throw refusal('channel_not_allowed', notices.channelNotAllowed());
+    if (s.allowedRoleIds.length > 0 && !inv.user.roleIds.some((r) => s.allowedRoleIds.includes(r))) throw refusal('role_not_allowed', notices.roleNotAllowed());
+    if (s.userMaxActive === 0 && s.userMaxDaily === 0 && s.guildMaxDaily === 0) return;
+    const q = await this.quota(inv);
+    if (s.userMaxActive > 0 && q.active >= s.userMaxActive) throw refusal('user_active_cap', notices.activeCap(q.active, s.userMaxActive));
+    if (s.userMaxDaily > 0 && q.today >= s.userMaxDaily) throw refusal('user_daily_cap', notices.userDailyCap(s.userMaxDaily, q.resetsInMs), q.resetsAt);
+    if (s.guildMaxDaily > 0 && q.guildToday >= s.guildMaxDaily) throw refusal('guild_daily_cap', notices.guildDailyCap(s.guildMaxDaily, q.resetsInMs), q.resetsAt);
+  }
+}

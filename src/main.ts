@@ -1,0 +1,58 @@
+import { ConfigError, loadConfig } from './config.js';
+import { createCore } from './core.js';
+import { HttpServer } from './http.js';
+import { createLogger } from './log.js';
+import type { PlatformAdapter } from './platforms/types.js';
+
+const SHUTDOWN_DEADLINE_MS = 5000;
+
+/** `npm start`: validate config, start the core, every configured platform, HTTP, the tracker. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`kling-bot cannot start; fix these settings (see .env.example):\n${err.problems.map((p) => `  ${p}`).join('\n')}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const log = createLogger({ level: config.env.LOG_LEVEL, secrets: config.secrets });
+  const core = await createCore(config, log);
+  const http = new HttpServer(core);
+  const adapters: PlatformAdapter[] = [];
+
+  if (config.discord) {
+    const { startDiscord } = await import('./platforms/discord/index.js');
+    adapters.push(await startDiscord(core, config.discord, http));
+  }
+  if (config.slack) {
+    const { startSlack } = await import('./platforms/slack/index.js');
+    adapters.push(await startSlack(core, config.slack, http));
+  }
+  for (const adapter of adapters) core.addPort(adapter.port);
+  const port = await http.listen(config.env.PORT);
+  const resumed = await core.tracker.start();
+  log.info({ port, platforms: adapters.map((a) => a.port.platform), resumed }, 'kling-bot is running');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS + 2000);
+    force.unref();
+    http.stopAccepting();
+    await Promise.allSettled(adapters.map((a) => a.stop()));
+    await core.close();
+    await http.close();
+    log.info('stopped cleanly');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('unhandledRejection', (reason) => log.error({ err: reason instanceof Error ? reason.message : String(reason) }, 'unhandled rejection'));
+}
+
+await main();

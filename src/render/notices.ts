@@ -1,0 +1,38 @@
+import type { PrivateView } from './view.js';
+import { durationText } from './format.js';
+
+/** Every private sentence the bot says, in one place; handlers never assemble text. */
+
+export const errorNotice = (text: string): PrivateView => ({ kind: 'notice', tone: 'error', title: 'Not done', text });
+
+export const infoNotice = (title: string, text: string): PrivateView => ({ kind: 'notice', tone: 'info', title, text });
+
+export const notices = {
+  invalidOption: (command: string, detail: string) => errorNotice(`/${command}: ${detail}. Nothing was sent to Kling.`),
+  channelNotAllowed: () => errorNotice('Generation is not enabled in this channel. Ask an admin which channels are open for it.'),
+  roleNotAllowed: () => errorNotice('You need one of the roles an admin allowed for generating videos.'),
+  activeCap: (active: number, limit: number) =>
+    errorNotice(`You already have ${active} task${active === 1 ? '' : 's'} running (limit ${limit}). Try again when one finishes.`),
+  userDailyCap: (limit: number, resetsInMs: number) =>
+    errorNotice(`You have used your ${limit} tasks for today. The limit resets at 00:00 UTC, in ${durationText(resetsInMs)}.`),
+  guildDailyCap: (limit: number, resetsInMs: number) =>
+    errorNotice(`This server has used its ${limit} tasks for today. The limit resets at 00:00 UTC, in ${durationText(resetsInMs)}.`),
+  notFound: (id: string) => errorNotice(`No task \`${id}\` was found here. Use the id shown on a card, or /tasks to browse.`),
+  notYours: () => errorNotice('Only the person who asked for this task, or an admin, can delete it.'),
+  notFinished: () => errorNotice('This task is still running; it can be deleted once it has finished.'),
+  deleted: () => ({ kind: 'notice', tone: 'success', title: 'Deleted', text: 'The task card was deleted.' }) satisfies PrivateView,
+  notYourPage: () => errorNotice('These pages belong to someone else’s /tasks. Run /tasks yourself to browse.'),
+  unknownButton: () => errorNotice('This button is no longer valid. Run the command again.'),
+  cardUnavailable: (taskId: string) => errorNotice(`The task ${taskId} was submitted, but its card could not be posted here. Follow it with /task ${taskId}.`),
+  quota: (q: { active: number; activeLimit: number; today: number; dailyLimit: number; guildToday: number; guildLimit: number; resetsInMs: number; admin: boolean }) => {
+    const cap = (n: number) => (n === 0 ? 'unlimited' : String(n));
+    const lines = [
+      `Running now: ${q.active} of ${cap(q.activeLimit)}`,
+      `Today: ${q.today} of ${cap(q.dailyLimit)}`,
+      `This server today: ${q.guildToday} of ${cap(q.guildLimit)}`,
+      `Daily counts reset at 00:00 UTC, in ${durationText(q.resetsInMs)}.`,
+      ...(q.admin ? ['You are an admin: limits do not apply to you.'] : []),
+    ];
+    return infoNotice('Your limits', lines.join('\n'));
+  },
+};

@@ -1,0 +1,42 @@
+import type { TaskRecord } from '../domain.js';
+import { pageButtonId, type PageQueryIds } from '../interaction-ids.js';
+import type { Page } from '../store/task-store.js';
+import { stateLabel } from './card.js';
+import { isoDate, shorten } from './format.js';
+import type { TaskListView } from './view.js';
+
+function filterText(q: PageQueryIds): string {
+  const parts = [q.scope === 'mine' ? 'your tasks' : 'this channel'];
+  if (q.status) parts.push(`status ${q.status}`);
+  if (q.since !== undefined) parts.push(`since ${isoDate(q.since)}`);
+  if (q.until !== undefined) parts.push(`until ${isoDate(q.until)}`);
+  return parts.join(' · ');
+}
+
+const firstUrl = (t: TaskRecord) => t.result?.videos[0]?.url ?? t.result?.images[0]?.url;
+
+/** A page of history → list view with Prev/Next ids that carry the whole query. */
+export function renderTaskList(page: Page, q: PageQueryIds): TaskListView {
+  return {
+    title: 'Task history',
+    filterText: filterText(q),
+    rows: page.items.map((t) => {
+      const url = firstUrl(t);
+      return {
+        taskId: t.id,
+        state: t.state,
+        stateLabel: stateLabel(t.state),
+        prompt: shorten(t.request.prompt ?? '(image only)', 80),
+        createdAt: t.createdAt,
+        requesterName: t.scope.userName,
+        ...(url ? { url } : {}),
+      };
+    }),
+    page: page.page,
+    pageCount: page.pageCount,
+    total: page.total,
+    emptyText: page.total === 0 ? 'No tasks match.' : 'This page is past the end.',
+    ...(page.page > 1 ? { prevId: pageButtonId({ ...q, page: Math.min(page.page - 1, page.pageCount) }) } : {}),
+    ...(page.page < page.pageCount ? { nextId: pageButtonId({ ...q, page: page.page + 1 }) } : {}),
+  };
+}

@@ -1,0 +1,16 @@
+import type { Logger } from './log.js';
+import type { Limits } from './limits.js';
+import type { TaskStore } from './store/task-store.js';
+import type { TaskService } from './task-service.js';
+import type { Tracker } from './tracker/tracker.js';
+
+/** What command handlers may use: the core, never a platform. */
+export interface BotServices {
+  tasks: TaskService;
+  limits: Limits;
+  store: TaskStore;
+  tracker: Tracker;
+  log: Logger;
+  defaults: { videoModel: string; imageModel: string };
+  now: () => number;
+}
