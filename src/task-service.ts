@@ -8,6 +8,7 @@ import type { Logger } from './log.js';
 import type { CardPort } from './port.js';
 import { notices } from './render/notices.js';
 import type { TaskStore } from './store/task-store.js';
+import { viewHash } from './tracker/channel-tracker.js';
 import type { Tracker } from './tracker/tracker.js';
 
 /** Our task ids: short enough to type into /task, random enough to be Kling's external_task_id. */
@@ -44,9 +45,11 @@ export class TaskService {
       return record;
     });
     try {
-      const handle = await io.openCard(tracker.view(rec));
+      const view = tracker.view(rec);
+      const handle = await io.openCard(view);
       rec.card = handle;
-      await store.update(rec.id, (cur) => ({ ...cur, card: handle }));
+      rec.cardSig = viewHash(view);
+      await store.update(rec.id, (cur) => ({ ...cur, card: handle, cardSig: rec.cardSig }));
     } catch (err) {
       log.warn({ taskId: rec.id, err: err instanceof Error ? err.message : String(err) }, 'could not open the task card');
       await io.replyPrivate(notices.cardUnavailable(rec.id)).catch(() => undefined);
