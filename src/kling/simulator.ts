@@ -516,7 +516,7 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
       const url = t.callbackUrl;
       if (url === undefined || byId.get(t.taskId) !== t) continue; // forgotten by reset()
       // Emit every transition since the last notification, in order, even if a tick skipped one.
-      if (t.lastNotified === 'submitted' && now >= t.finishedAt) {
+      if (t.lastNotified === 'submitted' && now >= t.processingAt) {
         const snapshot = renderTask(t, t.processingAt);
         t.lastNotified = 'processing';
         t.cbChain = t.cbChain.then(() => postCallback(url, snapshot));
@@ -813,7 +813,8 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
     if (fault?.kind === 'reset') {
       stats.errors += 1;
       recordCall(call);
-      req.socket.destroy();
+      // A real TCP RST (ECONNRESET at the client), not a polite FIN.
+      req.socket.resetAndDestroy();
       return;
     }
     if (r.op === 'get') stats.gets += 1;

@@ -1,0 +1,80 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+/**
+ * `npm run bench [-- --json] [-- --n 1000]`: the same simulated workload through the naive
+ * tracker (one GET and one edit per task per check) and ours, each side in its own process
+ * against a fresh Kling simulator process; then the Discord ack latency through the fake.
+ */
+const { values } = parseArgs({ options: { json: { type: 'boolean' }, n: { type: 'string', multiple: true }, interval: { type: 'string' }, 'skip-discord': { type: 'boolean' } } });
+const sizes = (values.n ?? ['100', '1000', '10000']).map(Number);
+const interval = Number(values.interval ?? 500);
+const tsx = ['--import', 'tsx'];
+const Side = z.object({ side: z.string(), n: z.number(), providerCallsPerTask: z.number(), editsPerTask: z.number(), rateLimited: z.number(), stalenessP50Ms: z.number().nullable(), stalenessP99Ms: z.number().nullable(), rssMB: z.number(), completed: z.number(), failedTasks: z.number(), seconds: z.number() });
+type Side = z.infer<typeof Side>;
+
+function firstLine(args: string[]): Promise<{ line: string; kill: () => void; done: Promise<void> }> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const done = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout });
+    rl.once('line', (line) => resolve({ line, kill: () => child.kill('SIGTERM'), done }));
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code} before printing`)));
+  });
+}
+
+async function runSide(side: 'ours' | 'naive', n: number): Promise<Side> {
+  // Realistic shape, scaled down: ~2 s queued, ~9 s generating (18 naive checks per task).
+  const sim = await firstLine([...tsx, 'src/kling/simulator-cli.ts', '--access-key', 'bench-access-key', '--secret-key', 'bench-secret-key', '--submitted-ms', String(interval * 4), '--processing-ms', String(interval * 14), '--jitter', '0.3']);
+  const { url } = z.object({ url: z.string() }).parse(JSON.parse(sim.line));
+  try {
+    const run = await firstLine([...tsx, 'bench/run-side.ts', '--side', side, '--n', String(n), '--sim', url, '--interval', String(interval)]);
+    return Side.parse(JSON.parse(run.line));
+  } finally {
+    sim.kill();
+    await sim.done;
+  }
+}
+
+const ratio = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? '-' : `${(a / b).toFixed(2)}×`);
+const fmt = (v: number | null, digits = 2) => (v === null ? '-' : Number.isInteger(v) ? String(v) : v.toFixed(digits));
+
+const runs: Array<{ n: number; ours: Side; naive: Side }> = [];
+for (const n of sizes) {
+  const naive = await runSide('naive', n);
+  const ours = await runSide('ours', n);
+  runs.push({ n, ours, naive });
+  const rows: Array<[string, keyof Side]> = [
+    ['provider calls / task', 'providerCallsPerTask'],
+    ['edits / task', 'editsPerTask'],
+    ['429s received', 'rateLimited'],
+    ['staleness p50 (ms)', 'stalenessP50Ms'],
+    ['staleness p99 (ms)', 'stalenessP99Ms'],
+    ['peak RSS (MB)', 'rssMB'],
+    ['tasks completed', 'completed'],
+    ['wall time (s)', 'seconds'],
+  ];
+  process.stdout.write(`\n${n.toLocaleString('en-US')} in-flight tasks (POLL_INTERVAL_MS=${interval})\n`);
+  process.stdout.write(`${'metric'.padEnd(24)}${'naive'.padStart(12)}${'ours'.padStart(12)}${'ours/naive'.padStart(12)}\n`);
+  for (const [label, key] of rows) {
+    const a = naive[key] as number | null;
+    const b = ours[key] as number | null;
+    process.stdout.write(`${label.padEnd(24)}${fmt(a).padStart(12)}${fmt(b).padStart(12)}${ratio(b, a).padStart(12)}\n`);
+  }
+}
+
+let discord: { n: number; ackP50Ms: number; ackP99Ms: number } | undefined;
+if (!values['skip-discord'] && existsSync(new URL('./discord-ack.ts', import.meta.url))) {
+  const mod: unknown = await import(new URL('./discord-ack.ts', import.meta.url).href);
+  const bench = z.object({ benchDiscordAck: z.function() }).safeParse(mod);
+  if (bench.success) {
+    discord = z.object({ n: z.number(), ackP50Ms: z.number(), ackP99Ms: z.number() }).parse(await (bench.data.benchDiscordAck as (n: number) => Promise<unknown>)(200));
+    process.stdout.write(`\nDiscord (through the fake): ${discord.n} commands in flight, ack p50 ${discord.ackP50Ms.toFixed(1)} ms, p99 ${discord.ackP99Ms.toFixed(1)} ms\n`);
+  }
+}
+
+if (values.json) process.stdout.write(`${JSON.stringify({ runs, ...(discord ? { discord } : {}) })}\n`);
+process.exit(0);
