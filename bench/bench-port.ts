@@ -8,7 +8,8 @@ import type { CardView } from '../src/render/view.js';
  */
 export class BenchPort implements CardPort {
   readonly platform = 'console' as const;
-  readonly editBudget = { capacity: 5, refillPerSec: 1 };
+  /** A bucket that can never exceed 5 edits in any 5 s window: 3 + 5 s × 0.4/s. */
+  readonly editBudget = { capacity: 3, refillPerSec: 0.4 };
   /** Edit requests sent (accepted or refused). */
   edits = 0;
   rateLimited = 0;

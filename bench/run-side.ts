@@ -38,6 +38,8 @@ const config = loadConfig(
 );
 const started = Date.now();
 let failedTasks = 0;
+/** When our tracker learned a task was final (to split staleness into detection and edit). */
+const detectedAt = new Map<string, number>();
 
 if (side === 'ours') {
   const core = await createCore(config, silentLogger, { metrics: new Metrics() });
@@ -49,7 +51,11 @@ if (side === 'ours') {
     records.push(...(await Promise.all(Array.from({ length: Math.min(50, n - i) }, (_, k) => core.services.tasks.submit(invFor(i + k), io, request(i + k))))));
   }
   while (port.finalShownAt.size < n && Date.now() - started < 600_000) await new Promise((r) => setTimeout(r, 50));
-  for (const rec of records) if ((await core.store.get(rec.id))?.state !== 'succeed') failedTasks++;
+  for (const rec of records) {
+    const final = await core.store.get(rec.id);
+    if (final?.state !== 'succeed') failedTasks++;
+    if (final?.finishedAt) detectedAt.set(rec.id, final.finishedAt);
+  }
   await core.close();
 } else {
   const kling = new KlingClient({ baseUrl: simUrl, auth: { type: 'jwt', ...keys } });
@@ -81,6 +87,8 @@ for (const [taskId, shownAt] of port.finalShownAt) {
   if (finishedAt !== undefined) staleness.push(Math.max(0, shownAt - finishedAt));
 }
 staleness.sort((a, b) => a - b);
+const detection = [...detectedAt].map(([id, at]) => at - (finishedBy.get(id) ?? at)).sort((a, b) => a - b);
+if (process.env.BENCH_DEBUG) process.stderr.write(`detection p50 ${detection[detection.length >> 1]} p99 ${detection[Math.floor(detection.length * 0.99)]}\n`);
 const pct = (p: number) => staleness[Math.min(staleness.length - 1, Math.floor((p / 100) * staleness.length))] ?? NaN;
 const calls = sim.stats.creates + sim.stats.gets + sim.stats.lists;
 process.stdout.write(

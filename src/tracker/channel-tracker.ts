@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isFinal, type CardHandle, type TaskScope } from '../domain.js';
+import { isFinal, type CardHandle, type TaskScope, type TaskState } from '../domain.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { CardGoneError, PortRateLimitError, type CardPort } from '../port.js';
@@ -12,8 +12,9 @@ export const viewHash = (view: CardView) => createHash('sha1').update(cardSignat
 interface Slot {
   scope: TaskScope;
   handle?: CardHandle;
-  /** What the card shows now (hash). */
+  /** What the card shows now (hash), and its state. */
   shownSig?: string;
+  shownState?: TaskState;
   /** Latest wanted view; replaced by newer ones (latest state wins). */
   wanted?: { view: CardView; sig: string; since: number };
   failures: number;
@@ -39,6 +40,7 @@ export class ChannelTracker {
   private readonly bucket: TokenBucket;
   private pausedUntil = 0;
   private timer?: NodeJS.Timeout;
+  private timerDueAt = 0;
   private flushing = false;
   private stopped = false;
 
@@ -79,6 +81,12 @@ export class ChannelTracker {
     this.slots.delete(taskId);
   }
 
+  private unfinished(): number {
+    let n = 0;
+    for (const slot of this.slots.values()) if (!slot.shownState || !isFinal(slot.shownState)) n++;
+    return n;
+  }
+
   pendingCount(): number {
     let n = 0;
     for (const slot of this.slots.values()) if (slot.wanted) n++;
@@ -100,28 +108,35 @@ export class ChannelTracker {
   }
 
   private schedule(delayMs: number): void {
-    if (this.stopped || this.timer) return;
+    if (this.stopped) return;
+    const dueAt = this.deps.now() + Math.max(0, delayMs);
+    // An urgent view must not wait behind a timer set for a slower one.
+    if (this.timer) {
+      if (dueAt >= this.timerDueAt) return;
+      clearTimeout(this.timer);
+    }
+    this.timerDueAt = dueAt;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.flush();
     }, Math.max(0, delayMs));
   }
 
-  /** Next card to edit: final views first, then the longest-waiting. */
-  private next(): [string, Slot] | undefined {
-    let best: [string, Slot] | undefined;
-    for (const entry of this.slots) {
-      const wanted = entry[1].wanted;
-      if (!wanted || !entry[1].handle) continue;
-      if (!best) {
-        best = entry;
-        continue;
-      }
-      const bw = best[1].wanted;
-      if (!bw) continue;
-      const f = isFinal(wanted.view.state);
-      const bf = isFinal(bw.view.state);
-      if ((f && !bf) || (f === bf && wanted.since < bw.since)) best = entry;
+  /** 0: final, 1: a new state, 2: only progress moved (may wait; never spends the last token). */
+  private priority(slot: Slot): number {
+    const state = slot.wanted?.view.state;
+    if (!state) return 3;
+    if (isFinal(state)) return 0;
+    return state !== slot.shownState ? 1 : 2;
+  }
+
+  /** Next card to edit: most urgent first, then the longest-waiting. */
+  private next(): [string, Slot, number] | undefined {
+    let best: [string, Slot, number] | undefined;
+    for (const [id, slot] of this.slots) {
+      if (!slot.wanted || !slot.handle) continue;
+      const p = this.priority(slot);
+      if (!best || p < best[2] || (p === best[2] && slot.wanted.since < (best[1].wanted?.since ?? Infinity))) best = [id, slot, p];
     }
     return best;
   }
@@ -135,7 +150,9 @@ export class ChannelTracker {
         if (wait > 0) return this.schedule(wait);
         const entry = this.next();
         if (!entry) return;
-        if (!this.bucket.tryTake()) return this.schedule(this.bucket.waitMs());
+        // Progress-only edits keep a token back for every card still to finish, so finals never queue.
+        const reserve = entry[2] === 2 ? Math.min(this.deps.port.editBudget.capacity - 1, this.unfinished()) : 0;
+        if (!this.bucket.tryTake(reserve)) return this.schedule(this.bucket.waitMs(reserve));
         await this.edit(entry[0], entry[1]);
       }
     } finally {
@@ -152,6 +169,7 @@ export class ChannelTracker {
       metrics.edits.inc({ platform: port.platform, outcome: 'ok' });
       if (moved) slot.handle = moved;
       slot.shownSig = wanted.sig;
+      slot.shownState = wanted.view.state;
       slot.failures = 0;
       // A newer view may have arrived while the edit was in flight.
       if (slot.wanted === wanted) slot.wanted = undefined;

@@ -41,17 +41,19 @@ export class TokenBucket {
     this.last = t;
   }
 
-  tryTake(): boolean {
+  /** Takes a token if, afterwards, at least `reserve` remain for more urgent work. */
+  tryTake(reserve = 0): boolean {
     this.refill();
-    if (this.tokens < 1) return false;
+    if (this.tokens < 1 + reserve) return false;
     this.tokens -= 1;
     return true;
   }
 
-  /** Milliseconds until one token is available. */
-  waitMs(): number {
+  /** Milliseconds until a token (plus `reserve`) is available. */
+  waitMs(reserve = 0): number {
     this.refill();
-    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.refillPerSec) * 1000);
+    const need = 1 + Math.min(reserve, this.capacity - 1);
+    return this.tokens >= need ? 0 : Math.ceil(((need - this.tokens) / this.refillPerSec) * 1000);
   }
 
   /** After a 429 the platform's word beats our estimate: spend everything. */

@@ -363,12 +363,15 @@ export class Tracker {
     try {
       for (let page = 1; page <= maxPages && unseen.size > 0; page++) {
         const tasks = await this.sem.run(() => this.o.kling.list(kind, page, pageSize));
+        const updates: Array<Promise<void>> = [];
         for (const task of tasks) {
           const id = this.byKlingId.get(task.taskId);
           const live = id ? this.live.get(id) : undefined;
           unseen.delete(task.taskId);
-          if (live && !isFinal(live.rec.state)) await this.apply(live, task);
+          if (live && !isFinal(live.rec.state)) updates.push(this.apply(live, task));
         }
+        // Cards are re-rendered inside apply before its store write; writes run side by side.
+        await Promise.all(updates);
         const last = tasks.at(-1);
         // Newest first: once a page reaches past our oldest task, later pages hold none of ours.
         if (tasks.length < pageSize || (last?.createdAt !== undefined && last.createdAt < oldest - 60_000)) break;
