@@ -6,7 +6,7 @@ import type { CardView } from './view.js';
 export const MEDIA_LIFETIME_MS = 30 * 86_400_000;
 export const PROMPT_PREVIEW = 350;
 /** Estimated progress moves in steps, so the card is edited a few times, not every poll. */
-const ESTIMATE_STEP = 10;
+const ESTIMATE_STEP = 25;
 
 /** What the tracker knows beyond the record. */
 export interface CardContext {
@@ -50,11 +50,15 @@ function progressOf(task: TaskRecord, ctx: CardContext): CardView['progress'] {
   if (task.state === 'succeed') return { percent: 100, estimated: false, bar: progressBar(100) };
   if (task.state !== 'processing' && task.state !== 'submitted') return undefined;
   if (task.progress !== undefined) return { percent: Math.round(task.progress), estimated: false, bar: progressBar(task.progress) };
-  const since = task.submittedAt ?? task.createdAt;
-  if (!ctx.typicalMs) return undefined;
-  const raw = ((ctx.now - since) / ctx.typicalMs) * 100;
-  const percent = Math.min(95, Math.floor(raw / ESTIMATE_STEP) * ESTIMATE_STEP);
-  return { percent, estimated: true, bar: progressBar(percent) };
+  const percent = estimatedPercent(task, ctx);
+  return percent === undefined ? undefined : { percent, estimated: true, bar: progressBar(percent) };
+}
+
+/** The estimate shown while Kling gives no percentage; moves in steps so edits stay few. */
+export function estimatedPercent(task: TaskRecord, ctx: CardContext): number | undefined {
+  if (!ctx.typicalMs || task.progress !== undefined || (task.state !== 'processing' && task.state !== 'submitted')) return undefined;
+  const raw = ((ctx.now - (task.submittedAt ?? task.createdAt)) / ctx.typicalMs) * 100;
+  return Math.min(95, Math.floor(raw / ESTIMATE_STEP) * ESTIMATE_STEP);
 }
 
 function noticeOf(task: TaskRecord, ctx: CardContext): string | undefined {

@@ -90,7 +90,7 @@ export class TaskStore {
     return this.mutex.run(`t:${id}`, async () => {
       const current = await this.get(id);
       if (!current) return undefined;
-      const next = TaskRecord.parse(change(current));
+      const next = change(current);
       await this.kv.set(`t:${id}`, next);
       if (isFinal(next.state) !== isFinal(current.state)) await this.setInflight(id, !isFinal(next.state));
       if (next.klingTaskId && next.klingTaskId !== current.klingTaskId) await this.kv.set(`k:${next.klingTaskId}`, id);

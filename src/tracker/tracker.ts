@@ -5,7 +5,7 @@ import type { KlingTask } from '../kling/schemas.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { CardPort } from '../port.js';
-import { renderCard } from '../render/card.js';
+import { estimatedPercent, renderCard } from '../render/card.js';
 import { DurationModel, estimateKey } from '../render/estimates.js';
 import type { CardView } from '../render/view.js';
 import type { TaskStore } from '../store/task-store.js';
@@ -40,6 +40,8 @@ interface Live {
   notFound: number;
   /** Resumed before Kling's answer was stored: look it up by our id before creating. */
   lookupFirst: boolean;
+  /** The estimated percent last rendered. */
+  estimate?: number;
 }
 
 const MAX_QUEUE_BACKOFF_FACTOR = 6;
@@ -197,7 +199,15 @@ export class Tracker {
   }
 
   private rerender(live: Live): void {
+    live.estimate = estimatedPercent(live.rec, { now: this.now(), ...(this.typicalMs(live.rec) ? { typicalMs: this.typicalMs(live.rec) } : {}) });
     this.channelFor(live.rec)?.offer(live.rec.id, this.view(live.rec));
+  }
+
+  /** Nothing changed at Kling: only the estimate can move the card, and it is cheap to check. */
+  private rerenderIfEstimateMoved(live: Live): void {
+    const typicalMs = this.typicalMs(live.rec);
+    if (!typicalMs) return;
+    if (estimatedPercent(live.rec, { now: this.now(), typicalMs }) !== live.estimate) this.rerender(live);
   }
 
   /** Runs work as a tracked operation, so stop() can wait for it and nothing throws unhandled. */
@@ -438,7 +448,7 @@ export class Tracker {
       prev.queuedAt !== undefined ||
       (next.result !== undefined && prev.result === undefined);
     if (changed) await this.save(live, { ...next, updatedAt: now });
-    else this.rerender(live); // the estimate may have moved
+    else this.rerenderIfEstimateMoved(live);
     if (isFinal(next.state)) this.finish(live);
   }
 
