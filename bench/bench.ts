@@ -31,7 +31,9 @@ async function runSide(side: 'ours' | 'naive', n: number): Promise<Side> {
   const sim = await firstLine([...tsx, 'src/kling/simulator-cli.ts', '--access-key', 'bench-access-key', '--secret-key', 'bench-secret-key', '--submitted-ms', String(interval * 4), '--processing-ms', String(interval * 14), '--jitter', '0.3']);
   const { url } = z.object({ url: z.string() }).parse(JSON.parse(sim.line));
   try {
-    const run = await firstLine([...tsx, 'bench/run-side.ts', '--side', side, '--n', String(n), '--sim', url, '--interval', String(interval)]);
+    // Both sides run with the same heap cap, as in a memory-limited container: V8 otherwise lets
+    // garbage pile up to hundreds of MB before collecting, which says nothing about live memory.
+    const run = await firstLine(['--max-old-space-size=128', '--max-semi-space-size=4', ...tsx, 'bench/run-side.ts', '--side', side, '--n', String(n), '--sim', url, '--interval', String(interval)]);
     return Side.parse(JSON.parse(run.line));
   } finally {
     sim.kill();

@@ -23,7 +23,14 @@ const simUrl = values.sim ?? '';
 const keys = { accessKey: 'bench-access-key', secretKey: 'bench-secret-key' };
 
 let peakRss = process.memoryUsage().rss;
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+let peakDetail = process.memoryUsage();
+const sampler = setInterval(() => {
+  const m = process.memoryUsage();
+  if (m.rss > peakRss) {
+    peakRss = m.rss;
+    peakDetail = m;
+  }
+}, 100);
 
 const request = (i: number): GenerationRequest => ({ kind: 'text2video', prompt: `benchmark clip ${i}`, model: 'kling-v1-6', mode: 'std', duration: '5', aspect_ratio: '16:9' });
 const invFor = (i: number): Invocation => {
@@ -88,6 +95,7 @@ for (const [taskId, shownAt] of port.finalShownAt) {
 }
 staleness.sort((a, b) => a - b);
 const detection = [...detectedAt].map(([id, at]) => at - (finishedBy.get(id) ?? at)).sort((a, b) => a - b);
+if (process.env.BENCH_DEBUG) process.stderr.write(`peak ${JSON.stringify(Object.fromEntries(Object.entries(peakDetail).map(([k, v]) => [k, Math.round(v / 1048576)])))}\n`);
 if (process.env.BENCH_DEBUG) process.stderr.write(`detection p50 ${detection[detection.length >> 1]} p99 ${detection[Math.floor(detection.length * 0.99)]}\n`);
 const pct = (p: number) => staleness[Math.min(staleness.length - 1, Math.floor((p / 100) * staleness.length))] ?? NaN;
 const calls = sim.stats.creates + sim.stats.gets + sim.stats.lists;
