@@ -55,4 +55,14 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (reason) => log.error({ err: reason instanceof Error ? reason.message : String(reason) }, 'unhandled rejection'));
 }
 
-await main();
+main().catch((err: unknown) => {
+  // Start-up failures (a rejected bot token, a port in use) end with one line, never a stack of secrets.
+  const secretVars = ['KLING_ACCESS_KEY', 'KLING_SECRET_KEY', 'KLING_API_KEY', 'DISCORD_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN'];
+  let text = err instanceof Error ? err.message : String(err);
+  for (const name of secretVars) {
+    const value = process.env[name];
+    if (value && value.length >= 6) text = text.split(value).join('[redacted]');
+  }
+  process.stderr.write(`kling-bot could not start: ${text}\n`);
+  process.exit(1);
+});

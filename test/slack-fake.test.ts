@@ -414,12 +414,13 @@ describe('fake Slack with an unmodified Bolt App', () => {
   });
 
   it('expires response_urls after their lifetime', async () => {
-    const fake = await fakeSlack({ responseUrlLifetimeMs: 50 });
+    const fake = await fakeSlack({ responseUrlLifetimeMs: 1000 });
     await startBot(fake, (app) => {
       app.command('/video', async ({ ack }) => {
         await ack();
       });
     });
+    const sentAt = Date.now();
     const cmd = await fake.sendCommand({ teamId: TEAM, channelId: CHANNEL, userId: USER, command: '/video', text: 'x' });
     const post = (body: JsonObject): Promise<Response> =>
       fetch(cmd.responseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -428,7 +429,8 @@ describe('fake Slack with an unmodified Bolt App', () => {
     expect(await bad.json()).toMatchObject({ ok: false, error: 'invalid_blocks' });
     expect((await post({ response_type: 'in_channel', text: 'public' })).status).toBe(200);
     expect(fake.messagesIn(CHANNEL).map((m) => [m.text, m.via])).toEqual([['public', 'response_url']]);
-    await new Promise((r) => setTimeout(r, 80));
+    // Wait out the lifetime (counted from the command, so well within 1 s of it plus margin).
+    await new Promise((r) => setTimeout(r, Math.max(0, sentAt + 1100 - Date.now())));
     const late = await post({ text: 'late' });
     expect(late.status).toBe(404);
     expect(await late.json()).toEqual({ ok: false, error: 'expired_url' });

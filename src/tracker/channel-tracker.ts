@@ -89,7 +89,7 @@ export class ChannelTracker {
 
   pendingCount(): number {
     let n = 0;
-    for (const slot of this.slots.values()) if (slot.wanted) n++;
+    for (const slot of this.slots.values()) if (slot.wanted && slot.handle) n++;
     return n;
   }
 

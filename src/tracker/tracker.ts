@@ -172,12 +172,23 @@ export class Tracker {
   }
 
   private adopt(rec: TaskRecord, resumed: boolean): void {
-    const live: Live = { rec, nextCheckAt: resumed ? 0 : this.now() + this.interval, busy: false, errors: 0, notFound: 0, lookupFirst: resumed && rec.state === 'pending' };
+    // A new task goes to Kling at once (the user is watching its card); a resumed one is checked at once.
+    const live: Live = { rec, nextCheckAt: resumed || rec.state === 'pending' ? 0 : this.now() + this.interval, busy: false, errors: 0, notFound: 0, lookupFirst: resumed && rec.state === 'pending' };
     this.live.set(rec.id, live);
     if (rec.klingTaskId) this.byKlingId.set(rec.klingTaskId, rec.id);
     if (rec.state === 'queued') this.enqueue(live);
     this.channelFor(rec)?.attach(rec.id, rec.scope, rec.card, rec.cardSig);
     this.rerender(live);
+    // Crashed between posting the card and storing its handle: post a fresh card.
+    if (resumed && !rec.card) this.track$(this.postMissingCard(live));
+  }
+
+  private async postMissingCard(live: Live): Promise<void> {
+    const port = this.ports.get(live.rec.scope.platform);
+    if (!port) return;
+    const handle = await port.postCard(live.rec.scope, this.view(live.rec));
+    await this.o.store.update(live.rec.id, (cur) => ({ ...cur, card: handle }));
+    this.attachCard(live.rec.id, handle);
   }
 
   private channelFor(rec: TaskRecord): ChannelTracker | undefined {
@@ -254,6 +265,14 @@ export class Tracker {
 
   // ---- submission and the durable queue ----
 
+  /** A newcomer refused at once (1303/1302) takes its place by age, never ahead of a head being submitted. */
+  private insertByAge(pack: Pack, live: Live): void {
+    const queue = this.queues[pack];
+    let i = this.queueState[pack].busy ? 1 : 0;
+    while (i < queue.length && (this.live.get(queue[i] ?? '')?.rec.createdAt ?? 0) <= live.rec.createdAt) i++;
+    queue.splice(i, 0, live.rec.id);
+  }
+
   private enqueue(live: Live): void {
     const queue = this.queues[packOf(live.rec.request.kind)];
     if (!queue.includes(live.rec.id)) queue.push(live.rec.id);
@@ -327,7 +346,7 @@ export class Tracker {
       const q = this.queueState[pack];
       q.backoff = Math.min(q.backoff + 1, MAX_QUEUE_BACKOFF_FACTOR);
       q.retryAt = now + Math.max(err.details.retryAfterMs ?? 0, 1000 * 2 ** (q.backoff - 1) * (0.8 + Math.random() * 0.4));
-      if (!this.queues[pack].includes(live.rec.id)) this.queues[pack].unshift(live.rec.id);
+      if (!this.queues[pack].includes(live.rec.id)) this.insertByAge(pack, live);
       await this.toQueued(live);
       return;
     }

@@ -1,0 +1,167 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../src/config.js';
+import { createCore, type Core } from '../../src/core.js';
+import { HttpServer } from '../../src/http.js';
+import { startKlingSimulator, type KlingSimulator, type SimulatorOptions } from '../../src/kling/simulator.js';
+import { createLogger } from '../../src/log.js';
+import { Metrics } from '../../src/metrics.js';
+import { startSlack } from '../../src/platforms/slack/index.js';
+import type { PlatformAdapter } from '../../src/platforms/types.js';
+import { findButtons, startFakeSlack, type FakeSlack, type FakeSlackOptions, type JsonObject, type MessageRecord } from '../fakes/slack/index.js';
+
+/** Secret values the tests look for in everything recorded; long and unmistakable on purpose. */
+export const SECRETS = {
+  botToken: 'xoxb-4242-2424-harnessBotTokenValue',
+  signingSecret: 'harness-signing-secret-5f3c9a7e1b',
+  klingAccessKey: 'harness-kling-access-key-7d1e',
+  klingSecretKey: 'harness-kling-secret-key-0a9b3c',
+} as const;
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Fast loopback timings: a task goes submitted → processing → succeed in about half a second. */
+export const FAST_SIM: NonNullable<SimulatorOptions['timing']> = { submittedMs: 100, processingMs: 400 };
+
+export async function startSim(timing: SimulatorOptions['timing'] = FAST_SIM): Promise<KlingSimulator> {
+  return startKlingSimulator({ auth: { accessKey: SECRETS.klingAccessKey, secretKey: SECRETS.klingSecretKey }, timing });
+}
+
+export async function startFake(teams: FakeSlackOptions['teams'], extra: Partial<FakeSlackOptions> = {}): Promise<FakeSlack> {
+  return startFakeSlack({ botToken: SECRETS.botToken, signingSecret: SECRETS.signingSecret, teams, ...extra });
+}
+
+/** The environment `npm start` would get, pointed at the simulator and the fake. */
+export function botEnv(sim: KlingSimulator, fake: FakeSlack, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    KLING_API_BASE_URL: sim.url,
+    KLING_ACCESS_KEY: SECRETS.klingAccessKey,
+    KLING_SECRET_KEY: SECRETS.klingSecretKey,
+    SLACK_BOT_TOKEN: SECRETS.botToken,
+    SLACK_SIGNING_SECRET: SECRETS.signingSecret,
+    SLACK_API_URL: fake.apiUrl,
+    STORE_URL: 'memory://',
+    POLL_INTERVAL_MS: '50',
+    USER_MAX_ACTIVE_TASKS: '0',
+    USER_MAX_DAILY_TASKS: '0',
+    LOG_LEVEL: 'info',
+    ...extra,
+  };
+}
+
+export interface InProcessBot {
+  core: Core;
+  http: HttpServer;
+  adapter: PlatformAdapter;
+  port: number;
+  /** Every log line the bot wrote (after secret scrubbing, as an operator would see it). */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+/** The bot as `npm start` wires it (core, HTTP server, Slack adapter, tracker), in this process. */
+export async function startBotInProcess(sim: KlingSimulator, fake: FakeSlack, env: Record<string, string> = {}): Promise<InProcessBot> {
+  const config = loadConfig(botEnv(sim, fake, env));
+  const slack = config.slack;
+  if (!slack) throw new Error('harness: Slack is not configured');
+  const logs: string[] = [];
+  const log = createLogger({ level: config.env.LOG_LEVEL, secrets: config.secrets, out: { write: (line: string) => logs.push(line) } });
+  const core = await createCore(config, log, { metrics: new Metrics() });
+  const http = new HttpServer(core);
+  const adapter = await startSlack(core, slack, http);
+  core.addPort(adapter.port);
+  const port = await http.listen(0, '127.0.0.1');
+  await core.tracker.start();
+  fake.setBotUrl(`http://127.0.0.1:${port}/slack/events`);
+  return {
+    core,
+    http,
+    adapter,
+    port,
+    logs,
+    async close() {
+      http.stopAccepting();
+      await adapter.stop();
+      await core.close();
+      await http.close();
+    },
+  };
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export interface ChildBot {
+  proc: ChildProcess;
+  port: number;
+  /** stdout + stderr, as written. */
+  output: () => string;
+  /** SIGTERM and wait for the exit. */
+  stop(): Promise<void>;
+}
+
+/** `node --import tsx src/main.ts` with only the given environment (plus PATH), ready once it logs that it runs. */
+export async function startBotProcess(env: Record<string, string>, timeoutMs = 20_000): Promise<ChildBot> {
+  const port = await freePort();
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env['PATH'] ?? '', ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  proc.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  const deadline = Date.now() + timeoutMs;
+  while (!out.includes('"kling-bot is running"')) {
+    if (proc.exitCode !== null) throw new Error(`bot exited with ${proc.exitCode} before it ran:\n${out}`);
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`bot did not start within ${timeoutMs} ms:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return {
+    proc,
+    port,
+    output: () => out,
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = once(proc, 'exit');
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 8000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Our task id, read from the card's Refresh button value (`kb:r:<id>`). */
+export function taskIdOfCard(blocks: readonly JsonObject[] | undefined): string | undefined {
+  for (const button of findButtons(blocks)) {
+    const m = /^kb:[rgd]:(kb[0-9a-z]+)$/.exec(button.value ?? '');
+    if (m?.[1]) return m[1];
+  }
+  return undefined;
+}
+
+/** The video URL the simulator produced for one of our tasks (it keys tasks by external_task_id = our id). */
+export function expectedVideoUrl(sim: KlingSimulator, taskId: string): string | undefined {
+  const task = sim.task(taskId);
+  return task ? `${sim.origin}/media/${task.taskId}.mp4` : undefined;
+}
+
+/** True once the card shows its own task's video link. */
+export function cardIsFinal(sim: KlingSimulator, message: MessageRecord): boolean {
+  const id = taskIdOfCard(message.blocks);
+  const url = id ? expectedVideoUrl(sim, id) : undefined;
+  return Boolean(url && JSON.stringify(message.blocks).includes(url) && message.text.includes(url));
+}

@@ -1,0 +1,96 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { TaskRecord, TaskScope } from '../src/domain.js';
+import { silentLogger } from '../src/log.js';
+import { boltLogger } from '../src/platforms/slack/logger.js';
+import { CardPostError, SlackCardPort } from '../src/platforms/slack/port.js';
+import { SlackTokenError, SlackWorkspaces } from '../src/platforms/slack/workspaces.js';
+import { CardGoneError, PortRateLimitError } from '../src/port.js';
+import { renderCard } from '../src/render/card.js';
+import { blockTexts, type FakeSlack } from './fakes/slack/index.js';
+import { SECRETS, startFake } from './helpers/slack-harness.js';
+
+/** The CardPort alone against the fake Slack Web API: what the tracker sees for each Slack answer. */
+
+const TEAM = 'T0ACME';
+const C1 = 'C0GENERAL';
+const LOCKED = 'C0PRIVATE';
+const scope: TaskScope = { platform: 'slack', guildId: TEAM, channelId: C1, userId: 'U0ALICE', userName: 'alice' };
+const NOW = Date.now();
+
+const rec = (state: TaskRecord['state']): TaskRecord => ({
+  id: 'kb0a1b2c3d4e5f',
+  scope,
+  request: { kind: 'text2video', prompt: 'a tiny robot watering plants', model: 'kling-v2-1-master', mode: 'std', duration: '5', aspect_ratio: '16:9' },
+  state,
+  createdAt: NOW - 10_000,
+  updatedAt: NOW,
+  ...(state === 'succeed' ? { finishedAt: NOW, result: { videos: [{ id: 'v', url: 'https://cdn.example.com/v.mp4', duration: '5.1' }], images: [] } } : {}),
+});
+
+let fake: FakeSlack;
+afterEach(async () => {
+  await fake.close();
+});
+
+async function port(extra: Parameters<typeof startFake>[1] = {}) {
+  fake = await startFake([{ id: TEAM, channels: [C1, LOCKED] }], { notInChannel: [LOCKED], ...extra });
+  const workspaces = new SlackWorkspaces({ botToken: SECRETS.botToken, apiUrl: fake.apiUrl, logger: boltLogger(silentLogger) });
+  return new SlackCardPort(workspaces, silentLogger);
+}
+
+describe('SlackCardPort', () => {
+  it('posts with chat.postMessage and edits the same message with chat.update', async () => {
+    const p = await port();
+    const handle = await p.postCard(scope, renderCard(rec('submitted'), { now: NOW }));
+    expect(handle).toEqual({ channel: C1, ts: expect.stringMatching(/^\d+\.\d+$/) });
+    expect(await p.editCard(handle, renderCard(rec('succeed'), { now: NOW }), scope)).toBeUndefined();
+    const [message] = fake.messagesIn(C1);
+    expect(message?.edits).toHaveLength(1);
+    expect(blockTexts(message?.blocks).join('\n')).toContain('https://cdn.example.com/v.mp4');
+  });
+
+  it('a 429 becomes PortRateLimitError with Retry-After, at once (no waiting inside the client)', async () => {
+    const p = await port();
+    const handle = await p.postCard(scope, renderCard(rec('submitted'), { now: NOW }));
+    fake.rateLimit('chat.update', { times: 1, retryAfterSec: 7 });
+    const t0 = Date.now();
+    const err = await p.editCard(handle, renderCard(rec('processing'), { now: NOW }), scope).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PortRateLimitError);
+    expect((err as PortRateLimitError).retryAfterMs).toBe(7000);
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+
+  it('a deleted message, or a handle that is not Slack’s, is CardGoneError; deleting twice is fine', async () => {
+    const p = await port();
+    const handle = await p.postCard(scope, renderCard(rec('succeed'), { now: NOW }));
+    await p.deleteCard(handle, scope);
+    expect(fake.messagesIn(C1)).toHaveLength(0);
+    await p.deleteCard(handle, scope);
+    await expect(p.editCard(handle, renderCard(rec('succeed'), { now: NOW }), scope)).rejects.toBeInstanceOf(CardGoneError);
+    await expect(p.editCard({ messageId: '1', token: 'x' }, renderCard(rec('succeed'), { now: NOW }), scope)).rejects.toBeInstanceOf(CardGoneError);
+  });
+
+  it('a channel the bot is not in: posting throws CardPostError(not_in_channel)', async () => {
+    const p = await port();
+    const err = await p.postCard({ ...scope, channelId: LOCKED }, renderCard(rec('pending'), { now: NOW })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CardPostError);
+    expect((err as CardPostError).slackError).toBe('not_in_channel');
+  });
+
+  it('a command’s first post waits out a short 429 and honours Retry-After', async () => {
+    const p = await port();
+    fake.rateLimit('chat.postMessage', { times: 1, retryAfterSec: 1 });
+    const handle = await p.openCard(scope, renderCard(rec('pending'), { now: NOW }));
+    expect(handle).toMatchObject({ channel: C1 });
+    expect(fake.rateLimits[0]?.honored).toBe(true);
+  });
+
+  it('a bad bot token stops start-up with a clear error that does not contain the token', async () => {
+    fake = await startFake([{ id: TEAM, channels: [C1] }]);
+    const workspaces = new SlackWorkspaces({ botToken: 'xoxb-wrong-token-value-123', apiUrl: fake.apiUrl, logger: boltLogger(silentLogger) });
+    const err = await workspaces.identity().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SlackTokenError);
+    expect(String(err)).toContain('invalid_auth');
+    expect(String(err)).not.toContain('xoxb-wrong-token-value-123');
+  });
+});
