@@ -15,6 +15,8 @@ export function estimateKey(req: GenerationRequest): string {
  */
 export class DurationModel {
   private readonly samples = new Map<string, number[]>();
+  /** Medians are read on every render and change only when a task finishes. */
+  private readonly medians = new Map<string, number>();
 
   observe(key: string, ms: number): void {
     if (!(ms > 0)) return;
@@ -22,13 +24,12 @@ export class DurationModel {
     list.push(ms);
     if (list.length > SAMPLES) list.shift();
     this.samples.set(key, list);
+    const sorted = [...list].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    this.medians.set(key, sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2);
   }
 
   median(key: string): number | undefined {
-    const list = this.samples.get(key);
-    if (!list || list.length === 0) return undefined;
-    const sorted = [...list].sort((a, b) => a - b);
-    const mid = sorted.length >> 1;
-    return sorted.length % 2 ? sorted[mid] : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+    return this.medians.get(key);
   }
 }

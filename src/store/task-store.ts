@@ -4,7 +4,8 @@ import { silentLogger, type Logger } from '../log.js';
 import { KeyedMutex, openKeyv } from './kv.js';
 
 const CHUNK = 200;
-const INFLIGHT_SHARDS = 64;
+/** Enough shards that each in-flight write stays small even with 10,000 tasks in flight. */
+const INFLIGHT_SHARDS = 512;
 const DAY_MS = 86_400_000;
 
 export interface PageQuery {

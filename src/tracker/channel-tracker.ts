@@ -26,7 +26,7 @@ export interface ChannelTrackerDeps {
   metrics: Metrics;
   now: () => number;
   /** Persists a moved handle and the signature shown. */
-  onShown: (taskId: string, update: { handle?: CardHandle; sig: string }) => void;
+  onShown: (taskId: string, update: { handle?: CardHandle; sig: string; final: boolean }) => void;
 }
 
 const MAX_EDIT_FAILURES = 5;
@@ -173,7 +173,7 @@ export class ChannelTracker {
       slot.failures = 0;
       // A newer view may have arrived while the edit was in flight.
       if (slot.wanted === wanted) slot.wanted = undefined;
-      this.deps.onShown(taskId, { sig: wanted.sig, ...(moved ? { handle: moved } : {}) });
+      this.deps.onShown(taskId, { sig: wanted.sig, final: isFinal(wanted.view.state), ...(moved ? { handle: moved } : {}) });
       if (!slot.wanted && isFinal(wanted.view.state)) this.slots.delete(taskId);
     } catch (err) {
       if (err instanceof PortRateLimitError) {

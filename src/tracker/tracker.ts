@@ -202,7 +202,11 @@ export class Tracker {
         log: this.o.log,
         metrics: this.o.metrics,
         now: this.now,
-        onShown: (taskId, update) => this.track$(this.o.store.update(taskId, (cur) => ({ ...cur, cardSig: update.sig, ...(update.handle ? { card: update.handle } : {}) }))),
+        // A moved handle must be kept; the signature only matters once final (a restart then
+        // skips the repeat edit). Mid-flight signatures are not worth a store write per edit.
+        onShown: (taskId, update) => {
+          if (update.handle || update.final) this.track$(this.o.store.update(taskId, (cur) => ({ ...cur, cardSig: update.sig, ...(update.handle ? { card: update.handle } : {}) })));
+        },
       });
       this.channels.set(key, channel);
     }
