@@ -21,10 +21,15 @@ export const canonicalFlag = (name: string) => ALIASES[name.toLowerCase()] ?? na
 /** Splits on spaces, keeping "quoted text" (straight or curly quotes) together. */
 export function tokenize(input: string): Array<{ text: string; quoted: boolean }> {
   const tokens: Array<{ text: string; quoted: boolean }> = [];
-  const re = /"([^"]*)"|“([^”]*)”|'([^']*)'|(\S+)/g;
+  // `--neg="low quality"` first, so a quoted value after `=` stays one token.
+  const re = /((?:--|—)[a-zA-Z][\w-]*=)(?:"([^"]*)"|“([^”]*)”|'([^']*)')|"([^"]*)"|“([^”]*)”|'([^']*)'|(\S+)/g;
   for (const m of input.matchAll(re)) {
-    const quoted = m[1] ?? m[2] ?? m[3];
-    tokens.push(quoted !== undefined ? { text: quoted, quoted: true } : { text: m[4] ?? '', quoted: false });
+    if (m[1] !== undefined) {
+      tokens.push({ text: m[1] + (m[2] ?? m[3] ?? m[4] ?? ''), quoted: false });
+      continue;
+    }
+    const quoted = m[5] ?? m[6] ?? m[7];
+    tokens.push(quoted !== undefined ? { text: quoted, quoted: true } : { text: m[8] ?? '', quoted: false });
   }
   return tokens;
 }
@@ -58,6 +63,7 @@ export function parseFlags(input: string, known: readonly string[], command: str
       throw new ValidationError(`--${raw}`, `is not an option of /${command}${list ? ` (options: ${list})` : ''}`);
     }
     let value = m[2];
+    if (value === '') throw new ValidationError(`--${raw}`, 'needs a value');
     if (value === undefined) {
       const next = tokens[i + 1];
       if (!next || (!next.quoted && /^(--|—)[a-zA-Z]/.test(next.text))) throw new ValidationError(`--${raw}`, 'needs a value');

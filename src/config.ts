@@ -58,7 +58,8 @@ export const EnvSchema = z
     if (env.DISCORD_APPLICATION_ID && !env.DISCORD_TOKEN) problem('DISCORD_TOKEN', 'required when DISCORD_APPLICATION_ID is set');
     if (env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET) problem('SLACK_SIGNING_SECRET', 'required when SLACK_BOT_TOKEN is set');
     if (env.SLACK_SIGNING_SECRET && !env.SLACK_BOT_TOKEN) problem('SLACK_BOT_TOKEN', 'required when SLACK_SIGNING_SECRET is set');
-  });
+    // Run even when another variable is bad, so every problem is reported at once.
+  }, { when: (payload) => typeof payload.value === 'object' && payload.value !== null });
 
 export type Env = z.infer<typeof EnvSchema>;
 
@@ -88,7 +89,8 @@ function problemsOf(error: z.ZodError): string[] {
 export function loadConfig(source: NodeJS.ProcessEnv, options: { requirePlatform?: boolean } = {}): Config {
   const parsed = EnvSchema.safeParse(source);
   const problems = parsed.success ? [] : problemsOf(parsed.error);
-  if (parsed.success && options.requirePlatform !== false && !parsed.data.DISCORD_TOKEN && !parsed.data.SLACK_BOT_TOKEN) {
+  const given = (v: string | undefined) => Boolean(v?.trim());
+  if (options.requirePlatform !== false && !given(source['DISCORD_TOKEN']) && !given(source['SLACK_BOT_TOKEN'])) {
     problems.push('DISCORD_TOKEN: no platform configured: set DISCORD_TOKEN + DISCORD_APPLICATION_ID and/or SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET');
   }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);

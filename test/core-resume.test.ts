@@ -1,0 +1,130 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { KlingSimulator } from '../src/kling/simulator.js';
+import { TaskStore } from '../src/store/task-store.js';
+import { AK, Cleanup, SK, startSim, waitFor } from './helpers/core-harness.js';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.closeAll());
+
+const Line = z.object({
+  type: z.enum(['post', 'edit', 'submitted', 'resumed', 'done']),
+  taskId: z.string().optional(),
+  state: z.string().optional(),
+  urls: z.array(z.string()).optional(),
+  count: z.number().optional(),
+  at: z.number(),
+});
+type Line = z.infer<typeof Line>;
+
+interface Run {
+  child: ChildProcess;
+  stderr: () => string;
+}
+
+function workdir(): { dir: string; storeUrl: string; out: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'kb-resume-'));
+  cleanup.add(async () => rmSync(dir, { recursive: true, force: true }));
+  return { dir, storeUrl: `sqlite://${join(dir, 'bot.sqlite')}`, out: join(dir, 'cards.jsonl') };
+}
+
+function spawnBot(sim: KlingSimulator, w: { storeUrl: string; out: string }, mode: 'submit' | 'resume', n = 0): Run {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/core-child.ts'], {
+    cwd: process.cwd(),
+    env: { PATH: process.env['PATH'], HOME: process.env['HOME'], CHILD_MODE: mode, CHILD_N: String(n), CHILD_SIM_URL: sim.url, CHILD_AK: AK, CHILD_SK: SK, CHILD_STORE_URL: w.storeUrl, CHILD_OUT: w.out },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  cleanup.add(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return { child, stderr: () => stderr };
+}
+
+const lines = (out: string): Line[] => (existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => Line.parse(JSON.parse(l))) : []);
+
+async function kill(run: Run): Promise<void> {
+  const exited = once(run.child, 'exit');
+  run.child.kill('SIGKILL');
+  const [, signal] = (await exited) as [number | null, string | null];
+  expect(signal).toBe('SIGKILL');
+}
+
+async function finishes(run: Run, timeoutMs: number): Promise<void> {
+  const timer = setTimeout(() => run.child.kill('SIGKILL'), timeoutMs);
+  const [code] = (await once(run.child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  expect(code, run.stderr()).toBe(0);
+}
+
+async function storedStates(storeUrl: string, ids: readonly string[]): Promise<Record<string, string | undefined>> {
+  const store = await TaskStore.open(storeUrl);
+  try {
+    return Object.fromEntries(await Promise.all(ids.map(async (id) => [id, (await store.get(id))?.state] as const)));
+  } finally {
+    await store.close();
+  }
+}
+
+/** Every task's last card line shows succeed with its video, and Kling made it once. */
+function expectAllFinishedOnce(sim: KlingSimulator, all: readonly Line[], ids: readonly string[]): void {
+  for (const id of ids) {
+    const cardLines = all.filter((l) => l.taskId === id && (l.type === 'post' || l.type === 'edit'));
+    const last = cardLines.at(-1);
+    const klingId = sim.task(id)?.taskId;
+    expect(last?.state, id).toBe('succeed');
+    expect(last?.urls).toEqual([`${sim.origin}/media/${klingId}.mp4`]);
+    expect(sim.createsFor(id), `creates for ${id}`).toBe(1);
+  }
+}
+
+describe('resume after the bot process is killed', () => {
+  it('tasks in flight at SIGKILL all reach succeed on their cards after a restart, each created once', async () => {
+    const sim = await startSim(cleanup, { timing: { submittedMs: 300, processingMs: 900, jitter: 0 } });
+    const w = workdir();
+    const first = spawnBot(sim, w, 'submit', 4);
+    await waitFor('4 tasks submitted at Kling', () => sim.stats.creates === 4, 15_000);
+    await kill(first);
+    const ids = sim.tasks().map((t) => t.externalTaskId ?? '');
+    expect(ids.every((id) => id.startsWith('kb'))).toBe(true);
+    // Killed mid-flight: none finished at Kling yet, and the store knows none as final.
+    expect(sim.tasks().every((t) => t.finishedAt > Date.now())).toBe(true);
+    const before = await storedStates(w.storeUrl, ids);
+    for (const id of ids) expect(['pending', 'submitted', 'processing']).toContain(before[id]);
+
+    const second = spawnBot(sim, w, 'resume');
+    await finishes(second, 15_000);
+    const all = lines(w.out);
+    expect(all.find((l) => l.type === 'resumed' && l.count === 4)).toBeDefined();
+    expect(all.at(-1)?.type).toBe('done');
+    expectAllFinishedOnce(sim, all, ids);
+    expect(sim.stats.duplicateCreates).toBe(0);
+    expect(Object.values(await storedStates(w.storeUrl, ids))).toEqual(['succeed', 'succeed', 'succeed', 'succeed']);
+  });
+
+  it('a task killed while still pending (Kling made it, the answer never arrived) is not created again', async () => {
+    const sim = await startSim(cleanup, { timing: { submittedMs: 200, processingMs: 400, jitter: 0 } });
+    sim.faults.add({ kind: 'slow', times: 1, on: 'create', delayMs: 5000 });
+    const w = workdir();
+    const first = spawnBot(sim, w, 'submit', 1);
+    await waitFor('the task made at Kling', () => sim.tasks().length === 1, 15_000);
+    await kill(first);
+    const id = sim.tasks()[0]?.externalTaskId ?? '';
+    expect(await storedStates(w.storeUrl, [id])).toEqual({ [id]: 'pending' });
+
+    const second = spawnBot(sim, w, 'resume');
+    await finishes(second, 15_000);
+    const all = lines(w.out);
+    expectAllFinishedOnce(sim, all, [id]);
+    // Found by our id (external_task_id), not created a second time.
+    expect(sim.stats.creates).toBe(1);
+    expect(sim.stats.duplicateCreates).toBe(0);
+    expect(sim.calls.some((c) => c.op === 'get' && c.path === `/v1/videos/text2video/${id}`)).toBe(true);
+  });
+});

@@ -1,0 +1,275 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import type { GenerationRequest, TaskRecord } from '../src/domain.js';
+import type { KlingSimulator } from '../src/kling/simulator.js';
+import type { CardView } from '../src/render/view.js';
+import { API_KEY, Cleanup, expectOneCreateEach, makeCore, makeInv, makeIo, sleep, startSim, waitAllFinal, waitFor, type CoreRig } from './helpers/core-harness.js';
+import { channelKey, RecordingPort } from './helpers/core-port.js';
+
+const cleanup = new Cleanup();
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+beforeEach(() => {
+  unhandled.length = 0;
+  process.on('unhandledRejection', onUnhandled);
+});
+afterEach(async () => {
+  await cleanup.closeAll();
+  process.off('unhandledRejection', onUnhandled);
+  expect(unhandled).toEqual([]);
+});
+
+const VIDEO: GenerationRequest = { kind: 'text2video', prompt: 'a fox in the snow', model: 'kling-v1', mode: 'std', duration: '5', aspect_ratio: '16:9' };
+const STATE_ORDER = ['pending', 'queued', 'submitted', 'processing', 'succeed', 'failed'] as const;
+
+const bodyOf = (sim: KlingSimulator, ext: string) => z.record(z.string(), z.unknown()).parse(sim.calls.find((c) => c.op === 'create' && z.object({ external_task_id: z.string() }).safeParse(c.body).data?.external_task_id === ext)?.body);
+
+async function submitN(rig: CoreRig, n: number, over: { channelId?: string; prompt?: (i: number) => string; together?: boolean } = {}): Promise<TaskRecord[]> {
+  const one = (i: number) => {
+    const inv = makeInv({ channelId: over.channelId ?? 'c1', userId: `u${i}` });
+    return rig.core.services.tasks.submit(inv, makeIo(rig.port, inv), { ...VIDEO, prompt: over.prompt?.(i) ?? `task ${i}` });
+  };
+  if (over.together) return Promise.all(Array.from({ length: n }, (_, i) => one(i)));
+  const out: TaskRecord[] = [];
+  for (let i = 0; i < n; i++) out.push(await one(i));
+  return out;
+}
+
+/** States a card went through never go backwards. */
+function expectForwardOnly(views: readonly CardView[]): void {
+  const ranks = views.map((v) => STATE_ORDER.indexOf(v.state));
+  expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+}
+
+describe('tracker: a task from command to video', () => {
+  it('/video goes pending → submitted → processing → succeed; the last card shows the URL', async () => {
+    const sim = await startSim(cleanup, { timing: { submittedMs: 80, processingMs: 300, jitter: 0 } });
+    const rig = await makeCore(cleanup, sim);
+    const inv = makeInv();
+    const io = makeIo(rig.port, inv);
+    await rig.core.dispatcher.runCommand('video', 'a fox --ar 9:16 --mode pro', inv, io);
+    expect(io.privates).toEqual([]);
+    const [posted] = rig.port.events;
+    expect(posted).toMatchObject({ type: 'post', view: { state: 'pending' } });
+    const id = posted?.taskId ?? '';
+    await waitAllFinal(rig, [id]);
+
+    const views = rig.port.viewsFor(id);
+    expect(views.map((v) => v.state)).toEqual(['pending', 'submitted', 'processing', 'succeed']);
+    const rec = await rig.core.store.get(id);
+    const last = rig.port.lastView(id);
+    expect(last?.media[0]?.url).toBe(`${sim.origin}/media/${rec?.klingTaskId}.mp4`);
+    expect(last?.fields).toContainEqual({ label: 'Credits', value: '2' });
+    expect(rec).toMatchObject({ state: 'succeed', request: { aspect_ratio: '9:16', mode: 'pro' } });
+    expect(bodyOf(sim, id)).toMatchObject({ prompt: 'a fox', aspect_ratio: '9:16', mode: 'pro', duration: '5', external_task_id: id });
+    expectOneCreateEach(sim, [id]);
+    expect(rig.core.tracker.liveCount()).toBe(0);
+    // The card's signature was persisted, so a restart would not repeat the last edit.
+    expect(rec?.cardSig).toBeDefined();
+  });
+
+  it('the create goes to Kling at once, not one poll interval later', async () => {
+    const sim = await startSim(cleanup);
+    const rig = await makeCore(cleanup, sim, { POLL_INTERVAL_MS: '2000' });
+    const [rec] = await submitN(rig, 1);
+    const submittedAt = Date.now();
+    await waitFor('the create at Kling', () => sim.createsFor(rec?.id ?? '') === 1, 1500);
+    expect(Date.now() - submittedAt).toBeLessThan(1000);
+    await waitFor('the submitted card', () => rig.port.lastView(rec?.id ?? '')?.state === 'submitted', 1000);
+  });
+
+  it('an image task and a cfg_scale of 0 on a v1 model reach Kling as asked', async () => {
+    const sim = await startSim(cleanup);
+    const rig = await makeCore(cleanup, sim);
+    const inv = makeInv();
+    const io = makeIo(rig.port, inv);
+    await rig.core.dispatcher.runCommand('video', 'a fox --cfg 0 --model kling-v1', inv, io);
+    await rig.core.dispatcher.runCommand('image', 'a lighthouse --n 2 --ar 3:2', inv, io);
+    const ids = [...new Set(rig.port.events.map((e) => e.taskId))];
+    expect(ids).toHaveLength(2);
+    await waitAllFinal(rig, ids);
+    const [videoId = '', imageId = ''] = ids;
+    expect(bodyOf(sim, videoId)).toMatchObject({ cfg_scale: 0, model_name: 'kling-v1' });
+    expect(bodyOf(sim, imageId)).toMatchObject({ n: 2, aspect_ratio: '3:2', model_name: 'kling-v2' });
+    expect(sim.calls.some((c) => c.op === 'get' && c.path.startsWith('/v1/images/generations/'))).toBe(true);
+    expect(rig.port.lastView(imageId)?.media.map((m) => m.kind)).toEqual(['image', 'image']);
+    expectOneCreateEach(sim, ids);
+  });
+});
+
+describe('tracker: card edits', () => {
+  it('coalesces: a slow port sees fewer edits than changes, latest state wins, the last is final', async () => {
+    const sim = await startSim(cleanup, { envelope: 'gateway', prefix: '/kling', auth: { apiKey: API_KEY }, timing: { submittedMs: 40, processingMs: 700, jitter: 0 } });
+    const port = new RecordingPort({ editDelayMs: 120 });
+    const rig = await makeCore(cleanup, sim, { KLING_API_KEY: API_KEY, POLL_INTERVAL_MS: '20' }, port);
+    const saved: Array<{ state: string; progress?: number }> = [];
+    const update = rig.core.store.update.bind(rig.core.store);
+    vi.spyOn(rig.core.store, 'update').mockImplementation(async (id, change) => {
+      const rec = await update(id, change);
+      if (rec) saved.push({ state: rec.state, ...(rec.progress !== undefined ? { progress: rec.progress } : {}) });
+      return rec;
+    });
+    const [rec] = await submitN(rig, 1);
+    const id = rec?.id ?? '';
+    await waitAllFinal(rig, [id]);
+
+    const changes = saved.filter((s, i) => i === 0 || s.state !== saved[i - 1]?.state || s.progress !== saved[i - 1]?.progress).length;
+    const edits = rig.port.editsFor(id);
+    expect(changes).toBeGreaterThanOrEqual(8); // the gateway's percentage moved many times
+    expect(edits.length).toBeLessThan(changes);
+    expect(edits.at(-1)?.view.state).toBe('succeed');
+    expect(edits.at(-1)?.view.media[0]?.url).toMatch(/\/media\/\d+\.mp4$/);
+    const percents = edits.map((e) => e.view.progress?.percent ?? 0);
+    expect(percents).toEqual([...percents].sort((a, b) => a - b));
+    expectForwardOnly(rig.port.viewsFor(id));
+    expect(port.maxConcurrentPerChannel).toBe(1);
+    expectOneCreateEach(sim, [id]);
+  });
+
+  it('keeps to the edit budget (2, +2/s) with 10 cards in one channel; every card ends final', async () => {
+    const sim = await startSim(cleanup);
+    const port = new RecordingPort({ editBudget: { capacity: 2, refillPerSec: 2 } });
+    const rig = await makeCore(cleanup, sim, {}, port);
+    const recs = await submitN(rig, 10);
+    const ids = recs.map((r) => r.id);
+    await waitAllFinal(rig, ids, 12_000);
+    const at = port.editsIn(channelKey(recs[0]?.scope ?? { platform: 'console', guildId: '', channelId: '' })).map((e) => e.at);
+    expect(at.length).toBeGreaterThanOrEqual(10);
+    for (let i = 0; i < at.length; i++) {
+      for (let j = i; j < at.length; j++) {
+        const allowed = 2 + (2 * ((at[j] ?? 0) - (at[i] ?? 0) + 5)) / 1000;
+        expect(j - i + 1, `edits ${i}..${j}`).toBeLessThanOrEqual(allowed);
+      }
+    }
+    for (const id of ids) expect(port.lastView(id)?.state).toBe('succeed');
+    expectOneCreateEach(sim, ids);
+  });
+
+  it('a platform 429 pauses that channel for retryAfter; other channels go on', async () => {
+    const sim = await startSim(cleanup, { timing: { submittedMs: 30, processingMs: 120, jitter: 0 } });
+    const port = new RecordingPort();
+    const rig = await makeCore(cleanup, sim, {}, port);
+    const chanA = channelKey({ platform: 'console', guildId: 'g1', channelId: 'A' });
+    const chanB = channelKey({ platform: 'console', guildId: 'g1', channelId: 'B' });
+    port.rateLimitNextEdit(500, chanA);
+    const [a] = await submitN(rig, 1, { channelId: 'A' });
+    const [b] = await submitN(rig, 1, { channelId: 'B' });
+    await waitAllFinal(rig, [a?.id ?? '', b?.id ?? '']);
+    const [limit] = port.rateLimits;
+    expect(port.rateLimits).toHaveLength(1);
+    expect(limit?.channel).toBe(chanA);
+    const editsA = port.editsIn(chanA);
+    expect(editsA.length).toBeGreaterThan(0);
+    for (const e of editsA) expect(e.at).toBeGreaterThanOrEqual((limit?.at ?? 0) + 500 - 2);
+    expect(port.editsIn(chanB).some((e) => e.at > (limit?.at ?? 0) && e.at < (limit?.at ?? 0) + 500)).toBe(true);
+    expect(port.lastView(a?.id ?? '')?.state).toBe('succeed');
+    expectOneCreateEach(sim, [a?.id ?? '', b?.id ?? '']);
+  });
+});
+
+describe('tracker: provider polling', () => {
+  it('with many tasks in flight one list call replaces per-task GETs (fewer calls per task)', async () => {
+    const timing = { submittedMs: 50, processingMs: 400, jitter: 0 };
+    const solo = await startSim(cleanup, { timing });
+    const soloRig = await makeCore(cleanup, solo);
+    const [one] = await submitN(soloRig, 1);
+    await waitAllFinal(soloRig, [one?.id ?? '']);
+    const soloCalls = solo.stats.gets + solo.stats.lists;
+    expect(solo.stats.lists).toBe(0);
+    expect(soloCalls).toBeGreaterThanOrEqual(5);
+
+    const crowd = await startSim(cleanup, { timing });
+    const crowdRig = await makeCore(cleanup, crowd);
+    const recs = await submitN(crowdRig, 8, { together: true });
+    await waitAllFinal(crowdRig, recs.map((r) => r.id));
+    expect(crowd.stats.lists).toBeGreaterThan(0);
+    expect(crowd.stats.gets).toBeLessThan(8 * 2);
+    expect((crowd.stats.gets + crowd.stats.lists) / 8).toBeLessThan(soloCalls / 2);
+    expect(crowd.calls.filter((c) => c.op === 'list').every((c) => /^\/v1\/videos\/text2video\?pageNum=1&pageSize=\d+$/.test(c.path))).toBe(true);
+    expectOneCreateEach(crowd, recs.map((r) => r.id));
+  });
+
+  it.each([
+    ['in the order they were sent', false],
+    ['out of order (the first refusal answers late)', true],
+  ])('1303: extra tasks wait in our queue with their place in line, %s, and all finish', async (_label, lateFirstRefusal) => {
+    const sim = await startSim(cleanup, { concurrency: { video: 1 } });
+    const rig = await makeCore(cleanup, sim);
+    const [first] = await submitN(rig, 1, { prompt: () => 'first' });
+    await waitFor('the first task at Kling', () => sim.createsFor(first?.id ?? '') === 1);
+    if (lateFirstRefusal) sim.faults.add({ kind: 'slow', times: 1, on: 'create', delayMs: 80 });
+    const [second] = await submitN(rig, 1, { prompt: () => 'second' });
+    const [third] = await submitN(rig, 1, { prompt: () => 'third' });
+    const ids = [first?.id ?? '', second?.id ?? '', third?.id ?? ''];
+    await waitAllFinal(rig, ids);
+
+    const lines = (id: string) => rig.port.viewsFor(id).map((v) => v.statusLine);
+    expect(lines(ids[1] ?? '')).toContain('Queued · #1 in line');
+    expect(lines(ids[2] ?? '')).toContain('Queued · #2 in line');
+    expect(lines(ids[1] ?? '')).not.toContain('Queued · #2 in line');
+    expect(rig.port.viewsFor(ids[0] ?? '').map((v) => v.state)).not.toContain('queued');
+    // First come, first served at Kling too.
+    expect(sim.tasks().map((t) => t.externalTaskId)).toEqual(ids);
+    for (const id of ids) expect(rig.port.lastView(id)?.state).toBe('succeed');
+    for (const id of ids) expectForwardOnly(rig.port.viewsFor(id));
+    expect(rig.core.tracker.queueLength()).toBe(0);
+    expectOneCreateEach(sim, ids);
+  });
+
+  it('provider trouble (500s, malformed bodies, slow answers) shows "Delayed", then the task completes', async () => {
+    const sim = await startSim(cleanup, { timing: { submittedMs: 50, processingMs: 150, jitter: 0 } });
+    const rig = await makeCore(cleanup, sim);
+    const [rec] = await submitN(rig, 1);
+    const id = rec?.id ?? '';
+    await waitFor('the submitted card', () => rig.port.lastView(id)?.state === 'submitted');
+    sim.faults.add({ kind: 'http500', times: 5, on: 'get' });
+    sim.faults.add({ kind: 'malformed', times: 3, on: 'get' });
+    sim.faults.add({ kind: 'http503', times: 2, on: 'get' });
+    sim.faults.add({ kind: 'slow', times: 2, on: 'get', delayMs: 150 });
+    await waitAllFinal(rig, [id]);
+    const views = rig.port.viewsFor(id);
+    const delayed = views.findIndex((v) => v.notice?.startsWith('Delayed') === true);
+    expect(delayed).toBeGreaterThan(0);
+    expect(views[delayed]?.tone).toBe('warning');
+    const last = views.at(-1);
+    expect(last?.state).toBe('succeed');
+    expect(last?.notice).toBeUndefined();
+    expect(sim.stats.errors).toBeGreaterThanOrEqual(10);
+    expect((await rig.core.store.get(id))?.delayedSince).toBeUndefined();
+    expectOneCreateEach(sim, [id]);
+  });
+
+  it('a task Kling reports failed (HTTP 200, code 0) ends as a failed card with a plain reason and Regenerate', async () => {
+    const sim = await startSim(cleanup);
+    const rig = await makeCore(cleanup, sim);
+    const [rec] = await submitN(rig, 1, { prompt: () => 'a fox sim:fail' });
+    const id = rec?.id ?? '';
+    await waitAllFinal(rig, [id]);
+    const last = rig.port.lastView(id);
+    expect(last?.state).toBe('failed');
+    expect(last?.notice).toMatch(/^Kling's safety check blocked this result\./);
+    expect(last?.notice).not.toContain('risk control system');
+    expect(last?.buttons.map((b) => b.action)).toContain('regenerate');
+    expect(await rig.core.store.get(id)).toMatchObject({ state: 'failed', statusMsg: 'Failure to pass the risk control system' });
+    expectOneCreateEach(sim, [id]);
+  });
+
+  it('a prompt refused at create (1301) fails the card at once; nothing is queued or created', async () => {
+    const sim = await startSim(cleanup);
+    const rig = await makeCore(cleanup, sim);
+    const [rec] = await submitN(rig, 1, { prompt: () => 'a fox sim:reject' });
+    const id = rec?.id ?? '';
+    await waitAllFinal(rig, [id]);
+    const last = rig.port.lastView(id);
+    expect(last?.state).toBe('failed');
+    expect(last?.notice).toMatch(/content policy/);
+    expect(last?.buttons.map((b) => b.action)).toContain('regenerate');
+    expect(rig.port.viewsFor(id).map((v) => v.state)).not.toContain('queued');
+    expect(rig.core.tracker.queueLength()).toBe(0);
+    expect(sim.createsFor(id)).toBe(0);
+    expect(sim.stats.creates).toBe(0);
+    expect(sim.calls.filter((c) => c.op === 'create')).toHaveLength(1);
+    await sleep(100);
+    expect(sim.calls.filter((c) => c.op === 'create')).toHaveLength(1); // not retried
+  });
+});

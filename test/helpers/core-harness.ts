@@ -1,0 +1,123 @@
+import { expect } from 'vitest';
+import type { CommandIO, Invocation } from '../../commands/types.js';
+import { loadConfig } from '../../src/config.js';
+import { createCore, type Core } from '../../src/core.js';
+import { startKlingSimulator, type KlingSimulator, type SimulatorOptions } from '../../src/kling/simulator.js';
+import { silentLogger } from '../../src/log.js';
+import { Metrics } from '../../src/metrics.js';
+import type { PrivateView } from '../../src/render/view.js';
+import { RecordingPort } from './core-port.js';
+
+export const AK = 'core-access-key-4f1c';
+export const SK = 'core-secret-key-9b7e2d';
+export const API_KEY = 'core-gateway-key-77aa1c';
+
+/** Resources a test opened; `closeAll` shuts them in reverse order. */
+export class Cleanup {
+  private readonly closers: Array<() => Promise<unknown>> = [];
+  add(close: () => Promise<unknown>): void {
+    this.closers.push(close);
+  }
+  async closeAll(): Promise<void> {
+    while (this.closers.length > 0) await this.closers.pop()?.().catch(() => undefined);
+  }
+}
+
+export async function startSim(cleanup: Cleanup, opts: Partial<SimulatorOptions> = {}): Promise<KlingSimulator> {
+  const sim = await startKlingSimulator({
+    auth: { accessKey: AK, secretKey: SK },
+    timing: { submittedMs: 50, processingMs: 150, jitter: 0 },
+    ...opts,
+  });
+  cleanup.add(() => sim.close());
+  return sim;
+}
+
+export function makeInv(over: { guildId?: string; channelId?: string; userId?: string; platform?: Invocation['platform'] } = {}): Invocation {
+  const userId = over.userId ?? 'u1';
+  return {
+    platform: over.platform ?? 'console',
+    guildId: over.guildId ?? 'g1',
+    channelId: over.channelId ?? 'c1',
+    user: { id: userId, name: `user-${userId}`, roleIds: [] },
+  };
+}
+
+export interface RecordingIO extends CommandIO {
+  privates: PrivateView[];
+}
+
+/** The command's side of an interaction: private replies are kept, the card goes to the port. */
+export function makeIo(port: RecordingPort, inv: Invocation): RecordingIO {
+  const privates: PrivateView[] = [];
+  return {
+    privates,
+    replyPrivate: async (view) => {
+      privates.push(view);
+    },
+    openCard: async (view) =>
+      port.open({ platform: inv.platform, guildId: inv.guildId, channelId: inv.channelId, userId: inv.user.id, userName: inv.user.name }, view),
+  };
+}
+
+export interface CoreRig {
+  core: Core;
+  port: RecordingPort;
+}
+
+/** A real core (memory store unless STORE_URL is given) against the simulator, with a recording port. */
+export async function makeCore(cleanup: Cleanup, sim: Pick<KlingSimulator, 'url'>, env: Record<string, string> = {}, port = new RecordingPort(), options: { start?: boolean } = {}): Promise<CoreRig> {
+  const gateway = env['KLING_API_KEY'] !== undefined;
+  const config = loadConfig(
+    {
+      KLING_API_BASE_URL: sim.url,
+      ...(gateway ? {} : { KLING_ACCESS_KEY: AK, KLING_SECRET_KEY: SK }),
+      STORE_URL: 'memory://',
+      POLL_INTERVAL_MS: '30',
+      USER_MAX_ACTIVE_TASKS: '0',
+      USER_MAX_DAILY_TASKS: '0',
+      LOG_LEVEL: 'silent',
+      ...env,
+    },
+    { requirePlatform: false },
+  );
+  const core = await createCore(config, silentLogger, { metrics: new Metrics() });
+  cleanup.add(() => core.close());
+  core.addPort(port);
+  if (options.start !== false) await core.tracker.start();
+  return { core, port };
+}
+
+/** Polls `probe` until it returns something truthy; fails with `what` after `timeoutMs`. */
+export async function waitFor<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 5000, everyMs = 10): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The rule every test checks: one paid task at Kling per task of ours. */
+export function expectOneCreateEach(sim: KlingSimulator, ids: readonly string[]): void {
+  for (const id of ids) expect(sim.createsFor(id), `creates for ${id}`).toBe(1);
+}
+
+/** Waits until every id is final in the store and its card's last view shows that final state. */
+export async function waitAllFinal(rig: CoreRig, ids: readonly string[], timeoutMs = 8000): Promise<void> {
+  await waitFor(
+    'every task final on its card',
+    async () => {
+      for (const id of ids) {
+        const rec = await rig.core.store.get(id);
+        if (!rec || (rec.state !== 'succeed' && rec.state !== 'failed')) return false;
+        if (rig.port.lastView(id)?.state !== rec.state) return false;
+      }
+      return true;
+    },
+    timeoutMs,
+  );
+}
