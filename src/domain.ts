@@ -100,6 +100,8 @@ export const TaskRecord = z.object({
   card: CardHandle.optional(),
   /** Hash of the card view last shown, so a restarted bot does not repeat an edit. */
   cardSig: z.string().optional(),
+  /** The card has shown the final state (or is gone); until then a restart re-shows it. */
+  finalShown: z.boolean().optional(),
   regeneratedFrom: z.string().optional(),
   deleted: z.boolean().optional(),
 });
@@ -111,3 +113,7 @@ export const KLING_PATHS: Record<TaskKind, string> = {
   image2video: '/v1/videos/image2video',
   image: '/v1/images/generations',
 };
+
+/** A task needs a tracker while it runs, and until its card has shown how it ended. */
+export const needsTracking = (r: Pick<TaskRecord, 'state' | 'card' | 'finalShown' | 'deleted'>): boolean =>
+  !isFinal(r.state) || (r.card !== undefined && !r.finalShown && !r.deleted);

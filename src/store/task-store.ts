@@ -1,5 +1,5 @@
 import type Keyv from 'keyv';
-import { isFinal, TaskRecord, type Platform, type TaskState } from '../domain.js';
+import { isFinal, needsTracking, TaskRecord, type Platform, type TaskState } from '../domain.js';
 import { silentLogger, type Logger } from '../log.js';
 import { KeyedMutex, openKeyv } from './kv.js';
 
@@ -81,7 +81,7 @@ export class TaskStore {
     await Promise.all([
       this.append(channelIndex(scope, scope.channelId), record.id),
       this.append(userIndex(scope, scope.userId), record.id),
-      this.setInflight(record.id, !isFinal(record.state)),
+      this.setInflight(record.id, needsTracking(record)),
       this.increment(`cnt:${scopeKey(scope.platform, scope.guildId)}:${utcDay(record.createdAt)}`),
     ]);
   }
@@ -93,7 +93,7 @@ export class TaskStore {
       if (!current) return undefined;
       const next = change(current);
       await this.kv.set(`t:${id}`, next);
-      if (isFinal(next.state) !== isFinal(current.state)) await this.setInflight(id, !isFinal(next.state));
+      if (needsTracking(next) !== needsTracking(current)) await this.setInflight(id, needsTracking(next));
       if (next.klingTaskId && next.klingTaskId !== current.klingTaskId) await this.kv.set(`k:${next.klingTaskId}`, id);
       return next;
     });
@@ -104,7 +104,7 @@ export class TaskStore {
     return typeof id === 'string' ? id : undefined;
   }
 
-  /** Every unfinished task: what a restarted bot must resume. */
+  /** Every unfinished task, and finished ones whose card has not shown it yet: what a restart resumes. */
   async inflightIds(): Promise<string[]> {
     const shards = await this.kv.getMany(Array.from({ length: INFLIGHT_SHARDS }, (_, i) => `if:${i}`));
     return shards.flatMap((s) => (Array.isArray(s) ? s.filter((x): x is string => typeof x === 'string') : []));

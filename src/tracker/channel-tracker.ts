@@ -27,6 +27,8 @@ export interface ChannelTrackerDeps {
   now: () => number;
   /** Persists a moved handle and the signature shown. */
   onShown: (taskId: string, update: { handle?: CardHandle; sig: string; final: boolean }) => void;
+  /** The card message is gone: nothing more will ever be shown on it. */
+  onGone: (taskId: string) => void;
 }
 
 const MAX_EDIT_FAILURES = 5;
@@ -70,7 +72,10 @@ export class ChannelTracker {
     const sig = viewHash(view);
     if (sig === slot.shownSig) {
       slot.wanted = undefined;
-      if (isFinal(view.state)) this.slots.delete(taskId);
+      if (isFinal(view.state)) {
+        this.slots.delete(taskId);
+        this.deps.onShown(taskId, { sig, final: true });
+      }
       return;
     }
     slot.wanted = { view, sig, since: slot.wanted?.since ?? this.deps.now() };
@@ -188,6 +193,7 @@ export class ChannelTracker {
       if (err instanceof CardGoneError) {
         log.info({ taskId }, 'card message is gone; no more edits');
         this.slots.delete(taskId);
+        this.deps.onGone(taskId);
         return;
       }
       slot.failures++;

@@ -87,7 +87,10 @@ export class Tracker {
   async start(): Promise<number> {
     const records = await this.o.store.getMany(await this.o.store.inflightIds());
     records.sort((a, b) => a.createdAt - b.createdAt);
-    for (const rec of records) if (!isFinal(rec.state)) this.adopt(rec, true);
+    for (const rec of records) {
+      if (!isFinal(rec.state)) this.adopt(rec, true);
+      else this.reshow(rec); // finished, but the card never showed it: a crash beat the last edit
+    }
     const tick = Math.max(5, Math.floor(this.interval / 4));
     this.timer = setInterval(() => this.tick(), tick);
     this.timer.unref?.();
@@ -202,10 +205,13 @@ export class Tracker {
         log: this.o.log,
         metrics: this.o.metrics,
         now: this.now,
+        onGone: (taskId) => this.track$(this.o.store.update(taskId, (cur) => ({ ...cur, finalShown: true }))),
         // A moved handle must be kept; the signature only matters once final (a restart then
         // skips the repeat edit). Mid-flight signatures are not worth a store write per edit.
         onShown: (taskId, update) => {
-          if (update.handle || update.final) this.track$(this.o.store.update(taskId, (cur) => ({ ...cur, cardSig: update.sig, ...(update.handle ? { card: update.handle } : {}) })));
+          if (update.handle || update.final) {
+            this.track$(this.o.store.update(taskId, (cur) => ({ ...cur, cardSig: update.sig, ...(update.handle ? { card: update.handle } : {}), ...(update.final ? { finalShown: true } : {}) })));
+          }
         },
       });
       this.channels.set(key, channel);
@@ -363,6 +369,8 @@ export class Tracker {
       return;
     }
     // Transient (or our keys are being fixed): keep the task, say "delayed", try again later.
+    // The create may have landed before its answer was lost: look it up by our id first.
+    if (err instanceof KlingError && (err.kind === 'timeout' || err.kind === 'network' || err.kind === 'malformed')) live.lookupFirst = true;
     live.errors++;
     live.nextCheckAt = now + Math.min(this.interval * 2 ** live.errors, this.interval * 12);
     this.o.log.warn({ taskId: live.rec.id, err: err instanceof Error ? err.message : String(err) }, 'submit delayed');

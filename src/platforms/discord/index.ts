@@ -1,0 +1,113 @@
+import { Client, Events, GatewayIntentBits, REST } from 'discord.js';
+import type { Config } from '../../config.js';
+import type { Core } from '../../core.js';
+import type { PlatformAdapter, StartAdapter } from '../types.js';
+import { registerCommands } from './commands.js';
+import { InteractionHandler } from './interactions.js';
+import { DEFAULT_EDIT_BUDGET, DiscordCardPort, TOKEN_LIFETIME_MS, TOKEN_MARGIN_MS } from './port.js';
+
+export type DiscordConfig = NonNullable<Config['discord']>;
+
+/** Knobs with production defaults; tests shorten the clocks. */
+export interface DiscordAdapterOptions {
+  /** Interaction token lifetime (Discord: 15 minutes). */
+  tokenLifetimeMs?: number;
+  /** Leave the webhook route this long before the token expires. */
+  tokenMarginMs?: number;
+  editBudget?: { capacity: number; refillPerSec: number };
+  /** Acknowledge anything still unanswered after this long (Discord allows 3 s). */
+  ackWatchdogMs?: number;
+  /** Give up start-up if the gateway is not ready by then. */
+  readyTimeoutMs?: number;
+  /** Register slash commands on start (default true; `npm run register` does it alone). */
+  registerCommands?: boolean;
+  now?: () => number;
+}
+
+export interface DiscordAdapter extends PlatformAdapter {
+  port: DiscordCardPort;
+  client: Client;
+}
+
+const STOP_GRACE_MS = 3000;
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+function waitForReady(client: Client, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the Discord gateway was not ready within ${timeoutMs} ms`)), timeoutMs);
+    client.once(Events.ClientReady, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Starts the Discord side: registers the slash commands, connects to the gateway (Guilds intent
+ * only: interactions need nothing more) and returns the CardPort the tracker edits cards through.
+ */
+export async function startDiscordAdapter(core: Core, config: DiscordConfig, options: DiscordAdapterOptions = {}): Promise<DiscordAdapter> {
+  const log = core.log.child({ platform: 'discord' });
+  const now = options.now ?? Date.now;
+  // Card edits get their own REST client that throws on 429 instead of queueing: the tracker
+  // then pauses that channel and coalesces, so a stale progress edit is never sent late.
+  const editRest = new REST({ api: config.apiUrl, rejectOnRateLimit: () => true, retries: 0 }).setToken(config.token);
+  let client: Client | undefined;
+  const port = new DiscordCardPort({ rest: editRest, applicationId: config.applicationId, botUserId: () => client?.user?.id, log, editBudget: options.editBudget ?? DEFAULT_EDIT_BUDGET, now });
+  // Registered before the first interaction can arrive, so no card is opened without a port to edit it.
+  core.addPort(port);
+
+  client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: config.apiUrl } });
+  const handler = new InteractionHandler({
+    core,
+    log,
+    tokenLifetimeMs: options.tokenLifetimeMs ?? TOKEN_LIFETIME_MS,
+    tokenMarginMs: options.tokenMarginMs ?? TOKEN_MARGIN_MS,
+    ackWatchdogMs: options.ackWatchdogMs ?? 1500,
+    now,
+  });
+  const inflight = new Set<Promise<void>>();
+  let stopping = false;
+  client.on(Events.InteractionCreate, (interaction) => {
+    if (stopping) return;
+    const run = handler.handle(interaction).catch((err: unknown) => log.error({ err: messageOf(err) }, 'interaction handler crashed'));
+    inflight.add(run);
+    void run.finally(() => inflight.delete(run));
+  });
+  client.on(Events.Error, (err) => log.error({ err: err.message }, 'discord client error'));
+  client.on(Events.ShardDisconnect, (event, shardId) => log.warn({ code: event.code, shardId }, 'discord gateway disconnected'));
+
+  client.rest.setToken(config.token);
+  if (options.registerCommands !== false) {
+    try {
+      await registerCommands(client.rest, config.applicationId, config.guildIds, log);
+    } catch (err) {
+      // Discord keeps the last registration, so the bot still works if only this call failed.
+      log.error({ err: messageOf(err) }, 'could not register discord commands');
+    }
+  }
+  const ready = waitForReady(client, options.readyTimeoutMs ?? 30_000);
+  try {
+    await client.login(config.token);
+    await ready;
+  } catch (err) {
+    await client.destroy();
+    throw new Error(`Discord login failed: ${messageOf(err)}`, { cause: err });
+  }
+  log.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'discord connected');
+
+  return {
+    port,
+    client,
+    async stop() {
+      stopping = true;
+      await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, STOP_GRACE_MS).unref())]);
+      await client.destroy();
+      editRest.clearHashSweeper();
+      editRest.clearHandlerSweeper();
+    },
+  };
+}
+
+/** `main.ts` entry point: the adapter with production settings. */
+export const startDiscord: StartAdapter<DiscordConfig> = (core, config) => startDiscordAdapter(core, config);

@@ -1,0 +1,123 @@
+import { GuildMember, PermissionFlagsBits, type ButtonInteraction, type ChatInputCommandInteraction, type Interaction } from 'discord.js';
+import { checkAttachment } from '../../../commands/animate.js';
+import type { Command, Invocation } from '../../../commands/types.js';
+import type { Core } from '../../core.js';
+import { parseArgs } from '../../dispatch.js';
+import { ValidationError, userMessageOf } from '../../errors.js';
+import { decodeButtonId } from '../../interaction-ids.js';
+import type { Logger } from '../../log.js';
+import { errorNotice, notices } from '../../render/notices.js';
+import { readOptions, type ReadOptions } from './commands.js';
+import { InteractionIO, type DiscordInteraction } from './io.js';
+
+export interface InteractionHandlerOptions {
+  core: Core;
+  log: Logger;
+  tokenLifetimeMs: number;
+  tokenMarginMs: number;
+  /** Anything still unanswered this long after it arrived is acknowledged (Discord allows 3 s). */
+  ackWatchdogMs: number;
+  now: () => number;
+}
+
+/** Who clicked or typed, in the core's terms. `isAdmin`: Administrator or Manage Server. */
+export function invocationOf(interaction: DiscordInteraction, attachment?: ReadOptions['attachment']): Invocation {
+  const guildId = interaction.guildId ?? '';
+  const member = interaction.member;
+  const roleIds =
+    member instanceof GuildMember ? [...member.roles.cache.keys()].filter((id) => id !== guildId) : Array.isArray(member?.roles) ? [...member.roles] : [];
+  const name = member instanceof GuildMember ? member.displayName : (member?.nick ?? interaction.user.displayName);
+  const perms = interaction.memberPermissions;
+  return {
+    platform: 'discord',
+    guildId,
+    channelId: interaction.channelId ?? '',
+    user: {
+      id: interaction.user.id,
+      name,
+      roleIds,
+      isAdmin: Boolean(perms && (perms.has(PermissionFlagsBits.Administrator) || perms.has(PermissionFlagsBits.ManageGuild))),
+    },
+    ...(attachment ? { attachment } : {}),
+  };
+}
+
+/** The same checks the dispatcher runs first; pure and fast, so they may decide whether to defer. */
+function wouldRun(command: Command, raw: Record<string, unknown>, inv: Invocation): boolean {
+  try {
+    parseArgs(command, raw);
+    if (command.attachmentOption && inv.attachment) checkAttachment(inv.attachment);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/**
+ * The adapter's one interaction boundary: acknowledge in time, turn the interaction into an
+ * Invocation, hand it to the dispatcher, and answer privately if anything escapes.
+ */
+export class InteractionHandler {
+  constructor(private readonly o: InteractionHandlerOptions) {}
+
+  async handle(interaction: Interaction): Promise<void> {
+    if (interaction.isChatInputCommand()) return this.onCommand(interaction);
+    if (interaction.isButton()) return this.onButton(interaction);
+  }
+
+  private io(interaction: DiscordInteraction, log: Logger): InteractionIO {
+    return new InteractionIO(interaction, { log, receivedAt: this.o.now(), tokenLifetimeMs: this.o.tokenLifetimeMs, tokenMarginMs: this.o.tokenMarginMs, now: this.o.now });
+  }
+
+  private async onCommand(interaction: ChatInputCommandInteraction): Promise<void> {
+    const log = this.o.log.child({ interaction: interaction.id, command: interaction.commandName, guild: interaction.guildId, channel: interaction.channelId, user: interaction.user.id });
+    const io = this.io(interaction, log);
+    const { dispatcher } = this.o.core;
+    try {
+      if (!interaction.inGuild()) return await io.replyPrivate(errorNotice('kling-bot works inside a server: use its commands in one of the server’s channels.'));
+      const command = dispatcher.command(interaction.commandName);
+      if (!command) return await dispatcher.runCommand(interaction.commandName, {}, invocationOf(interaction), io);
+      let read: ReadOptions;
+      try {
+        read = readOptions(command, interaction.options.data);
+      } catch (err) {
+        if (err instanceof ValidationError) return await io.replyPrivate(notices.invalidOption(command.name, err.userMessage));
+        throw err;
+      }
+      const inv = invocationOf(interaction, read.attachment);
+      // Cards are public from the first moment; input that will be refused gets a private answer instead.
+      if (command.visibility === 'private') await io.deferEphemeral();
+      else if (wouldRun(command, read.raw, inv)) await io.deferPublic();
+      io.armWatchdog(this.o.ackWatchdogMs);
+      await dispatcher.runCommand(command.name, read.raw, inv, io);
+    } catch (err) {
+      await this.fail(io, err, log);
+    } finally {
+      io.done();
+    }
+  }
+
+  private async onButton(interaction: ButtonInteraction): Promise<void> {
+    const log = this.o.log.child({ interaction: interaction.id, button: interaction.customId, guild: interaction.guildId, channel: interaction.channelId, user: interaction.user.id });
+    const io = this.io(interaction, log);
+    try {
+      if (!interaction.inGuild()) return await io.replyPrivate(notices.unknownButton());
+      const decoded = decodeButtonId(interaction.customId);
+      // Regenerate posts a new public card; Refresh and Delete act on the card they sit on.
+      if (decoded.type === 'card') await (decoded.action === 'regenerate' ? io.deferPublic() : io.deferUpdate());
+      io.armWatchdog(this.o.ackWatchdogMs);
+      await this.o.core.dispatcher.runButton(interaction.customId, invocationOf(interaction), io);
+    } catch (err) {
+      await this.fail(io, err, log);
+    } finally {
+      io.done();
+    }
+  }
+
+  private async fail(io: InteractionIO, err: unknown, log: Logger): Promise<void> {
+    log.error({ err: messageOf(err), acknowledged: io.acknowledged }, 'discord interaction failed');
+    await io.replyPrivate(errorNotice(userMessageOf(err))).catch((replyErr: unknown) => log.warn({ err: messageOf(replyErr) }, 'could not tell the user about the failure'));
+  }
+}

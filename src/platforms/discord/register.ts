@@ -1,0 +1,41 @@
+/**
+ * `npm run register`: registers the slash commands over REST only (no gateway connection), per
+ * guild when DISCORD_GUILD_IDS is set (instant) or globally (may take up to an hour to appear).
+ */
+import { REST } from 'discord.js';
+import { ConfigError, loadConfig } from '../../config.js';
+import { registerCommands, slashCommands } from './commands.js';
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const fail = (line: string): never => {
+  process.stderr.write(`${line}\n`);
+  process.exit(1);
+};
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env, { requirePlatform: false });
+  } catch (err) {
+    if (err instanceof ConfigError) fail(`cannot register; fix these settings:\n${err.problems.map((p) => `  ${p}`).join('\n')}`);
+    throw err;
+  }
+  const discord = config.discord;
+  if (!discord) return fail('cannot register: set DISCORD_TOKEN and DISCORD_APPLICATION_ID (from the Discord developer portal)');
+  const rest = new REST({ api: discord.apiUrl }).setToken(discord.token);
+  const names = slashCommands().map((c) => `/${c.name}`);
+  try {
+    const done = await registerCommands(rest, discord.applicationId, discord.guildIds);
+    for (const { scope, count } of done) out(`registered ${count} commands (${names.join(', ')}) ${scope === 'global' ? 'globally (Discord may take up to an hour to show changes)' : `in ${scope}`}`);
+  } catch (err) {
+    // discord.js error texts carry no token; the config's secrets are scrubbed anyway.
+    let text = err instanceof Error ? err.message : String(err);
+    for (const secret of config.secrets) text = text.split(secret).join('[redacted]');
+    fail(`registration failed: ${text}`);
+  } finally {
+    rest.clearHashSweeper();
+    rest.clearHandlerSweeper();
+  }
+}
+
+await main();
