@@ -1,4 +1,5 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Config } from './config.js';
 import { Dispatcher } from './dispatch.js';
 import { KlingClient } from './kling/client.js';
@@ -48,6 +49,9 @@ export async function createCore(config: Config, log: Logger, options: { metrics
   const callbackToken = callbackTokenFor(config);
   const callbackUrl = config.env.PUBLIC_URL ? `${config.env.PUBLIC_URL.replace(/\/+$/, '')}/kling/callback/${callbackToken}` : undefined;
   const ports = new Map<string, CardPort>();
+  // Several replicas share a Redis store; one lease decides which of them tracks.
+  const shared = /^rediss?:\/\//.test(config.env.STORE_URL);
+  const lease = shared ? store.trackerLease(`${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`, Math.max(3000, config.env.POLL_INTERVAL_MS * 3), now) : undefined;
   const tracker = new Tracker({
     store,
     kling,
@@ -57,6 +61,7 @@ export async function createCore(config: Config, log: Logger, options: { metrics
     pollIntervalMs: config.env.POLL_INTERVAL_MS,
     ...(options.maxConcurrentCalls ? { maxConcurrentCalls: options.maxConcurrentCalls } : {}),
     ...(callbackUrl ? { callbackUrl } : {}),
+    ...(lease ? { lease } : {}),
     now,
   });
   const env = config.env;

@@ -2,6 +2,7 @@ import type Keyv from 'keyv';
 import { isFinal, needsTracking, TaskRecord, type Platform, type TaskState } from '../domain.js';
 import { silentLogger, type Logger } from '../log.js';
 import { KeyedMutex, openKeyv } from './kv.js';
+import { Lease } from './lease.js';
 
 const CHUNK = 200;
 /** Enough shards that each in-flight write stays small even with 10,000 tasks in flight. */
@@ -55,6 +56,11 @@ export class TaskStore {
 
   static async open(url: string, log?: Logger): Promise<TaskStore> {
     return new TaskStore(await openKeyv(url), log);
+  }
+
+  /** The tracker's claim (SPEC §4: with Redis, one replica polls and edits). */
+  trackerLease(owner: string, ttlMs: number, now?: () => number): Lease {
+    return new Lease(this.kv, 'lease:tracker', owner, ttlMs, now);
   }
 
   async close(): Promise<void> {

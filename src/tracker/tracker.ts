@@ -9,6 +9,7 @@ import { estimatedPercent, renderCard } from '../render/card.js';
 import { DurationModel, estimateKey } from '../render/estimates.js';
 import type { CardView } from '../render/view.js';
 import type { TaskStore } from '../store/task-store.js';
+import type { Lease } from '../store/lease.js';
 import { ChannelTracker } from './channel-tracker.js';
 import { Semaphore } from './limiter.js';
 
@@ -27,6 +28,8 @@ export interface TrackerOptions {
   listThreshold?: number;
   listPageSize?: number;
   now?: () => number;
+  /** With a shared store (Redis): only the replica holding this lease polls and edits. */
+  lease?: Lease;
 }
 
 type Pack = 'video' | 'image';
@@ -67,6 +70,9 @@ export class Tracker {
   private readonly sweeping = new Set<TaskKind>();
   private readonly inflightOps = new Set<Promise<unknown>>();
   private timer?: NodeJS.Timeout;
+  private leaseTimer?: NodeJS.Timeout;
+  /** Without a lease this process is the only tracker; with one, only while it holds it. */
+  private leader: boolean;
   private stopped = false;
   readonly durations = new DurationModel();
   private readonly now: () => number;
@@ -77,6 +83,7 @@ export class Tracker {
     this.interval = o.pollIntervalMs;
     this.sem = new Semaphore(o.maxConcurrentCalls ?? 8);
     for (const port of o.ports) this.ports.set(port.platform, port);
+    this.leader = !o.lease;
   }
 
   addPort(port: CardPort): void {
@@ -85,21 +92,51 @@ export class Tracker {
 
   /** Loads every unfinished task from the store and starts the loop. */
   async start(): Promise<number> {
-    const records = await this.o.store.getMany(await this.o.store.inflightIds());
+    const resumed = this.o.lease ? await this.refreshLeadership() : await this.resumeFromStore();
+    if (this.o.lease) {
+      this.leaseTimer = setInterval(() => void this.refreshLeadership().catch((err: unknown) => this.o.log.warn({ err: String(err) }, 'lease check failed')), this.o.lease.ttlMs / 3);
+      this.leaseTimer.unref?.();
+    }
+    const tick = Math.max(5, Math.floor(this.interval / 4));
+    this.timer = setInterval(() => this.tick(), tick);
+    this.timer.unref?.();
+    this.o.log.info({ resumed, leader: this.leader }, 'tracker started');
+    return resumed;
+  }
+
+  /** Adopts every stored task that needs tracking and is not tracked here yet. */
+  private async resumeFromStore(): Promise<number> {
+    const records = (await this.o.store.getMany(await this.o.store.inflightIds())).filter((r) => !this.live.has(r.id));
     records.sort((a, b) => a.createdAt - b.createdAt);
     for (const rec of records) {
       if (!isFinal(rec.state)) this.adopt(rec, true);
       else this.reshow(rec); // finished, but the card never showed it: a crash beat the last edit
     }
-    const tick = Math.max(5, Math.floor(this.interval / 4));
-    this.timer = setInterval(() => this.tick(), tick);
-    this.timer.unref?.();
-    this.o.log.info({ resumed: records.length }, 'tracker started');
     return records.length;
+  }
+
+  /** Renews or takes the lease; the leader also picks up tasks other replicas accepted. */
+  private async refreshLeadership(): Promise<number> {
+    const lease = this.o.lease;
+    if (!lease || this.stopped) return 0;
+    const leader = await lease.acquire();
+    if (leader !== this.leader) this.o.log.info({ owner: lease.owner, leader }, leader ? 'took the tracker lease' : 'lost the tracker lease');
+    this.leader = leader;
+    if (leader) return this.resumeFromStore();
+    // Another replica tracks now: forget ours so two never edit one card.
+    this.live.clear();
+    this.byKlingId.clear();
+    this.queues.video.length = 0;
+    this.queues.image.length = 0;
+    for (const channel of this.channels.values()) channel.stop();
+    this.channels.clear();
+    return 0;
   }
 
   /** A new task, already written to the store. */
   track(rec: TaskRecord): void {
+    // A follower leaves it to the leader, which adopts it from the store.
+    if (!this.leader || this.stopped) return;
     this.adopt(rec, false);
     this.tick();
   }
@@ -165,9 +202,12 @@ export class Tracker {
   async stop(deadlineMs = 3000): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
     await Promise.race([Promise.allSettled([...this.inflightOps]), new Promise((r) => setTimeout(r, deadlineMs))]);
     await Promise.all([...this.channels.values()].map((c) => c.drain(Math.min(1000, deadlineMs))));
     for (const c of this.channels.values()) c.stop();
+    // Hand over at once instead of making the next replica wait out the lease.
+    await this.o.lease?.release().catch(() => undefined);
   }
 
   private typicalMs(rec: TaskRecord): number | undefined {
@@ -239,7 +279,7 @@ export class Tracker {
   }
 
   private tick(): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.leader) return;
     const now = this.now();
     const due = new Map<TaskKind, Live[]>();
     const liveByKind = new Map<TaskKind, number>();

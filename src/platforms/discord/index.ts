@@ -2,6 +2,7 @@ import { Client, Events, GatewayIntentBits, REST } from 'discord.js';
 import type { Config } from '../../config.js';
 import type { Core } from '../../core.js';
 import type { PlatformAdapter, StartAdapter } from '../types.js';
+import { InteractionAcker } from './ack.js';
 import { registerCommands } from './commands.js';
 import { InteractionHandler } from './interactions.js';
 import { DEFAULT_EDIT_BUDGET, DiscordCardPort, TOKEN_LIFETIME_MS, TOKEN_MARGIN_MS } from './port.js';
@@ -58,7 +59,9 @@ export async function startDiscordAdapter(core: Core, config: DiscordConfig, opt
   core.addPort(port);
 
   client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: config.apiUrl } });
+  const acker = new InteractionAcker(config.apiUrl, client.rest.options.version);
   const handler = new InteractionHandler({
+    acker,
     core,
     log,
     tokenLifetimeMs: options.tokenLifetimeMs ?? TOKEN_LIFETIME_MS,
@@ -92,6 +95,7 @@ export async function startDiscordAdapter(core: Core, config: DiscordConfig, opt
     await ready;
   } catch (err) {
     await client.destroy();
+    acker.close();
     throw new Error(`Discord login failed: ${messageOf(err)}`, { cause: err });
   }
   log.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'discord connected');
@@ -103,6 +107,7 @@ export async function startDiscordAdapter(core: Core, config: DiscordConfig, opt
       stopping = true;
       await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, STOP_GRACE_MS).unref())]);
       await client.destroy();
+      acker.close();
       editRest.clearHashSweeper();
       editRest.clearHandlerSweeper();
     },

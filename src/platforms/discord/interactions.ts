@@ -7,6 +7,7 @@ import { ValidationError, userMessageOf } from '../../errors.js';
 import { decodeButtonId } from '../../interaction-ids.js';
 import type { Logger } from '../../log.js';
 import { errorNotice, notices } from '../../render/notices.js';
+import type { InteractionAcker } from './ack.js';
 import { readOptions, type ReadOptions } from './commands.js';
 import { InteractionIO, type DiscordInteraction } from './io.js';
 
@@ -18,6 +19,7 @@ export interface InteractionHandlerOptions {
   /** Anything still unanswered this long after it arrived is acknowledged (Discord allows 3 s). */
   ackWatchdogMs: number;
   now: () => number;
+  acker?: InteractionAcker;
 }
 
 /** Who clicked or typed, in the core's terms. `isAdmin`: Administrator or Manage Server. */
@@ -68,7 +70,14 @@ export class InteractionHandler {
   }
 
   private io(interaction: DiscordInteraction, log: Logger): InteractionIO {
-    return new InteractionIO(interaction, { log, receivedAt: this.o.now(), tokenLifetimeMs: this.o.tokenLifetimeMs, tokenMarginMs: this.o.tokenMarginMs, now: this.o.now });
+    return new InteractionIO(interaction, {
+      log,
+      receivedAt: this.o.now(),
+      tokenLifetimeMs: this.o.tokenLifetimeMs,
+      tokenMarginMs: this.o.tokenMarginMs,
+      now: this.o.now,
+      ...(this.o.acker ? { acker: this.o.acker } : {}),
+    });
   }
 
   private async onCommand(interaction: ChatInputCommandInteraction): Promise<void> {

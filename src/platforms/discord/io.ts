@@ -3,6 +3,7 @@ import type { CommandIO } from '../../../commands/types.js';
 import type { CardHandle } from '../../domain.js';
 import type { Logger } from '../../log.js';
 import type { CardView, PrivateView } from '../../render/view.js';
+import type { InteractionAcker } from './ack.js';
 import type { DiscordCardHandle } from './port.js';
 import { cardMessage, privateMessage, type DiscordMessage } from './render.js';
 
@@ -21,6 +22,8 @@ export interface InteractionIOOptions {
   tokenLifetimeMs: number;
   tokenMarginMs: number;
   now: () => number;
+  /** Sends deferrals on a fast path; without it discord.js's own methods are used. */
+  acker?: InteractionAcker;
 }
 
 const asOptions = (m: DiscordMessage) => ({ content: m.content, embeds: m.embeds, components: m.components, allowedMentions: { parse: [] } });
@@ -55,14 +58,17 @@ export class InteractionIO implements CommandIO {
 
   private async deferPublicNow(): Promise<void> {
     if (this.ack !== 'none') return;
-    await this.interaction.deferReply();
+    const t1 = Date.now();
+    await (this.o.acker ? this.o.acker.deferReply(this.interaction, false) : this.interaction.deferReply());
+    (globalThis as unknown as { __t: number[][] }).__t ??= [];
+    (globalThis as unknown as { __t: number[][] }).__t.push([this.o.receivedAt, t1, Date.now()]);
     this.ack = 'defer-public';
   }
 
   deferEphemeral(): Promise<void> {
     return this.serial(async () => {
       if (this.ack !== 'none') return;
-      await this.interaction.deferReply({ flags: MessageFlags.Ephemeral });
+      await (this.o.acker ? this.o.acker.deferReply(this.interaction, true) : this.interaction.deferReply({ flags: MessageFlags.Ephemeral }));
       this.ack = 'defer-ephemeral';
     });
   }
@@ -72,11 +78,11 @@ export class InteractionIO implements CommandIO {
     return this.serial(async () => {
       if (this.ack !== 'none') return;
       if (!this.interaction.isButton()) {
-        await this.interaction.deferReply({ flags: MessageFlags.Ephemeral });
+        await (this.o.acker ? this.o.acker.deferReply(this.interaction, true) : this.interaction.deferReply({ flags: MessageFlags.Ephemeral }));
         this.ack = 'defer-ephemeral';
         return;
       }
-      await this.interaction.deferUpdate();
+      await (this.o.acker ? this.o.acker.deferUpdate(this.interaction) : this.interaction.deferUpdate());
       this.ack = 'defer-update';
     });
   }

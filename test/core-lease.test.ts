@@ -1,0 +1,63 @@
+import Keyv from 'keyv';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { TaskRecord } from '../src/domain.js';
+import { KlingClient } from '../src/kling/client.js';
+import { silentLogger } from '../src/log.js';
+import { Metrics } from '../src/metrics.js';
+import { TaskStore } from '../src/store/task-store.js';
+import { Tracker } from '../src/tracker/tracker.js';
+import { AK, Cleanup, SK, startSim, waitFor } from './helpers/core-harness.js';
+import { RecordingPort } from './helpers/core-port.js';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.closeAll());
+
+/** Two replicas on one shared store (what Redis is in production; a shared keyv here). */
+function replica(name: string, store: TaskStore, simUrl: string) {
+  const port = new RecordingPort();
+  const tracker = new Tracker({
+    store,
+    kling: new KlingClient({ baseUrl: simUrl, auth: { type: 'jwt', accessKey: AK, secretKey: SK } }),
+    ports: [port],
+    log: silentLogger,
+    metrics: new Metrics(),
+    pollIntervalMs: 30,
+    lease: store.trackerLease(name, 300),
+  });
+  return { name, port, tracker };
+}
+
+let n = 0;
+async function accept(store: TaskStore, via: ReturnType<typeof replica>): Promise<TaskRecord> {
+  const t = Date.now();
+  const scope = { platform: 'console' as const, guildId: 'g', channelId: 'c', userId: 'u', userName: 'u' };
+  const rec: TaskRecord = { id: `kblease${n++}`, scope, request: { kind: 'text2video', prompt: 'waves', model: 'kling-v1-6', mode: 'std', duration: '5', aspect_ratio: '16:9' }, state: 'pending', createdAt: t, updatedAt: t };
+  await store.create(rec);
+  rec.card = via.port.open(scope, { taskId: rec.id } as never);
+  await store.update(rec.id, (cur) => ({ ...cur, card: rec.card }));
+  via.tracker.track(rec);
+  return rec;
+}
+
+describe('tracker lease with several replicas on one store', () => {
+  it('GIVEN two replicas THEN exactly one polls and edits, it adopts tasks the other accepted, and the other takes over when it stops', async () => {
+    const sim = await startSim(cleanup);
+    const store = new TaskStore(new Keyv());
+    const a = replica('A', store, sim.url);
+    const b = replica('B', store, sim.url);
+    await a.tracker.start();
+    await b.tracker.start();
+    cleanup.add(() => b.tracker.stop());
+
+    // Commands arrive at both replicas; only the lease holder (A, first) works on them.
+    const first = [await accept(store, a), await accept(store, b), await accept(store, b)];
+    for (const rec of first) await waitFor(`${rec.id} final`, () => a.port.lastView(rec.id)?.state === 'succeed', 5000);
+    expect(b.port.events.filter((e) => e.type === 'edit')).toHaveLength(0);
+
+    // A stops (releases the lease); B becomes the tracker for new work.
+    await a.tracker.stop();
+    const later = await accept(store, a);
+    await waitFor('B to finish the task A accepted', () => b.port.lastView(later.id)?.state === 'succeed', 5000);
+    for (const rec of [...first, later]) expect(sim.createsFor(rec.id)).toBe(1);
+  });
+});
