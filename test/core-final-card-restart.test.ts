@@ -29,7 +29,8 @@ describe('a finished task whose final edit never landed', () => {
     const shown = await waitFor('the final card', () => port.lastView(rec.id)?.state === 'succeed' && port.lastView(rec.id));
     expect(shown.media[0]?.url).toContain('/media/');
     await waitFor('the record to say so', async () => (await second.core.store.get(rec.id))?.finalShown === true);
-    expect(await second.core.store.inflightIds()).not.toContain(rec.id);
+    // The in-flight set is written right after the record: wait for it rather than race it.
+    await waitFor('the task to leave the in-flight set', async () => !(await second.core.store.inflightIds()).includes(rec.id));
     expect(sim.createsFor(rec.id)).toBe(1);
   });
 });
