@@ -53,12 +53,10 @@ export async function startDiscordAdapter(core: Core, config: DiscordConfig, opt
   // Card edits get their own REST client that throws on 429 instead of queueing: the tracker
   // then pauses that channel and coalesces, so a stale progress edit is never sent late.
   const editRest = new REST({ api: config.apiUrl, rejectOnRateLimit: () => true, retries: 0 }).setToken(config.token);
-  let client: Client | undefined;
-  const port = new DiscordCardPort({ rest: editRest, applicationId: config.applicationId, botUserId: () => client?.user?.id, log, editBudget: options.editBudget ?? DEFAULT_EDIT_BUDGET, now });
+  const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: config.apiUrl } });
+  const port = new DiscordCardPort({ rest: editRest, applicationId: config.applicationId, botUserId: () => client.user?.id, log, editBudget: options.editBudget ?? DEFAULT_EDIT_BUDGET, now });
   // Registered before the first interaction can arrive, so no card is opened without a port to edit it.
   core.addPort(port);
-
-  client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: config.apiUrl } });
   const acker = new InteractionAcker(config.apiUrl, client.rest.options.version);
   const handler = new InteractionHandler({
     acker,
@@ -96,6 +94,8 @@ export async function startDiscordAdapter(core: Core, config: DiscordConfig, opt
   } catch (err) {
     await client.destroy();
     acker.close();
+    editRest.clearHashSweeper();
+    editRest.clearHandlerSweeper();
     throw new Error(`Discord login failed: ${messageOf(err)}`, { cause: err });
   }
   log.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'discord connected');

@@ -57,14 +57,54 @@ function wouldRun(command: Command, raw: Record<string, unknown>, inv: Invocatio
 
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
+/** A burst is over once no interaction has arrived and no acknowledgement is on the wire for this long. */
+const QUIET_MS = 20;
+/** …but no command's work waits longer than this for a burst to end. */
+const MAX_HOLD_MS = 250;
+
 /**
  * The adapter's one interaction boundary: acknowledge in time, turn the interaction into an
  * Invocation, hand it to the dispatcher, and answer privately if anything escapes.
  */
 export class InteractionHandler {
+  /** Acknowledgements on the wire, and when the latest interaction arrived; see `afterBurst`. */
+  private acking = 0;
+  private lastArrival = 0;
+  private gate: Promise<void> | undefined;
+
   constructor(private readonly o: InteractionHandlerOptions) {}
 
+  /** Counts an acknowledgement while it is in flight. */
+  private async acking$(ack: Promise<void>): Promise<void> {
+    this.acking++;
+    try {
+      await ack;
+    } finally {
+      this.acking--;
+    }
+  }
+
+  private busy(): boolean {
+    return this.acking > 0 || this.o.now() - this.lastArrival < QUIET_MS;
+  }
+
+  /**
+   * Acknowledgements first: during a burst of commands, each command's work (store, card, Kling)
+   * waits until the burst has been acknowledged, because acknowledgements have a hard 3-second
+   * deadline and the work does not. All waiters share one gate; bounded by MAX_HOLD_MS.
+   */
+  private afterBurst(): Promise<void> {
+    if (!this.busy()) return Promise.resolve();
+    this.gate ??= (async () => {
+      const until = this.o.now() + MAX_HOLD_MS;
+      while (this.busy() && this.o.now() < until) await new Promise((r) => setTimeout(r, QUIET_MS / 2));
+      this.gate = undefined;
+    })();
+    return this.gate;
+  }
+
   async handle(interaction: Interaction): Promise<void> {
+    this.lastArrival = this.o.now();
     if (interaction.isChatInputCommand()) return this.onCommand(interaction);
     if (interaction.isButton()) return this.onButton(interaction);
   }
@@ -97,9 +137,11 @@ export class InteractionHandler {
       }
       const inv = invocationOf(interaction, read.attachment);
       // Cards are public from the first moment; input that will be refused gets a private answer instead.
-      if (command.visibility === 'private') await io.deferEphemeral();
-      else if (wouldRun(command, read.raw, inv)) await io.deferPublic();
+      if (command.visibility === 'private') await this.acking$(io.deferEphemeral());
+      else if (wouldRun(command, read.raw, inv)) await this.acking$(io.deferPublic());
       io.armWatchdog(this.o.ackWatchdogMs);
+      // A refusal's private reply is itself the acknowledgement: it must not wait for the burst.
+      if (io.acknowledged) await this.afterBurst();
       await dispatcher.runCommand(command.name, read.raw, inv, io);
     } catch (err) {
       await this.fail(io, err, log);
@@ -115,8 +157,9 @@ export class InteractionHandler {
       if (!interaction.inGuild()) return await io.replyPrivate(notices.unknownButton());
       const decoded = decodeButtonId(interaction.customId);
       // Regenerate posts a new public card; Refresh and Delete act on the card they sit on.
-      if (decoded.type === 'card') await (decoded.action === 'regenerate' ? io.deferPublic() : io.deferUpdate());
+      if (decoded.type === 'card') await this.acking$(decoded.action === 'regenerate' ? io.deferPublic() : io.deferUpdate());
       io.armWatchdog(this.o.ackWatchdogMs);
+      if (io.acknowledged) await this.afterBurst();
       await this.o.core.dispatcher.runButton(interaction.customId, invocationOf(interaction), io);
     } catch (err) {
       await this.fail(io, err, log);

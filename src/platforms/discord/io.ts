@@ -58,10 +58,7 @@ export class InteractionIO implements CommandIO {
 
   private async deferPublicNow(): Promise<void> {
     if (this.ack !== 'none') return;
-    const t1 = Date.now();
     await (this.o.acker ? this.o.acker.deferReply(this.interaction, false) : this.interaction.deferReply());
-    (globalThis as unknown as { __t: number[][] }).__t ??= [];
-    (globalThis as unknown as { __t: number[][] }).__t.push([this.o.receivedAt, t1, Date.now()]);
     this.ack = 'defer-public';
   }
 

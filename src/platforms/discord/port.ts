@@ -143,7 +143,12 @@ export class DiscordCardPort implements CardPort {
   async postCard(scope: TaskScope, view: CardView): Promise<CardHandle> {
     const body = restBody(cardMessage(view));
     const base = { applicationId: this.o.applicationId, guildId: scope.guildId, channelId: scope.channelId, route: 'channel', target: '@original' } as const;
-    const orphan = await this.findCard(scope.channelId, view.taskId).catch(() => undefined);
+    const orphan = await this.findCard(scope.channelId, view.taskId).catch((err: unknown) => {
+      // Slowed down: try again later rather than post a duplicate. Anything else: just post.
+      const limited = rateLimitOf(err);
+      if (limited) throw limited;
+      return undefined;
+    });
     if (orphan) {
       try {
         await this.o.rest.patch(Routes.channelMessage(scope.channelId, orphan), { body });
@@ -180,6 +185,8 @@ export class DiscordCardPort implements CardPort {
         }
       }
       await this.o.rest.delete(Routes.channelMessage(h.channelId, h.messageId));
+      // A reply stood in for a card the bot could not edit: the stale card goes too, if it can.
+      if (h.replyTo) await this.o.rest.delete(Routes.channelMessage(h.channelId, h.replyTo)).catch(() => undefined);
     } catch (err) {
       // Already gone is what we wanted.
       if (GONE.has(codeOf(err) ?? '')) return;

@@ -1,0 +1,260 @@
+/**
+ * End to end: an unmodified discord.js Client (the real adapter) talks to the fake Discord, the
+ * core talks to the Kling simulator, everything on loopback in this process.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CommandIO } from '../commands/types.js';
+import type { KlingSimulator } from '../src/kling/simulator.js';
+import type { PrivateView } from '../src/render/view.js';
+import type { FakeDiscord, FakeUser, InteractionRecord } from './fakes/discord/index.js';
+import {
+  ALICE,
+  BOB,
+  CH_A1,
+  CH_A2,
+  CH_B1,
+  GUILD_A,
+  GUILD_B,
+  ROLE_ARTIST,
+  cardIsFinal,
+  cardOf,
+  carol,
+  customIds,
+  embedText,
+  ephemeralAnswers,
+  expectNoSecrets,
+  expectedVideoUrl,
+  linkUrls,
+  startBot,
+  startFake,
+  startSim,
+  taskIdOf,
+  video,
+  type InProcessBot,
+} from './helpers/discord-harness.js';
+
+let sim: KlingSimulator | undefined;
+let fake: FakeDiscord | undefined;
+let bot: InProcessBot | undefined;
+
+afterEach(async () => {
+  await bot?.close();
+  await fake?.close();
+  await sim?.close();
+  bot = undefined;
+  fake = undefined;
+  sim = undefined;
+});
+
+/**
+ * Discord's realistic per-channel limit (5 edits / 5 s) is kept where it is the point; tests about
+ * something else may relax it (`roomy`) so they stay fast.
+ */
+async function setup(opts: Parameters<typeof startBot>[2] = {}, roomy = false) {
+  const s = await startSim();
+  sim = s;
+  const f = await startFake(roomy ? { channelEditLimit: { requests: 50, windowMs: 1000 } } : {});
+  fake = f;
+  const b = await startBot(s, f, roomy ? { ...opts, adapter: { editBudget: { capacity: 20, refillPerSec: 20 }, ...opts.adapter } } : opts);
+  bot = b;
+  return { s, f, b };
+}
+
+/** The ephemeral page (or notice) a private command or click ended with. */
+function privateAnswer(f: FakeDiscord, rec: InteractionRecord) {
+  return ephemeralAnswers(f, rec).at(-1);
+}
+
+const tasksCommand = (user: FakeUser, options: Array<{ name: string; type: number; value: string | number }>, channelId = CH_A2, guildId = GUILD_A) => ({
+  guildId,
+  channelId,
+  user,
+  name: 'tasks',
+  options,
+});
+
+describe('Discord end to end (in process)', () => {
+  it('/video is deferred at once, its card goes through processing and ends with the video', async () => {
+    const { s, f, b } = await setup();
+    const rec = await f.sendCommand(video(CH_A1, ALICE, 'a red fox running through snow, cinematic'));
+    await f.waitFor(() => rec.ackedAt !== undefined, 3000);
+    expect(rec.ackType).toBe(5);
+    expect(rec.ephemeral).toBe(false);
+    expect(rec.ackLatencyMs).toBeLessThan(3000);
+    expect(rec.lateCallbackAt).toEqual([]);
+
+    await f.waitFor(() => cardIsFinal(s, cardOf(f, rec)), 15_000);
+    const card = cardOf(f, rec);
+    const id = taskIdOf(card) ?? '';
+    const url = expectedVideoUrl(s, id);
+    expect(card?.content).toBe(url);
+    expect(linkUrls(card)).toContain(url);
+    expect(customIds(card)).toEqual(expect.arrayContaining([`kb:g:${id}`, `kb:r:${id}`, `kb:d:${id}`]));
+    // One message, edited in place through its life, showing processing on the way.
+    const shown = (card?.edits ?? []).map((e) => JSON.stringify(e.body));
+    expect(shown.some((t) => t.includes('Processing'))).toBe(true);
+    expect(embedText(card)).toContain('Done');
+    expect(f.messagesIn(CH_A1).filter((m) => !m.deleted)).toHaveLength(1);
+    expect(s.createsFor(id)).toBe(1);
+    expect(s.stats.creates).toBe(1);
+    expectNoSecrets(f, b.logs);
+  });
+
+  it('20 tasks over 3 channels in 2 guilds each end on their own video; /tasks never crosses guilds', async () => {
+    const { s, f, b } = await setup();
+    const aliceB: FakeUser = { ...ALICE, roles: [] };
+    const plan: Array<{ channelId: string; guildId: string; user: FakeUser }> = [];
+    for (let i = 0; i < 20; i++) {
+      const where = [
+        { channelId: CH_A1, guildId: GUILD_A },
+        { channelId: CH_A2, guildId: GUILD_A },
+        { channelId: CH_B1, guildId: GUILD_B },
+      ][i % 3] ?? { channelId: CH_A1, guildId: GUILD_A };
+      const user = i % 2 === 0 ? (where.guildId === GUILD_A ? ALICE : aliceB) : carol(i);
+      plan.push({ ...where, user });
+    }
+    const recs = await Promise.all(plan.map((p, i) => f.sendCommand(video(p.channelId, p.user, `scene ${i}: a lighthouse in a storm`, p.guildId))));
+    await f.waitFor(() => recs.every((r) => cardIsFinal(s, cardOf(f, r))), 45_000);
+
+    const ids = recs.map((r) => taskIdOf(cardOf(f, r)) ?? '');
+    expect(new Set(ids).size).toBe(20);
+    for (const id of ids) expect(s.createsFor(id)).toBe(1);
+    expect(s.stats.creates).toBe(20);
+    for (const r of recs) expect(r.ackLatencyMs).toBeLessThan(3000);
+
+    // Alice has tasks in both guilds; her history in A holds only A's.
+    const inB = new Set(recs.filter((_r, i) => plan[i]?.guildId === GUILD_B).map((r) => taskIdOf(cardOf(f, r))));
+    const inA = recs.filter((_r, i) => plan[i]?.guildId === GUILD_A && plan[i]?.user.id === ALICE.id).map((r) => taskIdOf(cardOf(f, r)) ?? '');
+    const list = await f.sendCommand(tasksCommand(ALICE, [
+      { name: 'scope', type: 3, value: 'mine' },
+      { name: 'page_size', type: 4, value: 25 },
+    ]));
+    await f.waitFor(() => privateAnswer(f, list) && !privateAnswer(f, list)?.loading, 5000);
+    const page = embedText(privateAnswer(f, list));
+    for (const id of inA) expect(page).toContain(id);
+    for (const id of inB) expect(page).not.toContain(id ?? 'none');
+    expect(page).toContain(`${inA.length} tasks`);
+    expectNoSecrets(f, b.logs);
+  });
+
+  it('/tasks pages with Next and Prev; only the person who ran it can turn its pages', async () => {
+    const { s, f, b } = await setup({}, true);
+    const recs: InteractionRecord[] = [];
+    for (let i = 0; i < 5; i++) {
+      // One at a time, so creation order (what /tasks sorts by) is the order sent.
+      const rec = await f.sendCommand(video(CH_A2, ALICE, `page test ${i}`));
+      await f.waitFor(() => taskIdOf(cardOf(f, rec)), 5000);
+      recs.push(rec);
+    }
+    await f.waitFor(() => recs.every((r) => cardIsFinal(s, cardOf(f, r))), 15_000);
+    const newestFirst = recs.map((r) => taskIdOf(cardOf(f, r)) ?? '').reverse();
+
+    const list = await f.sendCommand(tasksCommand(ALICE, [{ name: 'page_size', type: 4, value: 2 }]));
+    await f.waitFor(() => privateAnswer(f, list)?.loading === false, 5000);
+    expect(list.ephemeral).toBe(true);
+    const pageMsg = privateAnswer(f, list);
+    const pageId = pageMsg?.id ?? '';
+    const shows = (ids: string[]) => {
+      const text = embedText(f.messages.get(pageId));
+      return ids.every((id) => text.includes(id)) && newestFirst.filter((id) => !ids.includes(id)).every((id) => !text.includes(id));
+    };
+    expect(shows(newestFirst.slice(0, 2))).toBe(true);
+    expect(embedText(pageMsg)).toContain('page 1 of 3');
+
+    const next = customIds(f.messages.get(pageId)).find((id) => id.startsWith('kb:p:') && id.split(':')[3] === '2') ?? '';
+    expect(next).not.toBe('');
+    const click = await f.clickButton({ messageId: pageId, customId: next, user: ALICE });
+    await f.waitFor(() => shows(newestFirst.slice(2, 4)), 5000);
+    expect(click.ackType).toBe(7);
+    expect(embedText(f.messages.get(pageId))).toContain('page 2 of 3');
+
+    const prev = customIds(f.messages.get(pageId)).find((id) => id.startsWith('kb:p:') && id.split(':')[3] === '1') ?? '';
+    await f.clickButton({ messageId: pageId, customId: prev, user: ALICE });
+    await f.waitFor(() => shows(newestFirst.slice(0, 2)), 5000);
+
+    // Discord shows an ephemeral page to its owner only: nobody else can even click it…
+    await expect(f.clickButton({ messageId: pageId, customId: next, user: BOB })).rejects.toThrow(/ephemeral/);
+    // …and if such a click reached the bot, the id's owner would not match Bob and the page stays put.
+    const seen: PrivateView[] = [];
+    const io: CommandIO = { replyPrivate: async (v) => void seen.push(v), openCard: async () => ({}), updatePrivate: async (v) => void seen.push(v) };
+    await b.core.dispatcher.runButton(next, { platform: 'discord', guildId: GUILD_A, channelId: CH_A2, user: { id: BOB.id, name: 'bob', roleIds: [] } }, io);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.kind === 'notice' && seen[0].tone).toBe('error');
+    expectNoSecrets(f, b.logs);
+  });
+
+  it('card buttons: Refresh, Delete refused for others, Delete by the requester, Regenerate opens a new card', async () => {
+    const { s, f, b } = await setup({}, true);
+    const rec = await f.sendCommand(video(CH_A1, ALICE, 'a paper boat on a river'));
+    await f.waitFor(() => cardIsFinal(s, cardOf(f, rec)), 15_000);
+    const card = cardOf(f, rec);
+    const id = taskIdOf(card) ?? '';
+    const cardId = card?.id ?? '';
+
+    const refresh = await f.clickButton({ messageId: cardId, customId: `kb:r:${id}`, user: BOB });
+    await f.waitFor(() => refresh.ackedAt !== undefined, 3000);
+    expect(refresh.ackType).toBe(6);
+
+    const regen = await f.clickButton({ messageId: cardId, customId: `kb:g:${id}`, user: BOB });
+    await f.waitFor(() => regen.ackedAt !== undefined, 3000);
+    expect(regen.ackType).toBe(5);
+    expect(regen.ephemeral).toBe(false);
+    await f.waitFor(() => cardIsFinal(s, cardOf(f, regen)), 15_000);
+    const second = cardOf(f, regen);
+    const secondId = taskIdOf(second) ?? '';
+    expect(secondId).not.toBe(id);
+    expect(s.createsFor(secondId)).toBe(1);
+    expect(embedText(second)).toContain('bob');
+
+    const denied = await f.clickButton({ messageId: cardId, customId: `kb:d:${id}`, user: BOB });
+    await f.waitFor(() => ephemeralAnswers(f, denied).length > 0, 5000);
+    expect(embedText(ephemeralAnswers(f, denied)[0])).toMatch(/Only the person who asked/);
+    expect(f.messages.get(cardId)?.deleted).toBe(false);
+
+    const del = await f.clickButton({ messageId: cardId, customId: `kb:d:${id}`, user: ALICE });
+    await f.waitFor(() => f.messages.get(cardId)?.deleted === true, 5000);
+    await f.waitFor(() => ephemeralAnswers(f, del).length > 0, 5000);
+    expect(embedText(ephemeralAnswers(f, del)[0])).toContain('deleted');
+    expectNoSecrets(f, b.logs);
+  });
+
+  it('/task shows one task privately; /animate with an uploaded PNG becomes an image-to-video card', async () => {
+    const { s, f } = await setup({}, true);
+    const anim = await f.sendCommand({
+      guildId: GUILD_A,
+      channelId: CH_A1,
+      user: ALICE,
+      name: 'animate',
+      options: [{ name: 'prompt', type: 3, value: 'the cat blinks slowly' }],
+      attachments: [{ filename: 'cat.png', contentType: 'image/png', size: 400_000, width: 1024, height: 768, optionName: 'image' }],
+    });
+    await f.waitFor(() => cardIsFinal(s, cardOf(f, anim)), 15_000);
+    const id = taskIdOf(cardOf(f, anim)) ?? '';
+    const sent = s.task(id);
+    expect(sent?.kind).toBe('image2video');
+    expect(String(sent?.body['image'])).toContain('cat.png');
+
+    const one = await f.sendCommand({ guildId: GUILD_A, channelId: CH_A2, user: BOB, name: 'task', options: [{ name: 'id', type: 3, value: id }] });
+    await f.waitFor(() => privateAnswer(f, one)?.loading === false, 5000);
+    expect(one.ephemeral).toBe(true);
+    expect(embedText(privateAnswer(f, one))).toContain(id);
+    // Another guild does not know this task.
+    const other = await f.sendCommand({ guildId: GUILD_B, channelId: CH_B1, user: BOB, name: 'task', options: [{ name: 'id', type: 3, value: id }] });
+    await f.waitFor(() => privateAnswer(f, other)?.loading === false, 5000);
+    expect(embedText(privateAnswer(f, other))).toContain('No task');
+  });
+
+  it('roles and admins: the allowlist admits members with the role and admins, refuses the rest privately', async () => {
+    const { s, f } = await setup({ env: { ALLOWED_ROLE_IDS: ROLE_ARTIST } }, true);
+    const refused = await f.sendCommand(video(CH_A1, BOB, 'not allowed'));
+    await f.waitFor(() => ephemeralAnswers(f, refused).length > 0, 5000);
+    expect(embedText(ephemeralAnswers(f, refused)[0])).toContain('roles');
+    // The public "thinking…" placeholder was removed, so nothing public is left behind.
+    expect(f.messagesIn(CH_A1).filter((m) => !m.deleted && (m.flags & 64) === 0)).toHaveLength(0);
+
+    const admin: FakeUser = { id: carol(99).id, username: 'root', permissions: String((1n << 3n) | (1n << 10n) | (1n << 11n)) };
+    const allowed = [await f.sendCommand(video(CH_A1, ALICE, 'allowed by role')), await f.sendCommand(video(CH_A1, admin, 'allowed as admin'))];
+    await f.waitFor(() => allowed.every((r) => cardIsFinal(s, cardOf(f, r))), 15_000);
+    expect(s.stats.creates).toBe(2);
+  });
+});

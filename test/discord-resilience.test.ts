@@ -1,0 +1,110 @@
+/**
+ * Cards that outlive their interaction token, and channels that answer 429: every card still
+ * reaches its final state, through the routes Discord allows, waiting as long as it is told.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { KlingSimulator } from '../src/kling/simulator.js';
+import type { FakeDiscord, InteractionRecord } from './fakes/discord/index.js';
+import { ALICE, CH_A1, CH_A2, cardIsFinal, cardOf, carol, expectNoSecrets, latestCard, startBot, startFake, startSim, taskIdOf, video, type InProcessBot } from './helpers/discord-harness.js';
+
+let sim: KlingSimulator | undefined;
+let fake: FakeDiscord | undefined;
+let bot: InProcessBot | undefined;
+
+afterEach(async () => {
+  await bot?.close();
+  await fake?.close();
+  await sim?.close();
+  bot = undefined;
+  fake = undefined;
+  sim = undefined;
+});
+
+const TOKEN_LIFETIME_MS = 1500;
+/** Longer than the token lives, so the last edits must find another way. */
+const SLOW_SIM = { submittedMs: 300, processingMs: 2500 };
+
+/** Refused uses of one interaction token: Discord bans repeat offenders, so at most one each. */
+const refusedTokenUses = (f: FakeDiscord, rec: InteractionRecord) =>
+  f.requests.filter((r) => r.path.startsWith('/webhooks/') && r.path.includes(`/${rec.token}`) && (r.status === 401 || (r.status === 404 && JSON.stringify(r.response).includes('10015')))).length;
+
+describe('Discord: cards that outlive the interaction token', () => {
+  it('on a 50027 answer the card moves to the bot-token channel route and still ends final', async () => {
+    sim = await startSim(SLOW_SIM);
+    fake = await startFake({ tokenLifetimeMs: TOKEN_LIFETIME_MS, channelEditLimit: null });
+    bot = await startBot(sim, fake);
+    const f = fake;
+    const s = sim;
+    const recs = [await f.sendCommand(video(CH_A1, ALICE, 'slow one')), await f.sendCommand(video(CH_A2, carol(1), 'slow two'))];
+    await f.waitFor(() => recs.every((r) => cardIsFinal(s, cardOf(f, r))), 15_000);
+    for (const rec of recs) {
+      const card = cardOf(f, rec);
+      const trail = JSON.stringify(card?.edits.map((e) => [e.at - rec.dispatchedAt, e.via]));
+      expect(card?.edits.at(-1)?.via, trail).toBe('channel');
+      expect(refusedTokenUses(f, rec), trail).toBe(1);
+      // The moved handle is persisted (just after the edit), so even a restart won't try the dead token again.
+      const store = bot.core.store;
+      const id = taskIdOf(card) ?? '';
+      await expect.poll(async () => (await store.get(id))?.card?.['route'], { timeout: 2000 }).toBe('channel');
+      expect((await store.get(id))?.card?.['token']).toBeUndefined();
+    }
+    expectNoSecrets(f, bot.logs);
+  });
+
+  it('with the adapter told the token lifetime, it switches before expiry and never sends a dead token', async () => {
+    sim = await startSim(SLOW_SIM);
+    fake = await startFake({ tokenLifetimeMs: TOKEN_LIFETIME_MS, channelEditLimit: null });
+    bot = await startBot(sim, fake, { adapter: { tokenLifetimeMs: TOKEN_LIFETIME_MS, tokenMarginMs: 400 } });
+    const f = fake;
+    const s = sim;
+    const recs = [await f.sendCommand(video(CH_A1, ALICE, 'slow three')), await f.sendCommand(video(CH_A1, carol(2), 'slow four'))];
+    await f.waitFor(() => recs.every((r) => cardIsFinal(s, cardOf(f, r))), 15_000);
+    for (const rec of recs) {
+      const card = cardOf(f, rec);
+      expect(card?.edits.some((e) => e.via === 'webhook')).toBe(true);
+      expect(card?.edits.at(-1)?.via).toBe('channel');
+      expect(refusedTokenUses(f, rec)).toBe(0);
+    }
+  });
+
+  it('a channel the bot lost access to delays the final edit instead of losing it', async () => {
+    sim = await startSim(SLOW_SIM);
+    fake = await startFake({ tokenLifetimeMs: TOKEN_LIFETIME_MS, channelEditLimit: null });
+    bot = await startBot(sim, fake);
+    const f = fake;
+    const s = sim;
+    const rec = await f.sendCommand(video(CH_A1, ALICE, 'edit me if you can'));
+    await f.waitFor(() => taskIdOf(cardOf(f, rec)), 5000);
+    // Webhook edits don't need channel access; once the token dies, the bot-token routes answer 50001.
+    f.denyChannelAccess(CH_A1);
+    await f.waitFor(() => f.requests.some((r) => r.status === 403 && r.path.startsWith(`/channels/${CH_A1}/messages`)), 10_000);
+    expect(cardIsFinal(s, cardOf(f, rec))).toBe(false);
+    f.denyChannelAccess(CH_A1, false);
+    // Depending on when access returns, the card itself is edited or a reply to it is posted.
+    await f.waitFor(() => cardIsFinal(s, latestCard(f, rec)), 15_000);
+    expect(refusedTokenUses(f, rec)).toBe(1);
+  });
+});
+
+describe('Discord: per-channel 429s', () => {
+  it('every card completes and every Retry-After was honoured', async () => {
+    sim = await startSim({ submittedMs: 200, processingMs: 1200 });
+    fake = await startFake();
+    bot = await startBot(sim, fake);
+    const f = fake;
+    const s = sim;
+    const recs: InteractionRecord[] = [];
+    for (let i = 0; i < 4; i++) recs.push(await f.sendCommand(video(CH_A1, carol(i), `rate limited ${i}`)));
+    await f.waitFor(() => recs.every((r) => taskIdOf(cardOf(f, r))), 10_000);
+    f.rateLimitChannel(CH_A1, { times: 3, retryAfterMs: 700 });
+    await f.waitFor(() => recs.every((r) => cardIsFinal(s, cardOf(f, r))), 30_000);
+
+    const forced = f.rateLimits.filter((r) => r.forced);
+    expect(forced.length).toBeGreaterThan(0);
+    expect(f.rateLimits.filter((r) => r.honored === false)).toEqual([]);
+    expect(f.rateLimits.some((r) => r.honored === true)).toBe(true);
+    for (const r of recs) expect(s.createsFor(taskIdOf(cardOf(f, r)) ?? '')).toBe(1);
+    expect(bot.logs.join('')).toContain('card edits paused by platform rate limit');
+    expectNoSecrets(f, bot.logs);
+  });
+});

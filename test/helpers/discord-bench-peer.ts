@@ -1,0 +1,72 @@
+/**
+ * The "outside world" of bench/discord-ack.ts — the fake Discord and the Kling simulator — run in
+ * a worker thread, so the bot's event loop is measured on its own, as it is in production where
+ * Discord is another machine. Driven by messages from the bench (see PeerMessage).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { z } from 'zod';
+import { startKlingSimulator } from '../../src/kling/simulator.js';
+import { startFakeDiscord, type InteractionRecord } from '../fakes/discord/index.js';
+
+export const PeerSetup = z.object({
+  botToken: z.string(),
+  applicationId: z.string(),
+  guildId: z.string(),
+  channels: z.array(z.string()).min(1),
+  userIds: z.array(z.string()),
+  accessKey: z.string(),
+  secretKey: z.string(),
+});
+export type PeerSetup = z.infer<typeof PeerSetup>;
+
+/** bench → peer */
+export const PeerCommand = z.discriminatedUnion('type', [z.object({ type: z.literal('burst') }), z.object({ type: z.literal('close') })]);
+/** peer → bench */
+export const PeerMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready'), apiUrl: z.string(), simUrl: z.string() }),
+  z.object({ type: z.literal('acks'), latencies: z.array(z.number()), late: z.number() }),
+  z.object({ type: z.literal('settled') }),
+  z.object({ type: z.literal('closed') }),
+  z.object({ type: z.literal('error'), message: z.string() }),
+]);
+export type PeerMessage = z.infer<typeof PeerMessage>;
+
+async function run(port: NonNullable<typeof parentPort>, setup: PeerSetup): Promise<void> {
+  const send = (m: PeerMessage) => port.postMessage(m);
+  const sim = await startKlingSimulator({ auth: { accessKey: setup.accessKey, secretKey: setup.secretKey }, timing: { submittedMs: 200, processingMs: 800 } });
+  // Only acknowledgement is measured; edit limits would just slow the teardown.
+  const fake = await startFakeDiscord({ botToken: setup.botToken, applicationId: setup.applicationId, guilds: [{ id: setup.guildId, channels: setup.channels }], channelEditLimit: null, defaultRouteLimit: null });
+  let recs: InteractionRecord[] = [];
+  port.on('message', (raw: unknown) => {
+    const cmd = PeerCommand.parse(raw);
+    void (async () => {
+      if (cmd.type === 'burst') {
+        await fake.waitForReady();
+        const pending: Array<Promise<InteractionRecord>> = [];
+        for (const [i, id] of setup.userIds.entries()) {
+          pending.push(fake.sendCommand({ guildId: setup.guildId, channelId: setup.channels[i % setup.channels.length] ?? '', user: { id, username: `user${i}` }, name: 'video', options: [{ name: 'prompt', type: 3, value: `benchmark scene ${i}` }] }));
+          // Real Discord dispatches and receives callbacks independently; yielding now and then lets
+          // this one-thread fake take callbacks while it is still dispatching the burst.
+          if (i % 10 === 9) await new Promise((resolve) => setImmediate(resolve));
+        }
+        recs = await Promise.all(pending);
+        await fake.waitFor(() => recs.every((r) => r.ackedAt !== undefined || r.lateCallbackAt.length > 0), 30_000);
+        send({ type: 'acks', latencies: recs.map((r) => r.ackLatencyMs ?? Number.POSITIVE_INFINITY), late: recs.filter((r) => r.lateCallbackAt.length > 0).length });
+        // Let the cards open, so the bench's teardown does not race replies still in flight.
+        await fake.waitFor(() => recs.every((r) => r.responses.some((x) => x.kind === 'edit')), 30_000).catch(() => undefined);
+        send({ type: 'settled' });
+      } else {
+        await fake.close();
+        await sim.close();
+        send({ type: 'closed' });
+        port.close();
+      }
+    })().catch((err: unknown) => send({ type: 'error', message: err instanceof Error ? err.message : String(err) }));
+  });
+  send({ type: 'ready', apiUrl: fake.apiUrl, simUrl: sim.url });
+}
+
+if (parentPort) {
+  const port = parentPort;
+  run(port, PeerSetup.parse(workerData)).catch((err: unknown) => port.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err) } satisfies PeerMessage));
+}

@@ -1,0 +1,248 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createCore, type Core } from '../../src/core.js';
+import { startKlingSimulator, type KlingSimulator, type SimulatorOptions } from '../../src/kling/simulator.js';
+import { createLogger } from '../../src/log.js';
+import { Metrics } from '../../src/metrics.js';
+import { startDiscordAdapter, type DiscordAdapter, type DiscordAdapterOptions } from '../../src/platforms/discord/index.js';
+import { snowflake, startFakeDiscord, type FakeDiscord, type FakeDiscordOptions, type FakeUser, type InteractionRecord, type MessageRecord } from '../fakes/discord/index.js';
+
+/** Secret values looked for in everything recorded; long and unmistakable on purpose. */
+export const SECRETS = {
+  botToken: 'MTIzNDU2Nzg5MDEyMzQ1Njc4.discord-harness.bot-token-value-93fd1',
+  klingAccessKey: 'discord-harness-kling-access-key-2c7e',
+  klingSecretKey: 'discord-harness-kling-secret-key-b41f9a',
+} as const;
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+const at = (iso: string) => snowflake(Date.parse(iso));
+export const APP_ID = at('2023-01-01T00:00:00Z');
+export const GUILD_A = at('2023-02-01T00:00:00Z');
+export const GUILD_B = at('2023-02-01T00:00:01Z');
+export const CH_A1 = at('2023-02-02T00:00:00Z');
+export const CH_A2 = at('2023-02-02T00:00:01Z');
+export const CH_B1 = at('2023-02-02T00:00:02Z');
+export const ROLE_ARTIST = at('2023-02-03T00:00:00Z');
+
+export const ALICE: FakeUser = { id: at('2023-03-01T00:00:00Z'), username: 'alice', roles: [ROLE_ARTIST] };
+export const BOB: FakeUser = { id: at('2023-03-01T00:00:01Z'), username: 'bob' };
+export const carol = (n: number): FakeUser => ({ id: snowflake(Date.parse('2023-03-02T00:00:00Z') + n * 1000), username: `carol${n}` });
+
+/** Fast loopback timings: a task goes submitted → processing → succeed in about half a second. */
+export const FAST_SIM: NonNullable<SimulatorOptions['timing']> = { submittedMs: 100, processingMs: 400 };
+
+export function startSim(timing: SimulatorOptions['timing'] = FAST_SIM): Promise<KlingSimulator> {
+  return startKlingSimulator({ auth: { accessKey: SECRETS.klingAccessKey, secretKey: SECRETS.klingSecretKey }, timing });
+}
+
+export function startFake(extra: Partial<FakeDiscordOptions> = {}): Promise<FakeDiscord> {
+  return startFakeDiscord({
+    botToken: SECRETS.botToken,
+    applicationId: APP_ID,
+    guilds: [
+      { id: GUILD_A, name: 'Studio A', channels: [CH_A1, CH_A2], roles: [ROLE_ARTIST] },
+      { id: GUILD_B, name: 'Studio B', channels: [CH_B1] },
+    ],
+    ...extra,
+  });
+}
+
+/** The environment `npm start` would get, pointed at the simulator and the fake. */
+export function botEnv(sim: KlingSimulator, fake: FakeDiscord, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    KLING_API_BASE_URL: sim.url,
+    KLING_ACCESS_KEY: SECRETS.klingAccessKey,
+    KLING_SECRET_KEY: SECRETS.klingSecretKey,
+    DISCORD_TOKEN: SECRETS.botToken,
+    DISCORD_APPLICATION_ID: APP_ID,
+    DISCORD_API_URL: fake.apiUrl,
+    DISCORD_GUILD_IDS: `${GUILD_A},${GUILD_B}`,
+    STORE_URL: 'memory://',
+    POLL_INTERVAL_MS: '50',
+    USER_MAX_ACTIVE_TASKS: '0',
+    USER_MAX_DAILY_TASKS: '0',
+    LOG_LEVEL: 'info',
+    ...extra,
+  };
+}
+
+export interface InProcessBot {
+  core: Core;
+  adapter: DiscordAdapter;
+  /** Every log line the bot wrote (after scrubbing, as an operator would see it). */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+/** The bot as `npm start` wires it (core, Discord adapter, tracker), in this process. */
+export async function startBot(sim: KlingSimulator, fake: FakeDiscord, opts: { env?: Record<string, string>; adapter?: DiscordAdapterOptions } = {}): Promise<InProcessBot> {
+  const config = loadConfig(botEnv(sim, fake, opts.env));
+  if (!config.discord) throw new Error('harness: Discord is not configured');
+  const logs: string[] = [];
+  const log = createLogger({ level: config.env.LOG_LEVEL, secrets: config.secrets, out: { write: (line: string) => logs.push(line) } });
+  const core = await createCore(config, log, { metrics: new Metrics() });
+  const adapter = await startDiscordAdapter(core, config.discord, opts.adapter).catch(async (err: unknown) => {
+    await core.close();
+    throw err;
+  });
+  core.addPort(adapter.port);
+  await core.tracker.start();
+  return {
+    core,
+    adapter,
+    logs,
+    async close() {
+      await adapter.stop();
+      await core.close();
+    },
+  };
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export interface ChildBot {
+  proc: ChildProcess;
+  output: () => string;
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+}
+
+/** `node --import tsx src/main.ts` with only the given environment (plus PATH); ready once it logs that it runs. */
+export async function startBotProcess(env: Record<string, string>, timeoutMs = 25_000): Promise<ChildBot> {
+  const port = await freePort();
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env['PATH'] ?? '', ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  proc.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  const deadline = Date.now() + timeoutMs;
+  while (!out.includes('"kling-bot is running"')) {
+    if (proc.exitCode !== null) throw new Error(`bot exited with ${proc.exitCode} before it ran:\n${out}`);
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`bot did not start within ${timeoutMs} ms:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const end = async (signal: NodeJS.Signals) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = once(proc, 'exit');
+    proc.kill(signal);
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 8000);
+    await exited;
+    clearTimeout(timer);
+  };
+  return { proc, output: () => out, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') };
+}
+
+/** `/video` as a user would type it. */
+export function video(channelId: string, user: FakeUser, prompt: string, guildId = GUILD_A) {
+  return { guildId, channelId, user, name: 'video', options: [{ name: 'prompt', type: 3, value: prompt }] };
+}
+
+/** Our task id, read from the card's Refresh button (`kb:r:<id>`). */
+export function taskIdOf(message: MessageRecord | undefined): string | undefined {
+  for (const row of message?.components ?? []) {
+    const buttons = Array.isArray(row['components']) ? row['components'] : [];
+    for (const b of buttons) {
+      const id = b && typeof b === 'object' && !Array.isArray(b) ? b['custom_id'] : undefined;
+      const m = typeof id === 'string' ? /^kb:[rgd]:(kb[0-9a-z]+)$/.exec(id) : null;
+      if (m?.[1]) return m[1];
+    }
+  }
+  return undefined;
+}
+
+/** Every link button URL on a message. */
+export function linkUrls(message: MessageRecord | undefined): string[] {
+  const urls: string[] = [];
+  for (const row of message?.components ?? []) {
+    const buttons = Array.isArray(row['components']) ? row['components'] : [];
+    for (const b of buttons) {
+      if (b && typeof b === 'object' && !Array.isArray(b) && b['style'] === 5 && typeof b['url'] === 'string') urls.push(b['url']);
+    }
+  }
+  return urls;
+}
+
+/** The custom ids of every (non-link) button on a message. */
+export function customIds(message: MessageRecord | undefined): string[] {
+  const ids: string[] = [];
+  for (const row of message?.components ?? []) {
+    const buttons = Array.isArray(row['components']) ? row['components'] : [];
+    for (const b of buttons) {
+      if (b && typeof b === 'object' && !Array.isArray(b) && typeof b['custom_id'] === 'string' && b['disabled'] !== true) ids.push(b['custom_id']);
+    }
+  }
+  return ids;
+}
+
+export const embedText = (message: MessageRecord | undefined) => JSON.stringify(message?.embeds ?? []);
+
+/** The video URL the simulator made for one of our tasks (it keys tasks by external_task_id = our id). */
+export function expectedVideoUrl(sim: KlingSimulator, taskId: string): string | undefined {
+  const task = sim.task(taskId);
+  return task ? `${sim.origin}/media/${task.taskId}.mp4` : undefined;
+}
+
+/** True once the card shows its own task's video: in the content (inline player) and as a link button. */
+export function cardIsFinal(sim: KlingSimulator, message: MessageRecord | undefined): boolean {
+  const id = taskIdOf(message);
+  const url = id ? expectedVideoUrl(sim, id) : undefined;
+  return Boolean(url && message && !message.deleted && message.content === url && linkUrls(message).includes(url));
+}
+
+/** The public card an interaction produced (its original response). */
+export function cardOf(fake: FakeDiscord, rec: InteractionRecord): MessageRecord | undefined {
+  return rec.originalMessageId ? fake.messages.get(rec.originalMessageId) : undefined;
+}
+
+/**
+ * The message currently standing for the card a command opened: the card itself, or the reply
+ * posted in its place when the card could not be edited.
+ */
+export function latestCard(fake: FakeDiscord, rec: InteractionRecord): MessageRecord | undefined {
+  const card = cardOf(fake, rec);
+  if (!card) return undefined;
+  const reply = [...fake.messages.values()].find((m) => m.replyTo === card.id && !m.deleted);
+  return reply ?? card;
+}
+
+/** Ephemeral messages an interaction produced (reply, or follow-ups), newest last. */
+export function ephemeralAnswers(fake: FakeDiscord, rec: InteractionRecord): MessageRecord[] {
+  return [...fake.messages.values()].filter((m) => m.interactionId === rec.id && (m.flags & 64) !== 0 && !m.deleted);
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * No secret in anything Discord recorded (message contents and edits, request bodies) or in the
+ * bot's log. Request headers are skipped: the bot token belongs in Authorization.
+ */
+export function expectNoSecrets(fake: FakeDiscord, logs: readonly string[]): void {
+  const recorded = [
+    ...[...fake.messages.values()].map((m) => JSON.stringify({ content: m.content, embeds: m.embeds, components: m.components, edits: m.edits })),
+    ...fake.requests.map((r) => `${r.path}?${r.query} ${r.rawBody} ${JSON.stringify(r.body)} ${JSON.stringify(r.response)}`),
+    ...logs,
+  ].join('\n');
+  expect(recorded.length).toBeGreaterThan(0);
+  for (const [name, value] of Object.entries(SECRETS)) {
+    if (recorded.includes(value)) throw new Error(`secret ${name} leaked into a recorded message, request or log line`);
+  }
+}
