@@ -44,18 +44,21 @@ export class TaskService {
       await store.create(record);
       return record;
     });
+    // Kling is asked right away; a card post slowed by the platform must not delay the create.
+    const view = tracker.view(rec);
+    tracker.track(rec);
     try {
-      const view = tracker.view(rec);
       const handle = await io.openCard(view);
-      rec.card = handle;
-      rec.cardSig = viewHash(view);
-      await store.update(rec.id, (cur) => ({ ...cur, card: handle, cardSig: rec.cardSig }));
+      const cardSig = viewHash(view);
+      await store.update(rec.id, (cur) => ({ ...cur, card: handle, cardSig }));
+      tracker.attachCard(rec.id, handle, cardSig);
+      return { ...rec, card: handle, cardSig };
     } catch (err) {
       log.warn({ taskId: rec.id, err: err instanceof Error ? err.message : String(err) }, 'could not open the task card');
+      tracker.cardUnavailable(rec.id, rec.scope);
       await io.replyPrivate(notices.cardUnavailable(rec.id)).catch(() => undefined);
+      return rec;
     }
-    tracker.track(rec);
-    return rec;
   }
 
   /** By our id or Kling's, only within the caller's platform and server. */

@@ -61,6 +61,7 @@ export class ChannelTracker {
     const slot = this.slots.get(taskId) ?? { scope, failures: 0 };
     slot.handle = handle ?? slot.handle;
     slot.shownSig = shownSig ?? slot.shownSig;
+    if (slot.wanted && slot.wanted.sig === slot.shownSig) slot.wanted = undefined;
     this.slots.set(taskId, slot);
     if (slot.wanted && slot.handle) this.schedule(0);
   }

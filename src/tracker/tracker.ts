@@ -4,13 +4,13 @@ import { KlingError } from '../kling/errors.js';
 import type { KlingTask } from '../kling/schemas.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { CardPort } from '../port.js';
+import { PortRateLimitError, type CardPort } from '../port.js';
 import { estimatedPercent, renderCard } from '../render/card.js';
 import { DurationModel, estimateKey } from '../render/estimates.js';
 import type { CardView } from '../render/view.js';
 import type { TaskStore } from '../store/task-store.js';
 import type { Lease } from '../store/lease.js';
-import { ChannelTracker } from './channel-tracker.js';
+import { ChannelTracker, viewHash } from './channel-tracker.js';
 import { Semaphore } from './limiter.js';
 
 export interface TrackerOptions {
@@ -141,12 +141,26 @@ export class Tracker {
     this.tick();
   }
 
-  attachCard(taskId: string, handle: CardHandle): void {
+  /** The task's card exists now (`shownSig`: what it shows). Views wanted meanwhile go out. */
+  attachCard(taskId: string, handle: CardHandle, shownSig?: string): void {
     const live = this.live.get(taskId);
-    if (!live) return;
-    live.rec = { ...live.rec, card: handle };
-    this.channelFor(live.rec)?.attach(taskId, live.rec.scope, handle);
-    this.rerender(live);
+    if (live) {
+      live.rec = { ...live.rec, card: handle };
+      this.channelFor(live.rec)?.attach(taskId, live.rec.scope, handle, shownSig);
+      this.rerender(live);
+      return;
+    }
+    // It finished before its card was up: show the final state on it.
+    this.track$(
+      this.o.store.get(taskId).then((rec) => {
+        if (rec) this.reshow({ ...rec, card: handle, ...(shownSig ? { cardSig: shownSig } : {}) });
+      }),
+    );
+  }
+
+  /** No card could be posted for this task: stop holding views for one. */
+  cardUnavailable(taskId: string, scope: TaskRecord['scope']): void {
+    this.channels.get(`${scope.platform}:${scope.guildId}:${scope.channelId}`)?.forget(taskId);
   }
 
   isLive(taskId: string): boolean {
@@ -229,9 +243,20 @@ export class Tracker {
   private async postMissingCard(live: Live): Promise<void> {
     const port = this.ports.get(live.rec.scope.platform);
     if (!port) return;
-    const handle = await port.postCard(live.rec.scope, this.view(live.rec));
-    await this.o.store.update(live.rec.id, (cur) => ({ ...cur, card: handle }));
-    this.attachCard(live.rec.id, handle);
+    // A 429 or an outage must not leave the task without a card for good: a few spaced tries.
+    for (let attempt = 0; attempt < 5 && !this.stopped; attempt++) {
+      try {
+        const view = this.view(live.rec);
+        const handle = await port.postCard(live.rec.scope, view);
+        await this.o.store.update(live.rec.id, (cur) => ({ ...cur, card: handle }));
+        this.attachCard(live.rec.id, handle, viewHash(view));
+        return;
+      } catch (err) {
+        const wait = err instanceof PortRateLimitError ? err.retryAfterMs : this.interval * 2 ** attempt;
+        this.o.log.warn({ taskId: live.rec.id, attempt, err: err instanceof Error ? err.message : String(err) }, 'could not post the missing card; retrying');
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
   }
 
   private channelFor(rec: TaskRecord): ChannelTracker | undefined {
@@ -527,7 +552,7 @@ export class Tracker {
     live.rec = next;
     this.rerender(live);
     // The tracker owns status fields; the card handle and signature belong to the channel tracker.
-    await this.o.store.update(next.id, (cur) => ({ ...next, card: cur.card ?? next.card, cardSig: cur.cardSig, deleted: cur.deleted }));
+    await this.o.store.update(next.id, (cur) => ({ ...next, card: cur.card ?? next.card, cardSig: cur.cardSig, finalShown: cur.finalShown, deleted: cur.deleted }));
   }
 
   private finish(live: Live): void {
