@@ -72,7 +72,8 @@ export class HttpServer {
       if (path === '/healthz') return send(res, this.accepting ? 200 : 503, this.accepting ? 'ok' : 'stopping');
       if (path === '/metrics') {
         this.core.metrics.tasksByState.reset();
-        this.core.metrics.tasksByState.set({ state: 'in_flight' }, this.core.tracker.liveCount());
+        for (const [state, n] of this.core.tracker.countByState()) this.core.metrics.tasksByState.set({ state }, n);
+        this.core.metrics.queueLength.set(this.core.tracker.queueLength());
         return send(res, 200, await this.core.metrics.registry.metrics(), this.core.metrics.registry.contentType);
       }
       if (path.startsWith('/kling/callback/') && req.method === 'POST') return await this.callback(path.slice('/kling/callback/'.length), req, res);

@@ -119,7 +119,8 @@ describe('HTTP server', () => {
     const text = await metrics.text();
     expect(text).toContain('# TYPE klingbot_provider_calls_total counter');
     expect(text).toMatch(/^klingbot_provider_calls_total\{op="get",outcome="not_found"\} 1$/m);
-    expect(text).toMatch(/^klingbot_tasks_in_flight\{state="in_flight"\} 0$/m);
+    expect(text).toContain('# TYPE klingbot_tasks_in_flight gauge');
+    expect(text).toMatch(/^klingbot_queue_length 0$/m);
     for (const path of ['/', '/nope', '/healthz/extra', '/slack/events']) expect((await fetch(`${bot.base}${path}`)).status, path).toBe(404);
     bot.http.stopAccepting();
     expect((await fetch(`${bot.base}/healthz`)).status).toBe(503);

@@ -197,11 +197,15 @@ export class Tracker {
   view(rec: TaskRecord): CardView {
     const queue = this.queues[packOf(rec.request.kind)];
     const position = rec.state === 'queued' ? queue.indexOf(rec.id) + 1 : 0;
-    return renderCard(rec, {
-      now: this.now(),
-      ...(position > 0 ? { queuePosition: position } : {}),
-      ...(this.typicalMs(rec) ? { typicalMs: this.typicalMs(rec) } : {}),
-    });
+    const typicalMs = this.typicalMs(rec);
+    return renderCard(rec, { now: this.now(), ...(position > 0 ? { queuePosition: position } : {}), ...(typicalMs ? { typicalMs } : {}) });
+  }
+
+  /** Tracked tasks per state, for /metrics. */
+  countByState(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const { rec } of this.live.values()) counts.set(rec.state, (counts.get(rec.state) ?? 0) + 1);
+    return counts;
   }
 
   queueLength(): number {
@@ -285,7 +289,8 @@ export class Tracker {
   }
 
   private rerender(live: Live): void {
-    live.estimate = estimatedPercent(live.rec, { now: this.now(), ...(this.typicalMs(live.rec) ? { typicalMs: this.typicalMs(live.rec) } : {}) });
+    const typicalMs = this.typicalMs(live.rec);
+    live.estimate = estimatedPercent(live.rec, { now: this.now(), ...(typicalMs ? { typicalMs } : {}) });
     this.channelFor(live.rec)?.offer(live.rec.id, this.view(live.rec));
   }
 
