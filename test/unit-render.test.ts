@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../src/domain.js';
-import { cardButtonId, decodeButtonId, pageButtonId, type PageQueryIds } from '../src/interaction-ids.js';
+import { cardButtonId, decodeButtonId, type PageQueryIds } from '../src/interaction-ids.js';
 import { KlingError } from '../src/kling/errors.js';
 import { cardSignature, MEDIA_LIFETIME_MS, PROMPT_PREVIEW, renderCard } from '../src/render/card.js';
 import { renderTaskList } from '../src/render/task-list.js';

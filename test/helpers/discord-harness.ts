@@ -1,7 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { freePort, REPO_ROOT, startBotProcess, type ChildBot } from './bot-process.js';
 import { expect } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
@@ -18,7 +15,6 @@ export const SECRETS = {
   klingSecretKey: 'discord-harness-kling-secret-key-b41f9a',
 } as const;
 
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const at = (iso: string) => snowflake(Date.parse(iso));
 export const APP_ID = at('2023-01-01T00:00:00Z');
@@ -103,53 +99,6 @@ export async function startBot(sim: KlingSimulator, fake: FakeDiscord, opts: { e
   };
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-export interface ChildBot {
-  proc: ChildProcess;
-  output: () => string;
-  stop(): Promise<void>;
-  kill(): Promise<void>;
-}
-
-/** `node --import tsx src/main.ts` with only the given environment (plus PATH); ready once it logs that it runs. */
-export async function startBotProcess(env: Record<string, string>, timeoutMs = 25_000): Promise<ChildBot> {
-  const port = await freePort();
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env['PATH'] ?? '', ...env, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-  proc.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-  const deadline = Date.now() + timeoutMs;
-  while (!out.includes('"kling-bot is running"')) {
-    if (proc.exitCode !== null) throw new Error(`bot exited with ${proc.exitCode} before it ran:\n${out}`);
-    if (Date.now() > deadline) {
-      proc.kill('SIGKILL');
-      throw new Error(`bot did not start within ${timeoutMs} ms:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  const end = async (signal: NodeJS.Signals) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = once(proc, 'exit');
-    proc.kill(signal);
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 8000);
-    await exited;
-    clearTimeout(timer);
-  };
-  return { proc, output: () => out, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') };
-}
 
 /** `/video` as a user would type it. */
 export function video(channelId: string, user: FakeUser, prompt: string, guildId = GUILD_A) {
@@ -246,3 +195,5 @@ export function expectNoSecrets(fake: FakeDiscord, logs: readonly string[]): voi
     if (recorded.includes(value)) throw new Error(`secret ${name} leaked into a recorded message, request or log line`);
   }
 }
+
+export { freePort, REPO_ROOT, startBotProcess, type ChildBot };

@@ -1,7 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { freePort, REPO_ROOT, startBotProcess, type ChildBot } from './bot-process.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
 import { HttpServer } from '../../src/http.js';
@@ -20,7 +17,6 @@ export const SECRETS = {
   klingSecretKey: 'harness-kling-secret-key-0a9b3c',
 } as const;
 
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Fast loopback timings: a task goes submitted → processing → succeed in about half a second. */
 export const FAST_SIM: NonNullable<SimulatorOptions['timing']> = { submittedMs: 100, processingMs: 400 };
@@ -90,59 +86,6 @@ export async function startBotInProcess(sim: KlingSimulator, fake: FakeSlack, en
   };
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-export interface ChildBot {
-  proc: ChildProcess;
-  port: number;
-  /** stdout + stderr, as written. */
-  output: () => string;
-  /** SIGTERM and wait for the exit. */
-  stop(): Promise<void>;
-}
-
-/** `node --import tsx src/main.ts` with only the given environment (plus PATH), ready once it logs that it runs. */
-export async function startBotProcess(env: Record<string, string>, timeoutMs = 20_000): Promise<ChildBot> {
-  const port = await freePort();
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env['PATH'] ?? '', ...env, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-  proc.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-  const deadline = Date.now() + timeoutMs;
-  while (!out.includes('"kling-bot is running"')) {
-    if (proc.exitCode !== null) throw new Error(`bot exited with ${proc.exitCode} before it ran:\n${out}`);
-    if (Date.now() > deadline) {
-      proc.kill('SIGKILL');
-      throw new Error(`bot did not start within ${timeoutMs} ms:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return {
-    proc,
-    port,
-    output: () => out,
-    async stop() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      const exited = once(proc, 'exit');
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 8000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
 
 /** Our task id, read from the card's Refresh button value (`kb:r:<id>`). */
 export function taskIdOfCard(blocks: readonly JsonObject[] | undefined): string | undefined {
@@ -165,3 +108,5 @@ export function cardIsFinal(sim: KlingSimulator, message: MessageRecord): boolea
   const url = id ? expectedVideoUrl(sim, id) : undefined;
   return Boolean(url && JSON.stringify(message.blocks).includes(url) && message.text.includes(url));
 }
+
+export { freePort, REPO_ROOT, startBotProcess, type ChildBot };
