@@ -69,6 +69,7 @@ export class Dispatcher {
     if (!command) return io.replyPrivate(errorNotice(`Unknown command /${name}.`));
     try {
       const args = parseArgs(command, typeof raw === 'string' ? rawFromText(command, raw) : raw);
+      // `args` was produced by this very command's schema; the registry just forgets which one.
       await command.execute({ inv, io, bot: this.bot }, args as never);
       this.metrics.commands.inc({ platform: inv.platform, command: name, outcome: 'ok' });
     } catch (err) {
