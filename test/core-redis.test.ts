@@ -1,0 +1,70 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TaskStore } from '../src/store/task-store.js';
+import { freePort } from './helpers/bot-process.js';
+import { Cleanup, makeCore, makeInv, makeIo, startSim, waitFor } from './helpers/core-harness.js';
+import { RecordingPort } from './helpers/core-port.js';
+
+/** A real Redis (Debian's redis-server, installed by .ci/run) on a private port, no persistence. */
+let redis: ChildProcess;
+let url: string;
+
+beforeAll(async () => {
+  const port = await freePort();
+  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  url = `redis://127.0.0.1:${port}`;
+  await waitFor(
+    'redis to accept connections',
+    () =>
+      new Promise<boolean>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.end();
+          resolve(true);
+        });
+        socket.on('error', () => resolve(false));
+      }),
+    10_000,
+    50,
+  );
+});
+
+afterAll(async () => {
+  redis.kill('SIGTERM');
+  await once(redis, 'exit');
+});
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.closeAll());
+
+describe('STORE_URL=redis://', () => {
+  it('GIVEN tasks written through Redis THEN they read back, page newest first, and stay per server', async () => {
+    const store = await TaskStore.open(`${url}/1`);
+    cleanup.add(() => store.close());
+    const scope = (guildId: string) => ({ platform: 'slack' as const, guildId, channelId: 'C1', userId: 'U1', userName: 'u' });
+    for (let i = 0; i < 3; i++) {
+      await store.create({ id: `kbredis${i}`, scope: scope(i === 2 ? 'T2' : 'T1'), request: { kind: 'image', prompt: `p${i}`, model: 'kling-v2', aspect_ratio: '1:1', n: 1 }, state: 'pending', createdAt: 1000 + i, updatedAt: 1000 + i });
+    }
+    const page = await store.page({ platform: 'slack', guildId: 'T1', channelId: 'C1', page: 1, pageSize: 10 });
+    expect(page.items.map((t) => t.id)).toEqual(['kbredis1', 'kbredis0']);
+    expect((await store.inflightIds()).sort()).toEqual(['kbredis0', 'kbredis1', 'kbredis2']);
+  });
+
+  it('GIVEN two bot replicas on one Redis THEN one of them tracks every task, whichever replica took the command', async () => {
+    const sim = await startSim(cleanup);
+    const env = { STORE_URL: `${url}/2` };
+    const a = await makeCore(cleanup, sim, env, new RecordingPort());
+    const b = await makeCore(cleanup, sim, env, new RecordingPort());
+    const ids: string[] = [];
+    for (const [rig, user] of [[a, 'u1'], [b, 'u2'], [b, 'u3']] as const) {
+      const inv = makeInv({ userId: user });
+      ids.push((await rig.core.services.tasks.submit(inv, makeIo(rig.port, inv), { kind: 'text2video', prompt: 'rain on a window', model: 'kling-v1-6', mode: 'std', duration: '5', aspect_ratio: '16:9' })).id);
+    }
+    await waitFor('every task final in Redis', async () => (await Promise.all(ids.map((id) => a.core.store.get(id)))).every((r) => r?.state === 'succeed'), 10_000);
+    // Edits came from exactly one replica (the lease holder), never both.
+    const editors = [a, b].filter((rig) => rig.port.events.some((e) => e.type === 'edit'));
+    expect(editors).toHaveLength(1);
+    for (const id of ids) expect(sim.createsFor(id)).toBe(1);
+  });
+});
