@@ -53,10 +53,6 @@ export class ChannelTracker {
     this.bucket = new TokenBucket(deps.port.editBudget.capacity, deps.port.editBudget.refillPerSec, deps.now);
   }
 
-  get size(): number {
-    return this.slots.size;
-  }
-
   attach(taskId: string, scope: TaskScope, handle: CardHandle | undefined, shownSig?: string): void {
     const slot = this.slots.get(taskId) ?? { scope, failures: 0 };
     slot.handle = handle ?? slot.handle;
