@@ -32,8 +32,11 @@ export const TOKEN_LIFETIME_MS = 15 * 60_000;
 /** Switch to the bot route this long before the token dies, so no edit races the expiry. */
 export const TOKEN_MARGIN_MS = 60_000;
 
-/** Discord publishes no per-channel edit limit; about 5 per 5 s is what holds in practice. */
-export const DEFAULT_EDIT_BUDGET = { capacity: 5, refillPerSec: 1 };
+/**
+ * Discord publishes no per-channel edit limit; about 5 per 5 s is what holds in practice. A
+ * bucket of 3 refilled at 0.4/s can never spend more than 5 in any 5 s window.
+ */
+export const DEFAULT_EDIT_BUDGET = { capacity: 3, refillPerSec: 0.4 };
 
 const TOKEN_DEAD = new Set<number | string>([RESTJSONErrorCodes.InvalidWebhookToken, RESTJSONErrorCodes.UnknownWebhook]);
 const GONE = new Set<number | string>([RESTJSONErrorCodes.UnknownMessage, RESTJSONErrorCodes.UnknownChannel]);
