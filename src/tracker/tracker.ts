@@ -41,7 +41,7 @@ interface Live {
   busy: boolean;
   errors: number;
   notFound: number;
-  /** Resumed before Kling's answer was stored: look it up by our id before creating. */
+  /** Resumed (or a create's answer was lost) before Kling's answer was stored: look it up by our id before creating. */
   lookupFirst: boolean;
   /** The estimated percent last rendered. */
   estimate?: number;
@@ -234,7 +234,7 @@ export class Tracker {
 
   private adopt(rec: TaskRecord, resumed: boolean): void {
     // A new task goes to Kling at once (the user is watching its card); a resumed one is checked at once.
-    const live: Live = { rec, nextCheckAt: resumed || rec.state === 'pending' ? 0 : this.now() + this.interval, busy: false, errors: 0, notFound: 0, lookupFirst: resumed && rec.state === 'pending' };
+    const live: Live = { rec, nextCheckAt: resumed || rec.state === 'pending' ? 0 : this.now() + this.interval, busy: false, errors: 0, notFound: 0, lookupFirst: resumed && (rec.state === 'pending' || rec.state === 'queued') };
     this.live.set(rec.id, live);
     if (rec.klingTaskId) this.byKlingId.set(rec.klingTaskId, rec.id);
     if (rec.state === 'queued') this.enqueue(live);
