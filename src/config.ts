@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 
 const csv = z
@@ -115,4 +116,15 @@ function buildConfig(env: Env): Config {
     config.slack = { botToken: env.SLACK_BOT_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET, appToken: env.SLACK_APP_TOKEN, apiUrl: env.SLACK_API_URL };
   }
   return config;
+}
+
+/**
+ * `npm start` reads `.env` from the working directory (or KLINGBOT_ENV_FILE; `none` skips it).
+ * Variables already set in the environment win over the file.
+ */
+export function loadEnvFile(source: NodeJS.ProcessEnv = process.env): string | undefined {
+  const path = source['KLINGBOT_ENV_FILE'] ?? '.env';
+  if (path === 'none' || !existsSync(path)) return undefined;
+  process.loadEnvFile(path);
+  return path;
 }

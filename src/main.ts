@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, loadEnvFile } from './config.js';
 import { createCore } from './core.js';
 import { HttpServer } from './http.js';
 import { createLogger } from './log.js';
@@ -10,6 +10,7 @@ const SHUTDOWN_DEADLINE_MS = 5000;
 async function main(): Promise<void> {
   let config;
   try {
+    loadEnvFile();
     config = loadConfig(process.env);
   } catch (err) {
     if (err instanceof ConfigError) {

@@ -19,7 +19,7 @@ afterAll(async () => {
 
 function register(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/platforms/discord/register.ts'], { cwd: REPO_ROOT, env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/platforms/discord/register.ts'], { cwd: REPO_ROOT, env: { PATH: process.env['PATH'] ?? '', KLINGBOT_ENV_FILE: 'none', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     proc.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
     proc.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
@@ -79,7 +82,7 @@ describe('loadConfig', () => {
 });
 
 async function runMain(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: process.cwd(), env: { KLINGBOT_ENV_FILE: 'none', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -96,6 +99,17 @@ describe.concurrent('npm start with a bad environment', () => {
     const { code, stderr } = await runMain(baseEnv());
     expect(code).not.toBe(0);
     expect(problemLines(stderr).sort()).toEqual(['DISCORD_TOKEN', 'KLING_ACCESS_KEY', 'KLING_SECRET_KEY']);
+  });
+
+  it('reads .env (KLINGBOT_ENV_FILE), and a variable set in the environment wins over the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kb-env-'));
+    const file = join(dir, '.env');
+    writeFileSync(file, 'KLING_ACCESS_KEY=ak-from-file-123456\nKLING_SECRET_KEY=sk-from-file-123456\nPORT=not-a-port\nPOLL_INTERVAL_MS=5\n');
+    const { code, stderr } = await runMain({ ...baseEnv(), KLINGBOT_ENV_FILE: file, POLL_INTERVAL_MS: '1000' });
+    expect(code).not.toBe(0);
+    // Keys came from the file (no Kling lines), PORT's bad value too; POLL_INTERVAL_MS from the environment is fine.
+    expect(problemLines(stderr).sort()).toEqual(['DISCORD_TOKEN', 'PORT']);
+    expect(stderr).not.toContain('sk-from-file-123456');
   });
 
   it('secret-looking values are never printed', async () => {

@@ -33,7 +33,8 @@ export async function startBotProcess(env: Record<string, string>, timeoutMs = 2
   const port = await freePort();
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env['PATH'] ?? '', ...env, PORT: String(port) },
+    // A developer's own .env must not leak into the bot under test.
+    env: { PATH: process.env['PATH'] ?? '', KLINGBOT_ENV_FILE: 'none', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

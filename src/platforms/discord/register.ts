@@ -3,7 +3,7 @@
  * guild when DISCORD_GUILD_IDS is set (instant) or globally (may take up to an hour to appear).
  */
 import { REST } from 'discord.js';
-import { ConfigError, loadConfig } from '../../config.js';
+import { ConfigError, loadConfig, loadEnvFile } from '../../config.js';
 import { registerCommands, slashCommands } from './commands.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -13,6 +13,7 @@ const fail = (line: string): never => {
 };
 
 async function main(): Promise<void> {
+  loadEnvFile();
   const env = process.env;
   // Registering never calls Kling; an operator should not need its keys just for this.
   const hasKling = Boolean(env['KLING_API_KEY'] || (env['KLING_ACCESS_KEY'] && env['KLING_SECRET_KEY']));
