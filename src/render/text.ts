@@ -26,5 +26,6 @@ export function listToText(list: TaskListView): string {
 export function privateToText(view: PrivateView, now: number): string {
   if (view.kind === 'card') return cardToText(view.card, now);
   if (view.kind === 'list') return listToText(view.list);
-  return `${view.tone === 'error' ? '✖' : 'ℹ'} ${view.title}: ${view.text}`;
+  // Neutral texts mark emphasis as **bold**; a terminal has none.
+  return `${view.tone === 'error' ? '✖' : 'ℹ'} ${view.title}: ${view.text.replace(/\*\*/g, '')}`;
 }
