@@ -64,6 +64,13 @@ export const EnvSchema = z
 
 export type Env = z.infer<typeof EnvSchema>;
 
+/** The variables whose values must never appear in a message, a log line or an error. */
+export const SECRET_VARS = ['KLING_ACCESS_KEY', 'KLING_SECRET_KEY', 'KLING_API_KEY', 'DISCORD_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN'] as const;
+
+/** Their values (long enough to be worth scrubbing), from any environment-like record. */
+export const secretValues = (source: Partial<Record<(typeof SECRET_VARS)[number], string | undefined>>): string[] =>
+  SECRET_VARS.map((name) => source[name]).filter((v): v is string => typeof v === 'string' && v.length >= 6);
+
 export type KlingAuth = { type: 'jwt'; accessKey: string; secretKey: string } | { type: 'bearer'; apiKey: string };
 
 export interface Config {
@@ -105,9 +112,7 @@ function buildConfig(env: Env): Config {
   const config: Config = {
     env,
     kling: { baseUrl: env.KLING_API_BASE_URL.replace(/\/+$/, ''), auth },
-    secrets: [env.KLING_ACCESS_KEY, env.KLING_SECRET_KEY, env.KLING_API_KEY, env.DISCORD_TOKEN, env.SLACK_BOT_TOKEN, env.SLACK_SIGNING_SECRET, env.SLACK_APP_TOKEN].filter(
-      (s): s is string => typeof s === 'string' && s.length >= 6,
-    ),
+    secrets: secretValues(env),
   };
   if (env.DISCORD_TOKEN && env.DISCORD_APPLICATION_ID) {
     config.discord = { token: env.DISCORD_TOKEN, applicationId: env.DISCORD_APPLICATION_ID, guildIds: env.DISCORD_GUILD_IDS, apiUrl: env.DISCORD_API_URL };

@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Core } from './core.js';
-import { OfficialTask, parseTaskBody } from './kling/schemas.js';
 
 const MAX_CALLBACK_BYTES = 1_000_000;
-const CallbackTaskId = z.object({ task_id: z.string().min(1) });
+/** Only the task id is read from a callback (bare task object, or wrapped in the envelope): the body is never believed. */
+const CallbackTaskId = z.union([z.object({ task_id: z.string().min(1) }), z.object({ data: z.object({ task_id: z.string().min(1) }) })]).transform((b) => ('data' in b ? b.data.task_id : b.task_id));
 
 function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
   return new Promise((resolve) => {
@@ -99,9 +99,7 @@ export class HttpServer {
     } catch {
       body = undefined;
     }
-    const task = parseTaskBody(body) ?? (OfficialTask.safeParse(body).success ? parseTaskBody({ code: 0, data: body }) : undefined);
-    // The body is never believed, so a status we cannot read still names the task to re-fetch.
-    const taskId = task?.taskId ?? CallbackTaskId.safeParse(body).data?.task_id;
+    const taskId = CallbackTaskId.safeParse(body).data;
     if (!taskId) return send(res, 400, 'unreadable callback');
     const known = this.core.tracker.hint(taskId);
     send(res, 200, known ? 'ok' : 'ignored');

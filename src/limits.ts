@@ -1,6 +1,6 @@
 import type { Invocation } from '../commands/types.js';
 import { RefusedError } from './errors.js';
-import { notices } from './render/notices.js';
+import { refusals } from './render/notices.js';
 import type { TaskStore } from './store/task-store.js';
 import { utcDay } from './store/task-store.js';
 
@@ -30,8 +30,6 @@ const nextUtcMidnight = (now: number) => {
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
 };
 
-const refusal = (code: string, view: ReturnType<typeof notices.activeCap>, resetsAt?: number) =>
-  new RefusedError(code, view.kind === 'notice' ? view.text : code, resetsAt);
 
 /** SPEC §5: allowlists, per-user and per-server caps (0 = unlimited); admins bypass all. */
 export class Limits {
@@ -61,12 +59,12 @@ export class Limits {
   async check(inv: Invocation): Promise<void> {
     if (this.isAdmin(inv)) return;
     const s = this.settings;
-    if (s.allowedChannelIds.length > 0 && !s.allowedChannelIds.includes(inv.channelId)) throw refusal('channel_not_allowed', notices.channelNotAllowed());
-    if (s.allowedRoleIds.length > 0 && !inv.user.roleIds.some((r) => s.allowedRoleIds.includes(r))) throw refusal('role_not_allowed', notices.roleNotAllowed());
+    if (s.allowedChannelIds.length > 0 && !s.allowedChannelIds.includes(inv.channelId)) throw new RefusedError('channel_not_allowed', refusals.channelNotAllowed());
+    if (s.allowedRoleIds.length > 0 && !inv.user.roleIds.some((r) => s.allowedRoleIds.includes(r))) throw new RefusedError('role_not_allowed', refusals.roleNotAllowed());
     if (s.userMaxActive === 0 && s.userMaxDaily === 0 && s.guildMaxDaily === 0) return;
     const q = await this.quota(inv);
-    if (s.userMaxActive > 0 && q.active >= s.userMaxActive) throw refusal('user_active_cap', notices.activeCap(q.active, s.userMaxActive));
-    if (s.userMaxDaily > 0 && q.today >= s.userMaxDaily) throw refusal('user_daily_cap', notices.userDailyCap(s.userMaxDaily, q.resetsInMs), q.resetsAt);
-    if (s.guildMaxDaily > 0 && q.guildToday >= s.guildMaxDaily) throw refusal('guild_daily_cap', notices.guildDailyCap(s.guildMaxDaily, q.resetsInMs), q.resetsAt);
+    if (s.userMaxActive > 0 && q.active >= s.userMaxActive) throw new RefusedError('user_active_cap', refusals.activeCap(q.active, s.userMaxActive));
+    if (s.userMaxDaily > 0 && q.today >= s.userMaxDaily) throw new RefusedError('user_daily_cap', refusals.userDailyCap(s.userMaxDaily, q.resetsInMs), q.resetsAt);
+    if (s.guildMaxDaily > 0 && q.guildToday >= s.guildMaxDaily) throw new RefusedError('guild_daily_cap', refusals.guildDailyCap(s.guildMaxDaily, q.resetsInMs), q.resetsAt);
   }
 }

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, loadEnvFile } from './config.js';
+import { ConfigError, loadConfig, loadEnvFile, secretValues } from './config.js';
 import { createCore } from './core.js';
 import { HttpServer } from './http.js';
 import { createLogger } from './log.js';
@@ -58,12 +58,8 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   // Start-up failures (a rejected bot token, a port in use) end with one line, never a stack of secrets.
-  const secretVars = ['KLING_ACCESS_KEY', 'KLING_SECRET_KEY', 'KLING_API_KEY', 'DISCORD_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN'];
   let text = err instanceof Error ? err.message : String(err);
-  for (const name of secretVars) {
-    const value = process.env[name];
-    if (value && value.length >= 6) text = text.split(value).join('[redacted]');
-  }
+  for (const value of secretValues(process.env)) text = text.split(value).join('[redacted]');
   process.stderr.write(`kling-bot could not start: ${text}\n`);
   process.exit(1);
 });

@@ -6,7 +6,7 @@ import { KeyedMutex } from './store/kv.js';
 import type { Limits } from './limits.js';
 import type { Logger } from './log.js';
 import type { CardPort } from './port.js';
-import { notices } from './render/notices.js';
+import { notices, refusals } from './render/notices.js';
 import type { TaskStore } from './store/task-store.js';
 import { viewHash } from './tracker/channel-tracker.js';
 import type { Tracker } from './tracker/tracker.js';
@@ -79,12 +79,11 @@ export class TaskService {
   }
 
   async delete(inv: Invocation, rec: TaskRecord): Promise<void> {
-    if (rec.scope.userId !== inv.user.id && !this.deps.limits.isAdmin(inv)) throw new RefusedError('not_owner', textOf(notices.notYours()));
-    if (!isFinal(rec.state)) throw new RefusedError('not_finished', textOf(notices.notFinished()));
+    if (rec.scope.userId !== inv.user.id && !this.deps.limits.isAdmin(inv)) throw new RefusedError('not_owner', refusals.notYours());
+    if (!isFinal(rec.state)) throw new RefusedError('not_finished', refusals.notFinished());
     await this.deps.store.update(rec.id, (cur) => ({ ...cur, deleted: true, updatedAt: this.deps.now() }));
     const port = this.deps.ports.get(rec.scope.platform);
     if (port && rec.card) await port.deleteCard(rec.card, rec.scope);
   }
 }
 
-const textOf = (view: ReturnType<typeof notices.notYours>) => (view.kind === 'notice' ? view.text : '');

@@ -102,7 +102,7 @@ export class KlingClient {
         this.listUnsupported.add(kind);
         throw new KlingError('not_found', `list not supported for ${kind}`, { httpStatus: 404 });
       }
-      this.throwIfError(res);
+      this.throwIfError(res, 'list');
       const tasks = parseTaskList(this.json(res));
       if (!tasks) throw new KlingError('malformed', 'list body did not match the task list schema', { httpStatus: res.status });
       this.options.onCall?.('list', 'ok');
@@ -147,7 +147,7 @@ export class KlingClient {
   }
 
   /** Classifies by HTTP status and Kling code; a failed *task* is a 200/code 0 and is not an error here. */
-  private throwIfError(res: AxiosResponse<string>, op: KlingOp = 'list'): void {
+  private throwIfError(res: AxiosResponse<string>, op: KlingOp): void {
     const body = this.json(res);
     const parsed = ErrorBody.safeParse(body);
     const klingCode = parsed.success ? (typeof parsed.data.code === 'number' ? parsed.data.code : 'data' in parsed.data ? parsed.data.data?.code : undefined) : undefined;

@@ -9,17 +9,7 @@ export const infoNotice = (title: string, text: string): PrivateView => ({ kind:
 
 export const notices = {
   invalidOption: (command: string, detail: string) => errorNotice(`/${command}: ${detail}. Nothing was sent to Kling.`),
-  channelNotAllowed: () => errorNotice('Generation is not enabled in this channel. Ask an admin which channels are open for it.'),
-  roleNotAllowed: () => errorNotice('You need one of the roles an admin allowed for generating videos.'),
-  activeCap: (active: number, limit: number) =>
-    errorNotice(`You already have ${active} task${active === 1 ? '' : 's'} running (limit ${limit}). Try again when one finishes.`),
-  userDailyCap: (limit: number, resetsInMs: number) =>
-    errorNotice(`You have used your ${limit} tasks for today. The limit resets at 00:00 UTC, in ${durationText(resetsInMs)}.`),
-  guildDailyCap: (limit: number, resetsInMs: number) =>
-    errorNotice(`This server has used its ${limit} tasks for today. The limit resets at 00:00 UTC, in ${durationText(resetsInMs)}.`),
   notFound: (id: string) => errorNotice(`No task \`${id}\` was found here. Use the id shown on a card, or /tasks to browse.`),
-  notYours: () => errorNotice('Only the person who asked for this task, or an admin, can delete it.'),
-  notFinished: () => errorNotice('This task is still running; it can be deleted once it has finished.'),
   deleted: () => ({ kind: 'notice', tone: 'success', title: 'Deleted', text: 'The task card was deleted.' }) satisfies PrivateView,
   notYourPage: () => errorNotice('These pages belong to someone else’s /tasks. Run /tasks yourself to browse.'),
   unknownButton: () => errorNotice('This button is no longer valid. Run the command again.'),
@@ -35,4 +25,18 @@ export const notices = {
     ];
     return infoNotice('Your limits', lines.join('\n'));
   },
+};
+
+/** Why a request was refused: the sentence a RefusedError carries (shown through errorNotice). */
+export const refusals = {
+  channelNotAllowed: () => 'Generation is not enabled in this channel. Ask an admin which channels are open for it.',
+  roleNotAllowed: () => 'You need one of the roles an admin allowed for generating videos.',
+  activeCap: (active: number, limit: number) =>
+    `You already have ${active} task${active === 1 ? '' : 's'} running (limit ${limit}). Try again when one finishes.`,
+  userDailyCap: (limit: number, resetsInMs: number) =>
+    `You have used your ${limit} tasks for today. The limit resets at 00:00 UTC, in ${durationText(resetsInMs)}.`,
+  guildDailyCap: (limit: number, resetsInMs: number) =>
+    `This server has used its ${limit} tasks for today. The limit resets at 00:00 UTC, in ${durationText(resetsInMs)}.`,
+  notYours: () => 'Only the person who asked for this task, or an admin, can delete it.',
+  notFinished: () => 'This task is still running; it can be deleted once it has finished.',
 };

@@ -332,7 +332,6 @@ export class Tracker {
         for (const live of group) this.track$(this.pollOne(live));
       }
     }
-    this.o.metrics.queueLength.set(this.queueLength());
   }
 
   private nextInterval(rec: TaskRecord): number {
