@@ -59,6 +59,8 @@ const LOST_AFTER_NOT_FOUND = 3;
 export class Tracker {
   private readonly live = new Map<string, Live>();
   private readonly byKlingId = new Map<string, string>();
+  /** Finished tasks whose final card was re-offered after a restart (not read again). */
+  private readonly reshown = new Set<string>();
   private readonly queues: Record<Pack, string[]> = { video: [], image: [] };
   private readonly queueState: Record<Pack, { busy: boolean; retryAt: number; backoff: number }> = {
     video: { busy: false, retryAt: 0, backoff: 0 },
@@ -106,11 +108,16 @@ export class Tracker {
 
   /** Adopts every stored task that needs tracking and is not tracked here yet. */
   private async resumeFromStore(): Promise<number> {
-    const records = (await this.o.store.getMany(await this.o.store.inflightIds())).filter((r) => !this.live.has(r.id));
+    // The leader runs this on every lease renewal: read only records it does not hold already.
+    const ids = (await this.o.store.inflightIds()).filter((id) => !this.live.has(id) && !this.reshown.has(id));
+    const records = await this.o.store.getMany(ids);
     records.sort((a, b) => a.createdAt - b.createdAt);
     for (const rec of records) {
       if (!isFinal(rec.state)) this.adopt(rec, true);
-      else this.reshow(rec); // finished, but the card never showed it: a crash beat the last edit
+      else {
+        this.reshown.add(rec.id);
+        this.reshow(rec); // finished, but the card never showed it: a crash beat the last edit
+      }
     }
     return records.length;
   }
@@ -126,6 +133,7 @@ export class Tracker {
     // Another replica tracks now: forget ours so two never edit one card.
     this.live.clear();
     this.byKlingId.clear();
+    this.reshown.clear();
     this.queues.video.length = 0;
     this.queues.image.length = 0;
     for (const channel of this.channels.values()) channel.stop();
