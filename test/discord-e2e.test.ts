@@ -76,6 +76,8 @@ const tasksCommand = (user: FakeUser, options: Array<{ name: string; type: numbe
 describe('Discord end to end (in process)', () => {
   it('/video is deferred at once, its card goes through processing and ends with the video', async () => {
     const { s, f, b } = await setup();
+    // Connections for acknowledgements were opened at start-up, before any command arrived.
+    expect(f.requests.filter((r) => r.method === 'GET' && r.path === '/gateway' && r.status === 200).length).toBeGreaterThanOrEqual(8);
     const rec = await f.sendCommand(video(CH_A1, ALICE, 'a red fox running through snow, cinematic'));
     await f.waitFor(() => rec.ackedAt !== undefined, 3000);
     expect(rec.ackType).toBe(5);

@@ -491,4 +491,18 @@ describe('fake Discord with an unmodified discord.js Client', () => {
     expect(errors).toEqual([]);
     expect(f.messages.get(rec.originalMessageId ?? '')?.content).toBe('pong');
   });
+
+  it('answers unknown routes 404, a known route with the wrong method 405, and bodies over 30 MiB 413', async () => {
+    const { fake: f } = await setup(null);
+    const auth = { Authorization: `Bot ${TOKEN}` };
+    expect((await fetch(`${f.apiUrl}/v10/nowhere`, { headers: auth })).status).toBe(404);
+    expect((await fetch(`${f.apiUrl}/v10/channels/${CHANNEL}/messages`, { method: 'PUT', headers: auth })).status).toBe(405);
+    const huge = await fetch(`${f.apiUrl}/v10/channels/${CHANNEL}/messages`, {
+      method: 'POST',
+      headers: { ...auth, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ content: 'x'.repeat(31 * 1024 * 1024) }),
+    });
+    expect(huge.status).toBe(413);
+    expect(f.messagesIn(CHANNEL)).toEqual([]);
+  });
 });

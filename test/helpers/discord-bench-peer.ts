@@ -19,8 +19,11 @@ export const PeerSetup = z.object({
 });
 export type PeerSetup = z.infer<typeof PeerSetup>;
 
-/** bench → peer */
-export const PeerCommand = z.discriminatedUnion('type', [z.object({ type: z.literal('burst') }), z.object({ type: z.literal('close') })]);
+/** bench → peer; a burst sends one /video from each of `userIds[from..from+count)`. */
+export const PeerCommand = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('burst'), from: z.number().int().min(0), count: z.number().int().min(1) }),
+  z.object({ type: z.literal('close') }),
+]);
 /** peer → bench */
 export const PeerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), apiUrl: z.string(), simUrl: z.string() }),
@@ -43,7 +46,7 @@ async function run(port: NonNullable<typeof parentPort>, setup: PeerSetup): Prom
       if (cmd.type === 'burst') {
         await fake.waitForReady();
         const pending: Array<Promise<InteractionRecord>> = [];
-        for (const [i, id] of setup.userIds.entries()) {
+        for (const [i, id] of setup.userIds.slice(cmd.from, cmd.from + cmd.count).entries()) {
           pending.push(fake.sendCommand({ guildId: setup.guildId, channelId: setup.channels[i % setup.channels.length] ?? '', user: { id, username: `user${i}` }, name: 'video', options: [{ name: 'prompt', type: 3, value: `benchmark scene ${i}` }] }));
           // Real Discord dispatches and receives callbacks independently; yielding now and then lets
           // this one-thread fake take callbacks while it is still dispatching the burst.

@@ -20,6 +20,8 @@ export class AckError extends Error {
 }
 
 const ACK_TIMEOUT_MS = 3000;
+/** Connections opened at start-up (see `warm`); a burst opens more, up to the agent's 64. */
+const WARM_CONNECTIONS = 8;
 const USER_AGENT = 'DiscordBot (https://github.com/kling-bot/kling-bot, 0.1.0)';
 
 /**
@@ -56,22 +58,30 @@ export class InteractionAcker {
     interaction.deferred = true;
   }
 
-  close(): void {
+  /**
+   * Opens keep-alive connections ahead of the first burst, so its acks do not each wait for a
+   * TCP (and, against discord.com, TLS) handshake. Failures are ignored: acks open their own.
+   */
+  async warm(connections = WARM_CONNECTIONS): Promise<void> {
+    await Promise.allSettled(Array.from({ length: connections }, () => this.send('GET', 'gateway')));
+  }
+
+  async close(): Promise<void> {
     this.agent.destroy();
   }
 
   private callback(interaction: DiscordInteraction, body: object): Promise<void> {
-    const url = new URL(`interactions/${interaction.id}/${encodeURIComponent(interaction.token)}/callback`, this.base);
-    const payload = JSON.stringify(body);
+    return this.send('POST', `interactions/${interaction.id}/${encodeURIComponent(interaction.token)}/callback`, JSON.stringify(body));
+  }
+
+  private send(method: 'GET' | 'POST', path: string, payload?: string): Promise<void> {
+    const url = new URL(path, this.base);
+    const headers: Record<string, string | number> = { 'User-Agent': USER_AGENT };
+    if (payload !== undefined) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) });
     return new Promise((resolve, reject) => {
       const req = this.request(
         url,
-        {
-          method: 'POST',
-          agent: this.agent,
-          timeout: ACK_TIMEOUT_MS,
-          headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload), 'User-Agent': USER_AGENT },
-        },
+        { method, agent: this.agent, timeout: ACK_TIMEOUT_MS, headers },
         (res: IncomingMessage) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -84,12 +94,12 @@ export class InteractionAcker {
             } catch {
               // Not JSON (a proxy's error page): the status says enough.
             }
-            reject(new AckError(status, parsed.code, `interaction callback refused: ${status}${parsed.code !== undefined ? ` (${parsed.code})` : ''} ${parsed.message ?? ''}`.trim()));
+            reject(new AckError(status, parsed.code, `${payload === undefined ? 'warm-up request' : 'interaction callback'} refused: ${status}${parsed.code !== undefined ? ` (${parsed.code})` : ''} ${parsed.message ?? ''}`.trim()));
           });
           res.on('error', reject);
         },
       );
-      req.on('timeout', () => req.destroy(new Error('interaction callback timed out')));
+      req.on('timeout', () => req.destroy(new Error(`${payload === undefined ? 'warm-up request' : 'interaction callback'} timed out`)));
       req.on('error', reject);
       req.end(payload);
     });

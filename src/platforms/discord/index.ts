@@ -93,11 +93,12 @@ export async function startDiscordAdapter(core: Core, config: DiscordConfig, opt
     await ready;
   } catch (err) {
     await client.destroy();
-    acker.close();
+    await acker.close();
     editRest.clearHashSweeper();
     editRest.clearHandlerSweeper();
     throw new Error(`Discord login failed: ${messageOf(err)}`, { cause: err });
   }
+  await acker.warm();
   log.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'discord connected');
 
   return {
@@ -107,7 +108,7 @@ export async function startDiscordAdapter(core: Core, config: DiscordConfig, opt
       stopping = true;
       await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, STOP_GRACE_MS).unref())]);
       await client.destroy();
-      acker.close();
+      await acker.close();
       editRest.clearHashSweeper();
       editRest.clearHandlerSweeper();
     },

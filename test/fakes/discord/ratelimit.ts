@@ -13,8 +13,15 @@ export type Decision =
 
 /** Opaque bucket hash for a bucket name, like the 32-hex-char hashes Discord sends. */
 export function bucketHash(name: string): string {
-  return createHash('sha256').update(`fake-discord:${name}`).digest('hex').slice(0, 32);
+  let hash = hashes.get(name);
+  if (hash === undefined) {
+    hash = createHash('sha256').update(`fake-discord:${name}`).digest('hex').slice(0, 32);
+    hashes.set(name, hash);
+  }
+  return hash;
 }
+/** Bucket names are a fixed set (one per route), so their hashes are computed once. */
+const hashes = new Map<string, string>();
 
 function secs(ms: number): string {
   return (ms / 1000).toFixed(3);

@@ -69,16 +69,20 @@ function headerRecord(req: IncomingMessage): Record<string, string> {
   return out;
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    size += buf.length;
-    if (size > MAX_REQUEST_BYTES) return null;
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks);
+/** The whole body, or null past MAX_REQUEST_BYTES (events, not an async iterator: this runs for every request). */
+function readBody(req: IncomingMessage): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer | string) => {
+      if (size > MAX_REQUEST_BYTES) return;
+      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+      size += buf.length;
+      if (size <= MAX_REQUEST_BYTES) chunks.push(buf);
+    });
+    req.on('end', () => resolve(size > MAX_REQUEST_BYTES ? null : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
 }
 
 export class Rest {
@@ -103,6 +107,16 @@ export class Rest {
     this.routes.push({ method, name, re, auth: opts.auth, limit: opts.limit, bucket: opts.bucket ?? name, handler });
   }
 
+  /** The route for this method and path; 405 when only another method has it, else 404. */
+  private match(method: string, path: string): { route: RouteDef; params: string[] } {
+    for (const route of this.routes) {
+      if (route.method !== method) continue;
+      const m = route.re.exec(path);
+      if (m) return { route, params: m.slice(1).map((p) => p ?? '') };
+    }
+    throw this.routes.some((r) => r.re.test(path)) ? Errors.methodNotAllowed() : Errors.notFound();
+  }
+
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const now = Date.now();
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -123,16 +137,14 @@ export class Rest {
       const raw = await readBody(req);
       if (raw === null) throw Errors.tooLarge();
       if (!url.pathname.startsWith('/api/v10/')) throw Errors.notFound();
-      const matches = this.routes.map((r) => ({ r, m: r.re.exec(path) })).filter((x) => x.m !== null);
-      const hit = matches.find((x) => x.r.method === method);
-      if (!hit || !hit.m) throw matches.length > 0 ? Errors.methodNotAllowed() : Errors.notFound();
-      const route = hit.r;
+      const hit = this.match(method, path);
+      const route = hit.route;
       const ctx: Ctx = {
         method,
         path,
         query: url.searchParams,
         headers,
-        params: hit.m.slice(1).map((p) => p ?? ''),
+        params: hit.params,
         json: undefined,
         files: [],
         now,
@@ -266,7 +278,7 @@ export class Rest {
   }
 
   private emitMessage(t: 'MESSAGE_CREATE' | 'MESSAGE_UPDATE', m: MessageRecord): void {
-    if (m.flags & MessageFlag.Ephemeral || !m.guildId) return;
+    if (m.flags & MessageFlag.Ephemeral || !m.guildId || !this.gateway.hasIntent(Intent.GuildMessages)) return;
     this.gateway.broadcast(m.guildId, Intent.GuildMessages, t, this.world.messageObject(m, { gateway: true }));
   }
 
