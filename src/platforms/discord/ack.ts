@@ -19,6 +19,12 @@ export class AckError extends Error {
   }
 }
 
+/** A kept-alive connection the server closed just as a request was written on it. */
+class StaleConnectionError extends Error {}
+const isStale = (req: { reusedSocket: boolean }, err: NodeJS.ErrnoException) => req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+
+/** Discord's answer to a second callback for the same interaction. */
+const ALREADY_ACKNOWLEDGED = 40060;
 const ACK_TIMEOUT_MS = 3000;
 /** Connections opened at start-up (see `warm`); a burst opens more, up to the agent's 64. */
 const WARM_CONNECTIONS = 8;
@@ -70,8 +76,22 @@ export class InteractionAcker {
     this.agent.destroy();
   }
 
-  private callback(interaction: DiscordInteraction, body: object): Promise<void> {
-    return this.send('POST', `interactions/${interaction.id}/${encodeURIComponent(interaction.token)}/callback`, JSON.stringify(body));
+  /**
+   * A kept-alive connection can be closed by the server just as the callback is written on it
+   * (Node's documented keep-alive race); then the callback is sent once more on a fresh one. If
+   * the first copy did arrive, Discord answers the second with 40060: acknowledged all the same.
+   */
+  private async callback(interaction: DiscordInteraction, body: object): Promise<void> {
+    const path = `interactions/${interaction.id}/${encodeURIComponent(interaction.token)}/callback`;
+    const payload = JSON.stringify(body);
+    try {
+      await this.send('POST', path, payload);
+    } catch (err) {
+      if (!(err instanceof StaleConnectionError)) throw err;
+      await this.send('POST', path, payload).catch((retryErr: unknown) => {
+        if (!(retryErr instanceof AckError && retryErr.code === ALREADY_ACKNOWLEDGED)) throw retryErr;
+      });
+    }
   }
 
   private send(method: 'GET' | 'POST', path: string, payload?: string): Promise<void> {
@@ -100,7 +120,7 @@ export class InteractionAcker {
         },
       );
       req.on('timeout', () => req.destroy(new Error(`${payload === undefined ? 'warm-up request' : 'interaction callback'} timed out`)));
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => reject(isStale(req, err) ? new StaleConnectionError(err.message, { cause: err }) : err));
       req.end(payload);
     });
   }
