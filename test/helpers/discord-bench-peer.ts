@@ -4,9 +4,10 @@
  * Discord is another machine. Driven by messages from the bench (see PeerMessage).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { Client, Events, GatewayIntentBits, Routes } from 'discord.js';
 import { z } from 'zod';
 import { startKlingSimulator } from '../../src/kling/simulator.js';
-import { startFakeDiscord, type InteractionRecord } from '../fakes/discord/index.js';
+import { startFakeDiscord, type FakeDiscord, type InteractionRecord } from '../fakes/discord/index.js';
 
 export const PeerSetup = z.object({
   botToken: z.string(),
@@ -34,26 +35,55 @@ export const PeerMessage = z.discriminatedUnion('type', [
 ]);
 export type PeerMessage = z.infer<typeof PeerMessage>;
 
+/** A burst: one /video from each of the given users, all dispatched before any is awaited. */
+async function burst(fake: FakeDiscord, setup: PeerSetup, users: readonly string[]): Promise<InteractionRecord[]> {
+  await fake.waitForReady();
+  const pending: Array<Promise<InteractionRecord>> = [];
+  for (const [i, id] of users.entries()) {
+    pending.push(fake.sendCommand({ guildId: setup.guildId, channelId: setup.channels[i % setup.channels.length] ?? '', user: { id, username: `user${i}` }, name: 'video', options: [{ name: 'prompt', type: 3, value: `benchmark scene ${i}` }] }));
+    // Real Discord dispatches and receives callbacks independently; yielding now and then lets
+    // this one-thread fake take callbacks while it is still dispatching the burst.
+    if (i % 10 === 9) await new Promise((resolve) => setImmediate(resolve));
+  }
+  const recs = await Promise.all(pending);
+  await fake.waitFor(() => recs.every((r) => r.ackedAt !== undefined || r.lateCallbackAt.length > 0), 30_000);
+  return recs;
+}
+
+/**
+ * Real Discord is always warm; a fake that just started is not. Before the bot logs in, a bare
+ * discord.js client (in this thread) takes a few bursts, so the bench's first burst measures a
+ * bot that just started, not V8 compiling the fake.
+ */
+async function warmUp(fake: FakeDiscord, setup: PeerSetup): Promise<void> {
+  const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: fake.apiUrl } });
+  client.on(Events.InteractionCreate, (i) => void (i.isRepliable() ? i.deferReply().catch(() => undefined) : undefined));
+  const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+  try {
+    await client.login(setup.botToken);
+    await ready;
+    await client.rest.put(Routes.applicationGuildCommands(setup.applicationId, setup.guildId), {
+      body: [{ name: 'video', description: 'warm-up', options: [{ type: 3, name: 'prompt', description: 'prompt', required: true }] }],
+    });
+    for (let round = 0; round < WARM_UP_BURSTS; round++) await burst(fake, setup, setup.userIds.slice(0, WARM_UP_SIZE));
+  } finally {
+    await client.destroy();
+  }
+}
+const WARM_UP_BURSTS = 3;
+const WARM_UP_SIZE = 100;
+
 async function run(port: NonNullable<typeof parentPort>, setup: PeerSetup): Promise<void> {
   const send = (m: PeerMessage) => port.postMessage(m);
   const sim = await startKlingSimulator({ auth: { accessKey: setup.accessKey, secretKey: setup.secretKey }, timing: { submittedMs: 200, processingMs: 800 } });
   // Only acknowledgement is measured; edit limits would just slow the teardown.
   const fake = await startFakeDiscord({ botToken: setup.botToken, applicationId: setup.applicationId, guilds: [{ id: setup.guildId, channels: setup.channels }], channelEditLimit: null, defaultRouteLimit: null });
-  let recs: InteractionRecord[] = [];
+  await warmUp(fake, setup);
   port.on('message', (raw: unknown) => {
     const cmd = PeerCommand.parse(raw);
     void (async () => {
       if (cmd.type === 'burst') {
-        await fake.waitForReady();
-        const pending: Array<Promise<InteractionRecord>> = [];
-        for (const [i, id] of setup.userIds.slice(cmd.from, cmd.from + cmd.count).entries()) {
-          pending.push(fake.sendCommand({ guildId: setup.guildId, channelId: setup.channels[i % setup.channels.length] ?? '', user: { id, username: `user${i}` }, name: 'video', options: [{ name: 'prompt', type: 3, value: `benchmark scene ${i}` }] }));
-          // Real Discord dispatches and receives callbacks independently; yielding now and then lets
-          // this one-thread fake take callbacks while it is still dispatching the burst.
-          if (i % 10 === 9) await new Promise((resolve) => setImmediate(resolve));
-        }
-        recs = await Promise.all(pending);
-        await fake.waitFor(() => recs.every((r) => r.ackedAt !== undefined || r.lateCallbackAt.length > 0), 30_000);
+        const recs = await burst(fake, setup, setup.userIds.slice(cmd.from, cmd.from + cmd.count));
         send({ type: 'acks', latencies: recs.map((r) => r.ackLatencyMs ?? Number.POSITIVE_INFINITY), late: recs.filter((r) => r.lateCallbackAt.length > 0).length });
         // Let the cards open, so the bench's teardown does not race replies still in flight.
         await fake.waitFor(() => recs.every((r) => r.responses.some((x) => x.kind === 'edit')), 30_000).catch(() => undefined);
