@@ -72,7 +72,7 @@ export class InteractionAcker {
     await Promise.allSettled(Array.from({ length: connections }, () => this.send('GET', 'gateway')));
   }
 
-  async close(): Promise<void> {
+  close(): void {
     this.agent.destroy();
   }
 

@@ -88,17 +88,19 @@ export async function startDiscordAdapter(core: Core, config: DiscordConfig, opt
     }
   }
   const ready = waitForReady(client, options.readyTimeoutMs ?? 30_000);
+  // Connections for acknowledgements open while the gateway logs in (never rejects).
+  const warming = acker.warm();
   try {
     await client.login(config.token);
     await ready;
   } catch (err) {
     await client.destroy();
-    await acker.close();
+    acker.close();
     editRest.clearHashSweeper();
     editRest.clearHandlerSweeper();
     throw new Error(`Discord login failed: ${messageOf(err)}`, { cause: err });
   }
-  await acker.warm();
+  await warming;
   log.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'discord connected');
 
   return {
@@ -108,7 +110,7 @@ export async function startDiscordAdapter(core: Core, config: DiscordConfig, opt
       stopping = true;
       await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, STOP_GRACE_MS).unref())]);
       await client.destroy();
-      await acker.close();
+      acker.close();
       editRest.clearHashSweeper();
       editRest.clearHandlerSweeper();
     },
