@@ -45,10 +45,10 @@ export function invocationOf(interaction: DiscordInteraction, attachment?: ReadO
 }
 
 /** The same checks the dispatcher runs first; pure and fast, so they may decide whether to defer. */
-function wouldRun(command: Command, raw: Record<string, unknown>, inv: Invocation): boolean {
+function wouldRun(command: Command, raw: Record<string, unknown>, attachment: ReadOptions['attachment']): boolean {
   try {
     parseArgs(command, raw);
-    if (command.attachmentOption && inv.attachment) checkAttachment(inv.attachment);
+    if (command.attachmentOption && attachment) checkAttachment(attachment);
     return true;
   } catch {
     return false;
@@ -56,6 +56,12 @@ function wouldRun(command: Command, raw: Record<string, unknown>, inv: Invocatio
 }
 
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** `make()` on first call, the same value after. */
+function once<T>(make: () => T): () => T {
+  let value: { v: T } | undefined;
+  return () => (value ??= { v: make() }).v;
+}
 
 /** A burst is over once no interaction has arrived and no acknowledgement is on the wire for this long. */
 const QUIET_MS = 20;
@@ -109,7 +115,7 @@ export class InteractionHandler {
     if (interaction.isButton()) return this.onButton(interaction);
   }
 
-  private io(interaction: DiscordInteraction, log: Logger): InteractionIO {
+  private io(interaction: DiscordInteraction, log: () => Logger): InteractionIO {
     return new InteractionIO(interaction, {
       log,
       receivedAt: this.o.now(),
@@ -121,7 +127,8 @@ export class InteractionHandler {
   }
 
   private async onCommand(interaction: ChatInputCommandInteraction): Promise<void> {
-    const log = this.o.log.child({ interaction: interaction.id, command: interaction.commandName, guild: interaction.guildId, channel: interaction.channelId, user: interaction.user.id });
+    // Everything before the acknowledgement is what deciding it needs; the rest waits.
+    const log = once(() => this.o.log.child({ interaction: interaction.id, command: interaction.commandName, guild: interaction.guildId, channel: interaction.channelId, user: interaction.user.id }));
     const io = this.io(interaction, log);
     const { dispatcher } = this.o.core;
     try {
@@ -135,14 +142,13 @@ export class InteractionHandler {
         if (err instanceof ValidationError) return await io.replyPrivate(notices.invalidOption(command.name, err.userMessage));
         throw err;
       }
-      const inv = invocationOf(interaction, read.attachment);
       // Cards are public from the first moment; input that will be refused gets a private answer instead.
       if (command.visibility === 'private') await this.acking$(io.deferEphemeral());
-      else if (wouldRun(command, read.raw, inv)) await this.acking$(io.deferPublic());
+      else if (wouldRun(command, read.raw, read.attachment)) await this.acking$(io.deferPublic());
       io.armWatchdog(this.o.ackWatchdogMs);
       // A refusal's private reply is itself the acknowledgement: it must not wait for the burst.
       if (io.acknowledged) await this.afterBurst();
-      await dispatcher.runCommand(command.name, read.raw, inv, io);
+      await dispatcher.runCommand(command.name, read.raw, invocationOf(interaction, read.attachment), io);
     } catch (err) {
       await this.fail(io, err, log);
     } finally {
@@ -151,7 +157,7 @@ export class InteractionHandler {
   }
 
   private async onButton(interaction: ButtonInteraction): Promise<void> {
-    const log = this.o.log.child({ interaction: interaction.id, button: interaction.customId, guild: interaction.guildId, channel: interaction.channelId, user: interaction.user.id });
+    const log = once(() => this.o.log.child({ interaction: interaction.id, button: interaction.customId, guild: interaction.guildId, channel: interaction.channelId, user: interaction.user.id }));
     const io = this.io(interaction, log);
     try {
       if (!interaction.inGuild()) return await io.replyPrivate(notices.unknownButton());
@@ -168,8 +174,8 @@ export class InteractionHandler {
     }
   }
 
-  private async fail(io: InteractionIO, err: unknown, log: Logger): Promise<void> {
-    log.error({ err: messageOf(err), acknowledged: io.acknowledged }, 'discord interaction failed');
-    await io.replyPrivate(errorNotice(userMessageOf(err))).catch((replyErr: unknown) => log.warn({ err: messageOf(replyErr) }, 'could not tell the user about the failure'));
+  private async fail(io: InteractionIO, err: unknown, log: () => Logger): Promise<void> {
+    log().error({ err: messageOf(err), acknowledged: io.acknowledged }, 'discord interaction failed');
+    await io.replyPrivate(errorNotice(userMessageOf(err))).catch((replyErr: unknown) => log().warn({ err: messageOf(replyErr) }, 'could not tell the user about the failure'));
   }
 }

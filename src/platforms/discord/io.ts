@@ -16,7 +16,8 @@ export type DiscordInteraction = ChatInputCommandInteraction | ButtonInteraction
 type Ack = 'none' | 'defer-public' | 'defer-ephemeral' | 'defer-update' | 'replied';
 
 export interface InteractionIOOptions {
-  log: Logger;
+  /** Made on first use: most interactions never log, and a child logger costs time before the ack. */
+  log: () => Logger;
   /** When the interaction arrived: the token's 15 minutes and the 3-second deadline count from here. */
   receivedAt: number;
   tokenLifetimeMs: number;
@@ -92,7 +93,7 @@ export class InteractionIO implements CommandIO {
     const wait = Math.max(0, this.o.receivedAt + afterMs - this.o.now());
     this.watchdog = setTimeout(() => {
       const late = this.interaction.isButton() ? this.deferUpdate() : this.deferEphemeral();
-      late.catch((err: unknown) => this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'late acknowledgement failed'));
+      late.catch((err: unknown) => this.o.log().warn({ err: err instanceof Error ? err.message : String(err) }, 'late acknowledgement failed'));
     }, wait);
     this.watchdog.unref?.();
   }
@@ -116,7 +117,7 @@ export class InteractionIO implements CommandIO {
         if (!this.originalSettled) {
           // The first follow-up would replace the public "thinking…" message and stay public; remove it first.
           this.originalSettled = true;
-          await this.interaction.deleteReply().catch((err: unknown) => this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not remove the deferred reply'));
+          await this.interaction.deleteReply().catch((err: unknown) => this.o.log().warn({ err: err instanceof Error ? err.message : String(err) }, 'could not remove the deferred reply'));
         }
         await this.interaction.followUp(ephemeral);
         return;
