@@ -20,11 +20,18 @@ export interface CardPort {
   deleteCard(handle: CardHandle, scope: TaskScope): Promise<void>;
 }
 
-/** The platform asked us to slow down; the channel pauses for `retryAfterMs`. */
+/**
+ * Not now: the channel pauses for `retryAfterMs`. `platform`: the platform answered 429;
+ * `budget`: the adapter held the call back itself, to stay inside a limit the platform keeps
+ * beyond the channel (e.g. Slack's per-workspace chat.update limit).
+ */
 export class PortRateLimitError extends Error {
-  constructor(readonly retryAfterMs: number, options?: { cause?: unknown }) {
-    super(`platform rate limit: retry after ${retryAfterMs} ms`, options);
+  readonly source: 'platform' | 'budget';
+
+  constructor(readonly retryAfterMs: number, options: { cause?: unknown; source?: 'platform' | 'budget' } = {}) {
+    super(`${options.source === 'budget' ? 'edit budget' : 'platform rate limit'}: retry after ${retryAfterMs} ms`, options.cause === undefined ? {} : { cause: options.cause });
     this.name = 'PortRateLimitError';
+    this.source = options.source ?? 'platform';
   }
 }
 

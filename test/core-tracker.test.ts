@@ -167,6 +167,24 @@ describe('tracker: card edits', () => {
   });
 });
 
+describe('tracker: adapter budgets', () => {
+  it('an adapter holding an edit back pauses that channel as asked, and is not counted as a platform 429', async () => {
+    const sim = await startSim(cleanup, { timing: { submittedMs: 30, processingMs: 120, jitter: 0 } });
+    const port = new RecordingPort();
+    const rig = await makeCore(cleanup, sim, {}, port);
+    const chan = channelKey({ platform: 'console', guildId: 'g1', channelId: 'A' });
+    port.rateLimitNextEdit(400, chan, 'budget');
+    const [a] = await submitN(rig, 1, { channelId: 'A' });
+    await waitAllFinal(rig, [a?.id ?? '']);
+    const [held] = port.rateLimits;
+    expect(port.rateLimits).toHaveLength(1);
+    for (const e of port.editsIn(chan)) expect(e.at).toBeGreaterThanOrEqual((held?.at ?? 0) + 400 - 2);
+    expect(port.lastView(a?.id ?? '')?.state).toBe('succeed');
+    const counted = (await rig.core.metrics.rateLimited.get()).values.reduce((n, v) => n + v.value, 0);
+    expect(counted).toBe(0);
+  });
+});
+
 describe('tracker: provider polling', () => {
   it('with many tasks in flight one list call replaces per-task GETs (fewer calls per task)', async () => {
     const timing = { submittedMs: 50, processingMs: 400, jitter: 0 };

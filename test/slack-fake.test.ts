@@ -326,6 +326,31 @@ describe('fake Slack with an unmodified Bolt App', () => {
     expect(fake.rateLimits.map((x) => [x.method, x.channel, x.reason])).toEqual([['chat.update', CHANNEL, 'channel_limit']]);
   });
 
+  it('enforces the per-workspace chat.update limit across channels; other workspaces are not affected', async () => {
+    const fake = await fakeSlack({
+      workspaceUpdateLimit: { requests: 3, windowMs: 60_000 },
+      teams: [
+        { id: TEAM, domain: 'acme', channels: [CHANNEL, OTHER_CHANNEL, LOCKED_CHANNEL] },
+        { id: 'T0OTHER', domain: 'other', channels: ['C0OTHERTEAM'] },
+      ],
+    });
+    const client = webClient(fake, { rejectRateLimitedCalls: true });
+    const a = await client.chat.postMessage({ channel: CHANNEL, text: 'a' });
+    const b = await client.chat.postMessage({ channel: OTHER_CHANNEL, text: 'b' });
+    const c = await client.chat.postMessage({ channel: 'C0OTHERTEAM', text: 'c' });
+    await client.chat.update({ channel: CHANNEL, ts: a.ts ?? '', text: 'a1' });
+    await client.chat.update({ channel: OTHER_CHANNEL, ts: b.ts ?? '', text: 'b1' });
+    await client.chat.update({ channel: CHANNEL, ts: a.ts ?? '', text: 'a2' });
+    await expect(client.chat.update({ channel: OTHER_CHANNEL, ts: b.ts ?? '', text: 'b2' })).rejects.toMatchObject({ code: webApi.ErrorCode.RateLimitedError });
+    // Posting is not chat.update, and another workspace has its own minute.
+    await client.chat.postMessage({ channel: CHANNEL, text: 'still posts' });
+    await client.chat.update({ channel: 'C0OTHERTEAM', ts: c.ts ?? '', text: 'c1' });
+    expect(fake.rateLimits.map((x) => [x.method, x.channel, x.team, x.reason])).toEqual([['chat.update', OTHER_CHANNEL, TEAM, 'workspace_limit']]);
+    // The next chat.update anywhere in that workspace says whether the client waited.
+    await client.chat.update({ channel: CHANNEL, ts: a.ts ?? '', text: 'too soon' }).catch(() => undefined);
+    expect(fake.rateLimits[0]?.honored).toBe(false);
+  });
+
   it('validates auth, channels, messages and blocks like Slack', async () => {
     // Rejected calls count against the per-channel limit too; this test makes many of them.
     const fake = await fakeSlack({ channelLimit: null });

@@ -93,4 +93,58 @@ describe('SlackCardPort', () => {
     expect(String(err)).toContain('invalid_auth');
     expect(String(err)).not.toContain('xoxb-wrong-token-value-123');
   });
+
+  describe('the workspace chat.update budget', () => {
+    const C2 = 'C0RANDOM';
+    const ELSEWHERE = 'C0ELSEWHERE';
+    const scope2: TaskScope = { ...scope, channelId: C2 };
+    const other: TaskScope = { ...scope, guildId: 'T0OTHER', channelId: ELSEWHERE };
+    let now = 1_000_000;
+
+    async function budgeted() {
+      fake = await startFake([
+        { id: TEAM, channels: [C1, C2] },
+        { id: 'T0OTHER', channels: [ELSEWHERE] },
+      ]);
+      const workspaces = new SlackWorkspaces({ botToken: SECRETS.botToken, apiUrl: fake.apiUrl, logger: boltLogger(silentLogger) });
+      const p = new SlackCardPort(workspaces, silentLogger, { workspaceBudget: { capacity: 3, refillPerSec: 1 }, now: () => now });
+      const cards = await Promise.all([scope, scope2, other].map((s) => p.postCard(s, renderCard(rec('submitted'), { now: NOW }))));
+      return { p, cards };
+    }
+    const updates = () => fake.calls.filter((c) => c.method === 'chat.update').length;
+    const held = (e: unknown) => (e instanceof PortRateLimitError ? { source: e.source, retryAfterMs: e.retryAfterMs } : e);
+
+    it('is shared by the channels of a workspace, keeps its last tokens for finished cards, and refills', async () => {
+      const { p, cards } = await budgeted();
+      const [h1, h2, h3] = cards;
+      const progress = renderCard(rec('processing'), { now: NOW });
+      const final = renderCard(rec('succeed'), { now: NOW });
+      await p.editCard(h1 ?? {}, progress, scope);
+      // Two tokens left, both kept for results: progress in the other channel waits, without calling Slack.
+      expect(held(await p.editCard(h2 ?? {}, progress, scope2).catch((e: unknown) => e))).toEqual({ source: 'budget', retryAfterMs: 1000 });
+      await p.editCard(h2 ?? {}, final, scope2);
+      await p.editCard(h1 ?? {}, final, scope);
+      expect(held(await p.editCard(h1 ?? {}, final, scope).catch((e: unknown) => e))).toEqual({ source: 'budget', retryAfterMs: 1000 });
+      // Another workspace has its own budget.
+      await p.editCard(h3 ?? {}, progress, other);
+      expect(updates()).toBe(4);
+      now += 3000;
+      await p.editCard(h2 ?? {}, progress, scope2);
+      expect(updates()).toBe(5);
+    });
+
+    it('a 429 in one channel holds chat.update back in every channel of the workspace for Retry-After', async () => {
+      const { p, cards } = await budgeted();
+      const [h1, h2, h3] = cards;
+      const progress = renderCard(rec('processing'), { now: NOW });
+      fake.rateLimit('chat.update', { times: 1, retryAfterSec: 7, channel: C1 });
+      expect(held(await p.editCard(h1 ?? {}, progress, scope).catch((e: unknown) => e))).toEqual({ source: 'platform', retryAfterMs: 7000 });
+      expect(held(await p.editCard(h2 ?? {}, renderCard(rec('succeed'), { now: NOW }), scope2).catch((e: unknown) => e))).toEqual({ source: 'budget', retryAfterMs: 7000 });
+      await p.editCard(h3 ?? {}, progress, other);
+      expect(updates()).toBe(2);
+      now += 7000;
+      await p.editCard(h2 ?? {}, renderCard(rec('succeed'), { now: NOW }), scope2);
+      expect(updates()).toBe(3);
+    });
+  });
 });

@@ -179,9 +179,13 @@ export class ChannelTracker {
       if (!slot.wanted && isFinal(wanted.view.state)) this.slots.delete(taskId);
     } catch (err) {
       if (err instanceof PortRateLimitError) {
+        this.pausedUntil = this.deps.now() + err.retryAfterMs;
+        if (err.source === 'budget') {
+          log.debug({ channel: this.key, retryAfterMs: err.retryAfterMs }, 'card edits wait for the platform budget');
+          return;
+        }
         metrics.rateLimited.inc({ platform: port.platform });
         metrics.edits.inc({ platform: port.platform, outcome: 'rate_limited' });
-        this.pausedUntil = this.deps.now() + err.retryAfterMs;
         this.bucket.drain();
         log.warn({ channel: this.key, retryAfterMs: err.retryAfterMs }, 'card edits paused by platform rate limit');
         return;

@@ -44,7 +44,7 @@ export class RecordingPort implements CardPort {
   /** Most edits ever running at once in one channel. */
   maxConcurrentPerChannel = 0;
   private readonly running = new Map<string, number>();
-  private readonly planned: Array<{ retryAfterMs: number; channel?: string }> = [];
+  private readonly planned: Array<{ retryAfterMs: number; channel?: string; source: 'platform' | 'budget' }> = [];
   private nextCard = 1;
   private seq = 0;
   private readonly now: () => number;
@@ -63,9 +63,9 @@ export class RecordingPort implements CardPort {
     return { card };
   }
 
-  /** The next edit (in `channel`, or anywhere) answers 429 with this retry-after. */
-  rateLimitNextEdit(retryAfterMs: number, channel?: string): void {
-    this.planned.push({ retryAfterMs, ...(channel ? { channel } : {}) });
+  /** The next edit (in `channel`, or anywhere) answers 429 (or, `budget`, is held back by the adapter) with this retry-after. */
+  rateLimitNextEdit(retryAfterMs: number, channel?: string, source: 'platform' | 'budget' = 'platform'): void {
+    this.planned.push({ retryAfterMs, source, ...(channel ? { channel } : {}) });
   }
 
   async editCard(handle: CardHandle, view: CardView, scope: TaskScope): Promise<void> {
@@ -76,7 +76,7 @@ export class RecordingPort implements CardPort {
       const [p] = this.planned.splice(plan, 1);
       const retryAfterMs = p?.retryAfterMs ?? 0;
       this.rateLimits.push({ at: this.now(), channel, taskId: view.taskId, retryAfterMs });
-      throw new PortRateLimitError(retryAfterMs);
+      throw new PortRateLimitError(retryAfterMs, { source: p?.source ?? 'platform' });
     }
     const running = (this.running.get(channel) ?? 0) + 1;
     this.running.set(channel, running);

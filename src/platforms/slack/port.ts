@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CardHandle, TaskScope } from '../../domain.js';
+import { isFinal, type CardHandle, type TaskScope } from '../../domain.js';
 import type { Logger } from '../../log.js';
 import { CardGoneError, PortRateLimitError, type CardPort } from '../../port.js';
 import type { CardView } from '../../render/view.js';
 import { cardMessage, plainCardMessage, type SlackMessage } from './blocks.js';
 import { SlackHandle } from './payloads.js';
+import { DEFAULT_WORKSPACE_BUDGET, WorkspaceGate, type Budget } from './workspace-gate.js';
 import { rateLimitMs, slackErrorCode, type SlackWorkspaces } from './workspaces.js';
 
 /** The message (or its channel) is gone or no longer ours to edit: the tracker stops. */
@@ -43,28 +44,53 @@ export function parseHandle(handle: CardHandle): SlackHandle {
  */
 export class SlackCardPort implements CardPort {
   readonly platform = 'slack' as const;
-  /** chat.update is Tier 3 (~50/min per workspace) and Slack allows about one message per second per channel. */
+  /** Per channel: Slack allows about one message per second per channel; the workspace gate does the rest. */
   readonly editBudget = { capacity: 3, refillPerSec: 1 };
+  private readonly gates = new Map<string, WorkspaceGate>();
+  private readonly workspaceBudget: Budget;
+  private readonly now: () => number;
 
   constructor(
     private readonly workspaces: SlackWorkspaces,
     private readonly log: Logger,
-  ) {}
+    options: { workspaceBudget?: Budget; now?: () => number } = {},
+  ) {
+    this.workspaceBudget = options.workspaceBudget ?? DEFAULT_WORKSPACE_BUDGET;
+    this.now = options.now ?? Date.now;
+  }
+
+  private gate(teamId: string): WorkspaceGate {
+    let gate = this.gates.get(teamId);
+    if (!gate) {
+      gate = new WorkspaceGate(this.workspaceBudget, this.now);
+      this.gates.set(teamId, gate);
+    }
+    return gate;
+  }
 
   async editCard(handle: CardHandle, view: CardView, scope: TaskScope): Promise<CardHandle | void> {
     const { channel, ts } = parseHandle(handle);
+    const gate = this.gate(scope.guildId);
+    const wait = gate.take(isFinal(view.state));
+    if (wait > 0) throw new PortRateLimitError(wait, { source: 'budget' });
     const client = await this.workspaces.clientFor(scope.guildId);
     const update = (message: SlackMessage) => client.chat.update({ channel, ts, text: message.text, blocks: message.blocks });
+    // A 429 on chat.update speaks for the whole workspace.
+    const failed = (err: unknown) => {
+      const wait = rateLimitMs(err);
+      if (wait !== undefined) gate.block(wait);
+      return this.translate(err);
+    };
     try {
       await update(cardMessage(view));
     } catch (err) {
-      const code = this.translate(err);
+      const code = failed(err);
       if (code && BAD_CONTENT.has(code)) {
         this.log.warn({ taskId: view.taskId, slackError: code }, 'Slack refused the card blocks; showing the plain card');
         try {
           await update(plainCardMessage(view));
         } catch (plainErr) {
-          this.translate(plainErr);
+          failed(plainErr);
           throw plainErr;
         }
         return;

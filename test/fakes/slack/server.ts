@@ -30,6 +30,8 @@ import type {
 } from './types.js';
 
 export const DEFAULT_CHANNEL_LIMIT = { requests: 20, windowMs: 10_000 } as const;
+/** Slack Tier 3 (chat.update): about 50 calls a minute per workspace. */
+export const DEFAULT_WORKSPACE_UPDATE_LIMIT = { requests: 50, windowMs: 60_000 } as const;
 export const DEFAULT_RESPONSE_URL_USES = 5;
 export const DEFAULT_RESPONSE_URL_LIFETIME_MS = 30 * 60 * 1000;
 export const MAX_MESSAGE_TEXT = 40_000;
@@ -140,6 +142,8 @@ class FakeSlackServer implements FakeSlack {
   private readonly notInChannel: Set<string>;
   private channelLimit: { requests: number; windowMs: number } | null;
   private readonly channelWindows = new Map<string, number[]>();
+  private readonly workspaceUpdateLimit: { requests: number; windowMs: number } | null;
+  private readonly workspaceWindows = new Map<string, number[]>();
   private readonly forced: ForcedLimit[] = [];
   private readonly rateLimitMono = new WeakMap<RateLimitRecord, number>();
   private readonly responseUrlUses: number;
@@ -160,6 +164,7 @@ class FakeSlackServer implements FakeSlack {
       if (!this.channels.has(ch)) throw new Error(`notInChannel lists ${ch}, which is in no team's channels`);
     }
     this.channelLimit = opts.channelLimit === undefined ? { ...DEFAULT_CHANNEL_LIMIT } : opts.channelLimit;
+    this.workspaceUpdateLimit = opts.workspaceUpdateLimit === undefined ? { ...DEFAULT_WORKSPACE_UPDATE_LIMIT } : opts.workspaceUpdateLimit;
     this.responseUrlUses = opts.responseUrlUses ?? DEFAULT_RESPONSE_URL_USES;
     this.responseUrlLifetimeMs = opts.responseUrlLifetimeMs ?? DEFAULT_RESPONSE_URL_LIFETIME_MS;
     this.botUserId = opts.botUserId ?? 'U0FAKEBOT';
@@ -376,9 +381,11 @@ class FakeSlackServer implements FakeSlack {
 
   private checkRateLimits(method: string, channel: string | undefined): ApiResult | undefined {
     const nowMono = performance.now();
-    // Did the client wait for earlier 429s on this method/channel?
+    const team = channel === undefined ? undefined : this.channels.get(channel)?.teamId;
+    // Did the client wait for earlier 429s on this method/channel (or, for a workspace limit, workspace)?
     for (const r of this.rateLimits) {
-      if (r.nextCallAt !== undefined || r.method !== method || r.channel !== channel) continue;
+      if (r.nextCallAt !== undefined || r.method !== method) continue;
+      if (r.reason === 'workspace_limit' ? r.team !== team : r.channel !== channel) continue;
       const at = this.rateLimitMono.get(r) ?? nowMono;
       r.nextCallAt = Date.now();
       r.waitedMs = Math.round(nowMono - at);
@@ -391,18 +398,24 @@ class FakeSlackServer implements FakeSlack {
       forced.remaining -= 1;
       return this.tooMany(method, channel, forced.retryAfterSec, 'forced', nowMono);
     }
-    const limit = this.channelLimit;
-    if (limit && channel !== undefined && CHANNEL_LIMITED_METHODS.has(method) && this.channels.has(channel)) {
-      const window = (this.channelWindows.get(channel) ?? []).filter((t) => nowMono - t < limit.windowMs);
-      if (window.length >= limit.requests) {
-        this.channelWindows.set(channel, window);
-        const oldest = window[0] ?? nowMono;
-        const retryAfterSec = Math.max(1, Math.ceil((oldest + limit.windowMs - nowMono) / 1000));
-        return this.tooMany(method, channel, retryAfterSec, 'channel_limit', nowMono);
-      }
-      window.push(nowMono);
-      this.channelWindows.set(channel, window);
+    const windows: Array<{ map: Map<string, number[]>; key: string; limit: { requests: number; windowMs: number }; reason: 'channel_limit' | 'workspace_limit' }> = [];
+    if (this.channelLimit && channel !== undefined && CHANNEL_LIMITED_METHODS.has(method) && this.channels.has(channel)) {
+      windows.push({ map: this.channelWindows, key: channel, limit: this.channelLimit, reason: 'channel_limit' });
     }
+    if (this.workspaceUpdateLimit && team !== undefined && method === 'chat.update') {
+      windows.push({ map: this.workspaceWindows, key: team, limit: this.workspaceUpdateLimit, reason: 'workspace_limit' });
+    }
+    // A refused call uses up nothing; an accepted one counts in every window it belongs to.
+    for (const w of windows) {
+      const recent = (w.map.get(w.key) ?? []).filter((t) => nowMono - t < w.limit.windowMs);
+      w.map.set(w.key, recent);
+      if (recent.length >= w.limit.requests) {
+        const oldest = recent[0] ?? nowMono;
+        const retryAfterSec = Math.max(1, Math.ceil((oldest + w.limit.windowMs - nowMono) / 1000));
+        return this.tooMany(method, channel, retryAfterSec, w.reason, nowMono);
+      }
+    }
+    for (const w of windows) w.map.get(w.key)?.push(nowMono);
     return undefined;
   }
 
@@ -416,6 +429,7 @@ class FakeSlackServer implements FakeSlack {
     const rec: RateLimitRecord = {
       method,
       channel,
+      team: channel === undefined ? undefined : this.channels.get(channel)?.teamId,
       at: Date.now(),
       retryAfterSec,
       reason,

@@ -14,6 +14,11 @@ export interface FakeSlackOptions {
    * Default {requests: 20, windowMs: 10_000}; null disables it.
    */
   channelLimit?: { requests: number; windowMs: number } | null;
+  /**
+   * Always-on sliding-window limit per workspace on chat.update (Slack Tier 3: about 50 a minute).
+   * Default {requests: 50, windowMs: 60_000}; null disables it.
+   */
+  workspaceUpdateLimit?: { requests: number; windowMs: number } | null;
   /** Successful uses allowed per response_url. Default 5 (Slack's documented limit). */
   responseUrlUses?: number;
   /** Lifetime of a response_url. Default 30 minutes (Slack's documented limit). */
@@ -150,8 +155,10 @@ export interface RateLimitRecord {
   channel: string | undefined;
   at: number;
   retryAfterSec: number;
-  reason: 'forced' | 'channel_limit';
-  /** Set when the client next called the same method for the same channel. */
+  reason: 'forced' | 'channel_limit' | 'workspace_limit';
+  /** The workspace of the call's channel. */
+  team: string | undefined;
+  /** Set when the client next called the same method for the same channel (workspace_limit: in the same workspace). */
   nextCallAt: number | undefined;
   waitedMs: number | undefined;
   /** waitedMs >= retryAfterSec*1000 (5 ms tolerance for timer rounding); undefined until the next call. */
