@@ -17,9 +17,8 @@ const FINAL_RESERVE = 2;
 
 export class WorkspaceGate {
   private readonly bucket: TokenBucket;
-  private blockedUntil = 0;
-
   private readonly reserve: number;
+  private blockedUntil = 0;
 
   constructor(
     budget: Budget,
