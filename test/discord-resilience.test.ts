@@ -108,3 +108,36 @@ describe('Discord: per-channel 429s', () => {
     expectNoSecrets(f, bot.logs);
   });
 });
+
+describe('Discord: the bot running twice on one token', () => {
+  let second: InProcessBot | undefined;
+  afterEach(async () => {
+    await second?.close();
+    second = undefined;
+  });
+
+  it('both processes get every interaction; the one whose acknowledgement lands runs it, the other stays silent', async () => {
+    sim = await startSim();
+    fake = await startFake({ channelEditLimit: { requests: 50, windowMs: 1000 } });
+    bot = await startBot(sim, fake);
+    second = await startBot(sim, fake);
+    const f = fake;
+    const s = sim;
+    const recs: InteractionRecord[] = [];
+    for (let i = 0; i < 6; i++) recs.push(await f.sendCommand(video(i % 2 ? CH_A1 : CH_A2, carol(i), `twice ${i}`)));
+    await f.waitFor(() => recs.every((r) => cardIsFinal(s, cardOf(f, r))), 20_000);
+    // Each interaction: one accepted acknowledgement, the other refused with 40060 and then left alone.
+    for (const r of recs) {
+      expect(r.responses.filter((x) => x.kind === 'callback').map((x) => x.errorCode ?? x.status)).toEqual(expect.arrayContaining([204, 40060]));
+      expect(r.responses.filter((x) => x.kind === 'callback')).toHaveLength(2);
+      expect(r.responses.filter((x) => x.kind === 'followup')).toEqual([]);
+      expect(s.createsFor(taskIdOf(cardOf(f, r)) ?? '')).toBe(1);
+    }
+    expect(s.stats.creates).toBe(recs.length);
+    expect(f.messagesIn(CH_A1).filter((m) => !m.deleted)).toHaveLength(3);
+    expect(f.messagesIn(CH_A2).filter((m) => !m.deleted)).toHaveLength(3);
+    const logs = [...bot.logs, ...second.logs].join('');
+    expect(logs).toContain('answered elsewhere');
+    expect(logs).not.toContain('discord interaction failed');
+  });
+});

@@ -1,4 +1,4 @@
-import { GuildMember, PermissionFlagsBits, type ButtonInteraction, type ChatInputCommandInteraction, type Interaction } from 'discord.js';
+import { DiscordAPIError, GuildMember, PermissionFlagsBits, type ButtonInteraction, type ChatInputCommandInteraction, type Interaction } from 'discord.js';
 import { checkAttachment } from '../../../commands/animate.js';
 import type { Command, Invocation } from '../../../commands/types.js';
 import type { Core } from '../../core.js';
@@ -7,7 +7,7 @@ import { ValidationError, userMessageOf } from '../../errors.js';
 import { decodeButtonId } from '../../interaction-ids.js';
 import type { Logger } from '../../log.js';
 import { errorNotice, notices } from '../../render/notices.js';
-import type { InteractionAcker } from './ack.js';
+import { AckError, type InteractionAcker } from './ack.js';
 import { readOptions, type ReadOptions } from './commands.js';
 import { InteractionIO, type DiscordInteraction } from './io.js';
 
@@ -56,6 +56,19 @@ function wouldRun(command: Command, raw: Record<string, unknown>, attachment: Re
 }
 
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** 40060 already acknowledged, 10062 unknown interaction: Discord's answers to a callback it will not take. */
+const NOT_OURS = new Set([40060, 10062]);
+
+/**
+ * Our acknowledgement was refused: another process running this bot answered first (Discord sends
+ * every interaction to every connection of the bot), or it came too late. Either way no later
+ * call for this interaction can succeed, and nothing has been done yet, so there is nothing to say.
+ */
+function notOurs(io: InteractionIO, err: unknown): boolean {
+  const code = err instanceof AckError || err instanceof DiscordAPIError ? Number(err.code) : Number.NaN;
+  return !io.acknowledged && NOT_OURS.has(code);
+}
 
 /** `make()` on first call, the same value after. */
 function once<T>(make: () => T): () => T {
@@ -175,6 +188,10 @@ export class InteractionHandler {
   }
 
   private async fail(io: InteractionIO, err: unknown, log: () => Logger): Promise<void> {
+    if (notOurs(io, err)) {
+      log().warn({ err: messageOf(err) }, 'interaction not acknowledged by this process (answered elsewhere, or too late); left alone');
+      return;
+    }
     log().error({ err: messageOf(err), acknowledged: io.acknowledged }, 'discord interaction failed');
     await io.replyPrivate(errorNotice(userMessageOf(err))).catch((replyErr: unknown) => log().warn({ err: messageOf(replyErr) }, 'could not tell the user about the failure'));
   }

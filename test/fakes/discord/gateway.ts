@@ -83,7 +83,6 @@ interface Conn {
   chain: Promise<void>;
   watchdog: NodeJS.Timeout | null;
   received: number[];
-  identifiedAt: number;
 }
 
 export interface GatewayOptions {
@@ -116,14 +115,16 @@ export class Gateway {
     return [...this.conns].filter((c) => c.session !== null && c.ws.readyState === WebSocket.OPEN);
   }
 
-  /** Sends a dispatch to the newest ready connection whose shard handles the guild; returns the send time. */
+  /**
+   * Sends a dispatch to every ready connection whose shard handles the guild, as Discord does when
+   * one bot runs twice (both get every interaction; the second callback gets 40060). Returns the
+   * first send time.
+   */
   dispatchToGuild(guildId: string, t: string, d: JsonObject): number | null {
-    const conn = this.readyConnections()
-      .filter((c) => c.session !== null && shardFor(guildId, c.session.shard[1]) === c.session.shard[0])
-      .sort((a, b) => b.identifiedAt - a.identifiedAt)[0];
-    if (!conn?.session) return null;
+    const conns = this.readyConnections().filter((c) => c.session !== null && shardFor(guildId, c.session.shard[1]) === c.session.shard[0]);
+    if (conns.length === 0) return null;
     const at = Date.now();
-    this.dispatch(conn, t, d);
+    for (const conn of conns) this.dispatch(conn, t, d);
     return at;
   }
 
@@ -167,7 +168,6 @@ export class Gateway {
       chain: Promise.resolve(),
       watchdog: null,
       received: [],
-      identifiedAt: 0,
     };
     this.conns.add(conn);
     ws.on('close', (code) => {
@@ -302,7 +302,6 @@ export class Gateway {
     };
     this.sessions.set(session.id, session);
     conn.session = session;
-    conn.identifiedAt = Date.now();
     const guilds = [...this.world.guilds.values()].filter((g) => shardFor(g.id, shard[1]) === shard[0]);
     this.dispatch(conn, 'READY', {
       v: 10,
@@ -357,7 +356,6 @@ export class Gateway {
     }
     session.conn = conn;
     conn.session = session;
-    conn.identifiedAt = Date.now();
     for (const e of session.events.filter((ev) => ev.s > seq)) {
       this.send(conn, { op: Op.Dispatch, t: e.t, s: e.s, d: e.d });
     }
