@@ -67,4 +67,32 @@ describe('STORE_URL=redis://', () => {
     expect(editors).toHaveLength(1);
     for (const id of ids) expect(sim.createsFor(id)).toBe(1);
   });
+
+  it('GIVEN ten replicas claiming the tracker lease at once THEN exactly one wins; it renews, and the claim passes on only when released or lapsed', async () => {
+    const stores = await Promise.all(Array.from({ length: 10 }, () => TaskStore.open(`${url}/3`)));
+    for (const s of stores) cleanup.add(() => s.close());
+    const leases = stores.map((s, i) => s.trackerLease(`replica-${i}`, 400));
+    for (let round = 0; round < 5; round++) {
+      const won = await Promise.all(leases.map((l) => l.acquire()));
+      expect(won.filter(Boolean)).toHaveLength(1);
+    }
+    const holder = leases[(await Promise.all(leases.map((l) => l.acquire()))).indexOf(true)];
+    const others = leases.filter((l) => l !== holder);
+    await holder?.release();
+    expect((await Promise.all(others.map((l) => l.acquire()))).filter(Boolean)).toHaveLength(1);
+    // The new holder stops renewing (a crash): after the TTL someone else takes over.
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    expect(await holder?.acquire()).toBe(true);
+  });
+
+  it('GIVEN a replica whose clock runs a minute fast THEN it still cannot take a lease another replica holds (Redis keeps the time)', async () => {
+    const [a, b] = await Promise.all([TaskStore.open(`${url}/4`), TaskStore.open(`${url}/4`)]);
+    cleanup.add(() => a?.close());
+    cleanup.add(() => b?.close());
+    const honest = a?.trackerLease('honest', 5000);
+    const fast = b?.trackerLease('fast', 5000, () => Date.now() + 60_000);
+    expect(await honest?.acquire()).toBe(true);
+    expect(await fast?.acquire()).toBe(false);
+    expect(await honest?.acquire()).toBe(true);
+  });
 });

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Keyv from 'keyv';
+import type { ScriptRunner } from './lease.js';
 
 /** Opens the keyv backend named by STORE_URL: sqlite:// (default), redis:// or memory://. */
 export async function openKeyv(url: string): Promise<Keyv> {
@@ -17,6 +18,21 @@ export async function openKeyv(url: string): Promise<Keyv> {
   await sqlite.query('PRAGMA journal_mode=WAL');
   await sqlite.query('PRAGMA synchronous=NORMAL');
   return new Keyv({ store: sqlite, namespace: 'kb' });
+}
+
+/**
+ * The Redis connection behind a keyv opened on `redis://`, for the few things keyv cannot do
+ * atomically (the tracker lease); undefined for every other store.
+ */
+export function redisOf(kv: Keyv): (() => Promise<ScriptRunner>) | undefined {
+  const store: unknown = kv.store;
+  if (typeof store !== 'object' || store === null || !('getClient' in store) || typeof store.getClient !== 'function') return undefined;
+  const getClient = store.getClient as () => Promise<unknown>;
+  return async () => {
+    const client: unknown = await getClient.call(store);
+    if (typeof client !== 'object' || client === null || !('eval' in client) || typeof client.eval !== 'function') throw new Error('the Redis store cannot run scripts');
+    return client as ScriptRunner;
+  };
 }
 
 /** Serialises read-modify-write sequences per key inside one process. */

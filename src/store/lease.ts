@@ -1,37 +1,97 @@
 import type Keyv from 'keyv';
 import { z } from 'zod';
 
+/** Where a claim lives. */
+export interface LeaseBackend {
+  /** Takes the claim for `ttlMs` if it is free, lapsed or already `owner`'s; true when `owner` holds it afterwards. */
+  claim(owner: string, ttlMs: number): Promise<boolean>;
+  /** Gives the claim up if `owner` holds it. */
+  release(owner: string): Promise<void>;
+}
+
+/** The one thing the Redis backend needs of a node-redis client. */
+export interface ScriptRunner {
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+}
+
+const CLAIM = `local v = redis.call('GET', KEYS[1])
+if v == false or v == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0`;
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+/**
+ * Redis: each claim is one script, so two replicas can never both win, and the claim lapses by
+ * Redis's own clock (replicas' clocks may disagree).
+ */
+export class RedisLeaseBackend implements LeaseBackend {
+  constructor(
+    private readonly redis: () => Promise<ScriptRunner>,
+    private readonly key: string,
+  ) {}
+
+  async claim(owner: string, ttlMs: number): Promise<boolean> {
+    const won = await (await this.redis()).eval(CLAIM, { keys: [this.key], arguments: [owner, String(Math.max(1, Math.round(ttlMs)))] });
+    return Number(won) === 1;
+  }
+
+  async release(owner: string): Promise<void> {
+    await (await this.redis()).eval(RELEASE, { keys: [this.key], arguments: [owner] });
+  }
+}
+
 const LeaseValue = z.object({ owner: z.string(), until: z.number() });
 
 /**
- * A time-limited claim held in the shared store, so that with several replicas on one Redis
- * exactly one polls Kling and edits cards. keyv has no compare-and-set, so a claim is written and
- * then read back: of two replicas racing, the last writer wins and the other sees it has lost.
- * The holder renews well before expiry; a crashed holder's claim lapses after `ttlMs`.
+ * Any other keyv store (one process on SQLite or memory, where nobody competes; and tests of
+ * several replicas on one shared keyv). keyv has no compare-and-set, so a claim is written and
+ * read back: of two racing writers the last one wins and the other sees it has lost.
  */
-export class Lease {
+export class KeyvLeaseBackend implements LeaseBackend {
   constructor(
     private readonly kv: Keyv,
     private readonly key: string,
-    readonly owner: string,
-    readonly ttlMs: number,
     private readonly now: () => number = Date.now,
   ) {}
 
-  async holder(): Promise<z.infer<typeof LeaseValue> | undefined> {
+  private async holder(): Promise<z.infer<typeof LeaseValue> | undefined> {
     const parsed = LeaseValue.safeParse(await this.kv.get(this.key));
     return parsed.success && parsed.data.until > this.now() ? parsed.data : undefined;
   }
 
-  /** Takes or renews the claim; false while another live owner holds it. */
-  async acquire(): Promise<boolean> {
+  async claim(owner: string, ttlMs: number): Promise<boolean> {
     const current = await this.holder();
-    if (current && current.owner !== this.owner) return false;
-    await this.kv.set(this.key, { owner: this.owner, until: this.now() + this.ttlMs });
-    return (await this.holder())?.owner === this.owner;
+    if (current && current.owner !== owner) return false;
+    await this.kv.set(this.key, { owner, until: this.now() + ttlMs });
+    return (await this.holder())?.owner === owner;
   }
 
-  async release(): Promise<void> {
-    if ((await this.holder())?.owner === this.owner) await this.kv.delete(this.key);
+  async release(owner: string): Promise<void> {
+    if ((await this.holder())?.owner === owner) await this.kv.delete(this.key);
+  }
+}
+
+/**
+ * A time-limited claim in the shared store, so that with several replicas on one Redis exactly
+ * one polls Kling and edits cards. The holder renews well before expiry; a crashed holder's claim
+ * lapses after `ttlMs`.
+ */
+export class Lease {
+  constructor(
+    private readonly backend: LeaseBackend,
+    readonly owner: string,
+    readonly ttlMs: number,
+  ) {}
+
+  /** Takes or renews the claim; false while another live owner holds it. */
+  acquire(): Promise<boolean> {
+    return this.backend.claim(this.owner, this.ttlMs);
+  }
+
+  release(): Promise<void> {
+    return this.backend.release(this.owner);
   }
 }

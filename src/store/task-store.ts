@@ -1,8 +1,8 @@
 import type Keyv from 'keyv';
 import { isFinal, needsTracking, TaskRecord, type Platform, type TaskState } from '../domain.js';
 import { silentLogger, type Logger } from '../log.js';
-import { KeyedMutex, openKeyv } from './kv.js';
-import { Lease } from './lease.js';
+import { KeyedMutex, openKeyv, redisOf } from './kv.js';
+import { KeyvLeaseBackend, Lease, RedisLeaseBackend } from './lease.js';
 
 const CHUNK = 200;
 /** Enough shards that each in-flight write stays small even with 10,000 tasks in flight. */
@@ -60,7 +60,9 @@ export class TaskStore {
 
   /** The tracker's claim (SPEC §4: with Redis, one replica polls and edits). */
   trackerLease(owner: string, ttlMs: number, now?: () => number): Lease {
-    return new Lease(this.kv, 'lease:tracker', owner, ttlMs, now);
+    const redis = redisOf(this.kv);
+    const backend = redis ? new RedisLeaseBackend(redis, 'kb:lease:tracker') : new KeyvLeaseBackend(this.kv, 'lease:tracker', now);
+    return new Lease(backend, owner, ttlMs);
   }
 
   async close(): Promise<void> {
