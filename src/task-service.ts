@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { CommandIO, Invocation } from '../commands/types.js';
 import { isFinal, type GenerationRequest, type TaskRecord } from './domain.js';
 import { RefusedError } from './errors.js';
-import { KeyedMutex } from './store/kv.js';
 import type { Limits } from './limits.js';
 import type { Logger } from './log.js';
 import type { CardPort } from './port.js';
@@ -20,7 +19,6 @@ export const newTaskId = () => `kb${randomBytes(8).readBigUInt64BE().toString(36
  */
 export class TaskService {
   /** Limits are checked and the record written under one lock per user, so two quick commands can't both slip under a cap. */
-  private readonly userLocks = new KeyedMutex();
 
   constructor(
     private readonly deps: { store: TaskStore; tracker: Tracker; limits: Limits; log: Logger; ports: ReadonlyMap<string, CardPort>; now: () => number },
@@ -28,7 +26,7 @@ export class TaskService {
 
   async submit(inv: Invocation, io: CommandIO, request: GenerationRequest, regeneratedFrom?: string): Promise<TaskRecord> {
     const { store, tracker, limits, log, now } = this.deps;
-    const rec = await this.userLocks.run(`${inv.platform}:${inv.guildId}:${inv.user.id}`, async () => {
+    const rec = await store.exclusive(`user:${inv.platform}:${inv.guildId}:${inv.user.id}`, async () => {
       await limits.check(inv);
       const t = now();
       const record: TaskRecord = {

@@ -95,4 +95,25 @@ describe('STORE_URL=redis://', () => {
     expect(await fast?.acquire()).toBe(false);
     expect(await honest?.acquire()).toBe(true);
   });
+
+  it('GIVEN two replicas creating tasks in one channel at the same moment THEN no index entry, in-flight entry or count is lost', async () => {
+    const [a, b] = await Promise.all([TaskStore.open(`${url}/5`), TaskStore.open(`${url}/5`)]);
+    if (!a || !b) throw new Error('stores did not open');
+    cleanup.add(() => a.close());
+    cleanup.add(() => b.close());
+    const scope = { platform: 'discord' as const, guildId: 'G1', channelId: 'C1', userId: 'U1', userName: 'u' };
+    const t = Date.now();
+    const ids = Array.from({ length: 60 }, (_, i) => `kbrace${String(i).padStart(3, '0')}`);
+    await Promise.all(
+      ids.map((id, i) =>
+        (i % 2 ? a : b).create({ id, scope, request: { kind: 'image', prompt: `p${i}`, model: 'kling-v2', aspect_ratio: '1:1', n: 1 }, state: 'pending', createdAt: t + i, updatedAt: t + i }),
+      ),
+    );
+    const byChannel = await a.page({ platform: 'discord', guildId: 'G1', channelId: 'C1', page: 1, pageSize: 100 });
+    const byUser = await b.page({ platform: 'discord', guildId: 'G1', userId: 'U1', page: 1, pageSize: 100 });
+    expect(byChannel.items.map((r) => r.id).sort()).toEqual(ids);
+    expect(byUser.total).toBe(ids.length);
+    expect((await a.inflightIds()).sort()).toEqual(ids);
+    expect(await b.guildCountOn('discord', 'G1', new Date(t).toISOString().slice(0, 10))).toBe(ids.length);
+  });
 });

@@ -1,7 +1,7 @@
 import type Keyv from 'keyv';
 import { isFinal, needsTracking, TaskRecord, type Platform, type TaskState } from '../domain.js';
 import { silentLogger, type Logger } from '../log.js';
-import { KeyedMutex, openKeyv, redisOf } from './kv.js';
+import { KeyedMutex, openKeyv, redisLock, redisOf } from './kv.js';
 import { KeyvLeaseBackend, Lease, RedisLeaseBackend } from './lease.js';
 
 const CHUNK = 200;
@@ -47,12 +47,21 @@ function shardOf(id: string): number {
  * a corrupt row is skipped and logged, never a crash.
  */
 export class TaskStore {
-  private readonly mutex = new KeyedMutex();
+  private readonly mutex: KeyedMutex;
 
   constructor(
     private readonly kv: Keyv,
     private readonly log: Logger = silentLogger,
-  ) {}
+  ) {
+    // On Redis several replicas write the same indexes and records: their read-modify-writes take a lock there too.
+    const redis = redisOf(kv);
+    this.mutex = new KeyedMutex(redis ? redisLock(redis) : undefined);
+  }
+
+  /** Runs `work` alone for `key` (across replicas on Redis): e.g. a user's limit check and the task it admits. */
+  exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {
+    return this.mutex.run(`x:${key}`, work);
+  }
 
   static async open(url: string, log?: Logger): Promise<TaskStore> {
     return new TaskStore(await openKeyv(url), log);
