@@ -146,7 +146,8 @@ export class Tracker {
     // A follower leaves it to the leader, which adopts it from the store.
     if (!this.leader || this.stopped) return;
     this.adopt(rec, false);
-    this.tick();
+    const live = this.live.get(rec.id);
+    if (live) this.tickOne(live);
   }
 
   /** The task's card exists now (`shownSig`: what it shows). Views wanted meanwhile go out. */
@@ -184,7 +185,7 @@ export class Tracker {
     const live = this.live.get(taskId);
     if (!live) return;
     live.nextCheckAt = 0;
-    this.tick();
+    this.tickOne(live);
   }
 
   /** Kling called back: only a hint, the task is re-fetched before anything is believed. */
@@ -314,6 +315,20 @@ export class Tracker {
     const op = p.catch((err: unknown) => this.o.log.error({ err: err instanceof Error ? err.message : String(err) }, 'tracker operation failed'));
     this.inflightOps.add(op);
     void op.finally(() => this.inflightOps.delete(op));
+  }
+
+  /**
+   * What a tick does, for one task that just arrived or was poked: a burst of n new tasks then
+   * costs n steps, not n full ticks over everything in flight.
+   */
+  private tickOne(live: Live): void {
+    if (this.stopped || !this.leader || live.busy) return;
+    const now = this.now();
+    const { state, request } = live.rec;
+    if (state === 'queued') return this.drainQueue(packOf(request.kind), now);
+    if (live.nextCheckAt > now) return;
+    if (state === 'pending') this.track$(this.submit(live));
+    else if (state === 'submitted' || state === 'processing') this.track$(this.pollOne(live));
   }
 
   private tick(): void {
