@@ -23,8 +23,8 @@ export async function openKeyv(url: string): Promise<Keyv> {
 }
 
 /**
- * The Redis connection behind a keyv opened on `redis://`, for the few things keyv cannot do
- * atomically (the tracker lease); undefined for every other store.
+ * The Redis connection behind a keyv opened on `redis://`, for what keyv cannot do atomically
+ * (the tracker lease, locks across replicas); undefined for every other store.
  */
 export function redisOf(kv: Keyv): (() => Promise<ScriptRunner>) | undefined {
   const store: unknown = kv.store;
