@@ -3,7 +3,7 @@ import { commandByName } from '../commands/index.js';
 import { parseFlags } from '../commands/flags.js';
 import { showTasksPage } from '../commands/tasks.js';
 import type { Command, CommandIO, Invocation } from '../commands/types.js';
-import { BotError, NotFoundError, ValidationError, userMessageOf } from './errors.js';
+import { BotError, InteractionClosedError, NotFoundError, ValidationError, userMessageOf } from './errors.js';
 import { decodeButtonId } from './interaction-ids.js';
 import type { Metrics } from './metrics.js';
 import { errorNotice, notices } from './render/notices.js';
@@ -102,12 +102,20 @@ export class Dispatcher {
   }
 
   private async fail(err: unknown, io: CommandIO, log: BotServices['log'], name: string, inv: Invocation): Promise<void> {
+    if (err instanceof InteractionClosedError) {
+      this.metrics.commands.inc({ platform: inv.platform, command: name, outcome: 'closed' });
+      log.info({ err: err.message }, 'interaction closed before it could be answered; nothing sent');
+      return;
+    }
     const expected = err instanceof BotError;
     this.metrics.commands.inc({ platform: inv.platform, command: name, outcome: expected ? err.code : 'error' });
     if (expected) log.info({ code: err.code }, 'command refused');
     else log.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, 'command failed');
     const text = userMessageOf(err);
     const view = err instanceof ValidationError ? notices.invalidOption(name, text) : errorNotice(text);
-    await io.replyPrivate(view).catch((replyErr: unknown) => log.warn({ err: replyErr instanceof Error ? replyErr.message : String(replyErr) }, 'could not send the error reply'));
+    await io.replyPrivate(view).catch((replyErr: unknown) => {
+      if (replyErr instanceof InteractionClosedError) log.info({ err: replyErr.message }, 'interaction closed before it could be answered; nothing sent');
+      else log.warn({ err: replyErr instanceof Error ? replyErr.message : String(replyErr) }, 'could not send the error reply');
+    });
   }
 }

@@ -34,6 +34,17 @@ export class NotFoundError extends BotError {
   }
 }
 
+/**
+ * The platform takes no answer for this interaction: another process running the bot answered
+ * it first, or it expired. Nothing can reach the user through it, so nothing more is tried.
+ */
+export class InteractionClosedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'InteractionClosedError';
+  }
+}
+
 /** Turns anything thrown into a sentence safe to show a user. */
 export function userMessageOf(err: unknown): string {
   if (err instanceof BotError) return err.userMessage;

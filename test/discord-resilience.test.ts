@@ -136,8 +136,23 @@ describe('Discord: the bot running twice on one token', () => {
     expect(s.stats.creates).toBe(recs.length);
     expect(f.messagesIn(CH_A1).filter((m) => !m.deleted)).toHaveLength(3);
     expect(f.messagesIn(CH_A2).filter((m) => !m.deleted)).toHaveLength(3);
+
+    // A refusal (bad input) is answered once, privately, and the other process says nothing.
+    const bad = await f.sendCommand(video(CH_A1, carol(9), 'a fox --ar 4:3'));
+    await f.waitFor(() => bad.responses.filter((x) => x.kind === 'callback').length === 2, 5000);
+    const callbacks = bad.responses.filter((x) => x.kind === 'callback');
+    expect(callbacks.filter((x) => x.ok)).toHaveLength(1);
+    expect(callbacks.filter((x) => x.errorCode === 40060)).toHaveLength(1);
+    expect(bad.ephemeral).toBe(true);
+    expect(bad.responses.filter((x) => x.kind === 'followup')).toEqual([]);
+    expect(s.stats.creates).toBe(recs.length);
+
+    await new Promise((resolve) => setTimeout(resolve, 200));
     const logs = [...bot.logs, ...second.logs].join('');
     expect(logs).toContain('answered elsewhere');
+    expect(logs).toContain('interaction closed before it could be answered');
     expect(logs).not.toContain('discord interaction failed');
+    expect(logs).not.toContain('command failed');
+    expect(logs).not.toContain('could not send the error reply');
   });
 });

@@ -1,13 +1,13 @@
-import { DiscordAPIError, GuildMember, PermissionFlagsBits, type ButtonInteraction, type ChatInputCommandInteraction, type Interaction } from 'discord.js';
+import { GuildMember, PermissionFlagsBits, type ButtonInteraction, type ChatInputCommandInteraction, type Interaction } from 'discord.js';
 import { checkAttachment } from '../../../commands/animate.js';
 import type { Command, Invocation } from '../../../commands/types.js';
 import type { Core } from '../../core.js';
 import { parseArgs } from '../../dispatch.js';
-import { ValidationError, userMessageOf } from '../../errors.js';
+import { InteractionClosedError, ValidationError, userMessageOf } from '../../errors.js';
 import { decodeButtonId } from '../../interaction-ids.js';
 import type { Logger } from '../../log.js';
 import { errorNotice, notices } from '../../render/notices.js';
-import { AckError, type InteractionAcker } from './ack.js';
+import type { InteractionAcker } from './ack.js';
 import { readOptions, type ReadOptions } from './commands.js';
 import { InteractionIO, type DiscordInteraction } from './io.js';
 
@@ -56,19 +56,6 @@ function wouldRun(command: Command, raw: Record<string, unknown>, attachment: Re
 }
 
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
-
-/** 40060 already acknowledged, 10062 unknown interaction: Discord's answers to a callback it will not take. */
-const NOT_OURS = new Set([40060, 10062]);
-
-/**
- * Our acknowledgement was refused: another process running this bot answered first (Discord sends
- * every interaction to every connection of the bot), or it came too late. Either way no later
- * call for this interaction can succeed, and nothing has been done yet, so there is nothing to say.
- */
-function notOurs(io: InteractionIO, err: unknown): boolean {
-  const code = err instanceof AckError || err instanceof DiscordAPIError ? Number(err.code) : Number.NaN;
-  return !io.acknowledged && NOT_OURS.has(code);
-}
 
 /** `make()` on first call, the same value after. */
 function once<T>(make: () => T): () => T {
@@ -188,7 +175,8 @@ export class InteractionHandler {
   }
 
   private async fail(io: InteractionIO, err: unknown, log: () => Logger): Promise<void> {
-    if (notOurs(io, err)) {
+    // Answered by another process running this bot, or too late: nothing can reach the user.
+    if (err instanceof InteractionClosedError) {
       log().warn({ err: messageOf(err) }, 'interaction not acknowledged by this process (answered elsewhere, or too late); left alone');
       return;
     }

@@ -1,9 +1,10 @@
-import { MessageFlags, type ButtonInteraction, type ChatInputCommandInteraction, type Message } from 'discord.js';
+import { DiscordAPIError, MessageFlags, type ButtonInteraction, type ChatInputCommandInteraction, type Message } from 'discord.js';
 import type { CommandIO } from '../../../commands/types.js';
 import type { CardHandle } from '../../domain.js';
 import type { Logger } from '../../log.js';
 import type { CardView, PrivateView } from '../../render/view.js';
-import type { InteractionAcker } from './ack.js';
+import { InteractionClosedError } from '../../errors.js';
+import { AckError, type InteractionAcker } from './ack.js';
 import type { DiscordCardHandle } from './port.js';
 import { cardMessage, privateMessage, type DiscordMessage } from './render.js';
 
@@ -25,6 +26,24 @@ export interface InteractionIOOptions {
   now: () => number;
   /** Sends deferrals on a fast path; without it discord.js's own methods are used. */
   acker?: InteractionAcker;
+}
+
+/** 40060 already acknowledged, 10062 unknown interaction: Discord will take no answer for this interaction. */
+const CLOSED = new Set([40060, 10062]);
+
+/**
+ * Sends the first answer (the acknowledgement). Refused as closed means another process running
+ * this bot answered first (Discord sends every interaction to each of its connections), or it came
+ * too late: that becomes InteractionClosedError, and nobody tries to answer again.
+ */
+async function acknowledge(send: () => Promise<unknown>): Promise<void> {
+  try {
+    await send();
+  } catch (err) {
+    const code = err instanceof AckError || err instanceof DiscordAPIError ? Number(err.code) : Number.NaN;
+    if (CLOSED.has(code)) throw new InteractionClosedError(`interaction acknowledgement refused (${code})`, { cause: err });
+    throw err;
+  }
 }
 
 const asOptions = (m: DiscordMessage) => ({ content: m.content, embeds: m.embeds, components: m.components, allowedMentions: { parse: [] } });
@@ -59,14 +78,14 @@ export class InteractionIO implements CommandIO {
 
   private async deferPublicNow(): Promise<void> {
     if (this.ack !== 'none') return;
-    await (this.o.acker ? this.o.acker.deferReply(this.interaction, false) : this.interaction.deferReply());
+    await acknowledge(() => (this.o.acker ? this.o.acker.deferReply(this.interaction, false) : this.interaction.deferReply()));
     this.ack = 'defer-public';
   }
 
   deferEphemeral(): Promise<void> {
     return this.serial(async () => {
       if (this.ack !== 'none') return;
-      await (this.o.acker ? this.o.acker.deferReply(this.interaction, true) : this.interaction.deferReply({ flags: MessageFlags.Ephemeral }));
+      await acknowledge(() => (this.o.acker ? this.o.acker.deferReply(this.interaction, true) : this.interaction.deferReply({ flags: MessageFlags.Ephemeral })));
       this.ack = 'defer-ephemeral';
     });
   }
@@ -76,11 +95,12 @@ export class InteractionIO implements CommandIO {
     return this.serial(async () => {
       if (this.ack !== 'none') return;
       if (!this.interaction.isButton()) {
-        await (this.o.acker ? this.o.acker.deferReply(this.interaction, true) : this.interaction.deferReply({ flags: MessageFlags.Ephemeral }));
+        await acknowledge(() => (this.o.acker ? this.o.acker.deferReply(this.interaction, true) : this.interaction.deferReply({ flags: MessageFlags.Ephemeral })));
         this.ack = 'defer-ephemeral';
         return;
       }
-      await (this.o.acker ? this.o.acker.deferUpdate(this.interaction) : this.interaction.deferUpdate());
+      const button = this.interaction;
+      await acknowledge(() => (this.o.acker ? this.o.acker.deferUpdate(button) : button.deferUpdate()));
       this.ack = 'defer-update';
     });
   }
@@ -110,7 +130,7 @@ export class InteractionIO implements CommandIO {
     const ephemeral = { ...asOptions(message), flags: MessageFlags.Ephemeral } as const;
     switch (this.ack) {
       case 'none':
-        await this.interaction.reply(ephemeral);
+        await acknowledge(() => this.interaction.reply(ephemeral));
         this.ack = 'replied';
         return;
       case 'defer-public':
@@ -168,7 +188,8 @@ export class InteractionIO implements CommandIO {
     return this.serial(async () => {
       const message = privateMessage(view);
       if (this.interaction.isButton() && this.ack === 'none') {
-        await this.interaction.update(asOptions(message));
+        const button = this.interaction;
+        await acknowledge(() => button.update(asOptions(message)));
         this.ack = 'replied';
         return;
       }
