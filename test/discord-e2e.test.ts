@@ -102,6 +102,19 @@ describe('Discord end to end (in process)', () => {
     expectNoSecrets(f, b.logs);
   });
 
+  it('keeps few users and members cached, however many people use it', async () => {
+    const { s, f, b } = await setup({ adapter: { userCacheSize: 3 } }, true);
+    const recs: InteractionRecord[] = [];
+    for (let i = 0; i < 8; i++) recs.push(await f.sendCommand(video(CH_A1, carol(i), `crowd ${i}`)));
+    await f.waitFor(() => recs.every((r) => cardIsFinal(s, cardOf(f, r))), 15_000);
+    for (const r of recs) expect(s.createsFor(taskIdOf(cardOf(f, r)) ?? '')).toBe(1);
+    const { client } = b.adapter;
+    expect(client.users.cache.size).toBeLessThanOrEqual(4);
+    expect(client.guilds.cache.get(GUILD_A)?.members.cache.size ?? 0).toBeLessThanOrEqual(4);
+    // The bot's own user stays, whatever the limit.
+    expect(client.users.cache.has(client.user?.id ?? '')).toBe(true);
+  });
+
   it('20 tasks over 3 channels in 2 guilds each end on their own video; /tasks never crosses guilds', async () => {
     const { s, f, b } = await setup();
     const aliceB: FakeUser = { ...ALICE, roles: [] };

@@ -1,4 +1,4 @@
-import { Client, Events, GatewayIntentBits, REST } from 'discord.js';
+import { Client, Events, GatewayIntentBits, Options, REST } from 'discord.js';
 import type { Config } from '../../config.js';
 import type { Core } from '../../core.js';
 import type { PlatformAdapter, StartAdapter } from '../types.js';
@@ -20,6 +20,8 @@ export interface DiscordAdapterOptions {
   ackWatchdogMs?: number;
   /** Give up start-up if the gateway is not ready by then. */
   readyTimeoutMs?: number;
+  /** How many users and members discord.js keeps cached (each interaction brings one of each). */
+  userCacheSize?: number;
   /** Register slash commands on start (default true; `npm run register` does it alone). */
   registerCommands?: boolean;
   now?: () => number;
@@ -31,6 +33,7 @@ export interface DiscordAdapter extends PlatformAdapter {
 }
 
 const STOP_GRACE_MS = 3000;
+const USER_CACHE_SIZE = 1000;
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 function waitForReady(client: Client, timeoutMs: number): Promise<void> {
@@ -53,7 +56,18 @@ export async function startDiscordAdapter(core: Core, config: DiscordConfig, opt
   // Card edits get their own REST client that throws on 429 instead of queueing: the tracker
   // then pauses that channel and coalesces, so a stale progress edit is never sent late.
   const editRest = new REST({ api: config.apiUrl, rejectOnRateLimit: () => true, retries: 0 }).setToken(config.token);
-  const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: config.apiUrl } });
+  // Every interaction brings its user and member, and discord.js would keep them all for good: a
+  // bounded cache keeps memory flat however many people use the bot (nothing here reads it back).
+  const userCacheSize = options.userCacheSize ?? USER_CACHE_SIZE;
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds],
+    rest: { api: config.apiUrl },
+    makeCache: Options.cacheWithLimits({
+      ...Options.DefaultMakeCacheSettings,
+      UserManager: { maxSize: userCacheSize, keepOverLimit: (user) => user.id === user.client.user.id },
+      GuildMemberManager: { maxSize: userCacheSize, keepOverLimit: (member) => member.id === member.client.user.id },
+    }),
+  });
   const port = new DiscordCardPort({ rest: editRest, applicationId: config.applicationId, botUserId: () => client.user?.id, log, editBudget: options.editBudget ?? DEFAULT_EDIT_BUDGET, now });
   // Registered before the first interaction can arrive, so no card is opened without a port to edit it.
   core.addPort(port);
