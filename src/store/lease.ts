@@ -1,5 +1,6 @@
 import type Keyv from 'keyv';
 import { z } from 'zod';
+import { RELEASE_IF_HELD, type ScriptRunner } from './redis.js';
 
 /** Where a claim lives. */
 export interface LeaseBackend {
@@ -9,18 +10,11 @@ export interface LeaseBackend {
   release(owner: string): Promise<void>;
 }
 
-/** The one thing the Redis backend needs of a node-redis client. */
-export interface ScriptRunner {
-  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
-}
-
 const CLAIM = `local v = redis.call('GET', KEYS[1])
 if v == false or v == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
   return 1
 end
-return 0`;
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
 /**
@@ -39,7 +33,7 @@ export class RedisLeaseBackend implements LeaseBackend {
   }
 
   async release(owner: string): Promise<void> {
-    await (await this.redis()).eval(RELEASE, { keys: [this.key], arguments: [owner] });
+    await (await this.redis()).eval(RELEASE_IF_HELD, { keys: [this.key], arguments: [owner] });
   }
 }
 

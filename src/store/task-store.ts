@@ -1,8 +1,9 @@
 import type Keyv from 'keyv';
 import { isFinal, needsTracking, TaskRecord, type Platform, type TaskState } from '../domain.js';
 import { silentLogger, type Logger } from '../log.js';
-import { KeyedMutex, openKeyv, redisLock, redisOf } from './kv.js';
+import { KeyedMutex, openKeyv } from './kv.js';
 import { KeyvLeaseBackend, Lease, RedisLeaseBackend } from './lease.js';
+import { redisLock, redisOf } from './redis.js';
 
 const CHUNK = 200;
 /** Enough shards that each in-flight write stays small even with 10,000 tasks in flight. */

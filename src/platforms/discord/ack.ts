@@ -96,6 +96,7 @@ export class InteractionAcker {
 
   private send(method: 'GET' | 'POST', path: string, payload?: string): Promise<void> {
     const url = new URL(path, this.base);
+    const what = payload === undefined ? 'warm-up request' : 'interaction callback';
     const headers: Record<string, string | number> = { 'User-Agent': USER_AGENT };
     if (payload !== undefined) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) });
     return new Promise((resolve, reject) => {
@@ -114,12 +115,12 @@ export class InteractionAcker {
             } catch {
               // Not JSON (a proxy's error page): the status says enough.
             }
-            reject(new AckError(status, parsed.code, `${payload === undefined ? 'warm-up request' : 'interaction callback'} refused: ${status}${parsed.code !== undefined ? ` (${parsed.code})` : ''} ${parsed.message ?? ''}`.trim()));
+            reject(new AckError(status, parsed.code, `${what} refused: ${status}${parsed.code !== undefined ? ` (${parsed.code})` : ''} ${parsed.message ?? ''}`.trim()));
           });
           res.on('error', reject);
         },
       );
-      req.on('timeout', () => req.destroy(new Error(`${payload === undefined ? 'warm-up request' : 'interaction callback'} timed out`)));
+      req.on('timeout', () => req.destroy(new Error(`${what} timed out`)));
       req.on('error', (err: NodeJS.ErrnoException) => reject(isStale(req, err) ? new StaleConnectionError(err.message, { cause: err }) : err));
       req.end(payload);
     });
