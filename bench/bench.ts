@@ -27,7 +27,7 @@ function firstLine(args: string[]): Promise<{ line: string; kill: () => void; do
 
 async function runSide(side: 'ours' | 'naive', n: number): Promise<Side> {
   // Realistic shape, scaled down: ~2 s queued, ~9 s generating (18 naive checks per task).
-  const sim = await firstLine([...tsx, 'src/kling/simulator-cli.ts', '--access-key', 'bench-access-key', '--secret-key', 'bench-secret-key', '--submitted-ms', String(interval * 4), '--processing-ms', String(interval * 14), '--jitter', '0.3']);
+  const sim = await firstLine([...tsx, 'tools/kling-simulator/simulator-cli.ts', '--access-key', 'bench-access-key', '--secret-key', 'bench-secret-key', '--submitted-ms', String(interval * 4), '--processing-ms', String(interval * 14), '--jitter', '0.3']);
   const { url } = z.object({ url: z.string() }).parse(JSON.parse(sim.line));
   try {
     // Both sides run with the same heap cap, as in a memory-limited container: V8 otherwise lets

@@ -4,7 +4,7 @@ import { loadConfig } from './config.js';
 import { createCore } from './core.js';
 import { createLogger } from './log.js';
 import { Metrics } from './metrics.js';
-import { startKlingSimulator } from './kling/simulator.js';
+import { startKlingSimulator } from '../tools/kling-simulator/simulator.js';
 import { ConsolePort } from './platforms/console/console-port.js';
 import { privateToText } from './render/text.js';
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { HttpServer } from '../src/http.js';
-import type { KlingSimulator } from '../src/kling/simulator.js';
+import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import { Cleanup, expectOneCreateEach, makeCore, makeInv, makeIo, startSim, waitAllFinal, waitFor, type CoreRig } from './helpers/core-harness.js';
 
 const cleanup = new Cleanup();

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { KlingSimulator } from '../src/kling/simulator.js';
+import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import { TaskStore } from '../src/store/task-store.js';
 import { AK, Cleanup, SK, startSim, waitFor } from './helpers/core-harness.js';
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import type { GenerationRequest, TaskRecord } from '../src/domain.js';
-import type { KlingSimulator } from '../src/kling/simulator.js';
+import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import type { CardView } from '../src/render/view.js';
 import { API_KEY, Cleanup, expectOneCreateEach, makeCore, makeInv, makeIo, sleep, startSim, waitAllFinal, waitFor, type CoreRig } from './helpers/core-harness.js';
 import { channelKey, RecordingPort } from './helpers/core-port.js';

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CommandIO } from '../commands/types.js';
-import type { KlingSimulator } from '../src/kling/simulator.js';
+import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import type { PrivateView } from '../src/render/view.js';
 import type { FakeDiscord, FakeUser, InteractionRecord } from './fakes/discord/index.js';
 import {

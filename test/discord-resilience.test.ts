@@ -3,7 +3,7 @@
  * reaches its final state, through the routes Discord allows, waiting as long as it is told.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { KlingSimulator } from '../src/kling/simulator.js';
+import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import type { FakeDiscord, InteractionRecord } from './fakes/discord/index.js';
 import { ALICE, CH_A1, CH_A2, cardIsFinal, cardOf, carol, expectNoSecrets, latestCard, startBot, startFake, startSim, taskIdOf, video, type InProcessBot } from './helpers/discord-harness.js';
 

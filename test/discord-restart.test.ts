@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { KlingSimulator } from '../src/kling/simulator.js';
+import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import type { FakeDiscord, InteractionRecord } from './fakes/discord/index.js';
 import { ALICE, CH_A1, CH_A2, CH_B1, GUILD_B, SECRETS, botEnv, cardIsFinal, cardOf, carol, expectNoSecrets, startBotProcess, startFake, startSim, taskIdOf, video, type ChildBot } from './helpers/discord-harness.js';
 

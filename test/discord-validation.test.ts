@@ -3,7 +3,7 @@
  * behind, and not a single call to Kling.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { KlingSimulator } from '../src/kling/simulator.js';
+import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import { slashCommands } from '../src/platforms/discord/commands.js';
 import type { FakeDiscord, InteractionRecord, SendCommandInput } from './fakes/discord/index.js';
 import { ALICE, CH_A1, GUILD_A, GUILD_B, cardIsFinal, cardOf, embedText, ephemeralAnswers, expectNoSecrets, startBot, startFake, startSim, taskIdOf, video, type InProcessBot } from './helpers/discord-harness.js';

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { mintTestJwt, startKlingSimulator, type KlingSimulator, type SimulatorOptions } from '../src/kling/simulator.js';
+import { mintTestJwt, startKlingSimulator, type KlingSimulator, type SimulatorOptions } from '../tools/kling-simulator/simulator.js';
 
 const AK = 'test-access-key';
 const SK = 'test-secret-key';
@@ -542,7 +542,7 @@ describe('CLI', () => {
   it('prints one JSON line and serves until SIGTERM', async () => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'src/kling/simulator-cli.ts', '--port', '0', '--access-key', AK, '--secret-key', SK, '--submitted-ms', '10'],
+      ['--import', 'tsx', 'tools/kling-simulator/simulator-cli.ts', '--port', '0', '--access-key', AK, '--secret-key', SK, '--submitted-ms', '10'],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     try {

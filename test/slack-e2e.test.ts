@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../src/domain.js';
-import type { KlingSimulator } from '../src/kling/simulator.js';
+import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import { blockTexts, type FakeSlack, type MessageRecord } from './fakes/slack/index.js';
 import { cardIsFinal, expectedVideoUrl, SECRETS, startBotInProcess, startFake, startSim, taskIdOfCard, type InProcessBot } from './helpers/slack-harness.js';
 

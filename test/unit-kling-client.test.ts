@@ -4,7 +4,7 @@ import type { GenerationRequest } from '../src/domain.js';
 import { KlingClient, type KlingClientOptions } from '../src/kling/client.js';
 import { KlingError, type KlingErrorKind } from '../src/kling/errors.js';
 import { parseTaskBody } from '../src/kling/schemas.js';
-import { mintTestJwt, type KlingSimulator } from '../src/kling/simulator.js';
+import { mintTestJwt, type KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import { AK, API_KEY, Cleanup, SK, startSim } from './helpers/core-harness.js';
 import { startScriptedServer } from './helpers/core-scripted-server.js';
 

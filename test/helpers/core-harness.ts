@@ -2,7 +2,7 @@ import { expect } from 'vitest';
 import type { CommandIO, Invocation } from '../../commands/types.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
-import { startKlingSimulator, type KlingSimulator, type SimulatorOptions } from '../../src/kling/simulator.js';
+import { startKlingSimulator, type KlingSimulator, type SimulatorOptions } from '../../tools/kling-simulator/simulator.js';
 import { silentLogger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
 import type { PrivateView } from '../../src/render/view.js';

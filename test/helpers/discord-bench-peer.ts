@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Client, Events, GatewayIntentBits, Routes } from 'discord.js';
 import { z } from 'zod';
-import { startKlingSimulator } from '../../src/kling/simulator.js';
+import { startKlingSimulator } from '../../tools/kling-simulator/simulator.js';
 import { startFakeDiscord, type FakeDiscord, type InteractionRecord } from '../fakes/discord/index.js';
 
 export const PeerSetup = z.object({

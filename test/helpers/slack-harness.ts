@@ -2,7 +2,7 @@ import { freePort, REPO_ROOT, startBotProcess, type ChildBot } from './bot-proce
 import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
 import { HttpServer } from '../../src/http.js';
-import { startKlingSimulator, type KlingSimulator, type SimulatorOptions } from '../../src/kling/simulator.js';
+import { startKlingSimulator, type KlingSimulator, type SimulatorOptions } from '../../tools/kling-simulator/simulator.js';
 import { createLogger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
 import { startSlack } from '../../src/platforms/slack/index.js';

@@ -1,8 +1,8 @@
 /**
  * Standalone Kling simulator process, for the demo, e2e tests and the benchmark.
  *
- *   tsx src/kling/simulator-cli.ts --port 0 --access-key ak --secret-key sk
- *   tsx src/kling/simulator-cli.ts --envelope gateway --prefix /kling --api-key key
+ *   tsx tools/kling-simulator/simulator-cli.ts --port 0 --access-key ak --secret-key sk
+ *   tsx tools/kling-simulator/simulator-cli.ts --envelope gateway --prefix /kling --api-key key
  *
  * Prints exactly one JSON line {"url","origin"} on stdout once listening, so a parent
  * process can read the (possibly ephemeral) port. Stats are served at /__sim/stats and
