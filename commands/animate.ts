@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ValidationError } from '../src/errors.js';
 import { cfgScale, duration, imageUrl, mode, model, negativePrompt, optionalPrompt } from './options.js';
+import { imageToVideoRequest } from './generation.js';
 import { defineCommand, type Invocation } from './types.js';
 
 const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
@@ -24,6 +25,7 @@ export default defineCommand({
   name: 'animate',
   description: 'Turn an image into a video',
   visibility: 'card',
+  modelKind: 'image2video',
   freeText: 'prompt',
   attachmentOption: 'image',
   options: z.object({
@@ -35,17 +37,12 @@ export default defineCommand({
     duration,
     cfg_scale: cfgScale,
   }),
+  check(args, { inv, defaults }) {
+    if (inv.attachment) checkAttachment(inv.attachment);
+    imageToVideoRequest(args, defaults);
+  },
   async execute({ inv, io, bot }, args) {
     if (inv.attachment) checkAttachment(inv.attachment);
-    await bot.tasks.submit(inv, io, {
-      kind: 'image2video',
-      image: args.image,
-      ...(args.prompt ? { prompt: args.prompt } : {}),
-      ...(args.negative_prompt ? { negative_prompt: args.negative_prompt } : {}),
-      model: args.model ?? bot.defaults.videoModel,
-      mode: args.mode ?? 'std',
-      duration: args.duration ?? '5',
-      ...(args.cfg_scale !== undefined ? { cfg_scale: args.cfg_scale } : {}),
-    });
+    await bot.tasks.submit(inv, io, imageToVideoRequest(args, bot.defaults));
   },
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { Duration, ImageAspect, Mode, TaskState, VideoAspect } from '../src/domain.js';
+import { ImageAspect, Mode, TaskState, VideoAspect } from '../src/domain.js';
+import { allDurations } from '../src/kling/capabilities.js';
 
 /** Option pieces shared by the commands, each with the message a user sees when it is wrong. */
 
@@ -20,10 +21,10 @@ export const model = z
   .string()
   .trim()
   .toLowerCase()
-  .regex(/^kling-v[0-9][a-z0-9-]*$/, 'must be a Kling model name such as kling-v2-1-master')
-  .max(40, 'must be a Kling model name such as kling-v2-1-master')
+  .regex(/^kling-[a-z0-9][a-z0-9-]*$/, 'must be a Kling model name such as kling-v2-5-turbo')
+  .max(40, 'must be a Kling model name such as kling-v2-5-turbo')
   .optional()
-  .describe('Kling model (default set by the admin)');
+  .describe('Kling model (suggestions list the ones this command takes; default set by the admin)');
 
 /** Users type "standard" and "professional"; the API only knows std and pro. */
 export const mode = z
@@ -31,10 +32,17 @@ export const mode = z
   .optional()
   .describe('std (faster, cheaper) or pro (higher quality)');
 
+/** Every duration some model takes; whether the chosen model takes it is the capability table's call. */
+const DURATIONS = allDurations();
+const durationRange = `${DURATIONS[0]} to ${DURATIONS.at(-1)}`;
+
 export const duration = z
-  .preprocess((v) => (typeof v === 'number' ? String(v) : typeof v === 'string' ? v.trim().replace(/s$/i, '') : v), z.enum(Duration.options, { error: 'must be 5 or 10 (seconds)' }))
+  .preprocess(
+    (v) => (typeof v === 'number' ? String(v) : typeof v === 'string' ? v.trim().replace(/\s*s(ec(ond)?s?)?$/i, '') : v),
+    z.enum(DURATIONS as [string, ...string[]], { error: `must be a whole number of seconds from ${durationRange}` }),
+  )
   .optional()
-  .describe('Length in seconds');
+  .describe('Length in seconds (which lengths depends on the model)');
 
 export const videoAspect = z.enum(VideoAspect.options, { error: 'must be one of 16:9, 9:16, 1:1' }).optional().describe('Aspect ratio');
 export const imageAspect = z.enum(ImageAspect.options, { error: `must be one of ${ImageAspect.options.join(', ')}` }).optional().describe('Aspect ratio');
@@ -44,7 +52,7 @@ export const cfgScale = z.coerce
   .min(0, 'must be a number from 0 to 1')
   .max(1, 'must be a number from 0 to 1')
   .optional()
-  .describe('Prompt adherence 0..1 (ignored by v2+ models)');
+  .describe('Prompt adherence 0..1 (kling-v1 family only)');
 
 export const imageUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) link to a PNG or JPEG image' })

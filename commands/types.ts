@@ -1,7 +1,9 @@
 import type { z } from 'zod';
 import type { CardHandle, Platform } from '../src/domain.js';
 import type { CardView, PrivateView } from '../src/render/view.js';
+import type { CapabilityKind } from '../src/kling/capabilities.js';
 import type { BotServices } from '../src/services.js';
+import type { ModelDefaults } from './generation.js';
 
 /** Who asked, where: filled by an adapter from the platform's own payload. */
 export interface Invocation {
@@ -48,6 +50,13 @@ export interface Command<S extends z.ZodObject = z.ZodObject> {
   attachmentOption?: string;
   /** `card` commands answer in public with a task card; `private` ones only to the caller. */
   visibility: 'card' | 'private';
+  /** The capability-table kind whose models the `model` option offers (Discord autocomplete, help texts). */
+  modelKind?: CapabilityKind;
+  /**
+   * Refusals that need no one asked: the capability table, the uploaded files. Pure and fast, so
+   * an adapter can run it before deciding how to acknowledge; `execute` runs the same checks.
+   */
+  check?(args: z.infer<S>, ctx: { inv: Pick<Invocation, 'attachment'>; defaults: ModelDefaults }): void;
   execute(ctx: CommandContext, args: z.infer<S>): Promise<void>;
 }
 

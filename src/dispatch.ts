@@ -41,6 +41,18 @@ export function parseArgs(command: Command, raw: Record<string, unknown>): unkno
   return parsed.data;
 }
 
+/**
+ * Everything that refuses a command without asking anyone — its schema, its files, the capability
+ * table — for an adapter deciding how to acknowledge. Throws the ValidationError the user will see.
+ */
+export function precheck(command: Command, raw: Record<string, unknown>, ctx: Parameters<NonNullable<Command['check']>>[1]): void {
+  const args = parseArgs(command, raw);
+  command.check?.(args as never, ctx);
+}
+
+/** `/video help` (Slack's only way to see a command's options): true for the words that ask for it. */
+export const asksForHelp = (text: string): boolean => /^(--)?help$/i.test(text.trim());
+
 /** Slack form: `/video a cat surfing --ar 9:16` → raw options for parseArgs. */
 export function rawFromText(command: Command, text: string): Record<string, unknown> {
   if (command.freeText) return text.trim() === '' ? {} : { [command.freeText]: text };
@@ -68,6 +80,7 @@ export class Dispatcher {
     const log = this.bot.log.child({ command: name, platform: inv.platform, guild: inv.guildId, channel: inv.channelId, user: inv.user.id });
     if (!command) return io.replyPrivate(errorNotice(`Unknown command /${name}.`));
     try {
+      if (typeof raw === 'string' && asksForHelp(raw)) return await io.replyPrivate(notices.usage(command, this.bot.defaults));
       const args = parseArgs(command, typeof raw === 'string' ? rawFromText(command, raw) : raw);
       // `args` was produced by this very command's schema; the registry just forgets which one.
       await command.execute({ inv, io, bot: this.bot }, args as never);

@@ -18,7 +18,8 @@ export const FINAL_STATES: ReadonlySet<TaskState> = new Set(['succeed', 'failed'
 export const isFinal = (state: TaskState): boolean => FINAL_STATES.has(state);
 
 export const Mode = z.enum(['std', 'pro']);
-export const Duration = z.enum(['5', '10']);
+/** Seconds, as the string Kling takes (`"5"`); which values a model takes is the capability table's business. */
+export const Duration = z.string().regex(/^\d{1,2}$/);
 export const VideoAspect = z.enum(['16:9', '9:16', '1:1']);
 export const ImageAspect = z.enum(['16:9', '9:16', '1:1', '4:3', '3:4', '3:2', '2:3', '21:9']);
 

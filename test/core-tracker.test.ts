@@ -90,7 +90,7 @@ describe('tracker: a task from command to video', () => {
     await waitAllFinal(rig, ids);
     const [videoId = '', imageId = ''] = ids;
     expect(bodyOf(sim, videoId)).toMatchObject({ cfg_scale: 0, model_name: 'kling-v1' });
-    expect(bodyOf(sim, imageId)).toMatchObject({ n: 2, aspect_ratio: '3:2', model_name: 'kling-v2' });
+    expect(bodyOf(sim, imageId)).toMatchObject({ n: 2, aspect_ratio: '3:2', model_name: 'kling-v2-1' });
     expect(sim.calls.some((c) => c.op === 'get' && c.path.startsWith('/v1/images/generations/'))).toBe(true);
     expect(rig.port.lastView(imageId)?.media.map((m) => m.kind)).toEqual(['image', 'image']);
     expectOneCreateEach(sim, ids);

@@ -39,10 +39,12 @@ describe('toSlashCommand', () => {
     const o = optionsOf('video');
     expect(o['prompt']).toMatchObject({ type: ApplicationCommandOptionType.String, required: true, max_length: 2500, min_length: 1, description: 'What to generate' });
     expect(o['mode']).toMatchObject({ type: ApplicationCommandOptionType.String, required: false, choices: [{ name: 'std', value: 'std' }, { name: 'pro', value: 'pro' }] });
-    expect(o['duration']).toMatchObject({ choices: [{ value: '5' }, { value: '10' }] });
+    // Which durations and models fit depends on the model: suggestions from the capability table, not fixed choices.
+    expect(o['duration']).toMatchObject({ type: ApplicationCommandOptionType.String, autocomplete: true });
+    expect(o['duration']).not.toHaveProperty('choices');
     expect(o['aspect_ratio']).toMatchObject({ choices: [{ value: '16:9' }, { value: '9:16' }, { value: '1:1' }] });
     expect(o['cfg_scale']).toMatchObject({ type: ApplicationCommandOptionType.Number, min_value: 0, max_value: 1 });
-    expect(o['model']).toMatchObject({ type: ApplicationCommandOptionType.String, max_length: 40 });
+    expect(o['model']).toMatchObject({ type: ApplicationCommandOptionType.String, max_length: 40, autocomplete: true });
     expect(o['negative_prompt']).toMatchObject({ required: false, max_length: 2500 });
     expect(Object.keys(o)[0]).toBe('prompt');
   });

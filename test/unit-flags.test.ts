@@ -103,10 +103,12 @@ describe('flag parser', () => {
     expect([err.field, err.userMessage]).toEqual(['mode', '**mode**: must be std or pro']);
   });
 
-  it('duration: 5 and 10 (as strings), 7 refused', () => {
+  it('duration: whole seconds any model takes (3–15, as strings); 2 and 16 refused before the table is asked', () => {
     expect(slack(VIDEO, 'a --duration 5')['duration']).toBe('5');
     expect(slack(VIDEO, 'a --dur 10s')['duration']).toBe('10');
-    expect(validationOf(() => slack(VIDEO, 'a --duration 7')).field).toBe('duration');
+    expect(slack(VIDEO, 'a --duration 15 seconds')['duration']).toBe('15');
+    expect(validationOf(() => slack(VIDEO, 'a --duration 2')).field).toBe('duration');
+    expect(validationOf(() => slack(VIDEO, 'a --duration 16')).userMessage).toBe('**duration**: must be a whole number of seconds from 3 to 15');
   });
 
   it('cfg_scale: 0 is kept, 1.5 refused', () => {

@@ -296,7 +296,10 @@ describe('Kling client: request bodies follow the API', () => {
     expect(typeof v1?.['duration']).toBe('string');
     expect(v2).not.toHaveProperty('cfg_scale');
     expect(v21).not.toHaveProperty('cfg_scale');
-    for (const body of [v1, v2, v21]) expect(['std', 'pro']).toContain(body?.['mode']);
+    expect(v1?.['mode']).toBe('pro');
+    // The master models have no mode choice (capability table): no mode is sent for them.
+    expect(v2).not.toHaveProperty('mode');
+    expect(v21).not.toHaveProperty('mode');
     expect(sim.stats.creates).toBe(3); // the strict simulator accepted every body
   });
 

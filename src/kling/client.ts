@@ -3,6 +3,7 @@ import type { KlingAuth } from '../config.js';
 import { KLING_PATHS, type GenerationRequest, type TaskKind } from '../domain.js';
 import { silentLogger, type Logger } from '../log.js';
 import { KlingAuthProvider } from './auth.js';
+import { sendsCfgScale, sendsMode } from './rules.js';
 import { KlingError, kindForHttpStatus, kindForKlingCode, type KlingErrorKind } from './errors.js';
 import { ErrorBody, parseTaskBody, parseTaskList, type KlingTask } from './schemas.js';
 
@@ -29,13 +30,14 @@ export function toKlingBody(req: GenerationRequest, externalTaskId: string, call
     ...(callbackUrl ? { callback_url: callbackUrl } : {}),
     external_task_id: externalTaskId,
   };
-  // v2+ models reject cfg_scale; 0 is a valid value, so test for undefined, not falsiness.
-  const cfg = 'cfg_scale' in req && req.cfg_scale !== undefined && !/^kling-v[2-9]/.test(req.model) ? { cfg_scale: req.cfg_scale } : {};
+  // What the capability table says the model takes; 0 is a valid cfg_scale, so test for undefined.
+  const cfg = req.kind !== 'image' && req.cfg_scale !== undefined && sendsCfgScale(req.model, req.kind) ? { cfg_scale: req.cfg_scale } : {};
+  const mode = req.kind !== 'image' && sendsMode(req.model, req.kind) ? { mode: req.mode } : {};
   switch (req.kind) {
     case 'text2video':
-      return { ...common, prompt: req.prompt, mode: req.mode, duration: req.duration, aspect_ratio: req.aspect_ratio, ...cfg };
+      return { ...common, prompt: req.prompt, ...mode, duration: req.duration, aspect_ratio: req.aspect_ratio, ...cfg };
     case 'image2video':
-      return { ...common, image: req.image, ...(req.prompt ? { prompt: req.prompt } : {}), mode: req.mode, duration: req.duration, ...cfg };
+      return { ...common, image: req.image, ...(req.prompt ? { prompt: req.prompt } : {}), ...mode, duration: req.duration, ...cfg };
     case 'image':
       return { ...common, prompt: req.prompt, aspect_ratio: req.aspect_ratio, n: req.n };
   }

@@ -12,6 +12,8 @@ import { request as httpsRequest } from 'node:https';
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { knownElsewhere, rowFor, type CapabilityKind } from '../../src/kling/capabilities.js';
+import { violationOf, type Ask, type Rule } from '../../src/kling/rules.js';
 
 export type SimTaskKind = 'text2video' | 'image2video' | 'images';
 export type SimTaskStatus = 'submitted' | 'processing' | 'succeed' | 'failed';
@@ -49,6 +51,8 @@ export interface SimulatorOptions {
   concurrency?: { video?: number; image?: number };
   ratePerSecond?: number;
   now?: () => number;
+  /** Models Kling has that the capability table does not (yet): accepted under the generic rules. */
+  extraModels?: readonly string[];
 }
 
 export interface SimTaskInfo {
@@ -145,8 +149,6 @@ function verifyJwt(token: string, accessKey: string, secretKey: string, nowMs: n
 // ---------------------------------------------------------------------------
 // Request validation (field-by-field so the error names the offending field).
 
-const VIDEO_MODELS = ['kling-v1', 'kling-v1-6', 'kling-v2-master', 'kling-v2-1-master', 'kling-v2-5-turbo', 'kling-v2-6', 'kling-v3'];
-const IMAGE_MODELS = ['kling-v1', 'kling-v1-5', 'kling-v2', 'kling-v2-1'];
 const BASE64_RE = /^[A-Za-z0-9+/]+={0,2}$/;
 
 function isHttpUrl(v: string): boolean {
@@ -162,10 +164,12 @@ function isHttpUrl(v: string): boolean {
 const promptRequired = z.string().min(1).max(2500);
 const promptOptional = z.string().max(2500);
 const modeSchema = z.enum(['std', 'pro']);
-const durationSchema = z.enum(['5', '10']);
+// Which lengths a model makes is the capability table's rule (checked after the fields).
+const durationSchema = z.string().regex(/^\d{1,2}$/, 'must be a whole number of seconds as a string');
 const videoAspect = z.enum(['16:9', '9:16', '1:1']);
 const imageAspect = z.enum(['16:9', '9:16', '1:1', '4:3', '3:4', '3:2', '2:3', '21:9']);
 const cfgScaleSchema = z.number().min(0).max(1);
+const soundSchema = z.enum(['on', 'off']);
 const callbackSchema = z.string().refine(isHttpUrl, 'must be an http(s) URL');
 const externalIdSchema = z.string().min(1);
 const imageRefSchema = z
@@ -186,6 +190,7 @@ const FIELD_RULES: Record<SimTaskKind, readonly FieldRule[]> = {
     ['duration', durationSchema, false],
     ['aspect_ratio', videoAspect, false],
     ['cfg_scale', cfgScaleSchema, false],
+    ['sound', soundSchema, false],
     ['callback_url', callbackSchema, false],
     ['external_task_id', externalIdSchema, false],
   ],
@@ -197,6 +202,7 @@ const FIELD_RULES: Record<SimTaskKind, readonly FieldRule[]> = {
     ['mode', modeSchema, false],
     ['duration', durationSchema, false],
     ['cfg_scale', cfgScaleSchema, false],
+    ['sound', soundSchema, false],
     ['callback_url', callbackSchema, false],
     ['external_task_id', externalIdSchema, false],
   ],
@@ -213,6 +219,36 @@ const FIELD_RULES: Record<SimTaskKind, readonly FieldRule[]> = {
 };
 
 const bodySchema = z.record(z.string(), z.unknown());
+
+/** The Kling field each table rule is about, for the error message. */
+const FIELD_OF_RULE: Record<Rule, string> = {
+  model: 'model_name',
+  mode: 'mode',
+  duration: 'duration',
+  aspect_ratio: 'aspect_ratio',
+  cfg_scale: 'cfg_scale',
+  sound: 'sound',
+  end_frame: 'image_tail',
+  n: 'n',
+  extend: 'video_id',
+};
+
+/** A create body in the capability table's terms (fields already checked one by one). */
+function askOf(kind: CapabilityKind, model: string, body: Record<string, unknown>): Ask {
+  const text = (key: string) => (typeof body[key] === 'string' ? (body[key] as string) : undefined);
+  const sound = text('sound');
+  return {
+    kind,
+    model,
+    ...(text('mode') !== undefined ? { mode: text('mode') } : {}),
+    ...(text('duration') !== undefined ? { duration: text('duration') } : {}),
+    ...(text('aspect_ratio') !== undefined ? { aspectRatio: text('aspect_ratio') } : {}),
+    ...(body['cfg_scale'] !== undefined ? { cfgScale: true } : {}),
+    ...(sound === 'on' || sound === 'off' ? { sound } : {}),
+    ...(body['image_tail'] !== undefined ? { endFrame: true } : {}),
+    ...(typeof body['n'] === 'number' ? { n: body['n'] } : {}),
+  };
+}
 const pageNumSchema = z.coerce.number().int().min(1).max(1000);
 const pageSizeSchema = z.coerce.number().int().min(1).max(500);
 
@@ -558,11 +594,13 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
     if (!bodyResult.success) return errorAnswer(400, 1200, 'Invalid request parameters: body must be a JSON object');
     const body = bodyResult.data;
 
-    const models = kind === 'images' ? IMAGE_MODELS : VIDEO_MODELS;
+    const tableKind = kind === 'images' ? 'image' : kind;
     const modelRaw = body['model_name'];
     if (modelRaw !== undefined && typeof modelRaw !== 'string') return errorAnswer(400, 1201, 'Invalid value for field model_name: expected string');
     const model = modelRaw ?? 'kling-v1';
-    if (!models.includes(model)) return errorAnswer(400, 1203, `model not found: ${model}`);
+    if (!rowFor(model, tableKind) && !(opts.extraModels ?? []).includes(model)) {
+      return errorAnswer(400, 1203, `model not found: ${model}${knownElsewhere(model, tableKind) ? ` (it does not support ${kind})` : ''}`);
+    }
 
     for (const [field, schema, required] of FIELD_RULES[kind]) {
       const value = body[field];
@@ -576,9 +614,9 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
     if (kind === 'image2video' && body['aspect_ratio'] !== undefined) {
       return errorAnswer(400, 1201, 'Invalid value for field aspect_ratio: not supported by image2video');
     }
-    if (kind !== 'images' && body['cfg_scale'] !== undefined && (model.startsWith('kling-v2') || model.startsWith('kling-v3'))) {
-      return errorAnswer(400, 1201, `Invalid value for field cfg_scale: not supported by ${model}`);
-    }
+    // The combinations Kling refuses, from the same capability table the bot reads.
+    const violation = violationOf(askOf(tableKind, model, body));
+    if (violation) return errorAnswer(400, 1201, `Invalid value for field ${FIELD_OF_RULE[violation.rule]}: ${violation.message}`);
 
     const prompt = typeof body['prompt'] === 'string' ? body['prompt'] : '';
     if (prompt.includes('sim:reject')) return errorAnswer(400, 1301, 'The content failed the safety check');

@@ -64,6 +64,12 @@ export class InteractionAcker {
     interaction.deferred = true;
   }
 
+  /** Type 8: the suggestions for an option being typed (autocomplete has the same 3-second deadline). */
+  async autocomplete(interaction: { id: string; token: string; responded: boolean }, choices: ReadonlyArray<{ name: string; value: string }>): Promise<void> {
+    await this.callback(interaction, { type: InteractionResponseType.ApplicationCommandAutocompleteResult, data: { choices } });
+    interaction.responded = true;
+  }
+
   /**
    * Opens keep-alive connections ahead of the first burst, so its acks do not each wait for a
    * TCP (and, against discord.com, TLS) handshake. Failures are ignored: acks open their own.
@@ -81,7 +87,7 @@ export class InteractionAcker {
    * (Node's documented keep-alive race); then the callback is sent once more on a fresh one. If
    * the first copy did arrive, Discord answers the second with 40060: acknowledged all the same.
    */
-  private async callback(interaction: DiscordInteraction, body: object): Promise<void> {
+  private async callback(interaction: Pick<DiscordInteraction, 'id' | 'token'>, body: object): Promise<void> {
     const path = `interactions/${interaction.id}/${encodeURIComponent(interaction.token)}/callback`;
     const payload = JSON.stringify(body);
     try {

@@ -11,6 +11,7 @@ import {
 } from 'discord.js';
 import { z } from 'zod';
 import { commands as allCommands } from '../../../commands/index.js';
+import { suggestedOptions } from '../../../commands/suggest.js';
 import type { Command, Invocation } from '../../../commands/types.js';
 import { ValidationError } from '../../errors.js';
 import type { Logger } from '../../log.js';
@@ -44,8 +45,10 @@ export const urlOptionName = (attachmentOption: string) => `${attachmentOption}_
 const describe = (text: string | undefined, fallback: string) => clip((text ?? '').trim() || fallback, DESCRIPTION_MAX);
 const humanize = (name: string) => name.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
 
-function optionOf(name: string, prop: JsonProp, required: boolean): APIApplicationCommandBasicOption {
+function optionOf(name: string, prop: JsonProp, required: boolean, autocomplete = false): APIApplicationCommandBasicOption {
   const description = describe(prop.description, humanize(name));
+  // Suggestions replace fixed choices (Discord allows one or the other); the value stays free text the schema checks.
+  if (autocomplete) return { type: ApplicationCommandOptionType.String, name, description, required, autocomplete: true, ...(prop.maxLength !== undefined ? { max_length: Math.min(prop.maxLength, STRING_MAX) } : {}) };
   const choices = prop.enum && prop.enum.length <= CHOICES_MAX ? prop.enum : undefined;
   if (prop.type === 'integer' || prop.type === 'number') {
     const numericChoices = choices?.map((v) => ({ name: String(v), value: Number(v) }));
@@ -81,6 +84,7 @@ function optionOf(name: string, prop: JsonProp, required: boolean): APIApplicati
 export function toSlashCommand(command: Command): RESTPostAPIChatInputApplicationCommandsJSONBody {
   const schema = JsonObjectSchema.parse(z.toJSONSchema(command.options, { io: 'input', unrepresentable: 'any' }));
   const options: APIApplicationCommandBasicOption[] = [];
+  const suggested = suggestedOptions(command);
   for (const [name, prop] of Object.entries(schema.properties)) {
     if (name === command.attachmentOption) {
       options.push(
@@ -89,7 +93,7 @@ export function toSlashCommand(command: Command): RESTPostAPIChatInputApplicatio
       );
       continue;
     }
-    options.push(optionOf(name, prop, schema.required.includes(name)));
+    options.push(optionOf(name, prop, schema.required.includes(name), suggested.includes(name)));
   }
   // Discord refuses a definition that lists an optional option before a required one.
   options.sort((a, b) => Number(b.required ?? false) - Number(a.required ?? false));

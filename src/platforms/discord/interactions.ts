@@ -1,8 +1,8 @@
-import { GuildMember, PermissionFlagsBits, type ButtonInteraction, type ChatInputCommandInteraction, type Interaction } from 'discord.js';
-import { checkAttachment } from '../../../commands/animate.js';
+import { GuildMember, PermissionFlagsBits, type AutocompleteInteraction, type ButtonInteraction, type ChatInputCommandInteraction, type Interaction } from 'discord.js';
+import { suggest } from '../../../commands/suggest.js';
 import type { Command, Invocation } from '../../../commands/types.js';
 import type { Core } from '../../core.js';
-import { parseArgs } from '../../dispatch.js';
+import { precheck } from '../../dispatch.js';
 import { InteractionClosedError, ValidationError, userMessageOf } from '../../errors.js';
 import { decodeButtonId } from '../../interaction-ids.js';
 import type { Logger } from '../../log.js';
@@ -45,10 +45,9 @@ export function invocationOf(interaction: DiscordInteraction, attachment?: ReadO
 }
 
 /** The same checks the dispatcher runs first; pure and fast, so they may decide whether to defer. */
-function wouldRun(command: Command, raw: Record<string, unknown>, attachment: ReadOptions['attachment']): boolean {
+function wouldRun(command: Command, raw: Record<string, unknown>, attachment: ReadOptions['attachment'], defaults: Core['services']['defaults']): boolean {
   try {
-    parseArgs(command, raw);
-    if (command.attachmentOption && attachment) checkAttachment(attachment);
+    precheck(command, raw, { inv: attachment ? { attachment } : {}, defaults });
     return true;
   } catch {
     return false;
@@ -113,6 +112,22 @@ export class InteractionHandler {
     this.lastArrival = this.o.now();
     if (interaction.isChatInputCommand()) return this.onCommand(interaction);
     if (interaction.isButton()) return this.onButton(interaction);
+    if (interaction.isAutocomplete()) return this.onAutocomplete(interaction);
+  }
+
+  /** Suggestions from the capability table, answered at once (pure, in memory): nothing else waits on them. */
+  private async onAutocomplete(interaction: AutocompleteInteraction): Promise<void> {
+    try {
+      const command = this.o.core.dispatcher.command(interaction.commandName);
+      const focused = interaction.options.getFocused(true);
+      const others = Object.fromEntries(interaction.options.data.filter((o) => !o.focused).map((o) => [o.name, o.value]));
+      const choices = command ? suggest(command, focused.name, String(focused.value ?? ''), others, this.o.core.services.defaults) : [];
+      if (this.o.acker) await this.o.acker.autocomplete(interaction, choices);
+      else await interaction.respond(choices);
+    } catch (err) {
+      // Nothing to tell the user: Discord just shows no suggestions.
+      this.o.log.warn({ err: messageOf(err), command: interaction.commandName }, 'autocomplete answer failed');
+    }
   }
 
   private io(interaction: DiscordInteraction, log: () => Logger): InteractionIO {
@@ -144,7 +159,7 @@ export class InteractionHandler {
       }
       // Cards are public from the first moment; input that will be refused gets a private answer instead.
       if (command.visibility === 'private') await this.acking$(io.deferEphemeral());
-      else if (wouldRun(command, read.raw, read.attachment)) await this.acking$(io.deferPublic());
+      else if (wouldRun(command, read.raw, read.attachment, this.o.core.services.defaults)) await this.acking$(io.deferPublic());
       io.armWatchdog(this.o.ackWatchdogMs);
       // A refusal's private reply is itself the acknowledgement: it must not wait for the burst.
       if (io.acknowledged) await this.afterBurst();

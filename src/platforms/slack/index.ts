@@ -4,6 +4,7 @@ import { commands } from '../../../commands/index.js';
 import type { Command, CommandIO, Invocation } from '../../../commands/types.js';
 import type { Config } from '../../config.js';
 import type { Core } from '../../core.js';
+import { asksForHelp } from '../../dispatch.js';
 import type { TaskScope } from '../../domain.js';
 import type { PrivateView } from '../../render/view.js';
 import type { StartAdapter } from '../types.js';
@@ -32,7 +33,7 @@ export function rawFromSlackText(command: Command, text: string): string | Recor
   const trimmed = text.trim();
   const image = command.attachmentOption;
   const first = trimmed.split(/\s+/)[0] ?? '';
-  if (!image || first === '' || /^(--|—)/.test(first)) return trimmed;
+  if (!image || first === '' || /^(--|—)/.test(first) || asksForHelp(trimmed)) return trimmed;
   const rest = trimmed.slice(first.length).trim();
   return { [image]: first, ...(rest && command.freeText ? { [command.freeText]: rest } : {}) };
 }

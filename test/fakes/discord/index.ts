@@ -10,7 +10,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Gateway, Intent } from './gateway.js';
-import { buildButtonInteraction, buildCommandInteraction } from './interactions.js';
+import { buildAutocompleteInteraction, buildButtonInteraction, buildCommandInteraction } from './interactions.js';
 import { RateLimiter, type Limit } from './ratelimit.js';
 import { Rest } from './rest.js';
 import { World, type InteractionState } from './state.js';
@@ -24,6 +24,7 @@ import type {
   MessageRecord,
   RateLimitRecord,
   RequestRecord,
+  SendAutocompleteInput,
   SendCommandInput,
 } from './types.js';
 
@@ -157,6 +158,10 @@ class FakeDiscordImpl implements FakeDiscord {
 
   async sendCommand(input: SendCommandInput): Promise<InteractionRecord> {
     return this.dispatch(buildCommandInteraction(this.world, input, this.opts.requireRegisteredCommands ?? true));
+  }
+
+  async sendAutocomplete(input: SendAutocompleteInput): Promise<InteractionRecord> {
+    return this.dispatch(buildAutocompleteInteraction(this.world, input));
   }
 
   async clickButton(input: ClickButtonInput): Promise<InteractionRecord> {

@@ -2,7 +2,7 @@
 import { isInt, isRecord, type JsonObject } from './json.js';
 import { snowflake } from './snowflake.js';
 import { ATTACHMENT_SIZE_LIMIT, interactionToken, Perm, type ChannelState, type GuildState, type InteractionState, type World } from './state.js';
-import type { AttachmentInput, ClickButtonInput, CommandOptionInput, FakeUser, SendCommandInput } from './types.js';
+import type { AttachmentInput, ClickButtonInput, CommandOptionInput, FakeUser, SendAutocompleteInput, SendCommandInput } from './types.js';
 import { MessageFlag, walkComponents } from './validate-message.js';
 
 function fail(msg: string): never {
@@ -62,14 +62,14 @@ function common(world: World, b: Base, id: string, token: string, type: number, 
   };
 }
 
-function newState(b: Base, payload: JsonObject, kind: 'command' | 'component', extra: Partial<InteractionState['record']>): InteractionState {
+function newState(b: Base, payload: JsonObject, kind: InteractionState['kind'], extra: Partial<InteractionState['record']>): InteractionState {
   const id = typeof payload.id === 'string' ? payload.id : fail('no id');
   const token = typeof payload.token === 'string' ? payload.token : fail('no token');
   return {
     record: {
       id,
       token,
-      type: kind === 'command' ? 2 : 3,
+      type: kind === 'command' ? 2 : kind === 'component' ? 3 : 4,
       guildId: b.guild.id,
       channelId: b.channel.id,
       userId: typeof b.user.id === 'string' ? b.user.id : '',
@@ -219,6 +219,35 @@ export function buildCommandInteraction(world: World, input: SendCommandInput, r
   };
   const payload = { ...common(world, b, id, interactionToken(id), 2, input.locale ?? 'en-US'), data };
   return { ...newState(b, payload, 'command', { commandName: input.name }), commandName: input.name };
+}
+
+// ---------- autocomplete ----------
+
+/**
+ * Discord sends an autocomplete interaction only for an option registered with `autocomplete: true`,
+ * with the partial text as a string whatever the option's type, and the other options filled so far.
+ */
+export function buildAutocompleteInteraction(world: World, input: SendAutocompleteInput): InteractionState {
+  const b = base(world, input.guildId, input.channelId, input.user);
+  const def = world.findCommand(b.guild.id, input.name, 1) ?? fail(`/${input.name} is not registered; the Discord client would not offer it`);
+  const defs = defOptions(def) ?? [];
+  const focusedDef = defs.find((d) => d.name === input.focused) ?? fail(`/${input.name} has no option ${input.focused}`);
+  if (focusedDef.autocomplete !== true) fail(`/${input.name} ${input.focused} is not registered with autocomplete: Discord sends no autocomplete for it`);
+  const others = (input.options ?? []).filter((o) => o.name !== input.focused);
+  for (const o of others) if (o.type === 11) fail(`/${input.name} ${o.name}: attachments are not sent with autocomplete interactions`);
+  if (others.length) checkAgainstDefinition(input.name, defs.map((d) => ({ ...d, required: false })), others, '');
+  if (input.typed.length > (isInt(focusedDef.max_length) ? focusedDef.max_length : 6000)) fail(`/${input.name} ${input.focused}: the client stops input at max_length`);
+  const commandId = typeof def.id === 'string' ? def.id : snowflake();
+  const id = snowflake();
+  const data: JsonObject = {
+    id: commandId,
+    name: input.name,
+    type: 1,
+    options: [...others.map(optionJson), { name: input.focused, type: focusedDef.type as number, value: input.typed, focused: true }],
+    ...(typeof def.guild_id === 'string' ? { guild_id: def.guild_id } : {}),
+  };
+  const payload = { ...common(world, b, id, interactionToken(id), 4, input.locale ?? 'en-US'), data };
+  return { ...newState(b, payload, 'autocomplete', { commandName: input.name }), commandName: input.name };
 }
 
 // ---------- buttons ----------

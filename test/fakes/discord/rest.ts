@@ -685,8 +685,12 @@ export class Rest {
         rec.lateCallbackAt.push(ctx.now);
         throw Errors.unknownInteraction();
       }
-      if (!isInt(type) || ![4, 5, 6, 7, 9].includes(type)) {
+      if (!isInt(type) || ![4, 5, 6, 7, 8, 9].includes(type)) {
         throw Errors.invalidFormBody({ type: { _errors: [{ code: 'BASE_TYPE_CHOICES', message: 'Value must be one of {1, 4, 5, 6, 7, 8, 9, 10, 12}.' }] } });
+      }
+      // An autocomplete interaction takes exactly one answer type (8); nothing else takes 8.
+      if ((type === 8) !== (st.kind === 'autocomplete')) {
+        throw Errors.invalidFormBody({ type: { _errors: [{ code: 'INTERACTION_RESPONSE_TYPE_INVALID', message: 'This response type is not valid for this interaction type' }] } });
       }
       if ((type === 6 || type === 7) && st.kind !== 'component') {
         throw Errors.invalidFormBody({ type: { _errors: [{ code: 'INTERACTION_RESPONSE_TYPE_INVALID', message: 'This response type is not valid for this interaction type' }] } });
@@ -722,6 +726,10 @@ export class Rest {
           message = clicked;
           break;
         }
+        case 8: {
+          rec.autocompleteChoices = this.autocompleteChoices(st, data);
+          break;
+        }
         case 9: {
           const issues = new Issues();
           if (!isRecord(data)) issues.add(['data'], 'BASE_TYPE_REQUIRED', 'This field is required');
@@ -754,6 +762,32 @@ export class Rest {
       if (message && type !== 6) response.resource = { type, message: this.world.messageObject(message) };
       return { status: 200, body: response };
     }, { callbackType: isInt(type) ? type : -1 });
+  }
+
+  /** Discord's rules for an autocomplete answer: ≤ 25 choices, names 1–100 chars, values of the option's type. */
+  private autocompleteChoices(st: InteractionState, data: unknown): Array<{ name: string; value: string | number }> {
+    const issues = new Issues();
+    const choices = isRecord(data) ? data.choices : undefined;
+    const focused = (isRecord(st.record.payload.data) && Array.isArray(st.record.payload.data.options) ? st.record.payload.data.options : []).find((o) => isRecord(o) && o.focused === true);
+    const optionType = isRecord(focused) ? focused.type : 3;
+    const out: Array<{ name: string; value: string | number }> = [];
+    if (!Array.isArray(choices)) issues.add(['data', 'choices'], 'BASE_TYPE_REQUIRED', 'This field is required');
+    else {
+      if (choices.length > 25) issues.add(['data', 'choices'], 'BASE_TYPE_MAX_LENGTH', 'Must be 25 or fewer in length.');
+      choices.forEach((c, i) => {
+        const p = ['data', 'choices', i];
+        if (!isRecord(c)) return issues.add(p, 'MODEL_TYPE_CONVERT', 'Only dictionaries may be used in a ModelType');
+        const name = c.name;
+        if (typeof name !== 'string' || [...name].length < 1 || [...name].length > 100) issues.add([...p, 'name'], 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 100 in length.');
+        const value = c.value;
+        if (optionType === 3 ? typeof value !== 'string' || value.length > 100 : typeof value !== 'number' || (optionType === 4 && !Number.isInteger(value))) {
+          issues.add([...p, 'value'], 'APPLICATION_COMMAND_OPTION_CHOICE_VALUE_INVALID', 'Choice value does not match the option type');
+        }
+        if (typeof name === 'string' && (typeof value === 'string' || typeof value === 'number')) out.push({ name, value });
+      });
+    }
+    issues.throwIfAny();
+    return out;
   }
 
   private followup(ctx: Ctx): Reply {

@@ -98,7 +98,7 @@ interface MessageMeta {
 
 export interface InteractionState {
   record: InteractionRecord;
-  kind: 'command' | 'component';
+  kind: 'command' | 'component' | 'autocomplete';
   user: JsonObject;
   commandName?: string;
   clickedMessageId?: string;

@@ -85,6 +85,20 @@ export interface SendCommandInput {
   locale?: string;
 }
 
+/** An APPLICATION_COMMAND_AUTOCOMPLETE (type 4): the user is typing into option `focused`. */
+export interface SendAutocompleteInput {
+  guildId: string;
+  channelId: string;
+  user: FakeUser;
+  name: string;
+  /** What the user has filled in so far (no attachments: Discord sends none while typing). */
+  options?: CommandOptionInput[];
+  /** The option being typed; its value is `typed` (partial input is always sent as a string). */
+  focused: string;
+  typed: string;
+  locale?: string;
+}
+
 export interface ClickButtonInput {
   messageId: string;
   customId: string;
@@ -115,7 +129,7 @@ export interface InteractionResponseRecord {
 export interface InteractionRecord {
   id: string;
   token: string;
-  /** 2 APPLICATION_COMMAND, 3 MESSAGE_COMPONENT */
+  /** 2 APPLICATION_COMMAND, 3 MESSAGE_COMPONENT, 4 APPLICATION_COMMAND_AUTOCOMPLETE */
   type: number;
   commandName?: string;
   customId?: string;
@@ -130,6 +144,8 @@ export interface InteractionRecord {
   ackLatencyMs?: number;
   ephemeral?: boolean;
   originalMessageId?: string;
+  /** Autocomplete: the choices of the type-8 answer. */
+  autocompleteChoices?: Array<{ name: string; value: string | number }>;
   /** Callback attempts that arrived after the deadline (each answered 10062). */
   lateCallbackAt: number[];
   responses: InteractionResponseRecord[];
@@ -245,6 +261,8 @@ export interface FakeDiscord {
   waitForReady(timeoutMs?: number): Promise<void>;
   sendCommand(input: SendCommandInput): Promise<InteractionRecord>;
   clickButton(input: ClickButtonInput): Promise<InteractionRecord>;
+  /** Types into an autocomplete option of a registered command; answered by a type-8 callback within the deadline. */
+  sendAutocomplete(input: SendAutocompleteInput): Promise<InteractionRecord>;
   interactions: InteractionRecord[];
   messages: Map<string, MessageRecord>;
   requests: RequestRecord[];
