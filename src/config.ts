@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 
@@ -6,8 +7,19 @@ const csv = z
   .optional()
   .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean));
 
+/**
+ * A variable set to nothing (`USER_MAX_DAILY_TASKS=` in .env) means "use the default": coercing
+ * it would make 0, which for a limit means unlimited and for PORT a random port.
+ */
+const blankIsUnset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+
+const wholeNumber = (schema: z.ZodCoercedNumber, fallback: number) => z.preprocess(blankIsUnset, schema.default(fallback));
+
 const count = (fallback: number) =>
-  z.coerce.number({ error: 'must be a whole number (0 = unlimited)' }).int('must be a whole number').min(0, 'must be 0 or more').default(fallback);
+  wholeNumber(z.coerce.number({ error: 'must be a whole number (0 = unlimited)' }).int('must be a whole number').min(0, 'must be 0 or more'), fallback);
+
+/** Timers above 2^31−1 ms fire after 1 ms in Node; an hour is already far slower than useful. */
+export const MAX_POLL_INTERVAL_MS = 3_600_000;
 
 const optionalText = z
   .string()
@@ -34,19 +46,32 @@ export const EnvSchema = z
     SLACK_SIGNING_SECRET: optionalText,
     SLACK_APP_TOKEN: optionalText,
     SLACK_API_URL: url('https://slack.com/api/'),
-    PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535, 'must be at most 65535').default(3000),
+    PORT: wholeNumber(z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(0, 'must be a port number').max(65535, 'must be at most 65535'), 3000),
     PUBLIC_URL: z.preprocess((v) => (v === '' ? undefined : v), httpUrl().optional()),
     STORE_URL: z
       .string()
       .default('sqlite://data/kling-bot.sqlite')
       .refine((v) => /^(sqlite|redis|rediss|memory):\/\//.test(v), 'must start with sqlite://, redis:// or memory://'),
-    POLL_INTERVAL_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(10, 'must be at least 10').default(5000),
+    POLL_INTERVAL_MS: wholeNumber(
+      z.coerce
+        .number({ error: 'must be a number of milliseconds' })
+        .int('must be a whole number of milliseconds')
+        .min(10, 'must be at least 10')
+        .max(MAX_POLL_INTERVAL_MS, `must be at most ${MAX_POLL_INTERVAL_MS} (one hour)`),
+      5000,
+    ),
     USER_MAX_ACTIVE_TASKS: count(2),
     USER_MAX_DAILY_TASKS: count(20),
     GUILD_MAX_DAILY_TASKS: count(0),
     ALLOWED_ROLE_IDS: csv,
     ALLOWED_CHANNEL_IDS: csv,
     ADMIN_USER_IDS: csv,
+    DISCORD_ADMIN_PERMISSION: z.preprocess(
+      (v) => (typeof v === 'string' ? (v.trim() === '' ? undefined : v.trim().toLowerCase()) : v),
+      z.enum(['administrator', 'manage_guild', 'none'], { error: 'must be administrator, manage_guild or none' }).default('administrator'),
+    ),
+    METRICS_TOKEN: optionalText,
+    CALLBACK_TOKEN: optionalText.refine((v) => v === undefined || /^[A-Za-z0-9_-]{16,128}$/.test(v), 'must be 16 to 128 letters, digits, - or _ (it goes in a URL path)'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -65,11 +90,26 @@ export const EnvSchema = z
 export type Env = z.infer<typeof EnvSchema>;
 
 /** The variables whose values must never appear in a message, a log line or an error. */
-export const SECRET_VARS = ['KLING_ACCESS_KEY', 'KLING_SECRET_KEY', 'KLING_API_KEY', 'DISCORD_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN'] as const;
+export const SECRET_VARS = ['KLING_ACCESS_KEY', 'KLING_SECRET_KEY', 'KLING_API_KEY', 'DISCORD_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'METRICS_TOKEN', 'CALLBACK_TOKEN'] as const;
 
-/** Their values (long enough to be worth scrubbing), from any environment-like record. */
-export const secretValues = (source: Partial<Record<(typeof SECRET_VARS)[number], string | undefined>>): string[] =>
-  SECRET_VARS.map((name) => source[name]).filter((v): v is string => typeof v === 'string' && v.length >= 6);
+/** The password in a store URL (`redis://:pw@host`, `redis://user:pw@host`), if any. */
+export function storePassword(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  const m = /^[a-z]+:\/\/[^/@]*:([^/@]+)@/i.exec(url);
+  if (!m?.[1]) return undefined;
+  try {
+    return decodeURIComponent(m[1]);
+  } catch {
+    return m[1];
+  }
+}
+
+/** Their values (long enough to be worth scrubbing), from any environment-like record, with the STORE_URL password. */
+export const secretValues = (source: Partial<Record<(typeof SECRET_VARS)[number] | 'STORE_URL', string | undefined>>): string[] => {
+  const password = storePassword(source.STORE_URL);
+  const raw = password ? /^[a-z]+:\/\/[^/@]*:([^/@]+)@/i.exec(source.STORE_URL ?? '')?.[1] : undefined;
+  return [...SECRET_VARS.map((name) => source[name]), password, raw].filter((v, i, all): v is string => typeof v === 'string' && v.length >= 6 && all.indexOf(v) === i);
+};
 
 export type KlingAuth = { type: 'jwt'; accessKey: string; secretKey: string } | { type: 'bearer'; apiKey: string };
 
@@ -78,6 +118,8 @@ export interface Config {
   kling: { baseUrl: string; auth: KlingAuth };
   discord?: { token: string; applicationId: string; guildIds: string[]; apiUrl: string };
   slack?: { botToken: string; signingSecret: string; appToken?: string; apiUrl: string };
+  /** The secret path segment of the Kling callback URL: CALLBACK_TOKEN, or derived from the Kling secret. */
+  callbackToken: string;
   /** Every secret value, so the logger and error texts can scrub them. */
   secrets: string[];
 }
@@ -105,14 +147,26 @@ export function loadConfig(source: NodeJS.ProcessEnv, options: { requirePlatform
   return buildConfig(parsed.data);
 }
 
+/**
+ * Stable across restarts (derived from the Kling secret), so callbacks for older tasks still
+ * match; CALLBACK_TOKEN replaces it, so it can be rotated without rotating the Kling keys.
+ */
+export function callbackTokenFor(auth: KlingAuth, configured?: string): string {
+  if (configured) return configured;
+  const secret = auth.type === 'jwt' ? auth.secretKey : auth.apiKey;
+  return createHmac('sha256', secret).update('kling-bot callback').digest('base64url').slice(0, 32);
+}
+
 function buildConfig(env: Env): Config {
   const auth: KlingAuth = env.KLING_API_KEY
     ? { type: 'bearer', apiKey: env.KLING_API_KEY }
     : { type: 'jwt', accessKey: env.KLING_ACCESS_KEY ?? '', secretKey: env.KLING_SECRET_KEY ?? '' };
+  const callbackToken = callbackTokenFor(auth, env.CALLBACK_TOKEN);
   const config: Config = {
     env,
     kling: { baseUrl: env.KLING_API_BASE_URL.replace(/\/+$/, ''), auth },
-    secrets: secretValues(env),
+    callbackToken,
+    secrets: [...new Set([...secretValues(env), callbackToken])],
   };
   if (env.DISCORD_TOKEN && env.DISCORD_APPLICATION_ID) {
     config.discord = { token: env.DISCORD_TOKEN, applicationId: env.DISCORD_APPLICATION_ID, guildIds: env.DISCORD_GUILD_IDS, apiUrl: env.DISCORD_API_URL };

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Config } from './config.js';
 import { Dispatcher } from './dispatch.js';
@@ -28,12 +28,6 @@ export interface Core {
   close(): Promise<void>;
 }
 
-/** Stable across restarts (derived from a secret), so callbacks for older tasks still match. */
-export function callbackTokenFor(config: Config): string {
-  const secret = config.kling.auth.type === 'jwt' ? config.kling.auth.secretKey : config.kling.auth.apiKey;
-  return createHmac('sha256', secret).update('kling-bot callback').digest('base64url').slice(0, 32);
-}
-
 export async function createCore(config: Config, log: Logger, options: { metrics?: Metrics; now?: () => number; maxConcurrentCalls?: number } = {}): Promise<Core> {
   const now = options.now ?? Date.now;
   const metrics = options.metrics ?? new Metrics({ defaults: true });
@@ -46,7 +40,7 @@ export async function createCore(config: Config, log: Logger, options: { metrics
     backoffBaseMs: Math.min(250, config.env.POLL_INTERVAL_MS / 2),
     onCall: (op, outcome) => metrics.providerCalls.inc({ op, outcome }),
   });
-  const callbackToken = callbackTokenFor(config);
+  const callbackToken = config.callbackToken;
   const callbackUrl = config.env.PUBLIC_URL ? `${config.env.PUBLIC_URL.replace(/\/+$/, '')}/kling/callback/${callbackToken}` : undefined;
   const ports = new Map<string, CardPort>();
   // Several replicas share a Redis store; one lease decides which of them tracks.

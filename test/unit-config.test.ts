@@ -81,6 +81,38 @@ describe('loadConfig', () => {
   });
 });
 
+describe('blank, oversized and new variables', () => {
+  it('GIVEN numeric variables set to nothing THEN each takes its default (a blank limit is not 0 = unlimited, a blank PORT is not a random port)', () => {
+    const env = loadConfig({ ...KEYS, PORT: '', POLL_INTERVAL_MS: ' ', USER_MAX_ACTIVE_TASKS: '', USER_MAX_DAILY_TASKS: '', GUILD_MAX_DAILY_TASKS: '' }, { requirePlatform: false }).env;
+    expect(env).toMatchObject({ PORT: 3000, POLL_INTERVAL_MS: 5000, USER_MAX_ACTIVE_TASKS: 2, USER_MAX_DAILY_TASKS: 20, GUILD_MAX_DAILY_TASKS: 0 });
+    // 0 written out still means unlimited: only blank is "unset".
+    expect(loadConfig({ ...KEYS, USER_MAX_DAILY_TASKS: '0' }, { requirePlatform: false }).env.USER_MAX_DAILY_TASKS).toBe(0);
+  });
+
+  it.each(['2147483648', '3600001', '1e12'])('GIVEN POLL_INTERVAL_MS=%s (a timer Node would fire after 1 ms) THEN start-up names it', (value) => {
+    const { problems } = problemsOf({ ...KEYS, POLL_INTERVAL_MS: value }, { requirePlatform: false });
+    expect(problems).toEqual([expect.stringMatching(/^POLL_INTERVAL_MS: must be at most 3600000/)]);
+  });
+
+  it('DISCORD_ADMIN_PERMISSION: administrator by default, manage_guild or none accepted, anything else named', () => {
+    expect(loadConfig(KEYS, { requirePlatform: false }).env.DISCORD_ADMIN_PERMISSION).toBe('administrator');
+    expect(loadConfig({ ...KEYS, DISCORD_ADMIN_PERMISSION: '' }, { requirePlatform: false }).env.DISCORD_ADMIN_PERMISSION).toBe('administrator');
+    expect(loadConfig({ ...KEYS, DISCORD_ADMIN_PERMISSION: 'Manage_Guild' }, { requirePlatform: false }).env.DISCORD_ADMIN_PERMISSION).toBe('manage_guild');
+    expect(loadConfig({ ...KEYS, DISCORD_ADMIN_PERMISSION: 'none' }, { requirePlatform: false }).env.DISCORD_ADMIN_PERMISSION).toBe('none');
+    expect(named(problemsOf({ ...KEYS, DISCORD_ADMIN_PERMISSION: 'owner' }, { requirePlatform: false }).problems)).toEqual(['DISCORD_ADMIN_PERMISSION']);
+  });
+
+  it('CALLBACK_TOKEN replaces the token derived from the Kling secret; METRICS_TOKEN, CALLBACK_TOKEN, the derived token and the STORE_URL password are all scrubbed', () => {
+    const derived = loadConfig(KEYS, { requirePlatform: false });
+    expect(derived.callbackToken).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(derived.secrets).toContain(derived.callbackToken);
+    const set = loadConfig({ ...KEYS, CALLBACK_TOKEN: 'cb-rotated-token-0001', METRICS_TOKEN: 'metrics-bearer-77', STORE_URL: 'redis://bot:p%40ss-word-9@redis:6379' }, { requirePlatform: false });
+    expect(set.callbackToken).toBe('cb-rotated-token-0001');
+    expect(set.secrets).toEqual(expect.arrayContaining(['cb-rotated-token-0001', 'metrics-bearer-77', 'p@ss-word-9', 'p%40ss-word-9']));
+    expect(named(problemsOf({ ...KEYS, CALLBACK_TOKEN: 'short' }, { requirePlatform: false }).problems)).toEqual(['CALLBACK_TOKEN']);
+  });
+});
+
 async function runMain(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: process.cwd(), env: { KLINGBOT_ENV_FILE: 'none', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
