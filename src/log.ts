@@ -17,7 +17,30 @@ const REDACT_PATHS = [
   'err.config',
   'secret',
   '*.secret',
+  // Discord interaction payloads carry their own reply token.
+  'interaction.token',
+  '*.interaction.token',
 ];
+
+/**
+ * Secrets that are not configured but minted per request, recognised by where they sit: a
+ * Discord interaction token in a callback or webhook path (discord.js puts the URL in its
+ * errors), the token segment of our callback URL, and the password of any URL with credentials.
+ */
+const TOKEN_PATTERNS: ReadonlyArray<[RegExp, string]> = [
+  [/(\/interactions\/\d+\/)[^/?\s"\\]+/g, '$1[redacted]'],
+  [/(\/webhooks\/\d+\/)[^/?\s"\\]+/g, '$1[redacted]'],
+  [/(\/kling\/callback\/)[^/?\s"\\]+/g, '$1[redacted]'],
+  [/\b([a-z][a-z0-9+.-]*:\/\/[^/:@\s"\\]*:)[^/@\s"\\]+@/gi, '$1[redacted]@'],
+];
+
+/** Replaces every configured secret value and every per-request token (see TOKEN_PATTERNS) in one line of text. */
+export function scrubText(line: string, secrets: readonly string[]): string {
+  let clean = line;
+  for (const value of secrets) if (value.length >= 6 && clean.includes(value)) clean = clean.split(value).join('[redacted]');
+  for (const [pattern, replacement] of TOKEN_PATTERNS) clean = clean.replace(pattern, replacement);
+  return clean;
+}
 
 /**
  * Writes log lines after replacing every configured secret value, so a key that slips into
@@ -27,9 +50,7 @@ export function scrubbingStream(secrets: readonly string[], out: { write(line: s
   const values = secrets.filter((s) => s.length >= 6);
   return {
     write(line: string) {
-      let clean = line;
-      for (const value of values) if (clean.includes(value)) clean = clean.split(value).join('[redacted]');
-      out.write(clean);
+      out.write(scrubText(line, values));
     },
   };
 }
