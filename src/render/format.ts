@@ -1,8 +1,19 @@
 /** Small pure text helpers shared by the renderers. */
 
+/**
+ * The first `max` UTF-16 units of `text`, one fewer when the cut would fall between the two
+ * halves of a surrogate pair (an emoji): a lone half shows as a broken character.
+ */
+export function sliceUnits(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const end = Math.max(0, max);
+  const last = text.charCodeAt(end - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? end - 1 : end);
+}
+
 export function shorten(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length <= max ? flat : `${flat.slice(0, max - 1).trimEnd()}…`;
+  return flat.length <= max ? flat : `${sliceUnits(flat, max - 1).trimEnd()}…`;
 }
 
 export function durationText(ms: number): string {

@@ -1,3 +1,5 @@
+import { sliceUnits } from '../../render/format.js';
+
 /**
  * Slack's text conventions, both ways. Outgoing text must escape `&`, `<` and `>` (they start
  * Slack's control sequences: a prompt containing `<!channel>` would otherwise ping everyone);
@@ -28,9 +30,9 @@ export function escapeClamped(text: string, max: number): string {
   return out.join('');
 }
 
-/** Plain cut (for plain_text fields, which Slack does not parse). */
+/** Plain cut (for plain_text fields, which Slack does not parse), never inside a surrogate pair. */
 export function clamp(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
+  return text.length <= max ? text : `${sliceUnits(text, Math.max(0, max - 1))}…`;
 }
 
 /** `**bold**` (how core notices mark a field name) → Slack's `*bold*`, after escaping. */
