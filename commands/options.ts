@@ -67,14 +67,43 @@ export const imageCount = z.coerce
   .optional()
   .describe('How many images (1-9)');
 
-const isoInstant = z
-  .string()
-  .trim()
-  .refine((v) => /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) && !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 date such as 2026-11-26 or 2026-11-26T14:00Z')
-  .transform((v) => Date.parse(v));
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+const DAY_MS = 86_400_000;
 
-export const since = isoInstant.optional().describe('Only tasks created at or after (ISO 8601)');
-export const until = isoInstant.optional().describe('Only tasks created at or before (ISO 8601)');
+/**
+ * An ISO 8601 date or date-time → epoch ms, checked field by field (`Date.parse` would roll
+ * 2026-02-31 over to 3 March). A time without a zone is UTC (the server's own zone would make the
+ * answer depend on where the bot runs). `edge: 'end'` makes a date-only value the last
+ * millisecond of that day, so `--until 2026-11-26` includes the 26th.
+ */
+export function parseIsoInstant(text: string, edge: 'start' | 'end'): number | undefined {
+  const m = ISO_INSTANT.exec(text.trim());
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second, milli] = m.slice(1, 8).map((v) => (v === undefined ? undefined : Number(v)));
+  if (year === undefined || month === undefined || day === undefined) return undefined;
+  if (month < 1 || month > 12 || day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return undefined;
+  if ((hour ?? 0) > 23 || (minute ?? 0) > 59 || (second ?? 0) > 59) return undefined;
+  const zone = m[8]?.toUpperCase();
+  let offsetMin = 0;
+  if (zone && zone !== 'Z') {
+    const z = /^([+-])(\d{2}):?(\d{2})$/.exec(zone);
+    const [zh, zm] = [Number(z?.[2]), Number(z?.[3])];
+    if (!z || zh > 23 || zm > 59) return undefined;
+    offsetMin = (z[1] === '-' ? -1 : 1) * (zh * 60 + zm);
+  }
+  const ms = Date.UTC(year, month - 1, day, hour ?? 0, minute ?? 0, second ?? 0, milli === undefined ? 0 : Number(m[7]?.padEnd(3, '0'))) - offsetMin * 60_000;
+  return hour === undefined && edge === 'end' ? ms + DAY_MS - 1 : ms;
+}
+
+const isoInstant = (edge: 'start' | 'end') =>
+  z
+    .string()
+    .trim()
+    .refine((v) => parseIsoInstant(v, edge) !== undefined, 'must be a real ISO 8601 date such as 2026-11-26 or 2026-11-26T14:00Z (no zone means UTC)')
+    .transform((v) => parseIsoInstant(v, edge) ?? Number.NaN);
+
+export const since = isoInstant('start').optional().describe('Only tasks created at or after (ISO 8601 date or time; UTC unless a zone is given)');
+export const until = isoInstant('end').optional().describe('Only tasks created at or before (ISO 8601, UTC unless zoned; a date includes that day)');
 
 export const statusFilter = z
   .enum(TaskState.exclude(['pending', 'queued']).options, { error: 'must be one of submitted, processing, succeed, failed' })

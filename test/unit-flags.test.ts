@@ -137,6 +137,21 @@ describe('flag parser', () => {
     expect(validationOf(() => slack(TASKS, '--size 26')).field).toBe('page_size');
     expect(validationOf(() => slack(TASKS, '--page 0')).field).toBe('page');
     for (const since of ['yesterday', '26/11/2026', '2026-13-45']) expect(validationOf(() => slack(TASKS, `--since ${since}`)).field).toBe('since');
+    // Strict calendar: no rolling 31 February over to 3 March, no hour 24.
+    for (const since of ['2026-02-31', '2026-02-29', '2026-04-31', '2026-11-26T24:00Z', '2026-11-26T12:60Z', '2026-11-26T12:00+25:00']) {
+      const err = validationOf(() => slack(TASKS, `--since ${since}`));
+      expect(err.field).toBe('since');
+      expect(err.userMessage).toMatch(/real ISO 8601 date.*no zone means UTC/);
+    }
+    expect(slack(TASKS, '--since 2028-02-29')['since']).toBe(Date.UTC(2028, 1, 29));
+    // No zone = UTC, whatever the server's zone; a zone is honoured.
+    expect(slack(TASKS, '--since 2026-11-26T14:00')['since']).toBe(Date.UTC(2026, 10, 26, 14));
+    expect(slack(TASKS, '--since 2026-11-26T14:00+02:00')['since']).toBe(Date.UTC(2026, 10, 26, 12));
+    expect(slack(TASKS, '--since 2026-11-26T14:00:05.25-0130')['since']).toBe(Date.UTC(2026, 10, 26, 15, 30, 5, 250));
+    // A date-only --until includes that whole day; with a time it is that instant.
+    expect(slack(TASKS, '--until 2026-11-26')['until']).toBe(Date.UTC(2026, 10, 27) - 1);
+    expect(slack(TASKS, '--since 2026-11-26')['since']).toBe(Date.UTC(2026, 10, 26));
+    expect(slack(TASKS, '--until 2026-11-26T00:00Z')['until']).toBe(Date.UTC(2026, 10, 26));
     for (const status of ['submitted', 'processing', 'succeed', 'failed']) expect(slack(TASKS, `--status ${status}`)['status']).toBe(status);
     for (const status of ['pending', 'queued', 'succeeded', 'done']) expect(validationOf(() => slack(TASKS, `--status ${status}`)).field).toBe('status');
     expect(validationOf(() => slack(TASKS, 'stray --page 2')).field).toBe('stray');
