@@ -161,6 +161,53 @@ describe('cardMessage', () => {
   });
 });
 
+describe('user text on Discord is shown as typed', () => {
+  const EVIL = '[✅ Download](https://evil.example)';
+  /** Discord's masked-link syntax, unescaped: `[label](url)` with no backslash before either bracket. */
+  const maskedLink = /(?<!\\)\[[^\]]*(?<!\\)\]\(/;
+
+  it('GIVEN a prompt and a display name holding a masked link, a mention and a heading THEN the card has no live markdown in them', () => {
+    const rec = task({
+      scope: { platform: 'discord', guildId: '1', channelId: '2', userId: '3', userName: `**Admin** ${EVIL} <@&1234>` },
+      request: { kind: 'text2video', prompt: `# FREE ${EVIL} ||spoiler|| <t:1:R> _x_`, model: 'kling-v2-1-master', mode: 'std', duration: '5', aspect_ratio: '16:9' },
+    });
+    const m = cardMessage(renderCard(rec, { now: T0 + 30_000 }));
+    expectWithinLimits(m);
+    const embed = m.embeds[0];
+    const texts = [embed?.description ?? '', ...(embed?.fields ?? []).filter((f) => f.name !== 'Started').map((f) => f.value)];
+    for (const t of texts) {
+      expect(t, t).not.toMatch(maskedLink);
+      expect(t).not.toMatch(/(?<!\\)<[@#t]/);
+      expect(t).not.toMatch(/(?<!\\)\|\|/);
+    }
+    expect(embed?.description).toBe('\\# FREE \\[✅ Download\\]\\(https://evil.example\\) \\|\\|spoiler\\|\\| \\<t:1:R\\> \\_x\\_');
+    expect(embed?.fields?.find((f) => f.name === 'Requested by')?.value).toBe('\\*\\*Admin\\*\\* \\[✅ Download\\]\\(https://evil.example\\) \\<@&1234\\>');
+    // Nothing the bot writes itself lost its meaning.
+    expect(m.components.flatMap((r) => r.components).some((b) => 'url' in b && b.url.includes('evil'))).toBe(false);
+  });
+
+  it('GIVEN a Kling failure text with markdown THEN it is escaped too', () => {
+    const m = cardMessage(renderCard(task({ state: 'failed', statusMsg: `see ${EVIL}`, finishedAt: T0 + 60_000 }), { now: T0 + 60_000 }));
+    for (const f of m.embeds[0]?.fields ?? []) expect(f.value).not.toMatch(maskedLink);
+  });
+
+  it('GIVEN /tasks rows with a masked link in the prompt and the name THEN each line shows it as text', () => {
+    const items = [task({ scope: { platform: 'discord', guildId: '1', channelId: '2', userId: '3', userName: EVIL }, request: { kind: 'text2video', prompt: EVIL, model: 'kling-v2-1-master', mode: 'std', duration: '5', aspect_ratio: '16:9' } })];
+    const m = taskListMessage(renderTaskList({ items, total: 1, page: 1, pageCount: 1 }, { owner: '3', page: 1, pageSize: 10, scope: 'channel' }));
+    expectWithinLimits(m);
+    const d = m.embeds[0]?.description ?? '';
+    expect(d).not.toMatch(maskedLink);
+    expect(d).toContain('\\[✅ Download\\]\\(https://evil.example\\)');
+  });
+
+  it('GIVEN a cut that lands on an escape THEN no dangling backslash escapes the ellipsis', () => {
+    const rec = task({ request: { kind: 'text2video', prompt: '*'.repeat(2400), model: 'kling-v2-1-master', mode: 'std', duration: '5', aspect_ratio: '16:9' } });
+    const d = cardMessage(renderCard(rec, { now: T0 })).embeds[0]?.description ?? '';
+    expect(d.endsWith('…')).toBe(true);
+    expect(/(\\+)…$/.exec(d)?.[1]?.length ?? 0).toBe(0);
+  });
+});
+
 describe('taskListMessage', () => {
   const page = (n: number, withUrls: boolean) => ({
     items: Array.from({ length: n }, (_, i) =>

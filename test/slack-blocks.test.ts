@@ -98,6 +98,15 @@ describe('Slack card blocks', () => {
     expect(json).toContain('&lt;!channel&gt; look &amp; &lt;https://evil.example|click&gt;');
   });
 
+  it('GIVEN a display name and a /tasks row with a planted link THEN they are escaped too (Slack has no [label](url) syntax, only <url|label>)', () => {
+    const rec = record({ scope: { platform: 'slack', guildId: 'T0ACME', channelId: 'C0GENERAL', userId: 'not-a-slack-id', userName: '<https://evil.example|✅ Download>' } });
+    const card = JSON.stringify(valid(cardMessage(renderCard(rec, { now: NOW }))));
+    expect(card).not.toContain('<https://evil');
+    expect(card).toContain('&lt;https://evil.example|✅ Download&gt;');
+    const list = taskListMessage(renderTaskList({ items: [{ ...rec, request: { ...rec.request, prompt: '<https://evil.example|✅ Download>' } }], total: 1, page: 1, pageCount: 1 }, { owner: 'U0ALICE', page: 1, pageSize: 10, scope: 'channel' }));
+    expect(JSON.stringify(list)).not.toContain('<https://evil');
+  });
+
   it('GIVEN the longest prompt (2,500 characters, unshortened, full of characters that escaping grows) THEN the card stays within limits', () => {
     const base = renderCard(record(), { now: NOW, typicalMs: 120_000 });
     const prompt = '<&>'.repeat(834).slice(0, 2500);

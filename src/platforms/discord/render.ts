@@ -2,6 +2,9 @@ import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonC
 import { cardButtonId } from '../../interaction-ids.js';
 import { isoDate } from '../../render/format.js';
 import type { CardView, PrivateView, TaskListView } from '../../render/view.js';
+import { clip, escapeClipped } from './markdown.js';
+
+export { clip };
 
 /** Discord's message limits (REFERENCE Discord 7); a payload over any of them is refused with 50035. */
 export const LIMITS = {
@@ -42,13 +45,6 @@ const BUTTON_STYLES: Record<CardView['buttons'][number]['style'], ButtonStyle.Pr
   secondary: ButtonStyle.Secondary,
   danger: ButtonStyle.Danger,
 };
-
-/** Cuts to `max` characters (code points, as Discord counts), marking the cut. */
-export function clip(text: string, max: number): string {
-  const chars = [...text];
-  if (chars.length <= max) return text;
-  return `${chars.slice(0, Math.max(0, max - 1)).join('').trimEnd()}…`;
-}
 
 const len = (s: string | undefined) => (s ? [...s].length : 0);
 
@@ -98,10 +94,11 @@ function cardFields(view: CardView): APIEmbedField[] {
     const p = view.progress;
     fields.push({ name: 'Progress', value: `${p.bar} ${p.percent}%${p.estimated ? ' (estimate)' : ''}` });
   }
-  for (const f of view.fields) fields.push({ name: clip(f.label.trim() || '—', LIMITS.fieldName), value: clip(f.value.trim() || '—', LIMITS.fieldValue), inline: f.value.length <= 40 });
+  // Field values carry user text (the requester's name) and Kling's: shown as typed, never as markdown.
+  for (const f of view.fields) fields.push({ name: clip(f.label.trim() || '—', LIMITS.fieldName), value: escapeClipped(f.value.trim() || '—', LIMITS.fieldValue), inline: f.value.length <= 40 });
   // <t:…:R> is rendered by each client as "3 minutes ago" and keeps counting without edits.
   fields.push(view.tookText ? { name: 'Took', value: view.tookText, inline: true } : { name: 'Started', value: `<t:${unix(view.startedAt)}:R>`, inline: true });
-  if (view.notice) fields.push({ name: view.tone === 'failure' ? 'Why it failed' : 'Note', value: clip(view.notice, LIMITS.fieldValue) });
+  if (view.notice) fields.push({ name: view.tone === 'failure' ? 'Why it failed' : 'Note', value: escapeClipped(view.notice, LIMITS.fieldValue) });
   const results = resultsValue(view.media);
   if (results) fields.push({ name: 'Results', value: results });
   return fields.slice(0, LIMITS.fields);
@@ -112,7 +109,8 @@ function cardEmbed(view: CardView): APIEmbed {
   const footer = view.expiresAt ? `Links expire on ${isoDate(view.expiresAt)}: download what you want to keep` : 'kling-bot';
   const embed: APIEmbed = {
     title: clip(`${view.title} · ${view.statusLine}`, LIMITS.title),
-    description: clip(view.prompt || '—', LIMITS.description),
+    // The prompt is user text: a `[label](url)` in it must read as text, not become a masked link.
+    description: escapeClipped(view.prompt || '—', LIMITS.description),
     color: TONE_COLOURS[view.tone],
     fields: cardFields(view),
     footer: { text: clip(footer, LIMITS.footer) },
@@ -160,9 +158,9 @@ export function cardMessage(view: CardView): DiscordMessage {
 
 /** One line per task; `variant` drops detail until the page fits Discord's limits. */
 function listLine(row: TaskListView['rows'][number], variant: number): string {
-  const head = `\`${row.taskId}\` · **${row.stateLabel}** · <t:${unix(row.createdAt)}:R> · ${row.requesterName}`;
+  const head = `\`${row.taskId}\` · **${row.stateLabel}** · <t:${unix(row.createdAt)}:R> · ${escapeClipped(row.requesterName, 80)}`;
   const promptMax = [80, 80, 40, 0][variant] ?? 0;
-  const prompt = promptMax > 0 && row.prompt ? `\n${clip(row.prompt, promptMax)}` : '';
+  const prompt = promptMax > 0 && row.prompt ? `\n${escapeClipped(row.prompt, promptMax)}` : '';
   const link = variant === 0 && row.url && isHttp(row.url) && !/[()\s]/.test(row.url) ? ` · [result](${row.url})` : '';
   return `${head}${link}${prompt}`;
 }
