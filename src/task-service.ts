@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { CommandIO, Invocation } from '../commands/types.js';
-import { isFinal, type GenerationRequest, type TaskRecord } from './domain.js';
+import { isFinal, type CardHandle, type GenerationRequest, type TaskRecord } from './domain.js';
 import { RefusedError } from './errors.js';
 import type { Limits } from './limits.js';
 import type { Logger } from './log.js';
@@ -45,18 +45,25 @@ export class TaskService {
     // Kling is asked right away; a card post slowed by the platform must not delay the create.
     const view = tracker.view(rec);
     tracker.track(rec);
+    let handle: CardHandle;
     try {
-      const handle = await io.openCard(view);
-      const cardSig = viewHash(view);
-      await store.update(rec.id, (cur) => ({ ...cur, card: handle, cardSig }));
-      tracker.attachCard(rec.id, handle, cardSig);
-      return { ...rec, card: handle, cardSig };
+      handle = await io.openCard(view);
     } catch (err) {
       log.warn({ taskId: rec.id, err: err instanceof Error ? err.message : String(err) }, 'could not open the task card');
       tracker.cardUnavailable(rec.id, rec.scope);
       await io.replyPrivate(notices.cardUnavailable(rec.id)).catch(() => undefined);
       return rec;
     }
+    // The card is up: the tracker edits it from here on, whatever happens to the write below.
+    const cardSig = viewHash(view);
+    tracker.attachCard(rec.id, handle, cardSig);
+    try {
+      await store.update(rec.id, (cur) => ({ ...cur, card: handle, cardSig }));
+    } catch (err) {
+      // Only a restart needs the stored handle; telling the user the card was never posted would be false.
+      log.error({ taskId: rec.id, err: err instanceof Error ? err.message : String(err) }, 'the task card is posted but its handle could not be stored');
+    }
+    return { ...rec, card: handle, cardSig };
   }
 
   /** By our id or Kling's, only within the caller's platform and server. */
