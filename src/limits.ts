@@ -31,7 +31,10 @@ const nextUtcMidnight = (now: number) => {
 };
 
 
-/** SPEC §5: allowlists, per-user and per-server caps (0 = unlimited); admins bypass all. */
+/**
+ * SPEC §5: allowlists, per-user and per-server caps (0 = unlimited). Admins bypass the
+ * allowlists and their own caps, never the server's daily cap: it is what bounds the bill.
+ */
 export class Limits {
   constructor(
     private readonly settings: LimitSettings,
@@ -57,8 +60,13 @@ export class Limits {
 
   /** Throws a RefusedError saying which rule and, for caps, when it resets. */
   async check(inv: Invocation): Promise<void> {
-    if (this.isAdmin(inv)) return;
     const s = this.settings;
+    if (this.isAdmin(inv)) {
+      if (s.guildMaxDaily === 0) return;
+      const q = await this.quota(inv);
+      if (q.guildToday >= s.guildMaxDaily) throw new RefusedError('guild_daily_cap', refusals.guildDailyCap(s.guildMaxDaily, q.resetsInMs), q.resetsAt);
+      return;
+    }
     if (s.allowedChannelIds.length > 0 && !s.allowedChannelIds.includes(inv.channelId)) throw new RefusedError('channel_not_allowed', refusals.channelNotAllowed());
     if (s.allowedRoleIds.length > 0 && !inv.user.roleIds.some((r) => s.allowedRoleIds.includes(r))) throw new RefusedError('role_not_allowed', refusals.roleNotAllowed());
     if (s.userMaxActive === 0 && s.userMaxDaily === 0 && s.guildMaxDaily === 0) return;

@@ -22,8 +22,18 @@ export interface InteractionHandlerOptions {
   acker?: InteractionAcker;
 }
 
-/** Who clicked or typed, in the core's terms. `isAdmin`: Administrator or Manage Server. */
-export function invocationOf(interaction: DiscordInteraction, attachment?: ReadOptions['attachment']): Invocation {
+/** DISCORD_ADMIN_PERMISSION: which permission makes a member an admin of the bot (SPEC §6). */
+export type AdminPermission = 'administrator' | 'manage_guild' | 'none';
+
+const ADMIN_FLAGS: Record<AdminPermission, readonly bigint[]> = {
+  // Administrator implies every permission, Manage Server included: either opt-in admits it.
+  administrator: [PermissionFlagsBits.Administrator],
+  manage_guild: [PermissionFlagsBits.Administrator, PermissionFlagsBits.ManageGuild],
+  none: [],
+};
+
+/** Who clicked or typed, in the core's terms. `isAdmin`: the member holds the permission the operator chose. */
+export function invocationOf(interaction: DiscordInteraction, adminPermission: AdminPermission, attachment?: ReadOptions['attachment']): Invocation {
   const guildId = interaction.guildId ?? '';
   const member = interaction.member;
   const roleIds =
@@ -38,7 +48,8 @@ export function invocationOf(interaction: DiscordInteraction, attachment?: ReadO
       id: interaction.user.id,
       name,
       roleIds,
-      isAdmin: Boolean(perms && (perms.has(PermissionFlagsBits.Administrator) || perms.has(PermissionFlagsBits.ManageGuild))),
+      // checkAdmin false: has(Administrator-implies-all) must not turn Manage Server into Administrator.
+      isAdmin: Boolean(perms && ADMIN_FLAGS[adminPermission].some((flag) => perms.has(flag, false))),
     },
     ...(attachment ? { attachment } : {}),
   };
@@ -78,6 +89,10 @@ export class InteractionHandler {
   private gate: Promise<void> | undefined;
 
   constructor(private readonly o: InteractionHandlerOptions) {}
+
+  private get adminPermission(): AdminPermission {
+    return this.o.core.config.env.DISCORD_ADMIN_PERMISSION;
+  }
 
   /** Counts an acknowledgement while it is in flight. */
   private async acking$(ack: Promise<void>): Promise<void> {
@@ -149,7 +164,7 @@ export class InteractionHandler {
     try {
       if (!interaction.inGuild()) return await io.replyPrivate(errorNotice('kling-bot works inside a server: use its commands in one of the server’s channels.'));
       const command = dispatcher.command(interaction.commandName);
-      if (!command) return await dispatcher.runCommand(interaction.commandName, {}, invocationOf(interaction), io);
+      if (!command) return await dispatcher.runCommand(interaction.commandName, {}, invocationOf(interaction, this.adminPermission), io);
       let read: ReadOptions;
       try {
         read = readOptions(command, interaction.options.data);
@@ -163,7 +178,7 @@ export class InteractionHandler {
       io.armWatchdog(this.o.ackWatchdogMs);
       // A refusal's private reply is itself the acknowledgement: it must not wait for the burst.
       if (io.acknowledged) await this.afterBurst();
-      await dispatcher.runCommand(command.name, read.raw, invocationOf(interaction, read.attachment), io);
+      await dispatcher.runCommand(command.name, read.raw, invocationOf(interaction, this.adminPermission, read.attachment), io);
     } catch (err) {
       await this.fail(io, err, log);
     } finally {
@@ -181,7 +196,7 @@ export class InteractionHandler {
       if (decoded.type === 'card') await this.acking$(decoded.action === 'regenerate' ? io.deferPublic() : io.deferUpdate());
       io.armWatchdog(this.o.ackWatchdogMs);
       if (io.acknowledged) await this.afterBurst();
-      await this.o.core.dispatcher.runButton(interaction.customId, invocationOf(interaction), io);
+      await this.o.core.dispatcher.runButton(interaction.customId, invocationOf(interaction, this.adminPermission), io);
     } catch (err) {
       await this.fail(io, err, log);
     } finally {

@@ -1,0 +1,63 @@
+/**
+ * Limits and permissions (SPEC §5; issue 9 findings 5 and 7): who is an admin on Discord is the
+ * operator's choice, and nothing — no admin, no race — gets past the server's daily cap.
+ */
+import { PermissionFlagsBits, PermissionsBitField } from 'discord.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Invocation } from '../commands/types.js';
+import { RefusedError } from '../src/errors.js';
+import { invocationOf, type AdminPermission } from '../src/platforms/discord/interactions.js';
+import type { DiscordInteraction } from '../src/platforms/discord/io.js';
+import { Cleanup, makeCore, makeInv, makeIo, startSim, waitFor } from './helpers/core-harness.js';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.closeAll());
+
+const IMAGE = { kind: 'image', prompt: 'a lighthouse', model: 'kling-v2', aspect_ratio: '1:1', n: 1 } as const;
+
+/** Just what invocationOf reads of a discord.js interaction. */
+function interactionWith(permissions: bigint[]): DiscordInteraction {
+  const fake = {
+    guildId: 'g1',
+    channelId: 'c1',
+    member: { roles: [], nick: 'ann' },
+    user: { id: 'u1', displayName: 'ann' },
+    memberPermissions: new PermissionsBitField(permissions),
+  };
+  return fake as unknown as DiscordInteraction;
+}
+
+describe('DISCORD_ADMIN_PERMISSION', () => {
+  const cases: Array<[AdminPermission, 'Administrator' | 'ManageGuild' | 'SendMessages', boolean]> = [
+    ['administrator', 'Administrator', true],
+    ['administrator', 'ManageGuild', false],
+    ['manage_guild', 'ManageGuild', true],
+    ['manage_guild', 'Administrator', true],
+    ['manage_guild', 'SendMessages', false],
+    ['none', 'Administrator', false],
+  ];
+  it.each(cases)('GIVEN %s and a member with %s THEN admin is %s', (setting, perm, admin) => {
+    expect(invocationOf(interactionWith([PermissionFlagsBits[perm]]), setting).user.isAdmin).toBe(admin);
+  });
+});
+
+const admin = (inv: Invocation): Invocation => ({ ...inv, user: { ...inv.user, isAdmin: true } });
+
+describe('the server daily cap', () => {
+  it('GIVEN an admin (by permission or ADMIN_USER_IDS) THEN per-user caps and allowlists do not apply, the server cap does', async () => {
+    const sim = await startSim(cleanup);
+    const rig = await makeCore(cleanup, sim, { USER_MAX_DAILY_TASKS: '1', GUILD_MAX_DAILY_TASKS: '3', ALLOWED_CHANNEL_IDS: 'elsewhere', ADMIN_USER_IDS: 'boss' });
+    const byPermission = admin(makeInv({ userId: 'perm' }));
+    const byList = makeInv({ userId: 'boss' });
+    const tasks = rig.core.services.tasks;
+    await tasks.submit(byPermission, makeIo(rig.port, byPermission), IMAGE);
+    await tasks.submit(byPermission, makeIo(rig.port, byPermission), IMAGE);
+    await tasks.submit(byList, makeIo(rig.port, byList), IMAGE);
+    const refusal = await tasks.submit(byList, makeIo(rig.port, byList), IMAGE).catch((err: unknown) => err);
+    expect(refusal).toBeInstanceOf(RefusedError);
+    expect((refusal as RefusedError).code).toBe('guild_daily_cap');
+    expect((refusal as RefusedError).userMessage).toMatch(/server/i);
+    await waitFor('the three admitted tasks at Kling', () => sim.tasks().length >= 3);
+    expect(sim.tasks()).toHaveLength(3);
+  });
+});
