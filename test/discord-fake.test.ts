@@ -13,7 +13,7 @@ import {
   type TextChannel,
 } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { snowflake, startFakeDiscord, type FakeDiscord, type FakeDiscordOptions } from './fakes/discord/index.js';
+import { channelWrites, maxAttemptsPerWindow, snowflake, startFakeDiscord, unforced429s, type FakeDiscord, type FakeDiscordOptions } from './fakes/discord/index.js';
 
 const TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.fake.bot-token-for-tests';
 const APP = snowflake(Date.parse('2023-01-01T00:00:00Z'));
@@ -259,9 +259,76 @@ describe('fake Discord with an unmodified discord.js Client', () => {
     await Promise.all([1, 2, 3, 4, 5].map((n) => channel.send(`msg ${n}`)));
     expect(Date.now() - t0).toBeGreaterThanOrEqual(700);
     expect(f.messagesIn(CHANNEL)).toHaveLength(5);
-    expect(f.rateLimits.every((r) => r.honored !== false)).toBe(true);
-    const ok = f.requests.find((r) => r.path === `/channels/${CHANNEL}/messages` && r.status === 200);
-    expect(ok).toBeDefined();
+    // discord.js reads X-RateLimit-Remaining / Reset-After and waits before the bucket is empty: no 429 at all,
+    // never more than 2 attempts in one of the bucket's windows, and the five writes spread over at least three.
+    expect(unforced429s(f)).toEqual([]);
+    expect(maxAttemptsPerWindow(f, CHANNEL)).toBe(2);
+    const writes = channelWrites(f, CHANNEL);
+    expect(writes).toHaveLength(5);
+    expect(new Set(writes.map((w) => w.channelWrite.windowStart)).size).toBeGreaterThanOrEqual(3);
+  });
+
+  it('follow-ups, webhook edits and webhook deletes share the channel bucket; the interaction callback does not', async () => {
+    const out: { done?: boolean; refused?: unknown } = {};
+    const { fake: f, errors } = await setup(
+      async (i) => {
+        if (!i.isChatInputCommand()) return;
+        await i.reply('card'); // callback (type 4): exempt
+        await i.editReply('card, edited'); // 1
+        const extra = await i.followUp('follow-up'); // 2
+        await i.webhook.deleteMessage(extra.id); // 3
+        // The bucket (3 per window here) is empty: the next webhook write in that channel is refused with 429.
+        out.refused = await fetch(`${f.apiUrl}/v10/webhooks/${APP}/${i.token}/messages/@original`, {
+          method: 'PATCH',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ content: 'one too many' }),
+        }).then(async (r) => ({ status: r.status, headers: Object.fromEntries(r.headers), body: await r.json() }));
+        out.done = true;
+      },
+      { channelEditLimit: { requests: 3, windowMs: 60_000 } },
+    );
+    const rec = await f.sendCommand(videoCommand);
+    await f.waitFor(() => out.done, 5000);
+    expect(errors).toEqual([]);
+    expect(rec.ackType).toBe(4);
+    const writes = channelWrites(f, CHANNEL);
+    expect(writes.map((w) => `${w.method} ${w.status}`)).toEqual(['PATCH 200', 'POST 200', 'DELETE 204', 'PATCH 429']);
+    expect(f.requests.find((r) => r.path.startsWith('/interactions/'))?.channelWrite).toBeUndefined();
+    // Every answer on a bucket route says where the bucket stands.
+    for (const w of writes) expect(Object.keys(w.channelWrite)).toContain('windowStart');
+    expect(writes.at(-1)?.channelWrite).toMatchObject({ limited: 'unforced', cause: 'limit' });
+    expect(out.refused).toMatchObject({
+      status: 429,
+      headers: { 'x-ratelimit-limit': '3', 'x-ratelimit-remaining': '0', 'x-ratelimit-scope': 'user', 'retry-after': expect.stringMatching(/^\d+$/) },
+      body: { message: 'You are being rate limited.', global: false, retry_after: expect.any(Number) },
+    });
+    expect(unforced429s(f)).toHaveLength(1);
+    expect(maxAttemptsPerWindow(f, CHANNEL)).toBe(4);
+  });
+
+  it('answers on bucket routes carry X-RateLimit-*; a write sent during a forced Retry-After is an unforced 429', async () => {
+    const { fake: f } = await setup(null, { channelEditLimit: { requests: 5, windowMs: 5000 } });
+    const headersOf = async (r: Response) => ({ status: r.status, h: Object.fromEntries(r.headers) });
+    const post = (content: string) =>
+      fetch(`${f.apiUrl}/v10/channels/${CHANNEL}/messages`, { method: 'POST', headers: { authorization: `Bot ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ content }) }).then(headersOf);
+    const first = await post('one');
+    expect(first.status).toBe(200);
+    expect(first.h).toMatchObject({ 'x-ratelimit-limit': '5', 'x-ratelimit-remaining': '4', 'x-ratelimit-bucket': expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(Number(first.h['x-ratelimit-reset-after'])).toBeGreaterThan(4);
+    expect(Number(first.h['x-ratelimit-reset'])).toBeGreaterThan(Date.now() / 1000);
+    // A refusal before the bucket (unknown message) still carries the bucket's headers.
+    const missing = await fetch(`${f.apiUrl}/v10/channels/${CHANNEL}/messages/${snowflake()}`, { method: 'PATCH', headers: { authorization: `Bot ${TOKEN}`, 'content-type': 'application/json' }, body: '{"content":"x"}' }).then(headersOf);
+    expect(missing.status).toBe(404);
+    expect(missing.h['x-ratelimit-bucket']).toBe(first.h['x-ratelimit-bucket']);
+    f.rateLimitChannel(CHANNEL, { times: 1, retryAfterMs: 2000 });
+    const forced = await post('two');
+    const early = await post('three');
+    expect([forced.status, early.status]).toEqual([429, 429]);
+    expect(f.rateLimits.map((r) => [r.forced, r.cause])).toEqual([[true, 'forced'], [false, 'blocked']]);
+    expect(channelWrites(f, CHANNEL).map((w) => w.channelWrite.limited)).toEqual([undefined, undefined, 'forced', 'unforced']);
+    expect(unforced429s(f)).toHaveLength(1);
+    // Forced 429s are the test's, not the bot's: they do not count as attempts in the window.
+    expect(maxAttemptsPerWindow(f, CHANNEL)).toBe(2);
   });
 
   it('an over-long embed title gets 50035 and the interaction can still be answered', async () => {

@@ -304,11 +304,40 @@ describe('fake Slack with an unmodified Bolt App', () => {
     const rl = fake.rateLimits[0];
     expect(rl?.honored).toBeUndefined(); // the client never came back
 
-    // A too-early retry is recorded as not honored.
+    // A too-early retry is recorded as not honored, and refused: the Retry-After still runs.
     const client = webClient(fake, { rejectRateLimitedCalls: true });
     const ts = fake.messagesIn(CHANNEL)[0]?.ts ?? '';
-    await client.chat.update({ channel: CHANNEL, ts, text: 'again' });
+    await expect(client.chat.update({ channel: CHANNEL, ts, text: 'again' })).rejects.toMatchObject({ code: webApi.ErrorCode.RateLimitedError, retryAfter: 1 });
     expect(rl).toMatchObject({ honored: false });
+    expect(fake.rateLimits.map((x) => [x.reason, x.forced])).toEqual([['forced', true], ['blocked', false]]);
+    // Once it has passed, the call goes through.
+    await fake.waitFor(() => (rl?.at ?? 0) + 1000 <= Date.now(), 3000);
+    await client.chat.update({ channel: CHANNEL, ts, text: 'again, later' });
+    expect(fake.messagesIn(CHANNEL)[0]?.text).toBe('again, later');
+  });
+
+  it('chat.postMessage: about one a second per channel after a short burst; other channels unaffected', async () => {
+    const fake = await fakeSlack({ channelLimit: null });
+    const client = webClient(fake, { rejectRateLimitedCalls: true });
+    for (let i = 0; i < 3; i++) await client.chat.postMessage({ channel: CHANNEL, text: `burst ${i}` });
+    await expect(client.chat.postMessage({ channel: CHANNEL, text: 'one too many' })).rejects.toMatchObject({ code: webApi.ErrorCode.RateLimitedError, retryAfter: 1 });
+    await client.chat.postMessage({ channel: OTHER_CHANNEL, text: 'elsewhere' });
+    expect(fake.rateLimits.map((x) => [x.method, x.channel, x.reason, x.forced])).toEqual([['chat.postMessage', CHANNEL, 'post_limit', false]]);
+    // A second later there is room for one more.
+    const limitedAt = fake.rateLimits[0]?.at ?? Date.now();
+    await fake.waitFor(() => Date.now() >= limitedAt + 1000, 3000);
+    await client.chat.postMessage({ channel: CHANNEL, text: 'after a second' });
+    expect(fake.messagesIn(CHANNEL)).toHaveLength(4);
+  });
+
+  it('chat.postEphemeral has a per-workspace limit', async () => {
+    const fake = await fakeSlack({ ephemeralLimit: { requests: 2, windowMs: 60_000 } });
+    const client = webClient(fake, { rejectRateLimitedCalls: true });
+    await client.chat.postEphemeral({ channel: CHANNEL, user: USER, text: 'one' });
+    await client.chat.postEphemeral({ channel: OTHER_CHANNEL, user: USER, text: 'two' });
+    await expect(client.chat.postEphemeral({ channel: CHANNEL, user: USER, text: 'three' })).rejects.toMatchObject({ code: webApi.ErrorCode.RateLimitedError, retryAfter: 60 });
+    expect(fake.ephemerals).toHaveLength(2);
+    expect(fake.rateLimits.map((x) => [x.method, x.team, x.reason, x.forced])).toEqual([['chat.postEphemeral', TEAM, 'ephemeral_limit', false]]);
   });
 
   it('enforces the always-on per-channel limit on chat.postMessage + chat.update', async () => {
@@ -353,7 +382,7 @@ describe('fake Slack with an unmodified Bolt App', () => {
 
   it('validates auth, channels, messages and blocks like Slack', async () => {
     // Rejected calls count against the per-channel limit too; this test makes many of them.
-    const fake = await fakeSlack({ channelLimit: null });
+    const fake = await fakeSlack({ channelLimit: null, postMessageLimit: null });
     const client = webClient(fake);
 
     // Auth.

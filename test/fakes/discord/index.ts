@@ -29,6 +29,7 @@ import type {
 } from './types.js';
 
 export * from './types.js';
+export { channelWrites, maxAcceptedInSlidingWindow, maxAttemptsPerWindow, max429sPerMinute, unforced429s, type ChannelWriteRecord } from './audit.js';
 export { snowflake, snowflakeTimestamp } from './snowflake.js';
 export { LIMITS as DISCORD_LIMITS } from './validate-message.js';
 

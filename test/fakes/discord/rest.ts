@@ -4,7 +4,7 @@ import { ApiError, Errors, Issues } from './errors.js';
 import type { Gateway } from './gateway.js';
 import { Intent } from './gateway.js';
 import { isInt, isRecord, toJson, type Json, type JsonObject } from './json.js';
-import { bucketHash, type Limit, type RateLimiter } from './ratelimit.js';
+import { bucketHash, type Limit, type LimitCause, type RateLimiter } from './ratelimit.js';
 import { snowflake } from './snowflake.js';
 import type { InteractionState, UploadedFile, World } from './state.js';
 import type { InteractionResponseRecord, MessageRecord, RateLimitRecord, RequestRecord, ResponseKind } from './types.js';
@@ -40,6 +40,10 @@ interface Ctx {
   route: RouteDef;
   clientBucket: string;
   rlHeaders: Record<string, string>;
+  /** Set once the request is known to write in a channel (channel-bucket routes). */
+  channelId?: string;
+  /** What the channel bucket said about this request, once it was asked. */
+  channelTake?: { windowStart?: number; cause?: LimitCause };
 }
 
 type Handler = (ctx: Ctx) => Reply | Promise<Reply>;
@@ -163,6 +167,7 @@ export class Rest {
         status = reply.status;
         body = reply.body;
       } finally {
+        if (route.limit === 'channel') this.noteChannelWrite(ctx, record);
         outHeaders = ctx.rlHeaders;
       }
     } catch (e) {
@@ -237,6 +242,23 @@ export class Rest {
     record.body = record.rawBody;
   }
 
+  /**
+   * Every answer on a channel-bucket route carries the bucket's headers (also when it was refused before
+   * the bucket was asked), and the request log says which channel it wrote in and what the bucket said.
+   */
+  private noteChannelWrite(ctx: Ctx, record: RequestRecord): void {
+    const key = ctx.channelId !== undefined ? `${CHANNEL_BUCKET}:${ctx.channelId}` : `${ctx.route.bucket}:${majorParameter(ctx.path)}`;
+    if (ctx.rlHeaders['X-RateLimit-Bucket'] === undefined) {
+      ctx.rlHeaders = this.limiter.peek(key, bucketHash(ctx.route.bucket), ctx.channelId !== undefined ? this.cfg.channelEditLimit : null, ctx.now);
+    }
+    if (ctx.channelId === undefined || ctx.channelTake === undefined) return;
+    record.channelWrite = {
+      channelId: ctx.channelId,
+      ...(ctx.channelTake.windowStart !== undefined ? { windowStart: ctx.channelTake.windowStart } : {}),
+      ...(ctx.channelTake.cause !== undefined ? { limited: ctx.channelTake.cause === 'forced' ? 'forced' : 'unforced', cause: ctx.channelTake.cause } : {}),
+    };
+  }
+
   private noteBucketVisit(clientBucket: string, now: number): void {
     for (const r of this.rateLimits) {
       if (r.bucket === clientBucket && r.honored === undefined) {
@@ -249,6 +271,10 @@ export class Rest {
   private take(ctx: Ctx, serverKey: string, limit: Limit | null, channelId?: string): void {
     const d = this.limiter.take(serverKey, bucketHash(ctx.route.bucket), limit, ctx.now);
     ctx.rlHeaders = d.headers;
+    if (channelId !== undefined) {
+      ctx.channelId = channelId;
+      ctx.channelTake = d.ok ? { windowStart: d.windowStart } : { cause: d.cause, ...(d.windowStart !== undefined ? { windowStart: d.windowStart } : {}) };
+    }
     if (d.ok) return;
     this.rateLimits.push({
       at: ctx.now,
@@ -258,7 +284,8 @@ export class Rest {
       ...(channelId !== undefined ? { channelId } : {}),
       bucket: ctx.clientBucket,
       retryAfterMs: d.retryAfterMs,
-      forced: d.forced,
+      forced: d.cause === 'forced',
+      cause: d.cause,
     });
     throw new ApiError(429, d.body, d.headers);
   }
@@ -617,6 +644,7 @@ export class Rest {
     this.add('POST', '/webhooks/:app/:token', wh, (ctx) => this.followup(ctx));
     this.add('PATCH', '/webhooks/:app/:token/messages/:mid', wh, (ctx) => {
       const st = this.interactionForWebhook(ctx.params[0] ?? '', ctx.params[1] ?? '', ctx.now);
+      ctx.channelId = st.record.channelId;
       const mid = ctx.params[2] ?? '';
       return this.record(st, 'edit', ctx, () => {
         const m = this.webhookMessage(st, mid);
@@ -630,11 +658,13 @@ export class Rest {
       const st = this.interactionForWebhook(ctx.params[0] ?? '', ctx.params[1] ?? '', ctx.now);
       return this.messageReply(this.webhookMessage(st, ctx.params[2] ?? ''));
     });
-    this.add('DELETE', '/webhooks/:app/:token/messages/:mid', { auth: false, limit: 'generic' }, (ctx) => {
+    this.add('DELETE', '/webhooks/:app/:token/messages/:mid', wh, (ctx) => {
       const st = this.interactionForWebhook(ctx.params[0] ?? '', ctx.params[1] ?? '', ctx.now);
+      ctx.channelId = st.record.channelId;
       const mid = ctx.params[2] ?? '';
       return this.record(st, 'delete', ctx, () => {
         const m = this.webhookMessage(st, mid);
+        this.takeChannel(ctx, m.channelId);
         m.deleted = true;
         m.deletedAt = ctx.now;
         this.emitDelete(m);
@@ -793,6 +823,7 @@ export class Rest {
   private followup(ctx: Ctx): Reply {
     const st = this.interactionForWebhook(ctx.params[0] ?? '', ctx.params[1] ?? '', ctx.now);
     const rec = st.record;
+    ctx.channelId = rec.channelId;
     return this.record(st, 'followup', ctx, () => {
       if (!st.acked) throw Errors.unknownWebhook();
       this.takeChannel(ctx, rec.channelId);

@@ -210,6 +210,21 @@ export interface RequestRecord {
   /** Raw text of the JSON body / payload_json (for secret-leak assertions). */
   rawBody: string;
   response: Json;
+  /**
+   * Set on every request that reached a channel's message bucket (bot-token message creates/edits,
+   * interaction-webhook follow-ups, edits and deletes; not the interaction callback, which is exempt).
+   */
+  channelWrite?: ChannelWrite;
+}
+
+export interface ChannelWrite {
+  channelId: string;
+  /** Start of the bucket window it was counted in (as Discord counts: from the first write after a reset). */
+  windowStart?: number;
+  /** Set when it was answered 429: `forced` by the test (rateLimitChannel), `unforced` when the bot exceeded what it was told. */
+  limited?: 'forced' | 'unforced';
+  /** `limit`: the window was full; `blocked`: sent while an earlier 429's Retry-After was still running. */
+  cause?: 'forced' | 'limit' | 'blocked';
 }
 
 export interface RateLimitRecord {
@@ -222,9 +237,14 @@ export interface RateLimitRecord {
   /** The client-visible bucket: X-RateLimit-Bucket hash + major parameter. */
   bucket: string;
   retryAfterMs: number;
-  /** true if caused by rateLimitChannel(). */
+  /** true if caused by rateLimitChannel(). A 429 that was not forced is the client's fault, waited out or not. */
   forced: boolean;
-  /** Set when the next request to the same bucket arrives: did it wait retryAfterMs? */
+  /** forced: injected; limit: the window was full; blocked: sent before an earlier 429's Retry-After had passed. */
+  cause: 'forced' | 'limit' | 'blocked';
+  /**
+   * Set when the next request to the same client-side bucket arrives: did it wait retryAfterMs? Says
+   * only that a library waited; the 429 was still a 429 (see `forced`).
+   */
   honored?: boolean;
   nextRequestAt?: number;
 }

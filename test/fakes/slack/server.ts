@@ -32,6 +32,10 @@ import type {
 export const DEFAULT_CHANNEL_LIMIT = { requests: 20, windowMs: 10_000 } as const;
 /** Slack Tier 3 (chat.update): about 50 calls a minute per workspace. */
 export const DEFAULT_WORKSPACE_UPDATE_LIMIT = { requests: 50, windowMs: 60_000 } as const;
+/** chat.postMessage: "1 per second per channel, short bursts tolerated". */
+export const DEFAULT_POST_MESSAGE_LIMIT = { perSecond: 1, burst: 3 } as const;
+/** chat.postEphemeral is Tier 4: about 100 calls a minute per workspace. */
+export const DEFAULT_EPHEMERAL_LIMIT = { requests: 100, windowMs: 60_000 } as const;
 export const DEFAULT_RESPONSE_URL_USES = 5;
 export const DEFAULT_RESPONSE_URL_LIFETIME_MS = 30 * 60 * 1000;
 export const MAX_MESSAGE_TEXT = 40_000;
@@ -49,6 +53,8 @@ const KNOWN_METHODS = new Set([
   'conversations.info',
 ]);
 const CHANNEL_LIMITED_METHODS = new Set(['chat.postMessage', 'chat.update']);
+/** 429 reasons whose Retry-After covers the whole workspace rather than one channel. */
+const WORKSPACE_REASONS = new Set<RateLimitRecord['reason']>(['workspace_limit', 'ephemeral_limit']);
 const HONOR_TOLERANCE_MS = 5;
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
@@ -144,6 +150,12 @@ class FakeSlackServer implements FakeSlack {
   private readonly channelWindows = new Map<string, number[]>();
   private readonly workspaceUpdateLimit: { requests: number; windowMs: number } | null;
   private readonly workspaceWindows = new Map<string, number[]>();
+  private readonly postMessageLimit: { perSecond: number; burst: number } | null;
+  private readonly postBuckets = new Map<string, { tokens: number; at: number }>();
+  private readonly ephemeralLimit: { requests: number; windowMs: number } | null;
+  private readonly ephemeralWindows = new Map<string, number[]>();
+  /** method|channel or method|team:T → monotonic time until which a forced 429's Retry-After runs. */
+  private readonly blocks = new Map<string, number>();
   private readonly forced: ForcedLimit[] = [];
   private readonly rateLimitMono = new WeakMap<RateLimitRecord, number>();
   private readonly responseUrlUses: number;
@@ -165,6 +177,8 @@ class FakeSlackServer implements FakeSlack {
     }
     this.channelLimit = opts.channelLimit === undefined ? { ...DEFAULT_CHANNEL_LIMIT } : opts.channelLimit;
     this.workspaceUpdateLimit = opts.workspaceUpdateLimit === undefined ? { ...DEFAULT_WORKSPACE_UPDATE_LIMIT } : opts.workspaceUpdateLimit;
+    this.postMessageLimit = opts.postMessageLimit === undefined ? { ...DEFAULT_POST_MESSAGE_LIMIT } : opts.postMessageLimit;
+    this.ephemeralLimit = opts.ephemeralLimit === undefined ? { ...DEFAULT_EPHEMERAL_LIMIT } : opts.ephemeralLimit;
     this.responseUrlUses = opts.responseUrlUses ?? DEFAULT_RESPONSE_URL_USES;
     this.responseUrlLifetimeMs = opts.responseUrlLifetimeMs ?? DEFAULT_RESPONSE_URL_LIFETIME_MS;
     this.botUserId = opts.botUserId ?? 'U0FAKEBOT';
@@ -385,25 +399,46 @@ class FakeSlackServer implements FakeSlack {
     // Did the client wait for earlier 429s on this method/channel (or, for a workspace limit, workspace)?
     for (const r of this.rateLimits) {
       if (r.nextCallAt !== undefined || r.method !== method) continue;
-      if (r.reason === 'workspace_limit' ? r.team !== team : r.channel !== channel) continue;
+      if (WORKSPACE_REASONS.has(r.reason) ? r.team !== team : r.channel !== channel) continue;
       const at = this.rateLimitMono.get(r) ?? nowMono;
       r.nextCallAt = Date.now();
       r.waitedMs = Math.round(nowMono - at);
       r.honored = nowMono - at >= r.retryAfterSec * 1000 - HONOR_TOLERANCE_MS;
+    }
+    // A 429 is a promise: calls before its Retry-After has passed are refused again (the client's fault).
+    for (const key of [`${method}|${channel ?? ''}`, `${method}|team:${team ?? ''}`]) {
+      const until = this.blocks.get(key);
+      if (until !== undefined && nowMono < until) return this.tooMany(method, channel, Math.max(1, Math.ceil((until - nowMono) / 1000)), 'blocked', nowMono);
     }
     const forced = this.forced.find(
       (f) => f.method === method && f.remaining > 0 && (f.channel === undefined || f.channel === channel),
     );
     if (forced) {
       forced.remaining -= 1;
+      this.blocks.set(forced.channel !== undefined ? `${method}|${channel ?? ''}` : `${method}|team:${team ?? ''}`, nowMono + forced.retryAfterSec * 1000);
       return this.tooMany(method, channel, forced.retryAfterSec, 'forced', nowMono);
     }
-    const windows: Array<{ map: Map<string, number[]>; key: string; limit: { requests: number; windowMs: number }; reason: 'channel_limit' | 'workspace_limit' }> = [];
-    if (this.channelLimit && channel !== undefined && CHANNEL_LIMITED_METHODS.has(method) && this.channels.has(channel)) {
+    const known = channel !== undefined && this.channels.has(channel);
+    const windows: Array<{ map: Map<string, number[]>; key: string; limit: { requests: number; windowMs: number }; reason: RateLimitRecord['reason'] }> = [];
+    if (this.channelLimit && channel !== undefined && CHANNEL_LIMITED_METHODS.has(method) && known) {
       windows.push({ map: this.channelWindows, key: channel, limit: this.channelLimit, reason: 'channel_limit' });
     }
     if (this.workspaceUpdateLimit && team !== undefined && method === 'chat.update') {
       windows.push({ map: this.workspaceWindows, key: team, limit: this.workspaceUpdateLimit, reason: 'workspace_limit' });
+    }
+    if (this.ephemeralLimit && team !== undefined && method === 'chat.postEphemeral') {
+      windows.push({ map: this.ephemeralWindows, key: team, limit: this.ephemeralLimit, reason: 'ephemeral_limit' });
+    }
+    // chat.postMessage: about one a second per channel, a short burst tolerated (a token bucket).
+    let post: { tokens: number; at: number } | undefined;
+    if (this.postMessageLimit && method === 'chat.postMessage' && channel !== undefined && known) {
+      const lim = this.postMessageLimit;
+      const prev = this.postBuckets.get(channel) ?? { tokens: lim.burst, at: nowMono };
+      post = { tokens: Math.min(lim.burst, prev.tokens + ((nowMono - prev.at) / 1000) * lim.perSecond), at: nowMono };
+      this.postBuckets.set(channel, post);
+      if (post.tokens < 1) {
+        return this.tooMany(method, channel, Math.max(1, Math.ceil((1 - post.tokens) / lim.perSecond)), 'post_limit', nowMono);
+      }
     }
     // A refused call uses up nothing; an accepted one counts in every window it belongs to.
     for (const w of windows) {
@@ -416,6 +451,7 @@ class FakeSlackServer implements FakeSlack {
       }
     }
     for (const w of windows) w.map.get(w.key)?.push(nowMono);
+    if (post) post.tokens -= 1;
     return undefined;
   }
 
@@ -433,6 +469,7 @@ class FakeSlackServer implements FakeSlack {
       at: Date.now(),
       retryAfterSec,
       reason,
+      forced: reason === 'forced',
       nextCallAt: undefined,
       waitedMs: undefined,
       honored: undefined,

@@ -19,6 +19,13 @@ export interface FakeSlackOptions {
    * Default {requests: 50, windowMs: 60_000}; null disables it.
    */
   workspaceUpdateLimit?: { requests: number; windowMs: number } | null;
+  /**
+   * chat.postMessage per channel: a token bucket (Slack: "1 per second per channel, short bursts
+   * tolerated"). Default {perSecond: 1, burst: 3}; null disables it.
+   */
+  postMessageLimit?: { perSecond: number; burst: number } | null;
+  /** chat.postEphemeral per workspace (Slack Tier 4: about 100 a minute). Default {requests: 100, windowMs: 60_000}; null disables it. */
+  ephemeralLimit?: { requests: number; windowMs: number } | null;
   /** Successful uses allowed per response_url. Default 5 (Slack's documented limit). */
   responseUrlUses?: number;
   /** Lifetime of a response_url. Default 30 minutes (Slack's documented limit). */
@@ -155,7 +162,14 @@ export interface RateLimitRecord {
   channel: string | undefined;
   at: number;
   retryAfterSec: number;
-  reason: 'forced' | 'channel_limit' | 'workspace_limit';
+  /**
+   * forced: injected by rateLimit(); blocked: sent before an earlier forced 429's Retry-After had passed;
+   * the others: a limit the client exceeded (post_limit: chat.postMessage per channel; ephemeral_limit:
+   * chat.postEphemeral per workspace).
+   */
+  reason: 'forced' | 'blocked' | 'channel_limit' | 'post_limit' | 'workspace_limit' | 'ephemeral_limit';
+  /** reason === 'forced'. Every other 429 is the client's doing, whether it waited afterwards or not. */
+  forced: boolean;
   /** The workspace of the call's channel. */
   team: string | undefined;
   /** Set when the client next called the same method for the same channel (workspace_limit: in the same workspace). */
