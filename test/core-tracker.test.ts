@@ -45,6 +45,13 @@ describe('tracker: a task from command to video', () => {
   it('/video goes pending → submitted → processing → succeed; the last card shows the URL', async () => {
     const sim = await startSim(cleanup, { timing: { submittedMs: 80, processingMs: 300, jitter: 0 } });
     const rig = await makeCore(cleanup, sim);
+    const sigs: Array<string | undefined> = [];
+    const update = rig.core.store.update.bind(rig.core.store);
+    vi.spyOn(rig.core.store, 'update').mockImplementation(async (id, change) => {
+      const saved = await update(id, change);
+      if (saved && saved.cardSig !== sigs.at(-1)) sigs.push(saved.cardSig);
+      return saved;
+    });
     const inv = makeInv();
     const io = makeIo(rig.port, inv);
     await rig.core.dispatcher.runCommand('video', 'a fox --ar 9:16 --mode pro', inv, io);
@@ -64,8 +71,13 @@ describe('tracker: a task from command to video', () => {
     expect(bodyOf(sim, id)).toMatchObject({ prompt: 'a fox', aspect_ratio: '9:16', mode: 'pro', duration: '5', external_task_id: id });
     expectOneCreateEach(sim, [id]);
     expect(rig.core.tracker.liveCount()).toBe(0);
-    // The card's signature was persisted, so a restart would not repeat the last edit.
-    expect(rec?.cardSig).toBeDefined();
+    // The final card's signature was persisted (not just the one set at submit), so a restart would
+    // not repeat the last edit.
+    const persisted = sigs.filter((sig) => sig !== undefined);
+    expect(persisted.length).toBeGreaterThanOrEqual(2);
+    expect(rec?.cardSig).toBe(persisted.at(-1));
+    expect(rec?.cardSig).not.toBe(persisted[0]);
+    expect(rec?.finalShown).toBe(true);
   });
 
   it('the create goes to Kling at once, not one poll interval later', async () => {
@@ -152,18 +164,20 @@ describe('tracker: card edits', () => {
     const chanA = channelKey({ platform: 'console', guildId: 'g1', channelId: 'A' });
     const chanB = channelKey({ platform: 'console', guildId: 'g1', channelId: 'B' });
     port.rateLimitNextEdit(500, chanA);
-    const [a] = await submitN(rig, 1, { channelId: 'A' });
+    // Two cards in A: a pause of only the card that got the 429 would let the other one's edits through.
+    const [a, a2] = await submitN(rig, 2, { channelId: 'A', together: true });
     const [b] = await submitN(rig, 1, { channelId: 'B' });
-    await waitAllFinal(rig, [a?.id ?? '', b?.id ?? '']);
+    await waitAllFinal(rig, [a?.id ?? '', a2?.id ?? '', b?.id ?? '']);
     const [limit] = port.rateLimits;
     expect(port.rateLimits).toHaveLength(1);
     expect(limit?.channel).toBe(chanA);
     const editsA = port.editsIn(chanA);
-    expect(editsA.length).toBeGreaterThan(0);
-    for (const e of editsA) expect(e.at).toBeGreaterThanOrEqual((limit?.at ?? 0) + 500 - 2);
+    expect(new Set(editsA.map((e) => e.taskId))).toEqual(new Set([a?.id, a2?.id]));
+    for (const e of editsA) expect(e.at, `edit of ${e.taskId}`).toBeGreaterThanOrEqual((limit?.at ?? 0) + 500 - 2);
     expect(port.editsIn(chanB).some((e) => e.at > (limit?.at ?? 0) && e.at < (limit?.at ?? 0) + 500)).toBe(true);
     expect(port.lastView(a?.id ?? '')?.state).toBe('succeed');
-    expectOneCreateEach(sim, [a?.id ?? '', b?.id ?? '']);
+    expect(port.lastView(a2?.id ?? '')?.state).toBe('succeed');
+    expectOneCreateEach(sim, [a?.id ?? '', a2?.id ?? '', b?.id ?? '']);
   });
 });
 

@@ -172,12 +172,23 @@ describe('task lifecycle', () => {
   it('progresses in real time with small timings', async () => {
     const sim = await start({ timing: { submittedMs: 30, processingMs: 60 } });
     const created = task(await call(sim, 'POST', T2V, { body: { prompt: 'a cat' } }));
-    const seen = new Set<string>([created.task_status]);
-    for (let i = 0; i < 100 && !seen.has('succeed'); i++) {
-      seen.add(task(await call(sim, 'GET', `${T2V}/${created.task_id}`)).task_status);
-      await new Promise((r) => setTimeout(r, 5));
+    expect(created.task_status).toBe('submitted');
+    // Poll until it is done (however slow this machine is), then check every answer against the clock:
+    // each state starts where the timings say, and never goes back.
+    const seen: Array<z.infer<typeof taskSchema>> = [created];
+    const deadline = Date.now() + 10_000;
+    while (seen.at(-1)?.task_status !== 'succeed' && Date.now() < deadline) {
+      seen.push(task(await call(sim, 'GET', `${T2V}/${created.task_id}`)));
     }
-    expect([...seen]).toEqual(['submitted', 'processing', 'succeed']);
+    const order = ['submitted', 'processing', 'succeed'];
+    const ranks = seen.map((t) => order.indexOf(t.task_status));
+    expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+    expect(seen.at(-1)?.task_status).toBe('succeed');
+    const startOf = (status: string) => seen.find((t) => t.task_status === status)?.updated_at;
+    expect(startOf('succeed')).toBe(created.created_at + 90);
+    const processing = startOf('processing');
+    if (processing !== undefined) expect(processing).toBe(created.created_at + 30);
+    expect(sim.task(created.task_id)?.finishedAt).toBe(created.created_at + 90);
   });
 
   it('reports a failed task as HTTP 200 code 0 with task_status failed', async () => {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { TaskStore } from '../src/store/task-store.js';
 import { botEnv, cardIsFinal, SECRETS, startBotProcess, startFake, startSim, taskIdOfCard, type ChildBot } from './helpers/slack-harness.js';
 
 /**
@@ -43,11 +44,32 @@ describe('Slack bot process restart', () => {
       const all = [...fake.messagesIn(C1), ...fake.messagesIn(C2)];
       return all.length === 4 && sim.stats.creates === 4 && all;
     }, 15_000);
-    // The card handle is stored right after the post; give that write a moment.
-    await new Promise((r) => setTimeout(r, 300));
+    // The card handle is stored right after the post: wait until the store has every one of them.
+    const ids = cards.map((m) => taskIdOfCard(m.blocks) ?? '');
+    expect(ids.every((id) => id !== '')).toBe(true);
+    const peek = await TaskStore.open(env['STORE_URL'] ?? '');
+    try {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const recs = await Promise.all(ids.map((id) => peek.get(id)));
+        if (recs.every((r) => r?.card !== undefined)) break;
+        if (Date.now() > deadline) throw new Error(`card handles not stored: ${JSON.stringify(recs.map((r) => r?.card ?? null))}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    } finally {
+      await peek.close();
+    }
     first.proc.kill('SIGKILL');
     await new Promise((resolve) => first.proc.once('exit', resolve));
     expect(cards.some((m) => cardIsFinal(sim, m))).toBe(false);
+    // Two creates really were unanswered when the process died: the store has no Kling task for them.
+    const killed = await TaskStore.open(env['STORE_URL'] ?? '');
+    try {
+      const recs = await Promise.all(ids.map((id) => killed.get(id)));
+      expect(recs.filter((r) => r?.state === 'pending' && r.klingTaskId === undefined), JSON.stringify(recs.map((r) => r?.state))).toHaveLength(2);
+    } finally {
+      await killed.close();
+    }
 
     const second = await startBotProcess(env);
     cleanups.push(() => second.stop());
