@@ -12,6 +12,10 @@ const ALIASES: Record<string, string> = {
   cfg: 'cfg_scale',
   'cfg-scale': 'cfg_scale',
   dur: 'duration',
+  end: 'end_image',
+  'end-frame': 'end_image',
+  tail: 'end_image',
+  audio: 'sound',
   'page-size': 'page_size',
   size: 'page_size',
 };

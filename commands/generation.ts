@@ -22,10 +22,11 @@ interface VideoArgs {
   mode?: 'std' | 'pro' | undefined;
   duration?: string | undefined;
   cfg_scale?: number | undefined;
+  sound?: 'on' | 'off' | undefined;
 }
 
 /** The options a video kind shares, defaults resolved for the chosen model. */
-function videoCommon(kind: CapabilityKind, args: VideoArgs, defaults: ModelDefaults) {
+function videoCommon(kind: CapabilityKind, args: VideoArgs, defaults: ModelDefaults, extra: Pick<Ask, 'endFrame'> = {}) {
   const model = args.model ?? defaults.videoModel;
   checkAsk({
     kind,
@@ -33,6 +34,8 @@ function videoCommon(kind: CapabilityKind, args: VideoArgs, defaults: ModelDefau
     ...(args.mode !== undefined ? { mode: args.mode } : {}),
     ...(args.duration !== undefined ? { duration: args.duration } : {}),
     ...(args.cfg_scale !== undefined ? { cfgScale: true } : {}),
+    ...(args.sound !== undefined ? { sound: args.sound } : {}),
+    ...extra,
   });
   return {
     model,
@@ -40,6 +43,8 @@ function videoCommon(kind: CapabilityKind, args: VideoArgs, defaults: ModelDefau
     duration: args.duration ?? '5',
     ...(args.negative_prompt ? { negative_prompt: args.negative_prompt } : {}),
     ...(args.cfg_scale !== undefined ? { cfg_scale: args.cfg_scale } : {}),
+    // Recorded either way, so the card can say whether the video has sound.
+    sound: args.sound ?? ('off' as const),
   };
 }
 
@@ -50,9 +55,9 @@ export function textToVideoRequest(args: VideoArgs & { prompt: string; aspect_ra
   return { kind: 'text2video', prompt: args.prompt, ...common, aspect_ratio: aspect as '16:9' };
 }
 
-export function imageToVideoRequest(args: VideoArgs & { image: string }, defaults: ModelDefaults): Extract<GenerationRequest, { kind: 'image2video' }> {
-  const common = videoCommon('image2video', args, defaults);
-  return { kind: 'image2video', image: args.image, ...(args.prompt ? { prompt: args.prompt } : {}), ...common };
+export function imageToVideoRequest(args: VideoArgs & { image: string; end_image?: string | undefined }, defaults: ModelDefaults): Extract<GenerationRequest, { kind: 'image2video' }> {
+  const common = videoCommon('image2video', args, defaults, args.end_image !== undefined ? { endFrame: true } : {});
+  return { kind: 'image2video', image: args.image, ...(args.end_image !== undefined ? { image_tail: args.end_image } : {}), ...(args.prompt ? { prompt: args.prompt } : {}), ...common };
 }
 
 export function imageRequest(

@@ -59,6 +59,21 @@ export const imageUrl = z
   .max(2000, 'must be a link of at most 2000 characters')
   .describe('Image link (PNG or JPEG)');
 
+export const endImageUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http(s) link to a PNG or JPEG image' })
+  .max(2000, 'must be a link of at most 2000 characters')
+  .optional()
+  .describe('End frame: the image the video ends on (PNG or JPEG)');
+
+/** People write on/off, yes/no, true/false; Kling takes on|off. */
+export const sound = z
+  .preprocess(
+    (v) => (typeof v === 'boolean' ? (v ? 'on' : 'off') : typeof v === 'string' ? ({ yes: 'on', true: 'on', no: 'off', false: 'off', none: 'off' }[v.trim().toLowerCase()] ?? v.trim().toLowerCase()) : v),
+    z.enum(['on', 'off'], { error: 'must be on or off' }),
+  )
+  .optional()
+  .describe('Generate sound with the video: on or off (models that can: see /video help)');
+
 export const imageCount = z.coerce
   .number({ error: 'must be a whole number from 1 to 9' })
   .int('must be a whole number from 1 to 9')

@@ -5,6 +5,16 @@ import type { CapabilityKind } from '../src/kling/capabilities.js';
 import type { BotServices } from '../src/services.js';
 import type { ModelDefaults } from './generation.js';
 
+/** An uploaded file as the platform describes it. */
+export interface Attachment {
+  url: string;
+  filename: string;
+  contentType?: string;
+  size: number;
+  width?: number;
+  height?: number;
+}
+
 /** Who asked, where: filled by an adapter from the platform's own payload. */
 export interface Invocation {
   platform: Platform;
@@ -19,8 +29,8 @@ export interface Invocation {
     /** The platform says this member administers the server. */
     isAdmin?: boolean;
   };
-  /** An uploaded image (Discord `/animate` attachment). */
-  attachment?: { url: string; filename: string; contentType?: string; size: number; width?: number; height?: number };
+  /** Uploaded files by option name (Discord `/animate` image and end_image). */
+  attachments?: Readonly<Record<string, Attachment>>;
 }
 
 /** How a command answers; adapters implement it per interaction. */
@@ -46,8 +56,11 @@ export interface Command<S extends z.ZodObject = z.ZodObject> {
   options: S;
   /** The option that takes the free text of the Slack form (`/video a cat --ar 9:16`). */
   freeText?: string;
-  /** Options shown to Discord as an attachment (the `/animate` image). */
-  attachmentOption?: string;
+  /**
+   * Options shown to Discord as an attachment (the `/animate` image and end frame). On Slack the
+   * first of them is the first word of the text.
+   */
+  attachmentOptions?: readonly string[];
   /** `card` commands answer in public with a task card; `private` ones only to the caller. */
   visibility: 'card' | 'private';
   /** The capability-table kind whose models the `model` option offers (Discord autocomplete, help texts). */
@@ -56,7 +69,7 @@ export interface Command<S extends z.ZodObject = z.ZodObject> {
    * Refusals that need no one asked: the capability table, the uploaded files. Pure and fast, so
    * an adapter can run it before deciding how to acknowledge; `execute` runs the same checks.
    */
-  check?(args: z.infer<S>, ctx: { inv: Pick<Invocation, 'attachment'>; defaults: ModelDefaults }): void;
+  check?(args: z.infer<S>, ctx: { inv: Pick<Invocation, 'attachments'>; defaults: ModelDefaults }): void;
   execute(ctx: CommandContext, args: z.infer<S>): Promise<void>;
 }
 

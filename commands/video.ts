@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cfgScale, duration, mode, model, negativePrompt, prompt, videoAspect } from './options.js';
+import { cfgScale, duration, mode, model, negativePrompt, prompt, sound, videoAspect } from './options.js';
 import { textToVideoRequest } from './generation.js';
 import { defineCommand } from './types.js';
 
@@ -16,6 +16,7 @@ export default defineCommand({
     mode,
     duration,
     aspect_ratio: videoAspect,
+    sound,
     cfg_scale: cfgScale,
   }),
   check(args, { defaults }) {

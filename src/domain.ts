@@ -20,6 +20,8 @@ export const isFinal = (state: TaskState): boolean => FINAL_STATES.has(state);
 export const Mode = z.enum(['std', 'pro']);
 /** Seconds, as the string Kling takes (`"5"`); which values a model takes is the capability table's business. */
 export const Duration = z.string().regex(/^\d{1,2}$/);
+/** Whether the video has sound (`sound` at Kling); absent on records from before it existed. */
+export const Sound = z.enum(['on', 'off']);
 export const VideoAspect = z.enum(['16:9', '9:16', '1:1']);
 export const ImageAspect = z.enum(['16:9', '9:16', '1:1', '4:3', '3:4', '3:2', '2:3', '21:9']);
 
@@ -34,16 +36,20 @@ export const GenerationRequest = z.discriminatedUnion('kind', [
     duration: Duration,
     aspect_ratio: VideoAspect,
     cfg_scale: z.number().optional(),
+    sound: Sound.optional(),
   }),
   z.object({
     kind: z.literal('image2video'),
     image: z.string(),
+    /** End frame (Kling's `image_tail`): a URL, or base64 without a `data:` prefix. */
+    image_tail: z.string().optional(),
     prompt: z.string().optional(),
     negative_prompt: z.string().optional(),
     model: z.string(),
     mode: Mode,
     duration: Duration,
     cfg_scale: z.number().optional(),
+    sound: Sound.optional(),
   }),
   z.object({
     kind: z.literal('image'),

@@ -90,7 +90,7 @@ describe('readOptions', () => {
     const attachment = { url: 'https://cdn.discordapp.com/a.png', name: 'a.png', contentType: 'image/png', size: 10, width: 400, height: 400 };
     const withFile = { ...opt('image', ApplicationCommandOptionType.Attachment, '1'), attachment } as unknown as CommandInteractionOption;
     // A plain object stands in for discord.js's Attachment (its constructor is private); only these fields are read.
-    expect(readOptions(command('animate'), [withFile]).attachment).toEqual({ url: attachment.url, filename: 'a.png', contentType: 'image/png', size: 10, width: 400, height: 400 });
+    expect(readOptions(command('animate'), [withFile]).attachments).toEqual({ image: { url: attachment.url, filename: 'a.png', contentType: 'image/png', size: 10, width: 400, height: 400 } });
     expect(() => readOptions(command('animate'), [withFile, opt('image_url', ApplicationCommandOptionType.String, 'https://example.com/b.png')])).toThrow(ValidationError);
   });
 });

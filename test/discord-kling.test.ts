@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import { modelsFor } from '../src/kling/capabilities.js';
 import type { FakeDiscord } from './fakes/discord/index.js';
-import { ALICE, CH_A1, GUILD_A, embedText, ephemeralAnswers, startBot, startFake, startSim, video, type InProcessBot } from './helpers/discord-harness.js';
+import { ALICE, BOB, CH_A1, CH_A2, GUILD_A, cardIsFinal, cardOf, embedText, ephemeralAnswers, startBot, startFake, startSim, taskIdOf, video, type InProcessBot } from './helpers/discord-harness.js';
 
 let sim: KlingSimulator | undefined;
 let fake: FakeDiscord | undefined;
@@ -80,5 +80,55 @@ describe('Discord: the capability table', () => {
     expect(rec.ephemeral).toBe(true);
     expect(f.messagesIn(CH_A1).filter((m) => (m.flags & 64) === 0)).toEqual([]);
     expect(s.calls).toEqual([]);
+  });
+});
+
+describe('Discord end to end: /video on kling-v3 at 15 s with sound', () => {
+  it('typed options reach the final card; the same flags inside the prompt give the same request', async () => {
+    const { s, f } = await setup();
+    const typed = await f.sendCommand({
+      ...video(CH_A1, ALICE, 'a fox in the snow'),
+      options: [
+        { name: 'prompt', type: 3, value: 'a fox in the snow' },
+        { name: 'model', type: 3, value: 'kling-v3' },
+        { name: 'duration', type: 3, value: '15' },
+        { name: 'sound', type: 3, value: 'on' },
+      ],
+    });
+    const flagged = await f.sendCommand(video(CH_A2, BOB, 'a fox in the snow --model kling-v3 --duration 15 --sound on'));
+    await f.waitFor(() => cardIsFinal(s, cardOf(f, typed)) && cardIsFinal(s, cardOf(f, flagged)), 15_000);
+    const bodyOf = (rec: typeof typed) => {
+      const { external_task_id: _ours, ...rest } = s.task(taskIdOf(cardOf(f, rec)) ?? '')?.body ?? {};
+      return rest;
+    };
+    expect(bodyOf(typed)).toMatchObject({ model_name: 'kling-v3', prompt: 'a fox in the snow', duration: '15', sound: 'on', mode: 'std', aspect_ratio: '16:9' });
+    expect(bodyOf(flagged)).toEqual(bodyOf(typed));
+    const card = embedText(cardOf(f, typed));
+    expect(card).toContain('kling-v3 · std · 15s · 16:9 · 🔊 with sound');
+    expect(card).toContain('Video (15.1s)');
+  });
+});
+
+describe('Discord: /animate end frame', () => {
+  it('an uploaded end_image gets the start image’s checks and goes out as image_tail', async () => {
+    const { s, f } = await setup();
+    const animate = (attachments: Array<{ filename: string; contentType: string; size: number; width: number; height: number; optionName: string }>, mode = 'pro') =>
+      f.sendCommand({ guildId: GUILD_A, channelId: CH_A1, user: ALICE, name: 'animate', options: [{ name: 'prompt', type: 3, value: 'the cat waves' }, { name: 'model', type: 3, value: 'kling-v2-6' }, { name: 'mode', type: 3, value: mode }], attachments });
+    const start = { filename: 'start.png', contentType: 'image/png', size: 90_000, width: 800, height: 800, optionName: 'image' };
+    const tooThin = await animate([start, { filename: 'end.png', contentType: 'image/png', size: 9000, width: 1000, height: 350, optionName: 'end_image' }]);
+    const notPng = await animate([start, { filename: 'end.gif', contentType: 'image/gif', size: 9000, width: 800, height: 800, optionName: 'end_image' }]);
+    const stdMode = await animate([start, { filename: 'end.png', contentType: 'image/png', size: 9000, width: 800, height: 800, optionName: 'end_image' }], 'std');
+    await f.waitFor(() => [tooThin, notPng, stdMode].every((r) => ephemeralAnswers(f, r).length > 0), 5000);
+    expect(embedText(ephemeralAnswers(f, tooThin)[0])).toMatch(/end_image.*2\.5 times/);
+    expect(embedText(ephemeralAnswers(f, notPng)[0])).toMatch(/end_image.*PNG or JPEG/);
+    expect(embedText(ephemeralAnswers(f, stdMode)[0])).toContain('kling-v2-6 takes an end frame only in pro mode');
+    expect(s.calls).toEqual([]);
+
+    const good = await animate([start, { filename: 'end.jpg', contentType: 'image/jpeg', size: 9000, width: 800, height: 600, optionName: 'end_image' }]);
+    await f.waitFor(() => cardIsFinal(s, cardOf(f, good)), 15_000);
+    const body = s.task(taskIdOf(cardOf(f, good)) ?? '')?.body ?? {};
+    const urls = (good.payload.data as { resolved: { attachments: Record<string, { url: string; filename: string }> } }).resolved.attachments;
+    const urlOf = (name: string) => Object.values(urls).find((a) => a.filename === name)?.url;
+    expect(body).toMatchObject({ image: urlOf('start.png'), image_tail: urlOf('end.jpg'), mode: 'pro', model_name: 'kling-v2-6' });
   });
 });

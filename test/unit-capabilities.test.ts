@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { CAPABILITIES, CapabilityRow, modelsFor, rowFor } from '../src/kling/capabilities.js';
+import { toKlingBody } from '../src/kling/client.js';
 import { expectedUnits, violationOf } from '../src/kling/rules.js';
 import { usageText } from '../src/render/usage.js';
 import { commandByName } from '../commands/index.js';
@@ -74,6 +75,10 @@ describe('every rule: one allowed, one refused (zero Kling calls)', () => {
     { rule: 'duration 5|10', command: 'video', allowed: 'a fox --model kling-v2-5-turbo --duration 10', refused: 'a fox --model kling-v2-5-turbo --duration 15', says: /\*\*duration\*\*: kling-v2-5-turbo makes 5 or 10 seconds videos \(not 15\)/ },
     { rule: 'duration 3–15 (v3)', command: 'video', allowed: 'a fox --model kling-v3 --duration 15', refused: 'a fox --model kling-v1 --duration 3', says: /kling-v1 makes 5 or 10 seconds/ },
     { rule: 'cfg_scale (not on v2.x)', command: 'video', allowed: 'a fox --model kling-v1 --cfg 0', refused: 'a fox --model kling-v2-6 --cfg 0.5', says: /\*\*cfg_scale\*\*: kling-v2-6 does not accept cfg_scale/ },
+    { rule: 'sound: v2.6 in pro only', command: 'video', allowed: 'a fox --model kling-v2-6 --mode pro --sound on', refused: 'a fox --model kling-v2-6 --sound on', says: /\*\*sound\*\*: kling-v2-6 has sound only in pro mode/ },
+    { rule: 'sound: not on v2.5', command: 'video', allowed: 'a fox --model kling-v3 --mode std --sound on', refused: 'a fox --model kling-v2-5-turbo --sound on', says: /kling-v2-5-turbo makes silent videos only/ },
+    { rule: 'end frame: pro only on v1.5–v2.6', command: 'animate', allowed: `waves --image ${IMAGE_URL} --end ${IMAGE_URL} --model kling-v2-5-turbo --mode pro`, refused: `waves --image ${IMAGE_URL} --end ${IMAGE_URL} --model kling-v2-5-turbo`, says: /\*\*end_image\*\*: kling-v2-5-turbo takes an end frame only in pro mode/ },
+    { rule: 'end frame: none on v1', command: 'animate', allowed: `waves --image ${IMAGE_URL} --end ${IMAGE_URL} --model kling-v1-6 --mode pro`, refused: `waves --image ${IMAGE_URL} --end ${IMAGE_URL} --model kling-v1 --mode pro`, says: /kling-v1 takes no end frame/ },
     { rule: 'cfg_scale on image2video', command: 'animate', allowed: `waves --image ${IMAGE_URL} --model kling-v1-5 --cfg 0.4`, refused: `waves --image ${IMAGE_URL} --model kling-v2-1 --cfg 0.4`, says: /kling-v2-1 does not accept cfg_scale/ },
   ];
 
@@ -107,6 +112,46 @@ describe('every rule: one allowed, one refused (zero Kling calls)', () => {
     expect((await run(r, 'image', 'a lighthouse --n 10')).refused).toMatch(/\*\*n\*\*/);
     expect(r.sim.stats.creates).toBe(0);
     expect((await run(r, 'image', 'a lighthouse --n 9 --ar 21:9')).creates).toBe(1);
+  });
+});
+
+describe('sound and end frame reach Kling only where the table allows them', () => {
+  it('sound is sent to models that have it (on or off), never to the others', async () => {
+    const r = await rig();
+    expect((await run(r, 'video', 'a fox --model kling-v3 --duration 15 --sound on')).body).toMatchObject({ model_name: 'kling-v3', duration: '15', sound: 'on' });
+    expect((await run(r, 'video', 'a fox --model kling-v3')).body).toMatchObject({ sound: 'off' });
+    expect((await run(r, 'video', 'a fox --model kling-v2-6 --mode pro')).body).toMatchObject({ sound: 'off' });
+    // v2.6 std and v2.5 have no sound: the field is not sent at all, even as off.
+    expect((await run(r, 'video', 'a fox --model kling-v2-6 --mode std --sound off')).body).not.toHaveProperty('sound');
+    expect((await run(r, 'video', 'a fox --model kling-v2-5-turbo')).body).not.toHaveProperty('sound');
+    expect((await run(r, 'animate', `waves --image ${IMAGE_URL} --model kling-v3 --sound on`)).body).toMatchObject({ sound: 'on' });
+  });
+
+  it('the card says whether the video has sound, and shows the end frame', async () => {
+    const r = await rig();
+    await run(r, 'video', 'a fox --model kling-v3 --sound on');
+    await run(r, 'video', 'a fox --model kling-v2-5-turbo');
+    await run(r, 'animate', `waves --image ${IMAGE_URL} --end ${IMAGE_URL} --model kling-v2-6 --mode pro`);
+    const options = r.rig.port.events.filter((e) => e.type === 'post').map((e) => e.view.fields.find((f) => f.label === 'Options')?.value);
+    expect(options).toEqual([
+      'kling-v3 · std · 5s · 16:9 · 🔊 with sound',
+      'kling-v2-5-turbo · std · 5s · 16:9 · 🔇 no sound',
+      'kling-v2-6 · pro · 5s · start + end frame · 🔇 no sound',
+    ]);
+  });
+
+  it('image_tail (and image) go out as a URL or bare base64, never with a data: prefix', async () => {
+    const r = await rig();
+    const url = await run(r, 'animate', `waves --image ${IMAGE_URL} --end https://example.com/end.jpg --model kling-v2-1 --mode pro`);
+    expect(url.body).toMatchObject({ image: IMAGE_URL, image_tail: 'https://example.com/end.jpg' });
+    const b64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
+    const req = { kind: 'image2video' as const, image: `data:image/png;base64,${b64}`, image_tail: `data:image/jpeg;base64,${b64}`, model: 'kling-v2-1', mode: 'pro' as const, duration: '5' };
+    const body = toKlingBody(req, 'ext-b64');
+    expect(body).toMatchObject({ image: b64, image_tail: b64 });
+    expect(JSON.stringify(body)).not.toContain('data:');
+    // The simulator refuses a data: prefix (as Kling does); the bare base64 is accepted.
+    await r.rig.core.kling.create(req, 'ext-b64');
+    expect(r.sim.task('ext-b64')?.body).toMatchObject({ image: b64, image_tail: b64 });
   });
 });
 

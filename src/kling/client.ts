@@ -3,7 +3,8 @@ import type { KlingAuth } from '../config.js';
 import { KLING_PATHS, type GenerationRequest, type TaskKind } from '../domain.js';
 import { silentLogger, type Logger } from '../log.js';
 import { KlingAuthProvider } from './auth.js';
-import { sendsCfgScale, sendsMode } from './rules.js';
+import { rowFor } from './capabilities.js';
+import { sendsCfgScale, sendsMode, sendsSound } from './rules.js';
 import { KlingError, kindForHttpStatus, kindForKlingCode, type KlingErrorKind } from './errors.js';
 import { ErrorBody, parseTaskBody, parseTaskList, type KlingTask } from './schemas.js';
 
@@ -22,6 +23,12 @@ export interface KlingClientOptions {
 
 export type KlingOp = 'create' | 'get' | 'list';
 
+/** Kling takes an image as a URL or as bare base64: a `data:image/…;base64,` prefix is refused (REF Kling 5), so it is cut. */
+export function klingImage(ref: string): string {
+  const m = /^data:[^,;]*(;[^,]*)?;base64,/i.exec(ref);
+  return m ? ref.slice(m[0].length) : ref;
+}
+
 /** The request body Kling expects, from our normalised request. Option values follow the API exactly. */
 export function toKlingBody(req: GenerationRequest, externalTaskId: string, callbackUrl?: string): Record<string, unknown> {
   const common = {
@@ -33,11 +40,23 @@ export function toKlingBody(req: GenerationRequest, externalTaskId: string, call
   // What the capability table says the model takes; 0 is a valid cfg_scale, so test for undefined.
   const cfg = req.kind !== 'image' && req.cfg_scale !== undefined && sendsCfgScale(req.model, req.kind) ? { cfg_scale: req.cfg_scale } : {};
   const mode = req.kind !== 'image' && sendsMode(req.model, req.kind) ? { mode: req.mode } : {};
+  // Sound goes only where the table says the model has it; to a model it does not know, only when asked for.
+  const known = req.kind !== 'image' && rowFor(req.model, req.kind) !== undefined;
+  const sound = req.kind !== 'image' && req.sound !== undefined && (known ? sendsSound(req.model, req.kind, req.mode) : req.sound === 'on') ? { sound: req.sound } : {};
   switch (req.kind) {
     case 'text2video':
-      return { ...common, prompt: req.prompt, ...mode, duration: req.duration, aspect_ratio: req.aspect_ratio, ...cfg };
+      return { ...common, prompt: req.prompt, ...mode, duration: req.duration, aspect_ratio: req.aspect_ratio, ...cfg, ...sound };
     case 'image2video':
-      return { ...common, image: req.image, ...(req.prompt ? { prompt: req.prompt } : {}), ...mode, duration: req.duration, ...cfg };
+      return {
+        ...common,
+        image: klingImage(req.image),
+        ...(req.image_tail !== undefined ? { image_tail: klingImage(req.image_tail) } : {}),
+        ...(req.prompt ? { prompt: req.prompt } : {}),
+        ...mode,
+        duration: req.duration,
+        ...cfg,
+        ...sound,
+      };
     case 'image':
       return { ...common, prompt: req.prompt, aspect_ratio: req.aspect_ratio, n: req.n };
   }

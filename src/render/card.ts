@@ -39,6 +39,9 @@ export function optionsText(req: GenerationRequest): string {
   if (req.kind !== 'image2video') parts.push(req.aspect_ratio);
   if (req.kind === 'image') parts.push(`${req.n} image${req.n > 1 ? 's' : ''}`);
   if ('cfg_scale' in req && req.cfg_scale !== undefined) parts.push(`cfg ${req.cfg_scale}`);
+  if (req.kind === 'image2video' && req.image_tail !== undefined) parts.push('start + end frame');
+  // Whether the video has sound (records from before sound existed say nothing).
+  if (req.kind !== 'image' && req.sound !== undefined) parts.push(req.sound === 'on' ? '🔊 with sound' : '🔇 no sound');
   return parts.join(' · ');
 }
 

@@ -12,7 +12,7 @@ import {
 import { z } from 'zod';
 import { commands as allCommands } from '../../../commands/index.js';
 import { suggestedOptions } from '../../../commands/suggest.js';
-import type { Command, Invocation } from '../../../commands/types.js';
+import type { Attachment, Command } from '../../../commands/types.js';
 import { ValidationError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { clip } from './render.js';
@@ -86,9 +86,9 @@ export function toSlashCommand(command: Command): RESTPostAPIChatInputApplicatio
   const options: APIApplicationCommandBasicOption[] = [];
   const suggested = suggestedOptions(command);
   for (const [name, prop] of Object.entries(schema.properties)) {
-    if (name === command.attachmentOption) {
+    if (command.attachmentOptions?.includes(name)) {
       options.push(
-        { type: ApplicationCommandOptionType.Attachment, name, description: 'Upload the image (PNG or JPEG)', required: false },
+        { type: ApplicationCommandOptionType.Attachment, name, description: `Upload the ${humanize(name).toLowerCase()} (PNG or JPEG)`, required: false },
         optionOf(urlOptionName(name), prop, false),
       );
       continue;
@@ -112,18 +112,19 @@ export const slashCommands = (list: readonly Command[] = allCommands) => list.ma
 export interface ReadOptions {
   /** Option values keyed by the command's schema names, for `dispatcher.runCommand`. */
   raw: Record<string, unknown>;
-  attachment?: NonNullable<Invocation['attachment']>;
+  /** Uploaded files by option name. */
+  attachments?: Record<string, Attachment>;
 }
 
 /** Discord's typed option values → the raw object the dispatcher parses with the command's schema. */
 export function readOptions(command: Command, data: readonly CommandInteractionOption[]): ReadOptions {
   const raw: Record<string, unknown> = {};
-  const file = command.attachmentOption;
-  let attachment: ReadOptions['attachment'];
+  const files = command.attachmentOptions ?? [];
+  const attachments: Record<string, Attachment> = {};
   for (const opt of data) {
-    if (file && opt.name === file && opt.attachment) {
+    if (files.includes(opt.name) && opt.attachment) {
       const a = opt.attachment;
-      attachment = {
+      attachments[opt.name] = {
         url: a.url,
         filename: a.name,
         size: a.size,
@@ -132,17 +133,18 @@ export function readOptions(command: Command, data: readonly CommandInteractionO
       };
       continue;
     }
-    if (file && opt.name === urlOptionName(file)) {
-      raw[file] = opt.value;
+    const linked = files.find((f) => opt.name === urlOptionName(f));
+    if (linked) {
+      raw[linked] = opt.value;
       continue;
     }
     if (opt.value !== undefined && opt.value !== null && opt.name in command.options.shape) raw[opt.name] = opt.value;
   }
-  if (file && attachment) {
-    if (raw[file] !== undefined) throw new ValidationError(file, `give either an uploaded image or ${urlOptionName(file)}, not both`);
-    raw[file] = attachment.url;
+  for (const [name, file] of Object.entries(attachments)) {
+    if (raw[name] !== undefined) throw new ValidationError(name, `give either an uploaded image or ${urlOptionName(name)}, not both`);
+    raw[name] = file.url;
   }
-  return { raw, ...(attachment ? { attachment } : {}) };
+  return { raw, ...(Object.keys(attachments).length ? { attachments } : {}) };
 }
 
 /**

@@ -33,7 +33,7 @@ const ADMIN_FLAGS: Record<AdminPermission, readonly bigint[]> = {
 };
 
 /** Who clicked or typed, in the core's terms. `isAdmin`: the member holds the permission the operator chose. */
-export function invocationOf(interaction: DiscordInteraction, adminPermission: AdminPermission, attachment?: ReadOptions['attachment']): Invocation {
+export function invocationOf(interaction: DiscordInteraction, adminPermission: AdminPermission, attachments?: ReadOptions['attachments']): Invocation {
   const guildId = interaction.guildId ?? '';
   const member = interaction.member;
   const roleIds =
@@ -51,14 +51,14 @@ export function invocationOf(interaction: DiscordInteraction, adminPermission: A
       // checkAdmin false: has(Administrator-implies-all) must not turn Manage Server into Administrator.
       isAdmin: Boolean(perms && ADMIN_FLAGS[adminPermission].some((flag) => perms.has(flag, false))),
     },
-    ...(attachment ? { attachment } : {}),
+    ...(attachments ? { attachments } : {}),
   };
 }
 
 /** The same checks the dispatcher runs first; pure and fast, so they may decide whether to defer. */
-function wouldRun(command: Command, raw: Record<string, unknown>, attachment: ReadOptions['attachment'], defaults: Core['services']['defaults']): boolean {
+function wouldRun(command: Command, raw: Record<string, unknown>, attachments: ReadOptions['attachments'], defaults: Core['services']['defaults']): boolean {
   try {
-    precheck(command, raw, { inv: attachment ? { attachment } : {}, defaults });
+    precheck(command, raw, { inv: attachments ? { attachments } : {}, defaults });
     return true;
   } catch {
     return false;
@@ -174,11 +174,11 @@ export class InteractionHandler {
       }
       // Cards are public from the first moment; input that will be refused gets a private answer instead.
       if (command.visibility === 'private') await this.acking$(io.deferEphemeral());
-      else if (wouldRun(command, read.raw, read.attachment, this.o.core.services.defaults)) await this.acking$(io.deferPublic());
+      else if (wouldRun(command, read.raw, read.attachments, this.o.core.services.defaults)) await this.acking$(io.deferPublic());
       io.armWatchdog(this.o.ackWatchdogMs);
       // A refusal's private reply is itself the acknowledgement: it must not wait for the burst.
       if (io.acknowledged) await this.afterBurst();
-      await dispatcher.runCommand(command.name, read.raw, invocationOf(interaction, this.adminPermission, read.attachment), io);
+      await dispatcher.runCommand(command.name, read.raw, invocationOf(interaction, this.adminPermission, read.attachments), io);
     } catch (err) {
       await this.fail(io, err, log);
     } finally {

@@ -31,7 +31,7 @@ const scopeOf = (inv: Invocation): TaskScope => ({ platform: 'slack', guildId: i
  */
 export function rawFromSlackText(command: Command, text: string): string | Record<string, unknown> {
   const trimmed = text.trim();
-  const image = command.attachmentOption;
+  const image = command.attachmentOptions?.[0];
   const first = trimmed.split(/\s+/)[0] ?? '';
   if (!image || first === '' || /^(--|—)/.test(first) || asksForHelp(trimmed)) return trimmed;
   const rest = trimmed.slice(first.length).trim();
