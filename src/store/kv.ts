@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Keyv from 'keyv';
 import type { SharedLock } from './redis.js';
+import { SqliteStore } from './sqlite-store.js';
 
 /** Opens the keyv backend named by STORE_URL: sqlite:// (default), redis:// or memory://. */
 export async function openKeyv(url: string): Promise<Keyv> {
@@ -12,12 +13,7 @@ export async function openKeyv(url: string): Promise<Keyv> {
   }
   const file = url.replace(/^sqlite:\/\//, '');
   if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
-  const { KeyvSqlite } = await import('@keyv/sqlite');
-  const sqlite = new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 10_000 });
-  // WAL keeps a write from blocking readers and avoids an fsync per statement.
-  await sqlite.query('PRAGMA journal_mode=WAL');
-  await sqlite.query('PRAGMA synchronous=NORMAL');
-  return new Keyv({ store: sqlite, namespace: 'kb' });
+  return new Keyv({ store: new SqliteStore(file, { busyTimeoutMs: 10_000 }), namespace: 'kb' });
 }
 
 /**
