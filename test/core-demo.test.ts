@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 describe('npm run demo', () => {
   it('runs /video then /tasks from piped stdin, shows the finished video on the card and the task in the list', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/demo.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tools/demo.ts'], {
       cwd: process.cwd(),
       env: { PATH: process.env['PATH'], HOME: process.env['HOME'], POLL_INTERVAL_MS: '100' },
       stdio: ['pipe', 'pipe', 'pipe'],

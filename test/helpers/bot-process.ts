@@ -28,10 +28,14 @@ export interface ChildBot {
   kill(): Promise<void>;
 }
 
-/** `node --import tsx src/main.ts` with only the given environment (plus PATH); ready once it logs that it runs. */
-export async function startBotProcess(env: Record<string, string>, timeoutMs = 25_000): Promise<ChildBot> {
+/** The bot from its TypeScript sources; the build is tested on its own (test/runtime-build.test.ts). */
+const FROM_SOURCES = [process.execPath, '--import', 'tsx', 'src/main.ts'];
+
+/** `node --import tsx src/main.ts` (or `command`) with only the given environment (plus PATH); ready once it logs that it runs. */
+export async function startBotProcess(env: Record<string, string>, timeoutMs = 25_000, command: readonly string[] = FROM_SOURCES): Promise<ChildBot> {
   const port = await freePort();
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const [file = process.execPath, ...args] = command;
+  const proc = spawn(file, args, {
     cwd: REPO_ROOT,
     // A developer's own .env must not leak into the bot under test.
     env: { PATH: process.env['PATH'] ?? '', KLINGBOT_ENV_FILE: 'none', ...env, PORT: String(port) },

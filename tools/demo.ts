@@ -1,12 +1,12 @@
 import { createInterface } from 'node:readline';
 import type { CommandIO, Invocation } from '../commands/types.js';
-import { loadConfig } from './config.js';
-import { createCore } from './core.js';
-import { createLogger } from './log.js';
-import { Metrics } from './metrics.js';
-import { startKlingSimulator } from '../tools/kling-simulator/simulator.js';
-import { ConsolePort } from './platforms/console/console-port.js';
-import { privateToText } from './render/text.js';
+import { loadConfig } from '../src/config.js';
+import { createCore } from '../src/core.js';
+import { createLogger } from '../src/log.js';
+import { Metrics } from '../src/metrics.js';
+import { startKlingSimulator } from './kling-simulator/simulator.js';
+import { ConsolePort } from '../src/platforms/console/console-port.js';
+import { privateToText } from '../src/render/text.js';
 
 /**
  * `npm run demo`: a terminal playground, zero config. Type the same slash commands as on
