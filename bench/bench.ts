@@ -8,7 +8,7 @@ import { z } from 'zod';
  * tracker (one GET and one edit per task per check) and ours, each side in its own process
  * against a fresh Kling simulator process; then the Discord ack latency through the fake.
  */
-const { values } = parseArgs({ options: { json: { type: 'boolean' }, n: { type: 'string', multiple: true }, interval: { type: 'string' }, 'skip-discord': { type: 'boolean' } } });
+const { values } = parseArgs({ options: { json: { type: 'boolean' }, n: { type: 'string', multiple: true }, interval: { type: 'string' }, 'skip-discord': { type: 'boolean' }, 'skip-runtime': { type: 'boolean' } } });
 const sizes = (values.n ?? ['100', '1000', '10000']).map(Number);
 const interval = Number(values.interval ?? 500);
 const tsx = ['--import', 'tsx'];
@@ -77,5 +77,14 @@ if (!values['skip-discord']) {
   process.stdout.write(`first burst after log-in: p50 ${discord.coldP50Ms} ms, p99 ${discord.coldP99Ms} ms (V8 still compiling, for reference)\n`);
 }
 
-if (values.json) process.stdout.write(`${JSON.stringify({ runs, ...(discord ? { discord } : {}) })}\n`);
+// The compiled bot on its own (bench/runtime.ts): start-up, RSS at rest / 1,000 / 10,000 in flight, stop.
+let runtime: unknown;
+if (!values['skip-runtime']) {
+  const { benchRuntime, printRuntime } = await import('./runtime.js');
+  const runtimeRuns = await benchRuntime(sizes.filter((n) => n >= 1000));
+  printRuntime(runtimeRuns, (s) => process.stdout.write(s));
+  runtime = runtimeRuns;
+}
+
+if (values.json) process.stdout.write(`${JSON.stringify({ runs, ...(discord ? { discord } : {}), ...(runtime ? { runtime } : {}) })}\n`);
 process.exit(0);

@@ -74,7 +74,7 @@ export class HttpServer {
         this.core.metrics.tasksByState.reset();
         for (const [state, n] of this.core.tracker.countByState()) this.core.metrics.tasksByState.set({ state }, n);
         this.core.metrics.queueLength.set(this.core.tracker.queueLength());
-        return send(res, 200, await this.core.metrics.registry.metrics(), this.core.metrics.registry.contentType);
+        return send(res, 200, await this.core.metrics.scrape(), this.core.metrics.registry.contentType);
       }
       if (path.startsWith('/kling/callback/') && req.method === 'POST') return await this.callback(path.slice('/kling/callback/'.length), req, res);
       const mount = this.mounts.find((m) => path.startsWith(m.prefix));

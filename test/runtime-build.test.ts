@@ -90,6 +90,11 @@ describe('npm start runs the compiled bot', () => {
     expect(tree.map((p) => p.argv[0])).toEqual([nodes[0]?.argv[0]]);
     // The bot answers: its health endpoint is up on the port it was given.
     expect((await fetch(`http://127.0.0.1:${bot.port}/healthz`)).ok).toBe(true);
+    // /metrics says where the memory is: the process's figures and discord.js's cache sizes.
+    const metrics = await (await fetch(`http://127.0.0.1:${bot.port}/metrics`)).text();
+    for (const kind of ['rss', 'heap_used', 'heap_total', 'external', 'array_buffers']) expect(metrics).toMatch(new RegExp(`^klingbot_memory_bytes\\{kind="${kind}"\\} [1-9]\\d*$`, 'm'));
+    expect(metrics).toMatch(/^klingbot_platform_cache_entries\{platform="discord",cache="guilds"\} 2$/m);
+    expect(metrics).toMatch(/^klingbot_platform_cache_entries\{platform="discord",cache="channels"\} 3$/m);
 
     // npm forwards SIGTERM to its script's process: that is the bot itself (the script execs node;
     // a shell in between would die of it and leave the bot running), which stops cleanly.

@@ -116,6 +116,7 @@ export async function startDiscordAdapter(core: Core, config: DiscordConfig, opt
   }
   await warming;
   log.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'discord connected');
+  reportCacheSizes(core, client);
 
   return {
     port,
@@ -129,6 +130,26 @@ export async function startDiscordAdapter(core: Core, config: DiscordConfig, opt
       editRest.clearHandlerSweeper();
     },
   };
+}
+
+/** discord.js's caches as /metrics entries, refreshed when the bot connects and at each scrape. */
+function reportCacheSizes(core: Core, client: Client): void {
+  const set = () => {
+    const gauge = core.metrics.cacheEntries;
+    gauge.set({ platform: 'discord', cache: 'guilds' }, client.guilds.cache.size);
+    gauge.set({ platform: 'discord', cache: 'channels' }, client.channels.cache.size);
+    gauge.set({ platform: 'discord', cache: 'users' }, client.users.cache.size);
+    let members = 0;
+    let roles = 0;
+    for (const guild of client.guilds.cache.values()) {
+      members += guild.members.cache.size;
+      roles += guild.roles.cache.size;
+    }
+    gauge.set({ platform: 'discord', cache: 'members' }, members);
+    gauge.set({ platform: 'discord', cache: 'roles' }, roles);
+  };
+  set();
+  core.metrics.beforeScrape(set);
 }
 
 /** `main.ts` entry point: the adapter with production settings. */
