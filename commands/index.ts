@@ -1,4 +1,5 @@
 import animate from './animate.js';
+import extend from './extend.js';
 import image from './image.js';
 import quota from './quota.js';
 import task from './task.js';
@@ -7,6 +8,6 @@ import type { Command } from './types.js';
 import video from './video.js';
 
 /** Every slash command, in the order platforms list them. */
-export const commands: readonly Command[] = [video, animate, image, task, tasks, quota] as unknown as readonly Command[];
+export const commands: readonly Command[] = [video, animate, image, extend, task, tasks, quota] as unknown as readonly Command[];
 
 export const commandByName = (name: string): Command | undefined => commands.find((c) => c.name === name.replace(/^\//, ''));

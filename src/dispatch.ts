@@ -4,6 +4,7 @@ import { parseFlags } from '../commands/flags.js';
 import { showTasksPage } from '../commands/tasks.js';
 import type { Command, CommandIO, Invocation } from '../commands/types.js';
 import { BotError, InteractionClosedError, NotFoundError, ValidationError, userMessageOf } from './errors.js';
+import { extendRequest } from './extend.js';
 import { decodeButtonId } from './interaction-ids.js';
 import type { Metrics } from './metrics.js';
 import { errorNotice, notices } from './render/notices.js';
@@ -55,6 +56,12 @@ export const asksForHelp = (text: string): boolean => /^(--)?help$/i.test(text.t
 
 /** Slack form: `/video a cat surfing --ar 9:16` → raw options for parseArgs. */
 export function rawFromText(command: Command, text: string): Record<string, unknown> {
+  const lead = command.firstWord;
+  const first = text.trim().split(/\s+/)[0] ?? '';
+  if (lead && first !== '' && !/^(--|—)/.test(first)) {
+    const rest = text.trim().slice(first.length).trim();
+    return { [lead]: first, ...(rest && command.freeText ? { [command.freeText]: rest } : {}) };
+  }
   if (command.freeText) return text.trim() === '' ? {} : { [command.freeText]: text };
   const { text: rest, flags } = parseFlags(text, optionNames(command), command.name);
   if (rest) throw new ValidationError(rest.split(' ')[0] ?? rest, `is not understood: /${command.name} takes only --options`);
@@ -106,6 +113,12 @@ export class Dispatcher {
       if (decoded.action === 'delete') {
         await this.bot.tasks.delete(inv, rec);
         return await io.replyPrivate(notices.deleted());
+      }
+      if (decoded.action === 'extend') {
+        // The same prompt, 4–5 s more: a new task of its own that counts against the limits.
+        await this.bot.tasks.submit(inv, io, extendRequest(rec, this.bot.now()));
+        this.metrics.commands.inc({ platform: inv.platform, command: 'extend', outcome: 'ok' });
+        return;
       }
       await this.bot.tasks.submit(inv, io, rec.request, rec.id);
       this.metrics.commands.inc({ platform: inv.platform, command: 'regenerate', outcome: 'ok' });

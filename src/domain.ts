@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** The generation kinds the bot offers; each has its own Kling path. */
-export const TaskKind = z.enum(['text2video', 'image2video', 'image']);
+export const TaskKind = z.enum(['text2video', 'image2video', 'image', 'extend']);
 export type TaskKind = z.infer<typeof TaskKind>;
 
 export const Platform = z.enum(['discord', 'slack', 'console']);
@@ -50,6 +50,25 @@ export const GenerationRequest = z.discriminatedUnion('kind', [
     duration: Duration,
     cfg_scale: z.number().optional(),
     sound: Sound.optional(),
+  }),
+  z.object({
+    /** A finished video, 4–5 s longer (Kling's video-extend: same model and mode as the source). */
+    kind: z.literal('extend'),
+    /** Our id of the task whose video this extends; the card links to it. */
+    parentTaskId: z.string(),
+    /** Kling's id of the source video (`task_result.videos[].id`). */
+    video_id: z.string(),
+    /** The source video's link, for the card's link to its parent. */
+    parentVideoUrl: z.string().optional(),
+    prompt: z.string().optional(),
+    negative_prompt: z.string().optional(),
+    /** Copied from the source, for the card, the estimate and the table's extend rule (Kling takes neither). */
+    model: z.string(),
+    mode: Mode,
+    /** The kind the first video of the chain was made as (the table's row for the model). */
+    sourceKind: z.enum(['text2video', 'image2video']),
+    /** Length of the source video, seconds. */
+    sourceSeconds: z.number(),
   }),
   z.object({
     kind: z.literal('image'),
@@ -119,6 +138,7 @@ export const KLING_PATHS: Record<TaskKind, string> = {
   text2video: '/v1/videos/text2video',
   image2video: '/v1/videos/image2video',
   image: '/v1/images/generations',
+  extend: '/v1/videos/video-extend',
 };
 
 /** A task needs a tracker while it runs, and until its card has shown how it ended. */

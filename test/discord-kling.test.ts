@@ -132,3 +132,25 @@ describe('Discord: /animate end frame', () => {
     expect(body).toMatchObject({ image: urlOf('start.png'), image_tail: urlOf('end.jpg'), mode: 'pro', model_name: 'kling-v2-6' });
   });
 });
+
+describe('Discord: Extend', () => {
+  it('the Extend button on a finished card posts a new public card that links to its parent and ends on the longer video', async () => {
+    const { s, f } = await setup();
+    const rec = await f.sendCommand(video(CH_A1, ALICE, 'a fox in the snow'));
+    await f.waitFor(() => cardIsFinal(s, cardOf(f, rec)), 15_000);
+    const card = cardOf(f, rec);
+    const parentId = taskIdOf(card) ?? '';
+    const click = await f.clickButton({ messageId: card?.id ?? '', customId: `kb:x:${parentId}`, user: BOB });
+    await f.waitFor(() => cardIsFinal(s, cardOf(f, click)), 15_000);
+    const extended = cardOf(f, click);
+    expect(click.ackType).toBe(5);
+    expect(extended?.flags ?? 0).toBe(0);
+    const extId = taskIdOf(extended) ?? '';
+    expect(extId).not.toBe(parentId);
+    expect(s.task(extId)?.body).toMatchObject({ video_id: expect.any(String), prompt: 'a fox in the snow' });
+    const text = embedText(extended);
+    expect(text).toContain('Extends');
+    expect(text).toContain(parentId);
+    expect(text).toContain(`${s.origin}/media/${s.task(parentId)?.taskId}.mp4`);
+  });
+});

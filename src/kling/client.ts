@@ -31,35 +31,32 @@ export function klingImage(ref: string): string {
 
 /** The request body Kling expects, from our normalised request. Option values follow the API exactly. */
 export function toKlingBody(req: GenerationRequest, externalTaskId: string, callbackUrl?: string): Record<string, unknown> {
-  const common = {
-    model_name: req.model,
+  const ours = {
     ...(req.negative_prompt ? { negative_prompt: req.negative_prompt } : {}),
     ...(callbackUrl ? { callback_url: callbackUrl } : {}),
     external_task_id: externalTaskId,
   };
+  // video-extend takes the source's video id; its model and mode are the source's (Kling takes neither).
+  if (req.kind === 'extend') return { video_id: req.video_id, ...(req.prompt ? { prompt: req.prompt } : {}), ...ours };
+  const common = { model_name: req.model, ...ours };
+  if (req.kind === 'image') return { ...common, prompt: req.prompt, aspect_ratio: req.aspect_ratio, n: req.n };
   // What the capability table says the model takes; 0 is a valid cfg_scale, so test for undefined.
-  const cfg = req.kind !== 'image' && req.cfg_scale !== undefined && sendsCfgScale(req.model, req.kind) ? { cfg_scale: req.cfg_scale } : {};
-  const mode = req.kind !== 'image' && sendsMode(req.model, req.kind) ? { mode: req.mode } : {};
+  const cfg = req.cfg_scale !== undefined && sendsCfgScale(req.model, req.kind) ? { cfg_scale: req.cfg_scale } : {};
+  const mode = sendsMode(req.model, req.kind) ? { mode: req.mode } : {};
   // Sound goes only where the table says the model has it; to a model it does not know, only when asked for.
-  const known = req.kind !== 'image' && rowFor(req.model, req.kind) !== undefined;
-  const sound = req.kind !== 'image' && req.sound !== undefined && (known ? sendsSound(req.model, req.kind, req.mode) : req.sound === 'on') ? { sound: req.sound } : {};
-  switch (req.kind) {
-    case 'text2video':
-      return { ...common, prompt: req.prompt, ...mode, duration: req.duration, aspect_ratio: req.aspect_ratio, ...cfg, ...sound };
-    case 'image2video':
-      return {
-        ...common,
-        image: klingImage(req.image),
-        ...(req.image_tail !== undefined ? { image_tail: klingImage(req.image_tail) } : {}),
-        ...(req.prompt ? { prompt: req.prompt } : {}),
-        ...mode,
-        duration: req.duration,
-        ...cfg,
-        ...sound,
-      };
-    case 'image':
-      return { ...common, prompt: req.prompt, aspect_ratio: req.aspect_ratio, n: req.n };
-  }
+  const known = rowFor(req.model, req.kind) !== undefined;
+  const sound = req.sound !== undefined && (known ? sendsSound(req.model, req.kind, req.mode) : req.sound === 'on') ? { sound: req.sound } : {};
+  if (req.kind === 'text2video') return { ...common, prompt: req.prompt, ...mode, duration: req.duration, aspect_ratio: req.aspect_ratio, ...cfg, ...sound };
+  return {
+    ...common,
+    image: klingImage(req.image),
+    ...(req.image_tail !== undefined ? { image_tail: klingImage(req.image_tail) } : {}),
+    ...(req.prompt ? { prompt: req.prompt } : {}),
+    ...mode,
+    duration: req.duration,
+    ...cfg,
+    ...sound,
+  };
 }
 
 const TRANSIENT: ReadonlySet<KlingErrorKind> = new Set(['server', 'timeout', 'network', 'malformed']);

@@ -21,6 +21,7 @@ const KIND_TITLES: Record<TaskKind, string> = {
   text2video: '🎬 Text to video',
   image2video: '🎞️ Image to video',
   image: '🖼️ Image',
+  extend: '⏩ Extended video',
 };
 
 const STATE_LABELS: Record<TaskState, string> = {
@@ -35,6 +36,10 @@ export const stateLabel = (state: TaskState) => STATE_LABELS[state];
 
 export function optionsText(req: GenerationRequest): string {
   const parts: string[] = [req.model];
+  if (req.kind === 'extend') {
+    parts.push(req.mode, `+4–5s on ${Math.round(req.sourceSeconds)}s`);
+    return parts.join(' · ');
+  }
   if (req.kind !== 'image') parts.push(req.mode, `${req.duration}s`);
   if (req.kind !== 'image2video') parts.push(req.aspect_ratio);
   if (req.kind === 'image') parts.push(`${req.n} image${req.n > 1 ? 's' : ''}`);
@@ -46,7 +51,8 @@ export function optionsText(req: GenerationRequest): string {
 }
 
 function promptOf(req: GenerationRequest): string {
-  return req.prompt ? shorten(req.prompt, PROMPT_PREVIEW) : '(no prompt: animate the image as it is)';
+  if (req.prompt) return shorten(req.prompt, PROMPT_PREVIEW);
+  return req.kind === 'extend' ? '(no prompt: continue the video as it goes)' : '(no prompt: animate the image as it is)';
 }
 
 function progressOf(task: TaskRecord, ctx: CardContext): CardView['progress'] {
@@ -92,8 +98,11 @@ function mediaOf(task: TaskRecord): CardView['media'] {
 
 function buttonsOf(task: TaskRecord): CardView['buttons'] {
   if (!isFinal(task.state)) return [{ action: 'refresh', label: 'Refresh', style: 'secondary' }];
+  // A finished video can be made longer (video-extend), with the same prompt.
+  const extendable = task.state === 'succeed' && task.request.kind !== 'image' && (task.result?.videos.length ?? 0) > 0;
   return [
     { action: 'regenerate', label: 'Regenerate', style: 'primary' },
+    ...(extendable ? [{ action: 'extend' as const, label: 'Extend', style: 'secondary' as const }] : []),
     { action: 'refresh', label: 'Refresh', style: 'secondary' },
     { action: 'delete', label: 'Delete', style: 'danger' },
   ];
@@ -110,6 +119,11 @@ export function renderCard(task: TaskRecord, ctx: CardContext): CardView {
     { label: 'Requested by', value: task.scope.userName },
     { label: 'Task', value: task.klingTaskId ? `${task.id} · Kling ${task.klingTaskId}` : task.id },
   ];
+  if (task.request.kind === 'extend') {
+    // The link to the parent: its id (for /task) and its video.
+    const parent = task.request.parentVideoUrl ? `${task.request.parentTaskId} · ${task.request.parentVideoUrl}` : task.request.parentTaskId;
+    fields.push({ label: 'Extends', value: parent });
+  }
   if (task.credits) fields.push({ label: 'Credits', value: task.credits });
   const tookText = task.finishedAt ? durationText(task.finishedAt - task.createdAt) : undefined;
   const expiresAt = task.state === 'succeed' && task.finishedAt ? task.finishedAt + MEDIA_LIFETIME_MS : undefined;

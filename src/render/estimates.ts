@@ -5,7 +5,7 @@ const SAMPLES = 25;
 /** Tasks of the same kind, model, mode and duration take comparable time. */
 export function estimateKey(req: GenerationRequest): string {
   const mode = 'mode' in req ? req.mode : '-';
-  const duration = 'duration' in req ? req.duration : `n${req.n}`;
+  const duration = req.kind === 'image' ? `n${req.n}` : req.kind === 'extend' ? 'extend' : req.duration;
   return `${req.kind}|${req.model}|${mode}|${duration}`;
 }
 

@@ -1,6 +1,6 @@
 import type { PrivateView } from './view.js';
 import type { Command } from '../../commands/types.js';
-import { durationText } from './format.js';
+import { durationText, isoDate } from './format.js';
 import { usageText } from './usage.js';
 
 /** Every private sentence the bot says, in one place; handlers never assemble text. */
@@ -43,4 +43,10 @@ export const refusals = {
     `This server has used its ${limit} tasks for today. The limit resets at 00:00 UTC, in ${durationText(resetsInMs)}.`,
   notYours: () => 'Only the person who asked for this task, or an admin, can delete it.',
   notFinished: () => 'This task is still running; it can be deleted once it has finished.',
+  extendNotVideo: (id: string) => `Task ${id} made images, not a video: only a video can be extended.`,
+  extendNotFinished: (id: string) => `Task ${id} has no finished video yet: it can be extended once it has succeeded.`,
+  extendTooOld: (id: string, finishedAt: number) =>
+    `The video of task ${id} was made on ${isoDate(finishedAt)}, over 30 days ago: Kling has deleted it, so it cannot be extended.`,
+  extendTooLong: (id: string, seconds: number, maxSeconds: number) =>
+    `The video of task ${id} is already ${Math.round(seconds)} s long: one more extension (4–5 s) would pass Kling's limit of ${maxSeconds / 60} minutes in total.`,
 };

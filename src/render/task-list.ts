@@ -26,7 +26,7 @@ export function renderTaskList(page: Page, q: PageQueryIds): TaskListView {
         taskId: t.id,
         state: t.state,
         stateLabel: stateLabel(t.state),
-        prompt: shorten(t.request.prompt ?? '(image only)', 80),
+        prompt: shorten(t.request.prompt ?? (t.request.kind === 'extend' ? '(extension, no prompt)' : '(image only)'), 80),
         createdAt: t.createdAt,
         requesterName: t.scope.userName,
         ...(url ? { url } : {}),

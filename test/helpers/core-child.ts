@@ -4,6 +4,7 @@
  * synchronously, so a SIGKILL loses nothing already shown).
  *
  *   CHILD_MODE=submit  submits CHILD_N tasks, then runs until killed
+ *   CHILD_MODE=extend  extends the finished task CHILD_PARENT (the card's Extend button), then runs until killed
  *   CHILD_MODE=resume  resumes what the store holds, exits 0 once every task is final
  */
 import { appendFileSync } from 'node:fs';
@@ -52,7 +53,16 @@ core.addPort(port);
 const resumed = await core.tracker.start();
 write({ type: 'resumed', count: resumed, at: Date.now() });
 
-if (env['CHILD_MODE'] === 'submit') {
+if (env['CHILD_MODE'] === 'extend') {
+  // Extends the finished task CHILD_PARENT (as its card's Extend button does), then runs until killed.
+  const inv: Invocation = { platform: 'console', guildId: 'g1', channelId: 'c1', user: { id: 'u0', name: 'user 0', roleIds: [] } };
+  const io: CommandIO = {
+    replyPrivate: async () => undefined,
+    openCard: async (view) => port.open({ platform: 'console', guildId: 'g1', channelId: 'c1', userId: inv.user.id, userName: inv.user.name }, view),
+  };
+  await core.dispatcher.runButton(`kb:x:${env['CHILD_PARENT'] ?? ''}`, inv, io);
+  setInterval(() => undefined, 1000);
+} else if (env['CHILD_MODE'] === 'submit') {
   const n = Number(env['CHILD_N'] ?? '1');
   for (let i = 0; i < n; i++) {
     const inv: Invocation = { platform: 'console', guildId: 'g1', channelId: 'c1', user: { id: `u${i}`, name: `user ${i}`, roleIds: [] } };

@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { knownElsewhere, rowFor, type CapabilityKind } from '../../src/kling/capabilities.js';
 import { violationOf, type Ask, type Rule } from '../../src/kling/rules.js';
 
-export type SimTaskKind = 'text2video' | 'image2video' | 'images';
+export type SimTaskKind = 'text2video' | 'image2video' | 'images' | 'video-extend';
 export type SimTaskStatus = 'submitted' | 'processing' | 'succeed' | 'failed';
 export type FaultKind = 'http500' | 'http503' | 'http429' | 'slow' | 'malformed' | 'reset';
 export type FaultOp = 'create' | 'get' | 'list' | 'any';
@@ -206,6 +206,14 @@ const FIELD_RULES: Record<SimTaskKind, readonly FieldRule[]> = {
     ['callback_url', callbackSchema, false],
     ['external_task_id', externalIdSchema, false],
   ],
+  'video-extend': [
+    ['video_id', z.string().min(1), true],
+    ['prompt', promptOptional, false],
+    ['negative_prompt', promptOptional, false],
+    ['cfg_scale', cfgScaleSchema, false],
+    ['callback_url', callbackSchema, false],
+    ['external_task_id', externalIdSchema, false],
+  ],
   images: [
     ['prompt', promptRequired, true],
     ['negative_prompt', promptOptional, false],
@@ -256,6 +264,7 @@ const KIND_PATHS: ReadonlyArray<readonly [SimTaskKind, string]> = [
   ['text2video', '/v1/videos/text2video'],
   ['image2video', '/v1/videos/image2video'],
   ['images', '/v1/images/generations'],
+  ['video-extend', '/v1/videos/video-extend'],
 ];
 
 // ---------------------------------------------------------------------------
@@ -343,6 +352,11 @@ interface Task {
   deduction: string;
   lastNotified: SimTaskStatus;
   cbChain: Promise<void>;
+  /** The model and mode that made the video (an extension keeps its source's). */
+  model: string;
+  mode: string;
+  /** The kind that made the first video of an extension chain (the capability table's row). */
+  rootKind: SimTaskKind;
 }
 
 interface Answer {
@@ -402,8 +416,9 @@ function progressAt(t: Task, now: number): string {
 }
 
 function videoDeduction(mode: string, duration: string): string {
-  const units = (mode === 'pro' ? 2 : 1) * (duration === '10' ? 2 : 1);
-  return String(units);
+  // The simulator's own price list (not the bot's table): 1 unit per 5 s, twice that in pro.
+  const units = (mode === 'pro' ? 2 : 1) * Math.max(1, Number(duration) / 5);
+  return String(Math.round(units * 100) / 100);
 }
 
 export async function startKlingSimulator(opts: SimulatorOptions): Promise<KlingSimulator> {
@@ -422,7 +437,9 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
   const byExternal = new Map<string, Task>();
   const createCounts = new Map<string, number>();
   const ordered: Task[] = [];
-  const byKind: Record<SimTaskKind, Task[]> = { text2video: [], image2video: [], images: [] };
+  const byKind: Record<SimTaskKind, Task[]> = { text2video: [], image2video: [], images: [], 'video-extend': [] };
+  /** Every generated video by its id, for video-extend. */
+  const byVideoId = new Map<string, Task>();
   const pools = { video: new SlotPool(), image: new SlotPool() };
   const calls: SimCall[] = [];
   const stats: SimStats = { creates: 0, duplicateCreates: 0, gets: 0, lists: 0, callbacksSent: 0, errors: 0 };
@@ -594,6 +611,7 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
     if (!bodyResult.success) return errorAnswer(400, 1200, 'Invalid request parameters: body must be a JSON object');
     const body = bodyResult.data;
 
+    if (kind === 'video-extend') return handleExtend(body);
     const tableKind = kind === 'images' ? 'image' : kind;
     const modelRaw = body['model_name'];
     if (modelRaw !== undefined && typeof modelRaw !== 'string') return errorAnswer(400, 1201, 'Invalid value for field model_name: expected string');
@@ -618,6 +636,39 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
     const violation = violationOf(askOf(tableKind, model, body));
     if (violation) return errorAnswer(400, 1201, `Invalid value for field ${FIELD_OF_RULE[violation.rule]}: ${violation.message}`);
 
+    const mode = typeof body['mode'] === 'string' ? body['mode'] : 'std';
+    const duration = typeof body['duration'] === 'string' ? body['duration'] : '5';
+    return makeTask(kind, body, { model, mode, rootKind: kind, videoSeconds: `${duration}.1`, deduction: kind === 'images' ? undefined : videoDeduction(mode, duration) });
+  }
+
+  /**
+   * video-extend: the source is a finished video the simulator made, at most 30 days old; the
+   * result is 4–5 s longer and may total at most 3 minutes; model and mode are the source's.
+   */
+  function handleExtend(body: Record<string, unknown>): Answer {
+    for (const [field, schema, required] of FIELD_RULES['video-extend']) {
+      const value = body[field];
+      if (value === undefined) {
+        if (required) return errorAnswer(400, 1201, `Invalid value for field ${field}: required`);
+        continue;
+      }
+      const r = schema.safeParse(value);
+      if (!r.success) return errorAnswer(400, 1201, `Invalid value for field ${field}: ${r.error.issues[0]?.message ?? 'invalid'}`);
+    }
+    const source = byVideoId.get(String(body['video_id']));
+    const now = clock();
+    if (!source || statusAt(source, now) !== 'succeed') return errorAnswer(400, 1201, 'Invalid value for field video_id: no finished video with this id');
+    if (now - source.finishedAt > 30 * 86_400_000) return errorAnswer(400, 1201, 'Invalid value for field video_id: the video is over 30 days old and has been deleted');
+    const seconds = Number('videos' in source.result ? source.result.videos[0]?.duration : 0);
+    if (seconds + 4.5 > 180) return errorAnswer(400, 1201, 'Invalid value for field video_id: the extended video would be longer than 3 minutes');
+    const rootKind = source.rootKind === 'images' ? 'image' : source.rootKind === 'video-extend' ? 'text2video' : source.rootKind;
+    const violation = violationOf({ kind: rootKind, model: source.model, extend: true });
+    if (violation) return errorAnswer(400, 1201, `Invalid value for field video_id: ${violation.message}`);
+    return makeTask('video-extend', body, { model: source.model, mode: source.mode, rootKind: source.rootKind, videoSeconds: (seconds + 4.5).toFixed(1), deduction: videoDeduction(source.mode, '5') });
+  }
+
+  /** The part of a create every kind shares: policy, idempotency, concurrency, timing, the result. */
+  function makeTask(kind: SimTaskKind, body: Record<string, unknown>, made: { model: string; mode: string; rootKind: SimTaskKind; videoSeconds: string; deduction: string | undefined }): Answer {
     const prompt = typeof body['prompt'] === 'string' ? body['prompt'] : '';
     if (prompt.includes('sim:reject')) return errorAnswer(400, 1301, 'The content failed the safety check');
 
@@ -658,10 +709,8 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
       result = { images: Array.from({ length: slots }, (_, index) => ({ index, url: `${origin}/media/${taskId}-${index}.png` })) };
       deduction = String(slots * 0.25);
     } else {
-      const duration = typeof body['duration'] === 'string' ? body['duration'] : '5';
-      const mode = typeof body['mode'] === 'string' ? body['mode'] : 'std';
-      result = { videos: [{ id: randomUUID(), url: `${origin}/media/${taskId}.mp4`, duration: `${duration}.1` }] };
-      deduction = videoDeduction(mode, duration);
+      result = { videos: [{ id: randomUUID(), url: `${origin}/media/${taskId}.mp4`, duration: made.videoSeconds }] };
+      deduction = made.deduction ?? '1';
     }
     const callbackUrl = typeof body['callback_url'] === 'string' ? body['callback_url'] : undefined;
     const task: Task = {
@@ -676,12 +725,16 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
       deduction,
       lastNotified: 'submitted',
       cbChain: Promise.resolve(),
+      model: made.model,
+      mode: made.mode,
+      rootKind: made.rootKind,
       ...(externalTaskId === undefined ? {} : { externalTaskId }),
       ...(callbackUrl === undefined ? {} : { callbackUrl }),
     };
     byId.set(taskId, task);
     ordered.push(task);
     byKind[kind].push(task);
+    if ('videos' in result) for (const v of result.videos) byVideoId.set(v.id, task);
     if (externalTaskId !== undefined) {
       byExternal.set(externalTaskId, task);
       createCounts.set(externalTaskId, (createCounts.get(externalTaskId) ?? 0) + 1);
@@ -956,6 +1009,7 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
       byExternal.clear();
       createCounts.clear();
       ordered.length = 0;
+      byVideoId.clear();
       for (const k of Object.keys(byKind) as SimTaskKind[]) byKind[k].length = 0;
       pools.video.clear();
       pools.image.clear();

@@ -192,8 +192,8 @@ export class InteractionHandler {
     try {
       if (!interaction.inGuild()) return await io.replyPrivate(notices.unknownButton());
       const decoded = decodeButtonId(interaction.customId);
-      // Regenerate posts a new public card; Refresh and Delete act on the card they sit on.
-      if (decoded.type === 'card') await this.acking$(decoded.action === 'regenerate' ? io.deferPublic() : io.deferUpdate());
+      // Regenerate and Extend post a new public card; Refresh and Delete act on the card they sit on.
+      if (decoded.type === 'card') await this.acking$(decoded.action === 'regenerate' || decoded.action === 'extend' ? io.deferPublic() : io.deferUpdate());
       io.armWatchdog(this.o.ackWatchdogMs);
       if (io.acknowledged) await this.afterBurst();
       await this.o.core.dispatcher.runButton(interaction.customId, invocationOf(interaction, this.adminPermission), io);

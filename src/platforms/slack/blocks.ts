@@ -30,6 +30,7 @@ export const LIMITS = {
 export const ACTION_IDS = {
   refresh: 'kb_refresh',
   regenerate: 'kb_regenerate',
+  extend: 'kb_extend',
   delete: 'kb_delete',
   prev: 'kb_prev',
   next: 'kb_next',
