@@ -1,49 +1,57 @@
 import type { CardHandle, TaskScope } from '../src/domain.js';
-import { CardGoneError, PortRateLimitError, type CardPort } from '../src/port.js';
+import { CardGoneError, PortRateLimitError, type PlatformPort, type RateInfo, type Written } from '../src/port.js';
 import type { CardView } from '../src/render/view.js';
 
 /**
- * A platform stand-in for the benchmark with Discord's practical per-channel edit limit
- * (5 per 5 s, sliding window): over it, the edit is refused with a 429 and counted.
+ * A platform stand-in for the benchmark with Discord's practical per-channel write limit (5 per
+ * 5 s, a fixed window per channel as Discord keeps its buckets), reporting what is left on every
+ * answer as Discord's X-RateLimit-* headers do: over it, the write is refused with a 429 and counted.
  */
-export class BenchPort implements CardPort {
+export class BenchPort implements PlatformPort {
   readonly platform = 'console' as const;
-  /** A bucket that can never exceed 5 edits in any 5 s window: 3 + 5 s × 0.4/s. */
-  readonly editBudget = { capacity: 3, refillPerSec: 0.4 };
-  /** Edit requests sent (accepted or refused). */
+  readonly initialRate = { limit: 5, windowMs: 5000 };
+  /** Write requests sent (accepted or refused). */
   edits = 0;
   rateLimited = 0;
   /** taskId → when its card first showed a final state. */
   readonly finalShownAt = new Map<string, number>();
-  private readonly windows = new Map<string, number[]>();
+  private readonly windows = new Map<string, { count: number; resetAt: number }>();
   private next = 1;
 
   constructor(private readonly limit = { requests: 5, windowMs: 5000 }) {}
 
-  open(): CardHandle {
-    return { card: this.next++ };
-  }
-
-  async editCard(_handle: CardHandle, view: CardView, scope: TaskScope): Promise<void> {
+  /** Every write request counts, refused or not: each one costs the platform's budget. */
+  private take(channel: string): RateInfo {
     const now = Date.now();
-    // Every edit request counts, refused or not: each one costs the platform's budget.
     this.edits++;
-    const window = (this.windows.get(scope.channelId) ?? []).filter((t) => t > now - this.limit.windowMs);
-    if (window.length >= this.limit.requests) {
-      this.rateLimited++;
-      this.windows.set(scope.channelId, window);
-      throw new PortRateLimitError((window[0] ?? now) + this.limit.windowMs - now);
+    let w = this.windows.get(channel);
+    if (!w || now >= w.resetAt) {
+      w = { count: 0, resetAt: now + this.limit.windowMs };
+      this.windows.set(channel, w);
     }
-    window.push(now);
-    this.windows.set(scope.channelId, window);
-    if ((view.state === 'succeed' || view.state === 'failed') && !this.finalShownAt.has(view.taskId)) this.finalShownAt.set(view.taskId, now);
+    if (w.count >= this.limit.requests) {
+      this.rateLimited++;
+      throw new PortRateLimitError(w.resetAt - now, { rate: { remaining: 0, resetAfterMs: w.resetAt - now, limit: this.limit.requests } });
+    }
+    w.count++;
+    return { remaining: this.limit.requests - w.count, resetAfterMs: w.resetAt - now, limit: this.limit.requests };
   }
 
-  async postCard(): Promise<CardHandle> {
-    return this.open();
+  async post(scope: TaskScope): Promise<Written<CardHandle>> {
+    return { value: { card: this.next++ }, rate: this.take(scope.channelId) };
   }
 
-  async deleteCard(): Promise<void> {
+  async edit(_handle: CardHandle, view: CardView, scope: TaskScope): Promise<Written<undefined>> {
+    const rate = this.take(scope.channelId);
+    if ((view.state === 'succeed' || view.state === 'failed') && !this.finalShownAt.has(view.taskId)) this.finalShownAt.set(view.taskId, Date.now());
+    return { value: undefined, rate };
+  }
+
+  async delete(): Promise<Written<void>> {
     throw new CardGoneError();
+  }
+
+  async replyPrivate(_target: unknown, _view: unknown, scope: TaskScope): Promise<Written<void>> {
+    return { value: undefined, rate: this.take(scope.channelId) };
   }
 }

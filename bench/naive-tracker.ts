@@ -23,7 +23,7 @@ export async function runNaive(tasks: TaskRecord[], kling: KlingClient, port: Be
             const next: TaskRecord = { ...rec, state: task.status, klingTaskId: task.taskId, ...(task.result ? { result: task.result } : {}), ...(isFinal(task.status) ? { finishedAt: Date.now() } : {}) };
             live.set(rec.id, next);
             try {
-              await port.editCard({}, renderCard(next, { now: Date.now() }), next.scope);
+              await port.edit({}, renderCard(next, { now: Date.now() }), next.scope);
               if (isFinal(next.state)) live.delete(rec.id);
             } catch (err) {
               if (!(err instanceof PortRateLimitError)) throw err;

@@ -52,7 +52,7 @@ if (side === 'ours') {
   const core = await createCore(config, silentLogger, { metrics: new Metrics() });
   core.addPort(port);
   await core.tracker.start();
-  const io: CommandIO = { replyPrivate: async () => undefined, openCard: async () => port.open() };
+  const io: CommandIO = { replyPrivate: async () => undefined };
   const records: TaskRecord[] = [];
   for (let i = 0; i < n; i += 50) {
     records.push(...(await Promise.all(Array.from({ length: Math.min(50, n - i) }, (_, k) => core.services.tasks.submit(invFor(i + k), io, request(i + k))))));

@@ -1,47 +1,10 @@
 import type { z } from 'zod';
-import type { CardHandle, Platform } from '../src/domain.js';
-import type { CardView, PrivateView } from '../src/render/view.js';
 import type { CapabilityKind } from '../src/kling/capabilities.js';
+import type { CommandIO, Invocation } from '../src/invocation.js';
 import type { BotServices } from '../src/services.js';
 import type { ModelDefaults } from './generation.js';
 
-/** An uploaded file as the platform describes it. */
-export interface Attachment {
-  url: string;
-  filename: string;
-  contentType?: string;
-  size: number;
-  width?: number;
-  height?: number;
-}
-
-/** Who asked, where: filled by an adapter from the platform's own payload. */
-export interface Invocation {
-  platform: Platform;
-  /** Discord server id or Slack workspace (team) id. */
-  guildId: string;
-  channelId: string;
-  user: {
-    id: string;
-    name: string;
-    /** Discord role ids; on Slack the user's own id, so ALLOWED_ROLE_IDS can list users. */
-    roleIds: readonly string[];
-    /** The platform says this member administers the server. */
-    isAdmin?: boolean;
-  };
-  /** Uploaded files by option name (Discord `/animate` image and end_image). */
-  attachments?: Readonly<Record<string, Attachment>>;
-}
-
-/** How a command answers; adapters implement it per interaction. */
-export interface CommandIO {
-  /** A private (ephemeral) answer to the caller. */
-  replyPrivate(view: PrivateView): Promise<void>;
-  /** Posts the public task card and returns its handle. */
-  openCard(view: CardView): Promise<CardHandle>;
-  /** Replaces the private message a button was clicked on (paging). */
-  updatePrivate?(view: PrivateView): Promise<void>;
-}
+export type { Attachment, CommandIO, Invocation } from '../src/invocation.js';
 
 export interface CommandContext {
   inv: Invocation;

@@ -1,18 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Config } from './config.js';
-import { Dispatcher } from './dispatch.js';
 import { KlingClient } from './kling/client.js';
 import { Limits } from './limits.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
-import type { CardPort } from './port.js';
+import { Outboxes } from './outbox/outboxes.js';
+import type { PlatformPort } from './port.js';
 import type { BotServices } from './services.js';
 import { TaskStore } from './store/task-store.js';
 import { TaskService } from './task-service.js';
 import { Tracker } from './tracker/tracker.js';
 
-/** Everything platform-neutral, wired together. Adapters get this and add their CardPort. */
+/** Everything platform-neutral, wired together. Adapters get this and register their port. */
 export interface Core {
   config: Config;
   log: Logger;
@@ -21,10 +21,13 @@ export interface Core {
   kling: KlingClient;
   tracker: Tracker;
   services: BotServices;
-  dispatcher: Dispatcher;
+  /** One per channel: every message write goes through these. */
+  outboxes: Outboxes;
   /** Path segment that makes the callback URL unguessable. */
   callbackToken: string;
-  addPort(port: CardPort): void;
+  /** Registers a platform's one port (once per platform). */
+  addPort(port: PlatformPort): void;
+  /** Stop intake is the adapters' part; this drains the outboxes, persists, and closes the store. */
   close(): Promise<void>;
 }
 
@@ -42,14 +45,38 @@ export async function createCore(config: Config, log: Logger, options: { metrics
   });
   const callbackToken = config.callbackToken;
   const callbackUrl = config.env.PUBLIC_URL ? `${config.env.PUBLIC_URL.replace(/\/+$/, '')}/kling/callback/${callbackToken}` : undefined;
-  const ports = new Map<string, CardPort>();
+  // Card bookkeeping written by the outboxes; close() waits for it before the store goes.
+  const persisting = new Set<Promise<unknown>>();
+  const persist = (work: Promise<unknown>): Promise<void> => {
+    const p = work.then(
+      () => undefined,
+      (err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'could not store what a card shows'),
+    );
+    persisting.add(p);
+    void p.finally(() => persisting.delete(p));
+    return p;
+  };
+  const outboxes = new Outboxes({
+    log,
+    metrics,
+    now,
+    onPosted: (taskId, card, cardSig) => persist(store.update(taskId, (cur) => ({ ...cur, card, cardSig }))),
+    // A moved handle must be kept; the signature only matters once final (a restart then skips
+    // the repeat edit). Mid-flight signatures are not worth a store write per edit.
+    onShown: (taskId, update) => {
+      if (update.handle || update.final) {
+        void persist(store.update(taskId, (cur) => ({ ...cur, cardSig: update.sig, ...(update.handle ? { card: update.handle } : {}), ...(update.final ? { finalShown: true } : {}) })));
+      }
+    },
+    onGone: (taskId) => void persist(store.update(taskId, (cur) => ({ ...cur, finalShown: true }))),
+  });
   // Several replicas share a Redis store; one lease decides which of them tracks.
   const shared = /^rediss?:\/\//.test(config.env.STORE_URL);
   const lease = shared ? store.trackerLease(`${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`, Math.max(3000, config.env.POLL_INTERVAL_MS * 3), now) : undefined;
   const tracker = new Tracker({
     store,
     kling,
-    ports: [],
+    outboxes,
     log,
     metrics,
     pollIntervalMs: config.env.POLL_INTERVAL_MS,
@@ -71,7 +98,7 @@ export async function createCore(config: Config, log: Logger, options: { metrics
     store,
     now,
   );
-  const tasks = new TaskService({ store, tracker, limits, log, ports, now });
+  const tasks = new TaskService({ store, tracker, limits, log, outboxes, now });
   const services: BotServices = { tasks, limits, store, tracker, log, defaults: { videoModel: env.KLING_DEFAULT_MODEL, imageModel: env.KLING_DEFAULT_IMAGE_MODEL }, now };
   return {
     config,
@@ -81,14 +108,18 @@ export async function createCore(config: Config, log: Logger, options: { metrics
     kling,
     tracker,
     services,
-    dispatcher: new Dispatcher(services, metrics),
+    outboxes,
     callbackToken,
     addPort(port) {
-      ports.set(port.platform, port);
-      tracker.addPort(port);
+      outboxes.addPort(port);
     },
     async close() {
+      // Order matters: no new work, every write out (bounded), everything stored, then the store goes.
       await tracker.stop();
+      await outboxes.drain(2000);
+      outboxes.stop();
+      await Promise.allSettled([...persisting]);
+      await tracker.releaseLease();
       await store.close();
     },
   };

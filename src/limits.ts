@@ -1,4 +1,4 @@
-import type { Invocation } from '../commands/types.js';
+import type { Invocation } from './invocation.js';
 import { RefusedError } from './errors.js';
 import { refusals } from './render/notices.js';
 import type { TaskStore } from './store/task-store.js';

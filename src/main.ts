@@ -32,7 +32,6 @@ async function main(): Promise<void> {
     const { startSlack } = await import('./platforms/slack/index.js');
     adapters.push(await startSlack(core, config.slack, http));
   }
-  for (const adapter of adapters) core.addPort(adapter.port);
   const port = await http.listen(config.env.PORT);
   const resumed = await core.tracker.start();
   log.info({ port, platforms: adapters.map((a) => a.port.platform), resumed }, 'kling-bot is running');

@@ -1,37 +1,74 @@
 import type { CardHandle, Platform, TaskScope } from './domain.js';
-import type { CardView } from './render/view.js';
+import type { CardView, PrivateView } from './render/view.js';
 
 /**
- * The seam between the tracker and a chat platform. Adapters implement it; the core knows
- * nothing else about Discord or Slack.
+ * What a platform said about its budget on one answer (Discord: `X-RateLimit-Remaining`,
+ * `X-RateLimit-Reset-After`, `X-RateLimit-Bucket`). Platform-neutral, so the outbox paces every
+ * platform the same way. Absent fields mean "not reported".
  */
-export interface CardPort {
-  readonly platform: Platform;
-  /** Per-channel edit budget: a token bucket the channel tracker spends from. */
-  readonly editBudget: { capacity: number; refillPerSec: number };
-  /**
-   * Shows `view` on the card. Returns a new handle when the adapter had to move (token expired,
-   * message replaced by a reply); the tracker persists it.
-   */
-  editCard(handle: CardHandle, view: CardView, scope: TaskScope): Promise<CardHandle | void>;
-  /** Posts a new card (a task that has none, e.g. its first post failed). */
-  postCard(scope: TaskScope, view: CardView): Promise<CardHandle>;
-  /** Removes the card message (Delete button). */
-  deleteCard(handle: CardHandle, scope: TaskScope): Promise<void>;
+export interface RateInfo {
+  /** Writes left in the current window. */
+  remaining?: number;
+  /** Until the window resets, in ms from the answer. */
+  resetAfterMs?: number;
+  /** Writes per window. */
+  limit?: number;
+  /** The platform's own name for the bucket (logs and metrics only). */
+  bucket?: string;
+}
+
+/** A write's result and what the platform said about the budget while answering it. */
+export interface Written<T> {
+  value: T;
+  rate?: RateInfo;
 }
 
 /**
- * Not now: the channel pauses for `retryAfterMs`. `platform`: the platform answered 429;
- * `budget`: the adapter held the call back itself, to stay inside a limit the platform keeps
- * beyond the channel (e.g. Slack's per-workspace chat.update limit).
+ * Where a private answer goes once the interaction has been acknowledged: opaque to the core,
+ * parsed by the adapter that made it (Discord: application id + token + how the ack was made;
+ * Slack: response_url, channel, user). Never stored.
+ */
+export type ReplyTarget = Record<string, unknown>;
+
+/**
+ * The one door to a chat platform. Every message write (post, edit, delete, private reply) goes
+ * through it, and only the channel's outbox calls it, so one budget sees them all. Each method
+ * returns the platform's rate information or throws PortRateLimitError / CardGoneError.
+ */
+export interface PlatformPort {
+  readonly platform: Platform;
+  /** What to assume about a channel before its first answer (a conservative start). */
+  readonly initialRate: { limit: number; windowMs: number };
+  /**
+   * Posts a card that has no message yet (Slack's first card; a card lost in a crash, which the
+   * adapter may first look for among the channel's recent messages).
+   */
+  post(scope: TaskScope, view: CardView): Promise<Written<CardHandle>>;
+  /** Shows `view` on the card; `value` is a new handle when the card had to move. */
+  edit(handle: CardHandle, view: CardView, scope: TaskScope): Promise<Written<CardHandle | undefined>>;
+  /** Removes the card message (Delete button). */
+  delete(handle: CardHandle, scope: TaskScope): Promise<Written<void>>;
+  /** A private answer after the acknowledgement; `replace`: instead of the message a button was on. */
+  replyPrivate(target: ReplyTarget, view: PrivateView, scope: TaskScope, replace?: boolean): Promise<Written<void>>;
+}
+
+/**
+ * Not now: the channel pauses for `retryAfterMs`. `platform`: the platform answered 429 (or its
+ * client knew the bucket was empty); `budget`: the adapter held the call back itself, to stay
+ * inside a limit the platform keeps beyond the channel (Slack's per-workspace chat.update tier).
  */
 export class PortRateLimitError extends Error {
   readonly source: 'platform' | 'budget';
+  readonly rate: RateInfo | undefined;
 
-  constructor(readonly retryAfterMs: number, options: { cause?: unknown; source?: 'platform' | 'budget' } = {}) {
+  constructor(
+    readonly retryAfterMs: number,
+    options: { cause?: unknown; source?: 'platform' | 'budget'; rate?: RateInfo } = {},
+  ) {
     super(`${options.source === 'budget' ? 'edit budget' : 'platform rate limit'}: retry after ${retryAfterMs} ms`, options.cause === undefined ? {} : { cause: options.cause });
     this.name = 'PortRateLimitError';
     this.source = options.source ?? 'platform';
+    this.rate = options.rate;
   }
 }
 
@@ -40,5 +77,16 @@ export class CardGoneError extends Error {
   constructor(message = 'card message is gone', options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'CardGoneError';
+  }
+}
+
+/** A card can never be posted here (Slack: not_in_channel); the task goes on without one. */
+export class CardPostError extends Error {
+  constructor(
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`could not post the card: ${reason}`, options);
+    this.name = 'CardPostError';
   }
 }

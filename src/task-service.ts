@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import type { CommandIO, Invocation } from '../commands/types.js';
-import { isFinal, type CardHandle, type GenerationRequest, type TaskRecord } from './domain.js';
-import { RefusedError } from './errors.js';
+import { isFinal, type GenerationRequest, type TaskRecord } from './domain.js';
+import { InteractionClosedError, RefusedError } from './errors.js';
+import type { CommandIO, Invocation } from './invocation.js';
 import type { Limits } from './limits.js';
 import type { Logger } from './log.js';
-import type { CardPort } from './port.js';
+import { viewHash } from './outbox/channel-outbox.js';
+import type { Outboxes } from './outbox/outboxes.js';
 import { notices, refusals } from './render/notices.js';
 import type { TaskStore } from './store/task-store.js';
-import { viewHash } from './tracker/channel-tracker.js';
 import type { Tracker } from './tracker/tracker.js';
 
 /** Our task ids: short enough to type into /task, random enough to be Kling's external_task_id. */
@@ -21,11 +21,17 @@ export class TaskService {
   /** Limits are checked and the record written under one lock per user, so two quick commands can't both slip under a cap. */
 
   constructor(
-    private readonly deps: { store: TaskStore; tracker: Tracker; limits: Limits; log: Logger; ports: ReadonlyMap<string, CardPort>; now: () => number },
+    private readonly deps: { store: TaskStore; tracker: Tracker; limits: Limits; log: Logger; outboxes: Outboxes; now: () => number },
   ) {}
 
+  /**
+   * Durable first: limits are checked and the record written (with the card's handle when the
+   * interaction already names it) before anything is shown or sent to Kling. Then the card: as the
+   * interaction's own answer where the platform allows it (no channel write), else posted through
+   * the channel's outbox. Then Kling.
+   */
   async submit(inv: Invocation, io: CommandIO, request: GenerationRequest, regeneratedFrom?: string): Promise<TaskRecord> {
-    const { store, tracker, limits, log, now } = this.deps;
+    const { store, tracker, limits, now } = this.deps;
     const rec = await store.exclusive(`user:${inv.platform}:${inv.guildId}:${inv.user.id}`, async () => {
       await limits.check(inv);
       const t = now();
@@ -36,34 +42,73 @@ export class TaskService {
         state: 'pending',
         createdAt: t,
         updatedAt: t,
+        ...(io.cardHandle ? { card: io.cardHandle } : {}),
         ...(regeneratedFrom ? { regeneratedFrom } : {}),
       };
       // Durable first: a crash from here on resumes this task instead of losing it.
       await store.create(record);
       return record;
     });
-    // Kling is asked right away; a card post slowed by the platform must not delay the create.
     const view = tracker.view(rec);
+    if (io.answerWithCard && rec.card) {
+      const answered = await this.answer(rec, io, view);
+      if (answered) return answered;
+    }
+    // Kling is asked right away; a card post slowed by the platform must not delay the create.
     tracker.track(rec);
-    let handle: CardHandle;
+    const handle = await tracker.openCard(rec, view);
+    if (handle) return { ...rec, card: handle };
+    this.deps.log.warn({ taskId: rec.id }, 'could not open the task card');
+    tracker.cardUnavailable(rec.id, rec.scope);
+    await io.replyPrivate(notices.cardUnavailable(rec.id)).catch(() => undefined);
+    return rec;
+  }
+
+  /** The card as the interaction's answer; undefined when it must be posted instead. */
+  private async answer(rec: TaskRecord, io: CommandIO, view: ReturnType<Tracker['view']>): Promise<TaskRecord | undefined> {
+    const { store, tracker, log, now } = this.deps;
+    let answer;
     try {
-      handle = await io.openCard(view);
+      answer = (await io.answerWithCard?.(view)) ?? { kind: 'unavailable' as const };
     } catch (err) {
-      log.warn({ taskId: rec.id, err: err instanceof Error ? err.message : String(err) }, 'could not open the task card');
-      tracker.cardUnavailable(rec.id, rec.scope);
-      await io.replyPrivate(notices.cardUnavailable(rec.id)).catch(() => undefined);
-      return rec;
+      if (err instanceof InteractionClosedError) {
+        // Another process answered this interaction (and owns its task), or it came too late:
+        // this record was never shown to anyone, so it ends here, before Kling is asked.
+        const t = now();
+        await store.update(rec.id, (cur) => ({ ...cur, state: 'failed', failureCode: 'not_acknowledged', finishedAt: t, updatedAt: t, deleted: true, finalShown: true }));
+        throw err;
+      }
+      log.warn({ taskId: rec.id, err: err instanceof Error ? err.message : String(err) }, 'could not answer with the card; posting it');
+      answer = { kind: 'unavailable' as const };
     }
-    // The card is up: the tracker edits it from here on, whatever happens to the write below.
+    if (answer.kind === 'unavailable') {
+      await store.update(rec.id, (cur) => {
+        const { card: _card, ...rest } = cur;
+        return rest;
+      });
+      delete rec.card;
+      return undefined;
+    }
+    if (answer.kind === 'placeholder') {
+      // A "thinking…" message holds the card's place; the outbox fills it with the latest view.
+      await store.update(rec.id, (cur) => ({ ...cur, card: answer.handle })).catch((err: unknown) => {
+        log.error({ taskId: rec.id, err: err instanceof Error ? err.message : String(err) }, 'the placeholder is up but its message id could not be stored');
+      });
+      const placed = { ...rec, card: answer.handle };
+      tracker.track(placed);
+      tracker.attachCard(rec.id, answer.handle);
+      return placed;
+    }
     const cardSig = viewHash(view);
-    tracker.attachCard(rec.id, handle, cardSig);
-    try {
-      await store.update(rec.id, (cur) => ({ ...cur, card: handle, cardSig }));
-    } catch (err) {
-      // Only a restart needs the stored handle; telling the user the card was never posted would be false.
-      log.error({ taskId: rec.id, err: err instanceof Error ? err.message : String(err) }, 'the task card is posted but its handle could not be stored');
-    }
-    return { ...rec, card: handle, cardSig };
+    const shown = { ...rec, card: answer.handle, cardSig };
+    // The card is up and the record already names it: a failing write here loses only the message
+    // id (found again by the port), so it is logged, never told to the user as a missing card.
+    await store.update(rec.id, (cur) => ({ ...cur, card: answer.handle, cardSig })).catch((err: unknown) => {
+      log.error({ taskId: rec.id, err: err instanceof Error ? err.message : String(err) }, 'the task card is shown but its message id could not be stored');
+    });
+    tracker.track(shown);
+    tracker.attachCard(rec.id, answer.handle, cardSig);
+    return shown;
   }
 
   /** By our id or Kling's, only within the caller's platform and server. */
@@ -87,8 +132,11 @@ export class TaskService {
     if (rec.scope.userId !== inv.user.id && !this.deps.limits.isAdmin(inv)) throw new RefusedError('not_owner', refusals.notYours());
     if (!isFinal(rec.state)) throw new RefusedError('not_finished', refusals.notFinished());
     await this.deps.store.update(rec.id, (cur) => ({ ...cur, deleted: true, updatedAt: this.deps.now() }));
-    const port = this.deps.ports.get(rec.scope.platform);
-    if (port && rec.card) await port.deleteCard(rec.card, rec.scope);
+    const card = rec.card;
+    const outbox = this.deps.outboxes.for(rec.scope);
+    if (!outbox || !card) return;
+    outbox.forget(rec.id);
+    await outbox.send(rec.scope, 1, (port) => port.delete(card, rec.scope));
   }
 }
 

@@ -24,7 +24,7 @@ const DAY = 86_400_000;
 async function finished(rig: CoreRig, text: string, inv = makeInv()): Promise<TaskRecord> {
   const io = makeIo(rig.port, inv);
   const before = rig.port.events.length;
-  await rig.core.dispatcher.runCommand('video', text, inv, io);
+  await rig.dispatcher.runCommand('video', text, inv, io);
   const id = rig.port.events.slice(before).find((e) => e.type === 'post')?.taskId;
   if (!id) throw new Error(`no card: ${JSON.stringify(io.privates)}`);
   return waitFor('the video finished', async () => {
@@ -37,8 +37,8 @@ async function finished(rig: CoreRig, text: string, inv = makeInv()): Promise<Ta
 async function extend(rig: CoreRig, how: { button: string } | { command: string }, inv = makeInv()) {
   const io = makeIo(rig.port, inv);
   const before = rig.port.events.length;
-  if ('button' in how) await rig.core.dispatcher.runButton(cardButtonId('extend', how.button), inv, io);
-  else await rig.core.dispatcher.runCommand('extend', how.command, inv, io);
+  if ('button' in how) await rig.dispatcher.runButton(cardButtonId('extend', how.button), inv, io);
+  else await rig.dispatcher.runCommand('extend', how.command, inv, io);
   const refusal = io.privates.find((p) => p.kind === 'notice' && p.tone === 'error');
   if (refusal && refusal.kind === 'notice') return { refused: refusal.text };
   const id = rig.port.events.slice(before).find((e) => e.type === 'post')?.taskId ?? '';
@@ -117,11 +117,11 @@ describe('Extend', () => {
     const rig = await makeCore(cleanup, sim);
     const inv = makeInv();
     const io = makeIo(rig.port, inv);
-    await rig.core.dispatcher.runCommand('video', 'a slow fox', inv, io);
+    await rig.dispatcher.runCommand('video', 'a slow fox', inv, io);
     const running = rig.port.events.find((e) => e.type === 'post')?.taskId ?? '';
     expect('refused' in (await extend(rig, { command: running })) ? 'refused' : 'made').toBe('refused');
     const notFound = makeIo(rig.port, inv);
-    await rig.core.dispatcher.runCommand('extend', 'kbnosuchtask0', inv, notFound);
+    await rig.dispatcher.runCommand('extend', 'kbnosuchtask0', inv, notFound);
     expect(JSON.stringify(notFound.privates)).toContain('No task `kbnosuchtask0` was found here');
     expect(sim.calls.filter((c) => c.path.includes('video-extend'))).toEqual([]);
   });

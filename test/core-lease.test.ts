@@ -4,6 +4,7 @@ import type { TaskRecord } from '../src/domain.js';
 import { KlingClient } from '../src/kling/client.js';
 import { silentLogger } from '../src/log.js';
 import { Metrics } from '../src/metrics.js';
+import { Outboxes } from '../src/outbox/outboxes.js';
 import { TaskStore } from '../src/store/task-store.js';
 import { Tracker } from '../src/tracker/tracker.js';
 import { AK, Cleanup, SK, startSim, waitFor } from './helpers/core-harness.js';
@@ -15,12 +16,22 @@ afterEach(() => cleanup.closeAll());
 /** Two replicas on one shared store (what Redis is in production; a shared keyv here). */
 function replica(name: string, store: TaskStore, simUrl: string) {
   const port = new RecordingPort();
+  const metrics = new Metrics();
+  const outboxes = new Outboxes({
+    log: silentLogger,
+    metrics,
+    now: Date.now,
+    onPosted: async (id, card, cardSig) => void (await store.update(id, (cur) => ({ ...cur, card, cardSig }))),
+    onShown: (id, u) => void store.update(id, (cur) => ({ ...cur, cardSig: u.sig, ...(u.final ? { finalShown: true } : {}) })),
+    onGone: () => undefined,
+  });
+  outboxes.addPort(port);
   const tracker = new Tracker({
     store,
     kling: new KlingClient({ baseUrl: simUrl, auth: { type: 'jwt', accessKey: AK, secretKey: SK } }),
-    ports: [port],
+    outboxes,
     log: silentLogger,
-    metrics: new Metrics(),
+    metrics,
     pollIntervalMs: 30,
     lease: store.trackerLease(name, 300),
   });
@@ -33,7 +44,7 @@ async function accept(store: TaskStore, via: ReturnType<typeof replica>): Promis
   const scope = { platform: 'console' as const, guildId: 'g', channelId: 'c', userId: 'u', userName: 'u' };
   const rec: TaskRecord = { id: `kblease${n++}`, scope, request: { kind: 'text2video', prompt: 'waves', model: 'kling-v1-6', mode: 'std', duration: '5', aspect_ratio: '16:9' }, state: 'pending', createdAt: t, updatedAt: t };
   await store.create(rec);
-  rec.card = via.port.open(scope, { taskId: rec.id } as never);
+  rec.card = (await via.port.post(scope, { taskId: rec.id } as never)).value;
   await store.update(rec.id, (cur) => ({ ...cur, card: rec.card }));
   via.tracker.track(rec);
   return rec;
@@ -56,6 +67,7 @@ describe('tracker lease with several replicas on one store', () => {
 
     // A stops (releases the lease); B becomes the tracker for new work.
     await a.tracker.stop();
+    await a.tracker.releaseLease();
     const later = await accept(store, a);
     await waitFor('B to finish the task A accepted', () => b.port.lastView(later.id)?.state === 'succeed', 5000);
     for (const rec of [...first, later]) expect(sim.createsFor(rec.id)).toBe(1);

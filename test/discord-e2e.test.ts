@@ -3,7 +3,8 @@
  * core talks to the Kling simulator, everything on loopback in this process.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CommandIO } from '../commands/types.js';
+import { Dispatcher } from '../commands/dispatch.js';
+import type { CommandIO } from '../src/invocation.js';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import type { PrivateView } from '../src/render/view.js';
 import type { FakeDiscord, FakeUser, InteractionRecord } from './fakes/discord/index.js';
@@ -55,7 +56,7 @@ async function setup(opts: Parameters<typeof startBot>[2] = {}, roomy = false) {
   sim = s;
   const f = await startFake(roomy ? { channelEditLimit: { requests: 50, windowMs: 1000 } } : {});
   fake = f;
-  const b = await startBot(s, f, roomy ? { ...opts, adapter: { editBudget: { capacity: 20, refillPerSec: 20 }, ...opts.adapter } } : opts);
+  const b = await startBot(s, f, opts);
   bot = b;
   return { s, f, b };
 }
@@ -74,13 +75,13 @@ const tasksCommand = (user: FakeUser, options: Array<{ name: string; type: numbe
 });
 
 describe('Discord end to end (in process)', () => {
-  it('/video is deferred at once, its card goes through processing and ends with the video', async () => {
+  it('/video is answered with its card itself (type 4, no channel write), which goes through processing and ends with the video', async () => {
     const { s, f, b } = await setup();
     // Connections for acknowledgements were opened at start-up, before any command arrived.
     expect(f.requests.filter((r) => r.method === 'GET' && r.path === '/gateway' && r.status === 200).length).toBeGreaterThanOrEqual(8);
     const rec = await f.sendCommand(video(CH_A1, ALICE, 'a red fox running through snow, cinematic'));
     await f.waitFor(() => rec.ackedAt !== undefined, 3000);
-    expect(rec.ackType).toBe(5);
+    expect(rec.ackType).toBe(4);
     expect(rec.ephemeral).toBe(false);
     expect(rec.ackLatencyMs).toBeLessThan(3000);
     expect(rec.lateCallbackAt).toEqual([]);
@@ -191,8 +192,8 @@ describe('Discord end to end (in process)', () => {
     await expect(f.clickButton({ messageId: pageId, customId: next, user: BOB })).rejects.toThrow(/ephemeral/);
     // …and if such a click reached the bot, the id's owner would not match Bob and the page stays put.
     const seen: PrivateView[] = [];
-    const io: CommandIO = { replyPrivate: async (v) => void seen.push(v), openCard: async () => ({}), updatePrivate: async (v) => void seen.push(v) };
-    await b.core.dispatcher.runButton(next, { platform: 'discord', guildId: GUILD_A, channelId: CH_A2, user: { id: BOB.id, name: 'bob', roleIds: [] } }, io);
+    const io: CommandIO = { replyPrivate: async (v) => void seen.push(v), updatePrivate: async (v) => void seen.push(v) };
+    await new Dispatcher(b.core.services, b.core.metrics).runButton(next, { platform: 'discord', guildId: GUILD_A, channelId: CH_A2, user: { id: BOB.id, name: 'bob', roleIds: [] } }, io);
     expect(seen).toHaveLength(1);
     expect(seen[0]?.kind === 'notice' && seen[0].tone).toBe('error');
     expectNoSecrets(f, b.logs);
@@ -212,7 +213,7 @@ describe('Discord end to end (in process)', () => {
 
     const regen = await f.clickButton({ messageId: cardId, customId: `kb:g:${id}`, user: BOB });
     await f.waitFor(() => regen.ackedAt !== undefined, 3000);
-    expect(regen.ackType).toBe(5);
+    expect(regen.ackType).toBe(4);
     expect(regen.ephemeral).toBe(false);
     await f.waitFor(() => cardIsFinal(s, cardOf(f, regen)), 15_000);
     const second = cardOf(f, regen);

@@ -1,11 +1,11 @@
 /**
- * The Discord CardPort's routing, against a scripted REST stub: GIVEN what Discord answers,
+ * The Discord port's routing, against a scripted REST stub: GIVEN what Discord answers,
  * THEN which route is tried next, which handle is returned, and which core error is thrown.
  */
 import { DiscordAPIError, RateLimitError, type RequestData, type RouteLike } from 'discord.js';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/log.js';
-import { DiscordCardPort, DiscordCardHandle, type PortRest } from '../src/platforms/discord/port.js';
+import { DiscordPort, DiscordCardHandle, type PortRest } from '../src/platforms/discord/port.js';
 import { CardGoneError, PortRateLimitError } from '../src/port.js';
 import type { CardView } from '../src/render/view.js';
 
@@ -68,12 +68,12 @@ const webhookHandle = (over: Partial<DiscordCardHandle> = {}): DiscordCardHandle
   target: '@original',
   ...over,
 });
-const portWith = (rest: ScriptedRest) => new DiscordCardPort({ rest, applicationId: APP, log: silentLogger, now: () => NOW });
+const portWith = (rest: ScriptedRest) => new DiscordPort({ rest, applicationId: APP, log: silentLogger, now: () => NOW });
 
-describe('DiscordCardPort.editCard', () => {
+describe('DiscordPort.editCard', () => {
   it('GIVEN a live token THEN edits @original through the webhook, without the bot token, and keeps the handle', async () => {
     const rest = new ScriptedRest([{ method: 'PATCH', route: /^\/webhooks\//, answer: {} }]);
-    expect(await portWith(rest).editCard(webhookHandle(), view, scope)).toBeUndefined();
+    expect((await portWith(rest).edit(webhookHandle(), view, scope)).value).toBeUndefined();
     expect(rest.calls).toHaveLength(1);
     expect(decodeURIComponent(rest.calls[0]?.route ?? '')).toBe(`/webhooks/${APP}/interaction-token-1/messages/@original`);
     expect(rest.calls[0]?.options?.auth).toBe(false);
@@ -87,24 +87,24 @@ describe('DiscordCardPort.editCard', () => {
       { method: 'PATCH', route: /^\/channels\//, answer: {} },
     ]);
     const port = portWith(rest);
-    const moved = DiscordCardHandle.parse(await port.editCard(webhookHandle(), view, scope));
+    const moved = DiscordCardHandle.parse((await port.edit(webhookHandle(), view, scope)).value);
     expect(moved).toMatchObject({ route: 'channel', messageId: '1575471547668369500' });
     expect(moved.token).toBeUndefined();
     // Even given the old handle again (the tracker had not saved the new one yet), the token stays retired.
-    await port.editCard(webhookHandle(), view, scope);
+    await port.edit(webhookHandle(), view, scope);
     expect(rest.calls.map((c) => `${c.method} ${c.route.split('/')[1]}`)).toEqual(['PATCH webhooks', 'PATCH channels', 'PATCH channels']);
   });
 
   it('GIVEN an expired token THEN goes straight to the channel route', async () => {
     const rest = new ScriptedRest([{ method: 'PATCH', route: /^\/channels\//, answer: {} }]);
-    const moved = await portWith(rest).editCard(webhookHandle({ tokenExpiresAt: NOW - 1 }), view, scope);
-    expect(DiscordCardHandle.parse(moved).route).toBe('channel');
+    const moved = await portWith(rest).edit(webhookHandle({ tokenExpiresAt: NOW - 1 }), view, scope);
+    expect(DiscordCardHandle.parse(moved.value).route).toBe('channel');
     expect(rest.calls).toHaveLength(1);
   });
 
   it('GIVEN a channel handle THEN edits it and returns nothing new', async () => {
     const rest = new ScriptedRest([{ method: 'PATCH', route: /^\/channels\//, answer: {} }]);
-    expect(await portWith(rest).editCard(webhookHandle({ route: 'channel', token: undefined }), view, scope)).toBeUndefined();
+    expect((await portWith(rest).edit(webhookHandle({ route: 'channel', token: undefined }), view, scope)).value).toBeUndefined();
   });
 
   it('GIVEN 50001 on the channel route THEN posts the view as a reply to the card; a reply gets no reply of its own', async () => {
@@ -113,28 +113,34 @@ describe('DiscordCardPort.editCard', () => {
       { method: 'POST', route: /^\/channels\/\d+\/messages$/, answer: { id: '1575471547668369999' } },
     ]);
     const port = portWith(rest);
-    const reply = DiscordCardHandle.parse(await port.editCard(webhookHandle({ route: 'channel', token: undefined }), view, scope));
+    const reply = DiscordCardHandle.parse((await port.edit(webhookHandle({ route: 'channel', token: undefined }), view, scope)).value);
     expect(reply).toMatchObject({ route: 'channel', messageId: '1575471547668369999', replyTo: '1575471547668369500' });
     expect(rest.calls[1]?.options?.body).toMatchObject({ message_reference: { message_id: '1575471547668369500', fail_if_not_exists: false } });
 
     const again = new ScriptedRest([{ method: 'PATCH', route: /^\/channels\//, answer: apiError(403, 50001, 'Missing Access') }]);
-    await expect(portWith(again).editCard(reply, view, scope)).rejects.toBeInstanceOf(DiscordAPIError);
+    await expect(portWith(again).edit(reply, view, scope)).rejects.toBeInstanceOf(DiscordAPIError);
     expect(again.calls).toHaveLength(1);
   });
 
   it('GIVEN 10008 or 10003 THEN the card is gone', async () => {
     for (const [status, code] of [[404, 10008], [404, 10003]] as const) {
       const rest = new ScriptedRest([{ method: 'PATCH', route: /^\/webhooks\//, answer: apiError(status, code, 'Unknown') }]);
-      await expect(portWith(rest).editCard(webhookHandle(), view, scope)).rejects.toBeInstanceOf(CardGoneError);
+      await expect(portWith(rest).edit(webhookHandle(), view, scope)).rejects.toBeInstanceOf(CardGoneError);
     }
   });
 
-  it('GIVEN a rate limit THEN throws PortRateLimitError with the longer of Retry-After and Reset-After', async () => {
-    const rest = new ScriptedRest([{ method: 'PATCH', route: /^\/webhooks\//, answer: rateLimit(1000, 740) }]);
-    const err = await portWith(rest).editCard(webhookHandle(), view, scope).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PortRateLimitError);
-    expect(err instanceof PortRateLimitError && err.retryAfterMs).toBe(1000);
-    expect(rest.calls).toHaveLength(1);
+  it('GIVEN a rate limit THEN throws PortRateLimitError with the precise Reset-After (Retry-After is whole seconds), else Retry-After', async () => {
+    const waitOf = async (answer: Error) => {
+      const rest = new ScriptedRest([{ method: 'PATCH', route: /^\/webhooks\//, answer }]);
+      const err = await portWith(rest).edit(webhookHandle(), view, scope).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PortRateLimitError);
+      expect(rest.calls).toHaveLength(1);
+      return err instanceof PortRateLimitError ? err.retryAfterMs : undefined;
+    };
+    expect(await waitOf(rateLimit(1000, 740))).toBe(740);
+    expect(await waitOf(rateLimit(1000, 0))).toBe(1000);
+    // Retry-After far beyond the bucket's reset (another scope is limited): Retry-After wins.
+    expect(await waitOf(rateLimit(5000, 740))).toBe(5000);
   });
 
   it('GIVEN a 5xx THEN rethrows it (the tracker backs off) and keeps the token', async () => {
@@ -143,16 +149,16 @@ describe('DiscordCardPort.editCard', () => {
       { method: 'PATCH', route: /^\/webhooks\//, answer: {} },
     ]);
     const port = portWith(rest);
-    await expect(port.editCard(webhookHandle(), view, scope)).rejects.toBeInstanceOf(DiscordAPIError);
-    expect(await port.editCard(webhookHandle(), view, scope)).toBeUndefined();
+    await expect(port.edit(webhookHandle(), view, scope)).rejects.toBeInstanceOf(DiscordAPIError);
+    expect((await port.edit(webhookHandle(), view, scope)).value).toBeUndefined();
   });
 
   it('refuses a handle that is not a Discord card handle', async () => {
-    await expect(portWith(new ScriptedRest([])).editCard({ card: 3 }, view, scope)).rejects.toThrow();
+    await expect(portWith(new ScriptedRest([])).edit({ card: 3 }, view, scope)).rejects.toThrow();
   });
 });
 
-describe('DiscordCardPort.postCard and deleteCard', () => {
+describe('DiscordPort.postCard and deleteCard', () => {
   it('GIVEN the crash lost a handle THEN finds the card among recent messages by its button and edits it', async () => {
     const rest = new ScriptedRest([
       {
@@ -165,7 +171,7 @@ describe('DiscordCardPort.postCard and deleteCard', () => {
       },
       { method: 'PATCH', route: /^\/channels\/\d+\/messages\/12$/, answer: {} },
     ]);
-    const handle = DiscordCardHandle.parse(await portWith(rest).postCard(scope, view));
+    const handle = DiscordCardHandle.parse((await portWith(rest).post(scope, view)).value);
     expect(handle).toMatchObject({ route: 'channel', messageId: '12', channelId: scope.channelId });
   });
 
@@ -174,12 +180,12 @@ describe('DiscordCardPort.postCard and deleteCard', () => {
       { method: 'GET', route: /^\/channels\/\d+\/messages$/, answer: [] },
       { method: 'POST', route: /^\/channels\/\d+\/messages$/, answer: { id: '77' } },
     ]);
-    expect(DiscordCardHandle.parse(await portWith(rest).postCard(scope, view)).messageId).toBe('77');
+    expect(DiscordCardHandle.parse((await portWith(rest).post(scope, view)).value).messageId).toBe('77');
   });
 
   it('GIVEN the search is rate limited THEN PortRateLimitError, and no duplicate card is posted', async () => {
     const rest = new ScriptedRest([{ method: 'GET', route: /^\/channels\/\d+\/messages$/, answer: rateLimit(2000) }]);
-    await expect(portWith(rest).postCard(scope, view)).rejects.toBeInstanceOf(PortRateLimitError);
+    await expect(portWith(rest).post(scope, view)).rejects.toBeInstanceOf(PortRateLimitError);
     expect(rest.calls).toHaveLength(1);
   });
 
@@ -189,8 +195,8 @@ describe('DiscordCardPort.postCard and deleteCard', () => {
       { method: 'DELETE', route: /^\/channels\//, answer: apiError(404, 10008, 'Unknown Message') },
     ]);
     const port = portWith(rest);
-    await port.deleteCard(webhookHandle(), scope);
-    await port.deleteCard(webhookHandle({ tokenExpiresAt: NOW - 1 }), scope);
+    await port.delete(webhookHandle(), scope);
+    await port.delete(webhookHandle({ tokenExpiresAt: NOW - 1 }), scope);
     expect(rest.calls.map((c) => c.route.split('/')[1])).toEqual(['webhooks', 'channels']);
   });
 });

@@ -2,14 +2,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { TaskRecord, TaskScope } from '../src/domain.js';
 import { silentLogger } from '../src/log.js';
 import { boltLogger } from '../src/platforms/slack/logger.js';
-import { CardPostError, SlackCardPort } from '../src/platforms/slack/port.js';
+import { CardPostError, SlackPort } from '../src/platforms/slack/port.js';
 import { SlackTokenError, SlackWorkspaces } from '../src/platforms/slack/workspaces.js';
 import { CardGoneError, PortRateLimitError } from '../src/port.js';
 import { renderCard } from '../src/render/card.js';
 import { blockTexts, type FakeSlack } from './fakes/slack/index.js';
 import { SECRETS, startFake } from './helpers/slack-harness.js';
 
-/** The CardPort alone against the fake Slack Web API: what the tracker sees for each Slack answer. */
+/** The Slack port alone against the fake Slack Web API: what the tracker sees for each Slack answer. */
 
 const TEAM = 'T0ACME';
 const C1 = 'C0GENERAL';
@@ -35,15 +35,15 @@ afterEach(async () => {
 async function port(extra: Parameters<typeof startFake>[1] = {}) {
   fake = await startFake([{ id: TEAM, channels: [C1, LOCKED] }], { notInChannel: [LOCKED], ...extra });
   const workspaces = new SlackWorkspaces({ botToken: SECRETS.botToken, apiUrl: fake.apiUrl, logger: boltLogger(silentLogger) });
-  return new SlackCardPort(workspaces, silentLogger);
+  return new SlackPort(workspaces, silentLogger);
 }
 
-describe('SlackCardPort', () => {
+describe('SlackPort', () => {
   it('posts with chat.postMessage and edits the same message with chat.update', async () => {
     const p = await port();
-    const handle = await p.postCard(scope, renderCard(rec('submitted'), { now: NOW }));
+    const handle = (await p.post(scope, renderCard(rec('submitted'), { now: NOW }))).value;
     expect(handle).toEqual({ channel: C1, ts: expect.stringMatching(/^\d+\.\d+$/) });
-    expect(await p.editCard(handle, renderCard(rec('succeed'), { now: NOW }), scope)).toBeUndefined();
+    expect((await p.edit(handle, renderCard(rec('succeed'), { now: NOW }), scope)).value).toBeUndefined();
     const [message] = fake.messagesIn(C1);
     expect(message?.edits).toHaveLength(1);
     expect(blockTexts(message?.blocks).join('\n')).toContain('https://cdn.example.com/v.mp4');
@@ -51,10 +51,10 @@ describe('SlackCardPort', () => {
 
   it('a 429 becomes PortRateLimitError with Retry-After, at once (no waiting inside the client)', async () => {
     const p = await port();
-    const handle = await p.postCard(scope, renderCard(rec('submitted'), { now: NOW }));
+    const handle = (await p.post(scope, renderCard(rec('submitted'), { now: NOW }))).value;
     fake.rateLimit('chat.update', { times: 1, retryAfterSec: 7 });
     const t0 = Date.now();
-    const err = await p.editCard(handle, renderCard(rec('processing'), { now: NOW }), scope).catch((e: unknown) => e);
+    const err = await p.edit(handle, renderCard(rec('processing'), { now: NOW }), scope).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PortRateLimitError);
     expect((err as PortRateLimitError).retryAfterMs).toBe(7000);
     expect(Date.now() - t0).toBeLessThan(1000);
@@ -62,27 +62,30 @@ describe('SlackCardPort', () => {
 
   it('a deleted message, or a handle that is not Slack’s, is CardGoneError; deleting twice is fine', async () => {
     const p = await port();
-    const handle = await p.postCard(scope, renderCard(rec('succeed'), { now: NOW }));
-    await p.deleteCard(handle, scope);
+    const handle = (await p.post(scope, renderCard(rec('succeed'), { now: NOW }))).value;
+    await p.delete(handle, scope);
     expect(fake.messagesIn(C1)).toHaveLength(0);
-    await p.deleteCard(handle, scope);
-    await expect(p.editCard(handle, renderCard(rec('succeed'), { now: NOW }), scope)).rejects.toBeInstanceOf(CardGoneError);
-    await expect(p.editCard({ messageId: '1', token: 'x' }, renderCard(rec('succeed'), { now: NOW }), scope)).rejects.toBeInstanceOf(CardGoneError);
+    await p.delete(handle, scope);
+    await expect(p.edit(handle, renderCard(rec('succeed'), { now: NOW }), scope)).rejects.toBeInstanceOf(CardGoneError);
+    await expect(p.edit({ messageId: '1', token: 'x' }, renderCard(rec('succeed'), { now: NOW }), scope)).rejects.toBeInstanceOf(CardGoneError);
   });
 
   it('a channel the bot is not in: posting throws CardPostError(not_in_channel)', async () => {
     const p = await port();
-    const err = await p.postCard({ ...scope, channelId: LOCKED }, renderCard(rec('pending'), { now: NOW })).catch((e: unknown) => e);
+    const err = await p.post({ ...scope, channelId: LOCKED }, renderCard(rec('pending'), { now: NOW })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CardPostError);
-    expect((err as CardPostError).slackError).toBe('not_in_channel');
+    expect((err as CardPostError).reason).toBe('not_in_channel');
   });
 
-  it('a command’s first post waits out a short 429 and honours Retry-After', async () => {
+  it('a post answers with Slack’s one-message-per-second channel pace; a 429 on it is thrown with Retry-After, not waited out', async () => {
     const p = await port();
+    const posted = await p.post(scope, renderCard(rec('pending'), { now: NOW }));
+    expect(posted.rate).toMatchObject({ remaining: 0, resetAfterMs: 1000 });
     fake.rateLimit('chat.postMessage', { times: 1, retryAfterSec: 1 });
-    const handle = await p.openCard(scope, renderCard(rec('pending'), { now: NOW }));
-    expect(handle).toMatchObject({ channel: C1 });
-    expect(fake.rateLimits[0]?.honored).toBe(true);
+    const t0 = Date.now();
+    const err = await p.post(scope, renderCard(rec('pending'), { now: NOW })).catch((e: unknown) => e);
+    expect(err instanceof PortRateLimitError && err.retryAfterMs).toBe(1000);
+    expect(Date.now() - t0).toBeLessThan(900);
   });
 
   it('a bad bot token stops start-up with a clear error that does not contain the token', async () => {
@@ -107,8 +110,8 @@ describe('SlackCardPort', () => {
         { id: 'T0OTHER', channels: [ELSEWHERE] },
       ]);
       const workspaces = new SlackWorkspaces({ botToken: SECRETS.botToken, apiUrl: fake.apiUrl, logger: boltLogger(silentLogger) });
-      const p = new SlackCardPort(workspaces, silentLogger, { workspaceBudget: { capacity: 3, refillPerSec: 1 }, now: () => now });
-      const cards = await Promise.all([scope, scope2, other].map((s) => p.postCard(s, renderCard(rec('submitted'), { now: NOW }))));
+      const p = new SlackPort(workspaces, silentLogger, { workspaceBudget: { capacity: 3, refillPerSec: 1 }, now: () => now });
+      const cards = await Promise.all([scope, scope2, other].map((s) => p.post(s, renderCard(rec('submitted'), { now: NOW })).then((w) => w.value)));
       return { p, cards };
     }
     const updates = () => fake.calls.filter((c) => c.method === 'chat.update').length;
@@ -119,17 +122,17 @@ describe('SlackCardPort', () => {
       const [h1, h2, h3] = cards;
       const progress = renderCard(rec('processing'), { now: NOW });
       const final = renderCard(rec('succeed'), { now: NOW });
-      await p.editCard(h1 ?? {}, progress, scope);
+      await p.edit(h1 ?? {}, progress, scope);
       // Two tokens left, both kept for results: progress in the other channel waits, without calling Slack.
-      expect(held(await p.editCard(h2 ?? {}, progress, scope2).catch((e: unknown) => e))).toEqual({ source: 'budget', retryAfterMs: 1000 });
-      await p.editCard(h2 ?? {}, final, scope2);
-      await p.editCard(h1 ?? {}, final, scope);
-      expect(held(await p.editCard(h1 ?? {}, final, scope).catch((e: unknown) => e))).toEqual({ source: 'budget', retryAfterMs: 1000 });
+      expect(held(await p.edit(h2 ?? {}, progress, scope2).catch((e: unknown) => e))).toEqual({ source: 'budget', retryAfterMs: 1000 });
+      await p.edit(h2 ?? {}, final, scope2);
+      await p.edit(h1 ?? {}, final, scope);
+      expect(held(await p.edit(h1 ?? {}, final, scope).catch((e: unknown) => e))).toEqual({ source: 'budget', retryAfterMs: 1000 });
       // Another workspace has its own budget.
-      await p.editCard(h3 ?? {}, progress, other);
+      await p.edit(h3 ?? {}, progress, other);
       expect(updates()).toBe(4);
       now += 3000;
-      await p.editCard(h2 ?? {}, progress, scope2);
+      await p.edit(h2 ?? {}, progress, scope2);
       expect(updates()).toBe(5);
     });
 
@@ -138,12 +141,12 @@ describe('SlackCardPort', () => {
       const [h1, h2, h3] = cards;
       const progress = renderCard(rec('processing'), { now: NOW });
       fake.rateLimit('chat.update', { times: 1, retryAfterSec: 7, channel: C1 });
-      expect(held(await p.editCard(h1 ?? {}, progress, scope).catch((e: unknown) => e))).toEqual({ source: 'platform', retryAfterMs: 7000 });
-      expect(held(await p.editCard(h2 ?? {}, renderCard(rec('succeed'), { now: NOW }), scope2).catch((e: unknown) => e))).toEqual({ source: 'budget', retryAfterMs: 7000 });
-      await p.editCard(h3 ?? {}, progress, other);
+      expect(held(await p.edit(h1 ?? {}, progress, scope).catch((e: unknown) => e))).toEqual({ source: 'platform', retryAfterMs: 7000 });
+      expect(held(await p.edit(h2 ?? {}, renderCard(rec('succeed'), { now: NOW }), scope2).catch((e: unknown) => e))).toEqual({ source: 'budget', retryAfterMs: 7000 });
+      await p.edit(h3 ?? {}, progress, other);
       expect(updates()).toBe(2);
       now += 7000;
-      await p.editCard(h2 ?? {}, renderCard(rec('succeed'), { now: NOW }), scope2);
+      await p.edit(h2 ?? {}, renderCard(rec('succeed'), { now: NOW }), scope2);
       expect(updates()).toBe(3);
     });
   });

@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = process.cwd();
 const FORBIDDEN = /^(discord\.js|@discordjs\/.*|@slack\/.*)$/;
+const ENTRY_POINTS = ['src/main.ts'];
 
 /** Every .ts file under `dir`, skipping `skip` (relative to the repo root). */
 function tsFiles(dir: string, skip: readonly string[] = []): string[] {
@@ -47,5 +48,30 @@ describe('platform boundary', () => {
     expect(files.some((f) => f.includes(`${join('src', 'platforms')}`))).toBe(false);
     const offenders = files.flatMap((f) => importsOf(readFileSync(f, 'utf8')).filter((s) => FORBIDDEN.test(s)).map((s) => `${relative(ROOT, f)} imports ${s}`));
     expect(offenders).toEqual([]);
+  });
+
+  it('the core (src/ outside src/platforms/) imports neither commands/ nor src/platforms/; only the entry points wire them in', () => {
+    // main.ts is the composition root: it starts the adapters, and nothing imports it.
+    const files = tsFiles(join(ROOT, 'src'), ['src/platforms', ...ENTRY_POINTS]);
+    expect(files.some((f) => f.endsWith('task-service.ts'))).toBe(true);
+    const offenders = files.flatMap((f) =>
+      importsOf(readFileSync(f, 'utf8'))
+        .filter((spec) => spec.startsWith('.'))
+        .map((spec) => relative(ROOT, resolve(dirname(f), spec)))
+        .filter((target) => target.startsWith('commands') || target.startsWith(join('src', 'platforms')))
+        .map((target) => `${relative(ROOT, f)} imports ${target}`),
+    );
+    expect(offenders).toEqual([]);
+    for (const entry of ENTRY_POINTS) {
+      const importers = tsFiles(join(ROOT, 'src')).filter((f) => importsOf(readFileSync(f, 'utf8')).some((spec) => spec.startsWith('.') && relative(ROOT, resolve(dirname(f), spec)).replace(/\.js$/, '.ts') === entry));
+      expect(importers, `${entry} is imported`).toEqual([]);
+    }
+  });
+
+  it('the boundary check sees an upward import (self-check)', () => {
+    const from = join(ROOT, 'src', 'tracker', 'x.ts');
+    const target = relative(ROOT, resolve(dirname(from), '../../commands/types.js'));
+    expect(target.startsWith('commands')).toBe(true);
+    expect(relative(ROOT, resolve(dirname(from), '../platforms/discord/port.js')).startsWith(join('src', 'platforms'))).toBe(true);
   });
 });

@@ -31,7 +31,7 @@ async function run(r: { sim: KlingSimulator; rig: CoreRig }, command: string, te
   const io = makeIo(r.rig.port, inv);
   const before = r.sim.stats.creates;
   const posted = r.rig.port.events.length;
-  await r.rig.core.dispatcher.runCommand(command, text, inv, io);
+  await r.rig.dispatcher.runCommand(command, text, inv, io);
   const refusal = io.privates.find((p) => p.kind === 'notice' && p.tone === 'error');
   if (refusal) return { refused: refusal.kind === 'notice' ? refusal.text : '', creates: r.sim.stats.creates - before, body: undefined };
   const taskId = r.rig.port.events.slice(posted).find((e) => e.type === 'post')?.taskId ?? '';
@@ -223,7 +223,7 @@ describe('defaults, suggestions and help from the table', () => {
     const r = await rig();
     const inv = makeInv();
     const io = makeIo(r.rig.port, inv);
-    await r.rig.core.dispatcher.runCommand('video', 'help', inv, io);
+    await r.rig.dispatcher.runCommand('video', 'help', inv, io);
     expect(io.privates[0]).toMatchObject({ kind: 'notice', tone: 'info', text: expect.stringContaining('Models for /video') });
     expect(r.sim.stats.creates).toBe(0);
   });

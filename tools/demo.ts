@@ -1,12 +1,12 @@
 import { createInterface } from 'node:readline';
-import type { CommandIO, Invocation } from '../commands/types.js';
+import { Dispatcher } from '../commands/dispatch.js';
 import { loadConfig } from '../src/config.js';
 import { createCore } from '../src/core.js';
+import type { CommandIO, Invocation } from '../src/invocation.js';
 import { createLogger } from '../src/log.js';
 import { Metrics } from '../src/metrics.js';
-import { startKlingSimulator } from './kling-simulator/simulator.js';
 import { ConsolePort } from '../src/platforms/console/console-port.js';
-import { privateToText } from '../src/render/text.js';
+import { startKlingSimulator } from './kling-simulator/simulator.js';
 
 /**
  * `npm run demo`: a terminal playground, zero config. Type the same slash commands as on
@@ -38,10 +38,12 @@ async function demo(): Promise<void> {
   await core.tracker.start();
 
   const inv: Invocation = { platform: 'console', guildId: 'playground', channelId: 'terminal', user: { id: 'you', name: 'you', roleIds: [] } };
+  const scope = { platform: 'console', guildId: inv.guildId, channelId: inv.channelId, userId: inv.user.id, userName: inv.user.name } as const;
+  // Private answers take the same way out as the cards: the channel's outbox, then the port.
   const io: CommandIO = {
-    replyPrivate: async (view) => out(`\n${privateToText(view, Date.now())}\n`),
-    openCard: async (view) => port.open(view),
+    replyPrivate: async (view) => core.outboxes.for(scope)?.send(scope, 1, (p) => p.replyPrivate({}, view, scope)),
   };
+  const dispatcher = new Dispatcher(core.services, core.metrics);
   out('kling-bot playground: type /video, /animate, /image, /task, /tasks or /quota (Ctrl-D to finish)\n');
 
   const pending: Array<Promise<void>> = [];
@@ -53,7 +55,7 @@ async function demo(): Promise<void> {
       continue;
     }
     // Each command runs after the previous one was accepted, like a user typing them in turn.
-    const run = core.dispatcher.runCommand(m[1] ?? '', m[2] ?? '', inv, io);
+    const run = dispatcher.runCommand(m[1] ?? '', m[2] ?? '', inv, io);
     pending.push(run);
     await run;
   }

@@ -1,10 +1,10 @@
 import type { Core } from '../core.js';
 import type { HttpServer } from '../http.js';
-import type { CardPort } from '../port.js';
+import type { PlatformPort } from '../port.js';
 
-/** A running platform adapter: its CardPort for the tracker, and a way to stop it. */
+/** A running platform adapter: its one port (already registered with the core), and a way to stop it. */
 export interface PlatformAdapter {
-  port: CardPort;
+  port: PlatformPort;
   stop(): Promise<void>;
 }
 

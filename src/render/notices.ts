@@ -1,7 +1,6 @@
 import type { PrivateView } from './view.js';
-import type { Command } from '../../commands/types.js';
 import { durationText, isoDate } from './format.js';
-import { usageText } from './usage.js';
+import { usageText, type UsageSubject } from './usage.js';
 
 /** Every private sentence the bot says, in one place; handlers never assemble text. */
 
@@ -15,7 +14,7 @@ export const notices = {
   deleted: () => ({ kind: 'notice', tone: 'success', title: 'Deleted', text: 'The task card was deleted.' }) satisfies PrivateView,
   notYourPage: () => errorNotice('These pages belong to someone else’s /tasks. Run /tasks yourself to browse.'),
   unknownButton: () => errorNotice('This button is no longer valid. Run the command again.'),
-  usage: (command: Command, defaults: { videoModel: string; imageModel: string }) =>
+  usage: (command: UsageSubject, defaults: { videoModel: string; imageModel: string }) =>
     infoNotice(`/${command.name}`, usageText(command, command.modelKind === 'image' ? defaults.imageModel : defaults.videoModel)),
   cardUnavailable: (taskId: string) => errorNotice(`The task ${taskId} was submitted, but its card could not be posted here. Follow it with /task ${taskId}.`),
   quota: (q: { active: number; activeLimit: number; today: number; dailyLimit: number; guildToday: number; guildLimit: number; resetsInMs: number; admin: boolean }) => {

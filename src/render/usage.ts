@@ -1,6 +1,13 @@
 import { z } from 'zod';
-import type { Command } from '../../commands/types.js';
-import { CAPABILITIES, modelSummary } from '../kling/capabilities.js';
+import { CAPABILITIES, modelSummary, type CapabilityKind } from '../kling/capabilities.js';
+
+/** What the help text reads of a command (commands/ satisfy it; the core does not import them). */
+export interface UsageSubject {
+  name: string;
+  options: z.ZodObject;
+  freeText?: string;
+  modelKind?: CapabilityKind;
+}
 
 /** `/video help`: a command's flags and, for generation commands, the models it takes (from the capability table). */
 
@@ -15,13 +22,13 @@ function valuesText(values: ReadonlyArray<string | number>): string {
   return consecutive ? `${nums[0]}–${nums.at(-1)}` : values.join('|');
 }
 
-export function modelLines(command: Pick<Command, 'modelKind'>, defaultModel?: string): string[] {
+export function modelLines(command: Pick<UsageSubject, 'modelKind'>, defaultModel?: string): string[] {
   if (!command.modelKind) return [];
   const rows = CAPABILITIES.filter((r) => r.kind === command.modelKind);
   return rows.map((r) => `• ${r.model}${r.model === defaultModel ? ' (default)' : ''}: ${modelSummary(r)}${r.gw ? ' (from a gateway’s docs copy)' : ''}`);
 }
 
-export function usageText(command: Command, defaultModel?: string): string {
+export function usageText(command: UsageSubject, defaultModel?: string): string {
   const schema = JsonProps.parse(z.toJSONSchema(command.options, { io: 'input', unrepresentable: 'any' }));
   const flags = Object.entries(schema.properties)
     .filter(([name]) => name !== command.freeText)

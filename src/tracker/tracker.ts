@@ -4,19 +4,20 @@ import { KlingError } from '../kling/errors.js';
 import type { KlingTask } from '../kling/schemas.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import { PortRateLimitError, type CardPort } from '../port.js';
 import { estimatedPercent, renderCard } from '../render/card.js';
 import { DurationModel, estimateKey } from '../render/estimates.js';
 import type { CardView } from '../render/view.js';
 import type { TaskStore } from '../store/task-store.js';
 import type { Lease } from '../store/lease.js';
-import { ChannelTracker, viewHash } from './channel-tracker.js';
+import type { ChannelOutbox } from '../outbox/channel-outbox.js';
+import type { Outboxes } from '../outbox/outboxes.js';
 import { Semaphore } from './limiter.js';
 
 export interface TrackerOptions {
   store: TaskStore;
   kling: KlingClient;
-  ports: readonly CardPort[];
+  /** Every card write goes through its channel's outbox. */
+  outboxes: Outboxes;
   log: Logger;
   metrics: Metrics;
   /** Base poll interval; every other timing scales from it. */
@@ -66,8 +67,6 @@ export class Tracker {
     video: { busy: false, retryAt: 0, backoff: 0 },
     image: { busy: false, retryAt: 0, backoff: 0 },
   };
-  private readonly channels = new Map<string, ChannelTracker>();
-  private readonly ports = new Map<string, CardPort>();
   private readonly sem: Semaphore;
   private readonly sweeping = new Set<TaskKind>();
   private readonly inflightOps = new Set<Promise<unknown>>();
@@ -84,12 +83,7 @@ export class Tracker {
     this.now = o.now ?? Date.now;
     this.interval = o.pollIntervalMs;
     this.sem = new Semaphore(o.maxConcurrentCalls ?? 8);
-    for (const port of o.ports) this.ports.set(port.platform, port);
     this.leader = !o.lease;
-  }
-
-  addPort(port: CardPort): void {
-    this.ports.set(port.platform, port);
   }
 
   /** Loads every unfinished task from the store and starts the loop. */
@@ -131,13 +125,12 @@ export class Tracker {
     this.leader = leader;
     if (leader) return this.resumeFromStore();
     // Another replica tracks now: forget ours so two never edit one card.
+    for (const { rec } of this.live.values()) this.o.outboxes.existing(rec.scope)?.forget(rec.id);
     this.live.clear();
     this.byKlingId.clear();
     this.reshown.clear();
     this.queues.video.length = 0;
     this.queues.image.length = 0;
-    for (const channel of this.channels.values()) channel.stop();
-    this.channels.clear();
     return 0;
   }
 
@@ -169,7 +162,7 @@ export class Tracker {
 
   /** No card could be posted for this task: stop holding views for one. */
   cardUnavailable(taskId: string, scope: TaskRecord['scope']): void {
-    this.channels.get(`${scope.platform}:${scope.guildId}:${scope.channelId}`)?.forget(taskId);
+    this.o.outboxes.existing(scope)?.forget(taskId);
   }
 
   isLive(taskId: string): boolean {
@@ -225,16 +218,34 @@ export class Tracker {
     return this.live.size;
   }
 
-  /** Stops polling, waits for calls in flight, flushes pending card edits (bounded). */
+  /**
+   * Stops polling and waits (bounded) for the calls in flight, whose results reach the outbox.
+   * The caller then drains the outboxes, persists, and closes the store, in that order.
+   */
   async stop(deadlineMs = 3000): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     if (this.leaseTimer) clearInterval(this.leaseTimer);
-    await Promise.race([Promise.allSettled([...this.inflightOps]), new Promise((r) => setTimeout(r, deadlineMs))]);
-    await Promise.all([...this.channels.values()].map((c) => c.drain(Math.min(1000, deadlineMs))));
-    for (const c of this.channels.values()) c.stop();
-    // Hand over at once instead of making the next replica wait out the lease.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.inflightOps]), new Promise((r) => (timer = setTimeout(r, deadlineMs)))]);
+    clearTimeout(timer);
+  }
+
+  /** Gives the lease up at once instead of making the next replica wait it out. */
+  async releaseLease(): Promise<void> {
     await this.o.lease?.release().catch(() => undefined);
+  }
+
+  /**
+   * Posts the first card of a task that has none, through the channel's outbox. Resolves once it
+   * is posted and its handle stored (undefined if it cannot be posted there).
+   */
+  async openCard(rec: TaskRecord, view: CardView): Promise<CardHandle | undefined> {
+    const outbox = this.o.outboxes.for(rec.scope);
+    if (!outbox) return undefined;
+    const handle = await outbox.open(rec.id, rec.scope, view);
+    if (handle) this.attachCard(rec.id, handle);
+    return handle;
   }
 
   private typicalMs(rec: TaskRecord): number | undefined {
@@ -254,47 +265,13 @@ export class Tracker {
   }
 
   private async postMissingCard(live: Live): Promise<void> {
-    const port = this.ports.get(live.rec.scope.platform);
-    if (!port) return;
-    // A 429 or an outage must not leave the task without a card for good: a few spaced tries.
-    for (let attempt = 0; attempt < 5 && !this.stopped; attempt++) {
-      try {
-        const view = this.view(live.rec);
-        const handle = await port.postCard(live.rec.scope, view);
-        await this.o.store.update(live.rec.id, (cur) => ({ ...cur, card: handle }));
-        this.attachCard(live.rec.id, handle, viewHash(view));
-        return;
-      } catch (err) {
-        const wait = err instanceof PortRateLimitError ? err.retryAfterMs : this.interval * 2 ** attempt;
-        this.o.log.warn({ taskId: live.rec.id, attempt, err: err instanceof Error ? err.message : String(err) }, 'could not post the missing card; retrying');
-        await new Promise((r) => setTimeout(r, wait));
-      }
-    }
+    // The outbox retries a 429 or an outage itself; it gives up only where no card can ever go.
+    await this.openCard(live.rec, this.view(live.rec));
   }
 
-  private channelFor(rec: TaskRecord): ChannelTracker | undefined {
-    const key = `${rec.scope.platform}:${rec.scope.guildId}:${rec.scope.channelId}`;
-    let channel = this.channels.get(key);
-    if (!channel) {
-      const port = this.ports.get(rec.scope.platform);
-      if (!port) return undefined;
-      channel = new ChannelTracker(key, {
-        port,
-        log: this.o.log,
-        metrics: this.o.metrics,
-        now: this.now,
-        onGone: (taskId) => this.track$(this.o.store.update(taskId, (cur) => ({ ...cur, finalShown: true }))),
-        // A moved handle must be kept; the signature only matters once final (a restart then
-        // skips the repeat edit). Mid-flight signatures are not worth a store write per edit.
-        onShown: (taskId, update) => {
-          if (update.handle || update.final) {
-            this.track$(this.o.store.update(taskId, (cur) => ({ ...cur, cardSig: update.sig, ...(update.handle ? { card: update.handle } : {}), ...(update.final ? { finalShown: true } : {}) })));
-          }
-        },
-      });
-      this.channels.set(key, channel);
-    }
-    return channel;
+  /** Only the leader writes to cards. */
+  private channelFor(rec: TaskRecord): ChannelOutbox | undefined {
+    return this.leader && !this.stopped ? this.o.outboxes.for(rec.scope) : undefined;
   }
 
   private rerender(live: Live): void {

@@ -8,7 +8,8 @@
  *   CHILD_MODE=resume  resumes what the store holds, exits 0 once every task is final
  */
 import { appendFileSync } from 'node:fs';
-import type { CommandIO, Invocation } from '../../commands/types.js';
+import { Dispatcher } from '../../commands/dispatch.js';
+import type { CommandIO, Invocation } from '../../src/invocation.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore } from '../../src/core.js';
 import { silentLogger } from '../../src/log.js';
@@ -56,20 +57,15 @@ write({ type: 'resumed', count: resumed, at: Date.now() });
 if (env['CHILD_MODE'] === 'extend') {
   // Extends the finished task CHILD_PARENT (as its card's Extend button does), then runs until killed.
   const inv: Invocation = { platform: 'console', guildId: 'g1', channelId: 'c1', user: { id: 'u0', name: 'user 0', roleIds: [] } };
-  const io: CommandIO = {
-    replyPrivate: async () => undefined,
-    openCard: async (view) => port.open({ platform: 'console', guildId: 'g1', channelId: 'c1', userId: inv.user.id, userName: inv.user.name }, view),
-  };
-  await core.dispatcher.runButton(`kb:x:${env['CHILD_PARENT'] ?? ''}`, inv, io);
+  const io: CommandIO = { replyPrivate: async () => undefined };
+  await new Dispatcher(core.services, core.metrics).runButton(`kb:x:${env['CHILD_PARENT'] ?? ''}`, inv, io);
   setInterval(() => undefined, 1000);
 } else if (env['CHILD_MODE'] === 'submit') {
   const n = Number(env['CHILD_N'] ?? '1');
   for (let i = 0; i < n; i++) {
     const inv: Invocation = { platform: 'console', guildId: 'g1', channelId: 'c1', user: { id: `u${i}`, name: `user ${i}`, roleIds: [] } };
-    const io: CommandIO = {
-      replyPrivate: async () => undefined,
-      openCard: async (view) => port.open({ platform: 'console', guildId: 'g1', channelId: 'c1', userId: inv.user.id, userName: inv.user.name }, view),
-    };
+    // Like Slack: the interaction cannot carry the card, so the core posts it through the outbox.
+    const io: CommandIO = { replyPrivate: async () => undefined };
     const rec = await core.services.tasks.submit(inv, io, { kind: 'text2video', prompt: `${env['CHILD_PROMPT'] ?? 'task'} ${i}`, model: 'kling-v1', mode: 'std', duration: '5', aspect_ratio: '16:9' });
     write({ type: 'submitted', taskId: rec.id, at: Date.now() });
   }

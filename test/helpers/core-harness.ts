@@ -1,7 +1,8 @@
 import { expect } from 'vitest';
-import type { CommandIO, Invocation } from '../../commands/types.js';
+import { Dispatcher } from '../../commands/dispatch.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
+import type { CommandIO, Invocation } from '../../src/invocation.js';
 import { startKlingSimulator, type KlingSimulator, type SimulatorOptions } from '../../tools/kling-simulator/simulator.js';
 import { silentLogger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
@@ -47,22 +48,25 @@ export interface RecordingIO extends CommandIO {
   privates: PrivateView[];
 }
 
-/** The command's side of an interaction: private replies are kept, the card goes to the port. */
-export function makeIo(port: RecordingPort, inv: Invocation): RecordingIO {
+/**
+ * The command's side of an interaction: private replies are kept. It cannot carry the card (like
+ * Slack), so the core posts it through the channel's outbox.
+ */
+export function makeIo(_port: RecordingPort, _inv: Invocation): RecordingIO {
   const privates: PrivateView[] = [];
   return {
     privates,
     replyPrivate: async (view) => {
       privates.push(view);
     },
-    openCard: async (view) =>
-      port.open({ platform: inv.platform, guildId: inv.guildId, channelId: inv.channelId, userId: inv.user.id, userName: inv.user.name }, view),
   };
 }
 
 export interface CoreRig {
   core: Core;
   port: RecordingPort;
+  /** The command layer over this core, as an adapter makes it. */
+  dispatcher: Dispatcher;
 }
 
 /** A real core (memory store unless STORE_URL is given) against the simulator, with a recording port. */
@@ -85,7 +89,7 @@ export async function makeCore(cleanup: Cleanup, sim: Pick<KlingSimulator, 'url'
   cleanup.add(() => core.close());
   core.addPort(port);
   if (options.start !== false) await core.tracker.start();
-  return { core, port };
+  return { core, port, dispatcher: new Dispatcher(core.services, core.metrics) };
 }
 
 /** Polls `probe` until it returns something truthy; fails with `what` after `timeoutMs`. */

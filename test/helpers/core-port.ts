@@ -1,6 +1,6 @@
 import type { CardHandle, Platform, TaskScope } from '../../src/domain.js';
-import { PortRateLimitError, type CardPort } from '../../src/port.js';
-import type { CardView } from '../../src/render/view.js';
+import { PortRateLimitError, type PlatformPort, type RateInfo, type Written } from '../../src/port.js';
+import type { CardView, PrivateView } from '../../src/render/view.js';
 
 /** One thing that happened to a card: posted by the command, or edited by the tracker. */
 export interface CardEvent {
@@ -19,6 +19,8 @@ export interface RateLimitEvent {
   channel: string;
   taskId: string;
   retryAfterMs: number;
+  /** Planned by the test (`rateLimitNextEdit`), not earned by writing too fast. */
+  forced: boolean;
 }
 
 export const channelKey = (scope: Pick<TaskScope, 'platform' | 'guildId' | 'channelId'>) => `${scope.platform}:${scope.guildId}:${scope.channelId}`;
@@ -30,13 +32,18 @@ function cardNumber(handle: CardHandle): number {
 }
 
 /**
- * An in-memory chat platform behind the real CardPort seam: records every post and edit per
- * card, can be slow, and can answer an edit with a platform 429 (PortRateLimitError) on demand.
+ * An in-memory chat platform behind the real port: records every post and edit per card, can be
+ * slow, can answer an edit with a platform 429 (PortRateLimitError) on demand, and with `window`
+ * keeps a per-channel fixed window like Discord's, reporting what is left on every answer and
+ * answering 429 (unforced) to a write beyond it.
  */
-export class RecordingPort implements CardPort {
+export class RecordingPort implements PlatformPort {
   readonly platform: Platform;
-  readonly editBudget: { capacity: number; refillPerSec: number };
+  readonly initialRate = { limit: 5, windowMs: 5000 };
   readonly events: CardEvent[] = [];
+  readonly replies: Array<{ at: number; channel: string; view: PrivateView }> = [];
+  readonly window: { limit: number; windowMs: number } | undefined;
+  private readonly windows = new Map<string, { count: number; resetAt: number }>();
   readonly rateLimits: RateLimitEvent[] = [];
   readonly deleted: number[] = [];
   /** Simulated latency of one edit. */
@@ -49,18 +56,34 @@ export class RecordingPort implements CardPort {
   private seq = 0;
   private readonly now: () => number;
 
-  constructor(options: { platform?: Platform; editBudget?: { capacity: number; refillPerSec: number }; editDelayMs?: number; now?: () => number } = {}) {
+  constructor(options: { platform?: Platform; window?: { limit: number; windowMs: number }; editDelayMs?: number; now?: () => number } = {}) {
     this.platform = options.platform ?? 'console';
-    this.editBudget = options.editBudget ?? { capacity: 1000, refillPerSec: 1000 };
+    this.window = options.window;
     this.editDelayMs = options.editDelayMs ?? 0;
     this.now = options.now ?? Date.now;
   }
 
-  /** What a command's `io.openCard` does: the first, public message of the task. */
-  open(scope: TaskScope, view: CardView): CardHandle {
-    const card = this.nextCard++;
-    this.record('post', card, channelKey(scope), view);
-    return { card };
+  /** The channel's window: what is left after this write, or a 429 beyond it. */
+  private take(channel: string, taskId: string): RateInfo | undefined {
+    if (!this.window) return undefined;
+    const now = this.now();
+    let w = this.windows.get(channel);
+    if (!w || now >= w.resetAt) {
+      w = { count: 0, resetAt: now + this.window.windowMs };
+      this.windows.set(channel, w);
+    }
+    if (w.count >= this.window.limit) {
+      const retryAfterMs = w.resetAt - now;
+      this.rateLimits.push({ at: now, channel, taskId, retryAfterMs, forced: false });
+      throw new PortRateLimitError(retryAfterMs, { rate: { remaining: 0, resetAfterMs: retryAfterMs, limit: this.window.limit } });
+    }
+    w.count++;
+    return { remaining: this.window.limit - w.count, resetAfterMs: w.resetAt - now, limit: this.window.limit };
+  }
+
+  /** Unforced 429s: writes the port had to refuse because they came too fast. */
+  unforced(): RateLimitEvent[] {
+    return this.rateLimits.filter((r) => !r.forced);
   }
 
   /** The next edit (in `channel`, or anywhere) answers 429 (or, `budget`, is held back by the adapter) with this retry-after. */
@@ -68,16 +91,17 @@ export class RecordingPort implements CardPort {
     this.planned.push({ retryAfterMs, source, ...(channel ? { channel } : {}) });
   }
 
-  async editCard(handle: CardHandle, view: CardView, scope: TaskScope): Promise<void> {
+  async edit(handle: CardHandle, view: CardView, scope: TaskScope): Promise<Written<undefined>> {
     const card = cardNumber(handle);
     const channel = channelKey(scope);
     const plan = this.planned.findIndex((p) => p.channel === undefined || p.channel === channel);
     if (plan >= 0) {
       const [p] = this.planned.splice(plan, 1);
       const retryAfterMs = p?.retryAfterMs ?? 0;
-      this.rateLimits.push({ at: this.now(), channel, taskId: view.taskId, retryAfterMs });
+      this.rateLimits.push({ at: this.now(), channel, taskId: view.taskId, retryAfterMs, forced: true });
       throw new PortRateLimitError(retryAfterMs, { source: p?.source ?? 'platform' });
     }
+    const rate = this.take(channel, view.taskId);
     const running = (this.running.get(channel) ?? 0) + 1;
     this.running.set(channel, running);
     this.maxConcurrentPerChannel = Math.max(this.maxConcurrentPerChannel, running);
@@ -87,14 +111,31 @@ export class RecordingPort implements CardPort {
     } finally {
       this.running.set(channel, (this.running.get(channel) ?? 1) - 1);
     }
+    return { value: undefined, ...(rate ? { rate } : {}) };
   }
 
-  async postCard(scope: TaskScope, view: CardView): Promise<CardHandle> {
-    return this.open(scope, view);
+  async post(scope: TaskScope, view: CardView): Promise<Written<CardHandle>> {
+    const rate = this.take(channelKey(scope), view.taskId);
+    const card = this.nextCard++;
+    this.record('post', card, channelKey(scope), view);
+    return { value: { card }, ...(rate ? { rate } : {}) };
   }
 
-  async deleteCard(handle: CardHandle): Promise<void> {
+  async delete(handle: CardHandle, scope: TaskScope): Promise<Written<void>> {
+    const rate = this.take(channelKey(scope), '');
     this.deleted.push(cardNumber(handle));
+    return { value: undefined, ...(rate ? { rate } : {}) };
+  }
+
+  async replyPrivate(_target: unknown, view: PrivateView, scope: TaskScope): Promise<Written<void>> {
+    const rate = this.take(channelKey(scope), '');
+    this.replies.push({ at: this.now(), channel: channelKey(scope), view });
+    return { value: undefined, ...(rate ? { rate } : {}) };
+  }
+
+  /** Writes of any kind in `channel` (posts, edits; replies and deletes are counted by the window only). */
+  writesIn(channel: string): number[] {
+    return [...this.events.filter((e) => e.channel === channel).map((e) => e.at), ...this.replies.filter((r) => r.channel === channel).map((r) => r.at)].sort((a, b) => a - b);
   }
 
   /** Every view a task's card showed, post first, in order. */

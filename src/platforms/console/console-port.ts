@@ -1,15 +1,15 @@
 import { z } from 'zod';
 import type { CardHandle, TaskScope } from '../../domain.js';
-import type { CardPort } from '../../port.js';
-import { cardToText } from '../../render/text.js';
-import type { CardView } from '../../render/view.js';
+import type { PlatformPort, Written } from '../../port.js';
+import { cardToText, privateToText } from '../../render/text.js';
+import type { CardView, PrivateView } from '../../render/view.js';
 
 const ConsoleHandle = z.object({ card: z.number() });
 
-/** The terminal playground's "channel": every card edit is printed as a new block of text. */
-export class ConsolePort implements CardPort {
+/** The terminal playground's "channel": every card write is printed as a new block of text. No limits. */
+export class ConsolePort implements PlatformPort {
   readonly platform = 'console' as const;
-  readonly editBudget = { capacity: 5, refillPerSec: 5 };
+  readonly initialRate = { limit: Infinity, windowMs: 1000 };
   private next = 1;
 
   constructor(
@@ -17,22 +17,25 @@ export class ConsolePort implements CardPort {
     private readonly now: () => number = Date.now,
   ) {}
 
-  open(view: CardView): CardHandle {
+  async post(_scope: TaskScope, view: CardView): Promise<Written<CardHandle>> {
     const handle = { card: this.next++ };
     this.print(handle.card, view, 'posted');
-    return handle;
+    return { value: handle };
   }
 
-  async editCard(handle: CardHandle, view: CardView): Promise<void> {
+  async edit(handle: CardHandle, view: CardView): Promise<Written<undefined>> {
     this.print(ConsoleHandle.parse(handle).card, view, 'updated');
+    return { value: undefined };
   }
 
-  async postCard(_scope: TaskScope, view: CardView): Promise<CardHandle> {
-    return this.open(view);
-  }
-
-  async deleteCard(handle: CardHandle): Promise<void> {
+  async delete(handle: CardHandle): Promise<Written<void>> {
     this.write(`card #${ConsoleHandle.parse(handle).card} deleted\n`);
+    return { value: undefined };
+  }
+
+  async replyPrivate(_target: unknown, view: PrivateView): Promise<Written<void>> {
+    this.write(`\n${privateToText(view, this.now())}\n`);
+    return { value: undefined };
   }
 
   private print(card: number, view: CardView, verb: string): void {

@@ -7,6 +7,9 @@ import type { DiscordInteraction } from './io.js';
 /** Discord's error body; only its code and message are read. */
 const ErrorBody = z.object({ code: z.union([z.number(), z.string()]).optional(), message: z.string().optional() });
 
+/** Just the created message's id, from a callback sent `with_response`. */
+const CallbackResponse = z.object({ resource: z.object({ message: z.object({ id: z.string() }).optional() }).optional() });
+
 /** An interaction callback Discord refused (10062 = answered too late, 40060 = answered twice). */
 export class AckError extends Error {
   constructor(
@@ -51,11 +54,23 @@ export class InteractionAcker {
     this.request = secure ? httpsRequest : httpRequest;
   }
 
-  /** Type 5: "thinking…", public or ephemeral (fixed from here on). */
-  async deferReply(interaction: DiscordInteraction, ephemeral: boolean): Promise<void> {
-    await this.callback(interaction, { type: InteractionResponseType.DeferredChannelMessageWithSource, data: { flags: ephemeral ? MessageFlags.Ephemeral : 0 } });
+  /** Type 5: "thinking…", public or ephemeral (fixed from here on). Returns its message id when Discord says. */
+  async deferReply(interaction: DiscordInteraction, ephemeral: boolean, withResponse = false): Promise<string | undefined> {
+    const answer = await this.callback(interaction, { type: InteractionResponseType.DeferredChannelMessageWithSource, data: { flags: ephemeral ? MessageFlags.Ephemeral : 0 } }, withResponse);
     interaction.deferred = true;
     interaction.ephemeral = ephemeral;
+    return CallbackResponse.safeParse(answer).data?.resource?.message?.id;
+  }
+
+  /**
+   * Type 4 (a message: the card itself, or a private answer) or 7 (a button's message replaced):
+   * the answer carries the content, so it costs no channel write. Returns the message id Discord
+   * created, when it says (`with_response`).
+   */
+  async respond(interaction: DiscordInteraction, type: 4 | 7, data: object): Promise<string | undefined> {
+    const answer = await this.callback(interaction, { type, data }, true);
+    if (type === 4) interaction.replied = true;
+    return CallbackResponse.safeParse(answer).data?.resource?.message?.id;
   }
 
   /** Type 6: a button press acknowledged without changing its message yet. */
@@ -87,20 +102,22 @@ export class InteractionAcker {
    * (Node's documented keep-alive race); then the callback is sent once more on a fresh one. If
    * the first copy did arrive, Discord answers the second with 40060: acknowledged all the same.
    */
-  private async callback(interaction: Pick<DiscordInteraction, 'id' | 'token'>, body: object): Promise<void> {
-    const path = `interactions/${interaction.id}/${encodeURIComponent(interaction.token)}/callback`;
+  private async callback(interaction: Pick<DiscordInteraction, 'id' | 'token'>, body: object, withResponse = false): Promise<unknown> {
+    const path = `interactions/${interaction.id}/${encodeURIComponent(interaction.token)}/callback${withResponse ? '?with_response=true' : ''}`;
     const payload = JSON.stringify(body);
     try {
-      await this.send('POST', path, payload);
+      return await this.send('POST', path, payload);
     } catch (err) {
       if (!(err instanceof StaleConnectionError)) throw err;
-      await this.send('POST', path, payload).catch((retryErr: unknown) => {
+      return await this.send('POST', path, payload).catch((retryErr: unknown) => {
         if (!(retryErr instanceof AckError && retryErr.code === ALREADY_ACKNOWLEDGED)) throw retryErr;
+        return undefined;
       });
     }
   }
 
-  private send(method: 'GET' | 'POST', path: string, payload?: string): Promise<void> {
+  /** Resolves with the parsed JSON answer (undefined for an empty or non-JSON one). */
+  private send(method: 'GET' | 'POST', path: string, payload?: string): Promise<unknown> {
     const url = new URL(path, this.base);
     const what = payload === undefined ? 'warm-up request' : 'interaction callback';
     const headers: Record<string, string | number> = { 'User-Agent': USER_AGENT };
@@ -114,7 +131,14 @@ export class InteractionAcker {
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
           res.on('end', () => {
             const status = res.statusCode ?? 0;
-            if (status >= 200 && status < 300) return resolve();
+            if (status >= 200 && status < 300) {
+              if (chunks.length === 0) return resolve(undefined);
+              try {
+                return resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+              } catch {
+                return resolve(undefined);
+              }
+            }
             let parsed: z.infer<typeof ErrorBody> = {};
             try {
               parsed = ErrorBody.catch({}).parse(JSON.parse(Buffer.concat(chunks).toString('utf8')));

@@ -1,11 +1,13 @@
-import { Client, Events, GatewayIntentBits, Options, REST } from 'discord.js';
+import { Client, Events, GatewayIntentBits, Options } from 'discord.js';
+import { Dispatcher } from '../../../commands/dispatch.js';
 import type { Config } from '../../config.js';
 import type { Core } from '../../core.js';
 import type { PlatformAdapter, StartAdapter } from '../types.js';
 import { InteractionAcker } from './ack.js';
 import { registerCommands } from './commands.js';
 import { InteractionHandler } from './interactions.js';
-import { DEFAULT_EDIT_BUDGET, DiscordCardPort, TOKEN_LIFETIME_MS, TOKEN_MARGIN_MS } from './port.js';
+import { DiscordPort, TOKEN_LIFETIME_MS, TOKEN_MARGIN_MS } from './port.js';
+import { messageRest } from './rest.js';
 
 export type DiscordConfig = NonNullable<Config['discord']>;
 
@@ -15,7 +17,6 @@ export interface DiscordAdapterOptions {
   tokenLifetimeMs?: number;
   /** Leave the webhook route this long before the token expires. */
   tokenMarginMs?: number;
-  editBudget?: { capacity: number; refillPerSec: number };
   /** Acknowledge anything still unanswered after this long (Discord allows 3 s). */
   ackWatchdogMs?: number;
   /** Give up start-up if the gateway is not ready by then. */
@@ -28,7 +29,7 @@ export interface DiscordAdapterOptions {
 }
 
 export interface DiscordAdapter extends PlatformAdapter {
-  port: DiscordCardPort;
+  port: DiscordPort;
   client: Client;
 }
 
@@ -53,9 +54,10 @@ function waitForReady(client: Client, timeoutMs: number): Promise<void> {
 export async function startDiscordAdapter(core: Core, config: DiscordConfig, options: DiscordAdapterOptions = {}): Promise<DiscordAdapter> {
   const log = core.log.child({ platform: 'discord' });
   const now = options.now ?? Date.now;
-  // Card edits get their own REST client that throws on 429 instead of queueing: the tracker
-  // then pauses that channel and coalesces, so a stale progress edit is never sent late.
-  const editRest = new REST({ api: config.apiUrl, rejectOnRateLimit: () => true, retries: 0 }).setToken(config.token);
+  // Every message write gets this REST client: it throws on 429 instead of queueing and never
+  // retries, and hands each answer's rate headers to the channel's outbox, which alone decides when
+  // to try again. discord.js's own client only registers commands and keeps the gateway.
+  const editRest = messageRest(config.apiUrl, config.token);
   // Every interaction brings its user and member, and discord.js would keep them all for good: a
   // bounded cache keeps memory flat however many people use the bot (nothing here reads it back).
   const userCacheSize = options.userCacheSize ?? USER_CACHE_SIZE;
@@ -68,13 +70,19 @@ export async function startDiscordAdapter(core: Core, config: DiscordConfig, opt
       GuildMemberManager: { maxSize: userCacheSize, keepOverLimit: (member) => member.id === member.client.user.id },
     }),
   });
-  const port = new DiscordCardPort({ rest: editRest, applicationId: config.applicationId, botUserId: () => client.user?.id, log, editBudget: options.editBudget ?? DEFAULT_EDIT_BUDGET, now });
+  const port = new DiscordPort({ rest: editRest, applicationId: config.applicationId, botUserId: () => client.user?.id, log, now });
   // Registered before the first interaction can arrive, so no card is opened without a port to edit it.
   core.addPort(port);
   const acker = new InteractionAcker(config.apiUrl, client.rest.options.version);
   const handler = new InteractionHandler({
     acker,
     core,
+    dispatcher: new Dispatcher(core.services, core.metrics),
+    send: async (scope, write) => {
+      const outbox = core.outboxes.for(scope);
+      if (!outbox) throw new Error('no outbox for this channel');
+      await outbox.send(scope, 1, write);
+    },
     log,
     tokenLifetimeMs: options.tokenLifetimeMs ?? TOKEN_LIFETIME_MS,
     tokenMarginMs: options.tokenMarginMs ?? TOKEN_MARGIN_MS,

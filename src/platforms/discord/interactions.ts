@@ -1,25 +1,29 @@
 import { GuildMember, PermissionFlagsBits, type AutocompleteInteraction, type ButtonInteraction, type ChatInputCommandInteraction, type Interaction } from 'discord.js';
+import { precheck, type Dispatcher } from '../../../commands/dispatch.js';
 import { suggest } from '../../../commands/suggest.js';
-import type { Command, Invocation } from '../../../commands/types.js';
+import type { Command } from '../../../commands/types.js';
 import type { Core } from '../../core.js';
-import { precheck } from '../../dispatch.js';
 import { InteractionClosedError, ValidationError, userMessageOf } from '../../errors.js';
 import { decodeButtonId } from '../../interaction-ids.js';
+import type { Invocation } from '../../invocation.js';
 import type { Logger } from '../../log.js';
 import { errorNotice, notices } from '../../render/notices.js';
 import type { InteractionAcker } from './ack.js';
 import { readOptions, type ReadOptions } from './commands.js';
-import { InteractionIO, type DiscordInteraction } from './io.js';
+import { InteractionIO, type DiscordInteraction, type SendThroughOutbox } from './io.js';
 
 export interface InteractionHandlerOptions {
   core: Core;
+  dispatcher: Dispatcher;
+  /** Every write after the acknowledgement goes through the channel's outbox. */
+  send: SendThroughOutbox;
   log: Logger;
   tokenLifetimeMs: number;
   tokenMarginMs: number;
   /** Anything still unanswered this long after it arrived is acknowledged (Discord allows 3 s). */
   ackWatchdogMs: number;
   now: () => number;
-  acker?: InteractionAcker;
+  acker: InteractionAcker;
 }
 
 /** DISCORD_ADMIN_PERMISSION: which permission makes a member an admin of the bot (SPEC §6). */
@@ -133,12 +137,11 @@ export class InteractionHandler {
   /** Suggestions from the capability table, answered at once (pure, in memory): nothing else waits on them. */
   private async onAutocomplete(interaction: AutocompleteInteraction): Promise<void> {
     try {
-      const command = this.o.core.dispatcher.command(interaction.commandName);
+      const command = this.o.dispatcher.command(interaction.commandName);
       const focused = interaction.options.getFocused(true);
       const others = Object.fromEntries(interaction.options.data.filter((o) => !o.focused).map((o) => [o.name, o.value]));
       const choices = command ? suggest(command, focused.name, String(focused.value ?? ''), others, this.o.core.services.defaults) : [];
-      if (this.o.acker) await this.o.acker.autocomplete(interaction, choices);
-      else await interaction.respond(choices);
+      await this.o.acker.autocomplete(interaction, choices);
     } catch (err) {
       // Nothing to tell the user: Discord just shows no suggestions.
       this.o.log.warn({ err: messageOf(err), command: interaction.commandName }, 'autocomplete answer failed');
@@ -152,7 +155,8 @@ export class InteractionHandler {
       tokenLifetimeMs: this.o.tokenLifetimeMs,
       tokenMarginMs: this.o.tokenMarginMs,
       now: this.o.now,
-      ...(this.o.acker ? { acker: this.o.acker } : {}),
+      acker: this.o.acker,
+      send: this.o.send,
     });
   }
 
@@ -160,7 +164,7 @@ export class InteractionHandler {
     // Everything before the acknowledgement is what deciding it needs; the rest waits.
     const log = once(() => this.o.log.child({ interaction: interaction.id, command: interaction.commandName, guild: interaction.guildId, channel: interaction.channelId, user: interaction.user.id }));
     const io = this.io(interaction, log);
-    const { dispatcher } = this.o.core;
+    const { dispatcher } = this.o;
     try {
       if (!interaction.inGuild()) return await io.replyPrivate(errorNotice('kling-bot works inside a server: use its commands in one of the server’s channels.'));
       const command = dispatcher.command(interaction.commandName);
@@ -172,12 +176,16 @@ export class InteractionHandler {
         if (err instanceof ValidationError) return await io.replyPrivate(notices.invalidOption(command.name, err.userMessage));
         throw err;
       }
-      // Cards are public from the first moment; input that will be refused gets a private answer instead.
-      if (command.visibility === 'private') await this.acking$(io.deferEphemeral());
-      else if (wouldRun(command, read.raw, read.attachments, this.o.core.services.defaults)) await this.acking$(io.deferPublic());
-      io.armWatchdog(this.o.ackWatchdogMs);
-      // A refusal's private reply is itself the acknowledgement: it must not wait for the burst.
-      if (io.acknowledged) await this.afterBurst();
+      // A card is the command's own answer (type 4), sent as soon as its record is written; only a
+      // store slower than the watchdog makes it a public "thinking…" first. Input that will be
+      // refused gets its private answer as the acknowledgement itself.
+      if (command.visibility === 'private') {
+        await this.acking$(io.deferEphemeral());
+        io.armWatchdog(this.o.ackWatchdogMs, 'private');
+        await this.afterBurst();
+      } else {
+        io.armWatchdog(this.o.ackWatchdogMs, wouldRun(command, read.raw, read.attachments, this.o.core.services.defaults) ? 'public' : 'private');
+      }
       await dispatcher.runCommand(command.name, read.raw, invocationOf(interaction, this.adminPermission, read.attachments), io);
     } catch (err) {
       await this.fail(io, err, log);
@@ -192,11 +200,12 @@ export class InteractionHandler {
     try {
       if (!interaction.inGuild()) return await io.replyPrivate(notices.unknownButton());
       const decoded = decodeButtonId(interaction.customId);
-      // Regenerate and Extend post a new public card; Refresh and Delete act on the card they sit on.
-      if (decoded.type === 'card') await this.acking$(decoded.action === 'regenerate' || decoded.action === 'extend' ? io.deferPublic() : io.deferUpdate());
-      io.armWatchdog(this.o.ackWatchdogMs);
+      // Regenerate and Extend answer with their new card (type 4); Refresh and Delete act on the card they sit on.
+      const opensCard = decoded.type === 'card' && (decoded.action === 'regenerate' || decoded.action === 'extend');
+      if (decoded.type === 'card' && !opensCard) await this.acking$(io.deferUpdate());
+      io.armWatchdog(this.o.ackWatchdogMs, opensCard ? 'public' : 'private');
       if (io.acknowledged) await this.afterBurst();
-      await this.o.core.dispatcher.runButton(interaction.customId, invocationOf(interaction, this.adminPermission), io);
+      await this.o.dispatcher.runButton(interaction.customId, invocationOf(interaction, this.adminPermission), io);
     } catch (err) {
       await this.fail(io, err, log);
     } finally {

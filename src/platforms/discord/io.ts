@@ -1,20 +1,24 @@
-import { DiscordAPIError, MessageFlags, type ButtonInteraction, type ChatInputCommandInteraction, type Message } from 'discord.js';
-import type { CommandIO } from '../../../commands/types.js';
-import type { CardHandle } from '../../domain.js';
-import type { Logger } from '../../log.js';
-import type { CardView, PrivateView } from '../../render/view.js';
+import { DiscordAPIError, MessageFlags, type ButtonInteraction, type ChatInputCommandInteraction } from 'discord.js';
+import type { TaskScope } from '../../domain.js';
 import { InteractionClosedError } from '../../errors.js';
+import type { CardAnswer, CommandIO } from '../../invocation.js';
+import type { Logger } from '../../log.js';
+import type { PlatformPort, Written } from '../../port.js';
+import type { CardView, PrivateView } from '../../render/view.js';
 import { AckError, type InteractionAcker } from './ack.js';
-import type { DiscordCardHandle } from './port.js';
-import { cardMessage, privateMessage, type DiscordMessage } from './render.js';
+import { restBody, type DiscordCardHandle, type DiscordReplyTarget } from './port.js';
+import { cardMessage, privateMessage } from './render.js';
 
 export type DiscordInteraction = ChatInputCommandInteraction | ButtonInteraction;
 
 /**
- * How this interaction has been acknowledged. Public or ephemeral is fixed at defer time and can
- * never change (REFERENCE Discord 3), so every answer below depends on it.
+ * How this interaction has been acknowledged. Public or ephemeral is fixed at that moment and can
+ * never change (REFERENCE Discord 3), so every later answer depends on it.
  */
-type Ack = 'none' | 'defer-public' | 'defer-ephemeral' | 'defer-update' | 'replied';
+type Ack = 'none' | 'card' | 'defer-public' | 'defer-ephemeral' | 'defer-update' | 'replied';
+
+/** Hands a write to the channel's outbox; settles once it was sent. */
+export type SendThroughOutbox = (scope: TaskScope, write: (port: PlatformPort) => Promise<Written<unknown>>) => Promise<void>;
 
 export interface InteractionIOOptions {
   /** Made on first use: most interactions never log, and a child logger costs time before the ack. */
@@ -24,8 +28,10 @@ export interface InteractionIOOptions {
   tokenLifetimeMs: number;
   tokenMarginMs: number;
   now: () => number;
-  /** Sends deferrals on a fast path; without it discord.js's own methods are used. */
-  acker?: InteractionAcker;
+  /** Sends acknowledgements (type 4/5/6/7) on a fast path of their own. */
+  acker: InteractionAcker;
+  /** Every write after the acknowledgement goes through the channel's outbox. */
+  send: SendThroughOutbox;
 }
 
 /** 40060 already acknowledged, 10062 unknown interaction: Discord will take no answer for this interaction. */
@@ -36,9 +42,9 @@ const CLOSED = new Set([40060, 10062]);
  * this bot answered first (Discord sends every interaction to each of its connections), or it came
  * too late: that becomes InteractionClosedError, and nobody tries to answer again.
  */
-async function acknowledge(send: () => Promise<unknown>): Promise<void> {
+async function acknowledge<T>(send: () => Promise<T>): Promise<T> {
   try {
-    await send();
+    return await send();
   } catch (err) {
     const code = err instanceof AckError || err instanceof DiscordAPIError ? Number(err.code) : Number.NaN;
     if (CLOSED.has(code)) throw new InteractionClosedError(`interaction acknowledgement refused (${code})`, { cause: err });
@@ -46,23 +52,42 @@ async function acknowledge(send: () => Promise<unknown>): Promise<void> {
   }
 }
 
-const asOptions = (m: DiscordMessage) => ({ content: m.content, embeds: m.embeds, components: m.components, allowedMentions: { parse: [] } });
-
-/** One interaction's CommandIO: answers go out in order, and each picks the call its ack state allows. */
+/**
+ * One interaction's CommandIO. Its acknowledgement (exempt from channel limits) is sent here;
+ * every later write is a reply target handed to the outbox. Answers go out in order.
+ */
 export class InteractionIO implements CommandIO {
   private ack: Ack = 'none';
   /** The deferred "thinking…" message has been filled or removed. */
   private originalSettled = false;
+  private placeholderId: string | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private watchdog: NodeJS.Timeout | undefined;
+  readonly scope: TaskScope;
 
   constructor(
     private readonly interaction: DiscordInteraction,
     private readonly o: InteractionIOOptions,
-  ) {}
+  ) {
+    const name = interaction.member && 'displayName' in interaction.member ? interaction.member.displayName : interaction.user.displayName;
+    this.scope = { platform: 'discord', guildId: interaction.guildId ?? '', channelId: interaction.channelId ?? '', userId: interaction.user.id, userName: name };
+  }
 
   get acknowledged(): boolean {
     return this.ack !== 'none';
+  }
+
+  /** Where the card lives when it is this interaction's answer: known before anything is sent. */
+  get cardHandle(): DiscordCardHandle {
+    return {
+      applicationId: this.interaction.applicationId,
+      guildId: this.interaction.guildId ?? '',
+      channelId: this.interaction.channelId ?? '',
+      route: 'webhook',
+      token: this.interaction.token,
+      tokenExpiresAt: this.o.receivedAt + this.o.tokenLifetimeMs - this.o.tokenMarginMs,
+      target: '@original',
+    };
   }
 
   /** Runs `work` after every earlier answer, so a watchdog defer can't race a reply. */
@@ -72,21 +97,20 @@ export class InteractionIO implements CommandIO {
     return run;
   }
 
-  deferPublic(): Promise<void> {
-    return this.serial(() => this.deferPublicNow());
-  }
-
-  private async deferPublicNow(): Promise<void> {
-    if (this.ack !== 'none') return;
-    await acknowledge(() => (this.o.acker ? this.o.acker.deferReply(this.interaction, false) : this.interaction.deferReply()));
-    this.ack = 'defer-public';
-  }
-
   deferEphemeral(): Promise<void> {
     return this.serial(async () => {
       if (this.ack !== 'none') return;
-      await acknowledge(() => (this.o.acker ? this.o.acker.deferReply(this.interaction, true) : this.interaction.deferReply({ flags: MessageFlags.Ephemeral })));
+      await acknowledge(() => this.o.acker.deferReply(this.interaction, true));
       this.ack = 'defer-ephemeral';
+    });
+  }
+
+  /** Public "thinking…": only when the card cannot be the answer in time (a slow store). */
+  deferPublic(): Promise<void> {
+    return this.serial(async () => {
+      if (this.ack !== 'none') return;
+      this.placeholderId = await acknowledge(() => this.o.acker.deferReply(this.interaction, false, true));
+      this.ack = 'defer-public';
     });
   }
 
@@ -95,24 +119,25 @@ export class InteractionIO implements CommandIO {
     return this.serial(async () => {
       if (this.ack !== 'none') return;
       if (!this.interaction.isButton()) {
-        await acknowledge(() => (this.o.acker ? this.o.acker.deferReply(this.interaction, true) : this.interaction.deferReply({ flags: MessageFlags.Ephemeral })));
+        await acknowledge(() => this.o.acker.deferReply(this.interaction, true));
         this.ack = 'defer-ephemeral';
         return;
       }
       const button = this.interaction;
-      await acknowledge(() => (this.o.acker ? this.o.acker.deferUpdate(button) : button.deferUpdate()));
+      await acknowledge(() => this.o.acker.deferUpdate(button));
       this.ack = 'defer-update';
     });
   }
 
   /**
    * Discord drops an interaction not answered within 3 s. If the command is still working at
-   * `afterMs`, acknowledge it in the way that keeps every later answer possible.
+   * `afterMs` (a slow store), acknowledge it in the way that keeps every later answer possible:
+   * `public` where a card is expected, so the card can still fill the placeholder.
    */
-  armWatchdog(afterMs: number): void {
+  armWatchdog(afterMs: number, kind: 'public' | 'private'): void {
     const wait = Math.max(0, this.o.receivedAt + afterMs - this.o.now());
     this.watchdog = setTimeout(() => {
-      const late = this.interaction.isButton() ? this.deferUpdate() : this.deferEphemeral();
+      const late = kind === 'public' ? this.deferPublic() : this.interaction.isButton() ? this.deferUpdate() : this.deferEphemeral();
       late.catch((err: unknown) => this.o.log().warn({ err: err instanceof Error ? err.message : String(err) }, 'late acknowledgement failed'));
     }, wait);
     this.watchdog.unref?.();
@@ -122,83 +147,72 @@ export class InteractionIO implements CommandIO {
     if (this.watchdog) clearTimeout(this.watchdog);
   }
 
-  replyPrivate(view: PrivateView): Promise<void> {
-    return this.serial(() => this.replyPrivateNow(privateMessage(view)));
+  private target(mode: DiscordReplyTarget['mode']): DiscordReplyTarget {
+    return { applicationId: this.interaction.applicationId, token: this.interaction.token, mode };
   }
 
-  private async replyPrivateNow(message: DiscordMessage): Promise<void> {
-    const ephemeral = { ...asOptions(message), flags: MessageFlags.Ephemeral } as const;
+  private sendReply(mode: DiscordReplyTarget['mode'], view: PrivateView): Promise<void> {
+    const target = this.target(mode);
+    return this.o.send(this.scope, (port) => port.replyPrivate(target, view, this.scope, mode === 'original'));
+  }
+
+  replyPrivate(view: PrivateView): Promise<void> {
+    return this.serial(() => this.replyPrivateNow(view));
+  }
+
+  private async replyPrivateNow(view: PrivateView): Promise<void> {
     switch (this.ack) {
       case 'none':
-        await acknowledge(() => this.interaction.reply(ephemeral));
+        // The answer itself: private from the start, and no channel write.
+        await acknowledge(() => this.o.acker.respond(this.interaction, 4, { ...restBody(privateMessage(view)), flags: MessageFlags.Ephemeral }));
         this.ack = 'replied';
         return;
       case 'defer-public':
         if (!this.originalSettled) {
-          // The first follow-up would replace the public "thinking…" message and stay public; remove it first.
+          // The first follow-up would replace the public "thinking…" message and stay public; it goes first.
           this.originalSettled = true;
-          await this.interaction.deleteReply().catch((err: unknown) => this.o.log().warn({ err: err instanceof Error ? err.message : String(err) }, 'could not remove the deferred reply'));
+          return this.sendReply('unpublic', view);
         }
-        await this.interaction.followUp(ephemeral);
-        return;
+        return this.sendReply('followup', view);
       case 'defer-ephemeral':
         if (!this.originalSettled) {
           this.originalSettled = true;
-          await this.interaction.editReply(asOptions(message));
-          return;
+          return this.sendReply('fill', view);
         }
-        await this.interaction.followUp(ephemeral);
-        return;
+        return this.sendReply('followup', view);
       default:
-        await this.interaction.followUp(ephemeral);
+        return this.sendReply('followup', view);
     }
   }
 
-  openCard(view: CardView): Promise<CardHandle> {
+  /** The card as the command's answer (type 4) when nothing was sent yet; else the placeholder or nothing. */
+  answerWithCard(view: CardView): Promise<CardAnswer> {
     return this.serial(async () => {
-      const message = cardMessage(view);
-      await this.deferPublicNow();
-      let posted: Message;
-      let target: string;
-      if (this.ack === 'defer-public' && !this.originalSettled) {
-        posted = await this.interaction.editReply(asOptions(message));
+      if (this.ack === 'none') {
+        const messageId = await acknowledge(() => this.o.acker.respond(this.interaction, 4, restBody(cardMessage(view))));
+        this.ack = 'card';
         this.originalSettled = true;
-        target = '@original';
-      } else if (this.ack === 'defer-ephemeral' && !this.originalSettled) {
-        throw new Error('a public card cannot follow a private acknowledgement');
-      } else {
-        posted = await this.interaction.followUp(asOptions(message));
-        target = posted.id;
+        return { kind: 'shown', handle: { ...this.cardHandle, ...(messageId ? { messageId } : {}) } };
       }
-      const handle: DiscordCardHandle = {
-        applicationId: this.interaction.applicationId,
-        guildId: this.interaction.guildId ?? '',
-        channelId: posted.channelId,
-        messageId: posted.id,
-        route: 'webhook',
-        token: this.interaction.token,
-        tokenExpiresAt: this.o.receivedAt + this.o.tokenLifetimeMs - this.o.tokenMarginMs,
-        target,
-      };
-      return handle;
+      if (this.ack === 'defer-public' && !this.originalSettled) {
+        this.originalSettled = true;
+        return { kind: 'placeholder', handle: { ...this.cardHandle, ...(this.placeholderId ? { messageId: this.placeholderId } : {}) } };
+      }
+      return { kind: 'unavailable' };
     });
   }
 
   updatePrivate(view: PrivateView): Promise<void> {
     return this.serial(async () => {
-      const message = privateMessage(view);
       if (this.interaction.isButton() && this.ack === 'none') {
         const button = this.interaction;
-        await acknowledge(() => button.update(asOptions(message)));
+        await acknowledge(() => this.o.acker.respond(button, 7, restBody(privateMessage(view))));
         this.ack = 'replied';
         return;
       }
-      if (this.interaction.isButton() && this.ack === 'defer-update') {
-        // After a deferred update, @original is the message the button is on.
-        await this.interaction.editReply(asOptions(message));
-        return;
-      }
-      await this.replyPrivateNow(message);
+      // After a deferred update, @original is the message the button is on.
+      if (this.interaction.isButton() && this.ack === 'defer-update') return this.sendReply('original', view);
+      await this.replyPrivateNow(view);
     });
   }
 }

@@ -1,22 +1,24 @@
-import { DiscordAPIError, makeURLSearchParams, RateLimitError, RESTJSONErrorCodes, Routes, type REST } from 'discord.js';
+import { DiscordAPIError, makeURLSearchParams, MessageFlags, RateLimitError, RESTJSONErrorCodes, Routes, type REST } from 'discord.js';
 import { z } from 'zod';
 import type { CardHandle, TaskScope } from '../../domain.js';
 import { cardButtonId } from '../../interaction-ids.js';
 import type { Logger } from '../../log.js';
-import { CardGoneError, PortRateLimitError, type CardPort } from '../../port.js';
-import type { CardView } from '../../render/view.js';
-import { cardMessage, type DiscordMessage } from './render.js';
+import { CardGoneError, PortRateLimitError, type PlatformPort, type RateInfo, type ReplyTarget, type Written } from '../../port.js';
+import type { CardView, PrivateView } from '../../render/view.js';
+import { cardMessage, privateMessage, type DiscordMessage } from './render.js';
+import { rateOfError, withRate } from './rest.js';
 
 /**
  * Where a card lives. `webhook`: edited through the interaction token until `tokenExpiresAt`;
- * `channel`: edited with the bot token. Stored by the core as an opaque record, so it is parsed
- * back with zod whenever it is read.
+ * `channel`: edited with the bot token. Made when the interaction arrives (so the task record
+ * carries it from its first write); `messageId` is added once Discord has said it. Stored by the
+ * core as an opaque record, so it is parsed back with zod whenever it is read.
  */
 export const DiscordCardHandle = z.object({
   applicationId: z.string(),
   guildId: z.string(),
   channelId: z.string(),
-  messageId: z.string(),
+  messageId: z.string().optional(),
   route: z.enum(['webhook', 'channel']).default('webhook'),
   token: z.string().optional(),
   tokenExpiresAt: z.number().optional(),
@@ -27,31 +29,53 @@ export const DiscordCardHandle = z.object({
 });
 export type DiscordCardHandle = z.infer<typeof DiscordCardHandle>;
 
+/**
+ * A private answer after the acknowledgement, by how the interaction was acknowledged:
+ * `followup`: a new ephemeral follow-up; `fill`: the ephemeral "thinking…" message becomes the
+ * answer; `unpublic`: a public "thinking…" message is removed first (a follow-up would inherit its
+ * public flag); `original`: the message a button was on (paging).
+ */
+export const DiscordReplyTarget = z.object({
+  applicationId: z.string(),
+  token: z.string(),
+  mode: z.enum(['followup', 'fill', 'unpublic', 'original']),
+});
+export type DiscordReplyTarget = z.infer<typeof DiscordReplyTarget>;
+
 /** Interaction tokens live 15 minutes (REFERENCE Discord 2). */
 export const TOKEN_LIFETIME_MS = 15 * 60_000;
 /** Switch to the bot route this long before the token dies, so no edit races the expiry. */
 export const TOKEN_MARGIN_MS = 60_000;
 
-/**
- * Discord publishes no per-channel edit limit; about 5 per 5 s is what holds in practice. A
- * bucket of 3 refilled at 0.4/s can never spend more than 5 in any 5 s window.
- */
-export const DEFAULT_EDIT_BUDGET = { capacity: 3, refillPerSec: 0.4 };
+/** Discord publishes no channel limit; 5 writes per 5 s is what holds in practice, until an answer says more. */
+export const DISCORD_INITIAL_RATE = { limit: 5, windowMs: 5000 };
 
 const TOKEN_DEAD = new Set<number | string>([RESTJSONErrorCodes.InvalidWebhookToken, RESTJSONErrorCodes.UnknownWebhook]);
 const GONE = new Set<number | string>([RESTJSONErrorCodes.UnknownMessage, RESTJSONErrorCodes.UnknownChannel]);
 /** The bot may not edit (or see) the message: post a reply instead. */
 const NO_ACCESS = new Set<number | string>([RESTJSONErrorCodes.MissingAccess, RESTJSONErrorCodes.MissingPermissions, RESTJSONErrorCodes.CannotEditMessageAuthoredByAnotherUser]);
+/** Refused tokens are remembered this long at most (a token lives 15 minutes). */
+const DEAD_TOKEN_MEMORY_MS = TOKEN_LIFETIME_MS;
+const MAX_DEAD_TOKENS = 10_000;
 
 /** A message body as the REST API takes it; nobody gets pinged by a prompt that says @everyone. */
 export const restBody = (message: DiscordMessage) => ({ ...message, allowed_mentions: { parse: [] } });
 
 const codeOf = (err: unknown) => (err instanceof DiscordAPIError ? err.code : undefined);
 
+/**
+ * A 429 (or a bucket discord.js knows is empty): wait exactly what Discord said. `timeToReset`
+ * comes from the answer's precise `X-RateLimit-Reset-After`, of which `Retry-After` is the
+ * whole-second round-up; when they disagree by more than that rounding (another scope is
+ * limited), or there is no reset, `Retry-After` decides.
+ */
 function rateLimitOf(err: unknown): PortRateLimitError | undefined {
   if (!(err instanceof RateLimitError)) return undefined;
-  // Retry-After is rounded up to whole seconds, Reset-After is precise: waiting the longer never re-trips.
-  return new PortRateLimitError(Math.max(err.retryAfter, err.timeToReset, 1) || 1000, { cause: err });
+  const precise = err.timeToReset > 0 && err.retryAfter - err.timeToReset < 1000;
+  const wait = precise ? err.timeToReset : Math.max(err.retryAfter, err.timeToReset);
+  const reported = rateOfError(err);
+  const rate: RateInfo = { ...reported, remaining: 0, resetAfterMs: wait, ...(Number.isFinite(err.limit) ? { limit: err.limit } : {}) };
+  return new PortRateLimitError(Math.max(1, Math.ceil(wait)), { cause: err, rate });
 }
 
 /** How far back to look for a card whose handle was lost in a crash. */
@@ -67,40 +91,46 @@ const RecentMessages = z.array(
   }),
 );
 type RecentMessage = z.infer<typeof RecentMessages>[number];
+const MessageId = z.object({ id: z.string() });
 
-/** The REST calls the port makes; a discord.js `REST` in production. */
+/** The REST calls the port makes; `messageRest()` in production. */
 export type PortRest = Pick<REST, 'get' | 'patch' | 'post' | 'delete'>;
 
 export interface DiscordPortOptions {
-  /** A REST client that throws on rate limits instead of queueing (`rejectOnRateLimit`). */
+  /** A REST client that throws on rate limits instead of queueing (see `messageRest`). */
   rest: PortRest;
   applicationId: string;
   /** The bot's user id once logged in (usually the application id). */
   botUserId?: () => string | undefined;
   log: Logger;
-  editBudget?: { capacity: number; refillPerSec: number };
   now?: () => number;
 }
 
 /**
- * The tracker's way into Discord. Edits go through the interaction webhook while its token lives,
- * then through the bot's channel route, then (if even that is refused) as a reply to the card.
+ * Every Discord message write after the acknowledgement. Card edits go through the interaction
+ * webhook while its token lives, then through the bot's channel route, then (if even that is
+ * refused) as a reply to the card.
  */
-export class DiscordCardPort implements CardPort {
+export class DiscordPort implements PlatformPort {
   readonly platform = 'discord' as const;
-  readonly editBudget: { capacity: number; refillPerSec: number };
-  /** Tokens Discord refused once; using them again counts towards a ban (REFERENCE Discord 2). */
-  private readonly deadTokens = new Set<string>();
+  readonly initialRate = DISCORD_INITIAL_RATE;
+  /** Tokens Discord refused once, until they would have expired anyway (REFERENCE Discord 2). */
+  private readonly deadTokens = new Map<string, number>();
   private readonly now: () => number;
 
   constructor(private readonly o: DiscordPortOptions) {
-    this.editBudget = o.editBudget ?? DEFAULT_EDIT_BUDGET;
     this.now = o.now ?? Date.now;
   }
 
-  /** Marks a token as unusable (e.g. an interaction handler saw it refused). */
+  /** Marks a token as unusable: using a refused token again counts towards a ban. */
   retireToken(token: string): void {
-    this.deadTokens.add(token);
+    const t = this.now();
+    for (const [old, until] of this.deadTokens) if (until <= t || this.deadTokens.size >= MAX_DEAD_TOKENS) this.deadTokens.delete(old);
+    this.deadTokens.set(token, t + DEAD_TOKEN_MEMORY_MS);
+  }
+
+  deadTokenCount(): number {
+    return this.deadTokens.size;
   }
 
   private liveToken(h: DiscordCardHandle): string | undefined {
@@ -109,33 +139,38 @@ export class DiscordCardPort implements CardPort {
     return h.token;
   }
 
-  async editCard(handle: CardHandle, view: CardView, _scope?: TaskScope): Promise<CardHandle | void> {
+  async edit(handle: CardHandle, view: CardView, _scope?: TaskScope): Promise<Written<CardHandle | undefined>> {
     const h = DiscordCardHandle.parse(handle);
     const body = restBody(cardMessage(view));
     const token = this.liveToken(h);
     if (token) {
       try {
-        await this.o.rest.patch(Routes.webhookMessage(h.applicationId, token, h.target), { body, auth: false });
-        return;
+        const { rate } = await this.write(() => this.o.rest.patch(Routes.webhookMessage(h.applicationId, token, h.target), { body, auth: false }));
+        return { value: undefined, ...(rate ? { rate } : {}) };
       } catch (err) {
-        this.throwIfFinal(err);
         if (!TOKEN_DEAD.has(codeOf(err) ?? '')) throw err;
-        this.deadTokens.add(token);
+        this.retireToken(token);
         this.o.log.info({ messageId: h.messageId, code: codeOf(err) }, 'interaction token refused; editing through the channel');
       }
     }
-    const moved: DiscordCardHandle = { applicationId: h.applicationId, guildId: h.guildId, channelId: h.channelId, messageId: h.messageId, route: 'channel', target: h.target, ...(h.replyTo ? { replyTo: h.replyTo } : {}) };
+    const messageId = h.messageId ?? (await this.findCard(h.channelId, view.taskId));
+    if (!messageId) {
+      // Neither the token nor the channel knows the card any more: it is gone, and the task gets one new card.
+      this.o.log.warn({ taskId: view.taskId }, 'card message not found; posting it again');
+      const { value, rate } = await this.createMessage(h.channelId, body);
+      return { value: { ...this.base(h), messageId: value } satisfies DiscordCardHandle, ...(rate ? { rate } : {}) };
+    }
+    const moved: DiscordCardHandle = { ...this.base(h), messageId, target: h.target, ...(h.replyTo ? { replyTo: h.replyTo } : {}) };
     try {
-      await this.o.rest.patch(Routes.channelMessage(h.channelId, h.messageId), { body });
-      return h.route === 'channel' ? undefined : moved;
+      const { rate } = await this.write(() => this.o.rest.patch(Routes.channelMessage(h.channelId, messageId), { body }));
+      return { value: h.route === 'channel' && h.messageId ? undefined : moved, ...(rate ? { rate } : {}) };
     } catch (err) {
-      this.throwIfFinal(err);
       // A reply never gets a reply of its own: one stand-in per card, not a chain.
       if (!NO_ACCESS.has(codeOf(err) ?? '') || h.replyTo) throw err;
-      this.o.log.warn({ messageId: h.messageId, code: codeOf(err) }, 'card cannot be edited; posting the update as a reply');
+      this.o.log.warn({ messageId, code: codeOf(err) }, 'card cannot be edited; posting the update as a reply');
     }
-    const reply = await this.post(h.channelId, { ...body, message_reference: { message_id: h.messageId, fail_if_not_exists: false } });
-    return { applicationId: h.applicationId, guildId: h.guildId, channelId: h.channelId, messageId: reply, route: 'channel', target: '@original', replyTo: h.messageId } satisfies DiscordCardHandle;
+    const { value, rate } = await this.createMessage(h.channelId, { ...body, message_reference: { message_id: messageId, fail_if_not_exists: false } });
+    return { value: { ...this.base(h), messageId: value, replyTo: messageId } satisfies DiscordCardHandle, ...(rate ? { rate } : {}) };
   }
 
   /**
@@ -143,74 +178,110 @@ export class DiscordCardPort implements CardPort {
    * handle). The card usually exists: find it among the channel's recent messages by its buttons
    * and take it over; post a new one only if it is not there.
    */
-  async postCard(scope: TaskScope, view: CardView): Promise<CardHandle> {
+  async post(scope: TaskScope, view: CardView): Promise<Written<CardHandle>> {
     const body = restBody(cardMessage(view));
     const base = { applicationId: this.o.applicationId, guildId: scope.guildId, channelId: scope.channelId, route: 'channel', target: '@original' } as const;
-    const orphan = await this.findCard(scope.channelId, view.taskId).catch((err: unknown) => {
-      // Slowed down: try again later rather than post a duplicate. Anything else: just post.
-      const limited = rateLimitOf(err);
-      if (limited) throw limited;
-      return undefined;
-    });
+    const orphan = await this.findCard(scope.channelId, view.taskId);
     if (orphan) {
       try {
-        await this.o.rest.patch(Routes.channelMessage(scope.channelId, orphan), { body });
-        return { ...base, messageId: orphan } satisfies DiscordCardHandle;
+        const { rate } = await this.write(() => this.o.rest.patch(Routes.channelMessage(scope.channelId, orphan), { body }));
+        return { value: { ...base, messageId: orphan } satisfies DiscordCardHandle, ...(rate ? { rate } : {}) };
       } catch (err) {
-        const limited = rateLimitOf(err);
-        if (limited) throw limited;
+        if (err instanceof PortRateLimitError) throw err;
         this.o.log.info({ messageId: orphan, code: codeOf(err) }, 'found the old card but cannot edit it; posting a new one');
       }
     }
-    return { ...base, messageId: await this.post(scope.channelId, body) } satisfies DiscordCardHandle;
+    const { value, rate } = await this.createMessage(scope.channelId, body);
+    return { value: { ...base, messageId: value } satisfies DiscordCardHandle, ...(rate ? { rate } : {}) };
   }
 
-  private async findCard(channelId: string, taskId: string): Promise<string | undefined> {
-    const answer = await this.o.rest.get(Routes.channelMessages(channelId), { query: makeURLSearchParams({ limit: RECENT_MESSAGES }) });
-    const wanted = cardButtonId('refresh', taskId);
-    const messages = RecentMessages.safeParse(answer);
-    if (!messages.success) return undefined;
-    const ours = (m: RecentMessage) => m.application_id === this.o.applicationId || m.author.id === this.o.applicationId || m.author.id === this.o.botUserId?.();
-    return messages.data.find((m) => ours(m) && m.components.some((row) => row.components.some((c) => c.custom_id === wanted)))?.id;
-  }
-
-  async deleteCard(handle: CardHandle, _scope?: TaskScope): Promise<void> {
+  async delete(handle: CardHandle, _scope?: TaskScope): Promise<Written<void>> {
     const h = DiscordCardHandle.parse(handle);
     const token = this.liveToken(h);
     try {
       if (token) {
         try {
-          await this.o.rest.delete(Routes.webhookMessage(h.applicationId, token, h.target), { auth: false });
-          return;
+          const { rate } = await this.write(() => this.o.rest.delete(Routes.webhookMessage(h.applicationId, token, h.target), { auth: false }));
+          return { value: undefined, ...(rate ? { rate } : {}) };
         } catch (err) {
           if (!TOKEN_DEAD.has(codeOf(err) ?? '')) throw err;
-          this.deadTokens.add(token);
+          this.retireToken(token);
         }
       }
-      await this.o.rest.delete(Routes.channelMessage(h.channelId, h.messageId));
+      const messageId = h.messageId ?? (await this.findCard(h.channelId, ''));
+      if (!messageId) return { value: undefined };
+      const { rate } = await this.write(() => this.o.rest.delete(Routes.channelMessage(h.channelId, messageId)));
       // A reply stood in for a card the bot could not edit: the stale card goes too, if it can.
       if (h.replyTo) await this.o.rest.delete(Routes.channelMessage(h.channelId, h.replyTo)).catch(() => undefined);
+      return { value: undefined, ...(rate ? { rate } : {}) };
     } catch (err) {
       // Already gone is what we wanted.
-      if (GONE.has(codeOf(err) ?? '')) return;
-      throw rateLimitOf(err) ?? err;
-    }
-  }
-
-  private async post(channelId: string, body: object): Promise<string> {
-    try {
-      const answer = await this.o.rest.post(Routes.channelMessages(channelId), { body });
-      return z.object({ id: z.string() }).parse(answer).id;
-    } catch (err) {
-      this.throwIfFinal(err);
+      if (err instanceof CardGoneError) return { value: undefined };
       throw err;
     }
   }
 
-  /** Rate limits pause the channel; a vanished message or channel ends the card. */
-  private throwIfFinal(err: unknown): void {
-    const limited = rateLimitOf(err);
-    if (limited) throw limited;
-    if (GONE.has(codeOf(err) ?? '')) throw new CardGoneError('the Discord card message is gone', { cause: err });
+  async replyPrivate(target: ReplyTarget, view: PrivateView): Promise<Written<void>> {
+    const t = DiscordReplyTarget.parse(target);
+    const message = privateMessage(view);
+    const body = restBody(message);
+    const ephemeral = { ...body, flags: MessageFlags.Ephemeral };
+    const followUp = () => this.write(() => this.o.rest.post(Routes.webhook(t.applicationId, t.token), { body: ephemeral, auth: false }));
+    switch (t.mode) {
+      case 'fill':
+      case 'original': {
+        const { rate } = await this.write(() => this.o.rest.patch(Routes.webhookMessage(t.applicationId, t.token, '@original'), { body, auth: false }));
+        return { value: undefined, ...(rate ? { rate } : {}) };
+      }
+      case 'unpublic':
+        await this.write(() => this.o.rest.delete(Routes.webhookMessage(t.applicationId, t.token, '@original'), { auth: false })).catch((err: unknown) => {
+          if (err instanceof PortRateLimitError) throw err;
+          this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not remove the deferred reply');
+        });
+        break;
+      case 'followup':
+        break;
+    }
+    const { rate } = await followUp();
+    return { value: undefined, ...(rate ? { rate } : {}) };
+  }
+
+  private base(h: DiscordCardHandle) {
+    return { applicationId: h.applicationId, guildId: h.guildId, channelId: h.channelId, route: 'channel', target: '@original' } as const;
+  }
+
+  /** One REST write, its 429 and gone answers turned into the port's errors. */
+  private async write<T>(call: () => Promise<T>): Promise<{ value: T; rate?: RateInfo }> {
+    try {
+      return await withRate(call);
+    } catch (err) {
+      const limited = rateLimitOf(err);
+      if (limited) throw limited;
+      if (GONE.has(codeOf(err) ?? '')) throw new CardGoneError('the Discord card message is gone', { cause: err });
+      throw err;
+    }
+  }
+
+  private async createMessage(channelId: string, body: object): Promise<{ value: string; rate?: RateInfo }> {
+    const { value, rate } = await this.write(() => this.o.rest.post(Routes.channelMessages(channelId), { body }));
+    return { value: MessageId.parse(value).id, ...(rate ? { rate } : {}) };
+  }
+
+  /** The card among the channel's recent messages, by its Refresh button (any of ours when `taskId` is empty). */
+  private async findCard(channelId: string, taskId: string): Promise<string | undefined> {
+    if (!taskId) return undefined;
+    let answer: unknown;
+    try {
+      answer = (await this.write(() => this.o.rest.get(Routes.channelMessages(channelId), { query: makeURLSearchParams({ limit: RECENT_MESSAGES }) }))).value;
+    } catch (err) {
+      // Slowed down: try again later rather than post a duplicate. Anything else: not found.
+      if (err instanceof PortRateLimitError) throw err;
+      return undefined;
+    }
+    const wanted = cardButtonId('refresh', taskId);
+    const messages = RecentMessages.safeParse(answer);
+    if (!messages.success) return undefined;
+    const ours = (m: RecentMessage) => m.application_id === this.o.applicationId || m.author.id === this.o.applicationId || m.author.id === this.o.botUserId?.();
+    return messages.data.find((m) => ours(m) && m.components.some((row) => row.components.some((c) => c.custom_id === wanted)))?.id;
   }
 }

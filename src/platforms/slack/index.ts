@@ -1,21 +1,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { App, HTTPReceiver, type RespondFn } from '@slack/bolt';
+import { App, HTTPReceiver } from '@slack/bolt';
+import { asksForHelp, Dispatcher } from '../../../commands/dispatch.js';
 import { commands } from '../../../commands/index.js';
-import type { Command, CommandIO, Invocation } from '../../../commands/types.js';
+import type { Command } from '../../../commands/types.js';
 import type { Config } from '../../config.js';
 import type { Core } from '../../core.js';
-import { asksForHelp } from '../../dispatch.js';
 import type { TaskScope } from '../../domain.js';
+import type { CommandIO, Invocation } from '../../invocation.js';
 import type { PrivateView } from '../../render/view.js';
 import type { StartAdapter } from '../types.js';
-import { privateMessage } from './blocks.js';
 import { boltLogger } from './logger.js';
 import { plainFromSlack } from './mrkdwn.js';
 import { actionInvocation, BlockActionsPayload, commandInvocation, SlashCommandPayload } from './payloads.js';
-import { SlackCardPort } from './port.js';
+import { SlackPort, type SlackReplyTarget } from './port.js';
 import { SlackWorkspaces } from './workspaces.js';
 
-export { SlackCardPort } from './port.js';
+export { SlackPort } from './port.js';
 export { SlackWorkspaces } from './workspaces.js';
 
 /** Slash commands and interactivity both post here (see slack/manifest.yml). */
@@ -49,7 +49,10 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
   const logger = boltLogger(log);
   const workspaces = new SlackWorkspaces({ botToken: config.botToken, apiUrl: config.apiUrl, logger });
   const identity = await workspaces.identity();
-  const port = new SlackCardPort(workspaces, log);
+  const port = new SlackPort(workspaces, log);
+  // Registered once, before the first command can arrive.
+  core.addPort(port);
+  const dispatcher = new Dispatcher(core.services, core.metrics);
   const socketMode = Boolean(config.appToken);
   const receiver = socketMode ? undefined : new HTTPReceiver({ signingSecret: config.signingSecret, endpoints: SLACK_EVENTS_PATH, logger, processBeforeResponse: false });
 
@@ -71,30 +74,27 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
     inflight.add(p);
   };
 
-  /** Ephemeral answer: response_url first (it works in DMs and channels the bot is not in), chat.postEphemeral as fallback. */
-  const reply = async (inv: Invocation, respond: RespondFn | undefined, view: PrivateView, mode: 'new' | 'newAfterClick' | 'replace'): Promise<void> => {
-    const { text, blocks } = privateMessage(view);
-    if (respond) {
-      try {
-        if (mode === 'replace') await respond({ replace_original: true, text, blocks });
-        else await respond({ response_type: 'ephemeral', ...(mode === 'newAfterClick' ? { replace_original: false } : {}), text, blocks });
-        return;
-      } catch (err) {
-        log.warn({ err: err instanceof Error ? err.message : String(err), channel: inv.channelId }, 'response_url failed; falling back to chat.postEphemeral');
-      }
-    }
-    const client = await workspaces.clientFor(inv.guildId);
-    await client.chat.postEphemeral({ channel: inv.channelId, user: inv.user.id, text, blocks });
+  /**
+   * Slack's ack is an empty 200 (sent by Bolt at once), so every answer is a write: private ones go
+   * through the channel's outbox (response_url first, chat.postEphemeral as fallback) and the card
+   * is posted by the core through the same outbox.
+   */
+  const io = (inv: Invocation, responseUrl: string | undefined, click: boolean): CommandIO => {
+    const scope = scopeOf(inv);
+    const target: SlackReplyTarget = { channel: inv.channelId, user: inv.user.id, ...(responseUrl ? { responseUrl } : {}) };
+    const send = async (view: PrivateView, replace: boolean) => {
+      const outbox = core.outboxes.for(scope);
+      if (!outbox) throw new Error('no outbox for this channel');
+      await outbox.send(scope, 1, (p) => p.replyPrivate(target, view, scope, replace));
+    };
+    return {
+      replyPrivate: (view) => send(view, false),
+      ...(click ? { updatePrivate: (view: PrivateView) => send(view, true) } : {}),
+    };
   };
 
-  const io = (inv: Invocation, respond: RespondFn | undefined, click: boolean): CommandIO => ({
-    replyPrivate: (view) => reply(inv, respond, view, click ? 'newAfterClick' : 'new'),
-    openCard: (view) => port.openCard(scopeOf(inv), view),
-    ...(click ? { updatePrivate: (view: PrivateView) => reply(inv, respond, view, 'replace') } : {}),
-  });
-
   for (const command of commands) {
-    app.command(`/${command.name}`, async ({ ack, body, respond }) => {
+    app.command(`/${command.name}`, async ({ ack, body }) => {
       await ack();
       run(async () => {
         const parsed = SlashCommandPayload.safeParse(body);
@@ -103,13 +103,13 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
           return;
         }
         const inv = commandInvocation(parsed.data);
-        await core.dispatcher.runCommand(command.name, rawFromSlackText(command, plainFromSlack(parsed.data.text)), inv, io(inv, respond, false));
+        await dispatcher.runCommand(command.name, rawFromSlackText(command, plainFromSlack(parsed.data.text)), inv, io(inv, parsed.data.response_url, false));
       });
     });
   }
 
   // Every button: card buttons, /tasks paging, and link buttons (Slack sends those too; they only need the ack).
-  app.action(/.*/, async ({ ack, body, respond }) => {
+  app.action(/.*/, async ({ ack, body }) => {
     await ack();
     run(async () => {
       const parsed = BlockActionsPayload.safeParse(body);
@@ -121,7 +121,7 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
         log.warn({ actionId: action.action_id }, 'button click without a workspace or channel');
         return;
       }
-      await core.dispatcher.runButton(action.value, inv, io(inv, parsed.data.response_url ? respond : undefined, true));
+      await dispatcher.runButton(action.value, inv, io(inv, parsed.data.response_url, true));
     });
   });
 

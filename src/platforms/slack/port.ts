@@ -1,12 +1,14 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
 import { isFinal, type CardHandle, type TaskScope } from '../../domain.js';
 import type { Logger } from '../../log.js';
-import { CardGoneError, PortRateLimitError, type CardPort } from '../../port.js';
-import type { CardView } from '../../render/view.js';
-import { cardMessage, plainCardMessage, type SlackMessage } from './blocks.js';
+import { CardGoneError, CardPostError, PortRateLimitError, type PlatformPort, type RateInfo, type ReplyTarget, type Written } from '../../port.js';
+import type { CardView, PrivateView } from '../../render/view.js';
+import { cardMessage, plainCardMessage, privateMessage, type SlackMessage } from './blocks.js';
 import { SlackHandle } from './payloads.js';
 import { DEFAULT_WORKSPACE_BUDGET, WorkspaceGate, type Budget } from './workspace-gate.js';
 import { rateLimitMs, slackErrorCode, type SlackWorkspaces } from './workspaces.js';
+
+export { CardPostError } from '../../port.js';
 
 /** The message (or its channel) is gone or no longer ours to edit: the tracker stops. */
 const GONE = new Set(['message_not_found', 'channel_not_found', 'is_archived', 'cant_update_message', 'not_in_channel', 'thread_locked']);
@@ -15,20 +17,15 @@ const BAD_CONTENT = new Set(['invalid_blocks', 'invalid_blocks_format', 'msg_blo
 /** Slack will not let this message be edited any more; a fresh card replaces it. */
 const NEEDS_REPLACEMENT = new Set(['edit_window_closed']);
 
-/** Waiting longer than this inside a user's command is worse than telling them the card failed. */
-const MAX_POST_WAIT_MS = 10_000;
-const POST_ATTEMPTS = 3;
+/**
+ * Slack reports no budget on its answers; its documented limit for new messages is about one per
+ * second per channel (REFERENCE Slack 3), so a post says so to the outbox itself.
+ */
+const POST_PACE: RateInfo = { remaining: 0, resetAfterMs: 1000, limit: 1 };
 
-/** A card could not be posted in the channel (e.g. not_in_channel in a private channel or DM). */
-export class CardPostError extends Error {
-  constructor(
-    readonly slackError: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`could not post the card: ${slackError}`, options);
-    this.name = 'CardPostError';
-  }
-}
+/** Where a private answer goes: the command's response_url (works where the bot is not a member), else chat.postEphemeral. */
+export const SlackReplyTarget = z.object({ responseUrl: z.string().url().optional(), channel: z.string(), user: z.string() });
+export type SlackReplyTarget = z.infer<typeof SlackReplyTarget>;
 
 /** Reads a stored handle back; anything else means there is no message to touch. */
 export function parseHandle(handle: CardHandle): SlackHandle {
@@ -38,14 +35,14 @@ export function parseHandle(handle: CardHandle): SlackHandle {
 }
 
 /**
- * The tracker's view of Slack: post with chat.postMessage, edit with chat.update (never
- * response_url: 5 uses, 30 minutes), delete with chat.delete. A 429 becomes PortRateLimitError so
- * the channel tracker pauses for exactly Retry-After.
+ * Every Slack message write: post with chat.postMessage, edit with chat.update (never
+ * response_url for cards: 5 uses, 30 minutes), delete with chat.delete, private answers through
+ * response_url or chat.postEphemeral. A 429 becomes PortRateLimitError so the channel's outbox
+ * pauses for exactly Retry-After; chat.update also waits for the workspace's own tier.
  */
-export class SlackCardPort implements CardPort {
+export class SlackPort implements PlatformPort {
   readonly platform = 'slack' as const;
-  /** Per channel: Slack allows about one message per second per channel; the workspace gate does the rest. */
-  readonly editBudget = { capacity: 3, refillPerSec: 1 };
+  readonly initialRate = { limit: 1, windowMs: 1000 };
   private readonly gates = new Map<string, WorkspaceGate>();
   private readonly workspaceBudget: Budget;
   private readonly now: () => number;
@@ -53,11 +50,14 @@ export class SlackCardPort implements CardPort {
   constructor(
     private readonly workspaces: SlackWorkspaces,
     private readonly log: Logger,
-    options: { workspaceBudget?: Budget; now?: () => number } = {},
+    options: { workspaceBudget?: Budget; now?: () => number; fetch?: typeof fetch } = {},
   ) {
     this.workspaceBudget = options.workspaceBudget ?? DEFAULT_WORKSPACE_BUDGET;
     this.now = options.now ?? Date.now;
+    this.fetch = options.fetch ?? fetch;
   }
+
+  private readonly fetch: typeof fetch;
 
   private gate(teamId: string): WorkspaceGate {
     let gate = this.gates.get(teamId);
@@ -68,7 +68,7 @@ export class SlackCardPort implements CardPort {
     return gate;
   }
 
-  async editCard(handle: CardHandle, view: CardView, scope: TaskScope): Promise<CardHandle | void> {
+  async edit(handle: CardHandle, view: CardView, scope: TaskScope): Promise<Written<CardHandle | undefined>> {
     const { channel, ts } = parseHandle(handle);
     const gate = this.gate(scope.guildId);
     const wait = gate.take(isFinal(view.state));
@@ -83,6 +83,7 @@ export class SlackCardPort implements CardPort {
     };
     try {
       await update(cardMessage(view));
+      return { value: undefined };
     } catch (err) {
       const code = failed(err);
       if (code && BAD_CONTENT.has(code)) {
@@ -93,19 +94,19 @@ export class SlackCardPort implements CardPort {
           failed(plainErr);
           throw plainErr;
         }
-        return;
+        return { value: undefined };
       }
-      if (code && NEEDS_REPLACEMENT.has(code)) return this.postCard({ ...scope, channelId: channel }, view);
+      if (code && NEEDS_REPLACEMENT.has(code)) return this.post({ ...scope, channelId: channel }, view);
       throw err;
     }
   }
 
-  async postCard(scope: TaskScope, view: CardView): Promise<CardHandle> {
+  async post(scope: TaskScope, view: CardView): Promise<Written<CardHandle>> {
     const client = await this.workspaces.clientFor(scope.guildId);
     const message = cardMessage(view);
     try {
       const res = await client.chat.postMessage({ channel: scope.channelId, text: message.text, blocks: message.blocks });
-      return this.handleOf(res, scope.channelId);
+      return { value: { ...SlackHandle.parse({ channel: res.channel ?? scope.channelId, ts: res.ts }) }, rate: POST_PACE };
     } catch (err) {
       const wait = rateLimitMs(err);
       if (wait !== undefined) throw new PortRateLimitError(wait, { cause: err });
@@ -114,46 +115,45 @@ export class SlackCardPort implements CardPort {
     }
   }
 
-  /**
-   * A command's first post: a short 429 is waited out here (Retry-After), since the alternative is
-   * a task without a card. Anything else is thrown, and the core tells the user privately.
-   */
-  async openCard(scope: TaskScope, view: CardView): Promise<CardHandle> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.postCard(scope, view);
-      } catch (err) {
-        const wait = err instanceof PortRateLimitError ? err.retryAfterMs : undefined;
-        if (wait === undefined || wait > MAX_POST_WAIT_MS || attempt >= POST_ATTEMPTS) throw err;
-        await sleep(wait);
-      }
-    }
-  }
-
-  async deleteCard(handle: CardHandle, scope: TaskScope): Promise<void> {
+  async delete(handle: CardHandle, scope: TaskScope): Promise<Written<void>> {
     const { channel, ts } = parseHandle(handle);
     const client = await this.workspaces.clientFor(scope.guildId);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await client.chat.delete({ channel, ts });
-        return;
-      } catch (err) {
-        const wait = rateLimitMs(err);
-        if (wait !== undefined && wait <= MAX_POST_WAIT_MS && attempt < POST_ATTEMPTS) {
-          await sleep(wait);
-          continue;
-        }
-        const code = slackErrorCode(err);
-        // Already gone is what we wanted.
-        if (code === 'message_not_found' || code === 'channel_not_found') return;
-        throw err;
-      }
+    try {
+      await client.chat.delete({ channel, ts });
+    } catch (err) {
+      const wait = rateLimitMs(err);
+      if (wait !== undefined) throw new PortRateLimitError(wait, { cause: err });
+      const code = slackErrorCode(err);
+      // Already gone is what we wanted.
+      if (code !== 'message_not_found' && code !== 'channel_not_found') throw err;
     }
+    return { value: undefined };
   }
 
-  private handleOf(res: { channel?: string; ts?: string }, fallbackChannel: string): CardHandle {
-    const handle = SlackHandle.parse({ channel: res.channel ?? fallbackChannel, ts: res.ts });
-    return { ...handle };
+  async replyPrivate(target: ReplyTarget, view: PrivateView, scope: TaskScope, replace = false): Promise<Written<void>> {
+    const t = SlackReplyTarget.parse(target);
+    const { text, blocks } = privateMessage(view);
+    if (t.responseUrl) {
+      try {
+        const body = replace ? { replace_original: true, text, blocks } : { response_type: 'ephemeral', replace_original: false, text, blocks };
+        const res = await this.fetch(t.responseUrl, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+        if (res.status === 429) throw new PortRateLimitError(Math.max(1, Number(res.headers.get('retry-after') ?? '1')) * 1000);
+        if (res.ok) return { value: undefined };
+        this.log.warn({ status: res.status, channel: t.channel }, 'response_url refused; falling back to chat.postEphemeral');
+      } catch (err) {
+        if (err instanceof PortRateLimitError) throw err;
+        this.log.warn({ err: err instanceof Error ? err.message : String(err), channel: t.channel }, 'response_url failed; falling back to chat.postEphemeral');
+      }
+    }
+    const client = await this.workspaces.clientFor(scope.guildId);
+    try {
+      await client.chat.postEphemeral({ channel: t.channel, user: t.user, text, blocks });
+      return { value: undefined, rate: POST_PACE };
+    } catch (err) {
+      const wait = rateLimitMs(err);
+      if (wait !== undefined) throw new PortRateLimitError(wait, { cause: err });
+      throw err;
+    }
   }
 
   /** Throws the port's typed errors for 429 and gone messages; returns Slack's error code otherwise. */

@@ -42,9 +42,9 @@ export class SlackWorkspaces {
   }
 
   /**
-   * A client that throws on 429 instead of waiting (WebClient's default policy can block a call
-   * for ~30 minutes): the tracker's per-channel budget decides when to try again. Network errors
-   * and 5xx are retried briefly.
+   * A client that never waits or retries by itself (WebClient's default policy can block a call
+   * for ~30 minutes): a 429 is thrown with its Retry-After and the channel's outbox alone decides
+   * when to try again.
    */
   async clientFor(teamId: string | undefined): Promise<webApi.WebClient> {
     const token = await this.tokenFor(teamId);
@@ -54,7 +54,7 @@ export class SlackWorkspaces {
         slackApiUrl: this.o.apiUrl,
         logger: this.o.logger,
         rejectRateLimitedCalls: true,
-        retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 2000, randomize: true },
+        retryConfig: { retries: 0 },
         timeout: this.o.timeoutMs ?? 10_000,
       });
       this.clients.set(token, client);

@@ -1,14 +1,15 @@
 import { z } from 'zod';
-import { commandByName } from '../commands/index.js';
-import { parseFlags } from '../commands/flags.js';
-import { showTasksPage } from '../commands/tasks.js';
-import type { Command, CommandIO, Invocation } from '../commands/types.js';
-import { BotError, InteractionClosedError, NotFoundError, ValidationError, userMessageOf } from './errors.js';
-import { extendRequest } from './extend.js';
-import { decodeButtonId } from './interaction-ids.js';
-import type { Metrics } from './metrics.js';
-import { errorNotice, notices } from './render/notices.js';
-import type { BotServices } from './services.js';
+import { BotError, InteractionClosedError, NotFoundError, ValidationError, userMessageOf } from '../src/errors.js';
+import { extendRequest } from '../src/extend.js';
+import { decodeButtonId } from '../src/interaction-ids.js';
+import type { CommandIO, Invocation } from '../src/invocation.js';
+import type { Metrics } from '../src/metrics.js';
+import { errorNotice, notices } from '../src/render/notices.js';
+import type { BotServices } from '../src/services.js';
+import { parseFlags } from './flags.js';
+import { commandByName } from './index.js';
+import { showTasksPage } from './tasks.js';
+import type { Command } from './types.js';
 
 /** The first problem of a zod failure as "field: rule". */
 export function validationErrorOf(error: z.ZodError): ValidationError {

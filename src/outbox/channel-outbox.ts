@@ -1,0 +1,315 @@
+import { createHash } from 'node:crypto';
+import { isFinal, type CardHandle, type TaskScope, type TaskState } from '../domain.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import { CardGoneError, CardPostError, PortRateLimitError, type PlatformPort, type Written } from '../port.js';
+import { cardSignature } from '../render/card.js';
+import type { CardView } from '../render/view.js';
+import { RatePacer } from './pacer.js';
+
+export const viewHash = (view: CardView) => createHash('sha1').update(cardSignature(view)).digest('base64url').slice(0, 16);
+
+/** 0: a final view; 1: a new state, a first post, a reply or a delete; 2: only progress moved. */
+export type Priority = 0 | 1 | 2;
+
+interface CardSlot {
+  scope: TaskScope;
+  handle?: CardHandle;
+  /** The card has no message yet: the next write posts it. */
+  posting?: { resolve: (handle: CardHandle | undefined) => void };
+  /** What the card shows now (hash), and its state. */
+  shownSig?: string;
+  shownState?: TaskState;
+  /** Latest wanted view; replaced by newer ones (latest state wins). */
+  wanted?: { view: CardView; sig: string; since: number };
+  failures: number;
+}
+
+interface Job {
+  priority: Priority;
+  since: number;
+  scope: TaskScope;
+  write: (port: PlatformPort) => Promise<Written<unknown>>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export interface ChannelOutboxDeps {
+  port: PlatformPort;
+  log: Logger;
+  metrics: Metrics;
+  now: () => number;
+  /** A first card was posted: persisted before any edit of it goes out. */
+  onPosted: (taskId: string, handle: CardHandle, sig: string) => Promise<void>;
+  /** Persists a moved handle and the signature shown. */
+  onShown: (taskId: string, update: { handle?: CardHandle; sig: string; final: boolean }) => void;
+  /** The card message is gone: nothing more will ever be shown on it. */
+  onGone: (taskId: string) => void;
+}
+
+const MAX_FAILURES = 5;
+
+/**
+ * Every message write of one channel, one at a time: first cards, edits, replies, deletes. Views
+ * are coalesced per card (latest wins); the most urgent write goes first (final, then a state
+ * change, then progress), the longest-waiting among equals; and writes are paced by what the
+ * platform said on its last answer. A 429 pauses the channel, not the card.
+ */
+export class ChannelOutbox {
+  private readonly cards = new Map<string, CardSlot>();
+  private readonly jobs: Job[] = [];
+  private readonly pacer: RatePacer;
+  private timer?: NodeJS.Timeout;
+  private timerDueAt = 0;
+  private writing = false;
+  private stopped = false;
+  /** When this channel last had anything to do (idle outboxes are dropped). */
+  lastActiveAt: number;
+
+  constructor(
+    readonly key: string,
+    private readonly deps: ChannelOutboxDeps,
+  ) {
+    this.pacer = new RatePacer(deps.port.initialRate, deps.now);
+    this.lastActiveAt = deps.now();
+  }
+
+  /** The card exists (`shownSig`: what it shows, when known). */
+  attach(taskId: string, scope: TaskScope, handle: CardHandle | undefined, shownSig?: string): void {
+    const slot = this.cards.get(taskId) ?? { scope, failures: 0 };
+    slot.handle = handle ?? slot.handle;
+    slot.shownSig = shownSig ?? slot.shownSig;
+    if (slot.wanted && slot.wanted.sig === slot.shownSig) slot.wanted = undefined;
+    this.cards.set(taskId, slot);
+    this.kick();
+  }
+
+  /**
+   * The task has no card message yet: the next write for it posts one. Resolves with its handle
+   * once posted and persisted, or undefined if it can never be posted here.
+   */
+  open(taskId: string, scope: TaskScope, view: CardView): Promise<CardHandle | undefined> {
+    const existing = this.cards.get(taskId);
+    if (existing?.handle) return Promise.resolve(existing.handle);
+    return new Promise((resolve) => {
+      const slot = existing ?? { scope, failures: 0 };
+      const before = slot.posting;
+      slot.posting = {
+        resolve: (handle) => {
+          before?.resolve(handle);
+          resolve(handle);
+        },
+      };
+      slot.wanted = { view, sig: viewHash(view), since: slot.wanted?.since ?? this.deps.now() };
+      this.cards.set(taskId, slot);
+      this.kick();
+    });
+  }
+
+  /** Wants `view` on the card; a no-op when the card already shows it. */
+  offer(taskId: string, view: CardView): void {
+    const slot = this.cards.get(taskId);
+    if (!slot) return;
+    const sig = viewHash(view);
+    if (sig === slot.shownSig) {
+      slot.wanted = undefined;
+      if (isFinal(view.state) && slot.handle) {
+        this.cards.delete(taskId);
+        this.deps.onShown(taskId, { sig, final: true });
+      }
+      return;
+    }
+    slot.wanted = { view, sig, since: slot.wanted?.since ?? this.deps.now() };
+    this.kick();
+  }
+
+  forget(taskId: string): void {
+    const slot = this.cards.get(taskId);
+    this.cards.delete(taskId);
+    slot?.posting?.resolve(undefined);
+  }
+
+  /** A one-off write (a private reply, a delete), in turn with the cards; settles with its outcome. */
+  send(scope: TaskScope, priority: Priority, write: (port: PlatformPort) => Promise<Written<unknown>>): Promise<void> {
+    if (this.stopped) return Promise.reject(new Error('the outbox is stopped'));
+    return new Promise((resolve, reject) => {
+      this.jobs.push({ priority, since: this.deps.now(), scope, write, resolve, reject });
+      this.kick();
+    });
+  }
+
+  /** Writes waiting (for drain and idle checks). */
+  pendingCount(): number {
+    let n = this.jobs.length;
+    for (const slot of this.cards.values()) if (slot.wanted && (slot.handle || slot.posting)) n++;
+    return n;
+  }
+
+  /** Nothing held and nothing to do: the outbox can be dropped. */
+  idle(): boolean {
+    return this.cards.size === 0 && this.jobs.length === 0 && !this.writing;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const job of this.jobs.splice(0)) job.reject(new Error('the outbox stopped before this write'));
+    for (const slot of this.cards.values()) slot.posting?.resolve(undefined);
+  }
+
+  /** Sends what the platform allows, for at most `deadlineMs` (shutdown). */
+  async drain(deadlineMs: number): Promise<void> {
+    const end = this.deps.now() + deadlineMs;
+    while ((this.pendingCount() > 0 || this.writing) && this.deps.now() < end && !this.stopped) {
+      void this.pump();
+      await new Promise((r) => setTimeout(r, Math.max(5, Math.min(50, this.pacer.waitMs()))));
+    }
+  }
+
+  private kick(): void {
+    this.lastActiveAt = this.deps.now();
+    this.schedule(0);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    const dueAt = this.deps.now() + Math.max(0, delayMs);
+    // An urgent write must not wait behind a timer set for a later one.
+    if (this.timer) {
+      if (dueAt >= this.timerDueAt) return;
+      clearTimeout(this.timer);
+    }
+    this.timerDueAt = dueAt;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.pump();
+    }, Math.max(0, delayMs));
+  }
+
+  private cardPriority(slot: CardSlot): Priority {
+    const state = slot.wanted?.view.state;
+    if (state && isFinal(state)) return 0;
+    return slot.posting || state !== slot.shownState ? 1 : 2;
+  }
+
+  /** The next write: most urgent first, then the longest-waiting. */
+  private next(): { card: [string, CardSlot] } | { job: Job } | undefined {
+    let best: { p: Priority; since: number; pick: { card: [string, CardSlot] } | { job: Job } } | undefined;
+    for (const entry of this.cards) {
+      const slot = entry[1];
+      if (!slot.wanted || (!slot.handle && !slot.posting)) continue;
+      const p = this.cardPriority(slot);
+      if (!best || p < best.p || (p === best.p && slot.wanted.since < best.since)) best = { p, since: slot.wanted.since, pick: { card: entry } };
+    }
+    for (const job of this.jobs) {
+      if (!best || job.priority < best.p || (job.priority === best.p && job.since < best.since)) best = { p: job.priority, since: job.since, pick: { job } };
+    }
+    return best?.pick;
+  }
+
+  private async pump(): Promise<void> {
+    if (this.writing || this.stopped) return;
+    this.writing = true;
+    try {
+      for (;;) {
+        if (this.stopped) return;
+        const next = this.next();
+        if (!next) return;
+        const wait = this.pacer.waitMs();
+        if (wait > 0) return this.schedule(wait);
+        this.pacer.spend();
+        this.lastActiveAt = this.deps.now();
+        if ('job' in next) await this.runJob(next.job);
+        else await this.writeCard(next.card[0], next.card[1]);
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  /** Rate limits pause the channel; true when `err` was one. */
+  private paused(err: unknown): boolean {
+    if (!(err instanceof PortRateLimitError)) return false;
+    this.pacer.pause(err.retryAfterMs, err.rate);
+    const { port, metrics, log } = this.deps;
+    if (err.source === 'budget') {
+      log.debug({ channel: this.key, retryAfterMs: err.retryAfterMs }, 'channel writes wait for the platform budget');
+    } else {
+      metrics.rateLimited.inc({ platform: port.platform });
+      log.warn({ channel: this.key, retryAfterMs: err.retryAfterMs }, 'channel writes paused by platform rate limit');
+    }
+    return true;
+  }
+
+  private async runJob(job: Job): Promise<void> {
+    try {
+      const written = await job.write(this.deps.port);
+      this.pacer.learn(written.rate);
+      this.jobs.splice(this.jobs.indexOf(job), 1);
+      job.resolve();
+    } catch (err) {
+      // Rate limited: the job keeps its place and goes again when the channel may write.
+      if (this.paused(err)) return;
+      this.jobs.splice(this.jobs.indexOf(job), 1);
+      job.reject(err);
+    }
+  }
+
+  private async writeCard(taskId: string, slot: CardSlot): Promise<void> {
+    const wanted = slot.wanted;
+    if (!wanted) return;
+    const { port, metrics, log } = this.deps;
+    const posting = !slot.handle;
+    try {
+      let moved: CardHandle | undefined;
+      if (slot.handle) {
+        const written = await port.edit(slot.handle, wanted.view, slot.scope);
+        this.pacer.learn(written.rate);
+        moved = written.value;
+        if (moved) slot.handle = moved;
+      } else {
+        const written = await port.post(slot.scope, wanted.view);
+        this.pacer.learn(written.rate);
+        slot.handle = written.value;
+        // Persisted before anything else is written for this card, so a restart edits this message.
+        await this.deps.onPosted(taskId, written.value, wanted.sig);
+        const posted = slot.posting;
+        slot.posting = undefined;
+        posted?.resolve(written.value);
+      }
+      metrics.edits.inc({ platform: port.platform, outcome: 'ok' });
+      slot.shownSig = wanted.sig;
+      slot.shownState = wanted.view.state;
+      slot.failures = 0;
+      // A newer view may have arrived while the write was in flight.
+      if (slot.wanted === wanted) slot.wanted = undefined;
+      if (!posting || isFinal(wanted.view.state)) this.deps.onShown(taskId, { sig: wanted.sig, final: isFinal(wanted.view.state), ...(moved ? { handle: moved } : {}) });
+      if (!slot.wanted && isFinal(wanted.view.state) && this.cards.get(taskId) === slot) this.cards.delete(taskId);
+    } catch (err) {
+      if (this.paused(err)) {
+        metrics.edits.inc({ platform: port.platform, outcome: 'rate_limited' });
+        return;
+      }
+      metrics.edits.inc({ platform: port.platform, outcome: 'error' });
+      if (err instanceof CardGoneError && !posting) {
+        log.info({ taskId }, 'card message is gone; no more edits');
+        this.cards.delete(taskId);
+        this.deps.onGone(taskId);
+        return;
+      }
+      slot.failures++;
+      log.warn({ taskId, failures: slot.failures, posting, err: err instanceof Error ? err.message : String(err) }, posting ? 'card post failed' : 'card edit failed');
+      if (err instanceof CardPostError || slot.failures >= MAX_FAILURES) {
+        slot.wanted = undefined;
+        slot.failures = 0;
+        if (posting || isFinal(wanted.view.state)) this.cards.delete(taskId);
+        slot.posting?.resolve(undefined);
+        slot.posting = undefined;
+      } else {
+        // Back off this channel a little; the view stays wanted.
+        this.pacer.pause(250 * 2 ** slot.failures);
+      }
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { DefaultRestOptions, REST, type ResponseLike } from 'discord.js';
+import type { RateInfo } from '../../port.js';
+
+/** The budget Discord reported on one answer (REFERENCE Discord 5). */
+export function rateOf(headers: Pick<Headers, 'get'>): RateInfo | undefined {
+  const remaining = headers.get('x-ratelimit-remaining');
+  const resetAfter = headers.get('x-ratelimit-reset-after');
+  const limit = headers.get('x-ratelimit-limit');
+  const bucket = headers.get('x-ratelimit-bucket');
+  const rate: RateInfo = {
+    ...(remaining !== null && Number.isFinite(Number(remaining)) ? { remaining: Number(remaining) } : {}),
+    ...(resetAfter !== null && Number.isFinite(Number(resetAfter)) ? { resetAfterMs: Math.ceil(Number(resetAfter) * 1000) } : {}),
+    ...(limit !== null && Number.isFinite(Number(limit)) ? { limit: Number(limit) } : {}),
+    ...(bucket ? { bucket } : {}),
+  };
+  return rate.remaining === undefined ? (bucket ? { bucket } : undefined) : rate;
+}
+
+/** Where the answer to the write running in this async context leaves its rate information. */
+const answers = new AsyncLocalStorage<{ rate?: RateInfo }>();
+
+/**
+ * Runs one REST write and returns its result with the budget Discord reported on the answer
+ * (a 429 included: `rate` is then set before the RateLimitError reaches the caller).
+ */
+export async function withRate<T>(write: () => Promise<T>): Promise<{ value: T; rate?: RateInfo }> {
+  const slot: { rate?: RateInfo } = {};
+  try {
+    const value = await answers.run(slot, write);
+    return slot.rate ? { value, rate: slot.rate } : { value };
+  } catch (err) {
+    if (slot.rate && typeof err === 'object' && err !== null) errorRates.set(err, slot.rate);
+    throw err;
+  }
+}
+
+const errorRates = new WeakMap<object, RateInfo>();
+
+/** What Discord reported on the answer that became `err` (a 429's remaining and reset). */
+export const rateOfError = (err: unknown): RateInfo | undefined => (typeof err === 'object' && err !== null ? errorRates.get(err) : undefined);
+
+/**
+ * The REST client for every message write. It never waits or retries by itself: a 429 (or a bucket
+ * it knows is empty) is thrown at once (`rejectOnRateLimit` on every route), 5xx and timeouts are
+ * not retried, and no offset is added to Discord's numbers. The channel's outbox decides when to
+ * try again. Each answer's rate headers are handed to `withRate`.
+ */
+export function messageRest(apiUrl: string | undefined, token: string): REST {
+  return new REST({
+    ...(apiUrl ? { api: apiUrl } : {}),
+    rejectOnRateLimit: () => true,
+    retries: 0,
+    offset: 0,
+    async makeRequest(url, init): Promise<ResponseLike> {
+      const res = await DefaultRestOptions.makeRequest(url, init);
+      const slot = answers.getStore();
+      if (slot) {
+        const rate = rateOf(res.headers);
+        if (rate) slot.rate = rate;
+        else delete slot.rate;
+      }
+      return res;
+    },
+  }).setToken(token);
+}
