@@ -76,7 +76,6 @@ async function startBot(setup: PeerSetup, apiUrl: string, simUrl: string) {
   const log = createLogger({ level: 'error', secrets: config.secrets, out: { write: () => undefined } });
   const core = await createCore(config, log, { metrics: new Metrics() });
   const adapter = await startDiscordAdapter(core, discord, {});
-  core.addPort(adapter.port);
   await core.tracker.start();
   return {
     async close() {

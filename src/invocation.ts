@@ -53,4 +53,9 @@ export interface CommandIO {
   readonly cardHandle?: CardHandle;
   /** Shows the card as the interaction's own answer when the platform allows it. */
   answerWithCard?(view: CardView): Promise<CardAnswer>;
+  /**
+   * Resolves once the platform's other pending acknowledgements are out (bounded): work that has
+   * no deadline (asking Kling) waits for it, so a burst of commands is answered first.
+   */
+  afterAnswer?(): Promise<void>;
 }

@@ -95,6 +95,7 @@ export class TaskService {
         log.error({ taskId: rec.id, err: err instanceof Error ? err.message : String(err) }, 'the placeholder is up but its message id could not be stored');
       });
       const placed = { ...rec, card: answer.handle };
+      await io.afterAnswer?.();
       tracker.track(placed);
       tracker.attachCard(rec.id, answer.handle);
       return placed;
@@ -106,6 +107,7 @@ export class TaskService {
     await store.update(rec.id, (cur) => ({ ...cur, card: answer.handle, cardSig })).catch((err: unknown) => {
       log.error({ taskId: rec.id, err: err instanceof Error ? err.message : String(err) }, 'the task card is shown but its message id could not be stored');
     });
+    await io.afterAnswer?.();
     tracker.track(shown);
     tracker.attachCard(rec.id, answer.handle, cardSig);
     return shown;

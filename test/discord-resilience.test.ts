@@ -135,7 +135,7 @@ describe('Discord: the bot running twice on one token', () => {
     await f.waitFor(() => recs.every((r) => cardIsFinal(s, cardOf(f, r))), 20_000);
     // Each interaction: one accepted acknowledgement, the other refused with 40060 and then left alone.
     for (const r of recs) {
-      expect(r.responses.filter((x) => x.kind === 'callback').map((x) => x.errorCode ?? x.status)).toEqual(expect.arrayContaining([200, 40060]));
+      expect(r.responses.filter((x) => x.kind === 'callback').map((x) => x.errorCode ?? x.status)).toEqual(expect.arrayContaining([204, 40060]));
       expect(r.responses.filter((x) => x.kind === 'callback')).toHaveLength(2);
       expect(r.responses.filter((x) => x.kind === 'followup')).toEqual([]);
       expect(s.createsFor(taskIdOf(cardOf(f, r)) ?? '')).toBe(1);

@@ -220,8 +220,12 @@ export class ChannelOutbox {
         if (wait > 0) return this.schedule(wait);
         this.pacer.spend();
         this.lastActiveAt = this.deps.now();
-        if ('job' in next) await this.runJob(next.job);
-        else await this.writeCard(next.card[0], next.card[1]);
+        try {
+          if ('job' in next) await this.runJob(next.job);
+          else await this.writeCard(next.card[0], next.card[1]);
+        } finally {
+          this.pacer.settled();
+        }
       }
     } finally {
       this.writing = false;

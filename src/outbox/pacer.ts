@@ -1,23 +1,36 @@
 import type { RateInfo } from '../port.js';
 
+/** A little room for clocks that tick differently here and at the platform. */
+const SKEW_MS = 20;
+
 /**
- * One channel's write budget as the platform last described it. Serial writes make every answer
- * describe the state right after the write before it, so following it exactly leaves no room for a
- * 429 and adds no wait of our own: where the platform reports room, a write goes at once.
+ * One channel's write budget as the platform last described it. Writes are serial, so every answer
+ * describes the budget right after the write before it, and following it exactly leaves no room for
+ * a 429: where the platform reports room, a write goes at once.
+ *
+ * Two rules, both from the platform's own numbers: no write while it reports nothing left (until
+ * its reset), and never more than its `limit` writes within one of its windows, however the
+ * windows fall (a burst at the end of one window and another at the start of the next would be
+ * twice the limit in one window's time).
  *
  * Before the first answer the pacer assumes `initial` (a conservative start). Where the platform
  * never reports a budget, nothing is held back until a 429 says otherwise.
  */
 export class RatePacer {
   private limit: number;
-  private readonly windowMs: number;
-  /** Writes left; Infinity once the platform reported no budget at all. */
+  private windowMs: number;
+  /** Writes left; Infinity while the platform has reported no budget at all. */
   private remaining: number;
   /** When `remaining` is back to `limit`; undefined while unknown. */
   private resetAt: number | undefined;
   private pausedUntil = 0;
   /** The platform has described this channel's budget at least once. */
   private reported = false;
+  /**
+   * When the latest writes were answered (at most `limit` kept). The answer comes after the
+   * platform counted the write, so a window measured from it can only be longer than the platform's.
+   */
+  private readonly answered: number[] = [];
 
   constructor(
     initial: { limit: number; windowMs: number },
@@ -36,15 +49,30 @@ export class RatePacer {
       this.remaining = Math.max(this.remaining, this.limit);
       this.resetAt = undefined;
     }
-    if (this.remaining > 0) return 0;
-    return this.resetAt === undefined ? 0 : Math.max(1, this.resetAt - t);
+    const budget = this.remaining > 0 || this.resetAt === undefined ? 0 : Math.max(1, this.resetAt - t);
+    return Math.max(budget, this.windowWait(t));
+  }
+
+  /** The write `limit` writes ago must be a whole window old before another goes. */
+  private windowWait(t: number): number {
+    if (!this.reported || !Number.isFinite(this.limit) || this.answered.length < this.limit) return 0;
+    const oldest = this.answered[this.answered.length - this.limit] ?? 0;
+    return Math.max(0, oldest + this.windowMs + SKEW_MS - t);
   }
 
   /** A write is leaving: counted now, corrected by its answer. */
   spend(): void {
+    const t = this.now();
     if (!Number.isFinite(this.remaining)) return;
-    this.resetAt ??= this.now() + this.windowMs;
+    this.resetAt ??= t + this.windowMs;
     this.remaining = Math.max(0, this.remaining - 1);
+  }
+
+  /** A write came back (whatever the answer): it counts in the platform's window from here. */
+  settled(): void {
+    this.answered.push(this.now());
+    const keep = Number.isFinite(this.limit) ? Math.max(1, this.limit) : 1;
+    if (this.answered.length > keep) this.answered.splice(0, this.answered.length - keep);
   }
 
   /**
@@ -62,16 +90,23 @@ export class RatePacer {
     this.remaining = rate.remaining;
     if (rate.limit !== undefined && rate.limit > 0) this.limit = rate.limit;
     else if (!Number.isFinite(this.limit)) this.limit = Math.max(1, rate.remaining + 1);
-    this.resetAt = this.now() + Math.max(0, rate.resetAfterMs ?? this.windowMs);
+    const resetAfter = Math.max(0, rate.resetAfterMs ?? this.windowMs);
+    // The first write of a window is answered with (nearly) the whole window still to run.
+    if (rate.remaining === this.limit - 1 && resetAfter > 0) this.windowMs = resetAfter;
+    this.resetAt = this.now() + resetAfter;
   }
 
   /** A 429 (or the adapter's own hold): nothing goes for exactly `ms`. */
   pause(ms: number, rate?: RateInfo): void {
     const until = this.now() + Math.max(0, ms);
     this.pausedUntil = Math.max(this.pausedUntil, until);
+    // A platform that reports no budget keeps none we could follow: the pause is all there is.
+    if (!this.reported && rate?.remaining === undefined) return;
+    this.reported = true;
     if (rate?.limit !== undefined && rate.limit > 0) this.limit = rate.limit;
     if (!Number.isFinite(this.limit)) this.limit = 1;
     this.remaining = 0;
-    this.resetAt = Math.max(this.resetAt ?? 0, until);
+    // The platform's word replaces our own estimate of the window.
+    this.resetAt = this.pausedUntil;
   }
 }

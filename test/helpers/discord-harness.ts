@@ -86,7 +86,6 @@ export async function startBot(sim: KlingSimulator, fake: FakeDiscord, opts: { e
     await core.close();
     throw err;
   });
-  core.addPort(adapter.port);
   await core.tracker.start();
   return {
     core,

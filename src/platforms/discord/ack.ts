@@ -64,13 +64,13 @@ export class InteractionAcker {
 
   /**
    * Type 4 (a message: the card itself, or a private answer) or 7 (a button's message replaced):
-   * the answer carries the content, so it costs no channel write. Returns the message id Discord
-   * created, when it says (`with_response`).
+   * the answer carries the content, so it costs no channel write. Sent without `with_response`:
+   * the message id is asked for only if it is ever needed (GET @original), which keeps this the
+   * cheapest answer for Discord to give under a burst.
    */
-  async respond(interaction: DiscordInteraction, type: 4 | 7, data: object): Promise<string | undefined> {
-    const answer = await this.callback(interaction, { type, data }, true);
+  async respond(interaction: DiscordInteraction, type: 4 | 7, data: object): Promise<void> {
+    await this.callback(interaction, { type, data });
     if (type === 4) interaction.replied = true;
-    return CallbackResponse.safeParse(answer).data?.resource?.message?.id;
   }
 
   /** Type 6: a button press acknowledged without changing its message yet. */

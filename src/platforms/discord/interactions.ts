@@ -89,6 +89,8 @@ const MAX_HOLD_MS = 250;
 export class InteractionHandler {
   /** Acknowledgements on the wire, and when the latest interaction arrived; see `afterBurst`. */
   private acking = 0;
+  /** Interactions that arrived and are not acknowledged yet (a card's answer waits for its record). */
+  private unanswered = 0;
   private lastArrival = 0;
   private gate: Promise<void> | undefined;
 
@@ -109,7 +111,7 @@ export class InteractionHandler {
   }
 
   private busy(): boolean {
-    return this.acking > 0 || this.o.now() - this.lastArrival < QUIET_MS;
+    return this.acking > 0 || this.unanswered > 0 || this.o.now() - this.lastArrival < QUIET_MS;
   }
 
   /**
@@ -149,7 +151,10 @@ export class InteractionHandler {
   }
 
   private io(interaction: DiscordInteraction, log: () => Logger): InteractionIO {
+    this.unanswered++;
     return new InteractionIO(interaction, {
+      onAcknowledged: () => void this.unanswered--,
+      afterAnswer: () => this.afterBurst(),
       log,
       receivedAt: this.o.now(),
       tokenLifetimeMs: this.o.tokenLifetimeMs,

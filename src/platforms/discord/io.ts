@@ -32,6 +32,10 @@ export interface InteractionIOOptions {
   acker: InteractionAcker;
   /** Every write after the acknowledgement goes through the channel's outbox. */
   send: SendThroughOutbox;
+  /** Told once, when this interaction has been acknowledged (or will never be). */
+  onAcknowledged?: () => void;
+  /** See CommandIO.afterAnswer. */
+  afterAnswer?: () => Promise<void>;
 }
 
 /** 40060 already acknowledged, 10062 unknown interaction: Discord will take no answer for this interaction. */
@@ -77,6 +81,23 @@ export class InteractionIO implements CommandIO {
     return this.ack !== 'none';
   }
 
+  private told = false;
+
+  private acked(ack: Exclude<Ack, 'none'>): void {
+    this.ack = ack;
+    this.tell();
+  }
+
+  private tell(): void {
+    if (this.told) return;
+    this.told = true;
+    this.o.onAcknowledged?.();
+  }
+
+  afterAnswer(): Promise<void> {
+    return this.o.afterAnswer?.() ?? Promise.resolve();
+  }
+
   /** Where the card lives when it is this interaction's answer: known before anything is sent. */
   get cardHandle(): DiscordCardHandle {
     return {
@@ -101,7 +122,7 @@ export class InteractionIO implements CommandIO {
     return this.serial(async () => {
       if (this.ack !== 'none') return;
       await acknowledge(() => this.o.acker.deferReply(this.interaction, true));
-      this.ack = 'defer-ephemeral';
+      this.acked('defer-ephemeral');
     });
   }
 
@@ -110,7 +131,7 @@ export class InteractionIO implements CommandIO {
     return this.serial(async () => {
       if (this.ack !== 'none') return;
       this.placeholderId = await acknowledge(() => this.o.acker.deferReply(this.interaction, false, true));
-      this.ack = 'defer-public';
+      this.acked('defer-public');
     });
   }
 
@@ -120,12 +141,12 @@ export class InteractionIO implements CommandIO {
       if (this.ack !== 'none') return;
       if (!this.interaction.isButton()) {
         await acknowledge(() => this.o.acker.deferReply(this.interaction, true));
-        this.ack = 'defer-ephemeral';
+        this.acked('defer-ephemeral');
         return;
       }
       const button = this.interaction;
       await acknowledge(() => this.o.acker.deferUpdate(button));
-      this.ack = 'defer-update';
+      this.acked('defer-update');
     });
   }
 
@@ -145,6 +166,8 @@ export class InteractionIO implements CommandIO {
 
   done(): void {
     if (this.watchdog) clearTimeout(this.watchdog);
+    // Never acknowledged (it failed before): nobody waits for it any more.
+    this.tell();
   }
 
   private target(mode: DiscordReplyTarget['mode']): DiscordReplyTarget {
@@ -165,7 +188,7 @@ export class InteractionIO implements CommandIO {
       case 'none':
         // The answer itself: private from the start, and no channel write.
         await acknowledge(() => this.o.acker.respond(this.interaction, 4, { ...restBody(privateMessage(view)), flags: MessageFlags.Ephemeral }));
-        this.ack = 'replied';
+        this.acked('replied');
         return;
       case 'defer-public':
         if (!this.originalSettled) {
@@ -189,10 +212,10 @@ export class InteractionIO implements CommandIO {
   answerWithCard(view: CardView): Promise<CardAnswer> {
     return this.serial(async () => {
       if (this.ack === 'none') {
-        const messageId = await acknowledge(() => this.o.acker.respond(this.interaction, 4, restBody(cardMessage(view))));
-        this.ack = 'card';
+        await acknowledge(() => this.o.acker.respond(this.interaction, 4, restBody(cardMessage(view))));
+        this.acked('card');
         this.originalSettled = true;
-        return { kind: 'shown', handle: { ...this.cardHandle, ...(messageId ? { messageId } : {}) } };
+        return { kind: 'shown', handle: this.cardHandle };
       }
       if (this.ack === 'defer-public' && !this.originalSettled) {
         this.originalSettled = true;
@@ -207,7 +230,7 @@ export class InteractionIO implements CommandIO {
       if (this.interaction.isButton() && this.ack === 'none') {
         const button = this.interaction;
         await acknowledge(() => this.o.acker.respond(button, 7, restBody(privateMessage(view))));
-        this.ack = 'replied';
+        this.acked('replied');
         return;
       }
       // After a deferred update, @original is the message the button is on.

@@ -145,8 +145,10 @@ export class DiscordPort implements PlatformPort {
     const token = this.liveToken(h);
     if (token) {
       try {
-        const { rate } = await this.write(() => this.o.rest.patch(Routes.webhookMessage(h.applicationId, token, h.target), { body, auth: false }));
-        return { value: undefined, ...(rate ? { rate } : {}) };
+        const { value, rate } = await this.write(() => this.o.rest.patch(Routes.webhookMessage(h.applicationId, token, h.target), { body, auth: false }));
+        // A type 4 answer does not say its message id; the first edit's answer does, for later channel edits.
+        const learned = h.messageId ? undefined : MessageId.safeParse(value).data?.id;
+        return { value: learned ? { ...h, messageId: learned } : undefined, ...(rate ? { rate } : {}) };
       } catch (err) {
         if (!TOKEN_DEAD.has(codeOf(err) ?? '')) throw err;
         this.retireToken(token);
