@@ -1,4 +1,5 @@
 import animate from './animate.js';
+import credits from './credits.js';
 import extend from './extend.js';
 import image from './image.js';
 import quota from './quota.js';
@@ -8,6 +9,6 @@ import type { Command } from './types.js';
 import video from './video.js';
 
 /** Every slash command, in the order platforms list them. */
-export const commands: readonly Command[] = [video, animate, image, extend, task, tasks, quota] as unknown as readonly Command[];
+export const commands: readonly Command[] = [video, animate, image, extend, task, tasks, quota, credits] as unknown as readonly Command[];
 
 export const commandByName = (name: string): Command | undefined => commands.find((c) => c.name === name.replace(/^\//, ''));

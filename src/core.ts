@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Config } from './config.js';
+import { CreditsService } from './credits.js';
 import { KlingClient } from './kling/client.js';
 import { Limits } from './limits.js';
 import type { Logger } from './log.js';
@@ -99,7 +100,8 @@ export async function createCore(config: Config, log: Logger, options: { metrics
     now,
   );
   const tasks = new TaskService({ store, tracker, limits, log, outboxes, now });
-  const services: BotServices = { tasks, limits, store, tracker, log, defaults: { videoModel: env.KLING_DEFAULT_MODEL, imageModel: env.KLING_DEFAULT_IMAGE_MODEL }, now };
+  const credits = new CreditsService({ auth: config.kling.auth, fetch: (start, end) => kling.accountCosts(start, end), now });
+  const services: BotServices = { tasks, credits, limits, store, tracker, log, defaults: { videoModel: env.KLING_DEFAULT_MODEL, imageModel: env.KLING_DEFAULT_IMAGE_MODEL }, now };
   return {
     config,
     log,

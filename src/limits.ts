@@ -18,6 +18,9 @@ export interface Quota {
   activeLimit: number;
   today: number;
   dailyLimit: number;
+  /** Today's units: Kling's final figures, and the estimate for tasks still running. */
+  unitsToday: number;
+  unitsRunning: number;
   guildToday: number;
   guildLimit: number;
   resetsAt: number;

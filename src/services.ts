@@ -1,3 +1,4 @@
+import type { CreditsService } from './credits.js';
 import type { Logger } from './log.js';
 import type { Limits } from './limits.js';
 import type { TaskStore } from './store/task-store.js';
@@ -7,6 +8,8 @@ import type { Tracker } from './tracker/tracker.js';
 /** What command handlers may use: the core, never a platform. */
 export interface BotServices {
   tasks: TaskService;
+  /** The Kling account's resource packs (/credits). */
+  credits: CreditsService;
   limits: Limits;
   store: TaskStore;
   tracker: Tracker;

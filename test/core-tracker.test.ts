@@ -66,7 +66,7 @@ describe('tracker: a task from command to video', () => {
     const rec = await rig.core.store.get(id);
     const last = rig.port.lastView(id);
     expect(last?.media[0]?.url).toBe(`${sim.origin}/media/${rec?.klingTaskId}.mp4`);
-    expect(last?.fields).toContainEqual({ label: 'Credits', value: '2' });
+    expect(last?.fields).toContainEqual({ label: 'Credits', value: '2 units' });
     expect(rec).toMatchObject({ state: 'succeed', request: { aspect_ratio: '9:16', mode: 'pro' } });
     expect(bodyOf(sim, id)).toMatchObject({ prompt: 'a fox', aspect_ratio: '9:16', mode: 'pro', duration: '5', external_task_id: id });
     expectOneCreateEach(sim, [id]);

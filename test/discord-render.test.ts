@@ -78,7 +78,7 @@ describe('cardMessage', () => {
     expectWithinLimits(m);
     expect(m.content).toBe(VIDEO_URL);
     expect(links(m)).toEqual([VIDEO_URL]);
-    expect(customIds(m)).toEqual(['kb:g:kb3gq5w84tcj0c', 'kb:r:kb3gq5w84tcj0c', 'kb:d:kb3gq5w84tcj0c']);
+    expect(customIds(m)).toEqual(['kb:g:kb3gq5w84tcj0c', 'kb:x:kb3gq5w84tcj0c', 'kb:r:kb3gq5w84tcj0c', 'kb:d:kb3gq5w84tcj0c']);
     const e = m.embeds[0];
     expect(e?.color).toBe(0x57f287);
     expect(e?.footer?.text).toContain('2026-12-26');

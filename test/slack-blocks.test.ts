@@ -69,9 +69,9 @@ describe('Slack card blocks', () => {
     const view = renderCard(rec, { now: NOW });
     const blocks = valid(cardMessage(view));
     const buttons = findButtons(blocks);
-    expect(buttons.map((b) => b.actionId)).toEqual([`${ACTION_IDS.openPrefix}0`, ACTION_IDS.regenerate, ACTION_IDS.refresh, ACTION_IDS.delete]);
+    expect(buttons.map((b) => b.actionId)).toEqual([`${ACTION_IDS.openPrefix}0`, ACTION_IDS.regenerate, ACTION_IDS.extend, ACTION_IDS.refresh, ACTION_IDS.delete]);
     expect(buttons[0]?.url).toBe(url);
-    expect(buttons.slice(1).map((b) => b.value)).toEqual(['regenerate', 'refresh', 'delete'].map((a) => cardButtonId(a as 'refresh', rec.id)));
+    expect(buttons.slice(1).map((b) => b.value)).toEqual(['regenerate', 'extend', 'refresh', 'delete'].map((a) => cardButtonId(a as 'refresh', rec.id)));
     const text = allText(blocks);
     // In mrkdwn the link's & is escaped, as Slack expects.
     expect(text).toContain(`<${url.replace('&', '&amp;')}|Video (10.1s)>`);
@@ -157,7 +157,7 @@ describe('Slack card blocks', () => {
   it('the plain fallback card is valid and keeps the action buttons', () => {
     const view = renderCard(record({ state: 'succeed', finishedAt: NOW, result: { videos: [{ id: 'v', url: 'https://x.example/v.mp4', duration: '5' }], images: [] } }), { now: NOW });
     const blocks = valid(plainCardMessage(view));
-    expect(findButtons(blocks).map((b) => b.actionId)).toEqual([ACTION_IDS.regenerate, ACTION_IDS.refresh, ACTION_IDS.delete]);
+    expect(findButtons(blocks).map((b) => b.actionId)).toEqual([ACTION_IDS.regenerate, ACTION_IDS.extend, ACTION_IDS.refresh, ACTION_IDS.delete]);
     expect(allText(blocks)).toContain('https://x.example/v.mp4');
   });
 });

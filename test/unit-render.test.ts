@@ -97,11 +97,11 @@ describe('renderCard', () => {
       { url: 'https://cdn.kling.example/v/fox-1.mp4', kind: 'video', label: 'Video 1 (10.1s)' },
       { url: 'https://cdn.kling.example/v/fox-2.mp4', kind: 'video', label: 'Video 2 (5.1s)' },
     ]);
-    expect(view.fields).toContainEqual({ label: 'Credits', value: '4' });
+    expect(view.fields).toContainEqual({ label: 'Credits', value: '4 units' });
     expect(view.tookText).toBe('1m 35s');
     expect(view.expiresAt).toBe(T0 + 95_000 + 30 * DAY);
     expect(MEDIA_LIFETIME_MS).toBe(30 * DAY);
-    expect(view.buttons.map((b) => b.action)).toEqual(['regenerate', 'refresh', 'delete']);
+    expect(view.buttons.map((b) => b.action)).toEqual(['regenerate', 'extend', 'refresh', 'delete']);
     expect(view.fallbackText).toContain('https://cdn.kling.example/v/fox-2.mp4');
     const text = cardToText(view, T0 + 100_000);
     expect(text).toContain('Links expire on 2026-12-26');
@@ -214,7 +214,7 @@ describe('task list and button ids', () => {
   it.each([
     '',
     'kb',
-    'kb:x:kbabc',
+    'kb:q:kbabc',
     'zz:r:kbabc',
     'kb:r:',
     'kb:r:../../etc',

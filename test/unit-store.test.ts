@@ -173,9 +173,9 @@ describe('TaskStore (memory://)', () => {
       record({ state: 'pending', createdAt: now - 500, scope: { userId: 'u2' } }),
       record({ state: 'pending', createdAt: now - 500, scope: { guildId: 'g2' } }),
     ]);
-    expect(await store.userActivity('discord', 'g1', 'u1', dayStart, now)).toEqual({ active: 3, today: 4 });
-    expect(await store.userActivity('discord', 'g1', 'u2', dayStart, now)).toEqual({ active: 1, today: 1 });
-    expect(await store.userActivity('slack', 'g1', 'u1', dayStart, now)).toEqual({ active: 0, today: 0 });
+    expect(await store.userActivity('discord', 'g1', 'u1', dayStart, now)).toMatchObject({ active: 3, today: 4 });
+    expect(await store.userActivity('discord', 'g1', 'u2', dayStart, now)).toMatchObject({ active: 1, today: 1 });
+    expect(await store.userActivity('slack', 'g1', 'u1', dayStart, now)).toMatchObject({ active: 0, today: 0 });
   });
 });
 

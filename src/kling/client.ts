@@ -6,7 +6,7 @@ import { KlingAuthProvider } from './auth.js';
 import { rowFor } from './capabilities.js';
 import { sendsCfgScale, sendsMode, sendsSound } from './rules.js';
 import { KlingError, kindForHttpStatus, kindForKlingCode, type KlingErrorKind } from './errors.js';
-import { ErrorBody, parseTaskBody, parseTaskList, type KlingTask } from './schemas.js';
+import { ErrorBody, parseAccountCosts, parseTaskBody, parseTaskList, type KlingTask, type Pack } from './schemas.js';
 
 export interface KlingClientOptions {
   baseUrl: string;
@@ -21,7 +21,7 @@ export interface KlingClientOptions {
   onCall?: (op: KlingOp, outcome: 'ok' | KlingErrorKind) => void;
 }
 
-export type KlingOp = 'create' | 'get' | 'list';
+export type KlingOp = 'create' | 'get' | 'list' | 'account';
 
 /** Kling takes an image as a URL or as bare base64: a `data:image/…;base64,` prefix is refused (REF Kling 5), so it is cut. */
 export function klingImage(ref: string): string {
@@ -125,6 +125,21 @@ export class KlingClient {
       if (!tasks) throw new KlingError('malformed', 'list body did not match the task list schema', { httpStatus: res.status });
       this.options.onCall?.('list', 'ok');
       return tasks;
+    });
+  }
+
+  /** The account's resource packs (`GET /account/costs`, official API only; Kling asks for at most 1 query a second). */
+  async accountCosts(startMs: number, endMs: number): Promise<Pack[]> {
+    return this.withRetries('account', TRANSIENT, async () => {
+      const res = await this.send('account', () => this.http.get('/account/costs', { params: { start_time: startMs, end_time: endMs }, headers: this.headers() }));
+      this.throwIfError(res, 'account');
+      const packs = parseAccountCosts(this.json(res));
+      if (!packs) {
+        this.options.onCall?.('account', 'malformed');
+        throw new KlingError('malformed', 'account costs body did not match its schema', { httpStatus: res.status });
+      }
+      this.options.onCall?.('account', 'ok');
+      return packs;
     });
   }
 

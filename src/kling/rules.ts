@@ -1,3 +1,4 @@
+import type { GenerationRequest } from '../domain.js';
 import { CAPABILITIES, durationAllowed, durationsText, GENERIC, knownElsewhere, modelsFor, rowFor, type CapabilityKind, type CapabilityRow } from './capabilities.js';
 
 /**
@@ -112,3 +113,15 @@ export function expectedUnits(ask: Pick<Ask, 'kind' | 'model' | 'mode' | 'durati
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
+
+/** What the table expects one of our requests to cost; an extension is priced as 5 s of its source model and mode (assumption). */
+export function expectedUnitsOf(req: GenerationRequest, table: readonly CapabilityRow[] = CAPABILITIES): number | undefined {
+  switch (req.kind) {
+    case 'image':
+      return expectedUnits({ kind: 'image', model: req.model, n: req.n }, table);
+    case 'extend':
+      return expectedUnits({ kind: req.sourceKind, model: req.model, mode: req.mode, duration: '5' }, table);
+    default:
+      return expectedUnits({ kind: req.kind, model: req.model, mode: req.mode, duration: req.duration, ...(req.sound ? { sound: req.sound } : {}) }, table);
+  }
+}

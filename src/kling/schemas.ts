@@ -126,3 +126,46 @@ export function parseTaskList(body: unknown): KlingTask[] | undefined {
   const list = OfficialListEnvelope.safeParse(body);
   return list.success ? list.data.data.map(fromOfficialTask) : undefined;
 }
+
+/** One resource pack of `GET /account/costs` (REF current: status toBeOnline | online | expired | runOut). */
+export const ResourcePack = z.object({
+  resource_pack_name: z.string().nullish(),
+  resource_pack_id: z.coerce.string().nullish(),
+  resource_pack_type: z.string().nullish(),
+  total_quantity: z.coerce.number().nullish(),
+  remaining_quantity: z.coerce.number().nullish(),
+  purchase_time: z.number().nullish(),
+  effective_time: z.number().nullish(),
+  invalid_time: z.number().nullish(),
+  status: z.string().nullish(),
+});
+
+export const AccountCostsEnvelope = z.object({
+  code: z.literal(0),
+  data: z.object({ resource_pack_subscribe_infos: z.array(ResourcePack).nullish() }).passthrough(),
+});
+
+export interface Pack {
+  name: string;
+  type?: string;
+  total?: number;
+  remaining?: number;
+  /** When the pack stops being usable (ms). */
+  expiresAt?: number;
+  status: 'toBeOnline' | 'online' | 'expired' | 'runOut' | 'unknown';
+}
+
+const PACK_STATUS = new Set(['toBeOnline', 'online', 'expired', 'runOut']);
+
+export function parseAccountCosts(body: unknown): Pack[] | undefined {
+  const parsed = AccountCostsEnvelope.safeParse(body);
+  if (!parsed.success) return undefined;
+  return (parsed.data.data.resource_pack_subscribe_infos ?? []).map((p) => ({
+    name: p.resource_pack_name ?? p.resource_pack_id ?? 'resource pack',
+    ...(p.resource_pack_type ? { type: p.resource_pack_type } : {}),
+    ...(p.total_quantity != null ? { total: p.total_quantity } : {}),
+    ...(p.remaining_quantity != null ? { remaining: p.remaining_quantity } : {}),
+    ...(p.invalid_time != null ? { expiresAt: p.invalid_time } : {}),
+    status: p.status && PACK_STATUS.has(p.status) ? (p.status as Pack['status']) : 'unknown',
+  }));
+}

@@ -1,6 +1,7 @@
 import { isFinal, type GenerationRequest, type TaskKind, type TaskRecord, type TaskState } from '../domain.js';
 import { failureSentence } from './failure.js';
-import { durationText, progressBar, shorten } from './format.js';
+import { expectedUnitsOf } from '../kling/rules.js';
+import { costText, durationText, progressBar, shorten } from './format.js';
 import type { CardView } from './view.js';
 
 export const MEDIA_LIFETIME_MS = 30 * 86_400_000;
@@ -124,7 +125,10 @@ export function renderCard(task: TaskRecord, ctx: CardContext): CardView {
     const parent = task.request.parentVideoUrl ? `${task.request.parentTaskId} · ${task.request.parentVideoUrl}` : task.request.parentTaskId;
     fields.push({ label: 'Extends', value: parent });
   }
-  if (task.credits) fields.push({ label: 'Credits', value: task.credits });
+  // Cost: Kling's final_unit_deduction once done; while running, the capability table's estimate.
+  const running = !isFinal(task.state);
+  const cost = costText(task.credits, running ? expectedUnitsOf(task.request) : undefined);
+  if (cost) fields.push({ label: 'Credits', value: cost });
   const tookText = task.finishedAt ? durationText(task.finishedAt - task.createdAt) : undefined;
   const expiresAt = task.state === 'succeed' && task.finishedAt ? task.finishedAt + MEDIA_LIFETIME_MS : undefined;
   const title = KIND_TITLES[task.request.kind];

@@ -33,3 +33,17 @@ export function progressBar(percent: number): string {
 export function isoDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
+
+/** Kling units as people read them: `1.5 units`, `1 unit`. */
+export function unitsText(units: number | string): string {
+  const n = typeof units === 'number' ? units : Number(units);
+  if (!Number.isFinite(n)) return `${units} units`;
+  const shown = Math.round(n * 100) / 100;
+  return `${shown} unit${shown === 1 ? '' : 's'}`;
+}
+
+/** A task's cost for a card or a list row: Kling's final figure once known, else the table's estimate. */
+export function costText(final: string | undefined, estimate: number | undefined): string | undefined {
+  if (final !== undefined && final !== '') return unitsText(final);
+  return estimate !== undefined ? `≈ ${unitsText(estimate)} (estimate)` : undefined;
+}

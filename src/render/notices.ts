@@ -1,6 +1,10 @@
 import type { PrivateView } from './view.js';
-import { durationText, isoDate } from './format.js';
+import type { Pack } from '../kling/schemas.js';
+import { durationText, isoDate, unitsText } from './format.js';
 import { usageText, type UsageSubject } from './usage.js';
+
+const PACK_STATUS_WORDS: Record<Pack['status'], string> = { toBeOnline: 'not active yet', online: 'active', expired: 'expired', runOut: 'used up', unknown: 'status unknown' };
+const formatUnits = (n: number) => String(Math.round(n * 100) / 100);
 
 /** Every private sentence the bot says, in one place; handlers never assemble text. */
 
@@ -16,12 +20,28 @@ export const notices = {
   unknownButton: () => errorNotice('This button is no longer valid. Run the command again.'),
   usage: (command: UsageSubject, defaults: { videoModel: string; imageModel: string }) =>
     infoNotice(`/${command.name}`, usageText(command, command.modelKind === 'image' ? defaults.imageModel : defaults.videoModel)),
+  credits: (packs: readonly Pack[], fetchedAt: number) => {
+    const lines = packs.length
+      ? packs.map((p) => {
+          const left = p.remaining !== undefined ? `${formatUnits(p.remaining)}${p.total !== undefined ? ` of ${formatUnits(p.total)}` : ''} left` : 'remaining unknown';
+          const expiry = p.expiresAt !== undefined ? `expires ${isoDate(p.expiresAt)}` : 'no expiry given';
+          return `• ${p.name}${p.type ? ` (${p.type})` : ''}: ${left} · ${expiry} · ${PACK_STATUS_WORDS[p.status]}`;
+        })
+      : ['No resource packs were found for this account in the last year.'];
+    return infoNotice(
+      'Kling resource packs',
+      [...lines, `As of ${new Date(fetchedAt).toISOString().slice(11, 16)} UTC (asked at most once a minute). Kling updates the remaining figure with a delay of up to about 12 hours.`].join('\n'),
+    );
+  },
+  creditsGateway: () =>
+    infoNotice('Kling resource packs', 'The bot reaches Kling through a gateway (KLING_API_KEY), and gateways do not expose the account’s resource packs. Check the balance on the gateway’s own site.'),
   cardUnavailable: (taskId: string) => errorNotice(`The task ${taskId} was submitted, but its card could not be posted here. Follow it with /task ${taskId}.`),
-  quota: (q: { active: number; activeLimit: number; today: number; dailyLimit: number; guildToday: number; guildLimit: number; resetsInMs: number; admin: boolean }) => {
+  quota: (q: { active: number; activeLimit: number; today: number; dailyLimit: number; unitsToday?: number; unitsRunning?: number; guildToday: number; guildLimit: number; resetsInMs: number; admin: boolean }) => {
     const cap = (n: number) => (n === 0 ? 'unlimited' : String(n));
     const lines = [
       `Running now: ${q.active} of ${cap(q.activeLimit)}`,
       `Today: ${q.today} of ${cap(q.dailyLimit)}`,
+      ...(q.unitsToday !== undefined ? [`Units today: ${unitsText(q.unitsToday)}${q.unitsRunning ? `, and ≈ ${unitsText(q.unitsRunning)} for tasks still running (estimate)` : ''}`] : []),
       `This server today: ${q.guildToday} of ${cap(q.guildLimit)}`,
       `Daily counts reset at 00:00 UTC, in ${durationText(q.resetsInMs)}.`,
       ...(q.admin ? ['You are an admin: limits do not apply to you.'] : []),
@@ -40,6 +60,7 @@ export const refusals = {
     `You have used your ${limit} tasks for today. The limit resets at 00:00 UTC, in ${durationText(resetsInMs)}.`,
   guildDailyCap: (limit: number, resetsInMs: number) =>
     `This server has used its ${limit} tasks for today. The limit resets at 00:00 UTC, in ${durationText(resetsInMs)}.`,
+  creditsAdminOnly: () => 'Only admins can see the Kling account’s resource packs.',
   notYours: () => 'Only the person who asked for this task, or an admin, can delete it.',
   notFinished: () => 'This task is still running; it can be deleted once it has finished.',
   extendNotVideo: (id: string) => `Task ${id} made images, not a video: only a video can be extended.`,

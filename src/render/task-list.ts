@@ -1,8 +1,9 @@
-import type { TaskRecord } from '../domain.js';
+import { isFinal, type TaskRecord } from '../domain.js';
+import { expectedUnitsOf } from '../kling/rules.js';
 import { pageButtonId, type PageQueryIds } from '../interaction-ids.js';
 import type { Page } from '../store/task-store.js';
 import { stateLabel } from './card.js';
-import { isoDate, shorten } from './format.js';
+import { costText, isoDate, shorten } from './format.js';
 import type { TaskListView } from './view.js';
 
 function filterText(q: PageQueryIds): string {
@@ -22,6 +23,7 @@ export function renderTaskList(page: Page, q: PageQueryIds): TaskListView {
     filterText: filterText(q),
     rows: page.items.map((t) => {
       const url = firstUrl(t);
+      const units = costText(t.credits, isFinal(t.state) ? undefined : expectedUnitsOf(t.request));
       return {
         taskId: t.id,
         state: t.state,
@@ -30,6 +32,7 @@ export function renderTaskList(page: Page, q: PageQueryIds): TaskListView {
         createdAt: t.createdAt,
         requesterName: t.scope.userName,
         ...(url ? { url } : {}),
+        ...(units ? { units } : {}),
       };
     }),
     page: page.page,

@@ -40,6 +40,8 @@ export interface TaskListRow {
   createdAt: number;
   requesterName: string;
   url?: string;
+  /** What it cost (Kling's figure) or, while running, the estimate. */
+  units?: string;
 }
 
 export interface TaskListView {

@@ -1,5 +1,6 @@
 import type Keyv from 'keyv';
 import { isFinal, needsTracking, TaskRecord, type Platform, type TaskState } from '../domain.js';
+import { expectedUnitsOf } from '../kling/rules.js';
 import { silentLogger, type Logger } from '../log.js';
 import { KeyedMutex, openKeyv } from './kv.js';
 import { KeyvLeaseBackend, Lease, RedisLeaseBackend } from './lease.js';
@@ -145,16 +146,26 @@ export class TaskStore {
     return { items, total, page: q.page, pageCount: Math.max(1, Math.ceil(total / q.pageSize)) };
   }
 
-  /** A user's unfinished tasks and tasks created since `dayStart` (scans back at most a day). */
-  async userActivity(platform: Platform, guildId: string, userId: string, dayStart: number, now: number): Promise<{ active: number; today: number }> {
+  /**
+   * A user's unfinished tasks and tasks created since `dayStart` (scans back at most a day), and
+   * today's units: Kling's final figures, plus the table's estimate for tasks still running.
+   */
+  async userActivity(platform: Platform, guildId: string, userId: string, dayStart: number, now: number): Promise<{ active: number; today: number; unitsToday: number; unitsRunning: number }> {
     let active = 0;
     let today = 0;
+    let unitsToday = 0;
+    let unitsRunning = 0;
     for await (const rec of this.newestFirst(userIndex({ platform, guildId }, userId))) {
       if (rec.createdAt < Math.min(dayStart, now - DAY_MS)) break;
       if (!isFinal(rec.state)) active++;
-      if (rec.createdAt >= dayStart) today++;
+      if (rec.createdAt < dayStart) continue;
+      today++;
+      const final = Number(rec.credits);
+      if (rec.credits !== undefined && Number.isFinite(final)) unitsToday += final;
+      else if (!isFinal(rec.state)) unitsRunning += expectedUnitsOf(rec.request) ?? 0;
     }
-    return { active, today };
+    const round = (n: number) => Math.round(n * 100) / 100;
+    return { active, today, unitsToday: round(unitsToday), unitsRunning: round(unitsRunning) };
   }
 
   async guildCountOn(platform: Platform, guildId: string, day: string): Promise<number> {

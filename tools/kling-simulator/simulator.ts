@@ -51,6 +51,8 @@ export interface SimulatorOptions {
   concurrency?: { video?: number; image?: number };
   ratePerSecond?: number;
   now?: () => number;
+  /** The account's resource packs served at GET /account/costs (official envelope only; gateways have no such endpoint). */
+  packs?: ReadonlyArray<Record<string, unknown>>;
   /** Models Kling has that the capability table does not (yet): accepted under the generic rules. */
   extraModels?: readonly string[];
 }
@@ -69,7 +71,7 @@ export interface SimCall {
   at: number;
   method: string;
   path: string;
-  op: 'create' | 'get' | 'list' | 'media' | 'other';
+  op: 'create' | 'get' | 'list' | 'account' | 'media' | 'other';
   status: number;
   authorization?: string;
   body?: unknown;
@@ -81,6 +83,8 @@ export interface SimStats {
   duplicateCreates: number;
   gets: number;
   lists: number;
+  /** GET /account/costs answered (refusals included). */
+  accountCalls: number;
   /** Callback POSTs attempted (delivery failures are ignored, like the real service). */
   callbacksSent: number;
   /** Answers with HTTP status >= 400 plus injected resets/malformed bodies. */
@@ -379,6 +383,32 @@ const TINY_PNG = Buffer.from(
   'hex',
 );
 
+/** Two packs, as a fresh trial account might have: one video pack in use, one image pack used up. */
+const DEFAULT_PACKS = (now: number): Array<Record<string, unknown>> => [
+  {
+    resource_pack_name: 'Video generation – 1000 units',
+    resource_pack_id: 'sim-pack-video-1',
+    resource_pack_type: 'decreasing_total',
+    total_quantity: 1000,
+    remaining_quantity: 842.5,
+    purchase_time: now - 20 * 86_400_000,
+    effective_time: now - 20 * 86_400_000,
+    invalid_time: now + 345 * 86_400_000,
+    status: 'online',
+  },
+  {
+    resource_pack_name: 'Image generation – 200 units',
+    resource_pack_id: 'sim-pack-image-1',
+    resource_pack_type: 'decreasing_total',
+    total_quantity: 200,
+    remaining_quantity: 0,
+    purchase_time: now - 60 * 86_400_000,
+    effective_time: now - 60 * 86_400_000,
+    invalid_time: now + 305 * 86_400_000,
+    status: 'runOut',
+  },
+];
+
 function statusAt(t: Task, now: number): SimTaskStatus {
   if (now < t.processingAt) return 'submitted';
   if (now < t.finishedAt) return 'processing';
@@ -442,7 +472,8 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
   const byVideoId = new Map<string, Task>();
   const pools = { video: new SlotPool(), image: new SlotPool() };
   const calls: SimCall[] = [];
-  const stats: SimStats = { creates: 0, duplicateCreates: 0, gets: 0, lists: 0, callbacksSent: 0, errors: 0 };
+  const stats: SimStats = { creates: 0, duplicateCreates: 0, gets: 0, lists: 0, accountCalls: 0, callbacksSent: 0, errors: 0 };
+  let lastAccountCallAt = -Infinity;
   const faultQueue: FaultSpec[] = [];
   const faultRates: FaultRate[] = [];
   const pendingTimers = new Set<NodeJS.Timeout>();
@@ -752,6 +783,23 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
     return taskAnswer(t);
   }
 
+  /** GET /account/costs: start_time and end_time (ms) required, optional resource_pack_name; at most 1 query a second. */
+  function handleAccountCosts(query: URLSearchParams): Answer {
+    stats.accountCalls += 1;
+    const now = clock();
+    if (now - lastAccountCallAt < 1000) return errorAnswer(429, 1302, 'The API request is too fast, please slow down (account: 1 query per second)');
+    lastAccountCallAt = now;
+    const ms = z.coerce.number().int().min(0);
+    const start = ms.safeParse(query.get('start_time') ?? undefined);
+    const end = ms.safeParse(query.get('end_time') ?? undefined);
+    if (!start.success) return errorAnswer(400, 1201, 'Invalid value for field start_time: required, milliseconds');
+    if (!end.success) return errorAnswer(400, 1201, 'Invalid value for field end_time: required, milliseconds');
+    if (end.data < start.data) return errorAnswer(400, 1201, 'Invalid value for field end_time: before start_time');
+    const name = query.get('resource_pack_name');
+    const packs = (opts.packs ?? DEFAULT_PACKS(now)).filter((p) => name === null || p['resource_pack_name'] === name);
+    return { status: 200, json: { code: 0, message: 'SUCCEED', request_id: randomUUID(), data: { code: 0, msg: 'success', resource_pack_subscribe_infos: packs } } };
+  }
+
   function handleList(kind: SimTaskKind, query: URLSearchParams): Answer {
     if (envelope === 'gateway') return { status: 404, json: { code: 'not_found', message: 'list not supported', data: null } };
     const pn = pageNumSchema.safeParse(query.get('pageNum') ?? 1);
@@ -830,6 +878,7 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
   function route(method: string, path: string): { op: Op; kind?: SimTaskKind; id?: string; badMethod?: boolean } {
     if (!path.startsWith(`${prefix}/`) || (prefix !== '' && path === prefix)) return { op: 'other' };
     const rest = path.slice(prefix.length);
+    if (rest === '/account/costs') return method === 'GET' ? { op: 'account' } : { op: 'other', badMethod: true };
     for (const [kind, p] of KIND_PATHS) {
       if (rest === p) {
         if (method === 'POST') return { op: 'create', kind };
@@ -917,6 +966,7 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
     else if (fault?.kind === 'http503') answer = errorAnswer(503, 5001, 'Server temporarily unavailable, usually due to maintenance');
     else if (fault?.kind === 'http429') answer = errorAnswer(429, 1302, 'The API request is too fast, please slow down', { 'retry-after': '1' });
     else if (r.badMethod === true) answer = errorAnswer(405, 1200, `Invalid request: method ${method} not allowed`);
+    else if (r.op === 'account') answer = envelope === 'gateway' ? { status: 404, json: { code: 'not_found', message: 'not supported', data: null } } : (authenticate(req) ?? handleAccountCosts(url.searchParams));
     else if (r.op === 'other' || r.kind === undefined) answer = errorAnswer(404, 1200, `Invalid request: no such path ${path}`);
     else {
       const authError = authenticate(req);
@@ -1019,6 +1069,8 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
       stats.duplicateCreates = 0;
       stats.gets = 0;
       stats.lists = 0;
+      stats.accountCalls = 0;
+      lastAccountCallAt = -Infinity;
       stats.callbacksSent = 0;
       stats.errors = 0;
       faultQueue.length = 0;

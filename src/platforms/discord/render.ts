@@ -158,7 +158,7 @@ export function cardMessage(view: CardView): DiscordMessage {
 
 /** One line per task; `variant` drops detail until the page fits Discord's limits. */
 function listLine(row: TaskListView['rows'][number], variant: number): string {
-  const head = `\`${row.taskId}\` · **${row.stateLabel}** · <t:${unix(row.createdAt)}:R> · ${escapeClipped(row.requesterName, 80)}`;
+  const head = `\`${row.taskId}\` · **${row.stateLabel}** · <t:${unix(row.createdAt)}:R> · ${escapeClipped(row.requesterName, 80)}${row.units ? ` · ${row.units}` : ''}`;
   const promptMax = [80, 80, 40, 0][variant] ?? 0;
   const prompt = promptMax > 0 && row.prompt ? `\n${escapeClipped(row.prompt, promptMax)}` : '';
   const link = variant === 0 && row.url && isHttp(row.url) && !/[()\s]/.test(row.url) ? ` · [result](${row.url})` : '';

@@ -184,7 +184,7 @@ export function plainCardMessage(view: CardView): SlackMessage {
 function listRow(row: TaskListView['rows'][number], withLink: boolean, promptMax: number): string {
   const when = slackDate(row.createdAt, '{date_short} {time}', new Date(row.createdAt).toISOString().slice(0, 16).replace('T', ' '));
   const url = withLink && row.url && row.url.length <= 1000 ? ` · ${link(row.url, 'open')}` : '';
-  const head = `${STATE_EMOJI[row.state]} *${escapeClamped(row.stateLabel, 60)}* · \`${escapeClamped(row.taskId, 60)}\` · ${when} · ${escapeClamped(row.requesterName, 80)}`;
+  const head = `${STATE_EMOJI[row.state]} *${escapeClamped(row.stateLabel, 60)}* · \`${escapeClamped(row.taskId, 60)}\` · ${when} · ${escapeClamped(row.requesterName, 80)}${row.units ? ` · ${row.units}` : ''}`;
   return `${head}\n${escapeClamped(row.prompt, promptMax)}${url}`;
 }
 
