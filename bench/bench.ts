@@ -2,13 +2,19 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { busyTable, runBusy, SCENARIO_NAMES, type BusyResult } from './busy.js';
 
 /**
- * `npm run bench [-- --json] [-- --n 1000]`: the same simulated workload through the naive
- * tracker (one GET and one edit per task per check) and ours, each side in its own process
- * against a fresh Kling simulator process; then the Discord ack latency through the fake.
+ * `npm run bench [-- --json] [-- --n 1000] [-- --only busy]`: the same simulated workload through the
+ * naive tracker (one GET and one edit per task per check) and ours, each side in its own process
+ * against a fresh Kling simulator process; then the Discord ack latency through the fake; then busy
+ * channels through the wire (bench/busy.ts), each against the ideal pace.
  */
-const { values } = parseArgs({ options: { json: { type: 'boolean' }, n: { type: 'string', multiple: true }, interval: { type: 'string' }, 'skip-discord': { type: 'boolean' }, 'skip-runtime': { type: 'boolean' } } });
+const { values } = parseArgs({ options: { json: { type: 'boolean' }, n: { type: 'string', multiple: true }, interval: { type: 'string' }, 'skip-discord': { type: 'boolean' }, 'skip-runtime': { type: 'boolean' }, only: { type: 'string', multiple: true } } });
+// `--only trackers|ack|runtime|busy|<busy run>` (repeatable or comma-separated) runs just those parts; the busy runs are listed in bench/busy.ts.
+const only = new Set((values.only ?? []).flatMap((v) => v.split(',')).filter(Boolean));
+const wants = (part: string) => only.size === 0 || only.has(part);
+const busyWanted = SCENARIO_NAMES.filter((name) => wants('busy') || only.has(name));
 const sizes = (values.n ?? ['100', '1000', '10000']).map(Number);
 const interval = Number(values.interval ?? 500);
 const tsx = ['--import', 'tsx'];
@@ -44,7 +50,7 @@ const ratio = (a: number | null, b: number | null) => (a === null || b === null 
 const fmt = (v: number | null, digits = 2) => (v === null ? '-' : Number.isInteger(v) ? String(v) : v.toFixed(digits));
 
 const runs: Array<{ n: number; ours: Side; naive: Side }> = [];
-for (const n of sizes) {
+for (const n of wants('trackers') ? sizes : []) {
   const naive = await runSide('naive', n);
   const ours = await runSide('ours', n);
   runs.push({ n, ours, naive });
@@ -69,7 +75,7 @@ for (const n of sizes) {
 
 const DiscordAck = z.object({ n: z.number(), ackP50Ms: z.number(), ackP99Ms: z.number(), coldP50Ms: z.number(), coldP99Ms: z.number() });
 let discord: z.infer<typeof DiscordAck> | undefined;
-if (!values['skip-discord']) {
+if (!values['skip-discord'] && wants('ack')) {
   const { benchDiscordAck } = await import('./discord-ack.js');
   discord = DiscordAck.parse(await benchDiscordAck(200));
   process.stdout.write(`\nDiscord (through the fake): ${discord.n} commands in flight\n`);
@@ -79,12 +85,19 @@ if (!values['skip-discord']) {
 
 // The compiled bot on its own (bench/runtime.ts): start-up, RSS at rest / 1,000 / 10,000 in flight, stop.
 let runtime: unknown;
-if (!values['skip-runtime']) {
+if (!values['skip-runtime'] && wants('runtime')) {
   const { benchRuntime, printRuntime } = await import('./runtime.js');
   const runtimeRuns = await benchRuntime(sizes.filter((n) => n >= 1000));
   printRuntime(runtimeRuns, (s) => process.stdout.write(s));
   runtime = runtimeRuns;
 }
 
-if (values.json) process.stdout.write(`${JSON.stringify({ runs, ...(discord ? { discord } : {}), ...(runtime ? { runtime } : {}) })}\n`);
+let busy: BusyResult[] = [];
+if (busyWanted.length > 0) {
+  process.stdout.write(`\nBusy channels through the wire (the bot as npm start runs it, fake Discord/Slack, Kling simulator): ${busyWanted.join(', ')}\n`);
+  busy = await runBusy(busyWanted, (r) => process.stderr.write(`  ${r.name} done in ${r.seconds} s\n`));
+  process.stdout.write(`${busyTable(busy)}\n`);
+}
+
+if (values.json) process.stdout.write(`${JSON.stringify({ runs, ...(discord ? { discord } : {}), ...(runtime ? { runtime } : {}), ...(busy.length > 0 ? { busy } : {}) })}\n`);
 process.exit(0);

@@ -1,0 +1,303 @@
+/**
+ * Busy channels through the wire: the real bot (`src/main.ts` in its own process) against the fake
+ * Discord or Slack and the Kling simulator, many tasks finishing together in few channels. Every
+ * figure comes from what the fakes recorded: 429s, when each card first showed its video, the
+ * Kling calls. Each run is compared with the ideal: one write per finished card at the pace the
+ * platform allows, served in finishing order (bench/ideal.ts).
+ *
+ * Standalone: `tsx bench/busy.ts [--only busy-30,slack-20]`.
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { channelWrites, max429sPerMinute, type FakeDiscord, type InteractionRecord } from '../test/fakes/discord/index.js';
+import type { FakeSlack, MessageRecord as SlackMessage } from '../test/fakes/slack/index.js';
+import { startKlingSimulator, type KlingSimulator } from '../tools/kling-simulator/simulator.js';
+import { idealFixedWindow, idealSlidingWindows, percentile, type Finish } from './ideal.js';
+import { startDiscordWire, startSlackWire } from './wire.js';
+
+export interface BusyResult {
+  name: string;
+  what: string;
+  tasks: number;
+  /** Cards that ended showing their own video (in their original message). */
+  final: number;
+  finalInOriginal: number;
+  http429: number;
+  /** Most 429s the bot caused in one channel in any minute. */
+  max429PerMinute: number;
+  stalenessP50Ms: number | null;
+  stalenessP99Ms: number | null;
+  idealP50Ms: number | null;
+  idealP99Ms: number | null;
+  pollCallsPerTask: number;
+  naivePollCallsPerTask?: number;
+  seconds: number;
+  targets: string[];
+}
+
+const DISCORD_LIMIT = { requests: 5, windowMs: 5000 };
+/** Short, realistic in shape: queued a moment, then generating; no jitter, so a burst finishes together. */
+const TIMING = { submittedMs: 1000, processingMs: 4000, jitter: 0 };
+const ALL_FINAL_TIMEOUT_MS = 240_000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Our task id from a card's buttons (`kb:r:<id>`, Discord custom_id or Slack value). */
+function taskIdIn(json: unknown): string | undefined {
+  return /kb:[rgd]:(kb[0-9a-z]+)/.exec(JSON.stringify(json ?? null))?.[1];
+}
+
+function videoUrl(sim: KlingSimulator, taskId: string): string | undefined {
+  const t = sim.task(taskId);
+  return t ? `${sim.origin}/media/${t.taskId}.mp4` : undefined;
+}
+
+/** When a Discord card first showed its video: an edit of the card, or a reply to it (after a restart). */
+function discordShownAt(fake: FakeDiscord, rec: InteractionRecord, url: string): { at: number; original: boolean } | undefined {
+  const card = rec.originalMessageId ? fake.messages.get(rec.originalMessageId) : undefined;
+  if (!card) return undefined;
+  const edit = card.edits.find((e) => JSON.stringify(e.body).includes(url));
+  if (edit) return { at: edit.at, original: true };
+  if (card.content === url && card.edits.length === 0) return { at: card.createdAt, original: true };
+  const reply = [...fake.messages.values()].find((m) => m.replyTo === card.id && m.content.includes(url));
+  return reply ? { at: reply.createdAt, original: false } : undefined;
+}
+
+function slackShownAt(m: SlackMessage, url: string): number | undefined {
+  const edit = m.edits.find((e) => e.text.includes(url) || JSON.stringify(e.blocks ?? []).includes(url));
+  if (edit) return edit.at;
+  return m.edits.length === 0 && m.text.includes(url) ? m.postedAt : undefined;
+}
+
+function pollCalls(sim: KlingSimulator): number {
+  return sim.calls.filter((c) => c.op === 'get' || c.op === 'list').length;
+}
+
+/** Sends `n` commands as a burst (a few per event-loop turn, as Discord would dispatch them). */
+async function burst<T>(n: number, send: (i: number) => Promise<T>): Promise<T[]> {
+  const pending: Array<Promise<T>> = [];
+  for (let i = 0; i < n; i++) {
+    pending.push(send(i));
+    if (i % 10 === 9) await new Promise((r) => setImmediate(r));
+  }
+  return Promise.all(pending);
+}
+
+interface DiscordRun {
+  name: string;
+  what: string;
+  layout: number[];
+  n: number;
+  limit: { requests: number; windowMs: number } | null;
+  env?: Record<string, string>;
+  callbacks?: boolean;
+  timing?: typeof TIMING;
+  naive?: boolean;
+  targets: string[];
+}
+
+async function runDiscord(r: DiscordRun): Promise<BusyResult> {
+  const started = Date.now();
+  const timing = r.timing ?? TIMING;
+  const wire = await startDiscordWire({ layout: r.layout, channelEditLimit: r.limit, timing, callbacks: r.callbacks ?? false, env: { POLL_INTERVAL_MS: '500', ...r.env } });
+  try {
+    const { fake, sim } = wire;
+    const channels = wire.guilds.flatMap((g) => g.channels);
+    const pollsBefore = pollCalls(sim);
+    const recs = await burst(r.n, (i) => wire.video(channels[i % channels.length] ?? '', `busy channel scene ${i}`));
+    const shown = new Map<InteractionRecord, { at: number; original: boolean; finishedAt: number; channelId: string; id: string }>();
+    const deadline = Date.now() + ALL_FINAL_TIMEOUT_MS;
+    while (shown.size < recs.length && Date.now() < deadline) {
+      for (const rec of recs) {
+        if (shown.has(rec)) continue;
+        const card = rec.originalMessageId ? fake.messages.get(rec.originalMessageId) : undefined;
+        const id = taskIdIn(card?.components) ?? taskIdIn(card?.edits);
+        const url = id ? videoUrl(sim, id) : undefined;
+        const task = id ? sim.task(id) : undefined;
+        const at = url ? discordShownAt(fake, rec, url) : undefined;
+        if (at && task && id) shown.set(rec, { ...at, finishedAt: task.finishedAt, channelId: rec.channelId, id });
+      }
+      await sleep(200);
+    }
+    const staleness: number[] = [];
+    const ideal: number[] = [];
+    for (const channelId of channels) {
+      const here = [...shown.values()].filter((s) => s.channelId === channelId);
+      for (const s of here) staleness.push(Math.max(0, s.at - s.finishedAt));
+      if (here.length === 0) continue;
+      const t0 = Math.min(...here.map((s) => s.finishedAt));
+      if (r.limit === null) {
+        ideal.push(...here.map(() => 0));
+        continue;
+      }
+      const prior = channelWrites(fake, channelId).filter((w) => w.status !== 429 && w.at < t0).map((w) => w.at);
+      const floor = idealFixedWindow(here.map((s): Finish => ({ id: s.id, finishedAt: s.finishedAt })), prior, r.limit);
+      for (const s of here) ideal.push((floor.get(s.id) ?? s.finishedAt) - s.finishedAt);
+    }
+    const result: BusyResult = {
+      name: r.name,
+      what: r.what,
+      tasks: r.n,
+      final: shown.size,
+      finalInOriginal: [...shown.values()].filter((s) => s.original).length,
+      http429: fake.rateLimits.length,
+      max429PerMinute: Math.max(0, ...channels.map((c) => max429sPerMinute(fake, c))),
+      stalenessP50Ms: percentile(staleness, 50),
+      stalenessP99Ms: percentile(staleness, 99),
+      idealP50Ms: percentile(ideal, 50),
+      idealP99Ms: percentile(ideal, 99),
+      pollCallsPerTask: (pollCalls(sim) - pollsBefore) / r.n,
+      seconds: Math.round((Date.now() - started) / 100) / 10,
+      targets: r.targets,
+    };
+    if (r.naive) result.naivePollCallsPerTask = await naivePollCalls(r.n, timing, Number(r.env?.['POLL_INTERVAL_MS'] ?? 500));
+    return result;
+  } finally {
+    await wire.close();
+  }
+}
+
+/** The naive tracker's polling for the same workload (bench/run-side.ts, one GET per task per interval). */
+async function naivePollCalls(n: number, timing: typeof TIMING, intervalMs: number): Promise<number> {
+  // run-side.ts signs with the bench's own keys.
+  const sim = await startKlingSimulator({ auth: { accessKey: 'bench-access-key', secretKey: 'bench-secret-key' }, timing });
+  try {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run-side.ts', '--side', 'naive', '--n', String(n), '--sim', sim.url, '--interval', String(intervalMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const line = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout }).once('line', resolve);
+      child.once('exit', (code) => reject(new Error(`naive side exited with ${code}`)));
+    });
+    const side = z.object({ providerCallsPerTask: z.number() }).parse(JSON.parse(line));
+    // Its figure includes the one create per task; polling is the rest.
+    return side.providerCallsPerTask - 1;
+  } finally {
+    await sim.close();
+  }
+}
+
+async function runSlack(): Promise<BusyResult> {
+  const started = Date.now();
+  const n = 20;
+  // Long enough that every card is posted (about one a second per channel) before the tasks finish together.
+  const timing = { submittedMs: 2000, processingMs: 24_000, jitter: 0 };
+  const wire = await startSlackWire({ timing, env: { POLL_INTERVAL_MS: '500' } });
+  try {
+    const { fake, sim, team, channel } = wire;
+    const pollsBefore = pollCalls(sim);
+    await burst(n, (i) => wire.video(`busy slack scene ${i}`, `U0BUSY${i}`));
+    const shown = new Map<string, { at: number; finishedAt: number }>();
+    const deadline = Date.now() + ALL_FINAL_TIMEOUT_MS;
+    while (shown.size < n && Date.now() < deadline) {
+      for (const m of fake.messagesIn(channel)) {
+        const id = taskIdIn(m.blocks);
+        if (!id || shown.has(id)) continue;
+        const url = videoUrl(sim, id);
+        const at = url ? slackShownAt(m, url) : undefined;
+        const task = sim.task(id);
+        if (at !== undefined && task) shown.set(id, { at, finishedAt: task.finishedAt });
+      }
+      await sleep(200);
+    }
+    const finishes = [...shown.entries()].map(([id, s]): Finish => ({ id, finishedAt: s.finishedAt }));
+    const t0 = Math.min(...finishes.map((f) => f.finishedAt));
+    const writes = (methods: string[]) => fake.calls.filter((c) => methods.includes(c.method) && c.status === 200 && c.at < t0).map((c) => c.at);
+    const floor = idealSlidingWindows(finishes, [
+      { ...wire.limits.channel, prior: writes(['chat.postMessage', 'chat.update']) },
+      { ...wire.limits.workspaceUpdate, prior: writes(['chat.update']) },
+    ]);
+    const staleness = [...shown.values()].map((s) => Math.max(0, s.at - s.finishedAt));
+    const ideal = finishes.map((f) => (floor.get(f.id) ?? f.finishedAt) - f.finishedAt);
+    const per = (reasons: (r: FakeSlack['rateLimits'][number]) => boolean) => {
+      const times = fake.rateLimits.filter(reasons).map((r) => r.at).sort((a, b) => a - b);
+      let best = 0;
+      for (let lo = 0, hi = 0; hi < times.length; hi++) {
+        while ((times[hi] ?? 0) - (times[lo] ?? 0) >= 60_000) lo++;
+        best = Math.max(best, hi - lo + 1);
+      }
+      return best;
+    };
+    return {
+      name: 'slack-20',
+      what: `Slack: ${n} tasks finishing together in one channel, chat.update limited (${wire.limits.channel.requests}/${wire.limits.channel.windowMs / 1000} s per channel, ${wire.limits.workspaceUpdate.requests}/min per workspace ${team})`,
+      tasks: n,
+      final: shown.size,
+      finalInOriginal: shown.size,
+      http429: fake.rateLimits.length,
+      max429PerMinute: per((r) => !r.forced && (r.channel === channel || r.channel === undefined)),
+      stalenessP50Ms: percentile(staleness, 50),
+      stalenessP99Ms: percentile(staleness, 99),
+      idealP50Ms: percentile(ideal, 50),
+      idealP99Ms: percentile(ideal, 99),
+      pollCallsPerTask: (pollCalls(sim) - pollsBefore) / n,
+      seconds: Math.round((Date.now() - started) / 100) / 10,
+      targets: ['≤ 5 429/min', 'every card final', 'p50, p99 ≤ 1.5× ideal'],
+    };
+  } finally {
+    await wire.close();
+  }
+}
+
+export const SCENARIOS = {
+  'busy-30': () =>
+    runDiscord({ name: 'busy-30', what: 'Discord: 30 tasks finishing together in one channel, 5 writes / 5 s', layout: [1], n: 30, limit: DISCORD_LIMIT, targets: ['≤ 5 429/min', 'every card final in its message', 'p50, p99 ≤ 1.3× ideal'] }),
+  'busy-60': () =>
+    runDiscord({ name: 'busy-60', what: 'Discord: 60 tasks over 4 channels in 2 servers, 5 writes / 5 s', layout: [2, 2], n: 60, limit: DISCORD_LIMIT, targets: ['≤ 5 429/min per channel', 'p50, p99 ≤ 1.5× ideal'] }),
+  'busy-500': () =>
+    runDiscord({ name: 'busy-500', what: 'Discord: 500 tasks over 10 channels, 5 writes / 5 s', layout: [5, 5], n: 500, limit: DISCORD_LIMIT, naive: true, env: { POLL_INTERVAL_MS: '1000' }, timing: { submittedMs: 2000, processingMs: 8000, jitter: 0 }, targets: ['p50 ≤ 1.5× ideal', 'poll calls/task ≤ 0.1× naive'] }),
+  push: () =>
+    runDiscord({ name: 'push', what: 'Discord: 16 tasks over 2 channels, no platform limit, PUBLIC_URL callbacks, POLL_INTERVAL_MS=5000', layout: [2], n: 16, limit: null, callbacks: true, env: { POLL_INTERVAL_MS: '5000' }, targets: ['p50 < 1 s'] }),
+  poll: () =>
+    runDiscord({ name: 'poll', what: 'Discord: 16 tasks over 2 channels, no platform limit, no callbacks, POLL_INTERVAL_MS=5000', layout: [2], n: 16, limit: null, env: { POLL_INTERVAL_MS: '5000' }, targets: ['p50 < 5 s (one poll interval)'] }),
+  'slack-20': runSlack,
+} satisfies Record<string, () => Promise<BusyResult>>;
+export type ScenarioName = keyof typeof SCENARIOS;
+export const SCENARIO_NAMES = Object.keys(SCENARIOS) as ScenarioName[];
+
+const secs = (ms: number | null) => (ms === null ? '-' : (ms / 1000).toFixed(1));
+const ratio = (a: number | null, b: number | null) => (a === null || b === null ? '-' : b === 0 ? (a === 0 ? '1.00×' : '∞') : `${(a / b).toFixed(2)}×`);
+
+/** One compact table: a row per run. */
+export function busyTable(results: readonly BusyResult[]): string {
+  const head = ['run', 'final', '429s', 'max/min/ch', 'p50 s', 'ideal', 'ours/ideal', 'p99 s', 'ideal', 'ours/ideal', 'polls/task', 'wall s'];
+  const rows = results.map((r) => [
+    r.name,
+    `${r.finalInOriginal}/${r.tasks}`,
+    String(r.http429),
+    String(r.max429PerMinute),
+    secs(r.stalenessP50Ms),
+    secs(r.idealP50Ms),
+    ratio(r.stalenessP50Ms, r.idealP50Ms),
+    secs(r.stalenessP99Ms),
+    secs(r.idealP99Ms),
+    ratio(r.stalenessP99Ms, r.idealP99Ms),
+    r.naivePollCallsPerTask !== undefined ? `${r.pollCallsPerTask.toFixed(2)} (naive ${r.naivePollCallsPerTask.toFixed(1)}, ${ratio(r.pollCallsPerTask, r.naivePollCallsPerTask)})` : r.pollCallsPerTask.toFixed(2),
+    String(r.seconds),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  const legend = results.map((r) => `  ${r.name}: ${r.what}; targets: ${r.targets.join(', ')}`);
+  return [line(head), ...rows.map(line), '', 'staleness: Kling finished → the card shows its video; ideal: one write per finished card at the allowed pace, in finishing order', ...legend].join('\n');
+}
+
+export async function runBusy(names: readonly ScenarioName[], onResult: (r: BusyResult) => void = () => undefined): Promise<BusyResult[]> {
+  const out: BusyResult[] = [];
+  for (const name of names) {
+    const r = await SCENARIOS[name]();
+    out.push(r);
+    onResult(r);
+  }
+  return out;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { values } = parseArgs({ options: { only: { type: 'string', multiple: true }, json: { type: 'boolean' } } });
+  const wanted = (values.only ?? []).flatMap((v) => v.split(',')).filter(Boolean);
+  const names = wanted.length === 0 ? SCENARIO_NAMES : SCENARIO_NAMES.filter((n) => wanted.includes(n));
+  const results = await runBusy(names, (r) => process.stderr.write(`${r.name}: done in ${r.seconds} s\n`));
+  process.stdout.write(`${busyTable(results)}\n`);
+  if (values.json) process.stdout.write(`${JSON.stringify(results)}\n`);
+  process.exit(0);
+}
