@@ -28,6 +28,8 @@ export interface DiscordWireOptions {
   env?: Record<string, string>;
   callbacks?: boolean;
   storeUrl?: string;
+  /** More options for the fake Discord (token lifetime, …). */
+  fake?: Partial<FakeDiscordOptions>;
 }
 
 export interface DiscordWire {
@@ -55,6 +57,7 @@ export async function startDiscordWire(o: DiscordWireOptions): Promise<DiscordWi
     applicationId: APP_ID,
     guilds: guilds.map((g) => ({ id: g.id, channels: g.channels })),
     channelEditLimit: o.channelEditLimit,
+    ...o.fake,
   });
   const port = await freePort();
   const env: Record<string, string> = {
