@@ -7,7 +7,7 @@ import { Dispatcher } from '../commands/dispatch.js';
 import type { CommandIO } from '../src/invocation.js';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import type { PrivateView } from '../src/render/view.js';
-import type { FakeDiscord, FakeUser, InteractionRecord } from './fakes/discord/index.js';
+import { maxAttemptsPerWindow, unforced429s, type FakeDiscord, type FakeUser, type InteractionRecord } from './fakes/discord/index.js';
 import {
   ALICE,
   BOB,
@@ -137,6 +137,9 @@ describe('Discord end to end (in process)', () => {
     for (const id of ids) expect(s.createsFor(id)).toBe(1);
     expect(s.stats.creates).toBe(20);
     for (const r of recs) expect(r.ackLatencyMs).toBeLessThan(3000);
+    // At the realistic limit the bot caused no 429 (waited out or not) and kept every channel's windows.
+    expect(unforced429s(f).map((r) => `${r.cause} ${r.route} at ${r.at}`)).toEqual([]);
+    for (const ch of [CH_A1, CH_A2, CH_B1]) expect(maxAttemptsPerWindow(f, ch), ch).toBeLessThanOrEqual(5);
 
     // Alice has tasks in both guilds; her history in A holds only A's.
     const inB = new Set(recs.filter((_r, i) => plan[i]?.guildId === GUILD_B).map((r) => taskIdOf(cardOf(f, r))));

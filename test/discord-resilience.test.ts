@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
-import type { FakeDiscord, InteractionRecord } from './fakes/discord/index.js';
+import { maxAttemptsPerWindow, unforced429s, type FakeDiscord, type InteractionRecord } from './fakes/discord/index.js';
 import { ALICE, CH_A1, CH_A2, cardIsFinal, cardOf, carol, expectNoSecrets, latestCard, startBot, startFake, startSim, taskIdOf, video, type InProcessBot } from './helpers/discord-harness.js';
 
 let sim: KlingSimulator | undefined;
@@ -62,10 +62,11 @@ describe('Discord: cards that outlive the interaction token', () => {
     for (const rec of recs) {
       const card = cardOf(f, rec);
       const trail = JSON.stringify(card?.edits.map((e) => [e.at - rec.dispatchedAt, e.via]));
-      // The token was used while it lived and not within the margin of its end; then the channel route
-      // took over for good.
+      // The token was used while it lived — for progress too (Kling reports "submitted" only after
+      // SLOW_SIM.submittedMs, so that edit is not the card's opening) — and not within the margin of its
+      // end; then the channel route took over for good.
       const viaToken = card?.edits.filter((e) => e.via === 'webhook') ?? [];
-      expect(viaToken.length, trail).toBeGreaterThan(0);
+      expect(viaToken.some((e) => e.at >= rec.dispatchedAt + SLOW_SIM.submittedMs), trail).toBe(true);
       for (const e of viaToken) expect(e.at - rec.dispatchedAt, trail).toBeLessThan(TOKEN_LIFETIME_MS - 200);
       const firstChannel = card?.edits.findIndex((e) => e.via === 'channel') ?? -1;
       expect(firstChannel, trail).toBeGreaterThan(0);
@@ -107,9 +108,11 @@ describe('Discord: per-channel 429s', () => {
     await f.waitFor(() => recs.every((r) => cardIsFinal(s, cardOf(f, r))), 30_000);
 
     const forced = f.rateLimits.filter((r) => r.forced);
-    expect(forced.length).toBeGreaterThan(0);
-    expect(f.rateLimits.filter((r) => r.honored === false)).toEqual([]);
-    expect(f.rateLimits.some((r) => r.honored === true)).toBe(true);
+    expect(forced).toHaveLength(3);
+    // A 429 a library waited out is still a 429: at the realistic limit the bot causes none (none while a
+    // forced Retry-After runs, none from a full window), and never tries more writes than a window allows.
+    expect(unforced429s(f).map((r) => `${r.cause} ${r.route} at ${r.at}`)).toEqual([]);
+    expect(maxAttemptsPerWindow(f, CH_A1)).toBeLessThanOrEqual(5);
     for (const r of recs) expect(s.createsFor(taskIdOf(cardOf(f, r)) ?? '')).toBe(1);
     expect(bot.logs.join('')).toContain('channel writes paused by platform rate limit');
     expectNoSecrets(f, bot.logs);
