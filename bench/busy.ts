@@ -257,7 +257,8 @@ export type ScenarioName = keyof typeof SCENARIOS;
 export const SCENARIO_NAMES = Object.keys(SCENARIOS) as ScenarioName[];
 
 const secs = (ms: number | null) => (ms === null ? '-' : (ms / 1000).toFixed(1));
-const ratio = (a: number | null, b: number | null) => (a === null || b === null ? '-' : b === 0 ? (a === 0 ? '1.00×' : '∞') : `${(a / b).toFixed(2)}×`);
+/** ours/ideal; '-' where the ideal is zero (no platform limit: the targets there are absolute). */
+const ratio = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? '-' : a / b < 0.1 ? `${(a / b).toPrecision(2)}×` : `${(a / b).toFixed(2)}×`);
 
 /** One compact table: a row per run. */
 export function busyTable(results: readonly BusyResult[]): string {

@@ -86,7 +86,9 @@ function expectAllFinishedOnce(sim: KlingSimulator, all: readonly Line[], ids: r
 
 describe('resume after the bot process is killed', () => {
   it('tasks in flight at SIGKILL all reach succeed on their cards after a restart, each created once', async () => {
-    const sim = await startSim(cleanup, { timing: { submittedMs: 300, processingMs: 900, jitter: 0 } });
+    // Generation takes long enough that the kill lands while every task is still running, however
+    // slowly this machine gets to it (the assertions below say so rather than assume it).
+    const sim = await startSim(cleanup, { timing: { submittedMs: 300, processingMs: 3000, jitter: 0 } });
     const w = workdir();
     const first = spawnBot(sim, w, 'submit', 4);
     await waitFor('4 tasks submitted at Kling', () => sim.stats.creates === 4, 15_000);

@@ -58,7 +58,8 @@ describe('Discord: a busy channel at the realistic limit', () => {
   }, 180_000);
 
   it('SIGKILL with 20 tasks in flight in one busy channel: after a restart 20 of 20 original cards final, one Kling task each', async () => {
-    sim = await startSim({ submittedMs: 500, processingMs: 4000 });
+    // Long enough that the kill lands while all 20 are still generating, even on a slow machine.
+    sim = await startSim({ submittedMs: 500, processingMs: 7000 });
     fake = await startFake();
     const f = fake;
     const s = sim;
