@@ -197,6 +197,13 @@ describe('defaults, suggestions and help from the table', () => {
     expect((await run(r, 'video', 'a fox')).body).toMatchObject({ model_name: 'kling-v2-5-turbo', mode: 'std', duration: '5' });
   });
 
+  it('KLING_DEFAULT_MODEL and KLING_DEFAULT_IMAGE_MODEL still win over the built-in defaults', async () => {
+    const sim = await startSim(cleanup);
+    const r = { sim, rig: await makeCore(cleanup, sim, { KLING_DEFAULT_MODEL: 'kling-v1-6', KLING_DEFAULT_IMAGE_MODEL: 'kling-v1' }) };
+    expect((await run(r, 'video', 'a fox')).body).toMatchObject({ model_name: 'kling-v1-6' });
+    expect((await run(r, 'image', 'a lighthouse')).body).toMatchObject({ model_name: 'kling-v1' });
+  });
+
   it('model suggestions list only the models of that command, newest first, the default on top; an unknown name is offered as typed', () => {
     const video = commandByName('video');
     const image = commandByName('image');
