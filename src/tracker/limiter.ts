@@ -9,7 +9,30 @@ export class Semaphore {
     return this.active;
   }
 
+  private closed = false;
+  private parkedCount = 0;
+
+  /**
+   * For a stop: work still waiting for a slot never starts (nothing of it was sent, so nothing is
+   * lost: the task resumes on the next start), and nothing new starts. Its callers stay parked
+   * instead of failing, so no error path runs while the process stops.
+   */
+  close(): void {
+    this.closed = true;
+    this.parkedCount += this.waiting.length;
+    this.waiting.length = 0;
+  }
+
+  /** Callers left waiting by close() (each one a tracker operation that will not finish). */
+  get parked(): number {
+    return this.parkedCount;
+  }
+
   async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closed) {
+      this.parkedCount++;
+      await new Promise<never>(() => undefined);
+    }
     if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.active++;
     try {

@@ -226,9 +226,10 @@ export class Tracker {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     if (this.leaseTimer) clearInterval(this.leaseTimer);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled([...this.inflightOps]), new Promise((r) => (timer = setTimeout(r, deadlineMs)))]);
-    clearTimeout(timer);
+    // Calls already at Kling finish; those still waiting for a slot are dropped (see Semaphore.close).
+    this.sem.close();
+    const deadline = Date.now() + deadlineMs;
+    while (this.inflightOps.size > this.sem.parked && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   }
 
   /** Gives the lease up at once instead of making the next replica wait it out. */

@@ -68,6 +68,9 @@ export async function startDiscordAdapter(core: Core, config: DiscordConfig, opt
       ...Options.DefaultMakeCacheSettings,
       UserManager: { maxSize: userCacheSize, keepOverLimit: (user) => user.id === user.client.user.id },
       GuildMemberManager: { maxSize: userCacheSize, keepOverLimit: (member) => member.id === member.client.user.id },
+      // Nothing reads messages back from the cache (cards are edited by id): without this, every
+      // card the bot posts stays in memory, up to 200 per channel.
+      MessageManager: 0,
     }),
   });
   const port = new DiscordPort({ rest: editRest, applicationId: config.applicationId, botUserId: () => client.user?.id, log, now });
