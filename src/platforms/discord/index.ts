@@ -34,6 +34,12 @@ export interface DiscordAdapter extends PlatformAdapter {
 }
 
 const STOP_GRACE_MS = 3000;
+/**
+ * discord.js keeps a rate-limit queue per interaction token (each card's webhook) and drops idle
+ * ones only every hour by default: with thousands of tasks that is thousands of idle queues. A
+ * minute keeps them few; a dropped queue is made again on the next request.
+ */
+const HANDLER_SWEEP_MS = 60_000;
 const USER_CACHE_SIZE = 1000;
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
@@ -63,7 +69,7 @@ export async function startDiscordAdapter(core: Core, config: DiscordConfig, opt
   const userCacheSize = options.userCacheSize ?? USER_CACHE_SIZE;
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
-    rest: { api: config.apiUrl },
+    rest: { api: config.apiUrl, handlerSweepInterval: HANDLER_SWEEP_MS },
     makeCache: Options.cacheWithLimits({
       ...Options.DefaultMakeCacheSettings,
       UserManager: { maxSize: userCacheSize, keepOverLimit: (user) => user.id === user.client.user.id },

@@ -52,6 +52,9 @@ export function messageRest(apiUrl: string | undefined, token: string): REST {
     rejectOnRateLimit: () => true,
     retries: 0,
     offset: 0,
+    // A rate-limit queue per card webhook (interaction token) builds up with every task; dropped when
+    // idle for a minute instead of discord.js's hour (a dropped one is made again on demand).
+    handlerSweepInterval: 60_000,
     async makeRequest(url, init): Promise<ResponseLike> {
       const res = await DefaultRestOptions.makeRequest(url, init);
       const slot = answers.getStore();
