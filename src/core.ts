@@ -32,10 +32,10 @@ export interface Core {
   close(): Promise<void>;
 }
 
-export async function createCore(config: Config, log: Logger, options: { metrics?: Metrics; now?: () => number; maxConcurrentCalls?: number } = {}): Promise<Core> {
+export async function createCore(config: Config, log: Logger, options: { metrics?: Metrics; now?: () => number; maxConcurrentCalls?: number; store?: TaskStore } = {}): Promise<Core> {
   const now = options.now ?? Date.now;
   const metrics = options.metrics ?? new Metrics({ defaults: true });
-  const store = await TaskStore.open(config.env.STORE_URL, log);
+  const store = options.store ?? (await TaskStore.open(config.env.STORE_URL, log));
   const kling = new KlingClient({
     baseUrl: config.kling.baseUrl,
     auth: config.kling.auth,

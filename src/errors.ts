@@ -35,6 +35,16 @@ export class NotFoundError extends BotError {
 }
 
 /**
+ * The store failed (down, refused a write, timed out). Nothing that depended on it was done: a
+ * command whose record could not be written never reaches Kling.
+ */
+export class StoreError extends BotError {
+  constructor(readonly operation: string, cause: unknown) {
+    super('store_unavailable', `the store could not ${operation}: ${cause instanceof Error ? cause.message : String(cause)}`, 'The bot could not reach its storage just now, so it did nothing: no task was sent to Kling and nothing was charged. Please try again in a minute.', { cause });
+  }
+}
+
+/**
  * The platform takes no answer for this interaction: another process running the bot answered
  * it first, or it expired. Nothing can reach the user through it, so nothing more is tried.
  */

@@ -18,7 +18,7 @@ export const newTaskId = () => `kb${randomBytes(8).readBigUInt64BE().toString(36
  * find, refresh, delete, page. Platform-neutral; the card's home is reached through ports.
  */
 export class TaskService {
-  /** Limits are checked and the record written under one lock per user, so two quick commands can't both slip under a cap. */
+  /** Limits are checked and the record written under one lock per user, so two quick commands can't both slip under a cap; the server cap is one atomic step in the store. */
 
   constructor(
     private readonly deps: { store: TaskStore; tracker: Tracker; limits: Limits; log: Logger; outboxes: Outboxes; now: () => number },
@@ -33,7 +33,6 @@ export class TaskService {
   async submit(inv: Invocation, io: CommandIO, request: GenerationRequest, regeneratedFrom?: string): Promise<TaskRecord> {
     const { store, tracker, limits, now } = this.deps;
     const rec = await store.exclusive(`user:${inv.platform}:${inv.guildId}:${inv.user.id}`, async () => {
-      await limits.check(inv);
       const t = now();
       const record: TaskRecord = {
         id: newTaskId(),
@@ -45,8 +44,9 @@ export class TaskService {
         ...(io.cardHandle ? { card: io.cardHandle } : {}),
         ...(regeneratedFrom ? { regeneratedFrom } : {}),
       };
-      // Durable first: a crash from here on resumes this task instead of losing it.
-      await store.create(record);
+      // Durable first: a crash from here on resumes this task instead of losing it. A store that
+      // fails here refuses the command (StoreError) and nothing reaches Kling.
+      await limits.admit(inv, record);
       return record;
     });
     const view = tracker.view(rec);

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { StoreError } from '../src/errors.js';
 import { TaskStore } from '../src/store/task-store.js';
 import { freePort } from './helpers/bot-process.js';
 import { Cleanup, makeCore, makeInv, makeIo, startSim, waitFor } from './helpers/core-harness.js';
@@ -120,5 +121,51 @@ describe.skipIf(!HAS_REDIS)('STORE_URL=redis://', () => {
     expect(byUser.total).toBe(ids.length);
     expect((await a.inflightIds()).sort()).toEqual(ids);
     expect(await b.guildCountOn('discord', 'G1', new Date(t).toISOString().slice(0, 10))).toBe(ids.length);
+  });
+
+  it('GIVEN 12 members of one server on two replicas creating at once and GUILD_MAX_DAILY_TASKS=5 THEN exactly 5 are written, and the rest leave nothing behind', async () => {
+    const [a, b] = await Promise.all([TaskStore.open(`${url}/6`), TaskStore.open(`${url}/6`)]);
+    if (!a || !b) throw new Error('stores did not open');
+    cleanup.add(() => a.close());
+    cleanup.add(() => b.close());
+    const t = Date.now();
+    const attempts = Array.from({ length: 12 }, (_, i) => ({ id: `kbcap${String(i).padStart(3, '0')}`, user: `U${i}` }));
+    const admitted = await Promise.all(
+      attempts.map(({ id, user }, i) =>
+        (i % 2 ? a : b).create(
+          { id, scope: { platform: 'discord', guildId: 'G1', channelId: 'C1', userId: user, userName: user }, request: { kind: 'image', prompt: 'p', model: 'kling-v2', aspect_ratio: '1:1', n: 1 }, state: 'pending', createdAt: t, updatedAt: t },
+          { guildDailyCap: 5 },
+        ),
+      ),
+    );
+    const winners = attempts.filter((_, i) => admitted[i]).map((x) => x.id);
+    expect(winners).toHaveLength(5);
+    expect(await a.guildCountOn('discord', 'G1', new Date(t).toISOString().slice(0, 10))).toBe(5);
+    expect((await b.inflightIds()).sort()).toEqual(winners.sort());
+    expect((await a.page({ platform: 'discord', guildId: 'G1', channelId: 'C1', page: 1, pageSize: 25 })).items.map((r) => r.id).sort()).toEqual(winners.sort());
+    // keyv reads the record the script wrote, exactly.
+    expect(await b.get(winners[0] ?? '')).toMatchObject({ id: winners[0], state: 'pending', createdAt: t });
+    for (const loser of attempts.filter((_, i) => !admitted[i])) expect(await a.get(loser.id)).toBeUndefined();
+  });
+
+  it('GIVEN Redis goes away while the bot runs THEN reads and writes fail at once as StoreErrors, never "absent" and never a hang', async () => {
+    const port = await freePort();
+    const own = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const exited = once(own, 'exit');
+    cleanup.add(async () => {
+      if (own.exitCode === null) own.kill('SIGKILL');
+      await exited;
+    });
+    const store = await waitFor('the second redis to accept a store', () => TaskStore.open(`redis://127.0.0.1:${port}`).then(async (s) => (await s.inflightIds(), s)).catch(() => undefined), 10_000, 50);
+    cleanup.add(() => store.close().catch(() => undefined));
+    const t = Date.now();
+    const rec = { id: 'kbgone0000001', scope: { platform: 'discord' as const, guildId: 'G1', channelId: 'C1', userId: 'U1', userName: 'u' }, request: { kind: 'image' as const, prompt: 'p', model: 'kling-v2', aspect_ratio: '1:1' as const, n: 1 }, state: 'pending' as const, createdAt: t, updatedAt: t };
+    expect(await store.create(rec)).toBe(true);
+    own.kill('SIGKILL');
+    await exited;
+    await expect(store.get(rec.id)).rejects.toBeInstanceOf(StoreError);
+    await expect(store.inflightIds()).rejects.toBeInstanceOf(StoreError);
+    await expect(store.create({ ...rec, id: 'kbgone0000002' })).rejects.toBeInstanceOf(StoreError);
+    await expect(store.page({ platform: 'discord', guildId: 'G1', channelId: 'C1', page: 1, pageSize: 10 })).rejects.toBeInstanceOf(StoreError);
   });
 });

@@ -60,4 +60,21 @@ describe('the server daily cap', () => {
     await waitFor('the three admitted tasks at Kling', () => sim.tasks().length >= 3);
     expect(sim.tasks()).toHaveLength(3);
   });
+
+  it('GIVEN 10 members submitting at the same moment and GUILD_MAX_DAILY_TASKS=3 THEN exactly 3 tasks are created; the other 7 are refused with the server cap', async () => {
+    const sim = await startSim(cleanup);
+    const rig = await makeCore(cleanup, sim, { GUILD_MAX_DAILY_TASKS: '3' });
+    const members = Array.from({ length: 10 }, (_, i) => makeInv({ userId: `member${i}` }));
+    const outcomes = await Promise.allSettled(members.map((inv) => rig.core.services.tasks.submit(inv, makeIo(rig.port, inv), IMAGE)));
+    const created = outcomes.filter((o) => o.status === 'fulfilled');
+    const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason] : []));
+    expect(created).toHaveLength(3);
+    expect(refused).toHaveLength(7);
+    for (const err of refused) expect(err).toMatchObject({ code: 'guild_daily_cap' });
+    const today = new Date().toISOString().slice(0, 10);
+    expect(await rig.core.store.guildCountOn('console', 'g1', today)).toBe(3);
+    await waitFor('the three tasks at Kling', () => sim.tasks().length >= 3);
+    expect(sim.tasks()).toHaveLength(3);
+  });
 });
+

@@ -190,7 +190,11 @@ describe('task list and button ids', () => {
     expect(decodeButtonId(list.prevId ?? '')).toEqual({ type: 'page', query: { ...q, page: 1 } });
     expect(decodeButtonId(list.nextId ?? '')).toEqual({ type: 'page', query: { ...q, page: 3 } });
     expect((list.prevId ?? '').length).toBeLessThanOrEqual(100);
-    expect(listToText(list)).toContain('page 2/3 · 12 tasks');
+    expect(listToText(list)).toContain('page 2 of 3 · 12 tasks');
+    const open = renderTaskList({ items: rows(5), page: 2, hasMore: true }, q);
+    expect(listToText(open)).toContain('page 2 · more after this');
+    expect(decodeButtonId(open.nextId ?? '')).toEqual({ type: 'page', query: { ...q, page: 3 } });
+    expect(renderTaskList({ items: rows(5), page: 2, hasMore: false }, q).nextId).toBeUndefined();
   });
 
   it('no Prev on the first page, no Next on the last; an empty list says so', () => {

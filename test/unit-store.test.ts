@@ -66,13 +66,15 @@ describe('TaskStore (memory://)', () => {
     expect(final?.statusMsg?.split(',').filter(Boolean)).toHaveLength(20);
   });
 
-  it('pages newest first across index chunks (450 tasks), with page and pageCount', async () => {
+  it('pages newest first across index chunks (450 tasks); the total is known once the last page is reached', async () => {
     const store = await open();
     const records = Array.from({ length: 450 }, () => record());
     await createAll(store, records);
     const newestFirst = [...records].reverse().map((r) => r.id);
     const first = await channelPage(store, 1, 25);
-    expect(first).toMatchObject({ total: 450, page: 1, pageCount: 18 });
+    expect(first).toMatchObject({ page: 1, hasMore: true });
+    expect(first.total).toBeUndefined();
+    expect(await channelPage(store, 18, 25)).toMatchObject({ total: 450, page: 18, pageCount: 18, hasMore: false });
     expect(first.items.map((r) => r.id)).toEqual(newestFirst.slice(0, 25));
     const seen: string[] = [];
     for (let page = 1; page <= 18; page++) seen.push(...(await channelPage(store, page, 25)).items.map((r) => r.id));
@@ -193,11 +195,49 @@ describe('TaskStore (sqlite://)', () => {
     const reopened = await open(url);
     const newestFirst = [...records].reverse().map((r) => r.id);
     const page1 = await channelPage(reopened, 1, 25);
-    expect(page1).toMatchObject({ total: 205, pageCount: 9 });
+    expect(page1).toMatchObject({ hasMore: true });
     expect(page1.items.map((r) => r.id)).toEqual(newestFirst.slice(0, 25));
-    expect((await channelPage(reopened, 9, 25)).items.map((r) => r.id)).toEqual(newestFirst.slice(200));
+    const last = await channelPage(reopened, 9, 25);
+    expect(last).toMatchObject({ total: 205, pageCount: 9, hasMore: false });
+    expect(last.items.map((r) => r.id)).toEqual(newestFirst.slice(200));
     expect(await reopened.get(records[1]?.id ?? '')).toMatchObject({ state: 'succeed', klingTaskId: 'k-sql' });
     expect(await reopened.idForKlingTask('k-sql')).toBe(records[1]?.id);
     expect((await reopened.inflightIds()).sort()).toEqual(records.filter((_, i) => i % 2 === 1 && i !== 1).map((r) => r.id).sort());
   });
+});
+
+describe('/tasks cost does not grow with history', () => {
+  /** Records parsed by one call. */
+  async function cost(store: TaskStore, run: () => Promise<unknown>): Promise<number> {
+    const before = store.reads.records;
+    await run();
+    return store.reads.records - before;
+  }
+
+  it('GIVEN 20,000 tasks in one channel THEN a page reads about a page of records, the same as with 100; a rare filter reads a bounded number and says "more"', async () => {
+    const small = await open();
+    const big = await open();
+    const states: TaskState[] = ['succeed', 'failed', 'succeed', 'processing'];
+    for (let i = 0; i < 100; i++) await small.create(record({ state: states[i % 4] }));
+    for (let i = 0; i < 20_000; i++) await big.create(record({ state: i === 5 ? 'submitted' : states[i % 4] }));
+
+    const smallPage = await cost(small, () => channelPage(small, 1, 25));
+    const bigPage = await cost(big, () => channelPage(big, 1, 25));
+    expect(bigPage).toBe(smallPage);
+    expect(bigPage).toBeLessThanOrEqual(26);
+    const second = await channelPage(big, 2, 25);
+    expect(second).toMatchObject({ page: 2, hasMore: true });
+    expect(second.items).toHaveLength(25);
+    expect(await cost(big, () => channelPage(big, 2, 25))).toBeLessThanOrEqual(51);
+
+    // One 'submitted' task among 20,000, far back: the page gives up after a bounded read and offers "more".
+    const rare = await channelPage(big, 1, 25, { status: 'submitted' });
+    expect(rare.total).toBeUndefined();
+    expect(rare.hasMore).toBe(true);
+    expect(await cost(big, () => channelPage(big, 1, 25, { status: 'submitted' }))).toBeLessThanOrEqual(26 + 1000);
+    // A since filter stops at the first task well before it.
+    const recent = Date.UTC(2026, 10, 20, 12) + (counter - 10) * 1000;
+    expect(await cost(big, () => channelPage(big, 1, 25, { since: recent }))).toBeLessThanOrEqual(100);
+    expect((await channelPage(big, 1, 25, { since: recent })).total).toBeGreaterThan(0);
+  }, 60_000);
 });

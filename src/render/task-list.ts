@@ -16,8 +16,15 @@ function filterText(q: PageQueryIds): string {
 
 const firstUrl = (t: TaskRecord) => t.result?.videos[0]?.url ?? t.result?.images[0]?.url;
 
+function positionText(page: Page, more: boolean): string {
+  if (page.total === undefined || page.pageCount === undefined) return `page ${page.page}${more ? ' · more after this' : ''}`;
+  return `page ${page.page} of ${Math.max(1, page.pageCount)} · ${page.total} task${page.total === 1 ? '' : 's'}`;
+}
+
 /** A page of history → list view with Prev/Next ids that carry the whole query. */
 export function renderTaskList(page: Page, q: PageQueryIds): TaskListView {
+  const more = page.hasMore ?? (page.pageCount !== undefined && page.page < page.pageCount);
+  const prevPage = page.pageCount !== undefined ? Math.min(page.page - 1, page.pageCount) : page.page - 1;
   return {
     title: 'Task history',
     filterText: filterText(q),
@@ -36,10 +43,11 @@ export function renderTaskList(page: Page, q: PageQueryIds): TaskListView {
       };
     }),
     page: page.page,
-    pageCount: page.pageCount,
-    total: page.total,
+    ...(page.pageCount !== undefined ? { pageCount: page.pageCount } : {}),
+    ...(page.total !== undefined ? { total: page.total } : {}),
+    positionText: positionText(page, more),
     emptyText: page.total === 0 ? 'No tasks match.' : 'This page is past the end.',
-    ...(page.page > 1 ? { prevId: pageButtonId({ ...q, page: Math.min(page.page - 1, page.pageCount) }) } : {}),
-    ...(page.page < page.pageCount ? { nextId: pageButtonId({ ...q, page: page.page + 1 }) } : {}),
+    ...(page.page > 1 ? { prevId: pageButtonId({ ...q, page: Math.max(1, prevPage) }) } : {}),
+    ...(more ? { nextId: pageButtonId({ ...q, page: page.page + 1 }) } : {}),
   };
 }

@@ -20,7 +20,7 @@ export function cardToText(view: CardView, now: number): string {
 
 export function listToText(list: TaskListView): string {
   const rows = list.rows.map((r) => `  ${r.taskId}  ${r.stateLabel.padEnd(10)} ${isoDate(r.createdAt)}  ${r.prompt}${r.units ? `  (${r.units})` : ''}${r.url ? `\n      ${r.url}` : ''}`);
-  return [`${list.title} (${list.filterText}) · page ${list.page}/${list.pageCount} · ${list.total} task${list.total === 1 ? '' : 's'}`, ...(rows.length ? rows : [`  ${list.emptyText}`])].join('\n');
+  return [`${list.title} (${list.filterText}) · ${list.positionText}`, ...(rows.length ? rows : [`  ${list.emptyText}`])].join('\n');
 }
 
 export function privateToText(view: PrivateView, now: number): string {

@@ -49,8 +49,11 @@ export interface TaskListView {
   filterText: string;
   rows: TaskListRow[];
   page: number;
-  pageCount: number;
-  total: number;
+  /** Known only when the whole history behind the query was read (see TaskStore.page). */
+  pageCount?: number;
+  total?: number;
+  /** "page 2 of 3 · 47 tasks", or "page 2 · more after this" when the total is not known. */
+  positionText: string;
   emptyText: string;
   /** Encoded page-button ids; absent at the ends. */
   prevId?: string;

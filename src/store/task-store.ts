@@ -2,14 +2,23 @@ import type Keyv from 'keyv';
 import { isFinal, needsTracking, TaskRecord, type Platform, type TaskState } from '../domain.js';
 import { expectedUnitsOf } from '../kling/rules.js';
 import { silentLogger, type Logger } from '../log.js';
+import { StoreError } from '../errors.js';
+import { KeyvCollections, readMany, setOrThrow, type Collections } from './collections.js';
 import { KeyedMutex, openKeyv } from './kv.js';
 import { KeyvLeaseBackend, Lease, RedisLeaseBackend } from './lease.js';
+import { RedisCollections } from './redis-collections.js';
 import { redisLock, redisOf } from './redis.js';
 
-const CHUNK = 200;
-/** Enough shards that each in-flight write stays small even with 10,000 tasks in flight. */
-const INFLIGHT_SHARDS = 512;
 const DAY_MS = 86_400_000;
+/** Records read per batch while paging: a page is small, so is each read. */
+const PAGE_BATCH = 100;
+/**
+ * A filtered page reads at most this many records beyond what it shows: a filter that matches
+ * little in a long history answers "more" instead of reading the whole history.
+ */
+const PAGE_SCAN_SLACK = 1000;
+/** Index order is creation order give or take concurrent creates: stop at `since` only well past it. */
+const SINCE_MARGIN_MS = 60_000;
 
 export interface PageQuery {
   platform: Platform;
@@ -24,40 +33,60 @@ export interface PageQuery {
   pageSize: number;
 }
 
+/**
+ * One page. `total` and `pageCount` are known when the whole history behind the query was read
+ * (it was short, or `since` cut it off); otherwise `hasMore` says whether a next page may exist.
+ */
 export interface Page {
   items: TaskRecord[];
-  total: number;
   page: number;
-  pageCount: number;
+  total?: number;
+  pageCount?: number;
+  /** Absent: a next page exists when `page < pageCount`. */
+  hasMore?: boolean;
 }
 
 const scopeKey = (platform: string, guildId: string) => `${platform}:${guildId}`;
 const channelIndex = (r: Pick<PageQuery, 'platform' | 'guildId'>, channelId: string) => `ch:${scopeKey(r.platform, r.guildId)}:${channelId}`;
 const userIndex = (r: Pick<PageQuery, 'platform' | 'guildId'>, userId: string) => `us:${scopeKey(r.platform, r.guildId)}:${userId}`;
 export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const dayCounter = (platform: string, guildId: string, day: string) => `cnt:${scopeKey(platform, guildId)}:${day}`;
 
-function shardOf(id: string): number {
-  let h = 0;
-  for (let i = 0; i < id.length; i++) h = (h * 31 + id.charCodeAt(i)) | 0;
-  return Math.abs(h) % INFLIGHT_SHARDS;
+/** Runs a store operation; any failure becomes a StoreError naming what could not be done. */
+async function guard<T>(what: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof StoreError) throw err;
+    throw new StoreError(what, err);
+  }
 }
 
 /**
- * Task records on keyv, keyed by our id, with append-only chunked indexes per
- * (platform, server, channel) and (platform, server, user) for newest-first pages, a sharded
- * in-flight set for resume, and per-day counters for limits. Records are parsed on every read:
- * a corrupt row is skipped and logged, never a crash.
+ * Task records on keyv, keyed by our id, with newest-first indexes per (platform, server,
+ * channel) and (platform, server, user), an in-flight set for resume and per-day counters for
+ * limits (see collections.ts for how each backend keeps them). Records are parsed on every read:
+ * a corrupt row is skipped and logged, never a crash. A store that fails is an error
+ * (StoreError), never "absent" or "zero".
  */
 export class TaskStore {
   private readonly mutex: KeyedMutex;
+  private readonly collections: Collections;
+  /** Records parsed since start: what a page or a scan costs, for tests and the bench. */
+  readonly reads = { records: 0 };
 
   constructor(
     private readonly kv: Keyv,
     private readonly log: Logger = silentLogger,
   ) {
-    // On Redis several replicas write the same indexes and records: their read-modify-writes take a lock there too.
+    // Errors are thrown, not turned into "absent" and `false` (keyv's and @keyv/redis's default).
+    kv.throwOnErrors = true;
+    const adapter: unknown = kv.store;
+    if (typeof adapter === 'object' && adapter !== null && 'throwOnErrors' in adapter) Object.assign(adapter, { throwOnErrors: true });
     const redis = redisOf(kv);
+    // On Redis several replicas update the same records: an update takes a lock there too.
     this.mutex = new KeyedMutex(redis ? redisLock(redis) : undefined);
+    this.collections = redis ? new RedisCollections(redis, kv) : new KeyvCollections(kv, this.mutex);
   }
 
   /** Runs `work` alone for `key` (across replicas on Redis): e.g. a user's limit check and the task it admits. */
@@ -80,70 +109,118 @@ export class TaskStore {
     await this.kv.disconnect();
   }
 
+  /** Is the store answering? (/healthz) */
+  async ping(): Promise<void> {
+    await guard('ping', () => this.kv.get('health:ping'));
+  }
+
   async get(id: string): Promise<TaskRecord | undefined> {
-    return this.parse(id, await this.kv.get(`t:${id}`));
+    return this.parse(id, await guard('read a task', () => this.kv.get(`t:${id}`)));
   }
 
   async getMany(ids: readonly string[]): Promise<TaskRecord[]> {
     if (ids.length === 0) return [];
-    const raw = await this.kv.getMany(ids.map((id) => `t:${id}`));
+    const raw = await guard('read tasks', () => readMany(this.kv, ids.map((id) => `t:${id}`)));
     return raw.flatMap((value, i) => {
       const rec = this.parse(ids[i] ?? '?', value);
       return rec ? [rec] : [];
     });
   }
 
-  /** Writes a new record and its indexes; done before Kling is ever called. */
-  async create(record: TaskRecord): Promise<void> {
-    await this.kv.set(`t:${record.id}`, record);
+  /**
+   * Writes a new record with its index entries, in-flight mark and the server's day count;
+   * done before Kling is ever called. False, with nothing written, when the server already has
+   * `guildDailyCap` tasks today (0 = no cap): the check and the count are one step per server.
+   * Throws StoreError when the store fails; nothing is left half-written that could reach Kling.
+   */
+  async create(record: TaskRecord, options: { guildDailyCap?: number } = {}): Promise<boolean> {
     const { scope } = record;
-    await Promise.all([
-      this.append(channelIndex(scope, scope.channelId), record.id),
-      this.append(userIndex(scope, scope.userId), record.id),
-      this.setInflight(record.id, needsTracking(record)),
-      this.increment(`cnt:${scopeKey(scope.platform, scope.guildId)}:${utcDay(record.createdAt)}`),
-    ]);
+    return guard('save the task', () =>
+      this.collections.admit({
+        id: record.id,
+        recordKey: `t:${record.id}`,
+        record,
+        indexes: [channelIndex(scope, scope.channelId), userIndex(scope, scope.userId)],
+        inflight: needsTracking(record),
+        counter: { key: dayCounter(scope.platform, scope.guildId, utcDay(record.createdAt)), cap: options.guildDailyCap ?? 0, ttlMs: 3 * DAY_MS },
+      }),
+    );
   }
 
   /** Read-modify-write under a per-task lock; keeps the in-flight set and Kling-id index in step. */
   async update(id: string, change: (current: TaskRecord) => TaskRecord): Promise<TaskRecord | undefined> {
-    return this.mutex.run(`t:${id}`, async () => {
-      const current = await this.get(id);
-      if (!current) return undefined;
-      const next = change(current);
-      await this.kv.set(`t:${id}`, next);
-      if (needsTracking(next) !== needsTracking(current)) await this.setInflight(id, needsTracking(next));
-      if (next.klingTaskId && next.klingTaskId !== current.klingTaskId) await this.kv.set(`k:${next.klingTaskId}`, id);
-      return next;
-    });
+    return guard('update a task', () =>
+      this.mutex.run(`t:${id}`, async () => {
+        const current = await this.get(id);
+        if (!current) return undefined;
+        const next = change(current);
+        await setOrThrow(this.kv, `t:${id}`, next);
+        if (needsTracking(next) !== needsTracking(current)) await this.collections.setInflight(id, needsTracking(next));
+        if (next.klingTaskId && next.klingTaskId !== current.klingTaskId) await setOrThrow(this.kv, `k:${next.klingTaskId}`, id);
+        return next;
+      }),
+    );
   }
 
   async idForKlingTask(klingTaskId: string): Promise<string | undefined> {
-    const id: unknown = await this.kv.get(`k:${klingTaskId}`);
+    const id: unknown = await guard('look up a Kling task', () => this.kv.get(`k:${klingTaskId}`));
     return typeof id === 'string' ? id : undefined;
   }
 
   /** Every unfinished task, and finished ones whose card has not shown it yet: what a restart resumes. */
-  async inflightIds(): Promise<string[]> {
-    const shards = await this.kv.getMany(Array.from({ length: INFLIGHT_SHARDS }, (_, i) => `if:${i}`));
-    return shards.flatMap((s) => (Array.isArray(s) ? s.filter((x): x is string => typeof x === 'string') : []));
+  inflightIds(): Promise<string[]> {
+    return guard('read the tasks in flight', () => this.collections.inflightIds());
   }
 
-  /** Newest-first page of one channel's or one user's tasks in one server, filtered. */
+  /**
+   * Newest-first page of one channel's or one user's tasks in one server, filtered. Reads only
+   * what the page needs (plus one, to know a next page exists), never the whole history: a
+   * filtered page gives up after PAGE_SCAN_SLACK non-matching records and says "more".
+   */
   async page(q: PageQuery): Promise<Page> {
-    const index = q.userId !== undefined ? userIndex(q, q.userId) : channelIndex(q, q.channelId ?? '');
-    const skip = (q.page - 1) * q.pageSize;
-    const items: TaskRecord[] = [];
-    let total = 0;
-    for await (const rec of this.newestFirst(index)) {
-      if (rec.deleted || rec.scope.guildId !== q.guildId || rec.scope.platform !== q.platform) continue;
-      if (q.status && rec.state !== q.status) continue;
-      if (q.since !== undefined && rec.createdAt < q.since) continue;
-      if (q.until !== undefined && rec.createdAt > q.until) continue;
-      if (total >= skip && items.length < q.pageSize) items.push(rec);
-      total++;
-    }
-    return { items, total, page: q.page, pageCount: Math.max(1, Math.ceil(total / q.pageSize)) };
+    return guard('read task history', async () => {
+      const index = q.userId !== undefined ? userIndex(q, q.userId) : channelIndex(q, q.channelId ?? '');
+      const skip = (q.page - 1) * q.pageSize;
+      const want = skip + q.pageSize + 1;
+      const budget = want + PAGE_SCAN_SLACK;
+      const length = await this.collections.indexLength(index);
+      const items: TaskRecord[] = [];
+      let matched = 0;
+      let position = 0;
+      let exhausted = false;
+      while (matched < want && !exhausted) {
+        const count = Math.min(PAGE_BATCH, Math.max(want - matched, 1), budget - position, length - position);
+        if (count <= 0) {
+          exhausted = position >= length;
+          break;
+        }
+        const ids = await this.collections.newest(index, position, count);
+        position += count;
+        for (const rec of await this.getMany(ids)) {
+          if (q.since !== undefined && rec.createdAt < q.since - SINCE_MARGIN_MS) {
+            exhausted = true;
+            break;
+          }
+          if (!this.matches(rec, q)) continue;
+          if (matched >= skip && items.length < q.pageSize) items.push(rec);
+          matched++;
+        }
+        if (position >= length) exhausted = true;
+      }
+      if (exhausted) {
+        const total = matched;
+        return { items, page: q.page, total, pageCount: Math.max(1, Math.ceil(total / q.pageSize)), hasMore: total > skip + q.pageSize };
+      }
+      return { items, page: q.page, hasMore: true };
+    });
+  }
+
+  private matches(rec: TaskRecord, q: PageQuery): boolean {
+    if (rec.deleted || rec.scope.guildId !== q.guildId || rec.scope.platform !== q.platform) return false;
+    if (q.status && rec.state !== q.status) return false;
+    if (q.since !== undefined && rec.createdAt < q.since) return false;
+    if (q.until !== undefined && rec.createdAt > q.until) return false;
+    return true;
   }
 
   /**
@@ -151,76 +228,45 @@ export class TaskStore {
    * today's units: Kling's final figures, plus the table's estimate for tasks still running.
    */
   async userActivity(platform: Platform, guildId: string, userId: string, dayStart: number, now: number): Promise<{ active: number; today: number; unitsToday: number; unitsRunning: number }> {
-    let active = 0;
-    let today = 0;
-    let unitsToday = 0;
-    let unitsRunning = 0;
-    for await (const rec of this.newestFirst(userIndex({ platform, guildId }, userId))) {
-      if (rec.createdAt < Math.min(dayStart, now - DAY_MS)) break;
-      if (!isFinal(rec.state)) active++;
-      if (rec.createdAt < dayStart) continue;
-      today++;
-      const final = Number(rec.credits);
-      if (rec.credits !== undefined && Number.isFinite(final)) unitsToday += final;
-      else if (!isFinal(rec.state)) unitsRunning += expectedUnitsOf(rec.request) ?? 0;
-    }
-    const round = (n: number) => Math.round(n * 100) / 100;
-    return { active, today, unitsToday: round(unitsToday), unitsRunning: round(unitsRunning) };
-  }
-
-  async guildCountOn(platform: Platform, guildId: string, day: string): Promise<number> {
-    const n: unknown = await this.kv.get(`cnt:${scopeKey(platform, guildId)}:${day}`);
-    return typeof n === 'number' ? n : 0;
-  }
-
-  private async *newestFirst(index: string): AsyncGenerator<TaskRecord> {
-    const count = await this.indexCount(index);
-    for (let chunk = Math.floor((count - 1) / CHUNK); chunk >= 0; chunk--) {
-      const ids: unknown = await this.kv.get(`${index}:${chunk}`);
-      if (!Array.isArray(ids)) continue;
-      const records = await this.getMany(ids.filter((x): x is string => typeof x === 'string').reverse());
-      yield* records;
-    }
-  }
-
-  private async indexCount(index: string): Promise<number> {
-    const n: unknown = await this.kv.get(`${index}:n`);
-    return typeof n === 'number' ? n : 0;
-  }
-
-  private append(index: string, id: string): Promise<void> {
-    return this.mutex.run(index, async () => {
-      const count = await this.indexCount(index);
-      const chunkKey = `${index}:${Math.floor(count / CHUNK)}`;
-      const chunk: unknown = await this.kv.get(chunkKey);
-      const ids = Array.isArray(chunk) ? chunk : [];
-      ids.push(id);
-      await this.kv.set(chunkKey, ids);
-      await this.kv.set(`${index}:n`, count + 1);
+    return guard('read your tasks', async () => {
+      const index = userIndex({ platform, guildId }, userId);
+      const cutoff = Math.min(dayStart, now - DAY_MS);
+      let active = 0;
+      let today = 0;
+      let unitsToday = 0;
+      let unitsRunning = 0;
+      const round = (n: number) => Math.round(n * 100) / 100;
+      const result = () => ({ active, today, unitsToday: round(unitsToday), unitsRunning: round(unitsRunning) });
+      for (let position = 0; ; position += PAGE_BATCH) {
+        const ids = await this.collections.newest(index, position, PAGE_BATCH);
+        if (ids.length === 0) break;
+        for (const rec of await this.getMany(ids)) {
+          if (rec.createdAt < cutoff) return result();
+          if (!isFinal(rec.state)) active++;
+          if (rec.createdAt < dayStart) continue;
+          today++;
+          const final = Number(rec.credits);
+          if (rec.credits !== undefined && Number.isFinite(final)) unitsToday += final;
+          else if (!isFinal(rec.state)) unitsRunning += expectedUnitsOf(rec.request) ?? 0;
+        }
+        if (ids.length < PAGE_BATCH) break;
+      }
+      return result();
     });
   }
 
-  private setInflight(id: string, present: boolean): Promise<void> {
-    const key = `if:${shardOf(id)}`;
-    return this.mutex.run(key, async () => {
-      const raw: unknown = await this.kv.get(key);
-      const ids = new Set(Array.isArray(raw) ? raw.filter((x): x is string => typeof x === 'string') : []);
-      if (present === ids.has(id)) return;
-      if (present) ids.add(id);
-      else ids.delete(id);
-      await this.kv.set(key, [...ids]);
-    });
+  guildCountOn(platform: Platform, guildId: string, day: string): Promise<number> {
+    return guard("read the server's count", () => this.collections.counter(dayCounter(platform, guildId, day)));
   }
 
-  private increment(key: string): Promise<void> {
-    return this.mutex.run(key, async () => {
-      const n: unknown = await this.kv.get(key);
-      await this.kv.set(key, (typeof n === 'number' ? n : 0) + 1, 3 * DAY_MS);
-    });
+  /** True the first time `key` is seen within `ttlMs`, across replicas on Redis (Slack replay cache). */
+  firstSighting(key: string, ttlMs: number): Promise<boolean> {
+    return guard('check for a replay', () => this.collections.firstSighting(key, ttlMs));
   }
 
   private parse(id: string, value: unknown): TaskRecord | undefined {
     if (value === undefined || value === null) return undefined;
+    this.reads.records++;
     const parsed = TaskRecord.safeParse(value);
     if (!parsed.success) {
       this.log.error({ taskId: id, issues: parsed.error.issues.length }, 'stored task record is unreadable; skipped');

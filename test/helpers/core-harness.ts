@@ -7,6 +7,7 @@ import { startKlingSimulator, type KlingSimulator, type SimulatorOptions } from 
 import { silentLogger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
 import type { PrivateView } from '../../src/render/view.js';
+import type { TaskStore } from '../../src/store/task-store.js';
 import { RecordingPort } from './core-port.js';
 
 export const AK = 'core-access-key-4f1c';
@@ -70,7 +71,7 @@ export interface CoreRig {
 }
 
 /** A real core (memory store unless STORE_URL is given) against the simulator, with a recording port. */
-export async function makeCore(cleanup: Cleanup, sim: Pick<KlingSimulator, 'url'>, env: Record<string, string> = {}, port = new RecordingPort(), options: { start?: boolean } = {}): Promise<CoreRig> {
+export async function makeCore(cleanup: Cleanup, sim: Pick<KlingSimulator, 'url'>, env: Record<string, string> = {}, port = new RecordingPort(), options: { start?: boolean; store?: TaskStore } = {}): Promise<CoreRig> {
   const gateway = env['KLING_API_KEY'] !== undefined;
   const config = loadConfig(
     {
@@ -85,7 +86,7 @@ export async function makeCore(cleanup: Cleanup, sim: Pick<KlingSimulator, 'url'
     },
     { requirePlatform: false },
   );
-  const core = await createCore(config, silentLogger, { metrics: new Metrics() });
+  const core = await createCore(config, silentLogger, { metrics: new Metrics(), ...(options.store ? { store: options.store } : {}) });
   cleanup.add(() => core.close());
   core.addPort(port);
   if (options.start !== false) await core.tracker.start();

@@ -167,7 +167,7 @@ function listLine(row: TaskListView['rows'][number], variant: number): string {
 
 /** `/tasks`: one embed page plus Prev/Next; the ids carry the query and the owner. */
 export function taskListMessage(list: TaskListView): DiscordMessage {
-  const footer = clip(`${list.filterText} · page ${list.page} of ${Math.max(1, list.pageCount)} · ${list.total} task${list.total === 1 ? '' : 's'}`, LIMITS.footer);
+  const footer = clip(`${list.filterText} · ${list.positionText}`, LIMITS.footer);
   let description = list.emptyText;
   for (let variant = 0; variant < 4 && list.rows.length > 0; variant++) {
     description = list.rows.map((r) => listLine(r, variant)).join('\n\n');

@@ -195,9 +195,9 @@ export function taskListMessage(list: TaskListView): SlackMessage {
     const buttons: types.Button[] = [];
     if (list.prevId) buttons.push({ type: 'button', action_id: ACTION_IDS.prev, text: plain('◀ Prev', LIMITS.buttonText), value: list.prevId });
     if (list.nextId) buttons.push({ type: 'button', action_id: ACTION_IDS.next, text: plain('Next ▶', LIMITS.buttonText), value: list.nextId });
-    const summary = `${escapeClamped(list.filterText, 500)} · page ${list.page} of ${Math.max(1, list.pageCount)} · ${list.total} task${list.total === 1 ? '' : 's'}`;
+    const summary = `${escapeClamped(list.filterText, 500)} · ${escapeText(list.positionText)}`;
     return {
-      text: `${escapeClamped(list.title, 150)}: page ${list.page} of ${Math.max(1, list.pageCount)}`,
+      text: `${escapeClamped(list.title, 150)}: ${escapeText(list.positionText)}`,
       blocks: [
         { type: 'header', text: plain(list.title, LIMITS.header) },
         { type: 'context', elements: [mrkdwn(summary)] },

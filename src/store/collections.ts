@@ -1,0 +1,175 @@
+import type Keyv from 'keyv';
+import { KeyedMutex } from './kv.js';
+
+/**
+ * The store's lists, sets and counters, beside the records. Two backends: keyv (SQLite or memory:
+ * one process, so an in-process mutex per key makes read-modify-writes safe) and Redis (several
+ * replicas: native lists, sets and counters, each change one atomic command or script).
+ */
+
+/** A new task's writes, done together by `Collections.admit`. */
+export interface Admission {
+  id: string;
+  /** The record's keyv key (`t:<id>`) and value. */
+  recordKey: string;
+  record: unknown;
+  /** Lists the id is appended to (newest last). */
+  indexes: readonly string[];
+  /** Whether the id joins the in-flight set (what a restart resumes). */
+  inflight: boolean;
+  /** The server's day counter: the admission is refused, with nothing written, when it is already at `cap` (0 = no cap). */
+  counter: { key: string; cap: number; ttlMs: number };
+}
+
+export interface Collections {
+  /** Writes a new record, its index entries, its in-flight mark and the day count; false, with nothing written, when the counter is at its cap. */
+  admit(a: Admission): Promise<boolean>;
+  indexLength(index: string): Promise<number>;
+  /** Up to `count` ids, newest first, starting `from` places back from the newest (0 = the newest). */
+  newest(index: string, from: number, count: number): Promise<string[]>;
+  setInflight(id: string, present: boolean): Promise<void>;
+  inflightIds(): Promise<string[]>;
+  counter(key: string): Promise<number>;
+  /** True the first time `key` is seen within `ttlMs` (across replicas on Redis), false after. */
+  firstSighting(key: string, ttlMs: number): Promise<boolean>;
+}
+
+/** A keyv write that reports `false` failed as surely as one that threw. */
+export async function setOrThrow(kv: Keyv, key: string, value: unknown, ttlMs?: number): Promise<void> {
+  if ((await kv.set(key, value, ttlMs)) === false) throw new Error(`the store did not write ${key.split(':')[0] ?? 'a key'}`);
+}
+
+/**
+ * Reads many keys; a failed read throws. keyv's own getMany turns a failed read into "absent"
+ * for stores without a native getMany (it settles each get and keeps only the values).
+ */
+export async function readMany(kv: Keyv, keys: readonly string[]): Promise<unknown[]> {
+  if (keys.length === 0) return [];
+  const store: unknown = kv.store;
+  const native = typeof store === 'object' && store !== null && 'getMany' in store && typeof store.getMany === 'function';
+  if (native) return kv.getMany([...keys]);
+  return Promise.all(keys.map((k) => kv.get(k)));
+}
+
+const CHUNK = 200;
+/** Enough shards that each in-flight write stays small even with 10,000 tasks in flight. */
+const INFLIGHT_SHARDS = 512;
+
+function shardOf(id: string): number {
+  let h = 0;
+  for (let i = 0; i < id.length; i++) h = (h * 31 + id.charCodeAt(i)) | 0;
+  return Math.abs(h) % INFLIGHT_SHARDS;
+}
+
+const strings = (raw: unknown): string[] => (Array.isArray(raw) ? raw.filter((x): x is string => typeof x === 'string') : []);
+
+/**
+ * keyv: append-only chunked arrays per index (`<index>:n` holds the length), a sharded
+ * in-flight set, numeric counters; the layout existing SQLite files already have.
+ */
+export class KeyvCollections implements Collections {
+  constructor(
+    private readonly kv: Keyv,
+    private readonly mutex: KeyedMutex = new KeyedMutex(),
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async admit(a: Admission): Promise<boolean> {
+    // Reserve the day's slot first, so two commands at once can't both take the last one.
+    const reserved = await this.mutex.run(a.counter.key, async () => {
+      const n = await this.counter(a.counter.key);
+      if (a.counter.cap > 0 && n >= a.counter.cap) return false;
+      await setOrThrow(this.kv, a.counter.key, n + 1, a.counter.ttlMs);
+      return true;
+    });
+    if (!reserved) return false;
+    try {
+      await setOrThrow(this.kv, a.recordKey, a.record);
+      for (const index of a.indexes) await this.append(index, a.id);
+      // Last: once in the in-flight set a restart would resume it, so only a complete task goes there.
+      if (a.inflight) await this.setInflight(a.id, true);
+      return true;
+    } catch (err) {
+      await this.undo(a);
+      throw err;
+    }
+  }
+
+  /** Best effort after a failed admission: the record goes (an index entry without a record is skipped), the slot is given back. */
+  private async undo(a: Admission): Promise<void> {
+    await this.kv.delete(a.recordKey).catch(() => undefined);
+    await this.mutex
+      .run(a.counter.key, async () => {
+        const n = await this.counter(a.counter.key);
+        if (n > 0) await setOrThrow(this.kv, a.counter.key, n - 1, a.counter.ttlMs);
+      })
+      .catch(() => undefined);
+  }
+
+  async indexLength(index: string): Promise<number> {
+    const n: unknown = await this.kv.get(`${index}:n`);
+    return typeof n === 'number' ? n : 0;
+  }
+
+  async newest(index: string, from: number, count: number): Promise<string[]> {
+    const length = await this.indexLength(index);
+    const last = length - 1 - from;
+    const first = Math.max(0, last - count + 1);
+    if (last < 0 || count <= 0) return [];
+    const chunks: number[] = [];
+    for (let c = Math.floor(first / CHUNK); c <= Math.floor(last / CHUNK); c++) chunks.push(c);
+    const raw = await readMany(this.kv, chunks.map((c) => `${index}:${c}`));
+    const ids: string[] = [];
+    chunks.forEach((c, i) => {
+      const chunk = raw[i];
+      const list = Array.isArray(chunk) ? (chunk as unknown[]) : [];
+      for (let pos = 0; pos < list.length; pos++) {
+        const at = c * CHUNK + pos;
+        const id = list[pos];
+        if (at >= first && at <= last && typeof id === 'string') ids.push(id);
+      }
+    });
+    return ids.reverse();
+  }
+
+  private append(index: string, id: string): Promise<void> {
+    return this.mutex.run(index, async () => {
+      const count = await this.indexLength(index);
+      const chunkKey = `${index}:${Math.floor(count / CHUNK)}`;
+      const ids = strings(await this.kv.get(chunkKey));
+      ids.push(id);
+      await setOrThrow(this.kv, chunkKey, ids);
+      await setOrThrow(this.kv, `${index}:n`, count + 1);
+    });
+  }
+
+  setInflight(id: string, present: boolean): Promise<void> {
+    const key = `if:${shardOf(id)}`;
+    return this.mutex.run(key, async () => {
+      const ids = new Set(strings(await this.kv.get(key)));
+      if (present === ids.has(id)) return;
+      if (present) ids.add(id);
+      else ids.delete(id);
+      await setOrThrow(this.kv, key, [...ids]);
+    });
+  }
+
+  async inflightIds(): Promise<string[]> {
+    const shards = await readMany(this.kv, Array.from({ length: INFLIGHT_SHARDS }, (_, i) => `if:${i}`));
+    return shards.flatMap(strings);
+  }
+
+  async counter(key: string): Promise<number> {
+    const n: unknown = await this.kv.get(key);
+    return typeof n === 'number' ? n : 0;
+  }
+
+  firstSighting(key: string, ttlMs: number): Promise<boolean> {
+    return this.mutex.run(key, async () => {
+      const until: unknown = await this.kv.get(key);
+      if (typeof until === 'number' && until > this.now()) return false;
+      await setOrThrow(this.kv, key, this.now() + ttlMs, ttlMs);
+      return true;
+    });
+  }
+}

@@ -1,0 +1,91 @@
+import type Keyv from 'keyv';
+import type { Admission, Collections } from './collections.js';
+import type { ScriptRunner } from './redis.js';
+
+/**
+ * Redis: every index is a list (RPUSH, LRANGE), the in-flight set a set (SADD, SREM, SMEMBERS),
+ * each counter a number (INCR); a new task's writes and its server-cap check are one script, so
+ * replicas never overwrite each other's work and N commands at once can't pass the cap together.
+ */
+
+/** KEYS: counter, record, in-flight set, then each index. ARGV: cap, counter ttl ms, record, id, in-flight flag. */
+const ADMIT = `local cap = tonumber(ARGV[1])
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if cap > 0 and n >= cap then return 0 end
+redis.call('SET', KEYS[2], ARGV[3])
+for i = 4, #KEYS do redis.call('RPUSH', KEYS[i], ARGV[4]) end
+if ARGV[5] == '1' then redis.call('SADD', KEYS[3], ARGV[4]) end
+redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`;
+
+const LENGTH = `return redis.call('LLEN', KEYS[1])`;
+const RANGE = `return redis.call('LRANGE', KEYS[1], ARGV[1], ARGV[2])`;
+const ADD = `return redis.call('SADD', KEYS[1], ARGV[1])`;
+const REMOVE = `return redis.call('SREM', KEYS[1], ARGV[1])`;
+const MEMBERS = `return redis.call('SMEMBERS', KEYS[1])`;
+const GET = `return redis.call('GET', KEYS[1])`;
+const ONCE = `if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 1 end
+return 0`;
+
+/** The Redis key keyv uses for one of its keys (its adapter prefixes `namespace::`). */
+export function keyvRedisKey(kv: Keyv, key: string): string {
+  const store: unknown = kv.store;
+  if (typeof store === 'object' && store !== null && 'createKeyPrefix' in store && typeof store.createKeyPrefix === 'function' && 'namespace' in store) {
+    const prefixed: unknown = store.createKeyPrefix.call(store, key, store.namespace);
+    if (typeof prefixed === 'string') return prefixed;
+  }
+  throw new Error('the Redis store does not say how it names keys');
+}
+
+const stringsOf = (raw: unknown): string[] => (Array.isArray(raw) ? raw.filter((x): x is string => typeof x === 'string') : []);
+
+export class RedisCollections implements Collections {
+  constructor(
+    private readonly redis: () => Promise<ScriptRunner>,
+    /** The keyv holding the records: its key names and serialisation are reused, so keyv reads what the script wrote. */
+    private readonly kv: Keyv,
+    private readonly prefix = 'kb:',
+  ) {}
+
+  private async run(script: string, keys: string[], args: Array<string | number> = []): Promise<unknown> {
+    return (await this.redis()).eval(script, { keys, arguments: args.map(String) });
+  }
+
+  async admit(a: Admission): Promise<boolean> {
+    const record = await this.kv.serializeData({ value: a.record, expires: undefined });
+    if (typeof record !== 'string') throw new Error('the Redis store did not serialise the record to text');
+    const keys = [`${this.prefix}${a.counter.key}`, keyvRedisKey(this.kv, a.recordKey), `${this.prefix}inflight`, ...a.indexes.map((i) => `${this.prefix}ix:${i}`)];
+    const won = await this.run(ADMIT, keys, [a.counter.cap, Math.max(1, Math.round(a.counter.ttlMs)), record, a.id, a.inflight ? '1' : '0']);
+    return Number(won) === 1;
+  }
+
+  async indexLength(index: string): Promise<number> {
+    return Number(await this.run(LENGTH, [`${this.prefix}ix:${index}`]));
+  }
+
+  async newest(index: string, from: number, count: number): Promise<string[]> {
+    if (count <= 0) return [];
+    // Negative positions count from the tail, where the newest ids are.
+    const ids = stringsOf(await this.run(RANGE, [`${this.prefix}ix:${index}`], [-(from + count), -(from + 1)]));
+    return ids.reverse();
+  }
+
+  async setInflight(id: string, present: boolean): Promise<void> {
+    await this.run(present ? ADD : REMOVE, [`${this.prefix}inflight`], [id]);
+  }
+
+  async inflightIds(): Promise<string[]> {
+    return stringsOf(await this.run(MEMBERS, [`${this.prefix}inflight`]));
+  }
+
+  async counter(key: string): Promise<number> {
+    const raw = await this.run(GET, [`${this.prefix}${key}`]);
+    const n = Number(raw ?? 0);
+    return Number.isFinite(n) ? n : 0;
+  }
+
+  async firstSighting(key: string, ttlMs: number): Promise<boolean> {
+    return Number(await this.run(ONCE, [`${this.prefix}seen:${key}`], [Math.max(1, Math.round(ttlMs))])) === 1;
+  }
+}
