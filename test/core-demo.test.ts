@@ -29,7 +29,7 @@ describe('npm run demo', () => {
     expect(done).toMatch(new RegExp(`Video \\(5\\.1s\\): http://127\\.0\\.0\\.1:\\d+/media/${klingId}\\.mp4`));
     expect(done).toMatch(/Links expire on \d{4}-\d{2}-\d{2}/);
     // The /tasks page lists the same task.
-    expect(stdout).toMatch(/Task history \(this channel\) · page 1\/1 · 1 task\n/);
+    expect(stdout).toMatch(/Task history \(this channel\) · page 1 of 1 · 1 task\n/);
     expect(stdout).toMatch(new RegExp(`\\n  ${taskId}  .*a red fox`));
     expect(stdout).toContain('All tasks are final. Bye.');
     expect(stderr).not.toMatch(/error/i);

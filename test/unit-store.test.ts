@@ -66,14 +66,14 @@ describe('TaskStore (memory://)', () => {
     expect(final?.statusMsg?.split(',').filter(Boolean)).toHaveLength(20);
   });
 
-  it('pages newest first across index chunks (450 tasks); the total is known once the last page is reached', async () => {
+  it('pages newest first across index chunks (450 tasks), with page and pageCount', async () => {
     const store = await open();
     const records = Array.from({ length: 450 }, () => record());
     await createAll(store, records);
     const newestFirst = [...records].reverse().map((r) => r.id);
     const first = await channelPage(store, 1, 25);
-    expect(first).toMatchObject({ page: 1, hasMore: true });
-    expect(first.total).toBeUndefined();
+    // Counted from the index, not by reading 450 records.
+    expect(first).toMatchObject({ total: 450, page: 1, pageCount: 18, hasMore: true });
     expect(await channelPage(store, 18, 25)).toMatchObject({ total: 450, page: 18, pageCount: 18, hasMore: false });
     expect(first.items.map((r) => r.id)).toEqual(newestFirst.slice(0, 25));
     const seen: string[] = [];
@@ -126,7 +126,11 @@ describe('TaskStore (memory://)', () => {
     const [a, b] = [record({ state: 'succeed' }), record({ state: 'succeed' })];
     await createAll(store, [a, b]);
     await store.update(a.id, (cur) => ({ ...cur, deleted: true }));
+    // Deleting twice counts once.
+    await store.update(a.id, (cur) => ({ ...cur, deleted: true }));
     expect((await channelPage(store, 1, 25)).items.map((r) => r.id)).toEqual([b.id]);
+    expect(await channelPage(store, 1, 25)).toMatchObject({ total: 1, pageCount: 1, hasMore: false });
+    expect((await store.page({ platform: 'discord', guildId: 'g1', userId: 'u1', page: 1, pageSize: 1 })).total).toBe(1);
   });
 
   it('keeps the in-flight set: added on create, removed when final, back if un-finalised', async () => {
@@ -195,7 +199,7 @@ describe('TaskStore (sqlite://)', () => {
     const reopened = await open(url);
     const newestFirst = [...records].reverse().map((r) => r.id);
     const page1 = await channelPage(reopened, 1, 25);
-    expect(page1).toMatchObject({ hasMore: true });
+    expect(page1).toMatchObject({ total: 205, pageCount: 9, hasMore: true });
     expect(page1.items.map((r) => r.id)).toEqual(newestFirst.slice(0, 25));
     const last = await channelPage(reopened, 9, 25);
     expect(last).toMatchObject({ total: 205, pageCount: 9, hasMore: false });
@@ -225,6 +229,7 @@ describe('/tasks cost does not grow with history', () => {
     const bigPage = await cost(big, () => channelPage(big, 1, 25));
     expect(bigPage).toBe(smallPage);
     expect(bigPage).toBeLessThanOrEqual(26);
+    expect(await channelPage(big, 1, 25)).toMatchObject({ total: 20_000, pageCount: 800, hasMore: true });
     const second = await channelPage(big, 2, 25);
     expect(second).toMatchObject({ page: 2, hasMore: true });
     expect(second.items).toHaveLength(25);

@@ -30,6 +30,8 @@ export interface Collections {
   setInflight(id: string, present: boolean): Promise<void>;
   inflightIds(): Promise<string[]>;
   counter(key: string): Promise<number>;
+  /** Adds one to a counter that never expires. */
+  increment(key: string): Promise<void>;
   /** True the first time `key` is seen within `ttlMs` (across replicas on Redis), false after. */
   firstSighting(key: string, ttlMs: number): Promise<boolean>;
 }
@@ -162,6 +164,12 @@ export class KeyvCollections implements Collections {
   async counter(key: string): Promise<number> {
     const n: unknown = await this.kv.get(key);
     return typeof n === 'number' ? n : 0;
+  }
+
+  increment(key: string): Promise<void> {
+    return this.mutex.run(key, async () => {
+      await setOrThrow(this.kv, key, (await this.counter(key)) + 1);
+    });
   }
 
   firstSighting(key: string, ttlMs: number): Promise<boolean> {

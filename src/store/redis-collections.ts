@@ -25,6 +25,7 @@ const ADD = `return redis.call('SADD', KEYS[1], ARGV[1])`;
 const REMOVE = `return redis.call('SREM', KEYS[1], ARGV[1])`;
 const MEMBERS = `return redis.call('SMEMBERS', KEYS[1])`;
 const GET = `return redis.call('GET', KEYS[1])`;
+const INCR = `return redis.call('INCR', KEYS[1])`;
 const ONCE = `if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 1 end
 return 0`;
 
@@ -83,6 +84,10 @@ export class RedisCollections implements Collections {
     const raw = await this.run(GET, [`${this.prefix}${key}`]);
     const n = Number(raw ?? 0);
     return Number.isFinite(n) ? n : 0;
+  }
+
+  async increment(key: string): Promise<void> {
+    await this.run(INCR, [`${this.prefix}${key}`]);
   }
 
   async firstSighting(key: string, ttlMs: number): Promise<boolean> {

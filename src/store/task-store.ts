@@ -157,6 +157,11 @@ export class TaskStore {
         await setOrThrow(this.kv, `t:${id}`, next);
         if (needsTracking(next) !== needsTracking(current)) await this.collections.setInflight(id, needsTracking(next));
         if (next.klingTaskId && next.klingTaskId !== current.klingTaskId) await setOrThrow(this.kv, `k:${next.klingTaskId}`, id);
+        // Deleted tasks stay in the indexes (appending is all they do); counting them keeps the totals right.
+        if (next.deleted && !current.deleted) {
+          const { scope } = current;
+          await Promise.all([channelIndex(scope, scope.channelId), userIndex(scope, scope.userId)].map((index) => this.collections.increment(`del:${index}`)));
+        }
         return next;
       }),
     );
@@ -207,11 +212,11 @@ export class TaskStore {
         }
         if (position >= length) exhausted = true;
       }
-      if (exhausted) {
-        const total = matched;
-        return { items, page: q.page, total, pageCount: Math.max(1, Math.ceil(total / q.pageSize)), hasMore: total > skip + q.pageSize };
-      }
-      return { items, page: q.page, hasMore: true };
+      // Unfiltered, the index itself counts the tasks (less those deleted): exact at any depth.
+      const filtered = q.status !== undefined || q.since !== undefined || q.until !== undefined;
+      const total = exhausted ? matched : filtered ? undefined : Math.max(matched, length - (await this.collections.counter(`del:${index}`)));
+      if (total === undefined) return { items, page: q.page, hasMore: true };
+      return { items, page: q.page, total, pageCount: Math.max(1, Math.ceil(total / q.pageSize)), hasMore: total > skip + q.pageSize };
     });
   }
 
