@@ -13,6 +13,7 @@ import { boltLogger } from './logger.js';
 import { plainFromSlack } from './mrkdwn.js';
 import { actionInvocation, BlockActionsPayload, commandInvocation, SlashCommandPayload } from './payloads.js';
 import { SlackPort, type SlackReplyTarget } from './port.js';
+import { MAX_SLACK_BODY_BYTES, SlackRequestVerifier } from './verify.js';
 import { SlackWorkspaces } from './workspaces.js';
 
 export { SlackPort } from './port.js';
@@ -40,7 +41,8 @@ export function rawFromSlackText(command: Command, text: string): string | Recor
 
 /**
  * Starts the Slack side: a Bolt App whose requests arrive at POST /slack/events on the bot's own
- * HTTP server (signature and 5-minute timestamp checked by Bolt's HTTPReceiver), or over Socket
+ * HTTP server (signature, the 5-minute window both ways, replays and the body size checked by
+ * SlackRequestVerifier, then Bolt's HTTPReceiver), or over Socket
  * Mode when an app token is configured. Every handler acks first and works after, so slow work
  * never delays the 3-second acknowledgement.
  */
@@ -54,7 +56,9 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
   core.addPort(port);
   const dispatcher = new Dispatcher(core.services, core.metrics);
   const socketMode = Boolean(config.appToken);
-  const receiver = socketMode ? undefined : new HTTPReceiver({ signingSecret: config.signingSecret, endpoints: SLACK_EVENTS_PATH, logger, processBeforeResponse: false });
+  const receiver = socketMode ? undefined : new HTTPReceiver({ signingSecret: config.signingSecret, endpoints: SLACK_EVENTS_PATH, logger, processBeforeResponse: false, bodyLimit: MAX_SLACK_BODY_BYTES });
+  // Before Bolt: both-way timestamp window, a replay cache in the shared store, a 64 KiB body cap.
+  const verifier = new SlackRequestVerifier({ signingSecret: config.signingSecret, firstSighting: (key, ttlMs) => core.store.firstSighting(key, ttlMs), log });
 
   const app = new App({
     ...(receiver ? { receiver } : { socketMode: true, appToken: config.appToken ?? '' }),
@@ -135,7 +139,10 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
       if (stopped) return void res.writeHead(503).end();
       if (path !== SLACK_EVENTS_PATH) return void res.writeHead(404).end();
       if (req.method !== 'POST') return void res.writeHead(405, { Allow: 'POST' }).end();
-      receiver.requestListener(req, res);
+      void verifier.handle(req, res, (verified, response) => receiver.requestListener(verified, response)).catch((err: unknown) => {
+        log.error({ err: err instanceof Error ? err.message : String(err) }, 'slack request verification failed');
+        if (!res.headersSent) res.writeHead(500).end();
+      });
     });
   } else {
     await app.start();

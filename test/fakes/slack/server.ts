@@ -144,6 +144,8 @@ class FakeSlackServer implements FakeSlack {
 
   private readonly server: Server;
   private botUrl: string | undefined;
+  /** The last request delivered to the bot, exactly as sent, for replaying it (an attacker's copy). */
+  private lastDelivery: { url: string; headers: Record<string, string>; rawBody: string } | undefined;
   private readonly channels = new Map<string, { teamId: string; domain: string }>();
   private readonly notInChannel: Set<string>;
   private channelLimit: { requests: number; windowMs: number } | null;
@@ -810,11 +812,21 @@ class FakeSlackServer implements FakeSlack {
       headers['x-slack-request-timestamp'] = String(ts);
       headers['x-slack-signature'] = signSlackRequest(secret, ts, rawBody);
     }
+    this.lastDelivery = { url, headers, rawBody };
     const t0 = performance.now();
     const res = await fetch(url, { method: 'POST', headers, body: rawBody, signal: AbortSignal.timeout(15_000) });
     const ackMs = performance.now() - t0;
     const body = await res.text();
     return { status: res.status, body, ackMs: Math.round(ackMs * 10) / 10, timedOut: ackMs > ACK_DEADLINE_MS };
+  }
+
+  /** Sends the last delivery again with the same headers (signature, timestamp), its body optionally changed. */
+  async resendLast(changeBody: (raw: string) => string = (raw) => raw): Promise<{ status: number }> {
+    const last = this.lastDelivery;
+    if (!last) throw new Error('fake slack: nothing delivered yet');
+    const res = await fetch(last.url, { method: 'POST', headers: last.headers, body: changeBody(last.rawBody), signal: AbortSignal.timeout(15_000) });
+    await res.text();
+    return { status: res.status };
   }
 
   async sendCommand(input: SlashCommandInput): Promise<DeliveryResult> {

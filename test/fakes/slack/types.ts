@@ -204,6 +204,8 @@ export interface FakeSlack {
   close(): Promise<void>;
   setBotUrl(url: string): void;
   sendCommand(input: SlashCommandInput): Promise<DeliveryResult>;
+  /** Re-sends the last delivery with its exact headers (a replay); `changeBody` tampers with the body. */
+  resendLast(changeBody?: (raw: string) => string): Promise<{ status: number }>;
   clickButton(input: ButtonClickInput): Promise<DeliveryResult>;
   readonly messages: readonly MessageRecord[];
   readonly ephemerals: readonly EphemeralRecord[];
