@@ -1,8 +1,23 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Core } from './core.js';
+import { HintDebouncer, metricsAllowed, sameSecret } from './http-guards.js';
 
 const MAX_CALLBACK_BYTES = 1_000_000;
+/** /healthz waits this long for the store before calling it down. */
+const HEALTH_STORE_TIMEOUT_MS = 2000;
+
+/** Bounds on what one client can hold (slow headers, slow bodies, idle sockets, many sockets). */
+export interface HttpLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+  /** How often Node checks the two timeouts above. */
+  checkIntervalMs: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = { headersTimeoutMs: 10_000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000, maxConnections: 1_000, checkIntervalMs: 1_000 };
 /** Only the task id is read from a callback (bare task object, or wrapped in the envelope): the body is never believed. */
 const CallbackTaskId = z.union([z.object({ task_id: z.string().min(1) }), z.object({ data: z.object({ task_id: z.string().min(1) }) })]).transform((b) => ('data' in b ? b.data.task_id : b.task_id));
 
@@ -35,9 +50,17 @@ export class HttpServer {
   private readonly server: Server;
   private readonly mounts: Array<{ prefix: string; listener: RequestListener }> = [];
   private accepting = true;
+  /** Kling callbacks: one re-fetch per task per second, however many arrive. */
+  private readonly hints: HintDebouncer;
 
-  constructor(private readonly core: Core) {
-    this.server = createServer((req, res) => void this.route(req, res));
+  constructor(
+    private readonly core: Core,
+    limits: Partial<HttpLimits> = {},
+  ) {
+    const l = { ...DEFAULT_HTTP_LIMITS, ...limits };
+    this.server = createServer({ headersTimeout: l.headersTimeoutMs, requestTimeout: l.requestTimeoutMs, keepAliveTimeout: l.keepAliveTimeoutMs, connectionsCheckingInterval: l.checkIntervalMs }, (req, res) => void this.route(req, res));
+    this.server.maxConnections = l.maxConnections;
+    this.hints = new HintDebouncer((klingTaskId) => void this.core.tracker.hint(klingTaskId));
   }
 
   mount(prefix: string, listener: RequestListener): void {
@@ -60,6 +83,7 @@ export class HttpServer {
   }
 
   close(): Promise<void> {
+    this.hints.clear();
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections?.();
@@ -69,8 +93,12 @@ export class HttpServer {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     try {
-      if (path === '/healthz') return send(res, this.accepting ? 200 : 503, this.accepting ? 'ok' : 'stopping');
+      if (path === '/healthz') return await this.health(res);
       if (path === '/metrics') {
+        if (!metricsAllowed(req.socket.remoteAddress, req.headers.authorization, this.core.config.env.METRICS_TOKEN)) {
+          res.writeHead(401, { 'Content-Type': 'text/plain; charset=utf-8', 'WWW-Authenticate': 'Bearer realm="metrics"' });
+          return void res.end('metrics need METRICS_TOKEN, or a request from this machine');
+        }
         this.core.metrics.tasksByState.reset();
         for (const [state, n] of this.core.tracker.countByState()) this.core.metrics.tasksByState.set({ state }, n);
         this.core.metrics.queueLength.set(this.core.tracker.queueLength());
@@ -89,9 +117,29 @@ export class HttpServer {
     }
   }
 
-  /** A callback is a hint: we only learn which task to re-fetch; its body is never trusted. */
+  /** 200 while taking requests and the store answers; 503 when stopping or the store is down. */
+  private async health(res: ServerResponse): Promise<void> {
+    if (!this.accepting) return send(res, 503, 'stopping');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('store ping timed out')), HEALTH_STORE_TIMEOUT_MS)));
+    try {
+      await Promise.race([this.core.store.ping(), timeout]);
+      send(res, 200, 'ok');
+    } catch (err) {
+      this.core.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'health check: store unavailable');
+      send(res, 503, 'store unavailable');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * A callback is a hint: we only learn which task to re-fetch; its body is never trusted. Known
+   * and unknown tasks get the same answer (no oracle for guessing ids), and hints are debounced
+   * per task, so a flood of valid callbacks cannot turn into a flood of Kling calls.
+   */
   private async callback(token: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (token !== this.core.callbackToken) return send(res, 404, 'not found');
+    if (!sameSecret(token, this.core.callbackToken)) return send(res, 404, 'not found');
     const raw = await readBody(req, MAX_CALLBACK_BYTES);
     let body: unknown;
     try {
@@ -101,7 +149,7 @@ export class HttpServer {
     }
     const taskId = CallbackTaskId.safeParse(body).data;
     if (!taskId) return send(res, 400, 'unreadable callback');
-    const known = this.core.tracker.hint(taskId);
-    send(res, 200, known ? 'ok' : 'ignored');
+    this.hints.hint(taskId);
+    send(res, 200, 'ok');
   }
 }

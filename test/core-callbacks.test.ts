@@ -1,8 +1,10 @@
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { HttpServer } from '../src/http.js';
+import { metricsAllowed } from '../src/http-guards.js';
+import { flakyStore } from './helpers/flaky-store.js';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import { Cleanup, expectOneCreateEach, makeCore, makeInv, makeIo, startSim, waitAllFinal, waitFor, type CoreRig } from './helpers/core-harness.js';
 
@@ -70,9 +72,42 @@ describe('Kling callbacks are hints', () => {
     expect((await fetch(`${bot.base}/kling/callback/${bot.core.callbackToken}`)).status).toBe(404);
     expect((await post(`${bot.base}/kling/callback/${bot.core.callbackToken}`, '{"task_id": ')).status).toBe(400);
     expect((await post(`${bot.base}/kling/callback/${bot.core.callbackToken}`, { hello: 'world' })).status).toBe(400);
+    // Unknown and known tasks get the same answer: the endpoint is no oracle for task ids.
     const unknown = await post(`${bot.base}/kling/callback/${bot.core.callbackToken}`, task);
-    expect([unknown.status, await unknown.text()]).toEqual([200, 'ignored']);
+    expect([unknown.status, await unknown.text()]).toEqual([200, 'ok']);
     expect(sim.stats.gets).toBe(0);
+    const id = await submit(bot);
+    const klingId = await waitFor('the Kling id', async () => (await bot.core.store.get(id))?.klingTaskId);
+    const known = await post(`${bot.base}/kling/callback/${bot.core.callbackToken}`, { task_id: klingId, task_status: 'processing' });
+    expect([known.status, await known.text()]).toEqual([200, 'ok']);
+  });
+
+  it('GIVEN a flood of valid callbacks for one task THEN Kling is asked about it a couple of times, not once per callback', async () => {
+    const sim = await startSim(cleanup, { timing: { submittedMs: 50, processingMs: 60_000, jitter: 0 } });
+    // Polling alone would not look again for many seconds.
+    const bot = await botWithHttp(sim, { POLL_INTERVAL_MS: '3000' });
+    const id = await submit(bot);
+    const klingId = await waitFor('the Kling id', async () => (await bot.core.store.get(id))?.klingTaskId);
+    const url = `${bot.base}/kling/callback/${bot.core.callbackToken}`;
+    const before = sim.stats.gets;
+    const answers = await Promise.all(Array.from({ length: 40 }, () => post(url, { task_id: klingId, task_status: 'processing' }).then((r) => r.status)));
+    expect(answers.every((s) => s === 200)).toBe(true);
+    // The first hint is re-fetched at once, the rest of the flood as one trailing re-fetch.
+    await waitFor('the trailing re-fetch', () => sim.stats.gets >= before + 2, 3000);
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(sim.stats.gets - before).toBeLessThanOrEqual(3);
+  });
+
+  it('GIVEN CALLBACK_TOKEN THEN the callback URL carries it and the derived token no longer works', async () => {
+    const sim = await startSim(cleanup);
+    const derived = (await botWithHttp(sim)).core.callbackToken;
+    const bot = await botWithHttp(sim, { CALLBACK_TOKEN: 'rotated-callback-token-0042' });
+    expect(bot.core.callbackToken).toBe('rotated-callback-token-0042');
+    await submit(bot);
+    const create = await waitFor('the create at Kling', () => sim.calls.filter((c) => c.op === 'create').at(-1));
+    expect(z.object({ callback_url: z.string() }).parse(create?.body).callback_url).toBe(`${bot.base}/kling/callback/rotated-callback-token-0042`);
+    expect((await post(`${bot.base}/kling/callback/${derived}`, { task_id: '1' })).status).toBe(404);
+    expect((await post(`${bot.base}/kling/callback/rotated-callback-token-0042`, { task_id: '1' })).status).toBe(200);
   });
 
   it('a callback that lies is not believed: the task is re-fetched and the card shows what Kling says', async () => {
@@ -124,5 +159,55 @@ describe('HTTP server', () => {
     for (const path of ['/', '/nope', '/healthz/extra', '/slack/events']) expect((await fetch(`${bot.base}${path}`)).status, path).toBe(404);
     bot.http.stopAccepting();
     expect((await fetch(`${bot.base}/healthz`)).status).toBe(503);
+  });
+
+  it('GIVEN METRICS_TOKEN THEN /metrics needs it as a Bearer token; without one, only loopback callers get in', async () => {
+    const sim = await startSim(cleanup);
+    const bot = await botWithHttp(sim, { METRICS_TOKEN: 'metrics-token-for-tests-1' });
+    const get = (authorization?: string) => fetch(`${bot.base}/metrics`, authorization ? { headers: { authorization } } : {});
+    expect((await get()).status).toBe(401);
+    expect((await get('Bearer wrong-token')).status).toBe(401);
+    expect((await get('Basic metrics-token-for-tests-1')).status).toBe(401);
+    const ok = await get('Bearer metrics-token-for-tests-1');
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain('klingbot_provider_calls_total');
+    expect(metricsAllowed('127.0.0.1', undefined, undefined)).toBe(true);
+    expect(metricsAllowed('::ffff:127.0.0.1', undefined, undefined)).toBe(true);
+    expect(metricsAllowed('172.18.0.1', undefined, undefined)).toBe(false);
+    expect(metricsAllowed('10.0.0.7', 'Bearer anything', undefined)).toBe(false);
+    expect(metricsAllowed('127.0.0.1', undefined, 'tok-123456')).toBe(false);
+  });
+
+  it('GIVEN the store is down THEN /healthz says 503', async () => {
+    const sim = await startSim(cleanup);
+    const { store, map } = flakyStore();
+    const rig = await makeCore(cleanup, sim, {}, undefined, { store });
+    const http = new HttpServer(rig.core);
+    const port = await http.listen(0, '127.0.0.1');
+    cleanup.add(() => http.close());
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    map.faults.read = () => true;
+    const down = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect([down.status, await down.text()]).toEqual([503, 'store unavailable']);
+  });
+
+  it('GIVEN a client that sends its headers too slowly, or opens too many connections THEN the server cuts it off', async () => {
+    const sim = await startSim(cleanup);
+    const rig = await makeCore(cleanup, sim);
+    const http = new HttpServer(rig.core, { headersTimeoutMs: 300, requestTimeoutMs: 300, checkIntervalMs: 50, maxConnections: 2 });
+    const port = await http.listen(0, '127.0.0.1');
+    cleanup.add(() => http.close());
+    const slow = connect(port, '127.0.0.1');
+    slow.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+    let answer = '';
+    slow.on('data', (c: Buffer) => (answer += c.toString()));
+    await waitFor('the slow client to be cut off', () => slow.destroyed || slow.readableEnded || answer.includes('408'), 3000);
+    slow.destroy();
+    // Two idle sockets fill the cap: a third is closed at once.
+    const held = [connect(port, '127.0.0.1'), connect(port, '127.0.0.1')];
+    await Promise.all(held.map((s) => new Promise((r) => s.once('connect', r))));
+    const extra = connect(port, '127.0.0.1');
+    await waitFor('the connection over the cap to close', () => extra.destroyed || extra.readableEnded || extra.closed, 3000);
+    for (const s of [...held, extra]) s.destroy();
   });
 });

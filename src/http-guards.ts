@@ -1,0 +1,79 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+/** Small pieces of the HTTP server's defences, pure so they can be tested alone. */
+
+/** Compares two secrets in time that does not depend on where they differ (or on their lengths). */
+export function sameSecret(given: string, expected: string): boolean {
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(given), digest(expected)) && given.length === expected.length;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+/**
+ * /metrics: with METRICS_TOKEN, only `Authorization: Bearer <token>`; without one, only callers
+ * on this machine (a scraper on loopback or in the same network namespace).
+ */
+export function metricsAllowed(remoteAddress: string | undefined, authorization: string | undefined, token: string | undefined): boolean {
+  if (token) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+    return Boolean(m?.[1] && sameSecret(m[1], token));
+  }
+  return remoteAddress !== undefined && LOOPBACK.has(remoteAddress);
+}
+
+/**
+ * At most one hint per task per window: the first goes through at once, later ones inside the
+ * window become one trailing hint at its end, so a flood of callbacks costs two Kling GETs, not
+ * one each, while a real state change is still seen within the window. Bounded in memory.
+ */
+export class HintDebouncer {
+  private readonly windows = new Map<string, { timer?: NodeJS.Timeout }>();
+
+  constructor(
+    private readonly fire: (key: string) => void,
+    private readonly windowMs = 1000,
+    private readonly maxKeys = 10_000,
+  ) {}
+
+  hint(key: string): void {
+    const open = this.windows.get(key);
+    if (open) {
+      open.timer ??= this.trailing(key);
+      return;
+    }
+    if (this.windows.size >= this.maxKeys) {
+      // Oldest window first (Map keeps insertion order); its pending hint fires now rather than never.
+      const [oldest] = this.windows.keys();
+      if (oldest !== undefined) this.close(oldest, true);
+    }
+    this.fire(key);
+    const entry: { timer?: NodeJS.Timeout } = {};
+    this.windows.set(key, entry);
+    const end = setTimeout(() => {
+      if (this.windows.get(key) === entry && !entry.timer) this.windows.delete(key);
+    }, this.windowMs);
+    end.unref();
+  }
+
+  private trailing(key: string): NodeJS.Timeout {
+    const timer = setTimeout(() => this.close(key, true), this.windowMs);
+    timer.unref();
+    return timer;
+  }
+
+  private close(key: string, fire: boolean): void {
+    const entry = this.windows.get(key);
+    this.windows.delete(key);
+    if (entry?.timer) {
+      clearTimeout(entry.timer);
+      if (fire) this.fire(key);
+    }
+  }
+
+  /** Drops every pending hint (shutdown). */
+  clear(): void {
+    for (const entry of this.windows.values()) if (entry.timer) clearTimeout(entry.timer);
+    this.windows.clear();
+  }
+}
