@@ -239,7 +239,7 @@ describe('Slack end to end', () => {
     expect(card.edits.some((e) => e.via === 'response_url')).toBe(false);
   });
 
-  it('a channel the bot cannot post in gets an ephemeral notice instead of a card', async () => {
+  it('a private channel the bot is not in: the command is refused before anything is paid for (never a task without a card)', async () => {
     sim = await startSim();
     cleanups.push(() => sim.close());
     fake = await startFake([{ id: T1, channels: [C1, C2] }], { notInChannel: [C2] });
@@ -248,8 +248,18 @@ describe('Slack end to end', () => {
     cleanups.push(() => bot.close());
     const r = await video('a quiet forest at night', C2);
     const text = await fake.waitFor(() => ephemeralText(r.responseUrlId) || undefined, 5000);
-    expect(text).toContain('could not be posted');
+    expect(text).toMatch(/not in this channel.*Invite it first.*Nothing was sent to Kling/);
     expect(fake.messages).toHaveLength(0);
+    expect(sim.calls.filter((c) => c.op === 'create')).toHaveLength(0);
+    expect(await bot.core.store.page({ platform: 'slack', guildId: T1, channelId: C2, page: 1, pageSize: 5 })).toMatchObject({ total: 0 });
+    // The fake answers as Slack does for such a channel.
+    expect(fake.callsOf('conversations.info').at(-1)?.response).toMatchObject({ ok: true, channel: { is_private: true, is_member: false } });
+    // In a channel it can post in, the same command runs: one check per channel, then cached.
+    await video('a quiet forest at night', C1);
+    await waitFinal(() => fake.messagesIn(C1), 1, 10_000);
+    await video('a second forest', C1);
+    await waitFinal(() => fake.messagesIn(C1), 2, 10_000);
+    expect(fake.callsOf('conversations.info').filter((c) => JSON.stringify(c).includes(C1))).toHaveLength(1);
   });
 
   it('no secret appears in anything sent to Slack or in the log', async () => {

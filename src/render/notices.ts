@@ -35,6 +35,8 @@ export const notices = {
   },
   creditsGateway: () =>
     infoNotice('Kling resource packs', 'The bot reaches Kling through a gateway (KLING_API_KEY), and gateways do not expose the account’s resource packs. Check the balance on the gateway’s own site.'),
+  cannotPostHere: () =>
+    errorNotice('The bot is not in this channel, so it cannot post the task card here. Invite it first (/invite and the bot’s name), or use a public channel. Nothing was sent to Kling.'),
   cardUnavailable: (taskId: string) => errorNotice(`The task ${taskId} was submitted, but its card could not be posted here. Follow it with /task ${taskId}.`),
   quota: (q: { active: number; activeLimit: number; today: number; dailyLimit: number; unitsToday?: number; unitsRunning?: number; guildToday: number; guildLimit: number; resetsInMs: number; admin: boolean }) => {
     const cap = (n: number) => (n === 0 ? 'unlimited' : String(n));
@@ -44,7 +46,7 @@ export const notices = {
       ...(q.unitsToday !== undefined ? [`Units today: ${unitsText(q.unitsToday)}${q.unitsRunning ? `, and ≈ ${unitsText(q.unitsRunning)} for tasks still running (estimate)` : ''}`] : []),
       `This server today: ${q.guildToday} of ${cap(q.guildLimit)}`,
       `Daily counts reset at 00:00 UTC, in ${durationText(q.resetsInMs)}.`,
-      ...(q.admin ? ['You are an admin: limits do not apply to you.'] : []),
+      ...(q.admin ? ['You are an admin: your own limits do not apply to you (the server’s daily cap does).'] : []),
     ];
     return infoNotice('Your limits', lines.join('\n'));
   },

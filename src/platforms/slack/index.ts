@@ -7,11 +7,13 @@ import type { Config } from '../../config.js';
 import type { Core } from '../../core.js';
 import type { TaskScope } from '../../domain.js';
 import type { CommandIO, Invocation } from '../../invocation.js';
+import { notices } from '../../render/notices.js';
 import type { PrivateView } from '../../render/view.js';
 import type { StartAdapter } from '../types.js';
 import { boltLogger } from './logger.js';
 import { plainFromSlack } from './mrkdwn.js';
 import { actionInvocation, BlockActionsPayload, commandInvocation, SlashCommandPayload } from './payloads.js';
+import { ChannelMembership } from './membership.js';
 import { SlackPort, type SlackReplyTarget } from './port.js';
 import { MAX_SLACK_BODY_BYTES, SlackRequestVerifier } from './verify.js';
 import { SlackWorkspaces } from './workspaces.js';
@@ -68,6 +70,7 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
     convoStore: false,
   });
 
+  const membership = new ChannelMembership(log);
   const inflight = new Set<Promise<void>>();
   let stopped = false;
   /** Work after the ack: tracked so stop() can let it finish, and never an unhandled rejection. */
@@ -107,6 +110,11 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
           return;
         }
         const inv = commandInvocation(parsed.data);
+        // A card command in a channel the bot cannot post in is refused before anything is paid for.
+        if (command.visibility === 'card' && (await membership.canPost(await workspaces.clientFor(inv.guildId), inv.guildId, inv.channelId)) === 'no') {
+          await io(inv, parsed.data.response_url, false).replyPrivate(notices.cannotPostHere());
+          return;
+        }
         await dispatcher.runCommand(command.name, rawFromSlackText(command, plainFromSlack(parsed.data.text)), inv, io(inv, parsed.data.response_url, false));
       });
     });

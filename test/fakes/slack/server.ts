@@ -679,7 +679,9 @@ class FakeSlackServer implements FakeSlack {
         is_channel: true,
         is_group: false,
         is_im: false,
-        is_private: false,
+        // A channel the bot is not in and cannot post in (not_in_channel) is a private one: public
+        // channels take posts from non-members through chat:write.public.
+        is_private: this.notInChannel.has(channel),
         is_archived: false,
         is_member: !this.notInChannel.has(channel),
         context_team_id: info?.teamId ?? '',
