@@ -240,7 +240,8 @@ describe('slack/manifest.yml', () => {
 
   it('asks for the bot scopes the adapter uses and no others, in HTTP mode', () => {
     const scopes = [...manifest.matchAll(/^\s+- ([a-z:.]+)$/gm)].map((m) => m[1]);
-    expect(scopes).toEqual(['commands', 'chat:write', 'chat:write.public']);
+    // The *:read scopes let conversations.info say, before a task is paid for, whether the card can be posted.
+    expect(scopes).toEqual(['commands', 'chat:write', 'chat:write.public', 'channels:read', 'groups:read', 'im:read', 'mpim:read']);
     expect(manifest).toMatch(/socket_mode_enabled: false/);
     expect(manifest).toMatch(/interactivity:\s+is_enabled: true/);
   });
