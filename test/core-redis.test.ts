@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../src/errors.js';
+import { openKeyv } from '../src/store/kv.js';
 import { TaskStore } from '../src/store/task-store.js';
 import { freePort } from './helpers/bot-process.js';
 import { Cleanup, makeCore, makeInv, makeIo, startSim, waitFor } from './helpers/core-harness.js';
@@ -168,4 +169,40 @@ describe.skipIf(!HAS_REDIS)('STORE_URL=redis://', () => {
     await expect(store.create({ ...rec, id: 'kbgone0000002' })).rejects.toBeInstanceOf(StoreError);
     await expect(store.page({ platform: 'discord', guildId: 'G1', channelId: 'C1', page: 1, pageSize: 10 })).rejects.toBeInstanceOf(StoreError);
   });
+
+  it('GIVEN a Redis written by the previous layout (JSON arrays in keyv keys) THEN opening moves history, in-flight tasks and counts over, once', async () => {
+    const old = await openKeyv(`${url}/7`);
+    const t = Date.now();
+    const day = new Date(t).toISOString().slice(0, 10);
+    const scope = { platform: 'slack' as const, guildId: 'T1', channelId: 'C1', userId: 'U1', userName: 'u' };
+    const ids = Array.from({ length: 205 }, (_, i) => `kbold${String(i).padStart(4, '0')}`);
+    for (const [i, id] of ids.entries()) await old.set(`t:${id}`, { id, scope, request: { kind: 'image', prompt: `p${i}`, model: 'kling-v2', aspect_ratio: '1:1', n: 1 }, state: i >= 203 ? 'processing' : 'succeed', createdAt: t + i, updatedAt: t + i });
+    for (const index of ['ch:slack:T1:C1', 'us:slack:T1:U1']) {
+      await old.set(`${index}:0`, ids.slice(0, 200));
+      await old.set(`${index}:1`, ids.slice(200));
+      await old.set(`${index}:n`, ids.length);
+    }
+    await old.set('if:17', [ids[203], ids[204]]);
+    await old.set(`cnt:slack:T1:${day}`, 205, 3 * 86_400_000);
+    await old.disconnect();
+
+    const [a, b] = await Promise.all([TaskStore.open(`${url}/7`), TaskStore.open(`${url}/7`)]);
+    if (!a || !b) throw new Error('stores did not open');
+    cleanup.add(() => a.close());
+    cleanup.add(() => b.close());
+    const page = await a.page({ platform: 'slack', guildId: 'T1', channelId: 'C1', page: 1, pageSize: 5 });
+    expect(page).toMatchObject({ total: 205 });
+    expect(page.items.map((r) => r.id)).toEqual([...ids].reverse().slice(0, 5));
+    expect((await b.page({ platform: 'slack', guildId: 'T1', userId: 'U1', page: 41, pageSize: 5 })).items.map((r) => r.id)).toEqual([...ids].reverse().slice(200));
+    expect((await a.inflightIds()).sort()).toEqual([ids[203], ids[204]]);
+    expect(await b.guildCountOn('slack', 'T1', day)).toBe(205);
+    // Two replicas opened at once: moved once, nothing doubled; a new task lands after the old ones.
+    await a.create({ id: 'kbnew0000001', scope, request: { kind: 'image', prompt: 'new', model: 'kling-v2', aspect_ratio: '1:1', n: 1 }, state: 'pending', createdAt: t + 1000, updatedAt: t + 1000 });
+    const again = await TaskStore.open(`${url}/7`);
+    cleanup.add(() => again.close());
+    const after = await again.page({ platform: 'slack', guildId: 'T1', channelId: 'C1', page: 1, pageSize: 2 });
+    expect(after).toMatchObject({ total: 206 });
+    expect(after.items.map((r) => r.id)).toEqual(['kbnew0000001', ids[204]]);
+  });
 });
+

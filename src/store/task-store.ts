@@ -7,6 +7,7 @@ import { KeyvCollections, readMany, setOrThrow, type Collections } from './colle
 import { KeyedMutex, openKeyv } from './kv.js';
 import { KeyvLeaseBackend, Lease, RedisLeaseBackend } from './lease.js';
 import { RedisCollections } from './redis-collections.js';
+import { migrateRedisLayout } from './redis-migrate.js';
 import { redisLock, redisOf } from './redis.js';
 
 const DAY_MS = 86_400_000;
@@ -95,7 +96,11 @@ export class TaskStore {
   }
 
   static async open(url: string, log?: Logger): Promise<TaskStore> {
-    return new TaskStore(await openKeyv(url), log);
+    const kv = await openKeyv(url);
+    // A Redis written by an earlier version: its JSON-array indexes move to native lists first.
+    const redis = redisOf(kv);
+    if (redis) await guard('move the Redis data to the current layout', () => migrateRedisLayout(redis, kv));
+    return new TaskStore(kv, log);
   }
 
   /** The tracker's claim (SPEC §4: with Redis, one replica polls and edits). */
