@@ -149,6 +149,18 @@ describe.skipIf(!HAS_REDIS)('STORE_URL=redis://', () => {
     for (const loser of attempts.filter((_, i) => !admitted[i])) expect(await a.get(loser.id)).toBeUndefined();
   });
 
+  it('GIVEN a Slack signature seen by one replica THEN the other sees it as a replay (the cache is in Redis), until it lapses', async () => {
+    const [a, b] = await Promise.all([TaskStore.open(`${url}/8`), TaskStore.open(`${url}/8`)]);
+    if (!a || !b) throw new Error('stores did not open');
+    cleanup.add(() => a.close());
+    cleanup.add(() => b.close());
+    const answers = await Promise.all([a.firstSighting('slack:v0=abc', 60_000), b.firstSighting('slack:v0=abc', 60_000), a.firstSighting('slack:v0=abc', 60_000)]);
+    expect(answers.filter(Boolean)).toHaveLength(1);
+    expect(await b.firstSighting('slack:v0=other', 60_000)).toBe(true);
+    expect(await a.firstSighting('slack:v0=short', 50)).toBe(true);
+    await waitFor('the short entry to lapse', () => b.firstSighting('slack:v0=short', 50), 2000, 20);
+  });
+
   it('GIVEN Redis goes away while the bot runs THEN reads and writes fail at once as StoreErrors, never "absent" and never a hang', async () => {
     const port = await freePort();
     const own = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });

@@ -80,6 +80,7 @@ describe('a store that fails reads and writes', () => {
       expect(await store.inflightIds(), failing).not.toContain(rec.id);
       expect(await store.guildCountOn('console', 'g1', '2026-11-20'), failing).toBe(1);
       expect((await page(store)).items.map((r) => r.id), failing).toEqual([before.id]);
+      expect((await page(store)).total, failing).toBe(1);
     }
   });
 

@@ -97,9 +97,11 @@ export class KeyvCollections implements Collections {
     }
   }
 
-  /** Best effort after a failed admission: the record goes (an index entry without a record is skipped), the slot is given back. */
+  /** Best effort after a failed admission: the record, its index entries and the in-flight mark go, the slot is given back. */
   private async undo(a: Admission): Promise<void> {
     await this.kv.delete(a.recordKey).catch(() => undefined);
+    for (const index of a.indexes) await this.unappend(index, a.id).catch(() => undefined);
+    await this.setInflight(a.id, false).catch(() => undefined);
     await this.mutex
       .run(a.counter.key, async () => {
         const n = await this.counter(a.counter.key);
@@ -142,6 +144,20 @@ export class KeyvCollections implements Collections {
       ids.push(id);
       await setOrThrow(this.kv, chunkKey, ids);
       await setOrThrow(this.kv, `${index}:n`, count + 1);
+    });
+  }
+
+  /** Takes `id` off the end of the index if it is still the newest entry (nothing was appended after it). */
+  private unappend(index: string, id: string): Promise<void> {
+    return this.mutex.run(index, async () => {
+      const count = await this.indexLength(index);
+      if (count === 0) return;
+      const chunkKey = `${index}:${Math.floor((count - 1) / CHUNK)}`;
+      const ids = strings(await this.kv.get(chunkKey));
+      if (ids.length !== ((count - 1) % CHUNK) + 1 || ids[ids.length - 1] !== id) return;
+      ids.pop();
+      await setOrThrow(this.kv, chunkKey, ids);
+      await setOrThrow(this.kv, `${index}:n`, count - 1);
     });
   }
 
