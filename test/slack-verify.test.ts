@@ -82,4 +82,13 @@ describe('Slack request verification', () => {
     expect(await post(small, { 'x-slack-request-timestamp': String(ts), 'x-slack-signature': signSlackRequest(SECRETS.signingSecret, ts, small.toString()) })).not.toBe(413);
     expect(sim.calls.filter((c) => c.method === 'POST')).toHaveLength(0);
   });
+
+  it("GIVEN Slack's unsigned SSL check THEN 200 and nothing else happens; anything smuggled with it is not run", async () => {
+    await setup();
+    expect(await post(Buffer.from('ssl_check=1&token=x'), {})).toBe(200);
+    expect(await post(Buffer.from(`ssl_check=1&team_id=${T1}&channel_id=${C1}&user_id=${U1}&command=%2Fvideo&text=smuggled`), {})).toBe(200);
+    expect(await post(Buffer.from(`team_id=${T1}&command=%2Fvideo&text=unsigned`), {})).toBe(401);
+    expect(sim.calls).toHaveLength(0);
+    expect(fake.messages).toHaveLength(0);
+  });
 });

@@ -23,7 +23,7 @@ export interface SlackVerifierOptions {
   maxBodyBytes?: number;
 }
 
-type Verdict = { ok: true; body: Buffer } | { ok: false; status: 401 | 413 | 503; reason: string };
+type Verdict = { ok: true; body: Buffer } | { ok: false; status: 200 | 401 | 413 | 503; reason: string };
 
 /** Reads the body, stopping (and answering 413) as soon as it passes `limit`: never more is buffered. */
 function readLimited(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large' | 'aborted'> {
@@ -78,6 +78,8 @@ export class SlackRequestVerifier {
     const body = await readLimited(req, this.maxBodyBytes);
     if (body === 'too_large') return { ok: false, status: 413, reason: 'body too large' };
     if (body === 'aborted') return { ok: false, status: 401, reason: 'request aborted' };
+    // Slack's SSL check may come unsigned; it is answered 200 by the caller and never reaches Bolt.
+    if (/^ssl_check=1(&|$)/.test(body.toString('latin1'))) return { ok: false, status: 200, reason: 'ssl check' };
     const timestamp = header(req, 'x-slack-request-timestamp');
     const signature = header(req, 'x-slack-signature');
     if (!timestamp || !/^\d{1,12}$/.test(timestamp) || !signature) return { ok: false, status: 401, reason: 'unsigned' };
@@ -99,7 +101,7 @@ export class SlackRequestVerifier {
   async handle(req: IncomingMessage, res: ServerResponse, next: (req: IncomingMessage, res: ServerResponse) => void): Promise<void> {
     const verdict = await this.verify(req);
     if (!verdict.ok) {
-      this.o.log.warn({ status: verdict.status, reason: verdict.reason }, 'slack request refused');
+      if (verdict.status !== 200) this.o.log.warn({ status: verdict.status, reason: verdict.reason }, 'slack request refused');
       res.writeHead(verdict.status, verdict.status === 413 ? { Connection: 'close' } : {}).end();
       if (verdict.status === 413) req.destroy();
       return;
