@@ -194,9 +194,12 @@ export class TaskStore {
       const want = skip + q.pageSize + 1;
       const budget = want + PAGE_SCAN_SLACK;
       const length = await this.collections.indexLength(index);
+      const filtered = q.status !== undefined || q.since !== undefined || q.until !== undefined;
+      const deleted = filtered ? 0 : await this.collections.counter(`del:${index}`);
       const items: TaskRecord[] = [];
-      let matched = 0;
-      let position = 0;
+      // Unfiltered with nothing deleted, every entry is shown: page p starts at its own position.
+      let position = !filtered && deleted === 0 ? Math.min(skip, length) : 0;
+      let matched = position;
       let exhausted = false;
       while (matched < want && !exhausted) {
         const count = Math.min(PAGE_BATCH, Math.max(want - matched, 1), budget - position, length - position);
@@ -218,8 +221,7 @@ export class TaskStore {
         if (position >= length) exhausted = true;
       }
       // Unfiltered, the index itself counts the tasks (less those deleted): exact at any depth.
-      const filtered = q.status !== undefined || q.since !== undefined || q.until !== undefined;
-      const total = exhausted ? matched : filtered ? undefined : Math.max(matched, length - (await this.collections.counter(`del:${index}`)));
+      const total = exhausted ? matched : filtered ? undefined : Math.max(matched, length - deleted);
       if (total === undefined) return { items, page: q.page, hasMore: true };
       return { items, page: q.page, total, pageCount: Math.max(1, Math.ceil(total / q.pageSize)), hasMore: total > skip + q.pageSize };
     });
