@@ -106,6 +106,14 @@ describe('every rule: one allowed, one refused (zero Kling calls)', () => {
     expect(violationOf({ kind: 'text2video', model: 'kling-vy', aspectRatio: '9:16' }, narrow)).toMatchObject({ rule: 'aspect_ratio' });
   });
 
+  it('extend: a row that does not allow it refuses it; the real table allows every video model (assumed, see its rows)', () => {
+    const rows = CapabilityRow.array().parse([
+      { model: 'kling-vz', kind: 'text2video', source: 'test row', modes: ['std'], durations: { oneOf: ['5'] }, aspectRatios: ['16:9'], extend: false, units: { per5s: { std: 1 }, basis: 'test' } },
+    ]);
+    expect(violationOf({ kind: 'text2video', model: 'kling-vz', extend: true }, rows)).toMatchObject({ rule: 'extend', message: 'kling-vz videos cannot be extended' });
+    for (const model of modelsFor('text2video')) expect(violationOf({ kind: 'text2video', model, extend: true })).toBeUndefined();
+  });
+
   it('aspect_ratio and n through the commands: what no model takes is refused by the option schema, with zero calls', async () => {
     const r = await rig();
     expect((await run(r, 'video', 'a fox --ar 4:3')).refused).toMatch(/aspect_ratio/);
