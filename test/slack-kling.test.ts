@@ -76,4 +76,25 @@ describe('Slack end to end: the capability table', () => {
     }, 10_000);
     expect(sim.task(taskIdOfCard(card.blocks) ?? '')?.body).toMatchObject({ image: 'https://example.com/start.png', image_tail: 'https://example.com/end.png', prompt: 'the cat waves', mode: 'pro' });
   });
+
+  it('the Extend button on a finished card posts a new card that links to its parent and ends on the longer video', async () => {
+    await setup();
+    await send('/video', 'a hummingbird in slow motion');
+    const card = await fake.waitFor(() => {
+      const [m] = fake.messagesIn(C1);
+      return m && cardIsFinal(sim, m) ? m : undefined;
+    }, 10_000);
+    const parentId = taskIdOfCard(card.blocks) ?? '';
+    const click = await fake.clickButton({ teamId: T1, channelId: C1, userId: 'U0BOB', actionId: 'kb_extend', messageTs: card.ts });
+    expect(click.status).toBe(200);
+    const extended = await fake.waitFor(() => {
+      const m = fake.messagesIn(C1)[1];
+      return m && cardIsFinal(sim, m) ? m : undefined;
+    }, 10_000);
+    const extId = taskIdOfCard(extended.blocks) ?? '';
+    expect(sim.task(extId)?.body).toMatchObject({ prompt: 'a hummingbird in slow motion', video_id: expect.any(String) });
+    const texts = blockTexts(extended.blocks).join('\n');
+    expect(texts).toContain('Extends');
+    expect(texts).toContain(parentId);
+  });
 });
