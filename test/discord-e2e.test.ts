@@ -39,27 +39,38 @@ let fake: FakeDiscord | undefined;
 let bot: InProcessBot | undefined;
 
 afterEach(async () => {
-  await bot?.close();
-  await fake?.close();
-  await sim?.close();
-  bot = undefined;
-  fake = undefined;
-  sim = undefined;
+  const f = fake;
+  try {
+    // Whatever the test was about: the bot caused no 429 and kept every channel's windows.
+    if (f) {
+      expect(unforced429s(f).map((r) => `${r.cause} ${r.route} at ${r.at}`)).toEqual([]);
+      for (const ch of [CH_A1, CH_A2, CH_B1]) expect(maxAttemptsPerWindow(f, ch), ch).toBeLessThanOrEqual(5);
+    }
+  } finally {
+    await bot?.close();
+    await fake?.close();
+    await sim?.close();
+    bot = undefined;
+    fake = undefined;
+    sim = undefined;
+  }
 });
 
 /**
- * Discord's realistic per-channel limit (5 edits / 5 s) is kept where it is the point; tests about
- * something else may relax it (`roomy`) so they stay fast.
+ * Every test runs at Discord's realistic per-channel limit (5 message writes / 5 s, interaction-webhook
+ * writes included) and afterEach checks, from the fake's request log, that the bot caused no 429 and
+ * never tried more writes than a channel window allows.
  */
-async function setup(opts: Parameters<typeof startBot>[2] = {}, roomy = false) {
+async function setup(opts: Parameters<typeof startBot>[2] = {}) {
   const s = await startSim();
   sim = s;
-  const f = await startFake(roomy ? { channelEditLimit: { requests: 50, windowMs: 1000 } } : {});
+  const f = await startFake();
   fake = f;
   const b = await startBot(s, f, opts);
   bot = b;
   return { s, f, b };
 }
+
 
 /** The ephemeral page (or notice) a private command or click ended with. */
 function privateAnswer(f: FakeDiscord, rec: InteractionRecord) {
@@ -104,7 +115,7 @@ describe('Discord end to end (in process)', () => {
   });
 
   it('keeps few users and members cached, however many people use it', async () => {
-    const { s, f, b } = await setup({ adapter: { userCacheSize: 3 } }, true);
+    const { s, f, b } = await setup({ adapter: { userCacheSize: 3 } });
     const recs: InteractionRecord[] = [];
     for (let i = 0; i < 8; i++) recs.push(await f.sendCommand(video(CH_A1, carol(i), `crowd ${i}`)));
     await f.waitFor(() => recs.every((r) => cardIsFinal(s, cardOf(f, r))), 15_000);
@@ -157,7 +168,7 @@ describe('Discord end to end (in process)', () => {
   });
 
   it('/tasks pages with Next and Prev; only the person who ran it can turn its pages', async () => {
-    const { s, f, b } = await setup({}, true);
+    const { s, f, b } = await setup();
     const recs: InteractionRecord[] = [];
     for (let i = 0; i < 5; i++) {
       // One at a time, so creation order (what /tasks sorts by) is the order sent.
@@ -203,7 +214,7 @@ describe('Discord end to end (in process)', () => {
   });
 
   it('card buttons: Refresh, Delete refused for others, Delete by the requester, Regenerate opens a new card', async () => {
-    const { s, f, b } = await setup({}, true);
+    const { s, f, b } = await setup();
     const rec = await f.sendCommand(video(CH_A1, ALICE, 'a paper boat on a river'));
     await f.waitFor(() => cardIsFinal(s, cardOf(f, rec)), 15_000);
     const card = cardOf(f, rec);
@@ -238,7 +249,7 @@ describe('Discord end to end (in process)', () => {
   });
 
   it('/task shows one task privately; /animate with an uploaded PNG becomes an image-to-video card', async () => {
-    const { s, f } = await setup({}, true);
+    const { s, f } = await setup();
     const anim = await f.sendCommand({
       guildId: GUILD_A,
       channelId: CH_A1,
@@ -264,7 +275,7 @@ describe('Discord end to end (in process)', () => {
   });
 
   it('roles and admins: the allowlist admits members with the role and admins, refuses the rest privately', async () => {
-    const { s, f } = await setup({ env: { ALLOWED_ROLE_IDS: ROLE_ARTIST } }, true);
+    const { s, f } = await setup({ env: { ALLOWED_ROLE_IDS: ROLE_ARTIST } });
     const refused = await f.sendCommand(video(CH_A1, BOB, 'not allowed'));
     await f.waitFor(() => ephemeralAnswers(f, refused).length > 0, 5000);
     expect(embedText(ephemeralAnswers(f, refused)[0])).toContain('roles');

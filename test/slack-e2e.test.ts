@@ -153,6 +153,8 @@ describe('Slack end to end', () => {
     const limited = fake.rateLimits.filter((r) => r.method === 'chat.update');
     expect(limited.filter((r) => r.reason === 'forced')).toHaveLength(4);
     for (const r of limited) expect(r.honored, `429 on ${r.channel} at ${r.at}`).toBe(true);
+    // Waiting after a 429 is not enough: none may be the bot's own (sent while a Retry-After ran, or past a limit).
+    expect(fake.rateLimits.filter((r) => !r.forced).map((r) => `${r.method} ${r.reason} ${r.channel ?? ''}`)).toEqual([]);
   });
 
   it('/tasks pages with Next and Prev, and never shows another workspace’s tasks', async () => {
