@@ -32,7 +32,7 @@ export interface Core {
   close(): Promise<void>;
 }
 
-export async function createCore(config: Config, log: Logger, options: { metrics?: Metrics; now?: () => number; maxConcurrentCalls?: number; store?: TaskStore } = {}): Promise<Core> {
+export async function createCore(config: Config, log: Logger, options: { metrics?: Metrics; now?: () => number; maxConcurrentCalls?: number; store?: TaskStore; klingTimeoutMs?: number } = {}): Promise<Core> {
   const now = options.now ?? Date.now;
   const metrics = options.metrics ?? new Metrics({ defaults: true });
   const store = options.store ?? (await TaskStore.open(config.env.STORE_URL, log));
@@ -42,6 +42,7 @@ export async function createCore(config: Config, log: Logger, options: { metrics
     log,
     now,
     backoffBaseMs: Math.min(250, config.env.POLL_INTERVAL_MS / 2),
+    ...(options.klingTimeoutMs ? { timeoutMs: options.klingTimeoutMs } : {}),
     onCall: (op, outcome) => metrics.providerCalls.inc({ op, outcome }),
   });
   const callbackToken = config.callbackToken;

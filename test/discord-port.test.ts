@@ -200,3 +200,15 @@ describe('DiscordPort.postCard and deleteCard', () => {
     expect(rest.calls.map((c) => c.route.split('/')[1])).toEqual(['webhooks', 'channels']);
   });
 });
+
+describe('DiscordPort: refused tokens are remembered only while they could live', () => {
+  it('forgets a refused token once it would have expired anyway, so the set does not grow for ever', () => {
+    let now = NOW;
+    const port = new DiscordPort({ rest: new ScriptedRest([]), applicationId: APP, log: silentLogger, now: () => now });
+    for (let i = 0; i < 100; i++) port.retireToken(`dead-${i}`);
+    expect(port.deadTokenCount()).toBe(100);
+    now += 15 * 60_000 + 1;
+    port.retireToken('dead-new');
+    expect(port.deadTokenCount()).toBe(1);
+  });
+});

@@ -276,3 +276,15 @@ describe('RatePacer windows', () => {
     for (let i = 0; i + 5 < sent.length; i++) expect((sent[i + 5] ?? 0) - (sent[i] ?? 0)).toBeGreaterThanOrEqual(5000);
   });
 });
+
+describe('Outboxes over time', () => {
+  it('drops idle outboxes by itself as writes go on elsewhere, so many channels over time cost nothing', () => {
+    const boxes = new Outboxes({ log: silentLogger, metrics, now: Date.now, onPosted: async () => undefined, onShown: () => undefined, onGone: () => undefined, idleMs: 60_000 });
+    boxes.addPort(port);
+    for (let i = 0; i < 50; i++) boxes.for({ ...scope, channelId: `old${i}` });
+    expect(boxes.size()).toBe(50);
+    vi.setSystemTime(T0 + 11 * 60_000);
+    boxes.for({ ...scope, channelId: 'new' });
+    expect(boxes.size()).toBe(1);
+  });
+});

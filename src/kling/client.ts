@@ -63,8 +63,8 @@ const TRANSIENT: ReadonlySet<KlingErrorKind> = new Set(['server', 'timeout', 'ne
 
 /**
  * Kling over HTTP: auth, one parser for both envelopes, errors classified into KlingError, and
- * retries with exponential backoff and jitter. Creates always carry `external_task_id`, so a
- * retried create can never pay twice.
+ * retries of reads with exponential backoff and jitter. Creates carry `external_task_id` and are
+ * sent once; the tracker looks a lost one up by that id instead of sending it again.
  */
 export class KlingClient {
   private readonly http: AxiosInstance;
@@ -95,13 +95,16 @@ export class KlingClient {
     return !this.listUnsupported.has(kind);
   }
 
-  /** Creates a task. Rate-limit and concurrency answers are not retried here: the tracker queues them. */
+  /**
+   * Creates a task, once: never retried here. A create whose answer was lost (timeout, reset, 5xx,
+   * malformed) may have made a paid task, so the caller looks it up by `externalTaskId` before any
+   * new create (Kling does not document what a repeated external_task_id gets). Rate-limit and
+   * concurrency answers are queued by the tracker.
+   */
   async create(req: GenerationRequest, externalTaskId: string, callbackUrl?: string): Promise<KlingTask> {
     const body = toKlingBody(req, externalTaskId, callbackUrl);
-    return this.withRetries('create', TRANSIENT, async () => {
-      const res = await this.send('create', () => this.http.post(KLING_PATHS[req.kind], body, { headers: this.headers() }));
-      return this.taskFrom('create', res);
-    });
+    const res = await this.send('create', () => this.http.post(KLING_PATHS[req.kind], body, { headers: this.headers() }));
+    return this.taskFrom('create', res);
   }
 
   /** One task by Kling's id or by our `external_task_id`. */

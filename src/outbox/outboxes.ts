@@ -18,12 +18,14 @@ export interface OutboxesDeps {
 }
 
 const IDLE_MS = 10 * 60_000;
+const SWEEP_EVERY_MS = 60_000;
 
 /** The platform ports, registered once each, and one outbox per channel made on first use. */
 export class Outboxes {
   private readonly ports = new Map<Platform, PlatformPort>();
   private readonly channels = new Map<string, ChannelOutbox>();
   private stopped = false;
+  private sweptAt = 0;
 
   constructor(private readonly deps: OutboxesDeps) {}
 
@@ -38,13 +40,14 @@ export class Outboxes {
   /** The channel's outbox; undefined when its platform has no port (or after stop). */
   for(scope: Pick<TaskScope, 'platform' | 'guildId' | 'channelId'>): ChannelOutbox | undefined {
     const key = channelKeyOf(scope);
+    // Every write asks for its outbox: a cheap moment to drop the idle ones now and then.
+    if (this.deps.now() - this.sweptAt > SWEEP_EVERY_MS) this.evictIdle();
     let outbox = this.channels.get(key);
     if (outbox || this.stopped) return outbox;
     const port = this.ports.get(scope.platform);
     if (!port) return undefined;
     outbox = new ChannelOutbox(key, { port, log: this.deps.log, metrics: this.deps.metrics, now: this.deps.now, onPosted: this.deps.onPosted, onShown: this.deps.onShown, onGone: this.deps.onGone });
     this.channels.set(key, outbox);
-    this.evictIdle();
     return outbox;
   }
 
@@ -59,6 +62,7 @@ export class Outboxes {
 
   /** Drops outboxes that hold nothing and have been quiet for a while, so many channels over time cost nothing. */
   evictIdle(): void {
+    this.sweptAt = this.deps.now();
     const before = this.deps.now() - (this.deps.idleMs ?? IDLE_MS);
     for (const [key, outbox] of this.channels) {
       if (outbox.idle() && outbox.lastActiveAt <= before) {

@@ -10,6 +10,8 @@ export interface LiveTask {
   counters: Counters;
   /** Resumed, or a create's answer was lost: look it up by our id before any create. */
   lookupFirst: boolean;
+  /** A create may already have reached Kling (sent here, or by a process before a restart). */
+  createSent: boolean;
   /** The estimated percent last rendered. */
   estimate?: number;
 }
@@ -20,7 +22,7 @@ export class LiveTasks {
   private readonly byKlingId = new Map<string, string>();
 
   add(rec: TaskRecord, opts: { nextCheckAt: number; lookupFirst: boolean }): LiveTask {
-    const live: LiveTask = { rec, nextCheckAt: opts.nextCheckAt, busy: false, counters: { errors: 0, notFound: 0 }, lookupFirst: opts.lookupFirst };
+    const live: LiveTask = { rec, nextCheckAt: opts.nextCheckAt, busy: false, counters: { errors: 0, notFound: 0 }, lookupFirst: opts.lookupFirst, createSent: opts.lookupFirst };
     this.byId.set(rec.id, live);
     if (rec.klingTaskId) this.byKlingId.set(rec.klingTaskId, rec.id);
     return live;

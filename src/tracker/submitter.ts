@@ -50,17 +50,22 @@ export class Submitter {
     // Newcomers wait behind the queue instead of overtaking it.
     if (rec.state === 'pending' && queue.nonEmpty(rec.request.kind) && !live.lookupFirst) return this.toQueued(live);
     live.busy = true;
+    let repeat = live.createSent;
     try {
       let task: KlingTask | undefined;
       if (live.lookupFirst) task = await this.lookup(rec);
-      task ??= await this.o.sem.run(() => this.o.kling.create(rec.request, rec.id, this.o.callbackUrl));
+      if (!task) {
+        repeat = live.createSent;
+        live.createSent = true;
+        task = await this.o.sem.run(() => this.o.kling.create(rec.request, rec.id, this.o.callbackUrl));
+      }
       live.lookupFirst = false;
       queue.leaveHead(rec.request.kind, rec.id);
       queue.accepted(rec.request.kind);
       await this.o.answered(live, task);
       this.o.queueMoved(packOf(rec.request.kind));
     } catch (err) {
-      await this.failed(live, err);
+      await this.failed(live, err, repeat);
     } finally {
       live.busy = false;
     }
@@ -83,7 +88,8 @@ export class Submitter {
     this.o.queueMoved(packOf(live.rec.request.kind));
   }
 
-  private async failed(live: LiveTask, err: unknown): Promise<void> {
+  /** `repeat`: an earlier create for this task may have reached Kling. */
+  private async failed(live: LiveTask, err: unknown, repeat: boolean): Promise<void> {
     const { queue } = this.o;
     const { kind } = live.rec.request;
     const now = this.o.now();
@@ -93,12 +99,24 @@ export class Submitter {
         queue.refused(kind, decision.retryAfterMs, now);
         queue.insertByAge(kind, live.rec.id, live.rec.createdAt);
         return this.toQueued(live);
-      case 'refused':
+      case 'refused': {
+        // Kling may refuse a repeated external_task_id instead of answering with the task it has
+        // (undocumented): after an earlier create, look for that task before failing a paid one.
+        const existing = repeat ? await this.lookup(live.rec).catch(() => undefined) : undefined;
+        if (existing) {
+          this.o.log.info({ taskId: live.rec.id }, 'Kling refused a repeated create; the first one is running');
+          queue.leaveHead(kind, live.rec.id);
+          queue.accepted(kind);
+          await this.o.answered(live, existing);
+          this.o.queueMoved(packOf(kind));
+          return;
+        }
         queue.leaveHead(kind, live.rec.id);
         await this.o.save(live, decision.rec);
         this.o.finish(live);
         this.o.queueMoved(packOf(kind));
         return;
+      }
       case 'retry':
         // Transient (or our keys are being fixed): keep the task, say "delayed", try again later.
         live.counters = decision.counters;

@@ -125,3 +125,13 @@ export function queueBackoff(backoff: number, retryAfterMs: number | undefined, 
   const next = Math.min(backoff + 1, MAX_QUEUE_BACKOFF_FACTOR);
   return { backoff: next, retryAt: now + Math.max(retryAfterMs ?? 0, 1000 * 2 ** (next - 1) * (0.8 + random() * 0.4)) };
 }
+
+/**
+ * What a tracker's write leaves in the store: its status fields, unless the stored record is
+ * already further along (another replica, or a stale copy here, got there first): then the stored
+ * one stays. Card fields always stay the outbox's.
+ */
+export function mergeForward(stored: TaskRecord, next: TaskRecord): TaskRecord {
+  if (isBehind(next.state, stored.state)) return stored;
+  return { ...next, card: stored.card ?? next.card, cardSig: stored.cardSig, finalShown: stored.finalShown, deleted: stored.deleted };
+}

@@ -14,7 +14,10 @@ import { LiveTasks, type LiveTask } from './live.js';
 import { Poller } from './poller.js';
 import { packOf, SubmitQueue, type Pack } from './submit-queue.js';
 import { Submitter } from './submitter.js';
-import { onAnswer, onPollError, type Timing } from './task-machine.js';
+import { isBehind, mergeForward, onAnswer, onPollError, type Timing } from './task-machine.js';
+
+/** How long a new record without a card handle is left to the replica that accepted it. */
+const YOUNG_MS = 30_000;
 
 export interface TrackerOptions {
   store: TaskStore;
@@ -91,8 +94,12 @@ export class Tracker {
   /** Adopts every stored task that needs tracking and is not tracked here yet. */
   private async resumeFromStore(): Promise<number> {
     // The leader runs this on every lease renewal: read only records it does not hold already.
-    const ids = (await this.o.store.inflightIds()).filter((id) => !this.live.has(id) && !this.reshown.has(id));
-    const records = await this.o.store.getMany(ids);
+    const inflight = await this.o.store.inflightIds();
+    // A reshown task leaves the in-flight set once its card shows the end: forget it too (bounded).
+    const still = new Set(inflight);
+    for (const id of this.reshown) if (!still.has(id)) this.reshown.delete(id);
+    const ids = inflight.filter((id) => !this.live.has(id) && !this.reshown.has(id));
+    const records = (await this.o.store.getMany(ids)).filter((rec) => !this.young(rec));
     records.sort((a, b) => a.createdAt - b.createdAt);
     for (const rec of records) {
       if (!isFinal(rec.state)) this.adopt(rec, true);
@@ -102,6 +109,15 @@ export class Tracker {
       }
     }
     return records.length;
+  }
+
+  /**
+   * With several replicas, a record still without a card handle was just accepted by the replica
+   * that took the command, which is posting its card: left to it for a while, so the leader never
+   * posts a second card for it. (Alone, a record without a handle means a crash: adopted at once.)
+   */
+  private young(rec: TaskRecord): boolean {
+    return Boolean(this.o.lease) && !rec.card && !isFinal(rec.state) && this.now() - rec.createdAt < YOUNG_MS;
   }
 
   /** Another replica tracks now: forget ours so two never edit one card. */
@@ -271,8 +287,13 @@ export class Tracker {
   private async save(live: LiveTask, next: TaskRecord): Promise<void> {
     live.rec = next;
     this.cards.show(live);
-    // The tracker owns status fields; the card handle and signature belong to the outbox.
-    await this.o.store.update(next.id, (cur) => ({ ...next, card: cur.card ?? next.card, cardSig: cur.cardSig, finalShown: cur.finalShown, deleted: cur.deleted }));
+    // The tracker owns status fields; the card handle and signature belong to the outbox. States only move forward.
+    const stored = await this.o.store.update(next.id, (cur) => mergeForward(cur, next));
+    if (stored && isBehind(next.state, stored.state)) {
+      this.o.log.warn({ taskId: next.id, ours: next.state, stored: stored.state }, 'the store is further along than this replica; following it');
+      live.rec = stored;
+      if (isFinal(stored.state)) this.finish(live);
+    }
   }
 
   private finish(live: LiveTask): void {

@@ -71,7 +71,7 @@ export interface CoreRig {
 }
 
 /** A real core (memory store unless STORE_URL is given) against the simulator, with a recording port. */
-export async function makeCore(cleanup: Cleanup, sim: Pick<KlingSimulator, 'url'>, env: Record<string, string> = {}, port = new RecordingPort(), options: { start?: boolean; store?: TaskStore } = {}): Promise<CoreRig> {
+export async function makeCore(cleanup: Cleanup, sim: Pick<KlingSimulator, 'url'>, env: Record<string, string> = {}, port = new RecordingPort(), options: { start?: boolean; store?: TaskStore; klingTimeoutMs?: number } = {}): Promise<CoreRig> {
   const gateway = env['KLING_API_KEY'] !== undefined;
   const config = loadConfig(
     {
@@ -86,7 +86,7 @@ export async function makeCore(cleanup: Cleanup, sim: Pick<KlingSimulator, 'url'
     },
     { requirePlatform: false },
   );
-  const core = await createCore(config, silentLogger, { metrics: new Metrics(), ...(options.store ? { store: options.store } : {}) });
+  const core = await createCore(config, silentLogger, { metrics: new Metrics(), ...(options.store ? { store: options.store } : {}), ...(options.klingTimeoutMs ? { klingTimeoutMs: options.klingTimeoutMs } : {}) });
   cleanup.add(() => core.close());
   core.addPort(port);
   if (options.start !== false) await core.tracker.start();

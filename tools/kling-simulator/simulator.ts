@@ -17,7 +17,8 @@ import { violationOf, type Ask, type Rule } from '../../src/kling/rules.js';
 
 export type SimTaskKind = 'text2video' | 'image2video' | 'images' | 'video-extend';
 export type SimTaskStatus = 'submitted' | 'processing' | 'succeed' | 'failed';
-export type FaultKind = 'http500' | 'http503' | 'http429' | 'slow' | 'malformed' | 'reset';
+/** `notfound`: a 404 for a task that exists (a read that has not caught up with a create yet). */
+export type FaultKind = 'http500' | 'http503' | 'http429' | 'slow' | 'malformed' | 'reset' | 'notfound';
 export type FaultOp = 'create' | 'get' | 'list' | 'any';
 
 export interface FaultSpec {
@@ -55,6 +56,11 @@ export interface SimulatorOptions {
   packs?: ReadonlyArray<Record<string, unknown>>;
   /** Models Kling has that the capability table does not (yet): accepted under the generic rules. */
   extraModels?: readonly string[];
+  /**
+   * A create repeating an external_task_id Kling already has. Kling documents only that the id must
+   * be unique: `same-task` answers with the task it already has (default), `refuse` with an error.
+   */
+  repeatCreate?: 'same-task' | 'refuse';
 }
 
 export interface SimTaskInfo {
@@ -707,8 +713,9 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
     if (externalTaskId !== undefined) {
       const existing = byExternal.get(externalTaskId);
       if (existing !== undefined) {
-        // Idempotent: the real API refuses to bill the same external id twice.
+        // Never billed twice; whether Kling answers with the task or an error is not documented.
         stats.duplicateCreates += 1;
+        if (opts.repeatCreate === 'refuse') return errorAnswer(400, 1201, 'Invalid request parameters: external_task_id already exists');
         return taskAnswer(existing);
       }
     }
@@ -965,6 +972,7 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
     if (fault?.kind === 'http500') answer = errorAnswer(500, 5000, 'Server internal error');
     else if (fault?.kind === 'http503') answer = errorAnswer(503, 5001, 'Server temporarily unavailable, usually due to maintenance');
     else if (fault?.kind === 'http429') answer = errorAnswer(429, 1302, 'The API request is too fast, please slow down', { 'retry-after': '1' });
+    else if (fault?.kind === 'notfound') answer = errorAnswer(404, 1203, 'task not found');
     else if (r.badMethod === true) answer = errorAnswer(405, 1200, `Invalid request: method ${method} not allowed`);
     else if (r.op === 'account') answer = envelope === 'gateway' ? { status: 404, json: { code: 'not_found', message: 'not supported', data: null } } : (authenticate(req) ?? handleAccountCosts(url.searchParams));
     else if (r.op === 'other' || r.kind === undefined) answer = errorAnswer(404, 1200, `Invalid request: no such path ${path}`);
