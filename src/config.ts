@@ -27,7 +27,9 @@ const optionalText = z
   .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined));
 
 const httpUrl = () => z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
-const url = (fallback: string) => httpUrl().default(fallback);
+const url = (fallback: string) => z.preprocess(blankIsUnset, httpUrl().default(fallback));
+/** Text with a default: blank means the default, like every other variable. */
+const textOr = (fallback: string) => z.preprocess(blankIsUnset, z.string().trim().default(fallback));
 
 /** The configuration contract of SPEC §6; names are fixed, operators rely on them. */
 export const EnvSchema = z
@@ -36,8 +38,8 @@ export const EnvSchema = z
     KLING_ACCESS_KEY: optionalText,
     KLING_SECRET_KEY: optionalText,
     KLING_API_KEY: optionalText,
-    KLING_DEFAULT_MODEL: z.string().default('kling-v2-5-turbo'),
-    KLING_DEFAULT_IMAGE_MODEL: z.string().default('kling-v2-1'),
+    KLING_DEFAULT_MODEL: textOr('kling-v2-5-turbo'),
+    KLING_DEFAULT_IMAGE_MODEL: textOr('kling-v2-1'),
     DISCORD_TOKEN: optionalText,
     DISCORD_APPLICATION_ID: optionalText,
     DISCORD_GUILD_IDS: csv,
@@ -48,10 +50,10 @@ export const EnvSchema = z
     SLACK_API_URL: url('https://slack.com/api/'),
     PORT: wholeNumber(z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(0, 'must be a port number').max(65535, 'must be at most 65535'), 3000),
     PUBLIC_URL: z.preprocess((v) => (v === '' ? undefined : v), httpUrl().optional()),
-    STORE_URL: z
+    STORE_URL: z.preprocess(blankIsUnset, z
       .string()
       .default('sqlite://data/kling-bot.sqlite')
-      .refine((v) => /^(sqlite|redis|rediss|memory):\/\//.test(v), 'must start with sqlite://, redis:// or memory://'),
+      .refine((v) => /^(sqlite|redis|rediss|memory):\/\//.test(v), 'must start with sqlite://, redis:// or memory://')),
     POLL_INTERVAL_MS: wholeNumber(
       z.coerce
         .number({ error: 'must be a number of milliseconds' })
@@ -72,7 +74,7 @@ export const EnvSchema = z
     ),
     METRICS_TOKEN: optionalText,
     CALLBACK_TOKEN: optionalText.refine((v) => v === undefined || /^[A-Za-z0-9_-]{16,128}$/.test(v), 'must be 16 to 128 letters, digits, - or _ (it goes in a URL path)'),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_LEVEL: z.preprocess(blankIsUnset, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   })
   .superRefine((env, ctx) => {
     const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });

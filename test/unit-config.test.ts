@@ -85,6 +85,14 @@ describe('blank, oversized and new variables', () => {
   it('GIVEN numeric variables set to nothing THEN each takes its default (a blank limit is not 0 = unlimited, a blank PORT is not a random port)', () => {
     const env = loadConfig({ ...KEYS, PORT: '', POLL_INTERVAL_MS: ' ', USER_MAX_ACTIVE_TASKS: '', USER_MAX_DAILY_TASKS: '', GUILD_MAX_DAILY_TASKS: '' }, { requirePlatform: false }).env;
     expect(env).toMatchObject({ PORT: 3000, POLL_INTERVAL_MS: 5000, USER_MAX_ACTIVE_TASKS: 2, USER_MAX_DAILY_TASKS: 20, GUILD_MAX_DAILY_TASKS: 0 });
+    // Every other variable with a default too.
+    expect(loadConfig({ ...KEYS, STORE_URL: '', KLING_API_BASE_URL: '', DISCORD_API_URL: ' ', SLACK_API_URL: '', LOG_LEVEL: '', KLING_DEFAULT_MODEL: '' }, { requirePlatform: false }).env).toMatchObject({
+      STORE_URL: 'sqlite://data/kling-bot.sqlite',
+      KLING_API_BASE_URL: 'https://api-singapore.klingai.com',
+      DISCORD_API_URL: 'https://discord.com/api',
+      SLACK_API_URL: 'https://slack.com/api/',
+      LOG_LEVEL: 'info',
+    });
     // 0 written out still means unlimited: only blank is "unset".
     expect(loadConfig({ ...KEYS, USER_MAX_DAILY_TASKS: '0' }, { requirePlatform: false }).env.USER_MAX_DAILY_TASKS).toBe(0);
   });
