@@ -160,8 +160,9 @@ describe('user text on Discord is shown as typed', () => {
       expect(t).not.toMatch(/(?<!\\)<[@#t]/);
       expect(t).not.toMatch(/(?<!\\)\|\|/);
     }
-    expect(embed?.description).toBe('\\# FREE \\[✅ Download\\]\\(https://evil.example\\) \\|\\|spoiler\\|\\| \\<t:1:R\\> \\_x\\_');
-    expect(embed?.fields?.find((f) => f.name === 'Requested by')?.value).toBe('\\*\\*Admin\\*\\* \\[✅ Download\\]\\(https://evil.example\\) \\<@&1234\\>');
+    // The bare URL stays as typed (a visible link, and a backslash inside a URL would break it).
+    expect(embed?.description).toBe('\\# FREE \\[✅ Download\\]\\(https://evil.example) \\|\\|spoiler\\|\\| \\<t:1:R\\> \\_x\\_');
+    expect(embed?.fields?.find((f) => f.name === 'Requested by')?.value).toBe('\\*\\*Admin\\*\\* \\[✅ Download\\]\\(https://evil.example) \\<@&1234\\>');
     // Nothing the bot writes itself lost its meaning.
     expect(m.components.flatMap((r) => r.components).some((b) => 'url' in b && b.url.includes('evil'))).toBe(false);
   });
@@ -177,7 +178,13 @@ describe('user text on Discord is shown as typed', () => {
     expectWithinLimits(m);
     const d = m.embeds[0]?.description ?? '';
     expect(d).not.toMatch(maskedLink);
-    expect(d).toContain('\\[✅ Download\\]\\(https://evil.example\\)');
+    expect(d).toContain('\\[✅ Download\\]\\(https://evil.example)');
+  });
+
+  it('GIVEN a bare link in user text (or the Extends field) THEN it is left whole, underscores and all', () => {
+    const url = 'https://v15-kling.klingai.com/bs2/upload_ylab/7b8a_raw_video_1.mp4?x=(1)';
+    const rec = task({ request: { kind: 'text2video', prompt: `see ${url} _now_`, model: 'kling-v2-1-master', mode: 'std', duration: '5', aspect_ratio: '16:9' } });
+    expect(cardMessage(renderCard(rec, { now: T0 })).embeds[0]?.description).toBe(`see ${url} \\_now\\_`);
   });
 
   it('GIVEN a cut that lands on an escape THEN no dangling backslash escapes the ellipsis', () => {

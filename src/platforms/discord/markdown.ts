@@ -9,8 +9,15 @@ const INLINE = /[\\*_~`|<>[\]()]/g;
 /** Block syntax only counts at the start of a line: headings, `-#` subtext, lists, quotes. */
 const LINE_START = /^(\s*)([#>+-]|\d+\.)/gm;
 
+/** A bare link: left as it is, so it stays a working (visible) link; a backslash inside would break it. */
+const BARE_URL = /(https?:\/\/[^\s<>]+)/;
+
 export function escapeMarkdown(text: string): string {
-  return text.replace(INLINE, '\\$&').replace(LINE_START, (_m, space: string, mark: string) => `${space}${mark.endsWith('.') ? `${mark.slice(0, -1)}\\.` : `\\${mark}`}`);
+  const inline = text
+    .split(BARE_URL)
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(INLINE, '\\$&')))
+    .join('');
+  return inline.replace(LINE_START, (_m, space: string, mark: string) => `${space}${mark.endsWith('.') ? `${mark.slice(0, -1)}\\.` : `\\${mark}`}`);
 }
 
 /** Escapes, then cuts to `max` code points (as Discord counts) without splitting an escape (see `clip`). */
