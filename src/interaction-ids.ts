@@ -12,6 +12,9 @@ const CODE_ACTIONS: Record<string, CardAction> = { r: 'refresh', g: 'regenerate'
 
 export const cardButtonId = (action: CardAction, taskId: string) => `kb:${ACTION_CODES[action]}:${taskId}`;
 
+/** Ids for a paging button shown disabled at an end: no action code, so they can never decode as a click. */
+export const DISABLED_PAGE_IDS = { prev: 'kb:-:prev', next: 'kb:-:next' } as const;
+
 export interface PageQueryIds {
   /** Who ran /tasks: only they may turn its pages. */
   owner: string;

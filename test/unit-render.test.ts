@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../src/domain.js';
-import { cardButtonId, decodeButtonId, type PageQueryIds } from '../src/interaction-ids.js';
+import { cardButtonId, decodeButtonId, DISABLED_PAGE_IDS, type PageQueryIds } from '../src/interaction-ids.js';
 import { KlingError } from '../src/kling/errors.js';
 import { cardSignature, MEDIA_LIFETIME_MS, PROMPT_PREVIEW, renderCard } from '../src/render/card.js';
 import { renderTaskList } from '../src/render/task-list.js';
@@ -210,7 +210,7 @@ describe('task list and button ids', () => {
   });
 
   it('card button ids round-trip', () => {
-    for (const action of ['refresh', 'regenerate', 'delete'] as const) {
+    for (const action of ['refresh', 'regenerate', 'extend', 'delete'] as const) {
       expect(decodeButtonId(cardButtonId(action, 'kbabc123def456'))).toEqual({ type: 'card', action, taskId: 'kbabc123def456' });
     }
   });
@@ -232,6 +232,8 @@ describe('task list and button ids', () => {
     'kb:p:own er:1:10:c:::',
     'kb:p:owner:1.5:10:c:::',
     'kb:p:owner:1:10:c::',
+    DISABLED_PAGE_IDS.prev,
+    DISABLED_PAGE_IDS.next,
   ])('forged id %j decodes to unknown', (id) => {
     expect(decodeButtonId(id)).toEqual({ type: 'unknown' });
   });

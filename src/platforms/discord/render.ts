@@ -1,5 +1,5 @@
 import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponent, type APIEmbed, type APIEmbedField } from 'discord.js';
-import { cardButtonId } from '../../interaction-ids.js';
+import { cardButtonId, DISABLED_PAGE_IDS } from '../../interaction-ids.js';
 import { isoDate } from '../../render/format.js';
 import type { CardView, PrivateView, TaskListView } from '../../render/view.js';
 import { clip, escapeClipped } from './markdown.js';
@@ -180,10 +180,10 @@ export function taskListMessage(list: TaskListView): DiscordMessage {
     buttons.push(
       list.prevId
         ? { type: ComponentType.Button, style: ButtonStyle.Secondary, label: '◀ Prev', custom_id: list.prevId }
-        : { type: ComponentType.Button, style: ButtonStyle.Secondary, label: '◀ Prev', custom_id: 'kb:x:prev', disabled: true },
+        : { type: ComponentType.Button, style: ButtonStyle.Secondary, label: '◀ Prev', custom_id: DISABLED_PAGE_IDS.prev, disabled: true },
       list.nextId
         ? { type: ComponentType.Button, style: ButtonStyle.Secondary, label: 'Next ▶', custom_id: list.nextId }
-        : { type: ComponentType.Button, style: ButtonStyle.Secondary, label: 'Next ▶', custom_id: 'kb:x:next', disabled: true },
+        : { type: ComponentType.Button, style: ButtonStyle.Secondary, label: 'Next ▶', custom_id: DISABLED_PAGE_IDS.next, disabled: true },
     );
   }
   return { content: '', embeds: [embed], components: rowsOf(buttons.filter((b) => !('custom_id' in b) || b.custom_id.length <= LIMITS.customId)) };
