@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TaskRecord, TaskScope } from '../src/domain.js';
+import type { CardHandle, TaskRecord, TaskScope } from '../src/domain.js';
+import { RatePacer } from '../src/outbox/pacer.js';
 import { silentLogger } from '../src/log.js';
 import { boltLogger } from '../src/platforms/slack/logger.js';
 import { CardPostError, SlackPort } from '../src/platforms/slack/port.js';
 import { SlackTokenError, SlackWorkspaces } from '../src/platforms/slack/workspaces.js';
-import { CardGoneError, PortRateLimitError } from '../src/port.js';
+import { CardGoneError, PortRateLimitError, type Written } from '../src/port.js';
 import { renderCard } from '../src/render/card.js';
 import { blockTexts, type FakeSlack } from './fakes/slack/index.js';
 import { SECRETS, startFake } from './helpers/slack-harness.js';
@@ -77,15 +78,69 @@ describe('SlackPort', () => {
     expect((err as CardPostError).reason).toBe('not_in_channel');
   });
 
-  it('a post answers with Slack’s one-message-per-second channel pace; a 429 on it is thrown with Retry-After, not waited out', async () => {
-    const p = await port();
-    const posted = await p.post(scope, renderCard(rec('pending'), { now: NOW }));
-    expect(posted.rate).toMatchObject({ remaining: 0, resetAfterMs: 1000 });
+  it('posts keep Slack’s one-message-per-second channel pace (held without calling Slack); a 429 on a post is thrown with Retry-After, not waited out', async () => {
+    let now = 1_000_000;
+    fake = await startFake([{ id: TEAM, channels: [C1] }]);
+    const workspaces = new SlackWorkspaces({ botToken: SECRETS.botToken, apiUrl: fake.apiUrl, logger: boltLogger(silentLogger) });
+    const p = new SlackPort(workspaces, silentLogger, { now: () => now });
+    await p.post(scope, renderCard(rec('pending'), { now: NOW }));
+    const held = await p.post(scope, renderCard(rec('pending'), { now: NOW })).catch((e: unknown) => e);
+    expect(held instanceof PortRateLimitError && { source: held.source, retryAfterMs: held.retryAfterMs }).toEqual({ source: 'budget', retryAfterMs: 1000 });
+    expect(fake.calls.filter((c) => c.method === 'chat.postMessage')).toHaveLength(1);
+    now += 1000;
     fake.rateLimit('chat.postMessage', { times: 1, retryAfterSec: 1 });
     const t0 = Date.now();
     const err = await p.post(scope, renderCard(rec('pending'), { now: NOW })).catch((e: unknown) => e);
-    expect(err instanceof PortRateLimitError && err.retryAfterMs).toBe(1000);
+    expect(err instanceof PortRateLimitError && err.source === 'platform' && err.retryAfterMs).toBe(1000);
     expect(Date.now() - t0).toBeLessThan(900);
+  });
+
+  it('the post pace does not hold chat.update: cards finishing together in one channel go at once, up to the channel window (fake clock)', async () => {
+    let now = 1_000_000;
+    const CARDS = 22;
+    // The fake's own limits run on real time; this test's clock is the port's, which enforces them.
+    fake = await startFake([{ id: TEAM, channels: [C1] }], { channelLimit: null, postMessageLimit: null });
+    const workspaces = new SlackWorkspaces({ botToken: SECRETS.botToken, apiUrl: fake.apiUrl, logger: boltLogger(silentLogger) });
+    const p = new SlackPort(workspaces, silentLogger, { now: () => now });
+    // What the channel's outbox does around every write: ask the pacer, spend, learn the answer.
+    const pacer = new RatePacer(p.initialRate, () => now);
+    const write = async <T>(w: () => Promise<Written<T>>): Promise<T | PortRateLimitError> => {
+      expect(pacer.waitMs()).toBe(0);
+      pacer.spend();
+      try {
+        const written = await w();
+        pacer.learn(written.rate);
+        return written.value;
+      } catch (err) {
+        if (!(err instanceof PortRateLimitError)) throw err;
+        pacer.pause(err.retryAfterMs, err.rate);
+        return err;
+      } finally {
+        pacer.settled();
+      }
+    };
+    const handles: CardHandle[] = [];
+    for (let i = 0; i < CARDS; i++) {
+      const h = await write(() => p.post(scope, renderCard(rec('processing'), { now: NOW })));
+      if (h instanceof PortRateLimitError) throw h;
+      handles.push(h);
+      now += 1100;
+    }
+    now += 11_000;
+    const finishedAt = now;
+    // All finish at the same instant: 20 results go at once (the channel window), none waits for the post pace.
+    const final = renderCard(rec('succeed'), { now: NOW });
+    const shown: number[] = [];
+    for (const h of handles.slice(0, 20)) {
+      const r = await write(() => p.edit(h, final, scope));
+      expect(r).not.toBeInstanceOf(PortRateLimitError);
+      shown.push(now);
+    }
+    expect(new Set(shown)).toEqual(new Set([finishedAt]));
+    const held = await write(() => p.edit(handles[20] ?? {}, final, scope));
+    expect(held instanceof PortRateLimitError && held.source).toBe('budget');
+    expect(fake.calls.filter((c) => c.method === 'chat.update')).toHaveLength(20);
+    expect(fake.rateLimits).toHaveLength(0);
   });
 
   it('a bad bot token stops start-up with a clear error that does not contain the token', async () => {

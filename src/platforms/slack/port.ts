@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { isFinal, type CardHandle, type TaskScope } from '../../domain.js';
 import type { Logger } from '../../log.js';
-import { CardGoneError, CardPostError, PortRateLimitError, type PlatformPort, type RateInfo, type ReplyTarget, type Written } from '../../port.js';
+import { CardGoneError, CardPostError, PortRateLimitError, type PlatformPort, type ReplyTarget, type Written } from '../../port.js';
 import type { CardView, PrivateView } from '../../render/view.js';
 import { cardMessage, plainCardMessage, privateMessage, type SlackMessage } from './blocks.js';
 import { SlackHandle } from './payloads.js';
+import { ChannelGate, DEFAULT_CHANNEL_PACE, type ChannelPace } from './channel-gate.js';
 import { DEFAULT_WORKSPACE_BUDGET, WorkspaceGate, type Budget } from './workspace-gate.js';
 import { rateLimitMs, slackErrorCode, type SlackWorkspaces } from './workspaces.js';
 
@@ -17,11 +18,8 @@ const BAD_CONTENT = new Set(['invalid_blocks', 'invalid_blocks_format', 'msg_blo
 /** Slack will not let this message be edited any more; a fresh card replaces it. */
 const NEEDS_REPLACEMENT = new Set(['edit_window_closed']);
 
-/**
- * Slack reports no budget on its answers; its documented limit for new messages is about one per
- * second per channel (REFERENCE Slack 3), so a post says so to the outbox itself.
- */
-const POST_PACE: RateInfo = { remaining: 0, resetAfterMs: 1000, limit: 1 };
+/** Channel gates kept before idle ones are dropped. */
+const MAX_IDLE_CHANNEL_GATES = 1000;
 
 /** Where a private answer goes: the command's response_url (works where the bot is not a member), else chat.postEphemeral. */
 export const SlackReplyTarget = z.object({ responseUrl: z.string().url().optional(), channel: z.string(), user: z.string() });
@@ -42,17 +40,25 @@ export function parseHandle(handle: CardHandle): SlackHandle {
  */
 export class SlackPort implements PlatformPort {
   readonly platform = 'slack' as const;
-  readonly initialRate = { limit: 1, windowMs: 1000 };
+  /**
+   * Slack's answers carry no budget, so the outbox would only ever learn from a 429; the port
+   * paces itself instead (the channel and workspace gates). Reporting the post pace to the outbox
+   * held every chat.update of the channel to one a second as well.
+   */
+  readonly initialRate = { limit: Infinity, windowMs: 1000 };
   private readonly gates = new Map<string, WorkspaceGate>();
+  private readonly channelGates = new Map<string, ChannelGate>();
   private readonly workspaceBudget: Budget;
+  private readonly channelPace: ChannelPace;
   private readonly now: () => number;
 
   constructor(
     private readonly workspaces: SlackWorkspaces,
     private readonly log: Logger,
-    options: { workspaceBudget?: Budget; now?: () => number; fetch?: typeof fetch } = {},
+    options: { workspaceBudget?: Budget; channelPace?: ChannelPace; now?: () => number; fetch?: typeof fetch } = {},
   ) {
     this.workspaceBudget = options.workspaceBudget ?? DEFAULT_WORKSPACE_BUDGET;
+    this.channelPace = options.channelPace ?? DEFAULT_CHANNEL_PACE;
     this.now = options.now ?? Date.now;
     this.fetch = options.fetch ?? fetch;
   }
@@ -68,13 +74,42 @@ export class SlackPort implements PlatformPort {
     return gate;
   }
 
+  private channelGate(teamId: string, channel: string): ChannelGate {
+    const key = `${teamId}:${channel}`;
+    let gate = this.channelGates.get(key);
+    if (!gate) {
+      if (this.channelGates.size >= MAX_IDLE_CHANNEL_GATES) for (const [k, g] of this.channelGates) if (g.idle()) this.channelGates.delete(k);
+      gate = new ChannelGate(this.channelPace, this.now);
+      this.channelGates.set(key, gate);
+    }
+    return gate;
+  }
+
+  /** Throws the outbox's hold when the channel's pace says wait; else counts the write and returns its "answered". */
+  private channelWrite(teamId: string, channel: string, kind: 'post' | 'update'): () => void {
+    const gate = this.channelGate(teamId, channel);
+    const wait = gate.waitMs(kind);
+    if (wait > 0) throw new PortRateLimitError(wait, { source: 'budget' });
+    return gate.sent(kind);
+  }
+
   async edit(handle: CardHandle, view: CardView, scope: TaskScope): Promise<Written<CardHandle | undefined>> {
     const { channel, ts } = parseHandle(handle);
     const gate = this.gate(scope.guildId);
+    // The channel first: a workspace token taken for a write the channel holds back would be lost.
+    const channelWait = this.channelGate(scope.guildId, channel).waitMs('update');
+    if (channelWait > 0) throw new PortRateLimitError(channelWait, { source: 'budget' });
     const wait = gate.take(isFinal(view.state));
     if (wait > 0) throw new PortRateLimitError(wait, { source: 'budget' });
     const client = await this.workspaces.clientFor(scope.guildId);
-    const update = (message: SlackMessage) => client.chat.update({ channel, ts, text: message.text, blocks: message.blocks });
+    const update = async (message: SlackMessage) => {
+      const answered = this.channelGate(scope.guildId, channel).sent('update');
+      try {
+        return await client.chat.update({ channel, ts, text: message.text, blocks: message.blocks });
+      } finally {
+        answered();
+      }
+    };
     // A 429 on chat.update speaks for the whole workspace.
     const failed = (err: unknown) => {
       const wait = rateLimitMs(err);
@@ -102,16 +137,19 @@ export class SlackPort implements PlatformPort {
   }
 
   async post(scope: TaskScope, view: CardView): Promise<Written<CardHandle>> {
+    const answered = this.channelWrite(scope.guildId, scope.channelId, 'post');
     const client = await this.workspaces.clientFor(scope.guildId);
     const message = cardMessage(view);
     try {
       const res = await client.chat.postMessage({ channel: scope.channelId, text: message.text, blocks: message.blocks });
-      return { value: { ...SlackHandle.parse({ channel: res.channel ?? scope.channelId, ts: res.ts }) }, rate: POST_PACE };
+      return { value: { ...SlackHandle.parse({ channel: res.channel ?? scope.channelId, ts: res.ts }) } };
     } catch (err) {
       const wait = rateLimitMs(err);
       if (wait !== undefined) throw new PortRateLimitError(wait, { cause: err });
       const code = slackErrorCode(err);
       throw code ? new CardPostError(code, { cause: err }) : err;
+    } finally {
+      answered();
     }
   }
 
@@ -147,8 +185,9 @@ export class SlackPort implements PlatformPort {
     }
     const client = await this.workspaces.clientFor(scope.guildId);
     try {
+      // Tier 4, per workspace (REFERENCE Slack 3): not the channel's post pace; a 429 says when.
       await client.chat.postEphemeral({ channel: t.channel, user: t.user, text, blocks });
-      return { value: undefined, rate: POST_PACE };
+      return { value: undefined };
     } catch (err) {
       const wait = rateLimitMs(err);
       if (wait !== undefined) throw new PortRateLimitError(wait, { cause: err });
