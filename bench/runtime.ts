@@ -56,6 +56,8 @@ export interface RuntimeRun {
   /** SIGTERM at rest (before the load) is not measured: the stop is with n tasks in flight. */
   stopMs: number;
   stoppedCleanly: boolean;
+  /** CPU time the bot used from its start to the stop (start-up, rest and the whole load). */
+  cpuMs: number;
 }
 
 const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
@@ -65,6 +67,13 @@ function rssOf(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
   return kb * 1024;
+}
+
+/** CPU time (user + system) one process has used so far, in ms, from Linux /proc. */
+function cpuMsOf(pid: number): number {
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th, in clock ticks (100 a second).
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()?.split(' ') ?? [];
+  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * 10;
 }
 
 function fileSize(path: string): number {
@@ -221,6 +230,7 @@ export async function benchRuntimeOne(n: number, options: { settle?: boolean } =
       await new Promise((r) => setTimeout(r, Number(process.env['BENCH_SNAPSHOT'])));
     }
 
+    const cpuMs = cpuMsOf(pid);
     const stopStarted = performance.now();
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGTERM');
@@ -228,7 +238,7 @@ export async function benchRuntimeOne(n: number, options: { settle?: boolean } =
     const stopMs = Math.round(performance.now() - stopStarted);
     const stoppedCleanly = child.exitCode === 0 && out.includes('stopped cleanly');
     if (process.env['BENCH_DEBUG']) process.stderr.write(`${out.split('\n').filter((l) => /shutting|stopped|tracker|discord|slack/.test(l)).slice(-12).join('\n')}\n`);
-    return { n, startMs, started: started3s, rest, restSettled: options.settle === true, loaded, peakRssMB: mb(peak), stopMs, stoppedCleanly };
+    return { n, startMs, started: started3s, rest, restSettled: options.settle === true, loaded, peakRssMB: mb(peak), stopMs, stoppedCleanly, cpuMs };
   } finally {
     if (bot && bot.exitCode === null && bot.signalCode === null) bot.kill('SIGKILL');
     await discord.close();
@@ -256,6 +266,7 @@ export function printRuntime(runs: readonly RuntimeRun[], write: (s: string) => 
     write(`3 s after start-up: ${fmtMemory(r.started)}\n`);
     if (r.restSettled) write(`at rest (idle, after V8's memory reducer): ${fmtMemory(r.rest)} (target RSS <= 90 MB)\n`);
     if (r.n > 0) write(`${r.n.toLocaleString('en-US').padStart(6)} in flight:  ${fmtMemory(r.loaded)}; peak RSS ${r.peakRssMB} MB${r.n >= 10_000 ? ' (target <= 150 MB)' : ''}\n`);
+    write(`CPU the bot used from its start to the stop: ${(r.cpuMs / 1000).toFixed(1)} s\n`);
     write(`stop (SIGTERM, ${r.n.toLocaleString('en-US')} in flight) to exit: ${r.stopMs} ms, ${r.stoppedCleanly ? 'clean' : 'NOT clean'} (target < 2000)\n`);
   }
 }

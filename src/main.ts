@@ -1,3 +1,4 @@
+import './heap-sizing.js';
 import * as nodeModule from 'node:module';
 import { ConfigError, loadConfig, loadEnvFile, secretValues } from './config.js';
 import { createCore } from './core.js';
@@ -25,18 +26,21 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger({ level: config.env.LOG_LEVEL, secrets: config.secrets });
+  // discord.js and Bolt load (most of start-up) while the store opens, and the two platforms
+  // connect at the same time rather than one after the other.
+  const discordModule = config.discord ? import('./platforms/discord/index.js') : undefined;
+  const slackModule = config.slack ? import('./platforms/slack/index.js') : undefined;
+  // A failed import surfaces where it is awaited; until then it must not count as unhandled.
+  void discordModule?.catch(() => undefined);
+  void slackModule?.catch(() => undefined);
   const core = await createCore(config, log);
   const http = new HttpServer(core);
-  const adapters: PlatformAdapter[] = [];
-
-  if (config.discord) {
-    const { startDiscord } = await import('./platforms/discord/index.js');
-    adapters.push(await startDiscord(core, config.discord, http));
-  }
-  if (config.slack) {
-    const { startSlack } = await import('./platforms/slack/index.js');
-    adapters.push(await startSlack(core, config.slack, http));
-  }
+  const { discord, slack } = config;
+  const started = await Promise.all([
+    discord && discordModule ? discordModule.then(({ startDiscord }) => startDiscord(core, discord, http)) : undefined,
+    slack && slackModule ? slackModule.then(({ startSlack }) => startSlack(core, slack, http)) : undefined,
+  ]);
+  const adapters: PlatformAdapter[] = started.filter((a): a is PlatformAdapter => a !== undefined);
   const port = await http.listen(config.env.PORT);
   const resumed = await core.tracker.start();
   log.info({ port, platforms: adapters.map((a) => a.port.platform), resumed }, 'kling-bot is running');

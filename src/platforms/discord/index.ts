@@ -110,14 +110,15 @@ export async function startDiscordAdapter(core: Core, config: DiscordConfig, opt
   client.on(Events.ShardDisconnect, (event, shardId) => log.warn({ code: event.code, shardId }, 'discord gateway disconnected'));
 
   client.rest.setToken(config.token);
-  if (options.registerCommands !== false) {
-    try {
-      await registerCommands(client.rest, config.applicationId, config.guildIds, log);
-    } catch (err) {
-      // Discord keeps the last registration, so the bot still works if only this call failed.
-      log.error({ err: messageOf(err) }, 'could not register discord commands');
-    }
-  }
+  // The commands register over REST while the gateway logs in: the two are independent, and in
+  // sequence they made start-up one REST round trip longer. The bot counts as started once both ended.
+  const registering =
+    options.registerCommands === false
+      ? Promise.resolve()
+      : registerCommands(client.rest, config.applicationId, config.guildIds, log).catch((err: unknown) => {
+          // Discord keeps the last registration, so the bot still works if only this call failed.
+          log.error({ err: messageOf(err) }, 'could not register discord commands');
+        });
   const ready = waitForReady(client, options.readyTimeoutMs ?? 30_000);
   // Connections for acknowledgements open while the gateway logs in (never rejects).
   const warming = acker.warm();
@@ -125,13 +126,14 @@ export async function startDiscordAdapter(core: Core, config: DiscordConfig, opt
     await client.login(config.token);
     await ready;
   } catch (err) {
+    await registering;
     await client.destroy();
     acker.close();
     editRest.clearHashSweeper();
     editRest.clearHandlerSweeper();
     throw new Error(`Discord login failed: ${messageOf(err)}`, { cause: err });
   }
-  await warming;
+  await Promise.all([warming, registering]);
   log.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'discord connected');
   reportCacheSizes(core, client);
 
