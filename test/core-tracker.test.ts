@@ -222,7 +222,10 @@ describe('tracker: provider polling', () => {
     ['in the order they were sent', false],
     ['out of order (the first refusal answers late)', true],
   ])('1303: extra tasks wait in our queue with their place in line, %s, and all finish', async (_label, lateFirstRefusal) => {
-    const sim = await startSim(cleanup, { concurrency: { video: 1 } });
+    // Kling's clock stands still until both extra tasks were refused (1303), so the first cannot
+    // finish and free its slot early however slow this machine is; then it runs on.
+    let frozenAt: number | undefined = Date.now();
+    const sim = await startSim(cleanup, { concurrency: { video: 1 }, now: () => frozenAt ?? Date.now() });
     const rig = await makeCore(cleanup, sim);
     const [first] = await submitN(rig, 1, { prompt: () => 'first' });
     await waitFor('the first task at Kling', () => sim.createsFor(first?.id ?? '') === 1);
@@ -230,9 +233,11 @@ describe('tracker: provider polling', () => {
     const [second] = await submitN(rig, 1, { prompt: () => 'second' });
     const [third] = await submitN(rig, 1, { prompt: () => 'third' });
     const ids = [first?.id ?? '', second?.id ?? '', third?.id ?? ''];
+    const lines = (id: string) => rig.port.viewsFor(id).map((v) => v.statusLine);
+    await waitFor('both extra tasks queued', () => lines(ids[1] ?? '').includes('Queued · #1 in line') && lines(ids[2] ?? '').includes('Queued · #2 in line'));
+    frozenAt = undefined;
     await waitAllFinal(rig, ids);
 
-    const lines = (id: string) => rig.port.viewsFor(id).map((v) => v.statusLine);
     expect(lines(ids[1] ?? '')).toContain('Queued · #1 in line');
     expect(lines(ids[2] ?? '')).toContain('Queued · #2 in line');
     expect(lines(ids[1] ?? '')).not.toContain('Queued · #2 in line');
