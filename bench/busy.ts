@@ -134,6 +134,7 @@ async function runDiscord(r: DiscordRun): Promise<BusyResult> {
         continue;
       }
       const prior = channelWrites(fake, channelId).filter((w) => w.status !== 429 && w.at < t0).map((w) => w.at);
+      if (process.env['BENCH_TRACE']) traceChannel(fake, channelId, t0, here);
       const floor = idealFixedWindow(here.map((s): Finish => ({ id: s.id, finishedAt: s.finishedAt })), prior, r.limit);
       for (const s of here) ideal.push((floor.get(s.id) ?? s.finishedAt) - s.finishedAt);
     }
@@ -158,6 +159,17 @@ async function runDiscord(r: DiscordRun): Promise<BusyResult> {
   } finally {
     await wire.close();
   }
+}
+
+/** BENCH_TRACE=1: one channel's writes relative to its first finish (f = showed a video, s = another state, p = progress), and the finishes. */
+function traceChannel(fake: FakeDiscord, channelId: string, t0: number, shown: ReadonlyArray<{ finishedAt: number; at: number }>): void {
+  const writes = channelWrites(fake, channelId).map((w) => {
+    const body = JSON.stringify(w.body ?? null);
+    const kind = w.status === 429 ? '429' : /\/media\/[^"]+\.mp4/.test(body) ? 'f' : /progress|%/.test(body) ? 'p' : 's';
+    return `${((w.at - t0) / 1000).toFixed(2)}${kind}`;
+  });
+  const finishes = shown.map((s) => ((s.finishedAt - t0) / 1000).toFixed(2)).sort();
+  process.stderr.write(`channel ${channelId}: writes ${writes.join(' ')}\n  finished ${finishes.join(' ')}\n`);
 }
 
 /** The naive tracker's polling for the same workload (bench/run-side.ts, one GET per task per interval). */

@@ -7,6 +7,7 @@ import type { CardHandle, TaskScope, TaskState } from '../src/domain.js';
 import { silentLogger } from '../src/log.js';
 import { Metrics } from '../src/metrics.js';
 import { ChannelOutbox, viewHash } from '../src/outbox/channel-outbox.js';
+import { FINALS_FIRST_MS, progressHoldMs } from '../src/outbox/next-write.js';
 import { Outboxes } from '../src/outbox/outboxes.js';
 import { RatePacer } from '../src/outbox/pacer.js';
 import { PortRateLimitError, type PlatformPort, type RateInfo, type Written } from '../src/port.js';
@@ -218,6 +219,80 @@ describe('ChannelOutbox', () => {
       ['reply', 1000],
       ['edit', 1000],
     ]);
+  });
+});
+
+describe('ChannelOutbox: finals first in a contended channel', () => {
+  /** Six cards (more than a window of 5 holds), each showing `processing`; the platform's window of 5 is spent and resets at T0 + 5000. */
+  async function contended(cards = 6) {
+    const box = outbox();
+    for (let i = 0; i < cards; i++) box.attach(`t${i}`, scope, { card: i }, viewHash(view(`t${i}`, 'processing', 'old')));
+    port.script.push({ rate: { remaining: 0, resetAfterMs: 5000, limit: 5 } });
+    box.offer('t0', view('t0', 'processing', 'spent the window'));
+    await vi.advanceTimersByTimeAsync(0);
+    // Later answers report a fresh window with room.
+    for (let i = 0; i < 10; i++) port.script.push({ rate: { remaining: 4, resetAfterMs: 5000, limit: 5 } });
+    return box;
+  }
+
+  it('GIVEN a fresh window and only progress waiting THEN progress waits a moment, and a final learned meanwhile goes first', async () => {
+    const box = await contended();
+    box.offer('t1', view('t1', 'processing', '50%'));
+    await vi.advanceTimersByTimeAsync(5000 + 400);
+    expect(port.writes.map((w) => w.statusLine)).toEqual(['spent the window']);
+    box.offer('t2', view('t2', 'succeed', 'final'));
+    await vi.advanceTimersByTimeAsync(0);
+    // The final opens the window; what is left of it then goes to any card at once.
+    expect(port.writes.map((w) => [w.statusLine, w.at - T0])).toEqual([
+      ['spent the window', 0],
+      ['final', 5400],
+      ['50%', 5400],
+    ]);
+  });
+
+  it('GIVEN no final comes THEN the progress edit goes FINALS_FIRST_MS after the window came back', async () => {
+    const box = await contended();
+    box.offer('t1', view('t1', 'processing', '50%'));
+    await vi.advanceTimersByTimeAsync(5000 + FINALS_FIRST_MS - 1);
+    expect(port.writes).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(port.writes.map((w) => [w.statusLine, w.at - T0])).toEqual([
+      ['spent the window', 0],
+      ['50%', 5000 + FINALS_FIRST_MS],
+    ]);
+  });
+
+  it('GIVEN no more cards than a window holds THEN nothing waits for finals (no self-imposed slowdown)', async () => {
+    const box = await contended(5);
+    box.offer('t1', view('t1', 'processing', '50%'));
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(port.writes.map((w) => [w.statusLine, w.at - T0])).toEqual([
+      ['spent the window', 0],
+      ['50%', 5000],
+    ]);
+  });
+
+  it('GIVEN a shutdown drain THEN held progress goes as soon as the platform allows', async () => {
+    const box = await contended();
+    box.offer('t1', view('t1', 'processing', '50%'));
+    await vi.advanceTimersByTimeAsync(5000);
+    const drained = box.drain(2000);
+    await vi.advanceTimersByTimeAsync(100);
+    await drained;
+    expect(port.writes.map((w) => w.statusLine)).toEqual(['spent the window', '50%']);
+    expect((port.writes[1]?.at ?? 0) - T0).toBeLessThan(5000 + FINALS_FIRST_MS);
+  });
+});
+
+describe('progressHoldMs', () => {
+  const fresh = { limit: 5, remaining: 5, resetInMs: undefined, sinceResetMs: 300 };
+  it('holds only in a contended channel, only before a fresh window opens, and only for what is left of FINALS_FIRST_MS', () => {
+    expect(progressHoldMs(fresh, 6)).toBe(FINALS_FIRST_MS - 300);
+    expect(progressHoldMs(fresh, 5)).toBe(0);
+    expect(progressHoldMs({ ...fresh, resetInMs: 4000, remaining: 3 }, 30)).toBe(0);
+    expect(progressHoldMs({ ...fresh, sinceResetMs: undefined }, 30)).toBe(0);
+    expect(progressHoldMs({ ...fresh, sinceResetMs: FINALS_FIRST_MS + 1 }, 30)).toBe(0);
+    expect(progressHoldMs({ limit: Infinity, remaining: Infinity, resetInMs: undefined, sinceResetMs: 0 }, 100)).toBe(0);
   });
 });
 

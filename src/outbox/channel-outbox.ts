@@ -5,12 +5,12 @@ import type { Metrics } from '../metrics.js';
 import { CardGoneError, CardPostError, PortRateLimitError, type PlatformPort, type Written } from '../port.js';
 import { cardSignature } from '../render/card.js';
 import type { CardView } from '../render/view.js';
+import { chooseNext, progressHoldMs, type Candidate, type Priority } from './next-write.js';
 import { RatePacer } from './pacer.js';
 
 export const viewHash = (view: CardView) => createHash('sha1').update(cardSignature(view)).digest('base64url').slice(0, 16);
 
-/** 0: a final view; 1: a new state, a first post, a reply or a delete; 2: only progress moved. */
-export type Priority = 0 | 1 | 2;
+export type { Priority } from './next-write.js';
 
 interface CardSlot {
   scope: TaskScope;
@@ -63,6 +63,8 @@ export class ChannelOutbox {
   private timerDueAt = 0;
   private writing = false;
   private stopped = false;
+  /** Shutting down: what is left goes as fast as the platform allows, finals first but nothing held. */
+  private draining = false;
   /** When this channel last had anything to do (idle outboxes are dropped). */
   lastActiveAt: number;
 
@@ -161,6 +163,7 @@ export class ChannelOutbox {
   /** Sends what the platform allows, for at most `deadlineMs` (shutdown). */
   async drain(deadlineMs: number): Promise<void> {
     const end = this.deps.now() + deadlineMs;
+    this.draining = true;
     while ((this.pendingCount() > 0 || this.writing) && this.deps.now() < end && !this.stopped) {
       void this.pump();
       await new Promise((r) => setTimeout(r, Math.max(5, Math.min(50, this.pacer.waitMs()))));
@@ -193,19 +196,22 @@ export class ChannelOutbox {
     return slot.posting || state !== slot.shownState ? 1 : 2;
   }
 
-  /** The next write: most urgent first, then the longest-waiting. */
-  private next(): { card: [string, CardSlot] } | { job: Job } | undefined {
-    let best: { p: Priority; since: number; pick: { card: [string, CardSlot] } | { job: Job } } | undefined;
+  /** What waits, as candidates for the next write. */
+  private *candidates(): Generator<Candidate<{ card: [string, CardSlot] } | { job: Job }>> {
     for (const entry of this.cards) {
       const slot = entry[1];
       if (!slot.wanted || (!slot.handle && !slot.posting)) continue;
-      const p = this.cardPriority(slot);
-      if (!best || p < best.p || (p === best.p && slot.wanted.since < best.since)) best = { p, since: slot.wanted.since, pick: { card: entry } };
+      const priority = this.cardPriority(slot);
+      yield { priority, since: slot.wanted.since, holdable: priority !== 0 && !slot.posting, item: { card: entry } };
     }
-    for (const job of this.jobs) {
-      if (!best || job.priority < best.p || (job.priority === best.p && job.since < best.since)) best = { p: job.priority, since: job.since, pick: { job } };
-    }
-    return best?.pick;
+    for (const job of this.jobs) yield { priority: job.priority, since: job.since, holdable: false, item: { job } };
+  }
+
+  /** The next write, or how long until a held one may go. */
+  private next(): { pick?: { card: [string, CardSlot] } | { job: Job }; heldMs: number } {
+    const heldMs = this.draining ? 0 : progressHoldMs(this.pacer.window(), this.cards.size);
+    const pick = chooseNext(this.candidates(), heldMs > 0)?.item;
+    return pick ? { pick, heldMs: 0 } : { heldMs: heldMs > 0 && chooseNext(this.candidates(), false) ? heldMs : 0 };
   }
 
   private async pump(): Promise<void> {
@@ -214,8 +220,8 @@ export class ChannelOutbox {
     try {
       for (;;) {
         if (this.stopped) return;
-        const next = this.next();
-        if (!next) return;
+        const { pick: next, heldMs } = this.next();
+        if (!next) return heldMs > 0 ? this.schedule(heldMs) : undefined;
         const wait = this.pacer.waitMs();
         if (wait > 0) return this.schedule(wait);
         this.pacer.spend();

@@ -23,6 +23,8 @@ export class RatePacer {
   private remaining: number;
   /** When `remaining` is back to `limit`; undefined while unknown. */
   private resetAt: number | undefined;
+  /** When the last window the platform described ended (for `window`). */
+  private lastResetAt: number | undefined;
   private pausedUntil = 0;
   /** The platform has described this channel's budget at least once. */
   private reported = false;
@@ -45,12 +47,33 @@ export class RatePacer {
   waitMs(): number {
     const t = this.now();
     if (this.pausedUntil > t) return this.pausedUntil - t;
-    if (this.resetAt !== undefined && t >= this.resetAt) {
-      this.remaining = Math.max(this.remaining, this.limit);
-      this.resetAt = undefined;
-    }
+    this.rollOver(t);
     const budget = this.remaining > 0 || this.resetAt === undefined ? 0 : Math.max(1, this.resetAt - t);
     return Math.max(budget, this.windowWait(t));
+  }
+
+  /**
+   * The window as the platform last described it: its size (Infinity while no budget is reported), writes left, ms until it resets (undefined when
+   * none is open) and ms since the last one ended (undefined when none has). `remaining` is
+   * Infinity where the platform reports no budget.
+   */
+  window(): { limit: number; remaining: number; resetInMs: number | undefined; sinceResetMs: number | undefined } {
+    const t = this.now();
+    this.rollOver(t);
+    const paused = this.pausedUntil > t;
+    return {
+      limit: Number.isFinite(this.remaining) ? this.limit : Infinity,
+      remaining: paused ? 0 : this.remaining,
+      resetInMs: paused ? this.pausedUntil - t : this.resetAt === undefined ? undefined : this.resetAt - t,
+      sinceResetMs: this.lastResetAt === undefined ? undefined : t - this.lastResetAt,
+    };
+  }
+
+  private rollOver(t: number): void {
+    if (this.resetAt === undefined || t < this.resetAt) return;
+    this.remaining = Math.max(this.remaining, this.limit);
+    this.lastResetAt = this.resetAt;
+    this.resetAt = undefined;
   }
 
   /** The write `limit` writes ago must be a whole window old before another goes. */
