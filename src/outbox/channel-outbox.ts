@@ -7,6 +7,7 @@ import { cardSignature } from '../render/card.js';
 import type { CardView } from '../render/view.js';
 import { chooseNext, progressHoldMs, type Candidate, type Priority } from './next-write.js';
 import { RatePacer } from './pacer.js';
+import { WakeTimer } from './wake-timer.js';
 
 export const viewHash = (view: CardView) => createHash('sha1').update(cardSignature(view)).digest('base64url').slice(0, 16);
 
@@ -49,6 +50,19 @@ export interface ChannelOutboxDeps {
 
 const MAX_FAILURES = 5;
 
+/** A 429 (or the adapter's own budget hold) pauses the whole channel; true when `err` was one. */
+function pauseOnRateLimit(err: unknown, pacer: RatePacer, { port, metrics, log }: ChannelOutboxDeps, channel: string): boolean {
+  if (!(err instanceof PortRateLimitError)) return false;
+  pacer.pause(err.retryAfterMs, err.rate);
+  if (err.source === 'budget') {
+    log.debug({ channel, retryAfterMs: err.retryAfterMs }, 'channel writes wait for the platform budget');
+  } else {
+    metrics.rateLimited.inc({ platform: port.platform });
+    log.warn({ channel, retryAfterMs: err.retryAfterMs }, 'channel writes paused by platform rate limit');
+  }
+  return true;
+}
+
 /**
  * Every message write of one channel, one at a time: first cards, edits, replies, deletes. Views
  * are coalesced per card (latest wins); the most urgent write goes first (final, then a state
@@ -59,8 +73,7 @@ export class ChannelOutbox {
   private readonly cards = new Map<string, CardSlot>();
   private readonly jobs: Job[] = [];
   private readonly pacer: RatePacer;
-  private timer?: NodeJS.Timeout;
-  private timerDueAt = 0;
+  private readonly wake: WakeTimer;
   private writing = false;
   private stopped = false;
   /** Shutting down: what is left goes as fast as the platform allows, finals first but nothing held. */
@@ -73,6 +86,7 @@ export class ChannelOutbox {
     private readonly deps: ChannelOutboxDeps,
   ) {
     this.pacer = new RatePacer(deps.port.initialRate, deps.now);
+    this.wake = new WakeTimer(deps.now, () => void this.pump());
     this.lastActiveAt = deps.now();
   }
 
@@ -154,8 +168,7 @@ export class ChannelOutbox {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.wake.cancel();
     for (const job of this.jobs.splice(0)) job.reject(new Error('the outbox stopped before this write'));
     for (const slot of this.cards.values()) slot.posting?.resolve(undefined);
   }
@@ -176,18 +189,7 @@ export class ChannelOutbox {
   }
 
   private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    const dueAt = this.deps.now() + Math.max(0, delayMs);
-    // An urgent write must not wait behind a timer set for a later one.
-    if (this.timer) {
-      if (dueAt >= this.timerDueAt) return;
-      clearTimeout(this.timer);
-    }
-    this.timerDueAt = dueAt;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.pump();
-    }, Math.max(0, delayMs));
+    if (!this.stopped) this.wake.in(delayMs);
   }
 
   private cardPriority(slot: CardSlot): Priority {
@@ -240,16 +242,7 @@ export class ChannelOutbox {
 
   /** Rate limits pause the channel; true when `err` was one. */
   private paused(err: unknown): boolean {
-    if (!(err instanceof PortRateLimitError)) return false;
-    this.pacer.pause(err.retryAfterMs, err.rate);
-    const { port, metrics, log } = this.deps;
-    if (err.source === 'budget') {
-      log.debug({ channel: this.key, retryAfterMs: err.retryAfterMs }, 'channel writes wait for the platform budget');
-    } else {
-      metrics.rateLimited.inc({ platform: port.platform });
-      log.warn({ channel: this.key, retryAfterMs: err.retryAfterMs }, 'channel writes paused by platform rate limit');
-    }
-    return true;
+    return pauseOnRateLimit(err, this.pacer, this.deps, this.key);
   }
 
   private async runJob(job: Job): Promise<void> {

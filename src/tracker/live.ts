@@ -55,6 +55,13 @@ export class LiveTasks {
     return this.byId.values();
   }
 
+  /** Tracked tasks per state (for /metrics). */
+  countByState(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const { rec } of this.byId.values()) counts.set(rec.state, (counts.get(rec.state) ?? 0) + 1);
+    return counts;
+  }
+
   get size(): number {
     return this.byId.size;
   }

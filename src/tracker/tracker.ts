@@ -19,6 +19,13 @@ import { isBehind, mergeForward, onAnswer, onPollError, type Timing } from './ta
 /** How long a new record without a card handle is left to the replica that accepted it. */
 const YOUNG_MS = 30_000;
 
+/**
+ * With several replicas, a record still without a card handle was just accepted by the replica
+ * that took the command, which is posting its card: left to it for a while, so the leader never
+ * posts a second card for it. (Alone, a record without a handle means a crash: adopted at once.)
+ */
+const isYoung = (rec: TaskRecord, now: number): boolean => !rec.card && !isFinal(rec.state) && now - rec.createdAt < YOUNG_MS;
+
 export interface TrackerOptions {
   store: TaskStore;
   kling: KlingClient;
@@ -99,7 +106,7 @@ export class Tracker {
     const still = new Set(inflight);
     for (const id of this.reshown) if (!still.has(id)) this.reshown.delete(id);
     const ids = inflight.filter((id) => !this.live.has(id) && !this.reshown.has(id));
-    const records = (await this.o.store.getMany(ids)).filter((rec) => !this.young(rec));
+    const records = (await this.o.store.getMany(ids)).filter((rec) => !(this.o.lease && isYoung(rec, this.now())));
     records.sort((a, b) => a.createdAt - b.createdAt);
     for (const rec of records) {
       if (!isFinal(rec.state)) this.adopt(rec, true);
@@ -109,15 +116,6 @@ export class Tracker {
       }
     }
     return records.length;
-  }
-
-  /**
-   * With several replicas, a record still without a card handle was just accepted by the replica
-   * that took the command, which is posting its card: left to it for a while, so the leader never
-   * posts a second card for it. (Alone, a record without a handle means a crash: adopted at once.)
-   */
-  private young(rec: TaskRecord): boolean {
-    return Boolean(this.o.lease) && !rec.card && !isFinal(rec.state) && this.now() - rec.createdAt < YOUNG_MS;
   }
 
   /** Another replica tracks now: forget ours so two never edit one card. */
@@ -193,11 +191,7 @@ export class Tracker {
   }
 
   /** Tracked tasks per state, for /metrics. */
-  countByState(): Map<string, number> {
-    const counts = new Map<string, number>();
-    for (const { rec } of this.live.values()) counts.set(rec.state, (counts.get(rec.state) ?? 0) + 1);
-    return counts;
-  }
+  countByState = (): Map<string, number> => this.live.countByState();
 
   /**
    * Stops polling and waits (bounded) for the calls in flight, whose results reach the outbox.
