@@ -10,6 +10,9 @@ import { notices, refusals } from './render/notices.js';
 import type { TaskStore } from './store/task-store.js';
 import type { Tracker } from './tracker/tracker.js';
 
+/** How often a record nobody was shown is asked to close before the store is given up on (see closeUnshown). */
+const CLOSE_ATTEMPTS = 3;
+
 /** Our task ids: short enough to type into /task, random enough to be Kling's external_task_id. */
 export const newTaskId = () => `kb${randomBytes(8).readBigUInt64BE().toString(36).padStart(13, '0').slice(0, 12)}`;
 
@@ -74,8 +77,7 @@ export class TaskService {
       if (err instanceof InteractionClosedError) {
         // Another process answered this interaction (and owns its task), or it came too late:
         // this record was never shown to anyone, so it ends here, before Kling is asked.
-        const t = now();
-        await store.update(rec.id, (cur) => ({ ...cur, state: 'failed', failureCode: 'not_acknowledged', finishedAt: t, updatedAt: t, deleted: true, finalShown: true }));
+        await this.closeUnshown(rec.id);
         throw err;
       }
       log.warn({ taskId: rec.id, err: err instanceof Error ? err.message : String(err) }, 'could not answer with the card; posting it');
@@ -111,6 +113,27 @@ export class TaskService {
     tracker.track(shown);
     tracker.attachCard(rec.id, answer.handle, cardSig);
     return shown;
+  }
+
+  /**
+   * Ends a record nobody was shown, before Kling is ever asked. A pending record left behind would
+   * be submitted (and paid for) by the next start, so a failing store is asked again a few times.
+   */
+  private async closeUnshown(id: string): Promise<void> {
+    const { store, log, now } = this.deps;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const t = now();
+        await store.update(id, (cur) => ({ ...cur, state: 'failed', failureCode: 'not_acknowledged', finishedAt: t, updatedAt: t, deleted: true, finalShown: true }));
+        return;
+      } catch (err) {
+        if (attempt >= CLOSE_ATTEMPTS) {
+          log.error({ taskId: id, err: err instanceof Error ? err.message : String(err) }, 'an unacknowledged task could not be closed in the store; the next start may submit it');
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+      }
+    }
   }
 
   /** By our id or Kling's, only within the caller's platform and server. */

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../src/domain.js';
-import { StoreError } from '../src/errors.js';
+import { InteractionClosedError, StoreError } from '../src/errors.js';
 import type { TaskStore } from '../src/store/task-store.js';
 import { Cleanup, makeCore, makeInv, makeIo, startSim, waitFor } from './helpers/core-harness.js';
 import { flakyStore } from './helpers/flaky-store.js';
@@ -38,6 +38,34 @@ describe('submit when the store fails after the card is up', () => {
     expect(io.privates).toEqual([]);
     await waitFor('the card to show the finished task', () => rig.port.lastView(rec.id)?.state === 'succeed');
     expect(sim.createsFor(rec.id)).toBe(1);
+  });
+});
+
+describe('an interaction answered elsewhere while the store falters', () => {
+  it('GIVEN the card answer is refused as closed AND the store fails the first two closing writes THEN the record still ends before Kling is asked, and no later start submits it', async () => {
+    const sim = await startSim(cleanup);
+    const rig = await makeCore(cleanup, sim, {}, undefined, { start: false });
+    const store = rig.core.store;
+    const update = store.update.bind(store);
+    let refused = 0;
+    store.update = async (id: string, change: (cur: TaskRecord) => TaskRecord) => {
+      const probe = await store.get(id);
+      if (probe && change(probe).failureCode === 'not_acknowledged' && refused < 2) {
+        refused++;
+        throw new Error('store write failed');
+      }
+      return update(id, change);
+    };
+    const inv = makeInv();
+    const io = { ...makeIo(rig.port, inv), cardHandle: { channelId: 'c1', messageId: 'm1' }, answerWithCard: async () => Promise.reject(new InteractionClosedError('interaction acknowledgement refused (40060)')) };
+    await expect(rig.core.services.tasks.submit(inv, io, VIDEO)).rejects.toBeInstanceOf(InteractionClosedError);
+    expect(refused).toBe(2);
+    const [id] = await store.inflightIds();
+    expect(id, 'no record left in flight to resume').toBeUndefined();
+    // A start after this (a restart) finds nothing to submit.
+    await rig.core.tracker.start();
+    expect(rig.core.tracker.liveCount()).toBe(0);
+    expect(sim.calls.filter((c) => c.op === 'create')).toEqual([]);
   });
 });
 
