@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
-import { maxAttemptsPerWindow, unforced429s, type FakeDiscord, type InteractionRecord } from './fakes/discord/index.js';
+import { maxAcceptedInSlidingWindow, maxAttemptsPerWindow, unforced429s, type FakeDiscord, type InteractionRecord } from './fakes/discord/index.js';
 import { CH_A1, botEnv, cardIsFinal, cardOf, carol, startBot, startBotProcess, startFake, startSim, taskIdOf, video, type ChildBot, type InProcessBot } from './helpers/discord-harness.js';
 
 let sim: KlingSimulator | undefined;
@@ -41,7 +41,7 @@ function expectWithinBudget(f: FakeDiscord, channelId: string): void {
 }
 
 describe('Discord: a busy channel at the realistic limit', () => {
-  it('30 commands at once in one channel: every card final in its own message, no 429, ≤ 5 writes per window', async () => {
+  it('30 commands at once in one channel: each answered with its card (no channel write), every card final in its own message, no 429, ≤ 5 writes in any 5 s', async () => {
     sim = await startSim({ submittedMs: 300, processingMs: 1500 });
     fake = await startFake();
     bot = await startBot(sim, fake);
@@ -49,6 +49,10 @@ describe('Discord: a busy channel at the realistic limit', () => {
     const s = sim;
     const recs = await burstInto(f, CH_A1, 30);
     await f.waitFor(() => recs.every((r) => cardIsFinal(s, cardOf(f, r))), 120_000);
+    // The first card of each is the interaction's own answer: no channel write.
+    expect(recs.map((r) => r.ackType)).toEqual(recs.map(() => 4));
+    // Sliding, not only Discord's own window boundaries.
+    expect(maxAcceptedInSlidingWindow(f, CH_A1, 5000)).toBeLessThanOrEqual(5);
     const ids = recs.map((r) => taskIdOf(cardOf(f, r)) ?? '');
     expect(new Set(ids).size).toBe(30);
     for (const id of ids) expect(s.createsFor(id)).toBe(1);
