@@ -27,6 +27,18 @@ export const optionNames = (command: Command): string[] => Object.keys(command.o
  * Slack's text; flags inside the free-text option (`a fox --ar 9:16`) are honoured on both.
  */
 export function parseArgs(command: Command, raw: Record<string, unknown>): unknown {
+  // An adapter's precheck and the dispatcher parse the same options object: once is enough.
+  const known = parsedOnce.get(raw);
+  if (known?.command === command) return known.args;
+  const args = parseFresh(command, raw);
+  parsedOnce.set(raw, { command, args });
+  return args;
+}
+
+/** Options objects already parsed, by identity (they are never changed after they are read). */
+const parsedOnce = new WeakMap<object, { command: Command; args: unknown }>();
+
+function parseFresh(command: Command, raw: Record<string, unknown>): unknown {
   const merged: Record<string, unknown> = { ...raw };
   const free = command.freeText;
   if (free && typeof merged[free] === 'string') {
