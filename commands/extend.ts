@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { extendRequest } from '../src/extend.js';
+import { groupedNumber } from '../src/render/format.js';
 import { notices } from '../src/render/notices.js';
 import { negativePrompt, PROMPT_MAX } from './options.js';
 import { defineCommand } from './types.js';
@@ -15,7 +16,7 @@ export default defineCommand({
     prompt: z
       .string()
       .trim()
-      .max(PROMPT_MAX, `must be at most ${PROMPT_MAX.toLocaleString('en-US')} characters`)
+      .max(PROMPT_MAX, `must be at most ${groupedNumber(PROMPT_MAX)} characters`)
       .optional()
       .describe('What happens in the next seconds (default: the video’s own prompt)'),
     negative_prompt: negativePrompt,

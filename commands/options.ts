@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ImageAspect, Mode, TaskState, VideoAspect } from '../src/domain.js';
 import { allDurations } from '../src/kling/capabilities.js';
+import { groupedNumber } from '../src/render/format.js';
 
 /** Option pieces shared by the commands, each with the message a user sees when it is wrong. */
 
@@ -10,7 +11,7 @@ const text = (max: number, what: string) =>
   z
     .string({ error: `must be text` })
     .trim()
-    .max(max, { error: (issue) => `must be at most ${max.toLocaleString('en-US')} characters (this one has ${typeof issue.input === 'string' ? issue.input.length.toLocaleString('en-US') : '?'})` })
+    .max(max, { error: (issue) => `must be at most ${groupedNumber(max)} characters (this one has ${typeof issue.input === 'string' ? groupedNumber(issue.input.length) : '?'})` })
     .describe(what);
 
 export const prompt = text(PROMPT_MAX, 'What to generate').min(1, 'is required: describe what to generate');
