@@ -5,6 +5,7 @@ import type { Metrics } from '../metrics.js';
 import { CardGoneError, CardPostError, PortRateLimitError, type PlatformPort, type Written } from '../port.js';
 import { cardSignature } from '../render/card.js';
 import type { CardView } from '../render/view.js';
+import { sharedShape } from '../shared-shape.js';
 import { chooseNext, progressHoldMs, type Candidate, type Priority } from './next-write.js';
 import { RatePacer } from './pacer.js';
 import { WakeTimer } from './wake-timer.js';
@@ -93,7 +94,8 @@ export class ChannelOutbox {
   /** The card exists (`shownSig`: what it shows, when known). */
   attach(taskId: string, scope: TaskScope, handle: CardHandle | undefined, shownSig?: string): void {
     const slot = this.cards.get(taskId) ?? { scope, failures: 0 };
-    slot.handle = handle ?? slot.handle;
+    // Kept for the card's life: a copy that shares its hidden class (see shared-shape.ts).
+    if (handle) slot.handle = sharedShape(handle);
     slot.shownSig = shownSig ?? slot.shownSig;
     if (slot.wanted && slot.wanted.sig === slot.shownSig) slot.wanted = undefined;
     this.cards.set(taskId, slot);
@@ -270,11 +272,11 @@ export class ChannelOutbox {
         const written = await port.edit(slot.handle, wanted.view, slot.scope);
         this.pacer.learn(written.rate);
         moved = written.value;
-        if (moved) slot.handle = moved;
+        if (moved) slot.handle = sharedShape(moved);
       } else {
         const written = await port.post(slot.scope, wanted.view);
         this.pacer.learn(written.rate);
-        slot.handle = written.value;
+        slot.handle = sharedShape(written.value);
         // Persisted before anything else is written for this card, so a restart edits this message.
         await this.deps.onPosted(taskId, written.value, wanted.sig);
         const posted = slot.posting;

@@ -8,6 +8,7 @@ import type { CardView } from '../render/view.js';
 import type { Lease } from '../store/lease.js';
 import type { TaskStore } from '../store/task-store.js';
 import { TaskCards } from './cards.js';
+import { sharedShape } from '../shared-shape.js';
 import { Leadership } from './leadership.js';
 import { Semaphore } from './limiter.js';
 import { LiveTasks, type LiveTask } from './live.js';
@@ -137,7 +138,7 @@ export class Tracker {
   attachCard(taskId: string, handle: CardHandle, shownSig?: string): void {
     const live = this.live.get(taskId);
     if (live) {
-      live.rec = { ...live.rec, card: handle };
+      live.rec = sharedShape({ ...live.rec, card: handle });
       this.cards.attach(live.rec, handle, shownSig);
       this.cards.show(live);
       return;
@@ -279,7 +280,8 @@ export class Tracker {
   }
 
   private async save(live: LiveTask, next: TaskRecord): Promise<void> {
-    live.rec = next;
+    // Kept until the task ends: a copy that shares its hidden class (see shared-shape.ts).
+    live.rec = sharedShape(next);
     this.cards.show(live);
     // The tracker owns status fields; the card handle and signature belong to the outbox. States only move forward.
     const stored = await this.o.store.update(next.id, (cur) => mergeForward(cur, next));
