@@ -1,4 +1,5 @@
-import { LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import type { Logger as BoltLogger } from '@slack/bolt';
+import { LogLevel } from '@slack/bolt/dist/App.js';
 import type { Logger } from '../../log.js';
 
 const text = (parts: readonly unknown[]): string =>

@@ -1,4 +1,5 @@
-import { webApi, type Logger as BoltLogger } from '@slack/bolt';
+import type { Logger as BoltLogger } from '@slack/bolt';
+import { WebAPIPlatformError, WebAPIRateLimitedError, WebClient } from '@slack/web-api';
 
 /** Who the bot is in a workspace (auth.test), for Bolt's authorize result. */
 export interface BotIdentity {
@@ -32,7 +33,7 @@ export class SlackTokenError extends Error {
  * same function to Bolt's `authorize`), nothing else.
  */
 export class SlackWorkspaces {
-  private readonly clients = new Map<string, webApi.WebClient>();
+  private readonly clients = new Map<string, WebClient>();
   private identityCache?: BotIdentity;
 
   constructor(private readonly o: SlackWorkspacesOptions) {}
@@ -46,11 +47,11 @@ export class SlackWorkspaces {
    * for ~30 minutes): a 429 is thrown with its Retry-After and the channel's outbox alone decides
    * when to try again.
    */
-  async clientFor(teamId: string | undefined): Promise<webApi.WebClient> {
+  async clientFor(teamId: string | undefined): Promise<WebClient> {
     const token = await this.tokenFor(teamId);
     let client = this.clients.get(token);
     if (!client) {
-      client = new webApi.WebClient(token, {
+      client = new WebClient(token, {
         slackApiUrl: this.o.apiUrl,
         logger: this.o.logger,
         rejectRateLimitedCalls: true,
@@ -88,12 +89,12 @@ export class SlackWorkspaces {
 
 /** Slack's `error` string of a failed Web API call (`ok: false`), if that is what `err` is. */
 export function slackErrorCode(err: unknown): string | undefined {
-  if (err instanceof webApi.WebAPIPlatformError) return err.data.error;
+  if (err instanceof WebAPIPlatformError) return err.data.error;
   return undefined;
 }
 
 /** Milliseconds Slack asked us to wait, if `err` is a rejected rate-limited call. */
 export function rateLimitMs(err: unknown): number | undefined {
-  if (err instanceof webApi.WebAPIRateLimitedError) return Math.max(0, err.retryAfter) * 1000;
+  if (err instanceof WebAPIRateLimitedError) return Math.max(0, err.retryAfter) * 1000;
   return undefined;
 }
