@@ -29,6 +29,10 @@ const USERS = 2000;
 
 export interface MemoryBreakdown {
   rssMB: number;
+  /** File-backed pages in RSS: the node binary's code and data (~41 MB on Node 20), libsql's addon, libc. */
+  rssFileMB: number;
+  /** Anonymous pages in RSS: V8's heap plus native (malloc) memory and thread stacks. */
+  rssAnonMB: number;
   heapUsedMB: number;
   heapTotalMB: number;
   externalMB: number;
@@ -62,12 +66,13 @@ export interface RuntimeRun {
 
 const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
 
-/** VmRSS of one process, from Linux /proc (the bot alone, not its parent or the fakes). */
-function rssOf(pid: number): number {
+/** One `/proc/pid/status` field of one process in bytes (the bot alone, not its parent or the fakes). */
+function statusBytes(pid: number, field: 'VmRSS' | 'RssFile' | 'RssAnon'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
-  return kb * 1024;
+  return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
 }
+
+const rssOf = (pid: number) => statusBytes(pid, 'VmRSS');
 
 /** CPU time (user + system) one process has used so far, in ms, from Linux /proc. */
 function cpuMsOf(pid: number): number {
@@ -94,6 +99,8 @@ async function breakdown(port: number, pid: number, storeFile: string): Promise<
   for (const m of text.matchAll(/^klingbot_tasks_in_flight\{state="\w+"\} (\d+)/gm)) tracked += Number(m[1]);
   return {
     rssMB: mb(rssOf(pid)),
+    rssFileMB: mb(statusBytes(pid, 'RssFile')),
+    rssAnonMB: mb(statusBytes(pid, 'RssAnon')),
     heapUsedMB: mb(memory('heap_used')),
     heapTotalMB: mb(memory('heap_total')),
     externalMB: mb(memory('external')),
@@ -257,7 +264,7 @@ export async function benchRuntime(sizes: readonly number[] = [1000, 10_000]): P
 
 const fmtCache = (c: Record<string, number>) => Object.entries(c).map(([k, v]) => `${k} ${v}`).join(', ');
 const fmtMemory = (m: MemoryBreakdown) =>
-  `RSS ${m.rssMB} MB (heap ${m.heapUsedMB}/${m.heapTotalMB} MB, external ${m.externalMB} MB, array buffers ${m.arrayBuffersMB} MB); discord.js cache: ${fmtCache(m.discordCache)}; tracked ${m.tracked}; store ${m.storeMB} MB`;
+  `RSS ${m.rssMB} MB (file-backed ${m.rssFileMB}, anonymous ${m.rssAnonMB}; V8 heap ${m.heapUsedMB}/${m.heapTotalMB} MB, external ${m.externalMB} MB, array buffers ${m.arrayBuffersMB} MB); discord.js cache: ${fmtCache(m.discordCache)}; tracked ${m.tracked}; store ${m.storeMB} MB`;
 
 export function printRuntime(runs: readonly RuntimeRun[], write: (s: string) => void): void {
   write('\nThe bot as `npm start` runs it (node dist/src/main.js, no heap flags, SQLite store), Discord and Slack connected to the fakes\n');
