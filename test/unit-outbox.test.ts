@@ -223,8 +223,8 @@ describe('ChannelOutbox', () => {
 });
 
 describe('ChannelOutbox: finals first in a contended channel', () => {
-  /** Six cards (more than a window of 5 holds), each showing `processing`; the platform's window of 5 is spent and resets at T0 + 5000. */
-  async function contended(cards = 6) {
+  /** Eight cards (more than a window of 5 holds, even after two finish), each showing `processing`; the platform's window of 5 is spent and resets at T0 + 5000. */
+  async function contended(cards = 8) {
     const box = outbox();
     for (let i = 0; i < cards; i++) box.attach(`t${i}`, scope, { card: i }, viewHash(view(`t${i}`, 'processing', 'old')));
     port.script.push({ rate: { remaining: 0, resetAfterMs: 5000, limit: 5 } });
@@ -242,12 +242,16 @@ describe('ChannelOutbox: finals first in a contended channel', () => {
     expect(port.writes.map((w) => w.statusLine)).toEqual(['spent the window']);
     box.offer('t2', view('t2', 'succeed', 'final'));
     await vi.advanceTimersByTimeAsync(0);
-    // The final opens the window; what is left of it then goes to any card at once.
+    // The final opens the window; the progress edit still waits out the first second after the reset, for more finals.
     expect(port.writes.map((w) => [w.statusLine, w.at - T0])).toEqual([
       ['spent the window', 0],
       ['final', 5400],
-      ['50%', 5400],
     ]);
+    box.offer('t3', view('t3', 'succeed', 'second final'));
+    await vi.advanceTimersByTimeAsync(FINALS_FIRST_MS - 400 - 1);
+    expect(port.writes.map((w) => w.statusLine)).toEqual(['spent the window', 'final', 'second final']);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(port.writes.map((w) => [w.statusLine, w.at - T0])).toContainEqual(['50%', 5000 + FINALS_FIRST_MS]);
   });
 
   it('GIVEN no final comes THEN the progress edit goes FINALS_FIRST_MS after the window came back', async () => {
@@ -286,10 +290,11 @@ describe('ChannelOutbox: finals first in a contended channel', () => {
 
 describe('progressHoldMs', () => {
   const fresh = { limit: 5, remaining: 5, resetInMs: undefined, sinceResetMs: 300 };
-  it('holds only in a contended channel, only before a fresh window opens, and only for what is left of FINALS_FIRST_MS', () => {
+  it('holds only in a contended channel, only in the first FINALS_FIRST_MS after a reset (window opened or not), never in a quiet channel’s first window', () => {
     expect(progressHoldMs(fresh, 6)).toBe(FINALS_FIRST_MS - 300);
     expect(progressHoldMs(fresh, 5)).toBe(0);
-    expect(progressHoldMs({ ...fresh, resetInMs: 4000, remaining: 3 }, 30)).toBe(0);
+    expect(progressHoldMs({ ...fresh, resetInMs: 4800, remaining: 4 }, 30)).toBe(FINALS_FIRST_MS - 300);
+    expect(progressHoldMs({ ...fresh, resetInMs: 4000, remaining: 3, sinceResetMs: FINALS_FIRST_MS }, 30)).toBe(0);
     expect(progressHoldMs({ ...fresh, sinceResetMs: undefined }, 30)).toBe(0);
     expect(progressHoldMs({ ...fresh, sinceResetMs: FINALS_FIRST_MS + 1 }, 30)).toBe(0);
     expect(progressHoldMs({ limit: Infinity, remaining: Infinity, resetInMs: undefined, sinceResetMs: 0 }, 100)).toBe(0);

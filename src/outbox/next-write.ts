@@ -21,21 +21,22 @@ export interface WindowState {
 
 /**
  * How long after a window's budget came back non-final edits leave it to finals in a contended
- * channel: finals that exist by then are usually still a poll away from the bot.
+ * channel: results that exist by then are usually still a poll or two away from the bot, and
+ * arrive in more than one batch.
  */
 export const FINALS_FIRST_MS = 1000;
 
 /**
  * How long non-final card edits wait (0: not at all). Only in a contended channel: more cards
  * still waiting for their final than one window of the platform's holds. There, a progress or
- * state edit that opens a window just before finals are learned costs a final a whole window
- * (Discord's windows are fixed, and we never put more than its limit in any window's span), so a
- * fresh window is left to finals for a moment. Once a window is open, what is left of it goes
- * to any card at once. Finals, first posts and replies never wait for this.
+ * state edit spent just after the budget came back is a final shown a whole window later
+ * (Discord's windows are fixed, and we never put more than its limit in any window's span), so
+ * the first FINALS_FIRST_MS after each reset belong to finals, whether or not one of them has
+ * opened the new window yet. Finals, first posts and replies never wait for this; nor does the
+ * first window of a channel that was quiet.
  */
 export function progressHoldMs(window: WindowState, liveCards: number, finalsFirstMs = FINALS_FIRST_MS): number {
-  if (!Number.isFinite(window.limit) || liveCards <= window.limit) return 0;
-  if (window.resetInMs !== undefined || window.sinceResetMs === undefined) return 0;
+  if (!Number.isFinite(window.limit) || liveCards <= window.limit || window.sinceResetMs === undefined) return 0;
   return Math.max(0, finalsFirstMs - window.sinceResetMs);
 }
 
