@@ -12,7 +12,8 @@ import { setFlagsFromString } from 'node:v8';
  * - `--optimize-for-size`: old space grows by a smaller factor past the live set between full
  *   collections, where V8 otherwise lets it reach two to four times the live set under load.
  * Both are read by V8 while it runs (unlike `--max-semi-space-size` or `--max-old-space-size`,
- * which only count at start). The runtime bench prints what they cost in CPU.
+ * which only count at start). The runtime bench prints what they cost in CPU: with 10,000 tasks in
+ * flight on Node 20, 136 MB RSS and 84–89 s of CPU over the run with them, 266 MB and 47.5 s without.
  *
  * main.ts imports this first, so it runs before anything else allocates.
  */
