@@ -37,7 +37,7 @@ describe('packaging: what a new user and the image rely on', () => {
 
   it('GIVEN package.json THEN engines names the supported Node lines and the README says the same', () => {
     const pkg = z.object({ engines: z.object({ node: z.string() }) }).parse(JSON.parse(read('package.json')));
-    expect(pkg.engines.node).toBe('^20.11.0 || ^22.11.0 || ^24.0.0 || ^26.0.0');
+    expect(pkg.engines.node).toBe('^20.18.1 || ^22.11.0 || ^24.0.0 || ^26.0.0');
     expect(read('README.md')).toContain('Node 20 (legacy), 22, 24 or 26');
   });
 
