@@ -53,9 +53,9 @@ export class RatePacer {
   }
 
   /**
-   * The window as the platform last described it: its size (Infinity while no budget is reported), writes left, ms until it resets (undefined when
-   * none is open) and ms since the last one ended (undefined when none has). `remaining` is
-   * Infinity where the platform reports no budget.
+   * The window as the platform last described it: its size and the writes left (both Infinity
+   * where the platform reports no budget), ms until it resets (undefined when none is open) and
+   * ms since the last one ended (undefined when none has).
    */
   window(): { limit: number; remaining: number; resetInMs: number | undefined; sinceResetMs: number | undefined } {
     const t = this.now();
