@@ -1,12 +1,6 @@
 import { isFinal, type CardHandle, type TaskRecord } from '../domain.js';
-import type { KlingClient } from '../kling/client.js';
 import type { KlingTask } from '../kling/schemas.js';
-import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
-import type { Outboxes } from '../outbox/outboxes.js';
 import type { CardView } from '../render/view.js';
-import type { Lease } from '../store/lease.js';
-import type { TaskStore } from '../store/task-store.js';
 import { TaskCards } from './cards.js';
 import { sharedShape } from '../shared-shape.js';
 import { Leadership } from './leadership.js';
@@ -16,37 +10,9 @@ import { Poller } from './poller.js';
 import { packOf, SubmitQueue, type Pack } from './submit-queue.js';
 import { Submitter } from './submitter.js';
 import { isBehind, mergeForward, onAnswer, onPollError, type Timing } from './task-machine.js';
+import { isYoung, type TrackerOptions } from './tracker-options.js';
 
-/** How long a new record without a card handle is left to the replica that accepted it. */
-const YOUNG_MS = 30_000;
-
-/**
- * With several replicas, a record still without a card handle was just accepted by the replica
- * that took the command, which is posting its card: left to it for a while, so the leader never
- * posts a second card for it. (Alone, a record without a handle means a crash: adopted at once.)
- */
-const isYoung = (rec: TaskRecord, now: number): boolean => !rec.card && !isFinal(rec.state) && now - rec.createdAt < YOUNG_MS;
-
-export interface TrackerOptions {
-  store: TaskStore;
-  kling: KlingClient;
-  /** Every card write goes through its channel's outbox. */
-  outboxes: Outboxes;
-  log: Logger;
-  metrics: Metrics;
-  /** Base poll interval; every other timing scales from it. */
-  pollIntervalMs: number;
-  maxConcurrentCalls?: number;
-  /** Set when PUBLIC_URL is: creates carry it and polling slows to a fallback. */
-  callbackUrl?: string;
-  /** At or above this many tasks of one kind in flight, one list call replaces many GETs. */
-  listThreshold?: number;
-  listPageSize?: number;
-  now?: () => number;
-  random?: () => number;
-  /** With a shared store (Redis): only the replica holding this lease polls and edits. */
-  lease?: Lease;
-}
+export type { TrackerOptions } from './tracker-options.js';
 
 /**
  * Follows every unfinished task to its final state, wiring the parts together: the pure task

@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import type { CardHandle, TaskScope, TaskState } from '../domain.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import { PortRateLimitError, type PlatformPort, type Written } from '../port.js';
+import { cardSignature } from '../render/card.js';
+import type { CardView } from '../render/view.js';
+import type { Priority } from './next-write.js';
+import type { RatePacer } from './pacer.js';
+
+/** What a channel outbox holds (a slot per card, one-off jobs) and what it is given. */
+
+export const viewHash = (view: CardView) => createHash('sha1').update(cardSignature(view)).digest('base64url').slice(0, 16);
+
+export interface CardSlot {
+  scope: TaskScope;
+  handle?: CardHandle;
+  /** The card has no message yet: the next write posts it. */
+  posting?: { resolve: (handle: CardHandle | undefined) => void };
+  /** What the card shows now (hash), and its state. */
+  shownSig?: string;
+  shownState?: TaskState;
+  /** Latest wanted view; replaced by newer ones (latest state wins). */
+  wanted?: { view: CardView; sig: string; since: number };
+  failures: number;
+}
+
+export interface Job {
+  priority: Priority;
+  since: number;
+  scope: TaskScope;
+  write: (port: PlatformPort) => Promise<Written<unknown>>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export interface ChannelOutboxDeps {
+  port: PlatformPort;
+  log: Logger;
+  metrics: Metrics;
+  now: () => number;
+  /** A first card was posted: persisted before any edit of it goes out. */
+  onPosted: (taskId: string, handle: CardHandle, sig: string) => Promise<void>;
+  /** Persists a moved handle and the signature shown. */
+  onShown: (taskId: string, update: { handle?: CardHandle; sig: string; final: boolean }) => void;
+  /** The card message is gone: nothing more will ever be shown on it. */
+  onGone: (taskId: string) => void;
+}
+
+/** A 429 (or the adapter's own budget hold) pauses the whole channel; true when `err` was one. */
+export function pauseOnRateLimit(err: unknown, pacer: RatePacer, { port, metrics, log }: ChannelOutboxDeps, channel: string): boolean {
+  if (!(err instanceof PortRateLimitError)) return false;
+  pacer.pause(err.retryAfterMs, err.rate);
+  if (err.source === 'budget') {
+    log.debug({ channel, retryAfterMs: err.retryAfterMs }, 'channel writes wait for the platform budget');
+  } else {
+    metrics.rateLimited.inc({ platform: port.platform });
+    log.warn({ channel, retryAfterMs: err.retryAfterMs }, 'channel writes paused by platform rate limit');
+  }
+  return true;
+}
+
