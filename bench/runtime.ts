@@ -1,5 +1,5 @@
 /**
- * The bot as `npm start` runs it — compiled (`node dist/src/main.js`), no heap flags, the default
+ * The bot as `npm start` runs it — bundled (`node dist/main.js`), no heap flags, the default
  * SQLite store — in its own process, with Discord and Slack connected to the fakes in this process:
  * start-up time to a connected, registered bot; RSS at rest; RSS with N tasks in flight (sent as
  * /video commands through the fake Discord gateway, in waves of 100, each once the previous
@@ -9,7 +9,8 @@
  * Standalone: `tsx bench/runtime.ts [n ...]` (default 1000 10000; 0 = start, rest and stop only).
  * BENCH_DEBUG=1 prints RSS over 30 s at rest and the shutdown log; BENCH_SNAPSHOT=<ms> has the bot
  * write a heap snapshot (--heapsnapshot-signal) once loaded and waits that long for it;
- * BENCH_NODE_FLAGS="--max-semi-space-size=2" tries node flags (experiments only, never the figures).
+ * BENCH_NODE_FLAGS="--max-semi-space-size=2" tries node flags and BENCH_ENTRY=dist-x/main.js another
+ * build (experiments only, never the figures).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -162,7 +163,9 @@ export async function benchRuntimeOne(n: number, options: { settle?: boolean } =
     const started = performance.now();
     // BENCH_NODE_FLAGS is for experiments only (e.g. what a V8 flag would change); the figures the bench prints use none.
     const flags = (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
-    const child = spawn(process.execPath, [...flags, ...(process.env['BENCH_SNAPSHOT'] ? ['--heapsnapshot-signal=SIGUSR2'] : []), 'dist/src/main.js'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // BENCH_ENTRY runs another build of the bot (a copy of dist/ with one thing changed; experiments only).
+    const entry = process.env['BENCH_ENTRY'] ?? 'dist/main.js';
+    const child = spawn(process.execPath, [...flags, ...(process.env['BENCH_SNAPSHOT'] ? ['--heapsnapshot-signal=SIGUSR2'] : []), entry], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     bot = child;
     let out = '';
     const keep = (chunk: Buffer) => {
@@ -267,7 +270,7 @@ const fmtMemory = (m: MemoryBreakdown) =>
   `RSS ${m.rssMB} MB (file-backed ${m.rssFileMB}, anonymous ${m.rssAnonMB}; V8 heap ${m.heapUsedMB}/${m.heapTotalMB} MB, external ${m.externalMB} MB, array buffers ${m.arrayBuffersMB} MB); discord.js cache: ${fmtCache(m.discordCache)}; tracked ${m.tracked}; store ${m.storeMB} MB`;
 
 export function printRuntime(runs: readonly RuntimeRun[], write: (s: string) => void): void {
-  write('\nThe bot as `npm start` runs it (node dist/src/main.js, no command-line flags: src/heap-sizing.ts sets its two V8 heap flags, SQLite store), Discord and Slack connected to the fakes\n');
+  write('\nThe bot as `npm start` runs it (node dist/main.js, no command-line flags: src/heap-sizing.ts sets its two V8 heap flags, SQLite store), Discord and Slack connected to the fakes\n');
   for (const r of runs) {
     write(`start-up to connected and registered: ${r.startMs} ms (target < 1000)\n`);
     write(`3 s after start-up: ${fmtMemory(r.started)}\n`);

@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 
 /**
  * How V8 sizes the heap of this long-running bot: set from inside the process, so `npm start`, the
- * Docker CMD and a bare `node dist/src/main.js` all behave the same, with no command-line flags.
+ * Docker CMD and a bare `node dist/main.js` all behave the same, with no command-line flags.
  *
  * A product choice: this bot handles a few requests a second and keeps thousands of small task
  * records, so memory matters more than the last bit of GC throughput.

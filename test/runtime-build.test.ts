@@ -1,27 +1,41 @@
 /**
- * `npm start` as the README says it: builds dist/ when it is stale, then runs compiled JavaScript
- * with plain node — one node process for the bot, no tsx or esbuild — that connects, registers,
- * and stops cleanly on SIGTERM.
+ * `npm start` as the README says it: builds dist/ (the bundle) when it is stale, then runs it with
+ * plain node — one node process for the bot, no tsx or esbuild — that connects to Discord and Slack,
+ * registers, takes a /video on each through to its video with the default SQLite store (libsql, the
+ * one native library the bundle leaves to Node), and stops cleanly on SIGTERM.
  */
-import { existsSync, readFileSync, readdirSync, utimesSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import type { FakeDiscord } from './fakes/discord/index.js';
+import type { FakeSlack } from './fakes/slack/index.js';
 import { REPO_ROOT } from './helpers/bot-process.js';
-import { botEnv, startBotProcess, startFake, startSim, type ChildBot } from './helpers/discord-harness.js';
+import { ALICE, APP_ID, botEnv, CH_A1, GUILD_A, SECRETS, cardIsFinal, cardOf, startBotProcess, startFake, startSim, video, type ChildBot } from './helpers/discord-harness.js';
+import * as slackHarness from './helpers/slack-harness.js';
 
 let sim: KlingSimulator | undefined;
 let fake: FakeDiscord | undefined;
+let slack: FakeSlack | undefined;
 let bot: ChildBot | undefined;
 /** The bot under npm: killing npm alone would leave it running if the test fails half-way. */
 let botPid: number | undefined;
+const storeDir = mkdtempSync(join(tmpdir(), 'kb-runtime-build-'));
+const loadedOut = join(storeDir, 'loaded-modules.txt');
 afterAll(async () => {
   await bot?.kill();
   if (botPid !== undefined && existsSync(`/proc/${botPid}`)) process.kill(botPid, 'SIGKILL');
   await fake?.close();
+  await slack?.close();
   await sim?.close();
+  rmSync(storeDir, { recursive: true, force: true });
 });
+
+/** What the build bundled, from the metafile it writes beside the bundle. */
+const BuildMeta = z.object({ inputs: z.record(z.string(), z.object({ bytes: z.number() })) });
 
 /** npm itself, the way this suite was started (`npm test`) or from PATH. */
 function npmCommand(): string[] {
@@ -65,27 +79,42 @@ function descendants(root: number): Array<{ pid: number; argv: string[] }> {
 const isNode = (argv: string[]) => /(^|\/)node$/.test(argv[0] ?? '');
 
 describe('npm start runs the compiled bot', () => {
-  it('rebuilds a stale dist/, then runs `node dist/src/main.js` as the only node process under npm, which stops cleanly on SIGTERM', async () => {
+  it('rebuilds a stale dist/, then runs `node dist/main.js` as the only node process under npm, which serves both platforms and stops cleanly on SIGTERM', async () => {
     const stamp = join(REPO_ROOT, 'dist', '.built');
     // Older than every source: the next start must rebuild.
     if (existsSync(stamp)) utimesSync(stamp, new Date(0), new Date(0));
 
     sim = await startSim({ submittedMs: 100, processingMs: 300 });
     fake = await startFake({ channelEditLimit: null });
-    bot = await startBotProcess(botEnv(sim, fake, { LOG_LEVEL: 'info' }), 120_000, [...npmCommand(), 'start']);
+    slack = await slackHarness.startFake([{ id: 'T0BUILD', domain: 'build', channels: ['C0BUILD'] }]);
+    const slackEnv = slackHarness.botEnv(sim, slack);
+    const env = botEnv(sim, fake, {
+      LOG_LEVEL: 'info',
+      STORE_URL: `sqlite://${join(storeDir, 'kling-bot.sqlite')}`,
+      SLACK_BOT_TOKEN: slackEnv['SLACK_BOT_TOKEN'] ?? '',
+      SLACK_SIGNING_SECRET: slackEnv['SLACK_SIGNING_SECRET'] ?? '',
+      SLACK_API_URL: slack.apiUrl,
+      NODE_OPTIONS: `--require ${join(REPO_ROOT, 'test', 'helpers', 'loaded-modules.cjs')}`,
+      KLINGBOT_TEST_LOADED_OUT: loadedOut,
+    });
+    bot = await startBotProcess(env, 120_000, [...npmCommand(), 'start']);
     await fake.waitForReady();
 
-    expect(bot.output()).toMatch(/compiling dist\/|compiling to dist\//);
-    expect(existsSync(join(REPO_ROOT, 'dist', 'src', 'main.js'))).toBe(true);
-    // The product only: no simulator, playground, tests or bench in dist/.
-    expect(readdirSync(join(REPO_ROOT, 'dist')).sort()).toEqual(['.built', 'commands', 'src']);
-    expect(existsSync(join(REPO_ROOT, 'dist', 'tools'))).toBe(false);
+    expect(bot.output()).toMatch(/building dist\/|rebuilding dist\//);
+    expect(existsSync(join(REPO_ROOT, 'dist', 'main.js'))).toBe(true);
+    // The product only: the two programs, their chunks, and nothing of the simulator, playground, tests or bench.
+    expect(readdirSync(join(REPO_ROOT, 'dist')).filter((f) => !/\.(map|LEGAL\.txt)$/.test(f)).sort()).toEqual(['.built', 'build-meta.json', 'chunks', 'main.js', 'register.js']);
+    const inputs = Object.keys(BuildMeta.parse(JSON.parse(readFileSync(join(REPO_ROOT, 'dist', 'build-meta.json'), 'utf8'))).inputs);
+    expect(inputs.filter((f) => /^(tools|test|bench)\//.test(f))).toEqual([]);
+    expect(inputs).toContain('src/main.ts');
+    expect(inputs.some((f) => f.startsWith('node_modules/discord.js/'))).toBe(true);
+    expect(inputs.some((f) => f.startsWith('node_modules/@slack/bolt/'))).toBe(true);
 
     const npmPid = bot.proc.pid ?? 0;
     const tree = descendants(npmPid);
     const nodes = tree.filter((p) => isNode(p.argv));
     botPid = nodes[0]?.pid;
-    expect(nodes.map((p) => p.argv.slice(1))).toEqual([['dist/src/main.js']]);
+    expect(nodes.map((p) => p.argv.slice(1))).toEqual([['dist/main.js']]);
     expect(tree.flatMap((p) => p.argv).join(' ')).not.toMatch(/tsx|esbuild/);
     expect(tree.map((p) => p.argv[0])).toEqual([nodes[0]?.argv[0]]);
     // The bot answers: its health endpoint is up on the port it was given.
@@ -96,6 +125,16 @@ describe('npm start runs the compiled bot', () => {
     expect(metrics).toMatch(/^klingbot_platform_cache_entries\{platform="discord",cache="guilds"\} 2$/m);
     expect(metrics).toMatch(/^klingbot_platform_cache_entries\{platform="discord",cache="channels"\} 3$/m);
 
+    // A /video on each platform, through to its video: the bundled adapters, Kling client and store work.
+    const [kling, discord, workspace] = [sim, fake, slack];
+    const discordCommand = await discord.sendCommand(video(CH_A1, ALICE, 'a bundled fox'));
+    await discord.waitFor(() => cardIsFinal(kling, cardOf(discord, discordCommand)), 20_000);
+    workspace.setBotUrl(`http://127.0.0.1:${bot.port}/slack/events`);
+    const slackCommand = await workspace.sendCommand({ teamId: 'T0BUILD', channelId: 'C0BUILD', userId: 'U0BUILD', command: '/video', text: 'a bundled owl' });
+    expect(slackCommand.status).toBe(200);
+    await workspace.waitFor(() => workspace.messagesIn('C0BUILD').some((m) => slackHarness.cardIsFinal(kling, m)), 20_000);
+    expect(kling.stats.creates).toBe(2);
+
     // npm forwards SIGTERM to its script's process: that is the bot itself (the script execs node;
     // a shell in between would die of it and leave the bot running), which stops cleanly.
     await bot.stop();
@@ -104,5 +143,27 @@ describe('npm start runs the compiled bot', () => {
     while (!gone() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(gone()).toBe(true);
     expect(bot.output()).toContain('stopped cleanly');
+    // The bundle is what ran: of node_modules, Node itself loaded only what the build leaves out.
+    const loaded = readFileSync(loadedOut, 'utf8').split('\n').filter((f) => f.includes('/node_modules/'));
+    const packages = new Set(loaded.map((f) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(f)?.[1]));
+    expect([...packages].filter((p) => !/^(libsql|@libsql\/[\w-]+|@neon-rs\/load|detect-libc|iconv-lite|safer-buffer)$/.test(p ?? ''))).toEqual([]);
+    expect(packages.has('libsql')).toBe(true);
+  });
+
+  it('runs the bundled `npm run register` program (dist/register.js) over REST', async () => {
+    const discord = fake ?? (await startFake({ channelEditLimit: null }));
+    fake = discord;
+    const env = { PATH: process.env['PATH'] ?? '', KLINGBOT_ENV_FILE: 'none', DISCORD_TOKEN: SECRETS.botToken, DISCORD_APPLICATION_ID: APP_ID, DISCORD_API_URL: discord.apiUrl, DISCORD_GUILD_IDS: GUILD_A };
+    // Built by the test above (or by an earlier `npm start`): `npm run register` builds first too.
+    // Asynchronously: the fake answering its REST calls runs in this process.
+    const proc = spawn(process.execPath, ['dist/register.js'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const run = { stdout: '', stderr: '', status: null as number | null };
+    proc.stdout.on('data', (chunk: Buffer) => (run.stdout += chunk.toString('utf8')));
+    proc.stderr.on('data', (chunk: Buffer) => (run.stderr += chunk.toString('utf8')));
+    run.status = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`registered \\d+ commands \\(/video, .*\\) in guild ${GUILD_A}`));
+    expect(discord.commands({ guildId: GUILD_A }).length).toBeGreaterThan(0);
   });
 });
