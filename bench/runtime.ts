@@ -270,7 +270,7 @@ const fmtMemory = (m: MemoryBreakdown) =>
   `RSS ${m.rssMB} MB (file-backed ${m.rssFileMB}, anonymous ${m.rssAnonMB}; V8 heap ${m.heapUsedMB}/${m.heapTotalMB} MB, external ${m.externalMB} MB, array buffers ${m.arrayBuffersMB} MB); discord.js cache: ${fmtCache(m.discordCache)}; tracked ${m.tracked}; store ${m.storeMB} MB`;
 
 export function printRuntime(runs: readonly RuntimeRun[], write: (s: string) => void): void {
-  write('\nThe bot as `npm start` runs it (node dist/main.js, no command-line flags: src/heap-sizing.ts sets its two V8 heap flags, SQLite store), Discord and Slack connected to the fakes\n');
+  write('\nThe bot as `npm start` runs it (node dist/main.js, no command-line flags: src/v8-flags.ts sets its two V8 heap flags and --liftoff-only, SQLite store), Discord and Slack connected to the fakes\n');
   for (const r of runs) {
     write(`start-up to connected and registered: ${r.startMs} ms (target < 1000)\n`);
     write(`3 s after start-up: ${fmtMemory(r.started)}\n`);

@@ -1,4 +1,4 @@
-import './heap-sizing.js';
+import './v8-flags.js';
 import * as nodeModule from 'node:module';
 import { ConfigError, loadConfig, loadEnvFile, secretValues } from './config.js';
 import { createCore } from './core.js';
