@@ -71,7 +71,7 @@ export const asksForHelp = (text: string): boolean => /^(--)?help$/i.test(text.t
 export function rawFromText(command: Command, text: string): Record<string, unknown> {
   const lead = command.firstWord;
   const first = text.trim().split(/\s+/)[0] ?? '';
-  if (lead && first !== '' && !/^(--|—)/.test(first)) {
+  if (lead && first !== '' && !/^(--|\u2014)/.test(first)) {
     const rest = text.trim().slice(first.length).trim();
     return { [lead]: first, ...(rest && command.freeText ? { [command.freeText]: rest } : {}) };
   }

@@ -109,6 +109,10 @@ describe('npm start runs the compiled bot', () => {
     expect(inputs).toContain('src/main.ts');
     expect(inputs.some((f) => f.startsWith('node_modules/discord.js/'))).toBe(true);
     expect(inputs.some((f) => f.startsWith('node_modules/@slack/bolt/'))).toBe(true);
+    // V8 keeps each file's source in memory, two bytes a character if one character is not Latin-1:
+    // one em dash in a regex literal doubled the Slack chunk (0.8 → 1.6 MB).
+    const scripts = ['main.js', 'register.js', ...readdirSync(join(REPO_ROOT, 'dist', 'chunks')).filter((f) => f.endsWith('.js')).map((f) => `chunks/${f}`)];
+    expect(scripts.filter((f) => /[^\x00-\x7f]/.test(readFileSync(join(REPO_ROOT, 'dist', f), 'utf8')))).toEqual([]);
 
     const npmPid = bot.proc.pid ?? 0;
     const tree = descendants(npmPid);

@@ -44,7 +44,7 @@ export function rawFromSlackText(command: Command, text: string): string | Recor
   const trimmed = text.trim();
   const image = command.attachmentOptions?.[0];
   const first = trimmed.split(/\s+/)[0] ?? '';
-  if (!image || first === '' || /^(--|—)/.test(first) || asksForHelp(trimmed)) return trimmed;
+  if (!image || first === '' || /^(--|\u2014)/.test(first) || asksForHelp(trimmed)) return trimmed;
   const rest = trimmed.slice(first.length).trim();
   return { [image]: first, ...(rest && command.freeText ? { [command.freeText]: rest } : {}) };
 }
