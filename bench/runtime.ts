@@ -120,6 +120,19 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs: number,
   }
 }
 
+/**
+ * What `npm start` runs after its build step, from package.json (`exec node [flags] dist/main.js`):
+ * the script first, then any node flags it passes, so the bench measures exactly that command.
+ */
+function startCommand(): string[] {
+  const pkg: unknown = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  const start = typeof pkg === 'object' && pkg !== null ? Reflect.get(Reflect.get(pkg, 'scripts') ?? {}, 'start') : undefined;
+  const argv = typeof start === 'string' ? start.replace(/^exec\s+/, '').split(/\s+/) : [];
+  if (argv[0] !== 'node' || argv.length < 2) throw new Error(`bench runtime: package.json's start script is not \`node … script\`: ${String(start)}`);
+  const script = argv[argv.length - 1] ?? '';
+  return [script, ...argv.slice(1, -1)];
+}
+
 /** Builds dist/ if it is stale, as `npm start` does first. */
 function build(): void {
   const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -164,8 +177,8 @@ export async function benchRuntimeOne(n: number, options: { settle?: boolean } =
     // BENCH_NODE_FLAGS is for experiments only (e.g. what a V8 flag would change); the figures the bench prints use none.
     const flags = (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
     // BENCH_ENTRY runs another build of the bot (a copy of dist/ with one thing changed; experiments only).
-    const entry = process.env['BENCH_ENTRY'] ?? 'dist/main.js';
-    const child = spawn(process.execPath, [...flags, ...(process.env['BENCH_SNAPSHOT'] ? ['--heapsnapshot-signal=SIGUSR2'] : []), entry], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [entry, ...startFlags] = process.env['BENCH_ENTRY'] ? [process.env['BENCH_ENTRY']] : startCommand();
+    const child = spawn(process.execPath, [...startFlags, ...flags, ...(process.env['BENCH_SNAPSHOT'] ? ['--heapsnapshot-signal=SIGUSR2'] : []), entry ?? ''], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     bot = child;
     let out = '';
     const keep = (chunk: Buffer) => {
@@ -270,7 +283,8 @@ const fmtMemory = (m: MemoryBreakdown) =>
   `RSS ${m.rssMB} MB (file-backed ${m.rssFileMB}, anonymous ${m.rssAnonMB}; V8 heap ${m.heapUsedMB}/${m.heapTotalMB} MB, external ${m.externalMB} MB, array buffers ${m.arrayBuffersMB} MB); discord.js cache: ${fmtCache(m.discordCache)}; tracked ${m.tracked}; store ${m.storeMB} MB`;
 
 export function printRuntime(runs: readonly RuntimeRun[], write: (s: string) => void): void {
-  write('\nThe bot as `npm start` runs it (node dist/main.js, no command-line flags: src/v8-flags.ts sets its two V8 heap flags and --liftoff-only, SQLite store), Discord and Slack connected to the fakes\n');
+  const [script, ...startFlags] = startCommand();
+  write(`\nThe bot as \`npm start\` runs it (${['node', ...startFlags, script].join(' ')}; src/v8-flags.ts sets its two V8 heap flags and --liftoff-only itself; SQLite store), Discord and Slack connected to the fakes\n`);
   for (const r of runs) {
     write(`start-up to connected and registered: ${r.startMs} ms (target < 1000)\n`);
     write(`3 s after start-up: ${fmtMemory(r.started)}\n`);
