@@ -33,6 +33,7 @@ import {
   video,
   type InProcessBot,
 } from './helpers/discord-harness.js';
+import { closeInOrder } from './helpers/close-in-order.js';
 
 let sim: KlingSimulator | undefined;
 let fake: FakeDiscord | undefined;
@@ -47,12 +48,8 @@ afterEach(async () => {
       for (const ch of [CH_A1, CH_A2, CH_B1]) expect(maxAttemptsPerWindow(f, ch), ch).toBeLessThanOrEqual(5);
     }
   } finally {
-    await bot?.close();
-    await fake?.close();
-    await sim?.close();
-    bot = undefined;
-    fake = undefined;
-    sim = undefined;
+    await closeInOrder([bot, fake, sim]);
+    bot = fake = sim = undefined;
   }
 });
 

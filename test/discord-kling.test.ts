@@ -8,18 +8,15 @@ import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import { modelsFor } from '../src/kling/capabilities.js';
 import type { FakeDiscord } from './fakes/discord/index.js';
 import { ALICE, BOB, CH_A1, CH_A2, GUILD_A, cardIsFinal, cardOf, embedText, ephemeralAnswers, startBot, startFake, startSim, taskIdOf, video, type InProcessBot } from './helpers/discord-harness.js';
+import { closeInOrder } from './helpers/close-in-order.js';
 
 let sim: KlingSimulator | undefined;
 let fake: FakeDiscord | undefined;
 let bot: InProcessBot | undefined;
 
 afterEach(async () => {
-  await bot?.close();
-  await fake?.close();
-  await sim?.close();
-  bot = undefined;
-  fake = undefined;
-  sim = undefined;
+  await closeInOrder([bot, fake, sim]);
+  bot = fake = sim = undefined;
 });
 
 async function setup() {

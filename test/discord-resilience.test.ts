@@ -6,18 +6,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import { maxAttemptsPerWindow, unforced429s, type FakeDiscord, type InteractionRecord } from './fakes/discord/index.js';
 import { ALICE, CH_A1, CH_A2, cardIsFinal, cardOf, carol, expectNoSecrets, latestCard, startBot, startFake, startSim, taskIdOf, video, type InProcessBot } from './helpers/discord-harness.js';
+import { closeInOrder } from './helpers/close-in-order.js';
 
 let sim: KlingSimulator | undefined;
 let fake: FakeDiscord | undefined;
 let bot: InProcessBot | undefined;
 
 afterEach(async () => {
-  await bot?.close();
-  await fake?.close();
-  await sim?.close();
-  bot = undefined;
-  fake = undefined;
-  sim = undefined;
+  await closeInOrder([bot, fake, sim]);
+  bot = fake = sim = undefined;
 });
 
 const TOKEN_LIFETIME_MS = 1500;

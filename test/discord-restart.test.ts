@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import type { FakeDiscord, InteractionRecord } from './fakes/discord/index.js';
 import { ALICE, CH_A1, CH_A2, CH_B1, GUILD_B, SECRETS, botEnv, cardIsFinal, cardOf, carol, expectNoSecrets, startBotProcess, startFake, startSim, taskIdOf, video, type ChildBot } from './helpers/discord-harness.js';
+import { closeInOrder } from './helpers/close-in-order.js';
 
 let sim: KlingSimulator | undefined;
 let fake: FakeDiscord | undefined;
@@ -16,9 +17,7 @@ const children: ChildBot[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'kling-bot-discord-'));
 
 afterAll(async () => {
-  for (const child of children) await child.kill();
-  await fake?.close();
-  await sim?.close();
+  await closeInOrder([...children.map((child) => ({ close: () => child.kill() })), fake, sim]);
   rmSync(dir, { recursive: true, force: true });
 });
 

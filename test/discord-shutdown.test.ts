@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import type { FakeDiscord, InteractionRecord } from './fakes/discord/index.js';
 import { CH_A1, botEnv, cardIsFinal, cardOf, carol, startBotProcess, startFake, startSim, taskIdOf, video, type ChildBot } from './helpers/discord-harness.js';
+import { closeInOrder } from './helpers/close-in-order.js';
 
 let sim: KlingSimulator | undefined;
 let fake: FakeDiscord | undefined;
@@ -17,9 +18,7 @@ const children: ChildBot[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'kling-bot-shutdown-'));
 
 afterAll(async () => {
-  for (const child of children) await child.kill();
-  await fake?.close();
-  await sim?.close();
+  await closeInOrder([...children.map((child) => ({ close: () => child.kill() })), fake, sim]);
   rmSync(dir, { recursive: true, force: true });
 });
 

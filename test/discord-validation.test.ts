@@ -7,18 +7,15 @@ import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import { slashCommands } from '../src/platforms/discord/commands.js';
 import type { FakeDiscord, InteractionRecord, SendCommandInput } from './fakes/discord/index.js';
 import { ALICE, CH_A1, GUILD_A, GUILD_B, cardIsFinal, cardOf, embedText, ephemeralAnswers, expectNoSecrets, startBot, startFake, startSim, taskIdOf, video, type InProcessBot } from './helpers/discord-harness.js';
+import { closeInOrder } from './helpers/close-in-order.js';
 
 let sim: KlingSimulator | undefined;
 let fake: FakeDiscord | undefined;
 let bot: InProcessBot | undefined;
 
 afterEach(async () => {
-  await bot?.close();
-  await fake?.close();
-  await sim?.close();
-  bot = undefined;
-  fake = undefined;
-  sim = undefined;
+  await closeInOrder([bot, fake, sim]);
+  bot = fake = sim = undefined;
 });
 
 const animate = (options: SendCommandInput['options'], attachments?: SendCommandInput['attachments']): SendCommandInput => ({

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import type { FakeSlack } from './fakes/slack/index.js';
 import { cardIsFinal, startBotInProcess, startFake, startSim, taskIdOfCard, type InProcessBot } from './helpers/slack-harness.js';
+import { closeInOrder } from './helpers/close-in-order.js';
 
 const TEAM = 'T0BUSY';
 const CHANNEL = 'C0BUSY';
@@ -17,12 +18,8 @@ let fake: FakeSlack | undefined;
 let bot: InProcessBot | undefined;
 
 afterEach(async () => {
-  await bot?.close();
-  await fake?.close();
-  await sim?.close();
-  bot = undefined;
-  fake = undefined;
-  sim = undefined;
+  await closeInOrder([bot, fake, sim]);
+  bot = fake = sim = undefined;
 });
 
 describe('Slack: a busy channel', () => {
