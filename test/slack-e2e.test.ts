@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../src/domain.js';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import { blockTexts, type FakeSlack, type MessageRecord } from './fakes/slack/index.js';
-import { cardIsFinal, expectedVideoUrl, SECRETS, startBotInProcess, startFake, startSim, taskIdOfCard, type InProcessBot } from './helpers/slack-harness.js';
+import { cardIsFinal, expectedVideoUrl, SECRETS, startBotInProcess, startFake, startSim, startSlackRig, taskIdOfCard, type InProcessBot } from './helpers/slack-harness.js';
 
 /**
  * The unmodified Bolt app, wired exactly as `npm start` wires it, driven through the fake Slack
@@ -26,15 +26,11 @@ afterEach(async () => {
 });
 
 async function setup(env: Record<string, string> = {}) {
-  sim = await startSim();
-  cleanups.push(() => sim.close());
-  fake = await startFake([
+  const teams = [
     { id: T1, domain: 'acme', channels: [C1, C2] },
     { id: T2, domain: 'other', channels: [C3] },
-  ]);
-  cleanups.push(() => fake.close());
-  bot = await startBotInProcess(sim, fake, env);
-  cleanups.push(() => bot.close());
+  ];
+  ({ sim, fake, bot } = await startSlackRig(teams, env, (close) => cleanups.push(close)));
 }
 
 const video = (text: string, channelId = C1, userId = U1, teamId = T1) => fake.sendCommand({ teamId, channelId, userId, command: '/video', text });

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import { blockTexts, type FakeSlack } from './fakes/slack/index.js';
-import { cardIsFinal, startBotInProcess, startFake, startSim, taskIdOfCard, type InProcessBot } from './helpers/slack-harness.js';
+import { cardIsFinal, startSlackRig, taskIdOfCard, type InProcessBot } from './helpers/slack-harness.js';
 
 const T1 = 'T0ACME';
 const C1 = 'C0GENERAL';
@@ -22,12 +22,7 @@ afterEach(async () => {
 });
 
 async function setup(env: Record<string, string> = {}) {
-  sim = await startSim();
-  cleanups.push(() => sim.close());
-  fake = await startFake([{ id: T1, domain: 'acme', channels: [C1] }]);
-  cleanups.push(() => fake.close());
-  bot = await startBotInProcess(sim, fake, env);
-  cleanups.push(() => bot.close());
+  ({ sim, fake, bot } = await startSlackRig([{ id: T1, domain: 'acme', channels: [C1] }], env, (close) => cleanups.push(close)));
 }
 
 const send = (command: string, text: string) => fake.sendCommand({ teamId: T1, channelId: C1, userId: U1, command, text });

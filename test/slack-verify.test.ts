@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import { signSlackRequest, type FakeSlack } from './fakes/slack/index.js';
-import { SECRETS, startBotInProcess, startFake, startSim, type InProcessBot } from './helpers/slack-harness.js';
+import { SECRETS, startSlackRig, type InProcessBot } from './helpers/slack-harness.js';
 
 const T1 = 'T0ACME';
 const C1 = 'C0GENERAL';
@@ -22,12 +22,7 @@ afterEach(async () => {
 });
 
 async function setup() {
-  sim = await startSim();
-  cleanups.push(() => sim.close());
-  fake = await startFake([{ id: T1, domain: 'acme', channels: [C1] }]);
-  cleanups.push(() => fake.close());
-  bot = await startBotInProcess(sim, fake);
-  cleanups.push(() => bot.close());
+  ({ sim, fake, bot } = await startSlackRig([{ id: T1, domain: 'acme', channels: [C1] }], {}, (close) => cleanups.push(close)));
 }
 
 /** Posts a raw body to /slack/events, optionally without a content-length (chunked), and reports the status. */

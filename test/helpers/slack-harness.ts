@@ -86,6 +86,26 @@ export async function startBotInProcess(sim: KlingSimulator, fake: FakeSlack, en
   };
 }
 
+export interface SlackRig {
+  sim: KlingSimulator;
+  fake: FakeSlack;
+  bot: InProcessBot;
+}
+
+/**
+ * The simulator, the fake Slack with `teams`, and the bot wired as `npm start` wires it. `later`
+ * receives each one's close as it opens; run them last-first (the bot before what it talks to).
+ */
+export async function startSlackRig(teams: FakeSlackOptions['teams'], env: Record<string, string>, later: (close: () => Promise<unknown>) => void): Promise<SlackRig> {
+  const sim = await startSim();
+  later(() => sim.close());
+  const fake = await startFake(teams);
+  later(() => fake.close());
+  const bot = await startBotInProcess(sim, fake, env);
+  later(() => bot.close());
+  return { sim, fake, bot };
+}
+
 
 /** Our task id, read from the card's Refresh button value (`kb:r:<id>`). */
 export function taskIdOfCard(blocks: readonly JsonObject[] | undefined): string | undefined {
