@@ -4,7 +4,7 @@ import { InteractionClosedError, RefusedError } from './errors.js';
 import type { CommandIO, Invocation } from './invocation.js';
 import type { Limits } from './limits.js';
 import type { Logger } from './log.js';
-import { viewHash } from './outbox/channel-outbox.js';
+import { viewHash } from './outbox/slots.js';
 import type { Outboxes } from './outbox/outboxes.js';
 import { notices, refusals } from './render/notices.js';
 import type { TaskStore } from './store/task-store.js';

@@ -1,25 +1,23 @@
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+import { runInChildNode } from './helpers/child-node.js';
 
 /**
  * Runs `body` in a child node with V8's natives syntax (%HaveSameMap), after `prelude`, and returns
  * how many of the objects it leaves in `kept` have a hidden class other than the first one's.
  */
 function distinctShapes(prelude: string, body: string): number {
-  const code = [
-    prelude,
-    'const kept = [];',
-    body,
-    // eval keeps %HaveSameMap out of tsx's parser; the flag is on for the whole process.
-    "const same = new Function('a', 'b', 'return %HaveSameMap(a, b)');",
-    'process.stdout.write(String(kept.filter((o) => !same(kept[0], o)).length));',
-  ].join('\n');
-  const run = spawnSync(process.execPath, ['--allow-natives-syntax', '--import', 'tsx', '--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8' });
-  expect(run.stderr).toBe('');
-  return Number(run.stdout);
+  const out = runInChildNode(
+    [
+      prelude,
+      'const kept = [];',
+      body,
+      // eval keeps %HaveSameMap out of tsx's parser; the flag is on for the whole process.
+      "const same = new Function('a', 'b', 'return %HaveSameMap(a, b)');",
+      'process.stdout.write(String(kept.filter((o) => !same(kept[0], o)).length));',
+    ],
+    ['--allow-natives-syntax'],
+  );
+  return Number(out);
 }
 
 // A handle made as the Discord port makes a moved one: spread, plus a key the original lacks.

@@ -1,24 +1,15 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runInChildNode } from './helpers/child-node.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MB = 1048576;
-
-/** Runs `lines` as an ES module in a child node (from the sources, via tsx); returns its stdout. */
-function childNode(lines: readonly string[], nodeFlags: readonly string[] = []): string {
-  const run = spawnSync(process.execPath, [...nodeFlags, '--import', 'tsx', '--input-type=module', '-e', lines.join('\n')], { cwd: ROOT, encoding: 'utf8' });
-  expect(run.stderr).toBe('');
-  return run.stdout;
-}
 
 const withFlags = (yes: boolean) => (yes ? "await import('./src/v8-flags.ts');" : '');
 
 /** A child node's young-generation size after allocating short-lived objects, with or without the bot's flags. */
 function youngGenerationAfterChurn(withBotFlags: boolean): number {
   return Number(
-    childNode([
+    runInChildNode([
       withFlags(withBotFlags),
       "const v8 = await import('node:v8');",
       // Tens of MB of garbage that survives a scavenge or two, as loading discord.js and Bolt makes.
@@ -30,7 +21,7 @@ function youngGenerationAfterChurn(withBotFlags: boolean): number {
 
 /** Which tier a hot WebAssembly function (llhttp's kind of code) ends on, with or without the bot's flags. */
 function wasmTierAfterHotLoop(withBotFlags: boolean): string {
-  return childNode(
+  return runInChildNode(
     [
       withFlags(withBotFlags),
       // (module (func (export "f") (param i32) (result i32) local.get 0 i32.const 1 i32.add))

@@ -7,9 +7,7 @@ import { RatePacer } from './pacer.js';
 import { pauseOnRateLimit, viewHash, type CardSlot, type ChannelOutboxDeps, type Job } from './slots.js';
 import { WakeTimer } from './wake-timer.js';
 
-export { viewHash } from './slots.js';
 export type { Priority } from './next-write.js';
-export type { ChannelOutboxDeps } from './slots.js';
 
 const MAX_FAILURES = 5;
 

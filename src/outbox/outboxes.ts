@@ -1,18 +1,12 @@
-import type { CardHandle, Platform, TaskScope } from '../domain.js';
-import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
+import type { Platform, TaskScope } from '../domain.js';
 import type { PlatformPort } from '../port.js';
 import { ChannelOutbox } from './channel-outbox.js';
+import type { ChannelOutboxDeps } from './slots.js';
 
 export const channelKeyOf = (scope: Pick<TaskScope, 'platform' | 'guildId' | 'channelId'>) => `${scope.platform}:${scope.guildId}:${scope.channelId}`;
 
-export interface OutboxesDeps {
-  log: Logger;
-  metrics: Metrics;
-  now: () => number;
-  onPosted: (taskId: string, handle: CardHandle, sig: string) => Promise<void>;
-  onShown: (taskId: string, update: { handle?: CardHandle; sig: string; final: boolean }) => void;
-  onGone: (taskId: string) => void;
+/** What every channel outbox gets (each its platform's port), and when an idle one is dropped. */
+export interface OutboxesDeps extends Omit<ChannelOutboxDeps, 'port'> {
   /** An outbox with nothing to do for this long is dropped (its pacing is relearned on the next write). */
   idleMs?: number;
 }

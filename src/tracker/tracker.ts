@@ -12,7 +12,6 @@ import { Submitter } from './submitter.js';
 import { isBehind, mergeForward, onAnswer, onPollError, type Timing } from './task-machine.js';
 import { isYoung, type TrackerOptions } from './tracker-options.js';
 
-export type { TrackerOptions } from './tracker-options.js';
 
 /**
  * Follows every unfinished task to its final state, wiring the parts together: the pure task
