@@ -31,7 +31,9 @@ export class BenchPort implements PlatformPort {
     }
     if (w.count >= this.limit.requests) {
       this.rateLimited++;
-      throw new PortRateLimitError(w.resetAt - now, { rate: { remaining: 0, resetAfterMs: w.resetAt - now, limit: this.limit.requests } });
+      throw new PortRateLimitError(w.resetAt - now, {
+        rate: { remaining: 0, resetAfterMs: w.resetAt - now, limit: this.limit.requests },
+      });
     }
     w.count++;
     return { remaining: this.limit.requests - w.count, resetAfterMs: w.resetAt - now, limit: this.limit.requests };
@@ -43,7 +45,8 @@ export class BenchPort implements PlatformPort {
 
   async edit(_handle: CardHandle, view: CardView, scope: TaskScope): Promise<Written<undefined>> {
     const rate = this.take(scope.channelId);
-    if ((view.state === 'succeed' || view.state === 'failed') && !this.finalShownAt.has(view.taskId)) this.finalShownAt.set(view.taskId, Date.now());
+    if ((view.state === 'succeed' || view.state === 'failed') && !this.finalShownAt.has(view.taskId))
+      this.finalShownAt.set(view.taskId, Date.now());
     return { value: undefined, rate };
   }
 

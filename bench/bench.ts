@@ -10,7 +10,16 @@ import { busyTable, runBusy, SCENARIO_NAMES, type BusyResult } from './busy.js';
  * against a fresh Kling simulator process; then the Discord ack latency through the fake; then busy
  * channels through the wire (bench/busy.ts), each against the ideal pace.
  */
-const { values } = parseArgs({ options: { json: { type: 'boolean' }, n: { type: 'string', multiple: true }, interval: { type: 'string' }, 'skip-discord': { type: 'boolean' }, 'skip-runtime': { type: 'boolean' }, only: { type: 'string', multiple: true } } });
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean' },
+    n: { type: 'string', multiple: true },
+    interval: { type: 'string' },
+    'skip-discord': { type: 'boolean' },
+    'skip-runtime': { type: 'boolean' },
+    only: { type: 'string', multiple: true },
+  },
+});
 // `--only trackers|ack|runtime|busy|<busy run>` (repeatable or comma-separated) runs just those parts; the busy runs are listed in bench/busy.ts.
 const only = new Set((values.only ?? []).flatMap((v) => v.split(',')).filter(Boolean));
 const wants = (part: string) => only.size === 0 || only.has(part);
@@ -18,7 +27,19 @@ const busyWanted = SCENARIO_NAMES.filter((name) => wants('busy') || only.has(nam
 const sizes = (values.n ?? ['100', '1000', '10000']).map(Number);
 const interval = Number(values.interval ?? 500);
 const tsx = ['--import', 'tsx'];
-const Side = z.object({ side: z.string(), n: z.number(), providerCallsPerTask: z.number(), editsPerTask: z.number(), rateLimited: z.number(), stalenessP50Ms: z.number().nullable(), stalenessP99Ms: z.number().nullable(), rssMB: z.number(), completed: z.number(), failedTasks: z.number(), seconds: z.number() });
+const Side = z.object({
+  side: z.string(),
+  n: z.number(),
+  providerCallsPerTask: z.number(),
+  editsPerTask: z.number(),
+  rateLimited: z.number(),
+  stalenessP50Ms: z.number().nullable(),
+  stalenessP99Ms: z.number().nullable(),
+  rssMB: z.number(),
+  completed: z.number(),
+  failedTasks: z.number(),
+  seconds: z.number(),
+});
 type Side = z.infer<typeof Side>;
 
 function firstLine(args: string[]): Promise<{ line: string; kill: () => void; done: Promise<void> }> {
@@ -33,12 +54,38 @@ function firstLine(args: string[]): Promise<{ line: string; kill: () => void; do
 
 async function runSide(side: 'ours' | 'naive', n: number): Promise<Side> {
   // Realistic shape, scaled down: ~2 s queued, ~9 s generating (18 naive checks per task).
-  const sim = await firstLine([...tsx, 'tools/kling-simulator/simulator-cli.ts', '--access-key', 'bench-access-key', '--secret-key', 'bench-secret-key', '--submitted-ms', String(interval * 4), '--processing-ms', String(interval * 14), '--jitter', '0.3']);
+  const sim = await firstLine([
+    ...tsx,
+    'tools/kling-simulator/simulator-cli.ts',
+    '--access-key',
+    'bench-access-key',
+    '--secret-key',
+    'bench-secret-key',
+    '--submitted-ms',
+    String(interval * 4),
+    '--processing-ms',
+    String(interval * 14),
+    '--jitter',
+    '0.3',
+  ]);
   const { url } = z.object({ url: z.string() }).parse(JSON.parse(sim.line));
   try {
     // Both sides run with the same heap cap, as in a memory-limited container: V8 otherwise lets
     // garbage pile up to hundreds of MB before collecting, which says nothing about live memory.
-    const run = await firstLine(['--max-old-space-size=128', '--max-semi-space-size=4', ...tsx, 'bench/run-side.ts', '--side', side, '--n', String(n), '--sim', url, '--interval', String(interval)]);
+    const run = await firstLine([
+      '--max-old-space-size=128',
+      '--max-semi-space-size=4',
+      ...tsx,
+      'bench/run-side.ts',
+      '--side',
+      side,
+      '--n',
+      String(n),
+      '--sim',
+      url,
+      '--interval',
+      String(interval),
+    ]);
     return Side.parse(JSON.parse(run.line));
   } finally {
     sim.kill();
@@ -46,7 +93,8 @@ async function runSide(side: 'ours' | 'naive', n: number): Promise<Side> {
   }
 }
 
-const ratio = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? '-' : `${(a / b).toFixed(2)}×`);
+const ratio = (a: number | null, b: number | null) =>
+  a === null || b === null || b === 0 ? '-' : `${(a / b).toFixed(2)}×`;
 const fmt = (v: number | null, digits = 2) => (v === null ? '-' : Number.isInteger(v) ? String(v) : v.toFixed(digits));
 
 const runs: Array<{ n: number; ours: Side; naive: Side }> = [];
@@ -65,22 +113,36 @@ for (const n of wants('trackers') ? sizes : []) {
     ['wall time (s)', 'seconds'],
   ];
   process.stdout.write(`\n${n.toLocaleString('en-US')} in-flight tasks (POLL_INTERVAL_MS=${interval})\n`);
-  process.stdout.write(`${'metric'.padEnd(24)}${'naive'.padStart(12)}${'ours'.padStart(12)}${'ours/naive'.padStart(12)}\n`);
+  process.stdout.write(
+    `${'metric'.padEnd(24)}${'naive'.padStart(12)}${'ours'.padStart(12)}${'ours/naive'.padStart(12)}\n`,
+  );
   for (const [label, key] of rows) {
     const a = naive[key] as number | null;
     const b = ours[key] as number | null;
-    process.stdout.write(`${label.padEnd(24)}${fmt(a).padStart(12)}${fmt(b).padStart(12)}${ratio(b, a).padStart(12)}\n`);
+    process.stdout.write(
+      `${label.padEnd(24)}${fmt(a).padStart(12)}${fmt(b).padStart(12)}${ratio(b, a).padStart(12)}\n`,
+    );
   }
 }
 
-const DiscordAck = z.object({ n: z.number(), ackP50Ms: z.number(), ackP99Ms: z.number(), coldP50Ms: z.number(), coldP99Ms: z.number() });
+const DiscordAck = z.object({
+  n: z.number(),
+  ackP50Ms: z.number(),
+  ackP99Ms: z.number(),
+  coldP50Ms: z.number(),
+  coldP99Ms: z.number(),
+});
 let discord: z.infer<typeof DiscordAck> | undefined;
 if (!values['skip-discord'] && wants('ack')) {
   const { benchDiscordAck } = await import('./discord-ack.js');
   discord = DiscordAck.parse(await benchDiscordAck(200));
   process.stdout.write(`\nDiscord (through the fake): ${discord.n} commands in flight\n`);
-  process.stdout.write(`ack latency p50 ${discord.ackP50Ms} ms, p99 ${discord.ackP99Ms} ms (target p99 < 100 ms; the bot is tracking the previous burst's tasks)\n`);
-  process.stdout.write(`first burst after log-in: p50 ${discord.coldP50Ms} ms, p99 ${discord.coldP99Ms} ms (V8 still compiling, for reference)\n`);
+  process.stdout.write(
+    `ack latency p50 ${discord.ackP50Ms} ms, p99 ${discord.ackP99Ms} ms (target p99 < 100 ms; the bot is tracking the previous burst's tasks)\n`,
+  );
+  process.stdout.write(
+    `first burst after log-in: p50 ${discord.coldP50Ms} ms, p99 ${discord.coldP99Ms} ms (V8 still compiling, for reference)\n`,
+  );
 }
 
 // The compiled bot on its own (bench/runtime.ts): start-up, RSS at rest / 1,000 / 10,000 in flight, stop.
@@ -94,10 +156,15 @@ if (!values['skip-runtime'] && wants('runtime')) {
 
 let busy: BusyResult[] = [];
 if (busyWanted.length > 0) {
-  process.stdout.write(`\nBusy channels through the wire (the bot as npm start runs it, fake Discord/Slack, Kling simulator): ${busyWanted.join(', ')}\n`);
+  process.stdout.write(
+    `\nBusy channels through the wire (the bot as npm start runs it, fake Discord/Slack, Kling simulator): ${busyWanted.join(', ')}\n`,
+  );
   busy = await runBusy(busyWanted, (r) => process.stderr.write(`  ${r.name} done in ${r.seconds} s\n`));
   process.stdout.write(`${busyTable(busy)}\n`);
 }
 
-if (values.json) process.stdout.write(`${JSON.stringify({ runs, ...(discord ? { discord } : {}), ...(runtime ? { runtime } : {}), ...(busy.length > 0 ? { busy } : {}) })}\n`);
+if (values.json)
+  process.stdout.write(
+    `${JSON.stringify({ runs, ...(discord ? { discord } : {}), ...(runtime ? { runtime } : {}), ...(busy.length > 0 ? { busy } : {}) })}\n`,
+  );
 process.exit(0);

@@ -12,7 +12,12 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { channelWrites, max429sPerMinute, type FakeDiscord, type InteractionRecord } from '../test/fakes/discord/index.js';
+import {
+  channelWrites,
+  max429sPerMinute,
+  type FakeDiscord,
+  type InteractionRecord,
+} from '../test/fakes/discord/index.js';
 import type { FakeSlack, MessageRecord as SlackMessage } from '../test/fakes/slack/index.js';
 import { startKlingSimulator, type KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import { idealFixedWindow, idealSlidingWindows, percentile, type Finish } from './ideal.js';
@@ -56,7 +61,11 @@ function videoUrl(sim: KlingSimulator, taskId: string): string | undefined {
 }
 
 /** When a Discord card first showed its video: an edit of the card, or a reply to it (after a restart). */
-function discordShownAt(fake: FakeDiscord, rec: InteractionRecord, url: string): { at: number; original: boolean } | undefined {
+function discordShownAt(
+  fake: FakeDiscord,
+  rec: InteractionRecord,
+  url: string,
+): { at: number; original: boolean } | undefined {
   const card = rec.originalMessageId ? fake.messages.get(rec.originalMessageId) : undefined;
   if (!card) return undefined;
   const edit = card.edits.find((e) => JSON.stringify(e.body).includes(url));
@@ -102,13 +111,22 @@ interface DiscordRun {
 async function runDiscord(r: DiscordRun): Promise<BusyResult> {
   const started = Date.now();
   const timing = r.timing ?? TIMING;
-  const wire = await startDiscordWire({ layout: r.layout, channelEditLimit: r.limit, timing, callbacks: r.callbacks ?? false, env: { POLL_INTERVAL_MS: '500', ...r.env } });
+  const wire = await startDiscordWire({
+    layout: r.layout,
+    channelEditLimit: r.limit,
+    timing,
+    callbacks: r.callbacks ?? false,
+    env: { POLL_INTERVAL_MS: '500', ...r.env },
+  });
   try {
     const { fake, sim } = wire;
     const channels = wire.guilds.flatMap((g) => g.channels);
     const pollsBefore = pollCalls(sim);
     const recs = await burst(r.n, (i) => wire.video(channels[i % channels.length] ?? '', `busy channel scene ${i}`));
-    const shown = new Map<InteractionRecord, { at: number; original: boolean; finishedAt: number; channelId: string; id: string }>();
+    const shown = new Map<
+      InteractionRecord,
+      { at: number; original: boolean; finishedAt: number; channelId: string; id: string }
+    >();
     const deadline = Date.now() + ALL_FINAL_TIMEOUT_MS;
     while (shown.size < recs.length && Date.now() < deadline) {
       for (const rec of recs) {
@@ -133,9 +151,15 @@ async function runDiscord(r: DiscordRun): Promise<BusyResult> {
         ideal.push(...here.map(() => 0));
         continue;
       }
-      const prior = channelWrites(fake, channelId).filter((w) => w.status !== 429 && w.at < t0).map((w) => w.at);
+      const prior = channelWrites(fake, channelId)
+        .filter((w) => w.status !== 429 && w.at < t0)
+        .map((w) => w.at);
       if (process.env['BENCH_TRACE']) traceChannel(fake, channelId, t0, here);
-      const floor = idealFixedWindow(here.map((s): Finish => ({ id: s.id, finishedAt: s.finishedAt })), prior, r.limit);
+      const floor = idealFixedWindow(
+        here.map((s): Finish => ({ id: s.id, finishedAt: s.finishedAt })),
+        prior,
+        r.limit,
+      );
       for (const s of here) ideal.push((floor.get(s.id) ?? s.finishedAt) - s.finishedAt);
     }
     const result: BusyResult = {
@@ -154,7 +178,8 @@ async function runDiscord(r: DiscordRun): Promise<BusyResult> {
       seconds: Math.round((Date.now() - started) / 100) / 10,
       targets: r.targets,
     };
-    if (r.naive) result.naivePollCallsPerTask = await naivePollCalls(r.n, timing, Number(r.env?.['POLL_INTERVAL_MS'] ?? 500));
+    if (r.naive)
+      result.naivePollCallsPerTask = await naivePollCalls(r.n, timing, Number(r.env?.['POLL_INTERVAL_MS'] ?? 500));
     return result;
   } finally {
     await wire.close();
@@ -162,10 +187,16 @@ async function runDiscord(r: DiscordRun): Promise<BusyResult> {
 }
 
 /** BENCH_TRACE=1: one channel's writes relative to its first finish (f = showed a video, s = another state, p = progress), and the finishes. */
-function traceChannel(fake: FakeDiscord, channelId: string, t0: number, shown: ReadonlyArray<{ finishedAt: number; at: number }>): void {
+function traceChannel(
+  fake: FakeDiscord,
+  channelId: string,
+  t0: number,
+  shown: ReadonlyArray<{ finishedAt: number; at: number }>,
+): void {
   const writes = channelWrites(fake, channelId).map((w) => {
     const body = JSON.stringify(w.body ?? null);
-    const kind = w.status === 429 ? '429' : /\/media\/[^"]+\.mp4/.test(body) ? 'f' : /progress|%/.test(body) ? 'p' : 's';
+    const kind =
+      w.status === 429 ? '429' : /\/media\/[^"]+\.mp4/.test(body) ? 'f' : /progress|%/.test(body) ? 'p' : 's';
     return `${((w.at - t0) / 1000).toFixed(2)}${kind}`;
   });
   const finishes = shown.map((s) => ((s.finishedAt - t0) / 1000).toFixed(2)).sort();
@@ -175,9 +206,28 @@ function traceChannel(fake: FakeDiscord, channelId: string, t0: number, shown: R
 /** The naive tracker's polling for the same workload (bench/run-side.ts, one GET per task per interval). */
 async function naivePollCalls(n: number, timing: typeof TIMING, intervalMs: number): Promise<number> {
   // run-side.ts signs with the bench's own keys.
-  const sim = await startKlingSimulator({ auth: { accessKey: 'bench-access-key', secretKey: 'bench-secret-key' }, timing });
+  const sim = await startKlingSimulator({
+    auth: { accessKey: 'bench-access-key', secretKey: 'bench-secret-key' },
+    timing,
+  });
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run-side.ts', '--side', 'naive', '--n', String(n), '--sim', sim.url, '--interval', String(intervalMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'bench/run-side.ts',
+        '--side',
+        'naive',
+        '--n',
+        String(n),
+        '--sim',
+        sim.url,
+        '--interval',
+        String(intervalMs),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     const line = await new Promise<string>((resolve, reject) => {
       createInterface({ input: child.stdout }).once('line', resolve);
       child.once('exit', (code) => reject(new Error(`naive side exited with ${code}`)));
@@ -215,7 +265,8 @@ async function runSlack(): Promise<BusyResult> {
     }
     const finishes = [...shown.entries()].map(([id, s]): Finish => ({ id, finishedAt: s.finishedAt }));
     const t0 = Math.min(...finishes.map((f) => f.finishedAt));
-    const writes = (methods: string[]) => fake.calls.filter((c) => methods.includes(c.method) && c.status === 200 && c.at < t0).map((c) => c.at);
+    const writes = (methods: string[]) =>
+      fake.calls.filter((c) => methods.includes(c.method) && c.status === 200 && c.at < t0).map((c) => c.at);
     const floor = idealSlidingWindows(finishes, [
       { ...wire.limits.channel, prior: writes(['chat.postMessage', 'chat.update']) },
       { ...wire.limits.workspaceUpdate, prior: writes(['chat.update']) },
@@ -223,7 +274,10 @@ async function runSlack(): Promise<BusyResult> {
     const staleness = [...shown.values()].map((s) => Math.max(0, s.at - s.finishedAt));
     const ideal = finishes.map((f) => (floor.get(f.id) ?? f.finishedAt) - f.finishedAt);
     const per = (reasons: (r: FakeSlack['rateLimits'][number]) => boolean) => {
-      const times = fake.rateLimits.filter(reasons).map((r) => r.at).sort((a, b) => a - b);
+      const times = fake.rateLimits
+        .filter(reasons)
+        .map((r) => r.at)
+        .sort((a, b) => a - b);
       let best = 0;
       for (let lo = 0, hi = 0; hi < times.length; hi++) {
         while ((times[hi] ?? 0) - (times[lo] ?? 0) >= 60_000) lo++;
@@ -254,15 +308,56 @@ async function runSlack(): Promise<BusyResult> {
 
 export const SCENARIOS = {
   'busy-30': () =>
-    runDiscord({ name: 'busy-30', what: 'Discord: 30 tasks finishing together in one channel, 5 writes / 5 s', layout: [1], n: 30, limit: DISCORD_LIMIT, targets: ['≤ 5 429/min', 'every card final in its message', 'p50, p99 ≤ 1.3× ideal'] }),
+    runDiscord({
+      name: 'busy-30',
+      what: 'Discord: 30 tasks finishing together in one channel, 5 writes / 5 s',
+      layout: [1],
+      n: 30,
+      limit: DISCORD_LIMIT,
+      targets: ['≤ 5 429/min', 'every card final in its message', 'p50, p99 ≤ 1.3× ideal'],
+    }),
   'busy-60': () =>
-    runDiscord({ name: 'busy-60', what: 'Discord: 60 tasks over 4 channels in 2 servers, 5 writes / 5 s', layout: [2, 2], n: 60, limit: DISCORD_LIMIT, targets: ['≤ 5 429/min per channel', 'p50, p99 ≤ 1.5× ideal'] }),
+    runDiscord({
+      name: 'busy-60',
+      what: 'Discord: 60 tasks over 4 channels in 2 servers, 5 writes / 5 s',
+      layout: [2, 2],
+      n: 60,
+      limit: DISCORD_LIMIT,
+      targets: ['≤ 5 429/min per channel', 'p50, p99 ≤ 1.5× ideal'],
+    }),
   'busy-500': () =>
-    runDiscord({ name: 'busy-500', what: 'Discord: 500 tasks over 10 channels, 5 writes / 5 s', layout: [5, 5], n: 500, limit: DISCORD_LIMIT, naive: true, env: { POLL_INTERVAL_MS: '1000' }, timing: { submittedMs: 2000, processingMs: 8000, jitter: 0 }, targets: ['p50 ≤ 1.5× ideal', 'poll calls/task ≤ 0.1× naive'] }),
+    runDiscord({
+      name: 'busy-500',
+      what: 'Discord: 500 tasks over 10 channels, 5 writes / 5 s',
+      layout: [5, 5],
+      n: 500,
+      limit: DISCORD_LIMIT,
+      naive: true,
+      env: { POLL_INTERVAL_MS: '1000' },
+      timing: { submittedMs: 2000, processingMs: 8000, jitter: 0 },
+      targets: ['p50 ≤ 1.5× ideal', 'poll calls/task ≤ 0.1× naive'],
+    }),
   push: () =>
-    runDiscord({ name: 'push', what: 'Discord: 16 tasks over 2 channels, no platform limit, PUBLIC_URL callbacks, POLL_INTERVAL_MS=5000', layout: [2], n: 16, limit: null, callbacks: true, env: { POLL_INTERVAL_MS: '5000' }, targets: ['p50 < 1 s'] }),
+    runDiscord({
+      name: 'push',
+      what: 'Discord: 16 tasks over 2 channels, no platform limit, PUBLIC_URL callbacks, POLL_INTERVAL_MS=5000',
+      layout: [2],
+      n: 16,
+      limit: null,
+      callbacks: true,
+      env: { POLL_INTERVAL_MS: '5000' },
+      targets: ['p50 < 1 s'],
+    }),
   poll: () =>
-    runDiscord({ name: 'poll', what: 'Discord: 16 tasks over 2 channels, no platform limit, no callbacks, POLL_INTERVAL_MS=5000', layout: [2], n: 16, limit: null, env: { POLL_INTERVAL_MS: '5000' }, targets: ['p50 < 5 s (one poll interval)'] }),
+    runDiscord({
+      name: 'poll',
+      what: 'Discord: 16 tasks over 2 channels, no platform limit, no callbacks, POLL_INTERVAL_MS=5000',
+      layout: [2],
+      n: 16,
+      limit: null,
+      env: { POLL_INTERVAL_MS: '5000' },
+      targets: ['p50 < 5 s (one poll interval)'],
+    }),
   'slack-20': runSlack,
 } satisfies Record<string, () => Promise<BusyResult>>;
 export type ScenarioName = keyof typeof SCENARIOS;
@@ -270,11 +365,25 @@ export const SCENARIO_NAMES = Object.keys(SCENARIOS) as ScenarioName[];
 
 const secs = (ms: number | null) => (ms === null ? '-' : (ms / 1000).toFixed(1));
 /** ours/ideal; '-' where the ideal is zero (no platform limit: the targets there are absolute). */
-const ratio = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? '-' : a / b < 0.1 ? `${(a / b).toPrecision(2)}×` : `${(a / b).toFixed(2)}×`);
+const ratio = (a: number | null, b: number | null) =>
+  a === null || b === null || b === 0 ? '-' : a / b < 0.1 ? `${(a / b).toPrecision(2)}×` : `${(a / b).toFixed(2)}×`;
 
 /** One compact table: a row per run. */
 export function busyTable(results: readonly BusyResult[]): string {
-  const head = ['run', 'final', '429s', 'max/min/ch', 'p50 s', 'ideal', 'ours/ideal', 'p99 s', 'ideal', 'ours/ideal', 'polls/task', 'wall s'];
+  const head = [
+    'run',
+    'final',
+    '429s',
+    'max/min/ch',
+    'p50 s',
+    'ideal',
+    'ours/ideal',
+    'p99 s',
+    'ideal',
+    'ours/ideal',
+    'polls/task',
+    'wall s',
+  ];
   const rows = results.map((r) => [
     r.name,
     `${r.finalInOriginal}/${r.tasks}`,
@@ -286,16 +395,28 @@ export function busyTable(results: readonly BusyResult[]): string {
     secs(r.stalenessP99Ms),
     secs(r.idealP99Ms),
     ratio(r.stalenessP99Ms, r.idealP99Ms),
-    r.naivePollCallsPerTask !== undefined ? `${r.pollCallsPerTask.toFixed(2)} (naive ${r.naivePollCallsPerTask.toFixed(1)}, ${ratio(r.pollCallsPerTask, r.naivePollCallsPerTask)})` : r.pollCallsPerTask.toFixed(2),
+    r.naivePollCallsPerTask !== undefined
+      ? `${r.pollCallsPerTask.toFixed(2)} (naive ${r.naivePollCallsPerTask.toFixed(1)}, ${ratio(r.pollCallsPerTask, r.naivePollCallsPerTask)})`
+      : r.pollCallsPerTask.toFixed(2),
     String(r.seconds),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   const legend = results.map((r) => `  ${r.name}: ${r.what}; targets: ${r.targets.join(', ')}`);
-  return [line(head), ...rows.map(line), '', 'staleness: Kling finished → the card shows its video; ideal: one write per finished card at the allowed pace, in finishing order', ...legend].join('\n');
+  return [
+    line(head),
+    ...rows.map(line),
+    '',
+    'staleness: Kling finished → the card shows its video; ideal: one write per finished card at the allowed pace, in finishing order',
+    ...legend,
+  ].join('\n');
 }
 
-export async function runBusy(names: readonly ScenarioName[], onResult: (r: BusyResult) => void = () => undefined): Promise<BusyResult[]> {
+export async function runBusy(
+  names: readonly ScenarioName[],
+  onResult: (r: BusyResult) => void = () => undefined,
+): Promise<BusyResult[]> {
   const out: BusyResult[] = [];
   for (const name of names) {
     const r = await SCENARIOS[name]();

@@ -148,5 +148,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const arg = Number(process.argv[2] ?? 200);
   const n = Number.isInteger(arg) && arg > 0 ? arg : 200;
   const r = await benchDiscordAck(n);
-  process.stdout.write(`discord ack, ${r.n} in flight: p50 ${r.ackP50Ms} ms, p99 ${r.ackP99Ms} ms (target p99 < 100); first burst after log-in: p50 ${r.coldP50Ms} ms, p99 ${r.coldP99Ms} ms\n`);
+  process.stdout.write(
+    `discord ack, ${r.n} in flight: p50 ${r.ackP50Ms} ms, p99 ${r.ackP99Ms} ms (target p99 < 100); first burst after log-in: p50 ${r.coldP50Ms} ms, p99 ${r.coldP99Ms} ms\n`,
+  );
 }

@@ -10,7 +10,11 @@ export interface Finish {
 }
 
 /** Discord's rule as the fake applies it: a fixed window of `requests` per `windowMs`, opened by the first write after a reset. */
-export function idealFixedWindow(finishes: readonly Finish[], priorWrites: readonly number[], limit: { requests: number; windowMs: number }): Map<string, number> {
+export function idealFixedWindow(
+  finishes: readonly Finish[],
+  priorWrites: readonly number[],
+  limit: { requests: number; windowMs: number },
+): Map<string, number> {
   const ordered = [...finishes].sort((a, b) => a.finishedAt - b.finishedAt);
   const shown = new Map<string, number>();
   let start = -Infinity;
@@ -37,7 +41,10 @@ export function idealFixedWindow(finishes: readonly Finish[], priorWrites: reado
 }
 
 /** Slack's rule as the fake applies it: sliding windows (e.g. per channel and per workspace), each write counted in all. */
-export function idealSlidingWindows(finishes: readonly Finish[], windows: ReadonlyArray<{ requests: number; windowMs: number; prior: readonly number[] }>): Map<string, number> {
+export function idealSlidingWindows(
+  finishes: readonly Finish[],
+  windows: ReadonlyArray<{ requests: number; windowMs: number; prior: readonly number[] }>,
+): Map<string, number> {
   const ordered = [...finishes].sort((a, b) => a.finishedAt - b.finishedAt);
   const used = windows.map((w) => [...w.prior].sort((a, b) => a - b));
   const shown = new Map<string, number>();
@@ -49,7 +56,8 @@ export function idealSlidingWindows(finishes: readonly Finish[], windows: Readon
       let next = t;
       windows.forEach((w, i) => {
         const inWindow = (used[i] ?? []).filter((x) => x > t - w.windowMs && x <= t);
-        if (inWindow.length >= w.requests) next = Math.max(next, (inWindow[inWindow.length - w.requests] ?? t) + w.windowMs);
+        if (inWindow.length >= w.requests)
+          next = Math.max(next, (inWindow[inWindow.length - w.requests] ?? t) + w.windowMs);
       });
       if (next === t) break;
       t = next;

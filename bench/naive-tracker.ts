@@ -9,7 +9,12 @@ import type { BenchPort } from './bench-port.js';
  * The reference MCP servers' approach, as a tracker: every interval, one GET per task and one
  * card edit per check, whether or not anything changed.
  */
-export async function runNaive(tasks: TaskRecord[], kling: KlingClient, port: BenchPort, intervalMs: number): Promise<void> {
+export async function runNaive(
+  tasks: TaskRecord[],
+  kling: KlingClient,
+  port: BenchPort,
+  intervalMs: number,
+): Promise<void> {
   const live = new Map(tasks.map((t) => [t.id, t]));
   const parallel = 64;
   while (live.size > 0) {
@@ -20,7 +25,13 @@ export async function runNaive(tasks: TaskRecord[], kling: KlingClient, port: Be
         batch.slice(i, i + parallel).map(async (rec) => {
           try {
             const task = await kling.get(rec.request.kind, rec.klingTaskId ?? rec.id);
-            const next: TaskRecord = { ...rec, state: task.status, klingTaskId: task.taskId, ...(task.result ? { result: task.result } : {}), ...(isFinal(task.status) ? { finishedAt: Date.now() } : {}) };
+            const next: TaskRecord = {
+              ...rec,
+              state: task.status,
+              klingTaskId: task.taskId,
+              ...(task.result ? { result: task.result } : {}),
+              ...(isFinal(task.status) ? { finishedAt: Date.now() } : {}),
+            };
             live.set(rec.id, next);
             try {
               await port.edit({}, renderCard(next, { now: Date.now() }), next.scope);

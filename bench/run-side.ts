@@ -14,7 +14,15 @@ import { runNaive } from './naive-tracker.js';
  * One side of the benchmark in its own process (so its RSS is its own): submits N tasks to the
  * simulator, follows them to the end, prints one JSON line of figures.
  */
-const { values } = parseArgs({ options: { side: { type: 'string' }, n: { type: 'string' }, sim: { type: 'string' }, interval: { type: 'string' }, 'per-channel': { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    side: { type: 'string' },
+    n: { type: 'string' },
+    sim: { type: 'string' },
+    interval: { type: 'string' },
+    'per-channel': { type: 'string' },
+  },
+});
 const side = values.side === 'naive' ? 'naive' : 'ours';
 const n = Number(values.n ?? 100);
 const interval = Number(values.interval ?? 500);
@@ -32,15 +40,36 @@ const sampler = setInterval(() => {
   }
 }, 100);
 
-const request = (i: number): GenerationRequest => ({ kind: 'text2video', prompt: `benchmark clip ${i}`, model: 'kling-v1-6', mode: 'std', duration: '5', aspect_ratio: '16:9' });
+const request = (i: number): GenerationRequest => ({
+  kind: 'text2video',
+  prompt: `benchmark clip ${i}`,
+  model: 'kling-v1-6',
+  mode: 'std',
+  duration: '5',
+  aspect_ratio: '16:9',
+});
 const invFor = (i: number): Invocation => {
   const channel = `c${Math.floor(i / perChannel)}`;
-  return { platform: 'console', guildId: 'bench', channelId: channel, user: { id: `u-${channel}`, name: 'bench', roleIds: [] } };
+  return {
+    platform: 'console',
+    guildId: 'bench',
+    channelId: channel,
+    user: { id: `u-${channel}`, name: 'bench', roleIds: [] },
+  };
 };
 
 const port = new BenchPort();
 const config = loadConfig(
-  { KLING_API_BASE_URL: simUrl, KLING_ACCESS_KEY: keys.accessKey, KLING_SECRET_KEY: keys.secretKey, STORE_URL: 'memory://', POLL_INTERVAL_MS: String(interval), USER_MAX_ACTIVE_TASKS: '0', USER_MAX_DAILY_TASKS: '0', LOG_LEVEL: 'silent' },
+  {
+    KLING_API_BASE_URL: simUrl,
+    KLING_ACCESS_KEY: keys.accessKey,
+    KLING_SECRET_KEY: keys.secretKey,
+    STORE_URL: 'memory://',
+    POLL_INTERVAL_MS: String(interval),
+    USER_MAX_ACTIVE_TASKS: '0',
+    USER_MAX_DAILY_TASKS: '0',
+    LOG_LEVEL: 'silent',
+  },
   { requirePlatform: false },
 );
 const started = Date.now();
@@ -55,7 +84,13 @@ if (side === 'ours') {
   const io: CommandIO = { replyPrivate: async () => undefined };
   const records: TaskRecord[] = [];
   for (let i = 0; i < n; i += 50) {
-    records.push(...(await Promise.all(Array.from({ length: Math.min(50, n - i) }, (_, k) => core.services.tasks.submit(invFor(i + k), io, request(i + k))))));
+    records.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(50, n - i) }, (_, k) =>
+          core.services.tasks.submit(invFor(i + k), io, request(i + k)),
+        ),
+      )),
+    );
   }
   while (port.finalShownAt.size < n && Date.now() - started < 600_000) await new Promise((r) => setTimeout(r, 50));
   for (const rec of records) {
@@ -74,7 +109,21 @@ if (side === 'ours') {
         const id = `naive${i + k}`;
         const task = await kling.create(request(i + k), id);
         const now = Date.now();
-        const rec: TaskRecord = { id, scope: { platform: 'console', guildId: inv.guildId, channelId: inv.channelId, userId: inv.user.id, userName: 'bench' }, request: request(i + k), state: task.status, klingTaskId: task.taskId, createdAt: now, updatedAt: now };
+        const rec: TaskRecord = {
+          id,
+          scope: {
+            platform: 'console',
+            guildId: inv.guildId,
+            channelId: inv.channelId,
+            userId: inv.user.id,
+            userName: 'bench',
+          },
+          request: request(i + k),
+          state: task.status,
+          klingTaskId: task.taskId,
+          createdAt: now,
+          updatedAt: now,
+        };
         return rec;
       }),
     );
@@ -85,7 +134,10 @@ if (side === 'ours') {
 clearInterval(sampler);
 peakRss = Math.max(peakRss, process.memoryUsage().rss);
 
-const Stats = z.object({ stats: z.object({ creates: z.number(), gets: z.number(), lists: z.number() }), tasks: z.array(z.object({ externalTaskId: z.string().nullish(), taskId: z.string(), finishedAt: z.number() })) });
+const Stats = z.object({
+  stats: z.object({ creates: z.number(), gets: z.number(), lists: z.number() }),
+  tasks: z.array(z.object({ externalTaskId: z.string().nullish(), taskId: z.string(), finishedAt: z.number() })),
+});
 const sim = Stats.parse(await (await fetch(`${new URL(simUrl).origin}/__sim/stats`)).json());
 const finishedBy = new Map(sim.tasks.map((t) => [t.externalTaskId ?? t.taskId, t.finishedAt]));
 const staleness: number[] = [];
@@ -95,8 +147,14 @@ for (const [taskId, shownAt] of port.finalShownAt) {
 }
 staleness.sort((a, b) => a - b);
 const detection = [...detectedAt].map(([id, at]) => at - (finishedBy.get(id) ?? at)).sort((a, b) => a - b);
-if (process.env.BENCH_DEBUG) process.stderr.write(`peak ${JSON.stringify(Object.fromEntries(Object.entries(peakDetail).map(([k, v]) => [k, Math.round(v / 1048576)])))}\n`);
-if (process.env.BENCH_DEBUG) process.stderr.write(`detection p50 ${detection[detection.length >> 1]} p99 ${detection[Math.floor(detection.length * 0.99)]}\n`);
+if (process.env.BENCH_DEBUG)
+  process.stderr.write(
+    `peak ${JSON.stringify(Object.fromEntries(Object.entries(peakDetail).map(([k, v]) => [k, Math.round(v / 1048576)])))}\n`,
+  );
+if (process.env.BENCH_DEBUG)
+  process.stderr.write(
+    `detection p50 ${detection[detection.length >> 1]} p99 ${detection[Math.floor(detection.length * 0.99)]}\n`,
+  );
 const pct = (p: number) => staleness[Math.min(staleness.length - 1, Math.floor((p / 100) * staleness.length))] ?? NaN;
 const calls = sim.stats.creates + sim.stats.gets + sim.stats.lists;
 process.stdout.write(

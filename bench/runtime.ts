@@ -93,9 +93,11 @@ function fileSize(path: string): number {
 /** The figures the bot publishes on /metrics (see src/metrics.ts). */
 async function breakdown(port: number, pid: number, storeFile: string): Promise<MemoryBreakdown> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const memory = (kind: string) => Number(new RegExp(`^klingbot_memory_bytes\\{kind="${kind}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+  const memory = (kind: string) =>
+    Number(new RegExp(`^klingbot_memory_bytes\\{kind="${kind}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
   const discordCache: Record<string, number> = {};
-  for (const m of text.matchAll(/^klingbot_platform_cache_entries\{platform="discord",cache="(\w+)"\} (\d+)/gm)) discordCache[m[1] ?? '?'] = Number(m[2]);
+  for (const m of text.matchAll(/^klingbot_platform_cache_entries\{platform="discord",cache="(\w+)"\} (\d+)/gm))
+    discordCache[m[1] ?? '?'] = Number(m[2]);
   let tracked = 0;
   for (const m of text.matchAll(/^klingbot_tasks_in_flight\{state="\w+"\} (\d+)/gm)) tracked += Number(m[1]);
   return {
@@ -126,16 +128,21 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs: number,
  */
 function startCommand(): string[] {
   const pkg: unknown = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-  const start = typeof pkg === 'object' && pkg !== null ? Reflect.get(Reflect.get(pkg, 'scripts') ?? {}, 'start') : undefined;
+  const start =
+    typeof pkg === 'object' && pkg !== null ? Reflect.get(Reflect.get(pkg, 'scripts') ?? {}, 'start') : undefined;
   const argv = typeof start === 'string' ? start.replace(/^exec\s+/, '').split(/\s+/) : [];
-  if (argv[0] !== 'node' || argv.length < 2) throw new Error(`bench runtime: package.json's start script is not \`node … script\`: ${String(start)}`);
+  if (argv[0] !== 'node' || argv.length < 2)
+    throw new Error(`bench runtime: package.json's start script is not \`node … script\`: ${String(start)}`);
   const script = argv[argv.length - 1] ?? '';
   return [script, ...argv.slice(1, -1)];
 }
 
 /** Builds dist/ if it is stale, as `npm start` does first. */
 function build(): void {
-  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   if (r.status !== 0) throw new Error('bench runtime: the build failed');
 }
 
@@ -147,7 +154,13 @@ export async function benchRuntimeOne(n: number, options: { settle?: boolean } =
   const users = Array.from({ length: USERS }, (_, i) => snowflake(t + 10_000 + i));
   // Tasks stay queued at Kling for the whole run: every one of the n is in flight when measured.
   const sim = await startKlingSimulator({ auth: KEYS, timing: { submittedMs: 3_600_000, processingMs: 1000 } });
-  const discord = await startFakeDiscord({ botToken: DISCORD_TOKEN, applicationId: appId, guilds: [{ id: guildId, channels }], channelEditLimit: null, defaultRouteLimit: null });
+  const discord = await startFakeDiscord({
+    botToken: DISCORD_TOKEN,
+    applicationId: appId,
+    guilds: [{ id: guildId, channels }],
+    channelEditLimit: null,
+    defaultRouteLimit: null,
+  });
   const slack = await startFakeSlack({ ...SLACK, teams: [{ id: 'TBENCH', channels: ['CBENCH'] }] });
   const dir = mkdtempSync(join(tmpdir(), 'kb-bench-runtime-'));
   const storeFile = join(dir, 'kling-bot.sqlite');
@@ -178,7 +191,16 @@ export async function benchRuntimeOne(n: number, options: { settle?: boolean } =
     const flags = (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
     // BENCH_ENTRY runs another build of the bot (a copy of dist/ with one thing changed; experiments only).
     const [entry, ...startFlags] = process.env['BENCH_ENTRY'] ? [process.env['BENCH_ENTRY']] : startCommand();
-    const child = spawn(process.execPath, [...startFlags, ...flags, ...(process.env['BENCH_SNAPSHOT'] ? ['--heapsnapshot-signal=SIGUSR2'] : []), entry ?? ''], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        ...startFlags,
+        ...flags,
+        ...(process.env['BENCH_SNAPSHOT'] ? ['--heapsnapshot-signal=SIGUSR2'] : []),
+        entry ?? '',
+      ],
+      { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     bot = child;
     let out = '';
     const keep = (chunk: Buffer) => {
@@ -194,7 +216,8 @@ export async function benchRuntimeOne(n: number, options: { settle?: boolean } =
     await until(() => running || child.exitCode !== null, 30_000, 'the bot start');
     const startMs = Math.round(performance.now() - started);
     if (!running) throw new Error(`bench runtime: the bot exited on start:\n${out}`);
-    if (discord.commands({ guildId }).length === 0 || !discord.connected()) throw new Error('bench runtime: the bot ran before registering and connecting to Discord');
+    if (discord.commands({ guildId }).length === 0 || !discord.connected())
+      throw new Error('bench runtime: the bot ran before registering and connecting to Discord');
     const pid = child.pid ?? 0;
 
     // Just after start-up: connected, nothing to do.
@@ -231,13 +254,25 @@ export async function benchRuntimeOne(n: number, options: { settle?: boolean } =
         const wave: Array<Promise<InteractionRecord>> = [];
         for (let k = i; k < Math.min(n, i + 100); k++) {
           const user = users[k % users.length] ?? '';
-          wave.push(discord.sendCommand({ guildId, channelId: channels[k % channels.length] ?? '', user: { id: user, username: `user${k % users.length}` }, name: 'video', options: [{ name: 'prompt', type: 3, value: `runtime bench scene ${k}` }] }));
+          wave.push(
+            discord.sendCommand({
+              guildId,
+              channelId: channels[k % channels.length] ?? '',
+              user: { id: user, username: `user${k % users.length}` },
+              name: 'video',
+              options: [{ name: 'prompt', type: 3, value: `runtime bench scene ${k}` }],
+            }),
+          );
         }
         const recs = await Promise.all(wave);
         // The next wave comes once this one's cards are open: commands never arrive faster than
         // the bot can show them (discord.js sends at most 50 requests a second), so what is
         // measured is tasks in flight, not a backlog of unsent requests.
-        await until(() => recs.every((r) => r.responses.some((x) => x.kind === 'edit')), 120_000, 'the cards of a wave');
+        await until(
+          () => recs.every((r) => r.responses.some((x) => x.kind === 'edit')),
+          120_000,
+          'the cards of a wave',
+        );
       }
       if (n > 0) {
         await until(() => sim.stats.creates >= n, 300_000, `${n} Kling creates`);
@@ -260,8 +295,26 @@ export async function benchRuntimeOne(n: number, options: { settle?: boolean } =
     await exited;
     const stopMs = Math.round(performance.now() - stopStarted);
     const stoppedCleanly = child.exitCode === 0 && out.includes('stopped cleanly');
-    if (process.env['BENCH_DEBUG']) process.stderr.write(`${out.split('\n').filter((l) => /shutting|stopped|tracker|discord|slack/.test(l)).slice(-12).join('\n')}\n`);
-    return { n, startMs, started: started3s, rest, restSettled: options.settle === true, loaded, peakRssMB: mb(peak), stopMs, stoppedCleanly, cpuMs };
+    if (process.env['BENCH_DEBUG'])
+      process.stderr.write(
+        `${out
+          .split('\n')
+          .filter((l) => /shutting|stopped|tracker|discord|slack/.test(l))
+          .slice(-12)
+          .join('\n')}\n`,
+      );
+    return {
+      n,
+      startMs,
+      started: started3s,
+      rest,
+      restSettled: options.settle === true,
+      loaded,
+      peakRssMB: mb(peak),
+      stopMs,
+      stoppedCleanly,
+      cpuMs,
+    };
   } finally {
     if (bot && bot.exitCode === null && bot.signalCode === null) bot.kill('SIGKILL');
     await discord.close();
@@ -278,25 +331,38 @@ export async function benchRuntime(sizes: readonly number[] = [1000, 10_000]): P
   return runs;
 }
 
-const fmtCache = (c: Record<string, number>) => Object.entries(c).map(([k, v]) => `${k} ${v}`).join(', ');
+const fmtCache = (c: Record<string, number>) =>
+  Object.entries(c)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
 const fmtMemory = (m: MemoryBreakdown) =>
   `RSS ${m.rssMB} MB (file-backed ${m.rssFileMB}, anonymous ${m.rssAnonMB}; V8 heap ${m.heapUsedMB}/${m.heapTotalMB} MB, external ${m.externalMB} MB, array buffers ${m.arrayBuffersMB} MB); discord.js cache: ${fmtCache(m.discordCache)}; tracked ${m.tracked}; store ${m.storeMB} MB`;
 
 export function printRuntime(runs: readonly RuntimeRun[], write: (s: string) => void): void {
   const [script, ...startFlags] = startCommand();
-  write(`\nThe bot as \`npm start\` runs it (${['node', ...startFlags, script].join(' ')}; src/v8-flags.ts sets its two V8 heap flags and --liftoff-only itself; SQLite store), Discord and Slack connected to the fakes\n`);
+  write(
+    `\nThe bot as \`npm start\` runs it (${['node', ...startFlags, script].join(' ')}; src/v8-flags.ts sets its two V8 heap flags and --liftoff-only itself; SQLite store), Discord and Slack connected to the fakes\n`,
+  );
   for (const r of runs) {
     write(`start-up to connected and registered: ${r.startMs} ms (target < 1000)\n`);
     write(`3 s after start-up: ${fmtMemory(r.started)}\n`);
     if (r.restSettled) write(`at rest (idle, after V8's memory reducer): ${fmtMemory(r.rest)} (target RSS <= 90 MB)\n`);
-    if (r.n > 0) write(`${r.n.toLocaleString('en-US').padStart(6)} in flight:  ${fmtMemory(r.loaded)}; peak RSS ${r.peakRssMB} MB${r.n >= 10_000 ? ' (target <= 150 MB)' : ''}\n`);
+    if (r.n > 0)
+      write(
+        `${r.n.toLocaleString('en-US').padStart(6)} in flight:  ${fmtMemory(r.loaded)}; peak RSS ${r.peakRssMB} MB${r.n >= 10_000 ? ' (target <= 150 MB)' : ''}\n`,
+      );
     write(`CPU the bot used from its start to the stop: ${(r.cpuMs / 1000).toFixed(1)} s\n`);
-    write(`stop (SIGTERM, ${r.n.toLocaleString('en-US')} in flight) to exit: ${r.stopMs} ms, ${r.stoppedCleanly ? 'clean' : 'NOT clean'} (target < 2000)\n`);
+    write(
+      `stop (SIGTERM, ${r.n.toLocaleString('en-US')} in flight) to exit: ${r.stopMs} ms, ${r.stoppedCleanly ? 'clean' : 'NOT clean'} (target < 2000)\n`,
+    );
   }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const sizes = process.argv.slice(2).map(Number).filter((x) => Number.isInteger(x) && x >= 0);
+  const sizes = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((x) => Number.isInteger(x) && x >= 0);
   const runs = await benchRuntime(sizes.length > 0 ? sizes : [1000, 10_000]);
   printRuntime(runs, (s) => process.stdout.write(s));
   if (process.env['BENCH_JSON']) process.stdout.write(`${JSON.stringify(runs)}\n`);

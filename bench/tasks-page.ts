@@ -17,14 +17,25 @@ function record(i: number): TaskRecord {
   return {
     id: `kbbench${String(i).padStart(7, '0')}`,
     scope: { platform: 'discord', guildId: 'g1', channelId: 'c1', userId: `u${i % 7}`, userName: 'bench' },
-    request: { kind: 'text2video', prompt: `a benchmark prompt number ${i} with some words in it`, model: 'kling-v2-1-master', mode: 'std', duration: '5', aspect_ratio: '16:9' },
+    request: {
+      kind: 'text2video',
+      prompt: `a benchmark prompt number ${i} with some words in it`,
+      model: 'kling-v2-1-master',
+      mode: 'std',
+      duration: '5',
+      aspect_ratio: '16:9',
+    },
     state: i === 3 ? 'submitted' : (states[i % 4] ?? 'succeed'),
     createdAt: T0 + i * 1000,
     updatedAt: T0 + i * 1000,
   };
 }
 
-async function measure(store: TaskStore, label: string, q: Omit<PageQuery, 'platform' | 'guildId' | 'channelId'>): Promise<string> {
+async function measure(
+  store: TaskStore,
+  label: string,
+  q: Omit<PageQuery, 'platform' | 'guildId' | 'channelId'>,
+): Promise<string> {
   const query: PageQuery = { platform: 'discord', guildId: 'g1', channelId: 'c1', ...q };
   await store.page(query); // warm
   const runs = 20;
@@ -40,12 +51,18 @@ async function run(url: string, name: string): Promise<void> {
   try {
     const started = performance.now();
     for (let i = 0; i < n; i++) await store.create(record(i));
-    console.log(`\n${name}: ${n.toLocaleString('en-US')} tasks in one channel (written in ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    console.log(
+      `\n${name}: ${n.toLocaleString('en-US')} tasks in one channel (written in ${((performance.now() - started) / 1000).toFixed(1)} s)`,
+    );
     console.log(await measure(store, 'page 1 of 25', { page: 1, pageSize: 25 }));
     console.log(await measure(store, 'page 40 of 25', { page: 40, pageSize: 25 }));
     console.log(await measure(store, 'status succeed, page 1', { page: 1, pageSize: 25, status: 'succeed' }));
-    console.log(await measure(store, 'status submitted (1 match), page 1', { page: 1, pageSize: 25, status: 'submitted' }));
-    console.log(await measure(store, 'since the last hour, page 1', { page: 1, pageSize: 25, since: T0 + (n - 3600) * 1000 }));
+    console.log(
+      await measure(store, 'status submitted (1 match), page 1', { page: 1, pageSize: 25, status: 'submitted' }),
+    );
+    console.log(
+      await measure(store, 'since the last hour, page 1', { page: 1, pageSize: 25, since: T0 + (n - 3600) * 1000 }),
+    );
   } finally {
     await store.close();
   }

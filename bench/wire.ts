@@ -46,12 +46,18 @@ export interface DiscordWire {
 }
 
 function layoutOf(layout: readonly number[]): Array<{ id: string; channels: string[] }> {
-  return layout.map((n, g) => ({ id: snowflake(T0 + 1000 + g), channels: Array.from({ length: n }, (_, c) => snowflake(T0 + 100_000 + g * 1000 + c)) }));
+  return layout.map((n, g) => ({
+    id: snowflake(T0 + 1000 + g),
+    channels: Array.from({ length: n }, (_, c) => snowflake(T0 + 100_000 + g * 1000 + c)),
+  }));
 }
 
 export async function startDiscordWire(o: DiscordWireOptions): Promise<DiscordWire> {
   const guilds = layoutOf(o.layout);
-  const sim = await startKlingSimulator({ auth: { accessKey: WIRE_SECRETS.accessKey, secretKey: WIRE_SECRETS.secretKey }, timing: o.timing });
+  const sim = await startKlingSimulator({
+    auth: { accessKey: WIRE_SECRETS.accessKey, secretKey: WIRE_SECRETS.secretKey },
+    timing: o.timing,
+  });
   const fake = await startFakeDiscord({
     botToken: WIRE_SECRETS.discordToken,
     applicationId: APP_ID,
@@ -90,7 +96,13 @@ export async function startDiscordWire(o: DiscordWireOptions): Promise<DiscordWi
       const guild = guilds.find((g) => g.channels.includes(channelId));
       if (!guild) throw new Error(`wire: unknown channel ${channelId}`);
       const id = snowflake(T0 + 10_000_000 + users++ * 1000);
-      return fake.sendCommand({ guildId: guild.id, channelId, user: { id, username: `user${users}` }, name: 'video', options: [{ name: 'prompt', type: 3, value: prompt }] });
+      return fake.sendCommand({
+        guildId: guild.id,
+        channelId,
+        user: { id, username: `user${users}` },
+        name: 'video',
+        options: [{ name: 'prompt', type: 3, value: prompt }],
+      });
     },
     async restart() {
       bot = await startBotProcess(env, 60_000, undefined, port);
@@ -111,12 +123,18 @@ export interface SlackWireOptions {
 }
 
 /** Slack's limits as the fake applies them by default (the bench's ideal is computed from these). */
-export const SLACK_LIMITS = { channel: { requests: 20, windowMs: 10_000 }, workspaceUpdate: { requests: 50, windowMs: 60_000 } } as const;
+export const SLACK_LIMITS = {
+  channel: { requests: 20, windowMs: 10_000 },
+  workspaceUpdate: { requests: 50, windowMs: 60_000 },
+} as const;
 
 export async function startSlackWire(o: SlackWireOptions) {
   const team = 'T0BENCH';
   const channel = 'C0BUSY';
-  const sim = await startKlingSimulator({ auth: { accessKey: WIRE_SECRETS.accessKey, secretKey: WIRE_SECRETS.secretKey }, timing: o.timing });
+  const sim = await startKlingSimulator({
+    auth: { accessKey: WIRE_SECRETS.accessKey, secretKey: WIRE_SECRETS.secretKey },
+    timing: o.timing,
+  });
   const fake: FakeSlack = await startFakeSlack({
     botToken: WIRE_SECRETS.slackToken,
     signingSecret: WIRE_SECRETS.slackSigningSecret,
@@ -147,7 +165,8 @@ export async function startSlackWire(o: SlackWireOptions) {
     team,
     channel,
     limits: SLACK_LIMITS,
-    video: (text: string, userId: string) => fake.sendCommand({ teamId: team, channelId: channel, userId, command: '/video', text }),
+    video: (text: string, userId: string) =>
+      fake.sendCommand({ teamId: team, channelId: channel, userId, command: '/video', text }),
     async close() {
       await bot.stop();
       await fake.close();

@@ -1,6 +1,16 @@
 import { z } from 'zod';
 import { ValidationError } from '../src/errors.js';
-import { cfgScale, duration, endImageUrl, imageUrl, mode, model, negativePrompt, optionalPrompt, sound } from './options.js';
+import {
+  cfgScale,
+  duration,
+  endImageUrl,
+  imageUrl,
+  mode,
+  model,
+  negativePrompt,
+  optionalPrompt,
+  sound,
+} from './options.js';
 import { imageToVideoRequest } from './generation.js';
 import { defineCommand, type Attachment, type Invocation } from './types.js';
 
@@ -12,12 +22,22 @@ const MAX_RATIO = 2.5;
 export function checkAttachment(file: Attachment, field = 'image'): void {
   const type = file.contentType?.split(';')[0]?.trim().toLowerCase();
   const byName = /\.(png|jpe?g)$/i.test(file.filename);
-  if (type ? !['image/png', 'image/jpeg', 'image/jpg'].includes(type) : !byName) throw new ValidationError(field, `must be a PNG or JPEG image (got ${type ?? file.filename})`);
-  if (file.size > MAX_IMAGE_BYTES) throw new ValidationError(field, `must be at most 10 MB (this one is ${(file.size / 1048576).toFixed(1)} MB)`);
+  if (type ? !['image/png', 'image/jpeg', 'image/jpg'].includes(type) : !byName)
+    throw new ValidationError(field, `must be a PNG or JPEG image (got ${type ?? file.filename})`);
+  if (file.size > MAX_IMAGE_BYTES)
+    throw new ValidationError(field, `must be at most 10 MB (this one is ${(file.size / 1048576).toFixed(1)} MB)`);
   if (file.width !== undefined && file.height !== undefined) {
-    if (Math.min(file.width, file.height) < MIN_SIDE) throw new ValidationError(field, `must be at least ${MIN_SIDE} px on each side (this one is ${file.width}×${file.height})`);
+    if (Math.min(file.width, file.height) < MIN_SIDE)
+      throw new ValidationError(
+        field,
+        `must be at least ${MIN_SIDE} px on each side (this one is ${file.width}×${file.height})`,
+      );
     const ratio = Math.max(file.width / file.height, file.height / file.width);
-    if (ratio > MAX_RATIO) throw new ValidationError(field, `must not be more than 2.5 times as wide as tall or the reverse (this one is ${file.width}×${file.height})`);
+    if (ratio > MAX_RATIO)
+      throw new ValidationError(
+        field,
+        `must not be more than 2.5 times as wide as tall or the reverse (this one is ${file.width}×${file.height})`,
+      );
   }
 }
 

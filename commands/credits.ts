@@ -11,6 +11,8 @@ export default defineCommand({
   async execute({ inv, io, bot }) {
     if (!bot.limits.isAdmin(inv)) throw new RefusedError('credits_admin_only', refusals.creditsAdminOnly());
     const answer = await bot.credits.get();
-    await io.replyPrivate(answer.kind === 'gateway' ? notices.creditsGateway() : notices.credits(answer.packs, answer.fetchedAt));
+    await io.replyPrivate(
+      answer.kind === 'gateway' ? notices.creditsGateway() : notices.credits(answer.packs, answer.fetchedAt),
+    );
   },
 });

@@ -15,7 +15,8 @@ import type { Command } from './types.js';
 export function validationErrorOf(error: z.ZodError): ValidationError {
   const issue = error.issues[0];
   const field = issue?.path.map(String).join('.') || 'input';
-  const rule = issue?.code === 'invalid_type' && issue.input === undefined ? 'is required' : (issue?.message ?? 'is invalid');
+  const rule =
+    issue?.code === 'invalid_type' && issue.input === undefined ? 'is required' : (issue?.message ?? 'is invalid');
   return new ValidationError(field, rule);
 }
 
@@ -42,13 +43,19 @@ function parseFresh(command: Command, raw: Record<string, unknown>): unknown {
   const merged: Record<string, unknown> = { ...raw };
   const free = command.freeText;
   if (free && typeof merged[free] === 'string') {
-    const { text, flags } = parseFlags(merged[free] as string, optionNames(command).filter((n) => n !== free), command.name);
+    const { text, flags } = parseFlags(
+      merged[free] as string,
+      optionNames(command).filter((n) => n !== free),
+      command.name,
+    );
     merged[free] = text;
     for (const [key, value] of Object.entries(flags)) {
-      if (merged[key] !== undefined && merged[key] !== value) throw new ValidationError(`--${key}`, `conflicts with the ${key} option`);
+      if (merged[key] !== undefined && merged[key] !== value)
+        throw new ValidationError(`--${key}`, `conflicts with the ${key} option`);
       merged[key] = value;
     }
-    if (text === '' && raw[free] !== undefined && command.options.shape[free]?.safeParse(undefined).success) delete merged[free];
+    if (text === '' && raw[free] !== undefined && command.options.shape[free]?.safeParse(undefined).success)
+      delete merged[free];
   }
   const parsed = command.options.safeParse(merged);
   if (!parsed.success) throw validationErrorOf(parsed.error);
@@ -59,7 +66,11 @@ function parseFresh(command: Command, raw: Record<string, unknown>): unknown {
  * Everything that refuses a command without asking anyone — its schema, its files, the capability
  * table — for an adapter deciding how to acknowledge. Throws the ValidationError the user will see.
  */
-export function precheck(command: Command, raw: Record<string, unknown>, ctx: Parameters<NonNullable<Command['check']>>[1]): void {
+export function precheck(
+  command: Command,
+  raw: Record<string, unknown>,
+  ctx: Parameters<NonNullable<Command['check']>>[1],
+): void {
   const args = parseArgs(command, raw);
   command.check?.(args as never, ctx);
 }
@@ -77,7 +88,8 @@ export function rawFromText(command: Command, text: string): Record<string, unkn
   }
   if (command.freeText) return text.trim() === '' ? {} : { [command.freeText]: text };
   const { text: rest, flags } = parseFlags(text, optionNames(command), command.name);
-  if (rest) throw new ValidationError(rest.split(' ')[0] ?? rest, `is not understood: /${command.name} takes only --options`);
+  if (rest)
+    throw new ValidationError(rest.split(' ')[0] ?? rest, `is not understood: /${command.name} takes only --options`);
   return flags;
 }
 
@@ -98,10 +110,17 @@ export class Dispatcher {
   async runCommand(name: string, raw: Record<string, unknown> | string, inv: Invocation, io: CommandIO): Promise<void> {
     const command = commandByName(name);
     // Logged only on failure: a child logger costs time before the acknowledgement of every command.
-    const where = { command: name, platform: inv.platform, guild: inv.guildId, channel: inv.channelId, user: inv.user.id };
+    const where = {
+      command: name,
+      platform: inv.platform,
+      guild: inv.guildId,
+      channel: inv.channelId,
+      user: inv.user.id,
+    };
     if (!command) return io.replyPrivate(errorNotice(`Unknown command /${name}.`));
     try {
-      if (typeof raw === 'string' && asksForHelp(raw)) return await io.replyPrivate(notices.usage(command, this.bot.defaults));
+      if (typeof raw === 'string' && asksForHelp(raw))
+        return await io.replyPrivate(notices.usage(command, this.bot.defaults));
       const args = parseArgs(command, typeof raw === 'string' ? rawFromText(command, raw) : raw);
       // `args` was produced by this very command's schema; the registry just forgets which one.
       await command.execute({ inv, io, bot: this.bot }, args as never);
@@ -141,7 +160,13 @@ export class Dispatcher {
     }
   }
 
-  private async fail(err: unknown, io: CommandIO, where: Record<string, string>, name: string, inv: Invocation): Promise<void> {
+  private async fail(
+    err: unknown,
+    io: CommandIO,
+    where: Record<string, string>,
+    name: string,
+    inv: Invocation,
+  ): Promise<void> {
     const log = this.bot.log.child(where);
     if (err instanceof InteractionClosedError) {
       this.metrics.commands.inc({ platform: inv.platform, command: name, outcome: 'closed' });
@@ -151,12 +176,21 @@ export class Dispatcher {
     const expected = err instanceof BotError;
     this.metrics.commands.inc({ platform: inv.platform, command: name, outcome: expected ? err.code : 'error' });
     if (expected) log.info({ code: err.code }, 'command refused');
-    else log.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, 'command failed');
+    else
+      log.error(
+        { err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) },
+        'command failed',
+      );
     const text = userMessageOf(err);
     const view = err instanceof ValidationError ? notices.invalidOption(name, text) : errorNotice(text);
     await io.replyPrivate(view).catch((replyErr: unknown) => {
-      if (replyErr instanceof InteractionClosedError) log.info({ err: replyErr.message }, 'interaction closed before it could be answered; nothing sent');
-      else log.warn({ err: replyErr instanceof Error ? replyErr.message : String(replyErr) }, 'could not send the error reply');
+      if (replyErr instanceof InteractionClosedError)
+        log.info({ err: replyErr.message }, 'interaction closed before it could be answered; nothing sent');
+      else
+        log.warn(
+          { err: replyErr instanceof Error ? replyErr.message : String(replyErr) },
+          'could not send the error reply',
+        );
     });
   }
 }

@@ -12,7 +12,12 @@ export default defineCommand({
   firstWord: 'id',
   freeText: 'prompt',
   options: z.object({
-    id: z.string().trim().min(1, 'is required: the id shown on the video’s card').max(64, 'must be at most 64 characters').describe('Task id of the finished video (ours or Kling’s)'),
+    id: z
+      .string()
+      .trim()
+      .min(1, 'is required: the id shown on the video’s card')
+      .max(64, 'must be at most 64 characters')
+      .describe('Task id of the finished video (ours or Kling’s)'),
     prompt: z
       .string()
       .trim()

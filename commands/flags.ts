@@ -26,7 +26,8 @@ export const canonicalFlag = (name: string) => ALIASES[name.toLowerCase()] ?? na
 export function tokenize(input: string): Array<{ text: string; quoted: boolean }> {
   const tokens: Array<{ text: string; quoted: boolean }> = [];
   // `--neg="low quality"` first, so a quoted value after `=` stays one token.
-  const re = /((?:--|\u2014)[a-zA-Z][\w-]*=)(?:"([^"]*)"|\u201c([^\u201d]*)\u201d|'([^']*)')|"([^"]*)"|\u201c([^\u201d]*)\u201d|'([^']*)'|(\S+)/g;
+  const re =
+    /((?:--|\u2014)[a-zA-Z][\w-]*=)(?:"([^"]*)"|\u201c([^\u201d]*)\u201d|'([^']*)')|"([^"]*)"|\u201c([^\u201d]*)\u201d|'([^']*)'|(\S+)/g;
   for (const m of input.matchAll(re)) {
     if (m[1] !== undefined) {
       tokens.push({ text: m[1] + (m[2] ?? m[3] ?? m[4] ?? ''), quoted: false });
@@ -70,7 +71,8 @@ export function parseFlags(input: string, known: readonly string[], command: str
     if (value === '') throw new ValidationError(`--${raw}`, 'needs a value');
     if (value === undefined) {
       const next = tokens[i + 1];
-      if (!next || (!next.quoted && /^(--|\u2014)[a-zA-Z]/.test(next.text))) throw new ValidationError(`--${raw}`, 'needs a value');
+      if (!next || (!next.quoted && /^(--|\u2014)[a-zA-Z]/.test(next.text)))
+        throw new ValidationError(`--${raw}`, 'needs a value');
       value = next.text;
       i++;
     }

@@ -26,7 +26,12 @@ interface VideoArgs {
 }
 
 /** The options a video kind shares, defaults resolved for the chosen model. */
-function videoCommon(kind: CapabilityKind, args: VideoArgs, defaults: ModelDefaults, extra: Pick<Ask, 'endFrame'> = {}) {
+function videoCommon(
+  kind: CapabilityKind,
+  args: VideoArgs,
+  defaults: ModelDefaults,
+  extra: Pick<Ask, 'endFrame'> = {},
+) {
   const model = args.model ?? defaults.videoModel;
   checkAsk({
     kind,
@@ -48,25 +53,50 @@ function videoCommon(kind: CapabilityKind, args: VideoArgs, defaults: ModelDefau
   };
 }
 
-export function textToVideoRequest(args: VideoArgs & { prompt: string; aspect_ratio?: string | undefined }, defaults: ModelDefaults): Extract<GenerationRequest, { kind: 'text2video' }> {
+export function textToVideoRequest(
+  args: VideoArgs & { prompt: string; aspect_ratio?: string | undefined },
+  defaults: ModelDefaults,
+): Extract<GenerationRequest, { kind: 'text2video' }> {
   const common = videoCommon('text2video', args, defaults);
   const aspect = args.aspect_ratio ?? '16:9';
   checkAsk({ kind: 'text2video', model: common.model, aspectRatio: aspect });
   return { kind: 'text2video', prompt: args.prompt, ...common, aspect_ratio: aspect as '16:9' };
 }
 
-export function imageToVideoRequest(args: VideoArgs & { image: string; end_image?: string | undefined }, defaults: ModelDefaults): Extract<GenerationRequest, { kind: 'image2video' }> {
+export function imageToVideoRequest(
+  args: VideoArgs & { image: string; end_image?: string | undefined },
+  defaults: ModelDefaults,
+): Extract<GenerationRequest, { kind: 'image2video' }> {
   const common = videoCommon('image2video', args, defaults, args.end_image !== undefined ? { endFrame: true } : {});
-  return { kind: 'image2video', image: args.image, ...(args.end_image !== undefined ? { image_tail: args.end_image } : {}), ...(args.prompt ? { prompt: args.prompt } : {}), ...common };
+  return {
+    kind: 'image2video',
+    image: args.image,
+    ...(args.end_image !== undefined ? { image_tail: args.end_image } : {}),
+    ...(args.prompt ? { prompt: args.prompt } : {}),
+    ...common,
+  };
 }
 
 export function imageRequest(
-  args: { prompt: string; negative_prompt?: string | undefined; model?: string | undefined; aspect_ratio?: string | undefined; n?: number | undefined },
+  args: {
+    prompt: string;
+    negative_prompt?: string | undefined;
+    model?: string | undefined;
+    aspect_ratio?: string | undefined;
+    n?: number | undefined;
+  },
   defaults: ModelDefaults,
 ): Extract<GenerationRequest, { kind: 'image' }> {
   const model = args.model ?? defaults.imageModel;
   const aspect = args.aspect_ratio ?? '1:1';
   const n = args.n ?? 1;
   checkAsk({ kind: 'image', model, aspectRatio: aspect, n });
-  return { kind: 'image', prompt: args.prompt, ...(args.negative_prompt ? { negative_prompt: args.negative_prompt } : {}), model, aspect_ratio: aspect as '1:1', n };
+  return {
+    kind: 'image',
+    prompt: args.prompt,
+    ...(args.negative_prompt ? { negative_prompt: args.negative_prompt } : {}),
+    model,
+    aspect_ratio: aspect as '1:1',
+    n,
+  };
 }

@@ -9,6 +9,16 @@ import type { Command } from './types.js';
 import video from './video.js';
 
 /** Every slash command, in the order platforms list them. */
-export const commands: readonly Command[] = [video, animate, image, extend, task, tasks, quota, credits] as unknown as readonly Command[];
+export const commands: readonly Command[] = [
+  video,
+  animate,
+  image,
+  extend,
+  task,
+  tasks,
+  quota,
+  credits,
+] as unknown as readonly Command[];
 
-export const commandByName = (name: string): Command | undefined => commands.find((c) => c.name === name.replace(/^\//, ''));
+export const commandByName = (name: string): Command | undefined =>
+  commands.find((c) => c.name === name.replace(/^\//, ''));

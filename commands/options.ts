@@ -11,7 +11,10 @@ const text = (max: number, what: string) =>
   z
     .string({ error: `must be text` })
     .trim()
-    .max(max, { error: (issue) => `must be at most ${groupedNumber(max)} characters (this one has ${typeof issue.input === 'string' ? groupedNumber(issue.input.length) : '?'})` })
+    .max(max, {
+      error: (issue) =>
+        `must be at most ${groupedNumber(max)} characters (this one has ${typeof issue.input === 'string' ? groupedNumber(issue.input.length) : '?'})`,
+    })
     .describe(what);
 
 export const prompt = text(PROMPT_MAX, 'What to generate').min(1, 'is required: describe what to generate');
@@ -29,7 +32,13 @@ export const model = z
 
 /** Users type "standard" and "professional"; the API only knows std and pro. */
 export const mode = z
-  .preprocess((v) => (typeof v === 'string' ? ({ standard: 'std', professional: 'pro' }[v.trim().toLowerCase()] ?? v.trim().toLowerCase()) : v), z.enum(Mode.options, { error: 'must be std or pro' }))
+  .preprocess(
+    (v) =>
+      typeof v === 'string'
+        ? ({ standard: 'std', professional: 'pro' }[v.trim().toLowerCase()] ?? v.trim().toLowerCase())
+        : v,
+    z.enum(Mode.options, { error: 'must be std or pro' }),
+  )
   .optional()
   .describe('std (faster, cheaper) or pro (higher quality)');
 
@@ -39,14 +48,21 @@ const durationRange = `${DURATIONS[0]} to ${DURATIONS.at(-1)}`;
 
 export const duration = z
   .preprocess(
-    (v) => (typeof v === 'number' ? String(v) : typeof v === 'string' ? v.trim().replace(/\s*s(ec(ond)?s?)?$/i, '') : v),
+    (v) =>
+      typeof v === 'number' ? String(v) : typeof v === 'string' ? v.trim().replace(/\s*s(ec(ond)?s?)?$/i, '') : v,
     z.enum(DURATIONS as [string, ...string[]], { error: `must be a whole number of seconds from ${durationRange}` }),
   )
   .optional()
   .describe('Length in seconds (which lengths depends on the model)');
 
-export const videoAspect = z.enum(VideoAspect.options, { error: 'must be one of 16:9, 9:16, 1:1' }).optional().describe('Aspect ratio');
-export const imageAspect = z.enum(ImageAspect.options, { error: `must be one of ${ImageAspect.options.join(', ')}` }).optional().describe('Aspect ratio');
+export const videoAspect = z
+  .enum(VideoAspect.options, { error: 'must be one of 16:9, 9:16, 1:1' })
+  .optional()
+  .describe('Aspect ratio');
+export const imageAspect = z
+  .enum(ImageAspect.options, { error: `must be one of ${ImageAspect.options.join(', ')}` })
+  .optional()
+  .describe('Aspect ratio');
 
 export const cfgScale = z.coerce
   .number({ error: 'must be a number from 0 to 1' })
@@ -69,7 +85,15 @@ export const endImageUrl = z
 /** People write on/off, yes/no, true/false; Kling takes on|off. */
 export const sound = z
   .preprocess(
-    (v) => (typeof v === 'boolean' ? (v ? 'on' : 'off') : typeof v === 'string' ? ({ yes: 'on', true: 'on', no: 'off', false: 'off', none: 'off' }[v.trim().toLowerCase()] ?? v.trim().toLowerCase()) : v),
+    (v) =>
+      typeof v === 'boolean'
+        ? v
+          ? 'on'
+          : 'off'
+        : typeof v === 'string'
+          ? ({ yes: 'on', true: 'on', no: 'off', false: 'off', none: 'off' }[v.trim().toLowerCase()] ??
+            v.trim().toLowerCase())
+          : v,
     z.enum(['on', 'off'], { error: 'must be on or off' }),
   )
   .optional()
@@ -83,7 +107,8 @@ export const imageCount = z.coerce
   .optional()
   .describe('How many images (1-9)');
 
-const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+const ISO_INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
 const DAY_MS = 86_400_000;
 
 /**
@@ -95,7 +120,9 @@ const DAY_MS = 86_400_000;
 export function parseIsoInstant(text: string, edge: 'start' | 'end'): number | undefined {
   const m = ISO_INSTANT.exec(text.trim());
   if (!m) return undefined;
-  const [year, month, day, hour, minute, second, milli] = m.slice(1, 8).map((v) => (v === undefined ? undefined : Number(v)));
+  const [year, month, day, hour, minute, second, milli] = m
+    .slice(1, 8)
+    .map((v) => (v === undefined ? undefined : Number(v)));
   if (year === undefined || month === undefined || day === undefined) return undefined;
   if (month < 1 || month > 12 || day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return undefined;
   if ((hour ?? 0) > 23 || (minute ?? 0) > 59 || (second ?? 0) > 59) return undefined;
@@ -107,7 +134,17 @@ export function parseIsoInstant(text: string, edge: 'start' | 'end'): number | u
     if (!z || zh > 23 || zm > 59) return undefined;
     offsetMin = (z[1] === '-' ? -1 : 1) * (zh * 60 + zm);
   }
-  const ms = Date.UTC(year, month - 1, day, hour ?? 0, minute ?? 0, second ?? 0, milli === undefined ? 0 : Number(m[7]?.padEnd(3, '0'))) - offsetMin * 60_000;
+  const ms =
+    Date.UTC(
+      year,
+      month - 1,
+      day,
+      hour ?? 0,
+      minute ?? 0,
+      second ?? 0,
+      milli === undefined ? 0 : Number(m[7]?.padEnd(3, '0')),
+    ) -
+    offsetMin * 60_000;
   return hour === undefined && edge === 'end' ? ms + DAY_MS - 1 : ms;
 }
 
@@ -115,20 +152,37 @@ const isoInstant = (edge: 'start' | 'end') =>
   z
     .string()
     .trim()
-    .refine((v) => parseIsoInstant(v, edge) !== undefined, 'must be a real ISO 8601 date such as 2026-11-26 or 2026-11-26T14:00Z (no zone means UTC)')
+    .refine(
+      (v) => parseIsoInstant(v, edge) !== undefined,
+      'must be a real ISO 8601 date such as 2026-11-26 or 2026-11-26T14:00Z (no zone means UTC)',
+    )
     .transform((v) => parseIsoInstant(v, edge) ?? Number.NaN);
 
-export const since = isoInstant('start').optional().describe('Only tasks created at or after (ISO 8601 date or time; UTC unless a zone is given)');
-export const until = isoInstant('end').optional().describe('Only tasks created at or before (ISO 8601, UTC unless zoned; a date includes that day)');
+export const since = isoInstant('start')
+  .optional()
+  .describe('Only tasks created at or after (ISO 8601 date or time; UTC unless a zone is given)');
+export const until = isoInstant('end')
+  .optional()
+  .describe('Only tasks created at or before (ISO 8601, UTC unless zoned; a date includes that day)');
 
 export const statusFilter = z
-  .enum(TaskState.exclude(['pending', 'queued']).options, { error: 'must be one of submitted, processing, succeed, failed' })
+  .enum(TaskState.exclude(['pending', 'queued']).options, {
+    error: 'must be one of submitted, processing, succeed, failed',
+  })
   .optional()
   .describe('Only tasks in this state');
 
-export const scope = z.enum(['channel', 'mine'], { error: 'must be channel or mine' }).default('channel').describe('This channel, or your own tasks');
+export const scope = z
+  .enum(['channel', 'mine'], { error: 'must be channel or mine' })
+  .default('channel')
+  .describe('This channel, or your own tasks');
 
-export const page = z.coerce.number({ error: 'must be a whole number of 1 or more' }).int('must be a whole number of 1 or more').min(1, 'must be a whole number of 1 or more').default(1).describe('Page number');
+export const page = z.coerce
+  .number({ error: 'must be a whole number of 1 or more' })
+  .int('must be a whole number of 1 or more')
+  .min(1, 'must be a whole number of 1 or more')
+  .default(1)
+  .describe('Page number');
 
 export const pageSize = z.coerce
   .number({ error: 'must be a whole number from 1 to 25' })

@@ -8,7 +8,12 @@ export default defineCommand({
   visibility: 'private',
   freeText: 'id',
   options: z.object({
-    id: z.string().trim().min(1, 'is required: the id shown on a card').max(64, 'must be at most 64 characters').describe('Task id (ours or Kling’s)'),
+    id: z
+      .string()
+      .trim()
+      .min(1, 'is required: the id shown on a card')
+      .max(64, 'must be at most 64 characters')
+      .describe('Task id (ours or Kling’s)'),
   }),
   async execute({ inv, io, bot }, args) {
     const rec = await bot.tasks.find(inv, args.id);

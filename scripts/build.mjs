@@ -48,7 +48,8 @@ function newestSource() {
       newest = Math.max(newest, info.mtimeMs);
     }
   };
-  for (const name of ['src', 'commands', 'scripts/build.mjs', 'package.json', 'package-lock.json']) visit(join(root, name));
+  for (const name of ['src', 'commands', 'scripts/build.mjs', 'package.json', 'package-lock.json'])
+    visit(join(root, name));
   return { newest, found: found && existsSync(join(root, 'src')) };
 }
 
@@ -70,7 +71,9 @@ let esbuild;
 try {
   esbuild = createRequire(import.meta.url)('esbuild');
 } catch {
-  fail('dist/ is missing or older than the sources, and esbuild is not installed to build it. Run `npm install` (it installs the build tools too), then `npm start`.');
+  fail(
+    'dist/ is missing or older than the sources, and esbuild is not installed to build it. Run `npm install` (it installs the build tools too), then `npm start`.',
+  );
 }
 process.stderr.write(built < 0 ? 'kling-bot: building dist/…\n' : 'kling-bot: sources changed, rebuilding dist/…\n');
 // A clean build: a deleted source must not live on as a stale chunk.
@@ -96,7 +99,9 @@ try {
     legalComments: 'linked',
     external: EXTERNAL,
     // The bundled CommonJS libraries call require() for Node's own modules.
-    banner: { js: "import { createRequire as __klingbotRequire } from 'node:module'; const require = __klingbotRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __klingbotRequire } from 'node:module'; const require = __klingbotRequire(import.meta.url);",
+    },
     // What went into the bundle and how big it came out (dist/build-meta.json), for the next change to aim.
     metafile: true,
     logLevel: 'warning',
@@ -105,6 +110,10 @@ try {
   fail('the build failed (errors above); dist/ was not updated.');
 }
 const inputs = Object.fromEntries(Object.entries(result.metafile.inputs).map(([path, { bytes }]) => [path, { bytes }]));
-const outputs = Object.fromEntries(Object.entries(result.metafile.outputs).filter(([path]) => path.endsWith('.js')).map(([path, { bytes }]) => [path, { bytes }]));
+const outputs = Object.fromEntries(
+  Object.entries(result.metafile.outputs)
+    .filter(([path]) => path.endsWith('.js'))
+    .map(([path, { bytes }]) => [path, { bytes }]),
+);
 writeFileSync(join(dist, 'build-meta.json'), `${JSON.stringify({ inputs, outputs })}\n`);
 writeFileSync(stamp, `${new Date().toISOString()}\n`);

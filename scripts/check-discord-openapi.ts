@@ -29,8 +29,13 @@ if (!existsSync(specPath)) {
   process.exit(0);
 }
 
-const Operation = z.looseObject({ requestBody: z.looseObject({ content: z.record(z.string(), z.looseObject({ schema: z.unknown() })) }).optional() });
-const Spec = z.looseObject({ paths: z.record(z.string(), z.record(z.string(), z.unknown())), components: z.record(z.string(), z.unknown()) });
+const Operation = z.looseObject({
+  requestBody: z.looseObject({ content: z.record(z.string(), z.looseObject({ schema: z.unknown() })) }).optional(),
+});
+const Spec = z.looseObject({
+  paths: z.record(z.string(), z.record(z.string(), z.unknown())),
+  components: z.record(z.string(), z.unknown()),
+});
 const spec = Spec.parse(JSON.parse(readFileSync(specPath, 'utf8')));
 
 interface RouteSchema {
@@ -62,7 +67,11 @@ ajv.addFormat('snowflake', /^(0|[1-9][0-9]*)$/);
 for (const f of ['int32', 'int64', 'double', 'nonce']) ajv.addFormat(f, true);
 ajv.addFormat('uri', (s: string) => URL.canParse(s));
 ajv.addFormat('date-time', (s: string) => !Number.isNaN(Date.parse(s)));
-ajv.addSchema({ $id: 'discord', components: spec.components, $defs: Object.fromEntries(routes.map((r) => [r.key, r.schema])) });
+ajv.addSchema({
+  $id: 'discord',
+  components: spec.components,
+  $defs: Object.fromEntries(routes.map((r) => [r.key, r.schema])),
+});
 
 /** The JSON a request carried (for multipart: its payload_json), or undefined when it had none. */
 function bodyOf(r: RequestRecord): unknown {
@@ -77,10 +86,18 @@ function customIdsOf(m: MessageRecord | undefined): string[] {
   return JSON.stringify(m?.components ?? []).match(/kb:[a-z]:[^"]+/g) ?? [];
 }
 
-async function drive(fake: FakeDiscord, video: (channel: string, prompt: string) => Promise<InteractionRecord>, channels: string[], guildId: string): Promise<void> {
+async function drive(
+  fake: FakeDiscord,
+  video: (channel: string, prompt: string) => Promise<InteractionRecord>,
+  channels: string[],
+  guildId: string,
+): Promise<void> {
   const user = { id: '1085866582048505856', username: 'openapi' };
-  const cards = await Promise.all([0, 1, 2, 3].map((i) => video(channels[i % channels.length] ?? '', `an openapi check, scene ${i}`)));
-  const cardOf = (rec: InteractionRecord) => (rec.originalMessageId ? fake.messages.get(rec.originalMessageId) : undefined);
+  const cards = await Promise.all(
+    [0, 1, 2, 3].map((i) => video(channels[i % channels.length] ?? '', `an openapi check, scene ${i}`)),
+  );
+  const cardOf = (rec: InteractionRecord) =>
+    rec.originalMessageId ? fake.messages.get(rec.originalMessageId) : undefined;
   const done = (rec: InteractionRecord) => /\/media\/\d+\.mp4/.test(cardOf(rec)?.content ?? '');
   await fake.waitFor(() => cards.every(done), 90_000);
   await video(channels[0] ?? '', 'a fox --ar 4:3'); // refused privately
@@ -93,8 +110,17 @@ async function drive(fake: FakeDiscord, video: (channel: string, prompt: string)
       await sleep(1500);
     }
   }
-  const list = await fake.sendCommand({ guildId, channelId: channels[0] ?? '', user, name: 'tasks', options: [{ name: 'page_size', type: 4, value: 2 }] });
-  const page = await fake.waitFor(() => [...fake.messages.values()].find((m) => m.interactionId === list.id && !m.loading), 10_000);
+  const list = await fake.sendCommand({
+    guildId,
+    channelId: channels[0] ?? '',
+    user,
+    name: 'tasks',
+    options: [{ name: 'page_size', type: 4, value: 2 }],
+  });
+  const page = await fake.waitFor(
+    () => [...fake.messages.values()].find((m) => m.interactionId === list.id && !m.loading),
+    10_000,
+  );
   const next = customIdsOf(page).find((c) => c.startsWith('kb:p:'));
   if (next) await fake.clickButton({ messageId: page.id, customId: next, user });
   const owner = cards[1] ? cardOf(cards[1]) : undefined;
@@ -109,7 +135,9 @@ function expectRefused(method: string, path: string, body: unknown): void {
   const route = routes.find((x) => x.method === method && x.re.test(path));
   const validate = route ? ajv.getSchema(`discord#/$defs/${route.key}`) : undefined;
   if (!validate || validate(body)) {
-    process.stdout.write(`discord openapi check: the validator accepted a body Discord refuses (${method} ${path} ${JSON.stringify(body)}); the description did not load as expected\n`);
+    process.stdout.write(
+      `discord openapi check: the validator accepted a body Discord refuses (${method} ${path} ${JSON.stringify(body)}); the description did not load as expected\n`,
+    );
     process.exit(1);
   }
 }
@@ -133,7 +161,9 @@ try {
   if (!guild) throw new Error('no guild');
   // A scenario that stalls (a slow machine) is not an invalid body: say so and check what was sent.
   await drive(wire.fake, wire.video, guild.channels, guild.id).catch((err: unknown) => {
-    process.stdout.write(`discord openapi check: warning, the scenario did not run to its end (${err instanceof Error ? err.message : String(err)}); checking the bodies sent so far\n`);
+    process.stdout.write(
+      `discord openapi check: warning, the scenario did not run to its end (${err instanceof Error ? err.message : String(err)}); checking the bodies sent so far\n`,
+    );
   });
   for (const r of wire.fake.requests) {
     const body = bodyOf(r);
@@ -151,13 +181,19 @@ try {
     perRoute.set(label, (perRoute.get(label) ?? 0) + 1);
     if (!validate(body)) {
       failures++;
-      const errors = (validate.errors ?? []).slice(0, 8).map((e: ErrorObject) => `    ${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
-      process.stdout.write(`INVALID ${label} (answered ${r.status}):\n    body ${JSON.stringify(body).slice(0, 600)}\n${errors.join('\n')}\n`);
+      const errors = (validate.errors ?? [])
+        .slice(0, 8)
+        .map((e: ErrorObject) => `    ${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
+      process.stdout.write(
+        `INVALID ${label} (answered ${r.status}):\n    body ${JSON.stringify(body).slice(0, 600)}\n${errors.join('\n')}\n`,
+      );
     }
   }
 } finally {
   await wire.close();
 }
 for (const [label, n] of [...perRoute].sort()) process.stdout.write(`  ${String(n).padStart(4)}  ${label}\n`);
-process.stdout.write(`discord openapi check: ${checked} request bodies against ${specPath}: ${failures === 0 ? 'all valid' : `${failures} invalid`}\n`);
+process.stdout.write(
+  `discord openapi check: ${checked} request bodies against ${specPath}: ${failures === 0 ? 'all valid' : `${failures} invalid`}\n`,
+);
 process.exit(failures === 0 && checked > 0 ? 0 : 1);

@@ -5,7 +5,12 @@ import { z } from 'zod';
 const csv = z
   .string()
   .optional()
-  .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 
 /**
  * A variable set to nothing (`USER_MAX_DAILY_TASKS=` in .env) means "use the default": coercing
@@ -13,10 +18,17 @@ const csv = z
  */
 const blankIsUnset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
-const wholeNumber = (schema: z.ZodCoercedNumber, fallback: number) => z.preprocess(blankIsUnset, schema.default(fallback));
+const wholeNumber = (schema: z.ZodCoercedNumber, fallback: number) =>
+  z.preprocess(blankIsUnset, schema.default(fallback));
 
 const count = (fallback: number) =>
-  wholeNumber(z.coerce.number({ error: 'must be a whole number (0 = unlimited)' }).int('must be a whole number').min(0, 'must be 0 or more'), fallback);
+  wholeNumber(
+    z.coerce
+      .number({ error: 'must be a whole number (0 = unlimited)' })
+      .int('must be a whole number')
+      .min(0, 'must be 0 or more'),
+    fallback,
+  );
 
 /** Timers above 2^31−1 ms fire after 1 ms in Node; an hour is already far slower than useful. */
 export const MAX_POLL_INTERVAL_MS = 3_600_000;
@@ -48,12 +60,25 @@ export const EnvSchema = z
     SLACK_SIGNING_SECRET: optionalText,
     SLACK_APP_TOKEN: optionalText,
     SLACK_API_URL: url('https://slack.com/api/'),
-    PORT: wholeNumber(z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(0, 'must be a port number').max(65535, 'must be at most 65535'), 3000),
+    PORT: wholeNumber(
+      z.coerce
+        .number({ error: 'must be a port number' })
+        .int('must be a port number')
+        .min(0, 'must be a port number')
+        .max(65535, 'must be at most 65535'),
+      3000,
+    ),
     PUBLIC_URL: z.preprocess((v) => (v === '' ? undefined : v), httpUrl().optional()),
-    STORE_URL: z.preprocess(blankIsUnset, z
-      .string()
-      .default('sqlite://data/kling-bot.sqlite')
-      .refine((v) => /^(sqlite|redis|rediss|memory):\/\//.test(v), 'must start with sqlite://, redis:// or memory://')),
+    STORE_URL: z.preprocess(
+      blankIsUnset,
+      z
+        .string()
+        .default('sqlite://data/kling-bot.sqlite')
+        .refine(
+          (v) => /^(sqlite|redis|rediss|memory):\/\//.test(v),
+          'must start with sqlite://, redis:// or memory://',
+        ),
+    ),
     POLL_INTERVAL_MS: wholeNumber(
       z.coerce
         .number({ error: 'must be a number of milliseconds' })
@@ -70,29 +95,54 @@ export const EnvSchema = z
     ADMIN_USER_IDS: csv,
     DISCORD_ADMIN_PERMISSION: z.preprocess(
       (v) => (typeof v === 'string' ? (v.trim() === '' ? undefined : v.trim().toLowerCase()) : v),
-      z.enum(['administrator', 'manage_guild', 'none'], { error: 'must be administrator, manage_guild or none' }).default('administrator'),
+      z
+        .enum(['administrator', 'manage_guild', 'none'], { error: 'must be administrator, manage_guild or none' })
+        .default('administrator'),
     ),
     METRICS_TOKEN: optionalText,
-    CALLBACK_TOKEN: optionalText.refine((v) => v === undefined || /^[A-Za-z0-9_-]{16,128}$/.test(v), 'must be 16 to 128 letters, digits, - or _ (it goes in a URL path)'),
-    LOG_LEVEL: z.preprocess(blankIsUnset, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+    CALLBACK_TOKEN: optionalText.refine(
+      (v) => v === undefined || /^[A-Za-z0-9_-]{16,128}$/.test(v),
+      'must be 16 to 128 letters, digits, - or _ (it goes in a URL path)',
+    ),
+    LOG_LEVEL: z.preprocess(
+      blankIsUnset,
+      z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    ),
   })
-  .superRefine((env, ctx) => {
-    const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-    if (!env.KLING_API_KEY) {
-      if (!env.KLING_ACCESS_KEY) problem('KLING_ACCESS_KEY', 'required (or set KLING_API_KEY for a gateway)');
-      if (!env.KLING_SECRET_KEY) problem('KLING_SECRET_KEY', 'required (or set KLING_API_KEY for a gateway)');
-    }
-    if (env.DISCORD_TOKEN && !env.DISCORD_APPLICATION_ID) problem('DISCORD_APPLICATION_ID', 'required when DISCORD_TOKEN is set');
-    if (env.DISCORD_APPLICATION_ID && !env.DISCORD_TOKEN) problem('DISCORD_TOKEN', 'required when DISCORD_APPLICATION_ID is set');
-    if (env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET) problem('SLACK_SIGNING_SECRET', 'required when SLACK_BOT_TOKEN is set');
-    if (env.SLACK_SIGNING_SECRET && !env.SLACK_BOT_TOKEN) problem('SLACK_BOT_TOKEN', 'required when SLACK_SIGNING_SECRET is set');
-    // Run even when another variable is bad, so every problem is reported at once.
-  }, { when: (payload) => typeof payload.value === 'object' && payload.value !== null });
+  .superRefine(
+    (env, ctx) => {
+      const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+      if (!env.KLING_API_KEY) {
+        if (!env.KLING_ACCESS_KEY) problem('KLING_ACCESS_KEY', 'required (or set KLING_API_KEY for a gateway)');
+        if (!env.KLING_SECRET_KEY) problem('KLING_SECRET_KEY', 'required (or set KLING_API_KEY for a gateway)');
+      }
+      if (env.DISCORD_TOKEN && !env.DISCORD_APPLICATION_ID)
+        problem('DISCORD_APPLICATION_ID', 'required when DISCORD_TOKEN is set');
+      if (env.DISCORD_APPLICATION_ID && !env.DISCORD_TOKEN)
+        problem('DISCORD_TOKEN', 'required when DISCORD_APPLICATION_ID is set');
+      if (env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET)
+        problem('SLACK_SIGNING_SECRET', 'required when SLACK_BOT_TOKEN is set');
+      if (env.SLACK_SIGNING_SECRET && !env.SLACK_BOT_TOKEN)
+        problem('SLACK_BOT_TOKEN', 'required when SLACK_SIGNING_SECRET is set');
+      // Run even when another variable is bad, so every problem is reported at once.
+    },
+    { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+  );
 
 export type Env = z.infer<typeof EnvSchema>;
 
 /** The variables whose values must never appear in a message, a log line or an error. */
-export const SECRET_VARS = ['KLING_ACCESS_KEY', 'KLING_SECRET_KEY', 'KLING_API_KEY', 'DISCORD_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'METRICS_TOKEN', 'CALLBACK_TOKEN'] as const;
+export const SECRET_VARS = [
+  'KLING_ACCESS_KEY',
+  'KLING_SECRET_KEY',
+  'KLING_API_KEY',
+  'DISCORD_TOKEN',
+  'SLACK_BOT_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'SLACK_APP_TOKEN',
+  'METRICS_TOKEN',
+  'CALLBACK_TOKEN',
+] as const;
 
 /** The password in a store URL (`redis://:pw@host`, `redis://user:pw@host`), if any. */
 export function storePassword(url: string | undefined): string | undefined {
@@ -107,10 +157,14 @@ export function storePassword(url: string | undefined): string | undefined {
 }
 
 /** Their values (long enough to be worth scrubbing), from any environment-like record, with the STORE_URL password. */
-export const secretValues = (source: Partial<Record<(typeof SECRET_VARS)[number] | 'STORE_URL', string | undefined>>): string[] => {
+export const secretValues = (
+  source: Partial<Record<(typeof SECRET_VARS)[number] | 'STORE_URL', string | undefined>>,
+): string[] => {
   const password = storePassword(source.STORE_URL);
   const raw = password ? /^[a-z]+:\/\/[^/@]*:([^/@]+)@/i.exec(source.STORE_URL ?? '')?.[1] : undefined;
-  return [...SECRET_VARS.map((name) => source[name]), password, raw].filter((v, i, all): v is string => typeof v === 'string' && v.length >= 6 && all.indexOf(v) === i);
+  return [...SECRET_VARS.map((name) => source[name]), password, raw].filter(
+    (v, i, all): v is string => typeof v === 'string' && v.length >= 6 && all.indexOf(v) === i,
+  );
 };
 
 export type KlingAuth = { type: 'jwt'; accessKey: string; secretKey: string } | { type: 'bearer'; apiKey: string };
@@ -143,7 +197,9 @@ export function loadConfig(source: NodeJS.ProcessEnv, options: { requirePlatform
   const problems = parsed.success ? [] : problemsOf(parsed.error);
   const given = (v: string | undefined) => Boolean(v?.trim());
   if (options.requirePlatform !== false && !given(source['DISCORD_TOKEN']) && !given(source['SLACK_BOT_TOKEN'])) {
-    problems.push('DISCORD_TOKEN: no platform configured: set DISCORD_TOKEN + DISCORD_APPLICATION_ID and/or SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET');
+    problems.push(
+      'DISCORD_TOKEN: no platform configured: set DISCORD_TOKEN + DISCORD_APPLICATION_ID and/or SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET',
+    );
   }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return buildConfig(parsed.data);
@@ -171,10 +227,20 @@ function buildConfig(env: Env): Config {
     secrets: [...new Set([...secretValues(env), callbackToken])],
   };
   if (env.DISCORD_TOKEN && env.DISCORD_APPLICATION_ID) {
-    config.discord = { token: env.DISCORD_TOKEN, applicationId: env.DISCORD_APPLICATION_ID, guildIds: env.DISCORD_GUILD_IDS, apiUrl: env.DISCORD_API_URL };
+    config.discord = {
+      token: env.DISCORD_TOKEN,
+      applicationId: env.DISCORD_APPLICATION_ID,
+      guildIds: env.DISCORD_GUILD_IDS,
+      apiUrl: env.DISCORD_API_URL,
+    };
   }
   if (env.SLACK_BOT_TOKEN && env.SLACK_SIGNING_SECRET) {
-    config.slack = { botToken: env.SLACK_BOT_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET, appToken: env.SLACK_APP_TOKEN, apiUrl: env.SLACK_API_URL };
+    config.slack = {
+      botToken: env.SLACK_BOT_TOKEN,
+      signingSecret: env.SLACK_SIGNING_SECRET,
+      appToken: env.SLACK_APP_TOKEN,
+      apiUrl: env.SLACK_API_URL,
+    };
   }
   return config;
 }

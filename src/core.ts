@@ -32,7 +32,17 @@ export interface Core {
   close(): Promise<void>;
 }
 
-export async function createCore(config: Config, log: Logger, options: { metrics?: Metrics; now?: () => number; maxConcurrentCalls?: number; store?: TaskStore; klingTimeoutMs?: number } = {}): Promise<Core> {
+export async function createCore(
+  config: Config,
+  log: Logger,
+  options: {
+    metrics?: Metrics;
+    now?: () => number;
+    maxConcurrentCalls?: number;
+    store?: TaskStore;
+    klingTimeoutMs?: number;
+  } = {},
+): Promise<Core> {
   const now = options.now ?? Date.now;
   const metrics = options.metrics ?? new Metrics({ defaults: true });
   const store = options.store ?? (await TaskStore.open(config.env.STORE_URL, log));
@@ -46,13 +56,16 @@ export async function createCore(config: Config, log: Logger, options: { metrics
     onCall: (op, outcome) => metrics.providerCalls.inc({ op, outcome }),
   });
   const callbackToken = config.callbackToken;
-  const callbackUrl = config.env.PUBLIC_URL ? `${config.env.PUBLIC_URL.replace(/\/+$/, '')}/kling/callback/${callbackToken}` : undefined;
+  const callbackUrl = config.env.PUBLIC_URL
+    ? `${config.env.PUBLIC_URL.replace(/\/+$/, '')}/kling/callback/${callbackToken}`
+    : undefined;
   // Card bookkeeping written by the outboxes; close() waits for it before the store goes.
   const persisting = new Set<Promise<unknown>>();
   const persist = (work: Promise<unknown>): Promise<void> => {
     const p = work.then(
       () => undefined,
-      (err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'could not store what a card shows'),
+      (err: unknown) =>
+        log.error({ err: err instanceof Error ? err.message : String(err) }, 'could not store what a card shows'),
     );
     persisting.add(p);
     void p.finally(() => persisting.delete(p));
@@ -67,14 +80,27 @@ export async function createCore(config: Config, log: Logger, options: { metrics
     // the repeat edit). Mid-flight signatures are not worth a store write per edit.
     onShown: (taskId, update) => {
       if (update.handle || update.final) {
-        void persist(store.update(taskId, (cur) => ({ ...cur, cardSig: update.sig, ...(update.handle ? { card: update.handle } : {}), ...(update.final ? { finalShown: true } : {}) })));
+        void persist(
+          store.update(taskId, (cur) => ({
+            ...cur,
+            cardSig: update.sig,
+            ...(update.handle ? { card: update.handle } : {}),
+            ...(update.final ? { finalShown: true } : {}),
+          })),
+        );
       }
     },
     onGone: (taskId) => void persist(store.update(taskId, (cur) => ({ ...cur, finalShown: true }))),
   });
   // Several replicas share a Redis store; one lease decides which of them tracks.
   const shared = /^rediss?:\/\//.test(config.env.STORE_URL);
-  const lease = shared ? store.trackerLease(`${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`, Math.max(3000, config.env.POLL_INTERVAL_MS * 3), now) : undefined;
+  const lease = shared
+    ? store.trackerLease(
+        `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+        Math.max(3000, config.env.POLL_INTERVAL_MS * 3),
+        now,
+      )
+    : undefined;
   const tracker = new Tracker({
     store,
     kling,
@@ -101,8 +127,21 @@ export async function createCore(config: Config, log: Logger, options: { metrics
     now,
   );
   const tasks = new TaskService({ store, tracker, limits, log, outboxes, now });
-  const credits = new CreditsService({ auth: config.kling.auth, fetch: (start, end) => kling.accountCosts(start, end), now });
-  const services: BotServices = { tasks, credits, limits, store, tracker, log, defaults: { videoModel: env.KLING_DEFAULT_MODEL, imageModel: env.KLING_DEFAULT_IMAGE_MODEL }, now };
+  const credits = new CreditsService({
+    auth: config.kling.auth,
+    fetch: (start, end) => kling.accountCosts(start, end),
+    now,
+  });
+  const services: BotServices = {
+    tasks,
+    credits,
+    limits,
+    store,
+    tracker,
+    log,
+    defaults: { videoModel: env.KLING_DEFAULT_MODEL, imageModel: env.KLING_DEFAULT_IMAGE_MODEL },
+    now,
+  };
   return {
     config,
     log,

@@ -17,7 +17,11 @@ export class CreditsService {
   private inflight?: Promise<{ packs: Pack[]; fetchedAt: number }>;
 
   constructor(
-    private readonly deps: { auth: KlingAuth; fetch: (startMs: number, endMs: number) => Promise<Pack[]>; now: () => number },
+    private readonly deps: {
+      auth: KlingAuth;
+      fetch: (startMs: number, endMs: number) => Promise<Pack[]>;
+      now: () => number;
+    },
   ) {}
 
   async get(): Promise<CreditsAnswer> {

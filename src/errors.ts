@@ -16,14 +16,21 @@ export class BotError extends Error {
 
 /** Bad command input: names the field and the rule. Nothing is sent to Kling. */
 export class ValidationError extends BotError {
-  constructor(readonly field: string, rule: string) {
+  constructor(
+    readonly field: string,
+    rule: string,
+  ) {
     super('invalid_input', `invalid ${field}: ${rule}`, `**${field}**: ${rule}`);
   }
 }
 
 /** A permission or limit refusal; `resetsAt` tells the user when to try again. */
 export class RefusedError extends BotError {
-  constructor(code: string, userMessage: string, readonly resetsAt?: number) {
+  constructor(
+    code: string,
+    userMessage: string,
+    readonly resetsAt?: number,
+  ) {
     super(code, userMessage, userMessage);
   }
 }
@@ -39,8 +46,16 @@ export class NotFoundError extends BotError {
  * command whose record could not be written never reaches Kling.
  */
 export class StoreError extends BotError {
-  constructor(readonly operation: string, cause: unknown) {
-    super('store_unavailable', `the store could not ${operation}: ${cause instanceof Error ? cause.message : String(cause)}`, 'The bot could not reach its storage just now, so it did nothing: no task was sent to Kling and nothing was charged. Please try again in a minute.', { cause });
+  constructor(
+    readonly operation: string,
+    cause: unknown,
+  ) {
+    super(
+      'store_unavailable',
+      `the store could not ${operation}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      'The bot could not reach its storage just now, so it did nothing: no task was sent to Kling and nothing was charged. Please try again in a minute.',
+      { cause },
+    );
   }
 }
 

@@ -14,16 +14,28 @@ export const EXTEND_ADDS_SECONDS = 5;
  * The video-extend request for a finished video, or a RefusedError saying why not: not a
  * finished video, over 30 days old, or past 3 minutes in total. Same model and mode as the source.
  */
-export function extendRequest(source: TaskRecord, now: number, text: { prompt?: string | undefined; negative_prompt?: string | undefined } = {}): Extract<GenerationRequest, { kind: 'extend' }> {
+export function extendRequest(
+  source: TaskRecord,
+  now: number,
+  text: { prompt?: string | undefined; negative_prompt?: string | undefined } = {},
+): Extract<GenerationRequest, { kind: 'extend' }> {
   const req = source.request;
   const video = source.result?.videos[0];
   if (req.kind === 'image') throw new RefusedError('extend_not_video', refusals.extendNotVideo(source.id));
-  if (source.state !== 'succeed' || !video) throw new RefusedError('extend_not_finished', refusals.extendNotFinished(source.id));
+  if (source.state !== 'succeed' || !video)
+    throw new RefusedError('extend_not_finished', refusals.extendNotFinished(source.id));
   const finishedAt = source.finishedAt ?? source.updatedAt;
-  if (now - finishedAt > EXTEND_MAX_SOURCE_AGE_MS) throw new RefusedError('extend_too_old', refusals.extendTooOld(source.id, finishedAt));
-  const seconds = Number(video.duration ?? (req.kind === 'extend' ? req.sourceSeconds + EXTEND_ADDS_SECONDS : req.duration));
+  if (now - finishedAt > EXTEND_MAX_SOURCE_AGE_MS)
+    throw new RefusedError('extend_too_old', refusals.extendTooOld(source.id, finishedAt));
+  const seconds = Number(
+    video.duration ?? (req.kind === 'extend' ? req.sourceSeconds + EXTEND_ADDS_SECONDS : req.duration),
+  );
   const sourceSeconds = Number.isFinite(seconds) ? seconds : 0;
-  if (sourceSeconds + EXTEND_ADDS_SECONDS > EXTEND_MAX_TOTAL_SECONDS) throw new RefusedError('extend_too_long', refusals.extendTooLong(source.id, sourceSeconds, EXTEND_MAX_TOTAL_SECONDS));
+  if (sourceSeconds + EXTEND_ADDS_SECONDS > EXTEND_MAX_TOTAL_SECONDS)
+    throw new RefusedError(
+      'extend_too_long',
+      refusals.extendTooLong(source.id, sourceSeconds, EXTEND_MAX_TOTAL_SECONDS),
+    );
   const sourceKind = req.kind === 'extend' ? req.sourceKind : req.kind;
   const violation = violationOf({ kind: sourceKind, model: req.model, extend: true });
   if (violation) throw new RefusedError('extend_model', violation.message);

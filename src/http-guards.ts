@@ -14,7 +14,11 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
  * /metrics: with METRICS_TOKEN, only `Authorization: Bearer <token>`; without one, only callers
  * on this machine (a scraper on loopback or in the same network namespace).
  */
-export function metricsAllowed(remoteAddress: string | undefined, authorization: string | undefined, token: string | undefined): boolean {
+export function metricsAllowed(
+  remoteAddress: string | undefined,
+  authorization: string | undefined,
+  token: string | undefined,
+): boolean {
   if (token) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
     return Boolean(m?.[1] && sameSecret(m[1], token));

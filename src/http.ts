@@ -17,9 +17,17 @@ export interface HttpLimits {
   checkIntervalMs: number;
 }
 
-export const DEFAULT_HTTP_LIMITS: HttpLimits = { headersTimeoutMs: 10_000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000, maxConnections: 1_000, checkIntervalMs: 1_000 };
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 1_000,
+  checkIntervalMs: 1_000,
+};
 /** Only the task id is read from a callback (bare task object, or wrapped in the envelope): the body is never believed. */
-const CallbackTaskId = z.union([z.object({ task_id: z.string().min(1) }), z.object({ data: z.object({ task_id: z.string().min(1) }) })]).transform((b) => ('data' in b ? b.data.task_id : b.task_id));
+const CallbackTaskId = z
+  .union([z.object({ task_id: z.string().min(1) }), z.object({ data: z.object({ task_id: z.string().min(1) }) })])
+  .transform((b) => ('data' in b ? b.data.task_id : b.task_id));
 
 function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
   return new Promise((resolve) => {
@@ -58,7 +66,15 @@ export class HttpServer {
     limits: Partial<HttpLimits> = {},
   ) {
     const l = { ...DEFAULT_HTTP_LIMITS, ...limits };
-    this.server = createServer({ headersTimeout: l.headersTimeoutMs, requestTimeout: l.requestTimeoutMs, keepAliveTimeout: l.keepAliveTimeoutMs, connectionsCheckingInterval: l.checkIntervalMs }, (req, res) => void this.route(req, res));
+    this.server = createServer(
+      {
+        headersTimeout: l.headersTimeoutMs,
+        requestTimeout: l.requestTimeoutMs,
+        keepAliveTimeout: l.keepAliveTimeoutMs,
+        connectionsCheckingInterval: l.checkIntervalMs,
+      },
+      (req, res) => void this.route(req, res),
+    );
     this.server.maxConnections = l.maxConnections;
     this.hints = new HintDebouncer((klingTaskId) => void this.core.tracker.hint(klingTaskId));
   }
@@ -96,7 +112,10 @@ export class HttpServer {
       if (path === '/healthz') return await this.health(res);
       if (path === '/metrics') {
         if (!metricsAllowed(req.socket.remoteAddress, req.headers.authorization, this.core.config.env.METRICS_TOKEN)) {
-          res.writeHead(401, { 'Content-Type': 'text/plain; charset=utf-8', 'WWW-Authenticate': 'Bearer realm="metrics"' });
+          res.writeHead(401, {
+            'Content-Type': 'text/plain; charset=utf-8',
+            'WWW-Authenticate': 'Bearer realm="metrics"',
+          });
           return void res.end('metrics need METRICS_TOKEN, or a request from this machine');
         }
         this.core.metrics.tasksByState.reset();
@@ -104,7 +123,8 @@ export class HttpServer {
         this.core.metrics.queueLength.set(this.core.tracker.queueLength());
         return send(res, 200, await this.core.metrics.scrape(), this.core.metrics.registry.contentType);
       }
-      if (path.startsWith('/kling/callback/') && req.method === 'POST') return await this.callback(path.slice('/kling/callback/'.length), req, res);
+      if (path.startsWith('/kling/callback/') && req.method === 'POST')
+        return await this.callback(path.slice('/kling/callback/'.length), req, res);
       const mount = this.mounts.find((m) => path.startsWith(m.prefix));
       if (mount) {
         if (!this.accepting) return send(res, 503, 'stopping');
@@ -121,7 +141,9 @@ export class HttpServer {
   private async health(res: ServerResponse): Promise<void> {
     if (!this.accepting) return send(res, 503, 'stopping');
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('store ping timed out')), HEALTH_STORE_TIMEOUT_MS)));
+    const timeout = new Promise<never>(
+      (_, reject) => (timer = setTimeout(() => reject(new Error('store ping timed out')), HEALTH_STORE_TIMEOUT_MS)),
+    );
     try {
       await Promise.race([this.core.store.ping(), timeout]);
       send(res, 200, 'ok');

@@ -27,30 +27,56 @@ export interface PageQueryIds {
 }
 
 const STATUS_CODES = { submitted: 's', processing: 'p', succeed: 'o', failed: 'f' } as const;
-const CODE_STATUS: Record<string, PageQueryIds['status']> = { s: 'submitted', p: 'processing', o: 'succeed', f: 'failed' };
+const CODE_STATUS: Record<string, PageQueryIds['status']> = {
+  s: 'submitted',
+  p: 'processing',
+  o: 'succeed',
+  f: 'failed',
+};
 
 const b36 = (n: number | undefined) => (n === undefined ? '' : Math.floor(n / 1000).toString(36));
 const unb36 = (s: string) => (s === '' ? undefined : parseInt(s, 36) * 1000);
 
 export function pageButtonId(q: PageQueryIds): string {
-  return ['kb', 'p', q.owner, q.page, q.pageSize, q.scope === 'mine' ? 'm' : 'c', q.status ? STATUS_CODES[q.status] : '', b36(q.since), b36(q.until)].join(':');
+  return [
+    'kb',
+    'p',
+    q.owner,
+    q.page,
+    q.pageSize,
+    q.scope === 'mine' ? 'm' : 'c',
+    q.status ? STATUS_CODES[q.status] : '',
+    b36(q.since),
+    b36(q.until),
+  ].join(':');
 }
 
 const Segment = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/);
 
-export type DecodedId = { type: 'card'; action: CardAction; taskId: string } | { type: 'page'; query: PageQueryIds } | { type: 'unknown' };
+export type DecodedId =
+  { type: 'card'; action: CardAction; taskId: string } | { type: 'page'; query: PageQueryIds } | { type: 'unknown' };
 
 export function decodeButtonId(id: string): DecodedId {
   const parts = id.split(':');
   if (parts[0] !== 'kb') return { type: 'unknown' };
   const action = CODE_ACTIONS[parts[1] ?? ''];
-  if (action && parts.length === 3 && Segment.safeParse(parts[2]).success) return { type: 'card', action, taskId: parts[2] ?? '' };
+  if (action && parts.length === 3 && Segment.safeParse(parts[2]).success)
+    return { type: 'card', action, taskId: parts[2] ?? '' };
   if (parts[1] === 'p' && parts.length === 9) {
     const [, , owner = '', page = '', size = '', scope = '', status = '', since = '', until = ''] = parts;
     const pageN = Number(page);
     const sizeN = Number(size);
-    if (!Segment.safeParse(owner).success || !Number.isInteger(pageN) || pageN < 1 || !Number.isInteger(sizeN) || sizeN < 1 || sizeN > 25) return { type: 'unknown' };
-    if (!/^[0-9a-z]*$/.test(since + until) || (status && !CODE_STATUS[status]) || (scope !== 'm' && scope !== 'c')) return { type: 'unknown' };
+    if (
+      !Segment.safeParse(owner).success ||
+      !Number.isInteger(pageN) ||
+      pageN < 1 ||
+      !Number.isInteger(sizeN) ||
+      sizeN < 1 ||
+      sizeN > 25
+    )
+      return { type: 'unknown' };
+    if (!/^[0-9a-z]*$/.test(since + until) || (status && !CODE_STATUS[status]) || (scope !== 'm' && scope !== 'c'))
+      return { type: 'unknown' };
     const query: PageQueryIds = { owner, page: pageN, pageSize: sizeN, scope: scope === 'm' ? 'mine' : 'channel' };
     const st = CODE_STATUS[status];
     if (st) query.status = st;

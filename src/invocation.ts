@@ -34,7 +34,8 @@ export interface Invocation {
  * `handle` is where it lives; `placeholder`: a "thinking…" answer holds its place and the channel's
  * outbox fills it; `unavailable`: the interaction cannot carry it, so the outbox posts one.
  */
-export type CardAnswer = { kind: 'shown'; handle: CardHandle } | { kind: 'placeholder'; handle: CardHandle } | { kind: 'unavailable' };
+export type CardAnswer =
+  { kind: 'shown'; handle: CardHandle } | { kind: 'placeholder'; handle: CardHandle } | { kind: 'unavailable' };
 
 /**
  * One interaction, as a command sees it. Only what the interaction itself can do lives here (its

@@ -34,7 +34,6 @@ const nextUtcMidnight = (now: number) => {
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
 };
 
-
 /**
  * SPEC §5: allowlists, per-user and per-server caps (0 = unlimited). Admins bypass the
  * allowlists and their own caps, never the server's daily cap: it is what bounds the bill.
@@ -59,7 +58,16 @@ export class Limits {
       this.store.guildCountOn(inv.platform, inv.guildId, utcDay(now)),
     ]);
     const s = this.settings;
-    return { ...mine, activeLimit: s.userMaxActive, dailyLimit: s.userMaxDaily, guildToday, guildLimit: s.guildMaxDaily, resetsAt, resetsInMs: resetsAt - now, admin: this.isAdmin(inv) };
+    return {
+      ...mine,
+      activeLimit: s.userMaxActive,
+      dailyLimit: s.userMaxDaily,
+      guildToday,
+      guildLimit: s.guildMaxDaily,
+      resetsAt,
+      resetsInMs: resetsAt - now,
+      admin: this.isAdmin(inv),
+    };
   }
 
   /**
@@ -70,14 +78,18 @@ export class Limits {
   async check(inv: Invocation): Promise<void> {
     if (this.isAdmin(inv)) return;
     const s = this.settings;
-    if (s.allowedChannelIds.length > 0 && !s.allowedChannelIds.includes(inv.channelId)) throw new RefusedError('channel_not_allowed', refusals.channelNotAllowed());
-    if (s.allowedRoleIds.length > 0 && !inv.user.roleIds.some((r) => s.allowedRoleIds.includes(r))) throw new RefusedError('role_not_allowed', refusals.roleNotAllowed());
+    if (s.allowedChannelIds.length > 0 && !s.allowedChannelIds.includes(inv.channelId))
+      throw new RefusedError('channel_not_allowed', refusals.channelNotAllowed());
+    if (s.allowedRoleIds.length > 0 && !inv.user.roleIds.some((r) => s.allowedRoleIds.includes(r)))
+      throw new RefusedError('role_not_allowed', refusals.roleNotAllowed());
     if (s.userMaxActive === 0 && s.userMaxDaily === 0) return;
     const now = this.now();
     const resetsAt = nextUtcMidnight(now);
     const q = await this.store.userActivity(inv.platform, inv.guildId, inv.user.id, resetsAt - 86_400_000, now);
-    if (s.userMaxActive > 0 && q.active >= s.userMaxActive) throw new RefusedError('user_active_cap', refusals.activeCap(q.active, s.userMaxActive));
-    if (s.userMaxDaily > 0 && q.today >= s.userMaxDaily) throw new RefusedError('user_daily_cap', refusals.userDailyCap(s.userMaxDaily, resetsAt - now), resetsAt);
+    if (s.userMaxActive > 0 && q.active >= s.userMaxActive)
+      throw new RefusedError('user_active_cap', refusals.activeCap(q.active, s.userMaxActive));
+    if (s.userMaxDaily > 0 && q.today >= s.userMaxDaily)
+      throw new RefusedError('user_daily_cap', refusals.userDailyCap(s.userMaxDaily, resetsAt - now), resetsAt);
   }
 
   /**

@@ -37,7 +37,8 @@ const TOKEN_PATTERNS: ReadonlyArray<[RegExp, string]> = [
 /** Replaces every configured secret value and every per-request token (see TOKEN_PATTERNS) in one line of text. */
 export function scrubText(line: string, secrets: readonly string[]): string {
   let clean = line;
-  for (const value of secrets) if (value.length >= 6 && clean.includes(value)) clean = clean.split(value).join('[redacted]');
+  for (const value of secrets)
+    if (value.length >= 6 && clean.includes(value)) clean = clean.split(value).join('[redacted]');
   for (const [pattern, replacement] of TOKEN_PATTERNS) clean = clean.replace(pattern, replacement);
   return clean;
 }
@@ -46,7 +47,10 @@ export function scrubText(line: string, secrets: readonly string[]): string {
  * Writes log lines after replacing every configured secret value, so a key that slips into
  * an error message or a URL still never reaches the output.
  */
-export function scrubbingStream(secrets: readonly string[], out: { write(line: string): unknown } = process.stdout): DestinationStream {
+export function scrubbingStream(
+  secrets: readonly string[],
+  out: { write(line: string): unknown } = process.stdout,
+): DestinationStream {
   const values = secrets.filter((s) => s.length >= 6);
   return {
     write(line: string) {
@@ -55,7 +59,11 @@ export function scrubbingStream(secrets: readonly string[], out: { write(line: s
   };
 }
 
-export function createLogger(options: { level: string; secrets: readonly string[]; out?: { write(line: string): unknown } }): Logger {
+export function createLogger(options: {
+  level: string;
+  secrets: readonly string[];
+  out?: { write(line: string): unknown };
+}): Logger {
   return pino(
     { level: options.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { app: 'kling-bot' } },
     scrubbingStream(options.secrets, options.out),

@@ -20,7 +20,9 @@ async function main(): Promise<void> {
     config = loadConfig(process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`kling-bot cannot start; fix these settings (see .env.example):\n${err.problems.map((p) => `  ${p}`).join('\n')}\n`);
+      process.stderr.write(
+        `kling-bot cannot start; fix these settings (see .env.example):\n${err.problems.map((p) => `  ${p}`).join('\n')}\n`,
+      );
       process.exit(1);
     }
     throw err;
@@ -61,7 +63,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('unhandledRejection', (reason) => log.error({ err: reason instanceof Error ? reason.message : String(reason) }, 'unhandled rejection'));
+  process.on('unhandledRejection', (reason) =>
+    log.error({ err: reason instanceof Error ? reason.message : String(reason) }, 'unhandled rejection'),
+  );
 }
 
 main().catch((err: unknown) => {

@@ -65,7 +65,10 @@ export class PortRateLimitError extends Error {
     readonly retryAfterMs: number,
     options: { cause?: unknown; source?: 'platform' | 'budget'; rate?: RateInfo } = {},
   ) {
-    super(`${options.source === 'budget' ? 'edit budget' : 'platform rate limit'}: retry after ${retryAfterMs} ms`, options.cause === undefined ? {} : { cause: options.cause });
+    super(
+      `${options.source === 'budget' ? 'edit budget' : 'platform rate limit'}: retry after ${retryAfterMs} ms`,
+      options.cause === undefined ? {} : { cause: options.cause },
+    );
     this.name = 'PortRateLimitError';
     this.source = options.source ?? 'platform';
     this.rate = options.rate;

@@ -24,7 +24,14 @@ export class TaskService {
   /** Limits are checked and the record written under one lock per user, so two quick commands can't both slip under a cap; the server cap is one atomic step in the store. */
 
   constructor(
-    private readonly deps: { store: TaskStore; tracker: Tracker; limits: Limits; log: Logger; outboxes: Outboxes; now: () => number },
+    private readonly deps: {
+      store: TaskStore;
+      tracker: Tracker;
+      limits: Limits;
+      log: Logger;
+      outboxes: Outboxes;
+      now: () => number;
+    },
   ) {}
 
   /**
@@ -33,13 +40,24 @@ export class TaskService {
    * interaction's own answer where the platform allows it (no channel write), else posted through
    * the channel's outbox. Then Kling.
    */
-  async submit(inv: Invocation, io: CommandIO, request: GenerationRequest, regeneratedFrom?: string): Promise<TaskRecord> {
+  async submit(
+    inv: Invocation,
+    io: CommandIO,
+    request: GenerationRequest,
+    regeneratedFrom?: string,
+  ): Promise<TaskRecord> {
     const { store, tracker, limits, now } = this.deps;
     const rec = await store.exclusive(`user:${inv.platform}:${inv.guildId}:${inv.user.id}`, async () => {
       const t = now();
       const record: TaskRecord = {
         id: newTaskId(),
-        scope: { platform: inv.platform, guildId: inv.guildId, channelId: inv.channelId, userId: inv.user.id, userName: inv.user.name },
+        scope: {
+          platform: inv.platform,
+          guildId: inv.guildId,
+          channelId: inv.channelId,
+          userId: inv.user.id,
+          userName: inv.user.name,
+        },
         request,
         state: 'pending',
         createdAt: t,
@@ -68,7 +86,11 @@ export class TaskService {
   }
 
   /** The card as the interaction's answer; undefined when it must be posted instead. */
-  private async answer(rec: TaskRecord, io: CommandIO, view: ReturnType<Tracker['view']>): Promise<TaskRecord | undefined> {
+  private async answer(
+    rec: TaskRecord,
+    io: CommandIO,
+    view: ReturnType<Tracker['view']>,
+  ): Promise<TaskRecord | undefined> {
     const { store, tracker, log, now } = this.deps;
     let answer;
     try {
@@ -80,7 +102,10 @@ export class TaskService {
         await this.closeUnshown(rec.id);
         throw err;
       }
-      log.warn({ taskId: rec.id, err: err instanceof Error ? err.message : String(err) }, 'could not answer with the card; posting it');
+      log.warn(
+        { taskId: rec.id, err: err instanceof Error ? err.message : String(err) },
+        'could not answer with the card; posting it',
+      );
       answer = { kind: 'unavailable' as const };
     }
     if (answer.kind === 'unavailable') {
@@ -93,9 +118,14 @@ export class TaskService {
     }
     if (answer.kind === 'placeholder') {
       // A "thinking…" message holds the card's place; the outbox fills it with the latest view.
-      await store.update(rec.id, (cur) => ({ ...cur, card: answer.handle })).catch((err: unknown) => {
-        log.error({ taskId: rec.id, err: err instanceof Error ? err.message : String(err) }, 'the placeholder is up but its message id could not be stored');
-      });
+      await store
+        .update(rec.id, (cur) => ({ ...cur, card: answer.handle }))
+        .catch((err: unknown) => {
+          log.error(
+            { taskId: rec.id, err: err instanceof Error ? err.message : String(err) },
+            'the placeholder is up but its message id could not be stored',
+          );
+        });
       const placed = { ...rec, card: answer.handle };
       await io.afterAnswer?.();
       tracker.track(placed);
@@ -106,9 +136,14 @@ export class TaskService {
     const shown = { ...rec, card: answer.handle, cardSig };
     // The card is up and the record already names it: a failing write here loses only the message
     // id (found again by the port), so it is logged, never told to the user as a missing card.
-    await store.update(rec.id, (cur) => ({ ...cur, card: answer.handle, cardSig })).catch((err: unknown) => {
-      log.error({ taskId: rec.id, err: err instanceof Error ? err.message : String(err) }, 'the task card is shown but its message id could not be stored');
-    });
+    await store
+      .update(rec.id, (cur) => ({ ...cur, card: answer.handle, cardSig }))
+      .catch((err: unknown) => {
+        log.error(
+          { taskId: rec.id, err: err instanceof Error ? err.message : String(err) },
+          'the task card is shown but its message id could not be stored',
+        );
+      });
     await io.afterAnswer?.();
     tracker.track(shown);
     tracker.attachCard(rec.id, answer.handle, cardSig);
@@ -124,11 +159,22 @@ export class TaskService {
     for (let attempt = 1; ; attempt++) {
       try {
         const t = now();
-        await store.update(id, (cur) => ({ ...cur, state: 'failed', failureCode: 'not_acknowledged', finishedAt: t, updatedAt: t, deleted: true, finalShown: true }));
+        await store.update(id, (cur) => ({
+          ...cur,
+          state: 'failed',
+          failureCode: 'not_acknowledged',
+          finishedAt: t,
+          updatedAt: t,
+          deleted: true,
+          finalShown: true,
+        }));
         return;
       } catch (err) {
         if (attempt >= CLOSE_ATTEMPTS) {
-          log.error({ taskId: id, err: err instanceof Error ? err.message : String(err) }, 'an unacknowledged task could not be closed in the store; the next start may submit it');
+          log.error(
+            { taskId: id, err: err instanceof Error ? err.message : String(err) },
+            'an unacknowledged task could not be closed in the store; the next start may submit it',
+          );
           return;
         }
         await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
@@ -143,7 +189,8 @@ export class TaskService {
     const ourId = /^kb[0-9a-z]+$/.test(trimmed) ? trimmed : await store.idForKlingTask(trimmed);
     if (!ourId) return undefined;
     const rec = tracker.liveRecord(ourId) ?? (await store.get(ourId));
-    if (!rec || rec.deleted || rec.scope.platform !== inv.platform || rec.scope.guildId !== inv.guildId) return undefined;
+    if (!rec || rec.deleted || rec.scope.platform !== inv.platform || rec.scope.guildId !== inv.guildId)
+      return undefined;
     return rec;
   }
 
@@ -154,7 +201,8 @@ export class TaskService {
   }
 
   async delete(inv: Invocation, rec: TaskRecord): Promise<void> {
-    if (rec.scope.userId !== inv.user.id && !this.deps.limits.isAdmin(inv)) throw new RefusedError('not_owner', refusals.notYours());
+    if (rec.scope.userId !== inv.user.id && !this.deps.limits.isAdmin(inv))
+      throw new RefusedError('not_owner', refusals.notYours());
     if (!isFinal(rec.state)) throw new RefusedError('not_finished', refusals.notFinished());
     await this.deps.store.update(rec.id, (cur) => ({ ...cur, deleted: true, updatedAt: this.deps.now() }));
     const card = rec.card;
@@ -164,4 +212,3 @@ export class TaskService {
     await outbox.send(rec.scope, 1, (port) => port.delete(card, rec.scope));
   }
 }
-

@@ -6,7 +6,17 @@ import { HttpServer } from '../src/http.js';
 import { metricsAllowed } from '../src/http-guards.js';
 import { flakyStore } from './helpers/flaky-store.js';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
-import { Cleanup, expectOneCreateEach, makeCore, makeInv, makeIo, startSim, waitAllFinal, waitFor, type CoreRig } from './helpers/core-harness.js';
+import {
+  Cleanup,
+  expectOneCreateEach,
+  makeCore,
+  makeInv,
+  makeIo,
+  startSim,
+  waitAllFinal,
+  waitFor,
+  type CoreRig,
+} from './helpers/core-harness.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.closeAll());
@@ -37,10 +47,24 @@ async function botWithHttp(sim: KlingSimulator, env: Record<string, string> = {}
 
 async function submit(bot: Bot, prompt = 'a fox'): Promise<string> {
   const inv = makeInv();
-  return (await bot.core.services.tasks.submit(inv, makeIo(bot.port, inv), { kind: 'text2video', prompt, model: 'kling-v1', mode: 'std', duration: '5', aspect_ratio: '16:9' })).id;
+  return (
+    await bot.core.services.tasks.submit(inv, makeIo(bot.port, inv), {
+      kind: 'text2video',
+      prompt,
+      model: 'kling-v1',
+      mode: 'std',
+      duration: '5',
+      aspect_ratio: '16:9',
+    })
+  ).id;
 }
 
-const post = (url: string, body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+const post = (url: string, body: unknown) =>
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 
 describe('Kling callbacks are hints', () => {
   it('with PUBLIC_URL set, creates carry the callback URL and callbacks (not slow polling) finish the card', async () => {
@@ -78,7 +102,10 @@ describe('Kling callbacks are hints', () => {
     expect(sim.stats.gets).toBe(0);
     const id = await submit(bot);
     const klingId = await waitFor('the Kling id', async () => (await bot.core.store.get(id))?.klingTaskId);
-    const known = await post(`${bot.base}/kling/callback/${bot.core.callbackToken}`, { task_id: klingId, task_status: 'processing' });
+    const known = await post(`${bot.base}/kling/callback/${bot.core.callbackToken}`, {
+      task_id: klingId,
+      task_status: 'processing',
+    });
     expect([known.status, await known.text()]).toEqual([200, 'ok']);
   });
 
@@ -90,7 +117,11 @@ describe('Kling callbacks are hints', () => {
     const klingId = await waitFor('the Kling id', async () => (await bot.core.store.get(id))?.klingTaskId);
     const url = `${bot.base}/kling/callback/${bot.core.callbackToken}`;
     const before = sim.stats.gets;
-    const answers = await Promise.all(Array.from({ length: 40 }, () => post(url, { task_id: klingId, task_status: 'processing' }).then((r) => r.status)));
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        post(url, { task_id: klingId, task_status: 'processing' }).then((r) => r.status),
+      ),
+    );
     expect(answers.every((s) => s === 200)).toBe(true);
     // The first hint is re-fetched at once, the rest of the flood as one trailing re-fetch.
     await waitFor('the trailing re-fetch', () => sim.stats.gets >= before + 2, 3000);
@@ -105,7 +136,9 @@ describe('Kling callbacks are hints', () => {
     expect(bot.core.callbackToken).toBe('rotated-callback-token-0042');
     await submit(bot);
     const create = await waitFor('the create at Kling', () => sim.calls.filter((c) => c.op === 'create').at(-1));
-    expect(z.object({ callback_url: z.string() }).parse(create?.body).callback_url).toBe(`${bot.base}/kling/callback/rotated-callback-token-0042`);
+    expect(z.object({ callback_url: z.string() }).parse(create?.body).callback_url).toBe(
+      `${bot.base}/kling/callback/rotated-callback-token-0042`,
+    );
     expect((await post(`${bot.base}/kling/callback/${derived}`, { task_id: '1' })).status).toBe(404);
     expect((await post(`${bot.base}/kling/callback/rotated-callback-token-0042`, { task_id: '1' })).status).toBe(200);
   });
@@ -119,7 +152,13 @@ describe('Kling callbacks are hints', () => {
 
     const lies: unknown[] = [
       // A false "succeed" with someone else's video, as a bare task and as an envelope.
-      { task_id: klingId, task_status: 'succeed', task_status_msg: '', task_result: { videos: [{ id: 'x', url: 'https://evil.example/x.mp4', duration: '5' }] }, final_unit_deduction: '0' },
+      {
+        task_id: klingId,
+        task_status: 'succeed',
+        task_status_msg: '',
+        task_result: { videos: [{ id: 'x', url: 'https://evil.example/x.mp4', duration: '5' }] },
+        final_unit_deduction: '0',
+      },
       { code: 0, message: 'SUCCEED', data: { task_id: klingId, task_status: 'failed', task_status_msg: 'made up' } },
       // A status Kling never sends.
       { task_id: klingId, task_status: 'hacked' },
@@ -156,7 +195,8 @@ describe('HTTP server', () => {
     expect(text).toMatch(/^klingbot_provider_calls_total\{op="get",outcome="not_found"\} 1$/m);
     expect(text).toContain('# TYPE klingbot_tasks_in_flight gauge');
     expect(text).toMatch(/^klingbot_queue_length 0$/m);
-    for (const path of ['/', '/nope', '/healthz/extra', '/slack/events']) expect((await fetch(`${bot.base}${path}`)).status, path).toBe(404);
+    for (const path of ['/', '/nope', '/healthz/extra', '/slack/events'])
+      expect((await fetch(`${bot.base}${path}`)).status, path).toBe(404);
     bot.http.stopAccepting();
     expect((await fetch(`${bot.base}/healthz`)).status).toBe(503);
   });
@@ -164,7 +204,8 @@ describe('HTTP server', () => {
   it('GIVEN METRICS_TOKEN THEN /metrics needs it as a Bearer token; without one, only loopback callers get in', async () => {
     const sim = await startSim(cleanup);
     const bot = await botWithHttp(sim, { METRICS_TOKEN: 'metrics-token-for-tests-1' });
-    const get = (authorization?: string) => fetch(`${bot.base}/metrics`, authorization ? { headers: { authorization } } : {});
+    const get = (authorization?: string) =>
+      fetch(`${bot.base}/metrics`, authorization ? { headers: { authorization } } : {});
     expect((await get()).status).toBe(401);
     expect((await get('Bearer wrong-token')).status).toBe(401);
     expect((await get('Basic metrics-token-for-tests-1')).status).toBe(401);
@@ -194,20 +235,33 @@ describe('HTTP server', () => {
   it('GIVEN a client that sends its headers too slowly, or opens too many connections THEN the server cuts it off', async () => {
     const sim = await startSim(cleanup);
     const rig = await makeCore(cleanup, sim);
-    const http = new HttpServer(rig.core, { headersTimeoutMs: 300, requestTimeoutMs: 300, checkIntervalMs: 50, maxConnections: 2 });
+    const http = new HttpServer(rig.core, {
+      headersTimeoutMs: 300,
+      requestTimeoutMs: 300,
+      checkIntervalMs: 50,
+      maxConnections: 2,
+    });
     const port = await http.listen(0, '127.0.0.1');
     cleanup.add(() => http.close());
     const slow = connect(port, '127.0.0.1');
     slow.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
     let answer = '';
     slow.on('data', (c: Buffer) => (answer += c.toString()));
-    await waitFor('the slow client to be cut off', () => slow.destroyed || slow.readableEnded || answer.includes('408'), 3000);
+    await waitFor(
+      'the slow client to be cut off',
+      () => slow.destroyed || slow.readableEnded || answer.includes('408'),
+      3000,
+    );
     slow.destroy();
     // Two idle sockets fill the cap: a third is closed at once.
     const held = [connect(port, '127.0.0.1'), connect(port, '127.0.0.1')];
     await Promise.all(held.map((s) => new Promise((r) => s.once('connect', r))));
     const extra = connect(port, '127.0.0.1');
-    await waitFor('the connection over the cap to close', () => extra.destroyed || extra.readableEnded || extra.closed, 3000);
+    await waitFor(
+      'the connection over the cap to close',
+      () => extra.destroyed || extra.readableEnded || extra.closed,
+      3000,
+    );
     for (const s of [...held, extra]) s.destroy();
   });
 });

@@ -8,12 +8,24 @@ import type { Invocation } from '../commands/types.js';
 import { CreditsService, CREDITS_CACHE_MS } from '../src/credits.js';
 import { KlingClient } from '../src/kling/client.js';
 import type { PrivateView } from '../src/render/view.js';
-import { AK, API_KEY, Cleanup, makeCore, makeInv, makeIo, SK, startSim, waitFor, type CoreRig } from './helpers/core-harness.js';
+import {
+  AK,
+  API_KEY,
+  Cleanup,
+  makeCore,
+  makeInv,
+  makeIo,
+  SK,
+  startSim,
+  waitFor,
+  type CoreRig,
+} from './helpers/core-harness.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.closeAll());
 
-const textOf = (views: readonly PrivateView[]) => views.map((v) => (v.kind === 'notice' ? `${v.title}: ${v.text}` : JSON.stringify(v))).join('\n');
+const textOf = (views: readonly PrivateView[]) =>
+  views.map((v) => (v.kind === 'notice' ? `${v.title}: ${v.text}` : JSON.stringify(v))).join('\n');
 const admin = (over: Parameters<typeof makeInv>[0] = {}): Invocation => {
   const inv = makeInv(over);
   return { ...inv, user: { ...inv.user, isAdmin: true } };
@@ -48,7 +60,11 @@ describe('/credits', () => {
     const now = () => clock;
     const sim = await startSim(cleanup, { now });
     const kling = new KlingClient({ baseUrl: sim.url, auth: { type: 'jwt', accessKey: AK, secretKey: SK }, now });
-    const credits = new CreditsService({ auth: { type: 'jwt', accessKey: AK, secretKey: SK }, fetch: (s, e) => kling.accountCosts(s, e), now });
+    const credits = new CreditsService({
+      auth: { type: 'jwt', accessKey: AK, secretKey: SK },
+      fetch: (s, e) => kling.accountCosts(s, e),
+      now,
+    });
     const [a, b] = await Promise.all([credits.get(), credits.get()]);
     expect(a).toEqual(b);
     expect(sim.stats.accountCalls).toBe(1);
@@ -89,7 +105,10 @@ describe('what a task costs', () => {
     const ids = [...new Set(rig.port.events.map((e) => e.taskId))];
     expect(ids).toHaveLength(2);
     const [v3 = '', turbo = ''] = ids;
-    const credits = (id: string) => rig.port.events.filter((e) => e.taskId === id).map((e) => e.view.fields.find((f) => f.label === 'Credits')?.value);
+    const credits = (id: string) =>
+      rig.port.events
+        .filter((e) => e.taskId === id)
+        .map((e) => e.view.fields.find((f) => f.label === 'Credits')?.value);
     // Running: the table's estimate (kling-v3 pro 15 s with sound: 4 × 3 × 1.5 = 18 units), labelled as one.
     expect(credits(v3)[0]).toBe('≈ 18 units (estimate)');
     expect(credits(turbo)[0]).toBe('≈ 1.5 units (estimate)');
@@ -98,7 +117,11 @@ describe('what a task costs', () => {
     const quotaRunning = await ask(rig, 'quota', '', inv);
     expect(quotaRunning).toContain('≈ 19.5 units for tasks still running (estimate)');
 
-    await waitFor('both final on their cards', () => ids.every((id) => rig.port.lastView(id)?.state === 'succeed'), 8000);
+    await waitFor(
+      'both final on their cards',
+      () => ids.every((id) => rig.port.lastView(id)?.state === 'succeed'),
+      8000,
+    );
     // Done: Kling's own deduction (the simulator's price list: pro 15 s = 6, std 5 s = 1).
     expect(credits(v3).at(-1)).toBe('6 units');
     expect(credits(turbo).at(-1)).toBe('1 unit');

@@ -44,7 +44,9 @@ async function extend(rig: CoreRig, how: { button: string } | { command: string 
   const id = rig.port.events.slice(before).find((e) => e.type === 'post')?.taskId ?? '';
   const rec = await waitFor('the extension finished', async () => {
     const r = await rig.core.store.get(id);
-    return r && (r.state === 'succeed' || r.state === 'failed') && rig.port.lastView(id)?.state === r.state ? r : undefined;
+    return r && (r.state === 'succeed' || r.state === 'failed') && rig.port.lastView(id)?.state === r.state
+      ? r
+      : undefined;
   });
   return { rec, view: rig.port.lastView(id) };
 }
@@ -58,10 +60,17 @@ describe('Extend', () => {
     const done = await extend(rig, { button: parent.id });
     if (!done.rec) throw new Error(done.refused);
     const body = sim.task(done.rec.id)?.body;
-    expect(body).toEqual({ video_id: parent.result?.videos[0]?.id, prompt: 'a fox in the snow', external_task_id: done.rec.id });
+    expect(body).toEqual({
+      video_id: parent.result?.videos[0]?.id,
+      prompt: 'a fox in the snow',
+      external_task_id: done.rec.id,
+    });
     expect(sim.calls.some((c) => c.op === 'create' && c.path === '/v1/videos/video-extend')).toBe(true);
     expect(sim.calls.some((c) => c.op === 'get' && c.path.startsWith('/v1/videos/video-extend/'))).toBe(true);
-    expect(done.rec).toMatchObject({ state: 'succeed', request: { kind: 'extend', parentTaskId: parent.id, model: 'kling-v2-6', mode: 'pro', sourceSeconds: 10.1 } });
+    expect(done.rec).toMatchObject({
+      state: 'succeed',
+      request: { kind: 'extend', parentTaskId: parent.id, model: 'kling-v2-6', mode: 'pro', sourceSeconds: 10.1 },
+    });
     const fields = Object.fromEntries(done.view?.fields.map((f) => [f.label, f.value]) ?? []);
     expect(fields['Extends']).toBe(`${parent.id} · ${parent.result?.videos[0]?.url}`);
     expect(fields['Options']).toBe('kling-v2-6 · pro · +4–5s on 10s');
@@ -77,8 +86,16 @@ describe('Extend', () => {
     const parent = await finished(rig, 'a fox in the snow');
     const done = await extend(rig, { command: `${parent.klingTaskId ?? ''} the fox jumps into a drift` });
     if (!done.rec) throw new Error(done.refused);
-    expect(sim.task(done.rec.id)?.body).toMatchObject({ video_id: parent.result?.videos[0]?.id, prompt: 'the fox jumps into a drift' });
-    expect(done.rec.request).toMatchObject({ kind: 'extend', parentTaskId: parent.id, model: 'kling-v2-5-turbo', mode: 'std' });
+    expect(sim.task(done.rec.id)?.body).toMatchObject({
+      video_id: parent.result?.videos[0]?.id,
+      prompt: 'the fox jumps into a drift',
+    });
+    expect(done.rec.request).toMatchObject({
+      kind: 'extend',
+      parentTaskId: parent.id,
+      model: 'kling-v2-5-turbo',
+      mode: 'std',
+    });
   });
 
   it('refused with the reason when the source is over 30 days old — zero Kling calls', async () => {
@@ -101,10 +118,16 @@ describe('Extend', () => {
     const rig = await makeCore(cleanup, sim);
     const parent = await finished(rig, 'a long fox');
     const creates = sim.stats.creates;
-    const withLength = (seconds: string) => rig.core.store.update(parent.id, (cur) => ({ ...cur, result: { videos: (cur.result?.videos ?? []).map((v) => ({ ...v, duration: seconds })), images: [] } }));
+    const withLength = (seconds: string) =>
+      rig.core.store.update(parent.id, (cur) => ({
+        ...cur,
+        result: { videos: (cur.result?.videos ?? []).map((v) => ({ ...v, duration: seconds })), images: [] },
+      }));
     await withLength('176.0');
     const long = await extend(rig, { command: parent.id });
-    expect('refused' in long && long.refused).toMatch(/already 176 s long: one more extension \(4–5 s\) would pass Kling's limit of 3 minutes in total/);
+    expect('refused' in long && long.refused).toMatch(
+      /already 176 s long: one more extension \(4–5 s\) would pass Kling's limit of 3 minutes in total/,
+    );
     expect(sim.stats.creates).toBe(creates);
     // 175 s + 5 still fits. (The simulator's own copy of this video is 5.1 s; its 3-minute line is tested below.)
     await withLength('175.0');
@@ -141,18 +164,31 @@ describe('Extend', () => {
 describe('the simulator’s video-extend holds the same lines', () => {
   const KEY = 'sim-extend-gateway-key';
   const post = async (sim: KlingSimulator, path: string, body: Record<string, unknown>) => {
-    const res = await fetch(`${sim.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body: JSON.stringify(body) });
-    return { status: res.status, json: (await res.json()) as { code: number; message: string; data?: { task_id: string } } };
+    const res = await fetch(`${sim.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+      body: JSON.stringify(body),
+    });
+    return {
+      status: res.status,
+      json: (await res.json()) as { code: number; message: string; data?: { task_id: string } },
+    };
   };
   const videoOf = async (sim: KlingSimulator, path: string, id: string) => {
     const res = await fetch(`${sim.url}${path}/${id}`, { headers: { authorization: `Bearer ${KEY}` } });
-    const json = (await res.json()) as { data: { task_status: string; task_result?: { videos: Array<{ id: string; duration: string }> } } };
+    const json = (await res.json()) as {
+      data: { task_status: string; task_result?: { videos: Array<{ id: string; duration: string }> } };
+    };
     return json.data;
   };
 
   it('refuses a source over 30 days old, and a total past 3 minutes, with 400/1201', async () => {
     let clock = Date.now();
-    const sim = await startSim(cleanup, { auth: { apiKey: KEY }, timing: { submittedMs: 0, processingMs: 0, jitter: 0 }, now: () => clock });
+    const sim = await startSim(cleanup, {
+      auth: { apiKey: KEY },
+      timing: { submittedMs: 0, processingMs: 0, jitter: 0 },
+      now: () => clock,
+    });
     const made = await post(sim, '/v1/videos/text2video', { prompt: 'a fox', model_name: 'kling-v1' });
     const first = await videoOf(sim, '/v1/videos/text2video', made.json.data?.task_id ?? '');
     let videoId = first.task_result?.videos[0]?.id ?? '';
@@ -183,7 +219,14 @@ describe('Extend survives a SIGKILL', () => {
   function spawnChild(sim: KlingSimulator, env: Record<string, string>): ChildProcess {
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/core-child.ts'], {
       cwd: process.cwd(),
-      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], CHILD_SIM_URL: sim.url, CHILD_AK: AK, CHILD_SK: SK, ...env },
+      env: {
+        PATH: process.env['PATH'],
+        HOME: process.env['HOME'],
+        CHILD_SIM_URL: sim.url,
+        CHILD_AK: AK,
+        CHILD_SK: SK,
+        ...env,
+      },
       stdio: ['ignore', 'ignore', 'ignore'],
     });
     cleanup.add(async () => {
@@ -216,7 +259,11 @@ describe('Extend survives a SIGKILL', () => {
     const first = spawnChild(sim, { ...base, CHILD_MODE: 'submit', CHILD_N: '1' });
     await waitFor('the source made at Kling', () => sim.tasks().length === 1, 15_000);
     const parentId = sim.tasks()[0]?.externalTaskId ?? '';
-    await waitFor('the source finished in the store', async () => (await stateOf(storeUrl, parentId))?.state === 'succeed', 15_000);
+    await waitFor(
+      'the source finished in the store',
+      async () => (await stateOf(storeUrl, parentId))?.state === 'succeed',
+      15_000,
+    );
     await kill(first);
 
     const second = spawnChild(sim, { ...base, CHILD_MODE: 'extend', CHILD_PARENT: parentId });
@@ -233,7 +280,12 @@ describe('Extend survives a SIGKILL', () => {
     expect(sim.createsFor(extId)).toBe(1);
     expect(sim.stats.duplicateCreates).toBe(0);
     expect(sim.calls.some((c) => c.op === 'get' && c.path.startsWith('/v1/videos/video-extend/'))).toBe(true);
-    const lines = existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { taskId?: string; state?: string; urls?: string[] }) : [];
+    const lines = existsSync(out)
+      ? readFileSync(out, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as { taskId?: string; state?: string; urls?: string[] })
+      : [];
     const last = lines.filter((l) => l.taskId === extId).at(-1);
     expect(last).toMatchObject({ state: 'succeed', urls: [`${sim.origin}/media/${sim.task(extId)?.taskId}.mp4`] });
   });

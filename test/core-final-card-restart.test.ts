@@ -18,7 +18,14 @@ describe('a finished task whose final edit never landed', () => {
     blocked.rateLimitNextEdit(60_000);
     const first = await makeCore(new Cleanup(), sim, { STORE_URL: store }, blocked);
     const inv = makeInv();
-    const rec = await first.core.services.tasks.submit(inv, makeIo(blocked, inv), { kind: 'text2video', prompt: 'a lighthouse at dusk', model: 'kling-v1-6', mode: 'std', duration: '5', aspect_ratio: '16:9' });
+    const rec = await first.core.services.tasks.submit(inv, makeIo(blocked, inv), {
+      kind: 'text2video',
+      prompt: 'a lighthouse at dusk',
+      model: 'kling-v1-6',
+      mode: 'std',
+      duration: '5',
+      aspect_ratio: '16:9',
+    });
     await waitFor('the task to finish at Kling', async () => (await first.core.store.get(rec.id))?.state === 'succeed');
     expect(blocked.lastView(rec.id)?.state).not.toBe('succeed');
     await first.core.close();
@@ -26,11 +33,17 @@ describe('a finished task whose final edit never landed', () => {
     // Second life on the same store: the card is brought up to date without the user pressing Refresh.
     const port = new RecordingPort();
     const second = await makeCore(cleanup, sim, { STORE_URL: store }, port);
-    const shown = await waitFor('the final card', () => port.lastView(rec.id)?.state === 'succeed' && port.lastView(rec.id));
+    const shown = await waitFor(
+      'the final card',
+      () => port.lastView(rec.id)?.state === 'succeed' && port.lastView(rec.id),
+    );
     expect(shown.media[0]?.url).toContain('/media/');
     await waitFor('the record to say so', async () => (await second.core.store.get(rec.id))?.finalShown === true);
     // The in-flight set is written right after the record: wait for it rather than race it.
-    await waitFor('the task to leave the in-flight set', async () => !(await second.core.store.inflightIds()).includes(rec.id));
+    await waitFor(
+      'the task to leave the in-flight set',
+      async () => !(await second.core.store.inflightIds()).includes(rec.id),
+    );
     expect(sim.createsFor(rec.id)).toBe(1);
   });
 });

@@ -22,7 +22,8 @@ function replica(name: string, store: TaskStore, simUrl: string) {
     metrics,
     now: Date.now,
     onPosted: async (id, card, cardSig) => void (await store.update(id, (cur) => ({ ...cur, card, cardSig }))),
-    onShown: (id, u) => void store.update(id, (cur) => ({ ...cur, cardSig: u.sig, ...(u.final ? { finalShown: true } : {}) })),
+    onShown: (id, u) =>
+      void store.update(id, (cur) => ({ ...cur, cardSig: u.sig, ...(u.final ? { finalShown: true } : {}) })),
     onGone: () => undefined,
   });
   outboxes.addPort(port);
@@ -42,7 +43,21 @@ let n = 0;
 async function accept(store: TaskStore, via: ReturnType<typeof replica>): Promise<TaskRecord> {
   const t = Date.now();
   const scope = { platform: 'console' as const, guildId: 'g', channelId: 'c', userId: 'u', userName: 'u' };
-  const rec: TaskRecord = { id: `kblease${n++}`, scope, request: { kind: 'text2video', prompt: 'waves', model: 'kling-v1-6', mode: 'std', duration: '5', aspect_ratio: '16:9' }, state: 'pending', createdAt: t, updatedAt: t };
+  const rec: TaskRecord = {
+    id: `kblease${n++}`,
+    scope,
+    request: {
+      kind: 'text2video',
+      prompt: 'waves',
+      model: 'kling-v1-6',
+      mode: 'std',
+      duration: '5',
+      aspect_ratio: '16:9',
+    },
+    state: 'pending',
+    createdAt: t,
+    updatedAt: t,
+  };
   await store.create(rec);
   rec.card = (await via.port.post(scope, { taskId: rec.id } as never)).value;
   await store.update(rec.id, (cur) => ({ ...cur, card: rec.card }));

@@ -19,7 +19,9 @@ const HAS_REDIS = redisAvailable();
 beforeAll(async () => {
   if (!HAS_REDIS) return;
   const port = await freePort();
-  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
   url = `redis://127.0.0.1:${port}`;
   await waitFor(
     'redis to accept connections',
@@ -49,9 +51,22 @@ describe.skipIf(!HAS_REDIS)('STORE_URL=redis://', () => {
   it('GIVEN tasks written through Redis THEN they read back, page newest first, and stay per server', async () => {
     const store = await TaskStore.open(`${url}/1`);
     cleanup.add(() => store.close());
-    const scope = (guildId: string) => ({ platform: 'slack' as const, guildId, channelId: 'C1', userId: 'U1', userName: 'u' });
+    const scope = (guildId: string) => ({
+      platform: 'slack' as const,
+      guildId,
+      channelId: 'C1',
+      userId: 'U1',
+      userName: 'u',
+    });
     for (let i = 0; i < 3; i++) {
-      await store.create({ id: `kbredis${i}`, scope: scope(i === 2 ? 'T2' : 'T1'), request: { kind: 'image', prompt: `p${i}`, model: 'kling-v2', aspect_ratio: '1:1', n: 1 }, state: 'pending', createdAt: 1000 + i, updatedAt: 1000 + i });
+      await store.create({
+        id: `kbredis${i}`,
+        scope: scope(i === 2 ? 'T2' : 'T1'),
+        request: { kind: 'image', prompt: `p${i}`, model: 'kling-v2', aspect_ratio: '1:1', n: 1 },
+        state: 'pending',
+        createdAt: 1000 + i,
+        updatedAt: 1000 + i,
+      });
     }
     const page = await store.page({ platform: 'slack', guildId: 'T1', channelId: 'C1', page: 1, pageSize: 10 });
     expect(page.items.map((t) => t.id)).toEqual(['kbredis1', 'kbredis0']);
@@ -64,11 +79,30 @@ describe.skipIf(!HAS_REDIS)('STORE_URL=redis://', () => {
     const a = await makeCore(cleanup, sim, env, new RecordingPort());
     const b = await makeCore(cleanup, sim, env, new RecordingPort());
     const ids: string[] = [];
-    for (const [rig, user] of [[a, 'u1'], [b, 'u2'], [b, 'u3']] as const) {
+    for (const [rig, user] of [
+      [a, 'u1'],
+      [b, 'u2'],
+      [b, 'u3'],
+    ] as const) {
       const inv = makeInv({ userId: user });
-      ids.push((await rig.core.services.tasks.submit(inv, makeIo(rig.port, inv), { kind: 'text2video', prompt: 'rain on a window', model: 'kling-v1-6', mode: 'std', duration: '5', aspect_ratio: '16:9' })).id);
+      ids.push(
+        (
+          await rig.core.services.tasks.submit(inv, makeIo(rig.port, inv), {
+            kind: 'text2video',
+            prompt: 'rain on a window',
+            model: 'kling-v1-6',
+            mode: 'std',
+            duration: '5',
+            aspect_ratio: '16:9',
+          })
+        ).id,
+      );
     }
-    await waitFor('every task final in Redis', async () => (await Promise.all(ids.map((id) => a.core.store.get(id)))).every((r) => r?.state === 'succeed'), 10_000);
+    await waitFor(
+      'every task final in Redis',
+      async () => (await Promise.all(ids.map((id) => a.core.store.get(id)))).every((r) => r?.state === 'succeed'),
+      10_000,
+    );
     // Edits came from exactly one replica (the lease holder), never both.
     const editors = [a, b].filter((rig) => rig.port.events.some((e) => e.type === 'edit'));
     expect(editors).toHaveLength(1);
@@ -113,7 +147,14 @@ describe.skipIf(!HAS_REDIS)('STORE_URL=redis://', () => {
     const ids = Array.from({ length: 60 }, (_, i) => `kbrace${String(i).padStart(3, '0')}`);
     await Promise.all(
       ids.map((id, i) =>
-        (i % 2 ? a : b).create({ id, scope, request: { kind: 'image', prompt: `p${i}`, model: 'kling-v2', aspect_ratio: '1:1', n: 1 }, state: 'pending', createdAt: t + i, updatedAt: t + i }),
+        (i % 2 ? a : b).create({
+          id,
+          scope,
+          request: { kind: 'image', prompt: `p${i}`, model: 'kling-v2', aspect_ratio: '1:1', n: 1 },
+          state: 'pending',
+          createdAt: t + i,
+          updatedAt: t + i,
+        }),
       ),
     );
     const byChannel = await a.page({ platform: 'discord', guildId: 'G1', channelId: 'C1', page: 1, pageSize: 100 });
@@ -130,11 +171,21 @@ describe.skipIf(!HAS_REDIS)('STORE_URL=redis://', () => {
     cleanup.add(() => a.close());
     cleanup.add(() => b.close());
     const t = Date.now();
-    const attempts = Array.from({ length: 12 }, (_, i) => ({ id: `kbcap${String(i).padStart(3, '0')}`, user: `U${i}` }));
+    const attempts = Array.from({ length: 12 }, (_, i) => ({
+      id: `kbcap${String(i).padStart(3, '0')}`,
+      user: `U${i}`,
+    }));
     const admitted = await Promise.all(
       attempts.map(({ id, user }, i) =>
         (i % 2 ? a : b).create(
-          { id, scope: { platform: 'discord', guildId: 'G1', channelId: 'C1', userId: user, userName: user }, request: { kind: 'image', prompt: 'p', model: 'kling-v2', aspect_ratio: '1:1', n: 1 }, state: 'pending', createdAt: t, updatedAt: t },
+          {
+            id,
+            scope: { platform: 'discord', guildId: 'G1', channelId: 'C1', userId: user, userName: user },
+            request: { kind: 'image', prompt: 'p', model: 'kling-v2', aspect_ratio: '1:1', n: 1 },
+            state: 'pending',
+            createdAt: t,
+            updatedAt: t,
+          },
           { guildDailyCap: 5 },
         ),
       ),
@@ -143,7 +194,11 @@ describe.skipIf(!HAS_REDIS)('STORE_URL=redis://', () => {
     expect(winners).toHaveLength(5);
     expect(await a.guildCountOn('discord', 'G1', new Date(t).toISOString().slice(0, 10))).toBe(5);
     expect((await b.inflightIds()).sort()).toEqual(winners.sort());
-    expect((await a.page({ platform: 'discord', guildId: 'G1', channelId: 'C1', page: 1, pageSize: 25 })).items.map((r) => r.id).sort()).toEqual(winners.sort());
+    expect(
+      (await a.page({ platform: 'discord', guildId: 'G1', channelId: 'C1', page: 1, pageSize: 25 })).items
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(winners.sort());
     // keyv reads the record the script wrote, exactly.
     expect(await b.get(winners[0] ?? '')).toMatchObject({ id: winners[0], state: 'pending', createdAt: t });
     for (const loser of attempts.filter((_, i) => !admitted[i])) expect(await a.get(loser.id)).toBeUndefined();
@@ -154,7 +209,11 @@ describe.skipIf(!HAS_REDIS)('STORE_URL=redis://', () => {
     if (!a || !b) throw new Error('stores did not open');
     cleanup.add(() => a.close());
     cleanup.add(() => b.close());
-    const answers = await Promise.all([a.firstSighting('slack:v0=abc', 60_000), b.firstSighting('slack:v0=abc', 60_000), a.firstSighting('slack:v0=abc', 60_000)]);
+    const answers = await Promise.all([
+      a.firstSighting('slack:v0=abc', 60_000),
+      b.firstSighting('slack:v0=abc', 60_000),
+      a.firstSighting('slack:v0=abc', 60_000),
+    ]);
     expect(answers.filter(Boolean)).toHaveLength(1);
     expect(await b.firstSighting('slack:v0=other', 60_000)).toBe(true);
     expect(await a.firstSighting('slack:v0=short', 50)).toBe(true);
@@ -163,23 +222,44 @@ describe.skipIf(!HAS_REDIS)('STORE_URL=redis://', () => {
 
   it('GIVEN Redis goes away while the bot runs THEN reads and writes fail at once as StoreErrors, never "absent" and never a hang', async () => {
     const port = await freePort();
-    const own = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const own = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
     const exited = once(own, 'exit');
     cleanup.add(async () => {
       if (own.exitCode === null) own.kill('SIGKILL');
       await exited;
     });
-    const store = await waitFor('the second redis to accept a store', () => TaskStore.open(`redis://127.0.0.1:${port}`).then(async (s) => (await s.inflightIds(), s)).catch(() => undefined), 10_000, 50);
+    const store = await waitFor(
+      'the second redis to accept a store',
+      () =>
+        TaskStore.open(`redis://127.0.0.1:${port}`)
+          .then(async (s) => (await s.inflightIds(), s))
+          .catch(() => undefined),
+      10_000,
+      50,
+    );
     cleanup.add(() => store.close().catch(() => undefined));
     const t = Date.now();
-    const rec = { id: 'kbgone0000001', scope: { platform: 'discord' as const, guildId: 'G1', channelId: 'C1', userId: 'U1', userName: 'u' }, request: { kind: 'image' as const, prompt: 'p', model: 'kling-v2', aspect_ratio: '1:1' as const, n: 1 }, state: 'pending' as const, createdAt: t, updatedAt: t };
+    const rec = {
+      id: 'kbgone0000001',
+      scope: { platform: 'discord' as const, guildId: 'G1', channelId: 'C1', userId: 'U1', userName: 'u' },
+      request: { kind: 'image' as const, prompt: 'p', model: 'kling-v2', aspect_ratio: '1:1' as const, n: 1 },
+      state: 'pending' as const,
+      createdAt: t,
+      updatedAt: t,
+    };
     expect(await store.create(rec)).toBe(true);
     own.kill('SIGKILL');
     await exited;
     await expect(store.get(rec.id)).rejects.toBeInstanceOf(StoreError);
     await expect(store.inflightIds()).rejects.toBeInstanceOf(StoreError);
     await expect(store.create({ ...rec, id: 'kbgone0000002' })).rejects.toBeInstanceOf(StoreError);
-    await expect(store.page({ platform: 'discord', guildId: 'G1', channelId: 'C1', page: 1, pageSize: 10 })).rejects.toBeInstanceOf(StoreError);
+    await expect(
+      store.page({ platform: 'discord', guildId: 'G1', channelId: 'C1', page: 1, pageSize: 10 }),
+    ).rejects.toBeInstanceOf(StoreError);
   });
 
   it('GIVEN a Redis written by the previous layout (JSON arrays in keyv keys) THEN opening moves history, in-flight tasks and counts over, once', async () => {
@@ -188,7 +268,15 @@ describe.skipIf(!HAS_REDIS)('STORE_URL=redis://', () => {
     const day = new Date(t).toISOString().slice(0, 10);
     const scope = { platform: 'slack' as const, guildId: 'T1', channelId: 'C1', userId: 'U1', userName: 'u' };
     const ids = Array.from({ length: 205 }, (_, i) => `kbold${String(i).padStart(4, '0')}`);
-    for (const [i, id] of ids.entries()) await old.set(`t:${id}`, { id, scope, request: { kind: 'image', prompt: `p${i}`, model: 'kling-v2', aspect_ratio: '1:1', n: 1 }, state: i >= 203 ? 'processing' : 'succeed', createdAt: t + i, updatedAt: t + i });
+    for (const [i, id] of ids.entries())
+      await old.set(`t:${id}`, {
+        id,
+        scope,
+        request: { kind: 'image', prompt: `p${i}`, model: 'kling-v2', aspect_ratio: '1:1', n: 1 },
+        state: i >= 203 ? 'processing' : 'succeed',
+        createdAt: t + i,
+        updatedAt: t + i,
+      });
     for (const index of ['ch:slack:T1:C1', 'us:slack:T1:U1']) {
       await old.set(`${index}:0`, ids.slice(0, 200));
       await old.set(`${index}:1`, ids.slice(200));
@@ -205,11 +293,20 @@ describe.skipIf(!HAS_REDIS)('STORE_URL=redis://', () => {
     const page = await a.page({ platform: 'slack', guildId: 'T1', channelId: 'C1', page: 1, pageSize: 5 });
     expect(page).toMatchObject({ total: 205 });
     expect(page.items.map((r) => r.id)).toEqual([...ids].reverse().slice(0, 5));
-    expect((await b.page({ platform: 'slack', guildId: 'T1', userId: 'U1', page: 41, pageSize: 5 })).items.map((r) => r.id)).toEqual([...ids].reverse().slice(200));
+    expect(
+      (await b.page({ platform: 'slack', guildId: 'T1', userId: 'U1', page: 41, pageSize: 5 })).items.map((r) => r.id),
+    ).toEqual([...ids].reverse().slice(200));
     expect((await a.inflightIds()).sort()).toEqual([ids[203], ids[204]]);
     expect(await b.guildCountOn('slack', 'T1', day)).toBe(205);
     // Two replicas opened at once: moved once, nothing doubled; a new task lands after the old ones.
-    await a.create({ id: 'kbnew0000001', scope, request: { kind: 'image', prompt: 'new', model: 'kling-v2', aspect_ratio: '1:1', n: 1 }, state: 'pending', createdAt: t + 1000, updatedAt: t + 1000 });
+    await a.create({
+      id: 'kbnew0000001',
+      scope,
+      request: { kind: 'image', prompt: 'new', model: 'kling-v2', aspect_ratio: '1:1', n: 1 },
+      state: 'pending',
+      createdAt: t + 1000,
+      updatedAt: t + 1000,
+    });
     const again = await TaskStore.open(`${url}/7`);
     cleanup.add(() => again.close());
     const after = await again.page({ platform: 'slack', guildId: 'T1', channelId: 'C1', page: 1, pageSize: 2 });
@@ -217,4 +314,3 @@ describe.skipIf(!HAS_REDIS)('STORE_URL=redis://', () => {
     expect(after.items.map((r) => r.id)).toEqual(['kbnew0000001', ids[204]]);
   });
 });
-

@@ -36,7 +36,17 @@ function workdir(): { dir: string; storeUrl: string; out: string } {
 function spawnBot(sim: KlingSimulator, w: { storeUrl: string; out: string }, mode: 'submit' | 'resume', n = 0): Run {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/core-child.ts'], {
     cwd: process.cwd(),
-    env: { PATH: process.env['PATH'], HOME: process.env['HOME'], CHILD_MODE: mode, CHILD_N: String(n), CHILD_SIM_URL: sim.url, CHILD_AK: AK, CHILD_SK: SK, CHILD_STORE_URL: w.storeUrl, CHILD_OUT: w.out },
+    env: {
+      PATH: process.env['PATH'],
+      HOME: process.env['HOME'],
+      CHILD_MODE: mode,
+      CHILD_N: String(n),
+      CHILD_SIM_URL: sim.url,
+      CHILD_AK: AK,
+      CHILD_SK: SK,
+      CHILD_STORE_URL: w.storeUrl,
+      CHILD_OUT: w.out,
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -47,7 +57,13 @@ function spawnBot(sim: KlingSimulator, w: { storeUrl: string; out: string }, mod
   return { child, stderr: () => stderr };
 }
 
-const lines = (out: string): Line[] => (existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => Line.parse(JSON.parse(l))) : []);
+const lines = (out: string): Line[] =>
+  existsSync(out)
+    ? readFileSync(out, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => Line.parse(JSON.parse(l)))
+    : [];
 
 async function kill(run: Run): Promise<void> {
   const exited = once(run.child, 'exit');

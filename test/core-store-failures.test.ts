@@ -12,7 +12,14 @@ import { flakyStore } from './helpers/flaky-store.js';
 const cleanup = new Cleanup();
 afterEach(() => cleanup.closeAll());
 
-const VIDEO = { kind: 'text2video', prompt: 'a lighthouse at dusk', model: 'kling-v1', mode: 'std', duration: '5', aspect_ratio: '16:9' } as const;
+const VIDEO = {
+  kind: 'text2video',
+  prompt: 'a lighthouse at dusk',
+  model: 'kling-v1',
+  mode: 'std',
+  duration: '5',
+  aspect_ratio: '16:9',
+} as const;
 
 describe('submit when the store fails after the card is up', () => {
   it('GIVEN the write of the card handle fails THEN the user is not told the card was never posted, and the card still reaches its final state', async () => {
@@ -57,7 +64,12 @@ describe('an interaction answered elsewhere while the store falters', () => {
       return update(id, change);
     };
     const inv = makeInv();
-    const io = { ...makeIo(rig.port, inv), cardHandle: { channelId: 'c1', messageId: 'm1' }, answerWithCard: async () => Promise.reject(new InteractionClosedError('interaction acknowledgement refused (40060)')) };
+    const io = {
+      ...makeIo(rig.port, inv),
+      cardHandle: { channelId: 'c1', messageId: 'm1' },
+      answerWithCard: async () =>
+        Promise.reject(new InteractionClosedError('interaction acknowledgement refused (40060)')),
+    };
     await expect(rig.core.services.tasks.submit(inv, io, VIDEO)).rejects.toBeInstanceOf(InteractionClosedError);
     expect(refused).toBe(2);
     const [id] = await store.inflightIds();
@@ -73,9 +85,18 @@ const scope = { platform: 'console' as const, guildId: 'g1', channelId: 'c1', us
 let n = 0;
 const record = (over: Partial<TaskRecord> = {}): TaskRecord => {
   n++;
-  return { id: `kbflaky${String(n).padStart(5, '0')}`, scope, request: { kind: 'image', prompt: `p${n}`, model: 'kling-v2', aspect_ratio: '1:1', n: 1 }, state: 'succeed', createdAt: Date.UTC(2026, 10, 20, 12) + n, updatedAt: 0, ...over };
+  return {
+    id: `kbflaky${String(n).padStart(5, '0')}`,
+    scope,
+    request: { kind: 'image', prompt: `p${n}`, model: 'kling-v2', aspect_ratio: '1:1', n: 1 },
+    state: 'succeed',
+    createdAt: Date.UTC(2026, 10, 20, 12) + n,
+    updatedAt: 0,
+    ...over,
+  };
 };
-const page = (store: TaskStore) => store.page({ platform: 'console', guildId: 'g1', channelId: 'c1', page: 1, pageSize: 10 });
+const page = (store: TaskStore) =>
+  store.page({ platform: 'console', guildId: 'g1', channelId: 'c1', page: 1, pageSize: 10 });
 
 describe('a store that fails reads and writes', () => {
   it('GIVEN a failed read THEN every read surfaces a StoreError, never "absent", "empty" or "zero"', async () => {
@@ -83,7 +104,15 @@ describe('a store that fails reads and writes', () => {
     const recs = [record(), record({ state: 'processing' }), record()];
     for (const r of recs) await store.create(r);
     map.faults.read = () => true;
-    for (const read of [() => store.get(recs[0]?.id ?? ''), () => store.getMany(recs.map((r) => r.id)), () => page(store), () => store.inflightIds(), () => store.guildCountOn('console', 'g1', '2026-11-20'), () => store.userActivity('console', 'g1', 'u1', 0, Date.UTC(2026, 10, 20, 13)), () => store.idForKlingTask('k1')]) {
+    for (const read of [
+      () => store.get(recs[0]?.id ?? ''),
+      () => store.getMany(recs.map((r) => r.id)),
+      () => page(store),
+      () => store.inflightIds(),
+      () => store.guildCountOn('console', 'g1', '2026-11-20'),
+      () => store.userActivity('console', 'g1', 'u1', 0, Date.UTC(2026, 10, 20, 13)),
+      () => store.idForKlingTask('k1'),
+    ]) {
       await expect(read()).rejects.toBeInstanceOf(StoreError);
     }
     // A read failing while a task is created does not reset the channel's index or the day's count.
@@ -107,7 +136,10 @@ describe('a store that fails reads and writes', () => {
       expect(await store.get(rec.id), failing).toBeUndefined();
       expect(await store.inflightIds(), failing).not.toContain(rec.id);
       expect(await store.guildCountOn('console', 'g1', '2026-11-20'), failing).toBe(1);
-      expect((await page(store)).items.map((r) => r.id), failing).toEqual([before.id]);
+      expect(
+        (await page(store)).items.map((r) => r.id),
+        failing,
+      ).toEqual([before.id]);
       expect((await page(store)).total, failing).toBe(1);
     }
   });

@@ -3,7 +3,19 @@ import { z } from 'zod';
 import type { GenerationRequest, TaskRecord } from '../src/domain.js';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import type { CardView } from '../src/render/view.js';
-import { API_KEY, Cleanup, expectOneCreateEach, makeCore, makeInv, makeIo, sleep, startSim, waitAllFinal, waitFor, type CoreRig } from './helpers/core-harness.js';
+import {
+  API_KEY,
+  Cleanup,
+  expectOneCreateEach,
+  makeCore,
+  makeInv,
+  makeIo,
+  sleep,
+  startSim,
+  waitAllFinal,
+  waitFor,
+  type CoreRig,
+} from './helpers/core-harness.js';
 import { channelKey, RecordingPort } from './helpers/core-port.js';
 
 const cleanup = new Cleanup();
@@ -19,15 +31,38 @@ afterEach(async () => {
   expect(unhandled).toEqual([]);
 });
 
-const VIDEO: GenerationRequest = { kind: 'text2video', prompt: 'a fox in the snow', model: 'kling-v1', mode: 'std', duration: '5', aspect_ratio: '16:9' };
+const VIDEO: GenerationRequest = {
+  kind: 'text2video',
+  prompt: 'a fox in the snow',
+  model: 'kling-v1',
+  mode: 'std',
+  duration: '5',
+  aspect_ratio: '16:9',
+};
 const STATE_ORDER = ['pending', 'queued', 'submitted', 'processing', 'succeed', 'failed'] as const;
 
-const bodyOf = (sim: KlingSimulator, ext: string) => z.record(z.string(), z.unknown()).parse(sim.calls.find((c) => c.op === 'create' && z.object({ external_task_id: z.string() }).safeParse(c.body).data?.external_task_id === ext)?.body);
+const bodyOf = (sim: KlingSimulator, ext: string) =>
+  z
+    .record(z.string(), z.unknown())
+    .parse(
+      sim.calls.find(
+        (c) =>
+          c.op === 'create' &&
+          z.object({ external_task_id: z.string() }).safeParse(c.body).data?.external_task_id === ext,
+      )?.body,
+    );
 
-async function submitN(rig: CoreRig, n: number, over: { channelId?: string; prompt?: (i: number) => string; together?: boolean } = {}): Promise<TaskRecord[]> {
+async function submitN(
+  rig: CoreRig,
+  n: number,
+  over: { channelId?: string; prompt?: (i: number) => string; together?: boolean } = {},
+): Promise<TaskRecord[]> {
   const one = (i: number) => {
     const inv = makeInv({ channelId: over.channelId ?? 'c1', userId: `u${i}` });
-    return rig.core.services.tasks.submit(inv, makeIo(rig.port, inv), { ...VIDEO, prompt: over.prompt?.(i) ?? `task ${i}` });
+    return rig.core.services.tasks.submit(inv, makeIo(rig.port, inv), {
+      ...VIDEO,
+      prompt: over.prompt?.(i) ?? `task ${i}`,
+    });
   };
   if (over.together) return Promise.all(Array.from({ length: n }, (_, i) => one(i)));
   const out: TaskRecord[] = [];
@@ -68,7 +103,13 @@ describe('tracker: a task from command to video', () => {
     expect(last?.media[0]?.url).toBe(`${sim.origin}/media/${rec?.klingTaskId}.mp4`);
     expect(last?.fields).toContainEqual({ label: 'Credits', value: '2 units' });
     expect(rec).toMatchObject({ state: 'succeed', request: { aspect_ratio: '9:16', mode: 'pro' } });
-    expect(bodyOf(sim, id)).toMatchObject({ prompt: 'a fox', aspect_ratio: '9:16', mode: 'pro', duration: '5', external_task_id: id });
+    expect(bodyOf(sim, id)).toMatchObject({
+      prompt: 'a fox',
+      aspect_ratio: '9:16',
+      mode: 'pro',
+      duration: '5',
+      external_task_id: id,
+    });
     expectOneCreateEach(sim, [id]);
     expect(rig.core.tracker.liveCount()).toBe(0);
     // The final card's signature was persisted (not just the one set at submit), so a restart would
@@ -111,7 +152,12 @@ describe('tracker: a task from command to video', () => {
 
 describe('tracker: card edits', () => {
   it('coalesces: a slow port sees fewer edits than changes, latest state wins, the last is final', async () => {
-    const sim = await startSim(cleanup, { envelope: 'gateway', prefix: '/kling', auth: { apiKey: API_KEY }, timing: { submittedMs: 40, processingMs: 700, jitter: 0 } });
+    const sim = await startSim(cleanup, {
+      envelope: 'gateway',
+      prefix: '/kling',
+      auth: { apiKey: API_KEY },
+      timing: { submittedMs: 40, processingMs: 700, jitter: 0 },
+    });
     const port = new RecordingPort({ editDelayMs: 120 });
     const rig = await makeCore(cleanup, sim, { KLING_API_KEY: API_KEY, POLL_INTERVAL_MS: '20' }, port);
     const saved: Array<{ state: string; progress?: number }> = [];
@@ -125,7 +171,9 @@ describe('tracker: card edits', () => {
     const id = rec?.id ?? '';
     await waitAllFinal(rig, [id]);
 
-    const changes = saved.filter((s, i) => i === 0 || s.state !== saved[i - 1]?.state || s.progress !== saved[i - 1]?.progress).length;
+    const changes = saved.filter(
+      (s, i) => i === 0 || s.state !== saved[i - 1]?.state || s.progress !== saved[i - 1]?.progress,
+    ).length;
     const edits = rig.port.editsFor(id);
     expect(changes).toBeGreaterThanOrEqual(8); // the gateway's percentage moved many times
     expect(edits.length).toBeLessThan(changes);
@@ -149,7 +197,8 @@ describe('tracker: card edits', () => {
     expect(at.length).toBeGreaterThanOrEqual(10);
     expect(port.unforced()).toEqual([]);
     // At most 2 writes in any 1 s window (the port's own fixed windows guarantee no more than 2 per window).
-    for (let i = 0; i + 2 < at.length; i++) expect((at[i + 2] ?? 0) - (at[i] ?? 0), `writes ${i}..${i + 2}`).toBeGreaterThanOrEqual(1000 - 5);
+    for (let i = 0; i + 2 < at.length; i++)
+      expect((at[i + 2] ?? 0) - (at[i] ?? 0), `writes ${i}..${i + 2}`).toBeGreaterThanOrEqual(1000 - 5);
     for (const id of ids) expect(port.lastView(id)?.state).toBe('succeed');
     expectOneCreateEach(sim, ids);
   });
@@ -210,45 +259,62 @@ describe('tracker: provider polling', () => {
     const crowd = await startSim(cleanup, { timing });
     const crowdRig = await makeCore(cleanup, crowd);
     const recs = await submitN(crowdRig, 8, { together: true });
-    await waitAllFinal(crowdRig, recs.map((r) => r.id));
+    await waitAllFinal(
+      crowdRig,
+      recs.map((r) => r.id),
+    );
     expect(crowd.stats.lists).toBeGreaterThan(0);
     expect(crowd.stats.gets).toBeLessThan(8 * 2);
     expect((crowd.stats.gets + crowd.stats.lists) / 8).toBeLessThan(soloCalls / 2);
-    expect(crowd.calls.filter((c) => c.op === 'list').every((c) => /^\/v1\/videos\/text2video\?pageNum=1&pageSize=\d+$/.test(c.path))).toBe(true);
-    expectOneCreateEach(crowd, recs.map((r) => r.id));
+    expect(
+      crowd.calls
+        .filter((c) => c.op === 'list')
+        .every((c) => /^\/v1\/videos\/text2video\?pageNum=1&pageSize=\d+$/.test(c.path)),
+    ).toBe(true);
+    expectOneCreateEach(
+      crowd,
+      recs.map((r) => r.id),
+    );
   });
 
   it.each([
     ['in the order they were sent', false],
     ['out of order (the first refusal answers late)', true],
-  ])('1303: extra tasks wait in our queue with their place in line, %s, and all finish', async (_label, lateFirstRefusal) => {
-    // Kling's clock stands still until both extra tasks were refused (1303), so the first cannot
-    // finish and free its slot early however slow this machine is; then it runs on.
-    let frozenAt: number | undefined = Date.now();
-    const sim = await startSim(cleanup, { concurrency: { video: 1 }, now: () => frozenAt ?? Date.now() });
-    const rig = await makeCore(cleanup, sim);
-    const [first] = await submitN(rig, 1, { prompt: () => 'first' });
-    await waitFor('the first task at Kling', () => sim.createsFor(first?.id ?? '') === 1);
-    if (lateFirstRefusal) sim.faults.add({ kind: 'slow', times: 1, on: 'create', delayMs: 80 });
-    const [second] = await submitN(rig, 1, { prompt: () => 'second' });
-    const [third] = await submitN(rig, 1, { prompt: () => 'third' });
-    const ids = [first?.id ?? '', second?.id ?? '', third?.id ?? ''];
-    const lines = (id: string) => rig.port.viewsFor(id).map((v) => v.statusLine);
-    await waitFor('both extra tasks queued', () => lines(ids[1] ?? '').includes('Queued · #1 in line') && lines(ids[2] ?? '').includes('Queued · #2 in line'));
-    frozenAt = undefined;
-    await waitAllFinal(rig, ids);
+  ])(
+    '1303: extra tasks wait in our queue with their place in line, %s, and all finish',
+    async (_label, lateFirstRefusal) => {
+      // Kling's clock stands still until both extra tasks were refused (1303), so the first cannot
+      // finish and free its slot early however slow this machine is; then it runs on.
+      let frozenAt: number | undefined = Date.now();
+      const sim = await startSim(cleanup, { concurrency: { video: 1 }, now: () => frozenAt ?? Date.now() });
+      const rig = await makeCore(cleanup, sim);
+      const [first] = await submitN(rig, 1, { prompt: () => 'first' });
+      await waitFor('the first task at Kling', () => sim.createsFor(first?.id ?? '') === 1);
+      if (lateFirstRefusal) sim.faults.add({ kind: 'slow', times: 1, on: 'create', delayMs: 80 });
+      const [second] = await submitN(rig, 1, { prompt: () => 'second' });
+      const [third] = await submitN(rig, 1, { prompt: () => 'third' });
+      const ids = [first?.id ?? '', second?.id ?? '', third?.id ?? ''];
+      const lines = (id: string) => rig.port.viewsFor(id).map((v) => v.statusLine);
+      await waitFor(
+        'both extra tasks queued',
+        () =>
+          lines(ids[1] ?? '').includes('Queued · #1 in line') && lines(ids[2] ?? '').includes('Queued · #2 in line'),
+      );
+      frozenAt = undefined;
+      await waitAllFinal(rig, ids);
 
-    expect(lines(ids[1] ?? '')).toContain('Queued · #1 in line');
-    expect(lines(ids[2] ?? '')).toContain('Queued · #2 in line');
-    expect(lines(ids[1] ?? '')).not.toContain('Queued · #2 in line');
-    expect(rig.port.viewsFor(ids[0] ?? '').map((v) => v.state)).not.toContain('queued');
-    // First come, first served at Kling too.
-    expect(sim.tasks().map((t) => t.externalTaskId)).toEqual(ids);
-    for (const id of ids) expect(rig.port.lastView(id)?.state).toBe('succeed');
-    for (const id of ids) expectForwardOnly(rig.port.viewsFor(id));
-    expect(rig.core.tracker.queueLength()).toBe(0);
-    expectOneCreateEach(sim, ids);
-  });
+      expect(lines(ids[1] ?? '')).toContain('Queued · #1 in line');
+      expect(lines(ids[2] ?? '')).toContain('Queued · #2 in line');
+      expect(lines(ids[1] ?? '')).not.toContain('Queued · #2 in line');
+      expect(rig.port.viewsFor(ids[0] ?? '').map((v) => v.state)).not.toContain('queued');
+      // First come, first served at Kling too.
+      expect(sim.tasks().map((t) => t.externalTaskId)).toEqual(ids);
+      for (const id of ids) expect(rig.port.lastView(id)?.state).toBe('succeed');
+      for (const id of ids) expectForwardOnly(rig.port.viewsFor(id));
+      expect(rig.core.tracker.queueLength()).toBe(0);
+      expectOneCreateEach(sim, ids);
+    },
+  );
 
   it('provider trouble (500s, malformed bodies, slow answers) shows "Delayed", then the task completes', async () => {
     const sim = await startSim(cleanup, { timing: { submittedMs: 50, processingMs: 150, jitter: 0 } });
@@ -284,7 +350,10 @@ describe('tracker: provider polling', () => {
     expect(last?.notice).toMatch(/^Kling's safety check blocked this result\./);
     expect(last?.notice).not.toContain('risk control system');
     expect(last?.buttons.map((b) => b.action)).toContain('regenerate');
-    expect(await rig.core.store.get(id)).toMatchObject({ state: 'failed', statusMsg: 'Failure to pass the risk control system' });
+    expect(await rig.core.store.get(id)).toMatchObject({
+      state: 'failed',
+      statusMsg: 'Failure to pass the risk control system',
+    });
     expectOneCreateEach(sim, [id]);
   });
 

@@ -41,7 +41,8 @@ async function start(behave: Behaviour): Promise<{ seen: Map<string, number>; ac
   return { seen, acked };
 }
 
-const interaction = (id: string) => ({ id, token: `token-${id}`, deferred: false, ephemeral: null }) as unknown as DiscordInteraction;
+const interaction = (id: string) =>
+  ({ id, token: `token-${id}`, deferred: false, ephemeral: null }) as unknown as DiscordInteraction;
 const pathOf = (id: string) => `/api/v10/interactions/${id}/token-${id}/callback`;
 const noContent = (res: ServerResponse) => res.writeHead(204).end();
 
@@ -70,7 +71,9 @@ describe('InteractionAcker', () => {
     const { seen } = await start((req, res, n) => {
       if (req.url !== pathOf('2')) return noContent(res);
       if (n === 1) return req.socket.destroy();
-      res.writeHead(400, { 'Content-Type': 'application/json' }).end(JSON.stringify({ code: 40060, message: 'Interaction has already been acknowledged.' }));
+      res
+        .writeHead(400, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ code: 40060, message: 'Interaction has already been acknowledged.' }));
     });
     await acker?.deferReply(interaction('1'), false);
     const i = interaction('2');
@@ -81,7 +84,10 @@ describe('InteractionAcker', () => {
 
   it('does not re-send a refused callback or one whose new connection failed', async () => {
     const { seen } = await start((req, res) => {
-      if (req.url === pathOf('late')) return res.writeHead(404, { 'Content-Type': 'application/json' }).end(JSON.stringify({ code: 10062, message: 'Unknown interaction' }));
+      if (req.url === pathOf('late'))
+        return res
+          .writeHead(404, { 'Content-Type': 'application/json' })
+          .end(JSON.stringify({ code: 10062, message: 'Unknown interaction' }));
       req.socket.destroy();
     });
     const refused = await acker?.deferReply(interaction('late'), false).catch((e: unknown) => e);

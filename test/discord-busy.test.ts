@@ -9,8 +9,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
-import { maxAcceptedInSlidingWindow, maxAttemptsPerWindow, unforced429s, type FakeDiscord, type InteractionRecord } from './fakes/discord/index.js';
-import { CH_A1, botEnv, cardIsFinal, cardOf, carol, startBot, startBotProcess, startFake, startSim, taskIdOf, video, type ChildBot, type InProcessBot } from './helpers/discord-harness.js';
+import {
+  maxAcceptedInSlidingWindow,
+  maxAttemptsPerWindow,
+  unforced429s,
+  type FakeDiscord,
+  type InteractionRecord,
+} from './fakes/discord/index.js';
+import {
+  CH_A1,
+  botEnv,
+  cardIsFinal,
+  cardOf,
+  carol,
+  startBot,
+  startBotProcess,
+  startFake,
+  startSim,
+  taskIdOf,
+  video,
+  type ChildBot,
+  type InProcessBot,
+} from './helpers/discord-harness.js';
 
 let sim: KlingSimulator | undefined;
 let fake: FakeDiscord | undefined;
@@ -31,7 +51,9 @@ afterEach(async () => {
 
 /** Sends `n` /video commands into one channel at once, from different users. */
 async function burstInto(f: FakeDiscord, channelId: string, n: number, from = 0): Promise<InteractionRecord[]> {
-  return Promise.all(Array.from({ length: n }, (_, i) => f.sendCommand(video(channelId, carol(from + i), `busy channel ${from + i}`))));
+  return Promise.all(
+    Array.from({ length: n }, (_, i) => f.sendCommand(video(channelId, carol(from + i), `busy channel ${from + i}`))),
+  );
 }
 
 /** What the fake's request log says about how the bot treated the channel's budget. */
@@ -81,10 +103,19 @@ describe('Discord: a busy channel at the realistic limit', () => {
 
     const second = await startBotProcess(env);
     children.push(second);
-    await f.waitFor(() => recs.every((r) => cardIsFinal(s, cardOf(f, r))), 120_000).catch((e: unknown) => {
-      const stuck = recs.filter((r) => !cardIsFinal(s, cardOf(f, r))).map((r) => `${r.id}: ${JSON.stringify(cardOf(f, r)?.embeds[0]?.['title'] ?? cardOf(f, r)?.content ?? null)} loading=${String(cardOf(f, r)?.loading)}`);
-      throw new Error(`${stuck.length} of 20 cards not final in their original message:\n${stuck.join('\n')}`, { cause: e });
-    });
+    await f
+      .waitFor(() => recs.every((r) => cardIsFinal(s, cardOf(f, r))), 120_000)
+      .catch((e: unknown) => {
+        const stuck = recs
+          .filter((r) => !cardIsFinal(s, cardOf(f, r)))
+          .map(
+            (r) =>
+              `${r.id}: ${JSON.stringify(cardOf(f, r)?.embeds[0]?.['title'] ?? cardOf(f, r)?.content ?? null)} loading=${String(cardOf(f, r)?.loading)}`,
+          );
+        throw new Error(`${stuck.length} of 20 cards not final in their original message:\n${stuck.join('\n')}`, {
+          cause: e,
+        });
+      });
     const ids = recs.map((r) => taskIdOf(cardOf(f, r)) ?? '');
     expect(new Set(ids).size).toBe(20);
     for (const id of ids) expect(s.createsFor(id)).toBe(1);

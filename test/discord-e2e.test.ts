@@ -7,7 +7,13 @@ import { Dispatcher } from '../commands/dispatch.js';
 import type { CommandIO } from '../src/invocation.js';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import type { PrivateView } from '../src/render/view.js';
-import { maxAttemptsPerWindow, unforced429s, type FakeDiscord, type FakeUser, type InteractionRecord } from './fakes/discord/index.js';
+import {
+  maxAttemptsPerWindow,
+  unforced429s,
+  type FakeDiscord,
+  type FakeUser,
+  type InteractionRecord,
+} from './fakes/discord/index.js';
 import {
   ALICE,
   BOB,
@@ -68,7 +74,6 @@ async function setup(opts: Parameters<typeof startBot>[2] = {}) {
   return { s, f, b };
 }
 
-
 /**
  * A private answer or a card write may wait for the channel's window at the realistic limit (up to 5 s
  * after a burst of finals), longer on a loaded machine.
@@ -80,7 +85,12 @@ function privateAnswer(f: FakeDiscord, rec: InteractionRecord) {
   return ephemeralAnswers(f, rec).at(-1);
 }
 
-const tasksCommand = (user: FakeUser, options: Array<{ name: string; type: number; value: string | number }>, channelId = CH_A2, guildId = GUILD_A) => ({
+const tasksCommand = (
+  user: FakeUser,
+  options: Array<{ name: string; type: number; value: string | number }>,
+  channelId = CH_A2,
+  guildId = GUILD_A,
+) => ({
   guildId,
   channelId,
   user,
@@ -92,7 +102,9 @@ describe('Discord end to end (in process)', () => {
   it('/video is answered with its card itself (type 4, no channel write), which goes through processing and ends with the video', async () => {
     const { s, f, b } = await setup();
     // Connections for acknowledgements were opened at start-up, before any command arrived.
-    expect(f.requests.filter((r) => r.method === 'GET' && r.path === '/gateway' && r.status === 200).length).toBeGreaterThanOrEqual(8);
+    expect(
+      f.requests.filter((r) => r.method === 'GET' && r.path === '/gateway' && r.status === 200).length,
+    ).toBeGreaterThanOrEqual(8);
     const rec = await f.sendCommand(video(CH_A1, ALICE, 'a red fox running through snow, cinematic'));
     await f.waitFor(() => rec.ackedAt !== undefined, 3000);
     expect(rec.ackType).toBe(4);
@@ -143,7 +155,9 @@ describe('Discord end to end (in process)', () => {
       const user = i % 2 === 0 ? (where.guildId === GUILD_A ? ALICE : aliceB) : carol(i);
       plan.push({ ...where, user });
     }
-    const recs = await Promise.all(plan.map((p, i) => f.sendCommand(video(p.channelId, p.user, `scene ${i}: a lighthouse in a storm`, p.guildId))));
+    const recs = await Promise.all(
+      plan.map((p, i) => f.sendCommand(video(p.channelId, p.user, `scene ${i}: a lighthouse in a storm`, p.guildId))),
+    );
     await f.waitFor(() => recs.every((r) => cardIsFinal(s, cardOf(f, r))), 45_000);
 
     const ids = recs.map((r) => taskIdOf(cardOf(f, r)) ?? '');
@@ -157,11 +171,15 @@ describe('Discord end to end (in process)', () => {
 
     // Alice has tasks in both guilds; her history in A holds only A's.
     const inB = new Set(recs.filter((_r, i) => plan[i]?.guildId === GUILD_B).map((r) => taskIdOf(cardOf(f, r))));
-    const inA = recs.filter((_r, i) => plan[i]?.guildId === GUILD_A && plan[i]?.user.id === ALICE.id).map((r) => taskIdOf(cardOf(f, r)) ?? '');
-    const list = await f.sendCommand(tasksCommand(ALICE, [
-      { name: 'scope', type: 3, value: 'mine' },
-      { name: 'page_size', type: 4, value: 25 },
-    ]));
+    const inA = recs
+      .filter((_r, i) => plan[i]?.guildId === GUILD_A && plan[i]?.user.id === ALICE.id)
+      .map((r) => taskIdOf(cardOf(f, r)) ?? '');
+    const list = await f.sendCommand(
+      tasksCommand(ALICE, [
+        { name: 'scope', type: 3, value: 'mine' },
+        { name: 'page_size', type: 4, value: 25 },
+      ]),
+    );
     await f.waitFor(() => privateAnswer(f, list) && !privateAnswer(f, list)?.loading, REPLY_WAIT_MS);
     const page = embedText(privateAnswer(f, list));
     for (const id of inA) expect(page).toContain(id);
@@ -189,19 +207,24 @@ describe('Discord end to end (in process)', () => {
     const pageId = pageMsg?.id ?? '';
     const shows = (ids: string[]) => {
       const text = embedText(f.messages.get(pageId));
-      return ids.every((id) => text.includes(id)) && newestFirst.filter((id) => !ids.includes(id)).every((id) => !text.includes(id));
+      return (
+        ids.every((id) => text.includes(id)) &&
+        newestFirst.filter((id) => !ids.includes(id)).every((id) => !text.includes(id))
+      );
     };
     expect(shows(newestFirst.slice(0, 2))).toBe(true);
     expect(embedText(pageMsg)).toContain('page 1 of 3');
 
-    const next = customIds(f.messages.get(pageId)).find((id) => id.startsWith('kb:p:') && id.split(':')[3] === '2') ?? '';
+    const next =
+      customIds(f.messages.get(pageId)).find((id) => id.startsWith('kb:p:') && id.split(':')[3] === '2') ?? '';
     expect(next).not.toBe('');
     const click = await f.clickButton({ messageId: pageId, customId: next, user: ALICE });
     await f.waitFor(() => shows(newestFirst.slice(2, 4)), REPLY_WAIT_MS);
     expect(click.ackType).toBe(7);
     expect(embedText(f.messages.get(pageId))).toContain('page 2 of 3');
 
-    const prev = customIds(f.messages.get(pageId)).find((id) => id.startsWith('kb:p:') && id.split(':')[3] === '1') ?? '';
+    const prev =
+      customIds(f.messages.get(pageId)).find((id) => id.startsWith('kb:p:') && id.split(':')[3] === '1') ?? '';
     await f.clickButton({ messageId: pageId, customId: prev, user: ALICE });
     await f.waitFor(() => shows(newestFirst.slice(0, 2)), REPLY_WAIT_MS);
 
@@ -209,8 +232,15 @@ describe('Discord end to end (in process)', () => {
     await expect(f.clickButton({ messageId: pageId, customId: next, user: BOB })).rejects.toThrow(/ephemeral/);
     // …and if such a click reached the bot, the id's owner would not match Bob and the page stays put.
     const seen: PrivateView[] = [];
-    const io: CommandIO = { replyPrivate: async (v) => void seen.push(v), updatePrivate: async (v) => void seen.push(v) };
-    await new Dispatcher(b.core.services, b.core.metrics).runButton(next, { platform: 'discord', guildId: GUILD_A, channelId: CH_A2, user: { id: BOB.id, name: 'bob', roleIds: [] } }, io);
+    const io: CommandIO = {
+      replyPrivate: async (v) => void seen.push(v),
+      updatePrivate: async (v) => void seen.push(v),
+    };
+    await new Dispatcher(b.core.services, b.core.metrics).runButton(
+      next,
+      { platform: 'discord', guildId: GUILD_A, channelId: CH_A2, user: { id: BOB.id, name: 'bob', roleIds: [] } },
+      io,
+    );
     expect(seen).toHaveLength(1);
     expect(seen[0]?.kind === 'notice' && seen[0].tone).toBe('error');
     expectNoSecrets(f, b.logs);
@@ -259,7 +289,9 @@ describe('Discord end to end (in process)', () => {
       user: ALICE,
       name: 'animate',
       options: [{ name: 'prompt', type: 3, value: 'the cat blinks slowly' }],
-      attachments: [{ filename: 'cat.png', contentType: 'image/png', size: 400_000, width: 1024, height: 768, optionName: 'image' }],
+      attachments: [
+        { filename: 'cat.png', contentType: 'image/png', size: 400_000, width: 1024, height: 768, optionName: 'image' },
+      ],
     });
     await f.waitFor(() => cardIsFinal(s, cardOf(f, anim)), 15_000);
     const id = taskIdOf(cardOf(f, anim)) ?? '';
@@ -267,12 +299,24 @@ describe('Discord end to end (in process)', () => {
     expect(sent?.kind).toBe('image2video');
     expect(String(sent?.body['image'])).toContain('cat.png');
 
-    const one = await f.sendCommand({ guildId: GUILD_A, channelId: CH_A2, user: BOB, name: 'task', options: [{ name: 'id', type: 3, value: id }] });
+    const one = await f.sendCommand({
+      guildId: GUILD_A,
+      channelId: CH_A2,
+      user: BOB,
+      name: 'task',
+      options: [{ name: 'id', type: 3, value: id }],
+    });
     await f.waitFor(() => privateAnswer(f, one)?.loading === false, REPLY_WAIT_MS);
     expect(one.ephemeral).toBe(true);
     expect(embedText(privateAnswer(f, one))).toContain(id);
     // Another guild does not know this task.
-    const other = await f.sendCommand({ guildId: GUILD_B, channelId: CH_B1, user: BOB, name: 'task', options: [{ name: 'id', type: 3, value: id }] });
+    const other = await f.sendCommand({
+      guildId: GUILD_B,
+      channelId: CH_B1,
+      user: BOB,
+      name: 'task',
+      options: [{ name: 'id', type: 3, value: id }],
+    });
     await f.waitFor(() => privateAnswer(f, other)?.loading === false, REPLY_WAIT_MS);
     expect(embedText(privateAnswer(f, other))).toContain('No task');
   });
@@ -285,8 +329,15 @@ describe('Discord end to end (in process)', () => {
     // The public "thinking…" placeholder was removed, so nothing public is left behind.
     expect(f.messagesIn(CH_A1).filter((m) => !m.deleted && (m.flags & 64) === 0)).toHaveLength(0);
 
-    const admin: FakeUser = { id: carol(99).id, username: 'root', permissions: String((1n << 3n) | (1n << 10n) | (1n << 11n)) };
-    const allowed = [await f.sendCommand(video(CH_A1, ALICE, 'allowed by role')), await f.sendCommand(video(CH_A1, admin, 'allowed as admin'))];
+    const admin: FakeUser = {
+      id: carol(99).id,
+      username: 'root',
+      permissions: String((1n << 3n) | (1n << 10n) | (1n << 11n)),
+    };
+    const allowed = [
+      await f.sendCommand(video(CH_A1, ALICE, 'allowed by role')),
+      await f.sendCommand(video(CH_A1, admin, 'allowed as admin')),
+    ];
     await f.waitFor(() => allowed.every((r) => cardIsFinal(s, cardOf(f, r))), 15_000);
     expect(s.stats.creates).toBe(2);
   });

@@ -31,8 +31,14 @@ afterEach(async () => {
 });
 
 /** A client whose autocomplete answer is `answer`; returns what discord.js threw, if anything. */
-async function answerWith(answer: (i: Interaction) => Promise<unknown>): Promise<{ error: unknown; ackType: number | undefined }> {
-  const f = await startFakeDiscord({ botToken: TOKEN, applicationId: APP, guilds: [{ id: GUILD, name: 'G', channels: [CHANNEL] }] });
+async function answerWith(
+  answer: (i: Interaction) => Promise<unknown>,
+): Promise<{ error: unknown; ackType: number | undefined }> {
+  const f = await startFakeDiscord({
+    botToken: TOKEN,
+    applicationId: APP,
+    guilds: [{ id: GUILD, name: 'G', channels: [CHANNEL] }],
+  });
   fake = f;
   const c = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: f.apiUrl } });
   client = c;
@@ -43,7 +49,14 @@ async function answerWith(answer: (i: Interaction) => Promise<unknown>): Promise
   await c.login(TOKEN);
   await ready;
   await c.rest.put(Routes.applicationGuildCommands(APP, GUILD), { body: [COMMAND] });
-  const rec = await f.sendAutocomplete({ guildId: GUILD, channelId: CHANNEL, user: USER, name: 'video', focused: 'model', typed: 'kl' });
+  const rec = await f.sendAutocomplete({
+    guildId: GUILD,
+    channelId: CHANNEL,
+    user: USER,
+    name: 'video',
+    focused: 'model',
+    typed: 'kl',
+  });
   const error = await done;
   return { error, ackType: rec.ackType };
 }
@@ -52,7 +65,9 @@ const code = (e: unknown) => (e instanceof DiscordAPIError ? e.code : undefined)
 
 describe('fake Discord: autocomplete answers', () => {
   it('a valid type-8 answer is recorded with its choices', async () => {
-    const r = await answerWith(async (i) => (i.isAutocomplete() ? i.respond([{ name: 'kling-v3', value: 'kling-v3' }]) : undefined));
+    const r = await answerWith(async (i) =>
+      i.isAutocomplete() ? i.respond([{ name: 'kling-v3', value: 'kling-v3' }]) : undefined,
+    );
     expect(r.error).toBeUndefined();
     expect(r.ackType).toBe(8);
     expect(fake?.interactions[0]?.autocompleteChoices).toEqual([{ name: 'kling-v3', value: 'kling-v3' }]);
@@ -63,13 +78,24 @@ describe('fake Discord: autocomplete answers', () => {
     expect(code((await answerWith(async (i) => (i.isAutocomplete() ? i.respond(many) : undefined))).error)).toBe(50035);
     await client?.destroy();
     await fake?.close();
-    expect(code((await answerWith(async (i) => (i.isAutocomplete() ? i.respond([{ name: 'x'.repeat(101), value: 'x' }]) : undefined))).error)).toBe(50035);
+    expect(
+      code(
+        (
+          await answerWith(async (i) =>
+            i.isAutocomplete() ? i.respond([{ name: 'x'.repeat(101), value: 'x' }]) : undefined,
+          )
+        ).error,
+      ),
+    ).toBe(50035);
   });
 
   it('a message answer (type 4) to an autocomplete interaction is refused', async () => {
     const r = await answerWith(async (i) => {
       if (!i.isAutocomplete()) return;
-      await i.client.rest.post(Routes.interactionCallback(i.id, i.token), { body: { type: 4, data: { content: 'hi' } }, auth: false });
+      await i.client.rest.post(Routes.interactionCallback(i.id, i.token), {
+        body: { type: 4, data: { content: 'hi' } },
+        auth: false,
+      });
     });
     expect(code(r.error)).toBe(50035);
     expect(r.ackType).toBeUndefined();

@@ -13,7 +13,15 @@ import {
   type TextChannel,
 } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { channelWrites, maxAttemptsPerWindow, snowflake, startFakeDiscord, unforced429s, type FakeDiscord, type FakeDiscordOptions } from './fakes/discord/index.js';
+import {
+  channelWrites,
+  maxAttemptsPerWindow,
+  snowflake,
+  startFakeDiscord,
+  unforced429s,
+  type FakeDiscord,
+  type FakeDiscordOptions,
+} from './fakes/discord/index.js';
 
 const TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.fake.bot-token-for-tests';
 const APP = snowflake(Date.parse('2023-01-01T00:00:00Z'));
@@ -80,7 +88,13 @@ function apiCode(e: unknown): number | string | undefined {
   return e instanceof DiscordAPIError ? e.code : undefined;
 }
 
-const videoCommand = { guildId: GUILD, channelId: CHANNEL, user: USER, name: 'video', options: [{ name: 'prompt', type: 3, value: 'a cat surfing' }] };
+const videoCommand = {
+  guildId: GUILD,
+  channelId: CHANNEL,
+  user: USER,
+  name: 'video',
+  options: [{ name: 'prompt', type: 3, value: 'a cat surfing' }],
+};
 
 describe('fake Discord with an unmodified discord.js Client', () => {
   it('gets ready with guild + channel caches and stores registered commands', async () => {
@@ -102,7 +116,16 @@ describe('fake Discord with an unmodified discord.js Client', () => {
     // Invalid definitions are refused like Discord does: uppercase name, optional before required.
     const bad = await c.rest
       .put(Routes.applicationGuildCommands(APP, GUILD), {
-        body: [{ name: 'Video', description: 'x', options: [{ type: 3, name: 'a', description: 'a' }, { type: 3, name: 'b', description: 'b', required: true }] }],
+        body: [
+          {
+            name: 'Video',
+            description: 'x',
+            options: [
+              { type: 3, name: 'a', description: 'a' },
+              { type: 3, name: 'b', description: 'b', required: true },
+            ],
+          },
+        ],
       })
       .catch((e: unknown) => e);
     expect(apiCode(bad)).toBe(50035);
@@ -115,7 +138,11 @@ describe('fake Discord with an unmodified discord.js Client', () => {
   });
 
   it('rejects a bad token at login', async () => {
-    const f = await startFakeDiscord({ botToken: TOKEN, applicationId: APP, guilds: [{ id: GUILD, channels: [CHANNEL] }] });
+    const f = await startFakeDiscord({
+      botToken: TOKEN,
+      applicationId: APP,
+      guilds: [{ id: GUILD, channels: [CHANNEL] }],
+    });
     fake = f;
     const c = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: f.apiUrl } });
     client = c;
@@ -124,7 +151,11 @@ describe('fake Discord with an unmodified discord.js Client', () => {
   });
 
   it('sendCommand → deferReply + editReply({embeds, components}) is recorded with its latency', async () => {
-    const seen: { channel: boolean; guild: boolean; prompt: string | null } = { channel: false, guild: false, prompt: null };
+    const seen: { channel: boolean; guild: boolean; prompt: string | null } = {
+      channel: false,
+      guild: false,
+      prompt: null,
+    };
     const { fake: f, errors } = await setup(async (i) => {
       if (!i.isChatInputCommand()) return;
       seen.channel = i.channel !== null;
@@ -134,7 +165,12 @@ describe('fake Discord with an unmodified discord.js Client', () => {
       await i.editReply({
         embeds: [{ title: 'Generating…', description: 'a cat surfing', color: 0x5865f2 }],
         components: [
-          { type: ComponentType.ActionRow, components: [{ type: ComponentType.Button, style: ButtonStyle.Secondary, custom_id: 'cancel:1', label: 'Cancel' }] },
+          {
+            type: ComponentType.ActionRow,
+            components: [
+              { type: ComponentType.Button, style: ButtonStyle.Secondary, custom_id: 'cancel:1', label: 'Cancel' },
+            ],
+          },
         ],
       });
     });
@@ -155,7 +191,9 @@ describe('fake Discord with an unmodified discord.js Client', () => {
     expect(msg?.edits[0]?.via).toBe('webhook');
     expect(f.messagesIn(CHANNEL)).toHaveLength(1);
     // The bot token never travels on interaction routes (they use the interaction token).
-    const webhookReqs = f.requests.filter((r) => r.path.startsWith('/webhooks/') || r.path.startsWith('/interactions/'));
+    const webhookReqs = f.requests.filter(
+      (r) => r.path.startsWith('/webhooks/') || r.path.startsWith('/interactions/'),
+    );
     expect(webhookReqs.length).toBeGreaterThanOrEqual(2);
     expect(webhookReqs.every((r) => r.headers.authorization === undefined)).toBe(true);
   });
@@ -185,7 +223,9 @@ describe('fake Discord with an unmodified discord.js Client', () => {
     const rec = await f.sendCommand(videoCommand);
     const route = Routes.interactionCallback(rec.id, rec.token);
     await c.rest.post(route, { body: { type: 4, data: { content: 'first' } }, auth: false });
-    const second = await c.rest.post(route, { body: { type: 4, data: { content: 'again' } }, auth: false }).catch((e: unknown) => e);
+    const second = await c.rest
+      .post(route, { body: { type: 4, data: { content: 'again' } }, auth: false })
+      .catch((e: unknown) => e);
     expect(apiCode(second)).toBe(40060);
     expect(rec.ackType).toBe(4);
     expect(f.messages.get(rec.originalMessageId ?? '')?.content).toBe('first');
@@ -226,9 +266,19 @@ describe('fake Discord with an unmodified discord.js Client', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
     expect(sent.content).toBe('hello');
     expect(f.rateLimits).toHaveLength(1);
-    expect(f.rateLimits[0]).toMatchObject({ channelId: CHANNEL, retryAfterMs: 300, forced: true, honored: true, route: 'POST /channels/:id/messages' });
+    expect(f.rateLimits[0]).toMatchObject({
+      channelId: CHANNEL,
+      retryAfterMs: 300,
+      forced: true,
+      honored: true,
+      route: 'POST /channels/:id/messages',
+    });
     const limited = f.requests.find((r) => r.status === 429);
-    expect(limited?.response).toMatchObject({ message: 'You are being rate limited.', retry_after: 0.3, global: false });
+    expect(limited?.response).toMatchObject({
+      message: 'You are being rate limited.',
+      retry_after: 0.3,
+      global: false,
+    });
     expect(f.messagesIn(CHANNEL).map((m) => m.content)).toEqual(['hello']);
   });
 
@@ -299,7 +349,12 @@ describe('fake Discord with an unmodified discord.js Client', () => {
     expect(writes.at(-1)?.channelWrite).toMatchObject({ limited: 'unforced', cause: 'limit' });
     expect(out.refused).toMatchObject({
       status: 429,
-      headers: { 'x-ratelimit-limit': '3', 'x-ratelimit-remaining': '0', 'x-ratelimit-scope': 'user', 'retry-after': expect.stringMatching(/^\d+$/) },
+      headers: {
+        'x-ratelimit-limit': '3',
+        'x-ratelimit-remaining': '0',
+        'x-ratelimit-scope': 'user',
+        'retry-after': expect.stringMatching(/^\d+$/),
+      },
       body: { message: 'You are being rate limited.', global: false, retry_after: expect.any(Number) },
     });
     expect(unforced429s(f)).toHaveLength(1);
@@ -310,22 +365,42 @@ describe('fake Discord with an unmodified discord.js Client', () => {
     const { fake: f } = await setup(null, { channelEditLimit: { requests: 5, windowMs: 5000 } });
     const headersOf = async (r: Response) => ({ status: r.status, h: Object.fromEntries(r.headers) });
     const post = (content: string) =>
-      fetch(`${f.apiUrl}/v10/channels/${CHANNEL}/messages`, { method: 'POST', headers: { authorization: `Bot ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ content }) }).then(headersOf);
+      fetch(`${f.apiUrl}/v10/channels/${CHANNEL}/messages`, {
+        method: 'POST',
+        headers: { authorization: `Bot ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ content }),
+      }).then(headersOf);
     const first = await post('one');
     expect(first.status).toBe(200);
-    expect(first.h).toMatchObject({ 'x-ratelimit-limit': '5', 'x-ratelimit-remaining': '4', 'x-ratelimit-bucket': expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(first.h).toMatchObject({
+      'x-ratelimit-limit': '5',
+      'x-ratelimit-remaining': '4',
+      'x-ratelimit-bucket': expect.stringMatching(/^[0-9a-f]{32}$/),
+    });
     expect(Number(first.h['x-ratelimit-reset-after'])).toBeGreaterThan(4);
     expect(Number(first.h['x-ratelimit-reset'])).toBeGreaterThan(Date.now() / 1000);
     // A refusal before the bucket (unknown message) still carries the bucket's headers.
-    const missing = await fetch(`${f.apiUrl}/v10/channels/${CHANNEL}/messages/${snowflake()}`, { method: 'PATCH', headers: { authorization: `Bot ${TOKEN}`, 'content-type': 'application/json' }, body: '{"content":"x"}' }).then(headersOf);
+    const missing = await fetch(`${f.apiUrl}/v10/channels/${CHANNEL}/messages/${snowflake()}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bot ${TOKEN}`, 'content-type': 'application/json' },
+      body: '{"content":"x"}',
+    }).then(headersOf);
     expect(missing.status).toBe(404);
     expect(missing.h['x-ratelimit-bucket']).toBe(first.h['x-ratelimit-bucket']);
     f.rateLimitChannel(CHANNEL, { times: 1, retryAfterMs: 2000 });
     const forced = await post('two');
     const early = await post('three');
     expect([forced.status, early.status]).toEqual([429, 429]);
-    expect(f.rateLimits.map((r) => [r.forced, r.cause])).toEqual([[true, 'forced'], [false, 'blocked']]);
-    expect(channelWrites(f, CHANNEL).map((w) => w.channelWrite.limited)).toEqual([undefined, undefined, 'forced', 'unforced']);
+    expect(f.rateLimits.map((r) => [r.forced, r.cause])).toEqual([
+      [true, 'forced'],
+      [false, 'blocked'],
+    ]);
+    expect(channelWrites(f, CHANNEL).map((w) => w.channelWrite.limited)).toEqual([
+      undefined,
+      undefined,
+      'forced',
+      'unforced',
+    ]);
     expect(unforced429s(f)).toHaveLength(1);
     // Forced 429s are the test's, not the bot's: they do not count as attempts in the window.
     expect(maxAttemptsPerWindow(f, CHANNEL)).toBe(2);
@@ -343,7 +418,9 @@ describe('fake Discord with an unmodified discord.js Client', () => {
     expect(errors).toEqual([]);
     expect(apiCode(out.first)).toBe(50035);
     const raw = out.first instanceof DiscordAPIError ? out.first.rawError : undefined;
-    expect(raw).toMatchObject({ errors: { data: { embeds: { '0': { title: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH' }] } } } } } });
+    expect(raw).toMatchObject({
+      errors: { data: { embeds: { '0': { title: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH' }] } } } } },
+    });
     expect(rec.ackType).toBe(4);
     expect(f.messages.get(rec.originalMessageId ?? '')?.embeds[0]?.title).toBe('ok');
   });
@@ -359,7 +436,12 @@ describe('fake Discord with an unmodified discord.js Client', () => {
               type: ComponentType.ActionRow,
               components: [
                 { type: ComponentType.Button, style: ButtonStyle.Primary, custom_id: 'again', label: 'Again' },
-                { type: ComponentType.Button, style: ButtonStyle.Link, url: 'https://example.com/v.mp4', label: 'Open' },
+                {
+                  type: ComponentType.Button,
+                  style: ButtonStyle.Link,
+                  url: 'https://example.com/v.mp4',
+                  label: 'Open',
+                },
               ],
             },
           ],
@@ -396,7 +478,9 @@ describe('fake Discord with an unmodified discord.js Client', () => {
     const mid = await f.waitFor(() => out.mid);
     expect(rec.ephemeral).toBe(true);
     expect(f.messages.get(mid)?.flags).toBe(MessageFlags.Ephemeral);
-    const edit = await c.rest.patch(Routes.channelMessage(CHANNEL, mid), { body: { content: 'leak' } }).catch((e: unknown) => e);
+    const edit = await c.rest
+      .patch(Routes.channelMessage(CHANNEL, mid), { body: { content: 'leak' } })
+      .catch((e: unknown) => e);
     expect(apiCode(edit)).toBe(10008);
     const get = await c.rest.get(Routes.channelMessage(CHANNEL, mid)).catch((e: unknown) => e);
     expect(apiCode(get)).toBe(10008);
@@ -436,7 +520,8 @@ describe('fake Discord with an unmodified discord.js Client', () => {
     expect(msg?.attachments[0]).toMatchObject({ filename: 'video.mp4', size: 14 });
     const upload = f.requests.find((r) => r.method === 'PATCH' && r.status === 200);
     expect(upload?.body).toMatchObject({ files: [{ field: 'files[0]', filename: 'video.mp4' }] });
-    const resolved = (rec.payload.data as { resolved?: { attachments?: Record<string, { filename: string }> } }).resolved;
+    const resolved = (rec.payload.data as { resolved?: { attachments?: Record<string, { filename: string }> } })
+      .resolved;
     expect(Object.values(resolved?.attachments ?? {}).map((a) => a.filename)).toEqual(['cat.png']);
   });
 
@@ -463,7 +548,12 @@ describe('fake Discord with an unmodified discord.js Client', () => {
   });
 
   it('validates payloads like Discord (Invalid Form Body paths and codes)', async () => {
-    const f = await startFakeDiscord({ botToken: TOKEN, applicationId: APP, guilds: [{ id: GUILD, channels: [CHANNEL] }], channelEditLimit: null });
+    const f = await startFakeDiscord({
+      botToken: TOKEN,
+      applicationId: APP,
+      guilds: [{ id: GUILD, channels: [CHANNEL] }],
+      channelEditLimit: null,
+    });
     fake = f;
     const call = async (method: string, path: string, body: unknown): Promise<{ status: number; json: unknown }> => {
       const res = await fetch(`${f.apiUrl}/v10${path}`, {
@@ -474,27 +564,108 @@ describe('fake Discord with an unmodified discord.js Client', () => {
       return { status: res.status, json: res.status === 204 ? null : await res.json() };
     };
     const post = (body: unknown) => call('POST', `/channels/${CHANNEL}/messages`, body);
-    const button = (id: string, extra: Record<string, unknown> = {}) => ({ type: 2, style: 1, custom_id: id, label: id, ...extra });
+    const button = (id: string, extra: Record<string, unknown> = {}) => ({
+      type: 2,
+      style: 1,
+      custom_id: id,
+      label: id,
+      ...extra,
+    });
     const row = (...components: unknown[]) => ({ type: 1, components });
     const field = { name: 'n', value: 'v' };
     const cases: Array<[string, unknown, string, string]> = [
       ['content > 2000', { content: 'x'.repeat(2001) }, 'content', 'BASE_TYPE_MAX_LENGTH'],
       ['> 10 embeds', { embeds: Array.from({ length: 11 }, () => ({ title: 't' })) }, 'embeds', 'BASE_TYPE_MAX_LENGTH'],
-      ['description > 4096', { embeds: [{ description: 'x'.repeat(4097) }] }, 'embeds.0.description', 'BASE_TYPE_MAX_LENGTH'],
-      ['embeds > 6000 chars', { embeds: [{ description: 'x'.repeat(4000) }, { description: 'x'.repeat(2001) }] }, 'embeds', 'MAX_EMBED_SIZE_EXCEEDED'],
-      ['> 25 fields', { embeds: [{ fields: Array.from({ length: 26 }, () => field) }] }, 'embeds.0.fields', 'BASE_TYPE_MAX_LENGTH'],
-      ['blank field value', { embeds: [{ fields: [{ name: 'n', value: ' ' }] }] }, 'embeds.0.fields.0.value', 'BASE_TYPE_REQUIRED'],
-      ['field value > 1024', { embeds: [{ fields: [{ name: 'n', value: 'x'.repeat(1025) }] }] }, 'embeds.0.fields.0.value', 'BASE_TYPE_MAX_LENGTH'],
-      ['footer > 2048', { embeds: [{ footer: { text: 'x'.repeat(2049) } }] }, 'embeds.0.footer.text', 'BASE_TYPE_MAX_LENGTH'],
-      ['> 5 rows', { components: Array.from({ length: 6 }, (_, i) => row(button(`b${i}`))) }, 'components', 'BASE_TYPE_MAX_LENGTH'],
-      ['> 5 buttons', { components: [row(...Array.from({ length: 6 }, (_, i) => button(`b${i}`)))] }, 'components.0.components', 'BASE_TYPE_BAD_LENGTH'],
-      ['custom_id > 100', { components: [row(button('x'.repeat(101)))] }, 'components.0.components.0.custom_id', 'BASE_TYPE_BAD_LENGTH'],
-      ['duplicate custom_id', { components: [row(button('a')), row(button('a'))] }, 'components.1.components.0.custom_id', 'COMPONENT_CUSTOM_ID_DUPLICATED'],
-      ['label > 80', { components: [row(button('a', { label: 'x'.repeat(81) }))] }, 'components.0.components.0.label', 'BASE_TYPE_MAX_LENGTH'],
-      ['link without url', { components: [row({ type: 2, style: 5, label: 'go' })] }, 'components.0.components.0.url', 'BASE_TYPE_REQUIRED'],
-      ['link with ftp url', { components: [row({ type: 2, style: 5, label: 'go', url: 'ftp://x/y' })] }, 'components.0.components.0.url', 'URL_TYPE_INVALID_SCHEME'],
-      ['link with custom_id', { components: [row({ type: 2, style: 5, label: 'go', url: 'https://x.y', custom_id: 'c' })] }, 'components.0.components.0.custom_id', 'BUTTON_COMPONENT_LINK_CUSTOM_ID'],
-      ['button without custom_id', { components: [row({ type: 2, style: 1, label: 'go' })] }, 'components.0.components.0.custom_id', 'BASE_TYPE_REQUIRED'],
+      [
+        'description > 4096',
+        { embeds: [{ description: 'x'.repeat(4097) }] },
+        'embeds.0.description',
+        'BASE_TYPE_MAX_LENGTH',
+      ],
+      [
+        'embeds > 6000 chars',
+        { embeds: [{ description: 'x'.repeat(4000) }, { description: 'x'.repeat(2001) }] },
+        'embeds',
+        'MAX_EMBED_SIZE_EXCEEDED',
+      ],
+      [
+        '> 25 fields',
+        { embeds: [{ fields: Array.from({ length: 26 }, () => field) }] },
+        'embeds.0.fields',
+        'BASE_TYPE_MAX_LENGTH',
+      ],
+      [
+        'blank field value',
+        { embeds: [{ fields: [{ name: 'n', value: ' ' }] }] },
+        'embeds.0.fields.0.value',
+        'BASE_TYPE_REQUIRED',
+      ],
+      [
+        'field value > 1024',
+        { embeds: [{ fields: [{ name: 'n', value: 'x'.repeat(1025) }] }] },
+        'embeds.0.fields.0.value',
+        'BASE_TYPE_MAX_LENGTH',
+      ],
+      [
+        'footer > 2048',
+        { embeds: [{ footer: { text: 'x'.repeat(2049) } }] },
+        'embeds.0.footer.text',
+        'BASE_TYPE_MAX_LENGTH',
+      ],
+      [
+        '> 5 rows',
+        { components: Array.from({ length: 6 }, (_, i) => row(button(`b${i}`))) },
+        'components',
+        'BASE_TYPE_MAX_LENGTH',
+      ],
+      [
+        '> 5 buttons',
+        { components: [row(...Array.from({ length: 6 }, (_, i) => button(`b${i}`)))] },
+        'components.0.components',
+        'BASE_TYPE_BAD_LENGTH',
+      ],
+      [
+        'custom_id > 100',
+        { components: [row(button('x'.repeat(101)))] },
+        'components.0.components.0.custom_id',
+        'BASE_TYPE_BAD_LENGTH',
+      ],
+      [
+        'duplicate custom_id',
+        { components: [row(button('a')), row(button('a'))] },
+        'components.1.components.0.custom_id',
+        'COMPONENT_CUSTOM_ID_DUPLICATED',
+      ],
+      [
+        'label > 80',
+        { components: [row(button('a', { label: 'x'.repeat(81) }))] },
+        'components.0.components.0.label',
+        'BASE_TYPE_MAX_LENGTH',
+      ],
+      [
+        'link without url',
+        { components: [row({ type: 2, style: 5, label: 'go' })] },
+        'components.0.components.0.url',
+        'BASE_TYPE_REQUIRED',
+      ],
+      [
+        'link with ftp url',
+        { components: [row({ type: 2, style: 5, label: 'go', url: 'ftp://x/y' })] },
+        'components.0.components.0.url',
+        'URL_TYPE_INVALID_SCHEME',
+      ],
+      [
+        'link with custom_id',
+        { components: [row({ type: 2, style: 5, label: 'go', url: 'https://x.y', custom_id: 'c' })] },
+        'components.0.components.0.custom_id',
+        'BUTTON_COMPONENT_LINK_CUSTOM_ID',
+      ],
+      [
+        'button without custom_id',
+        { components: [row({ type: 2, style: 1, label: 'go' })] },
+        'components.0.components.0.custom_id',
+        'BASE_TYPE_REQUIRED',
+      ],
     ];
     const errorAt = (json: unknown, path: string): unknown => {
       let node: unknown = (json as { errors?: unknown }).errors;
@@ -503,23 +674,62 @@ describe('fake Discord with an unmodified discord.js Client', () => {
     };
     for (const [label, body, path, code] of cases) {
       const r = await post(body);
-      expect([label, r.status, (r.json as { code?: number }).code, errorAt(r.json, path)]).toEqual([label, 400, 50035, code]);
+      expect([label, r.status, (r.json as { code?: number }).code, errorAt(r.json, path)]).toEqual([
+        label,
+        400,
+        50035,
+        code,
+      ]);
     }
     expect((await post({ content: '   ' })).json).toEqual({ message: 'Cannot send an empty message', code: 50006 });
-    const ok = await post({ content: 'fine', components: [row(button('a'), { type: 2, style: 5, label: 'open', url: 'https://example.com' })] });
+    const ok = await post({
+      content: 'fine',
+      components: [row(button('a'), { type: 2, style: 5, label: 'open', url: 'https://example.com' })],
+    });
     expect(ok.status).toBe(200);
     const mid = (ok.json as { id: string }).id;
     // An edit is validated like a create.
-    const badEdit = await call('PATCH', `/channels/${CHANNEL}/messages/${mid}`, { embeds: [{ title: 'x'.repeat(257) }] });
+    const badEdit = await call('PATCH', `/channels/${CHANNEL}/messages/${mid}`, {
+      embeds: [{ title: 'x'.repeat(257) }],
+    });
     expect(errorAt(badEdit.json, 'embeds.0.title')).toBe('BASE_TYPE_MAX_LENGTH');
-    expect((await call('GET', `/channels/${OTHER_CHANNEL}/messages/${mid}`, undefined)).json).toMatchObject({ code: 10003 });
+    expect((await call('GET', `/channels/${OTHER_CHANNEL}/messages/${mid}`, undefined)).json).toMatchObject({
+      code: 10003,
+    });
 
     const cmdCases: Array<[string, unknown, string]> = [
       ['name with space', { name: 'my video', description: 'd' }, '0.name'],
       ['description > 100', { name: 'v', description: 'x'.repeat(101) }, '0.description'],
-      ['> 25 options', { name: 'v', description: 'd', options: Array.from({ length: 26 }, (_, i) => ({ type: 3, name: `o${i}`, description: 'd' })) }, '0.options'],
-      ['> 25 choices', { name: 'v', description: 'd', options: [{ type: 3, name: 'o', description: 'd', choices: Array.from({ length: 26 }, (_, i) => ({ name: `c${i}`, value: `c${i}` })) }] }, '0.options.0.choices'],
-      ['max_length > 6000', { name: 'v', description: 'd', options: [{ type: 3, name: 'o', description: 'd', max_length: 6001 }] }, '0.options.0.max_length'],
+      [
+        '> 25 options',
+        {
+          name: 'v',
+          description: 'd',
+          options: Array.from({ length: 26 }, (_, i) => ({ type: 3, name: `o${i}`, description: 'd' })),
+        },
+        '0.options',
+      ],
+      [
+        '> 25 choices',
+        {
+          name: 'v',
+          description: 'd',
+          options: [
+            {
+              type: 3,
+              name: 'o',
+              description: 'd',
+              choices: Array.from({ length: 26 }, (_, i) => ({ name: `c${i}`, value: `c${i}` })),
+            },
+          ],
+        },
+        '0.options.0.choices',
+      ],
+      [
+        'max_length > 6000',
+        { name: 'v', description: 'd', options: [{ type: 3, name: 'o', description: 'd', max_length: 6001 }] },
+        '0.options.0.max_length',
+      ],
     ];
     for (const [label, cmd, path] of cmdCases) {
       const r = await call('PUT', `/applications/${APP}/commands`, [cmd]);
@@ -542,7 +752,11 @@ describe('fake Discord with an unmodified discord.js Client', () => {
     await channel.send('back');
     f.deleteChannel(OTHER_CHANNEL);
     await f.waitFor(() => !c.channels.cache.has(OTHER_CHANNEL));
-    expect(apiCode(await c.rest.post(Routes.channelMessages(OTHER_CHANNEL), { body: { content: 'x' } }).catch((e: unknown) => e))).toBe(10003);
+    expect(
+      apiCode(
+        await c.rest.post(Routes.channelMessages(OTHER_CHANNEL), { body: { content: 'x' } }).catch((e: unknown) => e),
+      ),
+    ).toBe(10003);
   });
 
   it('resumes after the gateway drops the connection', async () => {
@@ -563,7 +777,9 @@ describe('fake Discord with an unmodified discord.js Client', () => {
     const { fake: f } = await setup(null);
     const auth = { Authorization: `Bot ${TOKEN}` };
     expect((await fetch(`${f.apiUrl}/v10/nowhere`, { headers: auth })).status).toBe(404);
-    expect((await fetch(`${f.apiUrl}/v10/channels/${CHANNEL}/messages`, { method: 'PUT', headers: auth })).status).toBe(405);
+    expect((await fetch(`${f.apiUrl}/v10/channels/${CHANNEL}/messages`, { method: 'PUT', headers: auth })).status).toBe(
+      405,
+    );
     const huge = await fetch(`${f.apiUrl}/v10/channels/${CHANNEL}/messages`, {
       method: 'POST',
       headers: { ...auth, 'Content-Type': 'application/json' },

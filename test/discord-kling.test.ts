@@ -7,7 +7,23 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import { modelsFor } from '../src/kling/capabilities.js';
 import type { FakeDiscord } from './fakes/discord/index.js';
-import { ALICE, BOB, CH_A1, CH_A2, GUILD_A, cardIsFinal, cardOf, embedText, ephemeralAnswers, startBot, startFake, startSim, taskIdOf, video, type InProcessBot } from './helpers/discord-harness.js';
+import {
+  ALICE,
+  BOB,
+  CH_A1,
+  CH_A2,
+  GUILD_A,
+  cardIsFinal,
+  cardOf,
+  embedText,
+  ephemeralAnswers,
+  startBot,
+  startFake,
+  startSim,
+  taskIdOf,
+  video,
+  type InProcessBot,
+} from './helpers/discord-harness.js';
 import { closeInOrder } from './helpers/close-in-order.js';
 
 let sim: KlingSimulator | undefined;
@@ -34,7 +50,16 @@ describe('Discord: model autocomplete', () => {
       f.sendAutocomplete({ ...typing, name: 'video', focused: 'model', typed: '' }),
       f.sendAutocomplete({ ...typing, name: 'image', focused: 'model', typed: 'v2' }),
       f.sendAutocomplete({ ...typing, name: 'animate', focused: 'model', typed: 'kling-v2-1' }),
-      f.sendAutocomplete({ ...typing, name: 'video', options: [{ name: 'prompt', type: 3, value: 'a fox' }, { name: 'model', type: 3, value: 'kling-v3' }], focused: 'duration', typed: '1' }),
+      f.sendAutocomplete({
+        ...typing,
+        name: 'video',
+        options: [
+          { name: 'prompt', type: 3, value: 'a fox' },
+          { name: 'model', type: 3, value: 'kling-v3' },
+        ],
+        focused: 'duration',
+        typed: '1',
+      }),
     ]);
     await f.waitFor(() => recs.every((r) => r.ackType !== undefined), 3000);
     for (const rec of recs) {
@@ -43,7 +68,9 @@ describe('Discord: model autocomplete', () => {
       expect(rec.ackLatencyMs).toBeLessThan(3000);
       expect(rec.lateCallbackAt).toEqual([]);
     }
-    const [videoModels, imageModels, animateModels, durations] = recs.map((r) => (r.autocompleteChoices ?? []).map((c) => c.value));
+    const [videoModels, imageModels, animateModels, durations] = recs.map((r) =>
+      (r.autocompleteChoices ?? []).map((c) => c.value),
+    );
     expect(new Set(videoModels)).toEqual(new Set(modelsFor('text2video')));
     expect(imageModels).toEqual(['kling-v2-1', 'kling-v2-new', 'kling-v2']);
     expect(animateModels).toEqual(['kling-v2-1-master', 'kling-v2-1']);
@@ -53,7 +80,16 @@ describe('Discord: model autocomplete', () => {
 
   it('the fake refuses autocomplete for an option not registered with it (as Discord sends none)', async () => {
     const { f } = await setup();
-    await expect(f.sendAutocomplete({ guildId: GUILD_A, channelId: CH_A1, user: ALICE, name: 'video', focused: 'mode', typed: 'p' })).rejects.toThrow(/not registered with autocomplete/);
+    await expect(
+      f.sendAutocomplete({
+        guildId: GUILD_A,
+        channelId: CH_A1,
+        user: ALICE,
+        name: 'video',
+        focused: 'mode',
+        typed: 'p',
+      }),
+    ).rejects.toThrow(/not registered with autocomplete/);
   });
 });
 
@@ -92,13 +128,22 @@ describe('Discord end to end: /video on kling-v3 at 15 s with sound', () => {
         { name: 'sound', type: 3, value: 'on' },
       ],
     });
-    const flagged = await f.sendCommand(video(CH_A2, BOB, 'a fox in the snow --model kling-v3 --duration 15 --sound on'));
+    const flagged = await f.sendCommand(
+      video(CH_A2, BOB, 'a fox in the snow --model kling-v3 --duration 15 --sound on'),
+    );
     await f.waitFor(() => cardIsFinal(s, cardOf(f, typed)) && cardIsFinal(s, cardOf(f, flagged)), 15_000);
     const bodyOf = (rec: typeof typed) => {
       const { external_task_id: _ours, ...rest } = s.task(taskIdOf(cardOf(f, rec)) ?? '')?.body ?? {};
       return rest;
     };
-    expect(bodyOf(typed)).toMatchObject({ model_name: 'kling-v3', prompt: 'a fox in the snow', duration: '15', sound: 'on', mode: 'std', aspect_ratio: '16:9' });
+    expect(bodyOf(typed)).toMatchObject({
+      model_name: 'kling-v3',
+      prompt: 'a fox in the snow',
+      duration: '15',
+      sound: 'on',
+      mode: 'std',
+      aspect_ratio: '16:9',
+    });
     expect(bodyOf(flagged)).toEqual(bodyOf(typed));
     const card = embedText(cardOf(f, typed));
     expect(card).toContain('kling-v3 · std · 15s · 16:9 · 🔊 with sound');
@@ -109,24 +154,73 @@ describe('Discord end to end: /video on kling-v3 at 15 s with sound', () => {
 describe('Discord: /animate end frame', () => {
   it('an uploaded end_image gets the start image’s checks and goes out as image_tail', async () => {
     const { s, f } = await setup();
-    const animate = (attachments: Array<{ filename: string; contentType: string; size: number; width: number; height: number; optionName: string }>, mode = 'pro') =>
-      f.sendCommand({ guildId: GUILD_A, channelId: CH_A1, user: ALICE, name: 'animate', options: [{ name: 'prompt', type: 3, value: 'the cat waves' }, { name: 'model', type: 3, value: 'kling-v2-6' }, { name: 'mode', type: 3, value: mode }], attachments });
-    const start = { filename: 'start.png', contentType: 'image/png', size: 90_000, width: 800, height: 800, optionName: 'image' };
-    const tooThin = await animate([start, { filename: 'end.png', contentType: 'image/png', size: 9000, width: 1000, height: 350, optionName: 'end_image' }]);
-    const notPng = await animate([start, { filename: 'end.gif', contentType: 'image/gif', size: 9000, width: 800, height: 800, optionName: 'end_image' }]);
-    const stdMode = await animate([start, { filename: 'end.png', contentType: 'image/png', size: 9000, width: 800, height: 800, optionName: 'end_image' }], 'std');
+    const animate = (
+      attachments: Array<{
+        filename: string;
+        contentType: string;
+        size: number;
+        width: number;
+        height: number;
+        optionName: string;
+      }>,
+      mode = 'pro',
+    ) =>
+      f.sendCommand({
+        guildId: GUILD_A,
+        channelId: CH_A1,
+        user: ALICE,
+        name: 'animate',
+        options: [
+          { name: 'prompt', type: 3, value: 'the cat waves' },
+          { name: 'model', type: 3, value: 'kling-v2-6' },
+          { name: 'mode', type: 3, value: mode },
+        ],
+        attachments,
+      });
+    const start = {
+      filename: 'start.png',
+      contentType: 'image/png',
+      size: 90_000,
+      width: 800,
+      height: 800,
+      optionName: 'image',
+    };
+    const tooThin = await animate([
+      start,
+      { filename: 'end.png', contentType: 'image/png', size: 9000, width: 1000, height: 350, optionName: 'end_image' },
+    ]);
+    const notPng = await animate([
+      start,
+      { filename: 'end.gif', contentType: 'image/gif', size: 9000, width: 800, height: 800, optionName: 'end_image' },
+    ]);
+    const stdMode = await animate(
+      [
+        start,
+        { filename: 'end.png', contentType: 'image/png', size: 9000, width: 800, height: 800, optionName: 'end_image' },
+      ],
+      'std',
+    );
     await f.waitFor(() => [tooThin, notPng, stdMode].every((r) => ephemeralAnswers(f, r).length > 0), 5000);
     expect(embedText(ephemeralAnswers(f, tooThin)[0])).toMatch(/end_image.*2\.5 times/);
     expect(embedText(ephemeralAnswers(f, notPng)[0])).toMatch(/end_image.*PNG or JPEG/);
     expect(embedText(ephemeralAnswers(f, stdMode)[0])).toContain('kling-v2-6 takes an end frame only in pro mode');
     expect(s.calls).toEqual([]);
 
-    const good = await animate([start, { filename: 'end.jpg', contentType: 'image/jpeg', size: 9000, width: 800, height: 600, optionName: 'end_image' }]);
+    const good = await animate([
+      start,
+      { filename: 'end.jpg', contentType: 'image/jpeg', size: 9000, width: 800, height: 600, optionName: 'end_image' },
+    ]);
     await f.waitFor(() => cardIsFinal(s, cardOf(f, good)), 15_000);
     const body = s.task(taskIdOf(cardOf(f, good)) ?? '')?.body ?? {};
-    const urls = (good.payload.data as { resolved: { attachments: Record<string, { url: string; filename: string }> } }).resolved.attachments;
+    const urls = (good.payload.data as { resolved: { attachments: Record<string, { url: string; filename: string }> } })
+      .resolved.attachments;
     const urlOf = (name: string) => Object.values(urls).find((a) => a.filename === name)?.url;
-    expect(body).toMatchObject({ image: urlOf('start.png'), image_tail: urlOf('end.jpg'), mode: 'pro', model_name: 'kling-v2-6' });
+    expect(body).toMatchObject({
+      image: urlOf('start.png'),
+      image_tail: urlOf('end.jpg'),
+      mode: 'pro',
+      model_name: 'kling-v2-6',
+    });
   });
 });
 

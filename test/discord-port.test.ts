@@ -10,7 +10,13 @@ import { CardGoneError, PortRateLimitError } from '../src/port.js';
 import type { CardView } from '../src/render/view.js';
 
 const APP = '1058897343283335169';
-const scope = { platform: 'discord' as const, guildId: '1070131367116935170', channelId: '1070493754982535172', userId: '1', userName: 'alice' };
+const scope = {
+  platform: 'discord' as const,
+  guildId: '1070131367116935170',
+  channelId: '1070493754982535172',
+  userId: '1',
+  userName: 'alice',
+};
 
 const view: CardView = {
   taskId: 'kb0000000001',
@@ -30,10 +36,25 @@ const view: CardView = {
 };
 
 const apiError = (status: number, code: number, message: string) =>
-  new DiscordAPIError({ code, message }, code, status, 'PATCH', `https://discord.test/api/v10/x`, { body: undefined, files: undefined });
+  new DiscordAPIError({ code, message }, code, status, 'PATCH', `https://discord.test/api/v10/x`, {
+    body: undefined,
+    files: undefined,
+  });
 
 const rateLimit = (retryAfter: number, timeToReset = retryAfter) =>
-  new RateLimitError({ global: false, method: 'PATCH', url: 'x', route: '/webhooks/:id', majorParameter: 'x', hash: 'h', limit: 5, timeToReset, retryAfter, sublimitTimeout: 0, scope: 'user' });
+  new RateLimitError({
+    global: false,
+    method: 'PATCH',
+    url: 'x',
+    route: '/webhooks/:id',
+    majorParameter: 'x',
+    hash: 'h',
+    limit: 5,
+    timeToReset,
+    retryAfter,
+    sublimitTimeout: 0,
+    scope: 'user',
+  });
 
 type Call = { method: string; route: string; options: RequestData | undefined };
 type Answer = unknown | Error;
@@ -68,14 +89,17 @@ const webhookHandle = (over: Partial<DiscordCardHandle> = {}): DiscordCardHandle
   target: '@original',
   ...over,
 });
-const portWith = (rest: ScriptedRest) => new DiscordPort({ rest, applicationId: APP, log: silentLogger, now: () => NOW });
+const portWith = (rest: ScriptedRest) =>
+  new DiscordPort({ rest, applicationId: APP, log: silentLogger, now: () => NOW });
 
 describe('DiscordPort.editCard', () => {
   it('GIVEN a live token THEN edits @original through the webhook, without the bot token, and keeps the handle', async () => {
     const rest = new ScriptedRest([{ method: 'PATCH', route: /^\/webhooks\//, answer: {} }]);
     expect((await portWith(rest).edit(webhookHandle(), view, scope)).value).toBeUndefined();
     expect(rest.calls).toHaveLength(1);
-    expect(decodeURIComponent(rest.calls[0]?.route ?? '')).toBe(`/webhooks/${APP}/interaction-token-1/messages/@original`);
+    expect(decodeURIComponent(rest.calls[0]?.route ?? '')).toBe(
+      `/webhooks/${APP}/interaction-token-1/messages/@original`,
+    );
     expect(rest.calls[0]?.options?.auth).toBe(false);
     expect(rest.calls[0]?.options?.body).toMatchObject({ allowed_mentions: { parse: [] } });
   });
@@ -92,7 +116,11 @@ describe('DiscordPort.editCard', () => {
     expect(moved.token).toBeUndefined();
     // Even given the old handle again (the tracker had not saved the new one yet), the token stays retired.
     await port.edit(webhookHandle(), view, scope);
-    expect(rest.calls.map((c) => `${c.method} ${c.route.split('/')[1]}`)).toEqual(['PATCH webhooks', 'PATCH channels', 'PATCH channels']);
+    expect(rest.calls.map((c) => `${c.method} ${c.route.split('/')[1]}`)).toEqual([
+      'PATCH webhooks',
+      'PATCH channels',
+      'PATCH channels',
+    ]);
   });
 
   it('GIVEN an expired token THEN goes straight to the channel route', async () => {
@@ -104,7 +132,9 @@ describe('DiscordPort.editCard', () => {
 
   it('GIVEN a channel handle THEN edits it and returns nothing new', async () => {
     const rest = new ScriptedRest([{ method: 'PATCH', route: /^\/channels\//, answer: {} }]);
-    expect((await portWith(rest).edit(webhookHandle({ route: 'channel', token: undefined }), view, scope)).value).toBeUndefined();
+    expect(
+      (await portWith(rest).edit(webhookHandle({ route: 'channel', token: undefined }), view, scope)).value,
+    ).toBeUndefined();
   });
 
   it('GIVEN 50001 on the channel route THEN posts the view as a reply to the card; a reply gets no reply of its own', async () => {
@@ -113,18 +143,29 @@ describe('DiscordPort.editCard', () => {
       { method: 'POST', route: /^\/channels\/\d+\/messages$/, answer: { id: '1575471547668369999' } },
     ]);
     const port = portWith(rest);
-    const reply = DiscordCardHandle.parse((await port.edit(webhookHandle({ route: 'channel', token: undefined }), view, scope)).value);
+    const reply = DiscordCardHandle.parse(
+      (await port.edit(webhookHandle({ route: 'channel', token: undefined }), view, scope)).value,
+    );
     expect(reply).toMatchObject({ route: 'channel', messageId: '1575471547668369999', replyTo: '1575471547668369500' });
-    expect(rest.calls[1]?.options?.body).toMatchObject({ message_reference: { message_id: '1575471547668369500', fail_if_not_exists: false } });
+    expect(rest.calls[1]?.options?.body).toMatchObject({
+      message_reference: { message_id: '1575471547668369500', fail_if_not_exists: false },
+    });
 
-    const again = new ScriptedRest([{ method: 'PATCH', route: /^\/channels\//, answer: apiError(403, 50001, 'Missing Access') }]);
+    const again = new ScriptedRest([
+      { method: 'PATCH', route: /^\/channels\//, answer: apiError(403, 50001, 'Missing Access') },
+    ]);
     await expect(portWith(again).edit(reply, view, scope)).rejects.toBeInstanceOf(DiscordAPIError);
     expect(again.calls).toHaveLength(1);
   });
 
   it('GIVEN 10008 or 10003 THEN the card is gone', async () => {
-    for (const [status, code] of [[404, 10008], [404, 10003]] as const) {
-      const rest = new ScriptedRest([{ method: 'PATCH', route: /^\/webhooks\//, answer: apiError(status, code, 'Unknown') }]);
+    for (const [status, code] of [
+      [404, 10008],
+      [404, 10003],
+    ] as const) {
+      const rest = new ScriptedRest([
+        { method: 'PATCH', route: /^\/webhooks\//, answer: apiError(status, code, 'Unknown') },
+      ]);
       await expect(portWith(rest).edit(webhookHandle(), view, scope)).rejects.toBeInstanceOf(CardGoneError);
     }
   });
@@ -132,7 +173,9 @@ describe('DiscordPort.editCard', () => {
   it('GIVEN a rate limit THEN throws PortRateLimitError with the precise Reset-After (Retry-After is whole seconds), else Retry-After', async () => {
     const waitOf = async (answer: Error) => {
       const rest = new ScriptedRest([{ method: 'PATCH', route: /^\/webhooks\//, answer }]);
-      const err = await portWith(rest).edit(webhookHandle(), view, scope).catch((e: unknown) => e);
+      const err = await portWith(rest)
+        .edit(webhookHandle(), view, scope)
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(PortRateLimitError);
       expect(rest.calls).toHaveLength(1);
       return err instanceof PortRateLimitError ? err.retryAfterMs : undefined;
@@ -165,8 +208,17 @@ describe('DiscordPort.postCard and deleteCard', () => {
         method: 'GET',
         route: /^\/channels\/\d+\/messages$/,
         answer: [
-          { id: '11', author: { id: '999' }, components: [{ type: 1, components: [{ type: 2, custom_id: 'kb:r:kb0000000001' }] }] },
-          { id: '12', author: { id: APP }, application_id: APP, components: [{ type: 1, components: [{ type: 2, custom_id: 'kb:r:kb0000000001' }] }] },
+          {
+            id: '11',
+            author: { id: '999' },
+            components: [{ type: 1, components: [{ type: 2, custom_id: 'kb:r:kb0000000001' }] }],
+          },
+          {
+            id: '12',
+            author: { id: APP },
+            application_id: APP,
+            components: [{ type: 1, components: [{ type: 2, custom_id: 'kb:r:kb0000000001' }] }],
+          },
         ],
       },
       { method: 'PATCH', route: /^\/channels\/\d+\/messages\/12$/, answer: {} },

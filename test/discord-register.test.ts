@@ -19,7 +19,11 @@ afterAll(async () => {
 
 function register(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/platforms/discord/register.ts'], { cwd: REPO_ROOT, env: { PATH: process.env['PATH'] ?? '', KLINGBOT_ENV_FILE: 'none', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/platforms/discord/register.ts'], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env['PATH'] ?? '', KLINGBOT_ENV_FILE: 'none', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     proc.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
     proc.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
@@ -28,13 +32,24 @@ function register(env: Record<string, string>): Promise<{ code: number | null; o
   });
 }
 
-const names = slashCommands().map((c) => c.name).sort();
-const namesIn = (guildId?: string) => fake.commands(guildId ? { guildId } : {}).map((c) => (c && typeof c === 'object' && 'name' in c ? c.name : '')).sort();
+const names = slashCommands()
+  .map((c) => c.name)
+  .sort();
+const namesIn = (guildId?: string) =>
+  fake
+    .commands(guildId ? { guildId } : {})
+    .map((c) => (c && typeof c === 'object' && 'name' in c ? c.name : ''))
+    .sort();
 
 describe('npm run register', () => {
   it('registers per guild over REST only, without Kling keys, and says what it did', async () => {
     const gatewayBefore = fake.gatewayLog.length;
-    const { code, out } = await register({ DISCORD_TOKEN: SECRETS.botToken, DISCORD_APPLICATION_ID: APP_ID, DISCORD_API_URL: fake.apiUrl, DISCORD_GUILD_IDS: `${GUILD_A},${GUILD_B}` });
+    const { code, out } = await register({
+      DISCORD_TOKEN: SECRETS.botToken,
+      DISCORD_APPLICATION_ID: APP_ID,
+      DISCORD_API_URL: fake.apiUrl,
+      DISCORD_GUILD_IDS: `${GUILD_A},${GUILD_B}`,
+    });
     expect(code, out).toBe(0);
     expect(out).toContain(`registered ${names.length} commands`);
     expect(out).toContain(`guild ${GUILD_A}`);
@@ -45,7 +60,11 @@ describe('npm run register', () => {
   });
 
   it('registers globally when no guilds are listed', async () => {
-    const { code, out } = await register({ DISCORD_TOKEN: SECRETS.botToken, DISCORD_APPLICATION_ID: APP_ID, DISCORD_API_URL: fake.apiUrl });
+    const { code, out } = await register({
+      DISCORD_TOKEN: SECRETS.botToken,
+      DISCORD_APPLICATION_ID: APP_ID,
+      DISCORD_API_URL: fake.apiUrl,
+    });
     expect(code, out).toBe(0);
     expect(out).toContain('globally');
     expect(namesIn()).toEqual(names);
@@ -55,7 +74,11 @@ describe('npm run register', () => {
     const missing = await register({ DISCORD_API_URL: fake.apiUrl });
     expect(missing.code).toBe(1);
     expect(missing.out).toMatch(/set DISCORD_TOKEN and DISCORD_APPLICATION_ID/);
-    const bad = await register({ DISCORD_TOKEN: 'MTIzNDU2Nzg5MDEyMzQ1Njc4.wrong.token-value', DISCORD_APPLICATION_ID: APP_ID, DISCORD_API_URL: fake.apiUrl });
+    const bad = await register({
+      DISCORD_TOKEN: 'MTIzNDU2Nzg5MDEyMzQ1Njc4.wrong.token-value',
+      DISCORD_APPLICATION_ID: APP_ID,
+      DISCORD_API_URL: fake.apiUrl,
+    });
     expect(bad.code).toBe(1);
     expect(bad.out).toMatch(/registration failed: .*(401|Unauthorized)/);
     expect(bad.out).not.toContain('wrong.token-value');

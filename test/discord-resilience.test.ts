@@ -5,7 +5,22 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import { maxAttemptsPerWindow, unforced429s, type FakeDiscord, type InteractionRecord } from './fakes/discord/index.js';
-import { ALICE, CH_A1, CH_A2, cardIsFinal, cardOf, carol, expectNoSecrets, latestCard, startBot, startFake, startSim, taskIdOf, video, type InProcessBot } from './helpers/discord-harness.js';
+import {
+  ALICE,
+  CH_A1,
+  CH_A2,
+  cardIsFinal,
+  cardOf,
+  carol,
+  expectNoSecrets,
+  latestCard,
+  startBot,
+  startFake,
+  startSim,
+  taskIdOf,
+  video,
+  type InProcessBot,
+} from './helpers/discord-harness.js';
 import { closeInOrder } from './helpers/close-in-order.js';
 
 let sim: KlingSimulator | undefined;
@@ -23,7 +38,12 @@ const SLOW_SIM = { submittedMs: 300, processingMs: 2500 };
 
 /** Refused uses of one interaction token: Discord bans repeat offenders, so at most one each. */
 const refusedTokenUses = (f: FakeDiscord, rec: InteractionRecord) =>
-  f.requests.filter((r) => r.path.startsWith('/webhooks/') && r.path.includes(`/${rec.token}`) && (r.status === 401 || (r.status === 404 && JSON.stringify(r.response).includes('10015')))).length;
+  f.requests.filter(
+    (r) =>
+      r.path.startsWith('/webhooks/') &&
+      r.path.includes(`/${rec.token}`) &&
+      (r.status === 401 || (r.status === 404 && JSON.stringify(r.response).includes('10015'))),
+  ).length;
 
 describe('Discord: cards that outlive the interaction token', () => {
   it('on a 50027 answer the card moves to the bot-token channel route and still ends final', async () => {
@@ -32,7 +52,10 @@ describe('Discord: cards that outlive the interaction token', () => {
     bot = await startBot(sim, fake);
     const f = fake;
     const s = sim;
-    const recs = [await f.sendCommand(video(CH_A1, ALICE, 'slow one')), await f.sendCommand(video(CH_A2, carol(1), 'slow two'))];
+    const recs = [
+      await f.sendCommand(video(CH_A1, ALICE, 'slow one')),
+      await f.sendCommand(video(CH_A2, carol(1), 'slow two')),
+    ];
     await f.waitFor(() => recs.every((r) => cardIsFinal(s, cardOf(f, r))), 15_000);
     for (const rec of recs) {
       const card = cardOf(f, rec);
@@ -54,7 +77,10 @@ describe('Discord: cards that outlive the interaction token', () => {
     bot = await startBot(sim, fake, { adapter: { tokenLifetimeMs: TOKEN_LIFETIME_MS, tokenMarginMs: 400 } });
     const f = fake;
     const s = sim;
-    const recs = [await f.sendCommand(video(CH_A1, ALICE, 'slow three')), await f.sendCommand(video(CH_A1, carol(2), 'slow four'))];
+    const recs = [
+      await f.sendCommand(video(CH_A1, ALICE, 'slow three')),
+      await f.sendCommand(video(CH_A1, carol(2), 'slow four')),
+    ];
     await f.waitFor(() => recs.every((r) => cardIsFinal(s, cardOf(f, r))), 15_000);
     for (const rec of recs) {
       const card = cardOf(f, rec);
@@ -63,11 +89,17 @@ describe('Discord: cards that outlive the interaction token', () => {
       // SLOW_SIM.submittedMs, so that edit is not the card's opening) — and not within the margin of its
       // end; then the channel route took over for good.
       const viaToken = card?.edits.filter((e) => e.via === 'webhook') ?? [];
-      expect(viaToken.some((e) => e.at >= rec.dispatchedAt + SLOW_SIM.submittedMs), trail).toBe(true);
+      expect(
+        viaToken.some((e) => e.at >= rec.dispatchedAt + SLOW_SIM.submittedMs),
+        trail,
+      ).toBe(true);
       for (const e of viaToken) expect(e.at - rec.dispatchedAt, trail).toBeLessThan(TOKEN_LIFETIME_MS - 200);
       const firstChannel = card?.edits.findIndex((e) => e.via === 'channel') ?? -1;
       expect(firstChannel, trail).toBeGreaterThan(0);
-      expect(card?.edits.slice(firstChannel).every((e) => e.via === 'channel'), trail).toBe(true);
+      expect(
+        card?.edits.slice(firstChannel).every((e) => e.via === 'channel'),
+        trail,
+      ).toBe(true);
       expect(refusedTokenUses(f, rec)).toBe(0);
     }
   });
@@ -82,7 +114,10 @@ describe('Discord: cards that outlive the interaction token', () => {
     await f.waitFor(() => taskIdOf(cardOf(f, rec)), 5000);
     // Webhook edits don't need channel access; once the token dies, the bot-token routes answer 50001.
     f.denyChannelAccess(CH_A1);
-    await f.waitFor(() => f.requests.some((r) => r.status === 403 && r.path.startsWith(`/channels/${CH_A1}/messages`)), 10_000);
+    await f.waitFor(
+      () => f.requests.some((r) => r.status === 403 && r.path.startsWith(`/channels/${CH_A1}/messages`)),
+      10_000,
+    );
     expect(cardIsFinal(s, cardOf(f, rec))).toBe(false);
     f.denyChannelAccess(CH_A1, false);
     // Depending on when access returns, the card itself is edited or a reply to it is posted.
@@ -135,7 +170,9 @@ describe('Discord: the bot running twice on one token', () => {
     await f.waitFor(() => recs.every((r) => cardIsFinal(s, cardOf(f, r))), 20_000);
     // Each interaction: one accepted acknowledgement, the other refused with 40060 and then left alone.
     for (const r of recs) {
-      expect(r.responses.filter((x) => x.kind === 'callback').map((x) => x.errorCode ?? x.status)).toEqual(expect.arrayContaining([204, 40060]));
+      expect(r.responses.filter((x) => x.kind === 'callback').map((x) => x.errorCode ?? x.status)).toEqual(
+        expect.arrayContaining([204, 40060]),
+      );
       expect(r.responses.filter((x) => x.kind === 'callback')).toHaveLength(2);
       expect(r.responses.filter((x) => x.kind === 'followup')).toEqual([]);
       expect(s.createsFor(taskIdOf(cardOf(f, r)) ?? '')).toBe(1);
@@ -156,7 +193,7 @@ describe('Discord: the bot running twice on one token', () => {
 
     const both = second;
     const logs = await f.waitFor(() => {
-      const text = [...bot?.logs ?? [], ...both.logs].join('');
+      const text = [...(bot?.logs ?? []), ...both.logs].join('');
       // The card is the acknowledgement now, so the loser learns it inside the command: one line says so.
       return text.includes('interaction closed before it could be answered') && text;
     }, 5000);

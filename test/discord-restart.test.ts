@@ -8,7 +8,25 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import type { FakeDiscord, InteractionRecord } from './fakes/discord/index.js';
-import { ALICE, CH_A1, CH_A2, CH_B1, GUILD_B, SECRETS, botEnv, cardIsFinal, cardOf, carol, expectNoSecrets, startBotProcess, startFake, startSim, taskIdOf, video, type ChildBot } from './helpers/discord-harness.js';
+import {
+  ALICE,
+  CH_A1,
+  CH_A2,
+  CH_B1,
+  GUILD_B,
+  SECRETS,
+  botEnv,
+  cardIsFinal,
+  cardOf,
+  carol,
+  expectNoSecrets,
+  startBotProcess,
+  startFake,
+  startSim,
+  taskIdOf,
+  video,
+  type ChildBot,
+} from './helpers/discord-harness.js';
 import { closeInOrder } from './helpers/close-in-order.js';
 
 let sim: KlingSimulator | undefined;
@@ -49,13 +67,19 @@ describe('Discord: crash and restart (child process)', () => {
 
     const second = await startBotProcess(env);
     children.push(second);
-    await f.waitFor(() => recs.every((r) => cardIsFinal(s, cardOf(f, r))), 30_000).catch((e: unknown) => {
-      const cards = recs.map((r) => `${taskIdOf(cardOf(f, r)) ?? '?'}: ${JSON.stringify(cardOf(f, r)?.embeds[0]?.['title'])}`);
-      throw new Error(`cards not final after restart:\n${cards.join('\n')}\n${second.output()}`, { cause: e });
-    });
+    await f
+      .waitFor(() => recs.every((r) => cardIsFinal(s, cardOf(f, r))), 30_000)
+      .catch((e: unknown) => {
+        const cards = recs.map(
+          (r) => `${taskIdOf(cardOf(f, r)) ?? '?'}: ${JSON.stringify(cardOf(f, r)?.embeds[0]?.['title'])}`,
+        );
+        throw new Error(`cards not final after restart:\n${cards.join('\n')}\n${second.output()}`, { cause: e });
+      });
     for (const rec of recs) expect(s.createsFor(taskIdOf(cardOf(f, rec)) ?? '')).toBe(1);
     // One card per task: a card whose handle the crash lost is found again, not posted twice.
-    const publicMessages = [CH_A1, CH_A2, CH_B1].flatMap((ch) => f.messagesIn(ch)).filter((m) => !m.deleted && (m.flags & 64) === 0);
+    const publicMessages = [CH_A1, CH_A2, CH_B1]
+      .flatMap((ch) => f.messagesIn(ch))
+      .filter((m) => !m.deleted && (m.flags & 64) === 0);
     expect(publicMessages).toHaveLength(plan.length);
     expect(s.stats.creates).toBe(plan.length);
     await second.stop();

@@ -9,7 +9,19 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import type { FakeDiscord, InteractionRecord } from './fakes/discord/index.js';
-import { CH_A1, botEnv, cardIsFinal, cardOf, carol, startBotProcess, startFake, startSim, taskIdOf, video, type ChildBot } from './helpers/discord-harness.js';
+import {
+  CH_A1,
+  botEnv,
+  cardIsFinal,
+  cardOf,
+  carol,
+  startBotProcess,
+  startFake,
+  startSim,
+  taskIdOf,
+  video,
+  type ChildBot,
+} from './helpers/discord-harness.js';
 import { closeInOrder } from './helpers/close-in-order.js';
 
 let sim: KlingSimulator | undefined;
@@ -33,16 +45,28 @@ describe('Discord: SIGTERM with card edits pending', () => {
     children.push(first);
     await f.waitForReady();
 
-    const recs: InteractionRecord[] = await Promise.all([0, 1, 2].map((i) => f.sendCommand(video(CH_A1, carol(i), `shutdown ${i}`))));
+    const recs: InteractionRecord[] = await Promise.all(
+      [0, 1, 2].map((i) => f.sendCommand(video(CH_A1, carol(i), `shutdown ${i}`))),
+    );
     await f.waitFor(() => recs.every((r) => taskIdOf(cardOf(f, r))), 10_000);
     // The channel answers the next write with a 429 for 1.8 s: every edit from here on waits in the outbox.
     f.rateLimitChannel(CH_A1, { times: 1, retryAfterMs: 1800 });
     const ids = recs.map((r) => taskIdOf(cardOf(f, r)) ?? '');
     // Kling has finished every task and the bot has asked since: the final views are waiting.
-    await f.waitFor(() => f.rateLimits.some((r) => r.forced) && ids.every((id) => {
-      const task = s.task(id);
-      return task !== undefined && s.calls.some((c) => c.op === 'get' && c.at > task.finishedAt && c.status === 200 && c.path.endsWith(`/${task.taskId}`));
-    }), 10_000);
+    await f.waitFor(
+      () =>
+        f.rateLimits.some((r) => r.forced) &&
+        ids.every((id) => {
+          const task = s.task(id);
+          return (
+            task !== undefined &&
+            s.calls.some(
+              (c) => c.op === 'get' && c.at > task.finishedAt && c.status === 200 && c.path.endsWith(`/${task.taskId}`),
+            )
+          );
+        }),
+      10_000,
+    );
     expect(recs.some((r) => cardIsFinal(s, cardOf(f, r)))).toBe(false);
 
     await first.stop();
@@ -58,7 +82,9 @@ describe('Discord: SIGTERM with card edits pending', () => {
     expect(second.output()).toMatch(/"resumed":0[,}]/);
     await second.stop();
     expect(recs.map((r) => cardOf(f, r)?.edits.length ?? 0)).toEqual(editsBefore);
-    const writesAfter = f.requests.slice(requestsBefore).filter((r) => r.method !== 'GET' && (r.path.startsWith('/webhooks/') || r.path.includes('/messages')));
+    const writesAfter = f.requests
+      .slice(requestsBefore)
+      .filter((r) => r.method !== 'GET' && (r.path.startsWith('/webhooks/') || r.path.includes('/messages')));
     expect(writesAfter).toEqual([]);
     for (const id of ids) expect(s.createsFor(id)).toBe(1);
   }, 60_000);

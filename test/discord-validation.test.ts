@@ -6,7 +6,23 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import { slashCommands } from '../src/platforms/discord/commands.js';
 import type { FakeDiscord, InteractionRecord, SendCommandInput } from './fakes/discord/index.js';
-import { ALICE, CH_A1, GUILD_A, GUILD_B, cardIsFinal, cardOf, embedText, ephemeralAnswers, expectNoSecrets, startBot, startFake, startSim, taskIdOf, video, type InProcessBot } from './helpers/discord-harness.js';
+import {
+  ALICE,
+  CH_A1,
+  GUILD_A,
+  GUILD_B,
+  cardIsFinal,
+  cardOf,
+  embedText,
+  ephemeralAnswers,
+  expectNoSecrets,
+  startBot,
+  startFake,
+  startSim,
+  taskIdOf,
+  video,
+  type InProcessBot,
+} from './helpers/discord-harness.js';
 import { closeInOrder } from './helpers/close-in-order.js';
 
 let sim: KlingSimulator | undefined;
@@ -18,7 +34,10 @@ afterEach(async () => {
   bot = fake = sim = undefined;
 });
 
-const animate = (options: SendCommandInput['options'], attachments?: SendCommandInput['attachments']): SendCommandInput => ({
+const animate = (
+  options: SendCommandInput['options'],
+  attachments?: SendCommandInput['attachments'],
+): SendCommandInput => ({
   guildId: GUILD_A,
   channelId: CH_A1,
   user: ALICE,
@@ -41,15 +60,24 @@ describe('Discord: bad input', () => {
       { input: video(CH_A1, ALICE, 'a fox in the snow --ar 7:3'), says: [/aspect_ratio/, /16:9, 9:16, 1:1/] },
       { input: video(CH_A1, ALICE, 'a fox --warp 9'), says: [/--warp/, /not an option/] },
       {
-        input: animate([{ name: 'prompt', type: 3, value: 'wave' }], [{ filename: 'notes.txt', contentType: 'text/plain', size: 2048, optionName: 'image' }]),
+        input: animate(
+          [{ name: 'prompt', type: 3, value: 'wave' }],
+          [{ filename: 'notes.txt', contentType: 'text/plain', size: 2048, optionName: 'image' }],
+        ),
         says: [/image/, /PNG or JPEG/, /text\/plain/],
       },
       {
-        input: animate([], [{ filename: 'tiny.png', contentType: 'image/png', size: 9000, width: 120, height: 90, optionName: 'image' }]),
+        input: animate(
+          [],
+          [{ filename: 'tiny.png', contentType: 'image/png', size: 9000, width: 120, height: 90, optionName: 'image' }],
+        ),
         says: [/image/, /at least 300 px/],
       },
       {
-        input: animate([{ name: 'image_url', type: 3, value: 'https://example.com/cat.png' }], [{ filename: 'cat.png', contentType: 'image/png', size: 9000, width: 800, height: 800, optionName: 'image' }]),
+        input: animate(
+          [{ name: 'image_url', type: 3, value: 'https://example.com/cat.png' }],
+          [{ filename: 'cat.png', contentType: 'image/png', size: 9000, width: 800, height: 800, optionName: 'image' }],
+        ),
         says: [/image/, /not both/],
       },
       { input: animate([{ name: 'prompt', type: 3, value: 'no image at all' }]), says: [/image/, /is required/] },
@@ -88,12 +116,26 @@ describe('Discord: bad input', () => {
     const f = fake;
     const s = sim;
     for (const guildId of [GUILD_A, GUILD_B]) {
-      const names = f.commands({ guildId }).map((c) => (c && typeof c === 'object' && 'name' in c ? c.name : undefined));
-      expect(names.sort()).toEqual(slashCommands().map((c) => c.name).sort());
+      const names = f
+        .commands({ guildId })
+        .map((c) => (c && typeof c === 'object' && 'name' in c ? c.name : undefined));
+      expect(names.sort()).toEqual(
+        slashCommands()
+          .map((c) => c.name)
+          .sort(),
+      );
     }
     expect(f.commands({})).toEqual([]);
     await expect(f.sendCommand(video(CH_A1, ALICE, 'x'.repeat(2501)))).rejects.toThrow(/max_length 2500/);
-    await expect(f.sendCommand({ ...video(CH_A1, ALICE, 'a fox'), options: [{ name: 'prompt', type: 3, value: 'a fox' }, { name: 'mode', type: 3, value: 'turbo' }] })).rejects.toThrow(/choices/);
+    await expect(
+      f.sendCommand({
+        ...video(CH_A1, ALICE, 'a fox'),
+        options: [
+          { name: 'prompt', type: 3, value: 'a fox' },
+          { name: 'mode', type: 3, value: 'turbo' },
+        ],
+      }),
+    ).rejects.toThrow(/choices/);
 
     // Flags inside the prompt work as on Slack (and as Midjourney users type them).
     const rec = await f.sendCommand({
@@ -108,7 +150,15 @@ describe('Discord: bad input', () => {
     });
     await f.waitFor(() => cardIsFinal(s, cardOf(f, rec)), 15_000);
     const body = s.task(taskIdOf(cardOf(f, rec)) ?? '')?.body;
-    expect(body, JSON.stringify(body)).toMatchObject({ model_name: 'kling-v1-6',  prompt: 'a fox in the snow', negative_prompt: 'blurry', aspect_ratio: '9:16', duration: '10', mode: 'pro', cfg_scale: 0 });
+    expect(body, JSON.stringify(body)).toMatchObject({
+      model_name: 'kling-v1-6',
+      prompt: 'a fox in the snow',
+      negative_prompt: 'blurry',
+      aspect_ratio: '9:16',
+      duration: '10',
+      mode: 'pro',
+      cfg_scale: 0,
+    });
     expectNoSecrets(f, bot.logs);
   });
 });

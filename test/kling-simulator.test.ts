@@ -5,7 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { mintTestJwt, startKlingSimulator, type KlingSimulator, type SimulatorOptions } from '../tools/kling-simulator/simulator.js';
+import {
+  mintTestJwt,
+  startKlingSimulator,
+  type KlingSimulator,
+  type SimulatorOptions,
+} from '../tools/kling-simulator/simulator.js';
 
 const AK = 'test-access-key';
 const SK = 'test-secret-key';
@@ -73,7 +78,10 @@ async function call(
   opts: { body?: unknown; auth?: string | null; nowMs?: number; signal?: AbortSignal } = {},
 ): Promise<Reply> {
   const headers: Record<string, string> = {};
-  if (opts.auth !== null) headers['authorization'] = opts.auth ?? `Bearer ${mintTestJwt(AK, SK, opts.nowMs === undefined ? undefined : Math.floor(opts.nowMs / 1000))}`;
+  if (opts.auth !== null)
+    headers['authorization'] =
+      opts.auth ??
+      `Bearer ${mintTestJwt(AK, SK, opts.nowMs === undefined ? undefined : Math.floor(opts.nowMs / 1000))}`;
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(sim.url + path, {
     method,
@@ -143,7 +151,9 @@ describe('task lifecycle', () => {
     const clock = manualClock();
     const sim = await start({ now: clock.now, timing: { submittedMs: 50, processingMs: 100 } });
     const nowMs = clock.now();
-    const created = task(await call(sim, 'POST', T2V, { body: { prompt: 'a cat', mode: 'pro', duration: '10' }, nowMs }));
+    const created = task(
+      await call(sim, 'POST', T2V, { body: { prompt: 'a cat', mode: 'pro', duration: '10' }, nowMs }),
+    );
     expect(created.task_status).toBe('submitted');
     expect(created.created_at).toBe(nowMs);
     expect(created.task_result).toBeUndefined();
@@ -211,10 +221,14 @@ describe('task lifecycle', () => {
     const clock = manualClock();
     const sim = await start({ now: clock.now });
     const nowMs = clock.now();
-    const created = task(await call(sim, 'POST', IMG, { body: { prompt: 'a dog', n: 3, aspect_ratio: '21:9' }, nowMs }));
+    const created = task(
+      await call(sim, 'POST', IMG, { body: { prompt: 'a dog', n: 3, aspect_ratio: '21:9' }, nowMs }),
+    );
     clock.advance(5_000);
     const done = task(await call(sim, 'GET', `${IMG}/${created.task_id}`, { nowMs }));
-    expect(done.task_result?.images?.map((i) => i.url)).toEqual([0, 1, 2].map((i) => `${sim.origin}/media/${created.task_id}-${i}.png`));
+    expect(done.task_result?.images?.map((i) => i.url)).toEqual(
+      [0, 1, 2].map((i) => `${sim.origin}/media/${created.task_id}-${i}.png`),
+    );
     expect(done.final_unit_deduction).toBe('0.75');
     const png = await fetch(`${sim.origin}/media/${created.task_id}-2.png`);
     expect(png.headers.get('content-type')).toBe('image/png');
@@ -235,9 +249,21 @@ describe('create validation', () => {
     ['numeric duration', T2V, { prompt: 'x', duration: 5 }, 1201, 'duration'],
     ['missing prompt', T2V, { mode: 'std' }, 1201, 'prompt'],
     ['prompt too long', T2V, { prompt: 'x'.repeat(2501) }, 1201, 'prompt'],
-    ['image2video with aspect_ratio', I2V, { image: 'https://x.test/a.png', aspect_ratio: '16:9' }, 1201, 'aspect_ratio'],
+    [
+      'image2video with aspect_ratio',
+      I2V,
+      { image: 'https://x.test/a.png', aspect_ratio: '16:9' },
+      1201,
+      'aspect_ratio',
+    ],
     ['image2video without image', I2V, { prompt: 'x' }, 1201, 'image'],
-    ['image with data: prefix', I2V, { image: 'data:image/png;base64,iVBORw0KGgo=' }, 1201, 'image: base64 image must not carry a data: prefix'],
+    [
+      'image with data: prefix',
+      I2V,
+      { image: 'data:image/png;base64,iVBORw0KGgo=' },
+      1201,
+      'image: base64 image must not carry a data: prefix',
+    ],
     ['cfg_scale on kling-v2', T2V, { prompt: 'x', model_name: 'kling-v2-master', cfg_scale: 0.5 }, 1201, 'cfg_scale'],
     ['cfg_scale out of range', T2V, { prompt: 'x', cfg_scale: 1.5 }, 1201, 'cfg_scale'],
     ['unknown model', T2V, { prompt: 'x', model_name: 'kling-v9' }, 1203, 'model'],
@@ -257,8 +283,12 @@ describe('create validation', () => {
 
   it('accepts cfg_scale 0 on kling-v1 and raw base64 images', async () => {
     const sim = await start();
-    expect((await call(sim, 'POST', T2V, { body: { prompt: 'x', cfg_scale: 0, model_name: 'kling-v1-6' } })).status).toBe(200);
-    expect((await call(sim, 'POST', I2V, { body: { image: 'iVBORw0KGgo=', model_name: 'kling-v3' } })).status).toBe(200);
+    expect(
+      (await call(sim, 'POST', T2V, { body: { prompt: 'x', cfg_scale: 0, model_name: 'kling-v1-6' } })).status,
+    ).toBe(200);
+    expect((await call(sim, 'POST', I2V, { body: { image: 'iVBORw0KGgo=', model_name: 'kling-v3' } })).status).toBe(
+      200,
+    );
   });
 
   it('requires a JSON body', async () => {
@@ -319,7 +349,11 @@ describe('lookup, idempotency and listing', () => {
 describe('limits', () => {
   it('refuses creates over the concurrency limit with 1303 until a slot frees', async () => {
     const clock = manualClock();
-    const sim = await start({ now: clock.now, concurrency: { video: 1, image: 2 }, timing: { submittedMs: 100, processingMs: 100 } });
+    const sim = await start({
+      now: clock.now,
+      concurrency: { video: 1, image: 2 },
+      timing: { submittedMs: 100, processingMs: 100 },
+    });
     const nowMs = clock.now();
     expect((await call(sim, 'POST', T2V, { body: { prompt: 'a' }, nowMs })).status).toBe(200);
     const over = await call(sim, 'POST', I2V, { body: { image: 'https://x.test/a.png' }, nowMs });
@@ -385,7 +419,9 @@ describe('gateway envelope', () => {
   it('reports FAILURE for failed tasks', async () => {
     const clock = manualClock();
     const sim = await start({ now: clock.now, auth: { apiKey: 'gw' }, envelope: 'gateway' });
-    const id = gatewayTask.parse((await call(sim, 'POST', T2V, { body: { prompt: 'sim:fail' }, auth: 'Bearer gw' })).json).data.task_id;
+    const id = gatewayTask.parse(
+      (await call(sim, 'POST', T2V, { body: { prompt: 'sim:fail' }, auth: 'Bearer gw' })).json,
+    ).data.task_id;
     clock.advance(60_000);
     const done = gatewayTask.parse((await call(sim, 'GET', `${T2V}/${id}`, { auth: 'Bearer gw' })).json);
     expect(done.data).toMatchObject({ status: 'FAILURE', progress: '100%' });
@@ -427,7 +463,9 @@ describe('fault injection', () => {
     const sim = await start();
     sim.faults.add({ kind: 'slow', times: 1, on: 'create', delayMs: 400 });
     const started = Date.now();
-    await expect(call(sim, 'POST', T2V, { body: { prompt: 'a', external_task_id: 'slow-1' }, signal: AbortSignal.timeout(100) })).rejects.toThrow();
+    await expect(
+      call(sim, 'POST', T2V, { body: { prompt: 'a', external_task_id: 'slow-1' }, signal: AbortSignal.timeout(100) }),
+    ).rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(350);
     expect(sim.createsFor('slow-1')).toBe(1);
     // A retry with the same external id is idempotent.
@@ -497,7 +535,9 @@ describe('callbacks', () => {
     const port = (receiver.address() as AddressInfo).port;
 
     const sim = await start({ timing: { submittedMs: 30, processingMs: 60 } });
-    const created = task(await call(sim, 'POST', T2V, { body: { prompt: 'a', callback_url: `http://127.0.0.1:${port}/cb` } }));
+    const created = task(
+      await call(sim, 'POST', T2V, { body: { prompt: 'a', callback_url: `http://127.0.0.1:${port}/cb` } }),
+    );
     for (let i = 0; i < 100 && received.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
     expect(received.map((t) => t.task_status)).toEqual(['processing', 'succeed']);
     expect(received.every((t) => t.task_id === created.task_id)).toBe(true);
@@ -510,7 +550,9 @@ describe('bookkeeping', () => {
   it('records calls and exposes simulator-only endpoints; reset forgets everything', async () => {
     const sim = await start();
     const jwt = mintTestJwt(AK, SK);
-    const t = task(await call(sim, 'POST', T2V, { body: { prompt: 'a', external_task_id: 'e1' }, auth: `Bearer ${jwt}` }));
+    const t = task(
+      await call(sim, 'POST', T2V, { body: { prompt: 'a', external_task_id: 'e1' }, auth: `Bearer ${jwt}` }),
+    );
     await call(sim, 'GET', `${T2V}/${t.task_id}`);
     expect(sim.calls.map((c) => [c.method, c.op, c.status])).toEqual([
       ['POST', 'create', 200],
@@ -520,7 +562,10 @@ describe('bookkeeping', () => {
     expect(sim.calls[0]?.body).toEqual({ prompt: 'a', external_task_id: 'e1' });
 
     const stats = z
-      .object({ stats: z.object({ creates: z.number() }), tasks: z.array(z.object({ taskId: z.string(), externalTaskId: z.string() })) })
+      .object({
+        stats: z.object({ creates: z.number() }),
+        tasks: z.array(z.object({ taskId: z.string(), externalTaskId: z.string() })),
+      })
       .parse(await (await fetch(`${sim.origin}/__sim/stats`)).json());
     expect(stats.stats.creates).toBe(1);
     expect(stats.tasks[0]).toMatchObject({ taskId: t.task_id, externalTaskId: 'e1' });
@@ -540,7 +585,9 @@ describe('bookkeeping', () => {
     const started = Date.now();
     for (let batch = 0; batch < 20; batch++) {
       await Promise.all(
-        Array.from({ length: 100 }, (_, i) => call(sim, 'POST', T2V, { body: { prompt: 'p', external_task_id: `b${batch}-${i}` }, auth: jwt })),
+        Array.from({ length: 100 }, (_, i) =>
+          call(sim, 'POST', T2V, { body: { prompt: 'p', external_task_id: `b${batch}-${i}` }, auth: jwt }),
+        ),
       );
     }
     expect(sim.tasks()).toHaveLength(2000);
@@ -553,7 +600,19 @@ describe('CLI', () => {
   it('prints one JSON line and serves until SIGTERM', async () => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'tools/kling-simulator/simulator-cli.ts', '--port', '0', '--access-key', AK, '--secret-key', SK, '--submitted-ms', '10'],
+      [
+        '--import',
+        'tsx',
+        'tools/kling-simulator/simulator-cli.ts',
+        '--port',
+        '0',
+        '--access-key',
+        AK,
+        '--secret-key',
+        SK,
+        '--submitted-ms',
+        '10',
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     try {

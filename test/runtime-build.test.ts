@@ -15,7 +15,21 @@ import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import type { FakeDiscord } from './fakes/discord/index.js';
 import type { FakeSlack } from './fakes/slack/index.js';
 import { REPO_ROOT } from './helpers/bot-process.js';
-import { ALICE, APP_ID, botEnv, CH_A1, GUILD_A, SECRETS, cardIsFinal, cardOf, startBotProcess, startFake, startSim, video, type ChildBot } from './helpers/discord-harness.js';
+import {
+  ALICE,
+  APP_ID,
+  botEnv,
+  CH_A1,
+  GUILD_A,
+  SECRETS,
+  cardIsFinal,
+  cardOf,
+  startBotProcess,
+  startFake,
+  startSim,
+  video,
+  type ChildBot,
+} from './helpers/discord-harness.js';
 import * as slackHarness from './helpers/slack-harness.js';
 
 let sim: KlingSimulator | undefined;
@@ -104,15 +118,27 @@ describe('npm start runs the compiled bot', () => {
     expect(bot.output()).toMatch(/building dist\/|rebuilding dist\//);
     expect(existsSync(join(REPO_ROOT, 'dist', 'main.js'))).toBe(true);
     // The product only: the two programs, their chunks, and nothing of the simulator, playground, tests or bench.
-    expect(readdirSync(join(REPO_ROOT, 'dist')).filter((f) => !/\.(map|LEGAL\.txt)$/.test(f)).sort()).toEqual(['.built', 'build-meta.json', 'chunks', 'main.js', 'register.js']);
-    const inputs = Object.keys(BuildMeta.parse(JSON.parse(readFileSync(join(REPO_ROOT, 'dist', 'build-meta.json'), 'utf8'))).inputs);
+    expect(
+      readdirSync(join(REPO_ROOT, 'dist'))
+        .filter((f) => !/\.(map|LEGAL\.txt)$/.test(f))
+        .sort(),
+    ).toEqual(['.built', 'build-meta.json', 'chunks', 'main.js', 'register.js']);
+    const inputs = Object.keys(
+      BuildMeta.parse(JSON.parse(readFileSync(join(REPO_ROOT, 'dist', 'build-meta.json'), 'utf8'))).inputs,
+    );
     expect(inputs.filter((f) => /^(tools|test|bench)\//.test(f))).toEqual([]);
     expect(inputs).toContain('src/main.ts');
     expect(inputs.some((f) => f.startsWith('node_modules/discord.js/'))).toBe(true);
     expect(inputs.some((f) => f.startsWith('node_modules/@slack/bolt/'))).toBe(true);
     // V8 keeps each file's source in memory, two bytes a character if one character is not Latin-1:
     // one em dash in a regex literal doubled the Slack chunk (0.8 → 1.6 MB).
-    const scripts = ['main.js', 'register.js', ...readdirSync(join(REPO_ROOT, 'dist', 'chunks')).filter((f) => f.endsWith('.js')).map((f) => `chunks/${f}`)];
+    const scripts = [
+      'main.js',
+      'register.js',
+      ...readdirSync(join(REPO_ROOT, 'dist', 'chunks'))
+        .filter((f) => f.endsWith('.js'))
+        .map((f) => `chunks/${f}`),
+    ];
     expect(scripts.filter((f) => /[^\x00-\x7f]/.test(readFileSync(join(REPO_ROOT, 'dist', f), 'utf8')))).toEqual([]);
 
     const npmPid = bot.proc.pid ?? 0;
@@ -126,7 +152,8 @@ describe('npm start runs the compiled bot', () => {
     expect((await fetch(`http://127.0.0.1:${bot.port}/healthz`)).ok).toBe(true);
     // /metrics says where the memory is: the process's figures and discord.js's cache sizes.
     const metrics = await (await fetch(`http://127.0.0.1:${bot.port}/metrics`)).text();
-    for (const kind of ['rss', 'heap_used', 'heap_total', 'external', 'array_buffers']) expect(metrics).toMatch(new RegExp(`^klingbot_memory_bytes\\{kind="${kind}"\\} [1-9]\\d*$`, 'm'));
+    for (const kind of ['rss', 'heap_used', 'heap_total', 'external', 'array_buffers'])
+      expect(metrics).toMatch(new RegExp(`^klingbot_memory_bytes\\{kind="${kind}"\\} [1-9]\\d*$`, 'm'));
     expect(metrics).toMatch(/^klingbot_platform_cache_entries\{platform="discord",cache="guilds"\} 2$/m);
     expect(metrics).toMatch(/^klingbot_platform_cache_entries\{platform="discord",cache="channels"\} 3$/m);
 
@@ -135,9 +162,18 @@ describe('npm start runs the compiled bot', () => {
     const discordCommand = await discord.sendCommand(video(CH_A1, ALICE, 'a bundled fox'));
     await discord.waitFor(() => cardIsFinal(kling, cardOf(discord, discordCommand)), 20_000);
     workspace.setBotUrl(`http://127.0.0.1:${bot.port}/slack/events`);
-    const slackCommand = await workspace.sendCommand({ teamId: 'T0BUILD', channelId: 'C0BUILD', userId: 'U0BUILD', command: '/video', text: 'a bundled owl' });
+    const slackCommand = await workspace.sendCommand({
+      teamId: 'T0BUILD',
+      channelId: 'C0BUILD',
+      userId: 'U0BUILD',
+      command: '/video',
+      text: 'a bundled owl',
+    });
     expect(slackCommand.status).toBe(200);
-    await workspace.waitFor(() => workspace.messagesIn('C0BUILD').some((m) => slackHarness.cardIsFinal(kling, m)), 20_000);
+    await workspace.waitFor(
+      () => workspace.messagesIn('C0BUILD').some((m) => slackHarness.cardIsFinal(kling, m)),
+      20_000,
+    );
     expect(kling.stats.creates).toBe(2);
 
     // npm forwards SIGTERM to its script's process: that is the bot itself (the script execs node;
@@ -149,9 +185,15 @@ describe('npm start runs the compiled bot', () => {
     expect(gone()).toBe(true);
     expect(bot.output()).toContain('stopped cleanly');
     // The bundle is what ran: of node_modules, Node itself loaded only what the build leaves out.
-    const loaded = readFileSync(loadedOut, 'utf8').split('\n').filter((f) => f.includes('/node_modules/'));
+    const loaded = readFileSync(loadedOut, 'utf8')
+      .split('\n')
+      .filter((f) => f.includes('/node_modules/'));
     const packages = new Set(loaded.map((f) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(f)?.[1]));
-    expect([...packages].filter((p) => !/^(libsql|@libsql\/[\w-]+|@neon-rs\/load|detect-libc|iconv-lite|safer-buffer)$/.test(p ?? ''))).toEqual([]);
+    expect(
+      [...packages].filter(
+        (p) => !/^(libsql|@libsql\/[\w-]+|@neon-rs\/load|detect-libc|iconv-lite|safer-buffer)$/.test(p ?? ''),
+      ),
+    ).toEqual([]);
     // The default store's driver on this Node: libsql on Node 20, node:sqlite (built in) from 22.13.
     expect(packages.has('libsql')).toBe(sqliteDriver().name === 'libsql');
   });
@@ -159,10 +201,21 @@ describe('npm start runs the compiled bot', () => {
   it('runs the bundled `npm run register` program (dist/register.js) over REST', async () => {
     const discord = fake ?? (await startFake({ channelEditLimit: null }));
     fake = discord;
-    const env = { PATH: process.env['PATH'] ?? '', KLINGBOT_ENV_FILE: 'none', DISCORD_TOKEN: SECRETS.botToken, DISCORD_APPLICATION_ID: APP_ID, DISCORD_API_URL: discord.apiUrl, DISCORD_GUILD_IDS: GUILD_A };
+    const env = {
+      PATH: process.env['PATH'] ?? '',
+      KLINGBOT_ENV_FILE: 'none',
+      DISCORD_TOKEN: SECRETS.botToken,
+      DISCORD_APPLICATION_ID: APP_ID,
+      DISCORD_API_URL: discord.apiUrl,
+      DISCORD_GUILD_IDS: GUILD_A,
+    };
     // Built by the test above (or by an earlier `npm start`): `npm run register` builds first too.
     // Asynchronously: the fake answering its REST calls runs in this process.
-    const proc = spawn(process.execPath, ['dist/register.js'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, ['dist/register.js'], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const run = { stdout: '', stderr: '', status: null as number | null };
     proc.stdout.on('data', (chunk: Buffer) => (run.stdout += chunk.toString('utf8')));
     proc.stderr.on('data', (chunk: Buffer) => (run.stderr += chunk.toString('utf8')));

@@ -8,7 +8,16 @@ import { renderCard } from '../src/render/card.js';
 import { notices } from '../src/render/notices.js';
 import { renderTaskList } from '../src/render/task-list.js';
 import type { CardView, TaskListView } from '../src/render/view.js';
-import { ACTION_IDS, blocksTextLength, cardMessage, noticeMessage, plainCardMessage, privateMessage, taskListMessage, type SlackMessage } from '../src/platforms/slack/blocks.js';
+import {
+  ACTION_IDS,
+  blocksTextLength,
+  cardMessage,
+  noticeMessage,
+  plainCardMessage,
+  privateMessage,
+  taskListMessage,
+  type SlackMessage,
+} from '../src/platforms/slack/blocks.js';
 import { rawFromSlackText } from '../src/platforms/slack/index.js';
 import { escapeClamped, plainFromSlack } from '../src/platforms/slack/mrkdwn.js';
 import { blockTexts, findButtons, validateBlocks, type JsonObject } from './fakes/slack/index.js';
@@ -20,7 +29,14 @@ function record(over: Partial<TaskRecord> = {}): TaskRecord {
   return {
     id: 'kb0a1b2c3d4e5f',
     scope: { platform: 'slack', guildId: 'T0ACME', channelId: 'C0GENERAL', userId: 'U0ALICE', userName: 'alice' },
-    request: { kind: 'text2video', prompt: 'a corgi surfing a huge wave at golden hour, cinematic', model: 'kling-v2-1-master', mode: 'pro', duration: '10', aspect_ratio: '9:16' },
+    request: {
+      kind: 'text2video',
+      prompt: 'a corgi surfing a huge wave at golden hour, cinematic',
+      model: 'kling-v2-1-master',
+      mode: 'pro',
+      duration: '10',
+      aspect_ratio: '9:16',
+    },
     state: 'processing',
     klingTaskId: '8422509036291234',
     createdAt: NOW - 95_000,
@@ -59,19 +75,34 @@ describe('Slack card blocks', () => {
     expect(text).toContain('kb0a1b2c3d4e5f · Kling 8422509036291234');
     expect(text).toMatch(new RegExp(`<!date\\^${Math.floor(view.startedAt / 1000)}\\^\\{ago\\}\\|[^>]+>`));
     const buttons = findButtons(blocks);
-    expect(buttons.map((b) => [b.actionId, b.value])).toEqual([[ACTION_IDS.refresh, cardButtonId('refresh', 'kb0a1b2c3d4e5f')]]);
+    expect(buttons.map((b) => [b.actionId, b.value])).toEqual([
+      [ACTION_IDS.refresh, cardButtonId('refresh', 'kb0a1b2c3d4e5f')],
+    ]);
     expect(message.text).toBe(escapeClamped(view.fallbackText, 3000));
   });
 
   it('GIVEN a finished video THEN a link button per video, Regenerate/Refresh/Delete, took time, credits and expiry', () => {
     const url = 'https://cdn.klingai.com/bs2/upload-kling-api/123/output.mp4?x-oss-process=a&b=c';
-    const rec = record({ state: 'succeed', finishedAt: NOW - 1000, credits: '2', result: { videos: [{ id: 'v1', url, duration: '10.1' }], images: [] } });
+    const rec = record({
+      state: 'succeed',
+      finishedAt: NOW - 1000,
+      credits: '2',
+      result: { videos: [{ id: 'v1', url, duration: '10.1' }], images: [] },
+    });
     const view = renderCard(rec, { now: NOW });
     const blocks = valid(cardMessage(view));
     const buttons = findButtons(blocks);
-    expect(buttons.map((b) => b.actionId)).toEqual([`${ACTION_IDS.openPrefix}0`, ACTION_IDS.regenerate, ACTION_IDS.extend, ACTION_IDS.refresh, ACTION_IDS.delete]);
+    expect(buttons.map((b) => b.actionId)).toEqual([
+      `${ACTION_IDS.openPrefix}0`,
+      ACTION_IDS.regenerate,
+      ACTION_IDS.extend,
+      ACTION_IDS.refresh,
+      ACTION_IDS.delete,
+    ]);
     expect(buttons[0]?.url).toBe(url);
-    expect(buttons.slice(1).map((b) => b.value)).toEqual(['regenerate', 'extend', 'refresh', 'delete'].map((a) => cardButtonId(a as 'refresh', rec.id)));
+    expect(buttons.slice(1).map((b) => b.value)).toEqual(
+      ['regenerate', 'extend', 'refresh', 'delete'].map((a) => cardButtonId(a as 'refresh', rec.id)),
+    );
     const text = allText(blocks);
     // In mrkdwn the link's & is escaped, as Slack expects.
     expect(text).toContain(`<${url.replace('&', '&amp;')}|Video (10.1s)>`);
@@ -89,7 +120,16 @@ describe('Slack card blocks', () => {
   });
 
   it('GIVEN user text with Slack control characters THEN it is escaped everywhere (no @channel ping, no fake links)', () => {
-    const rec = record({ request: { kind: 'text2video', prompt: '<!channel> look & <https://evil.example|click> <@U0BOSS>', model: 'kling-v2-1-master', mode: 'std', duration: '5', aspect_ratio: '16:9' } });
+    const rec = record({
+      request: {
+        kind: 'text2video',
+        prompt: '<!channel> look & <https://evil.example|click> <@U0BOSS>',
+        model: 'kling-v2-1-master',
+        mode: 'std',
+        duration: '5',
+        aspect_ratio: '16:9',
+      },
+    });
     const message = cardMessage(renderCard(rec, { now: NOW }));
     const json = JSON.stringify(valid(message)) + message.text;
     expect(json).not.toContain('<!channel>');
@@ -99,11 +139,29 @@ describe('Slack card blocks', () => {
   });
 
   it('GIVEN a display name and a /tasks row with a planted link THEN they are escaped too (Slack has no [label](url) syntax, only <url|label>)', () => {
-    const rec = record({ scope: { platform: 'slack', guildId: 'T0ACME', channelId: 'C0GENERAL', userId: 'not-a-slack-id', userName: '<https://evil.example|✅ Download>' } });
+    const rec = record({
+      scope: {
+        platform: 'slack',
+        guildId: 'T0ACME',
+        channelId: 'C0GENERAL',
+        userId: 'not-a-slack-id',
+        userName: '<https://evil.example|✅ Download>',
+      },
+    });
     const card = JSON.stringify(valid(cardMessage(renderCard(rec, { now: NOW }))));
     expect(card).not.toContain('<https://evil');
     expect(card).toContain('&lt;https://evil.example|✅ Download&gt;');
-    const list = taskListMessage(renderTaskList({ items: [{ ...rec, request: { ...rec.request, prompt: '<https://evil.example|✅ Download>' } }], total: 1, page: 1, pageCount: 1 }, { owner: 'U0ALICE', page: 1, pageSize: 10, scope: 'channel' }));
+    const list = taskListMessage(
+      renderTaskList(
+        {
+          items: [{ ...rec, request: { ...rec.request, prompt: '<https://evil.example|✅ Download>' } }],
+          total: 1,
+          page: 1,
+          pageCount: 1,
+        },
+        { owner: 'U0ALICE', page: 1, pageSize: 10, scope: 'channel' },
+      ),
+    );
     expect(JSON.stringify(list)).not.toContain('<https://evil');
   });
 
@@ -116,14 +174,32 @@ describe('Slack card blocks', () => {
     expect(promptSection).toBeDefined();
     expect(allText(blocks)).toContain('…');
     // And the core's own shortening path (2,500 characters in the request).
-    const long = record({ request: { kind: 'text2video', prompt: 'word '.repeat(500).trim(), model: 'kling-v2-1-master', mode: 'std', duration: '5', aspect_ratio: '16:9' } });
+    const long = record({
+      request: {
+        kind: 'text2video',
+        prompt: 'word '.repeat(500).trim(),
+        model: 'kling-v2-1-master',
+        mode: 'std',
+        duration: '5',
+        aspect_ratio: '16:9',
+      },
+    });
     valid(cardMessage(renderCard(long, { now: NOW })));
   });
 
   it('GIVEN the largest result (9 images) THEN every image is linked', () => {
-    const images = Array.from({ length: 9 }, (_, index) => ({ index, url: `https://cdn.klingai.com/images/kb0a1b2c3d4e5f-${index}.png` }));
+    const images = Array.from({ length: 9 }, (_, index) => ({
+      index,
+      url: `https://cdn.klingai.com/images/kb0a1b2c3d4e5f-${index}.png`,
+    }));
     const rec = record({
-      request: { kind: 'image', prompt: 'a lighthouse at dawn, watercolor', model: 'kling-v2', aspect_ratio: '16:9', n: 9 },
+      request: {
+        kind: 'image',
+        prompt: 'a lighthouse at dawn, watercolor',
+        model: 'kling-v2',
+        aspect_ratio: '16:9',
+        n: 9,
+      },
       state: 'succeed',
       finishedAt: NOW,
       result: { videos: [], images },
@@ -136,8 +212,16 @@ describe('Slack card blocks', () => {
   });
 
   it('GIVEN 9 images with 2,000-character signed URLs and a 2,500-character prompt THEN the card still fits, pointing at /task for the rest', () => {
-    const images = Array.from({ length: 9 }, (_, index) => ({ index, url: `https://cdn.example.com/${index}/${'s'.repeat(2000)}.png` }));
-    const rec = record({ request: { kind: 'image', prompt: 'p'.repeat(2500), model: 'kling-v2', aspect_ratio: '1:1', n: 9 }, state: 'succeed', finishedAt: NOW, result: { videos: [], images } });
+    const images = Array.from({ length: 9 }, (_, index) => ({
+      index,
+      url: `https://cdn.example.com/${index}/${'s'.repeat(2000)}.png`,
+    }));
+    const rec = record({
+      request: { kind: 'image', prompt: 'p'.repeat(2500), model: 'kling-v2', aspect_ratio: '1:1', n: 9 },
+      state: 'succeed',
+      finishedAt: NOW,
+      result: { videos: [], images },
+    });
     const base = renderCard(rec, { now: NOW });
     const blocks = valid(cardMessage({ ...base, prompt: 'p'.repeat(2500) }));
     expect(blocks.length).toBeLessThanOrEqual(50);
@@ -145,26 +229,68 @@ describe('Slack card blocks', () => {
   });
 
   it('GIVEN many videos with long URLs THEN link buttons are capped and within the actions limit', () => {
-    const videos = Array.from({ length: 12 }, (_, i) => ({ id: `v${i}`, url: `https://cdn.example.com/v${i}.mp4`, duration: '5.1' }));
-    const blocks = valid(cardMessage(renderCard(record({ state: 'succeed', finishedAt: NOW, result: { videos, images: [] } }), { now: NOW })));
+    const videos = Array.from({ length: 12 }, (_, i) => ({
+      id: `v${i}`,
+      url: `https://cdn.example.com/v${i}.mp4`,
+      duration: '5.1',
+    }));
+    const blocks = valid(
+      cardMessage(
+        renderCard(record({ state: 'succeed', finishedAt: NOW, result: { videos, images: [] } }), { now: NOW }),
+      ),
+    );
     const links = findButtons(blocks).filter((b) => b.url);
     expect(links.length).toBe(5);
     // A URL Slack would refuse in a button is only linked in text.
-    const bad = renderCard(record({ state: 'succeed', finishedAt: NOW, result: { videos: [{ id: 'v', url: `https://x.example/${'a'.repeat(3100)}`, duration: '5' }], images: [] } }), { now: NOW });
+    const bad = renderCard(
+      record({
+        state: 'succeed',
+        finishedAt: NOW,
+        result: { videos: [{ id: 'v', url: `https://x.example/${'a'.repeat(3100)}`, duration: '5' }], images: [] },
+      }),
+      { now: NOW },
+    );
     expect(findButtons(valid(cardMessage(bad))).filter((b) => b.url)).toHaveLength(0);
   });
 
   it('the plain fallback card is valid and keeps the action buttons', () => {
-    const view = renderCard(record({ state: 'succeed', finishedAt: NOW, result: { videos: [{ id: 'v', url: 'https://x.example/v.mp4', duration: '5' }], images: [] } }), { now: NOW });
+    const view = renderCard(
+      record({
+        state: 'succeed',
+        finishedAt: NOW,
+        result: { videos: [{ id: 'v', url: 'https://x.example/v.mp4', duration: '5' }], images: [] },
+      }),
+      { now: NOW },
+    );
     const blocks = valid(plainCardMessage(view));
-    expect(findButtons(blocks).map((b) => b.actionId)).toEqual([ACTION_IDS.regenerate, ACTION_IDS.extend, ACTION_IDS.refresh, ACTION_IDS.delete]);
+    expect(findButtons(blocks).map((b) => b.actionId)).toEqual([
+      ACTION_IDS.regenerate,
+      ACTION_IDS.extend,
+      ACTION_IDS.refresh,
+      ACTION_IDS.delete,
+    ]);
     expect(allText(blocks)).toContain('https://x.example/v.mp4');
   });
 });
 
 describe('Slack task list and notices', () => {
   const rows = (n: number, promptLength = 80, urlLength = 60) =>
-    Array.from({ length: n }, (_, i): TaskRecord => record({ id: `kbrow${String(i).padStart(3, '0')}`, state: 'succeed', createdAt: NOW - i * 60_000, request: { kind: 'text2video', prompt: `row ${i} ${'p'.repeat(promptLength)}`, model: 'kling-v2-1-master', mode: 'std', duration: '5', aspect_ratio: '16:9' }, result: { videos: [{ id: 'v', url: `https://cdn.example.com/${'u'.repeat(urlLength)}/${i}.mp4` }], images: [] } }));
+    Array.from({ length: n }, (_, i): TaskRecord =>
+      record({
+        id: `kbrow${String(i).padStart(3, '0')}`,
+        state: 'succeed',
+        createdAt: NOW - i * 60_000,
+        request: {
+          kind: 'text2video',
+          prompt: `row ${i} ${'p'.repeat(promptLength)}`,
+          model: 'kling-v2-1-master',
+          mode: 'std',
+          duration: '5',
+          aspect_ratio: '16:9',
+        },
+        result: { videos: [{ id: 'v', url: `https://cdn.example.com/${'u'.repeat(urlLength)}/${i}.mp4` }], images: [] },
+      }),
+    );
   const query = { owner: 'U0ALICE', page: 2, pageSize: 25, scope: 'channel' as const };
 
   it('GIVEN a middle page of 25 rows THEN every row, Prev and Next with the core page ids', () => {
@@ -201,7 +327,20 @@ describe('Slack task list and notices', () => {
     expect(text).not.toContain('**');
     expect(text).toContain('&lt;x&gt;');
     expect(message.text).toContain('aspect_ratio: must be one of');
-    valid(privateMessage(notices.quota({ active: 1, activeLimit: 2, today: 3, dailyLimit: 20, guildToday: 9, guildLimit: 0, resetsInMs: 3_600_000, admin: false })));
+    valid(
+      privateMessage(
+        notices.quota({
+          active: 1,
+          activeLimit: 2,
+          today: 3,
+          dailyLimit: 20,
+          guildToday: 9,
+          guildLimit: 0,
+          resetsInMs: 3_600_000,
+          admin: false,
+        }),
+      ),
+    );
     valid(privateMessage({ kind: 'card', card: renderCard(record(), { now: NOW }) }));
   });
 });
@@ -210,7 +349,9 @@ describe('Slack input', () => {
   it('decodes what Slack sends back to what the user typed', () => {
     expect(plainFromSlack('a cat &amp; a dog &lt;3 --neg &quot;x&quot;')).toBe('a cat & a dog <3 --neg &quot;x&quot;');
     expect(plainFromSlack('<https://example.com/cat.png> waves')).toBe('https://example.com/cat.png waves');
-    expect(plainFromSlack('<https://example.com/a.png|example.com/a.png> <@U0ALICE|alice> <#C0GEN|general> <!here>')).toBe('https://example.com/a.png @alice #general @here');
+    expect(
+      plainFromSlack('<https://example.com/a.png|example.com/a.png> <@U0ALICE|alice> <#C0GEN|general> <!here>'),
+    ).toBe('https://example.com/a.png @alice #general @here');
     expect(plainFromSlack('&amp;lt;')).toBe('&lt;');
   });
 
@@ -218,9 +359,14 @@ describe('Slack input', () => {
     const animate = commandByName('animate');
     const video = commandByName('video');
     if (!animate || !video) throw new Error('commands missing');
-    expect(rawFromSlackText(animate, ' https://x.example/cat.png  the cat waves --mode pro ')).toEqual({ image: 'https://x.example/cat.png', prompt: 'the cat waves --mode pro' });
+    expect(rawFromSlackText(animate, ' https://x.example/cat.png  the cat waves --mode pro ')).toEqual({
+      image: 'https://x.example/cat.png',
+      prompt: 'the cat waves --mode pro',
+    });
     expect(rawFromSlackText(animate, 'https://x.example/cat.png')).toEqual({ image: 'https://x.example/cat.png' });
-    expect(rawFromSlackText(animate, '--image https://x.example/cat.png waves')).toBe('--image https://x.example/cat.png waves');
+    expect(rawFromSlackText(animate, '--image https://x.example/cat.png waves')).toBe(
+      '--image https://x.example/cat.png waves',
+    );
     expect(rawFromSlackText(animate, '')).toBe('');
     expect(rawFromSlackText(video, 'a cat --ar 9:16')).toBe('a cat --ar 9:16');
   });
@@ -235,18 +381,32 @@ describe('slack/manifest.yml', () => {
     const urls = [...manifest.matchAll(/^\s+(?:url|request_url): (\S+)$/gm)].map((m) => m[1]);
     expect(urls.length).toBe(commands.length + 1);
     for (const url of urls) expect(url).toBe('https://YOUR_PUBLIC_URL/slack/events');
-    expect(manifest.match(/usage_hint:/g)?.length).toBe(commands.filter((c) => Object.keys(c.options.shape).length > 0).length);
+    expect(manifest.match(/usage_hint:/g)?.length).toBe(
+      commands.filter((c) => Object.keys(c.options.shape).length > 0).length,
+    );
   });
 
   it('asks for the bot scopes the adapter uses and no others, in HTTP mode', () => {
     const scopes = [...manifest.matchAll(/^\s+- ([a-z:.]+)$/gm)].map((m) => m[1]);
     // The *:read scopes let conversations.info say, before a task is paid for, whether the card can be posted.
-    expect(scopes).toEqual(['commands', 'chat:write', 'chat:write.public', 'channels:read', 'groups:read', 'im:read', 'mpim:read']);
+    expect(scopes).toEqual([
+      'commands',
+      'chat:write',
+      'chat:write.public',
+      'channels:read',
+      'groups:read',
+      'im:read',
+      'mpim:read',
+    ]);
     expect(manifest).toMatch(/socket_mode_enabled: false/);
     expect(manifest).toMatch(/interactivity:\s+is_enabled: true/);
   });
 });
 
 it('blocksTextLength counts text objects like Slack', () => {
-  expect(blocksTextLength([{ type: 'section', text: { type: 'mrkdwn', text: 'abc' }, fields: [{ type: 'mrkdwn', text: 'de' }] }])).toBe(5);
+  expect(
+    blocksTextLength([
+      { type: 'section', text: { type: 'mrkdwn', text: 'abc' }, fields: [{ type: 'mrkdwn', text: 'de' }] },
+    ]),
+  ).toBe(5);
 });

@@ -7,7 +7,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import type { FakeSlack } from './fakes/slack/index.js';
-import { cardIsFinal, startBotInProcess, startFake, startSim, taskIdOfCard, type InProcessBot } from './helpers/slack-harness.js';
+import {
+  cardIsFinal,
+  startBotInProcess,
+  startFake,
+  startSim,
+  taskIdOfCard,
+  type InProcessBot,
+} from './helpers/slack-harness.js';
 import { closeInOrder } from './helpers/close-in-order.js';
 
 const TEAM = 'T0BUSY';
@@ -26,18 +33,37 @@ describe('Slack: a busy channel', () => {
   it('20 tasks finishing together in one channel with chat.update limited: every card final, one create each, few 429s', async () => {
     // Long enough that all 20 cards are posted (about one a second) before the tasks finish together.
     sim = await startSim({ submittedMs: 1000, processingMs: 20_000, jitter: 0 });
-    fake = await startFake([{ id: TEAM, channels: [CHANNEL] }], { channelLimit: { requests: 10, windowMs: 10_000 }, workspaceUpdateLimit: { requests: 20, windowMs: 60_000 } });
+    fake = await startFake([{ id: TEAM, channels: [CHANNEL] }], {
+      channelLimit: { requests: 10, windowMs: 10_000 },
+      workspaceUpdateLimit: { requests: 20, windowMs: 60_000 },
+    });
     bot = await startBotInProcess(sim, fake, { POLL_INTERVAL_MS: '200' });
     const f = fake;
     const s = sim;
-    const acks = await Promise.all(Array.from({ length: 20 }, (_, i) => f.sendCommand({ teamId: TEAM, channelId: CHANNEL, userId: `U0BUSY${i}`, command: '/video', text: `busy channel ${i}` })));
+    const acks = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        f.sendCommand({
+          teamId: TEAM,
+          channelId: CHANNEL,
+          userId: `U0BUSY${i}`,
+          command: '/video',
+          text: `busy channel ${i}`,
+        }),
+      ),
+    );
     for (const a of acks) expect(a.status).toBe(200);
-    await f.waitFor(() => f.messagesIn(CHANNEL).length === 20 && f.messagesIn(CHANNEL).every((m) => cardIsFinal(s, m)), 150_000);
+    await f.waitFor(
+      () => f.messagesIn(CHANNEL).length === 20 && f.messagesIn(CHANNEL).every((m) => cardIsFinal(s, m)),
+      150_000,
+    );
     const ids = f.messagesIn(CHANNEL).map((m) => taskIdOfCard(m.blocks) ?? '');
     expect(new Set(ids).size).toBe(20);
     for (const id of ids) expect(s.createsFor(id)).toBe(1);
     expect(s.stats.creates).toBe(20);
     const caused = f.rateLimits.filter((r) => !r.forced);
-    expect(caused.map((r) => `${r.method} ${r.reason}`).length, JSON.stringify(caused.map((r) => `${r.method} ${r.reason}`))).toBeLessThanOrEqual(5);
+    expect(
+      caused.map((r) => `${r.method} ${r.reason}`).length,
+      JSON.stringify(caused.map((r) => `${r.method} ${r.reason}`)),
+    ).toBeLessThanOrEqual(5);
   }, 180_000);
 });

@@ -2,7 +2,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../src/domain.js';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import { blockTexts, type FakeSlack, type MessageRecord } from './fakes/slack/index.js';
-import { cardIsFinal, expectedVideoUrl, SECRETS, startBotInProcess, startFake, startSim, startSlackRig, taskIdOfCard, type InProcessBot } from './helpers/slack-harness.js';
+import {
+  cardIsFinal,
+  expectedVideoUrl,
+  SECRETS,
+  startBotInProcess,
+  startFake,
+  startSim,
+  startSlackRig,
+  taskIdOfCard,
+  type InProcessBot,
+} from './helpers/slack-harness.js';
 
 /**
  * The unmodified Bolt app, wired exactly as `npm start` wires it, driven through the fake Slack
@@ -33,7 +43,8 @@ async function setup(env: Record<string, string> = {}) {
   ({ sim, fake, bot } = await startSlackRig(teams, env, (close) => cleanups.push(close)));
 }
 
-const video = (text: string, channelId = C1, userId = U1, teamId = T1) => fake.sendCommand({ teamId, channelId, userId, command: '/video', text });
+const video = (text: string, channelId = C1, userId = U1, teamId = T1) =>
+  fake.sendCommand({ teamId, channelId, userId, command: '/video', text });
 
 const ephemeralText = (responseUrlId: string) =>
   fake.ephemerals
@@ -63,7 +74,13 @@ describe('Slack end to end', () => {
     expect(sim.stats.creates).toBe(1);
     expect(sim.createsFor(taskId)).toBe(1);
     // What Kling got follows the API's spelling of the options.
-    expect(sim.task(taskId)?.body).toMatchObject({ prompt: 'a red fox running through snow', aspect_ratio: '9:16', duration: '10', mode: 'pro', negative_prompt: 'blurry' });
+    expect(sim.task(taskId)?.body).toMatchObject({
+      prompt: 'a red fox running through snow',
+      aspect_ratio: '9:16',
+      duration: '10',
+      mode: 'pro',
+      negative_prompt: 'blurry',
+    });
 
     // Posted with chat.postMessage, edited in place with chat.update only (never response_url).
     expect(card.via).toBe('chat.postMessage');
@@ -83,7 +100,9 @@ describe('Slack end to end', () => {
   it('10 tasks over 2 channels all end on their own video URL', async () => {
     await setup();
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => video(`scene number ${i}: a lighthouse in a storm`, i % 2 === 0 ? C1 : C2, `U0USER${i}`)),
+      Array.from({ length: 10 }, (_, i) =>
+        video(`scene number ${i}: a lighthouse in a storm`, i % 2 === 0 ? C1 : C2, `U0USER${i}`),
+      ),
     );
     for (const r of results) expect(r.status).toBe(200);
     await waitFinal(() => [...fake.messagesIn(C1), ...fake.messagesIn(C2)], 10, 30_000);
@@ -91,21 +110,53 @@ describe('Slack end to end', () => {
     expect(new Set(ids).size).toBe(10);
     expect(sim.stats.creates).toBe(10);
     // Each channel's cards were edited in that channel only, and no edit was refused by Slack.
-    expect(fake.callsOf('chat.update').filter((c) => c.status === 200 && (c.response as { ok?: boolean }).ok === false)).toHaveLength(0);
+    expect(
+      fake.callsOf('chat.update').filter((c) => c.status === 200 && (c.response as { ok?: boolean }).ok === false),
+    ).toHaveLength(0);
   });
 
   it('bad signatures and stale timestamps get 401 and nothing runs', async () => {
     await setup();
-    const bad = await fake.sendCommand({ teamId: T1, channelId: C1, userId: U1, command: '/video', text: 'a cat', signature: 'bad' });
-    const missing = await fake.sendCommand({ teamId: T1, channelId: C1, userId: U1, command: '/video', text: 'a cat', signature: 'missing' });
-    const stale = await fake.sendCommand({ teamId: T1, channelId: C1, userId: U1, command: '/video', text: 'a cat', timestampOffsetSec: -600 });
-    const staleClick = await fake.clickButton({ teamId: T1, channelId: C1, userId: U1, actionId: 'kb_regenerate', value: 'kb:g:kb0000000000000', timestampOffsetSec: -600 });
+    const bad = await fake.sendCommand({
+      teamId: T1,
+      channelId: C1,
+      userId: U1,
+      command: '/video',
+      text: 'a cat',
+      signature: 'bad',
+    });
+    const missing = await fake.sendCommand({
+      teamId: T1,
+      channelId: C1,
+      userId: U1,
+      command: '/video',
+      text: 'a cat',
+      signature: 'missing',
+    });
+    const stale = await fake.sendCommand({
+      teamId: T1,
+      channelId: C1,
+      userId: U1,
+      command: '/video',
+      text: 'a cat',
+      timestampOffsetSec: -600,
+    });
+    const staleClick = await fake.clickButton({
+      teamId: T1,
+      channelId: C1,
+      userId: U1,
+      actionId: 'kb_regenerate',
+      value: 'kb:g:kb0000000000000',
+      timestampOffsetSec: -600,
+    });
     expect([bad.status, missing.status, stale.status, staleClick.status]).toEqual([401, 401, 401, 401]);
     await new Promise((r) => setTimeout(r, 300));
     expect(sim.calls).toHaveLength(0);
     expect(fake.messages).toHaveLength(0);
     expect(fake.ephemerals).toHaveLength(0);
-    expect(await bot.core.store.page({ platform: 'slack', guildId: T1, channelId: C1, page: 1, pageSize: 5 })).toMatchObject({ total: 0 });
+    expect(
+      await bot.core.store.page({ platform: 'slack', guildId: T1, channelId: C1, page: 1, pageSize: 5 }),
+    ).toMatchObject({ total: 0 });
   });
 
   it('bad input gets an ephemeral error naming the problem and nothing goes to Kling', async () => {
@@ -132,7 +183,13 @@ describe('Slack end to end', () => {
 
   it('/animate takes the image URL as its first word', async () => {
     await setup();
-    const r = await fake.sendCommand({ teamId: T1, channelId: C1, userId: U1, command: '/animate', text: '<https://example.com/cat.png> the cat waves --duration 5' });
+    const r = await fake.sendCommand({
+      teamId: T1,
+      channelId: C1,
+      userId: U1,
+      command: '/animate',
+      text: '<https://example.com/cat.png> the cat waves --duration 5',
+    });
     expect(r.status).toBe(200);
     await fake.waitFor(() => sim.stats.creates === 1, 5000);
     const [task] = sim.tasks();
@@ -144,13 +201,19 @@ describe('Slack end to end', () => {
   it('rate-limited chat.update: every card completes and Retry-After is honoured', async () => {
     await setup();
     fake.rateLimit('chat.update', { times: 4, retryAfterSec: 1 });
-    await Promise.all([video('a paper boat on a river', C1, 'U0ONE'), video('a paper plane over a city', C1, 'U0TWO'), video('a kite on a beach', C2, 'U0THREE')]);
+    await Promise.all([
+      video('a paper boat on a river', C1, 'U0ONE'),
+      video('a paper plane over a city', C1, 'U0TWO'),
+      video('a kite on a beach', C2, 'U0THREE'),
+    ]);
     await waitFinal(() => [...fake.messagesIn(C1), ...fake.messagesIn(C2)], 3, 30_000);
     const limited = fake.rateLimits.filter((r) => r.method === 'chat.update');
     expect(limited.filter((r) => r.reason === 'forced')).toHaveLength(4);
     for (const r of limited) expect(r.honored, `429 on ${r.channel} at ${r.at}`).toBe(true);
     // Waiting after a 429 is not enough: none may be the bot's own (sent while a Retry-After ran, or past a limit).
-    expect(fake.rateLimits.filter((r) => !r.forced).map((r) => `${r.method} ${r.reason} ${r.channel ?? ''}`)).toEqual([]);
+    expect(fake.rateLimits.filter((r) => !r.forced).map((r) => `${r.method} ${r.reason} ${r.channel ?? ''}`)).toEqual(
+      [],
+    );
   });
 
   it('/tasks pages with Next and Prev, and never shows another workspace’s tasks', async () => {
@@ -163,7 +226,14 @@ describe('Slack end to end', () => {
         const rec: TaskRecord = {
           id,
           scope: { platform: 'slack', guildId, channelId, userId: U1, userName: 'alice' },
-          request: { kind: 'text2video', prompt: `seeded ${prefix} ${i}`, model: 'kling-v2-1-master', mode: 'std', duration: '5', aspect_ratio: '16:9' },
+          request: {
+            kind: 'text2video',
+            prompt: `seeded ${prefix} ${i}`,
+            model: 'kling-v2-1-master',
+            mode: 'std',
+            duration: '5',
+            aspect_ratio: '16:9',
+          },
           state: 'succeed',
           klingTaskId: `9${prefix}${i}`,
           result: { videos: [{ id: `v${i}`, url: `https://cdn.example.com/${id}.mp4`, duration: '5.1' }], images: [] },
@@ -180,34 +250,76 @@ describe('Slack end to end', () => {
     const theirs = await seed(T2, C3, 3, 'other');
     const rowIds = (texts: string) => [...texts.matchAll(/`(kb[0-9a-z]+)`/g)].map((m) => m[1]);
 
-    const r = await fake.sendCommand({ teamId: T1, channelId: C1, userId: U1, command: '/tasks', text: '--page-size 5' });
+    const r = await fake.sendCommand({
+      teamId: T1,
+      channelId: C1,
+      userId: U1,
+      command: '/tasks',
+      text: '--page-size 5',
+    });
     const page1 = await fake.waitFor(() => fake.ephemerals.find((e) => e.responseUrlId === r.responseUrlId), 5000);
     expect(rowIds(blockTexts(page1.blocks).join('\n'))).toEqual(ours.slice(0, 5));
     expect(blockTexts(page1.blocks).join('\n')).toContain('page 1 of 3');
 
-    await fake.clickButton({ teamId: T1, channelId: C1, userId: U1, actionId: 'kb_next', ephemeral: { responseUrlId: r.responseUrlId } });
+    await fake.clickButton({
+      teamId: T1,
+      channelId: C1,
+      userId: U1,
+      actionId: 'kb_next',
+      ephemeral: { responseUrlId: r.responseUrlId },
+    });
     await fake.waitFor(() => page1.edits.length === 1, 5000);
     expect(rowIds(blockTexts(page1.blocks).join('\n'))).toEqual(ours.slice(5, 10));
 
-    await fake.clickButton({ teamId: T1, channelId: C1, userId: U1, actionId: 'kb_next', ephemeral: { responseUrlId: r.responseUrlId } });
+    await fake.clickButton({
+      teamId: T1,
+      channelId: C1,
+      userId: U1,
+      actionId: 'kb_next',
+      ephemeral: { responseUrlId: r.responseUrlId },
+    });
     await fake.waitFor(() => page1.edits.length === 2, 5000);
     expect(rowIds(blockTexts(page1.blocks).join('\n'))).toEqual(ours.slice(10, 12));
 
-    await fake.clickButton({ teamId: T1, channelId: C1, userId: U1, actionId: 'kb_prev', ephemeral: { responseUrlId: r.responseUrlId } });
+    await fake.clickButton({
+      teamId: T1,
+      channelId: C1,
+      userId: U1,
+      actionId: 'kb_prev',
+      ephemeral: { responseUrlId: r.responseUrlId },
+    });
     await fake.waitFor(() => page1.edits.length === 3, 5000);
     expect(rowIds(blockTexts(page1.blocks).join('\n'))).toEqual(ours.slice(5, 10));
     // Paging replaced the one ephemeral; it never posted new ones.
     expect(fake.ephemerals).toHaveLength(1);
 
     // The same user in the other workspace sees only that workspace's tasks, and vice versa.
-    const mine1 = await fake.sendCommand({ teamId: T1, channelId: C1, userId: U1, command: '/tasks', text: '--scope mine --page-size 25' });
-    const mine2 = await fake.sendCommand({ teamId: T2, channelId: C3, userId: U1, command: '/tasks', text: '--scope mine --page-size 25' });
+    const mine1 = await fake.sendCommand({
+      teamId: T1,
+      channelId: C1,
+      userId: U1,
+      command: '/tasks',
+      text: '--scope mine --page-size 25',
+    });
+    const mine2 = await fake.sendCommand({
+      teamId: T2,
+      channelId: C3,
+      userId: U1,
+      command: '/tasks',
+      text: '--scope mine --page-size 25',
+    });
     const list1 = await fake.waitFor(() => fake.ephemerals.find((e) => e.responseUrlId === mine1.responseUrlId), 5000);
     const list2 = await fake.waitFor(() => fake.ephemerals.find((e) => e.responseUrlId === mine2.responseUrlId), 5000);
     expect(rowIds(blockTexts(list1.blocks).join('\n'))).toEqual(ours);
     expect(rowIds(blockTexts(list2.blocks).join('\n'))).toEqual(theirs);
     // /task by id across workspaces: not found.
-    const cross = await fake.sendCommand({ teamId: T2, channelId: C3, userId: U1, command: '/task', text: ours[0] ?? '' });
+    const cross = await fake.sendCommand({
+      teamId: T2,
+      channelId: C3,
+      userId: U1,
+      command: '/task',
+      text: ours[0] ?? '',
+    });
     expect(await fake.waitFor(() => ephemeralText(cross.responseUrlId) || undefined, 5000)).toContain('No task');
   });
 
@@ -217,20 +329,46 @@ describe('Slack end to end', () => {
     const [card] = await waitFinal(() => fake.messagesIn(C1), 1, 10_000);
     if (!card) throw new Error('no card');
 
-    const link = await fake.clickButton({ teamId: T1, channelId: C1, userId: U1, actionId: 'kb_open_0', messageTs: card.ts });
+    const link = await fake.clickButton({
+      teamId: T1,
+      channelId: C1,
+      userId: U1,
+      actionId: 'kb_open_0',
+      messageTs: card.ts,
+    });
     expect(link.status).toBe(200);
 
-    const regen = await fake.clickButton({ teamId: T1, channelId: C1, userId: 'U0BOB', actionId: 'kb_regenerate', messageTs: card.ts });
+    const regen = await fake.clickButton({
+      teamId: T1,
+      channelId: C1,
+      userId: 'U0BOB',
+      actionId: 'kb_regenerate',
+      messageTs: card.ts,
+    });
     expect(regen.status).toBe(200);
     const cards = await waitFinal(() => fake.messagesIn(C1), 2, 10_000);
     expect(sim.stats.creates).toBe(2);
     expect(taskIdOfCard(cards[1]?.blocks)).not.toBe(taskIdOfCard(card.blocks));
 
     // Someone else may not delete Alice's card; Alice may.
-    const refused = await fake.clickButton({ teamId: T1, channelId: C1, userId: 'U0BOB', actionId: 'kb_delete', messageTs: card.ts });
-    expect(await fake.waitFor(() => ephemeralText(refused.responseUrlId) || undefined, 5000)).toContain('Only the person');
+    const refused = await fake.clickButton({
+      teamId: T1,
+      channelId: C1,
+      userId: 'U0BOB',
+      actionId: 'kb_delete',
+      messageTs: card.ts,
+    });
+    expect(await fake.waitFor(() => ephemeralText(refused.responseUrlId) || undefined, 5000)).toContain(
+      'Only the person',
+    );
     expect(card.deleted).toBe(false);
-    const del = await fake.clickButton({ teamId: T1, channelId: C1, userId: U1, actionId: 'kb_delete', messageTs: card.ts });
+    const del = await fake.clickButton({
+      teamId: T1,
+      channelId: C1,
+      userId: U1,
+      actionId: 'kb_delete',
+      messageTs: card.ts,
+    });
     await fake.waitFor(() => card.deleted, 5000);
     expect(await fake.waitFor(() => ephemeralText(del.responseUrlId) || undefined, 5000)).toContain('deleted');
     // The click's own message was not replaced by the ephemeral answers.
@@ -249,9 +387,14 @@ describe('Slack end to end', () => {
     expect(text).toMatch(/not in this channel.*Invite it first.*Nothing was sent to Kling/);
     expect(fake.messages).toHaveLength(0);
     expect(sim.calls.filter((c) => c.op === 'create')).toHaveLength(0);
-    expect(await bot.core.store.page({ platform: 'slack', guildId: T1, channelId: C2, page: 1, pageSize: 5 })).toMatchObject({ total: 0 });
+    expect(
+      await bot.core.store.page({ platform: 'slack', guildId: T1, channelId: C2, page: 1, pageSize: 5 }),
+    ).toMatchObject({ total: 0 });
     // The fake answers as Slack does for such a channel.
-    expect(fake.callsOf('conversations.info').at(-1)?.response).toMatchObject({ ok: true, channel: { is_private: true, is_member: false } });
+    expect(fake.callsOf('conversations.info').at(-1)?.response).toMatchObject({
+      ok: true,
+      channel: { is_private: true, is_member: false },
+    });
     // In a channel it can post in, the same command runs: one check per channel, then cached.
     await video('a quiet forest at night', C1);
     await waitFinal(() => fake.messagesIn(C1), 1, 10_000);
@@ -265,7 +408,14 @@ describe('Slack end to end', () => {
     await video('a snow globe being shaken');
     await waitFinal(() => fake.messagesIn(C1), 1, 10_000);
     await video('');
-    await fake.sendCommand({ teamId: T1, channelId: C1, userId: U1, command: '/video', text: 'a cat', signature: 'bad' });
+    await fake.sendCommand({
+      teamId: T1,
+      channelId: C1,
+      userId: U1,
+      command: '/video',
+      text: 'a cat',
+      signature: 'bad',
+    });
     await fake.sendCommand({ teamId: T1, channelId: C1, userId: U1, command: '/quota', text: '' });
     await fake.waitFor(() => fake.ephemerals.length === 2, 5000);
 

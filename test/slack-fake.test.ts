@@ -113,13 +113,23 @@ describe('fake Slack with an unmodified Bolt App', () => {
       app.command('/video', async ({ ack, client, command }) => {
         await ack();
         seen.push({ ...command });
-        const r = await client.chat.postMessage({ channel: command.channel_id, text: 'hi', blocks: cardBlocks('queued') });
+        const r = await client.chat.postMessage({
+          channel: command.channel_id,
+          text: 'hi',
+          blocks: cardBlocks('queued'),
+        });
         if (!r.ts) throw new Error('no ts');
         await client.chat.update({ channel: command.channel_id, ts: r.ts, text: 'done', blocks: cardBlocks('done') });
       });
     });
 
-    const res = await fake.sendCommand({ teamId: TEAM, channelId: CHANNEL, userId: USER, command: '/video', text: 'a cat surfing' });
+    const res = await fake.sendCommand({
+      teamId: TEAM,
+      channelId: CHANNEL,
+      userId: USER,
+      command: '/video',
+      text: 'a cat surfing',
+    });
     expect(res.status).toBe(200);
     expect(res.ackMs).toBeLessThan(1000);
     expect(res.timedOut).toBe(false);
@@ -164,7 +174,10 @@ describe('fake Slack with an unmodified Bolt App', () => {
     expect((await fake.sendCommand({ ...base, signature: 'bad' })).status).toBe(401);
     expect((await fake.sendCommand({ ...base, signature: 'missing' })).status).toBe(401);
     expect((await fake.sendCommand({ ...base, timestampOffsetSec: -600 })).status).toBe(401);
-    expect((await fake.clickButton({ teamId: TEAM, channelId: CHANNEL, userId: USER, actionId: 'a', signature: 'bad' })).status).toBe(401);
+    expect(
+      (await fake.clickButton({ teamId: TEAM, channelId: CHANNEL, userId: USER, actionId: 'a', signature: 'bad' }))
+        .status,
+    ).toBe(401);
     expect(ran).toBe(0);
     expect(fake.calls).toHaveLength(0);
     // A fresh, valid one still works.
@@ -174,7 +187,12 @@ describe('fake Slack with an unmodified Bolt App', () => {
 
   it('routes button clicks to app.action and respond() to the response_url, counting uses', async () => {
     const fake = await fakeSlack();
-    const clicks: { value: string | undefined; containerTs: string; ephemeral: boolean; messageTs: string | undefined }[] = [];
+    const clicks: {
+      value: string | undefined;
+      containerTs: string;
+      ephemeral: boolean;
+      messageTs: string | undefined;
+    }[] = [];
     let respondFromCommand: RespondFn | undefined;
     await startBot(fake, (app) => {
       app.command('/video', async ({ ack, respond, client, command }) => {
@@ -187,7 +205,9 @@ describe('fake Slack with an unmodified Bolt App', () => {
           blocks: [
             {
               type: 'actions',
-              elements: [{ type: 'button', action_id: 'confirm', text: { type: 'plain_text', text: 'Yes' }, value: 'go' }],
+              elements: [
+                { type: 'button', action_id: 'confirm', text: { type: 'plain_text', text: 'Yes' }, value: 'go' },
+              ],
             },
           ],
         });
@@ -218,13 +238,25 @@ describe('fake Slack with an unmodified Bolt App', () => {
       });
     });
 
-    const cmd = await fake.sendCommand({ teamId: TEAM, channelId: CHANNEL, userId: USER, command: '/video', text: 'x' });
+    const cmd = await fake.sendCommand({
+      teamId: TEAM,
+      channelId: CHANNEL,
+      userId: USER,
+      command: '/video',
+      text: 'x',
+    });
     const eph = await fake.waitFor(() => fake.ephemerals.find((e) => e.responseUrlId === cmd.responseUrlId));
     expect(eph).toMatchObject({ channel: CHANNEL, user: USER, text: 'Really?', via: 'response_url' });
     expect(fake.responseUrls.get(cmd.responseUrlId)?.uses).toBe(1);
 
     // Click on the ephemeral → replace_original edits that ephemeral.
-    const click = await fake.clickButton({ teamId: TEAM, channelId: CHANNEL, userId: USER, actionId: 'confirm', ephemeral: { responseUrlId: cmd.responseUrlId } });
+    const click = await fake.clickButton({
+      teamId: TEAM,
+      channelId: CHANNEL,
+      userId: USER,
+      actionId: 'confirm',
+      ephemeral: { responseUrlId: cmd.responseUrlId },
+    });
     expect(click.status).toBe(200);
     await fake.waitFor(() => eph.edits.length === 1);
     expect(eph.text).toBe('Confirmed');
@@ -234,7 +266,13 @@ describe('fake Slack with an unmodified Bolt App', () => {
     // Click on the channel message → payload carries the recorded message; in_channel respond posts a message.
     const card = await fake.waitFor(() => fake.messagesIn(CHANNEL)[0]);
     expect(findButtons(card.blocks).map((b) => b.actionId)).toEqual(['cancel_task']);
-    await fake.clickButton({ teamId: TEAM, channelId: CHANNEL, userId: USER, actionId: 'cancel_task', messageTs: card.ts });
+    await fake.clickButton({
+      teamId: TEAM,
+      channelId: CHANNEL,
+      userId: USER,
+      actionId: 'cancel_task',
+      messageTs: card.ts,
+    });
     await fake.waitFor(() => fake.messagesIn(CHANNEL).find((m) => m.via === 'response_url'));
     expect(clicks[1]).toEqual({ value: 'task-42', containerTs: card.ts, ephemeral: false, messageTs: card.ts });
 
@@ -261,19 +299,35 @@ describe('fake Slack with an unmodified Bolt App', () => {
     await startBot(fake, (app) => {
       app.command('/video', async ({ ack, client, command }) => {
         await ack();
-        const r = await client.chat.postMessage({ channel: command.channel_id, text: 'hi', blocks: cardBlocks('queued') });
+        const r = await client.chat.postMessage({
+          channel: command.channel_id,
+          text: 'hi',
+          blocks: cardBlocks('queued'),
+        });
         if (!r.ts) throw new Error('no ts');
         await client.chat.update({ channel: command.channel_id, ts: r.ts, text: 'done', blocks: cardBlocks('done') });
       });
     });
-    const res = await fake.sendCommand({ teamId: TEAM, channelId: CHANNEL, userId: USER, command: '/video', text: 'x' });
+    const res = await fake.sendCommand({
+      teamId: TEAM,
+      channelId: CHANNEL,
+      userId: USER,
+      command: '/video',
+      text: 'x',
+    });
     expect(res.status).toBe(200);
     const msg = await fake.waitFor(() => fake.messagesIn(CHANNEL).find((m) => m.edits.length === 1), 8000);
     expect(msg.text).toBe('done');
     const updates = fake.callsOf('chat.update');
     expect(updates.map((c) => c.status)).toEqual([429, 200]);
     expect(fake.rateLimits).toHaveLength(1);
-    expect(fake.rateLimits[0]).toMatchObject({ method: 'chat.update', channel: CHANNEL, retryAfterSec: 1, reason: 'forced', honored: true });
+    expect(fake.rateLimits[0]).toMatchObject({
+      method: 'chat.update',
+      channel: CHANNEL,
+      retryAfterSec: 1,
+      reason: 'forced',
+      honored: true,
+    });
     expect(fake.rateLimits[0]?.waitedMs).toBeGreaterThanOrEqual(995);
   });
 
@@ -307,9 +361,15 @@ describe('fake Slack with an unmodified Bolt App', () => {
     // A too-early retry is recorded as not honored, and refused: the Retry-After still runs.
     const client = webClient(fake, { rejectRateLimitedCalls: true });
     const ts = fake.messagesIn(CHANNEL)[0]?.ts ?? '';
-    await expect(client.chat.update({ channel: CHANNEL, ts, text: 'again' })).rejects.toMatchObject({ code: webApi.ErrorCode.RateLimitedError, retryAfter: 1 });
+    await expect(client.chat.update({ channel: CHANNEL, ts, text: 'again' })).rejects.toMatchObject({
+      code: webApi.ErrorCode.RateLimitedError,
+      retryAfter: 1,
+    });
     expect(rl).toMatchObject({ honored: false });
-    expect(fake.rateLimits.map((x) => [x.reason, x.forced])).toEqual([['forced', true], ['blocked', false]]);
+    expect(fake.rateLimits.map((x) => [x.reason, x.forced])).toEqual([
+      ['forced', true],
+      ['blocked', false],
+    ]);
     // Once it has passed, the call goes through.
     await fake.waitFor(() => (rl?.at ?? 0) + 1000 <= Date.now(), 3000);
     await client.chat.update({ channel: CHANNEL, ts, text: 'again, later' });
@@ -320,9 +380,14 @@ describe('fake Slack with an unmodified Bolt App', () => {
     const fake = await fakeSlack({ channelLimit: null });
     const client = webClient(fake, { rejectRateLimitedCalls: true });
     for (let i = 0; i < 3; i++) await client.chat.postMessage({ channel: CHANNEL, text: `burst ${i}` });
-    await expect(client.chat.postMessage({ channel: CHANNEL, text: 'one too many' })).rejects.toMatchObject({ code: webApi.ErrorCode.RateLimitedError, retryAfter: 1 });
+    await expect(client.chat.postMessage({ channel: CHANNEL, text: 'one too many' })).rejects.toMatchObject({
+      code: webApi.ErrorCode.RateLimitedError,
+      retryAfter: 1,
+    });
     await client.chat.postMessage({ channel: OTHER_CHANNEL, text: 'elsewhere' });
-    expect(fake.rateLimits.map((x) => [x.method, x.channel, x.reason, x.forced])).toEqual([['chat.postMessage', CHANNEL, 'post_limit', false]]);
+    expect(fake.rateLimits.map((x) => [x.method, x.channel, x.reason, x.forced])).toEqual([
+      ['chat.postMessage', CHANNEL, 'post_limit', false],
+    ]);
     // A second later there is room for one more.
     const limitedAt = fake.rateLimits[0]?.at ?? Date.now();
     await fake.waitFor(() => Date.now() >= limitedAt + 1000, 3000);
@@ -335,9 +400,14 @@ describe('fake Slack with an unmodified Bolt App', () => {
     const client = webClient(fake, { rejectRateLimitedCalls: true });
     await client.chat.postEphemeral({ channel: CHANNEL, user: USER, text: 'one' });
     await client.chat.postEphemeral({ channel: OTHER_CHANNEL, user: USER, text: 'two' });
-    await expect(client.chat.postEphemeral({ channel: CHANNEL, user: USER, text: 'three' })).rejects.toMatchObject({ code: webApi.ErrorCode.RateLimitedError, retryAfter: 60 });
+    await expect(client.chat.postEphemeral({ channel: CHANNEL, user: USER, text: 'three' })).rejects.toMatchObject({
+      code: webApi.ErrorCode.RateLimitedError,
+      retryAfter: 60,
+    });
     expect(fake.ephemerals).toHaveLength(2);
-    expect(fake.rateLimits.map((x) => [x.method, x.team, x.reason, x.forced])).toEqual([['chat.postEphemeral', TEAM, 'ephemeral_limit', false]]);
+    expect(fake.rateLimits.map((x) => [x.method, x.team, x.reason, x.forced])).toEqual([
+      ['chat.postEphemeral', TEAM, 'ephemeral_limit', false],
+    ]);
   });
 
   it('enforces the always-on per-channel limit on chat.postMessage + chat.update', async () => {
@@ -352,7 +422,9 @@ describe('fake Slack with an unmodified Bolt App', () => {
     });
     // Other channels have their own budget.
     await client.chat.postMessage({ channel: OTHER_CHANNEL, text: 'elsewhere' });
-    expect(fake.rateLimits.map((x) => [x.method, x.channel, x.reason])).toEqual([['chat.update', CHANNEL, 'channel_limit']]);
+    expect(fake.rateLimits.map((x) => [x.method, x.channel, x.reason])).toEqual([
+      ['chat.update', CHANNEL, 'channel_limit'],
+    ]);
   });
 
   it('enforces the per-workspace chat.update limit across channels; other workspaces are not affected', async () => {
@@ -370,11 +442,15 @@ describe('fake Slack with an unmodified Bolt App', () => {
     await client.chat.update({ channel: CHANNEL, ts: a.ts ?? '', text: 'a1' });
     await client.chat.update({ channel: OTHER_CHANNEL, ts: b.ts ?? '', text: 'b1' });
     await client.chat.update({ channel: CHANNEL, ts: a.ts ?? '', text: 'a2' });
-    await expect(client.chat.update({ channel: OTHER_CHANNEL, ts: b.ts ?? '', text: 'b2' })).rejects.toMatchObject({ code: webApi.ErrorCode.RateLimitedError });
+    await expect(client.chat.update({ channel: OTHER_CHANNEL, ts: b.ts ?? '', text: 'b2' })).rejects.toMatchObject({
+      code: webApi.ErrorCode.RateLimitedError,
+    });
     // Posting is not chat.update, and another workspace has its own minute.
     await client.chat.postMessage({ channel: CHANNEL, text: 'still posts' });
     await client.chat.update({ channel: 'C0OTHERTEAM', ts: c.ts ?? '', text: 'c1' });
-    expect(fake.rateLimits.map((x) => [x.method, x.channel, x.team, x.reason])).toEqual([['chat.update', OTHER_CHANNEL, TEAM, 'workspace_limit']]);
+    expect(fake.rateLimits.map((x) => [x.method, x.channel, x.team, x.reason])).toEqual([
+      ['chat.update', OTHER_CHANNEL, TEAM, 'workspace_limit'],
+    ]);
     // The next chat.update anywhere in that workspace says whether the client waited.
     await client.chat.update({ channel: CHANNEL, ts: a.ts ?? '', text: 'too soon' }).catch(() => undefined);
     expect(fake.rateLimits[0]?.honored).toBe(false);
@@ -390,77 +466,153 @@ describe('fake Slack with an unmodified Bolt App', () => {
       (await fetch(`${fake.apiUrl}${method}`, { method: 'POST', ...init })).json();
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
     expect(await raw({ headers: form, body: 'channel=C0GENERAL&text=hi' })).toEqual({ ok: false, error: 'not_authed' });
-    expect(await raw({ headers: { ...form, authorization: 'Bearer xoxb-wrong' }, body: 'channel=C0GENERAL&text=hi' })).toEqual({
+    expect(
+      await raw({ headers: { ...form, authorization: 'Bearer xoxb-wrong' }, body: 'channel=C0GENERAL&text=hi' }),
+    ).toEqual({
       ok: false,
       error: 'invalid_auth',
     });
-    expect(await raw({ headers: form, body: `token=${BOT_TOKEN}&channel=C0GENERAL&text=form-token` })).toMatchObject({ ok: true });
+    expect(await raw({ headers: form, body: `token=${BOT_TOKEN}&channel=C0GENERAL&text=form-token` })).toMatchObject({
+      ok: true,
+    });
     expect(
       await raw({
         headers: { 'content-type': 'application/json; charset=utf-8', authorization: `Bearer ${BOT_TOKEN}` },
         body: JSON.stringify({ channel: CHANNEL, text: 'json', blocks: cardBlocks('json') }),
       }),
     ).toMatchObject({ ok: true, channel: CHANNEL });
-    expect(await raw({ headers: { ...form, authorization: `Bearer ${BOT_TOKEN}` }, body: '' }, 'files.upload')).toEqual({
-      ok: false,
-      error: 'unknown_method',
-    });
+    expect(await raw({ headers: { ...form, authorization: `Bearer ${BOT_TOKEN}` }, body: '' }, 'files.upload')).toEqual(
+      {
+        ok: false,
+        error: 'unknown_method',
+      },
+    );
     expect(await apiError(webClient(fake).apiCall('users.list'))).toMatchObject({ error: 'unknown_method' });
-    await expect(new webApi.WebClient('xoxb-nope', { slackApiUrl: fake.apiUrl, logger: silentLogger }).auth.test()).rejects.toMatchObject({
+    await expect(
+      new webApi.WebClient('xoxb-nope', { slackApiUrl: fake.apiUrl, logger: silentLogger }).auth.test(),
+    ).rejects.toMatchObject({
       data: { error: 'invalid_auth' },
     });
-    expect(await client.auth.test()).toMatchObject({ ok: true, team_id: TEAM, user_id: 'U0FAKEBOT', bot_id: 'B0FAKEBOT', url: 'https://acme.slack.com/' });
+    expect(await client.auth.test()).toMatchObject({
+      ok: true,
+      team_id: TEAM,
+      user_id: 'U0FAKEBOT',
+      bot_id: 'B0FAKEBOT',
+      url: 'https://acme.slack.com/',
+    });
 
     // Channels and messages.
-    expect(await apiError(client.chat.postMessage({ channel: 'C0NOPE', text: 'x' }))).toMatchObject({ error: 'channel_not_found' });
-    expect(await apiError(client.chat.postMessage({ channel: LOCKED_CHANNEL, text: 'x' }))).toMatchObject({ error: 'not_in_channel' });
+    expect(await apiError(client.chat.postMessage({ channel: 'C0NOPE', text: 'x' }))).toMatchObject({
+      error: 'channel_not_found',
+    });
+    expect(await apiError(client.chat.postMessage({ channel: LOCKED_CHANNEL, text: 'x' }))).toMatchObject({
+      error: 'not_in_channel',
+    });
     expect(await apiError(client.chat.postMessage({ channel: CHANNEL, text: '' }))).toMatchObject({ error: 'no_text' });
-    expect(await apiError(client.chat.postMessage({ channel: CHANNEL, text: 'x'.repeat(40_001) }))).toMatchObject({ error: 'msg_too_long' });
-    expect(await apiError(client.chat.update({ channel: CHANNEL, ts: '1.000001', text: 'x' }))).toMatchObject({ error: 'message_not_found' });
-    const eph = await client.chat.postEphemeral({ channel: CHANNEL, user: USER, text: 'psst' });
-    expect(eph.message_ts).toBeTruthy();
-    expect(fake.ephemerals.at(-1)).toMatchObject({ channel: CHANNEL, user: USER, text: 'psst', via: 'chat.postEphemeral' });
-    expect(await apiError(client.chat.update({ channel: CHANNEL, ts: eph.message_ts ?? '', text: 'x' }))).toMatchObject({
+    expect(await apiError(client.chat.postMessage({ channel: CHANNEL, text: 'x'.repeat(40_001) }))).toMatchObject({
+      error: 'msg_too_long',
+    });
+    expect(await apiError(client.chat.update({ channel: CHANNEL, ts: '1.000001', text: 'x' }))).toMatchObject({
       error: 'message_not_found',
     });
+    const eph = await client.chat.postEphemeral({ channel: CHANNEL, user: USER, text: 'psst' });
+    expect(eph.message_ts).toBeTruthy();
+    expect(fake.ephemerals.at(-1)).toMatchObject({
+      channel: CHANNEL,
+      user: USER,
+      text: 'psst',
+      via: 'chat.postEphemeral',
+    });
+    expect(await apiError(client.chat.update({ channel: CHANNEL, ts: eph.message_ts ?? '', text: 'x' }))).toMatchObject(
+      {
+        error: 'message_not_found',
+      },
+    );
     const posted = await client.chat.postMessage({ channel: CHANNEL, text: 'bye', thread_ts: undefined });
     expect(posted.message?.text).toBe('bye');
     await client.chat.delete({ channel: CHANNEL, ts: posted.ts ?? '' });
     expect(fake.getMessage(CHANNEL, posted.ts ?? '')?.deleted).toBe(true);
-    expect(await apiError(client.chat.delete({ channel: CHANNEL, ts: posted.ts ?? '' }))).toMatchObject({ error: 'message_not_found' });
-    expect(await client.conversations.info({ channel: LOCKED_CHANNEL })).toMatchObject({ channel: { id: LOCKED_CHANNEL, is_member: false } });
+    expect(await apiError(client.chat.delete({ channel: CHANNEL, ts: posted.ts ?? '' }))).toMatchObject({
+      error: 'message_not_found',
+    });
+    expect(await client.conversations.info({ channel: LOCKED_CHANNEL })).toMatchObject({
+      channel: { id: LOCKED_CHANNEL, is_member: false },
+    });
 
     // Blocks.
     const blocksError = (blocks: unknown[]): Promise<{ error: string; messages: string[] }> =>
       apiError(client.apiCall('chat.postMessage', { channel: CHANNEL, text: 'fallback', blocks }));
     const longSection = await blocksError([{ type: 'section', text: { type: 'mrkdwn', text: 'x'.repeat(3001) } }]);
     expect(longSection.error).toBe('invalid_blocks');
-    expect(longSection.messages).toEqual(['[ERROR] must be less than 3001 characters [json-pointer:/blocks/0/text/text]']);
-    expect((await blocksError([{ type: 'header', text: { type: 'mrkdwn', text: 'Title' } }])).messages[0]).toContain('/blocks/0/text/type');
-    expect((await blocksError([{ type: 'header', text: { type: 'plain_text', text: 'h'.repeat(151) } }])).error).toBe('invalid_blocks');
+    expect(longSection.messages).toEqual([
+      '[ERROR] must be less than 3001 characters [json-pointer:/blocks/0/text/text]',
+    ]);
+    expect((await blocksError([{ type: 'header', text: { type: 'mrkdwn', text: 'Title' } }])).messages[0]).toContain(
+      '/blocks/0/text/type',
+    );
+    expect((await blocksError([{ type: 'header', text: { type: 'plain_text', text: 'h'.repeat(151) } }])).error).toBe(
+      'invalid_blocks',
+    );
     const button = (id: string, extra: JsonObject = {}): JsonObject => ({
       type: 'button',
       action_id: id,
       text: { type: 'plain_text', text: 'Go' },
       ...extra,
     });
-    expect((await blocksError([{ type: 'actions', elements: [button('a', { text: { type: 'plain_text', text: 'b'.repeat(76) } })] }])).messages[0]).toContain(
-      '/blocks/0/elements/0/text/text',
+    expect(
+      (
+        await blocksError([
+          { type: 'actions', elements: [button('a', { text: { type: 'plain_text', text: 'b'.repeat(76) } })] },
+        ])
+      ).messages[0],
+    ).toContain('/blocks/0/elements/0/text/text');
+    expect((await blocksError([{ type: 'actions', elements: [button('a', { value: 'v'.repeat(2001) })] }])).error).toBe(
+      'invalid_blocks',
     );
-    expect((await blocksError([{ type: 'actions', elements: [button('a', { value: 'v'.repeat(2001) })] }])).error).toBe('invalid_blocks');
-    expect((await blocksError([{ type: 'actions', elements: [button('a'.repeat(256))] }])).error).toBe('invalid_blocks');
-    expect((await blocksError([{ type: 'actions', elements: [button('a'), button('b')] }, { type: 'actions', elements: [button('a')] }])).messages[0]).toContain(
-      'duplicate action_id',
+    expect((await blocksError([{ type: 'actions', elements: [button('a'.repeat(256))] }])).error).toBe(
+      'invalid_blocks',
     );
-    expect((await blocksError([{ type: 'actions', elements: Array.from({ length: 26 }, (_, i) => button(`b${i}`)) }])).error).toBe('invalid_blocks');
-    expect((await blocksError(Array.from({ length: 51 }, () => ({ type: 'divider' })))).messages[0]).toContain('no more than 50 items');
-    expect((await blocksError([{ type: 'section', fields: Array.from({ length: 11 }, () => ({ type: 'mrkdwn', text: 'f' })) }])).error).toBe('invalid_blocks');
-    expect((await blocksError([{ type: 'context', elements: Array.from({ length: 11 }, () => ({ type: 'mrkdwn', text: 'c' })) }])).error).toBe('invalid_blocks');
-    expect((await blocksError([{ type: 'section', text: { type: 'mrkdwn', text: 'x' }, colour: 'red' }])).messages[0]).toContain('colour');
+    expect(
+      (
+        await blocksError([
+          { type: 'actions', elements: [button('a'), button('b')] },
+          { type: 'actions', elements: [button('a')] },
+        ])
+      ).messages[0],
+    ).toContain('duplicate action_id');
+    expect(
+      (await blocksError([{ type: 'actions', elements: Array.from({ length: 26 }, (_, i) => button(`b${i}`)) }])).error,
+    ).toBe('invalid_blocks');
+    expect((await blocksError(Array.from({ length: 51 }, () => ({ type: 'divider' })))).messages[0]).toContain(
+      'no more than 50 items',
+    );
+    expect(
+      (
+        await blocksError([
+          { type: 'section', fields: Array.from({ length: 11 }, () => ({ type: 'mrkdwn', text: 'f' })) },
+        ])
+      ).error,
+    ).toBe('invalid_blocks');
+    expect(
+      (
+        await blocksError([
+          { type: 'context', elements: Array.from({ length: 11 }, () => ({ type: 'mrkdwn', text: 'c' })) },
+        ])
+      ).error,
+    ).toBe('invalid_blocks');
+    expect(
+      (await blocksError([{ type: 'section', text: { type: 'mrkdwn', text: 'x' }, colour: 'red' }])).messages[0],
+    ).toContain('colour');
     expect((await blocksError([{ type: 'carousel' }])).error).toBe('invalid_blocks');
-    const tooMuch = Array.from({ length: 5 }, (_, i) => ({ type: 'section', block_id: `s${i}`, text: { type: 'mrkdwn', text: 'y'.repeat(2900) } }));
+    const tooMuch = Array.from({ length: 5 }, (_, i) => ({
+      type: 'section',
+      block_id: `s${i}`,
+      text: { type: 'mrkdwn', text: 'y'.repeat(2900) },
+    }));
     expect((await blocksError(tooMuch)).error).toBe('msg_blocks_too_long');
-    expect(await apiError(client.apiCall('chat.postMessage', { channel: CHANNEL, text: 'x', blocks: '[{' }))).toMatchObject({
+    expect(
+      await apiError(client.apiCall('chat.postMessage', { channel: CHANNEL, text: 'x', blocks: '[{' })),
+    ).toMatchObject({
       error: 'invalid_blocks_format',
     });
     // Nothing invalid was recorded as a message.
@@ -475,9 +627,19 @@ describe('fake Slack with an unmodified Bolt App', () => {
       });
     });
     const sentAt = Date.now();
-    const cmd = await fake.sendCommand({ teamId: TEAM, channelId: CHANNEL, userId: USER, command: '/video', text: 'x' });
+    const cmd = await fake.sendCommand({
+      teamId: TEAM,
+      channelId: CHANNEL,
+      userId: USER,
+      command: '/video',
+      text: 'x',
+    });
     const post = (body: JsonObject): Promise<Response> =>
-      fetch(cmd.responseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(cmd.responseUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     const bad = await post({ text: 'bad', blocks: [{ type: 'section' }] });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ ok: false, error: 'invalid_blocks' });

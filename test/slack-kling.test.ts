@@ -22,10 +22,13 @@ afterEach(async () => {
 });
 
 async function setup(env: Record<string, string> = {}) {
-  ({ sim, fake, bot } = await startSlackRig([{ id: T1, domain: 'acme', channels: [C1] }], env, (close) => cleanups.push(close)));
+  ({ sim, fake, bot } = await startSlackRig([{ id: T1, domain: 'acme', channels: [C1] }], env, (close) =>
+    cleanups.push(close),
+  ));
 }
 
-const send = (command: string, text: string) => fake.sendCommand({ teamId: T1, channelId: C1, userId: U1, command, text });
+const send = (command: string, text: string) =>
+  fake.sendCommand({ teamId: T1, channelId: C1, userId: U1, command, text });
 const ephemeralText = (responseUrlId: string) =>
   fake.ephemerals
     .filter((e) => e.responseUrlId === responseUrlId)
@@ -35,7 +38,10 @@ const ephemeralText = (responseUrlId: string) =>
 describe('Slack end to end: the capability table', () => {
   it('/video on kling-v3 at 15 s with sound ends on its video; the card says it has sound', async () => {
     await setup();
-    const r = await send('/video', 'a red fox running through snow --model kling-v3 --duration 15 --sound on --mode pro');
+    const r = await send(
+      '/video',
+      'a red fox running through snow --model kling-v3 --duration 15 --sound on --mode pro',
+    );
     expect(r.status).toBe(200);
     expect(r.ackMs).toBeLessThan(3000);
     const card = await fake.waitFor(() => {
@@ -43,7 +49,13 @@ describe('Slack end to end: the capability table', () => {
       return m && cardIsFinal(sim, m) && m;
     }, 10_000);
     const taskId = taskIdOfCard(card.blocks) ?? '';
-    expect(sim.task(taskId)?.body).toMatchObject({ model_name: 'kling-v3', duration: '15', sound: 'on', mode: 'pro', prompt: 'a red fox running through snow' });
+    expect(sim.task(taskId)?.body).toMatchObject({
+      model_name: 'kling-v3',
+      duration: '15',
+      sound: 'on',
+      mode: 'pro',
+      prompt: 'a red fox running through snow',
+    });
     const texts = blockTexts(card.blocks).join('\n');
     expect(texts).toContain('kling-v3 · pro · 15s · 16:9 · 🔊 with sound');
     expect(texts).toContain('Done');
@@ -54,7 +66,10 @@ describe('Slack end to end: the capability table', () => {
     await setup();
     const refused = await send('/video', 'a fox --model kling-v2-6 --sound on');
     const help = await send('/video', 'help');
-    await fake.waitFor(() => ephemeralText(refused.responseUrlId) !== '' && ephemeralText(help.responseUrlId) !== '', 5000);
+    await fake.waitFor(
+      () => ephemeralText(refused.responseUrlId) !== '' && ephemeralText(help.responseUrlId) !== '',
+      5000,
+    );
     expect(ephemeralText(refused.responseUrlId)).toContain('kling-v2-6 has sound only in pro mode');
     expect(ephemeralText(help.responseUrlId)).toMatch(/kling-v3.*3–15 s/);
     expect(ephemeralText(help.responseUrlId)).toContain('--model');
@@ -64,12 +79,20 @@ describe('Slack end to end: the capability table', () => {
 
   it('/animate URL … --end URL sends the end frame as image_tail', async () => {
     await setup();
-    await send('/animate', 'https://example.com/start.png the cat waves --end https://example.com/end.png --model kling-v2-5-turbo --mode pro');
+    await send(
+      '/animate',
+      'https://example.com/start.png the cat waves --end https://example.com/end.png --model kling-v2-5-turbo --mode pro',
+    );
     const card = await fake.waitFor(() => {
       const [m] = fake.messagesIn(C1);
       return m && sim.task(taskIdOfCard(m.blocks) ?? '') ? m : undefined;
     }, 10_000);
-    expect(sim.task(taskIdOfCard(card.blocks) ?? '')?.body).toMatchObject({ image: 'https://example.com/start.png', image_tail: 'https://example.com/end.png', prompt: 'the cat waves', mode: 'pro' });
+    expect(sim.task(taskIdOfCard(card.blocks) ?? '')?.body).toMatchObject({
+      image: 'https://example.com/start.png',
+      image_tail: 'https://example.com/end.png',
+      prompt: 'the cat waves',
+      mode: 'pro',
+    });
   });
 
   it('the Extend button on a finished card posts a new card that links to its parent and ends on the longer video', async () => {
@@ -80,14 +103,23 @@ describe('Slack end to end: the capability table', () => {
       return m && cardIsFinal(sim, m) ? m : undefined;
     }, 10_000);
     const parentId = taskIdOfCard(card.blocks) ?? '';
-    const click = await fake.clickButton({ teamId: T1, channelId: C1, userId: 'U0BOB', actionId: 'kb_extend', messageTs: card.ts });
+    const click = await fake.clickButton({
+      teamId: T1,
+      channelId: C1,
+      userId: 'U0BOB',
+      actionId: 'kb_extend',
+      messageTs: card.ts,
+    });
     expect(click.status).toBe(200);
     const extended = await fake.waitFor(() => {
       const m = fake.messagesIn(C1)[1];
       return m && cardIsFinal(sim, m) ? m : undefined;
     }, 10_000);
     const extId = taskIdOfCard(extended.blocks) ?? '';
-    expect(sim.task(extId)?.body).toMatchObject({ prompt: 'a hummingbird in slow motion', video_id: expect.any(String) });
+    expect(sim.task(extId)?.body).toMatchObject({
+      prompt: 'a hummingbird in slow motion',
+      video_id: expect.any(String),
+    });
     const texts = blockTexts(extended.blocks).join('\n');
     expect(texts).toContain('Extends');
     expect(texts).toContain(parentId);

@@ -21,11 +21,23 @@ const NOW = Date.now();
 const rec = (state: TaskRecord['state']): TaskRecord => ({
   id: 'kb0a1b2c3d4e5f',
   scope,
-  request: { kind: 'text2video', prompt: 'a tiny robot watering plants', model: 'kling-v2-1-master', mode: 'std', duration: '5', aspect_ratio: '16:9' },
+  request: {
+    kind: 'text2video',
+    prompt: 'a tiny robot watering plants',
+    model: 'kling-v2-1-master',
+    mode: 'std',
+    duration: '5',
+    aspect_ratio: '16:9',
+  },
   state,
   createdAt: NOW - 10_000,
   updatedAt: NOW,
-  ...(state === 'succeed' ? { finishedAt: NOW, result: { videos: [{ id: 'v', url: 'https://cdn.example.com/v.mp4', duration: '5.1' }], images: [] } } : {}),
+  ...(state === 'succeed'
+    ? {
+        finishedAt: NOW,
+        result: { videos: [{ id: 'v', url: 'https://cdn.example.com/v.mp4', duration: '5.1' }], images: [] },
+      }
+    : {}),
 });
 
 let fake: FakeSlack;
@@ -35,7 +47,11 @@ afterEach(async () => {
 
 async function port(extra: Parameters<typeof startFake>[1] = {}) {
   fake = await startFake([{ id: TEAM, channels: [C1, LOCKED] }], { notInChannel: [LOCKED], ...extra });
-  const workspaces = new SlackWorkspaces({ botToken: SECRETS.botToken, apiUrl: fake.apiUrl, logger: boltLogger(silentLogger) });
+  const workspaces = new SlackWorkspaces({
+    botToken: SECRETS.botToken,
+    apiUrl: fake.apiUrl,
+    logger: boltLogger(silentLogger),
+  });
   return new SlackPort(workspaces, silentLogger);
 }
 
@@ -68,12 +84,16 @@ describe('SlackPort', () => {
     expect(fake.messagesIn(C1)).toHaveLength(0);
     await p.delete(handle, scope);
     await expect(p.edit(handle, renderCard(rec('succeed'), { now: NOW }), scope)).rejects.toBeInstanceOf(CardGoneError);
-    await expect(p.edit({ messageId: '1', token: 'x' }, renderCard(rec('succeed'), { now: NOW }), scope)).rejects.toBeInstanceOf(CardGoneError);
+    await expect(
+      p.edit({ messageId: '1', token: 'x' }, renderCard(rec('succeed'), { now: NOW }), scope),
+    ).rejects.toBeInstanceOf(CardGoneError);
   });
 
   it('a channel the bot is not in: posting throws CardPostError(not_in_channel)', async () => {
     const p = await port();
-    const err = await p.post({ ...scope, channelId: LOCKED }, renderCard(rec('pending'), { now: NOW })).catch((e: unknown) => e);
+    const err = await p
+      .post({ ...scope, channelId: LOCKED }, renderCard(rec('pending'), { now: NOW }))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CardPostError);
     expect((err as CardPostError).reason).toBe('not_in_channel');
   });
@@ -81,11 +101,18 @@ describe('SlackPort', () => {
   it('posts keep Slack’s one-message-per-second channel pace (held without calling Slack); a 429 on a post is thrown with Retry-After, not waited out', async () => {
     let now = 1_000_000;
     fake = await startFake([{ id: TEAM, channels: [C1] }]);
-    const workspaces = new SlackWorkspaces({ botToken: SECRETS.botToken, apiUrl: fake.apiUrl, logger: boltLogger(silentLogger) });
+    const workspaces = new SlackWorkspaces({
+      botToken: SECRETS.botToken,
+      apiUrl: fake.apiUrl,
+      logger: boltLogger(silentLogger),
+    });
     const p = new SlackPort(workspaces, silentLogger, { now: () => now });
     await p.post(scope, renderCard(rec('pending'), { now: NOW }));
     const held = await p.post(scope, renderCard(rec('pending'), { now: NOW })).catch((e: unknown) => e);
-    expect(held instanceof PortRateLimitError && { source: held.source, retryAfterMs: held.retryAfterMs }).toEqual({ source: 'budget', retryAfterMs: 1000 });
+    expect(held instanceof PortRateLimitError && { source: held.source, retryAfterMs: held.retryAfterMs }).toEqual({
+      source: 'budget',
+      retryAfterMs: 1000,
+    });
     expect(fake.calls.filter((c) => c.method === 'chat.postMessage')).toHaveLength(1);
     now += 1000;
     fake.rateLimit('chat.postMessage', { times: 1, retryAfterSec: 1 });
@@ -100,7 +127,11 @@ describe('SlackPort', () => {
     const CARDS = 22;
     // The fake's own limits run on real time; this test's clock is the port's, which enforces them.
     fake = await startFake([{ id: TEAM, channels: [C1] }], { channelLimit: null, postMessageLimit: null });
-    const workspaces = new SlackWorkspaces({ botToken: SECRETS.botToken, apiUrl: fake.apiUrl, logger: boltLogger(silentLogger) });
+    const workspaces = new SlackWorkspaces({
+      botToken: SECRETS.botToken,
+      apiUrl: fake.apiUrl,
+      logger: boltLogger(silentLogger),
+    });
     const p = new SlackPort(workspaces, silentLogger, { now: () => now });
     // What the channel's outbox does around every write: ask the pacer, spend, learn the answer.
     const pacer = new RatePacer(p.initialRate, () => now);
@@ -145,7 +176,11 @@ describe('SlackPort', () => {
 
   it('a bad bot token stops start-up with a clear error that does not contain the token', async () => {
     fake = await startFake([{ id: TEAM, channels: [C1] }]);
-    const workspaces = new SlackWorkspaces({ botToken: 'xoxb-wrong-token-value-123', apiUrl: fake.apiUrl, logger: boltLogger(silentLogger) });
+    const workspaces = new SlackWorkspaces({
+      botToken: 'xoxb-wrong-token-value-123',
+      apiUrl: fake.apiUrl,
+      logger: boltLogger(silentLogger),
+    });
     const err = await workspaces.identity().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SlackTokenError);
     expect(String(err)).toContain('invalid_auth');
@@ -164,13 +199,23 @@ describe('SlackPort', () => {
         { id: TEAM, channels: [C1, C2] },
         { id: 'T0OTHER', channels: [ELSEWHERE] },
       ]);
-      const workspaces = new SlackWorkspaces({ botToken: SECRETS.botToken, apiUrl: fake.apiUrl, logger: boltLogger(silentLogger) });
-      const p = new SlackPort(workspaces, silentLogger, { workspaceBudget: { capacity: 3, refillPerSec: 1 }, now: () => now });
-      const cards = await Promise.all([scope, scope2, other].map((s) => p.post(s, renderCard(rec('submitted'), { now: NOW })).then((w) => w.value)));
+      const workspaces = new SlackWorkspaces({
+        botToken: SECRETS.botToken,
+        apiUrl: fake.apiUrl,
+        logger: boltLogger(silentLogger),
+      });
+      const p = new SlackPort(workspaces, silentLogger, {
+        workspaceBudget: { capacity: 3, refillPerSec: 1 },
+        now: () => now,
+      });
+      const cards = await Promise.all(
+        [scope, scope2, other].map((s) => p.post(s, renderCard(rec('submitted'), { now: NOW })).then((w) => w.value)),
+      );
       return { p, cards };
     }
     const updates = () => fake.calls.filter((c) => c.method === 'chat.update').length;
-    const held = (e: unknown) => (e instanceof PortRateLimitError ? { source: e.source, retryAfterMs: e.retryAfterMs } : e);
+    const held = (e: unknown) =>
+      e instanceof PortRateLimitError ? { source: e.source, retryAfterMs: e.retryAfterMs } : e;
 
     it('is shared by the channels of a workspace, keeps its last tokens for finished cards, and refills', async () => {
       const { p, cards } = await budgeted();
@@ -179,10 +224,16 @@ describe('SlackPort', () => {
       const final = renderCard(rec('succeed'), { now: NOW });
       await p.edit(h1 ?? {}, progress, scope);
       // Two tokens left, both kept for results: progress in the other channel waits, without calling Slack.
-      expect(held(await p.edit(h2 ?? {}, progress, scope2).catch((e: unknown) => e))).toEqual({ source: 'budget', retryAfterMs: 1000 });
+      expect(held(await p.edit(h2 ?? {}, progress, scope2).catch((e: unknown) => e))).toEqual({
+        source: 'budget',
+        retryAfterMs: 1000,
+      });
       await p.edit(h2 ?? {}, final, scope2);
       await p.edit(h1 ?? {}, final, scope);
-      expect(held(await p.edit(h1 ?? {}, final, scope).catch((e: unknown) => e))).toEqual({ source: 'budget', retryAfterMs: 1000 });
+      expect(held(await p.edit(h1 ?? {}, final, scope).catch((e: unknown) => e))).toEqual({
+        source: 'budget',
+        retryAfterMs: 1000,
+      });
       // Another workspace has its own budget.
       await p.edit(h3 ?? {}, progress, other);
       expect(updates()).toBe(4);
@@ -196,8 +247,13 @@ describe('SlackPort', () => {
       const [h1, h2, h3] = cards;
       const progress = renderCard(rec('processing'), { now: NOW });
       fake.rateLimit('chat.update', { times: 1, retryAfterSec: 7, channel: C1 });
-      expect(held(await p.edit(h1 ?? {}, progress, scope).catch((e: unknown) => e))).toEqual({ source: 'platform', retryAfterMs: 7000 });
-      expect(held(await p.edit(h2 ?? {}, renderCard(rec('succeed'), { now: NOW }), scope2).catch((e: unknown) => e))).toEqual({ source: 'budget', retryAfterMs: 7000 });
+      expect(held(await p.edit(h1 ?? {}, progress, scope).catch((e: unknown) => e))).toEqual({
+        source: 'platform',
+        retryAfterMs: 7000,
+      });
+      expect(
+        held(await p.edit(h2 ?? {}, renderCard(rec('succeed'), { now: NOW }), scope2).catch((e: unknown) => e)),
+      ).toEqual({ source: 'budget', retryAfterMs: 7000 });
       await p.edit(h3 ?? {}, progress, other);
       expect(updates()).toBe(2);
       now += 7000;

@@ -3,7 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TaskStore } from '../src/store/task-store.js';
-import { botEnv, cardIsFinal, SECRETS, startBotProcess, startFake, startSim, taskIdOfCard, type ChildBot } from './helpers/slack-harness.js';
+import {
+  botEnv,
+  cardIsFinal,
+  SECRETS,
+  startBotProcess,
+  startFake,
+  startSim,
+  taskIdOfCard,
+  type ChildBot,
+} from './helpers/slack-harness.js';
 
 /**
  * `npm start` as a real process on a SQLite store, killed with SIGKILL while tasks are in flight
@@ -36,8 +45,23 @@ describe('Slack bot process restart', () => {
     const first: ChildBot = await startBotProcess(env);
     cleanups.push(() => first.stop());
     fake.setBotUrl(`http://127.0.0.1:${first.port}/slack/events`);
-    const prompts = ['a whale breaching at sunset', 'a city made of glass', 'a dragon reading a book', 'rain on a tin roof'];
-    const acks = await Promise.all(prompts.map((p, i) => fake.sendCommand({ teamId: TEAM, channelId: i % 2 ? C2 : C1, userId: `U0USER${i}`, command: '/video', text: p })));
+    const prompts = [
+      'a whale breaching at sunset',
+      'a city made of glass',
+      'a dragon reading a book',
+      'rain on a tin roof',
+    ];
+    const acks = await Promise.all(
+      prompts.map((p, i) =>
+        fake.sendCommand({
+          teamId: TEAM,
+          channelId: i % 2 ? C2 : C1,
+          userId: `U0USER${i}`,
+          command: '/video',
+          text: p,
+        }),
+      ),
+    );
     for (const a of acks) expect(a.status).toBe(200);
     // Every card posted and every task created at Kling (two of them still unanswered).
     const cards = await fake.waitFor(() => {
@@ -53,7 +77,8 @@ describe('Slack bot process restart', () => {
       for (;;) {
         const recs = await Promise.all(ids.map((id) => peek.get(id)));
         if (recs.every((r) => r?.card !== undefined)) break;
-        if (Date.now() > deadline) throw new Error(`card handles not stored: ${JSON.stringify(recs.map((r) => r?.card ?? null))}`);
+        if (Date.now() > deadline)
+          throw new Error(`card handles not stored: ${JSON.stringify(recs.map((r) => r?.card ?? null))}`);
         await new Promise((r) => setTimeout(r, 25));
       }
     } finally {
@@ -66,7 +91,10 @@ describe('Slack bot process restart', () => {
     const killed = await TaskStore.open(env['STORE_URL'] ?? '');
     try {
       const recs = await Promise.all(ids.map((id) => killed.get(id)));
-      expect(recs.filter((r) => r?.state === 'pending' && r.klingTaskId === undefined), JSON.stringify(recs.map((r) => r?.state))).toHaveLength(2);
+      expect(
+        recs.filter((r) => r?.state === 'pending' && r.klingTaskId === undefined),
+        JSON.stringify(recs.map((r) => r?.state)),
+      ).toHaveLength(2);
     } finally {
       await killed.close();
     }
@@ -88,12 +116,22 @@ describe('Slack bot process restart', () => {
     expect([...fake.messagesIn(C1), ...fake.messagesIn(C2)]).toHaveLength(4);
 
     // A fresh command on the restarted process works end to end too.
-    await fake.sendCommand({ teamId: TEAM, channelId: C1, userId: 'U0LATE', command: '/video', text: 'after the restart' });
-    await fake.waitFor(() => fake.messagesIn(C1).length === 3 && fake.messagesIn(C1).every((m) => cardIsFinal(sim, m)), 15_000);
+    await fake.sendCommand({
+      teamId: TEAM,
+      channelId: C1,
+      userId: 'U0LATE',
+      command: '/video',
+      text: 'after the restart',
+    });
+    await fake.waitFor(
+      () => fake.messagesIn(C1).length === 3 && fake.messagesIn(C1).every((m) => cardIsFinal(sim, m)),
+      15_000,
+    );
 
     await second.stop();
     expect(second.proc.exitCode).toBe(0);
     const output = first.output() + second.output();
-    for (const secret of Object.values(SECRETS)) expect(output.includes(secret), 'secret in the process output').toBe(false);
+    for (const secret of Object.values(SECRETS))
+      expect(output.includes(secret), 'secret in the process output').toBe(false);
   });
 });

@@ -22,7 +22,11 @@ describe('Slack over Socket Mode', () => {
     cleanups.push(() => fake.close());
     const gateway = await startSocketModeGateway(fake, APP_TOKEN);
     cleanups.push(() => gateway.close());
-    const bot = await startBotInProcess(sim, fake, { SLACK_APP_TOKEN: APP_TOKEN, SLACK_API_URL: gateway.apiUrl, LOG_LEVEL: 'debug' });
+    const bot = await startBotInProcess(sim, fake, {
+      SLACK_APP_TOKEN: APP_TOKEN,
+      SLACK_API_URL: gateway.apiUrl,
+      LOG_LEVEL: 'debug',
+    });
     cleanups.push(() => bot.close());
 
     expect(gateway.connected()).toBe(true);
@@ -30,15 +34,35 @@ describe('Slack over Socket Mode', () => {
     const http = await fetch(`http://127.0.0.1:${bot.port}/slack/events`, { method: 'POST', body: 'x' });
     expect(http.status).toBe(404);
 
-    const common = { token: 'fakeVerificationToken000', team_id: TEAM, team_domain: 'acme', channel_id: C1, channel_name: 'general', user_id: 'U0ALICE', user_name: 'alice', api_app_id: 'A0FAKEAPP', trigger_id: '1.2.3' };
-    const ackMs = await gateway.deliver('slash_commands', { ...common, command: '/video', text: 'a lantern floating on a lake', response_url: `${fake.baseUrl}response/none` });
+    const common = {
+      token: 'fakeVerificationToken000',
+      team_id: TEAM,
+      team_domain: 'acme',
+      channel_id: C1,
+      channel_name: 'general',
+      user_id: 'U0ALICE',
+      user_name: 'alice',
+      api_app_id: 'A0FAKEAPP',
+      trigger_id: '1.2.3',
+    };
+    const ackMs = await gateway.deliver('slash_commands', {
+      ...common,
+      command: '/video',
+      text: 'a lantern floating on a lake',
+      response_url: `${fake.baseUrl}response/none`,
+    });
     expect(ackMs).toBeLessThan(3000);
     const card = await fake.waitFor(() => fake.messagesIn(C1)[0], 5000);
     await fake.waitFor(() => cardIsFinal(sim, card), 10_000);
     expect(sim.stats.creates).toBe(1);
 
     // A bad option: the (unusable) response_url fails, so the error arrives by chat.postEphemeral.
-    await gateway.deliver('slash_commands', { ...common, command: '/video', text: 'a cat --ar 5:4', response_url: `${fake.baseUrl}response/none` });
+    await gateway.deliver('slash_commands', {
+      ...common,
+      command: '/video',
+      text: 'a cat --ar 5:4',
+      response_url: `${fake.baseUrl}response/none`,
+    });
     const eph = await fake.waitFor(() => fake.ephemerals[0], 5000);
     expect(eph.via).toBe('chat.postEphemeral');
     expect(blockTexts(eph.blocks).join('\n')).toContain('aspect_ratio');
@@ -56,13 +80,22 @@ describe('Slack over Socket Mode', () => {
       channel: { id: C1, name: 'general' },
       message: { type: 'message', ts: card.ts, text: card.text },
       response_url: `${fake.baseUrl}response/none`,
-      actions: [{ action_id: 'kb_regenerate', block_id: 'b1', type: 'button', value: `kb:g:${taskId}`, action_ts: '1.0' }],
+      actions: [
+        { action_id: 'kb_regenerate', block_id: 'b1', type: 'button', value: `kb:g:${taskId}`, action_ts: '1.0' },
+      ],
     });
-    await fake.waitFor(() => fake.messagesIn(C1).length === 2 && fake.messagesIn(C1).every((m) => cardIsFinal(sim, m)), 10_000);
+    await fake.waitFor(
+      () => fake.messagesIn(C1).length === 2 && fake.messagesIn(C1).every((m) => cardIsFinal(sim, m)),
+      10_000,
+    );
     expect(sim.stats.creates).toBe(2);
 
     const logs = bot.logs.join('');
-    const records = JSON.stringify({ calls: fake.calls.map((c) => ({ ...c, headers: { ...c.headers, authorization: undefined } })), messages: fake.messages, ephemerals: fake.ephemerals });
+    const records = JSON.stringify({
+      calls: fake.calls.map((c) => ({ ...c, headers: { ...c.headers, authorization: undefined } })),
+      messages: fake.messages,
+      ephemerals: fake.ephemerals,
+    });
     for (const secret of [APP_TOKEN, ...Object.values(SECRETS)]) {
       expect(logs.includes(secret), 'secret in the log').toBe(false);
       expect(records.includes(secret), 'secret sent to Slack').toBe(false);

@@ -22,18 +22,35 @@ afterEach(async () => {
 });
 
 async function setup() {
-  ({ sim, fake, bot } = await startSlackRig([{ id: T1, domain: 'acme', channels: [C1] }], {}, (close) => cleanups.push(close)));
+  ({ sim, fake, bot } = await startSlackRig([{ id: T1, domain: 'acme', channels: [C1] }], {}, (close) =>
+    cleanups.push(close),
+  ));
 }
 
 /** Posts a raw body to /slack/events, optionally without a content-length (chunked), and reports the status. */
 function post(body: Buffer, headers: Record<string, string>, chunked = false): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: bot.port, path: '/slack/events', method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...(chunked ? {} : { 'content-length': String(body.length) }), ...headers } }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: bot.port,
+        path: '/slack/events',
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          ...(chunked ? {} : { 'content-length': String(body.length) }),
+          ...headers,
+        },
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
     // The server may answer 413 and close before it has read everything: that is the point.
-    req.on('error', (err) => (err.message.includes('EPIPE') || err.message.includes('ECONNRESET') ? undefined : reject(err)));
+    req.on('error', (err) =>
+      err.message.includes('EPIPE') || err.message.includes('ECONNRESET') ? undefined : reject(err),
+    );
     if (chunked) {
       for (let i = 0; i < body.length; i += 16 * 1024) req.write(body.subarray(i, i + 16 * 1024));
       req.end();
@@ -44,19 +61,43 @@ function post(body: Buffer, headers: Record<string, string>, chunked = false): P
 describe('Slack request verification', () => {
   it('GIVEN a signed /video sent twice (a replay within the window) THEN the second gets 401 and only one task exists', async () => {
     await setup();
-    const first = await fake.sendCommand({ teamId: T1, channelId: C1, userId: U1, command: '/video', text: 'a cat surfing' });
+    const first = await fake.sendCommand({
+      teamId: T1,
+      channelId: C1,
+      userId: U1,
+      command: '/video',
+      text: 'a cat surfing',
+    });
     expect(first.status).toBe(200);
     expect((await fake.resendLast()).status).toBe(401);
     await fake.waitFor(() => sim.stats.creates >= 1, 5000);
     expect(sim.stats.creates).toBe(1);
-    expect((await bot.core.store.page({ platform: 'slack', guildId: T1, channelId: C1, page: 1, pageSize: 5 })).total).toBe(1);
+    expect(
+      (await bot.core.store.page({ platform: 'slack', guildId: T1, channelId: C1, page: 1, pageSize: 5 })).total,
+    ).toBe(1);
   });
 
   it('GIVEN a timestamp 6 minutes in the future, or a body changed after signing THEN 401 and nothing runs', async () => {
     await setup();
-    const future = await fake.sendCommand({ teamId: T1, channelId: C1, userId: U1, command: '/video', text: 'from the future', timestampOffsetSec: 360 });
-    const near = await fake.sendCommand({ teamId: T1, channelId: C1, userId: U1, command: '/quota', text: '', timestampOffsetSec: 60 });
-    const tampered = await fake.resendLast((raw) => raw.replace('command=%2Fquota', 'command=%2Fvideo&text=paid+for+by+someone+else'));
+    const future = await fake.sendCommand({
+      teamId: T1,
+      channelId: C1,
+      userId: U1,
+      command: '/video',
+      text: 'from the future',
+      timestampOffsetSec: 360,
+    });
+    const near = await fake.sendCommand({
+      teamId: T1,
+      channelId: C1,
+      userId: U1,
+      command: '/quota',
+      text: '',
+      timestampOffsetSec: 60,
+    });
+    const tampered = await fake.resendLast((raw) =>
+      raw.replace('command=%2Fquota', 'command=%2Fvideo&text=paid+for+by+someone+else'),
+    );
     expect([future.status, tampered.status]).toEqual([401, 401]);
     // A clock a minute ahead is inside the window.
     expect(near.status).toBe(200);
@@ -68,20 +109,35 @@ describe('Slack request verification', () => {
   it('GIVEN a body over 64 KiB, declared or streamed THEN 413 before it is read, and nothing runs', async () => {
     await setup();
     const ts = Math.floor(Date.now() / 1000);
-    const big = Buffer.from(`team_id=${T1}&channel_id=${C1}&user_id=${U1}&command=%2Fvideo&text=${'a'.repeat(70 * 1024)}`);
-    const headers = { 'x-slack-request-timestamp': String(ts), 'x-slack-signature': signSlackRequest(SECRETS.signingSecret, ts, big.toString()) };
+    const big = Buffer.from(
+      `team_id=${T1}&channel_id=${C1}&user_id=${U1}&command=%2Fvideo&text=${'a'.repeat(70 * 1024)}`,
+    );
+    const headers = {
+      'x-slack-request-timestamp': String(ts),
+      'x-slack-signature': signSlackRequest(SECRETS.signingSecret, ts, big.toString()),
+    };
     expect(await post(big, headers)).toBe(413);
     expect(await post(big, headers, true)).toBe(413);
     // Just under the limit is read and passed on as usual.
     const small = Buffer.from(`team_id=${T1}&channel_id=${C1}&user_id=${U1}&command=%2Fvideo&text=${'b'.repeat(1024)}`);
-    expect(await post(small, { 'x-slack-request-timestamp': String(ts), 'x-slack-signature': signSlackRequest(SECRETS.signingSecret, ts, small.toString()) })).not.toBe(413);
+    expect(
+      await post(small, {
+        'x-slack-request-timestamp': String(ts),
+        'x-slack-signature': signSlackRequest(SECRETS.signingSecret, ts, small.toString()),
+      }),
+    ).not.toBe(413);
     expect(sim.calls.filter((c) => c.method === 'POST')).toHaveLength(0);
   });
 
   it("GIVEN Slack's unsigned SSL check THEN 200 and nothing else happens; anything smuggled with it is not run", async () => {
     await setup();
     expect(await post(Buffer.from('ssl_check=1&token=x'), {})).toBe(200);
-    expect(await post(Buffer.from(`ssl_check=1&team_id=${T1}&channel_id=${C1}&user_id=${U1}&command=%2Fvideo&text=smuggled`), {})).toBe(200);
+    expect(
+      await post(
+        Buffer.from(`ssl_check=1&team_id=${T1}&channel_id=${C1}&user_id=${U1}&command=%2Fvideo&text=smuggled`),
+        {},
+      ),
+    ).toBe(200);
     expect(await post(Buffer.from(`team_id=${T1}&command=%2Fvideo&text=unsigned`), {})).toBe(401);
     expect(sim.calls).toHaveLength(0);
     expect(fake.messages).toHaveLength(0);

@@ -21,7 +21,12 @@ function tsFiles(dir: string, skip: readonly string[] = []): string[] {
 /** Module specifiers of static imports, re-exports, dynamic imports and requires. */
 function importsOf(source: string): string[] {
   const specs: string[] = [];
-  const patterns = [/\b(?:import|export)\s[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]/g, /\bimport\s*['"]([^'"]+)['"]/g, /\bimport\s*\(\s*['"`]([^'"`]+)['"`]\s*\)/g, /\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)/g];
+  const patterns = [
+    /\b(?:import|export)\s[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]/g,
+    /\bimport\s*['"]([^'"]+)['"]/g,
+    /\bimport\s*\(\s*['"`]([^'"`]+)['"`]\s*\)/g,
+    /\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
+  ];
   for (const re of patterns) for (const m of source.matchAll(re)) if (m[1]) specs.push(m[1]);
   return specs;
 }
@@ -37,8 +42,22 @@ describe('platform boundary', () => {
       "const y = require('@slack/socket-mode');",
       "import {\n  a,\n  b,\n} from 'discord.js';",
     ].join('\n');
-    expect(importsOf(sample).filter((s) => FORBIDDEN.test(s)).sort()).toEqual(['@discordjs/rest', '@discordjs/ws', '@slack/bolt', '@slack/socket-mode', '@slack/web-api', 'discord.js', 'discord.js']);
-    expect(importsOf("import { z } from 'zod';\n// mentions discord.js in a comment").filter((s) => FORBIDDEN.test(s))).toEqual([]);
+    expect(
+      importsOf(sample)
+        .filter((s) => FORBIDDEN.test(s))
+        .sort(),
+    ).toEqual([
+      '@discordjs/rest',
+      '@discordjs/ws',
+      '@slack/bolt',
+      '@slack/socket-mode',
+      '@slack/web-api',
+      'discord.js',
+      'discord.js',
+    ]);
+    expect(
+      importsOf("import { z } from 'zod';\n// mentions discord.js in a comment").filter((s) => FORBIDDEN.test(s)),
+    ).toEqual([]);
   });
 
   it('the core (src/ outside src/platforms/) and commands/ never import discord.js, @discordjs/* or @slack/*', () => {
@@ -46,7 +65,11 @@ describe('platform boundary', () => {
     expect(files.length).toBeGreaterThan(30);
     expect(files.some((f) => f.endsWith('tracker/tracker.ts'))).toBe(true);
     expect(files.some((f) => f.includes(`${join('src', 'platforms')}`))).toBe(false);
-    const offenders = files.flatMap((f) => importsOf(readFileSync(f, 'utf8')).filter((s) => FORBIDDEN.test(s)).map((s) => `${relative(ROOT, f)} imports ${s}`));
+    const offenders = files.flatMap((f) =>
+      importsOf(readFileSync(f, 'utf8'))
+        .filter((s) => FORBIDDEN.test(s))
+        .map((s) => `${relative(ROOT, f)} imports ${s}`),
+    );
     expect(offenders).toEqual([]);
   });
 
@@ -63,7 +86,11 @@ describe('platform boundary', () => {
     );
     expect(offenders).toEqual([]);
     for (const entry of ENTRY_POINTS) {
-      const importers = tsFiles(join(ROOT, 'src')).filter((f) => importsOf(readFileSync(f, 'utf8')).some((spec) => spec.startsWith('.') && relative(ROOT, resolve(dirname(f), spec)).replace(/\.js$/, '.ts') === entry));
+      const importers = tsFiles(join(ROOT, 'src')).filter((f) =>
+        importsOf(readFileSync(f, 'utf8')).some(
+          (spec) => spec.startsWith('.') && relative(ROOT, resolve(dirname(f), spec)).replace(/\.js$/, '.ts') === entry,
+        ),
+      );
       expect(importers, `${entry} is imported`).toEqual([]);
     }
   });
@@ -72,6 +99,8 @@ describe('platform boundary', () => {
     const from = join(ROOT, 'src', 'tracker', 'x.ts');
     const target = relative(ROOT, resolve(dirname(from), '../../commands/types.js'));
     expect(target.startsWith('commands')).toBe(true);
-    expect(relative(ROOT, resolve(dirname(from), '../platforms/discord/port.js')).startsWith(join('src', 'platforms'))).toBe(true);
+    expect(
+      relative(ROOT, resolve(dirname(from), '../platforms/discord/port.js')).startsWith(join('src', 'platforms')),
+    ).toBe(true);
   });
 });

@@ -22,7 +22,8 @@ const IMAGE = command('image');
 const TASKS = command('tasks');
 
 /** The Slack path: text → raw options → typed args. */
-const slack = (command: Command, text: string): Record<string, unknown> => parseArgs(command, rawFromText(command, text)) as Record<string, unknown>;
+const slack = (command: Command, text: string): Record<string, unknown> =>
+  parseArgs(command, rawFromText(command, text)) as Record<string, unknown>;
 
 function validationOf(run: () => unknown): ValidationError {
   try {
@@ -53,11 +54,20 @@ describe('flag parser', () => {
       cfg_scale: 0.25,
       model: 'kling-v1',
     });
-    expect(tokenize(`say “hello there” and 'bye now'`).map((t) => t.text)).toEqual(['say', 'hello there', 'and', 'bye now']);
+    expect(tokenize(`say “hello there” and 'bye now'`).map((t) => t.text)).toEqual([
+      'say',
+      'hello there',
+      'and',
+      'bye now',
+    ]);
   });
 
   it('a quoted value in the --x="y z" form stays one value', () => {
-    expect(slack(VIDEO, 'a fox --neg="low quality, blurry" --ar 9:16')).toEqual({ prompt: 'a fox', negative_prompt: 'low quality, blurry', aspect_ratio: '9:16' });
+    expect(slack(VIDEO, 'a fox --neg="low quality, blurry" --ar 9:16')).toEqual({
+      prompt: 'a fox',
+      negative_prompt: 'low quality, blurry',
+      aspect_ratio: '9:16',
+    });
   });
 
   it('names an unknown flag and lists the real ones', () => {
@@ -108,7 +118,9 @@ describe('flag parser', () => {
     expect(slack(VIDEO, 'a --dur 10s')['duration']).toBe('10');
     expect(slack(VIDEO, 'a --duration 15 seconds')['duration']).toBe('15');
     expect(validationOf(() => slack(VIDEO, 'a --duration 2')).field).toBe('duration');
-    expect(validationOf(() => slack(VIDEO, 'a --duration 16')).userMessage).toBe('**duration**: must be a whole number of seconds from 3 to 15');
+    expect(validationOf(() => slack(VIDEO, 'a --duration 16')).userMessage).toBe(
+      '**duration**: must be a whole number of seconds from 3 to 15',
+    );
   });
 
   it('cfg_scale: 0 is kept, 1.5 refused', () => {
@@ -120,12 +132,18 @@ describe('flag parser', () => {
 
   it('image n: 1..9, 0 and 10 refused', () => {
     expect(slack(IMAGE, 'a lighthouse --n 9 --ar 21:9')).toMatchObject({ n: 9, aspect_ratio: '21:9' });
-    for (const n of ['0', '10', '2.5']) expect(validationOf(() => slack(IMAGE, `a lighthouse --n ${n}`)).field).toBe('n');
+    for (const n of ['0', '10', '2.5'])
+      expect(validationOf(() => slack(IMAGE, `a lighthouse --n ${n}`)).field).toBe('n');
     expect(validationOf(() => slack(VIDEO, 'a --ar 21:9')).field).toBe('aspect_ratio'); // video has only three ratios
   });
 
   it('/tasks: page_size ≤ 25, ISO dates, the four statuses, and no stray words', () => {
-    expect(slack(TASKS, '--page-size 25 --page 2 --status succeed --since 2026-11-01 --until 2026-11-26T14:00Z --scope mine')).toEqual({
+    expect(
+      slack(
+        TASKS,
+        '--page-size 25 --page 2 --status succeed --since 2026-11-01 --until 2026-11-26T14:00Z --scope mine',
+      ),
+    ).toEqual({
       page_size: 25,
       page: 2,
       status: 'succeed',
@@ -136,9 +154,17 @@ describe('flag parser', () => {
     expect(slack(TASKS, '')).toEqual({ page: 1, page_size: 10, scope: 'channel' });
     expect(validationOf(() => slack(TASKS, '--size 26')).field).toBe('page_size');
     expect(validationOf(() => slack(TASKS, '--page 0')).field).toBe('page');
-    for (const since of ['yesterday', '26/11/2026', '2026-13-45']) expect(validationOf(() => slack(TASKS, `--since ${since}`)).field).toBe('since');
+    for (const since of ['yesterday', '26/11/2026', '2026-13-45'])
+      expect(validationOf(() => slack(TASKS, `--since ${since}`)).field).toBe('since');
     // Strict calendar: no rolling 31 February over to 3 March, no hour 24.
-    for (const since of ['2026-02-31', '2026-02-29', '2026-04-31', '2026-11-26T24:00Z', '2026-11-26T12:60Z', '2026-11-26T12:00+25:00']) {
+    for (const since of [
+      '2026-02-31',
+      '2026-02-29',
+      '2026-04-31',
+      '2026-11-26T24:00Z',
+      '2026-11-26T12:60Z',
+      '2026-11-26T12:00+25:00',
+    ]) {
       const err = validationOf(() => slack(TASKS, `--since ${since}`));
       expect(err.field).toBe('since');
       expect(err.userMessage).toMatch(/real ISO 8601 date.*no zone means UTC/);
@@ -152,25 +178,41 @@ describe('flag parser', () => {
     expect(slack(TASKS, '--until 2026-11-26')['until']).toBe(Date.UTC(2026, 10, 27) - 1);
     expect(slack(TASKS, '--since 2026-11-26')['since']).toBe(Date.UTC(2026, 10, 26));
     expect(slack(TASKS, '--until 2026-11-26T00:00Z')['until']).toBe(Date.UTC(2026, 10, 26));
-    for (const status of ['submitted', 'processing', 'succeed', 'failed']) expect(slack(TASKS, `--status ${status}`)['status']).toBe(status);
-    for (const status of ['pending', 'queued', 'succeeded', 'done']) expect(validationOf(() => slack(TASKS, `--status ${status}`)).field).toBe('status');
+    for (const status of ['submitted', 'processing', 'succeed', 'failed'])
+      expect(slack(TASKS, `--status ${status}`)['status']).toBe(status);
+    for (const status of ['pending', 'queued', 'succeeded', 'done'])
+      expect(validationOf(() => slack(TASKS, `--status ${status}`)).field).toBe('status');
     expect(validationOf(() => slack(TASKS, 'stray --page 2')).field).toBe('stray');
   });
 
   it('Discord typed options: flags inside the prompt are honoured, a conflicting one is named', () => {
-    expect(parseArgs(VIDEO, { prompt: 'a fox --ar 9:16', mode: 'pro' })).toEqual({ prompt: 'a fox', aspect_ratio: '9:16', mode: 'pro' });
-    expect(parseArgs(VIDEO, { prompt: 'a fox --ar 9:16', aspect_ratio: '9:16' })).toMatchObject({ aspect_ratio: '9:16' });
-    expect(validationOf(() => parseArgs(VIDEO, { prompt: 'a fox --ar 9:16', aspect_ratio: '1:1' })).field).toBe('--aspect_ratio');
+    expect(parseArgs(VIDEO, { prompt: 'a fox --ar 9:16', mode: 'pro' })).toEqual({
+      prompt: 'a fox',
+      aspect_ratio: '9:16',
+      mode: 'pro',
+    });
+    expect(parseArgs(VIDEO, { prompt: 'a fox --ar 9:16', aspect_ratio: '9:16' })).toMatchObject({
+      aspect_ratio: '9:16',
+    });
+    expect(validationOf(() => parseArgs(VIDEO, { prompt: 'a fox --ar 9:16', aspect_ratio: '1:1' })).field).toBe(
+      '--aspect_ratio',
+    );
   });
 
   it('parseFlags keeps quoted prompt words quoted', () => {
-    expect(parseFlags('a "red fox" runs --ar 9:16', ['aspect_ratio'], 'video')).toEqual({ text: 'a "red fox" runs', flags: { aspect_ratio: '9:16' } });
+    expect(parseFlags('a "red fox" runs --ar 9:16', ['aspect_ratio'], 'video')).toEqual({
+      text: 'a "red fox" runs',
+      flags: { aspect_ratio: '9:16' },
+    });
   });
 });
 
 describe('/animate image rules', () => {
   it('the image must be an http(s) link', () => {
-    expect(slack(ANIMATE, 'make it move --image https://example.com/cat.png')).toEqual({ prompt: 'make it move', image: 'https://example.com/cat.png' });
+    expect(slack(ANIMATE, 'make it move --image https://example.com/cat.png')).toEqual({
+      prompt: 'make it move',
+      image: 'https://example.com/cat.png',
+    });
     for (const image of ['notaurl', 'ftp://example.com/cat.png', 'javascript:alert(1)']) {
       const err = validationOf(() => slack(ANIMATE, `make it move --image ${image}`));
       expect(err.field).toBe('image');
@@ -180,7 +222,14 @@ describe('/animate image rules', () => {
   });
 
   it('an attachment must be PNG/JPEG, ≤ 10 MB, ≥ 300 px, at most 2.5:1', () => {
-    const ok = { url: 'https://cdn.example/cat.png', filename: 'cat.png', contentType: 'image/png', size: 2_000_000, width: 1024, height: 768 };
+    const ok = {
+      url: 'https://cdn.example/cat.png',
+      filename: 'cat.png',
+      contentType: 'image/png',
+      size: 2_000_000,
+      width: 1024,
+      height: 768,
+    };
     expect(() => checkAttachment(ok)).not.toThrow();
     expect(() => checkAttachment({ ...ok, contentType: undefined, filename: 'photo.JPG' })).not.toThrow();
     expect(() => checkAttachment({ ...ok, width: 750, height: 300 })).not.toThrow(); // exactly 2.5:1
@@ -211,11 +260,17 @@ describe('bad input through the dispatcher', () => {
     await rig.dispatcher.runCommand('animate', 'move --image nope', inv, io);
     expect(io.privates).toHaveLength(3);
     const texts = io.privates.map((v) => (v.kind === 'notice' ? `${v.tone}|${v.text}` : v.kind));
-    expect(texts[0]).toMatch(/^error\|\/video: \*\*prompt\*\*: must be at most 2,500 characters \(this one has 2,501\)\. Nothing was sent to Kling\.$/);
+    expect(texts[0]).toMatch(
+      /^error\|\/video: \*\*prompt\*\*: must be at most 2,500 characters \(this one has 2,501\)\. Nothing was sent to Kling\.$/,
+    );
     expect(texts[1]).toContain('**mode**: must be std or pro');
     expect(texts[2]).toContain('**image**');
     expect(rig.port.events).toHaveLength(0);
-    expect((await rig.core.store.page({ platform: 'console', guildId: 'g1', channelId: 'c1', page: 1, pageSize: 25 })).total).toBe(0);
-    expect(await rig.core.metrics.registry.getSingleMetricAsString('klingbot_provider_calls_total')).not.toMatch(/klingbot_provider_calls_total\{/);
+    expect(
+      (await rig.core.store.page({ platform: 'console', guildId: 'g1', channelId: 'c1', page: 1, pageSize: 25 })).total,
+    ).toBe(0);
+    expect(await rig.core.metrics.registry.getSingleMetricAsString('klingbot_provider_calls_total')).not.toMatch(
+      /klingbot_provider_calls_total\{/,
+    );
   });
 });

@@ -65,8 +65,16 @@ describe('Kling JWT', () => {
     let clientNow = Date.now();
     let simNow = clientNow;
     const sim = await startSim(cleanup, { now: () => simNow });
-    const kling = new KlingClient({ baseUrl: sim.url, auth: { type: 'jwt', accessKey: AK, secretKey: SK }, retries: 0, now: () => clientNow });
-    const { taskId } = await kling.create({ kind: 'text2video', prompt: 'a fox', model: 'kling-v1', mode: 'std', duration: '5', aspect_ratio: '16:9' }, 'ext-jwt-1');
+    const kling = new KlingClient({
+      baseUrl: sim.url,
+      auth: { type: 'jwt', accessKey: AK, secretKey: SK },
+      retries: 0,
+      now: () => clientNow,
+    });
+    const { taskId } = await kling.create(
+      { kind: 'text2video', prompt: 'a fox', model: 'kling-v1', mode: 'std', duration: '5', aspect_ratio: '16:9' },
+      'ext-jwt-1',
+    );
     await kling.get('text2video', taskId);
     clientNow += 26 * 60_000;
     simNow = clientNow;
@@ -82,8 +90,17 @@ describe('Kling JWT', () => {
     let clientNow = t0;
     let simNow = t0;
     const sim = await startSim(cleanup, { now: () => simNow });
-    const kling = new KlingClient({ baseUrl: sim.url, auth: { type: 'jwt', accessKey: AK, secretKey: SK }, retries: 1, backoffBaseMs: 5, now: () => clientNow });
-    const { taskId } = await kling.create({ kind: 'text2video', prompt: 'a fox', model: 'kling-v1', mode: 'std', duration: '5', aspect_ratio: '16:9' }, 'ext-jwt-2');
+    const kling = new KlingClient({
+      baseUrl: sim.url,
+      auth: { type: 'jwt', accessKey: AK, secretKey: SK },
+      retries: 1,
+      backoffBaseMs: 5,
+      now: () => clientNow,
+    });
+    const { taskId } = await kling.create(
+      { kind: 'text2video', prompt: 'a fox', model: 'kling-v1', mode: 'std', duration: '5', aspect_ratio: '16:9' },
+      'ext-jwt-2',
+    );
     // Our clock says 23 min 20 s (token still cached); Kling's says 30 min 1 s: the cached token is expired there.
     clientNow = t0 + 1400_000;
     simNow = t0 + 1801_000;

@@ -11,7 +11,14 @@ import { startScriptedServer } from './helpers/core-scripted-server.js';
 const cleanup = new Cleanup();
 afterEach(() => cleanup.closeAll());
 
-const T2V: GenerationRequest = { kind: 'text2video', prompt: 'a red fox in snow', model: 'kling-v1', mode: 'std', duration: '5', aspect_ratio: '16:9' };
+const T2V: GenerationRequest = {
+  kind: 'text2video',
+  prompt: 'a red fox in snow',
+  model: 'kling-v1',
+  mode: 'std',
+  duration: '5',
+  aspect_ratio: '16:9',
+};
 
 function manualClock(start = Date.now()) {
   let t = start;
@@ -19,7 +26,13 @@ function manualClock(start = Date.now()) {
 }
 
 function client(sim: { url: string }, over: Partial<KlingClientOptions> = {}): KlingClient {
-  return new KlingClient({ baseUrl: sim.url, auth: { type: 'jwt', accessKey: AK, secretKey: SK }, retries: 0, backoffBaseMs: 5, ...over });
+  return new KlingClient({
+    baseUrl: sim.url,
+    auth: { type: 'jwt', accessKey: AK, secretKey: SK },
+    retries: 0,
+    backoffBaseMs: 5,
+    ...over,
+  });
 }
 
 async function klingErrorOf(p: Promise<unknown>): Promise<KlingError> {
@@ -43,7 +56,8 @@ function expectSafe(err: KlingError, kind: KlingErrorKind, secrets: readonly str
   }
 }
 
-const createBodies = (sim: KlingSimulator) => sim.calls.filter((c) => c.op === 'create').map((c) => z.record(z.string(), z.unknown()).parse(c.body));
+const createBodies = (sim: KlingSimulator) =>
+  sim.calls.filter((c) => c.op === 'create').map((c) => z.record(z.string(), z.unknown()).parse(c.body));
 
 describe('Kling client: one typed task from every envelope', () => {
   it('official envelope: submitted → processing → succeed with video, credits and external id', async () => {
@@ -65,15 +79,28 @@ describe('Kling client: one typed task from every envelope', () => {
     const done = await kling.get('text2video', created.taskId);
     expect(done.status).toBe('succeed');
     expect(done.credits).toBe('4');
-    expect(done.result?.videos).toEqual([{ id: expect.any(String), url: `${sim.origin}/media/${created.taskId}.mp4`, duration: '10.1' }]);
+    expect(done.result?.videos).toEqual([
+      { id: expect.any(String), url: `${sim.origin}/media/${created.taskId}.mp4`, duration: '10.1' },
+    ]);
     // Our own id finds the same task (what a resumed `pending` task relies on).
     expect((await kling.get('text2video', 'ext-official-1')).taskId).toBe(created.taskId);
   });
 
   it('gateway envelope: Bearer key, unified status and the percentage become status and progress', async () => {
     const clock = manualClock();
-    const sim = await startSim(cleanup, { now: clock.now, envelope: 'gateway', prefix: '/kling', auth: { apiKey: API_KEY }, timing: { submittedMs: 50, processingMs: 100 } });
-    const kling = new KlingClient({ baseUrl: sim.url, auth: { type: 'bearer', apiKey: API_KEY }, retries: 0, now: clock.now });
+    const sim = await startSim(cleanup, {
+      now: clock.now,
+      envelope: 'gateway',
+      prefix: '/kling',
+      auth: { apiKey: API_KEY },
+      timing: { submittedMs: 50, processingMs: 100 },
+    });
+    const kling = new KlingClient({
+      baseUrl: sim.url,
+      auth: { type: 'bearer', apiKey: API_KEY },
+      retries: 0,
+      now: clock.now,
+    });
     const created = await kling.create(T2V, 'ext-gw-1');
     expect(created).toMatchObject({ status: 'submitted', progress: 0, externalTaskId: 'ext-gw-1' });
     expect(sim.calls[0]?.authorization).toBe(`Bearer ${API_KEY}`);
@@ -95,7 +122,9 @@ describe('Kling client: one typed task from every envelope', () => {
     const kling = client(sim, { now: clock.now });
     const created = await kling.create(T2V, 'ext-bare-1');
     clock.advance(50);
-    const res = await fetch(`${sim.url}/v1/videos/text2video/${created.taskId}`, { headers: { authorization: `Bearer ${mintTestJwt(AK, SK, Math.floor(clock.now() / 1000))}` } });
+    const res = await fetch(`${sim.url}/v1/videos/text2video/${created.taskId}`, {
+      headers: { authorization: `Bearer ${mintTestJwt(AK, SK, Math.floor(clock.now() / 1000))}` },
+    });
     const raw: unknown = await res.json();
     const fromEnvelope = parseTaskBody(raw);
     const fromBare = parseTaskBody(z.object({ code: z.literal(0), data: z.unknown() }).parse(raw).data);
@@ -106,8 +135,16 @@ describe('Kling client: one typed task from every envelope', () => {
   });
 
   it('a gateway answer without an official body still maps its status and percentage', () => {
-    expect(parseTaskBody({ code: 'success', message: '', data: { task_id: 'gw-9', status: 'IN_PROGRESS', progress: '40%', data: null } })).toEqual({ taskId: 'gw-9', status: 'processing', progress: 40 });
-    expect(parseTaskBody({ code: 'success', data: { task_id: 'gw-9', status: 'FAILURE', progress: '100%', data: {} } })).toMatchObject({ status: 'failed' });
+    expect(
+      parseTaskBody({
+        code: 'success',
+        message: '',
+        data: { task_id: 'gw-9', status: 'IN_PROGRESS', progress: '40%', data: null },
+      }),
+    ).toEqual({ taskId: 'gw-9', status: 'processing', progress: 40 });
+    expect(
+      parseTaskBody({ code: 'success', data: { task_id: 'gw-9', status: 'FAILURE', progress: '100%', data: {} } }),
+    ).toMatchObject({ status: 'failed' });
     expect(parseTaskBody({ code: 0, data: { task_id: 'x', task_status: 'succeeded' } })).toBeUndefined(); // "succeeded" is not Kling's word
   });
 });
@@ -115,16 +152,25 @@ describe('Kling client: one typed task from every envelope', () => {
 describe('Kling client: every error class', () => {
   it('auth: wrong API key 1000, wrong secret 1002, clock ahead 1003, expired 1004', async () => {
     const gw = await startSim(cleanup, { auth: { apiKey: API_KEY } });
-    const e1000 = await klingErrorOf(new KlingClient({ baseUrl: gw.url, auth: { type: 'bearer', apiKey: 'wrong-key-123456' }, retries: 0 }).get('text2video', '1'));
+    const e1000 = await klingErrorOf(
+      new KlingClient({ baseUrl: gw.url, auth: { type: 'bearer', apiKey: 'wrong-key-123456' }, retries: 0 }).get(
+        'text2video',
+        '1',
+      ),
+    );
     expectSafe(e1000, 'auth', [AK, SK, API_KEY, 'wrong-key-123456']);
     expect(e1000.details).toMatchObject({ httpStatus: 401, klingCode: 1000 });
 
     const sim = await startSim(cleanup);
-    const e1002 = await klingErrorOf(client(sim, { auth: { type: 'jwt', accessKey: AK, secretKey: 'not-the-secret-xyz' } }).get('text2video', '1'));
+    const e1002 = await klingErrorOf(
+      client(sim, { auth: { type: 'jwt', accessKey: AK, secretKey: 'not-the-secret-xyz' } }).get('text2video', '1'),
+    );
     expectSafe(e1002, 'auth', [AK, SK, 'not-the-secret-xyz']);
     expect(e1002.details.klingCode).toBe(1002);
 
-    const ahead = await klingErrorOf(client(sim, { now: () => Date.now() + 600_000, retries: 1 }).get('text2video', '1'));
+    const ahead = await klingErrorOf(
+      client(sim, { now: () => Date.now() + 600_000, retries: 1 }).get('text2video', '1'),
+    );
     expectSafe(ahead, 'auth');
     expect(ahead.details.klingCode).toBe(1003);
 
@@ -144,7 +190,9 @@ describe('Kling client: every error class', () => {
     ];
     for (const c of cases) {
       const official = { code: c.code, message: `provider says ${c.code}`, request_id: 'req-1' };
-      const server = await startScriptedServer([{ status: c.status, body: c.gateway ? { code: 'fail', message: official.message, data: official } : official }]);
+      const server = await startScriptedServer([
+        { status: c.status, body: c.gateway ? { code: 'fail', message: official.message, data: official } : official },
+      ]);
       cleanup.add(() => server.close());
       const err = await klingErrorOf(client(server, { retries: 2 }).create(T2V, 'ext-acct'));
       expectSafe(err, c.kind);
@@ -265,21 +313,34 @@ describe('Kling client: retries', () => {
     ['an HTTP 500', { kind: 'http500' as const, times: 1, on: 'create' as const }, 'server' as const, false],
     ['a dropped connection', { kind: 'reset' as const, times: 1, on: 'create' as const }, 'network' as const, false],
     // The task was made but the answer was lost.
-    ['a truncated answer after the task was made', { kind: 'malformed' as const, times: 1, on: 'create' as const }, 'malformed' as const, true],
-    ['a timeout after the task was made', { kind: 'slow' as const, times: 1, on: 'create' as const, delayMs: 300 }, 'timeout' as const, true],
-  ])('a create that meets %s is sent once, never again by the client; a task it made is found by external_task_id', async (_label, fault, kind, made) => {
-    const sim = await startSim(cleanup);
-    const kling = client(sim, { retries: 3, backoffBaseMs: 5, timeoutMs: 150 });
-    sim.faults.add(fault);
-    const ext = `ext-once-${fault.kind}`;
-    expectSafe(await klingErrorOf(kling.create(T2V, ext)), kind);
-    // The slow answer is still on its way at the simulator: wait until it has been recorded.
-    await waitFor('the create to be recorded', () => sim.calls.some((c) => c.op === 'create'));
-    expect(sim.calls.filter((c) => c.op === 'create')).toHaveLength(1);
-    expect(sim.createsFor(ext)).toBe(made ? 1 : 0);
-    if (made) expect((await kling.get('text2video', ext)).externalTaskId).toBe(ext);
-    else expect((await klingErrorOf(kling.get('text2video', ext))).kind).toBe('not_found');
-  });
+    [
+      'a truncated answer after the task was made',
+      { kind: 'malformed' as const, times: 1, on: 'create' as const },
+      'malformed' as const,
+      true,
+    ],
+    [
+      'a timeout after the task was made',
+      { kind: 'slow' as const, times: 1, on: 'create' as const, delayMs: 300 },
+      'timeout' as const,
+      true,
+    ],
+  ])(
+    'a create that meets %s is sent once, never again by the client; a task it made is found by external_task_id',
+    async (_label, fault, kind, made) => {
+      const sim = await startSim(cleanup);
+      const kling = client(sim, { retries: 3, backoffBaseMs: 5, timeoutMs: 150 });
+      sim.faults.add(fault);
+      const ext = `ext-once-${fault.kind}`;
+      expectSafe(await klingErrorOf(kling.create(T2V, ext)), kind);
+      // The slow answer is still on its way at the simulator: wait until it has been recorded.
+      await waitFor('the create to be recorded', () => sim.calls.some((c) => c.op === 'create'));
+      expect(sim.calls.filter((c) => c.op === 'create')).toHaveLength(1);
+      expect(sim.createsFor(ext)).toBe(made ? 1 : 0);
+      if (made) expect((await kling.get('text2video', ext)).externalTaskId).toBe(ext);
+      else expect((await klingErrorOf(kling.get('text2video', ext))).kind).toBe('not_found');
+    },
+  );
 });
 
 describe('Kling client: request bodies follow the API', () => {
@@ -290,7 +351,15 @@ describe('Kling client: request bodies follow the API', () => {
     await kling.create({ ...T2V, model: 'kling-v2-master', cfg_scale: 0.7 }, 'ext-body-2');
     await kling.create({ ...T2V, model: 'kling-v2-1-master', cfg_scale: 0 }, 'ext-body-3');
     const [v1, v2, v21] = createBodies(sim);
-    expect(v1).toMatchObject({ model_name: 'kling-v1', mode: 'pro', duration: '10', cfg_scale: 0, aspect_ratio: '16:9', negative_prompt: 'blurry', external_task_id: 'ext-body-1' });
+    expect(v1).toMatchObject({
+      model_name: 'kling-v1',
+      mode: 'pro',
+      duration: '10',
+      cfg_scale: 0,
+      aspect_ratio: '16:9',
+      negative_prompt: 'blurry',
+      external_task_id: 'ext-body-1',
+    });
     expect(typeof v1?.['duration']).toBe('string');
     expect(v2).not.toHaveProperty('cfg_scale');
     expect(v21).not.toHaveProperty('cfg_scale');
@@ -304,14 +373,24 @@ describe('Kling client: request bodies follow the API', () => {
   it('image2video: no aspect_ratio, its own create and poll path', async () => {
     const sim = await startSim(cleanup);
     const kling = client(sim);
-    const req: GenerationRequest = { kind: 'image2video', image: 'https://example.com/cat.png', model: 'kling-v1-6', mode: 'std', duration: '5', cfg_scale: 0.3 };
+    const req: GenerationRequest = {
+      kind: 'image2video',
+      image: 'https://example.com/cat.png',
+      model: 'kling-v1-6',
+      mode: 'std',
+      duration: '5',
+      cfg_scale: 0.3,
+    };
     const created = await kling.create(req, 'ext-i2v');
     await kling.get('image2video', created.taskId);
     const [body] = createBodies(sim);
     expect(body).toMatchObject({ image: 'https://example.com/cat.png', cfg_scale: 0.3, mode: 'std', duration: '5' });
     expect(body).not.toHaveProperty('aspect_ratio');
     expect(body).not.toHaveProperty('prompt');
-    expect(sim.calls.map((c) => `${c.method} ${c.path}`)).toEqual(['POST /v1/videos/image2video', `GET /v1/videos/image2video/${created.taskId}`]);
+    expect(sim.calls.map((c) => `${c.method} ${c.path}`)).toEqual([
+      'POST /v1/videos/image2video',
+      `GET /v1/videos/image2video/${created.taskId}`,
+    ]);
     // The text2video path does not know it (the reference MCP server's mistake).
     expect((await klingErrorOf(kling.get('text2video', created.taskId))).kind).toBe('not_found');
   });
@@ -320,13 +399,21 @@ describe('Kling client: request bodies follow the API', () => {
     const clock = manualClock();
     const sim = await startSim(cleanup, { now: clock.now });
     const kling = client(sim, { now: clock.now });
-    const created = await kling.create({ kind: 'image', prompt: 'a lighthouse', model: 'kling-v2', aspect_ratio: '3:2', n: 3 }, 'ext-img');
+    const created = await kling.create(
+      { kind: 'image', prompt: 'a lighthouse', model: 'kling-v2', aspect_ratio: '3:2', n: 3 },
+      'ext-img',
+    );
     clock.advance(10_000);
     const done = await kling.get('image', created.taskId);
     const [body] = createBodies(sim);
     expect(body).toMatchObject({ prompt: 'a lighthouse', n: 3, aspect_ratio: '3:2', model_name: 'kling-v2' });
     expect(body).not.toHaveProperty('mode');
-    expect(sim.calls.map((c) => c.path)).toEqual(['/v1/images/generations', `/v1/images/generations/${created.taskId}`]);
-    expect(done.result?.images.map((i) => i.url)).toEqual([0, 1, 2].map((i) => `${sim.origin}/media/${created.taskId}-${i}.png`));
+    expect(sim.calls.map((c) => c.path)).toEqual([
+      '/v1/images/generations',
+      `/v1/images/generations/${created.taskId}`,
+    ]);
+    expect(done.result?.images.map((i) => i.url)).toEqual(
+      [0, 1, 2].map((i) => `${sim.origin}/media/${created.taskId}-${i}.png`),
+    );
   });
 });

@@ -30,7 +30,12 @@ afterEach(() => vi.useRealTimers());
 function rig() {
   const backend = new ScriptedBackend();
   const events: string[] = [];
-  const leadership = new Leadership(new Lease(backend, 'replica-a', TTL), { gained: async () => (events.push('gained'), 0), lost: () => void events.push('lost') }, silentLogger, Date.now);
+  const leadership = new Leadership(
+    new Lease(backend, 'replica-a', TTL),
+    { gained: async () => (events.push('gained'), 0), lost: () => void events.push('lost') },
+    silentLogger,
+    Date.now,
+  );
   return { backend, events, leadership };
 }
 
@@ -78,7 +83,14 @@ describe('mergeForward', () => {
   const base: TaskRecord = {
     id: 'kbfence000001',
     scope: { platform: 'console', guildId: 'g', channelId: 'c', userId: 'u', userName: 'u' },
-    request: { kind: 'text2video', prompt: 'p', model: 'kling-v1', mode: 'std', duration: '5', aspect_ratio: '16:9' } as TaskRecord['request'],
+    request: {
+      kind: 'text2video',
+      prompt: 'p',
+      model: 'kling-v1',
+      mode: 'std',
+      duration: '5',
+      aspect_ratio: '16:9',
+    } as TaskRecord['request'],
     state: 'processing',
     createdAt: T0,
     updatedAt: T0,

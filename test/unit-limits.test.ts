@@ -46,7 +46,12 @@ const admin = (inv: Invocation): Invocation => ({ ...inv, user: { ...inv.user, i
 describe('the server daily cap', () => {
   it('GIVEN an admin (by permission or ADMIN_USER_IDS) THEN per-user caps and allowlists do not apply, the server cap does', async () => {
     const sim = await startSim(cleanup);
-    const rig = await makeCore(cleanup, sim, { USER_MAX_DAILY_TASKS: '1', GUILD_MAX_DAILY_TASKS: '3', ALLOWED_CHANNEL_IDS: 'elsewhere', ADMIN_USER_IDS: 'boss' });
+    const rig = await makeCore(cleanup, sim, {
+      USER_MAX_DAILY_TASKS: '1',
+      GUILD_MAX_DAILY_TASKS: '3',
+      ALLOWED_CHANNEL_IDS: 'elsewhere',
+      ADMIN_USER_IDS: 'boss',
+    });
     const byPermission = admin(makeInv({ userId: 'perm' }));
     const byList = makeInv({ userId: 'boss' });
     const tasks = rig.core.services.tasks;
@@ -65,7 +70,9 @@ describe('the server daily cap', () => {
     const sim = await startSim(cleanup);
     const rig = await makeCore(cleanup, sim, { GUILD_MAX_DAILY_TASKS: '3' });
     const members = Array.from({ length: 10 }, (_, i) => makeInv({ userId: `member${i}` }));
-    const outcomes = await Promise.allSettled(members.map((inv) => rig.core.services.tasks.submit(inv, makeIo(rig.port, inv), IMAGE)));
+    const outcomes = await Promise.allSettled(
+      members.map((inv) => rig.core.services.tasks.submit(inv, makeIo(rig.port, inv), IMAGE)),
+    );
     const created = outcomes.filter((o) => o.status === 'fulfilled');
     const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason] : []));
     expect(created).toHaveLength(3);
@@ -77,4 +84,3 @@ describe('the server daily cap', () => {
     expect(sim.tasks()).toHaveLength(3);
   });
 });
-

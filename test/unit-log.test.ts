@@ -4,20 +4,38 @@ import { createLogger } from '../src/log.js';
 
 /** A logger built the way main.ts builds it, writing into an array. */
 function capture(env: NodeJS.ProcessEnv) {
-  const config = loadConfig({ KLING_ACCESS_KEY: 'ak-12345678', KLING_SECRET_KEY: 'sk-12345678', ...env }, { requirePlatform: false });
+  const config = loadConfig(
+    { KLING_ACCESS_KEY: 'ak-12345678', KLING_SECRET_KEY: 'sk-12345678', ...env },
+    { requirePlatform: false },
+  );
   const lines: string[] = [];
-  const log = createLogger({ level: 'info', secrets: config.secrets, out: { write: (line: string) => lines.push(line) } });
+  const log = createLogger({
+    level: 'info',
+    secrets: config.secrets,
+    out: { write: (line: string) => lines.push(line) },
+  });
   return { config, log, text: () => lines.join('') };
 }
 
 describe('log scrubbing', () => {
   it('GIVEN the STORE_URL password, the callback token and Discord interaction tokens in log lines THEN none reaches the output', () => {
-    const { config, log, text } = capture({ STORE_URL: 'redis://default:s3cret-store-pw@redis:6379', PUBLIC_URL: 'https://bot.example' });
+    const { config, log, text } = capture({
+      STORE_URL: 'redis://default:s3cret-store-pw@redis:6379',
+      PUBLIC_URL: 'https://bot.example',
+    });
     const interactionToken = 'aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDEyMzQ1Njc4OTpSZWFsbHlMb25nVG9rZW4';
     log.error({ err: 'connect ECONNREFUSED redis://default:s3cret-store-pw@redis:6379' }, 'store down');
     log.warn({ url: `https://bot.example/kling/callback/${config.callbackToken}` }, 'callback');
-    log.warn({ err: `DiscordAPIError[10062]: Unknown interaction POST /interactions/1234567890123/${interactionToken}/callback` }, 'ack failed');
-    log.warn({ err: `PATCH https://discord.com/api/v10/webhooks/1098765/${interactionToken}/messages/@original failed` }, 'edit failed');
+    log.warn(
+      {
+        err: `DiscordAPIError[10062]: Unknown interaction POST /interactions/1234567890123/${interactionToken}/callback`,
+      },
+      'ack failed',
+    );
+    log.warn(
+      { err: `PATCH https://discord.com/api/v10/webhooks/1098765/${interactionToken}/messages/@original failed` },
+      'edit failed',
+    );
     log.info({ interaction: { id: '1', token: interactionToken } }, 'payload');
     const out = text();
     expect(out).not.toContain('s3cret-store-pw');

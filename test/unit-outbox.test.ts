@@ -125,7 +125,10 @@ describe('ChannelOutbox', () => {
     const box = outbox();
     box.attach('a', scope, { card: 1 });
     box.attach('b', scope, { card: 2 });
-    port.script.push({ rate: { remaining: 1, resetAfterMs: 5000, limit: 5 } }, { rate: { remaining: 0, resetAfterMs: 4321, limit: 5 } });
+    port.script.push(
+      { rate: { remaining: 1, resetAfterMs: 5000, limit: 5 } },
+      { rate: { remaining: 0, resetAfterMs: 4321, limit: 5 } },
+    );
     box.offer('a', view('a', 'submitted'));
     box.offer('b', view('b', 'submitted'));
     await vi.advanceTimersByTimeAsync(0);
@@ -211,7 +214,9 @@ describe('ChannelOutbox', () => {
     box.offer('a', view('a', 'processing', '20%'));
     await vi.advanceTimersByTimeAsync(0);
     box.offer('a', view('a', 'processing', '30%'));
-    const reply = box.send(scope, 1, (p) => p.replyPrivate({}, { kind: 'notice', tone: 'info', title: 't', text: 'x' }, scope));
+    const reply = box.send(scope, 1, (p) =>
+      p.replyPrivate({}, { kind: 'notice', tone: 'info', title: 't', text: 'x' }, scope),
+    );
     await vi.advanceTimersByTimeAsync(1000);
     await reply;
     // The reply outranks a progress edit, and waited for the window like any other write.
@@ -227,7 +232,8 @@ describe('ChannelOutbox: finals first in a contended channel', () => {
   /** Eight cards (more than a window of 5 holds, even after two finish), each showing `processing`; the platform's window of 5 is spent and resets at T0 + 5000. */
   async function contended(cards = 8) {
     const box = outbox();
-    for (let i = 0; i < cards; i++) box.attach(`t${i}`, scope, { card: i }, viewHash(view(`t${i}`, 'processing', 'old')));
+    for (let i = 0; i < cards; i++)
+      box.attach(`t${i}`, scope, { card: i }, viewHash(view(`t${i}`, 'processing', 'old')));
     port.script.push({ rate: { remaining: 0, resetAfterMs: 5000, limit: 5 } });
     box.offer('t0', view('t0', 'processing', 'spent the window'));
     await vi.advanceTimersByTimeAsync(0);
@@ -298,7 +304,9 @@ describe('progressHoldMs', () => {
     expect(progressHoldMs({ ...fresh, resetInMs: 4000, remaining: 3, sinceResetMs: FINALS_FIRST_MS }, 30)).toBe(0);
     expect(progressHoldMs({ ...fresh, sinceResetMs: undefined }, 30)).toBe(0);
     expect(progressHoldMs({ ...fresh, sinceResetMs: FINALS_FIRST_MS + 1 }, 30)).toBe(0);
-    expect(progressHoldMs({ limit: Infinity, remaining: Infinity, resetInMs: undefined, sinceResetMs: 0 }, 100)).toBe(0);
+    expect(progressHoldMs({ limit: Infinity, remaining: Infinity, resetInMs: undefined, sinceResetMs: 0 }, 100)).toBe(
+      0,
+    );
   });
 });
 
@@ -318,7 +326,15 @@ describe('RatePacer', () => {
 
 describe('Outboxes', () => {
   it('drops an idle channel outbox after a quiet while, and keeps one with work', async () => {
-    const boxes = new Outboxes({ log: silentLogger, metrics, now: Date.now, onPosted: async () => undefined, onShown: () => undefined, onGone: () => undefined, idleMs: 60_000 });
+    const boxes = new Outboxes({
+      log: silentLogger,
+      metrics,
+      now: Date.now,
+      onPosted: async () => undefined,
+      onShown: () => undefined,
+      onGone: () => undefined,
+      idleMs: 60_000,
+    });
     boxes.addPort(port);
     const quiet = boxes.for({ ...scope, channelId: 'quiet' });
     const busy = boxes.for({ ...scope, channelId: 'busy' });
@@ -360,7 +376,15 @@ describe('RatePacer windows', () => {
 
 describe('Outboxes over time', () => {
   it('drops idle outboxes by itself as writes go on elsewhere, so many channels over time cost nothing', () => {
-    const boxes = new Outboxes({ log: silentLogger, metrics, now: Date.now, onPosted: async () => undefined, onShown: () => undefined, onGone: () => undefined, idleMs: 60_000 });
+    const boxes = new Outboxes({
+      log: silentLogger,
+      metrics,
+      now: Date.now,
+      onPosted: async () => undefined,
+      onShown: () => undefined,
+      onGone: () => undefined,
+      idleMs: 60_000,
+    });
     boxes.addPort(port);
     for (let i = 0; i < 50; i++) boxes.for({ ...scope, channelId: `old${i}` });
     expect(boxes.size()).toBe(50);

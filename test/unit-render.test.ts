@@ -13,7 +13,14 @@ function task(over: Partial<TaskRecord> = {}): TaskRecord {
   return {
     id: 'kbabc123def456',
     scope: { platform: 'discord', guildId: 'g1', channelId: 'c1', userId: 'u1', userName: 'Ada' },
-    request: { kind: 'text2video', prompt: 'a red fox running through snow', model: 'kling-v2-1-master', mode: 'pro', duration: '10', aspect_ratio: '9:16' },
+    request: {
+      kind: 'text2video',
+      prompt: 'a red fox running through snow',
+      model: 'kling-v2-1-master',
+      mode: 'pro',
+      duration: '10',
+      aspect_ratio: '9:16',
+    },
     state: 'pending',
     createdAt: T0,
     updatedAt: T0,
@@ -21,7 +28,14 @@ function task(over: Partial<TaskRecord> = {}): TaskRecord {
   };
 }
 
-const running = (over: Partial<TaskRecord> = {}) => task({ state: 'processing', klingTaskId: '8422509036290001', submittedAt: T0 + 1000, processingAt: T0 + 5000, ...over });
+const running = (over: Partial<TaskRecord> = {}) =>
+  task({
+    state: 'processing',
+    klingTaskId: '8422509036290001',
+    submittedAt: T0 + 1000,
+    processingAt: T0 + 5000,
+    ...over,
+  });
 const finished = (over: Partial<TaskRecord> = {}) =>
   running({
     state: 'succeed',
@@ -34,7 +48,14 @@ const finished = (over: Partial<TaskRecord> = {}) =>
 describe('renderCard', () => {
   it('pending: "Sending to Kling", our id, options, requester, only Refresh', () => {
     const view = renderCard(task(), { now: T0 + 500 });
-    expect(view).toMatchObject({ state: 'pending', statusLine: 'Sending to Kling', tone: 'pending', prompt: 'a red fox running through snow', requester: { id: 'u1', name: 'Ada' }, startedAt: T0 });
+    expect(view).toMatchObject({
+      state: 'pending',
+      statusLine: 'Sending to Kling',
+      tone: 'pending',
+      prompt: 'a red fox running through snow',
+      requester: { id: 'u1', name: 'Ada' },
+      startedAt: T0,
+    });
     expect(view.fields).toEqual([
       { label: 'Options', value: 'kling-v2-1-master · pro · 10s · 9:16' },
       { label: 'Requested by', value: 'Ada' },
@@ -112,7 +133,13 @@ describe('renderCard', () => {
     const view = renderCard(
       finished({
         request: { kind: 'image', prompt: 'a lighthouse', model: 'kling-v2', aspect_ratio: '3:2', n: 2 },
-        result: { videos: [], images: [{ index: 0, url: 'https://cdn/i0.png' }, { index: 1, url: 'https://cdn/i1.png' }] },
+        result: {
+          videos: [],
+          images: [
+            { index: 0, url: 'https://cdn/i0.png' },
+            { index: 1, url: 'https://cdn/i1.png' },
+          ],
+        },
       }),
       { now: T0 },
     );
@@ -130,7 +157,9 @@ describe('renderCard', () => {
     ['GPU exploded', /^Kling could not finish this task: GPU exploded\.$/],
     ['', /gave no reason/],
   ])('failed with task_status_msg %j: a plain sentence and Regenerate', (msg, sentence) => {
-    const view = renderCard(running({ state: 'failed', statusMsg: msg || undefined, finishedAt: T0 + 60_000 }), { now: T0 + 60_000 });
+    const view = renderCard(running({ state: 'failed', statusMsg: msg || undefined, finishedAt: T0 + 60_000 }), {
+      now: T0 + 60_000,
+    });
     expect(view.statusLine).toBe('Failed');
     expect(view.tone).toBe('failure');
     expect(view.notice).toMatch(sentence);
@@ -140,16 +169,38 @@ describe('renderCard', () => {
   });
 
   it('refused by Kling at create: the error’s user sentence', () => {
-    const refusal = new KlingError('content_policy', 'kling create answered HTTP 400 code 1301', { httpStatus: 400, klingCode: 1301 });
-    const view = renderCard(task({ state: 'failed', failureCode: 'refused', statusMsg: refusal.userMessage, finishedAt: T0 + 200 }), { now: T0 + 300 });
+    const refusal = new KlingError('content_policy', 'kling create answered HTTP 400 code 1301', {
+      httpStatus: 400,
+      klingCode: 1301,
+    });
+    const view = renderCard(
+      task({ state: 'failed', failureCode: 'refused', statusMsg: refusal.userMessage, finishedAt: T0 + 200 }),
+      { now: T0 + 300 },
+    );
     expect(view.notice).toBe(refusal.userMessage);
     expect(view.notice).not.toContain('1301');
-    expect(renderCard(task({ state: 'failed', failureCode: 'lost' }), { now: T0 }).notice).toMatch(/no longer knows this task/);
+    expect(renderCard(task({ state: 'failed', failureCode: 'lost' }), { now: T0 }).notice).toMatch(
+      /no longer knows this task/,
+    );
   });
 
   it('the longest prompt is shortened on the card and in its plain text', () => {
     const long = `${'a very long prompt about foxes '.repeat(90)}`.slice(0, 2500);
-    const view = renderCard(task({ request: { kind: 'text2video', prompt: long, negative_prompt: 'n'.repeat(2500), model: 'kling-v1', mode: 'std', duration: '5', aspect_ratio: '16:9', cfg_scale: 0 } }), { now: T0 });
+    const view = renderCard(
+      task({
+        request: {
+          kind: 'text2video',
+          prompt: long,
+          negative_prompt: 'n'.repeat(2500),
+          model: 'kling-v1',
+          mode: 'std',
+          duration: '5',
+          aspect_ratio: '16:9',
+          cfg_scale: 0,
+        },
+      }),
+      { now: T0 },
+    );
     expect(long).toHaveLength(2500);
     expect(view.prompt.length).toBeLessThanOrEqual(PROMPT_PREVIEW);
     expect(view.prompt.endsWith('…')).toBe(true);
@@ -162,30 +213,52 @@ describe('renderCard', () => {
 describe('cardSignature', () => {
   it('equal for the same task at different times when nothing shown changed', () => {
     for (const rec of [task(), running(), finished(), task({ state: 'queued' })]) {
-      expect(cardSignature(renderCard(rec, { now: T0 + 1000 }))).toBe(cardSignature(renderCard(rec, { now: T0 + 3_600_000 })));
+      expect(cardSignature(renderCard(rec, { now: T0 + 1000 }))).toBe(
+        cardSignature(renderCard(rec, { now: T0 + 3_600_000 })),
+      );
     }
     // The estimate moves in 10 % steps: within one step, no edit.
     const sub = running();
-    expect(cardSignature(renderCard(sub, { now: T0 + 1000 + 51_000, typicalMs: 100_000 }))).toBe(cardSignature(renderCard(sub, { now: T0 + 1000 + 54_000, typicalMs: 100_000 })));
+    expect(cardSignature(renderCard(sub, { now: T0 + 1000 + 51_000, typicalMs: 100_000 }))).toBe(
+      cardSignature(renderCard(sub, { now: T0 + 1000 + 54_000, typicalMs: 100_000 })),
+    );
   });
 
   it('different when something shown changed', () => {
     const base = cardSignature(renderCard(running(), { now: T0 }));
     expect(cardSignature(renderCard(running({ progress: 10 }), { now: T0 }))).not.toBe(base);
     expect(cardSignature(renderCard(running({ delayedSince: T0 }), { now: T0 }))).not.toBe(base);
-    expect(cardSignature(renderCard(running(), { now: T0 + 1000 + 51_000, typicalMs: 100_000 }))).not.toBe(cardSignature(renderCard(running(), { now: T0 + 1000 + 49_000, typicalMs: 100_000 })));
-    expect(cardSignature(renderCard(task({ state: 'queued' }), { now: T0, queuePosition: 1 }))).not.toBe(cardSignature(renderCard(task({ state: 'queued' }), { now: T0, queuePosition: 2 })));
+    expect(cardSignature(renderCard(running(), { now: T0 + 1000 + 51_000, typicalMs: 100_000 }))).not.toBe(
+      cardSignature(renderCard(running(), { now: T0 + 1000 + 49_000, typicalMs: 100_000 })),
+    );
+    expect(cardSignature(renderCard(task({ state: 'queued' }), { now: T0, queuePosition: 1 }))).not.toBe(
+      cardSignature(renderCard(task({ state: 'queued' }), { now: T0, queuePosition: 2 })),
+    );
   });
 });
 
 describe('task list and button ids', () => {
-  const rows = (n: number) => Array.from({ length: n }, (_, i) => finished({ id: `kbrow${i}`, createdAt: T0 - i * 1000 }));
+  const rows = (n: number) =>
+    Array.from({ length: n }, (_, i) => finished({ id: `kbrow${i}`, createdAt: T0 - i * 1000 }));
 
   it('a middle page has Prev and Next ids that decode to the neighbouring pages with the same query', () => {
-    const q: PageQueryIds = { owner: '123456789012345678', page: 2, pageSize: 5, scope: 'mine', status: 'succeed', since: Date.UTC(2026, 10, 1), until: Date.UTC(2026, 10, 26, 14) };
+    const q: PageQueryIds = {
+      owner: '123456789012345678',
+      page: 2,
+      pageSize: 5,
+      scope: 'mine',
+      status: 'succeed',
+      since: Date.UTC(2026, 10, 1),
+      until: Date.UTC(2026, 10, 26, 14),
+    };
     const list = renderTaskList({ items: rows(5), total: 12, page: 2, pageCount: 3 }, q);
     expect(list.rows).toHaveLength(5);
-    expect(list.rows[0]).toMatchObject({ taskId: 'kbrow0', stateLabel: 'Done', url: 'https://cdn.kling.example/v/fox.mp4', requesterName: 'Ada' });
+    expect(list.rows[0]).toMatchObject({
+      taskId: 'kbrow0',
+      stateLabel: 'Done',
+      url: 'https://cdn.kling.example/v/fox.mp4',
+      requesterName: 'Ada',
+    });
     expect(list.filterText).toBe('your tasks · status succeed · since 2026-11-01 · until 2026-11-26');
     expect(decodeButtonId(list.prevId ?? '')).toEqual({ type: 'page', query: { ...q, page: 1 } });
     expect(decodeButtonId(list.nextId ?? '')).toEqual({ type: 'page', query: { ...q, page: 3 } });
@@ -211,7 +284,11 @@ describe('task list and button ids', () => {
 
   it('card button ids round-trip', () => {
     for (const action of ['refresh', 'regenerate', 'extend', 'delete'] as const) {
-      expect(decodeButtonId(cardButtonId(action, 'kbabc123def456'))).toEqual({ type: 'card', action, taskId: 'kbabc123def456' });
+      expect(decodeButtonId(cardButtonId(action, 'kbabc123def456'))).toEqual({
+        type: 'card',
+        action,
+        taskId: 'kbabc123def456',
+      });
     }
   });
 

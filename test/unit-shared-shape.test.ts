@@ -22,11 +22,15 @@ function distinctShapes(prelude: string, body: string): number {
 
 // A handle made as the Discord port makes a moved one: spread, plus a key the original lacks.
 const MOVED = 'const moved = (h, i) => ({ ...h, messageId: String(1e17 + i) });';
-const HANDLE = "const handle = (i) => ({ applicationId: 'a', guildId: 'g', channelId: 'c', route: 'webhook', token: 't' + i, tokenExpiresAt: Date.now() + 9e5, target: '@original' });";
+const HANDLE =
+  "const handle = (i) => ({ applicationId: 'a', guildId: 'g', channelId: 'c', route: 'webhook', token: 't' + i, tokenExpiresAt: Date.now() + 9e5, target: '@original' });";
 
 describe('objects kept per task share their hidden class (src/shared-shape.ts)', () => {
   it('GIVEN 2,000 spread-made handles THEN their sharedShape copies all have one hidden class', () => {
-    const shapes = distinctShapes(`${HANDLE}\n${MOVED}\nconst { sharedShape } = await import('./src/shared-shape.ts');`, 'for (let i = 0; i < 2000; i++) kept.push(sharedShape(moved(handle(i), i)));');
+    const shapes = distinctShapes(
+      `${HANDLE}\n${MOVED}\nconst { sharedShape } = await import('./src/shared-shape.ts');`,
+      'for (let i = 0; i < 2000; i++) kept.push(sharedShape(moved(handle(i), i)));',
+    );
     expect(shapes).toBe(0);
   });
 

@@ -100,7 +100,9 @@ describe('sqlite:// through openKeyv', () => {
     // The table and row exactly as @keyv/sqlite 4 created and stored them.
     const raw = sqliteDriver('libsql').open(file);
     raw.exec('CREATE TABLE IF NOT EXISTS keyv(key VARCHAR(255) PRIMARY KEY, value TEXT )');
-    raw.prepare('INSERT INTO keyv (key, value) VALUES(?, ?)').run('kb:t:old', JSON.stringify({ value: { id: 'old', state: 'succeed' }, expires: null }));
+    raw
+      .prepare('INSERT INTO keyv (key, value) VALUES(?, ?)')
+      .run('kb:t:old', JSON.stringify({ value: { id: 'old', state: 'succeed' }, expires: null }));
     raw.close();
     const kv = await openKeyv(`sqlite://${file}`);
     expect(await kv.get('t:old')).toEqual({ id: 'old', state: 'succeed' });

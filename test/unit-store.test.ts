@@ -22,13 +22,22 @@ async function open(url = 'memory://'): Promise<TaskStore> {
 const T0 = Date.UTC(2026, 10, 20, 12, 0, 0);
 let counter = 0;
 
-function record(over: { id?: string; scope?: Partial<TaskScope>; state?: TaskState; createdAt?: number; prompt?: string } = {}): TaskRecord {
+function record(
+  over: { id?: string; scope?: Partial<TaskScope>; state?: TaskState; createdAt?: number; prompt?: string } = {},
+): TaskRecord {
   counter++;
   const createdAt = over.createdAt ?? T0 + counter * 1000;
   return {
     id: over.id ?? `kbtest${String(counter).padStart(6, '0')}`,
     scope: { platform: 'discord', guildId: 'g1', channelId: 'c1', userId: 'u1', userName: 'Ada', ...over.scope },
-    request: { kind: 'text2video', prompt: over.prompt ?? `prompt ${counter}`, model: 'kling-v1', mode: 'std', duration: '5', aspect_ratio: '16:9' },
+    request: {
+      kind: 'text2video',
+      prompt: over.prompt ?? `prompt ${counter}`,
+      model: 'kling-v1',
+      mode: 'std',
+      duration: '5',
+      aspect_ratio: '16:9',
+    },
     state: over.state ?? 'pending',
     createdAt,
     updatedAt: createdAt,
@@ -39,8 +48,29 @@ async function createAll(store: TaskStore, records: readonly TaskRecord[]): Prom
   for (const r of records) await store.create(r);
 }
 
-const channelPage = (store: TaskStore, page: number, pageSize: number, extra: { status?: TaskState; since?: number; until?: number; channelId?: string; guildId?: string; platform?: TaskScope['platform'] } = {}) =>
-  store.page({ platform: extra.platform ?? 'discord', guildId: extra.guildId ?? 'g1', channelId: extra.channelId ?? 'c1', page, pageSize, ...(extra.status ? { status: extra.status } : {}), ...(extra.since !== undefined ? { since: extra.since } : {}), ...(extra.until !== undefined ? { until: extra.until } : {}) });
+const channelPage = (
+  store: TaskStore,
+  page: number,
+  pageSize: number,
+  extra: {
+    status?: TaskState;
+    since?: number;
+    until?: number;
+    channelId?: string;
+    guildId?: string;
+    platform?: TaskScope['platform'];
+  } = {},
+) =>
+  store.page({
+    platform: extra.platform ?? 'discord',
+    guildId: extra.guildId ?? 'g1',
+    channelId: extra.channelId ?? 'c1',
+    page,
+    pageSize,
+    ...(extra.status ? { status: extra.status } : {}),
+    ...(extra.since !== undefined ? { since: extra.since } : {}),
+    ...(extra.until !== undefined ? { until: extra.until } : {}),
+  });
 
 describe('TaskStore (memory://)', () => {
   it('creates, gets and updates a record; finds it by Kling id', async () => {
@@ -48,9 +78,18 @@ describe('TaskStore (memory://)', () => {
     const rec = record();
     await store.create(rec);
     expect(await store.get(rec.id)).toEqual(rec);
-    const updated = await store.update(rec.id, (cur) => ({ ...cur, state: 'submitted', klingTaskId: 'k-1', submittedAt: cur.createdAt + 5 }));
+    const updated = await store.update(rec.id, (cur) => ({
+      ...cur,
+      state: 'submitted',
+      klingTaskId: 'k-1',
+      submittedAt: cur.createdAt + 5,
+    }));
     expect(updated).toMatchObject({ state: 'submitted', klingTaskId: 'k-1' });
-    expect(await store.get(rec.id)).toMatchObject({ state: 'submitted', klingTaskId: 'k-1', submittedAt: rec.createdAt + 5 });
+    expect(await store.get(rec.id)).toMatchObject({
+      state: 'submitted',
+      klingTaskId: 'k-1',
+      submittedAt: rec.createdAt + 5,
+    });
     expect(await store.idForKlingTask('k-1')).toBe(rec.id);
     expect(await store.update('kbnope', (cur) => cur)).toBeUndefined();
     expect(await store.get('kbnope')).toBeUndefined();
@@ -60,7 +99,15 @@ describe('TaskStore (memory://)', () => {
     const store = await open();
     const rec = record();
     await store.create(rec);
-    await Promise.all(Array.from({ length: 20 }, (_, i) => store.update(rec.id, (cur) => ({ ...cur, updatedAt: cur.updatedAt + 1, statusMsg: `${cur.statusMsg ?? ''}${i},` }))));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        store.update(rec.id, (cur) => ({
+          ...cur,
+          updatedAt: cur.updatedAt + 1,
+          statusMsg: `${cur.statusMsg ?? ''}${i},`,
+        })),
+      ),
+    );
     const final = await store.get(rec.id);
     expect(final?.updatedAt).toBe(rec.updatedAt + 20);
     expect(final?.statusMsg?.split(',').filter(Boolean)).toHaveLength(20);
@@ -92,8 +139,14 @@ describe('TaskStore (memory://)', () => {
     const records = states.map((state, i) => record({ state, createdAt: T0 + i * 60_000 }));
     await createAll(store, records);
     const ids = (p: Awaited<ReturnType<typeof channelPage>>) => p.items.map((r) => r.id);
-    expect(ids(await channelPage(store, 1, 25, { status: 'succeed' }))).toEqual([records[5]?.id, records[3]?.id, records[1]?.id]);
-    expect(ids(await channelPage(store, 1, 25, { since: T0 + 2 * 60_000 }))).toEqual([5, 4, 3, 2].map((i) => records[i]?.id));
+    expect(ids(await channelPage(store, 1, 25, { status: 'succeed' }))).toEqual([
+      records[5]?.id,
+      records[3]?.id,
+      records[1]?.id,
+    ]);
+    expect(ids(await channelPage(store, 1, 25, { since: T0 + 2 * 60_000 }))).toEqual(
+      [5, 4, 3, 2].map((i) => records[i]?.id),
+    );
     expect(ids(await channelPage(store, 1, 25, { until: T0 + 60_000 }))).toEqual([records[1]?.id, records[0]?.id]);
     const both = await channelPage(store, 1, 2, { status: 'succeed', since: T0 + 60_000, until: T0 + 4 * 60_000 });
     expect(both).toMatchObject({ total: 2, pageCount: 1 });
@@ -130,7 +183,9 @@ describe('TaskStore (memory://)', () => {
     await store.update(a.id, (cur) => ({ ...cur, deleted: true }));
     expect((await channelPage(store, 1, 25)).items.map((r) => r.id)).toEqual([b.id]);
     expect(await channelPage(store, 1, 25)).toMatchObject({ total: 1, pageCount: 1, hasMore: false });
-    expect((await store.page({ platform: 'discord', guildId: 'g1', userId: 'u1', page: 1, pageSize: 1 })).total).toBe(1);
+    expect((await store.page({ platform: 'discord', guildId: 'g1', userId: 'u1', page: 1, pageSize: 1 })).total).toBe(
+      1,
+    );
   });
 
   it('keeps the in-flight set: added on create, removed when final, back if un-finalised', async () => {
@@ -206,7 +261,12 @@ describe('TaskStore (sqlite://)', () => {
     expect(last.items.map((r) => r.id)).toEqual(newestFirst.slice(200));
     expect(await reopened.get(records[1]?.id ?? '')).toMatchObject({ state: 'succeed', klingTaskId: 'k-sql' });
     expect(await reopened.idForKlingTask('k-sql')).toBe(records[1]?.id);
-    expect((await reopened.inflightIds()).sort()).toEqual(records.filter((_, i) => i % 2 === 1 && i !== 1).map((r) => r.id).sort());
+    expect((await reopened.inflightIds()).sort()).toEqual(
+      records
+        .filter((_, i) => i % 2 === 1 && i !== 1)
+        .map((r) => r.id)
+        .sort(),
+    );
   });
 });
 

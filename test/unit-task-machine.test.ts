@@ -6,7 +6,16 @@ import { describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../src/domain.js';
 import { KlingError } from '../src/kling/errors.js';
 import type { KlingTask } from '../src/kling/schemas.js';
-import { checkInterval, isBehind, onAnswer, onPollError, onSubmitError, queueBackoff, type Counters, type Timing } from '../src/tracker/task-machine.js';
+import {
+  checkInterval,
+  isBehind,
+  onAnswer,
+  onPollError,
+  onSubmitError,
+  queueBackoff,
+  type Counters,
+  type Timing,
+} from '../src/tracker/task-machine.js';
 
 const T0 = 1_800_000_000_000;
 const timing: Timing = { intervalMs: 1000, callbacks: false };
@@ -16,7 +25,14 @@ const fresh: Counters = { errors: 0, notFound: 0 };
 const record = (over: Partial<TaskRecord> = {}): TaskRecord => ({
   id: 'kbmachine0001',
   scope: { platform: 'console', guildId: 'g', channelId: 'c', userId: 'u', userName: 'u' },
-  request: { kind: 'text2video', prompt: 'a fox', model: 'kling-v1', mode: 'std', duration: '5', aspect_ratio: '16:9' } as TaskRecord['request'],
+  request: {
+    kind: 'text2video',
+    prompt: 'a fox',
+    model: 'kling-v1',
+    mode: 'std',
+    duration: '5',
+    aspect_ratio: '16:9',
+  } as TaskRecord['request'],
   state: 'pending',
   createdAt: T0,
   updatedAt: T0,
@@ -80,7 +96,9 @@ describe('onPollError', () => {
 
   it('GIVEN the backoff THEN it stops growing at 12 intervals', () => {
     const prev = record({ state: 'processing', klingTaskId: 'k1', delayedSince: T0 });
-    expect(onPollError(prev, new KlingError('server', '500'), T0, { errors: 9, notFound: 0 }, timing).nextCheckAt).toBe(T0 + 12_000);
+    expect(onPollError(prev, new KlingError('server', '500'), T0, { errors: 9, notFound: 0 }, timing).nextCheckAt).toBe(
+      T0 + 12_000,
+    );
   });
 
   it('GIVEN "not found" a third time THEN the task is lost (failed, final)', () => {
@@ -93,23 +111,39 @@ describe('onPollError', () => {
 
 describe('onSubmitError', () => {
   it('GIVEN 1303/1302 THEN the task waits in our queue (with Kling’s Retry-After when given)', () => {
-    expect(onSubmitError(record(), new KlingError('concurrency', '1303'), T0, fresh, timing)).toEqual({ kind: 'queue' });
-    expect(onSubmitError(record(), new KlingError('rate_limit', '1302', { retryAfterMs: 7000 }), T0, fresh, timing)).toEqual({ kind: 'queue', retryAfterMs: 7000 });
+    expect(onSubmitError(record(), new KlingError('concurrency', '1303'), T0, fresh, timing)).toEqual({
+      kind: 'queue',
+    });
+    expect(
+      onSubmitError(record(), new KlingError('rate_limit', '1302', { retryAfterMs: 7000 }), T0, fresh, timing),
+    ).toEqual({ kind: 'queue', retryAfterMs: 7000 });
   });
 
   it('GIVEN Kling refuses the request itself THEN the task fails at once with its plain reason', () => {
     const step = onSubmitError(record(), new KlingError('content_policy', '1301'), T0, fresh, timing);
     expect(step.kind).toBe('refused');
-    if (step.kind === 'refused') expect(step.rec).toMatchObject({ state: 'failed', failureCode: 'refused', finishedAt: T0 });
+    if (step.kind === 'refused')
+      expect(step.rec).toMatchObject({ state: 'failed', failureCode: 'refused', finishedAt: T0 });
   });
 
-  it.each(['timeout', 'network', 'malformed', 'server'] as const)('GIVEN a %s (the create may have landed) THEN retry later, looking it up by our id first', (kind) => {
-    const step = onSubmitError(record(), new KlingError(kind, 'lost answer'), T0, fresh, timing);
-    expect(step).toMatchObject({ kind: 'retry', lookupFirst: true, nextCheckAt: T0 + 2000, rec: { delayedSince: T0 } });
-  });
+  it.each(['timeout', 'network', 'malformed', 'server'] as const)(
+    'GIVEN a %s (the create may have landed) THEN retry later, looking it up by our id first',
+    (kind) => {
+      const step = onSubmitError(record(), new KlingError(kind, 'lost answer'), T0, fresh, timing);
+      expect(step).toMatchObject({
+        kind: 'retry',
+        lookupFirst: true,
+        nextCheckAt: T0 + 2000,
+        rec: { delayedSince: T0 },
+      });
+    },
+  );
 
   it('GIVEN our keys are refused THEN keep the task and retry (the operator is fixing them), no lookup needed', () => {
-    expect(onSubmitError(record(), new KlingError('auth', '401'), T0, fresh, timing)).toMatchObject({ kind: 'retry', lookupFirst: false });
+    expect(onSubmitError(record(), new KlingError('auth', '401'), T0, fresh, timing)).toMatchObject({
+      kind: 'retry',
+      lookupFirst: false,
+    });
   });
 });
 

@@ -37,8 +37,19 @@ async function demo(): Promise<void> {
   core.addPort(port);
   await core.tracker.start();
 
-  const inv: Invocation = { platform: 'console', guildId: 'playground', channelId: 'terminal', user: { id: 'you', name: 'you', roleIds: [] } };
-  const scope = { platform: 'console', guildId: inv.guildId, channelId: inv.channelId, userId: inv.user.id, userName: inv.user.name } as const;
+  const inv: Invocation = {
+    platform: 'console',
+    guildId: 'playground',
+    channelId: 'terminal',
+    user: { id: 'you', name: 'you', roleIds: [] },
+  };
+  const scope = {
+    platform: 'console',
+    guildId: inv.guildId,
+    channelId: inv.channelId,
+    userId: inv.user.id,
+    userName: inv.user.name,
+  } as const;
   // Private answers take the same way out as the cards: the channel's outbox, then the port.
   const io: CommandIO = {
     replyPrivate: async (view) => core.outboxes.for(scope)?.send(scope, 1, (p) => p.replyPrivate({}, view, scope)),

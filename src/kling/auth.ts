@@ -31,7 +31,10 @@ export class KlingAuthProvider {
     if (this.auth.type === 'bearer') return `Bearer ${this.auth.apiKey}`;
     const nowS = Math.floor(this.nowMs() / 1000);
     if (!this.cached || nowS >= this.cached.renewAtS) {
-      this.cached = { token: mintKlingJwt(this.auth.accessKey, this.auth.secretKey, nowS), renewAtS: nowS + TOKEN_TTL_S - RENEW_MARGIN_S };
+      this.cached = {
+        token: mintKlingJwt(this.auth.accessKey, this.auth.secretKey, nowS),
+        renewAtS: nowS + TOKEN_TTL_S - RENEW_MARGIN_S,
+      };
     }
     return `Bearer ${this.cached.token}`;
   }

@@ -79,10 +79,19 @@ export const CapabilityRow = z
       need(row.units.perImage, 'an image row needs units.perImage');
     } else {
       need(row.modes && row.durations, 'a video row needs modes and durations');
-      need(row.modes?.every((m) => row.units.per5s?.[m] !== undefined), 'a video row needs units.per5s for each of its modes');
-      need(row.kind === 'text2video' ? row.aspectRatios?.length : row.aspectRatios === undefined, 'text2video rows list aspect ratios; image2video rows have none (REF Kling 5)');
+      need(
+        row.modes?.every((m) => row.units.per5s?.[m] !== undefined),
+        'a video row needs units.per5s for each of its modes',
+      );
+      need(
+        row.kind === 'text2video' ? row.aspectRatios?.length : row.aspectRatios === undefined,
+        'text2video rows list aspect ratios; image2video rows have none (REF Kling 5)',
+      );
       need(row.kind === 'image2video' || row.endFrameModes.length === 0, 'an end frame exists only for image2video');
-      need([...row.soundModes, ...row.endFrameModes].every((m) => row.modes?.includes(m)), 'sound and end-frame modes must be modes of the model');
+      need(
+        [...row.soundModes, ...row.endFrameModes].every((m) => row.modes?.includes(m)),
+        'sound and end-frame modes must be modes of the model',
+      );
     }
   });
 export type CapabilityRow = z.infer<typeof CapabilityRow>;
@@ -96,7 +105,12 @@ const EXTEND_ASSUMED = 'which models video-extend takes is in no source; assumed
 type RowInput = z.input<typeof CapabilityRow>;
 
 /** One model's video rows (text2video and, where it exists, image2video) share everything but the kind's own fields. */
-function videoRows(base: Omit<RowInput, 'kind' | 'aspectRatios' | 'endFrameModes'> & { kinds: readonly ('text2video' | 'image2video')[]; endFrameModes?: ModeName[] }): RowInput[] {
+function videoRows(
+  base: Omit<RowInput, 'kind' | 'aspectRatios' | 'endFrameModes'> & {
+    kinds: readonly ('text2video' | 'image2video')[];
+    endFrameModes?: ModeName[];
+  },
+): RowInput[] {
   const { kinds, endFrameModes, ...common } = base;
   return kinds.map((kind) =>
     kind === 'text2video'
@@ -211,16 +225,14 @@ const ROWS: RowInput[] = [
     assumed: `cfg_scale on v3 is in no source: assumed refused like v2.x. The end frame's pro-only rule is stated for v1.5–v2.6; assumed any mode on v3. ${EXTEND_ASSUMED}`,
     units: { per5s: { std: 3, pro: 4 }, soundFactor: 1.5, basis: ASSUMED_UNITS },
   }),
-  ...['kling-v1', 'kling-v1-5', 'kling-v2', 'kling-v2-new', 'kling-v2-1'].map(
-    (model): RowInput => ({
-      model,
-      kind: 'image',
-      source: 'REF Kling 6 (official docs: image-generation: n 1–9, aspect ratios); REF current: image models',
-      aspectRatios: IMAGE_ASPECTS,
-      maxImages: 9,
-      units: { perImage: model.startsWith('kling-v1') ? 0.25 : 1, basis: ASSUMED_UNITS },
-    }),
-  ),
+  ...['kling-v1', 'kling-v1-5', 'kling-v2', 'kling-v2-new', 'kling-v2-1'].map((model): RowInput => ({
+    model,
+    kind: 'image',
+    source: 'REF Kling 6 (official docs: image-generation: n 1–9, aspect ratios); REF current: image models',
+    aspectRatios: IMAGE_ASPECTS,
+    maxImages: 9,
+    units: { perImage: model.startsWith('kling-v1') ? 0.25 : 1, basis: ASSUMED_UNITS },
+  })),
 ];
 
 /** The table, validated once at start: a bad row is a programming error and fails every test. */
@@ -235,15 +247,22 @@ export const GENERIC = {
   maxImages: 9,
 } as const;
 
-export const rowFor = (model: string, kind: CapabilityKind, table: readonly CapabilityRow[] = CAPABILITIES): CapabilityRow | undefined =>
-  table.find((r) => r.model === model && r.kind === kind);
+export const rowFor = (
+  model: string,
+  kind: CapabilityKind,
+  table: readonly CapabilityRow[] = CAPABILITIES,
+): CapabilityRow | undefined => table.find((r) => r.model === model && r.kind === kind);
 
 /** Models of one kind, in table order (oldest first). */
-export const modelsFor = (kind: CapabilityKind, table: readonly CapabilityRow[] = CAPABILITIES): string[] => table.filter((r) => r.kind === kind).map((r) => r.model);
+export const modelsFor = (kind: CapabilityKind, table: readonly CapabilityRow[] = CAPABILITIES): string[] =>
+  table.filter((r) => r.kind === kind).map((r) => r.model);
 
 /** The model is known, but for other kinds only. */
-export const knownElsewhere = (model: string, kind: CapabilityKind, table: readonly CapabilityRow[] = CAPABILITIES): boolean =>
-  !rowFor(model, kind, table) && table.some((r) => r.model === model);
+export const knownElsewhere = (
+  model: string,
+  kind: CapabilityKind,
+  table: readonly CapabilityRow[] = CAPABILITIES,
+): boolean => !rowFor(model, kind, table) && table.some((r) => r.model === model);
 
 export function durationAllowed(d: Durations, value: string): boolean {
   if ('oneOf' in d) return d.oneOf.includes(value);
@@ -251,7 +270,8 @@ export function durationAllowed(d: Durations, value: string): boolean {
   return /^\d{1,2}$/.test(value) && n >= d.min && n <= d.max;
 }
 
-export const durationsText = (d: Durations): string => ('oneOf' in d ? `${d.oneOf.join(' or ')} seconds` : `${d.min} to ${d.max} seconds`);
+export const durationsText = (d: Durations): string =>
+  'oneOf' in d ? `${d.oneOf.join(' or ')} seconds` : `${d.min} to ${d.max} seconds`;
 
 /** Every duration any model of any kind takes (what the option schemas accept before the table decides). */
 export function allDurations(table: readonly CapabilityRow[] = CAPABILITIES): string[] {
@@ -270,10 +290,19 @@ export function modelSummary(row: CapabilityRow): string {
   const parts: string[] = [];
   if (row.kind === 'image') parts.push(`up to ${row.maxImages} images`);
   else {
-    if (row.durations) parts.push('oneOf' in row.durations ? `${row.durations.oneOf.join('|')} s` : `${row.durations.min}–${row.durations.max} s`);
+    if (row.durations)
+      parts.push(
+        'oneOf' in row.durations ? `${row.durations.oneOf.join('|')} s` : `${row.durations.min}–${row.durations.max} s`,
+      );
     parts.push(row.modeChoice ? (row.modes ?? []).join('|') : 'one mode');
-    if (row.soundModes.length) parts.push(row.soundModes.length === (row.modes ?? []).length ? 'sound' : `sound in ${row.soundModes.join('|')}`);
-    if (row.endFrameModes.length) parts.push(row.endFrameModes.length === (row.modes ?? []).length ? 'end frame' : `end frame in ${row.endFrameModes.join('|')}`);
+    if (row.soundModes.length)
+      parts.push(row.soundModes.length === (row.modes ?? []).length ? 'sound' : `sound in ${row.soundModes.join('|')}`);
+    if (row.endFrameModes.length)
+      parts.push(
+        row.endFrameModes.length === (row.modes ?? []).length
+          ? 'end frame'
+          : `end frame in ${row.endFrameModes.join('|')}`,
+      );
     if (row.cfgScale) parts.push('cfg');
   }
   return parts.join(', ');

@@ -30,7 +30,11 @@ export function klingImage(ref: string): string {
 }
 
 /** The request body Kling expects, from our normalised request. Option values follow the API exactly. */
-export function toKlingBody(req: GenerationRequest, externalTaskId: string, callbackUrl?: string): Record<string, unknown> {
+export function toKlingBody(
+  req: GenerationRequest,
+  externalTaskId: string,
+  callbackUrl?: string,
+): Record<string, unknown> {
   const ours = {
     ...(req.negative_prompt ? { negative_prompt: req.negative_prompt } : {}),
     ...(callbackUrl ? { callback_url: callbackUrl } : {}),
@@ -45,8 +49,20 @@ export function toKlingBody(req: GenerationRequest, externalTaskId: string, call
   const mode = sendsMode(req.model, req.kind) ? { mode: req.mode } : {};
   // Sound goes only where the table says the model has it; to a model it does not know, only when asked for.
   const known = rowFor(req.model, req.kind) !== undefined;
-  const sound = req.sound !== undefined && (known ? sendsSound(req.model, req.kind, req.mode) : req.sound === 'on') ? { sound: req.sound } : {};
-  if (req.kind === 'text2video') return { ...common, prompt: req.prompt, ...mode, duration: req.duration, aspect_ratio: req.aspect_ratio, ...cfg, ...sound };
+  const sound =
+    req.sound !== undefined && (known ? sendsSound(req.model, req.kind, req.mode) : req.sound === 'on')
+      ? { sound: req.sound }
+      : {};
+  if (req.kind === 'text2video')
+    return {
+      ...common,
+      prompt: req.prompt,
+      ...mode,
+      duration: req.duration,
+      aspect_ratio: req.aspect_ratio,
+      ...cfg,
+      ...sound,
+    };
   return {
     ...common,
     image: klingImage(req.image),
@@ -103,14 +119,18 @@ export class KlingClient {
    */
   async create(req: GenerationRequest, externalTaskId: string, callbackUrl?: string): Promise<KlingTask> {
     const body = toKlingBody(req, externalTaskId, callbackUrl);
-    const res = await this.send('create', () => this.http.post(KLING_PATHS[req.kind], body, { headers: this.headers() }));
+    const res = await this.send('create', () =>
+      this.http.post(KLING_PATHS[req.kind], body, { headers: this.headers() }),
+    );
     return this.taskFrom('create', res);
   }
 
   /** One task by Kling's id or by our `external_task_id`. */
   async get(kind: TaskKind, id: string): Promise<KlingTask> {
     return this.withRetries('get', new Set([...TRANSIENT, 'rate_limit']), async () => {
-      const res = await this.send('get', () => this.http.get(`${KLING_PATHS[kind]}/${encodeURIComponent(id)}`, { headers: this.headers() }));
+      const res = await this.send('get', () =>
+        this.http.get(`${KLING_PATHS[kind]}/${encodeURIComponent(id)}`, { headers: this.headers() }),
+      );
       return this.taskFrom('get', res);
     });
   }
@@ -118,14 +138,17 @@ export class KlingClient {
   /** One page of a kind's tasks, newest first. A short page is the last. */
   async list(kind: TaskKind, pageNum: number, pageSize: number): Promise<KlingTask[]> {
     return this.withRetries('list', new Set([...TRANSIENT, 'rate_limit']), async () => {
-      const res = await this.send('list', () => this.http.get(KLING_PATHS[kind], { params: { pageNum, pageSize }, headers: this.headers() }));
+      const res = await this.send('list', () =>
+        this.http.get(KLING_PATHS[kind], { params: { pageNum, pageSize }, headers: this.headers() }),
+      );
       if (res.status === 404) {
         this.listUnsupported.add(kind);
         throw new KlingError('not_found', `list not supported for ${kind}`, { httpStatus: 404 });
       }
       this.throwIfError(res, 'list');
       const tasks = parseTaskList(this.json(res));
-      if (!tasks) throw new KlingError('malformed', 'list body did not match the task list schema', { httpStatus: res.status });
+      if (!tasks)
+        throw new KlingError('malformed', 'list body did not match the task list schema', { httpStatus: res.status });
       this.options.onCall?.('list', 'ok');
       return tasks;
     });
@@ -134,7 +157,9 @@ export class KlingClient {
   /** The account's resource packs (`GET /account/costs`, official API only; Kling asks for at most 1 query a second). */
   async accountCosts(startMs: number, endMs: number): Promise<Pack[]> {
     return this.withRetries('account', TRANSIENT, async () => {
-      const res = await this.send('account', () => this.http.get('/account/costs', { params: { start_time: startMs, end_time: endMs }, headers: this.headers() }));
+      const res = await this.send('account', () =>
+        this.http.get('/account/costs', { params: { start_time: startMs, end_time: endMs }, headers: this.headers() }),
+      );
       this.throwIfError(res, 'account');
       const packs = parseAccountCosts(this.json(res));
       if (!packs) {
@@ -186,8 +211,16 @@ export class KlingClient {
   private throwIfError(res: AxiosResponse<string>, op: KlingOp): void {
     const body = this.json(res);
     const parsed = ErrorBody.safeParse(body);
-    const klingCode = parsed.success ? (typeof parsed.data.code === 'number' ? parsed.data.code : 'data' in parsed.data ? parsed.data.data?.code : undefined) : undefined;
-    const providerMessage = parsed.success ? (('data' in parsed.data && parsed.data.data?.message) || parsed.data.message || undefined) : undefined;
+    const klingCode = parsed.success
+      ? typeof parsed.data.code === 'number'
+        ? parsed.data.code
+        : 'data' in parsed.data
+          ? parsed.data.data?.code
+          : undefined
+      : undefined;
+    const providerMessage = parsed.success
+      ? ('data' in parsed.data && parsed.data.data?.message) || parsed.data.message || undefined
+      : undefined;
     const isError = res.status >= 400 || (klingCode !== undefined && klingCode !== 0);
     if (!isError) return;
     const kind = (klingCode !== undefined ? kindForKlingCode(klingCode) : undefined) ?? kindForHttpStatus(res.status);
@@ -202,12 +235,17 @@ export class KlingClient {
     });
   }
 
-  private async withRetries<T>(op: KlingOp, retryOn: ReadonlySet<KlingErrorKind>, attempt: () => Promise<T>): Promise<T> {
+  private async withRetries<T>(
+    op: KlingOp,
+    retryOn: ReadonlySet<KlingErrorKind>,
+    attempt: () => Promise<T>,
+  ): Promise<T> {
     for (let n = 0; ; n++) {
       try {
         return await attempt();
       } catch (err) {
-        const renewable = err instanceof KlingError && (err.details.klingCode === 1003 || err.details.klingCode === 1004);
+        const renewable =
+          err instanceof KlingError && (err.details.klingCode === 1003 || err.details.klingCode === 1004);
         const retry = err instanceof KlingError && (retryOn.has(err.kind) || renewable);
         if (!retry || n >= this.retries) throw err;
         const delay = err.details.retryAfterMs ?? this.backoffBaseMs * 2 ** n * (0.5 + Math.random());

@@ -1,5 +1,15 @@
 import type { GenerationRequest } from '../domain.js';
-import { CAPABILITIES, durationAllowed, durationsText, GENERIC, knownElsewhere, modelsFor, rowFor, type CapabilityKind, type CapabilityRow } from './capabilities.js';
+import {
+  CAPABILITIES,
+  durationAllowed,
+  durationsText,
+  GENERIC,
+  knownElsewhere,
+  modelsFor,
+  rowFor,
+  type CapabilityKind,
+  type CapabilityRow,
+} from './capabilities.js';
 
 /**
  * The combination rules of the capability table, in one function shared by the bot (before
@@ -22,7 +32,8 @@ export interface Ask {
   extend?: boolean;
 }
 
-export type Rule = 'model' | 'mode' | 'duration' | 'aspect_ratio' | 'cfg_scale' | 'sound' | 'end_frame' | 'n' | 'extend';
+export type Rule =
+  'model' | 'mode' | 'duration' | 'aspect_ratio' | 'cfg_scale' | 'sound' | 'end_frame' | 'n' | 'extend';
 
 /** A refused combination: which option, and a sentence naming the model and the rule. */
 export interface Violation {
@@ -32,78 +43,142 @@ export interface Violation {
   message: string;
 }
 
-const KIND_WORDS: Record<CapabilityKind, string> = { text2video: 'text-to-video (/video)', image2video: 'image-to-video (/animate)', image: 'images (/image)' };
+const KIND_WORDS: Record<CapabilityKind, string> = {
+  text2video: 'text-to-video (/video)',
+  image2video: 'image-to-video (/animate)',
+  image: 'images (/image)',
+};
 
 /** The first rule `ask` breaks, or undefined. A model missing from the table breaks none of the model-specific rules. */
 export function violationOf(ask: Ask, table: readonly CapabilityRow[] = CAPABILITIES): Violation | undefined {
   const row = rowFor(ask.model, ask.kind, table);
   if (!row) {
     if (knownElsewhere(ask.model, ask.kind, table)) {
-      return { rule: 'model', field: 'model', message: `${ask.model} does not make ${KIND_WORDS[ask.kind]}; models that do: ${modelsFor(ask.kind, table).join(', ')}` };
+      return {
+        rule: 'model',
+        field: 'model',
+        message: `${ask.model} does not make ${KIND_WORDS[ask.kind]}; models that do: ${modelsFor(ask.kind, table).join(', ')}`,
+      };
     }
     return genericViolation(ask);
   }
-  const v = (rule: Rule, field: string, message: string): Violation => ({ rule, field, message: `${row.model} ${message}` });
+  const v = (rule: Rule, field: string, message: string): Violation => ({
+    rule,
+    field,
+    message: `${row.model} ${message}`,
+  });
   const modes = row.modes ?? [];
   if (ask.extend && !row.extend) return v('extend', 'id', 'videos cannot be extended');
   if (ask.kind !== 'image') {
     if (ask.mode !== undefined && !modes.includes(ask.mode as 'std')) {
-      return v('mode', 'mode', row.modeChoice ? `runs in ${modes.join(' or ')} mode only` : 'has no mode choice: leave mode out');
+      return v(
+        'mode',
+        'mode',
+        row.modeChoice ? `runs in ${modes.join(' or ')} mode only` : 'has no mode choice: leave mode out',
+      );
     }
     const mode = ask.mode ?? modes[0] ?? 'std';
     if (ask.duration !== undefined && row.durations && !durationAllowed(row.durations, ask.duration)) {
       return v('duration', 'duration', `makes ${durationsText(row.durations)} videos (not ${ask.duration})`);
     }
     if (ask.sound === 'on' && !row.soundModes.includes(mode as 'std')) {
-      return v('sound', 'sound', row.soundModes.length ? `has sound only in ${row.soundModes.join(' or ')} mode` : 'makes silent videos only: sound on is not available');
+      return v(
+        'sound',
+        'sound',
+        row.soundModes.length
+          ? `has sound only in ${row.soundModes.join(' or ')} mode`
+          : 'makes silent videos only: sound on is not available',
+      );
     }
     if (ask.endFrame && !row.endFrameModes.includes(mode as 'std')) {
-      return v('end_frame', 'end_image', row.endFrameModes.length ? `takes an end frame only in ${row.endFrameModes.join(' or ')} mode` : 'takes no end frame');
+      return v(
+        'end_frame',
+        'end_image',
+        row.endFrameModes.length
+          ? `takes an end frame only in ${row.endFrameModes.join(' or ')} mode`
+          : 'takes no end frame',
+      );
     }
-    if (ask.cfgScale && !row.cfgScale) return v('cfg_scale', 'cfg_scale', 'does not accept cfg_scale (v2 and later models ignore it at Kling); leave it out');
+    if (ask.cfgScale && !row.cfgScale)
+      return v(
+        'cfg_scale',
+        'cfg_scale',
+        'does not accept cfg_scale (v2 and later models ignore it at Kling); leave it out',
+      );
   }
   if (ask.aspectRatio !== undefined && row.aspectRatios && !row.aspectRatios.includes(ask.aspectRatio)) {
-    return v('aspect_ratio', 'aspect_ratio', `takes aspect ratios ${row.aspectRatios.join(', ')} (not ${ask.aspectRatio})`);
+    return v(
+      'aspect_ratio',
+      'aspect_ratio',
+      `takes aspect ratios ${row.aspectRatios.join(', ')} (not ${ask.aspectRatio})`,
+    );
   }
-  if (ask.n !== undefined && row.maxImages !== undefined && ask.n > row.maxImages) return v('n', 'n', `makes at most ${row.maxImages} images at once`);
+  if (ask.n !== undefined && row.maxImages !== undefined && ask.n > row.maxImages)
+    return v('n', 'n', `makes at most ${row.maxImages} images at once`);
   return undefined;
 }
 
 /** The per-field rules every model gets (what the option schemas already hold); the table adds nothing. */
 function genericViolation(ask: Ask): Violation | undefined {
-  if (ask.kind === 'image') return ask.n !== undefined && ask.n > GENERIC.maxImages ? { rule: 'n', field: 'n', message: `at most ${GENERIC.maxImages} images at once` } : undefined;
-  if (ask.mode !== undefined && !GENERIC.modes.includes(ask.mode as 'std')) return { rule: 'mode', field: 'mode', message: 'must be std or pro' };
-  if (ask.duration !== undefined && !durationAllowed(GENERIC.durations, ask.duration)) return { rule: 'duration', field: 'duration', message: `must be ${durationsText(GENERIC.durations)}` };
+  if (ask.kind === 'image')
+    return ask.n !== undefined && ask.n > GENERIC.maxImages
+      ? { rule: 'n', field: 'n', message: `at most ${GENERIC.maxImages} images at once` }
+      : undefined;
+  if (ask.mode !== undefined && !GENERIC.modes.includes(ask.mode as 'std'))
+    return { rule: 'mode', field: 'mode', message: 'must be std or pro' };
+  if (ask.duration !== undefined && !durationAllowed(GENERIC.durations, ask.duration))
+    return { rule: 'duration', field: 'duration', message: `must be ${durationsText(GENERIC.durations)}` };
   return undefined;
 }
 
 /** The mode a model runs in when none is given. */
-export function defaultMode(model: string, kind: CapabilityKind, table: readonly CapabilityRow[] = CAPABILITIES): 'std' | 'pro' {
+export function defaultMode(
+  model: string,
+  kind: CapabilityKind,
+  table: readonly CapabilityRow[] = CAPABILITIES,
+): 'std' | 'pro' {
   return rowFor(model, kind, table)?.modes?.[0] ?? 'std';
 }
 
 /** Whether `mode` is sent at all (models without a mode choice get none). */
-export function sendsMode(model: string, kind: CapabilityKind, table: readonly CapabilityRow[] = CAPABILITIES): boolean {
+export function sendsMode(
+  model: string,
+  kind: CapabilityKind,
+  table: readonly CapabilityRow[] = CAPABILITIES,
+): boolean {
   return rowFor(model, kind, table)?.modeChoice ?? true;
 }
 
 /** Whether `sound` may be sent: the table's model in one of its sound modes, or any model the table does not know. */
-export function sendsSound(model: string, kind: CapabilityKind, mode: string, table: readonly CapabilityRow[] = CAPABILITIES): boolean {
+export function sendsSound(
+  model: string,
+  kind: CapabilityKind,
+  mode: string,
+  table: readonly CapabilityRow[] = CAPABILITIES,
+): boolean {
   const row = rowFor(model, kind, table);
   return row ? row.soundModes.includes(mode as 'std') : true;
 }
 
 /** Whether cfg_scale is sent. Unknown models follow SPEC §1 (not to v2 and later). */
-export function sendsCfgScale(model: string, kind: CapabilityKind, table: readonly CapabilityRow[] = CAPABILITIES): boolean {
+export function sendsCfgScale(
+  model: string,
+  kind: CapabilityKind,
+  table: readonly CapabilityRow[] = CAPABILITIES,
+): boolean {
   const row = rowFor(model, kind, table);
   return row ? row.cfgScale : !/^kling-v([2-9]|\d{2})/.test(model);
 }
 
 /** What the table expects a task to cost, or undefined when it cannot say (a model it does not know). */
-export function expectedUnits(ask: Pick<Ask, 'kind' | 'model' | 'mode' | 'duration' | 'sound' | 'n'>, table: readonly CapabilityRow[] = CAPABILITIES): number | undefined {
+export function expectedUnits(
+  ask: Pick<Ask, 'kind' | 'model' | 'mode' | 'duration' | 'sound' | 'n'>,
+  table: readonly CapabilityRow[] = CAPABILITIES,
+): number | undefined {
   const row = rowFor(ask.model, ask.kind, table);
   if (!row) return undefined;
-  if (ask.kind === 'image') return row.units.perImage !== undefined ? round(row.units.perImage * (ask.n ?? 1)) : undefined;
+  if (ask.kind === 'image')
+    return row.units.perImage !== undefined ? round(row.units.perImage * (ask.n ?? 1)) : undefined;
   const mode = (ask.mode ?? row.modes?.[0] ?? 'std') as 'std' | 'pro';
   const per5s = row.units.per5s?.[mode];
   if (per5s === undefined) return undefined;
@@ -115,13 +190,25 @@ export function expectedUnits(ask: Pick<Ask, 'kind' | 'model' | 'mode' | 'durati
 const round = (n: number) => Math.round(n * 100) / 100;
 
 /** What the table expects one of our requests to cost; an extension is priced as 5 s of its source model and mode (assumption). */
-export function expectedUnitsOf(req: GenerationRequest, table: readonly CapabilityRow[] = CAPABILITIES): number | undefined {
+export function expectedUnitsOf(
+  req: GenerationRequest,
+  table: readonly CapabilityRow[] = CAPABILITIES,
+): number | undefined {
   switch (req.kind) {
     case 'image':
       return expectedUnits({ kind: 'image', model: req.model, n: req.n }, table);
     case 'extend':
       return expectedUnits({ kind: req.sourceKind, model: req.model, mode: req.mode, duration: '5' }, table);
     default:
-      return expectedUnits({ kind: req.kind, model: req.model, mode: req.mode, duration: req.duration, ...(req.sound ? { sound: req.sound } : {}) }, table);
+      return expectedUnits(
+        {
+          kind: req.kind,
+          model: req.model,
+          mode: req.mode,
+          duration: req.duration,
+          ...(req.sound ? { sound: req.sound } : {}),
+        },
+        table,
+      );
   }
 }

@@ -13,7 +13,9 @@ export const OfficialTask = z.object({
   updated_at: z.number().nullish(),
   task_result: z
     .object({
-      videos: z.array(z.object({ id: z.coerce.string(), url: z.string(), duration: z.coerce.string().nullish() })).nullish(),
+      videos: z
+        .array(z.object({ id: z.coerce.string(), url: z.string(), duration: z.coerce.string().nullish() }))
+        .nullish(),
       images: z.array(z.object({ index: z.number(), url: z.string() })).nullish(),
     })
     .nullish(),
@@ -47,7 +49,11 @@ export const GatewayEnvelope = z.object({
 export const ErrorBody = z.union([
   z.object({ code: z.number(), message: z.string().nullish(), request_id: z.string().nullish() }),
   // Gateways wrap Kling's error: {code:"fail", data:{code:1303,…}}.
-  z.object({ code: z.string(), message: z.string().nullish(), data: z.object({ code: z.number(), message: z.string().nullish() }).nullish() }),
+  z.object({
+    code: z.string(),
+    message: z.string().nullish(),
+    data: z.object({ code: z.number(), message: z.string().nullish() }).nullish(),
+  }),
 ]);
 
 /** One typed task, whichever envelope it came in. */
@@ -76,12 +82,17 @@ const GATEWAY_STATUS: Record<string, KlingTask['status']> = {
 
 export function fromOfficialTask(task: z.infer<typeof OfficialTask>): KlingTask {
   const r = task.task_result;
-  const result = r && (r.videos?.length || r.images?.length)
-    ? {
-        videos: (r.videos ?? []).map((v) => ({ id: v.id, url: v.url, ...(v.duration ? { duration: v.duration } : {}) })),
-        images: (r.images ?? []).map((i) => ({ index: i.index, url: i.url })),
-      }
-    : undefined;
+  const result =
+    r && (r.videos?.length || r.images?.length)
+      ? {
+          videos: (r.videos ?? []).map((v) => ({
+            id: v.id,
+            url: v.url,
+            ...(v.duration ? { duration: v.duration } : {}),
+          })),
+          images: (r.images ?? []).map((i) => ({ index: i.index, url: i.url })),
+        }
+      : undefined;
   return {
     taskId: task.task_id,
     status: task.task_status,

@@ -236,7 +236,12 @@ export class ChannelOutbox {
       slot.failures = 0;
       // A newer view may have arrived while the write was in flight.
       if (slot.wanted === wanted) slot.wanted = undefined;
-      if (!posting || isFinal(wanted.view.state)) this.deps.onShown(taskId, { sig: wanted.sig, final: isFinal(wanted.view.state), ...(moved ? { handle: moved } : {}) });
+      if (!posting || isFinal(wanted.view.state))
+        this.deps.onShown(taskId, {
+          sig: wanted.sig,
+          final: isFinal(wanted.view.state),
+          ...(moved ? { handle: moved } : {}),
+        });
       if (!slot.wanted && isFinal(wanted.view.state) && this.cards.get(taskId) === slot) this.cards.delete(taskId);
     } catch (err) {
       if (this.paused(err)) {
@@ -251,7 +256,10 @@ export class ChannelOutbox {
         return;
       }
       slot.failures++;
-      log.warn({ taskId, failures: slot.failures, posting, err: err instanceof Error ? err.message : String(err) }, posting ? 'card post failed' : 'card edit failed');
+      log.warn(
+        { taskId, failures: slot.failures, posting, err: err instanceof Error ? err.message : String(err) },
+        posting ? 'card post failed' : 'card edit failed',
+      );
       if (err instanceof CardPostError || slot.failures >= MAX_FAILURES) {
         slot.wanted = undefined;
         slot.failures = 0;

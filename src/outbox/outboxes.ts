@@ -3,7 +3,8 @@ import type { PlatformPort } from '../port.js';
 import { ChannelOutbox } from './channel-outbox.js';
 import type { ChannelOutboxDeps } from './slots.js';
 
-export const channelKeyOf = (scope: Pick<TaskScope, 'platform' | 'guildId' | 'channelId'>) => `${scope.platform}:${scope.guildId}:${scope.channelId}`;
+export const channelKeyOf = (scope: Pick<TaskScope, 'platform' | 'guildId' | 'channelId'>) =>
+  `${scope.platform}:${scope.guildId}:${scope.channelId}`;
 
 /** What every channel outbox gets (each its platform's port), and when an idle one is dropped. */
 export interface OutboxesDeps extends Omit<ChannelOutboxDeps, 'port'> {
@@ -40,7 +41,15 @@ export class Outboxes {
     if (outbox || this.stopped) return outbox;
     const port = this.ports.get(scope.platform);
     if (!port) return undefined;
-    outbox = new ChannelOutbox(key, { port, log: this.deps.log, metrics: this.deps.metrics, now: this.deps.now, onPosted: this.deps.onPosted, onShown: this.deps.onShown, onGone: this.deps.onGone });
+    outbox = new ChannelOutbox(key, {
+      port,
+      log: this.deps.log,
+      metrics: this.deps.metrics,
+      now: this.deps.now,
+      onPosted: this.deps.onPosted,
+      onShown: this.deps.onShown,
+      onGone: this.deps.onGone,
+    });
     this.channels.set(key, outbox);
     return outbox;
   }

@@ -10,7 +10,8 @@ import type { RatePacer } from './pacer.js';
 
 /** What a channel outbox holds (a slot per card, one-off jobs) and what it is given. */
 
-export const viewHash = (view: CardView) => createHash('sha1').update(cardSignature(view)).digest('base64url').slice(0, 16);
+export const viewHash = (view: CardView) =>
+  createHash('sha1').update(cardSignature(view)).digest('base64url').slice(0, 16);
 
 export interface CardSlot {
   scope: TaskScope;
@@ -48,7 +49,12 @@ export interface ChannelOutboxDeps {
 }
 
 /** A 429 (or the adapter's own budget hold) pauses the whole channel; true when `err` was one. */
-export function pauseOnRateLimit(err: unknown, pacer: RatePacer, { port, metrics, log }: ChannelOutboxDeps, channel: string): boolean {
+export function pauseOnRateLimit(
+  err: unknown,
+  pacer: RatePacer,
+  { port, metrics, log }: ChannelOutboxDeps,
+  channel: string,
+): boolean {
   if (!(err instanceof PortRateLimitError)) return false;
   pacer.pause(err.retryAfterMs, err.rate);
   if (err.source === 'budget') {
@@ -59,4 +65,3 @@ export function pauseOnRateLimit(err: unknown, pacer: RatePacer, { port, metrics
   }
   return true;
 }
-

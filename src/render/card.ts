@@ -53,20 +53,24 @@ export function optionsText(req: GenerationRequest): string {
 
 function promptOf(req: GenerationRequest): string {
   if (req.prompt) return shorten(req.prompt, PROMPT_PREVIEW);
-  return req.kind === 'extend' ? '(no prompt: continue the video as it goes)' : '(no prompt: animate the image as it is)';
+  return req.kind === 'extend'
+    ? '(no prompt: continue the video as it goes)'
+    : '(no prompt: animate the image as it is)';
 }
 
 function progressOf(task: TaskRecord, ctx: CardContext): CardView['progress'] {
   if (task.state === 'succeed') return { percent: 100, estimated: false, bar: progressBar(100) };
   if (task.state !== 'processing' && task.state !== 'submitted') return undefined;
-  if (task.progress !== undefined) return { percent: Math.round(task.progress), estimated: false, bar: progressBar(task.progress) };
+  if (task.progress !== undefined)
+    return { percent: Math.round(task.progress), estimated: false, bar: progressBar(task.progress) };
   const percent = estimatedPercent(task, ctx);
   return percent === undefined ? undefined : { percent, estimated: true, bar: progressBar(percent) };
 }
 
 /** The estimate shown while Kling gives no percentage; moves in steps so edits stay few. */
 export function estimatedPercent(task: TaskRecord, ctx: CardContext): number | undefined {
-  if (!ctx.typicalMs || task.progress !== undefined || (task.state !== 'processing' && task.state !== 'submitted')) return undefined;
+  if (!ctx.typicalMs || task.progress !== undefined || (task.state !== 'processing' && task.state !== 'submitted'))
+    return undefined;
   const raw = ((ctx.now - (task.submittedAt ?? task.createdAt)) / ctx.typicalMs) * 100;
   return Math.min(95, Math.floor(raw / ESTIMATE_STEP) * ESTIMATE_STEP);
 }
@@ -77,13 +81,15 @@ function noticeOf(task: TaskRecord, ctx: CardContext): string | undefined {
     const place = ctx.queuePosition ? ` You are #${ctx.queuePosition} in line.` : '';
     return `The Kling account is busy; this task starts as soon as a slot frees.${place}`;
   }
-  if (task.delayedSince !== undefined && !isFinal(task.state)) return 'Delayed: Kling is slow to answer right now. The bot keeps checking.';
+  if (task.delayedSince !== undefined && !isFinal(task.state))
+    return 'Delayed: Kling is slow to answer right now. The bot keeps checking.';
   return undefined;
 }
 
 function statusLineOf(task: TaskRecord, progress: CardView['progress'], ctx: CardContext): string {
   const label = STATE_LABELS[task.state];
-  if (progress && task.state !== 'succeed') return `${label} · ${progress.percent}%${progress.estimated ? ' (estimate)' : ''}`;
+  if (progress && task.state !== 'succeed')
+    return `${label} · ${progress.percent}%${progress.estimated ? ' (estimate)' : ''}`;
   if (task.state === 'queued' && ctx.queuePosition) return `${label} · #${ctx.queuePosition} in line`;
   return label;
 }
@@ -92,7 +98,11 @@ function mediaOf(task: TaskRecord): CardView['media'] {
   const videos = task.result?.videos ?? [];
   const images = task.result?.images ?? [];
   return [
-    ...videos.map((v, i) => ({ url: v.url, kind: 'video' as const, label: `${videos.length > 1 ? `Video ${i + 1}` : 'Video'}${v.duration ? ` (${v.duration}s)` : ''}` })),
+    ...videos.map((v, i) => ({
+      url: v.url,
+      kind: 'video' as const,
+      label: `${videos.length > 1 ? `Video ${i + 1}` : 'Video'}${v.duration ? ` (${v.duration}s)` : ''}`,
+    })),
     ...images.map((img, i) => ({ url: img.url, kind: 'image' as const, label: `Image ${i + 1}` })),
   ];
 }
@@ -122,7 +132,9 @@ export function renderCard(task: TaskRecord, ctx: CardContext): CardView {
   ];
   if (task.request.kind === 'extend') {
     // The link to the parent: its id (for /task) and its video.
-    const parent = task.request.parentVideoUrl ? `${task.request.parentTaskId} · ${task.request.parentVideoUrl}` : task.request.parentTaskId;
+    const parent = task.request.parentVideoUrl
+      ? `${task.request.parentTaskId} · ${task.request.parentVideoUrl}`
+      : task.request.parentTaskId;
     fields.push({ label: 'Extends', value: parent });
   }
   // Cost: Kling's final_unit_deduction once done; while running, the capability table's estimate.
@@ -143,7 +155,16 @@ export function renderCard(task: TaskRecord, ctx: CardContext): CardView {
     ...(task.klingTaskId ? { klingTaskId: task.klingTaskId } : {}),
     kind: task.request.kind,
     state: task.state,
-    tone: task.state === 'succeed' ? 'success' : task.state === 'failed' ? 'failure' : notice ? 'warning' : task.state === 'processing' ? 'active' : 'pending',
+    tone:
+      task.state === 'succeed'
+        ? 'success'
+        : task.state === 'failed'
+          ? 'failure'
+          : notice
+            ? 'warning'
+            : task.state === 'processing'
+              ? 'active'
+              : 'pending',
     title,
     statusLine,
     ...(progress ? { progress } : {}),

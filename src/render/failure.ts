@@ -2,8 +2,14 @@ import type { TaskRecord } from '../domain.js';
 
 /** Provider failure messages, matched loosely, turned into sentences a member understands. */
 const KNOWN: Array<[RegExp, string]> = [
-  [/risk control|moderat|safety|sensitive|policy/i, "Kling's safety check blocked this result. Try rewording the prompt."],
-  [/pixel|resolution|image.*(invalid|size|format)|aspect/i, 'Kling could not use the image: check that it is a JPG or PNG of at least 300 px, no longer than 2.5× its width.'],
+  [
+    /risk control|moderat|safety|sensitive|policy/i,
+    "Kling's safety check blocked this result. Try rewording the prompt.",
+  ],
+  [
+    /pixel|resolution|image.*(invalid|size|format)|aspect/i,
+    'Kling could not use the image: check that it is a JPG or PNG of at least 300 px, no longer than 2.5× its width.',
+  ],
   [/timeout|timed out/i, 'Kling ran out of time generating this. Try again.'],
   [/balance|arrears|resource pack|insufficient/i, 'The Kling account is out of credits. An admin needs to top it up.'],
 ];

@@ -17,7 +17,8 @@ function filterText(q: PageQueryIds): string {
 const firstUrl = (t: TaskRecord) => t.result?.videos[0]?.url ?? t.result?.images[0]?.url;
 
 function positionText(page: Page, more: boolean): string {
-  if (page.total === undefined || page.pageCount === undefined) return `page ${page.page}${more ? ' · more after this' : ''}`;
+  if (page.total === undefined || page.pageCount === undefined)
+    return `page ${page.page}${more ? ' · more after this' : ''}`;
   return `page ${page.page} of ${Math.max(1, page.pageCount)} · ${page.total} task${page.total === 1 ? '' : 's'}`;
 }
 
@@ -35,7 +36,10 @@ export function renderTaskList(page: Page, q: PageQueryIds): TaskListView {
         taskId: t.id,
         state: t.state,
         stateLabel: stateLabel(t.state),
-        prompt: shorten(t.request.prompt ?? (t.request.kind === 'extend' ? '(extension, no prompt)' : '(image only)'), 80),
+        prompt: shorten(
+          t.request.prompt ?? (t.request.kind === 'extend' ? '(extension, no prompt)' : '(image only)'),
+          80,
+        ),
         createdAt: t.createdAt,
         requesterName: t.scope.userName,
         ...(url ? { url } : {}),

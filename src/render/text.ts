@@ -7,7 +7,9 @@ export function cardToText(view: CardView, now: number): string {
   const lines = [
     `┌ ${view.title} · ${view.statusLine}`,
     `│ ${view.prompt}`,
-    ...(view.progress ? [`│ ${view.progress.bar} ${view.progress.percent}%${view.progress.estimated ? ' (estimate)' : ''}`] : []),
+    ...(view.progress
+      ? [`│ ${view.progress.bar} ${view.progress.percent}%${view.progress.estimated ? ' (estimate)' : ''}`]
+      : []),
     ...view.fields.map((f) => `│ ${f.label}: ${f.value}`),
     `│ ${view.tookText ? `Took ${view.tookText}` : `Elapsed ${durationText(now - view.startedAt)}`}`,
     ...(view.notice ? [`│ ⚠ ${view.notice}`] : []),
@@ -19,8 +21,14 @@ export function cardToText(view: CardView, now: number): string {
 }
 
 export function listToText(list: TaskListView): string {
-  const rows = list.rows.map((r) => `  ${r.taskId}  ${r.stateLabel.padEnd(10)} ${isoDate(r.createdAt)}  ${r.prompt}${r.units ? `  (${r.units})` : ''}${r.url ? `\n      ${r.url}` : ''}`);
-  return [`${list.title} (${list.filterText}) · ${list.positionText}`, ...(rows.length ? rows : [`  ${list.emptyText}`])].join('\n');
+  const rows = list.rows.map(
+    (r) =>
+      `  ${r.taskId}  ${r.stateLabel.padEnd(10)} ${isoDate(r.createdAt)}  ${r.prompt}${r.units ? `  (${r.units})` : ''}${r.url ? `\n      ${r.url}` : ''}`,
+  );
+  return [
+    `${list.title} (${list.filterText}) · ${list.positionText}`,
+    ...(rows.length ? rows : [`  ${list.emptyText}`]),
+  ].join('\n');
 }
 
 export function privateToText(view: PrivateView, now: number): string {

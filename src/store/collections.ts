@@ -38,7 +38,8 @@ export interface Collections {
 
 /** A keyv write that reports `false` failed as surely as one that threw. */
 export async function setOrThrow(kv: Keyv, key: string, value: unknown, ttlMs?: number): Promise<void> {
-  if ((await kv.set(key, value, ttlMs)) === false) throw new Error(`the store did not write ${key.split(':')[0] ?? 'a key'}`);
+  if ((await kv.set(key, value, ttlMs)) === false)
+    throw new Error(`the store did not write ${key.split(':')[0] ?? 'a key'}`);
 }
 
 /**
@@ -48,7 +49,8 @@ export async function setOrThrow(kv: Keyv, key: string, value: unknown, ttlMs?: 
 export async function readMany(kv: Keyv, keys: readonly string[]): Promise<unknown[]> {
   if (keys.length === 0) return [];
   const store: unknown = kv.store;
-  const native = typeof store === 'object' && store !== null && 'getMany' in store && typeof store.getMany === 'function';
+  const native =
+    typeof store === 'object' && store !== null && 'getMany' in store && typeof store.getMany === 'function';
   if (native) return kv.getMany([...keys]);
   return Promise.all(keys.map((k) => kv.get(k)));
 }
@@ -63,7 +65,8 @@ function shardOf(id: string): number {
   return Math.abs(h) % INFLIGHT_SHARDS;
 }
 
-const strings = (raw: unknown): string[] => (Array.isArray(raw) ? raw.filter((x): x is string => typeof x === 'string') : []);
+const strings = (raw: unknown): string[] =>
+  Array.isArray(raw) ? raw.filter((x): x is string => typeof x === 'string') : [];
 
 /**
  * keyv: append-only chunked arrays per index (`<index>:n` holds the length), a sharded
@@ -122,7 +125,10 @@ export class KeyvCollections implements Collections {
     if (last < 0 || count <= 0) return [];
     const chunks: number[] = [];
     for (let c = Math.floor(first / CHUNK); c <= Math.floor(last / CHUNK); c++) chunks.push(c);
-    const raw = await readMany(this.kv, chunks.map((c) => `${index}:${c}`));
+    const raw = await readMany(
+      this.kv,
+      chunks.map((c) => `${index}:${c}`),
+    );
     const ids: string[] = [];
     chunks.forEach((c, i) => {
       const chunk = raw[i];
@@ -173,7 +179,10 @@ export class KeyvCollections implements Collections {
   }
 
   async inflightIds(): Promise<string[]> {
-    const shards = await readMany(this.kv, Array.from({ length: INFLIGHT_SHARDS }, (_, i) => `if:${i}`));
+    const shards = await readMany(
+      this.kv,
+      Array.from({ length: INFLIGHT_SHARDS }, (_, i) => `if:${i}`),
+    );
     return shards.flatMap(strings);
   }
 

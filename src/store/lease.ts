@@ -28,7 +28,9 @@ export class RedisLeaseBackend implements LeaseBackend {
   ) {}
 
   async claim(owner: string, ttlMs: number): Promise<boolean> {
-    const won = await (await this.redis()).eval(CLAIM, { keys: [this.key], arguments: [owner, String(Math.max(1, Math.round(ttlMs)))] });
+    const won = await (
+      await this.redis()
+    ).eval(CLAIM, { keys: [this.key], arguments: [owner, String(Math.max(1, Math.round(ttlMs)))] });
     return Number(won) === 1;
   }
 

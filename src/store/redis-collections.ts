@@ -32,14 +32,21 @@ return 0`;
 /** The Redis key keyv uses for one of its keys (its adapter prefixes `namespace::`). */
 export function keyvRedisKey(kv: Keyv, key: string): string {
   const store: unknown = kv.store;
-  if (typeof store === 'object' && store !== null && 'createKeyPrefix' in store && typeof store.createKeyPrefix === 'function' && 'namespace' in store) {
+  if (
+    typeof store === 'object' &&
+    store !== null &&
+    'createKeyPrefix' in store &&
+    typeof store.createKeyPrefix === 'function' &&
+    'namespace' in store
+  ) {
     const prefixed: unknown = store.createKeyPrefix.call(store, key, store.namespace);
     if (typeof prefixed === 'string') return prefixed;
   }
   throw new Error('the Redis store does not say how it names keys');
 }
 
-const stringsOf = (raw: unknown): string[] => (Array.isArray(raw) ? raw.filter((x): x is string => typeof x === 'string') : []);
+const stringsOf = (raw: unknown): string[] =>
+  Array.isArray(raw) ? raw.filter((x): x is string => typeof x === 'string') : [];
 
 export class RedisCollections implements Collections {
   constructor(
@@ -56,8 +63,19 @@ export class RedisCollections implements Collections {
   async admit(a: Admission): Promise<boolean> {
     const record = await this.kv.serializeData({ value: a.record, expires: undefined });
     if (typeof record !== 'string') throw new Error('the Redis store did not serialise the record to text');
-    const keys = [`${this.prefix}${a.counter.key}`, keyvRedisKey(this.kv, a.recordKey), `${this.prefix}inflight`, ...a.indexes.map((i) => `${this.prefix}ix:${i}`)];
-    const won = await this.run(ADMIT, keys, [a.counter.cap, Math.max(1, Math.round(a.counter.ttlMs)), record, a.id, a.inflight ? '1' : '0']);
+    const keys = [
+      `${this.prefix}${a.counter.key}`,
+      keyvRedisKey(this.kv, a.recordKey),
+      `${this.prefix}inflight`,
+      ...a.indexes.map((i) => `${this.prefix}ix:${i}`),
+    ];
+    const won = await this.run(ADMIT, keys, [
+      a.counter.cap,
+      Math.max(1, Math.round(a.counter.ttlMs)),
+      record,
+      a.id,
+      a.inflight ? '1' : '0',
+    ]);
     return Number(won) === 1;
   }
 

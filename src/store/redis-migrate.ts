@@ -35,7 +35,8 @@ redis.call('DEL', KEYS[2])
 return 1`;
 
 const CHUNK = 200;
-const strings = (raw: unknown): string[] => (Array.isArray(raw) ? raw.filter((x): x is string => typeof x === 'string') : []);
+const strings = (raw: unknown): string[] =>
+  Array.isArray(raw) ? raw.filter((x): x is string => typeof x === 'string') : [];
 
 async function scan(client: ScriptRunner, pattern: string): Promise<string[]> {
   const found: string[] = [];
@@ -50,7 +51,11 @@ async function scan(client: ScriptRunner, pattern: string): Promise<string[]> {
 }
 
 /** Runs the migration if this Redis has not had it; several replicas starting at once run it once. */
-export async function migrateRedisLayout(redis: () => Promise<ScriptRunner>, kv: Keyv, now: () => number = Date.now): Promise<void> {
+export async function migrateRedisLayout(
+  redis: () => Promise<ScriptRunner>,
+  kv: Keyv,
+  now: () => number = Date.now,
+): Promise<void> {
   const client = await redis();
   const done = async () => String(await client.eval(GET, { keys: [LAYOUT_KEY], arguments: [] })) === LAYOUT;
   if (await done()) return;
@@ -89,7 +94,11 @@ export async function migrateRedisLayout(redis: () => Promise<ScriptRunner>, kv:
     const value: unknown = raw?.value;
     const expires = raw?.expires;
     const ttl = typeof expires === 'number' ? expires - now() : 3 * 86_400_000;
-    if (typeof value === 'number' && ttl > 0) await client.eval(MOVE_COUNTER, { keys: [`kb:${ourKey(redisKey)}`, redisKey], arguments: [String(value), String(Math.round(ttl))] });
+    if (typeof value === 'number' && ttl > 0)
+      await client.eval(MOVE_COUNTER, {
+        keys: [`kb:${ourKey(redisKey)}`, redisKey],
+        arguments: [String(value), String(Math.round(ttl))],
+      });
   }
 
   await client.eval(SET, { keys: [LAYOUT_KEY], arguments: [LAYOUT] });

@@ -22,11 +22,13 @@ return 0`;
 /** The Redis connection behind a keyv opened on `redis://`; undefined for every other store. */
 export function redisOf(kv: Keyv): (() => Promise<ScriptRunner>) | undefined {
   const store: unknown = kv.store;
-  if (typeof store !== 'object' || store === null || !('getClient' in store) || typeof store.getClient !== 'function') return undefined;
+  if (typeof store !== 'object' || store === null || !('getClient' in store) || typeof store.getClient !== 'function')
+    return undefined;
   const getClient = store.getClient as () => Promise<unknown>;
   return async () => {
     const client: unknown = await getClient.call(store);
-    if (typeof client !== 'object' || client === null || !('eval' in client) || typeof client.eval !== 'function') throw new Error('the Redis store cannot run scripts');
+    if (typeof client !== 'object' || client === null || !('eval' in client) || typeof client.eval !== 'function')
+      throw new Error('the Redis store cannot run scripts');
     return client as ScriptRunner;
   };
 }
@@ -39,7 +41,10 @@ export type SharedLock = (key: string) => Promise<() => Promise<void>>;
  * replica that dies holding one delays the others, never blocks them; the work it guards takes
  * milliseconds.
  */
-export function redisLock(redis: () => Promise<ScriptRunner>, options: { ttlMs?: number; waitMs?: number } = {}): SharedLock {
+export function redisLock(
+  redis: () => Promise<ScriptRunner>,
+  options: { ttlMs?: number; waitMs?: number } = {},
+): SharedLock {
   const ttlMs = options.ttlMs ?? 5000;
   const waitMs = options.waitMs ?? 15_000;
   return async (key) => {

@@ -36,7 +36,8 @@ export function sqliteDriver(prefer?: SqliteDriver): { name: SqliteDriver; open:
     try {
       // A builtin that older Nodes lack (Node 20) or keep behind a flag (22 before 22.13): it throws there.
       const mod: unknown = require('node:sqlite');
-      const DatabaseSync: unknown = typeof mod === 'object' && mod !== null && 'DatabaseSync' in mod ? mod.DatabaseSync : undefined;
+      const DatabaseSync: unknown =
+        typeof mod === 'object' && mod !== null && 'DatabaseSync' in mod ? mod.DatabaseSync : undefined;
       if (isDatabaseClass(DatabaseSync)) return { name: 'node:sqlite', open: (file) => new DatabaseSync(file) };
     } catch (err) {
       if (prefer === 'node:sqlite') throw err;
@@ -85,7 +86,9 @@ export class SqliteStore extends EventEmitter {
     this.db.exec(`CREATE TABLE IF NOT EXISTS ${TABLE} (key VARCHAR(255) PRIMARY KEY, value TEXT)`);
     this.selectOne = this.db.prepare(`SELECT value FROM ${TABLE} WHERE key = ?`);
     this.selectMany = this.db.prepare(`SELECT key, value FROM ${TABLE} WHERE key IN (SELECT value FROM json_each(?))`);
-    this.upsert = this.db.prepare(`INSERT INTO ${TABLE} (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`);
+    this.upsert = this.db.prepare(
+      `INSERT INTO ${TABLE} (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+    );
     this.deleteOne = this.db.prepare(`DELETE FROM ${TABLE} WHERE key = ?`);
     this.deleteMatching = this.db.prepare(`DELETE FROM ${TABLE} WHERE key LIKE ? ESCAPE '\\'`);
   }

@@ -48,8 +48,10 @@ export interface Page {
 }
 
 const scopeKey = (platform: string, guildId: string) => `${platform}:${guildId}`;
-const channelIndex = (r: Pick<PageQuery, 'platform' | 'guildId'>, channelId: string) => `ch:${scopeKey(r.platform, r.guildId)}:${channelId}`;
-const userIndex = (r: Pick<PageQuery, 'platform' | 'guildId'>, userId: string) => `us:${scopeKey(r.platform, r.guildId)}:${userId}`;
+const channelIndex = (r: Pick<PageQuery, 'platform' | 'guildId'>, channelId: string) =>
+  `ch:${scopeKey(r.platform, r.guildId)}:${channelId}`;
+const userIndex = (r: Pick<PageQuery, 'platform' | 'guildId'>, userId: string) =>
+  `us:${scopeKey(r.platform, r.guildId)}:${userId}`;
 export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const dayCounter = (platform: string, guildId: string, day: string) => `cnt:${scopeKey(platform, guildId)}:${day}`;
 
@@ -83,7 +85,8 @@ export class TaskStore {
     // Errors are thrown, not turned into "absent" and `false` (keyv's and @keyv/redis's default).
     kv.throwOnErrors = true;
     const adapter: unknown = kv.store;
-    if (typeof adapter === 'object' && adapter !== null && 'throwOnErrors' in adapter) Object.assign(adapter, { throwOnErrors: true });
+    if (typeof adapter === 'object' && adapter !== null && 'throwOnErrors' in adapter)
+      Object.assign(adapter, { throwOnErrors: true });
     const redis = redisOf(kv);
     // On Redis several replicas update the same records: an update takes a lock there too.
     this.mutex = new KeyedMutex(redis ? redisLock(redis) : undefined);
@@ -106,7 +109,9 @@ export class TaskStore {
   /** The tracker's claim (SPEC §4: with Redis, one replica polls and edits). */
   trackerLease(owner: string, ttlMs: number, now?: () => number): Lease {
     const redis = redisOf(this.kv);
-    const backend = redis ? new RedisLeaseBackend(redis, 'kb:lease:tracker') : new KeyvLeaseBackend(this.kv, 'lease:tracker', now);
+    const backend = redis
+      ? new RedisLeaseBackend(redis, 'kb:lease:tracker')
+      : new KeyvLeaseBackend(this.kv, 'lease:tracker', now);
     return new Lease(backend, owner, ttlMs);
   }
 
@@ -125,7 +130,12 @@ export class TaskStore {
 
   async getMany(ids: readonly string[]): Promise<TaskRecord[]> {
     if (ids.length === 0) return [];
-    const raw = await guard('read tasks', () => readMany(this.kv, ids.map((id) => `t:${id}`)));
+    const raw = await guard('read tasks', () =>
+      readMany(
+        this.kv,
+        ids.map((id) => `t:${id}`),
+      ),
+    );
     return raw.flatMap((value, i) => {
       const rec = this.parse(ids[i] ?? '?', value);
       return rec ? [rec] : [];
@@ -147,7 +157,11 @@ export class TaskStore {
         record,
         indexes: [channelIndex(scope, scope.channelId), userIndex(scope, scope.userId)],
         inflight: needsTracking(record),
-        counter: { key: dayCounter(scope.platform, scope.guildId, utcDay(record.createdAt)), cap: options.guildDailyCap ?? 0, ttlMs: 3 * DAY_MS },
+        counter: {
+          key: dayCounter(scope.platform, scope.guildId, utcDay(record.createdAt)),
+          cap: options.guildDailyCap ?? 0,
+          ttlMs: 3 * DAY_MS,
+        },
       }),
     );
   }
@@ -161,11 +175,16 @@ export class TaskStore {
         const next = change(current);
         await setOrThrow(this.kv, `t:${id}`, next);
         if (needsTracking(next) !== needsTracking(current)) await this.collections.setInflight(id, needsTracking(next));
-        if (next.klingTaskId && next.klingTaskId !== current.klingTaskId) await setOrThrow(this.kv, `k:${next.klingTaskId}`, id);
+        if (next.klingTaskId && next.klingTaskId !== current.klingTaskId)
+          await setOrThrow(this.kv, `k:${next.klingTaskId}`, id);
         // Deleted tasks stay in the indexes (appending is all they do); counting them keeps the totals right.
         if (next.deleted && !current.deleted) {
           const { scope } = current;
-          await Promise.all([channelIndex(scope, scope.channelId), userIndex(scope, scope.userId)].map((index) => this.collections.increment(`del:${index}`)));
+          await Promise.all(
+            [channelIndex(scope, scope.channelId), userIndex(scope, scope.userId)].map((index) =>
+              this.collections.increment(`del:${index}`),
+            ),
+          );
         }
         return next;
       }),
@@ -223,7 +242,13 @@ export class TaskStore {
       // Unfiltered, the index itself counts the tasks (less those deleted): exact at any depth.
       const total = exhausted ? matched : filtered ? undefined : Math.max(matched, length - deleted);
       if (total === undefined) return { items, page: q.page, hasMore: true };
-      return { items, page: q.page, total, pageCount: Math.max(1, Math.ceil(total / q.pageSize)), hasMore: total > skip + q.pageSize };
+      return {
+        items,
+        page: q.page,
+        total,
+        pageCount: Math.max(1, Math.ceil(total / q.pageSize)),
+        hasMore: total > skip + q.pageSize,
+      };
     });
   }
 
@@ -239,7 +264,13 @@ export class TaskStore {
    * A user's unfinished tasks and tasks created since `dayStart` (scans back at most a day), and
    * today's units: Kling's final figures, plus the table's estimate for tasks still running.
    */
-  async userActivity(platform: Platform, guildId: string, userId: string, dayStart: number, now: number): Promise<{ active: number; today: number; unitsToday: number; unitsRunning: number }> {
+  async userActivity(
+    platform: Platform,
+    guildId: string,
+    userId: string,
+    dayStart: number,
+    now: number,
+  ): Promise<{ active: number; today: number; unitsToday: number; unitsRunning: number }> {
     return guard('read your tasks', async () => {
       const index = userIndex({ platform, guildId }, userId);
       const cutoff = Math.min(dayStart, now - DAY_MS);

@@ -32,7 +32,11 @@ export class TaskCards {
   view(rec: TaskRecord): CardView {
     const position = rec.state === 'queued' ? this.queue.position(rec.request.kind, rec.id) : 0;
     const typicalMs = this.typicalMs(rec);
-    return renderCard(rec, { now: this.now(), ...(position > 0 ? { queuePosition: position } : {}), ...(typicalMs ? { typicalMs } : {}) });
+    return renderCard(rec, {
+      now: this.now(),
+      ...(position > 0 ? { queuePosition: position } : {}),
+      ...(typicalMs ? { typicalMs } : {}),
+    });
   }
 
   /** The card (if any) is this task's: views wanted for it go out once it has a handle. */
@@ -72,6 +76,7 @@ export class TaskCards {
 
   /** A task finished: its duration teaches the estimates. */
   finished(rec: TaskRecord): void {
-    if (rec.state === 'succeed' && rec.submittedAt && rec.finishedAt) this.durations.observe(estimateKey(rec.request), rec.finishedAt - rec.submittedAt);
+    if (rec.state === 'succeed' && rec.submittedAt && rec.finishedAt)
+      this.durations.observe(estimateKey(rec.request), rec.finishedAt - rec.submittedAt);
   }
 }

@@ -45,7 +45,10 @@ export class Leadership {
   async start(): Promise<number> {
     const first = await this.renew();
     if (this.lease) {
-      this.timer = setInterval(() => void this.renew().catch((err: unknown) => this.log.warn({ err: String(err) }, 'lease check failed')), this.lease.ttlMs / 3);
+      this.timer = setInterval(
+        () => void this.renew().catch((err: unknown) => this.log.warn({ err: String(err) }, 'lease check failed')),
+        this.lease.ttlMs / 3,
+      );
       this.timer.unref?.();
     }
     return first;

@@ -22,7 +22,14 @@ export class LiveTasks {
   private readonly byKlingId = new Map<string, string>();
 
   add(rec: TaskRecord, opts: { nextCheckAt: number; lookupFirst: boolean }): LiveTask {
-    const live: LiveTask = { rec, nextCheckAt: opts.nextCheckAt, busy: false, counters: { errors: 0, notFound: 0 }, lookupFirst: opts.lookupFirst, createSent: opts.lookupFirst };
+    const live: LiveTask = {
+      rec,
+      nextCheckAt: opts.nextCheckAt,
+      busy: false,
+      counters: { errors: 0, notFound: 0 },
+      lookupFirst: opts.lookupFirst,
+      createSent: opts.lookupFirst,
+    };
     this.byId.set(rec.id, live);
     if (rec.klingTaskId) this.byKlingId.set(rec.klingTaskId, rec.id);
     return live;

@@ -52,7 +52,9 @@ export class Poller {
   async pollOne(live: LiveTask): Promise<void> {
     live.busy = true;
     try {
-      const task = await this.o.sem.run(() => this.o.kling.get(live.rec.request.kind, live.rec.klingTaskId ?? live.rec.id));
+      const task = await this.o.sem.run(() =>
+        this.o.kling.get(live.rec.request.kind, live.rec.klingTaskId ?? live.rec.id),
+      );
       await this.o.answered(live, task);
     } catch (err) {
       await this.o.failed(live, err);
@@ -64,7 +66,12 @@ export class Poller {
   /** One pass over a kind's list pages covering every tracked task of that kind. */
   private async sweep(kind: TaskKind, due: LiveTask[]): Promise<void> {
     this.sweeping.add(kind);
-    const tracked = [...this.o.live.values()].filter((l) => l.rec.request.kind === kind && l.rec.klingTaskId && (l.rec.state === 'submitted' || l.rec.state === 'processing'));
+    const tracked = [...this.o.live.values()].filter(
+      (l) =>
+        l.rec.request.kind === kind &&
+        l.rec.klingTaskId &&
+        (l.rec.state === 'submitted' || l.rec.state === 'processing'),
+    );
     const unseen = new Set(tracked.map((l) => l.rec.klingTaskId as string));
     const oldest = Math.min(...tracked.map((l) => l.rec.submittedAt ?? l.rec.createdAt));
     const pageSize = this.o.listPageSize;

@@ -84,7 +84,8 @@ export class Submitter {
   private async toQueued(live: LiveTask): Promise<void> {
     this.o.queue.push(live.rec.request.kind, live.rec.id);
     const now = this.o.now();
-    if (live.rec.state !== 'queued') await this.o.save(live, { ...live.rec, state: 'queued', queuedAt: now, updatedAt: now });
+    if (live.rec.state !== 'queued')
+      await this.o.save(live, { ...live.rec, state: 'queued', queuedAt: now, updatedAt: now });
     this.o.queueMoved(packOf(live.rec.request.kind));
   }
 
@@ -122,7 +123,10 @@ export class Submitter {
         live.counters = decision.counters;
         live.nextCheckAt = decision.nextCheckAt;
         if (decision.lookupFirst) live.lookupFirst = true;
-        this.o.log.warn({ taskId: live.rec.id, err: err instanceof Error ? err.message : String(err) }, 'submit delayed');
+        this.o.log.warn(
+          { taskId: live.rec.id, err: err instanceof Error ? err.message : String(err) },
+          'submit delayed',
+        );
         if (queue.isHead(kind, live.rec.id)) queue.holdUntil(kind, live.nextCheckAt);
         if (decision.rec) await this.o.save(live, decision.rec);
     }

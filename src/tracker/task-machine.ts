@@ -27,10 +27,16 @@ export const MAX_QUEUE_BACKOFF_FACTOR = 6;
 const RANK: Record<TaskState, number> = { pending: 0, queued: 1, submitted: 2, processing: 3, succeed: 4, failed: 4 };
 
 /** States only move forward: a record never goes back from what another writer already stored. */
-export const isBehind = (candidate: TaskState, stored: TaskState): boolean => RANK[candidate] < RANK[stored] || (isFinal(stored) && candidate !== stored);
+export const isBehind = (candidate: TaskState, stored: TaskState): boolean =>
+  RANK[candidate] < RANK[stored] || (isFinal(stored) && candidate !== stored);
 
 /** When to ask Kling again: often soon after submit, less often for a task long in processing; jittered ±10 %. */
-export function checkInterval(rec: Pick<TaskRecord, 'submittedAt' | 'createdAt'>, now: number, timing: Timing, random: () => number): number {
+export function checkInterval(
+  rec: Pick<TaskRecord, 'submittedAt' | 'createdAt'>,
+  now: number,
+  timing: Timing,
+  random: () => number,
+): number {
   const base = timing.callbacks ? timing.intervalMs * 4 : timing.intervalMs;
   const age = now - (rec.submittedAt ?? rec.createdAt);
   const factor = age < 60 * timing.intervalMs ? 1 : age < 240 * timing.intervalMs ? 1.5 : 2;
@@ -38,7 +44,8 @@ export function checkInterval(rec: Pick<TaskRecord, 'submittedAt' | 'createdAt'>
 }
 
 /** Backoff after a failed call: doubling from the interval, at most 12 intervals. */
-export const retryDelay = (errors: number, timing: Timing): number => Math.min(timing.intervalMs * 2 ** errors, timing.intervalMs * 12);
+export const retryDelay = (errors: number, timing: Timing): number =>
+  Math.min(timing.intervalMs * 2 ** errors, timing.intervalMs * 12);
 
 export interface Answered {
   rec: TaskRecord;
@@ -49,7 +56,14 @@ export interface Answered {
 }
 
 /** Folds what Kling says about the task into its record. `submitted`: this answer is the create's own. */
-export function onAnswer(prev: TaskRecord, task: KlingTask, now: number, timing: Timing, random: () => number, opts: { submitted?: boolean } = {}): Answered {
+export function onAnswer(
+  prev: TaskRecord,
+  task: KlingTask,
+  now: number,
+  timing: Timing,
+  random: () => number,
+  opts: { submitted?: boolean } = {},
+): Answered {
   const next: TaskRecord = {
     ...prev,
     state: task.status,
@@ -72,7 +86,12 @@ export function onAnswer(prev: TaskRecord, task: KlingTask, now: number, timing:
     prev.delayedSince !== undefined ||
     prev.queuedAt !== undefined ||
     (next.result !== undefined && prev.result === undefined);
-  return { rec: changed ? { ...next, updatedAt: now } : next, changed, nextCheckAt: now + checkInterval(next, now, timing, random), counters: { errors: 0, notFound: 0 } };
+  return {
+    rec: changed ? { ...next, updatedAt: now } : next,
+    changed,
+    nextCheckAt: now + checkInterval(next, now, timing, random),
+    counters: { errors: 0, notFound: 0 },
+  };
 }
 
 export interface PollFailed {
@@ -87,11 +106,21 @@ export interface PollFailed {
 export function onPollError(prev: TaskRecord, err: unknown, now: number, before: Counters, timing: Timing): PollFailed {
   const notFound = err instanceof KlingError && err.kind === 'not_found' ? before.notFound + 1 : before.notFound;
   if (notFound >= LOST_AFTER_NOT_FOUND) {
-    return { counters: { errors: before.errors, notFound }, rec: { ...prev, state: 'failed', failureCode: 'lost', finishedAt: now, updatedAt: now }, nextCheckAt: now, final: true };
+    return {
+      counters: { errors: before.errors, notFound },
+      rec: { ...prev, state: 'failed', failureCode: 'lost', finishedAt: now, updatedAt: now },
+      nextCheckAt: now,
+      final: true,
+    };
   }
   const errors = before.errors + 1;
   const delayed = prev.delayedSince === undefined && errors >= 2;
-  return { counters: { errors, notFound }, ...(delayed ? { rec: { ...prev, delayedSince: now, updatedAt: now } } : {}), nextCheckAt: now + retryDelay(errors, timing), final: false };
+  return {
+    counters: { errors, notFound },
+    ...(delayed ? { rec: { ...prev, delayedSince: now, updatedAt: now } } : {}),
+    nextCheckAt: now + retryDelay(errors, timing),
+    final: false,
+  };
 }
 
 export type SubmitFailed =
@@ -102,15 +131,36 @@ export type SubmitFailed =
   /** Transient: try again later; `lookupFirst` when the create may have landed before its answer was lost. */
   | { kind: 'retry'; counters: Counters; nextCheckAt: number; lookupFirst: boolean; rec?: TaskRecord };
 
-export function onSubmitError(prev: TaskRecord, err: unknown, now: number, before: Counters, timing: Timing): SubmitFailed {
+export function onSubmitError(
+  prev: TaskRecord,
+  err: unknown,
+  now: number,
+  before: Counters,
+  timing: Timing,
+): SubmitFailed {
   if (err instanceof KlingError && (err.kind === 'concurrency' || err.kind === 'rate_limit')) {
-    return err.details.retryAfterMs !== undefined ? { kind: 'queue', retryAfterMs: err.details.retryAfterMs } : { kind: 'queue' };
+    return err.details.retryAfterMs !== undefined
+      ? { kind: 'queue', retryAfterMs: err.details.retryAfterMs }
+      : { kind: 'queue' };
   }
   if (err instanceof KlingError && !err.retryable && err.kind !== 'auth') {
-    return { kind: 'refused', rec: { ...prev, state: 'failed', failureCode: 'refused', statusMsg: err.userMessage, finishedAt: now, updatedAt: now, delayedSince: undefined } };
+    return {
+      kind: 'refused',
+      rec: {
+        ...prev,
+        state: 'failed',
+        failureCode: 'refused',
+        statusMsg: err.userMessage,
+        finishedAt: now,
+        updatedAt: now,
+        delayedSince: undefined,
+      },
+    };
   }
   const errors = before.errors + 1;
-  const lookupFirst = err instanceof KlingError && (err.kind === 'timeout' || err.kind === 'network' || err.kind === 'malformed' || err.kind === 'server');
+  const lookupFirst =
+    err instanceof KlingError &&
+    (err.kind === 'timeout' || err.kind === 'network' || err.kind === 'malformed' || err.kind === 'server');
   return {
     kind: 'retry',
     counters: { errors, notFound: before.notFound },
@@ -121,7 +171,12 @@ export function onSubmitError(prev: TaskRecord, err: unknown, now: number, befor
 }
 
 /** The submit queue after a 1303/1302: Kling's Retry-After if it said one, else doubling from 1 s (±20 %), capped. */
-export function queueBackoff(backoff: number, retryAfterMs: number | undefined, now: number, random: () => number): { backoff: number; retryAt: number } {
+export function queueBackoff(
+  backoff: number,
+  retryAfterMs: number | undefined,
+  now: number,
+  random: () => number,
+): { backoff: number; retryAt: number } {
   const next = Math.min(backoff + 1, MAX_QUEUE_BACKOFF_FACTOR);
   return { backoff: next, retryAt: now + Math.max(retryAfterMs ?? 0, 1000 * 2 ** (next - 1) * (0.8 + random() * 0.4)) };
 }
@@ -133,5 +188,11 @@ export function queueBackoff(backoff: number, retryAfterMs: number | undefined, 
  */
 export function mergeForward(stored: TaskRecord, next: TaskRecord): TaskRecord {
   if (isBehind(next.state, stored.state)) return stored;
-  return { ...next, card: stored.card ?? next.card, cardSig: stored.cardSig, finalShown: stored.finalShown, deleted: stored.deleted };
+  return {
+    ...next,
+    card: stored.card ?? next.card,
+    cardSig: stored.cardSig,
+    finalShown: stored.finalShown,
+    deleted: stored.deleted,
+  };
 }

@@ -14,7 +14,8 @@ const YOUNG_MS = 30_000;
  * that took the command, which is posting its card: left to it for a while, so the leader never
  * posts a second card for it. (Alone, a record without a handle means a crash: adopted at once.)
  */
-export const isYoung = (rec: TaskRecord, now: number): boolean => !rec.card && !isFinal(rec.state) && now - rec.createdAt < YOUNG_MS;
+export const isYoung = (rec: TaskRecord, now: number): boolean =>
+  !rec.card && !isFinal(rec.state) && now - rec.createdAt < YOUNG_MS;
 
 export interface TrackerOptions {
   store: TaskStore;
@@ -36,4 +37,3 @@ export interface TrackerOptions {
   /** With a shared store (Redis): only the replica holding this lease polls and edits. */
   lease?: Lease;
 }
-

@@ -12,7 +12,6 @@ import { Submitter } from './submitter.js';
 import { isBehind, mergeForward, onAnswer, onPollError, type Timing } from './task-machine.js';
 import { isYoung, type TrackerOptions } from './tracker-options.js';
 
-
 /**
  * Follows every unfinished task to its final state, wiring the parts together: the pure task
  * machine decides, the submitter and the poller ask Kling, the submit queue holds 1303/1302
@@ -43,12 +42,40 @@ export class Tracker {
     this.random = o.random ?? Math.random;
     this.timing = { intervalMs: o.pollIntervalMs, callbacks: Boolean(o.callbackUrl) };
     this.cards = new TaskCards(o.outboxes, this.queue, () => this.leader && !this.stopped, this.now);
-    this.leadership = new Leadership(o.lease, { gained: () => this.resumeFromStore(), lost: () => this.dropAll() }, o.log, this.now);
+    this.leadership = new Leadership(
+      o.lease,
+      { gained: () => this.resumeFromStore(), lost: () => this.dropAll() },
+      o.log,
+      this.now,
+    );
     const sem = (this.sem = new Semaphore(o.maxConcurrentCalls ?? 8));
     const run = (work: Promise<unknown>) => this.run(work);
     const answered = (live: LiveTask, task: KlingTask, submitted = false) => this.answered(live, task, submitted);
-    this.submitter = new Submitter({ kling: o.kling, sem, live: this.live, queue: this.queue, timing: this.timing, log: o.log, now: this.now, ...(o.callbackUrl ? { callbackUrl: o.callbackUrl } : {}), answered: (live, task) => answered(live, task, true), save: (live, next) => this.save(live, next), finish: (live) => this.finish(live), queueMoved: (pack) => this.queueMoved(pack), run });
-    this.poller = new Poller({ kling: o.kling, sem, live: this.live, listThreshold: o.listThreshold ?? 6, listPageSize: o.listPageSize ?? 500, answered, failed: (live, err) => this.pollFailed(live, err), run });
+    this.submitter = new Submitter({
+      kling: o.kling,
+      sem,
+      live: this.live,
+      queue: this.queue,
+      timing: this.timing,
+      log: o.log,
+      now: this.now,
+      ...(o.callbackUrl ? { callbackUrl: o.callbackUrl } : {}),
+      answered: (live, task) => answered(live, task, true),
+      save: (live, next) => this.save(live, next),
+      finish: (live) => this.finish(live),
+      queueMoved: (pack) => this.queueMoved(pack),
+      run,
+    });
+    this.poller = new Poller({
+      kling: o.kling,
+      sem,
+      live: this.live,
+      listThreshold: o.listThreshold ?? 6,
+      listPageSize: o.listPageSize ?? 500,
+      answered,
+      failed: (live, err) => this.pollFailed(live, err),
+      run,
+    });
   }
 
   private get leader(): boolean {
@@ -109,7 +136,11 @@ export class Tracker {
       return;
     }
     // It finished before its card was up: show the final state on it.
-    this.run(this.o.store.get(taskId).then((rec) => rec && this.cards.reshow({ ...rec, card: handle, ...(shownSig ? { cardSig: shownSig } : {}) })));
+    this.run(
+      this.o.store
+        .get(taskId)
+        .then((rec) => rec && this.cards.reshow({ ...rec, card: handle, ...(shownSig ? { cardSig: shownSig } : {}) })),
+    );
   }
 
   /** No card could be posted for this task: stop holding views for one. */
@@ -170,7 +201,8 @@ export class Tracker {
     // Calls already at Kling finish; those still waiting for a slot are dropped (see Semaphore.close).
     this.sem.close();
     const deadline = Date.now() + deadlineMs;
-    while (this.inflightOps.size > this.sem.parked && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    while (this.inflightOps.size > this.sem.parked && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
   }
 
   /** Gives the lease up at once instead of making the next replica wait it out. */
@@ -181,7 +213,10 @@ export class Tracker {
   private adopt(rec: TaskRecord, resumed: boolean): LiveTask {
     // A new task goes to Kling at once (the user is watching its card); a resumed one is checked at once.
     const nextCheckAt = resumed || rec.state === 'pending' ? 0 : this.now() + this.timing.intervalMs;
-    const live = this.live.add(rec, { nextCheckAt, lookupFirst: resumed && (rec.state === 'pending' || rec.state === 'queued') });
+    const live = this.live.add(rec, {
+      nextCheckAt,
+      lookupFirst: resumed && (rec.state === 'pending' || rec.state === 'queued'),
+    });
     if (rec.state === 'queued') this.queue.push(rec.request.kind, rec.id);
     this.cards.attach(rec);
     this.cards.show(live);
@@ -199,7 +234,9 @@ export class Tracker {
 
   /** Runs work as a tracked operation, so stop() can wait for it and nothing throws unhandled. */
   private run(p: Promise<unknown>): void {
-    const op = p.catch((err: unknown) => this.o.log.error({ err: err instanceof Error ? err.message : String(err) }, 'tracker operation failed'));
+    const op = p.catch((err: unknown) =>
+      this.o.log.error({ err: err instanceof Error ? err.message : String(err) }, 'tracker operation failed'),
+    );
     this.inflightOps.add(op);
     void op.finally(() => this.inflightOps.delete(op));
   }
@@ -217,7 +254,8 @@ export class Tracker {
   private tick(): void {
     if (this.stopped || !this.leader) return;
     const now = this.now();
-    for (const live of this.live.values()) if (live.rec.state === 'pending' && !live.busy && live.nextCheckAt <= now) this.run(this.submitter.submit(live));
+    for (const live of this.live.values())
+      if (live.rec.state === 'pending' && !live.busy && live.nextCheckAt <= now) this.run(this.submitter.submit(live));
     this.submitter.drain('video', now);
     this.submitter.drain('image', now);
     this.poller.pollDue(now);
@@ -239,7 +277,11 @@ export class Tracker {
     const step = onPollError(live.rec, err, this.now(), live.counters, this.timing);
     live.counters = step.counters;
     live.nextCheckAt = step.nextCheckAt;
-    if (!step.final) this.o.log.warn({ taskId: live.rec.id, err: err instanceof Error ? err.message : String(err), errors: step.counters.errors }, 'poll failed; will retry');
+    if (!step.final)
+      this.o.log.warn(
+        { taskId: live.rec.id, err: err instanceof Error ? err.message : String(err), errors: step.counters.errors },
+        'poll failed; will retry',
+      );
     if (step.rec) await this.save(live, step.rec);
     if (step.final) this.finish(live);
   }
@@ -251,7 +293,10 @@ export class Tracker {
     // The tracker owns status fields; the card handle and signature belong to the outbox. States only move forward.
     const stored = await this.o.store.update(next.id, (cur) => mergeForward(cur, next));
     if (stored && isBehind(next.state, stored.state)) {
-      this.o.log.warn({ taskId: next.id, ours: next.state, stored: stored.state }, 'the store is further along than this replica; following it');
+      this.o.log.warn(
+        { taskId: next.id, ours: next.state, stored: stored.state },
+        'the store is further along than this replica; following it',
+      );
       live.rec = stored;
       if (isFinal(stored.state)) this.finish(live);
     }

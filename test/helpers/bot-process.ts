@@ -35,7 +35,12 @@ const FROM_SOURCES = [process.execPath, '--import', 'tsx', 'src/main.ts'];
  * `node --import tsx src/main.ts` (or `command`) with only the given environment (plus PATH); ready once it logs
  * that it runs. A fixed port lets a restarted bot keep the PUBLIC_URL Kling calls back on.
  */
-export async function startBotProcess(env: Record<string, string>, timeoutMs = 25_000, command: readonly string[] = FROM_SOURCES, fixedPort?: number): Promise<ChildBot> {
+export async function startBotProcess(
+  env: Record<string, string>,
+  timeoutMs = 25_000,
+  command: readonly string[] = FROM_SOURCES,
+  fixedPort?: number,
+): Promise<ChildBot> {
   const port = fixedPort ?? (await freePort());
   const [file = process.execPath, ...args] = command;
   const proc = spawn(file, args, {

@@ -8,7 +8,11 @@ import { REPO_ROOT } from './bot-process.js';
  * expects nothing on stderr.
  */
 export function runInChildNode(lines: readonly string[], nodeFlags: readonly string[] = []): string {
-  const run = spawnSync(process.execPath, [...nodeFlags, '--import', 'tsx', '--input-type=module', '-e', lines.join('\n')], { cwd: REPO_ROOT, encoding: 'utf8' });
+  const run = spawnSync(
+    process.execPath,
+    [...nodeFlags, '--import', 'tsx', '--input-type=module', '-e', lines.join('\n')],
+    { cwd: REPO_ROOT, encoding: 'utf8' },
+  );
   expect(run.stderr).toBe('');
   return run.stdout;
 }

@@ -32,7 +32,13 @@ const write = (line: ChildLine) => appendFileSync(out, `${JSON.stringify(line)}\
 /** Writes each card event to the file as it happens. */
 class FilePort extends RecordingPort {
   protected override onEvent(event: CardEvent): void {
-    write({ type: event.type, taskId: event.taskId, state: event.view.state, urls: event.view.media.map((m) => m.url), at: event.at });
+    write({
+      type: event.type,
+      taskId: event.taskId,
+      state: event.view.state,
+      urls: event.view.media.map((m) => m.url),
+      at: event.at,
+    });
   }
 }
 
@@ -56,17 +62,34 @@ write({ type: 'resumed', count: resumed, at: Date.now() });
 
 if (env['CHILD_MODE'] === 'extend') {
   // Extends the finished task CHILD_PARENT (as its card's Extend button does), then runs until killed.
-  const inv: Invocation = { platform: 'console', guildId: 'g1', channelId: 'c1', user: { id: 'u0', name: 'user 0', roleIds: [] } };
+  const inv: Invocation = {
+    platform: 'console',
+    guildId: 'g1',
+    channelId: 'c1',
+    user: { id: 'u0', name: 'user 0', roleIds: [] },
+  };
   const io: CommandIO = { replyPrivate: async () => undefined };
   await new Dispatcher(core.services, core.metrics).runButton(`kb:x:${env['CHILD_PARENT'] ?? ''}`, inv, io);
   setInterval(() => undefined, 1000);
 } else if (env['CHILD_MODE'] === 'submit') {
   const n = Number(env['CHILD_N'] ?? '1');
   for (let i = 0; i < n; i++) {
-    const inv: Invocation = { platform: 'console', guildId: 'g1', channelId: 'c1', user: { id: `u${i}`, name: `user ${i}`, roleIds: [] } };
+    const inv: Invocation = {
+      platform: 'console',
+      guildId: 'g1',
+      channelId: 'c1',
+      user: { id: `u${i}`, name: `user ${i}`, roleIds: [] },
+    };
     // Like Slack: the interaction cannot carry the card, so the core posts it through the outbox.
     const io: CommandIO = { replyPrivate: async () => undefined };
-    const rec = await core.services.tasks.submit(inv, io, { kind: 'text2video', prompt: `${env['CHILD_PROMPT'] ?? 'task'} ${i}`, model: 'kling-v1', mode: 'std', duration: '5', aspect_ratio: '16:9' });
+    const rec = await core.services.tasks.submit(inv, io, {
+      kind: 'text2video',
+      prompt: `${env['CHILD_PROMPT'] ?? 'task'} ${i}`,
+      model: 'kling-v1',
+      mode: 'std',
+      duration: '5',
+      aspect_ratio: '16:9',
+    });
     write({ type: 'submitted', taskId: rec.id, at: Date.now() });
   }
   // The tracker's timer does not hold the process open; this does, until the test kills us.

@@ -3,7 +3,11 @@ import { Dispatcher } from '../../commands/dispatch.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
 import type { CommandIO, Invocation } from '../../src/invocation.js';
-import { startKlingSimulator, type KlingSimulator, type SimulatorOptions } from '../../tools/kling-simulator/simulator.js';
+import {
+  startKlingSimulator,
+  type KlingSimulator,
+  type SimulatorOptions,
+} from '../../tools/kling-simulator/simulator.js';
 import { silentLogger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
 import type { PrivateView } from '../../src/render/view.js';
@@ -21,7 +25,10 @@ export class Cleanup {
     this.closers.push(close);
   }
   async closeAll(): Promise<void> {
-    while (this.closers.length > 0) await this.closers.pop()?.().catch(() => undefined);
+    while (this.closers.length > 0)
+      await this.closers
+        .pop()?.()
+        .catch(() => undefined);
   }
 }
 
@@ -35,7 +42,9 @@ export async function startSim(cleanup: Cleanup, opts: Partial<SimulatorOptions>
   return sim;
 }
 
-export function makeInv(over: { guildId?: string; channelId?: string; userId?: string; platform?: Invocation['platform'] } = {}): Invocation {
+export function makeInv(
+  over: { guildId?: string; channelId?: string; userId?: string; platform?: Invocation['platform'] } = {},
+): Invocation {
   const userId = over.userId ?? 'u1';
   return {
     platform: over.platform ?? 'console',
@@ -71,7 +80,13 @@ export interface CoreRig {
 }
 
 /** A real core (memory store unless STORE_URL is given) against the simulator, with a recording port. */
-export async function makeCore(cleanup: Cleanup, sim: Pick<KlingSimulator, 'url'>, env: Record<string, string> = {}, port = new RecordingPort(), options: { start?: boolean; store?: TaskStore; klingTimeoutMs?: number } = {}): Promise<CoreRig> {
+export async function makeCore(
+  cleanup: Cleanup,
+  sim: Pick<KlingSimulator, 'url'>,
+  env: Record<string, string> = {},
+  port = new RecordingPort(),
+  options: { start?: boolean; store?: TaskStore; klingTimeoutMs?: number } = {},
+): Promise<CoreRig> {
   const gateway = env['KLING_API_KEY'] !== undefined;
   const config = loadConfig(
     {
@@ -86,7 +101,11 @@ export async function makeCore(cleanup: Cleanup, sim: Pick<KlingSimulator, 'url'
     },
     { requirePlatform: false },
   );
-  const core = await createCore(config, silentLogger, { metrics: new Metrics(), ...(options.store ? { store: options.store } : {}), ...(options.klingTimeoutMs ? { klingTimeoutMs: options.klingTimeoutMs } : {}) });
+  const core = await createCore(config, silentLogger, {
+    metrics: new Metrics(),
+    ...(options.store ? { store: options.store } : {}),
+    ...(options.klingTimeoutMs ? { klingTimeoutMs: options.klingTimeoutMs } : {}),
+  });
   cleanup.add(() => core.close());
   core.addPort(port);
   if (options.start !== false) await core.tracker.start();
@@ -94,7 +113,12 @@ export async function makeCore(cleanup: Cleanup, sim: Pick<KlingSimulator, 'url'
 }
 
 /** Polls `probe` until it returns something truthy; fails with `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 5000, everyMs = 10): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  timeoutMs = 5000,
+  everyMs = 10,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

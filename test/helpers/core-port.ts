@@ -23,7 +23,8 @@ export interface RateLimitEvent {
   forced: boolean;
 }
 
-export const channelKey = (scope: Pick<TaskScope, 'platform' | 'guildId' | 'channelId'>) => `${scope.platform}:${scope.guildId}:${scope.channelId}`;
+export const channelKey = (scope: Pick<TaskScope, 'platform' | 'guildId' | 'channelId'>) =>
+  `${scope.platform}:${scope.guildId}:${scope.channelId}`;
 
 function cardNumber(handle: CardHandle): number {
   const card = handle['card'];
@@ -56,7 +57,14 @@ export class RecordingPort implements PlatformPort {
   private seq = 0;
   private readonly now: () => number;
 
-  constructor(options: { platform?: Platform; window?: { limit: number; windowMs: number }; editDelayMs?: number; now?: () => number } = {}) {
+  constructor(
+    options: {
+      platform?: Platform;
+      window?: { limit: number; windowMs: number };
+      editDelayMs?: number;
+      now?: () => number;
+    } = {},
+  ) {
     this.platform = options.platform ?? 'console';
     this.window = options.window;
     this.editDelayMs = options.editDelayMs ?? 0;
@@ -75,7 +83,9 @@ export class RecordingPort implements PlatformPort {
     if (w.count >= this.window.limit) {
       const retryAfterMs = w.resetAt - now;
       this.rateLimits.push({ at: now, channel, taskId, retryAfterMs, forced: false });
-      throw new PortRateLimitError(retryAfterMs, { rate: { remaining: 0, resetAfterMs: retryAfterMs, limit: this.window.limit } });
+      throw new PortRateLimitError(retryAfterMs, {
+        rate: { remaining: 0, resetAfterMs: retryAfterMs, limit: this.window.limit },
+      });
     }
     w.count++;
     return { remaining: this.window.limit - w.count, resetAfterMs: w.resetAt - now, limit: this.window.limit };
@@ -135,7 +145,10 @@ export class RecordingPort implements PlatformPort {
 
   /** Writes of any kind in `channel` (posts, edits; replies and deletes are counted by the window only). */
   writesIn(channel: string): number[] {
-    return [...this.events.filter((e) => e.channel === channel).map((e) => e.at), ...this.replies.filter((r) => r.channel === channel).map((r) => r.at)].sort((a, b) => a - b);
+    return [
+      ...this.events.filter((e) => e.channel === channel).map((e) => e.at),
+      ...this.replies.filter((r) => r.channel === channel).map((r) => r.at),
+    ].sort((a, b) => a - b);
   }
 
   /** Every view a task's card showed, post first, in order. */

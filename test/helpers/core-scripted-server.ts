@@ -26,7 +26,11 @@ export async function startScriptedServer(answers: readonly ScriptedAnswer[]): P
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     req.resume();
     req.on('end', () => {
-      requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
+      requests.push({
+        method: req.method ?? 'GET',
+        path: req.url ?? '/',
+        ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+      });
       const answer = answers[Math.min(i++, answers.length - 1)];
       const payload = JSON.stringify(answer?.body ?? {});
       res.writeHead(answer?.status ?? 500, { 'content-type': 'application/json', ...answer?.headers });

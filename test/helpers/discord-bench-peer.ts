@@ -40,7 +40,15 @@ async function burst(fake: FakeDiscord, setup: PeerSetup, users: readonly string
   await fake.waitForReady();
   const pending: Array<Promise<InteractionRecord>> = [];
   for (const [i, id] of users.entries()) {
-    pending.push(fake.sendCommand({ guildId: setup.guildId, channelId: setup.channels[i % setup.channels.length] ?? '', user: { id, username: `user${i}` }, name: 'video', options: [{ name: 'prompt', type: 3, value: `benchmark scene ${i}` }] }));
+    pending.push(
+      fake.sendCommand({
+        guildId: setup.guildId,
+        channelId: setup.channels[i % setup.channels.length] ?? '',
+        user: { id, username: `user${i}` },
+        name: 'video',
+        options: [{ name: 'prompt', type: 3, value: `benchmark scene ${i}` }],
+      }),
+    );
     // Real Discord dispatches and receives callbacks independently; yielding now and then lets
     // this one-thread fake take callbacks while it is still dispatching the burst.
     if (i % 10 === 9) await new Promise((resolve) => setImmediate(resolve));
@@ -57,13 +65,22 @@ async function burst(fake: FakeDiscord, setup: PeerSetup, users: readonly string
  */
 async function warmUp(fake: FakeDiscord, setup: PeerSetup): Promise<void> {
   const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: fake.apiUrl } });
-  client.on(Events.InteractionCreate, (i) => void (i.isRepliable() ? i.deferReply().catch(() => undefined) : undefined));
+  client.on(
+    Events.InteractionCreate,
+    (i) => void (i.isRepliable() ? i.deferReply().catch(() => undefined) : undefined),
+  );
   const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
   try {
     await client.login(setup.botToken);
     await ready;
     await client.rest.put(Routes.applicationGuildCommands(setup.applicationId, setup.guildId), {
-      body: [{ name: 'video', description: 'warm-up', options: [{ type: 3, name: 'prompt', description: 'prompt', required: true }] }],
+      body: [
+        {
+          name: 'video',
+          description: 'warm-up',
+          options: [{ type: 3, name: 'prompt', description: 'prompt', required: true }],
+        },
+      ],
     });
     for (let round = 0; round < WARM_UP_BURSTS; round++) await burst(fake, setup, setup.userIds.slice(0, WARM_UP_SIZE));
   } finally {
@@ -75,9 +92,18 @@ const WARM_UP_SIZE = 100;
 
 async function run(port: NonNullable<typeof parentPort>, setup: PeerSetup): Promise<void> {
   const send = (m: PeerMessage) => port.postMessage(m);
-  const sim = await startKlingSimulator({ auth: { accessKey: setup.accessKey, secretKey: setup.secretKey }, timing: { submittedMs: 200, processingMs: 800 } });
+  const sim = await startKlingSimulator({
+    auth: { accessKey: setup.accessKey, secretKey: setup.secretKey },
+    timing: { submittedMs: 200, processingMs: 800 },
+  });
   // Only acknowledgement is measured; edit limits would just slow the teardown.
-  const fake = await startFakeDiscord({ botToken: setup.botToken, applicationId: setup.applicationId, guilds: [{ id: setup.guildId, channels: setup.channels }], channelEditLimit: null, defaultRouteLimit: null });
+  const fake = await startFakeDiscord({
+    botToken: setup.botToken,
+    applicationId: setup.applicationId,
+    guilds: [{ id: setup.guildId, channels: setup.channels }],
+    channelEditLimit: null,
+    defaultRouteLimit: null,
+  });
   await warmUp(fake, setup);
   port.on('message', (raw: unknown) => {
     const cmd = PeerCommand.parse(raw);
@@ -85,9 +111,14 @@ async function run(port: NonNullable<typeof parentPort>, setup: PeerSetup): Prom
       if (cmd.type === 'burst') {
         const recs = await burst(fake, setup, setup.userIds.slice(cmd.from, cmd.from + cmd.count));
         // An ack that missed the 3-second deadline counts with the time it did arrive, so it shows in the p99.
-        send({ type: 'acks', latencies: recs.map((r) => r.ackLatencyMs ?? (r.lateCallbackAt[0] ?? r.dispatchedAt) - r.dispatchedAt) });
+        send({
+          type: 'acks',
+          latencies: recs.map((r) => r.ackLatencyMs ?? (r.lateCallbackAt[0] ?? r.dispatchedAt) - r.dispatchedAt),
+        });
         // Let the cards open, so the bench's teardown does not race replies still in flight.
-        await fake.waitFor(() => recs.every((r) => r.responses.some((x) => x.kind === 'edit')), 30_000).catch(() => undefined);
+        await fake
+          .waitFor(() => recs.every((r) => r.responses.some((x) => x.kind === 'edit')), 30_000)
+          .catch(() => undefined);
         send({ type: 'settled' });
       } else {
         await fake.close();
@@ -102,5 +133,10 @@ async function run(port: NonNullable<typeof parentPort>, setup: PeerSetup): Prom
 
 if (parentPort) {
   const port = parentPort;
-  run(port, PeerSetup.parse(workerData)).catch((err: unknown) => port.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err) } satisfies PeerMessage));
+  run(port, PeerSetup.parse(workerData)).catch((err: unknown) =>
+    port.postMessage({
+      type: 'error',
+      message: err instanceof Error ? err.message : String(err),
+    } satisfies PeerMessage),
+  );
 }

@@ -2,11 +2,27 @@ import { freePort, REPO_ROOT, startBotProcess, type ChildBot } from './bot-proce
 import { expect } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
-import { startKlingSimulator, type KlingSimulator, type SimulatorOptions } from '../../tools/kling-simulator/simulator.js';
+import {
+  startKlingSimulator,
+  type KlingSimulator,
+  type SimulatorOptions,
+} from '../../tools/kling-simulator/simulator.js';
 import { createLogger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
-import { startDiscordAdapter, type DiscordAdapter, type DiscordAdapterOptions } from '../../src/platforms/discord/index.js';
-import { snowflake, startFakeDiscord, type FakeDiscord, type FakeDiscordOptions, type FakeUser, type InteractionRecord, type MessageRecord } from '../fakes/discord/index.js';
+import {
+  startDiscordAdapter,
+  type DiscordAdapter,
+  type DiscordAdapterOptions,
+} from '../../src/platforms/discord/index.js';
+import {
+  snowflake,
+  startFakeDiscord,
+  type FakeDiscord,
+  type FakeDiscordOptions,
+  type FakeUser,
+  type InteractionRecord,
+  type MessageRecord,
+} from '../fakes/discord/index.js';
 
 /** Secret values looked for in everything recorded; long and unmistakable on purpose. */
 export const SECRETS = {
@@ -14,7 +30,6 @@ export const SECRETS = {
   klingAccessKey: 'discord-harness-kling-access-key-2c7e',
   klingSecretKey: 'discord-harness-kling-secret-key-b41f9a',
 } as const;
-
 
 const at = (iso: string) => snowflake(Date.parse(iso));
 export const APP_ID = at('2023-01-01T00:00:00Z');
@@ -27,13 +42,19 @@ export const ROLE_ARTIST = at('2023-02-03T00:00:00Z');
 
 export const ALICE: FakeUser = { id: at('2023-03-01T00:00:00Z'), username: 'alice', roles: [ROLE_ARTIST] };
 export const BOB: FakeUser = { id: at('2023-03-01T00:00:01Z'), username: 'bob' };
-export const carol = (n: number): FakeUser => ({ id: snowflake(Date.parse('2023-03-02T00:00:00Z') + n * 1000), username: `carol${n}` });
+export const carol = (n: number): FakeUser => ({
+  id: snowflake(Date.parse('2023-03-02T00:00:00Z') + n * 1000),
+  username: `carol${n}`,
+});
 
 /** Fast loopback timings: a task goes submitted → processing → succeed in about half a second. */
 export const FAST_SIM: NonNullable<SimulatorOptions['timing']> = { submittedMs: 100, processingMs: 400 };
 
 export function startSim(timing: SimulatorOptions['timing'] = FAST_SIM): Promise<KlingSimulator> {
-  return startKlingSimulator({ auth: { accessKey: SECRETS.klingAccessKey, secretKey: SECRETS.klingSecretKey }, timing });
+  return startKlingSimulator({
+    auth: { accessKey: SECRETS.klingAccessKey, secretKey: SECRETS.klingSecretKey },
+    timing,
+  });
 }
 
 export function startFake(extra: Partial<FakeDiscordOptions> = {}): Promise<FakeDiscord> {
@@ -49,7 +70,11 @@ export function startFake(extra: Partial<FakeDiscordOptions> = {}): Promise<Fake
 }
 
 /** The environment `npm start` would get, pointed at the simulator and the fake. */
-export function botEnv(sim: KlingSimulator, fake: FakeDiscord, extra: Record<string, string> = {}): Record<string, string> {
+export function botEnv(
+  sim: KlingSimulator,
+  fake: FakeDiscord,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     KLING_API_BASE_URL: sim.url,
     KLING_ACCESS_KEY: SECRETS.klingAccessKey,
@@ -76,11 +101,19 @@ export interface InProcessBot {
 }
 
 /** The bot as `npm start` wires it (core, Discord adapter, tracker), in this process. */
-export async function startBot(sim: KlingSimulator, fake: FakeDiscord, opts: { env?: Record<string, string>; adapter?: DiscordAdapterOptions } = {}): Promise<InProcessBot> {
+export async function startBot(
+  sim: KlingSimulator,
+  fake: FakeDiscord,
+  opts: { env?: Record<string, string>; adapter?: DiscordAdapterOptions } = {},
+): Promise<InProcessBot> {
   const config = loadConfig(botEnv(sim, fake, opts.env));
   if (!config.discord) throw new Error('harness: Discord is not configured');
   const logs: string[] = [];
-  const log = createLogger({ level: config.env.LOG_LEVEL, secrets: config.secrets, out: { write: (line: string) => logs.push(line) } });
+  const log = createLogger({
+    level: config.env.LOG_LEVEL,
+    secrets: config.secrets,
+    out: { write: (line: string) => logs.push(line) },
+  });
   const core = await createCore(config, log, { metrics: new Metrics() });
   const adapter = await startDiscordAdapter(core, config.discord, opts.adapter).catch(async (err: unknown) => {
     await core.close();
@@ -97,7 +130,6 @@ export async function startBot(sim: KlingSimulator, fake: FakeDiscord, opts: { e
     },
   };
 }
-
 
 /** `/video` as a user would type it. */
 export function video(channelId: string, user: FakeUser, prompt: string, guildId = GUILD_A) {
@@ -123,7 +155,8 @@ export function linkUrls(message: MessageRecord | undefined): string[] {
   for (const row of message?.components ?? []) {
     const buttons = Array.isArray(row['components']) ? row['components'] : [];
     for (const b of buttons) {
-      if (b && typeof b === 'object' && !Array.isArray(b) && b['style'] === 5 && typeof b['url'] === 'string') urls.push(b['url']);
+      if (b && typeof b === 'object' && !Array.isArray(b) && b['style'] === 5 && typeof b['url'] === 'string')
+        urls.push(b['url']);
     }
   }
   return urls;
@@ -135,7 +168,14 @@ export function customIds(message: MessageRecord | undefined): string[] {
   for (const row of message?.components ?? []) {
     const buttons = Array.isArray(row['components']) ? row['components'] : [];
     for (const b of buttons) {
-      if (b && typeof b === 'object' && !Array.isArray(b) && typeof b['custom_id'] === 'string' && b['disabled'] !== true) ids.push(b['custom_id']);
+      if (
+        b &&
+        typeof b === 'object' &&
+        !Array.isArray(b) &&
+        typeof b['custom_id'] === 'string' &&
+        b['disabled'] !== true
+      )
+        ids.push(b['custom_id']);
     }
   }
   return ids;
@@ -185,8 +225,12 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export function expectNoSecrets(fake: FakeDiscord, logs: readonly string[]): void {
   const recorded = [
-    ...[...fake.messages.values()].map((m) => JSON.stringify({ content: m.content, embeds: m.embeds, components: m.components, edits: m.edits })),
-    ...fake.requests.map((r) => `${r.path}?${r.query} ${r.rawBody} ${JSON.stringify(r.body)} ${JSON.stringify(r.response)}`),
+    ...[...fake.messages.values()].map((m) =>
+      JSON.stringify({ content: m.content, embeds: m.embeds, components: m.components, edits: m.edits }),
+    ),
+    ...fake.requests.map(
+      (r) => `${r.path}?${r.query} ${r.rawBody} ${JSON.stringify(r.body)} ${JSON.stringify(r.response)}`,
+    ),
     ...logs,
   ].join('\n');
   expect(recorded.length).toBeGreaterThan(0);

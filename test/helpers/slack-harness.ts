@@ -2,12 +2,23 @@ import { freePort, REPO_ROOT, startBotProcess, type ChildBot } from './bot-proce
 import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
 import { HttpServer } from '../../src/http.js';
-import { startKlingSimulator, type KlingSimulator, type SimulatorOptions } from '../../tools/kling-simulator/simulator.js';
+import {
+  startKlingSimulator,
+  type KlingSimulator,
+  type SimulatorOptions,
+} from '../../tools/kling-simulator/simulator.js';
 import { createLogger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
 import { startSlack } from '../../src/platforms/slack/index.js';
 import type { PlatformAdapter } from '../../src/platforms/types.js';
-import { findButtons, startFakeSlack, type FakeSlack, type FakeSlackOptions, type JsonObject, type MessageRecord } from '../fakes/slack/index.js';
+import {
+  findButtons,
+  startFakeSlack,
+  type FakeSlack,
+  type FakeSlackOptions,
+  type JsonObject,
+  type MessageRecord,
+} from '../fakes/slack/index.js';
 
 /** Secret values the tests look for in everything recorded; long and unmistakable on purpose. */
 export const SECRETS = {
@@ -17,20 +28,29 @@ export const SECRETS = {
   klingSecretKey: 'harness-kling-secret-key-0a9b3c',
 } as const;
 
-
 /** Fast loopback timings: a task goes submitted → processing → succeed in about half a second. */
 export const FAST_SIM: NonNullable<SimulatorOptions['timing']> = { submittedMs: 100, processingMs: 400 };
 
 export async function startSim(timing: SimulatorOptions['timing'] = FAST_SIM): Promise<KlingSimulator> {
-  return startKlingSimulator({ auth: { accessKey: SECRETS.klingAccessKey, secretKey: SECRETS.klingSecretKey }, timing });
+  return startKlingSimulator({
+    auth: { accessKey: SECRETS.klingAccessKey, secretKey: SECRETS.klingSecretKey },
+    timing,
+  });
 }
 
-export async function startFake(teams: FakeSlackOptions['teams'], extra: Partial<FakeSlackOptions> = {}): Promise<FakeSlack> {
+export async function startFake(
+  teams: FakeSlackOptions['teams'],
+  extra: Partial<FakeSlackOptions> = {},
+): Promise<FakeSlack> {
   return startFakeSlack({ botToken: SECRETS.botToken, signingSecret: SECRETS.signingSecret, teams, ...extra });
 }
 
 /** The environment `npm start` would get, pointed at the simulator and the fake. */
-export function botEnv(sim: KlingSimulator, fake: FakeSlack, extra: Record<string, string> = {}): Record<string, string> {
+export function botEnv(
+  sim: KlingSimulator,
+  fake: FakeSlack,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     KLING_API_BASE_URL: sim.url,
     KLING_ACCESS_KEY: SECRETS.klingAccessKey,
@@ -58,12 +78,20 @@ export interface InProcessBot {
 }
 
 /** The bot as `npm start` wires it (core, HTTP server, Slack adapter, tracker), in this process. */
-export async function startBotInProcess(sim: KlingSimulator, fake: FakeSlack, env: Record<string, string> = {}): Promise<InProcessBot> {
+export async function startBotInProcess(
+  sim: KlingSimulator,
+  fake: FakeSlack,
+  env: Record<string, string> = {},
+): Promise<InProcessBot> {
   const config = loadConfig(botEnv(sim, fake, env));
   const slack = config.slack;
   if (!slack) throw new Error('harness: Slack is not configured');
   const logs: string[] = [];
-  const log = createLogger({ level: config.env.LOG_LEVEL, secrets: config.secrets, out: { write: (line: string) => logs.push(line) } });
+  const log = createLogger({
+    level: config.env.LOG_LEVEL,
+    secrets: config.secrets,
+    out: { write: (line: string) => logs.push(line) },
+  });
   const core = await createCore(config, log, { metrics: new Metrics() });
   const http = new HttpServer(core);
   const adapter = await startSlack(core, slack, http);
@@ -96,7 +124,11 @@ export interface SlackRig {
  * The simulator, the fake Slack with `teams`, and the bot wired as `npm start` wires it. `later`
  * receives each one's close as it opens; run them last-first (the bot before what it talks to).
  */
-export async function startSlackRig(teams: FakeSlackOptions['teams'], env: Record<string, string>, later: (close: () => Promise<unknown>) => void): Promise<SlackRig> {
+export async function startSlackRig(
+  teams: FakeSlackOptions['teams'],
+  env: Record<string, string>,
+  later: (close: () => Promise<unknown>) => void,
+): Promise<SlackRig> {
   const sim = await startSim();
   later(() => sim.close());
   const fake = await startFake(teams);
@@ -105,7 +137,6 @@ export async function startSlackRig(teams: FakeSlackOptions['teams'], env: Recor
   later(() => bot.close());
   return { sim, fake, bot };
 }
-
 
 /** Our task id, read from the card's Refresh button value (`kb:r:<id>`). */
 export function taskIdOfCard(blocks: readonly JsonObject[] | undefined): string | undefined {

@@ -52,7 +52,14 @@ export async function startSocketModeGateway(fake: FakeSlack, appToken: string):
       acks.push({ envelopeId: parsed.data.envelope_id, at: Date.now() });
       waiters.get(parsed.data.envelope_id)?.();
     });
-    ws.send(JSON.stringify({ type: 'hello', num_connections: 1, debug_info: { host: 'fake-socket-mode' }, connection_info: { app_id: 'A0FAKEAPP' } }));
+    ws.send(
+      JSON.stringify({
+        type: 'hello',
+        num_connections: 1,
+        debug_info: { host: 'fake-socket-mode' },
+        connection_info: { app_id: 'A0FAKEAPP' },
+      }),
+    );
   });
 
   const http = createServer((req, res) => {
@@ -63,7 +70,13 @@ export async function startSocketModeGateway(fake: FakeSlack, appToken: string):
         opens.push(auth);
         const ok = auth === `Bearer ${appToken}`;
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(ok ? { ok: true, url: `ws://127.0.0.1:${wsPort}/link/?ticket=${randomBytes(8).toString('hex')}` } : { ok: false, error: 'invalid_auth' }));
+        res.end(
+          JSON.stringify(
+            ok
+              ? { ok: true, url: `ws://127.0.0.1:${wsPort}/link/?ticket=${randomBytes(8).toString('hex')}` }
+              : { ok: false, error: 'invalid_auth' },
+          ),
+        );
         return;
       }
       const headers: Record<string, string> = {};
@@ -71,8 +84,14 @@ export async function startSocketModeGateway(fake: FakeSlack, appToken: string):
         const v = req.headers[name];
         if (typeof v === 'string') headers[name] = v;
       }
-      const upstream = await fetch(new URL(req.url ?? '/', fake.baseUrl), { method: req.method ?? 'POST', headers, ...(req.method === 'GET' ? {} : { body: raw }) });
-      const out: Record<string, string> = { 'content-type': upstream.headers.get('content-type') ?? 'application/json' };
+      const upstream = await fetch(new URL(req.url ?? '/', fake.baseUrl), {
+        method: req.method ?? 'POST',
+        headers,
+        ...(req.method === 'GET' ? {} : { body: raw }),
+      });
+      const out: Record<string, string> = {
+        'content-type': upstream.headers.get('content-type') ?? 'application/json',
+      };
       const retryAfter = upstream.headers.get('retry-after');
       if (retryAfter) out['retry-after'] = retryAfter;
       res.writeHead(upstream.status, out);
@@ -97,7 +116,9 @@ export async function startSocketModeGateway(fake: FakeSlack, appToken: string):
       const envelopeId = randomBytes(12).toString('hex');
       const acked = new Promise<void>((resolve) => waiters.set(envelopeId, resolve));
       const t0 = Date.now();
-      ws.send(JSON.stringify({ envelope_id: envelopeId, type, payload, accepts_response_payload: type === 'slash_commands' }));
+      ws.send(
+        JSON.stringify({ envelope_id: envelopeId, type, payload, accepts_response_payload: type === 'slash_commands' }),
+      );
       await acked;
       return Date.now() - t0;
     },

@@ -47,7 +47,8 @@ function num(flag: string | undefined, envValue: string | undefined, name: strin
 }
 
 const envelopeRaw = values.envelope ?? env['SIM_ENVELOPE'] ?? 'official';
-if (envelopeRaw !== 'official' && envelopeRaw !== 'gateway') fail(`--envelope must be official or gateway, got ${envelopeRaw}`);
+if (envelopeRaw !== 'official' && envelopeRaw !== 'gateway')
+  fail(`--envelope must be official or gateway, got ${envelopeRaw}`);
 
 const apiKey = values['api-key'] ?? env['SIM_API_KEY'] ?? env['KLING_API_KEY'];
 const accessKey = values['access-key'] ?? env['SIM_ACCESS_KEY'] ?? env['KLING_ACCESS_KEY'];

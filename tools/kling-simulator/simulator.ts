@@ -358,7 +358,9 @@ interface Task {
   finishedAt: number;
   willFail: boolean;
   callbackUrl?: string;
-  result: { videos: Array<{ id: string; url: string; duration: string }> } | { images: Array<{ index: number; url: string }> };
+  result:
+    | { videos: Array<{ id: string; url: string; duration: string }> }
+    | { images: Array<{ index: number; url: string }> };
   deduction: string;
   lastNotified: SimTaskStatus;
   cbChain: Promise<void>;
@@ -478,7 +480,15 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
   const byVideoId = new Map<string, Task>();
   const pools = { video: new SlotPool(), image: new SlotPool() };
   const calls: SimCall[] = [];
-  const stats: SimStats = { creates: 0, duplicateCreates: 0, gets: 0, lists: 0, accountCalls: 0, callbacksSent: 0, errors: 0 };
+  const stats: SimStats = {
+    creates: 0,
+    duplicateCreates: 0,
+    gets: 0,
+    lists: 0,
+    accountCalls: 0,
+    callbacksSent: 0,
+    errors: 0,
+  };
   let lastAccountCallAt = -Infinity;
   const faultQueue: FaultSpec[] = [];
   const faultRates: FaultRate[] = [];
@@ -516,7 +526,12 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
       json: {
         code: 'success',
         message: '',
-        data: { task_id: t.taskId, status: gatewayStatus(statusAt(t, now)), progress: progressAt(t, now), data: official },
+        data: {
+          task_id: t.taskId,
+          status: gatewayStatus(statusAt(t, now)),
+          progress: progressAt(t, now),
+          data: official,
+        },
       },
     };
   }
@@ -558,12 +573,14 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
   function authenticate(req: IncomingMessage): Answer | undefined {
     const header = req.headers.authorization;
     const match = header === undefined ? null : /^Bearer (.+)$/.exec(header);
-    if (match === null || match[1] === undefined) return errorAnswer(401, 1000, 'Authentication failed: missing Bearer authorization');
+    if (match === null || match[1] === undefined)
+      return errorAnswer(401, 1000, 'Authentication failed: missing Bearer authorization');
     const token = match[1];
     if ('apiKey' in opts.auth) {
       const a = Buffer.from(token);
       const b = Buffer.from(opts.auth.apiKey);
-      if (a.length !== b.length || !timingSafeEqual(a, b)) return errorAnswer(401, 1000, 'Authentication failed: invalid api key');
+      if (a.length !== b.length || !timingSafeEqual(a, b))
+        return errorAnswer(401, 1000, 'Authentication failed: invalid api key');
       return undefined;
     }
     const code = verifyJwt(token, opts.auth.accessKey, opts.auth.secretKey, clock());
@@ -584,7 +601,12 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
       const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
       const req = send(
         target,
-        { method: 'POST', agent: target.protocol === 'https:' ? undefined : callbackAgent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: 10_000 },
+        {
+          method: 'POST',
+          agent: target.protocol === 'https:' ? undefined : callbackAgent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          timeout: 10_000,
+        },
         (res) => {
           res.resume(); // drain so the keep-alive connection is reused
           res.on('end', resolve);
@@ -642,7 +664,11 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
       return errorAnswer(400, 1200, 'Invalid request parameters: Content-Type must be application/json');
     }
     if (parsed === undefined) {
-      return errorAnswer(400, 1200, raw.length === 0 ? 'Invalid request parameters: empty body' : 'Invalid request parameters: malformed JSON');
+      return errorAnswer(
+        400,
+        1200,
+        raw.length === 0 ? 'Invalid request parameters: empty body' : 'Invalid request parameters: malformed JSON',
+      );
     }
     const bodyResult = bodySchema.safeParse(parsed);
     if (!bodyResult.success) return errorAnswer(400, 1200, 'Invalid request parameters: body must be a JSON object');
@@ -651,10 +677,15 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
     if (kind === 'video-extend') return handleExtend(body);
     const tableKind = kind === 'images' ? 'image' : kind;
     const modelRaw = body['model_name'];
-    if (modelRaw !== undefined && typeof modelRaw !== 'string') return errorAnswer(400, 1201, 'Invalid value for field model_name: expected string');
+    if (modelRaw !== undefined && typeof modelRaw !== 'string')
+      return errorAnswer(400, 1201, 'Invalid value for field model_name: expected string');
     const model = modelRaw ?? 'kling-v1';
     if (!rowFor(model, tableKind) && !(opts.extraModels ?? []).includes(model)) {
-      return errorAnswer(400, 1203, `model not found: ${model}${knownElsewhere(model, tableKind) ? ` (it does not support ${kind})` : ''}`);
+      return errorAnswer(
+        400,
+        1203,
+        `model not found: ${model}${knownElsewhere(model, tableKind) ? ` (it does not support ${kind})` : ''}`,
+      );
     }
 
     for (const [field, schema, required] of FIELD_RULES[kind]) {
@@ -664,18 +695,26 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
         continue;
       }
       const r = schema.safeParse(value);
-      if (!r.success) return errorAnswer(400, 1201, `Invalid value for field ${field}: ${r.error.issues[0]?.message ?? 'invalid'}`);
+      if (!r.success)
+        return errorAnswer(400, 1201, `Invalid value for field ${field}: ${r.error.issues[0]?.message ?? 'invalid'}`);
     }
     if (kind === 'image2video' && body['aspect_ratio'] !== undefined) {
       return errorAnswer(400, 1201, 'Invalid value for field aspect_ratio: not supported by image2video');
     }
     // The combinations Kling refuses, from the same capability table the bot reads.
     const violation = violationOf(askOf(tableKind, model, body));
-    if (violation) return errorAnswer(400, 1201, `Invalid value for field ${FIELD_OF_RULE[violation.rule]}: ${violation.message}`);
+    if (violation)
+      return errorAnswer(400, 1201, `Invalid value for field ${FIELD_OF_RULE[violation.rule]}: ${violation.message}`);
 
     const mode = typeof body['mode'] === 'string' ? body['mode'] : 'std';
     const duration = typeof body['duration'] === 'string' ? body['duration'] : '5';
-    return makeTask(kind, body, { model, mode, rootKind: kind, videoSeconds: `${duration}.1`, deduction: kind === 'images' ? undefined : videoDeduction(mode, duration) });
+    return makeTask(kind, body, {
+      model,
+      mode,
+      rootKind: kind,
+      videoSeconds: `${duration}.1`,
+      deduction: kind === 'images' ? undefined : videoDeduction(mode, duration),
+    });
   }
 
   /**
@@ -690,22 +729,45 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
         continue;
       }
       const r = schema.safeParse(value);
-      if (!r.success) return errorAnswer(400, 1201, `Invalid value for field ${field}: ${r.error.issues[0]?.message ?? 'invalid'}`);
+      if (!r.success)
+        return errorAnswer(400, 1201, `Invalid value for field ${field}: ${r.error.issues[0]?.message ?? 'invalid'}`);
     }
     const source = byVideoId.get(String(body['video_id']));
     const now = clock();
-    if (!source || statusAt(source, now) !== 'succeed') return errorAnswer(400, 1201, 'Invalid value for field video_id: no finished video with this id');
-    if (now - source.finishedAt > 30 * 86_400_000) return errorAnswer(400, 1201, 'Invalid value for field video_id: the video is over 30 days old and has been deleted');
+    if (!source || statusAt(source, now) !== 'succeed')
+      return errorAnswer(400, 1201, 'Invalid value for field video_id: no finished video with this id');
+    if (now - source.finishedAt > 30 * 86_400_000)
+      return errorAnswer(
+        400,
+        1201,
+        'Invalid value for field video_id: the video is over 30 days old and has been deleted',
+      );
     const seconds = Number('videos' in source.result ? source.result.videos[0]?.duration : 0);
-    if (seconds + 4.5 > 180) return errorAnswer(400, 1201, 'Invalid value for field video_id: the extended video would be longer than 3 minutes');
-    const rootKind = source.rootKind === 'images' ? 'image' : source.rootKind === 'video-extend' ? 'text2video' : source.rootKind;
+    if (seconds + 4.5 > 180)
+      return errorAnswer(
+        400,
+        1201,
+        'Invalid value for field video_id: the extended video would be longer than 3 minutes',
+      );
+    const rootKind =
+      source.rootKind === 'images' ? 'image' : source.rootKind === 'video-extend' ? 'text2video' : source.rootKind;
     const violation = violationOf({ kind: rootKind, model: source.model, extend: true });
     if (violation) return errorAnswer(400, 1201, `Invalid value for field video_id: ${violation.message}`);
-    return makeTask('video-extend', body, { model: source.model, mode: source.mode, rootKind: source.rootKind, videoSeconds: (seconds + 4.5).toFixed(1), deduction: videoDeduction(source.mode, '5') });
+    return makeTask('video-extend', body, {
+      model: source.model,
+      mode: source.mode,
+      rootKind: source.rootKind,
+      videoSeconds: (seconds + 4.5).toFixed(1),
+      deduction: videoDeduction(source.mode, '5'),
+    });
   }
 
   /** The part of a create every kind shares: policy, idempotency, concurrency, timing, the result. */
-  function makeTask(kind: SimTaskKind, body: Record<string, unknown>, made: { model: string; mode: string; rootKind: SimTaskKind; videoSeconds: string; deduction: string | undefined }): Answer {
+  function makeTask(
+    kind: SimTaskKind,
+    body: Record<string, unknown>,
+    made: { model: string; mode: string; rootKind: SimTaskKind; videoSeconds: string; deduction: string | undefined },
+  ): Answer {
     const prompt = typeof body['prompt'] === 'string' ? body['prompt'] : '';
     if (prompt.includes('sim:reject')) return errorAnswer(400, 1301, 'The content failed the safety check');
 
@@ -715,7 +777,8 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
       if (existing !== undefined) {
         // Never billed twice; whether Kling answers with the task or an error is not documented.
         stats.duplicateCreates += 1;
-        if (opts.repeatCreate === 'refuse') return errorAnswer(400, 1201, 'Invalid request parameters: external_task_id already exists');
+        if (opts.repeatCreate === 'refuse')
+          return errorAnswer(400, 1201, 'Invalid request parameters: external_task_id already exists');
         return taskAnswer(existing);
       }
     }
@@ -744,7 +807,9 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
     let result: Task['result'];
     let deduction: string;
     if (kind === 'images') {
-      result = { images: Array.from({ length: slots }, (_, index) => ({ index, url: `${origin}/media/${taskId}-${index}.png` })) };
+      result = {
+        images: Array.from({ length: slots }, (_, index) => ({ index, url: `${origin}/media/${taskId}-${index}.png` })),
+      };
       deduction = String(slots * 0.25);
     } else {
       result = { videos: [{ id: randomUUID(), url: `${origin}/media/${taskId}.mp4`, duration: made.videoSeconds }] };
@@ -794,7 +859,8 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
   function handleAccountCosts(query: URLSearchParams): Answer {
     stats.accountCalls += 1;
     const now = clock();
-    if (now - lastAccountCallAt < 1000) return errorAnswer(429, 1302, 'The API request is too fast, please slow down (account: 1 query per second)');
+    if (now - lastAccountCallAt < 1000)
+      return errorAnswer(429, 1302, 'The API request is too fast, please slow down (account: 1 query per second)');
     lastAccountCallAt = now;
     const ms = z.coerce.number().int().min(0);
     const start = ms.safeParse(query.get('start_time') ?? undefined);
@@ -804,11 +870,20 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
     if (end.data < start.data) return errorAnswer(400, 1201, 'Invalid value for field end_time: before start_time');
     const name = query.get('resource_pack_name');
     const packs = (opts.packs ?? DEFAULT_PACKS(now)).filter((p) => name === null || p['resource_pack_name'] === name);
-    return { status: 200, json: { code: 0, message: 'SUCCEED', request_id: randomUUID(), data: { code: 0, msg: 'success', resource_pack_subscribe_infos: packs } } };
+    return {
+      status: 200,
+      json: {
+        code: 0,
+        message: 'SUCCEED',
+        request_id: randomUUID(),
+        data: { code: 0, msg: 'success', resource_pack_subscribe_infos: packs },
+      },
+    };
   }
 
   function handleList(kind: SimTaskKind, query: URLSearchParams): Answer {
-    if (envelope === 'gateway') return { status: 404, json: { code: 'not_found', message: 'list not supported', data: null } };
+    if (envelope === 'gateway')
+      return { status: 404, json: { code: 'not_found', message: 'list not supported', data: null } };
     const pn = pageNumSchema.safeParse(query.get('pageNum') ?? 1);
     if (!pn.success) return errorAnswer(400, 1201, 'Invalid value for field pageNum: must be an integer 1..1000');
     const ps = pageSizeSchema.safeParse(query.get('pageSize') ?? 30);
@@ -833,7 +908,9 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
     if (isImage && (m[2] === undefined || Number(m[2]) >= ('images' in t.result ? t.result.images.length : 0))) {
       return { status: 404, type: 'text/plain', body: Buffer.from('not found') };
     }
-    return isImage ? { status: 200, type: 'image/png', body: TINY_PNG } : { status: 200, type: 'video/mp4', body: TINY_MP4 };
+    return isImage
+      ? { status: 200, type: 'image/png', body: TINY_PNG }
+      : { status: 200, type: 'video/mp4', body: TINY_MP4 };
   }
 
   function simEndpoint(path: string): Answer {
@@ -842,7 +919,12 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
         status: 200,
         json: {
           stats,
-          tasks: ordered.map((t) => ({ taskId: t.taskId, externalTaskId: t.externalTaskId, finishedAt: t.finishedAt, createdAt: t.createdAt })),
+          tasks: ordered.map((t) => ({
+            taskId: t.taskId,
+            externalTaskId: t.externalTaskId,
+            finishedAt: t.finishedAt,
+            createdAt: t.createdAt,
+          })),
         },
       };
     }
@@ -878,7 +960,11 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
 
   function writeJson(res: ServerResponse, status: number, payload: string, headers?: Record<string, string>): void {
     if (res.destroyed || res.writableEnded) return; // the client gave up (e.g. during a `slow` fault)
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), ...headers });
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(payload),
+      ...headers,
+    });
     res.end(payload);
   }
 
@@ -921,7 +1007,11 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
       return;
     }
 
-    const mediaPrefix = path.startsWith('/media/') ? '/media/' : prefix !== '' && path.startsWith(`${prefix}/media/`) ? `${prefix}/media/` : undefined;
+    const mediaPrefix = path.startsWith('/media/')
+      ? '/media/'
+      : prefix !== '' && path.startsWith(`${prefix}/media/`)
+        ? `${prefix}/media/`
+        : undefined;
     if (mediaPrefix !== undefined && (method === 'GET' || method === 'HEAD')) {
       await readBody(req);
       const m = handleMedia(path.slice(mediaPrefix.length));
@@ -970,17 +1060,27 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
     // Server-side faults reject before any work happens; `slow`/`malformed` corrupt only the
     // answer, so the task may well exist although the client never learnt about it.
     if (fault?.kind === 'http500') answer = errorAnswer(500, 5000, 'Server internal error');
-    else if (fault?.kind === 'http503') answer = errorAnswer(503, 5001, 'Server temporarily unavailable, usually due to maintenance');
-    else if (fault?.kind === 'http429') answer = errorAnswer(429, 1302, 'The API request is too fast, please slow down', { 'retry-after': '1' });
+    else if (fault?.kind === 'http503')
+      answer = errorAnswer(503, 5001, 'Server temporarily unavailable, usually due to maintenance');
+    else if (fault?.kind === 'http429')
+      answer = errorAnswer(429, 1302, 'The API request is too fast, please slow down', { 'retry-after': '1' });
     else if (fault?.kind === 'notfound') answer = errorAnswer(404, 1203, 'task not found');
     else if (r.badMethod === true) answer = errorAnswer(405, 1200, `Invalid request: method ${method} not allowed`);
-    else if (r.op === 'account') answer = envelope === 'gateway' ? { status: 404, json: { code: 'not_found', message: 'not supported', data: null } } : (authenticate(req) ?? handleAccountCosts(url.searchParams));
-    else if (r.op === 'other' || r.kind === undefined) answer = errorAnswer(404, 1200, `Invalid request: no such path ${path}`);
+    else if (r.op === 'account')
+      answer =
+        envelope === 'gateway'
+          ? { status: 404, json: { code: 'not_found', message: 'not supported', data: null } }
+          : (authenticate(req) ?? handleAccountCosts(url.searchParams));
+    else if (r.op === 'other' || r.kind === undefined)
+      answer = errorAnswer(404, 1200, `Invalid request: no such path ${path}`);
     else {
       const authError = authenticate(req);
       if (authError !== undefined) answer = authError;
       else if (r.op === 'create') {
-        answer = raw === undefined ? errorAnswer(400, 1200, 'Invalid request parameters: body too large') : handleCreate(r.kind, req, raw, parsed);
+        answer =
+          raw === undefined
+            ? errorAnswer(400, 1200, 'Invalid request parameters: body too large')
+            : handleCreate(r.kind, req, raw, parsed);
       } else if (r.op === 'list') answer = handleList(r.kind, url.searchParams);
       else answer = handleGet(r.kind, r.id ?? '');
     }

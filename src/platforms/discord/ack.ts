@@ -8,7 +8,9 @@ import type { DiscordInteraction } from './io.js';
 const ErrorBody = z.object({ code: z.union([z.number(), z.string()]).optional(), message: z.string().optional() });
 
 /** Just the created message's id, from a callback sent `with_response`. */
-const CallbackResponse = z.object({ resource: z.object({ message: z.object({ id: z.string() }).optional() }).optional() });
+const CallbackResponse = z.object({
+  resource: z.object({ message: z.object({ id: z.string() }).optional() }).optional(),
+});
 
 /** An interaction callback Discord refused (10062 = answered too late, 40060 = answered twice). */
 export class AckError extends Error {
@@ -24,7 +26,8 @@ export class AckError extends Error {
 
 /** A kept-alive connection the server closed just as a request was written on it. */
 class StaleConnectionError extends Error {}
-const isStale = (req: { reusedSocket: boolean }, err: NodeJS.ErrnoException) => req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+const isStale = (req: { reusedSocket: boolean }, err: NodeJS.ErrnoException) =>
+  req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
 
 /** Discord's answer to a second callback for the same interaction. */
 const ALREADY_ACKNOWLEDGED = 40060;
@@ -50,13 +53,26 @@ export class InteractionAcker {
   constructor(apiUrl: string, apiVersion = '10') {
     this.base = new URL(`${apiUrl.replace(/\/+$/, '')}/v${apiVersion}/`);
     const secure = this.base.protocol === 'https:';
-    this.agent = secure ? new HttpsAgent({ keepAlive: true, maxSockets: 64 }) : new HttpAgent({ keepAlive: true, maxSockets: 64 });
+    this.agent = secure
+      ? new HttpsAgent({ keepAlive: true, maxSockets: 64 })
+      : new HttpAgent({ keepAlive: true, maxSockets: 64 });
     this.request = secure ? httpsRequest : httpRequest;
   }
 
   /** Type 5: "thinking…", public or ephemeral (fixed from here on). Returns its message id when Discord says. */
-  async deferReply(interaction: DiscordInteraction, ephemeral: boolean, withResponse = false): Promise<string | undefined> {
-    const answer = await this.callback(interaction, { type: InteractionResponseType.DeferredChannelMessageWithSource, data: { flags: ephemeral ? MessageFlags.Ephemeral : 0 } }, withResponse);
+  async deferReply(
+    interaction: DiscordInteraction,
+    ephemeral: boolean,
+    withResponse = false,
+  ): Promise<string | undefined> {
+    const answer = await this.callback(
+      interaction,
+      {
+        type: InteractionResponseType.DeferredChannelMessageWithSource,
+        data: { flags: ephemeral ? MessageFlags.Ephemeral : 0 },
+      },
+      withResponse,
+    );
     interaction.deferred = true;
     interaction.ephemeral = ephemeral;
     return CallbackResponse.safeParse(answer).data?.resource?.message?.id;
@@ -80,8 +96,14 @@ export class InteractionAcker {
   }
 
   /** Type 8: the suggestions for an option being typed (autocomplete has the same 3-second deadline). */
-  async autocomplete(interaction: { id: string; token: string; responded: boolean }, choices: ReadonlyArray<{ name: string; value: string }>): Promise<void> {
-    await this.callback(interaction, { type: InteractionResponseType.ApplicationCommandAutocompleteResult, data: { choices } });
+  async autocomplete(
+    interaction: { id: string; token: string; responded: boolean },
+    choices: ReadonlyArray<{ name: string; value: string }>,
+  ): Promise<void> {
+    await this.callback(interaction, {
+      type: InteractionResponseType.ApplicationCommandAutocompleteResult,
+      data: { choices },
+    });
     interaction.responded = true;
   }
 
@@ -102,7 +124,11 @@ export class InteractionAcker {
    * (Node's documented keep-alive race); then the callback is sent once more on a fresh one. If
    * the first copy did arrive, Discord answers the second with 40060: acknowledged all the same.
    */
-  private async callback(interaction: Pick<DiscordInteraction, 'id' | 'token'>, body: object, withResponse = false): Promise<unknown> {
+  private async callback(
+    interaction: Pick<DiscordInteraction, 'id' | 'token'>,
+    body: object,
+    withResponse = false,
+  ): Promise<unknown> {
     const path = `interactions/${interaction.id}/${encodeURIComponent(interaction.token)}/callback${withResponse ? '?with_response=true' : ''}`;
     const payload = JSON.stringify(body);
     try {
@@ -121,7 +147,8 @@ export class InteractionAcker {
     const url = new URL(path, this.base);
     const what = payload === undefined ? 'warm-up request' : 'interaction callback';
     const headers: Record<string, string | number> = { 'User-Agent': USER_AGENT };
-    if (payload !== undefined) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) });
+    if (payload !== undefined)
+      Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) });
     return new Promise((resolve, reject) => {
       const req = this.request(
         url,
@@ -145,13 +172,21 @@ export class InteractionAcker {
             } catch {
               // Not JSON (a proxy's error page): the status says enough.
             }
-            reject(new AckError(status, parsed.code, `${what} refused: ${status}${parsed.code !== undefined ? ` (${parsed.code})` : ''} ${parsed.message ?? ''}`.trim()));
+            reject(
+              new AckError(
+                status,
+                parsed.code,
+                `${what} refused: ${status}${parsed.code !== undefined ? ` (${parsed.code})` : ''} ${parsed.message ?? ''}`.trim(),
+              ),
+            );
           });
           res.on('error', reject);
         },
       );
       req.on('timeout', () => req.destroy(new Error(`${what} timed out`)));
-      req.on('error', (err: NodeJS.ErrnoException) => reject(isStale(req, err) ? new StaleConnectionError(err.message, { cause: err }) : err));
+      req.on('error', (err: NodeJS.ErrnoException) =>
+        reject(isStale(req, err) ? new StaleConnectionError(err.message, { cause: err }) : err),
+      );
       req.end(payload);
     });
   }

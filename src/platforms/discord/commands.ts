@@ -45,10 +45,23 @@ export const urlOptionName = (attachmentOption: string) => `${attachmentOption}_
 const describe = (text: string | undefined, fallback: string) => clip((text ?? '').trim() || fallback, DESCRIPTION_MAX);
 const humanize = (name: string) => name.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
 
-function optionOf(name: string, prop: JsonProp, required: boolean, autocomplete = false): APIApplicationCommandBasicOption {
+function optionOf(
+  name: string,
+  prop: JsonProp,
+  required: boolean,
+  autocomplete = false,
+): APIApplicationCommandBasicOption {
   const description = describe(prop.description, humanize(name));
   // Suggestions replace fixed choices (Discord allows one or the other); the value stays free text the schema checks.
-  if (autocomplete) return { type: ApplicationCommandOptionType.String, name, description, required, autocomplete: true, ...(prop.maxLength !== undefined ? { max_length: Math.min(prop.maxLength, STRING_MAX) } : {}) };
+  if (autocomplete)
+    return {
+      type: ApplicationCommandOptionType.String,
+      name,
+      description,
+      required,
+      autocomplete: true,
+      ...(prop.maxLength !== undefined ? { max_length: Math.min(prop.maxLength, STRING_MAX) } : {}),
+    };
   const choices = prop.enum && prop.enum.length <= CHOICES_MAX ? prop.enum : undefined;
   if (prop.type === 'integer' || prop.type === 'number') {
     const numericChoices = choices?.map((v) => ({ name: String(v), value: Number(v) }));
@@ -58,15 +71,20 @@ function optionOf(name: string, prop: JsonProp, required: boolean, autocomplete 
     };
     if (prop.type === 'integer') {
       const type = ApplicationCommandOptionType.Integer;
-      return numericChoices ? { type, name, description, required, choices: numericChoices } : { type, name, description, required, ...bounds };
+      return numericChoices
+        ? { type, name, description, required, choices: numericChoices }
+        : { type, name, description, required, ...bounds };
     }
     const type = ApplicationCommandOptionType.Number;
-    return numericChoices ? { type, name, description, required, choices: numericChoices } : { type, name, description, required, ...bounds };
+    return numericChoices
+      ? { type, name, description, required, choices: numericChoices }
+      : { type, name, description, required, ...bounds };
   }
   if (prop.type === 'boolean') return { type: ApplicationCommandOptionType.Boolean, name, description, required };
   // Strings, and anything the schema can't express more precisely: the zod schema has the last word anyway.
   const type = ApplicationCommandOptionType.String;
-  if (choices) return { type, name, description, required, choices: choices.map((v) => ({ name: String(v), value: String(v) })) };
+  if (choices)
+    return { type, name, description, required, choices: choices.map((v) => ({ name: String(v), value: String(v) })) };
   return {
     type,
     name,
@@ -88,7 +106,12 @@ export function toSlashCommand(command: Command): RESTPostAPIChatInputApplicatio
   for (const [name, prop] of Object.entries(schema.properties)) {
     if (command.attachmentOptions?.includes(name)) {
       options.push(
-        { type: ApplicationCommandOptionType.Attachment, name, description: `Upload the ${humanize(name).toLowerCase()} (PNG or JPEG)`, required: false },
+        {
+          type: ApplicationCommandOptionType.Attachment,
+          name,
+          description: `Upload the ${humanize(name).toLowerCase()} (PNG or JPEG)`,
+          required: false,
+        },
         optionOf(urlOptionName(name), prop, false),
       );
       continue;
@@ -141,7 +164,8 @@ export function readOptions(command: Command, data: readonly CommandInteractionO
     if (opt.value !== undefined && opt.value !== null && opt.name in command.options.shape) raw[opt.name] = opt.value;
   }
   for (const [name, file] of Object.entries(attachments)) {
-    if (raw[name] !== undefined) throw new ValidationError(name, `give either an uploaded image or ${urlOptionName(name)}, not both`);
+    if (raw[name] !== undefined)
+      throw new ValidationError(name, `give either an uploaded image or ${urlOptionName(name)}, not both`);
     raw[name] = file.url;
   }
   return { raw, ...(Object.keys(attachments).length ? { attachments } : {}) };
@@ -151,10 +175,18 @@ export function readOptions(command: Command, data: readonly CommandInteractionO
  * Registers every command: per guild when `guildIds` is set (instant), else globally (Discord
  * may take up to an hour to show changes). PUT replaces the whole list, so removed commands go too.
  */
-export async function registerCommands(rest: REST, applicationId: string, guildIds: readonly string[], log?: Logger): Promise<Array<{ scope: string; count: number }>> {
+export async function registerCommands(
+  rest: REST,
+  applicationId: string,
+  guildIds: readonly string[],
+  log?: Logger,
+): Promise<Array<{ scope: string; count: number }>> {
   const body = slashCommands();
   const done: Array<{ scope: string; count: number }> = [];
-  const scopes = guildIds.length > 0 ? guildIds.map((id) => ({ scope: `guild ${id}`, route: Routes.applicationGuildCommands(applicationId, id) })) : [{ scope: 'global', route: Routes.applicationCommands(applicationId) }];
+  const scopes =
+    guildIds.length > 0
+      ? guildIds.map((id) => ({ scope: `guild ${id}`, route: Routes.applicationGuildCommands(applicationId, id) }))
+      : [{ scope: 'global', route: Routes.applicationCommands(applicationId) }];
   for (const { scope, route } of scopes) {
     const answer = await rest.put(route, { body });
     const count = Array.isArray(answer) ? answer.length : body.length;

@@ -45,7 +45,10 @@ const messageOf = (err: unknown) => (err instanceof Error ? err.message : String
 
 function waitForReady(client: Client, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the Discord gateway was not ready within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`the Discord gateway was not ready within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     client.once(Events.ClientReady, () => {
       clearTimeout(timer);
       resolve();
@@ -57,7 +60,11 @@ function waitForReady(client: Client, timeoutMs: number): Promise<void> {
  * Starts the Discord side: registers the slash commands, connects to the gateway (Guilds intent
  * only: interactions need nothing more) and returns the CardPort the tracker edits cards through.
  */
-export async function startDiscordAdapter(core: Core, config: DiscordConfig, options: DiscordAdapterOptions = {}): Promise<DiscordAdapter> {
+export async function startDiscordAdapter(
+  core: Core,
+  config: DiscordConfig,
+  options: DiscordAdapterOptions = {},
+): Promise<DiscordAdapter> {
   const log = core.log.child({ platform: 'discord' });
   const now = options.now ?? Date.now;
   // Every message write gets this REST client: it throws on 429 instead of queueing and never
@@ -79,7 +86,13 @@ export async function startDiscordAdapter(core: Core, config: DiscordConfig, opt
       MessageManager: 0,
     }),
   });
-  const port = new DiscordPort({ rest: editRest, applicationId: config.applicationId, botUserId: () => client.user?.id, log, now });
+  const port = new DiscordPort({
+    rest: editRest,
+    applicationId: config.applicationId,
+    botUserId: () => client.user?.id,
+    log,
+    now,
+  });
   // Registered before the first interaction can arrive, so no card is opened without a port to edit it.
   core.addPort(port);
   const acker = new InteractionAcker(config.apiUrl, client.rest.options.version);
@@ -102,12 +115,16 @@ export async function startDiscordAdapter(core: Core, config: DiscordConfig, opt
   let stopping = false;
   client.on(Events.InteractionCreate, (interaction) => {
     if (stopping) return;
-    const run = handler.handle(interaction).catch((err: unknown) => log.error({ err: messageOf(err) }, 'interaction handler crashed'));
+    const run = handler
+      .handle(interaction)
+      .catch((err: unknown) => log.error({ err: messageOf(err) }, 'interaction handler crashed'));
     inflight.add(run);
     void run.finally(() => inflight.delete(run));
   });
   client.on(Events.Error, (err) => log.error({ err: err.message }, 'discord client error'));
-  client.on(Events.ShardDisconnect, (event, shardId) => log.warn({ code: event.code, shardId }, 'discord gateway disconnected'));
+  client.on(Events.ShardDisconnect, (event, shardId) =>
+    log.warn({ code: event.code, shardId }, 'discord gateway disconnected'),
+  );
 
   client.rest.setToken(config.token);
   // The commands register over REST while the gateway logs in: the two are independent, and in

@@ -1,4 +1,11 @@
-import { GuildMember, PermissionFlagsBits, type AutocompleteInteraction, type ButtonInteraction, type ChatInputCommandInteraction, type Interaction } from 'discord.js';
+import {
+  GuildMember,
+  PermissionFlagsBits,
+  type AutocompleteInteraction,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type Interaction,
+} from 'discord.js';
 import { precheck, type Dispatcher } from '../../../commands/dispatch.js';
 import { suggest } from '../../../commands/suggest.js';
 import type { Command } from '../../../commands/types.js';
@@ -37,11 +44,19 @@ const ADMIN_FLAGS: Record<AdminPermission, readonly bigint[]> = {
 };
 
 /** Who clicked or typed, in the core's terms. `isAdmin`: the member holds the permission the operator chose. */
-export function invocationOf(interaction: DiscordInteraction, adminPermission: AdminPermission, attachments?: ReadOptions['attachments']): Invocation {
+export function invocationOf(
+  interaction: DiscordInteraction,
+  adminPermission: AdminPermission,
+  attachments?: ReadOptions['attachments'],
+): Invocation {
   const guildId = interaction.guildId ?? '';
   const member = interaction.member;
   const roleIds =
-    member instanceof GuildMember ? [...member.roles.cache.keys()].filter((id) => id !== guildId) : Array.isArray(member?.roles) ? [...member.roles] : [];
+    member instanceof GuildMember
+      ? [...member.roles.cache.keys()].filter((id) => id !== guildId)
+      : Array.isArray(member?.roles)
+        ? [...member.roles]
+        : [];
   const name = member instanceof GuildMember ? member.displayName : (member?.nick ?? interaction.user.displayName);
   const perms = interaction.memberPermissions;
   return {
@@ -60,7 +75,12 @@ export function invocationOf(interaction: DiscordInteraction, adminPermission: A
 }
 
 /** The same checks the dispatcher runs first; pure and fast, so they may decide whether to defer. */
-function wouldRun(command: Command, raw: Record<string, unknown>, attachments: ReadOptions['attachments'], defaults: Core['services']['defaults']): boolean {
+function wouldRun(
+  command: Command,
+  raw: Record<string, unknown>,
+  attachments: ReadOptions['attachments'],
+  defaults: Core['services']['defaults'],
+): boolean {
   try {
     precheck(command, raw, { inv: attachments ? { attachments } : {}, defaults });
     return true;
@@ -141,8 +161,12 @@ export class InteractionHandler {
     try {
       const command = this.o.dispatcher.command(interaction.commandName);
       const focused = interaction.options.getFocused(true);
-      const others = Object.fromEntries(interaction.options.data.filter((o) => !o.focused).map((o) => [o.name, o.value]));
-      const choices = command ? suggest(command, focused.name, String(focused.value ?? ''), others, this.o.core.services.defaults) : [];
+      const others = Object.fromEntries(
+        interaction.options.data.filter((o) => !o.focused).map((o) => [o.name, o.value]),
+      );
+      const choices = command
+        ? suggest(command, focused.name, String(focused.value ?? ''), others, this.o.core.services.defaults)
+        : [];
       await this.o.acker.autocomplete(interaction, choices);
     } catch (err) {
       // Nothing to tell the user: Discord just shows no suggestions.
@@ -167,18 +191,36 @@ export class InteractionHandler {
 
   private async onCommand(interaction: ChatInputCommandInteraction): Promise<void> {
     // Everything before the acknowledgement is what deciding it needs; the rest waits.
-    const log = once(() => this.o.log.child({ interaction: interaction.id, command: interaction.commandName, guild: interaction.guildId, channel: interaction.channelId, user: interaction.user.id }));
+    const log = once(() =>
+      this.o.log.child({
+        interaction: interaction.id,
+        command: interaction.commandName,
+        guild: interaction.guildId,
+        channel: interaction.channelId,
+        user: interaction.user.id,
+      }),
+    );
     const io = this.io(interaction, log);
     const { dispatcher } = this.o;
     try {
-      if (!interaction.inGuild()) return await io.replyPrivate(errorNotice('kling-bot works inside a server: use its commands in one of the server’s channels.'));
+      if (!interaction.inGuild())
+        return await io.replyPrivate(
+          errorNotice('kling-bot works inside a server: use its commands in one of the server’s channels.'),
+        );
       const command = dispatcher.command(interaction.commandName);
-      if (!command) return await dispatcher.runCommand(interaction.commandName, {}, invocationOf(interaction, this.adminPermission), io);
+      if (!command)
+        return await dispatcher.runCommand(
+          interaction.commandName,
+          {},
+          invocationOf(interaction, this.adminPermission),
+          io,
+        );
       let read: ReadOptions;
       try {
         read = readOptions(command, interaction.options.data);
       } catch (err) {
-        if (err instanceof ValidationError) return await io.replyPrivate(notices.invalidOption(command.name, err.userMessage));
+        if (err instanceof ValidationError)
+          return await io.replyPrivate(notices.invalidOption(command.name, err.userMessage));
         throw err;
       }
       // A card is the command's own answer (type 4), sent as soon as its record is written; only a
@@ -189,9 +231,17 @@ export class InteractionHandler {
         io.armWatchdog(this.o.ackWatchdogMs, 'private');
         await this.afterBurst();
       } else {
-        io.armWatchdog(this.o.ackWatchdogMs, wouldRun(command, read.raw, read.attachments, this.o.core.services.defaults) ? 'public' : 'private');
+        io.armWatchdog(
+          this.o.ackWatchdogMs,
+          wouldRun(command, read.raw, read.attachments, this.o.core.services.defaults) ? 'public' : 'private',
+        );
       }
-      await dispatcher.runCommand(command.name, read.raw, invocationOf(interaction, this.adminPermission, read.attachments), io);
+      await dispatcher.runCommand(
+        command.name,
+        read.raw,
+        invocationOf(interaction, this.adminPermission, read.attachments),
+        io,
+      );
     } catch (err) {
       await this.fail(io, err, log);
     } finally {
@@ -200,7 +250,15 @@ export class InteractionHandler {
   }
 
   private async onButton(interaction: ButtonInteraction): Promise<void> {
-    const log = once(() => this.o.log.child({ interaction: interaction.id, button: interaction.customId, guild: interaction.guildId, channel: interaction.channelId, user: interaction.user.id }));
+    const log = once(() =>
+      this.o.log.child({
+        interaction: interaction.id,
+        button: interaction.customId,
+        guild: interaction.guildId,
+        channel: interaction.channelId,
+        user: interaction.user.id,
+      }),
+    );
     const io = this.io(interaction, log);
     try {
       if (!interaction.inGuild()) return await io.replyPrivate(notices.unknownButton());
@@ -221,10 +279,17 @@ export class InteractionHandler {
   private async fail(io: InteractionIO, err: unknown, log: () => Logger): Promise<void> {
     // Answered by another process running this bot, or too late: nothing can reach the user.
     if (err instanceof InteractionClosedError) {
-      log().warn({ err: messageOf(err) }, 'interaction not acknowledged by this process (answered elsewhere, or too late); left alone');
+      log().warn(
+        { err: messageOf(err) },
+        'interaction not acknowledged by this process (answered elsewhere, or too late); left alone',
+      );
       return;
     }
     log().error({ err: messageOf(err), acknowledged: io.acknowledged }, 'discord interaction failed');
-    await io.replyPrivate(errorNotice(userMessageOf(err))).catch((replyErr: unknown) => log().warn({ err: messageOf(replyErr) }, 'could not tell the user about the failure'));
+    await io
+      .replyPrivate(errorNotice(userMessageOf(err)))
+      .catch((replyErr: unknown) =>
+        log().warn({ err: messageOf(replyErr) }, 'could not tell the user about the failure'),
+      );
   }
 }

@@ -18,7 +18,10 @@ export type DiscordInteraction = ChatInputCommandInteraction | ButtonInteraction
 type Ack = 'none' | 'card' | 'defer-public' | 'defer-ephemeral' | 'defer-update' | 'replied';
 
 /** Hands a write to the channel's outbox; settles once it was sent. */
-export type SendThroughOutbox = (scope: TaskScope, write: (port: PlatformPort) => Promise<Written<unknown>>) => Promise<void>;
+export type SendThroughOutbox = (
+  scope: TaskScope,
+  write: (port: PlatformPort) => Promise<Written<unknown>>,
+) => Promise<void>;
 
 export interface InteractionIOOptions {
   /** Made on first use: most interactions never log, and a child logger costs time before the ack. */
@@ -51,7 +54,8 @@ async function acknowledge<T>(send: () => Promise<T>): Promise<T> {
     return await send();
   } catch (err) {
     const code = err instanceof AckError || err instanceof DiscordAPIError ? Number(err.code) : Number.NaN;
-    if (CLOSED.has(code)) throw new InteractionClosedError(`interaction acknowledgement refused (${code})`, { cause: err });
+    if (CLOSED.has(code))
+      throw new InteractionClosedError(`interaction acknowledgement refused (${code})`, { cause: err });
     throw err;
   }
 }
@@ -73,8 +77,17 @@ export class InteractionIO implements CommandIO {
     private readonly interaction: DiscordInteraction,
     private readonly o: InteractionIOOptions,
   ) {
-    const name = interaction.member && 'displayName' in interaction.member ? interaction.member.displayName : interaction.user.displayName;
-    this.scope = { platform: 'discord', guildId: interaction.guildId ?? '', channelId: interaction.channelId ?? '', userId: interaction.user.id, userName: name };
+    const name =
+      interaction.member && 'displayName' in interaction.member
+        ? interaction.member.displayName
+        : interaction.user.displayName;
+    this.scope = {
+      platform: 'discord',
+      guildId: interaction.guildId ?? '',
+      channelId: interaction.channelId ?? '',
+      userId: interaction.user.id,
+      userName: name,
+    };
   }
 
   get acknowledged(): boolean {
@@ -158,8 +171,15 @@ export class InteractionIO implements CommandIO {
   armWatchdog(afterMs: number, kind: 'public' | 'private'): void {
     const wait = Math.max(0, this.o.receivedAt + afterMs - this.o.now());
     this.watchdog = setTimeout(() => {
-      const late = kind === 'public' ? this.deferPublic() : this.interaction.isButton() ? this.deferUpdate() : this.deferEphemeral();
-      late.catch((err: unknown) => this.o.log().warn({ err: err instanceof Error ? err.message : String(err) }, 'late acknowledgement failed'));
+      const late =
+        kind === 'public'
+          ? this.deferPublic()
+          : this.interaction.isButton()
+            ? this.deferUpdate()
+            : this.deferEphemeral();
+      late.catch((err: unknown) =>
+        this.o.log().warn({ err: err instanceof Error ? err.message : String(err) }, 'late acknowledgement failed'),
+      );
     }, wait);
     this.watchdog.unref?.();
   }
@@ -187,7 +207,12 @@ export class InteractionIO implements CommandIO {
     switch (this.ack) {
       case 'none':
         // The answer itself: private from the start, and no channel write.
-        await acknowledge(() => this.o.acker.respond(this.interaction, 4, { ...restBody(privateMessage(view)), flags: MessageFlags.Ephemeral }));
+        await acknowledge(() =>
+          this.o.acker.respond(this.interaction, 4, {
+            ...restBody(privateMessage(view)),
+            flags: MessageFlags.Ephemeral,
+          }),
+        );
         this.acked('replied');
         return;
       case 'defer-public':
@@ -219,7 +244,10 @@ export class InteractionIO implements CommandIO {
       }
       if (this.ack === 'defer-public' && !this.originalSettled) {
         this.originalSettled = true;
-        return { kind: 'placeholder', handle: { ...this.cardHandle, ...(this.placeholderId ? { messageId: this.placeholderId } : {}) } };
+        return {
+          kind: 'placeholder',
+          handle: { ...this.cardHandle, ...(this.placeholderId ? { messageId: this.placeholderId } : {}) },
+        };
       }
       return { kind: 'unavailable' };
     });

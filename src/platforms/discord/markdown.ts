@@ -17,7 +17,10 @@ export function escapeMarkdown(text: string): string {
     .split(BARE_URL)
     .map((part, i) => (i % 2 === 1 ? part : part.replace(INLINE, '\\$&')))
     .join('');
-  return inline.replace(LINE_START, (_m, space: string, mark: string) => `${space}${mark.endsWith('.') ? `${mark.slice(0, -1)}\\.` : `\\${mark}`}`);
+  return inline.replace(
+    LINE_START,
+    (_m, space: string, mark: string) => `${space}${mark.endsWith('.') ? `${mark.slice(0, -1)}\\.` : `\\${mark}`}`,
+  );
 }
 
 /** Escapes, then cuts to `max` code points (as Discord counts) without splitting an escape (see `clip`). */

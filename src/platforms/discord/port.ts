@@ -1,9 +1,24 @@
-import { DiscordAPIError, makeURLSearchParams, MessageFlags, RateLimitError, RESTJSONErrorCodes, Routes, type REST } from 'discord.js';
+import {
+  DiscordAPIError,
+  makeURLSearchParams,
+  MessageFlags,
+  RateLimitError,
+  RESTJSONErrorCodes,
+  Routes,
+  type REST,
+} from 'discord.js';
 import { z } from 'zod';
 import type { CardHandle, TaskScope } from '../../domain.js';
 import { cardButtonId } from '../../interaction-ids.js';
 import type { Logger } from '../../log.js';
-import { CardGoneError, PortRateLimitError, type PlatformPort, type RateInfo, type ReplyTarget, type Written } from '../../port.js';
+import {
+  CardGoneError,
+  PortRateLimitError,
+  type PlatformPort,
+  type RateInfo,
+  type ReplyTarget,
+  type Written,
+} from '../../port.js';
 import type { CardView, PrivateView } from '../../render/view.js';
 import { cardMessage, privateMessage, type DiscordMessage } from './render.js';
 import { rateOfError, withRate } from './rest.js';
@@ -50,10 +65,17 @@ export const TOKEN_MARGIN_MS = 60_000;
 /** Discord publishes no channel limit; 5 writes per 5 s is what holds in practice, until an answer says more. */
 export const DISCORD_INITIAL_RATE = { limit: 5, windowMs: 5000 };
 
-const TOKEN_DEAD = new Set<number | string>([RESTJSONErrorCodes.InvalidWebhookToken, RESTJSONErrorCodes.UnknownWebhook]);
+const TOKEN_DEAD = new Set<number | string>([
+  RESTJSONErrorCodes.InvalidWebhookToken,
+  RESTJSONErrorCodes.UnknownWebhook,
+]);
 const GONE = new Set<number | string>([RESTJSONErrorCodes.UnknownMessage, RESTJSONErrorCodes.UnknownChannel]);
 /** The bot may not edit (or see) the message: post a reply instead. */
-const NO_ACCESS = new Set<number | string>([RESTJSONErrorCodes.MissingAccess, RESTJSONErrorCodes.MissingPermissions, RESTJSONErrorCodes.CannotEditMessageAuthoredByAnotherUser]);
+const NO_ACCESS = new Set<number | string>([
+  RESTJSONErrorCodes.MissingAccess,
+  RESTJSONErrorCodes.MissingPermissions,
+  RESTJSONErrorCodes.CannotEditMessageAuthoredByAnotherUser,
+]);
 /** Refused tokens are remembered this long at most (a token lives 15 minutes). */
 const DEAD_TOKEN_MEMORY_MS = TOKEN_LIFETIME_MS;
 const MAX_DEAD_TOKENS = 10_000;
@@ -74,7 +96,12 @@ function rateLimitOf(err: unknown): PortRateLimitError | undefined {
   const precise = err.timeToReset > 0 && err.retryAfter - err.timeToReset < 1000;
   const wait = precise ? err.timeToReset : Math.max(err.retryAfter, err.timeToReset);
   const reported = rateOfError(err);
-  const rate: RateInfo = { ...reported, remaining: 0, resetAfterMs: wait, ...(Number.isFinite(err.limit) ? { limit: err.limit } : {}) };
+  const rate: RateInfo = {
+    ...reported,
+    remaining: 0,
+    resetAfterMs: wait,
+    ...(Number.isFinite(err.limit) ? { limit: err.limit } : {}),
+  };
   return new PortRateLimitError(Math.max(1, Math.ceil(wait)), { cause: err, rate });
 }
 
@@ -87,7 +114,9 @@ const RecentMessages = z.array(
     id: z.string(),
     application_id: z.string().optional(),
     author: z.object({ id: z.string() }),
-    components: z.array(z.object({ components: z.array(z.object({ custom_id: z.string().optional() })).default([]) })).default([]),
+    components: z
+      .array(z.object({ components: z.array(z.object({ custom_id: z.string().optional() })).default([]) }))
+      .default([]),
   }),
 );
 type RecentMessage = z.infer<typeof RecentMessages>[number];
@@ -125,7 +154,8 @@ export class DiscordPort implements PlatformPort {
   /** Marks a token as unusable: using a refused token again counts towards a ban. */
   retireToken(token: string): void {
     const t = this.now();
-    for (const [old, until] of this.deadTokens) if (until <= t || this.deadTokens.size >= MAX_DEAD_TOKENS) this.deadTokens.delete(old);
+    for (const [old, until] of this.deadTokens)
+      if (until <= t || this.deadTokens.size >= MAX_DEAD_TOKENS) this.deadTokens.delete(old);
     this.deadTokens.set(token, t + DEAD_TOKEN_MEMORY_MS);
   }
 
@@ -145,14 +175,19 @@ export class DiscordPort implements PlatformPort {
     const token = this.liveToken(h);
     if (token) {
       try {
-        const { value, rate } = await this.write(() => this.o.rest.patch(Routes.webhookMessage(h.applicationId, token, h.target), { body, auth: false }));
+        const { value, rate } = await this.write(() =>
+          this.o.rest.patch(Routes.webhookMessage(h.applicationId, token, h.target), { body, auth: false }),
+        );
         // A type 4 answer does not say its message id; the first edit's answer does, for later channel edits.
         const learned = h.messageId ? undefined : MessageId.safeParse(value).data?.id;
         return { value: learned ? { ...h, messageId: learned } : undefined, ...(rate ? { rate } : {}) };
       } catch (err) {
         if (!TOKEN_DEAD.has(codeOf(err) ?? '')) throw err;
         this.retireToken(token);
-        this.o.log.info({ messageId: h.messageId, code: codeOf(err) }, 'interaction token refused; editing through the channel');
+        this.o.log.info(
+          { messageId: h.messageId, code: codeOf(err) },
+          'interaction token refused; editing through the channel',
+        );
       }
     }
     const messageId = h.messageId ?? (await this.findCard(h.channelId, view.taskId));
@@ -162,17 +197,30 @@ export class DiscordPort implements PlatformPort {
       const { value, rate } = await this.createMessage(h.channelId, body);
       return { value: { ...this.base(h), messageId: value } satisfies DiscordCardHandle, ...(rate ? { rate } : {}) };
     }
-    const moved: DiscordCardHandle = { ...this.base(h), messageId, target: h.target, ...(h.replyTo ? { replyTo: h.replyTo } : {}) };
+    const moved: DiscordCardHandle = {
+      ...this.base(h),
+      messageId,
+      target: h.target,
+      ...(h.replyTo ? { replyTo: h.replyTo } : {}),
+    };
     try {
-      const { rate } = await this.write(() => this.o.rest.patch(Routes.channelMessage(h.channelId, messageId), { body }));
+      const { rate } = await this.write(() =>
+        this.o.rest.patch(Routes.channelMessage(h.channelId, messageId), { body }),
+      );
       return { value: h.route === 'channel' && h.messageId ? undefined : moved, ...(rate ? { rate } : {}) };
     } catch (err) {
       // A reply never gets a reply of its own: one stand-in per card, not a chain.
       if (!NO_ACCESS.has(codeOf(err) ?? '') || h.replyTo) throw err;
       this.o.log.warn({ messageId, code: codeOf(err) }, 'card cannot be edited; posting the update as a reply');
     }
-    const { value, rate } = await this.createMessage(h.channelId, { ...body, message_reference: { message_id: messageId, fail_if_not_exists: false } });
-    return { value: { ...this.base(h), messageId: value, replyTo: messageId } satisfies DiscordCardHandle, ...(rate ? { rate } : {}) };
+    const { value, rate } = await this.createMessage(h.channelId, {
+      ...body,
+      message_reference: { message_id: messageId, fail_if_not_exists: false },
+    });
+    return {
+      value: { ...this.base(h), messageId: value, replyTo: messageId } satisfies DiscordCardHandle,
+      ...(rate ? { rate } : {}),
+    };
   }
 
   /**
@@ -182,15 +230,26 @@ export class DiscordPort implements PlatformPort {
    */
   async post(scope: TaskScope, view: CardView): Promise<Written<CardHandle>> {
     const body = restBody(cardMessage(view));
-    const base = { applicationId: this.o.applicationId, guildId: scope.guildId, channelId: scope.channelId, route: 'channel', target: '@original' } as const;
+    const base = {
+      applicationId: this.o.applicationId,
+      guildId: scope.guildId,
+      channelId: scope.channelId,
+      route: 'channel',
+      target: '@original',
+    } as const;
     const orphan = await this.findCard(scope.channelId, view.taskId);
     if (orphan) {
       try {
-        const { rate } = await this.write(() => this.o.rest.patch(Routes.channelMessage(scope.channelId, orphan), { body }));
+        const { rate } = await this.write(() =>
+          this.o.rest.patch(Routes.channelMessage(scope.channelId, orphan), { body }),
+        );
         return { value: { ...base, messageId: orphan } satisfies DiscordCardHandle, ...(rate ? { rate } : {}) };
       } catch (err) {
         if (err instanceof PortRateLimitError) throw err;
-        this.o.log.info({ messageId: orphan, code: codeOf(err) }, 'found the old card but cannot edit it; posting a new one');
+        this.o.log.info(
+          { messageId: orphan, code: codeOf(err) },
+          'found the old card but cannot edit it; posting a new one',
+        );
       }
     }
     const { value, rate } = await this.createMessage(scope.channelId, body);
@@ -203,7 +262,9 @@ export class DiscordPort implements PlatformPort {
     try {
       if (token) {
         try {
-          const { rate } = await this.write(() => this.o.rest.delete(Routes.webhookMessage(h.applicationId, token, h.target), { auth: false }));
+          const { rate } = await this.write(() =>
+            this.o.rest.delete(Routes.webhookMessage(h.applicationId, token, h.target), { auth: false }),
+          );
           return { value: undefined, ...(rate ? { rate } : {}) };
         } catch (err) {
           if (!TOKEN_DEAD.has(codeOf(err) ?? '')) throw err;
@@ -228,17 +289,25 @@ export class DiscordPort implements PlatformPort {
     const message = privateMessage(view);
     const body = restBody(message);
     const ephemeral = { ...body, flags: MessageFlags.Ephemeral };
-    const followUp = () => this.write(() => this.o.rest.post(Routes.webhook(t.applicationId, t.token), { body: ephemeral, auth: false }));
+    const followUp = () =>
+      this.write(() => this.o.rest.post(Routes.webhook(t.applicationId, t.token), { body: ephemeral, auth: false }));
     switch (t.mode) {
       case 'fill':
       case 'original': {
-        const { rate } = await this.write(() => this.o.rest.patch(Routes.webhookMessage(t.applicationId, t.token, '@original'), { body, auth: false }));
+        const { rate } = await this.write(() =>
+          this.o.rest.patch(Routes.webhookMessage(t.applicationId, t.token, '@original'), { body, auth: false }),
+        );
         return { value: undefined, ...(rate ? { rate } : {}) };
       }
       case 'unpublic':
-        await this.write(() => this.o.rest.delete(Routes.webhookMessage(t.applicationId, t.token, '@original'), { auth: false })).catch((err: unknown) => {
+        await this.write(() =>
+          this.o.rest.delete(Routes.webhookMessage(t.applicationId, t.token, '@original'), { auth: false }),
+        ).catch((err: unknown) => {
           if (err instanceof PortRateLimitError) throw err;
-          this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not remove the deferred reply');
+          this.o.log.warn(
+            { err: err instanceof Error ? err.message : String(err) },
+            'could not remove the deferred reply',
+          );
         });
         break;
       case 'followup':
@@ -249,7 +318,13 @@ export class DiscordPort implements PlatformPort {
   }
 
   private base(h: DiscordCardHandle) {
-    return { applicationId: h.applicationId, guildId: h.guildId, channelId: h.channelId, route: 'channel', target: '@original' } as const;
+    return {
+      applicationId: h.applicationId,
+      guildId: h.guildId,
+      channelId: h.channelId,
+      route: 'channel',
+      target: '@original',
+    } as const;
   }
 
   /** One REST write, its 429 and gone answers turned into the port's errors. */
@@ -274,7 +349,13 @@ export class DiscordPort implements PlatformPort {
     if (!taskId) return undefined;
     let answer: unknown;
     try {
-      answer = (await this.write(() => this.o.rest.get(Routes.channelMessages(channelId), { query: makeURLSearchParams({ limit: RECENT_MESSAGES }) }))).value;
+      answer = (
+        await this.write(() =>
+          this.o.rest.get(Routes.channelMessages(channelId), {
+            query: makeURLSearchParams({ limit: RECENT_MESSAGES }),
+          }),
+        )
+      ).value;
     } catch (err) {
       // Slowed down: try again later rather than post a duplicate. Anything else: not found.
       if (err instanceof PortRateLimitError) throw err;
@@ -283,7 +364,12 @@ export class DiscordPort implements PlatformPort {
     const wanted = cardButtonId('refresh', taskId);
     const messages = RecentMessages.safeParse(answer);
     if (!messages.success) return undefined;
-    const ours = (m: RecentMessage) => m.application_id === this.o.applicationId || m.author.id === this.o.applicationId || m.author.id === this.o.botUserId?.();
-    return messages.data.find((m) => ours(m) && m.components.some((row) => row.components.some((c) => c.custom_id === wanted)))?.id;
+    const ours = (m: RecentMessage) =>
+      m.application_id === this.o.applicationId ||
+      m.author.id === this.o.applicationId ||
+      m.author.id === this.o.botUserId?.();
+    return messages.data.find(
+      (m) => ours(m) && m.components.some((row) => row.components.some((c) => c.custom_id === wanted)),
+    )?.id;
   }
 }

@@ -19,18 +19,25 @@ async function main(): Promise<void> {
   const hasKling = Boolean(env['KLING_API_KEY'] || (env['KLING_ACCESS_KEY'] && env['KLING_SECRET_KEY']));
   let config;
   try {
-    config = loadConfig(hasKling ? env : { ...env, KLING_API_KEY: 'not-needed-to-register' }, { requirePlatform: false });
+    config = loadConfig(hasKling ? env : { ...env, KLING_API_KEY: 'not-needed-to-register' }, {
+      requirePlatform: false,
+    });
   } catch (err) {
-    if (err instanceof ConfigError) fail(`cannot register; fix these settings:\n${err.problems.map((p) => `  ${p}`).join('\n')}`);
+    if (err instanceof ConfigError)
+      fail(`cannot register; fix these settings:\n${err.problems.map((p) => `  ${p}`).join('\n')}`);
     throw err;
   }
   const discord = config.discord;
-  if (!discord) return fail('cannot register: set DISCORD_TOKEN and DISCORD_APPLICATION_ID (from the Discord developer portal)');
+  if (!discord)
+    return fail('cannot register: set DISCORD_TOKEN and DISCORD_APPLICATION_ID (from the Discord developer portal)');
   const rest = new REST({ api: discord.apiUrl }).setToken(discord.token);
   const names = slashCommands().map((c) => `/${c.name}`);
   try {
     const done = await registerCommands(rest, discord.applicationId, discord.guildIds);
-    for (const { scope, count } of done) out(`registered ${count} commands (${names.join(', ')}) ${scope === 'global' ? 'globally (Discord may take up to an hour to show changes)' : `in ${scope}`}`);
+    for (const { scope, count } of done)
+      out(
+        `registered ${count} commands (${names.join(', ')}) ${scope === 'global' ? 'globally (Discord may take up to an hour to show changes)' : `in ${scope}`}`,
+      );
   } catch (err) {
     // discord.js error texts carry no token; the config's secrets are scrubbed anyway.
     let text = err instanceof Error ? err.message : String(err);

@@ -1,4 +1,11 @@
-import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponent, type APIEmbed, type APIEmbedField } from 'discord.js';
+import {
+  ButtonStyle,
+  ComponentType,
+  type APIActionRowComponent,
+  type APIButtonComponent,
+  type APIEmbed,
+  type APIEmbedField,
+} from 'discord.js';
 import { cardButtonId, DISABLED_PAGE_IDS } from '../../interaction-ids.js';
 import { isoDate } from '../../render/format.js';
 import type { CardView, PrivateView, TaskListView } from '../../render/view.js';
@@ -40,7 +47,10 @@ const TONE_COLOURS: Record<CardView['tone'], number> = {
 
 const NOTICE_COLOURS = { error: 0xed4245, info: 0x5865f2, success: 0x57f287 } as const;
 
-const BUTTON_STYLES: Record<CardView['buttons'][number]['style'], ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Danger> = {
+const BUTTON_STYLES: Record<
+  CardView['buttons'][number]['style'],
+  ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Danger
+> = {
   primary: ButtonStyle.Primary,
   secondary: ButtonStyle.Secondary,
   danger: ButtonStyle.Danger,
@@ -95,10 +105,23 @@ function cardFields(view: CardView): APIEmbedField[] {
     fields.push({ name: 'Progress', value: `${p.bar} ${p.percent}%${p.estimated ? ' (estimate)' : ''}` });
   }
   // Field values carry user text (the requester's name) and Kling's: shown as typed, never as markdown.
-  for (const f of view.fields) fields.push({ name: clip(f.label.trim() || '—', LIMITS.fieldName), value: escapeClipped(f.value.trim() || '—', LIMITS.fieldValue), inline: f.value.length <= 40 });
+  for (const f of view.fields)
+    fields.push({
+      name: clip(f.label.trim() || '—', LIMITS.fieldName),
+      value: escapeClipped(f.value.trim() || '—', LIMITS.fieldValue),
+      inline: f.value.length <= 40,
+    });
   // <t:…:R> is rendered by each client as "3 minutes ago" and keeps counting without edits.
-  fields.push(view.tookText ? { name: 'Took', value: view.tookText, inline: true } : { name: 'Started', value: `<t:${unix(view.startedAt)}:R>`, inline: true });
-  if (view.notice) fields.push({ name: view.tone === 'failure' ? 'Why it failed' : 'Note', value: escapeClipped(view.notice, LIMITS.fieldValue) });
+  fields.push(
+    view.tookText
+      ? { name: 'Took', value: view.tookText, inline: true }
+      : { name: 'Started', value: `<t:${unix(view.startedAt)}:R>`, inline: true },
+  );
+  if (view.notice)
+    fields.push({
+      name: view.tone === 'failure' ? 'Why it failed' : 'Note',
+      value: escapeClipped(view.notice, LIMITS.fieldValue),
+    });
   const results = resultsValue(view.media);
   if (results) fields.push({ name: 'Results', value: results });
   return fields.slice(0, LIMITS.fields);
@@ -106,7 +129,9 @@ function cardFields(view: CardView): APIEmbedField[] {
 
 function cardEmbed(view: CardView): APIEmbed {
   const firstImage = view.media.find((m) => m.kind === 'image' && isHttp(m.url));
-  const footer = view.expiresAt ? `Links expire on ${isoDate(view.expiresAt)}: download what you want to keep` : 'kling-bot';
+  const footer = view.expiresAt
+    ? `Links expire on ${isoDate(view.expiresAt)}: download what you want to keep`
+    : 'kling-bot';
   const embed: APIEmbed = {
     title: clip(`${view.title} · ${view.statusLine}`, LIMITS.title),
     // The prompt is user text: a `[label](url)` in it must read as text, not become a masked link.
@@ -126,9 +151,11 @@ function cardEmbed(view: CardView): APIEmbed {
  */
 function fitEmbed(embed: APIEmbed): APIEmbed {
   const over = () => embedLength(embed) - LIMITS.embedTotal;
-  if (over() > 0 && embed.description) embed.description = clip(embed.description, Math.max(300, len(embed.description) - over()));
+  if (over() > 0 && embed.description)
+    embed.description = clip(embed.description, Math.max(300, len(embed.description) - over()));
   if (over() > 0) embed.fields = embed.fields?.filter((f) => f.name !== 'Results');
-  if (over() > 0) embed.fields = embed.fields?.map((f) => ({ ...f, name: clip(f.name, 64), value: clip(f.value, 256) }));
+  if (over() > 0)
+    embed.fields = embed.fields?.map((f) => ({ ...f, name: clip(f.name, 64), value: clip(f.value, 256) }));
   while (over() > 0 && embed.fields && embed.fields.length > 0) embed.fields = embed.fields.slice(0, -1);
   if (over() > 0 && embed.description) embed.description = clip(embed.description, 100);
   return embed;
@@ -136,11 +163,21 @@ function fitEmbed(embed: APIEmbed): APIEmbed {
 
 function cardComponents(view: CardView): Array<APIActionRowComponent<APIButtonComponent>> {
   const actions: APIButtonComponent[] = view.buttons
-    .map((b) => ({ type: ComponentType.Button as const, style: BUTTON_STYLES[b.style], label: clip(b.label, LIMITS.buttonLabel), custom_id: cardButtonId(b.action, view.taskId) }))
+    .map((b) => ({
+      type: ComponentType.Button as const,
+      style: BUTTON_STYLES[b.style],
+      label: clip(b.label, LIMITS.buttonLabel),
+      custom_id: cardButtonId(b.action, view.taskId),
+    }))
     .filter((b) => b.custom_id.length <= LIMITS.customId);
   const links: APIButtonComponent[] = view.media
     .filter((m) => isHttp(m.url) && m.url.length <= LIMITS.linkUrl)
-    .map((m) => ({ type: ComponentType.Button, style: ButtonStyle.Link, label: clip(m.label, LIMITS.buttonLabel), url: m.url }));
+    .map((m) => ({
+      type: ComponentType.Button,
+      style: ButtonStyle.Link,
+      label: clip(m.label, LIMITS.buttonLabel),
+      url: m.url,
+    }));
   // Actions keep their own first row; links fill the rows after it.
   const actionRows = rowsOf(actions);
   const linkRoom = (LIMITS.rows - actionRows.length) * LIMITS.buttonsPerRow;
@@ -171,28 +208,56 @@ export function taskListMessage(list: TaskListView): DiscordMessage {
   let description = list.emptyText;
   for (let variant = 0; variant < 4 && list.rows.length > 0; variant++) {
     description = list.rows.map((r) => listLine(r, variant)).join('\n\n');
-    if (len(description) <= LIMITS.description && len(description) + len(list.title) + len(footer) <= LIMITS.embedTotal) break;
+    if (len(description) <= LIMITS.description && len(description) + len(list.title) + len(footer) <= LIMITS.embedTotal)
+      break;
   }
-  const embed: APIEmbed = { title: clip(list.title, LIMITS.title), description: clip(description, LIMITS.description), color: NOTICE_COLOURS.info, footer: { text: footer } };
+  const embed: APIEmbed = {
+    title: clip(list.title, LIMITS.title),
+    description: clip(description, LIMITS.description),
+    color: NOTICE_COLOURS.info,
+    footer: { text: footer },
+  };
   const buttons: APIButtonComponent[] = [];
   if (list.prevId || list.nextId) {
     // A missing end is shown disabled so the buttons don't jump around between pages.
     buttons.push(
       list.prevId
         ? { type: ComponentType.Button, style: ButtonStyle.Secondary, label: '◀ Prev', custom_id: list.prevId }
-        : { type: ComponentType.Button, style: ButtonStyle.Secondary, label: '◀ Prev', custom_id: DISABLED_PAGE_IDS.prev, disabled: true },
+        : {
+            type: ComponentType.Button,
+            style: ButtonStyle.Secondary,
+            label: '◀ Prev',
+            custom_id: DISABLED_PAGE_IDS.prev,
+            disabled: true,
+          },
       list.nextId
         ? { type: ComponentType.Button, style: ButtonStyle.Secondary, label: 'Next ▶', custom_id: list.nextId }
-        : { type: ComponentType.Button, style: ButtonStyle.Secondary, label: 'Next ▶', custom_id: DISABLED_PAGE_IDS.next, disabled: true },
+        : {
+            type: ComponentType.Button,
+            style: ButtonStyle.Secondary,
+            label: 'Next ▶',
+            custom_id: DISABLED_PAGE_IDS.next,
+            disabled: true,
+          },
     );
   }
-  return { content: '', embeds: [embed], components: rowsOf(buttons.filter((b) => !('custom_id' in b) || b.custom_id.length <= LIMITS.customId)) };
+  return {
+    content: '',
+    embeds: [embed],
+    components: rowsOf(buttons.filter((b) => !('custom_id' in b) || b.custom_id.length <= LIMITS.customId)),
+  };
 }
 
 export function noticeMessage(view: Extract<PrivateView, { kind: 'notice' }>): DiscordMessage {
   return {
     content: '',
-    embeds: [{ title: clip(view.title, LIMITS.title), description: clip(view.text, LIMITS.description), color: NOTICE_COLOURS[view.tone] }],
+    embeds: [
+      {
+        title: clip(view.title, LIMITS.title),
+        description: clip(view.text, LIMITS.description),
+        color: NOTICE_COLOURS[view.tone],
+      },
+    ],
     components: [],
   };
 }

@@ -10,7 +10,9 @@ export function rateOf(headers: Pick<Headers, 'get'>): RateInfo | undefined {
   const bucket = headers.get('x-ratelimit-bucket');
   const rate: RateInfo = {
     ...(remaining !== null && Number.isFinite(Number(remaining)) ? { remaining: Number(remaining) } : {}),
-    ...(resetAfter !== null && Number.isFinite(Number(resetAfter)) ? { resetAfterMs: Math.ceil(Number(resetAfter) * 1000) } : {}),
+    ...(resetAfter !== null && Number.isFinite(Number(resetAfter))
+      ? { resetAfterMs: Math.ceil(Number(resetAfter) * 1000) }
+      : {}),
     ...(limit !== null && Number.isFinite(Number(limit)) ? { limit: Number(limit) } : {}),
     ...(bucket ? { bucket } : {}),
   };
@@ -38,7 +40,8 @@ export async function withRate<T>(write: () => Promise<T>): Promise<{ value: T; 
 const errorRates = new WeakMap<object, RateInfo>();
 
 /** What Discord reported on the answer that became `err` (a 429's remaining and reset). */
-export const rateOfError = (err: unknown): RateInfo | undefined => (typeof err === 'object' && err !== null ? errorRates.get(err) : undefined);
+export const rateOfError = (err: unknown): RateInfo | undefined =>
+  typeof err === 'object' && err !== null ? errorRates.get(err) : undefined;
 
 /**
  * The REST client for every message write. It never waits or retries by itself: a 429 (or a bucket

@@ -64,9 +64,16 @@ const FIELD_VALUE_MAX = 1000;
 /** Total characters the media links may take; beyond it the card points at /task. */
 const MEDIA_BUDGET = 6000;
 
-const plain = (text: string, max: number): types.PlainTextElement => ({ type: 'plain_text', text: clamp(text, max) || ' ', emoji: true });
+const plain = (text: string, max: number): types.PlainTextElement => ({
+  type: 'plain_text',
+  text: clamp(text, max) || ' ',
+  emoji: true,
+});
 const mrkdwn = (text: string): types.MrkdwnElement => ({ type: 'mrkdwn', text });
-const section = (text: string): types.SectionBlock => ({ type: 'section', text: mrkdwn(clamp(text, LIMITS.sectionText)) });
+const section = (text: string): types.SectionBlock => ({
+  type: 'section',
+  text: mrkdwn(clamp(text, LIMITS.sectionText)),
+});
 
 /** Characters of every text object, as Slack counts towards `msg_blocks_too_long`. */
 export function blocksTextLength(value: unknown): number {
@@ -108,7 +115,12 @@ function cardButtons(view: CardView): types.Button[] {
   const links: types.Button[] = view.media
     .filter((m) => m.kind === 'video' && isButtonUrl(m.url))
     .slice(0, MAX_LINK_BUTTONS)
-    .map((m, i) => ({ type: 'button', action_id: `${ACTION_IDS.openPrefix}${i}`, text: plain(`▶ ${m.label}`, LIMITS.buttonText), url: m.url }));
+    .map((m, i) => ({
+      type: 'button',
+      action_id: `${ACTION_IDS.openPrefix}${i}`,
+      text: plain(`▶ ${m.label}`, LIMITS.buttonText),
+      url: m.url,
+    }));
   const actions: types.Button[] = view.buttons.map((b) => ({
     type: 'button',
     action_id: ACTION_IDS[b.action],
@@ -133,7 +145,11 @@ function cardButtons(view: CardView): types.Button[] {
 function cardContext(view: CardView): types.ContextBlock {
   const iso = new Date(view.startedAt).toISOString().replace('T', ' ').slice(0, 16);
   const elements: types.MrkdwnElement[] = [
-    mrkdwn(view.tookText ? `Took ${escapeText(view.tookText)}` : `Started ${slackDate(view.startedAt, '{ago}', `${iso} UTC`)}`),
+    mrkdwn(
+      view.tookText
+        ? `Took ${escapeText(view.tookText)}`
+        : `Started ${slackDate(view.startedAt, '{ago}', `${iso} UTC`)}`,
+    ),
   ];
   if (view.expiresAt !== undefined) {
     const day = new Date(view.expiresAt).toISOString().slice(0, 10);
@@ -152,14 +168,22 @@ export function cardMessage(view: CardView): SlackMessage {
   if (view.progress) status.push(`\`${escapeClamped(view.progress.bar, 100)}\``);
   const fields = view.fields.slice(0, 10).map((f) => {
     // The requester's name becomes a mention, which Slack keeps current with their display name.
-    const value = f.value === view.requester.name ? mention(view.requester.id, view.requester.name) : escapeClamped(f.value, FIELD_VALUE_MAX);
+    const value =
+      f.value === view.requester.name
+        ? mention(view.requester.id, view.requester.name)
+        : escapeClamped(f.value, FIELD_VALUE_MAX);
     return mrkdwn(`*${escapeClamped(f.label, 100)}*\n${value}`);
   });
   const media = view.media.map((m) => `• ${link(m.url, m.label)}`);
-  const head: types.KnownBlock[] = [{ type: 'header', text: plain(view.title, LIMITS.header) }, section(status.join('\n'))];
+  const head: types.KnownBlock[] = [
+    { type: 'header', text: plain(view.title, LIMITS.header) },
+    section(status.join('\n')),
+  ];
   const tail: types.KnownBlock[] = [
     ...(fields.length > 0 ? [{ type: 'section' as const, fields }] : []),
-    ...(view.notice ? [section(`${view.tone === 'failure' ? ':x:' : ':warning:'} ${escapeClamped(view.notice, 2000)}`)] : []),
+    ...(view.notice
+      ? [section(`${view.tone === 'failure' ? ':x:' : ':warning:'} ${escapeClamped(view.notice, 2000)}`)]
+      : []),
     ...linkSections(media, MEDIA_BUDGET, (left) => `…and ${left} more: \`/task ${view.taskId}\``),
     cardContext(view),
   ];
@@ -168,7 +192,10 @@ export function cardMessage(view: CardView): SlackMessage {
   // Whatever the rest takes, the prompt gets what is left of the total budget.
   const promptRoom = Math.min(PROMPT_MAX, LIMITS.totalText - blocksTextLength([...head, ...tail]) - 10);
   const prompt = promptRoom > 40 ? [section(`>${escapeClamped(view.prompt, promptRoom).replace(/\n/g, '\n>')}`)] : [];
-  return { text: escapeClamped(view.fallbackText, LIMITS.fallbackText), blocks: [...head, ...prompt, ...tail].slice(0, LIMITS.blocks) };
+  return {
+    text: escapeClamped(view.fallbackText, LIMITS.fallbackText),
+    blocks: [...head, ...prompt, ...tail].slice(0, LIMITS.blocks),
+  };
 }
 
 /** The smallest valid card: used when Slack rejects the full one, so the final state still shows. */
@@ -182,7 +209,11 @@ export function plainCardMessage(view: CardView): SlackMessage {
 }
 
 function listRow(row: TaskListView['rows'][number], withLink: boolean, promptMax: number): string {
-  const when = slackDate(row.createdAt, '{date_short} {time}', new Date(row.createdAt).toISOString().slice(0, 16).replace('T', ' '));
+  const when = slackDate(
+    row.createdAt,
+    '{date_short} {time}',
+    new Date(row.createdAt).toISOString().slice(0, 16).replace('T', ' '),
+  );
   const url = withLink && row.url && row.url.length <= 1000 ? ` · ${link(row.url, 'open')}` : '';
   const head = `${STATE_EMOJI[row.state]} *${escapeClamped(row.stateLabel, 60)}* · \`${escapeClamped(row.taskId, 60)}\` · ${when} · ${escapeClamped(row.requesterName, 80)}${row.units ? ` · ${row.units}` : ''}`;
   return `${head}\n${escapeClamped(row.prompt, promptMax)}${url}`;
@@ -193,8 +224,20 @@ export function taskListMessage(list: TaskListView): SlackMessage {
   const build = (withLinks: boolean, promptMax: number): SlackMessage => {
     const rows = list.rows.slice(0, LIMITS.blocks - 4).map((r) => section(listRow(r, withLinks, promptMax)));
     const buttons: types.Button[] = [];
-    if (list.prevId) buttons.push({ type: 'button', action_id: ACTION_IDS.prev, text: plain('◀ Prev', LIMITS.buttonText), value: list.prevId });
-    if (list.nextId) buttons.push({ type: 'button', action_id: ACTION_IDS.next, text: plain('Next ▶', LIMITS.buttonText), value: list.nextId });
+    if (list.prevId)
+      buttons.push({
+        type: 'button',
+        action_id: ACTION_IDS.prev,
+        text: plain('◀ Prev', LIMITS.buttonText),
+        value: list.prevId,
+      });
+    if (list.nextId)
+      buttons.push({
+        type: 'button',
+        action_id: ACTION_IDS.next,
+        text: plain('Next ▶', LIMITS.buttonText),
+        value: list.nextId,
+      });
     const summary = `${escapeClamped(list.filterText, 500)} · ${escapeText(list.positionText)}`;
     return {
       text: `${escapeClamped(list.title, 150)}: ${escapeText(list.positionText)}`,
@@ -207,7 +250,11 @@ export function taskListMessage(list: TaskListView): SlackMessage {
     };
   };
   // Links are the first thing to go if the page would be too long; then prompts shrink.
-  for (const [withLinks, promptMax] of [[true, 500], [false, 500], [false, 100]] as const) {
+  for (const [withLinks, promptMax] of [
+    [true, 500],
+    [false, 500],
+    [false, 100],
+  ] as const) {
     const message = build(withLinks, promptMax);
     if (blocksTextLength(message.blocks) <= LIMITS.totalText) return message;
   }

@@ -33,7 +33,13 @@ export { SlackWorkspaces } from './workspaces.js';
 export const SLACK_EVENTS_PATH = '/slack/events';
 const STOP_DEADLINE_MS = 3000;
 
-const scopeOf = (inv: Invocation): TaskScope => ({ platform: 'slack', guildId: inv.guildId, channelId: inv.channelId, userId: inv.user.id, userName: inv.user.name });
+const scopeOf = (inv: Invocation): TaskScope => ({
+  platform: 'slack',
+  guildId: inv.guildId,
+  channelId: inv.channelId,
+  userId: inv.user.id,
+  userName: inv.user.name,
+});
 
 /**
  * Slack's text form of a command. `/animate` has no attachment on Slack, so its first word is
@@ -66,13 +72,29 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
   core.addPort(port);
   const dispatcher = new Dispatcher(core.services, core.metrics);
   const socketMode = Boolean(config.appToken);
-  const receiver = socketMode ? undefined : new HTTPReceiver({ signingSecret: config.signingSecret, endpoints: SLACK_EVENTS_PATH, logger, processBeforeResponse: false, bodyLimit: MAX_SLACK_BODY_BYTES });
+  const receiver = socketMode
+    ? undefined
+    : new HTTPReceiver({
+        signingSecret: config.signingSecret,
+        endpoints: SLACK_EVENTS_PATH,
+        logger,
+        processBeforeResponse: false,
+        bodyLimit: MAX_SLACK_BODY_BYTES,
+      });
   // Before Bolt: both-way timestamp window, a replay cache in the shared store, a 64 KiB body cap.
-  const verifier = new SlackRequestVerifier({ signingSecret: config.signingSecret, firstSighting: (key, ttlMs) => core.store.firstSighting(key, ttlMs), log });
+  const verifier = new SlackRequestVerifier({
+    signingSecret: config.signingSecret,
+    firstSighting: (key, ttlMs) => core.store.firstSighting(key, ttlMs),
+    log,
+  });
 
   const app = new App({
     ...(receiver ? { receiver } : { socketMode: true, appToken: config.appToken ?? '' }),
-    authorize: async (source) => ({ botToken: await workspaces.tokenFor(source.teamId), ...identity, ...(source.teamId ? { teamId: source.teamId } : {}) }),
+    authorize: async (source) => ({
+      botToken: await workspaces.tokenFor(source.teamId),
+      ...identity,
+      ...(source.teamId ? { teamId: source.teamId } : {}),
+    }),
     clientOptions: { slackApiUrl: config.apiUrl },
     logger,
     convoStore: false,
@@ -84,7 +106,9 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
   /** Work after the ack: tracked so stop() can let it finish, and never an unhandled rejection. */
   const run = (work: () => Promise<void>): void => {
     const p = work()
-      .catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'slack handler failed'))
+      .catch((err: unknown) =>
+        log.error({ err: err instanceof Error ? err.message : String(err) }, 'slack handler failed'),
+      )
       .finally(() => inflight.delete(p));
     inflight.add(p);
   };
@@ -96,7 +120,11 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
    */
   const io = (inv: Invocation, responseUrl: string | undefined, click: boolean): CommandIO => {
     const scope = scopeOf(inv);
-    const target: SlackReplyTarget = { channel: inv.channelId, user: inv.user.id, ...(responseUrl ? { responseUrl } : {}) };
+    const target: SlackReplyTarget = {
+      channel: inv.channelId,
+      user: inv.user.id,
+      ...(responseUrl ? { responseUrl } : {}),
+    };
     const send = async (view: PrivateView, replace: boolean) => {
       const outbox = core.outboxes.for(scope);
       if (!outbox) throw new Error('no outbox for this channel');
@@ -114,16 +142,27 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
       run(async () => {
         const parsed = SlashCommandPayload.safeParse(body);
         if (!parsed.success) {
-          log.warn({ command: command.name, issues: parsed.error.issues.map((i) => i.path.join('.')) }, 'unreadable slash command payload');
+          log.warn(
+            { command: command.name, issues: parsed.error.issues.map((i) => i.path.join('.')) },
+            'unreadable slash command payload',
+          );
           return;
         }
         const inv = commandInvocation(parsed.data);
         // A card command in a channel the bot cannot post in is refused before anything is paid for.
-        if (command.visibility === 'card' && (await membership.canPost(await workspaces.clientFor(inv.guildId), inv.guildId, inv.channelId)) === 'no') {
+        if (
+          command.visibility === 'card' &&
+          (await membership.canPost(await workspaces.clientFor(inv.guildId), inv.guildId, inv.channelId)) === 'no'
+        ) {
           await io(inv, parsed.data.response_url, false).replyPrivate(notices.cannotPostHere());
           return;
         }
-        await dispatcher.runCommand(command.name, rawFromSlackText(command, plainFromSlack(parsed.data.text)), inv, io(inv, parsed.data.response_url, false));
+        await dispatcher.runCommand(
+          command.name,
+          rawFromSlackText(command, plainFromSlack(parsed.data.text)),
+          inv,
+          io(inv, parsed.data.response_url, false),
+        );
       });
     });
   }
@@ -155,23 +194,36 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
       if (stopped) return void res.writeHead(503).end();
       if (path !== SLACK_EVENTS_PATH) return void res.writeHead(404).end();
       if (req.method !== 'POST') return void res.writeHead(405, { Allow: 'POST' }).end();
-      void verifier.handle(req, res, (verified, response) => receiver.requestListener(verified, response)).catch((err: unknown) => {
-        log.error({ err: err instanceof Error ? err.message : String(err) }, 'slack request verification failed');
-        if (!res.headersSent) res.writeHead(500).end();
-      });
+      void verifier
+        .handle(req, res, (verified, response) => receiver.requestListener(verified, response))
+        .catch((err: unknown) => {
+          log.error({ err: err instanceof Error ? err.message : String(err) }, 'slack request verification failed');
+          if (!res.headersSent) res.writeHead(500).end();
+        });
     });
   } else {
     await app.start();
   }
-  log.info({ mode: socketMode ? 'socket' : 'http', team: identity.teamId, path: socketMode ? undefined : SLACK_EVENTS_PATH }, 'slack adapter started');
+  log.info(
+    { mode: socketMode ? 'socket' : 'http', team: identity.teamId, path: socketMode ? undefined : SLACK_EVENTS_PATH },
+    'slack adapter started',
+  );
 
   return {
     port,
     async stop() {
       stopped = true;
-      if (socketMode) await app.stop().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'socket mode did not stop cleanly'));
+      if (socketMode)
+        await app
+          .stop()
+          .catch((err: unknown) =>
+            log.warn({ err: err instanceof Error ? err.message : String(err) }, 'socket mode did not stop cleanly'),
+          );
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled([...inflight]), new Promise((resolve) => (timer = setTimeout(resolve, STOP_DEADLINE_MS)))]);
+      await Promise.race([
+        Promise.allSettled([...inflight]),
+        new Promise((resolve) => (timer = setTimeout(resolve, STOP_DEADLINE_MS))),
+      ]);
       clearTimeout(timer);
     },
   };

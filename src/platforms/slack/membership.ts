@@ -29,7 +29,8 @@ export class ChannelMembership {
     try {
       const info = await client.conversations.info({ channel });
       const c = info.channel;
-      const open = c !== undefined && (c.is_member === true || (c.is_private !== true && c.is_im !== true && c.is_mpim !== true));
+      const open =
+        c !== undefined && (c.is_member === true || (c.is_private !== true && c.is_im !== true && c.is_mpim !== true));
       if (!open) return 'no';
       if (this.yes.size > 10_000) this.yes.clear();
       this.yes.set(key, this.now() + YES_TTL_MS);
@@ -38,7 +39,10 @@ export class ChannelMembership {
       const code = slackErrorCode(err);
       // A private channel or DM the bot is not in is invisible to it: "not found" is the answer.
       if (code === 'channel_not_found' || code === 'not_in_channel') return 'no';
-      this.log.warn({ err: err instanceof Error ? err.message : String(err), code, channel }, 'could not check whether the bot can post here; going ahead');
+      this.log.warn(
+        { err: err instanceof Error ? err.message : String(err), code, channel },
+        'could not check whether the bot can post here; going ahead',
+      );
       return 'unknown';
     }
   }

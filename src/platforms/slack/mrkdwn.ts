@@ -39,10 +39,12 @@ export function clamp(text: string, max: number): string {
 export const neutralToMrkdwn = (text: string): string => escapeText(text).replace(/\*\*(.+?)\*\*/g, '*$1*');
 
 /** A URL safe inside `<url|label>`: `|` and `>` would end the link early. */
-export const linkUrl = (url: string): string => url.replace(/&/g, '&amp;').replace(/</g, '%3C').replace(/>/g, '%3E').replace(/\|/g, '%7C');
+export const linkUrl = (url: string): string =>
+  url.replace(/&/g, '&amp;').replace(/</g, '%3C').replace(/>/g, '%3E').replace(/\|/g, '%7C');
 
 /** `<url|label>` with the label escaped. */
-export const link = (url: string, label: string): string => `<${linkUrl(url)}|${escapeText(label).replace(/\|/g, '¦')}>`;
+export const link = (url: string, label: string): string =>
+  `<${linkUrl(url)}|${escapeText(label).replace(/\|/g, '¦')}>`;
 
 /** Only http(s) URLs Slack accepts in a button (`url` ≤ 3000). */
 export function isButtonUrl(url: string, max = 3000): boolean {

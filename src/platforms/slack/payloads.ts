@@ -31,7 +31,12 @@ const Action = z.object({
 export const BlockActionsPayload = z.object({
   type: z.literal('block_actions'),
   team: z.object({ id: Id }).nullish(),
-  user: z.object({ id: Id, username: z.string().optional(), name: z.string().optional(), team_id: z.string().optional() }),
+  user: z.object({
+    id: Id,
+    username: z.string().optional(),
+    name: z.string().optional(),
+    team_id: z.string().optional(),
+  }),
   channel: z.object({ id: Id }).nullish(),
   container: z.object({ channel_id: z.string().optional(), is_ephemeral: z.boolean().optional() }).partial().nullish(),
   actions: z.array(Action).min(1),

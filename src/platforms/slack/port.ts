@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { isFinal, type CardHandle, type TaskScope } from '../../domain.js';
 import type { Logger } from '../../log.js';
-import { CardGoneError, CardPostError, PortRateLimitError, type PlatformPort, type ReplyTarget, type Written } from '../../port.js';
+import {
+  CardGoneError,
+  CardPostError,
+  PortRateLimitError,
+  type PlatformPort,
+  type ReplyTarget,
+  type Written,
+} from '../../port.js';
 import type { CardView, PrivateView } from '../../render/view.js';
 import { cardMessage, plainCardMessage, privateMessage, type SlackMessage } from './blocks.js';
 import { SlackHandle } from './payloads.js';
@@ -12,9 +19,22 @@ import { rateLimitMs, slackErrorCode, type SlackWorkspaces } from './workspaces.
 export { CardPostError } from '../../port.js';
 
 /** The message (or its channel) is gone or no longer ours to edit: the tracker stops. */
-const GONE = new Set(['message_not_found', 'channel_not_found', 'is_archived', 'cant_update_message', 'not_in_channel', 'thread_locked']);
+const GONE = new Set([
+  'message_not_found',
+  'channel_not_found',
+  'is_archived',
+  'cant_update_message',
+  'not_in_channel',
+  'thread_locked',
+]);
 /** Slack refused the content: fall back to the minimal card rather than never showing the end. */
-const BAD_CONTENT = new Set(['invalid_blocks', 'invalid_blocks_format', 'msg_blocks_too_long', 'msg_too_long', 'invalid_attachments']);
+const BAD_CONTENT = new Set([
+  'invalid_blocks',
+  'invalid_blocks_format',
+  'msg_blocks_too_long',
+  'msg_too_long',
+  'invalid_attachments',
+]);
 /** Slack will not let this message be edited any more; a fresh card replaces it. */
 const NEEDS_REPLACEMENT = new Set(['edit_window_closed']);
 
@@ -22,7 +42,11 @@ const NEEDS_REPLACEMENT = new Set(['edit_window_closed']);
 const MAX_IDLE_CHANNEL_GATES = 1000;
 
 /** Where a private answer goes: the command's response_url (works where the bot is not a member), else chat.postEphemeral. */
-export const SlackReplyTarget = z.object({ responseUrl: z.string().url().optional(), channel: z.string(), user: z.string() });
+export const SlackReplyTarget = z.object({
+  responseUrl: z.string().url().optional(),
+  channel: z.string(),
+  user: z.string(),
+});
 export type SlackReplyTarget = z.infer<typeof SlackReplyTarget>;
 
 /** Reads a stored handle back; anything else means there is no message to touch. */
@@ -78,7 +102,8 @@ export class SlackPort implements PlatformPort {
     const key = `${teamId}:${channel}`;
     let gate = this.channelGates.get(key);
     if (!gate) {
-      if (this.channelGates.size >= MAX_IDLE_CHANNEL_GATES) for (const [k, g] of this.channelGates) if (g.idle()) this.channelGates.delete(k);
+      if (this.channelGates.size >= MAX_IDLE_CHANNEL_GATES)
+        for (const [k, g] of this.channelGates) if (g.idle()) this.channelGates.delete(k);
       gate = new ChannelGate(this.channelPace, this.now);
       this.channelGates.set(key, gate);
     }
@@ -122,7 +147,10 @@ export class SlackPort implements PlatformPort {
     } catch (err) {
       const code = failed(err);
       if (code && BAD_CONTENT.has(code)) {
-        this.log.warn({ taskId: view.taskId, slackError: code }, 'Slack refused the card blocks; showing the plain card');
+        this.log.warn(
+          { taskId: view.taskId, slackError: code },
+          'Slack refused the card blocks; showing the plain card',
+        );
         try {
           await update(plainCardMessage(view));
         } catch (plainErr) {
@@ -141,7 +169,11 @@ export class SlackPort implements PlatformPort {
     const client = await this.workspaces.clientFor(scope.guildId);
     const message = cardMessage(view);
     try {
-      const res = await client.chat.postMessage({ channel: scope.channelId, text: message.text, blocks: message.blocks });
+      const res = await client.chat.postMessage({
+        channel: scope.channelId,
+        text: message.text,
+        blocks: message.blocks,
+      });
       return { value: { ...SlackHandle.parse({ channel: res.channel ?? scope.channelId, ts: res.ts }) } };
     } catch (err) {
       const wait = rateLimitMs(err);
@@ -168,19 +200,38 @@ export class SlackPort implements PlatformPort {
     return { value: undefined };
   }
 
-  async replyPrivate(target: ReplyTarget, view: PrivateView, scope: TaskScope, replace = false): Promise<Written<void>> {
+  async replyPrivate(
+    target: ReplyTarget,
+    view: PrivateView,
+    scope: TaskScope,
+    replace = false,
+  ): Promise<Written<void>> {
     const t = SlackReplyTarget.parse(target);
     const { text, blocks } = privateMessage(view);
     if (t.responseUrl) {
       try {
-        const body = replace ? { replace_original: true, text, blocks } : { response_type: 'ephemeral', replace_original: false, text, blocks };
-        const res = await this.fetch(t.responseUrl, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
-        if (res.status === 429) throw new PortRateLimitError(Math.max(1, Number(res.headers.get('retry-after') ?? '1')) * 1000);
+        const body = replace
+          ? { replace_original: true, text, blocks }
+          : { response_type: 'ephemeral', replace_original: false, text, blocks };
+        const res = await this.fetch(t.responseUrl, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(10_000),
+        });
+        if (res.status === 429)
+          throw new PortRateLimitError(Math.max(1, Number(res.headers.get('retry-after') ?? '1')) * 1000);
         if (res.ok) return { value: undefined };
-        this.log.warn({ status: res.status, channel: t.channel }, 'response_url refused; falling back to chat.postEphemeral');
+        this.log.warn(
+          { status: res.status, channel: t.channel },
+          'response_url refused; falling back to chat.postEphemeral',
+        );
       } catch (err) {
         if (err instanceof PortRateLimitError) throw err;
-        this.log.warn({ err: err instanceof Error ? err.message : String(err), channel: t.channel }, 'response_url failed; falling back to chat.postEphemeral');
+        this.log.warn(
+          { err: err instanceof Error ? err.message : String(err), channel: t.channel },
+          'response_url failed; falling back to chat.postEphemeral',
+        );
       }
     }
     const client = await this.workspaces.clientFor(scope.guildId);

@@ -58,7 +58,9 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
 };
 
 function signatureMatches(secret: string, timestamp: string, body: Buffer, given: string): boolean {
-  const expected = Buffer.from(`v0=${createHmac('sha256', secret).update(`v0:${timestamp}:`).update(body).digest('hex')}`);
+  const expected = Buffer.from(
+    `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:`).update(body).digest('hex')}`,
+  );
   const actual = Buffer.from(given);
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
@@ -74,7 +76,8 @@ export class SlackRequestVerifier {
 
   async verify(req: IncomingMessage): Promise<Verdict> {
     const declared = Number(header(req, 'content-length') ?? Number.NaN);
-    if (Number.isFinite(declared) && declared > this.maxBodyBytes) return { ok: false, status: 413, reason: 'body too large' };
+    if (Number.isFinite(declared) && declared > this.maxBodyBytes)
+      return { ok: false, status: 413, reason: 'body too large' };
     const body = await readLimited(req, this.maxBodyBytes);
     if (body === 'too_large') return { ok: false, status: 413, reason: 'body too large' };
     if (body === 'aborted') return { ok: false, status: 401, reason: 'request aborted' };
@@ -82,15 +85,21 @@ export class SlackRequestVerifier {
     if (/^ssl_check=1(&|$)/.test(body.toString('latin1'))) return { ok: false, status: 200, reason: 'ssl check' };
     const timestamp = header(req, 'x-slack-request-timestamp');
     const signature = header(req, 'x-slack-signature');
-    if (!timestamp || !/^\d{1,12}$/.test(timestamp) || !signature) return { ok: false, status: 401, reason: 'unsigned' };
-    if (Math.abs(this.now() / 1000 - Number(timestamp)) > SLACK_WINDOW_SEC) return { ok: false, status: 401, reason: 'timestamp outside the 5-minute window' };
-    if (!signatureMatches(this.o.signingSecret, timestamp, body, signature)) return { ok: false, status: 401, reason: 'bad signature' };
+    if (!timestamp || !/^\d{1,12}$/.test(timestamp) || !signature)
+      return { ok: false, status: 401, reason: 'unsigned' };
+    if (Math.abs(this.now() / 1000 - Number(timestamp)) > SLACK_WINDOW_SEC)
+      return { ok: false, status: 401, reason: 'timestamp outside the 5-minute window' };
+    if (!signatureMatches(this.o.signingSecret, timestamp, body, signature))
+      return { ok: false, status: 401, reason: 'bad signature' };
     // Signed and fresh: now make sure it is the first time. The window check above bounds how long a signature must be remembered.
     let first: boolean;
     try {
       first = await this.o.firstSighting(`slack:${signature}`, 2 * SLACK_WINDOW_SEC * 1000);
     } catch (err) {
-      this.o.log.error({ err: err instanceof Error ? err.message : String(err) }, 'slack replay check failed: store unavailable');
+      this.o.log.error(
+        { err: err instanceof Error ? err.message : String(err) },
+        'slack replay check failed: store unavailable',
+      );
       return { ok: false, status: 503, reason: 'store unavailable' };
     }
     if (!first) return { ok: false, status: 401, reason: 'replayed' };
@@ -98,10 +107,15 @@ export class SlackRequestVerifier {
   }
 
   /** Verifies, then hands the request (its body already read) to `next`, or answers itself. */
-  async handle(req: IncomingMessage, res: ServerResponse, next: (req: IncomingMessage, res: ServerResponse) => void): Promise<void> {
+  async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: (req: IncomingMessage, res: ServerResponse) => void,
+  ): Promise<void> {
     const verdict = await this.verify(req);
     if (!verdict.ok) {
-      if (verdict.status !== 200) this.o.log.warn({ status: verdict.status, reason: verdict.reason }, 'slack request refused');
+      if (verdict.status !== 200)
+        this.o.log.warn({ status: verdict.status, reason: verdict.reason }, 'slack request refused');
       res.writeHead(verdict.status, verdict.status === 413 ? { Connection: 'close' } : {}).end();
       if (verdict.status === 413) req.destroy();
       return;

@@ -22,7 +22,9 @@ const BAD_TOKEN_ERRORS = new Set(['invalid_auth', 'not_authed', 'account_inactiv
 
 export class SlackTokenError extends Error {
   constructor(readonly slackError: string) {
-    super(`Slack rejected SLACK_BOT_TOKEN (${slackError}); check the Bot User OAuth Token (xoxb-…) of the installed app`);
+    super(
+      `Slack rejected SLACK_BOT_TOKEN (${slackError}); check the Bot User OAuth Token (xoxb-…) of the installed app`,
+    );
     this.name = 'SlackTokenError';
   }
 }
@@ -81,7 +83,10 @@ export class SlackWorkspaces {
     } catch (err) {
       const code = slackErrorCode(err);
       if (code && BAD_TOKEN_ERRORS.has(code)) throw new SlackTokenError(code);
-      this.o.logger.warn('auth.test failed; continuing without the bot identity', err instanceof Error ? err.message : String(err));
+      this.o.logger.warn(
+        'auth.test failed; continuing without the bot identity',
+        err instanceof Error ? err.message : String(err),
+      );
       return {};
     }
   }

@@ -8,7 +8,10 @@ export type ChannelWriteRecord = RequestRecord & { channelWrite: ChannelWrite };
 
 /** Requests that reached a channel's message bucket (accepted or 429), in arrival order; one channel or all. */
 export function channelWrites(fake: Pick<FakeDiscord, 'requests'>, channelId?: string): ChannelWriteRecord[] {
-  return fake.requests.filter((r): r is ChannelWriteRecord => r.channelWrite !== undefined && (channelId === undefined || r.channelWrite.channelId === channelId));
+  return fake.requests.filter(
+    (r): r is ChannelWriteRecord =>
+      r.channelWrite !== undefined && (channelId === undefined || r.channelWrite.channelId === channelId),
+  );
 }
 
 /** 429s the bot caused (not injected by the test), on any route; a 429 a library waited out is still here. */
@@ -32,8 +35,14 @@ export function maxAttemptsPerWindow(fake: Pick<FakeDiscord, 'requests'>, channe
 }
 
 /** Most accepted writes in any sliding window of `windowMs` in a channel (a figure for the bench, not a Discord rule). */
-export function maxAcceptedInSlidingWindow(fake: Pick<FakeDiscord, 'requests'>, channelId: string, windowMs: number): number {
-  const times = channelWrites(fake, channelId).filter((r) => r.status !== 429).map((r) => r.at);
+export function maxAcceptedInSlidingWindow(
+  fake: Pick<FakeDiscord, 'requests'>,
+  channelId: string,
+  windowMs: number,
+): number {
+  const times = channelWrites(fake, channelId)
+    .filter((r) => r.status !== 429)
+    .map((r) => r.at);
   let best = 0;
   let lo = 0;
   for (let hi = 0; hi < times.length; hi++) {
@@ -45,7 +54,9 @@ export function maxAcceptedInSlidingWindow(fake: Pick<FakeDiscord, 'requests'>, 
 
 /** Most 429s (of any cause but forced) in one channel in any sliding minute. */
 export function max429sPerMinute(fake: Pick<FakeDiscord, 'requests'>, channelId: string): number {
-  const times = channelWrites(fake, channelId).filter((r) => r.channelWrite.limited === 'unforced').map((r) => r.at);
+  const times = channelWrites(fake, channelId)
+    .filter((r) => r.channelWrite.limited === 'unforced')
+    .map((r) => r.at);
   let best = 0;
   let lo = 0;
   for (let hi = 0; hi < times.length; hi++) {

@@ -33,8 +33,7 @@ export const Errors = {
   emptyMessage: () => err(400, 50006, 'Cannot send an empty message'),
   invalidWebhookToken: () => err(401, 50027, 'Invalid Webhook Token'),
   invalidJson: () => err(400, 50109, 'The request body contains invalid JSON.'),
-  invalidFormBody: (errors: JsonObject) =>
-    new ApiError(400, { message: 'Invalid Form Body', code: 50035, errors }),
+  invalidFormBody: (errors: JsonObject) => new ApiError(400, { message: 'Invalid Form Body', code: 50035, errors }),
 };
 
 export type IssuePath = ReadonlyArray<string | number>;

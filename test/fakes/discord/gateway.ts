@@ -52,7 +52,12 @@ const Close = {
   DisallowedIntents: 4014,
 } as const;
 
-const Frame = z.object({ op: z.number().int(), d: z.unknown().optional(), s: z.unknown().optional(), t: z.unknown().optional() });
+const Frame = z.object({
+  op: z.number().int(),
+  d: z.unknown().optional(),
+  s: z.unknown().optional(),
+  t: z.unknown().optional(),
+});
 const IdentifyData = z.object({
   token: z.string(),
   properties: z.object({ os: z.string(), browser: z.string(), device: z.string() }),
@@ -121,7 +126,9 @@ export class Gateway {
    * first send time.
    */
   dispatchToGuild(guildId: string, t: string, d: JsonObject): number | null {
-    const conns = this.readyConnections().filter((c) => c.session !== null && shardFor(guildId, c.session.shard[1]) === c.session.shard[0]);
+    const conns = this.readyConnections().filter(
+      (c) => c.session !== null && shardFor(guildId, c.session.shard[1]) === c.session.shard[0],
+    );
     if (conns.length === 0) return null;
     const at = Date.now();
     for (const conn of conns) this.dispatch(conn, t, d);
@@ -198,15 +205,21 @@ export class Gateway {
       conn.deflate = zlib.createDeflate({ chunkSize: 65535 });
     }
     ws.on('message', (data, isBinary) => this.onMessage(conn, data, isBinary));
-    this.send(conn, { op: Op.Hello, d: { heartbeat_interval: this.opts.heartbeatIntervalMs, _trace: ['["gateway-prd-fake-1",{"micros":0.0}]'] } });
+    this.send(conn, {
+      op: Op.Hello,
+      d: { heartbeat_interval: this.opts.heartbeatIntervalMs, _trace: ['["gateway-prd-fake-1",{"micros":0.0}]'] },
+    });
     this.armWatchdog(conn);
   }
 
   private armWatchdog(conn: Conn): void {
     if (conn.watchdog) clearTimeout(conn.watchdog);
-    conn.watchdog = setTimeout(() => {
-      if (conn.ws.readyState === WebSocket.OPEN) conn.ws.close(Close.SessionTimedOut, 'Session timed out.');
-    }, Math.round(this.opts.heartbeatIntervalMs * 1.5) + 1000);
+    conn.watchdog = setTimeout(
+      () => {
+        if (conn.ws.readyState === WebSocket.OPEN) conn.ws.close(Close.SessionTimedOut, 'Session timed out.');
+      },
+      Math.round(this.opts.heartbeatIntervalMs * 1.5) + 1000,
+    );
     conn.watchdog.unref();
   }
 
@@ -221,7 +234,9 @@ export class Gateway {
     let frame: z.infer<typeof Frame>;
     try {
       if (isBinary) throw new Error('binary frames are not accepted with encoding=json');
-      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString('utf8');
+      const text = Array.isArray(data)
+        ? Buffer.concat(data).toString('utf8')
+        : Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString('utf8');
       frame = Frame.parse(JSON.parse(text));
     } catch {
       conn.ws.close(Close.DecodeError, 'Error while decoding payload.');

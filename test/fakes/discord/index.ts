@@ -29,7 +29,14 @@ import type {
 } from './types.js';
 
 export * from './types.js';
-export { channelWrites, maxAcceptedInSlidingWindow, maxAttemptsPerWindow, max429sPerMinute, unforced429s, type ChannelWriteRecord } from './audit.js';
+export {
+  channelWrites,
+  maxAcceptedInSlidingWindow,
+  maxAttemptsPerWindow,
+  max429sPerMinute,
+  unforced429s,
+  type ChannelWriteRecord,
+} from './audit.js';
 export { snowflake, snowflakeTimestamp } from './snowflake.js';
 export { LIMITS as DISCORD_LIMITS } from './validate-message.js';
 
@@ -151,7 +158,9 @@ class FakeDiscordImpl implements FakeDiscord {
       this.world.interactions.pop();
       this.world.interactionById.delete(st.record.id);
       this.world.interactionByToken.delete(st.record.token);
-      throw new Error('[fake-discord] no bot is connected to the gateway; Discord would show "The application did not respond"');
+      throw new Error(
+        '[fake-discord] no bot is connected to the gateway; Discord would show "The application did not respond"',
+      );
     }
     st.record.dispatchedAt = at;
     return st.record;
@@ -221,7 +230,11 @@ class FakeDiscordImpl implements FakeDiscord {
     m.deleted = true;
     m.deletedAt = Date.now();
     if (m.guildId && !(m.flags & MessageFlag.Ephemeral)) {
-      this.gateway.broadcast(m.guildId, Intent.GuildMessages, 'MESSAGE_DELETE', { id: m.id, channel_id: m.channelId, guild_id: m.guildId });
+      this.gateway.broadcast(m.guildId, Intent.GuildMessages, 'MESSAGE_DELETE', {
+        id: m.id,
+        channel_id: m.channelId,
+        guild_id: m.guildId,
+      });
     }
   }
 

@@ -1,8 +1,23 @@
 /** Builds realistic INTERACTION_CREATE payloads (slash commands, button clicks). */
 import { isInt, isRecord, type JsonObject } from './json.js';
 import { snowflake } from './snowflake.js';
-import { ATTACHMENT_SIZE_LIMIT, interactionToken, Perm, type ChannelState, type GuildState, type InteractionState, type World } from './state.js';
-import type { AttachmentInput, ClickButtonInput, CommandOptionInput, FakeUser, SendAutocompleteInput, SendCommandInput } from './types.js';
+import {
+  ATTACHMENT_SIZE_LIMIT,
+  interactionToken,
+  Perm,
+  type ChannelState,
+  type GuildState,
+  type InteractionState,
+  type World,
+} from './state.js';
+import type {
+  AttachmentInput,
+  ClickButtonInput,
+  CommandOptionInput,
+  FakeUser,
+  SendAutocompleteInput,
+  SendCommandInput,
+} from './types.js';
 import { MessageFlag, walkComponents } from './validate-message.js';
 
 function fail(msg: string): never {
@@ -23,9 +38,11 @@ interface Base {
 
 function base(world: World, guildId: string, channelId: string, u: FakeUser): Base {
   const guild = world.guilds.get(guildId) ?? fail(`unknown guild ${guildId}`);
-  const channel = guild.channels.find((c) => c.id === channelId) ?? fail(`channel ${channelId} is not in guild ${guildId}`);
+  const channel =
+    guild.channels.find((c) => c.id === channelId) ?? fail(`channel ${channelId} is not in guild ${guildId}`);
   for (const rid of u.roles ?? []) {
-    if (!guild.roles.some((r) => r.id === rid && !r.managed && r.id !== guild.id)) fail(`role ${rid} does not exist in guild ${guildId}`);
+    if (!guild.roles.some((r) => r.id === rid && !r.managed && r.id !== guild.id))
+      fail(`role ${rid} does not exist in guild ${guildId}`);
   }
   if (!/^\d{17,20}$/.test(u.id)) fail(`user id must be a snowflake, got ${u.id}`);
   const user = world.userObject(u);
@@ -62,7 +79,12 @@ function common(world: World, b: Base, id: string, token: string, type: number, 
   };
 }
 
-function newState(b: Base, payload: JsonObject, kind: InteractionState['kind'], extra: Partial<InteractionState['record']>): InteractionState {
+function newState(
+  b: Base,
+  payload: JsonObject,
+  kind: InteractionState['kind'],
+  extra: Partial<InteractionState['record']>,
+): InteractionState {
   const id = typeof payload.id === 'string' ? payload.id : fail('no id');
   const token = typeof payload.token === 'string' ? payload.token : fail('no token');
   return {
@@ -88,11 +110,17 @@ function newState(b: Base, payload: JsonObject, kind: InteractionState['kind'], 
 
 // ---------- slash commands ----------
 
-function resolveAttachments(inputs: AttachmentInput[], commandId: string): { resolved: Record<string, JsonObject>; ids: Map<string, string> } {
+function resolveAttachments(
+  inputs: AttachmentInput[],
+  commandId: string,
+): { resolved: Record<string, JsonObject>; ids: Map<string, string> } {
   const resolved: Record<string, JsonObject> = {};
   const ids = new Map<string, string>();
   for (const a of inputs) {
-    if (a.size > ATTACHMENT_SIZE_LIMIT) fail(`attachment ${a.filename} is ${a.size} bytes; the Discord client refuses uploads over ${ATTACHMENT_SIZE_LIMIT}`);
+    if (a.size > ATTACHMENT_SIZE_LIMIT)
+      fail(
+        `attachment ${a.filename} is ${a.size} bytes; the Discord client refuses uploads over ${ATTACHMENT_SIZE_LIMIT}`,
+      );
     const id = a.id ?? snowflake();
     const name = a.filename.replace(/[^\w.-]/g, '_');
     const q = `ex=${Math.floor(Date.now() / 1000 + 86_400).toString(16)}&is=${Math.floor(Date.now() / 1000).toString(16)}&hm=${'0'.repeat(64)}&`;
@@ -137,14 +165,16 @@ function checkAgainstDefinition(cmdName: string, defs: JsonObject[], given: Comm
     switch (opt.type) {
       case 3: {
         if (typeof v !== 'string') fail(`${where}: expected a string`);
-        if (isInt(def.min_length) && v.length < def.min_length) fail(`${where}: shorter than min_length ${def.min_length}`);
+        if (isInt(def.min_length) && v.length < def.min_length)
+          fail(`${where}: shorter than min_length ${def.min_length}`);
         const max = isInt(def.max_length) ? def.max_length : 6000;
         if (v.length > max) fail(`${where}: longer than max_length ${max}`);
         break;
       }
       case 4:
       case 10: {
-        if (typeof v !== 'number' || (opt.type === 4 && !Number.isInteger(v))) fail(`${where}: expected ${opt.type === 4 ? 'an integer' : 'a number'}`);
+        if (typeof v !== 'number' || (opt.type === 4 && !Number.isInteger(v)))
+          fail(`${where}: expected ${opt.type === 4 ? 'an integer' : 'a number'}`);
         if (typeof def.min_value === 'number' && v < def.min_value) fail(`${where}: below min_value ${def.min_value}`);
         if (typeof def.max_value === 'number' && v > def.max_value) fail(`${where}: above max_value ${def.max_value}`);
         break;
@@ -156,7 +186,8 @@ function checkAgainstDefinition(cmdName: string, defs: JsonObject[], given: Comm
         if (typeof v !== 'string' || !/^\d{17,20}$/.test(v)) fail(`${where}: expected a snowflake id`);
     }
     if (Array.isArray(def.choices) && def.choices.length > 0) {
-      if (!def.choices.some((c) => isRecord(c) && c.value === v)) fail(`${where}: ${String(v)} is not one of the registered choices`);
+      if (!def.choices.some((c) => isRecord(c) && c.value === v))
+        fail(`${where}: ${String(v)} is not one of the registered choices`);
     }
   }
   const subs = given.filter((o) => o.type === 1 || o.type === 2);
@@ -164,7 +195,8 @@ function checkAgainstDefinition(cmdName: string, defs: JsonObject[], given: Comm
   const hasSubDefs = defs.some((d) => d.type === 1 || d.type === 2);
   if (hasSubDefs && subs.length === 0) fail(`/${cmdName} ${path}: a sub-command must be chosen`);
   for (const d of defs) {
-    if (d.required === true && !seen.has(String(d.name))) fail(`/${cmdName} ${path}${String(d.name)}: required option missing`);
+    if (d.required === true && !seen.has(String(d.name)))
+      fail(`/${cmdName} ${path}${String(d.name)}: required option missing`);
   }
 }
 
@@ -175,16 +207,24 @@ function optionJson(o: CommandOptionInput): JsonObject {
   return out;
 }
 
-export function buildCommandInteraction(world: World, input: SendCommandInput, requireRegistered: boolean): InteractionState {
+export function buildCommandInteraction(
+  world: World,
+  input: SendCommandInput,
+  requireRegistered: boolean,
+): InteractionState {
   const b = base(world, input.guildId, input.channelId, input.user);
   const def = world.findCommand(b.guild.id, input.name, 1);
   if (!def && requireRegistered) {
-    fail(`/${input.name} is not registered (globally or in guild ${b.guild.id}); the Discord client would not offer it. Register it via PUT /applications/{app}/commands or pass requireRegisteredCommands:false`);
+    fail(
+      `/${input.name} is not registered (globally or in guild ${b.guild.id}); the Discord client would not offer it. Register it via PUT /applications/{app}/commands or pass requireRegisteredCommands:false`,
+    );
   }
   if (def && typeof def.default_member_permissions === 'string') {
     const need = BigInt(def.default_member_permissions);
     if ((b.memberPermissions & need) !== need && (b.memberPermissions & Perm.Administrator) === 0n) {
-      fail(`user ${input.user.id} lacks default_member_permissions ${def.default_member_permissions} for /${input.name}`);
+      fail(
+        `user ${input.user.id} lacks default_member_permissions ${def.default_member_permissions} for /${input.name}`,
+      );
     }
   }
   const commandId = typeof def?.id === 'string' ? def.id : snowflake();
@@ -195,7 +235,10 @@ export function buildCommandInteraction(world: World, input: SendCommandInput, r
     for (const o of opts) {
       if (o.type === 11) {
         const id = typeof o.value === 'string' ? ids.get(o.value) : undefined;
-        if (!id) fail(`/${input.name} ${o.name}: attachment option value must be the id or filename of one of input.attachments`);
+        if (!id)
+          fail(
+            `/${input.name} ${o.name}: attachment option value must be the id or filename of one of input.attachments`,
+          );
         o.value = id;
         used.add(id);
       }
@@ -229,21 +272,36 @@ export function buildCommandInteraction(world: World, input: SendCommandInput, r
  */
 export function buildAutocompleteInteraction(world: World, input: SendAutocompleteInput): InteractionState {
   const b = base(world, input.guildId, input.channelId, input.user);
-  const def = world.findCommand(b.guild.id, input.name, 1) ?? fail(`/${input.name} is not registered; the Discord client would not offer it`);
+  const def =
+    world.findCommand(b.guild.id, input.name, 1) ??
+    fail(`/${input.name} is not registered; the Discord client would not offer it`);
   const defs = defOptions(def) ?? [];
-  const focusedDef = defs.find((d) => d.name === input.focused) ?? fail(`/${input.name} has no option ${input.focused}`);
-  if (focusedDef.autocomplete !== true) fail(`/${input.name} ${input.focused} is not registered with autocomplete: Discord sends no autocomplete for it`);
+  const focusedDef =
+    defs.find((d) => d.name === input.focused) ?? fail(`/${input.name} has no option ${input.focused}`);
+  if (focusedDef.autocomplete !== true)
+    fail(`/${input.name} ${input.focused} is not registered with autocomplete: Discord sends no autocomplete for it`);
   const others = (input.options ?? []).filter((o) => o.name !== input.focused);
-  for (const o of others) if (o.type === 11) fail(`/${input.name} ${o.name}: attachments are not sent with autocomplete interactions`);
-  if (others.length) checkAgainstDefinition(input.name, defs.map((d) => ({ ...d, required: false })), others, '');
-  if (input.typed.length > (isInt(focusedDef.max_length) ? focusedDef.max_length : 6000)) fail(`/${input.name} ${input.focused}: the client stops input at max_length`);
+  for (const o of others)
+    if (o.type === 11) fail(`/${input.name} ${o.name}: attachments are not sent with autocomplete interactions`);
+  if (others.length)
+    checkAgainstDefinition(
+      input.name,
+      defs.map((d) => ({ ...d, required: false })),
+      others,
+      '',
+    );
+  if (input.typed.length > (isInt(focusedDef.max_length) ? focusedDef.max_length : 6000))
+    fail(`/${input.name} ${input.focused}: the client stops input at max_length`);
   const commandId = typeof def.id === 'string' ? def.id : snowflake();
   const id = snowflake();
   const data: JsonObject = {
     id: commandId,
     name: input.name,
     type: 1,
-    options: [...others.map(optionJson), { name: input.focused, type: focusedDef.type as number, value: input.typed, focused: true }],
+    options: [
+      ...others.map(optionJson),
+      { name: input.focused, type: focusedDef.type as number, value: input.typed, focused: true },
+    ],
     ...(typeof def.guild_id === 'string' ? { guild_id: def.guild_id } : {}),
   };
   const payload = { ...common(world, b, id, interactionToken(id), 4, input.locale ?? 'en-US'), data };
@@ -255,13 +313,15 @@ export function buildAutocompleteInteraction(world: World, input: SendAutocomple
 export function buildButtonInteraction(world: World, input: ClickButtonInput): InteractionState {
   const msg = world.messages.get(input.messageId) ?? fail(`unknown message ${input.messageId}`);
   if (msg.deleted) fail(`message ${input.messageId} was deleted`);
-  if (input.channelId && input.channelId !== msg.channelId) fail(`message ${msg.id} is in channel ${msg.channelId}, not ${input.channelId}`);
+  if (input.channelId && input.channelId !== msg.channelId)
+    fail(`message ${msg.id} is in channel ${msg.channelId}, not ${input.channelId}`);
   const guildId = input.guildId ?? msg.guildId ?? fail(`message ${msg.id} has no guild`);
   if (msg.guildId && guildId !== msg.guildId) fail(`message ${msg.id} is in guild ${msg.guildId}, not ${guildId}`);
   if (world.getMeta(msg.id)?.author.id !== world.botUserId) fail(`message ${msg.id} was not sent by the bot`);
   if (msg.flags & MessageFlag.Ephemeral) {
     const owner = msg.interactionId ? world.interactionById.get(msg.interactionId)?.record.userId : undefined;
-    if (owner !== input.user.id) fail(`message ${msg.id} is ephemeral: only user ${owner ?? '?'} can see (and click) it`);
+    if (owner !== input.user.id)
+      fail(`message ${msg.id} is ephemeral: only user ${owner ?? '?'} can see (and click) it`);
   }
   if (msg.loading) fail(`message ${msg.id} is still "thinking…" (deferred) and has no components`);
   let button: JsonObject | undefined;

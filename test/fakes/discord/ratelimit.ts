@@ -16,7 +16,14 @@ export type LimitCause = 'forced' | 'limit' | 'blocked';
 
 export type Decision =
   | { ok: true; headers: Record<string, string>; windowStart: number }
-  | { ok: false; headers: Record<string, string>; body: JsonObject; retryAfterMs: number; cause: LimitCause; windowStart?: number };
+  | {
+      ok: false;
+      headers: Record<string, string>;
+      body: JsonObject;
+      retryAfterMs: number;
+      cause: LimitCause;
+      windowStart?: number;
+    };
 
 /**
  * A bucket with no limit configured still answers with Discord's headers (Discord always sends them),
@@ -64,7 +71,8 @@ export class RateLimiter {
       return this.limited(hash, lim, f.retryAfterMs, now, 'forced');
     }
     const w = this.window(key, lim, now);
-    if (w.count >= lim.requests) return { ...this.limited(hash, lim, w.resetAt - now, now, 'limit'), windowStart: w.start };
+    if (w.count >= lim.requests)
+      return { ...this.limited(hash, lim, w.resetAt - now, now, 'limit'), windowStart: w.start };
     w.count++;
     return { ok: true, headers: this.headers(hash, lim, lim.requests - w.count, w.resetAt, now), windowStart: w.start };
   }

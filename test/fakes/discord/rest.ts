@@ -7,7 +7,13 @@ import { isInt, isRecord, toJson, type Json, type JsonObject } from './json.js';
 import { bucketHash, type Limit, type LimitCause, type RateLimiter } from './ratelimit.js';
 import { snowflake } from './snowflake.js';
 import type { InteractionState, UploadedFile, World } from './state.js';
-import type { InteractionResponseRecord, MessageRecord, RateLimitRecord, RequestRecord, ResponseKind } from './types.js';
+import type {
+  InteractionResponseRecord,
+  MessageRecord,
+  RateLimitRecord,
+  RequestRecord,
+  ResponseKind,
+} from './types.js';
 import { validateCommand, validateCommandList } from './validate-commands.js';
 import { MessageFlag, parseMessageBody, type MessageInput } from './validate-message.js';
 
@@ -105,8 +111,15 @@ export class Rest {
 
   // ---------- plumbing ----------
 
-  private add(method: string, template: string, opts: { auth: boolean; limit: RouteDef['limit']; bucket?: string }, handler: Handler): void {
-    const re = new RegExp(`^${template.replace(/:(\w+)/g, (_m, n: string) => (n === 'mid' ? '(@original|\\d+)' : n === 'token' ? '([^/]+)' : n === 'emoji' ? '([^/]+)' : '(\\d+)'))}$`);
+  private add(
+    method: string,
+    template: string,
+    opts: { auth: boolean; limit: RouteDef['limit']; bucket?: string },
+    handler: Handler,
+  ): void {
+    const re = new RegExp(
+      `^${template.replace(/:(\w+)/g, (_m, n: string) => (n === 'mid' ? '(@original|\\d+)' : n === 'token' ? '([^/]+)' : n === 'emoji' ? '([^/]+)' : '(\\d+)'))}$`,
+    );
     const name = `${method} ${template.replace(/:(\w+)/g, (_m, n: string) => (n === 'token' ? ':token' : n === 'emoji' ? ':emoji' : ':id'))}`;
     this.routes.push({ method, name, re, auth: opts.auth, limit: opts.limit, bucket: opts.bucket ?? name, handler });
   }
@@ -129,11 +142,24 @@ export class Rest {
     const rawPath = url.pathname.startsWith('/api/v10/') ? url.pathname.slice('/api/v10'.length) : url.pathname;
     let path = rawPath;
     try {
-      path = rawPath.split('/').map((seg) => decodeURIComponent(seg)).join('/');
+      path = rawPath
+        .split('/')
+        .map((seg) => decodeURIComponent(seg))
+        .join('/');
     } catch {
       // leave undecodable paths as they are; they will not match a route
     }
-    const record: RequestRecord = { at: now, method, path, query: url.search, status: 0, headers, body: null, rawBody: '', response: null };
+    const record: RequestRecord = {
+      at: now,
+      method,
+      path,
+      query: url.search,
+      status: 0,
+      headers,
+      body: null,
+      rawBody: '',
+      response: null,
+    };
     let status = 500;
     let body: Json | undefined;
     let outHeaders: Record<string, string> = {};
@@ -182,7 +208,7 @@ export class Rest {
       }
     }
     record.status = status;
-    record.response = status === 204 ? null : body ?? null;
+    record.response = status === 204 ? null : (body ?? null);
     this.requests.push(record);
     const h: Record<string, string> = { ...outHeaders, Date: new Date().toUTCString() };
     if (status === 204 || body === undefined) {
@@ -191,7 +217,11 @@ export class Rest {
       return;
     }
     const text = JSON.stringify(body);
-    res.writeHead(status, { ...h, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(text)) });
+    res.writeHead(status, {
+      ...h,
+      'Content-Type': 'application/json',
+      'Content-Length': String(Buffer.byteLength(text)),
+    });
     res.end(text);
   }
 
@@ -212,9 +242,15 @@ export class Rest {
     if (ct.startsWith('multipart/form-data')) {
       let form: FormData;
       try {
-        form = await new Request('http://localhost/', { method: 'POST', headers: { 'content-type': ct }, body: raw }).formData();
+        form = await new Request('http://localhost/', {
+          method: 'POST',
+          headers: { 'content-type': ct },
+          body: raw,
+        }).formData();
       } catch {
-        throw Errors.invalidFormBody({ _errors: [{ code: 'MULTIPART_PARSE', message: 'Could not parse multipart body' }] });
+        throw Errors.invalidFormBody({
+          _errors: [{ code: 'MULTIPART_PARSE', message: 'Could not parse multipart body' }],
+        });
       }
       const files: UploadedFile[] = [];
       let payloadText = '';
@@ -235,7 +271,10 @@ export class Rest {
         }
       }
       ctx.files = files;
-      record.body = { payload_json: toJson(ctx.json), files: files.map((f) => ({ field: f.field, filename: f.filename, contentType: f.contentType, size: f.size })) };
+      record.body = {
+        payload_json: toJson(ctx.json),
+        files: files.map((f) => ({ field: f.field, filename: f.filename, contentType: f.contentType, size: f.size })),
+      };
       return;
     }
     record.rawBody = raw.toString('utf8');
@@ -247,15 +286,25 @@ export class Rest {
    * the bucket was asked), and the request log says which channel it wrote in and what the bucket said.
    */
   private noteChannelWrite(ctx: Ctx, record: RequestRecord): void {
-    const key = ctx.channelId !== undefined ? `${CHANNEL_BUCKET}:${ctx.channelId}` : `${ctx.route.bucket}:${majorParameter(ctx.path)}`;
+    const key =
+      ctx.channelId !== undefined
+        ? `${CHANNEL_BUCKET}:${ctx.channelId}`
+        : `${ctx.route.bucket}:${majorParameter(ctx.path)}`;
     if (ctx.rlHeaders['X-RateLimit-Bucket'] === undefined) {
-      ctx.rlHeaders = this.limiter.peek(key, bucketHash(ctx.route.bucket), ctx.channelId !== undefined ? this.cfg.channelEditLimit : null, ctx.now);
+      ctx.rlHeaders = this.limiter.peek(
+        key,
+        bucketHash(ctx.route.bucket),
+        ctx.channelId !== undefined ? this.cfg.channelEditLimit : null,
+        ctx.now,
+      );
     }
     if (ctx.channelId === undefined || ctx.channelTake === undefined) return;
     record.channelWrite = {
       channelId: ctx.channelId,
       ...(ctx.channelTake.windowStart !== undefined ? { windowStart: ctx.channelTake.windowStart } : {}),
-      ...(ctx.channelTake.cause !== undefined ? { limited: ctx.channelTake.cause === 'forced' ? 'forced' : 'unforced', cause: ctx.channelTake.cause } : {}),
+      ...(ctx.channelTake.cause !== undefined
+        ? { limited: ctx.channelTake.cause === 'forced' ? 'forced' : 'unforced', cause: ctx.channelTake.cause }
+        : {}),
     };
   }
 
@@ -273,7 +322,9 @@ export class Rest {
     ctx.rlHeaders = d.headers;
     if (channelId !== undefined) {
       ctx.channelId = channelId;
-      ctx.channelTake = d.ok ? { windowStart: d.windowStart } : { cause: d.cause, ...(d.windowStart !== undefined ? { windowStart: d.windowStart } : {}) };
+      ctx.channelTake = d.ok
+        ? { windowStart: d.windowStart }
+        : { cause: d.cause, ...(d.windowStart !== undefined ? { windowStart: d.windowStart } : {}) };
     }
     if (d.ok) return;
     this.rateLimits.push({
@@ -311,10 +362,20 @@ export class Rest {
 
   private emitDelete(m: MessageRecord): void {
     if (m.flags & MessageFlag.Ephemeral || !m.guildId) return;
-    this.gateway.broadcast(m.guildId, Intent.GuildMessages, 'MESSAGE_DELETE', { id: m.id, channel_id: m.channelId, guild_id: m.guildId });
+    this.gateway.broadcast(m.guildId, Intent.GuildMessages, 'MESSAGE_DELETE', {
+      id: m.id,
+      channel_id: m.channelId,
+      guild_id: m.guildId,
+    });
   }
 
-  private applyEdit(m: MessageRecord, ctx: Ctx, input: MessageInput, via: 'webhook' | 'channel' | 'callback', prefix: string[] = []): void {
+  private applyEdit(
+    m: MessageRecord,
+    ctx: Ctx,
+    input: MessageInput,
+    via: 'webhook' | 'channel' | 'callback',
+    prefix: string[] = [],
+  ): void {
     const next = this.world.resolveContent(m, input, ctx.files, 'edit', 0, prefix);
     const wasLoading = m.loading;
     Object.assign(m, next);
@@ -324,8 +385,21 @@ export class Rest {
     this.emitMessage('MESSAGE_UPDATE', m);
   }
 
-  private record(st: InteractionState, kind: ResponseKind, ctx: Ctx, run: () => Reply, extra: Partial<InteractionResponseRecord> = {}): Reply {
-    const entry: InteractionResponseRecord = { at: ctx.now, kind, status: 0, ok: false, body: toJson(ctx.json ?? null), ...extra };
+  private record(
+    st: InteractionState,
+    kind: ResponseKind,
+    ctx: Ctx,
+    run: () => Reply,
+    extra: Partial<InteractionResponseRecord> = {},
+  ): Reply {
+    const entry: InteractionResponseRecord = {
+      at: ctx.now,
+      kind,
+      status: 0,
+      ok: false,
+      body: toJson(ctx.json ?? null),
+      ...extra,
+    };
     st.record.responses.push(entry);
     try {
       const reply = run();
@@ -359,7 +433,14 @@ export class Rest {
     };
   }
 
-  private createInteractionMessage(st: InteractionState, ctx: Ctx, fields: Pick<MessageRecord, 'content' | 'embeds' | 'components' | 'attachments' | 'flags'>, via: 'interaction' | 'webhook-followup', loading: boolean, input?: MessageInput): MessageRecord {
+  private createInteractionMessage(
+    st: InteractionState,
+    ctx: Ctx,
+    fields: Pick<MessageRecord, 'content' | 'embeds' | 'components' | 'attachments' | 'flags'>,
+    via: 'interaction' | 'webhook-followup',
+    loading: boolean,
+    input?: MessageInput,
+  ): MessageRecord {
     const rec = st.record;
     const isFollowup = via === 'webhook-followup';
     const m = this.world.createMessage(
@@ -403,7 +484,8 @@ export class Rest {
     if (!st.acked) throw Errors.unknownMessage();
     const id = mid === '@original' ? st.record.originalMessageId : mid;
     if (!id) throw Errors.unknownMessage();
-    if (mid !== '@original' && id !== st.record.originalMessageId && !st.followups.has(id)) throw Errors.unknownMessage();
+    if (mid !== '@original' && id !== st.record.originalMessageId && !st.followups.has(id))
+      throw Errors.unknownMessage();
     const m = this.world.messages.get(id);
     if (!m || m.deleted) throw Errors.unknownMessage();
     return m;
@@ -435,13 +517,21 @@ export class Rest {
     const bot = { auth: true, limit: 'generic' as const };
     const w = this.world;
 
-    this.add('GET', '/gateway', { auth: false, limit: 'generic' }, () => ({ status: 200, body: { url: this.cfg.gatewayUrl() } }));
+    this.add('GET', '/gateway', { auth: false, limit: 'generic' }, () => ({
+      status: 200,
+      body: { url: this.cfg.gatewayUrl() },
+    }));
     this.add('GET', '/gateway/bot', bot, () => ({
       status: 200,
       body: {
         url: this.cfg.gatewayUrl(),
         shards: 1,
-        session_start_limit: { total: 1000, remaining: Math.max(0, 1000 - this.gateway.identifyCount), reset_after: 86_400_000, max_concurrency: 1 },
+        session_start_limit: {
+          total: 1000,
+          remaining: Math.max(0, 1000 - this.gateway.identifyCount),
+          reset_after: 86_400_000,
+          max_concurrency: 1,
+        },
       },
     }));
     this.add('GET', '/users/@me', bot, () => ({ status: 200, body: w.botUser(true) }));
@@ -460,7 +550,13 @@ export class Rest {
     };
     const register = (ctx: Ctx, run: () => Reply): Reply => {
       const scope = ctx.params[1];
-      const reg = { at: ctx.now, method: ctx.method, status: 0, body: toJson(ctx.json ?? null), ...(scope !== undefined ? { guildId: scope } : {}) };
+      const reg = {
+        at: ctx.now,
+        method: ctx.method,
+        status: 0,
+        body: toJson(ctx.json ?? null),
+        ...(scope !== undefined ? { guildId: scope } : {}),
+      };
       w.commandRegistrations.push(reg);
       try {
         const r = run();
@@ -505,7 +601,10 @@ export class Rest {
       this.add('DELETE', `${base}/:cmd`, bot, (ctx) =>
         register(ctx, () => {
           const { scope, cmd } = one(ctx);
-          w.commands.set(scope, (w.commands.get(scope) ?? []).filter((c) => c !== cmd));
+          w.commands.set(
+            scope,
+            (w.commands.get(scope) ?? []).filter((c) => c !== cmd),
+          );
           return { status: 204 };
         }),
       );
@@ -517,7 +616,10 @@ export class Rest {
           const def = validateCommand(issues, [], merged);
           issues.throwIfAny();
           if (!def) throw Errors.invalidFormBody({});
-          w.commands.set(scope, (w.commands.get(scope) ?? []).filter((c) => c !== cmd));
+          w.commands.set(
+            scope,
+            (w.commands.get(scope) ?? []).filter((c) => c !== cmd),
+          );
           const [stored] = w.storeCommands(scope, [{ ...def, id: cmd.id ?? null }], false);
           if (stored) stored.id = cmd.id ?? stored.id ?? null;
           return { status: 200, body: stored ?? null };
@@ -532,8 +634,14 @@ export class Rest {
       return g;
     };
     this.add('GET', '/guilds/:gid', bot, (ctx) => ({ status: 200, body: w.guildObject(guild(ctx.params[0])) }));
-    this.add('GET', '/guilds/:gid/channels', bot, (ctx) => ({ status: 200, body: guild(ctx.params[0]).channels.map((c) => w.channelObject(c)) }));
-    this.add('GET', '/guilds/:gid/roles', bot, (ctx) => ({ status: 200, body: guild(ctx.params[0]).roles.map((r) => w.roleObject(r)) }));
+    this.add('GET', '/guilds/:gid/channels', bot, (ctx) => ({
+      status: 200,
+      body: guild(ctx.params[0]).channels.map((c) => w.channelObject(c)),
+    }));
+    this.add('GET', '/guilds/:gid/roles', bot, (ctx) => ({
+      status: 200,
+      body: guild(ctx.params[0]).roles.map((r) => w.roleObject(r)),
+    }));
     this.add('GET', '/guilds/:gid/members/:uid', bot, (ctx) => {
       const g = guild(ctx.params[0]);
       const uid = ctx.params[1];
@@ -544,7 +652,10 @@ export class Rest {
     });
 
     // --- channels ---
-    this.add('GET', '/channels/:cid', bot, (ctx) => ({ status: 200, body: w.channelObject(this.channel(ctx.params[0] ?? '')) }));
+    this.add('GET', '/channels/:cid', bot, (ctx) => ({
+      status: 200,
+      body: w.channelObject(this.channel(ctx.params[0] ?? '')),
+    }));
     this.add('POST', '/channels/:cid/typing', bot, (ctx) => {
       this.channel(ctx.params[0] ?? '');
       return { status: 204 };
@@ -553,7 +664,9 @@ export class Rest {
       const ch = this.channel(ctx.params[0] ?? '');
       const limitRaw = Number(ctx.query.get('limit') ?? '50');
       if (!Number.isInteger(limitRaw) || limitRaw < 1 || limitRaw > 100) {
-        throw Errors.invalidFormBody({ limit: { _errors: [{ code: 'NUMBER_TYPE_MAX', message: 'int value should be less than or equal to 100.' }] } });
+        throw Errors.invalidFormBody({
+          limit: { _errors: [{ code: 'NUMBER_TYPE_MAX', message: 'int value should be less than or equal to 100.' }] },
+        });
       }
       const before = ctx.query.get('before');
       const after = ctx.query.get('after');
@@ -577,15 +690,33 @@ export class Rest {
       if (input.messageReference?.message_id) {
         const mr = input.messageReference;
         const target = w.messages.get(mr.message_id ?? '');
-        const ok = target && !target.deleted && !(target.flags & MessageFlag.Ephemeral) && (mr.type === 1 || target.channelId === ch.id);
+        const ok =
+          target &&
+          !target.deleted &&
+          !(target.flags & MessageFlag.Ephemeral) &&
+          (mr.type === 1 || target.channelId === ch.id);
         if (ok && target) {
-          reference = { type: mr.type, channel_id: target.channelId, message_id: target.id, ...(target.guildId ? { guild_id: target.guildId } : {}) };
+          reference = {
+            type: mr.type,
+            channel_id: target.channelId,
+            message_id: target.id,
+            ...(target.guildId ? { guild_id: target.guildId } : {}),
+          };
         } else if (mr.fail_if_not_exists) {
-          throw Errors.invalidFormBody({ message_reference: { _errors: [{ code: 'MESSAGE_REFERENCE_UNKNOWN_MESSAGE', message: 'Unknown message' }] } });
+          throw Errors.invalidFormBody({
+            message_reference: { _errors: [{ code: 'MESSAGE_REFERENCE_UNKNOWN_MESSAGE', message: 'Unknown message' }] },
+          });
         }
       }
       const allowed = MessageFlag.SuppressEmbeds | MessageFlag.SuppressNotifications | MessageFlag.IsComponentsV2;
-      const fields = w.resolveContent({ content: '', embeds: [], components: [], attachments: [], flags: 0, channelId: ch.id }, input, ctx.files, 'create', allowed, []);
+      const fields = w.resolveContent(
+        { content: '', embeds: [], components: [], attachments: [], flags: 0, channelId: ch.id },
+        input,
+        ctx.files,
+        'create',
+        allowed,
+        [],
+      );
       const refId = reference?.message_id;
       const m = w.createMessage(
         {
@@ -610,16 +741,21 @@ export class Rest {
       const ch = this.channel(ctx.params[0] ?? '');
       return this.messageReply(this.channelMessage(ch.id, ctx.params[1] ?? ''));
     });
-    this.add('PATCH', '/channels/:cid/messages/:id', { auth: true, limit: 'channel', bucket: CHANNEL_BUCKET }, (ctx) => {
-      const ch = this.channel(ctx.params[0] ?? '');
-      this.takeChannel(ctx, ch.id);
-      const m = this.channelMessage(ch.id, ctx.params[1] ?? '');
-      if (w.getMeta(m.id)?.author.id !== w.botUserId) throw Errors.cannotEditOtherUser();
-      const input = this.parse(ctx.json, 'edit', m.flags);
-      this.applyEdit(m, ctx, input, 'channel');
-      m.editedAt = ctx.now;
-      return this.messageReply(m);
-    });
+    this.add(
+      'PATCH',
+      '/channels/:cid/messages/:id',
+      { auth: true, limit: 'channel', bucket: CHANNEL_BUCKET },
+      (ctx) => {
+        const ch = this.channel(ctx.params[0] ?? '');
+        this.takeChannel(ctx, ch.id);
+        const m = this.channelMessage(ch.id, ctx.params[1] ?? '');
+        if (w.getMeta(m.id)?.author.id !== w.botUserId) throw Errors.cannotEditOtherUser();
+        const input = this.parse(ctx.json, 'edit', m.flags);
+        this.applyEdit(m, ctx, input, 'channel');
+        m.editedAt = ctx.now;
+        return this.messageReply(m);
+      },
+    );
     this.add('DELETE', '/channels/:cid/messages/:id', bot, (ctx) => {
       const ch = this.channel(ctx.params[0] ?? '');
       const m = this.channelMessage(ch.id, ctx.params[1] ?? '');
@@ -646,13 +782,19 @@ export class Rest {
       const st = this.interactionForWebhook(ctx.params[0] ?? '', ctx.params[1] ?? '', ctx.now);
       ctx.channelId = st.record.channelId;
       const mid = ctx.params[2] ?? '';
-      return this.record(st, 'edit', ctx, () => {
-        const m = this.webhookMessage(st, mid);
-        this.takeChannel(ctx, m.channelId);
-        const input = this.parse(ctx.json, 'edit', m.flags);
-        this.applyEdit(m, ctx, input, 'webhook');
-        return this.messageReply(m);
-      }, { target: mid });
+      return this.record(
+        st,
+        'edit',
+        ctx,
+        () => {
+          const m = this.webhookMessage(st, mid);
+          this.takeChannel(ctx, m.channelId);
+          const input = this.parse(ctx.json, 'edit', m.flags);
+          this.applyEdit(m, ctx, input, 'webhook');
+          return this.messageReply(m);
+        },
+        { target: mid },
+      );
     });
     this.add('GET', '/webhooks/:app/:token/messages/:mid', { auth: false, limit: 'generic' }, (ctx) => {
       const st = this.interactionForWebhook(ctx.params[0] ?? '', ctx.params[1] ?? '', ctx.now);
@@ -662,14 +804,20 @@ export class Rest {
       const st = this.interactionForWebhook(ctx.params[0] ?? '', ctx.params[1] ?? '', ctx.now);
       ctx.channelId = st.record.channelId;
       const mid = ctx.params[2] ?? '';
-      return this.record(st, 'delete', ctx, () => {
-        const m = this.webhookMessage(st, mid);
-        this.takeChannel(ctx, m.channelId);
-        m.deleted = true;
-        m.deletedAt = ctx.now;
-        this.emitDelete(m);
-        return { status: 204, body: { id: m.id } };
-      }, { target: mid });
+      return this.record(
+        st,
+        'delete',
+        ctx,
+        () => {
+          const m = this.webhookMessage(st, mid);
+          this.takeChannel(ctx, m.channelId);
+          m.deleted = true;
+          m.deletedAt = ctx.now;
+          this.emitDelete(m);
+          return { status: 204, body: { id: m.id } };
+        },
+        { target: mid },
+      );
     });
   }
 
@@ -697,7 +845,15 @@ export class Rest {
       redirect_uris: [],
       interactions_endpoint_url: null,
       team: null,
-      owner: { id: snowflake(Date.parse('2020-01-01')), username: 'owner', global_name: 'owner', discriminator: '0', avatar: null, flags: 0, public_flags: 0 },
+      owner: {
+        id: snowflake(Date.parse('2020-01-01')),
+        username: 'owner',
+        global_name: 'owner',
+        discriminator: '0',
+        avatar: null,
+        flags: 0,
+        public_flags: 0,
+      },
       bot: w.botUser(),
     };
   }
@@ -709,111 +865,186 @@ export class Rest {
     const rec = st.record;
     const body = isRecord(ctx.json) ? ctx.json : {};
     const type = body.type;
-    return this.record(st, 'callback', ctx, () => {
-      if (st.acked) throw Errors.alreadyAcknowledged();
-      if (ctx.now > rec.dispatchedAt + this.cfg.interactionDeadlineMs) {
-        rec.lateCallbackAt.push(ctx.now);
-        throw Errors.unknownInteraction();
-      }
-      if (!isInt(type) || ![4, 5, 6, 7, 8, 9].includes(type)) {
-        throw Errors.invalidFormBody({ type: { _errors: [{ code: 'BASE_TYPE_CHOICES', message: 'Value must be one of {1, 4, 5, 6, 7, 8, 9, 10, 12}.' }] } });
-      }
-      // An autocomplete interaction takes exactly one answer type (8); nothing else takes 8.
-      if ((type === 8) !== (st.kind === 'autocomplete')) {
-        throw Errors.invalidFormBody({ type: { _errors: [{ code: 'INTERACTION_RESPONSE_TYPE_INVALID', message: 'This response type is not valid for this interaction type' }] } });
-      }
-      if ((type === 6 || type === 7) && st.kind !== 'component') {
-        throw Errors.invalidFormBody({ type: { _errors: [{ code: 'INTERACTION_RESPONSE_TYPE_INVALID', message: 'This response type is not valid for this interaction type' }] } });
-      }
-      const data = body.data;
-      let message: MessageRecord | undefined;
-      switch (type) {
-        case 4: {
-          const input = this.parse(data, 'create', 0, ['data']);
-          const allowed = MessageFlag.SuppressEmbeds | MessageFlag.Ephemeral | MessageFlag.SuppressNotifications | MessageFlag.IsComponentsV2;
-          const fields = this.world.resolveContent({ content: '', embeds: [], components: [], attachments: [], flags: 0, channelId: rec.channelId }, input, ctx.files, 'create', allowed, ['data']);
-          message = this.createInteractionMessage(st, ctx, fields, 'interaction', false, input);
-          break;
+    return this.record(
+      st,
+      'callback',
+      ctx,
+      () => {
+        if (st.acked) throw Errors.alreadyAcknowledged();
+        if (ctx.now > rec.dispatchedAt + this.cfg.interactionDeadlineMs) {
+          rec.lateCallbackAt.push(ctx.now);
+          throw Errors.unknownInteraction();
         }
-        case 5: {
-          const flagsRaw = isRecord(data) ? data.flags : undefined;
-          if (flagsRaw !== undefined && flagsRaw !== null && !isInt(flagsRaw)) {
-            throw Errors.invalidFormBody({ data: { flags: { _errors: [{ code: 'NUMBER_TYPE_COERCE', message: `Value "${String(flagsRaw)}" is not int.` }] } } });
+        if (!isInt(type) || ![4, 5, 6, 7, 8, 9].includes(type)) {
+          throw Errors.invalidFormBody({
+            type: {
+              _errors: [{ code: 'BASE_TYPE_CHOICES', message: 'Value must be one of {1, 4, 5, 6, 7, 8, 9, 10, 12}.' }],
+            },
+          });
+        }
+        // An autocomplete interaction takes exactly one answer type (8); nothing else takes 8.
+        if ((type === 8) !== (st.kind === 'autocomplete')) {
+          throw Errors.invalidFormBody({
+            type: {
+              _errors: [
+                {
+                  code: 'INTERACTION_RESPONSE_TYPE_INVALID',
+                  message: 'This response type is not valid for this interaction type',
+                },
+              ],
+            },
+          });
+        }
+        if ((type === 6 || type === 7) && st.kind !== 'component') {
+          throw Errors.invalidFormBody({
+            type: {
+              _errors: [
+                {
+                  code: 'INTERACTION_RESPONSE_TYPE_INVALID',
+                  message: 'This response type is not valid for this interaction type',
+                },
+              ],
+            },
+          });
+        }
+        const data = body.data;
+        let message: MessageRecord | undefined;
+        switch (type) {
+          case 4: {
+            const input = this.parse(data, 'create', 0, ['data']);
+            const allowed =
+              MessageFlag.SuppressEmbeds |
+              MessageFlag.Ephemeral |
+              MessageFlag.SuppressNotifications |
+              MessageFlag.IsComponentsV2;
+            const fields = this.world.resolveContent(
+              { content: '', embeds: [], components: [], attachments: [], flags: 0, channelId: rec.channelId },
+              input,
+              ctx.files,
+              'create',
+              allowed,
+              ['data'],
+            );
+            message = this.createInteractionMessage(st, ctx, fields, 'interaction', false, input);
+            break;
           }
-          const flags = (isInt(flagsRaw) ? flagsRaw : 0) & MessageFlag.Ephemeral;
-          message = this.createInteractionMessage(st, ctx, { content: '', embeds: [], components: [], attachments: [], flags: flags | MessageFlag.Loading }, 'interaction', true);
-          break;
-        }
-        case 6:
-        case 7: {
-          const clicked = st.clickedMessageId ? this.world.messages.get(st.clickedMessageId) : undefined;
-          if (!clicked || clicked.deleted) throw Errors.unknownMessage();
-          if (type === 7) {
-            const input = this.parse(data, 'edit', clicked.flags, ['data']);
-            this.applyEdit(clicked, { ...ctx, json: data ?? {} }, input, 'callback', ['data']);
-            clicked.editedAt = ctx.now;
+          case 5: {
+            const flagsRaw = isRecord(data) ? data.flags : undefined;
+            if (flagsRaw !== undefined && flagsRaw !== null && !isInt(flagsRaw)) {
+              throw Errors.invalidFormBody({
+                data: {
+                  flags: {
+                    _errors: [{ code: 'NUMBER_TYPE_COERCE', message: `Value "${String(flagsRaw)}" is not int.` }],
+                  },
+                },
+              });
+            }
+            const flags = (isInt(flagsRaw) ? flagsRaw : 0) & MessageFlag.Ephemeral;
+            message = this.createInteractionMessage(
+              st,
+              ctx,
+              { content: '', embeds: [], components: [], attachments: [], flags: flags | MessageFlag.Loading },
+              'interaction',
+              true,
+            );
+            break;
           }
-          message = clicked;
-          break;
-        }
-        case 8: {
-          rec.autocompleteChoices = this.autocompleteChoices(st, data);
-          break;
-        }
-        case 9: {
-          const issues = new Issues();
-          if (!isRecord(data)) issues.add(['data'], 'BASE_TYPE_REQUIRED', 'This field is required');
-          else {
-            const id = data.custom_id;
-            if (typeof id !== 'string' || id.length < 1 || id.length > 100) issues.add(['data', 'custom_id'], 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 100 in length.');
-            const title = data.title;
-            if (typeof title !== 'string' || title.length < 1 || title.length > 45) issues.add(['data', 'title'], 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 45 in length.');
-            const comps = data.components;
-            if (!Array.isArray(comps) || comps.length < 1 || comps.length > 5) issues.add(['data', 'components'], 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 5 in length.');
+          case 6:
+          case 7: {
+            const clicked = st.clickedMessageId ? this.world.messages.get(st.clickedMessageId) : undefined;
+            if (!clicked || clicked.deleted) throw Errors.unknownMessage();
+            if (type === 7) {
+              const input = this.parse(data, 'edit', clicked.flags, ['data']);
+              this.applyEdit(clicked, { ...ctx, json: data ?? {} }, input, 'callback', ['data']);
+              clicked.editedAt = ctx.now;
+            }
+            message = clicked;
+            break;
           }
-          issues.throwIfAny();
-          break;
+          case 8: {
+            rec.autocompleteChoices = this.autocompleteChoices(st, data);
+            break;
+          }
+          case 9: {
+            const issues = new Issues();
+            if (!isRecord(data)) issues.add(['data'], 'BASE_TYPE_REQUIRED', 'This field is required');
+            else {
+              const id = data.custom_id;
+              if (typeof id !== 'string' || id.length < 1 || id.length > 100)
+                issues.add(['data', 'custom_id'], 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 100 in length.');
+              const title = data.title;
+              if (typeof title !== 'string' || title.length < 1 || title.length > 45)
+                issues.add(['data', 'title'], 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 45 in length.');
+              const comps = data.components;
+              if (!Array.isArray(comps) || comps.length < 1 || comps.length > 5)
+                issues.add(['data', 'components'], 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 5 in length.');
+            }
+            issues.throwIfAny();
+            break;
+          }
         }
-      }
-      st.acked = true;
-      rec.ackedAt = ctx.now;
-      rec.ackType = type;
-      rec.ackLatencyMs = ctx.now - rec.dispatchedAt;
-      rec.ephemeral = message ? (message.flags & MessageFlag.Ephemeral) !== 0 : false;
-      if (message) rec.originalMessageId = message.id;
-      if (ctx.query.get('with_response') !== 'true') return { status: 204 };
-      const response: JsonObject = {
-        interaction: {
-          id: rec.id,
-          type: rec.type,
-          ...(message ? { response_message_id: message.id, response_message_loading: message.loading, response_message_ephemeral: rec.ephemeral } : {}),
-        },
-      };
-      if (message && type !== 6) response.resource = { type, message: this.world.messageObject(message) };
-      return { status: 200, body: response };
-    }, { callbackType: isInt(type) ? type : -1 });
+        st.acked = true;
+        rec.ackedAt = ctx.now;
+        rec.ackType = type;
+        rec.ackLatencyMs = ctx.now - rec.dispatchedAt;
+        rec.ephemeral = message ? (message.flags & MessageFlag.Ephemeral) !== 0 : false;
+        if (message) rec.originalMessageId = message.id;
+        if (ctx.query.get('with_response') !== 'true') return { status: 204 };
+        const response: JsonObject = {
+          interaction: {
+            id: rec.id,
+            type: rec.type,
+            ...(message
+              ? {
+                  response_message_id: message.id,
+                  response_message_loading: message.loading,
+                  response_message_ephemeral: rec.ephemeral,
+                }
+              : {}),
+          },
+        };
+        if (message && type !== 6) response.resource = { type, message: this.world.messageObject(message) };
+        return { status: 200, body: response };
+      },
+      { callbackType: isInt(type) ? type : -1 },
+    );
   }
 
   /** Discord's rules for an autocomplete answer: ≤ 25 choices, names 1–100 chars, values of the option's type. */
   private autocompleteChoices(st: InteractionState, data: unknown): Array<{ name: string; value: string | number }> {
     const issues = new Issues();
     const choices = isRecord(data) ? data.choices : undefined;
-    const focused = (isRecord(st.record.payload.data) && Array.isArray(st.record.payload.data.options) ? st.record.payload.data.options : []).find((o) => isRecord(o) && o.focused === true);
+    const focused = (
+      isRecord(st.record.payload.data) && Array.isArray(st.record.payload.data.options)
+        ? st.record.payload.data.options
+        : []
+    ).find((o) => isRecord(o) && o.focused === true);
     const optionType = isRecord(focused) ? focused.type : 3;
     const out: Array<{ name: string; value: string | number }> = [];
     if (!Array.isArray(choices)) issues.add(['data', 'choices'], 'BASE_TYPE_REQUIRED', 'This field is required');
     else {
-      if (choices.length > 25) issues.add(['data', 'choices'], 'BASE_TYPE_MAX_LENGTH', 'Must be 25 or fewer in length.');
+      if (choices.length > 25)
+        issues.add(['data', 'choices'], 'BASE_TYPE_MAX_LENGTH', 'Must be 25 or fewer in length.');
       choices.forEach((c, i) => {
         const p = ['data', 'choices', i];
         if (!isRecord(c)) return issues.add(p, 'MODEL_TYPE_CONVERT', 'Only dictionaries may be used in a ModelType');
         const name = c.name;
-        if (typeof name !== 'string' || [...name].length < 1 || [...name].length > 100) issues.add([...p, 'name'], 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 100 in length.');
+        if (typeof name !== 'string' || [...name].length < 1 || [...name].length > 100)
+          issues.add([...p, 'name'], 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 100 in length.');
         const value = c.value;
-        if (optionType === 3 ? typeof value !== 'string' || value.length > 100 : typeof value !== 'number' || (optionType === 4 && !Number.isInteger(value))) {
-          issues.add([...p, 'value'], 'APPLICATION_COMMAND_OPTION_CHOICE_VALUE_INVALID', 'Choice value does not match the option type');
+        if (
+          optionType === 3
+            ? typeof value !== 'string' || value.length > 100
+            : typeof value !== 'number' || (optionType === 4 && !Number.isInteger(value))
+        ) {
+          issues.add(
+            [...p, 'value'],
+            'APPLICATION_COMMAND_OPTION_CHOICE_VALUE_INVALID',
+            'Choice value does not match the option type',
+          );
         }
-        if (typeof name === 'string' && (typeof value === 'string' || typeof value === 'number')) out.push({ name, value });
+        if (typeof name === 'string' && (typeof value === 'string' || typeof value === 'number'))
+          out.push({ name, value });
       });
     }
     issues.throwIfAny();
@@ -836,8 +1067,19 @@ export class Rest {
         return wait ? this.messageReply(original) : { status: 204, body: { id: original.id } };
       }
       const input = this.parse(ctx.json, 'create', 0);
-      const allowed = MessageFlag.SuppressEmbeds | MessageFlag.Ephemeral | MessageFlag.SuppressNotifications | MessageFlag.IsComponentsV2;
-      const fields = this.world.resolveContent({ content: '', embeds: [], components: [], attachments: [], flags: 0, channelId: rec.channelId }, input, ctx.files, 'create', allowed, []);
+      const allowed =
+        MessageFlag.SuppressEmbeds |
+        MessageFlag.Ephemeral |
+        MessageFlag.SuppressNotifications |
+        MessageFlag.IsComponentsV2;
+      const fields = this.world.resolveContent(
+        { content: '', embeds: [], components: [], attachments: [], flags: 0, channelId: rec.channelId },
+        input,
+        ctx.files,
+        'create',
+        allowed,
+        [],
+      );
       const m = this.createInteractionMessage(st, ctx, fields, 'webhook-followup', false, input);
       st.followups.add(m.id);
       return wait ? this.messageReply(m) : { status: 204, body: { id: m.id } };

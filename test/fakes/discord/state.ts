@@ -35,14 +35,31 @@ export const Perm = {
 const ALL_PERMISSIONS = (1n << 53n) - 1n;
 
 export const EVERYONE_PERMISSIONS =
-  Perm.CreateInstantInvite | Perm.AddReactions | Perm.ViewChannel | Perm.SendMessages | Perm.EmbedLinks |
-  Perm.AttachFiles | Perm.ReadMessageHistory | Perm.UseExternalEmojis | Perm.Connect | Perm.Speak |
-  Perm.ChangeNickname | Perm.UseApplicationCommands | Perm.CreatePublicThreads | Perm.UseExternalStickers |
+  Perm.CreateInstantInvite |
+  Perm.AddReactions |
+  Perm.ViewChannel |
+  Perm.SendMessages |
+  Perm.EmbedLinks |
+  Perm.AttachFiles |
+  Perm.ReadMessageHistory |
+  Perm.UseExternalEmojis |
+  Perm.Connect |
+  Perm.Speak |
+  Perm.ChangeNickname |
+  Perm.UseApplicationCommands |
+  Perm.CreatePublicThreads |
+  Perm.UseExternalStickers |
   Perm.SendMessagesInThreads;
 
 export const BOT_ROLE_PERMISSIONS =
-  Perm.ViewChannel | Perm.SendMessages | Perm.EmbedLinks | Perm.AttachFiles | Perm.ReadMessageHistory |
-  Perm.AddReactions | Perm.UseApplicationCommands | Perm.SendMessagesInThreads;
+  Perm.ViewChannel |
+  Perm.SendMessages |
+  Perm.EmbedLinks |
+  Perm.AttachFiles |
+  Perm.ReadMessageHistory |
+  Perm.AddReactions |
+  Perm.UseApplicationCommands |
+  Perm.SendMessagesInThreads;
 
 /** 10 MiB: attachment_size_limit for guilds without boosts. */
 export const ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024;
@@ -158,15 +175,35 @@ export class World {
         channels: [],
         roles: [
           { id: g.id, name: '@everyone', permissions: EVERYONE_PERMISSIONS, position: 0, managed: false },
-          ...(g.roles ?? []).map((id, i) => ({ id, name: `role-${id.slice(-4)}`, permissions: 0n, position: i + 1, managed: false })),
-          { id: botRoleId, name: this.botUsername, permissions: BOT_ROLE_PERMISSIONS, position: (g.roles?.length ?? 0) + 1, managed: true, botId: this.botUserId },
+          ...(g.roles ?? []).map((id, i) => ({
+            id,
+            name: `role-${id.slice(-4)}`,
+            permissions: 0n,
+            position: i + 1,
+            managed: false,
+          })),
+          {
+            id: botRoleId,
+            name: this.botUsername,
+            permissions: BOT_ROLE_PERMISSIONS,
+            position: (g.roles?.length ?? 0) + 1,
+            managed: true,
+            botId: this.botUserId,
+          },
         ],
         botRoleId,
         members: new Map(),
       };
       for (const cid of g.channels) {
         if (this.channels.has(cid)) throw new Error(`duplicate channel ${cid}`);
-        const ch: ChannelState = { id: cid, guildId: g.id, name: `channel-${cid.slice(-4)}`, position: position++, lastMessageId: null, denied: false };
+        const ch: ChannelState = {
+          id: cid,
+          guildId: g.id,
+          name: `channel-${cid.slice(-4)}`,
+          position: position++,
+          lastMessageId: null,
+          denied: false,
+        };
         guild.channels.push(ch);
         this.channels.set(cid, ch);
       }
@@ -272,7 +309,14 @@ export class World {
       last_message_id: ch.lastMessageId,
       rate_limit_per_user: 0,
       permission_overwrites: ch.denied
-        ? [{ id: this.guilds.get(ch.guildId)?.botRoleId ?? ch.guildId, type: 0, allow: '0', deny: String(Perm.ViewChannel) }]
+        ? [
+            {
+              id: this.guilds.get(ch.guildId)?.botRoleId ?? ch.guildId,
+              type: 0,
+              allow: '0',
+              deny: String(Perm.ViewChannel),
+            },
+          ]
         : [],
       icon_emoji: null,
       theme_color: null,
@@ -362,7 +406,8 @@ export class World {
 
   memberPermissions(guild: GuildState, user: FakeUser): bigint {
     if (user.permissions !== undefined) {
-      if (!/^\d+$/.test(user.permissions)) throw new Error(`user.permissions must be a decimal bitfield string, got ${user.permissions}`);
+      if (!/^\d+$/.test(user.permissions))
+        throw new Error(`user.permissions must be a decimal bitfield string, got ${user.permissions}`);
       return BigInt(user.permissions);
     }
     let p = guild.roles.find((r) => r.id === guild.id)?.permissions ?? 0n;
@@ -453,7 +498,12 @@ export class World {
     this.nonces.set(`${channelId}:${String(nonce)}`, { messageId, at: now });
   }
 
-  private attachmentFromFile(channelId: string, file: UploadedFile, description?: string, filename?: string): AttachmentRecord {
+  private attachmentFromFile(
+    channelId: string,
+    file: UploadedFile,
+    description?: string,
+    filename?: string,
+  ): AttachmentRecord {
     const id = snowflake();
     const name = (filename ?? file.filename).replace(/[^\w.-]/g, '_');
     const image = /^(image|video)\//.test(file.contentType);
@@ -513,9 +563,13 @@ export class World {
       const editable = MessageFlag.SuppressEmbeds;
       flags = (flags & ~editable) | (input.flags & editable);
       if (input.flags & MessageFlag.IsComponentsV2) flags |= MessageFlag.IsComponentsV2;
-      if ((current.flags & MessageFlag.IsComponentsV2) && !(input.flags & MessageFlag.IsComponentsV2)) {
+      if (current.flags & MessageFlag.IsComponentsV2 && !(input.flags & MessageFlag.IsComponentsV2)) {
         const i2 = new Issues();
-        i2.add(['flags'], 'MESSAGE_CANNOT_REMOVE_COMPONENTS_V2_FLAG', 'Cannot remove the IS_COMPONENTS_V2 flag from a message');
+        i2.add(
+          ['flags'],
+          'MESSAGE_CANNOT_REMOVE_COMPONENTS_V2_FLAG',
+          'Cannot remove the IS_COMPONENTS_V2 flag from a message',
+        );
         i2.throwIfAny(errorPrefix);
       }
     }
@@ -527,14 +581,27 @@ export class World {
       flags: flags & ~MessageFlag.Loading,
     };
     const empty =
-      next.content.trim() === '' && next.embeds.length === 0 && next.components.length === 0 &&
-      next.attachments.length === 0 && !input.hasPoll && !input.hasStickers;
+      next.content.trim() === '' &&
+      next.embeds.length === 0 &&
+      next.components.length === 0 &&
+      next.attachments.length === 0 &&
+      !input.hasPoll &&
+      !input.hasStickers;
     if (empty) throw Errors.emptyMessage();
     return next;
   }
 
-  createMessage(rec: Omit<MessageRecord, 'edits' | 'deleted' | 'editedAt' | 'id'> & { id?: string }, meta: MessageMeta): MessageRecord {
-    const m: MessageRecord = { ...rec, id: rec.id ?? snowflake(rec.createdAt), editedAt: null, edits: [], deleted: false };
+  createMessage(
+    rec: Omit<MessageRecord, 'edits' | 'deleted' | 'editedAt' | 'id'> & { id?: string },
+    meta: MessageMeta,
+  ): MessageRecord {
+    const m: MessageRecord = {
+      ...rec,
+      id: rec.id ?? snowflake(rec.createdAt),
+      editedAt: null,
+      edits: [],
+      deleted: false,
+    };
     this.messages.set(m.id, m);
     this.meta.set(m.id, meta);
     const ch = this.channels.get(m.channelId);
@@ -562,7 +629,8 @@ export class World {
         id: typeof existing?.id === 'string' ? existing.id : snowflake(),
         application_id: this.applicationId,
         version: snowflake(),
-        default_member_permissions: typeof d.default_member_permissions === 'string' ? d.default_member_permissions : null,
+        default_member_permissions:
+          typeof d.default_member_permissions === 'string' ? d.default_member_permissions : null,
         type: d.type ?? 1,
         name: d.name ?? '',
         name_localizations: isRecord(d.name_localizations) ? d.name_localizations : null,

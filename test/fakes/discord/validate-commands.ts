@@ -69,7 +69,11 @@ function checkOptions(issues: Issues, path: IssuePath, v: unknown, depth: number
     const name = checkName(issues, [...p, 'name'], raw.name, true);
     if (name !== undefined) {
       if (names.has(name)) {
-        issues.add([...p, 'name'], 'APPLICATION_COMMAND_OPTIONS_NAME_ALREADY_EXISTS', `Option name ${name} is already used in these options`);
+        issues.add(
+          [...p, 'name'],
+          'APPLICATION_COMMAND_OPTIONS_NAME_ALREADY_EXISTS',
+          `Option name ${name} is already used in these options`,
+        );
       }
       names.add(name);
     }
@@ -78,14 +82,28 @@ function checkOptions(issues: Issues, path: IssuePath, v: unknown, depth: number
     if (isSub) {
       subCount++;
       if (raw.required !== undefined && raw.required !== false) {
-        issues.add([...p, 'required'], 'APPLICATION_COMMAND_OPTION_SUBCOMMAND_REQUIRED', 'Sub-commands and sub-command groups cannot be required');
+        issues.add(
+          [...p, 'required'],
+          'APPLICATION_COMMAND_OPTION_SUBCOMMAND_REQUIRED',
+          'Sub-commands and sub-command groups cannot be required',
+        );
       }
-      if (type === 2 && depth > 0) issues.add([...p, 'type'], 'APPLICATION_COMMAND_OPTIONS_TYPE_INVALID', 'Sub-command groups can only be nested at the top level');
-      if (type === 1 && depth > 1) issues.add([...p, 'type'], 'APPLICATION_COMMAND_OPTIONS_TYPE_INVALID', 'Sub-commands are nested too deeply');
+      if (type === 2 && depth > 0)
+        issues.add(
+          [...p, 'type'],
+          'APPLICATION_COMMAND_OPTIONS_TYPE_INVALID',
+          'Sub-command groups can only be nested at the top level',
+        );
+      if (type === 1 && depth > 1)
+        issues.add([...p, 'type'], 'APPLICATION_COMMAND_OPTIONS_TYPE_INVALID', 'Sub-commands are nested too deeply');
       if (type === 2 && Array.isArray(raw.options)) {
         raw.options.forEach((o, j) => {
           if (isRecord(o) && o.type !== 1) {
-            issues.add([...p, 'options', j, 'type'], 'APPLICATION_COMMAND_OPTIONS_TYPE_INVALID', 'Sub-command groups may only contain sub-commands');
+            issues.add(
+              [...p, 'options', j, 'type'],
+              'APPLICATION_COMMAND_OPTIONS_TYPE_INVALID',
+              'Sub-command groups may only contain sub-commands',
+            );
           }
         });
       }
@@ -93,26 +111,43 @@ function checkOptions(issues: Issues, path: IssuePath, v: unknown, depth: number
       return;
     }
     if (raw.options !== undefined && raw.options !== null) {
-      issues.add([...p, 'options'], 'APPLICATION_COMMAND_OPTIONS_TYPE_INVALID', 'Only sub-commands and groups can have options');
+      issues.add(
+        [...p, 'options'],
+        'APPLICATION_COMMAND_OPTIONS_TYPE_INVALID',
+        'Only sub-commands and groups can have options',
+      );
     }
     const required = raw.required === true;
     if (raw.required !== undefined && typeof raw.required !== 'boolean') {
       issues.add([...p, 'required'], 'BASE_TYPE_BOOLEAN', 'Must be either true or false.');
     }
     if (required && seenOptional) {
-      issues.add([...p, 'required'], 'APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID', 'Required options must be placed before non-required options');
+      issues.add(
+        [...p, 'required'],
+        'APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID',
+        'Required options must be placed before non-required options',
+      );
     }
     if (!required) seenOptional = true;
     const choices = raw.choices;
     if (choices !== undefined && choices !== null) {
       if (type !== 3 && type !== 4 && type !== 10) {
-        issues.add([...p, 'choices'], 'APPLICATION_COMMAND_OPTION_CHOICES_INVALID_TYPE', 'Choices are only allowed for string, integer and number options');
+        issues.add(
+          [...p, 'choices'],
+          'APPLICATION_COMMAND_OPTION_CHOICES_INVALID_TYPE',
+          'Choices are only allowed for string, integer and number options',
+        );
       } else if (!Array.isArray(choices)) {
         issues.add([...p, 'choices'], 'LIST_TYPE_CONVERT', 'Only iterables may be used in a ListType');
       } else {
-        if (choices.length > 25) issues.add([...p, 'choices'], 'BASE_TYPE_MAX_LENGTH', 'Must be 25 or fewer in length.');
+        if (choices.length > 25)
+          issues.add([...p, 'choices'], 'BASE_TYPE_MAX_LENGTH', 'Must be 25 or fewer in length.');
         if (raw.autocomplete === true && choices.length > 0) {
-          issues.add([...p, 'autocomplete'], 'APPLICATION_COMMAND_AUTOCOMPLETE_WITH_CHOICES', 'Autocomplete cannot be enabled with choices');
+          issues.add(
+            [...p, 'autocomplete'],
+            'APPLICATION_COMMAND_AUTOCOMPLETE_WITH_CHOICES',
+            'Autocomplete cannot be enabled with choices',
+          );
         }
         choices.forEach((c, k) => {
           const cp = [...p, 'choices', k];
@@ -128,7 +163,11 @@ function checkOptions(issues: Issues, path: IssuePath, v: unknown, depth: number
               issues.add([...cp, 'value'], 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 100 in length.');
             }
           } else if (type === 4 ? !isInt(c.value) : typeof c.value !== 'number') {
-            issues.add([...cp, 'value'], 'NUMBER_TYPE_COERCE', `Value "${String(c.value)}" is not ${type === 4 ? 'int' : 'number'}.`);
+            issues.add(
+              [...cp, 'value'],
+              'NUMBER_TYPE_COERCE',
+              `Value "${String(c.value)}" is not ${type === 4 ? 'int' : 'number'}.`,
+            );
           }
         });
       }
@@ -137,35 +176,67 @@ function checkOptions(issues: Issues, path: IssuePath, v: unknown, depth: number
       const val = raw[key];
       if (val === undefined || val === null) continue;
       if (type !== 3) {
-        issues.add([...p, key], 'APPLICATION_COMMAND_OPTION_LENGTH_INVALID_TYPE', `${key} is only allowed for string options`);
+        issues.add(
+          [...p, key],
+          'APPLICATION_COMMAND_OPTION_LENGTH_INVALID_TYPE',
+          `${key} is only allowed for string options`,
+        );
       } else if (!isInt(val)) {
         issues.add([...p, key], 'NUMBER_TYPE_COERCE', `Value "${String(val)}" is not int.`);
       } else if (val > 6000) {
         issues.add([...p, key], 'NUMBER_TYPE_MAX', 'int value should be less than or equal to 6000.');
       } else if (val < (key === 'min_length' ? 0 : 1)) {
-        issues.add([...p, key], 'NUMBER_TYPE_MIN', `int value should be greater than or equal to ${key === 'min_length' ? 0 : 1}.`);
+        issues.add(
+          [...p, key],
+          'NUMBER_TYPE_MIN',
+          `int value should be greater than or equal to ${key === 'min_length' ? 0 : 1}.`,
+        );
       }
     }
     if (isInt(raw.min_length) && isInt(raw.max_length) && raw.min_length > raw.max_length) {
-      issues.add([...p, 'min_length'], 'APPLICATION_COMMAND_OPTION_MIN_GREATER_THAN_MAX', 'min_length must be less than or equal to max_length');
+      issues.add(
+        [...p, 'min_length'],
+        'APPLICATION_COMMAND_OPTION_MIN_GREATER_THAN_MAX',
+        'min_length must be less than or equal to max_length',
+      );
     }
     for (const key of ['min_value', 'max_value'] as const) {
       const val = raw[key];
       if (val === undefined || val === null) continue;
       if (type !== 4 && type !== 10) {
-        issues.add([...p, key], 'APPLICATION_COMMAND_OPTION_VALUE_INVALID_TYPE', `${key} is only allowed for integer and number options`);
+        issues.add(
+          [...p, key],
+          'APPLICATION_COMMAND_OPTION_VALUE_INVALID_TYPE',
+          `${key} is only allowed for integer and number options`,
+        );
       } else if (typeof val !== 'number' || (type === 4 && !Number.isInteger(val))) {
-        issues.add([...p, key], 'NUMBER_TYPE_COERCE', `Value "${String(val)}" is not ${type === 4 ? 'int' : 'number'}.`);
+        issues.add(
+          [...p, key],
+          'NUMBER_TYPE_COERCE',
+          `Value "${String(val)}" is not ${type === 4 ? 'int' : 'number'}.`,
+        );
       } else if (Math.abs(val) > 2 ** 53) {
-        issues.add([...p, key], val > 0 ? 'NUMBER_TYPE_MAX' : 'NUMBER_TYPE_MIN', `${type === 4 ? 'int' : 'float'} value should be ${val > 0 ? 'less' : 'greater'} than or equal to ${val > 0 ? '' : '-'}${2 ** 53}.`);
+        issues.add(
+          [...p, key],
+          val > 0 ? 'NUMBER_TYPE_MAX' : 'NUMBER_TYPE_MIN',
+          `${type === 4 ? 'int' : 'float'} value should be ${val > 0 ? 'less' : 'greater'} than or equal to ${val > 0 ? '' : '-'}${2 ** 53}.`,
+        );
       }
     }
     if (raw.channel_types !== undefined && type !== 7) {
-      issues.add([...p, 'channel_types'], 'APPLICATION_COMMAND_OPTION_CHANNEL_TYPES_INVALID_TYPE', 'channel_types is only allowed for channel options');
+      issues.add(
+        [...p, 'channel_types'],
+        'APPLICATION_COMMAND_OPTION_CHANNEL_TYPES_INVALID_TYPE',
+        'channel_types is only allowed for channel options',
+      );
     }
   });
   if (subCount > 0 && subCount !== v.length) {
-    issues.add(path, 'APPLICATION_COMMAND_OPTIONS_TYPE_INVALID', 'Sub-command and sub-command group option types are mutually exclusive to all other types');
+    issues.add(
+      path,
+      'APPLICATION_COMMAND_OPTIONS_TYPE_INVALID',
+      'Sub-command and sub-command group option types are mutually exclusive to all other types',
+    );
   }
 }
 
@@ -186,10 +257,18 @@ export function validateCommand(issues: Issues, path: IssuePath, raw: unknown): 
     checkOptions(issues, [...path, 'options'], raw.options, 0);
   } else {
     if (typeof raw.description === 'string' && raw.description !== '') {
-      issues.add([...path, 'description'], 'APPLICATION_COMMAND_CONTEXT_MENU_DESCRIPTION', 'Context menu commands cannot have a description');
+      issues.add(
+        [...path, 'description'],
+        'APPLICATION_COMMAND_CONTEXT_MENU_DESCRIPTION',
+        'Context menu commands cannot have a description',
+      );
     }
     if (Array.isArray(raw.options) && raw.options.length > 0) {
-      issues.add([...path, 'options'], 'APPLICATION_COMMAND_CONTEXT_MENU_OPTIONS', 'Context menu commands cannot have options');
+      issues.add(
+        [...path, 'options'],
+        'APPLICATION_COMMAND_CONTEXT_MENU_OPTIONS',
+        'Context menu commands cannot have options',
+      );
     }
   }
   const dmp = raw.default_member_permissions;
@@ -213,7 +292,8 @@ export function validateCommandList(issues: Issues, body: unknown): JsonObject[]
     const cmd = validateCommand(issues, [i], raw);
     if (!cmd) return;
     const key = `${String(cmd.type)}:${String(cmd.name)}`;
-    if (seen.has(key)) issues.add([i, 'name'], 'APPLICATION_COMMANDS_DUPLICATE_NAME', 'Application command names must be unique');
+    if (seen.has(key))
+      issues.add([i, 'name'], 'APPLICATION_COMMANDS_DUPLICATE_NAME', 'Application command names must be unique');
     seen.add(key);
     const t = typeof cmd.type === 'number' ? cmd.type : 1;
     counts.set(t, (counts.get(t) ?? 0) + 1);
@@ -221,7 +301,11 @@ export function validateCommandList(issues: Issues, body: unknown): JsonObject[]
   });
   if ((counts.get(1) ?? 0) > 100) issues.add([], 'BASE_TYPE_MAX_LENGTH', 'Must be 100 or fewer in length.');
   if ((counts.get(2) ?? 0) > 15 || (counts.get(3) ?? 0) > 15) {
-    issues.add([], 'APPLICATION_COMMAND_TOO_MANY_CONTEXT_MENUS', 'Maximum number of context menu commands reached (15)');
+    issues.add(
+      [],
+      'APPLICATION_COMMAND_TOO_MANY_CONTEXT_MENUS',
+      'Maximum number of context menu commands reached (15)',
+    );
   }
   return out;
 }

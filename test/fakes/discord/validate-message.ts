@@ -189,7 +189,11 @@ export function validateEmbeds(issues: Issues, path: Path, v: unknown): JsonObje
     url(issues, [...p, 'url'], e.url, { schemes: HTTP });
     if (e.timestamp !== undefined && e.timestamp !== null) {
       if (typeof e.timestamp !== 'string' || Number.isNaN(Date.parse(e.timestamp))) {
-        issues.add([...p, 'timestamp'], 'DATE_TIME_TYPE_PARSE', `Could not parse ${String(e.timestamp)}. Should be ISO8601.`);
+        issues.add(
+          [...p, 'timestamp'],
+          'DATE_TIME_TYPE_PARSE',
+          `Could not parse ${String(e.timestamp)}. Should be ISO8601.`,
+        );
       }
     }
     int(issues, [...p, 'color'], e.color, 0, 0xffffff);
@@ -305,12 +309,17 @@ function validateSelect(issues: Issues, p: Path, c: Record<string, unknown>, typ
       const value = str(issues, [...op, 'value'], o.value, { max: 100, min: 1, required: true });
       str(issues, [...op, 'description'], o.description, { max: 100 });
       if (value !== undefined) {
-        if (values.has(value)) issues.add([...op, 'value'], 'SELECT_COMPONENT_OPTION_VALUE_DUPLICATED', 'Option values must be unique.');
+        if (values.has(value))
+          issues.add([...op, 'value'], 'SELECT_COMPONENT_OPTION_VALUE_DUPLICATED', 'Option values must be unique.');
         values.add(value);
       }
     });
     if (options && maxV !== undefined && maxV > options.length) {
-      issues.add([...p, 'max_values'], 'SELECT_COMPONENT_MAX_VALUES_TOO_HIGH', 'max_values must be <= number of options.');
+      issues.add(
+        [...p, 'max_values'],
+        'SELECT_COMPONENT_MAX_VALUES_TOO_HIGH',
+        'max_values must be <= number of options.',
+      );
     }
   }
 }
@@ -328,10 +337,12 @@ function validateActionRow(issues: Issues, p: Path, row: Record<string, unknown>
     if (!c) return;
     ctx.total++;
     if (c.type === 2) {
-      if (hasSelect) issues.add(cp, 'COMPONENT_LAYOUT_WIDTH_EXCEEDED', 'The specified component exceeds the maximum width');
+      if (hasSelect)
+        issues.add(cp, 'COMPONENT_LAYOUT_WIDTH_EXCEEDED', 'The specified component exceeds the maximum width');
       validateButton(issues, cp, c, ctx);
     } else if (isInt(c.type) && SELECT_TYPES.includes(c.type)) {
-      if (children.length > 1) issues.add(cp, 'COMPONENT_LAYOUT_WIDTH_EXCEEDED', 'The specified component exceeds the maximum width');
+      if (children.length > 1)
+        issues.add(cp, 'COMPONENT_LAYOUT_WIDTH_EXCEEDED', 'The specified component exceeds the maximum width');
       validateSelect(issues, cp, c, c.type, ctx);
     } else {
       issues.add([...cp, 'type'], 'UNION_TYPE_CHOICES', 'Value of field "type" must be one of (2, 3, 5, 6, 7, 8).');
@@ -340,7 +351,13 @@ function validateActionRow(issues: Issues, p: Path, row: Record<string, unknown>
 }
 
 /** Components V2 (flag 1<<15): light structural validation plus the button/select rules above. */
-function validateV2Component(issues: Issues, p: Path, c: Record<string, unknown>, ctx: ComponentCtx, depth: number): void {
+function validateV2Component(
+  issues: Issues,
+  p: Path,
+  c: Record<string, unknown>,
+  ctx: ComponentCtx,
+  depth: number,
+): void {
   ctx.total++;
   switch (c.type) {
     case 1:
@@ -352,14 +369,20 @@ function validateV2Component(issues: Issues, p: Path, c: Record<string, unknown>
         const cp = [...p, 'components', j];
         const child = obj(issues, cp, ch, true);
         if (!child) return;
-        if (child.type !== 10) issues.add([...cp, 'type'], 'UNION_TYPE_CHOICES', 'Value of field "type" must be one of (10,).');
+        if (child.type !== 10)
+          issues.add([...cp, 'type'], 'UNION_TYPE_CHOICES', 'Value of field "type" must be one of (10,).');
         else validateV2Component(issues, cp, child, ctx, depth + 1);
       });
       const acc = obj(issues, [...p, 'accessory'], c.accessory, true);
       if (acc) {
         ctx.total++;
         if (acc.type === 2) validateButton(issues, [...p, 'accessory'], acc, ctx);
-        else if (acc.type !== 11) issues.add([...p, 'accessory', 'type'], 'UNION_TYPE_CHOICES', 'Value of field "type" must be one of (2, 11).');
+        else if (acc.type !== 11)
+          issues.add(
+            [...p, 'accessory', 'type'],
+            'UNION_TYPE_CHOICES',
+            'Value of field "type" must be one of (2, 11).',
+          );
       }
       return;
     }
@@ -387,7 +410,11 @@ function validateV2Component(issues: Issues, p: Path, c: Record<string, unknown>
       return;
     }
     default:
-      issues.add([...p, 'type'], 'UNION_TYPE_CHOICES', 'Value of field "type" must be one of (1, 9, 10, 11, 12, 13, 14, 17).');
+      issues.add(
+        [...p, 'type'],
+        'UNION_TYPE_CHOICES',
+        'Value of field "type" must be one of (1, 9, 10, 11, 12, 13, 14, 17).',
+      );
   }
 }
 
@@ -437,10 +464,18 @@ export function validateComponents(issues: Issues, path: Path, v: unknown, v2: b
     }
   });
   if (v2 && ctx.total > LIMITS.v2TotalComponents) {
-    issues.add(path, 'COMPONENT_MAX_TOTAL_COMPONENTS_EXCEEDED', `Components must not exceed ${LIMITS.v2TotalComponents} in total.`);
+    issues.add(
+      path,
+      'COMPONENT_MAX_TOTAL_COMPONENTS_EXCEEDED',
+      `Components must not exceed ${LIMITS.v2TotalComponents} in total.`,
+    );
   }
   if (v2 && ctx.text > LIMITS.v2TextTotal) {
-    issues.add(path, 'COMPONENT_MAX_TEXT_LENGTH_EXCEEDED', `Text display content must not exceed ${LIMITS.v2TextTotal} characters in total.`);
+    issues.add(
+      path,
+      'COMPONENT_MAX_TEXT_LENGTH_EXCEEDED',
+      `Text display content must not exceed ${LIMITS.v2TextTotal} characters in total.`,
+    );
   }
   const out = arr.filter(isRecord).map((c) => toJsonObject(c));
   assignIds(out);
@@ -483,14 +518,22 @@ export function parseMessageBody(
   if ('content' in body && body.content !== undefined) {
     out.content = str(issues, ['content'], body.content, { max: LIMITS.content }) ?? '';
     if (v2 && out.content !== '') {
-      issues.add(['content'], 'MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2', 'The \'content\' field cannot be used when using MessageFlags.IS_COMPONENTS_V2');
+      issues.add(
+        ['content'],
+        'MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2',
+        "The 'content' field cannot be used when using MessageFlags.IS_COMPONENTS_V2",
+      );
     }
   }
   if ('embeds' in body && body.embeds !== undefined) {
     const embeds = validateEmbeds(issues, ['embeds'], body.embeds);
     if (embeds) out.embeds = embeds;
     if (v2 && embeds && embeds.length > 0) {
-      issues.add(['embeds'], 'MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2', 'The \'embeds\' field cannot be used when using MessageFlags.IS_COMPONENTS_V2');
+      issues.add(
+        ['embeds'],
+        'MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2',
+        "The 'embeds' field cannot be used when using MessageFlags.IS_COMPONENTS_V2",
+      );
     }
   }
   if ('components' in body && body.components !== undefined) {
@@ -511,7 +554,9 @@ export function parseMessageBody(
       const ref: AttachmentRef = { id: String(id) };
       const filename = str(issues, ['attachments', i, 'filename'], a.filename, { max: 1024 });
       if (filename !== undefined) ref.filename = filename;
-      const description = str(issues, ['attachments', i, 'description'], a.description, { max: LIMITS.attachmentDescription });
+      const description = str(issues, ['attachments', i, 'description'], a.description, {
+        max: LIMITS.attachmentDescription,
+      });
       if (description !== undefined) ref.description = description;
       refs.push(ref);
     });
@@ -524,13 +569,21 @@ export function parseMessageBody(
     const parse = list(issues, ['allowed_mentions', 'parse'], am.parse, 3);
     parse?.forEach((x, i) => {
       if (x !== 'roles' && x !== 'users' && x !== 'everyone') {
-        issues.add(['allowed_mentions', 'parse', i], 'BASE_TYPE_CHOICES', 'Value must be one of {\'roles\', \'users\', \'everyone\'}.');
+        issues.add(
+          ['allowed_mentions', 'parse', i],
+          'BASE_TYPE_CHOICES',
+          "Value must be one of {'roles', 'users', 'everyone'}.",
+        );
       }
     });
     for (const key of ['users', 'roles'] as const) {
       const ids = list(issues, ['allowed_mentions', key], am[key], 100);
       if (ids && ids.length > 0 && parse?.includes(key)) {
-        issues.add(['allowed_mentions'], 'MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE', `parse:["${key}"] and ${key}: [ids...] are mutually exclusive.`);
+        issues.add(
+          ['allowed_mentions'],
+          'MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE',
+          `parse:["${key}"] and ${key}: [ids...] are mutually exclusive.`,
+        );
       }
     }
     bool(issues, ['allowed_mentions', 'replied_user'], am.replied_user);
@@ -553,7 +606,8 @@ export function parseMessageBody(
     const ref = obj(issues, ['message_reference'], body.message_reference);
     if (ref) {
       const type = ref.type === undefined || ref.type === null ? 0 : ref.type;
-      if (type !== 0 && type !== 1) issues.add(['message_reference', 'type'], 'BASE_TYPE_CHOICES', 'Value must be one of {0, 1}.');
+      if (type !== 0 && type !== 1)
+        issues.add(['message_reference', 'type'], 'BASE_TYPE_CHOICES', 'Value must be one of {0, 1}.');
       const mr: MessageReferenceInput = {
         fail_if_not_exists: bool(issues, ['message_reference', 'fail_if_not_exists'], ref.fail_if_not_exists) ?? true,
         type: isInt(type) ? type : 0,
@@ -561,10 +615,12 @@ export function parseMessageBody(
       for (const k of ['message_id', 'channel_id', 'guild_id'] as const) {
         const v = ref[k];
         if (v === undefined || v === null) continue;
-        if (!isSnowflake(v)) issues.add(['message_reference', k], 'NUMBER_TYPE_COERCE', `Value "${String(v)}" is not snowflake.`);
+        if (!isSnowflake(v))
+          issues.add(['message_reference', k], 'NUMBER_TYPE_COERCE', `Value "${String(v)}" is not snowflake.`);
         else mr[k] = v;
       }
-      if (mr.message_id === undefined) issues.add(['message_reference', 'message_id'], 'BASE_TYPE_REQUIRED', 'This field is required');
+      if (mr.message_id === undefined)
+        issues.add(['message_reference', 'message_id'], 'BASE_TYPE_REQUIRED', 'This field is required');
       out.messageReference = mr;
     }
     out.hasPoll = isRecord(body.poll);

@@ -38,8 +38,7 @@ export const BLOCK_LIMITS = {
 export type BlocksError = 'invalid_blocks' | 'invalid_blocks_format' | 'msg_blocks_too_long';
 
 export type BlocksCheck =
-  | { ok: true; blocks: JsonObject[]; totalText: number }
-  | { ok: false; error: BlocksError; messages: string[] };
+  { ok: true; blocks: JsonObject[]; totalText: number } | { ok: false; error: BlocksError; messages: string[] };
 
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -263,7 +262,8 @@ function checkBlock(ctx: Ctx, b: unknown, path: string): void {
         }
       }
       if (b['accessory'] !== undefined) checkInteractive(ctx, b['accessory'], `${path}/accessory`, true);
-      if (b['expand'] !== undefined && typeof b['expand'] !== 'boolean') err(ctx, `${path}/expand`, 'must be a boolean');
+      if (b['expand'] !== undefined && typeof b['expand'] !== 'boolean')
+        err(ctx, `${path}/expand`, 'must be a boolean');
       return;
     }
     case 'header':
@@ -307,7 +307,8 @@ function checkBlock(ctx: Ctx, b: unknown, path: string): void {
     }
     case 'image':
       allowedKeys(ctx, b, path, ['type', 'block_id', 'image_url', 'slack_file', 'alt_text', 'title']);
-      if (b['slack_file'] === undefined) checkUrl(ctx, b['image_url'], `${path}/image_url`, BLOCK_LIMITS.imageUrl, true);
+      if (b['slack_file'] === undefined)
+        checkUrl(ctx, b['image_url'], `${path}/image_url`, BLOCK_LIMITS.imageUrl, true);
       checkString(ctx, b['alt_text'], `${path}/alt_text`, { max: BLOCK_LIMITS.altText, required: true });
       if (b['title'] !== undefined) {
         checkTextObject(ctx, b['title'], `${path}/title`, { max: BLOCK_LIMITS.imageTitle, plainOnly: true });
@@ -430,7 +431,11 @@ export function normalizeBlocks(blocks: readonly JsonObject[], seed: string): Js
     const fill = (el: Json, j: string): void => {
       if (el !== null && typeof el === 'object' && !Array.isArray(el)) {
         const t = el['type'];
-        if (typeof t === 'string' && (t === 'button' || OTHER_INTERACTIVE.has(t)) && typeof el['action_id'] !== 'string') {
+        if (
+          typeof t === 'string' &&
+          (t === 'button' || OTHER_INTERACTIVE.has(t)) &&
+          typeof el['action_id'] !== 'string'
+        ) {
           el['action_id'] = shortId(`${seed}/b${i}/${j}`);
         }
       }
@@ -467,7 +472,10 @@ export function findButtons(blocks: readonly Json[] | undefined): FoundButton[] 
       if (el === null || typeof el !== 'object' || Array.isArray(el) || el['type'] !== 'button') continue;
       const textObj = el['text'];
       const text =
-        textObj !== null && typeof textObj === 'object' && !Array.isArray(textObj) && typeof textObj['text'] === 'string'
+        textObj !== null &&
+        typeof textObj === 'object' &&
+        !Array.isArray(textObj) &&
+        typeof textObj['text'] === 'string'
           ? textObj['text']
           : '';
       out.push({

@@ -123,8 +123,7 @@ function randomHex(bytes: number): string {
 }
 
 type ContentCheck =
-  | { ok: true; text: string | undefined; blocks: JsonObject[] | undefined }
-  | { ok: false; result: ApiResult };
+  { ok: true; text: string | undefined; blocks: JsonObject[] | undefined } | { ok: false; result: ApiResult };
 
 interface ForcedLimit {
   method: string;
@@ -178,8 +177,10 @@ class FakeSlackServer implements FakeSlack {
       if (!this.channels.has(ch)) throw new Error(`notInChannel lists ${ch}, which is in no team's channels`);
     }
     this.channelLimit = opts.channelLimit === undefined ? { ...DEFAULT_CHANNEL_LIMIT } : opts.channelLimit;
-    this.workspaceUpdateLimit = opts.workspaceUpdateLimit === undefined ? { ...DEFAULT_WORKSPACE_UPDATE_LIMIT } : opts.workspaceUpdateLimit;
-    this.postMessageLimit = opts.postMessageLimit === undefined ? { ...DEFAULT_POST_MESSAGE_LIMIT } : opts.postMessageLimit;
+    this.workspaceUpdateLimit =
+      opts.workspaceUpdateLimit === undefined ? { ...DEFAULT_WORKSPACE_UPDATE_LIMIT } : opts.workspaceUpdateLimit;
+    this.postMessageLimit =
+      opts.postMessageLimit === undefined ? { ...DEFAULT_POST_MESSAGE_LIMIT } : opts.postMessageLimit;
     this.ephemeralLimit = opts.ephemeralLimit === undefined ? { ...DEFAULT_EPHEMERAL_LIMIT } : opts.ephemeralLimit;
     this.responseUrlUses = opts.responseUrlUses ?? DEFAULT_RESPONSE_URL_USES;
     this.responseUrlLifetimeMs = opts.responseUrlLifetimeMs ?? DEFAULT_RESPONSE_URL_LIFETIME_MS;
@@ -410,23 +411,37 @@ class FakeSlackServer implements FakeSlack {
     // A 429 is a promise: calls before its Retry-After has passed are refused again (the client's fault).
     for (const key of [`${method}|${channel ?? ''}`, `${method}|team:${team ?? ''}`]) {
       const until = this.blocks.get(key);
-      if (until !== undefined && nowMono < until) return this.tooMany(method, channel, Math.max(1, Math.ceil((until - nowMono) / 1000)), 'blocked', nowMono);
+      if (until !== undefined && nowMono < until)
+        return this.tooMany(method, channel, Math.max(1, Math.ceil((until - nowMono) / 1000)), 'blocked', nowMono);
     }
     const forced = this.forced.find(
       (f) => f.method === method && f.remaining > 0 && (f.channel === undefined || f.channel === channel),
     );
     if (forced) {
       forced.remaining -= 1;
-      this.blocks.set(forced.channel !== undefined ? `${method}|${channel ?? ''}` : `${method}|team:${team ?? ''}`, nowMono + forced.retryAfterSec * 1000);
+      this.blocks.set(
+        forced.channel !== undefined ? `${method}|${channel ?? ''}` : `${method}|team:${team ?? ''}`,
+        nowMono + forced.retryAfterSec * 1000,
+      );
       return this.tooMany(method, channel, forced.retryAfterSec, 'forced', nowMono);
     }
     const known = channel !== undefined && this.channels.has(channel);
-    const windows: Array<{ map: Map<string, number[]>; key: string; limit: { requests: number; windowMs: number }; reason: RateLimitRecord['reason'] }> = [];
+    const windows: Array<{
+      map: Map<string, number[]>;
+      key: string;
+      limit: { requests: number; windowMs: number };
+      reason: RateLimitRecord['reason'];
+    }> = [];
     if (this.channelLimit && channel !== undefined && CHANNEL_LIMITED_METHODS.has(method) && known) {
       windows.push({ map: this.channelWindows, key: channel, limit: this.channelLimit, reason: 'channel_limit' });
     }
     if (this.workspaceUpdateLimit && team !== undefined && method === 'chat.update') {
-      windows.push({ map: this.workspaceWindows, key: team, limit: this.workspaceUpdateLimit, reason: 'workspace_limit' });
+      windows.push({
+        map: this.workspaceWindows,
+        key: team,
+        limit: this.workspaceUpdateLimit,
+        reason: 'workspace_limit',
+      });
     }
     if (this.ephemeralLimit && team !== undefined && method === 'chat.postEphemeral') {
       windows.push({ map: this.ephemeralWindows, key: team, limit: this.ephemeralLimit, reason: 'ephemeral_limit' });
@@ -439,7 +454,13 @@ class FakeSlackServer implements FakeSlack {
       post = { tokens: Math.min(lim.burst, prev.tokens + ((nowMono - prev.at) / 1000) * lim.perSecond), at: nowMono };
       this.postBuckets.set(channel, post);
       if (post.tokens < 1) {
-        return this.tooMany(method, channel, Math.max(1, Math.ceil((1 - post.tokens) / lim.perSecond)), 'post_limit', nowMono);
+        return this.tooMany(
+          method,
+          channel,
+          Math.max(1, Math.ceil((1 - post.tokens) / lim.perSecond)),
+          'post_limit',
+          nowMono,
+        );
       }
     }
     // A refused call uses up nothing; an accepted one counts in every window it belongs to.
@@ -478,7 +499,11 @@ class FakeSlackServer implements FakeSlack {
     };
     this.rateLimits.push(rec);
     this.rateLimitMono.set(rec, nowMono);
-    return { status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': String(retryAfterSec) } };
+    return {
+      status: 429,
+      body: { ok: false, error: 'ratelimited' },
+      headers: { 'retry-after': String(retryAfterSec) },
+    };
   }
 
   private authTest(): ApiResult {
@@ -788,7 +813,8 @@ class FakeSlackServer implements FakeSlack {
   private teamOf(teamId: string, channelId: string): { domain: string } {
     const team = this.opts.teams.find((t) => t.id === teamId);
     if (!team) throw new Error(`fake slack: unknown team ${teamId}`);
-    if (!team.channels.includes(channelId)) throw new Error(`fake slack: channel ${channelId} is not in team ${teamId}`);
+    if (!team.channels.includes(channelId))
+      throw new Error(`fake slack: channel ${channelId} is not in team ${teamId}`);
     return { domain: team.domain ?? `team-${teamId.toLowerCase()}` };
   }
 
@@ -826,7 +852,12 @@ class FakeSlackServer implements FakeSlack {
   async resendLast(changeBody: (raw: string) => string = (raw) => raw): Promise<{ status: number }> {
     const last = this.lastDelivery;
     if (!last) throw new Error('fake slack: nothing delivered yet');
-    const res = await fetch(last.url, { method: 'POST', headers: last.headers, body: changeBody(last.rawBody), signal: AbortSignal.timeout(15_000) });
+    const res = await fetch(last.url, {
+      method: 'POST',
+      headers: last.headers,
+      body: changeBody(last.rawBody),
+      signal: AbortSignal.timeout(15_000),
+    });
     await res.text();
     return { status: res.status };
   }
