@@ -70,6 +70,21 @@ describe('npm run register', () => {
     expect(namesIn()).toEqual(names);
   });
 
+  it('with guilds listed after a global registration, removes the stale global commands', async () => {
+    await register({ DISCORD_TOKEN: SECRETS.botToken, DISCORD_APPLICATION_ID: APP_ID, DISCORD_API_URL: fake.apiUrl });
+    expect(namesIn()).toEqual(names);
+    const { code, out } = await register({
+      DISCORD_TOKEN: SECRETS.botToken,
+      DISCORD_APPLICATION_ID: APP_ID,
+      DISCORD_API_URL: fake.apiUrl,
+      DISCORD_GUILD_IDS: GUILD_A,
+    });
+    expect(code, out).toBe(0);
+    expect(out).toContain(`removed ${names.length} global commands left from an earlier global registration`);
+    expect(namesIn()).toEqual([]);
+    expect(namesIn(GUILD_A)).toEqual(names);
+  });
+
   it('refuses with one clear line without Discord settings, and names Discord’s refusal of a bad token', async () => {
     const missing = await register({ DISCORD_API_URL: fake.apiUrl });
     expect(missing.code).toBe(1);

@@ -309,10 +309,10 @@ describe('Slack end to end', () => {
       text: '--scope mine --page-size 25',
     });
     const list1 = await fake.waitFor(() => fake.ephemerals.find((e) => e.responseUrlId === mine1.responseUrlId), 5000);
-    const list2 = await fake.waitFor(() => fake.ephemerals.find((e) => e.responseUrlId === mine2.responseUrlId), 5000);
     expect(rowIds(blockTexts(list1.blocks).join('\n'))).toEqual(ours);
-    expect(rowIds(blockTexts(list2.blocks).join('\n'))).toEqual(theirs);
-    // /task by id across workspaces: not found.
+    // The other workspace is not the token's own: refused in the acknowledgement, its tasks never listed.
+    expect(mine2.body).toContain('serves only the workspace it was installed in');
+    expect(mine2.body).not.toContain(theirs[0] ?? 'none');
     const cross = await fake.sendCommand({
       teamId: T2,
       channelId: C3,
@@ -320,7 +320,45 @@ describe('Slack end to end', () => {
       command: '/task',
       text: ours[0] ?? '',
     });
-    expect(await fake.waitFor(() => ephemeralText(cross.responseUrlId) || undefined, 5000)).toContain('No task');
+    expect(cross.body).toContain('serves only the workspace it was installed in');
+    expect(cross.body).not.toContain(ours[0] ?? 'none');
+    const refusedUrls: Array<string | undefined> = [mine2.responseUrlId, cross.responseUrlId];
+    expect(fake.ephemerals.filter((e) => refusedUrls.includes(e.responseUrlId))).toEqual([]);
+  });
+
+  it('another workspace (app shared or distributed): /video, /credits and a Regenerate click are refused, nothing reaches Kling', async () => {
+    await setup();
+    await video('ours first');
+    const [card] = await waitFinal(() => fake.messagesIn(C1), 1, 10_000);
+    const id = taskIdOfCard(card?.blocks) ?? '';
+    const callsBefore = sim.calls.length;
+    const vid = await video('free videos', C3, 'U0STRANGER', T2);
+    const credits = await fake.sendCommand({
+      teamId: T2,
+      channelId: C3,
+      userId: 'U0STRANGER',
+      command: '/credits',
+      text: '',
+    });
+    for (const r of [vid, credits]) {
+      expect(r.status).toBe(200);
+      expect(r.body).toContain('serves only the workspace it was installed in');
+    }
+    // A click carrying our card's Regenerate value, from the other workspace.
+    const click = await fake.clickButton({
+      teamId: T2,
+      channelId: C3,
+      userId: 'U0STRANGER',
+      actionId: 'kb_regenerate',
+      value: `kb:g:${id}`,
+    });
+    expect(click.status).toBe(200);
+    const refusals = () => bot.logs.filter((l) => l.includes('slack request refused'));
+    await fake.waitFor(() => refusals().length === 3 || undefined, 5000);
+    for (const line of refusals()) expect(line).toContain(T2);
+    expect(sim.calls.length).toBe(callsBefore);
+    expect(fake.messagesIn(C3)).toEqual([]);
+    expect(fake.messagesIn(C1)).toHaveLength(1);
   });
 
   it('card buttons: Regenerate posts a new card, Delete removes the card, link buttons are just acknowledged', async () => {

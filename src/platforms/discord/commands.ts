@@ -174,15 +174,16 @@ export function readOptions(command: Command, data: readonly CommandInteractionO
 /**
  * Registers every command: per guild when `guildIds` is set (instant), else globally (Discord
  * may take up to an hour to show changes). PUT replaces the whole list, so removed commands go too.
+ * With `guildIds`, global commands left from an earlier registration are removed.
  */
 export async function registerCommands(
   rest: REST,
   applicationId: string,
   guildIds: readonly string[],
   log?: Logger,
-): Promise<Array<{ scope: string; count: number }>> {
+): Promise<Array<{ scope: string; count: number; removed?: number }>> {
   const body = slashCommands();
-  const done: Array<{ scope: string; count: number }> = [];
+  const done: Array<{ scope: string; count: number; removed?: number }> = [];
   const scopes =
     guildIds.length > 0
       ? guildIds.map((id) => ({ scope: `guild ${id}`, route: Routes.applicationGuildCommands(applicationId, id) }))
@@ -192,6 +193,17 @@ export async function registerCommands(
     const count = Array.isArray(answer) ? answer.length : body.length;
     log?.info({ scope, count }, 'discord commands registered');
     done.push({ scope, count });
+  }
+  if (guildIds.length > 0) {
+    // Global commands left from an earlier global registration would still show in every server
+    // the bot is in; with a list, only the listed servers get commands.
+    const global = Routes.applicationCommands(applicationId);
+    const stale = await rest.get(global);
+    if (Array.isArray(stale) && stale.length > 0) {
+      await rest.put(global, { body: [] });
+      log?.info({ removed: stale.length }, 'stale global discord commands removed');
+      done.push({ scope: 'global', count: 0, removed: stale.length });
+    }
   }
   return done;
 }

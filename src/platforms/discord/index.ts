@@ -1,10 +1,11 @@
-import { Client, Events, GatewayIntentBits, Options } from 'discord.js';
+import { Client, Events, GatewayIntentBits, Options, Routes } from 'discord.js';
 import { Dispatcher } from '../../../commands/dispatch.js';
 import type { Config } from '../../config.js';
 import type { Core } from '../../core.js';
 import type { PlatformAdapter, StartAdapter } from '../types.js';
 import { InteractionAcker } from './ack.js';
 import { registerCommands } from './commands.js';
+import { GuildGate } from './guild-gate.js';
 import { InteractionHandler } from './interactions.js';
 import { DiscordPort, TOKEN_LIFETIME_MS, TOKEN_MARGIN_MS } from './port.js';
 import { messageRest } from './rest.js';
@@ -25,6 +26,8 @@ export interface DiscordAdapterOptions {
   userCacheSize?: number;
   /** Register slash commands on start (default true; `npm run register` does it alone). */
   registerCommands?: boolean;
+  /** While every command is refused (public application, or Discord unreachable), ask again at most this often. */
+  guildRecheckMs?: number;
   now?: () => number;
 }
 
@@ -96,6 +99,16 @@ export async function startDiscordAdapter(
   // Registered before the first interaction can arrive, so no card is opened without a port to edit it.
   core.addPort(port);
   const acker = new InteractionAcker(config.apiUrl, client.rest.options.version);
+  client.rest.setToken(config.token);
+  // Asked while the gateway logs in; until it has answered, interactions wait for it (see GuildGate).
+  const gate = new GuildGate({
+    guildIds: config.guildIds,
+    fetchApplication: () => client.rest.get(Routes.currentApplication()),
+    isMember: (guildId) => client.guilds.cache.has(guildId),
+    log,
+    now,
+    ...(options.guildRecheckMs !== undefined ? { recheckMs: options.guildRecheckMs } : {}),
+  });
   const handler = new InteractionHandler({
     acker,
     core,
@@ -110,6 +123,7 @@ export async function startDiscordAdapter(
     tokenMarginMs: options.tokenMarginMs ?? TOKEN_MARGIN_MS,
     ackWatchdogMs: options.ackWatchdogMs ?? 1500,
     now,
+    gate,
   });
   const inflight = new Set<Promise<void>>();
   let stopping = false;
@@ -126,7 +140,6 @@ export async function startDiscordAdapter(
     log.warn({ code: event.code, shardId }, 'discord gateway disconnected'),
   );
 
-  client.rest.setToken(config.token);
   // The commands register over REST while the gateway logs in: the two are independent, and in
   // sequence they made start-up one REST round trip longer. The bot counts as started once both ended.
   const registering =
@@ -150,7 +163,7 @@ export async function startDiscordAdapter(
     editRest.clearHandlerSweeper();
     throw new Error(`Discord login failed: ${messageOf(err)}`, { cause: err });
   }
-  await Promise.all([warming, registering]);
+  await Promise.all([warming, registering, gate.ready()]);
   log.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'discord connected');
   reportCacheSizes(core, client);
 

@@ -17,6 +17,7 @@ import type { Logger } from '../../log.js';
 import { errorNotice, notices } from '../../render/notices.js';
 import type { InteractionAcker } from './ack.js';
 import { readOptions, type ReadOptions } from './commands.js';
+import type { GuildGate } from './guild-gate.js';
 import { InteractionIO, type DiscordInteraction, type SendThroughOutbox } from './io.js';
 
 export interface InteractionHandlerOptions {
@@ -31,6 +32,8 @@ export interface InteractionHandlerOptions {
   ackWatchdogMs: number;
   now: () => number;
   acker: InteractionAcker;
+  /** Refuses interactions from servers the bot does not serve, before anything else runs. */
+  gate: GuildGate;
 }
 
 /** DISCORD_ADMIN_PERMISSION: which permission makes a member an admin of the bot (SPEC §6). */
@@ -151,6 +154,7 @@ export class InteractionHandler {
 
   async handle(interaction: Interaction): Promise<void> {
     this.lastArrival = this.o.now();
+    if (await this.o.gate.refuse(interaction, this.o.acker)) return;
     if (interaction.isChatInputCommand()) return this.onCommand(interaction);
     if (interaction.isButton()) return this.onButton(interaction);
     if (interaction.isAutocomplete()) return this.onAutocomplete(interaction);

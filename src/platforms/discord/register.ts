@@ -34,10 +34,12 @@ async function main(): Promise<void> {
   const names = slashCommands().map((c) => `/${c.name}`);
   try {
     const done = await registerCommands(rest, discord.applicationId, discord.guildIds);
-    for (const { scope, count } of done)
-      out(
-        `registered ${count} commands (${names.join(', ')}) ${scope === 'global' ? 'globally (Discord may take up to an hour to show changes)' : `in ${scope}`}`,
-      );
+    for (const { scope, count, removed } of done)
+      if (removed) out(`removed ${removed} global commands left from an earlier global registration`);
+      else
+        out(
+          `registered ${count} commands (${names.join(', ')}) ${scope === 'global' ? 'globally (Discord may take up to an hour to show changes)' : `in ${scope}`}`,
+        );
   } catch (err) {
     // discord.js error texts carry no token; the config's secrets are scrubbed anyway.
     let text = err instanceof Error ? err.message : String(err);

@@ -17,6 +17,7 @@ import { plainFromSlack } from './mrkdwn.js';
 import { actionInvocation, BlockActionsPayload, commandInvocation, SlashCommandPayload } from './payloads.js';
 import { ChannelMembership } from './membership.js';
 import { SlackPort, type SlackReplyTarget } from './port.js';
+import { teamGate } from './team-gate.js';
 import { MAX_SLACK_BODY_BYTES, SlackRequestVerifier } from './verify.js';
 import { SlackWorkspaces } from './workspaces.js';
 
@@ -99,6 +100,9 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
     logger,
     convoStore: false,
   });
+
+  // Before every listener: only the token's own workspace is served (auth.test asked again until it answers).
+  app.use(teamGate(async () => (await workspaces.identity()).teamId, log));
 
   const membership = new ChannelMembership(log);
   const inflight = new Set<Promise<void>>();

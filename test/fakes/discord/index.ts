@@ -241,6 +241,10 @@ class FakeDiscordImpl implements FakeDiscord {
   disconnectBot(code = 4000): void {
     this.gateway.disconnect(code);
   }
+
+  setBotPublic(value: boolean): void {
+    this.world.botPublic = value;
+  }
 }
 
 export async function startFakeDiscord(opts: FakeDiscordOptions): Promise<FakeDiscord> {

@@ -830,7 +830,7 @@ export class Rest {
       description: '',
       summary: '',
       type: null,
-      bot_public: true,
+      bot_public: w.botPublic,
       bot_require_code_grant: false,
       verify_key: 'f'.repeat(64),
       flags: 0,

@@ -147,6 +147,8 @@ export class World {
   readonly botUserId: string;
   readonly botUsername: string;
   readonly applicationId: string;
+  /** GET /applications/@me `bot_public` (the portal's *Public Bot*). */
+  botPublic: boolean;
   readonly guilds = new Map<string, GuildState>();
   readonly channels = new Map<string, ChannelState>();
   readonly messages = new Map<string, MessageRecord>();
@@ -163,6 +165,7 @@ export class World {
     this.applicationId = opts.applicationId;
     this.botUserId = opts.botUserId ?? opts.applicationId;
     this.botUsername = opts.botUsername ?? 'kling-bot';
+    this.botPublic = opts.botPublic ?? true;
     let position = 0;
     for (const g of opts.guilds) {
       if (this.guilds.has(g.id)) throw new Error(`duplicate guild ${g.id}`);

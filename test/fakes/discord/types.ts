@@ -42,6 +42,11 @@ export interface FakeDiscordOptions {
    * and validates the options against the registered definition — as the Discord client does. Default true.
    */
   requireRegisteredCommands?: boolean;
+  /**
+   * The application's *Public Bot* setting, as GET /applications/@me reports it (`bot_public`).
+   * Default true: Discord makes every new application public.
+   */
+  botPublic?: boolean;
 }
 
 export interface FakeUser {
@@ -301,4 +306,6 @@ export interface FakeDiscord {
   deleteMessage(messageId: string): void;
   /** Close the bot's gateway connection(s) with a code (e.g. 4000 to make it resume, 1000 to make it re-identify). */
   disconnectBot(code?: number): void;
+  /** The operator flips *Public Bot* in the developer portal. */
+  setBotPublic(value: boolean): void;
 }
