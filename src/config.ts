@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { modelAllowed } from './kling/model-ids.js';
 
 const csv = z
   .string()
@@ -90,6 +91,10 @@ export const EnvSchema = z
     USER_MAX_ACTIVE_TASKS: count(2),
     USER_MAX_DAILY_TASKS: count(20),
     GUILD_MAX_DAILY_TASKS: count(0),
+    USER_MAX_DAILY_UNITS: count(0),
+    GUILD_MAX_DAILY_UNITS: count(0),
+    MAX_DAILY_UNITS: count(0),
+    ALLOWED_MODELS: csv,
     ALLOWED_ROLE_IDS: csv,
     ALLOWED_CHANNEL_IDS: csv,
     ADMIN_USER_IDS: csv,
@@ -124,6 +129,14 @@ export const EnvSchema = z
         problem('SLACK_SIGNING_SECRET', 'required when SLACK_BOT_TOKEN is set');
       if (env.SLACK_SIGNING_SECRET && !env.SLACK_BOT_TOKEN)
         problem('SLACK_BOT_TOKEN', 'required when SLACK_SIGNING_SECRET is set');
+      for (const name of ['KLING_DEFAULT_MODEL', 'KLING_DEFAULT_IMAGE_MODEL'] as const) {
+        const model = env[name];
+        if (typeof model === 'string' && !modelAllowed(model, env.ALLOWED_MODELS ?? []))
+          problem(
+            'ALLOWED_MODELS',
+            `must include the default model ${model} (${name}), or set ${name} to a listed one`,
+          );
+      }
       // Run even when another variable is bad, so every problem is reported at once.
     },
     { when: (payload) => typeof payload.value === 'object' && payload.value !== null },

@@ -129,6 +129,20 @@ export const TaskRecord = z.object({
   /** The card has shown the final state (or is gone); until then a restart re-shows it. */
   finalShown: z.boolean().optional(),
   regeneratedFrom: z.string().optional(),
+  /**
+   * What the task counts against the daily unit budgets, in video units (src/budget.ts): the
+   * estimate it was admitted on, and once it ends what Kling charged (`settled`). Only the store
+   * writes it. Absent on records from before budgets existed.
+   */
+  budget: z
+    .object({
+      units: z.number().min(0),
+      settled: z.boolean().optional(),
+      charged: z.number().min(0).optional(),
+      /** It lost a race and was given back (src/store/units-ledger.ts). */
+      released: z.boolean().optional(),
+    })
+    .optional(),
   deleted: z.boolean().optional(),
 });
 export type TaskRecord = z.infer<typeof TaskRecord>;

@@ -1,4 +1,7 @@
+import { budgetUnitsOf, fromHundredths, type BudgetName } from './budget.js';
 import type { Invocation } from './invocation.js';
+import { modelAllowed } from './kling/model-ids.js';
+import { GUILD_FIELD, type AdmitRefusal } from './store/units-ledger.js';
 import { RefusedError } from './errors.js';
 import { refusals } from './render/notices.js';
 import type { TaskRecord } from './domain.js';
@@ -12,6 +15,12 @@ export interface LimitSettings {
   allowedRoleIds: readonly string[];
   allowedChannelIds: readonly string[];
   adminUserIds: readonly string[];
+  /** Video units per UTC day (0 = unlimited): per user (admins bypass it), per server, for the whole bot. */
+  userMaxDailyUnits?: number;
+  guildMaxDailyUnits?: number;
+  maxDailyUnits?: number;
+  /** ALLOWED_MODELS: what non-admins may use (either id of a model); empty = all. */
+  allowedModels?: readonly string[];
 }
 
 export interface Quota {
@@ -27,7 +36,14 @@ export interface Quota {
   resetsAt: number;
   resetsInMs: number;
   admin: boolean;
+  /** Today's units per budget, in video units (limit 0 = none; the user's does not bind an admin). */
+  budgets: Record<BudgetName, { used: number; limit: number }>;
+  /** For an admin: today's spend by user in this server, largest first. */
+  spendByUser?: Array<{ name: string; units: number }>;
 }
+
+/** How many users an admin's /quota lists. */
+const SPEND_ROWS = 25;
 
 const nextUtcMidnight = (now: number) => {
   const d = new Date(now);
@@ -53,11 +69,14 @@ export class Limits {
     const now = this.now();
     const resetsAt = nextUtcMidnight(now);
     const dayStart = resetsAt - 86_400_000;
-    const [mine, guildToday] = await Promise.all([
+    const [mine, guildToday, units] = await Promise.all([
       this.store.userActivity(inv.platform, inv.guildId, inv.user.id, dayStart, now),
       this.store.guildCountOn(inv.platform, inv.guildId, utcDay(now)),
+      this.store.budgets.on(inv.platform, inv.guildId, utcDay(now)),
     ]);
     const s = this.settings;
+    const admin = this.isAdmin(inv);
+    const spent = (field: string) => fromHundredths(units.ledger[field] ?? 0);
     return {
       ...mine,
       activeLimit: s.userMaxActive,
@@ -66,8 +85,27 @@ export class Limits {
       guildLimit: s.guildMaxDaily,
       resetsAt,
       resetsInMs: resetsAt - now,
-      admin: this.isAdmin(inv),
+      admin,
+      budgets: {
+        user: { used: spent(inv.user.id), limit: s.userMaxDailyUnits ?? 0 },
+        guild: { used: spent(GUILD_FIELD), limit: s.guildMaxDailyUnits ?? 0 },
+        bot: { used: fromHundredths(units.bot), limit: s.maxDailyUnits ?? 0 },
+      },
+      ...(admin ? { spendByUser: await this.spendByUser(inv, units.ledger) } : {}),
     };
+  }
+
+  private async spendByUser(inv: Invocation, ledger: Record<string, number>) {
+    const top = Object.entries(ledger)
+      .filter(([id, h]) => id !== GUILD_FIELD && h > 0)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, SPEND_ROWS);
+    const names = await this.store.budgets.userNames(
+      inv.platform,
+      inv.guildId,
+      top.map(([id]) => id),
+    );
+    return top.map(([id, h]) => ({ name: names.get(id) ?? id, units: fromHundredths(h) }));
   }
 
   /**
@@ -93,16 +131,54 @@ export class Limits {
   }
 
   /**
-   * Checks the caller's limits and writes the new task, counting it against the server's daily
-   * cap in the same step as the check (nobody, admins included, passes that cap). Run it under
-   * the caller's own lock so two quick commands of one user can't both slip under their caps.
+   * Checks the caller's limits and writes the new task with what it counts against the unit
+   * budgets (src/budget.ts), counting it against the server's daily cap and the budgets in the same
+   * step as the check (nobody passes the server's or the bot's; admins pass only their own). Run
+   * it under the caller's own lock so two quick commands of one user can't both slip under their
+   * caps. Returns the record as written.
    */
-  async admit(inv: Invocation, record: TaskRecord): Promise<void> {
+  async admit(inv: Invocation, record: TaskRecord): Promise<TaskRecord> {
     await this.check(inv);
-    const cap = this.settings.guildMaxDaily;
-    if (await this.store.create(record, { guildDailyCap: cap })) return;
+    const s = this.settings;
+    const admin = this.isAdmin(inv);
+    const allowed = s.allowedModels ?? [];
+    if (!admin && !modelAllowed(record.request.model, allowed)) {
+      const { model } = record.request;
+      throw new RefusedError(
+        'model_not_allowed',
+        record.regeneratedFrom
+          ? refusals.regenerateModelNotAllowed(record.regeneratedFrom, model, allowed)
+          : refusals.modelNotAllowed(model, allowed),
+      );
+    }
+    const admitted: TaskRecord = { ...record, budget: { units: budgetUnitsOf(record.request) } };
+    const refused = await this.store.admit(admitted, {
+      guildDailyTasks: s.guildMaxDaily,
+      units: {
+        user: admin ? 0 : (s.userMaxDailyUnits ?? 0),
+        guild: s.guildMaxDailyUnits ?? 0,
+        bot: s.maxDailyUnits ?? 0,
+      },
+    });
+    if (!refused) return admitted;
+    throw this.refusal(refused);
+  }
+
+  private refusal(refused: AdmitRefusal): RefusedError {
     const now = this.now();
     const resetsAt = nextUtcMidnight(now);
-    throw new RefusedError('guild_daily_cap', refusals.guildDailyCap(cap, resetsAt - now), resetsAt);
+    if (refused.kind === 'guild_tasks')
+      return new RefusedError(
+        'guild_daily_cap',
+        refusals.guildDailyCap(this.settings.guildMaxDaily, resetsAt - now),
+        resetsAt,
+      );
+    const cap = fromHundredths(refused.cap);
+    const left = Math.max(0, fromHundredths(refused.cap - refused.used));
+    return new RefusedError(
+      `${refused.budget}_daily_units`,
+      refusals.overBudget(refused.budget, fromHundredths(refused.needs), cap, left, resetsAt - now),
+      resetsAt,
+    );
   }
 }

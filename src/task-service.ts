@@ -67,8 +67,7 @@ export class TaskService {
       };
       // Durable first: a crash from here on resumes this task instead of losing it. A store that
       // fails here refuses the command (StoreError) and nothing reaches Kling.
-      await limits.admit(inv, record);
-      return record;
+      return limits.admit(inv, record);
     });
     const view = tracker.view(rec);
     if (io.answerWithCard && rec.card) {

@@ -212,3 +212,31 @@ export function expectedUnitsOf(
       );
   }
 }
+
+/** The dearest price in the table for `kind`: units per second of video (sound included), or per image. */
+export function highestRate(kind: CapabilityKind, table: readonly CapabilityRow[] = CAPABILITIES): number {
+  let highest = 0;
+  for (const row of table) {
+    if (row.kind !== kind) continue;
+    if (kind === 'image') highest = Math.max(highest, row.units.perImage ?? 0);
+    for (const [mode, per5s] of Object.entries(row.units.per5s ?? {})) {
+      const sound = row.soundModes.includes(mode as 'std') ? (row.units.soundFactor ?? 1) : 1;
+      highest = Math.max(highest, ((per5s ?? 0) * sound) / 5);
+    }
+  }
+  return highest;
+}
+
+/**
+ * What a task counts against a budget, in the table's units: its expected units, or, for a model
+ * (or combination) the table cannot price, the table's highest rate for the kind. Naming a model
+ * the table does not know never makes a task cheaper.
+ */
+export function worstCaseUnitsOf(req: GenerationRequest, table: readonly CapabilityRow[] = CAPABILITIES): number {
+  const expected = expectedUnitsOf(req, table);
+  if (expected !== undefined) return expected;
+  if (req.kind === 'image') return round(highestRate('image', table) * req.n);
+  const kind = req.kind === 'extend' ? req.sourceKind : req.kind;
+  const seconds = req.kind === 'extend' ? 5 : Number(req.duration);
+  return round(highestRate(kind, table) * seconds);
+}

@@ -68,29 +68,57 @@ export const notices = {
     activeLimit: number;
     today: number;
     dailyLimit: number;
-    unitsToday?: number;
     unitsRunning?: number;
     guildToday: number;
     guildLimit: number;
     resetsInMs: number;
     admin: boolean;
+    budgets?: Record<'user' | 'guild' | 'bot', { used: number; limit: number }>;
+    spendByUser?: ReadonlyArray<{ name: string; units: number }>;
   }) => {
     const cap = (n: number) => (n === 0 ? 'unlimited' : String(n));
     const lines = [
       `Running now: ${q.active} of ${cap(q.activeLimit)}`,
       `Today: ${q.today} of ${cap(q.dailyLimit)}`,
-      ...(q.unitsToday !== undefined
+      `This server today: ${q.guildToday} of ${cap(q.guildLimit)}`,
+      ...(q.budgets ? budgetLines(q.budgets, q.admin) : []),
+      ...(q.unitsRunning ? ['Tasks still running count at their estimate until Kling charges them.'] : []),
+      ...(q.spendByUser?.length
         ? [
-            `Units today: ${unitsText(q.unitsToday)}${q.unitsRunning ? `, and ≈ ${unitsText(q.unitsRunning)} for tasks still running (estimate)` : ''}`,
+            `Spent today in this server, by user: ${q.spendByUser.map((u) => `${u.name} ${unitsText(u.units)}`).join(' · ')}`,
           ]
         : []),
-      `This server today: ${q.guildToday} of ${cap(q.guildLimit)}`,
       `Daily counts reset at 00:00 UTC, in ${durationText(q.resetsInMs)}.`,
-      ...(q.admin ? ['You are an admin: your own limits do not apply to you (the server’s daily cap does).'] : []),
+      ...(q.admin
+        ? ['You are an admin: your own limits do not apply to you (the server’s and the bot’s caps and budgets do).']
+        : []),
     ];
     return infoNotice('Your limits', lines.join('\n'));
   },
 };
+
+/** One line per unit budget: used, and of how much with what is left (the bot's only when it has one). */
+function budgetLines(b: Record<'user' | 'guild' | 'bot', { used: number; limit: number }>, admin: boolean): string[] {
+  const line = (who: string, { used, limit }: { used: number; limit: number }, binds = true) =>
+    `Units today (${who}): ${unitsText(used)}${
+      limit > 0 && binds
+        ? ` of ${formatUnits(limit)}, ${unitsText(Math.max(0, Math.round((limit - used) * 100) / 100))} left`
+        : binds
+          ? ' (no budget)'
+          : ' (your budget does not apply to admins)'
+    }`;
+  return [
+    line('you', b.user, !admin || b.user.limit === 0),
+    line('this server', b.guild),
+    ...(b.bot.limit > 0 ? [line('the whole bot', b.bot)] : []),
+  ];
+}
+
+const BUDGET_WORDS = {
+  user: 'your daily budget',
+  guild: 'this server’s daily budget',
+  bot: 'the bot’s daily budget (all servers together)',
+} as const;
 
 /** Why a request was refused: the sentence a RefusedError carries (shown through errorNotice). */
 export const refusals = {
@@ -102,6 +130,13 @@ export const refusals = {
     `You have used your ${limit} tasks for today. The limit resets at 00:00 UTC, in ${durationText(resetsInMs)}.`,
   guildDailyCap: (limit: number, resetsInMs: number) =>
     `This server has used its ${limit} tasks for today. The limit resets at 00:00 UTC, in ${durationText(resetsInMs)}.`,
+  /** A unit budget (all figures in video units): names the budget, the estimate and what is left. */
+  overBudget: (budget: 'user' | 'guild' | 'bot', needs: number, cap: number, left: number, resetsInMs: number) =>
+    `This needs about ${unitsText(needs)}; ${BUDGET_WORDS[budget]} is ${unitsText(cap)} and ${left > 0 ? `${unitsText(left)} ${left === 1 ? 'is' : 'are'}` : 'none is'} left. It resets at 00:00 UTC, in ${durationText(resetsInMs)}.`,
+  modelNotAllowed: (model: string, allowed: readonly string[]) =>
+    `The model ${model} is not allowed here. Models you can use: ${allowed.join(', ')}.`,
+  regenerateModelNotAllowed: (taskId: string, model: string, allowed: readonly string[]) =>
+    `Task ${taskId} was made with ${model}, which is no longer allowed here, so it cannot be run again. Models you can use: ${allowed.join(', ')}.`,
   creditsAdminOnly: () => 'Only admins can see the Kling account’s resource packs.',
   notYours: () => 'Only the person who asked for this task, or an admin, can delete it.',
   notFinished: () => 'This task is still running; it can be deleted once it has finished.',

@@ -1,5 +1,6 @@
 import type Keyv from 'keyv';
 import { KeyedMutex } from './kv.js';
+import { KeyvUnits, type AdmitRefusal, type Ledger, type UnitsCharge, type UnitsKeys } from './units-ledger.js';
 
 /**
  * The store's lists, sets and counters, beside the records. Two backends: keyv (SQLite or memory:
@@ -19,11 +20,13 @@ export interface Admission {
   inflight: boolean;
   /** The server's day counter: the admission is refused, with nothing written, when it is already at `cap` (0 = no cap). */
   counter: { key: string; cap: number; ttlMs: number };
+  /** The task's units, checked against the day's budgets and counted in the same step. */
+  units?: UnitsCharge;
 }
 
 export interface Collections {
-  /** Writes a new record, its index entries, its in-flight mark and the day count; false, with nothing written, when the counter is at its cap. */
-  admit(a: Admission): Promise<boolean>;
+  /** Writes a new record, its index entries, its in-flight mark and the day counts; the refusal, with nothing written, when a cap or budget would be passed. */
+  admit(a: Admission): Promise<AdmitRefusal | undefined>;
   indexLength(index: string): Promise<number>;
   /** Up to `count` ids, newest first, starting `from` places back from the newest (0 = the newest). */
   newest(index: string, from: number, count: number): Promise<string[]>;
@@ -32,6 +35,12 @@ export interface Collections {
   counter(key: string): Promise<number>;
   /** Adds one to a counter that never expires. */
   increment(key: string): Promise<void>;
+  /** Takes one from a day counter (a released task's slot), never below zero. */
+  decrement(key: string, ttlMs: number): Promise<void>;
+  /** Moves a task's units by `delta` hundredths (settled or released). */
+  adjustUnits(k: UnitsKeys, delta: number, ttlMs: number): Promise<void>;
+  /** A server's day of units: hundredths per user, and the server's total (units-ledger.ts). */
+  unitsLedger(key: string): Promise<Ledger>;
   /** True the first time `key` is seen within `ttlMs` (across replicas on Redis), false after. */
   firstSighting(key: string, ttlMs: number): Promise<boolean>;
 }
@@ -73,13 +82,17 @@ const strings = (raw: unknown): string[] =>
  * in-flight set, numeric counters; the layout existing SQLite files already have.
  */
 export class KeyvCollections implements Collections {
+  private readonly units: KeyvUnits;
+
   constructor(
     private readonly kv: Keyv,
     private readonly mutex: KeyedMutex = new KeyedMutex(),
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.units = new KeyvUnits(kv, (work) => this.mutex.run('units', work));
+  }
 
-  async admit(a: Admission): Promise<boolean> {
+  async admit(a: Admission): Promise<AdmitRefusal | undefined> {
     // Reserve the day's slot first, so two commands at once can't both take the last one.
     const reserved = await this.mutex.run(a.counter.key, async () => {
       const n = await this.counter(a.counter.key);
@@ -87,13 +100,23 @@ export class KeyvCollections implements Collections {
       await setOrThrow(this.kv, a.counter.key, n + 1, a.counter.ttlMs);
       return true;
     });
-    if (!reserved) return false;
+    if (!reserved) return { kind: 'guild_tasks' };
+    const refused = a.units
+      ? await this.units.reserve(a.units).catch(async (err: unknown) => {
+          await this.decrement(a.counter.key, a.counter.ttlMs).catch(() => undefined);
+          throw err;
+        })
+      : undefined;
+    if (refused) {
+      await this.decrement(a.counter.key, a.counter.ttlMs);
+      return { kind: 'units', ...refused };
+    }
     try {
       await setOrThrow(this.kv, a.recordKey, a.record);
       for (const index of a.indexes) await this.append(index, a.id);
       // Last: once in the in-flight set a restart would resume it, so only a complete task goes there.
       if (a.inflight) await this.setInflight(a.id, true);
-      return true;
+      return undefined;
     } catch (err) {
       await this.undo(a);
       throw err;
@@ -105,12 +128,23 @@ export class KeyvCollections implements Collections {
     await this.kv.delete(a.recordKey).catch(() => undefined);
     for (const index of a.indexes) await this.unappend(index, a.id).catch(() => undefined);
     await this.setInflight(a.id, false).catch(() => undefined);
-    await this.mutex
-      .run(a.counter.key, async () => {
-        const n = await this.counter(a.counter.key);
-        if (n > 0) await setOrThrow(this.kv, a.counter.key, n - 1, a.counter.ttlMs);
-      })
-      .catch(() => undefined);
+    await this.decrement(a.counter.key, a.counter.ttlMs).catch(() => undefined);
+    if (a.units) await this.units.adjust(a.units, -a.units.amount, a.units.ttlMs).catch(() => undefined);
+  }
+
+  decrement(key: string, ttlMs: number): Promise<void> {
+    return this.mutex.run(key, async () => {
+      const n = await this.counter(key);
+      if (n > 0) await setOrThrow(this.kv, key, n - 1, ttlMs);
+    });
+  }
+
+  adjustUnits(k: UnitsKeys, delta: number, ttlMs: number): Promise<void> {
+    return this.units.adjust(k, delta, ttlMs);
+  }
+
+  unitsLedger(key: string): Promise<Ledger> {
+    return this.units.ledger(key);
   }
 
   async indexLength(index: string): Promise<number> {

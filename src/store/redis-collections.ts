@@ -1,6 +1,15 @@
 import type Keyv from 'keyv';
 import type { Admission, Collections } from './collections.js';
 import type { ScriptRunner } from './redis.js';
+import {
+  parseUnitsRefusal,
+  REDIS_UNITS_CHECK,
+  REDIS_UNITS_COUNT,
+  RedisUnits,
+  type AdmitRefusal,
+  type Ledger,
+  type UnitsKeys,
+} from './units-ledger.js';
 
 /**
  * Redis: every index is a list (RPUSH, LRANGE), the in-flight set a set (SADD, SREM, SMEMBERS),
@@ -8,16 +17,22 @@ import type { ScriptRunner } from './redis.js';
  * replicas never overwrite each other's work and N commands at once can't pass the cap together.
  */
 
-/** KEYS: counter, record, in-flight set, then each index. ARGV: cap, counter ttl ms, record, id, in-flight flag. */
+/**
+ * KEYS: counter, record, in-flight set, units ledger, bot units, then each index. ARGV: cap, counter
+ * ttl ms, record, id, in-flight flag, then the units (units-ledger.ts). Answers 'ok', or the cap or
+ * budget that refused (nothing written).
+ */
 const ADMIT = `local cap = tonumber(ARGV[1])
 local n = tonumber(redis.call('GET', KEYS[1]) or '0')
-if cap > 0 and n >= cap then return 0 end
+if cap > 0 and n >= cap then return 'guild_tasks' end
+${REDIS_UNITS_CHECK}
 redis.call('SET', KEYS[2], ARGV[3])
-for i = 4, #KEYS do redis.call('RPUSH', KEYS[i], ARGV[4]) end
+for i = 6, #KEYS do redis.call('RPUSH', KEYS[i], ARGV[4]) end
 if ARGV[5] == '1' then redis.call('SADD', KEYS[3], ARGV[4]) end
 redis.call('INCR', KEYS[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1`;
+${REDIS_UNITS_COUNT}
+return 'ok'`;
 
 const LENGTH = `return redis.call('LLEN', KEYS[1])`;
 const RANGE = `return redis.call('LRANGE', KEYS[1], ARGV[1], ARGV[2])`;
@@ -26,6 +41,8 @@ const REMOVE = `return redis.call('SREM', KEYS[1], ARGV[1])`;
 const MEMBERS = `return redis.call('SMEMBERS', KEYS[1])`;
 const GET = `return redis.call('GET', KEYS[1])`;
 const INCR = `return redis.call('INCR', KEYS[1])`;
+const DECR = `if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end
+return 1`;
 const ONCE = `if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 1 end
 return 0`;
 
@@ -49,34 +66,52 @@ const stringsOf = (raw: unknown): string[] =>
   Array.isArray(raw) ? raw.filter((x): x is string => typeof x === 'string') : [];
 
 export class RedisCollections implements Collections {
+  private readonly units: RedisUnits;
+
   constructor(
     private readonly redis: () => Promise<ScriptRunner>,
     /** The keyv holding the records: its key names and serialisation are reused, so keyv reads what the script wrote. */
     private readonly kv: Keyv,
     private readonly prefix = 'kb:',
-  ) {}
+  ) {
+    this.units = new RedisUnits(redis, prefix);
+  }
 
   private async run(script: string, keys: string[], args: Array<string | number> = []): Promise<unknown> {
     return (await this.redis()).eval(script, { keys, arguments: args.map(String) });
   }
 
-  async admit(a: Admission): Promise<boolean> {
+  async admit(a: Admission): Promise<AdmitRefusal | undefined> {
     const record = await this.kv.serializeData({ value: a.record, expires: undefined });
     if (typeof record !== 'string') throw new Error('the Redis store did not serialise the record to text');
+    const u = a.units;
     const keys = [
       `${this.prefix}${a.counter.key}`,
       keyvRedisKey(this.kv, a.recordKey),
       `${this.prefix}inflight`,
+      `${this.prefix}${u?.ledgerKey ?? 'units:none'}`,
+      `${this.prefix}${u?.botKey ?? 'units:none'}`,
       ...a.indexes.map((i) => `${this.prefix}ix:${i}`),
     ];
-    const won = await this.run(ADMIT, keys, [
-      a.counter.cap,
-      Math.max(1, Math.round(a.counter.ttlMs)),
-      record,
-      a.id,
-      a.inflight ? '1' : '0',
-    ]);
-    return Number(won) === 1;
+    const answer = String(
+      await this.run(ADMIT, keys, [
+        a.counter.cap,
+        Math.max(1, Math.round(u ? Math.max(u.ttlMs, a.counter.ttlMs) : a.counter.ttlMs)),
+        record,
+        a.id,
+        a.inflight ? '1' : '0',
+        u?.amount ?? 0,
+        u?.userField ?? '',
+        u?.caps.user ?? 0,
+        u?.caps.guild ?? 0,
+        u?.caps.bot ?? 0,
+      ]),
+    );
+    if (answer === 'ok') return undefined;
+    if (answer === 'guild_tasks') return { kind: 'guild_tasks' };
+    const refused = u ? parseUnitsRefusal(answer, u) : undefined;
+    if (refused) return refused;
+    throw new Error('the Redis admission script gave an unknown answer');
   }
 
   async indexLength(index: string): Promise<number> {
@@ -106,6 +141,18 @@ export class RedisCollections implements Collections {
 
   async increment(key: string): Promise<void> {
     await this.run(INCR, [`${this.prefix}${key}`]);
+  }
+
+  async decrement(key: string): Promise<void> {
+    await this.run(DECR, [`${this.prefix}${key}`]);
+  }
+
+  adjustUnits(k: UnitsKeys, delta: number): Promise<void> {
+    return this.units.adjust(k, delta);
+  }
+
+  unitsLedger(key: string): Promise<Ledger> {
+    return this.units.ledger(key);
   }
 
   async firstSighting(key: string, ttlMs: number): Promise<boolean> {

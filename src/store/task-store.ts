@@ -9,6 +9,16 @@ import { KeyvLeaseBackend, Lease, RedisLeaseBackend } from './lease.js';
 import { RedisCollections } from './redis-collections.js';
 import { migrateRedisLayout } from './redis-migrate.js';
 import { redisLock, redisOf } from './redis.js';
+import { settle } from '../budget.js';
+import {
+  BudgetCounters,
+  COUNTER_TTL_MS,
+  unitsChargeOf,
+  unitsKeysOf,
+  utcDay,
+  type AdmitCaps,
+} from './budget-records.js';
+import type { AdmitRefusal } from './units-ledger.js';
 
 const DAY_MS = 86_400_000;
 /** Records read per batch while paging: a page is small, so is each read. */
@@ -52,7 +62,7 @@ const channelIndex = (r: Pick<PageQuery, 'platform' | 'guildId'>, channelId: str
   `ch:${scopeKey(r.platform, r.guildId)}:${channelId}`;
 const userIndex = (r: Pick<PageQuery, 'platform' | 'guildId'>, userId: string) =>
   `us:${scopeKey(r.platform, r.guildId)}:${userId}`;
-export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+export { utcDay };
 const dayCounter = (platform: string, guildId: string, day: string) => `cnt:${scopeKey(platform, guildId)}:${day}`;
 
 /** Runs a store operation; any failure becomes a StoreError naming what could not be done. */
@@ -77,6 +87,8 @@ export class TaskStore {
   private readonly collections: Collections;
   /** Records parsed since start: what a page or a scan costs, for tests and the bench. */
   readonly reads = { records: 0 };
+  /** The day's unit budgets: read them, and give back a record that lost a race (budget-records.ts). */
+  readonly budgets: BudgetCounters;
 
   constructor(
     private readonly kv: Keyv,
@@ -91,6 +103,16 @@ export class TaskStore {
     // On Redis several replicas update the same records: an update takes a lock there too.
     this.mutex = new KeyedMutex(redis ? redisLock(redis) : undefined);
     this.collections = redis ? new RedisCollections(redis, kv) : new KeyvCollections(kv, this.mutex);
+    this.budgets = new BudgetCounters({
+      collections: this.collections,
+      locked: (id, work) => this.mutex.run(`t:${id}`, work),
+      get: (id) => this.get(id),
+      getMany: (ids) => this.getMany(ids),
+      put: (rec) => setOrThrow(this.kv, `t:${rec.id}`, rec),
+      taskCounterOf: (rec) => dayCounter(rec.scope.platform, rec.scope.guildId, utcDay(rec.createdAt)),
+      userIndexOf: (platform, guildId, userId) => userIndex({ platform, guildId }, userId),
+      guard,
+    });
   }
 
   /** Runs `work` alone for `key` (across replicas on Redis): e.g. a user's limit check and the task it admits. */
@@ -142,13 +164,19 @@ export class TaskStore {
     });
   }
 
-  /**
-   * Writes a new record with its index entries, in-flight mark and the server's day count;
-   * done before Kling is ever called. False, with nothing written, when the server already has
-   * `guildDailyCap` tasks today (0 = no cap): the check and the count are one step per server.
-   * Throws StoreError when the store fails; nothing is left half-written that could reach Kling.
-   */
+  /** `admit` without budgets: true when written, false when the server's daily task cap refused it. */
   async create(record: TaskRecord, options: { guildDailyCap?: number } = {}): Promise<boolean> {
+    return (await this.admit(record, { guildDailyTasks: options.guildDailyCap ?? 0 })) === undefined;
+  }
+
+  /**
+   * Writes a new record with its index entries, in-flight mark, the server's day count and its
+   * units (`record.budget`) in the day's budgets; done before Kling is ever called. The refusal,
+   * with nothing written, when the server's daily task cap or a unit budget would be passed: the
+   * checks and the counts are one step. Throws StoreError when the store fails; nothing is left
+   * half-written that could reach Kling.
+   */
+  async admit(record: TaskRecord, caps: AdmitCaps = {}): Promise<AdmitRefusal | undefined> {
     const { scope } = record;
     return guard('save the task', () =>
       this.collections.admit({
@@ -159,9 +187,10 @@ export class TaskStore {
         inflight: needsTracking(record),
         counter: {
           key: dayCounter(scope.platform, scope.guildId, utcDay(record.createdAt)),
-          cap: options.guildDailyCap ?? 0,
-          ttlMs: 3 * DAY_MS,
+          cap: caps.guildDailyTasks ?? 0,
+          ttlMs: COUNTER_TTL_MS,
         },
+        units: unitsChargeOf(record, caps),
       }),
     );
   }
@@ -172,8 +201,10 @@ export class TaskStore {
       this.mutex.run(`t:${id}`, async () => {
         const current = await this.get(id);
         if (!current) return undefined;
-        const next = change(current);
+        // A task that ends settles its units with what Kling charged (src/budget.ts), once.
+        const { record: next, delta } = settle(current, change(current));
         await setOrThrow(this.kv, `t:${id}`, next);
+        if (delta !== 0) await this.collections.adjustUnits(unitsKeysOf(next), delta, COUNTER_TTL_MS);
         if (needsTracking(next) !== needsTracking(current)) await this.collections.setInflight(id, needsTracking(next));
         if (next.klingTaskId && next.klingTaskId !== current.klingTaskId)
           await setOrThrow(this.kv, `k:${next.klingTaskId}`, id);

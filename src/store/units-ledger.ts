@@ -1,0 +1,162 @@
+import type Keyv from 'keyv';
+import { overBudget, type BudgetRefusal, type PerBudget } from '../budget.js';
+import type { Platform } from '../domain.js';
+import type { ScriptRunner } from './redis.js';
+
+/**
+ * The day's unit budgets as counters, in hundredths of a video unit (src/budget.ts). Per server and
+ * day one ledger: a field per user plus `*` for the server; per day one counter for the whole bot.
+ * A new task's units are checked and counted in the same step as its record (`Collections.admit`),
+ * and moved once more when the task settles or is released.
+ */
+
+/** The ledger field that holds the server's own total (no user id is `*`). */
+export const GUILD_FIELD = '*';
+
+export const unitsLedgerKey = (platform: Platform, guildId: string, day: string) =>
+  `units:${platform}:${guildId}:${day}`;
+export const botUnitsKey = (day: string) => `units:bot:${day}`;
+
+/** Where one task's units are counted. */
+export interface UnitsKeys {
+  ledgerKey: string;
+  userField: string;
+  botKey: string;
+}
+
+/** A new task's units and the caps they must fit (all in hundredths; a cap of 0 = unlimited). */
+export interface UnitsCharge extends UnitsKeys {
+  amount: number;
+  caps: PerBudget;
+  ttlMs: number;
+}
+
+/** Why an admission was refused: the server's daily task cap, or one of the unit budgets. */
+export type AdmitRefusal = { kind: 'guild_tasks' } | ({ kind: 'units' } & BudgetRefusal);
+
+/** A day's ledger: hundredths per user id, and the server's total under GUILD_FIELD. */
+export type Ledger = Record<string, number>;
+
+const ledgerOf = (raw: unknown): Ledger => {
+  const out: Ledger = {};
+  if (typeof raw !== 'object' || raw === null) return out;
+  for (const [k, v] of Object.entries(raw)) {
+    const n = Number(v);
+    if (Number.isFinite(n)) out[k] = n;
+  }
+  return out;
+};
+
+/** keyv (one process): the ledger is one JSON object, the bot's total a number, every change under one lock. */
+export class KeyvUnits {
+  constructor(
+    private readonly kv: Keyv,
+    private readonly lock: <T>(work: () => Promise<T>) => Promise<T>,
+  ) {}
+
+  /** Checks the charge against the caps and counts it; the refusal when a budget would be passed. */
+  reserve(c: UnitsCharge): Promise<BudgetRefusal | undefined> {
+    return this.lock(async () => {
+      const ledger = await this.ledger(c.ledgerKey);
+      const bot = await this.bot(c.botKey);
+      const used = { user: ledger[c.userField] ?? 0, guild: ledger[GUILD_FIELD] ?? 0, bot };
+      const refusal = overBudget(used, c.amount, c.caps);
+      if (refusal || c.amount <= 0) return refusal;
+      await this.write(c, ledger, bot, c.amount);
+      return undefined;
+    });
+  }
+
+  /** Moves a task's count by `delta` hundredths (settled or released); a day already expired is left alone. */
+  adjust(k: UnitsKeys, delta: number, ttlMs: number): Promise<void> {
+    return this.lock(async () => {
+      if (delta === 0 || (await this.kv.get(k.ledgerKey)) === undefined) return;
+      await this.write({ ...k, ttlMs }, await this.ledger(k.ledgerKey), await this.bot(k.botKey), delta);
+    });
+  }
+
+  async ledger(key: string): Promise<Ledger> {
+    return ledgerOf(await this.kv.get(key));
+  }
+
+  async bot(key: string): Promise<number> {
+    const n = Number(await this.kv.get(key));
+    return Number.isFinite(n) ? n : 0;
+  }
+
+  private async write(k: UnitsKeys & { ttlMs: number }, ledger: Ledger, bot: number, delta: number): Promise<void> {
+    const add = (n: number | undefined) => Math.max(0, (n ?? 0) + delta);
+    const next = { ...ledger, [k.userField]: add(ledger[k.userField]), [GUILD_FIELD]: add(ledger[GUILD_FIELD]) };
+    if ((await this.kv.set(k.ledgerKey, next, k.ttlMs)) === false) throw new Error('the store did not write units');
+    if ((await this.kv.set(k.botKey, add(bot), k.ttlMs)) === false) throw new Error('the store did not write units');
+  }
+}
+
+/**
+ * Redis: the admission script's unit check (KEYS[4] ledger, KEYS[5] bot counter; ARGV[6] amount,
+ * ARGV[7] user field, ARGV[8..10] user/server/bot caps), the same rule as `overBudget`. It sets
+ * `refused` to the budget's name and what it has used when the task does not fit.
+ */
+export const REDIS_UNITS_CHECK = `local amount = tonumber(ARGV[6])
+if amount > 0 then
+  local used = { tonumber(redis.call('HGET', KEYS[4], ARGV[7]) or '0'),
+    tonumber(redis.call('HGET', KEYS[4], '${GUILD_FIELD}') or '0'), tonumber(redis.call('GET', KEYS[5]) or '0') }
+  local names = { 'user', 'guild', 'bot' }
+  for i = 1, 3 do
+    local cap = tonumber(ARGV[7 + i])
+    if cap > 0 and used[i] + amount > cap then return 'units:' .. names[i] .. ':' .. used[i] end
+  end
+end`;
+
+/** The admission script's unit count, once everything else is written. */
+export const REDIS_UNITS_COUNT = `if amount > 0 then
+  redis.call('HINCRBY', KEYS[4], ARGV[7], amount)
+  redis.call('HINCRBY', KEYS[4], '${GUILD_FIELD}', amount)
+  redis.call('PEXPIRE', KEYS[4], ARGV[2])
+  redis.call('INCRBY', KEYS[5], amount)
+  redis.call('PEXPIRE', KEYS[5], ARGV[2])
+end`;
+
+/** KEYS: ledger, bot counter. ARGV: user field, delta. Never below zero; a day already expired is left alone. */
+const ADJUST = `if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local d = tonumber(ARGV[2])
+for _, f in ipairs({ ARGV[1], '${GUILD_FIELD}' }) do
+  if tonumber(redis.call('HINCRBY', KEYS[1], f, d)) < 0 then redis.call('HSET', KEYS[1], f, 0) end
+end
+if tonumber(redis.call('INCRBY', KEYS[2], d)) < 0 then redis.call('SET', KEYS[2], 0, 'KEEPTTL') end
+return 1`;
+const HGETALL = `return redis.call('HGETALL', KEYS[1])`;
+
+/** The admission script's answer for a refused budget, back into a refusal. */
+export function parseUnitsRefusal(answer: string, charge: UnitsCharge): AdmitRefusal | undefined {
+  const m = /^units:(user|guild|bot):(\d+)$/.exec(answer);
+  const budget = m?.[1] as 'user' | 'guild' | 'bot' | undefined;
+  if (!m || !budget) return undefined;
+  return { kind: 'units', budget, cap: charge.caps[budget], used: Number(m[2]), needs: charge.amount };
+}
+
+export class RedisUnits {
+  constructor(
+    private readonly redis: () => Promise<ScriptRunner>,
+    private readonly prefix: string,
+  ) {}
+
+  async adjust(k: UnitsKeys, delta: number): Promise<void> {
+    if (delta === 0) return;
+    await (
+      await this.redis()
+    ).eval(ADJUST, {
+      keys: [`${this.prefix}${k.ledgerKey}`, `${this.prefix}${k.botKey}`],
+      arguments: [k.userField, String(delta)],
+    });
+  }
+
+  async ledger(key: string): Promise<Ledger> {
+    const raw = await (await this.redis()).eval(HGETALL, { keys: [`${this.prefix}${key}`], arguments: [] });
+    // node-redis answers HGETALL from a script as a flat [field, value, …] list.
+    const flat = Array.isArray(raw) ? raw.map(String) : [];
+    const out: Ledger = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i] ?? ''] = Number(flat[i + 1]);
+    return ledgerOf(out);
+  }
+}
