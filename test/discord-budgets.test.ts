@@ -171,7 +171,7 @@ describe('Discord: daily unit budgets', () => {
 });
 
 describe('Discord: ALLOWED_MODELS', () => {
-  it('GIVEN a list THEN a member’s other model is refused with zero Kling calls, and Regenerate of an admin’s task on it is refused with the reason', async () => {
+  it('GIVEN a list THEN a member’s other model is refused with zero Kling calls, and Regenerate (with the reason) or Extend of an admin’s task on it is refused too', async () => {
     const { s, f } = await setup({ ALLOWED_MODELS: 'kling-2.5-turbo,kling-v2-1', ADMIN_USER_IDS: BOB.id });
     const refused = await f.sendCommand(v3Pro15WithSound(ALICE));
     expect(await refusalOf(f, refused)).toContain('The model kling-v3 is not allowed here');
@@ -184,6 +184,9 @@ describe('Discord: ALLOWED_MODELS', () => {
     const regen = await f.clickButton({ messageId: card?.id ?? '', customId: `kb:g:${id}`, user: ALICE });
     const text = await refusalOf(f, regen);
     expect(text).toContain(`Task ${id} was made with kling-v3, which is no longer allowed here`);
+    expect(s.stats.creates).toBe(1);
+    const extend = await f.clickButton({ messageId: card?.id ?? '', customId: `kb:x:${id}`, user: ALICE });
+    expect(await refusalOf(f, extend)).toContain('The model kling-v3 is not allowed here');
     expect(s.stats.creates).toBe(1);
 
     // The default model (listed under its other id) still runs for the member.
