@@ -16,11 +16,11 @@ export interface LimitSettings {
   allowedChannelIds: readonly string[];
   adminUserIds: readonly string[];
   /** Video units per UTC day (0 = unlimited): per user (admins bypass it), per server, for the whole bot. */
-  userMaxDailyUnits?: number;
-  guildMaxDailyUnits?: number;
-  maxDailyUnits?: number;
+  userMaxDailyUnits: number;
+  guildMaxDailyUnits: number;
+  maxDailyUnits: number;
   /** ALLOWED_MODELS: what non-admins may use (either id of a model); empty = all. */
-  allowedModels?: readonly string[];
+  allowedModels: readonly string[];
 }
 
 export interface Quota {
@@ -51,8 +51,9 @@ const nextUtcMidnight = (now: number) => {
 };
 
 /**
- * SPEC §5: allowlists, per-user and per-server caps (0 = unlimited). Admins bypass the
- * allowlists and their own caps, never the server's daily cap: it is what bounds the bill.
+ * SPEC §5: allowlists, per-user and per-server caps, daily unit budgets (0 = unlimited) and
+ * ALLOWED_MODELS. Admins bypass the allowlists, the model list and their own caps and budget,
+ * never the server's daily cap or the server's and the bot's budgets: they are what bound the bill.
  */
 export class Limits {
   constructor(
@@ -87,9 +88,9 @@ export class Limits {
       resetsInMs: resetsAt - now,
       admin,
       budgets: {
-        user: { used: spent(inv.user.id), limit: s.userMaxDailyUnits ?? 0 },
-        guild: { used: spent(GUILD_FIELD), limit: s.guildMaxDailyUnits ?? 0 },
-        bot: { used: fromHundredths(units.bot), limit: s.maxDailyUnits ?? 0 },
+        user: { used: spent(inv.user.id), limit: s.userMaxDailyUnits },
+        guild: { used: spent(GUILD_FIELD), limit: s.guildMaxDailyUnits },
+        bot: { used: fromHundredths(units.bot), limit: s.maxDailyUnits },
       },
       ...(admin ? { spendByUser: await this.spendByUser(inv, units.ledger) } : {}),
     };
@@ -141,7 +142,7 @@ export class Limits {
     await this.check(inv);
     const s = this.settings;
     const admin = this.isAdmin(inv);
-    const allowed = s.allowedModels ?? [];
+    const allowed = s.allowedModels;
     if (!admin && !modelAllowed(record.request.model, allowed)) {
       const { model } = record.request;
       throw new RefusedError(
@@ -155,9 +156,9 @@ export class Limits {
     const refused = await this.store.admit(admitted, {
       guildDailyTasks: s.guildMaxDaily,
       units: {
-        user: admin ? 0 : (s.userMaxDailyUnits ?? 0),
-        guild: s.guildMaxDailyUnits ?? 0,
-        bot: s.maxDailyUnits ?? 0,
+        user: admin ? 0 : s.userMaxDailyUnits,
+        guild: s.guildMaxDailyUnits,
+        bot: s.maxDailyUnits,
       },
     });
     if (!refused) return admitted;
