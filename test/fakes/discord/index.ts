@@ -10,7 +10,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Gateway, Intent } from './gateway.js';
-import { buildAutocompleteInteraction, buildButtonInteraction, buildCommandInteraction } from './interactions.js';
+import {
+  buildAutocompleteInteraction,
+  buildButtonInteraction,
+  buildCommandInteraction,
+  buildModalSubmitInteraction,
+} from './interactions.js';
 import { RateLimiter, type Limit } from './ratelimit.js';
 import { Rest } from './rest.js';
 import { World, type InteractionState } from './state.js';
@@ -26,6 +31,7 @@ import type {
   RequestRecord,
   SendAutocompleteInput,
   SendCommandInput,
+  SubmitModalInput,
 } from './types.js';
 
 export * from './types.js';
@@ -176,6 +182,10 @@ class FakeDiscordImpl implements FakeDiscord {
 
   async clickButton(input: ClickButtonInput): Promise<InteractionRecord> {
     return this.dispatch(buildButtonInteraction(this.world, input));
+  }
+
+  async submitModal(input: SubmitModalInput): Promise<InteractionRecord> {
+    return this.dispatch(buildModalSubmitInteraction(this.world, input));
   }
 
   rateLimitChannel(channelId: string, opts: { times: number; retryAfterMs: number }): void {

@@ -17,7 +17,9 @@ import type {
   FakeUser,
   SendAutocompleteInput,
   SendCommandInput,
+  SubmitModalInput,
 } from './types.js';
+import { modalSubmitData } from './modal.js';
 import { MessageFlag, walkComponents } from './validate-message.js';
 
 function fail(msg: string): never {
@@ -91,7 +93,7 @@ function newState(
     record: {
       id,
       token,
-      type: kind === 'command' ? 2 : kind === 'component' ? 3 : 4,
+      type: { command: 2, component: 3, autocomplete: 4, modal: 5 }[kind],
       guildId: b.guild.id,
       channelId: b.channel.id,
       userId: typeof b.user.id === 'string' ? b.user.id : '',
@@ -340,4 +342,44 @@ export function buildButtonInteraction(world: World, input: ClickButtonInput): I
   const st = newState(b, payload, 'component', { customId: input.customId, messageId: msg.id });
   st.clickedMessageId = msg.id;
   return st;
+}
+
+// ---------- modal submissions ----------
+
+/**
+ * The MODAL_SUBMIT (type 5) a user's submit sends: the modal's custom_id and each text input's
+ * value. Only the user it was shown to can submit it, once; one opened from a button carries the
+ * clicked message, as Discord's does.
+ */
+export function buildModalSubmitInteraction(world: World, input: SubmitModalInput): InteractionState {
+  const shown = world.interactionById.get(input.interactionId) ?? fail(`unknown interaction ${input.interactionId}`);
+  const modal = shown.record.modal ?? fail(`interaction ${input.interactionId} was not answered with a modal`);
+  if (shown.record.modalSubmitted)
+    fail(`the modal of ${input.interactionId} was already submitted (it closes on submit)`);
+  const userId = typeof shown.user.id === 'string' ? shown.user.id : '';
+  const user = input.user ?? { id: userId };
+  if (user.id !== userId) fail(`the modal was shown to ${userId}; ${user.id} cannot submit it`);
+  const data = modalSubmitData(modal, input.values);
+  shown.record.modalSubmitted = true;
+  const b = base(world, shown.record.guildId, shown.record.channelId, {
+    ...user,
+    roles: user.roles ?? memberRoles(shown.record.payload),
+  });
+  const id = snowflake();
+  const clicked = shown.clickedMessageId ? world.messages.get(shown.clickedMessageId) : undefined;
+  const payload: JsonObject = {
+    ...common(world, b, id, interactionToken(id), 5, input.locale ?? 'en-US'),
+    data,
+    ...(clicked && !clicked.deleted ? { message: world.messageObject(clicked) } : {}),
+  };
+  const st = newState(b, payload, 'modal', { customId: String(data.custom_id) });
+  if (clicked) st.clickedMessageId = clicked.id;
+  return st;
+}
+
+function memberRoles(payload: JsonObject): string[] {
+  const member = payload.member;
+  return isRecord(member) && Array.isArray(member.roles)
+    ? member.roles.filter((r): r is string => typeof r === 'string')
+    : [];
 }

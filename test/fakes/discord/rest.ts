@@ -5,6 +5,7 @@ import type { Gateway } from './gateway.js';
 import { Intent } from './gateway.js';
 import { isInt, isRecord, toJson, type Json, type JsonObject } from './json.js';
 import { bucketHash, type Limit, type LimitCause, type RateLimiter } from './ratelimit.js';
+import { modalIssues } from './modal.js';
 import { snowflake } from './snowflake.js';
 import type { InteractionState, UploadedFile, World } from './state.js';
 import type {
@@ -895,7 +896,10 @@ export class Rest {
             },
           });
         }
-        if ((type === 6 || type === 7) && st.kind !== 'component') {
+        // A modal's submit may update the message whose button opened it; nothing else but a click may.
+        const fromMessage = st.kind === 'component' || (st.kind === 'modal' && st.clickedMessageId !== undefined);
+        // A modal answers a command or a click, never a modal's submit.
+        if (((type === 6 || type === 7) && !fromMessage) || (type === 9 && st.kind === 'modal')) {
           throw Errors.invalidFormBody({
             type: {
               _errors: [
@@ -966,20 +970,8 @@ export class Rest {
             break;
           }
           case 9: {
-            const issues = new Issues();
-            if (!isRecord(data)) issues.add(['data'], 'BASE_TYPE_REQUIRED', 'This field is required');
-            else {
-              const id = data.custom_id;
-              if (typeof id !== 'string' || id.length < 1 || id.length > 100)
-                issues.add(['data', 'custom_id'], 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 100 in length.');
-              const title = data.title;
-              if (typeof title !== 'string' || title.length < 1 || title.length > 45)
-                issues.add(['data', 'title'], 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 45 in length.');
-              const comps = data.components;
-              if (!Array.isArray(comps) || comps.length < 1 || comps.length > 5)
-                issues.add(['data', 'components'], 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 5 in length.');
-            }
-            issues.throwIfAny();
+            modalIssues(data).throwIfAny();
+            if (isRecord(data)) rec.modal = structuredClone(data) as JsonObject;
             break;
           }
         }

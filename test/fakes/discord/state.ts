@@ -115,7 +115,7 @@ interface MessageMeta {
 
 export interface InteractionState {
   record: InteractionRecord;
-  kind: 'command' | 'component' | 'autocomplete';
+  kind: 'command' | 'component' | 'autocomplete' | 'modal';
   user: JsonObject;
   commandName?: string;
   clickedMessageId?: string;

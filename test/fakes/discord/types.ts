@@ -113,6 +113,16 @@ export interface ClickButtonInput {
   locale?: string;
 }
 
+/** A user submits the modal an interaction was answered with (type 9); values by text input custom_id. */
+export interface SubmitModalInput {
+  /** The interaction whose answer was the modal. */
+  interactionId: string;
+  values: Record<string, string>;
+  /** Default: the user the modal was shown to (nobody else sees it). */
+  user?: FakeUser;
+  locale?: string;
+}
+
 export type ResponseKind = 'callback' | 'edit' | 'followup' | 'delete';
 
 export interface InteractionResponseRecord {
@@ -134,7 +144,7 @@ export interface InteractionResponseRecord {
 export interface InteractionRecord {
   id: string;
   token: string;
-  /** 2 APPLICATION_COMMAND, 3 MESSAGE_COMPONENT, 4 APPLICATION_COMMAND_AUTOCOMPLETE */
+  /** 2 APPLICATION_COMMAND, 3 MESSAGE_COMPONENT, 4 APPLICATION_COMMAND_AUTOCOMPLETE, 5 MODAL_SUBMIT */
   type: number;
   commandName?: string;
   customId?: string;
@@ -149,6 +159,10 @@ export interface InteractionRecord {
   ackLatencyMs?: number;
   ephemeral?: boolean;
   originalMessageId?: string;
+  /** The modal this interaction was answered with (type 9), as sent. */
+  modal?: JsonObject;
+  /** The modal was submitted (a modal closes on submit: once). */
+  modalSubmitted?: boolean;
   /** Autocomplete: the choices of the type-8 answer. */
   autocompleteChoices?: Array<{ name: string; value: string | number }>;
   /** Callback attempts that arrived after the deadline (each answered 10062). */
@@ -286,6 +300,8 @@ export interface FakeDiscord {
   waitForReady(timeoutMs?: number): Promise<void>;
   sendCommand(input: SendCommandInput): Promise<InteractionRecord>;
   clickButton(input: ClickButtonInput): Promise<InteractionRecord>;
+  /** Submits the modal an interaction was answered with, as the Discord client does (its limits enforced). */
+  submitModal(input: SubmitModalInput): Promise<InteractionRecord>;
   /** Types into an autocomplete option of a registered command; answered by a type-8 callback within the deadline. */
   sendAutocomplete(input: SendAutocompleteInput): Promise<InteractionRecord>;
   interactions: InteractionRecord[];

@@ -35,4 +35,7 @@ export type {
   ResponseUrlRecord,
   SignatureMode,
   SlashCommandInput,
+  SubmitViewInput,
+  ViewSubmissionResult,
 } from './types.js';
+export type { ViewRecord } from './views.js';

@@ -27,7 +27,10 @@ import type {
   ResponseUrlRecord,
   SignatureMode,
   SlashCommandInput,
+  SubmitViewInput,
+  ViewSubmissionResult,
 } from './types.js';
+import { TRIGGER_LIFETIME_MS, viewErrors, viewInputs, type TriggerRecord, type ViewRecord } from './views.js';
 
 export const DEFAULT_CHANNEL_LIMIT = { requests: 20, windowMs: 10_000 } as const;
 /** Slack Tier 3 (chat.update): about 50 calls a minute per workspace. */
@@ -51,6 +54,7 @@ const KNOWN_METHODS = new Set([
   'chat.delete',
   'chat.postEphemeral',
   'conversations.info',
+  'views.open',
 ]);
 const CHANNEL_LIMITED_METHODS = new Set(['chat.postMessage', 'chat.update']);
 /** 429 reasons whose Retry-After covers the whole workspace rather than one channel. */
@@ -138,6 +142,8 @@ class FakeSlackServer implements FakeSlack {
   readonly messages: MessageRecord[] = [];
   readonly ephemerals: EphemeralRecord[] = [];
   readonly calls: CallRecord[] = [];
+  readonly views: ViewRecord[] = [];
+  private readonly triggers = new Map<string, TriggerRecord>();
   readonly rateLimits: RateLimitRecord[] = [];
   readonly responseUrls = new Map<string, ResponseUrlRecord>();
 
@@ -391,6 +397,8 @@ class FakeSlackServer implements FakeSlack {
         return { params, result: this.postEphemeral(params) };
       case 'conversations.info':
         return { params, result: this.conversationsInfo(params) };
+      case 'views.open':
+        return { params, result: this.viewsOpen(params) };
       default:
         return { params, result: fail('unknown_method') };
     }
@@ -818,8 +826,101 @@ class FakeSlackServer implements FakeSlack {
     return { domain: team.domain ?? `team-${teamId.toLowerCase()}` };
   }
 
-  private triggerId(): string {
-    return `${Date.now()}.${Math.floor(Math.random() * 1e12)}.${randomHex(16)}`;
+  /** A trigger id for one interaction: views.open takes it once, within 3 s. */
+  private triggerId(teamId: string, userId: string): string {
+    const id = `${Date.now()}.${Math.floor(Math.random() * 1e12)}.${randomHex(16)}`;
+    this.triggers.set(id, { issuedAt: performance.now(), teamId, userId, used: false });
+    return id;
+  }
+
+  private viewsOpen(params: Params): ApiResult {
+    const triggerId = strParam(params, 'trigger_id');
+    let view: unknown = params['view'];
+    if (typeof view === 'string') {
+      try {
+        view = JSON.parse(view);
+      } catch {
+        return fail('invalid_arguments', ['[ERROR] view is not valid JSON [json-pointer:/view]']);
+      }
+    }
+    if (triggerId === undefined) return fail('invalid_arguments', ['[ERROR] missing required field: trigger_id']);
+    const trigger = this.triggers.get(triggerId);
+    if (!trigger) return fail('invalid_trigger_id');
+    if (trigger.used) return fail('exchanged_trigger_id');
+    if (performance.now() - trigger.issuedAt > (this.opts.triggerLifetimeMs ?? TRIGGER_LIFETIME_MS))
+      return fail('expired_trigger_id');
+    const errors = viewErrors(view);
+    if (errors.length > 0) return fail('invalid_arguments', errors);
+    trigger.used = true;
+    const id = `V${randomHex(5).toUpperCase()}`;
+    const rec: ViewRecord = {
+      id,
+      teamId: trigger.teamId,
+      userId: trigger.userId,
+      view: view as JsonObject,
+      openedAt: Date.now(),
+      closed: false,
+    };
+    this.views.push(rec);
+    return ok({ view: { ...this.viewJson(rec), state: { values: {} } } });
+  }
+
+  private viewJson(rec: ViewRecord): JsonObject {
+    return {
+      id: rec.id,
+      team_id: rec.teamId,
+      type: 'modal',
+      callback_id: '',
+      private_metadata: '',
+      ...rec.view,
+      hash: `${Math.floor(rec.openedAt / 1000)}.${randomHex(4)}`,
+      root_view_id: rec.id,
+      app_id: this.appId,
+      bot_id: 'BFAKE',
+    };
+  }
+
+  /**
+   * The user presses the modal's submit button: a signed `view_submission` with each input's value,
+   * after the checks Slack's client makes (required inputs filled, lengths within the element's).
+   */
+  async submitView(input: SubmitViewInput): Promise<ViewSubmissionResult> {
+    const rec = this.views.find((v) => v.id === input.viewId);
+    if (!rec) throw new Error(`fake slack: no open view ${input.viewId}`);
+    if (rec.closed) throw new Error(`fake slack: view ${input.viewId} was already submitted`);
+    const userId = input.userId ?? rec.userId;
+    if (userId !== rec.userId) throw new Error(`fake slack: view ${rec.id} is open for ${rec.userId}, not ${userId}`);
+    const inputs = viewInputs(rec.view);
+    for (const blockId of Object.keys(input.values))
+      if (!inputs.has(blockId)) throw new Error(`fake slack: view ${rec.id} has no input block ${blockId}`);
+    const values: JsonObject = {};
+    for (const [blockId, rule] of inputs) {
+      const value = input.values[blockId] ?? '';
+      if (!rule.optional && value === '') throw new Error(`fake slack: ${blockId} is required: Slack will not submit`);
+      if (value !== '' && (value.length < rule.min || value.length > rule.max))
+        throw new Error(`fake slack: ${blockId} must be ${rule.min}-${rule.max} characters: Slack will not submit`);
+      values[blockId] = { [rule.actionId]: { type: 'plain_text_input', value: value === '' ? null : value } };
+    }
+    rec.closed = true;
+    const domain = this.opts.teams.find((t) => t.id === rec.teamId)?.domain ?? `team-${rec.teamId.toLowerCase()}`;
+    const userName = defaultUserName(userId);
+    const payload: JsonObject = {
+      type: 'view_submission',
+      team: { id: rec.teamId, domain },
+      user: { id: userId, username: userName, name: userName, team_id: rec.teamId },
+      api_app_id: this.appId,
+      token: FAKE_VERIFICATION_TOKEN,
+      trigger_id: this.triggerId(rec.teamId, userId),
+      view: { ...this.viewJson(rec), state: { values } },
+      response_urls: [],
+      is_enterprise_install: false,
+      enterprise: null,
+    };
+    const form = new URLSearchParams();
+    form.set('payload', JSON.stringify(payload));
+    const rawBody = form.toString();
+    const r = await this.deliver(rawBody, input.signature ?? 'valid', 0);
+    return { ...r, rawBody };
   }
 
   private async deliver(
@@ -885,7 +986,7 @@ class FakeSlackServer implements FakeSlack {
     form.set('api_app_id', this.appId);
     form.set('is_enterprise_install', 'false');
     form.set('response_url', ru.url);
-    form.set('trigger_id', this.triggerId());
+    form.set('trigger_id', this.triggerId(input.teamId, input.userId));
     const rawBody = form.toString();
     const r = await this.deliver(rawBody, input.signature ?? 'valid', input.timestampOffsetSec ?? 0);
     return { ...r, responseUrl: ru.url, responseUrlId: ru.id, rawBody };
@@ -966,7 +1067,7 @@ class FakeSlackServer implements FakeSlack {
       api_app_id: this.appId,
       token: FAKE_VERIFICATION_TOKEN,
       container: { type: 'message', message_ts: containerTs, channel_id: channel, is_ephemeral: isEphemeral },
-      trigger_id: this.triggerId(),
+      trigger_id: this.triggerId(input.teamId, input.userId),
       team: { id: input.teamId, domain },
       enterprise: null,
       is_enterprise_install: false,

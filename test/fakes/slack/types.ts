@@ -1,6 +1,9 @@
 import type { Json, JsonObject } from './blocks.js';
+import type { ViewRecord } from './views.js';
 
 export interface FakeSlackOptions {
+  /** How long a trigger id opens a view (Slack: 3 s). */
+  triggerLifetimeMs?: number;
   /** The only bot token the Web API accepts (`Authorization: Bearer …` or a `token` form field). */
   botToken: string;
   /** Used to sign requests sent to the bot. */
@@ -55,6 +58,18 @@ export interface DeliveryResult {
   /** Exactly what was POSTed (form-encoded). */
   rawBody: string;
 }
+
+/** The user submits an open modal: values by input block_id (Slack's client checks required and lengths). */
+export interface SubmitViewInput {
+  viewId: string;
+  values: Record<string, string>;
+  /** Default: the user the view was opened for. */
+  userId?: string;
+  signature?: SignatureMode;
+}
+
+/** A view_submission has no response_url. */
+export type ViewSubmissionResult = Omit<DeliveryResult, 'responseUrl' | 'responseUrlId'>;
 
 export interface SlashCommandInput {
   teamId: string;
@@ -207,6 +222,10 @@ export interface FakeSlack {
   /** Re-sends the last delivery with its exact headers (a replay); `changeBody` tampers with the body. */
   resendLast(changeBody?: (raw: string) => string): Promise<{ status: number }>;
   clickButton(input: ButtonClickInput): Promise<DeliveryResult>;
+  /** Submits a modal the bot opened with views.open. */
+  submitView(input: SubmitViewInput): Promise<ViewSubmissionResult>;
+  /** Modals opened with views.open (trigger ids are single use and live 3 s). */
+  readonly views: readonly ViewRecord[];
   readonly messages: readonly MessageRecord[];
   readonly ephemerals: readonly EphemeralRecord[];
   readonly calls: readonly CallRecord[];
