@@ -5,7 +5,7 @@ import { ok, refuse, type Checked, type Violation } from './violation.js';
  * A storyboard: 1–6 shots, each with its own length and prompt (REFERENCE "Third round",
  * multi-shot: whole seconds ≥ 1 per shot summing to the duration, ≤ 512 characters each).
  * Slack writes it on one line, `3: a cat jumps | 4: it lands softly`; Discord's modal takes one
- * shot per line, `seconds: what happens`.
+ * shot per line, `seconds: what happens`. Both separators work everywhere.
  */
 
 export interface Shot {
@@ -20,16 +20,13 @@ export const SHOT_PROMPT_MAX = 512;
 export type StoryboardRule =
   'shot_form' | 'shot_seconds' | 'shot_prompt' | 'shot_count' | 'total_duration' | 'multi_shot_model';
 
-/** `|` between shots (one line, Slack) or one shot per line (Discord's paragraph input). */
-export type StoryboardForm = 'pipes' | 'lines';
-
 // "3: …", "3s: …", "3 sec: …", "3 seconds - …" — the number first, then a colon or dash.
 const SHOT = /^(\d+(?:[.,]\d+)?)\s*(?:s|secs?|seconds?)?\s*[:\-\u2013\u2014]\s*([\s\S]*)$/i;
 
 /** The shots of a storyboard, or the first shot that breaks a rule, named by its number. */
-export function parseStoryboard(text: string, form: StoryboardForm): Checked<Shot[], StoryboardRule> {
+export function parseStoryboard(text: string): Checked<Shot[], StoryboardRule> {
   const parts = text
-    .split(form === 'pipes' ? '|' : /\r?\n/)
+    .split(/\||\r?\n/)
     .map((p) => p.trim())
     .filter((p) => p !== '');
   const field = 'shots';
