@@ -144,6 +144,8 @@ export const TaskRecord = z.object({
     })
     .optional(),
   deleted: z.boolean().optional(),
+  /** The tracker lease epoch that last sent (or was about to send) its create (see tracker/create-guard.ts). */
+  createEpoch: z.number().optional(),
 });
 export type TaskRecord = z.infer<typeof TaskRecord>;
 

@@ -27,6 +27,11 @@ export interface Invocation {
   };
   /** Uploaded files by option name (Discord `/animate` image and end_image). */
   attachments?: Readonly<Record<string, Attachment>>;
+  /**
+   * The same for every delivery of one interaction (to another replica, or again after a retry):
+   * the replica that claims it first is the only one that may write, count or answer a task for it.
+   */
+  requestKey?: string;
 }
 
 /**

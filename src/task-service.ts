@@ -7,6 +7,7 @@ import type { Logger } from './log.js';
 import { viewHash } from './outbox/slots.js';
 import type { Outboxes } from './outbox/outboxes.js';
 import { notices, refusals } from './render/notices.js';
+import { claimRequest } from './store/request-claims.js';
 import type { TaskStore } from './store/task-store.js';
 import type { Tracker } from './tracker/tracker.js';
 
@@ -47,6 +48,8 @@ export class TaskService {
     regeneratedFrom?: string,
   ): Promise<TaskRecord> {
     const { store, tracker, limits, now } = this.deps;
+    // Before anything is counted or written: another replica may have this very interaction.
+    await claimRequest(store, inv.requestKey);
     const rec = await store.exclusive(`user:${inv.platform}:${inv.guildId}:${inv.user.id}`, async () => {
       const t = now();
       const record: TaskRecord = {

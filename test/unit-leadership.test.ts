@@ -16,10 +16,10 @@ const TTL = 3000;
 class ScriptedBackend implements LeaseBackend {
   answer: 'won' | 'lost' | 'fail' = 'won';
   claims = 0;
-  async claim(): Promise<boolean> {
+  async claim(): Promise<number> {
     this.claims++;
     if (this.answer === 'fail') throw new Error('store down');
-    return this.answer === 'won';
+    return this.answer === 'won' ? 1 : 0;
   }
   async release(): Promise<void> {}
 }

@@ -4,16 +4,23 @@ import { RELEASE_IF_HELD, type ScriptRunner } from './redis.js';
 
 /** Where a claim lives. */
 export interface LeaseBackend {
-  /** Takes the claim for `ttlMs` if it is free, lapsed or already `owner`'s; true when `owner` holds it afterwards. */
-  claim(owner: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Takes the claim for `ttlMs` if it is free, lapsed or already `owner`'s. Answers the claim's
+   * epoch while `owner` holds it afterwards (it grows by one each time the claim changes hands,
+   * and stays while one owner renews), 0 when another owner holds it.
+   */
+  claim(owner: string, ttlMs: number): Promise<number>;
   /** Gives the claim up if `owner` holds it. */
   release(owner: string): Promise<void>;
 }
 
+/** KEYS: the claim, its epoch counter. ARGV: owner, ttl ms. */
 const CLAIM = `local v = redis.call('GET', KEYS[1])
 if v == false or v == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
+  local e = redis.call('GET', KEYS[2])
+  if v == false or not e then e = redis.call('INCR', KEYS[2]) end
+  return tonumber(e)
 end
 return 0`;
 
@@ -27,11 +34,14 @@ export class RedisLeaseBackend implements LeaseBackend {
     private readonly key: string,
   ) {}
 
-  async claim(owner: string, ttlMs: number): Promise<boolean> {
-    const won = await (
+  async claim(owner: string, ttlMs: number): Promise<number> {
+    const epoch = await (
       await this.redis()
-    ).eval(CLAIM, { keys: [this.key], arguments: [owner, String(Math.max(1, Math.round(ttlMs)))] });
-    return Number(won) === 1;
+    ).eval(CLAIM, {
+      keys: [this.key, `${this.key}:epoch`],
+      arguments: [owner, String(Math.max(1, Math.round(ttlMs)))],
+    });
+    return Number(epoch) || 0;
   }
 
   async release(owner: string): Promise<void> {
@@ -39,7 +49,7 @@ export class RedisLeaseBackend implements LeaseBackend {
   }
 }
 
-const LeaseValue = z.object({ owner: z.string(), until: z.number() });
+const LeaseValue = z.object({ owner: z.string(), until: z.number(), epoch: z.number().default(1) });
 
 /**
  * Any other keyv store (one process on SQLite or memory, where nobody competes; and tests of
@@ -58,11 +68,16 @@ export class KeyvLeaseBackend implements LeaseBackend {
     return parsed.success && parsed.data.until > this.now() ? parsed.data : undefined;
   }
 
-  async claim(owner: string, ttlMs: number): Promise<boolean> {
+  async claim(owner: string, ttlMs: number): Promise<number> {
     const current = await this.holder();
-    if (current && current.owner !== owner) return false;
-    await this.kv.set(this.key, { owner, until: this.now() + ttlMs });
-    return (await this.holder())?.owner === owner;
+    if (current && current.owner !== owner) return 0;
+    const epoch: unknown = await this.kv.get(`${this.key}:epoch`);
+    const last = typeof epoch === 'number' ? epoch : 0;
+    const next = current ? current.epoch : last + 1;
+    if (next !== last) await this.kv.set(`${this.key}:epoch`, next);
+    await this.kv.set(this.key, { owner, until: this.now() + ttlMs, epoch: next });
+    const after = await this.holder();
+    return after?.owner === owner ? after.epoch : 0;
   }
 
   async release(owner: string): Promise<void> {
@@ -76,6 +91,9 @@ export class KeyvLeaseBackend implements LeaseBackend {
  * lapses after `ttlMs`.
  */
 export class Lease {
+  /** The epoch of the last successful claim (0 before one): what fences a create (see tracker/create-guard.ts). */
+  epoch = 0;
+
   constructor(
     private readonly backend: LeaseBackend,
     readonly owner: string,
@@ -83,8 +101,10 @@ export class Lease {
   ) {}
 
   /** Takes or renews the claim; false while another live owner holds it. */
-  acquire(): Promise<boolean> {
-    return this.backend.claim(this.owner, this.ttlMs);
+  async acquire(): Promise<boolean> {
+    const epoch = await this.backend.claim(this.owner, this.ttlMs);
+    if (epoch > 0) this.epoch = epoch;
+    return epoch > 0;
   }
 
   release(): Promise<void> {

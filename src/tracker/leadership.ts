@@ -41,6 +41,11 @@ export class Leadership {
     return false;
   }
 
+  /** The lease epoch this replica leads in (undefined without a lease: nobody else can lead). */
+  get epoch(): number | undefined {
+    return this.lease?.epoch;
+  }
+
   /** Takes or renews the lease now and every third of its TTL; returns what `gained` picked up. */
   async start(): Promise<number> {
     const first = await this.renew();

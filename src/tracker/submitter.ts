@@ -26,6 +26,11 @@ export interface SubmitterDeps {
   finish: (live: LiveTask) => void;
   /** The queue moved: every queued card shows its new place. */
   queueMoved: (pack: Pack) => void;
+  /**
+   * Right before a create: the store is read again and the create marked with this leader's lease
+   * epoch (see create-guard.ts), and the lease checked once more. `skip`: not ours to send now.
+   */
+  clearCreate: (live: LiveTask) => Promise<'create' | 'lookup' | 'skip'>;
   run: (work: Promise<unknown>) => void;
 }
 
@@ -54,6 +59,11 @@ export class Submitter {
     try {
       let task: KlingTask | undefined;
       if (live.lookupFirst) task = await this.lookup(rec);
+      if (!task) {
+        const clearance = await this.o.clearCreate(live);
+        if (clearance === 'skip') return;
+        if (clearance === 'lookup') task = await this.lookup(rec);
+      }
       if (!task) {
         repeat = live.createSent;
         live.createSent = true;

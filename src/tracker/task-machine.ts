@@ -194,5 +194,7 @@ export function mergeForward(stored: TaskRecord, next: TaskRecord): TaskRecord {
     cardSig: stored.cardSig,
     finalShown: stored.finalShown,
     deleted: stored.deleted,
+    // The fence a create left in the store is never rolled back by an older copy.
+    ...(stored.createEpoch !== undefined ? { createEpoch: Math.max(stored.createEpoch, next.createEpoch ?? 0) } : {}),
   };
 }

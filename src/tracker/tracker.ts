@@ -8,6 +8,7 @@ import { Semaphore } from './limiter.js';
 import { LiveTasks, type LiveTask } from './live.js';
 import { Poller } from './poller.js';
 import { packOf, SubmitQueue, type Pack } from './submit-queue.js';
+import { createGuard, followStored, type FollowDeps } from './create-guard.js';
 import { Submitter } from './submitter.js';
 import { isBehind, mergeForward, onAnswer, onPollError, type Timing } from './task-machine.js';
 import { isYoung, type TrackerOptions } from './tracker-options.js';
@@ -64,6 +65,13 @@ export class Tracker {
       save: (live, next) => this.save(live, next),
       finish: (live) => this.finish(live),
       queueMoved: (pack) => this.queueMoved(pack),
+      clearCreate: createGuard({
+        store: o.store,
+        log: o.log,
+        epoch: () => this.leadership.epoch,
+        leads: () => this.leader && !this.stopped,
+        follow: (live, stored) => followStored(live, stored, this.followDeps),
+      }),
       run,
     });
     this.poller = new Poller({
@@ -76,6 +84,11 @@ export class Tracker {
       failed: (live, err) => this.pollFailed(live, err),
       run,
     });
+  }
+
+  private get followDeps(): FollowDeps {
+    const { live, queue, cards, now } = this;
+    return { live, queue, cards, now, intervalMs: this.timing.intervalMs, finish: (l) => this.finish(l) };
   }
 
   private get leader(): boolean {
@@ -99,7 +112,10 @@ export class Tracker {
     const still = new Set(inflight);
     for (const id of this.reshown) if (!still.has(id)) this.reshown.delete(id);
     const ids = inflight.filter((id) => !this.live.has(id) && !this.reshown.has(id));
-    const records = (await this.o.store.getMany(ids)).filter((rec) => !(this.o.lease && isYoung(rec, this.now())));
+    // Read again after the await: a task tracked meanwhile (`track`) is live already and stays as it is.
+    const records = (await this.o.store.getMany(ids)).filter(
+      (rec) => !this.live.has(rec.id) && !(this.o.lease && isYoung(rec, this.now())),
+    );
     records.sort((a, b) => a.createdAt - b.createdAt);
     for (const rec of records) {
       if (!isFinal(rec.state)) this.adopt(rec, true);
@@ -119,10 +135,10 @@ export class Tracker {
     this.queue.clear();
   }
 
-  /** A new task, already written to the store. */
+  /** A new task, already written to the store. Idempotent: a task live here already is left as it is. */
   track(rec: TaskRecord): void {
     // A follower leaves it to the leader, which adopts it from the store.
-    if (!this.leader || this.stopped) return;
+    if (!this.leader || this.stopped || this.live.has(rec.id)) return;
     this.tickOne(this.adopt(rec, false));
   }
 
@@ -211,6 +227,9 @@ export class Tracker {
   }
 
   private adopt(rec: TaskRecord, resumed: boolean): LiveTask {
+    // Never two live copies of one task (two copies would send two creates).
+    const known = this.live.get(rec.id);
+    if (known) return known;
     // A new task goes to Kling at once (the user is watching its card); a resumed one is checked at once.
     const nextCheckAt = resumed || rec.state === 'pending' ? 0 : this.now() + this.timing.intervalMs;
     const live = this.live.add(rec, {

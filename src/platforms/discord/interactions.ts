@@ -74,6 +74,8 @@ export function invocationOf(
       isAdmin: Boolean(perms && ADMIN_FLAGS[adminPermission].some((flag) => perms.has(flag, false))),
     },
     ...(attachments ? { attachments } : {}),
+    // Discord's interaction id: the same on every connection it is delivered to.
+    requestKey: `discord:${interaction.id}`,
   };
 }
 
