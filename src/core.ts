@@ -12,6 +12,7 @@ import type { BotServices } from './services.js';
 import { TaskStore } from './store/task-store.js';
 import { TaskService } from './task-service.js';
 import { Tracker } from './tracker/tracker.js';
+import { LEASE_TTL_MS } from './tracker/leadership.js';
 
 /** Everything platform-neutral, wired together. Adapters get this and register their port. */
 export interface Core {
@@ -95,11 +96,7 @@ export async function createCore(
   // Several replicas share a Redis store; one lease decides which of them tracks.
   const shared = /^rediss?:\/\//.test(config.env.STORE_URL);
   const lease = shared
-    ? store.trackerLease(
-        `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
-        Math.max(3000, config.env.POLL_INTERVAL_MS * 3),
-        now,
-      )
+    ? store.trackerLease(`${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`, LEASE_TTL_MS, now)
     : undefined;
   const tracker = new Tracker({
     store,

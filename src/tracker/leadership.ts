@@ -4,6 +4,16 @@ import type { Lease } from '../store/lease.js';
 /** Leadership lapses when the lease was last renewed this long ago (a fraction of its TTL). */
 export const LAPSE_FRACTION = 2 / 3;
 
+/**
+ * The tracker lease's TTL. Short, so that a replica that dies (SIGKILL, a lost host) hands its
+ * tasks over within about a second, whatever the poll interval: fencing keeps a short lease safe
+ * (leadership lapses at 2/3 of it, and every create carries the epoch it was sent in, see
+ * create-guard.ts). The leader renews every quarter of it; a follower asks every eighth.
+ */
+export const LEASE_TTL_MS = 1000;
+const RENEW_FRACTION = 1 / 4;
+const RETRY_FRACTION = 1 / 8;
+
 export interface LeadershipHooks {
   /** Became (or stayed) leader: pick up what other replicas accepted. */
   gained: () => Promise<number>;
@@ -46,17 +56,24 @@ export class Leadership {
     return this.lease?.epoch;
   }
 
-  /** Takes or renews the lease now and every third of its TTL; returns what `gained` picked up. */
+  /** Takes or renews the lease now and then on (see LEASE_TTL_MS); returns what `gained` picked up. */
   async start(): Promise<number> {
     const first = await this.renew();
-    if (this.lease) {
-      this.timer = setInterval(
-        () => void this.renew().catch((err: unknown) => this.log.warn({ err: String(err) }, 'lease check failed')),
-        this.lease.ttlMs / 3,
-      );
-      this.timer.unref?.();
-    }
+    this.schedule();
     return first;
+  }
+
+  /** The next renewal (leader) or attempt (follower), once the last one is done: never two at once. */
+  private schedule(): void {
+    if (!this.lease || this.stopped) return;
+    this.timer = setTimeout(
+      () =>
+        void this.renew()
+          .catch((err: unknown) => this.log.warn({ err: String(err) }, 'lease check failed'))
+          .finally(() => this.schedule()),
+      this.lease.ttlMs * (this.held ? RENEW_FRACTION : RETRY_FRACTION),
+    );
+    this.timer.unref?.();
   }
 
   private async renew(): Promise<number> {
@@ -93,7 +110,7 @@ export class Leadership {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
   }
 
   /** Gives the lease up at once instead of making the next replica wait it out. */

@@ -124,6 +124,8 @@ export class Tracker {
         this.cards.reshow(rec); // finished, but the card never showed it: a crash beat the last edit
       }
     }
+    // Taken over (or started): ask Kling about them all now, in one batch, not at the next tick.
+    if (records.length > 0) this.tick();
     return records.length;
   }
 
@@ -238,7 +240,9 @@ export class Tracker {
     });
     if (rec.state === 'queued') this.queue.push(rec.request.kind, rec.id);
     this.cards.attach(rec);
-    this.cards.show(live);
+    // A running task taken over shows what its last leader showed: Kling's answer, asked at once,
+    // is its next edit (a repeat of the old view would spend the channel's budget before the finals).
+    if (!resumed || !rec.card || (rec.state !== 'submitted' && rec.state !== 'processing')) this.cards.show(live);
     // Crashed between posting the card and storing its handle: the outbox posts it (finding it first).
     if (resumed && !rec.card) this.run(this.openCard(rec, this.cards.view(rec)));
     return live;
