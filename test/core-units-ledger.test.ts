@@ -145,17 +145,23 @@ describe.each(backends)('unit budgets on %s', (_name, url, skip) => {
     },
   );
 
-  it.skipIf(skip)('GIVEN a record that lost a race THEN release gives back its units and task slot, once', async () => {
-    const store = await open();
-    const lost = record('A', 6, 'G4');
-    await store.admit(lost, { guildDailyTasks: 1 });
-    expect(await store.admit(record('B', 1, 'G4'), { guildDailyTasks: 1 })).toEqual({ kind: 'guild_tasks' });
-    expect(await store.budgets.release(lost.id)).toBe(true);
-    expect(await store.budgets.release(lost.id)).toBe(false);
-    expect(await store.budgets.release('kbnosuchtask')).toBe(false);
-    expect(await store.guildCountOn('discord', 'G4', DAY)).toBe(0);
-    expect((await store.budgets.on('discord', 'G4', DAY)).ledger).toEqual({ A: 0, '*': 0 });
-    // The slot it gave back is usable again.
-    expect(await store.admit(record('B', 1, 'G4'), { guildDailyTasks: 1 })).toBeUndefined();
-  });
+  it.skipIf(skip)(
+    'GIVEN a record that lost a race THEN release gives back its units, its server task slot and its user slots, once',
+    async () => {
+      const store = await open();
+      const lost = record('A', 6, 'G4');
+      await store.admit(lost, { guildDailyTasks: 1 });
+      expect(await store.admit(record('B', 1, 'G4'), { guildDailyTasks: 1 })).toEqual({ kind: 'guild_tasks' });
+      const mine = () => store.userActivity('discord', 'G4', 'A', T0 - 1000, T0 + 1000);
+      expect(await mine()).toMatchObject({ active: 1, today: 1 });
+      expect(await store.budgets.release(lost.id)).toBe(true);
+      expect(await mine()).toMatchObject({ active: 0, today: 0 });
+      expect(await store.budgets.release(lost.id)).toBe(false);
+      expect(await store.budgets.release('kbnosuchtask')).toBe(false);
+      expect(await store.guildCountOn('discord', 'G4', DAY)).toBe(0);
+      expect((await store.budgets.on('discord', 'G4', DAY)).ledger).toEqual({ A: 0, '*': 0 });
+      // The slot it gave back is usable again.
+      expect(await store.admit(record('B', 1, 'G4'), { guildDailyTasks: 1 })).toBeUndefined();
+    },
+  );
 });

@@ -316,6 +316,7 @@ export class TaskStore {
         if (ids.length === 0) break;
         for (const rec of await this.getMany(ids)) {
           if (rec.createdAt < cutoff) return result();
+          if (rec.budget?.released) continue; // lost a race: it gave its slots back (budget-records.ts)
           if (!isFinal(rec.state)) active++;
           if (rec.createdAt < dayStart) continue;
           today++;
