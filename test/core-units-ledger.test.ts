@@ -165,3 +165,18 @@ describe.each(backends)('unit budgets on %s', (_name, url, skip) => {
     },
   );
 });
+
+describe.skipIf(!HAS_REDIS)('unit budgets across replicas', () => {
+  it('GIVEN two replicas on one Redis admitting 12 commands of 4 units at once against a 20-unit bot budget THEN exactly 5 are written', async () => {
+    const db = `${redisUrl}/15`;
+    const [a, b] = [await TaskStore.open(db), await TaskStore.open(db)];
+    stores.push(a, b);
+    const recs = Array.from({ length: 12 }, (_, i) => record(`U${i}`, 4, `G${i % 3}`));
+    const outcomes = await Promise.all(
+      recs.map((r, i) => (i % 2 ? a : b).admit(r, { units: { user: 0, guild: 0, bot: 20 } })),
+    );
+    expect(outcomes.filter((o) => o === undefined)).toHaveLength(5);
+    expect(outcomes.filter((o) => o !== undefined).every((o) => o?.kind === 'units' && o.budget === 'bot')).toBe(true);
+    expect((await b.budgets.on('discord', 'G0', DAY)).bot).toBe(2000);
+  });
+});
