@@ -70,8 +70,10 @@ function discordShownAt(
   if (!card) return undefined;
   const edit = card.edits.find((e) => JSON.stringify(e.body).includes(url));
   if (edit) return { at: edit.at, original: true };
-  if (card.content === url && card.edits.length === 0) return { at: card.createdAt, original: true };
-  const reply = [...fake.messages.values()].find((m) => m.replyTo === card.id && m.content.includes(url));
+  const shows = (m: { content: string; components: unknown }) =>
+    m.content.includes(url) || JSON.stringify(m.components).includes(url);
+  if (shows(card) && card.edits.length === 0) return { at: card.createdAt, original: true };
+  const reply = [...fake.messages.values()].find((m) => m.replyTo === card.id && shows(m));
   return reply ? { at: reply.createdAt, original: false } : undefined;
 }
 

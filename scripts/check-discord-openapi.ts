@@ -98,7 +98,11 @@ async function drive(
   );
   const cardOf = (rec: InteractionRecord) =>
     rec.originalMessageId ? fake.messages.get(rec.originalMessageId) : undefined;
-  const done = (rec: InteractionRecord) => /\/media\/\d+\.mp4/.test(cardOf(rec)?.content ?? '');
+  // Finished: the video's URL (or its uploaded copy) shows in the content (older cards) or a V2 card's gallery.
+  const done = (rec: InteractionRecord) =>
+    /\/media\/\d+\.mp4|attachment:\/\//.test(
+      `${cardOf(rec)?.content ?? ''}${JSON.stringify(cardOf(rec)?.components ?? [])}`,
+    );
   await fake.waitFor(() => cards.every(done), 90_000);
   await video(channels[0] ?? '', 'a fox --ar 4:3'); // refused privately
   const first = cards[0];

@@ -32,6 +32,8 @@ import {
   expectNoSecrets,
   expectedVideoUrl,
   linkUrls,
+  galleryUrls,
+  isV2,
   startBot,
   startFake,
   startSim,
@@ -116,7 +118,11 @@ describe('Discord end to end (in process)', () => {
     const card = cardOf(f, rec);
     const id = taskIdOf(card) ?? '';
     const url = expectedVideoUrl(s, id);
-    expect(card?.content).toBe(url);
+    // A Components V2 card: no content or embeds, the video in its media gallery, Kling's link as a button.
+    expect(isV2(card)).toBe(true);
+    expect(card?.content).toBe('');
+    expect(card?.embeds).toEqual([]);
+    expect(galleryUrls(card)).toEqual([url]);
     expect(linkUrls(card)).toContain(url);
     expect(customIds(card)).toEqual(expect.arrayContaining([`kb:g:${id}`, `kb:r:${id}`, `kb:d:${id}`]));
     // One message, edited in place through its life, showing processing on the way.

@@ -237,7 +237,7 @@ describe('Discord: Extend', () => {
     // Answered with the public card itself (type 4) or a public defer (type 5), never privately.
     expect([4, 5]).toContain(click.ackType);
     expect(click.ephemeral).toBe(false);
-    expect(extended?.flags ?? 0).toBe(0);
+    expect((extended?.flags ?? 0) & 64).toBe(0);
     const extId = taskIdOf(extended) ?? '';
     expect(extId).not.toBe(parentId);
     expect(s.task(extId)?.body).toMatchObject({ video_id: expect.any(String), prompt: 'a fox in the snow' });

@@ -104,6 +104,27 @@ describe('DiscordPort.editCard', () => {
     expect(rest.calls[0]?.options?.body).toMatchObject({ allowed_mentions: { parse: [] } });
   });
 
+  it('GIVEN a card made before V2 (no v2 on its handle) THEN it keeps its old form; a V2 card is edited as V2, also after it moved', async () => {
+    const rest = new ScriptedRest([
+      { method: 'PATCH', route: /^\/webhooks\//, answer: {} },
+      { method: 'PATCH', route: /^\/webhooks\//, answer: apiError(401, 50027, 'Invalid Webhook Token') },
+      { method: 'PATCH', route: /^\/channels\//, answer: {} },
+    ]);
+    const port = portWith(rest);
+    await port.edit(webhookHandle(), view, scope);
+    const old = rest.calls[0]?.options?.body as { flags?: number; embeds?: unknown[] };
+    expect(old.flags).toBeUndefined();
+    expect(old.embeds).toHaveLength(1);
+    const moved = await port.edit(webhookHandle({ v2: true, token: 'interaction-token-2' }), view, scope);
+    expect(DiscordCardHandle.parse(moved.value)).toMatchObject({ route: 'channel', v2: true });
+    for (const call of rest.calls.slice(1)) {
+      const body = call.options?.body as { flags?: number; content?: string; embeds?: unknown };
+      expect(body.flags).toBe(1 << 15);
+      expect(body.content).toBeUndefined();
+      expect(body.embeds).toBeUndefined();
+    }
+  });
+
   it('GIVEN 50027 THEN moves to the channel route, returns the new handle and never uses that token again', async () => {
     const rest = new ScriptedRest([
       { method: 'PATCH', route: /^\/webhooks\//, answer: apiError(401, 50027, 'Invalid Webhook Token') },

@@ -22,7 +22,13 @@ export interface CardView {
   startedAt: number;
   /** Set once final: how long the task took. */
   tookText?: string;
-  media: Array<{ url: string; label: string; kind: 'video' | 'image' }>;
+  /**
+   * Results. `url` is Kling's link; `hosted`: the file was uploaded to the platform under this name
+   * (Discord: an attachment of the card; Slack: a file in the card's thread), see src/media/.
+   */
+  media: Array<{ url: string; label: string; kind: 'video' | 'image'; hosted?: { filename: string } }>;
+  /** What happened to the platform copy when it is not the plain case (too large, failed): one short line. */
+  mediaNote?: string;
   /** Failure reason, provider delay, queue position. */
   notice?: string;
   /** When the provider deletes the media (30 days after finishing). */

@@ -138,50 +138,60 @@ export function video(channelId: string, user: FakeUser, prompt: string, guildId
 
 /** Our task id, read from the card's Refresh button (`kb:r:<id>`). */
 export function taskIdOf(message: MessageRecord | undefined): string | undefined {
-  for (const row of message?.components ?? []) {
-    const buttons = Array.isArray(row['components']) ? row['components'] : [];
-    for (const b of buttons) {
-      const id = b && typeof b === 'object' && !Array.isArray(b) ? b['custom_id'] : undefined;
-      const m = typeof id === 'string' ? /^kb:[rgd]:(kb[0-9a-z]+)$/.exec(id) : null;
-      if (m?.[1]) return m[1];
-    }
+  for (const id of customIds(message)) {
+    const m = /^kb:[rgd]:(kb[0-9a-z]+)$/.exec(id);
+    if (m?.[1]) return m[1];
   }
   return undefined;
 }
 
+/** Every component of a message, depth-first (a V2 card nests its rows inside a container). */
+export function allComponents(message: MessageRecord | undefined): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  const walk = (c: unknown): void => {
+    if (!c || typeof c !== 'object' || Array.isArray(c)) return;
+    const o = c as Record<string, unknown>;
+    out.push(o);
+    if (Array.isArray(o['components'])) o['components'].forEach(walk);
+    walk(o['accessory']);
+  };
+  (message?.components ?? []).forEach(walk);
+  return out;
+}
+
 /** Every link button URL on a message. */
 export function linkUrls(message: MessageRecord | undefined): string[] {
+  return allComponents(message)
+    .filter((b) => b['type'] === 2 && b['style'] === 5 && typeof b['url'] === 'string')
+    .map((b) => b['url'] as string);
+}
+
+/** The custom ids of every (non-link, enabled) button on a message. */
+export function customIds(message: MessageRecord | undefined): string[] {
+  return allComponents(message)
+    .filter((b) => typeof b['custom_id'] === 'string' && b['disabled'] !== true)
+    .map((b) => b['custom_id'] as string);
+}
+
+/** What a V2 card's media gallery shows: each item's URL (`attachment://…` for an uploaded file). */
+export function galleryUrls(message: MessageRecord | undefined): string[] {
   const urls: string[] = [];
-  for (const row of message?.components ?? []) {
-    const buttons = Array.isArray(row['components']) ? row['components'] : [];
-    for (const b of buttons) {
-      if (b && typeof b === 'object' && !Array.isArray(b) && b['style'] === 5 && typeof b['url'] === 'string')
-        urls.push(b['url']);
-    }
+  for (const c of allComponents(message)) {
+    if (c['type'] !== 12 || !Array.isArray(c['items'])) continue;
+    for (const item of c['items'] as Array<{ media?: { url?: unknown } }>)
+      if (typeof item.media?.url === 'string') urls.push(item.media.url);
   }
   return urls;
 }
 
-/** The custom ids of every (non-link) button on a message. */
-export function customIds(message: MessageRecord | undefined): string[] {
-  const ids: string[] = [];
-  for (const row of message?.components ?? []) {
-    const buttons = Array.isArray(row['components']) ? row['components'] : [];
-    for (const b of buttons) {
-      if (
-        b &&
-        typeof b === 'object' &&
-        !Array.isArray(b) &&
-        typeof b['custom_id'] === 'string' &&
-        b['disabled'] !== true
-      )
-        ids.push(b['custom_id']);
-    }
-  }
-  return ids;
-}
+/** True when the message is a Components V2 message (flag 1 << 15). */
+export const isV2 = (message: MessageRecord | undefined) => ((message?.flags ?? 0) & (1 << 15)) !== 0;
 
-export const embedText = (message: MessageRecord | undefined) => JSON.stringify(message?.embeds ?? []);
+/** The card's words: its embeds (older form) or its text displays (V2). */
+export const embedText = (message: MessageRecord | undefined) =>
+  isV2(message)
+    ? JSON.stringify(allComponents(message).filter((c) => c['type'] === 10))
+    : JSON.stringify(message?.embeds ?? []);
 
 /** The video URL the simulator made for one of our tasks (it keys tasks by external_task_id = our id). */
 export function expectedVideoUrl(sim: KlingSimulator, taskId: string): string | undefined {
@@ -189,11 +199,21 @@ export function expectedVideoUrl(sim: KlingSimulator, taskId: string): string | 
   return task ? `${sim.origin}/media/${task.taskId}.mp4` : undefined;
 }
 
-/** True once the card shows its own task's video: in the content (inline player) and as a link button. */
+/**
+ * True once the card shows its own task's video: a V2 card in its gallery (Kling's link, or the
+ * uploaded copy), an older card in its content (inline player); and Kling's link as a button
+ * unless the copy was uploaded.
+ */
 export function cardIsFinal(sim: KlingSimulator, message: MessageRecord | undefined): boolean {
   const id = taskIdOf(message);
   const url = id ? expectedVideoUrl(sim, id) : undefined;
-  return Boolean(url && message && !message.deleted && message.content === url && linkUrls(message).includes(url));
+  if (!url || !message || message.deleted) return false;
+  if (!isV2(message)) return message.content === url && linkUrls(message).includes(url);
+  const shown = galleryUrls(message);
+  const uploaded = shown.some(
+    (u) => u.startsWith('attachment://') && message.attachments.some((a) => `attachment://${a.filename}` === u),
+  );
+  return message.content === '' && (uploaded || (shown.includes(url) && linkUrls(message).includes(url)));
 }
 
 /** The public card an interaction produced (its original response). */

@@ -6,8 +6,8 @@ import type { Logger } from '../../log.js';
 import type { PlatformPort, Written } from '../../port.js';
 import type { CardView, PrivateView } from '../../render/view.js';
 import { AckError, type InteractionAcker } from './ack.js';
-import { restBody, type DiscordCardHandle, type DiscordReplyTarget } from './port.js';
-import { cardMessage, privateMessage } from './render.js';
+import { cardBody, restBody, type DiscordCardHandle, type DiscordReplyTarget } from './port.js';
+import { privateMessage } from './render.js';
 
 export type DiscordInteraction = ChatInputCommandInteraction | ButtonInteraction;
 
@@ -39,6 +39,12 @@ export interface InteractionIOOptions {
   onAcknowledged?: () => void;
   /** See CommandIO.afterAnswer. */
   afterAnswer?: () => Promise<void>;
+}
+
+/** The interaction's upload cap, when Discord sent one (older payloads lack it). */
+function uploadLimitOf(interaction: DiscordInteraction): { uploadLimit?: number } {
+  const limit: unknown = interaction.attachmentSizeLimit;
+  return typeof limit === 'number' && Number.isSafeInteger(limit) && limit > 0 ? { uploadLimit: limit } : {};
 }
 
 /** 40060 already acknowledged, 10062 unknown interaction: Discord will take no answer for this interaction. */
@@ -121,6 +127,9 @@ export class InteractionIO implements CommandIO {
       token: this.interaction.token,
       tokenExpiresAt: this.o.receivedAt + this.o.tokenLifetimeMs - this.o.tokenMarginMs,
       target: '@original',
+      // Cards made from now on are Components V2 messages (the placeholder's first edit sets the flag).
+      v2: true,
+      ...uploadLimitOf(this.interaction),
     };
   }
 
@@ -237,7 +246,7 @@ export class InteractionIO implements CommandIO {
   answerWithCard(view: CardView): Promise<CardAnswer> {
     return this.serial(async () => {
       if (this.ack === 'none') {
-        await acknowledge(() => this.o.acker.respond(this.interaction, 4, restBody(cardMessage(view))));
+        await acknowledge(() => this.o.acker.respond(this.interaction, 4, cardBody(view, true)));
         this.acked('card');
         this.originalSettled = true;
         return { kind: 'shown', handle: this.cardHandle };

@@ -20,6 +20,7 @@ import {
   type Written,
 } from '../../port.js';
 import type { CardView, PrivateView } from '../../render/view.js';
+import { cardMessageV2, type DiscordV2Message } from './card-v2.js';
 import { cardMessage, privateMessage, type DiscordMessage } from './render.js';
 import { rateOfError, withRate } from './rest.js';
 
@@ -41,6 +42,13 @@ export const DiscordCardHandle = z.object({
   target: z.string().default('@original'),
   /** Set when this message is a reply posted because the card itself could not be edited. */
   replyTo: z.string().optional(),
+  /**
+   * The message was made as a Components V2 card. Absent on cards from before V2: they keep their
+   * old form (embed, URL in content), since the flag can never be added to or removed from them safely.
+   */
+  v2: z.boolean().optional(),
+  /** The interaction's `attachment_size_limit` (bytes), the cap for files put on this card. */
+  uploadLimit: z.number().int().positive().optional(),
 });
 export type DiscordCardHandle = z.infer<typeof DiscordCardHandle>;
 
@@ -81,7 +89,14 @@ const DEAD_TOKEN_MEMORY_MS = TOKEN_LIFETIME_MS;
 const MAX_DEAD_TOKENS = 10_000;
 
 /** A message body as the REST API takes it; nobody gets pinged by a prompt that says @everyone. */
-export const restBody = (message: DiscordMessage) => ({ ...message, allowed_mentions: { parse: [] } });
+export const restBody = (message: DiscordMessage | DiscordV2Message) => ({
+  ...message,
+  allowed_mentions: { parse: [] },
+});
+
+/** The card in the form its message was made in (see DiscordCardHandle.v2). */
+export const cardBody = (view: CardView, v2: boolean | undefined) =>
+  restBody(v2 ? cardMessageV2(view) : cardMessage(view));
 
 const codeOf = (err: unknown) => (err instanceof DiscordAPIError ? err.code : undefined);
 
@@ -108,17 +123,30 @@ function rateLimitOf(err: unknown): PortRateLimitError | undefined {
 /** How far back to look for a card whose handle was lost in a crash. */
 const RECENT_MESSAGES = 50;
 
-/** Just what `findCard` reads from `GET /channels/{id}/messages`. */
+/** Just what `findCard` reads from `GET /channels/{id}/messages`; components are walked as they come (V2 nests them). */
 const RecentMessages = z.array(
   z.object({
     id: z.string(),
     application_id: z.string().optional(),
     author: z.object({ id: z.string() }),
-    components: z
-      .array(z.object({ components: z.array(z.object({ custom_id: z.string().optional() })).default([]) }))
-      .default([]),
+    flags: z.number().int().optional(),
+    components: z.array(z.unknown()).default([]),
   }),
 );
+
+/** Every custom_id in a message's components, at any depth (a V2 card keeps its buttons inside its container). */
+function customIdsIn(components: readonly unknown[]): string[] {
+  const ids: string[] = [];
+  const walk = (c: unknown): void => {
+    if (!c || typeof c !== 'object') return;
+    const o = c as { custom_id?: unknown; components?: unknown; accessory?: unknown };
+    if (typeof o.custom_id === 'string') ids.push(o.custom_id);
+    if (Array.isArray(o.components)) o.components.forEach(walk);
+    walk(o.accessory);
+  };
+  components.forEach(walk);
+  return ids;
+}
 type RecentMessage = z.infer<typeof RecentMessages>[number];
 const MessageId = z.object({ id: z.string() });
 
@@ -171,7 +199,7 @@ export class DiscordPort implements PlatformPort {
 
   async edit(handle: CardHandle, view: CardView, _scope?: TaskScope): Promise<Written<CardHandle | undefined>> {
     const h = DiscordCardHandle.parse(handle);
-    const body = restBody(cardMessage(view));
+    const body = cardBody(view, h.v2);
     const token = this.liveToken(h);
     if (token) {
       try {
@@ -190,15 +218,19 @@ export class DiscordPort implements PlatformPort {
         );
       }
     }
-    const messageId = h.messageId ?? (await this.findCard(h.channelId, view.taskId));
+    const messageId = h.messageId ?? (await this.findCard(h.channelId, view.taskId))?.id;
     if (!messageId) {
       // Neither the token nor the channel knows the card any more: it is gone, and the task gets one new card.
       this.o.log.warn({ taskId: view.taskId }, 'card message not found; posting it again');
-      const { value, rate } = await this.createMessage(h.channelId, body);
-      return { value: { ...this.base(h), messageId: value } satisfies DiscordCardHandle, ...(rate ? { rate } : {}) };
+      const { value, rate } = await this.createMessage(h.channelId, cardBody(view, true));
+      return {
+        value: { ...this.base(h), messageId: value, v2: true } satisfies DiscordCardHandle,
+        ...(rate ? { rate } : {}),
+      };
     }
     const moved: DiscordCardHandle = {
       ...this.base(h),
+      ...(h.v2 ? { v2: true } : {}),
       messageId,
       target: h.target,
       ...(h.replyTo ? { replyTo: h.replyTo } : {}),
@@ -214,11 +246,11 @@ export class DiscordPort implements PlatformPort {
       this.o.log.warn({ messageId, code: codeOf(err) }, 'card cannot be edited; posting the update as a reply');
     }
     const { value, rate } = await this.createMessage(h.channelId, {
-      ...body,
+      ...cardBody(view, true),
       message_reference: { message_id: messageId, fail_if_not_exists: false },
     });
     return {
-      value: { ...this.base(h), messageId: value, replyTo: messageId } satisfies DiscordCardHandle,
+      value: { ...this.base(h), messageId: value, replyTo: messageId, v2: true } satisfies DiscordCardHandle,
       ...(rate ? { rate } : {}),
     };
   }
@@ -229,7 +261,6 @@ export class DiscordPort implements PlatformPort {
    * and take it over; post a new one only if it is not there.
    */
   async post(scope: TaskScope, view: CardView): Promise<Written<CardHandle>> {
-    const body = restBody(cardMessage(view));
     const base = {
       applicationId: this.o.applicationId,
       guildId: scope.guildId,
@@ -241,19 +272,22 @@ export class DiscordPort implements PlatformPort {
     if (orphan) {
       try {
         const { rate } = await this.write(() =>
-          this.o.rest.patch(Routes.channelMessage(scope.channelId, orphan), { body }),
+          this.o.rest.patch(Routes.channelMessage(scope.channelId, orphan.id), { body: cardBody(view, orphan.v2) }),
         );
-        return { value: { ...base, messageId: orphan } satisfies DiscordCardHandle, ...(rate ? { rate } : {}) };
+        return {
+          value: { ...base, messageId: orphan.id, ...(orphan.v2 ? { v2: true } : {}) } satisfies DiscordCardHandle,
+          ...(rate ? { rate } : {}),
+        };
       } catch (err) {
         if (err instanceof PortRateLimitError) throw err;
         this.o.log.info(
-          { messageId: orphan, code: codeOf(err) },
+          { messageId: orphan.id, code: codeOf(err) },
           'found the old card but cannot edit it; posting a new one',
         );
       }
     }
-    const { value, rate } = await this.createMessage(scope.channelId, body);
-    return { value: { ...base, messageId: value } satisfies DiscordCardHandle, ...(rate ? { rate } : {}) };
+    const { value, rate } = await this.createMessage(scope.channelId, cardBody(view, true));
+    return { value: { ...base, messageId: value, v2: true } satisfies DiscordCardHandle, ...(rate ? { rate } : {}) };
   }
 
   async delete(handle: CardHandle, _scope?: TaskScope): Promise<Written<void>> {
@@ -271,7 +305,7 @@ export class DiscordPort implements PlatformPort {
           this.retireToken(token);
         }
       }
-      const messageId = h.messageId ?? (await this.findCard(h.channelId, ''));
+      const messageId = h.messageId ?? (await this.findCard(h.channelId, ''))?.id;
       if (!messageId) return { value: undefined };
       const { rate } = await this.write(() => this.o.rest.delete(Routes.channelMessage(h.channelId, messageId)));
       // A reply stood in for a card the bot could not edit: the stale card goes too, if it can.
@@ -345,7 +379,7 @@ export class DiscordPort implements PlatformPort {
   }
 
   /** The card among the channel's recent messages, by its Refresh button (any of ours when `taskId` is empty). */
-  private async findCard(channelId: string, taskId: string): Promise<string | undefined> {
+  private async findCard(channelId: string, taskId: string): Promise<{ id: string; v2: boolean } | undefined> {
     if (!taskId) return undefined;
     let answer: unknown;
     try {
@@ -368,8 +402,7 @@ export class DiscordPort implements PlatformPort {
       m.application_id === this.o.applicationId ||
       m.author.id === this.o.applicationId ||
       m.author.id === this.o.botUserId?.();
-    return messages.data.find(
-      (m) => ours(m) && m.components.some((row) => row.components.some((c) => c.custom_id === wanted)),
-    )?.id;
+    const found = messages.data.find((m) => ours(m) && customIdsIn(m.components).includes(wanted));
+    return found && { id: found.id, v2: ((found.flags ?? 0) & MessageFlags.IsComponentsV2) !== 0 };
   }
 }

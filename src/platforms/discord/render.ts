@@ -37,7 +37,7 @@ export interface DiscordMessage {
   components: Array<APIActionRowComponent<APIButtonComponent>>;
 }
 
-const TONE_COLOURS: Record<CardView['tone'], number> = {
+export const TONE_COLOURS: Record<CardView['tone'], number> = {
   pending: 0x99aab5,
   active: 0x5865f2,
   success: 0x57f287,

@@ -62,7 +62,7 @@ function common(world: World, b: Base, id: string, token: string, type: number, 
   return {
     app_permissions: world.appPermissions(b.guild).toString(),
     application_id: world.applicationId,
-    attachment_size_limit: ATTACHMENT_SIZE_LIMIT,
+    attachment_size_limit: world.attachmentSizeLimit,
     authorizing_integration_owners: { '0': b.guild.id },
     channel: { ...channel, permissions: b.memberPermissions.toString() },
     channel_id: b.channel.id,

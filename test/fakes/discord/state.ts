@@ -12,6 +12,7 @@ import type {
   MessageRecord,
 } from './types.js';
 import { MessageFlag, type MessageInput } from './validate-message.js';
+import { checkAttachmentRefs, validateV2Media } from './validate-media.js';
 
 export const Perm = {
   CreateInstantInvite: 1n << 0n,
@@ -160,6 +161,11 @@ export class World {
   readonly commands = new Map<string, JsonObject[]>();
   readonly commandRegistrations: CommandRegistration[] = [];
   private readonly nonces = new Map<string, { messageId: string; at: number }>();
+
+  /** The per-file upload cap (413 / 40005 above it), as sent in every interaction's attachment_size_limit. */
+  get attachmentSizeLimit(): number {
+    return this.opts.attachmentSizeLimit ?? ATTACHMENT_SIZE_LIMIT;
+  }
 
   constructor(readonly opts: FakeDiscordOptions) {
     this.applicationId = opts.applicationId;
@@ -535,7 +541,7 @@ export class World {
     errorPrefix: ReadonlyArray<string>,
   ): Pick<MessageRecord, 'content' | 'embeds' | 'components' | 'attachments' | 'flags'> {
     const issues = new Issues();
-    for (const f of files) if (f.size > ATTACHMENT_SIZE_LIMIT) throw Errors.tooLarge();
+    for (const f of files) if (f.size > this.attachmentSizeLimit) throw Errors.tooLarge();
     const byIndex = new Map(files.filter((f) => f.index !== null).map((f) => [f.index, f] as const));
     const used = new Set<UploadedFile>();
     let attachments: AttachmentRecord[];
@@ -591,6 +597,13 @@ export class World {
       !input.hasPoll &&
       !input.hasStickers;
     if (empty) throw Errors.emptyMessage();
+    if (next.flags & MessageFlag.IsComponentsV2) {
+      // Media components: 1–10 gallery items, and attachment:// only for files this message has.
+      const media = new Issues();
+      const refs = validateV2Media(media, next.components);
+      checkAttachmentRefs(media, refs, new Set(next.attachments.map((a) => a.filename)));
+      media.throwIfAny(errorPrefix);
+    }
     return next;
   }
 

@@ -47,6 +47,8 @@ export interface FakeDiscordOptions {
    * Default true: Discord makes every new application public.
    */
   botPublic?: boolean;
+  /** attachment_size_limit in every interaction, and the per-file upload cap (413 / 40005 above it). Default 10 MiB. */
+  attachmentSizeLimit?: number;
 }
 
 export interface FakeUser {
