@@ -1,12 +1,14 @@
 import type { GenerationRequest } from '../src/domain.js';
 import { ValidationError } from '../src/errors.js';
 import type { CapabilityKind } from '../src/kling/capabilities.js';
-import { defaultMode, violationOf, type Ask } from '../src/kling/rules.js';
+import { defaultDuration, defaultMode, violationOf, type Ask, type Standard } from '../src/kling/rules.js';
 
 /** The models used when a command names none (configuration: KLING_DEFAULT_MODEL / KLING_DEFAULT_IMAGE_MODEL). */
 export interface ModelDefaults {
   videoModel: string;
   imageModel: string;
+  /** Which Kling API standard would carry a task of this model (the client's routing); absent: legacy. */
+  standardFor?: (model: string, kind: CapabilityKind) => Standard;
 }
 
 /** Refuses what the capability table forbids, naming the option, the model and the rule. Nothing is sent to Kling. */
@@ -36,6 +38,8 @@ function videoCommon(
   checkAsk({
     kind,
     model,
+    standard: defaults.standardFor?.(model, kind) ?? 'legacy',
+    ...(args.negative_prompt ? { negativePrompt: true } : {}),
     ...(args.mode !== undefined ? { mode: args.mode } : {}),
     ...(args.duration !== undefined ? { duration: args.duration } : {}),
     ...(args.cfg_scale !== undefined ? { cfgScale: true } : {}),
@@ -45,7 +49,7 @@ function videoCommon(
   return {
     model,
     mode: args.mode ?? defaultMode(model, kind),
-    duration: args.duration ?? '5',
+    duration: args.duration ?? defaultDuration(model, kind),
     ...(args.negative_prompt ? { negative_prompt: args.negative_prompt } : {}),
     ...(args.cfg_scale !== undefined ? { cfg_scale: args.cfg_scale } : {}),
     // Recorded either way, so the card can say whether the video has sound.
@@ -60,7 +64,7 @@ export function textToVideoRequest(
   const common = videoCommon('text2video', args, defaults);
   const aspect = args.aspect_ratio ?? '16:9';
   checkAsk({ kind: 'text2video', model: common.model, aspectRatio: aspect });
-  return { kind: 'text2video', prompt: args.prompt, ...common, aspect_ratio: aspect as '16:9' };
+  return { kind: 'text2video', prompt: args.prompt, ...common, aspect_ratio: aspect };
 }
 
 export function imageToVideoRequest(
@@ -96,7 +100,7 @@ export function imageRequest(
     prompt: args.prompt,
     ...(args.negative_prompt ? { negative_prompt: args.negative_prompt } : {}),
     model,
-    aspect_ratio: aspect as '1:1',
+    aspect_ratio: aspect,
     n,
   };
 }

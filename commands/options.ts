@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ImageAspect, Mode, TaskState, VideoAspect } from '../src/domain.js';
-import { allDurations } from '../src/kling/capabilities.js';
+import { Mode, TaskState } from '../src/domain.js';
+import { ASPECT_RATIO, DURATION_BOUNDS, MODEL_ID, MODEL_ID_MAX } from '../src/kling/capabilities.js';
 import { groupedNumber } from '../src/render/format.js';
 
 /** Option pieces shared by the commands, each with the message a user sees when it is wrong. */
@@ -25,8 +25,8 @@ export const model = z
   .string()
   .trim()
   .toLowerCase()
-  .regex(/^kling-[a-z0-9][a-z0-9-]*$/, 'must be a Kling model name such as kling-v2-5-turbo')
-  .max(40, 'must be a Kling model name such as kling-v2-5-turbo')
+  .max(MODEL_ID_MAX, 'must be a Kling model id such as kling-3.0-turbo or kling-v2-6')
+  .regex(MODEL_ID, 'must be a Kling model id such as kling-3.0-turbo or kling-v2-6')
   .optional()
   .describe('Kling model (suggestions list the ones this command takes; default set by the admin)');
 
@@ -42,27 +42,32 @@ export const mode = z
   .optional()
   .describe('std (faster, cheaper) or pro (higher quality)');
 
-/** Every duration some model takes; whether the chosen model takes it is the capability table's call. */
-const DURATIONS = allDurations();
-const durationRange = `${DURATIONS[0]} to ${DURATIONS.at(-1)}`;
+const { min: MIN_S, max: MAX_S } = DURATION_BOUNDS;
+const durationError = `must be a whole number of seconds from ${MIN_S} to ${MAX_S}`;
 
+/** Only sanity bounds: which lengths a model makes is its row's (or, for a model the table does not know, Kling's) call. */
 export const duration = z
   .preprocess(
     (v) =>
       typeof v === 'number' ? String(v) : typeof v === 'string' ? v.trim().replace(/\s*s(ec(ond)?s?)?$/i, '') : v,
-    z.enum(DURATIONS as [string, ...string[]], { error: `must be a whole number of seconds from ${durationRange}` }),
+    z
+      .string()
+      .regex(/^\d{1,2}$/, durationError)
+      .refine((v) => Number(v) >= MIN_S && Number(v) <= MAX_S, durationError)
+      .transform((v) => String(Number(v))),
   )
   .optional()
   .describe('Length in seconds (which lengths depends on the model)');
 
-export const videoAspect = z
-  .enum(VideoAspect.options, { error: 'must be one of 16:9, 9:16, 1:1' })
-  .optional()
-  .describe('Aspect ratio');
-export const imageAspect = z
-  .enum(ImageAspect.options, { error: `must be one of ${ImageAspect.options.join(', ')}` })
-  .optional()
-  .describe('Aspect ratio');
+const aspect = (examples: string) =>
+  z
+    .string()
+    .trim()
+    .regex(ASPECT_RATIO, `must be a width:height ratio such as ${examples}`)
+    .optional()
+    .describe('Aspect ratio, width:height');
+export const videoAspect = aspect('16:9, 9:16 or 1:1');
+export const imageAspect = aspect('16:9, 1:1 or 21:9');
 
 export const cfgScale = z.coerce
   .number({ error: 'must be a number from 0 to 1' })

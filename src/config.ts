@@ -2,6 +2,8 @@ import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { modelAllowed } from './kling/model-ids.js';
+import type { CapabilityRow } from './kling/capabilities.js';
+import { BUILT_IN, mergeRows, readModelsFile } from './kling/model-table.js';
 
 const csv = z
   .string()
@@ -51,7 +53,13 @@ export const EnvSchema = z
     KLING_ACCESS_KEY: optionalText,
     KLING_SECRET_KEY: optionalText,
     KLING_API_KEY: optionalText,
-    KLING_DEFAULT_MODEL: textOr('kling-v2-5-turbo'),
+    KLING_API: z.preprocess(
+      (v) => (typeof v === 'string' ? (v.trim() === '' ? undefined : v.trim().toLowerCase()) : v),
+      z.enum(['auto', 'new', 'legacy'], { error: 'must be auto, new or legacy' }).default('auto'),
+    ),
+    KLING_MODELS_FILE: optionalText,
+    /** Unset: chosen by the standard the credentials speak (see defaultVideoModel). */
+    KLING_DEFAULT_MODEL: optionalText,
     KLING_DEFAULT_IMAGE_MODEL: textOr('kling-v2-1'),
     DISCORD_TOKEN: optionalText,
     DISCORD_APPLICATION_ID: optionalText,
@@ -117,10 +125,13 @@ export const EnvSchema = z
   .superRefine(
     (env, ctx) => {
       const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-      if (!env.KLING_API_KEY) {
-        if (!env.KLING_ACCESS_KEY) problem('KLING_ACCESS_KEY', 'required (or set KLING_API_KEY for a gateway)');
-        if (!env.KLING_SECRET_KEY) problem('KLING_SECRET_KEY', 'required (or set KLING_API_KEY for a gateway)');
+      if (!env.KLING_API_KEY || env.KLING_ACCESS_KEY || env.KLING_SECRET_KEY) {
+        const hint = env.KLING_API_KEY ? 'both keys of the pair, or neither' : 'or set KLING_API_KEY';
+        if (!env.KLING_ACCESS_KEY) problem('KLING_ACCESS_KEY', `required (${hint})`);
+        if (!env.KLING_SECRET_KEY) problem('KLING_SECRET_KEY', `required (${hint})`);
       }
+      if (env.KLING_API === 'new' && !env.KLING_API_KEY)
+        problem('KLING_API_KEY', "required with KLING_API=new: Kling's new API takes an API key only");
       if (env.DISCORD_TOKEN && !env.DISCORD_APPLICATION_ID)
         problem('DISCORD_APPLICATION_ID', 'required when DISCORD_TOKEN is set');
       if (env.DISCORD_APPLICATION_ID && !env.DISCORD_TOKEN)
@@ -182,9 +193,34 @@ export const secretValues = (
 
 export type KlingAuth = { type: 'jwt'; accessKey: string; secretKey: string } | { type: 'bearer'; apiKey: string };
 
+/** What the operator configured: an API key, an access/secret pair, or both (issue 19). */
+export interface KlingCredentials {
+  apiKey?: string;
+  pair?: { accessKey: string; secretKey: string };
+}
+
+export interface KlingConfig {
+  baseUrl: string;
+  /** The legacy standard's credential: the pair when there is one, else the key. */
+  auth: KlingAuth;
+  credentials: KlingCredentials;
+  api: 'auto' | 'new' | 'legacy';
+  /** The capability table in use: built-in rows with KLING_MODELS_FILE over them. */
+  models: readonly CapabilityRow[];
+}
+
+/**
+ * The default video model follows the standard the credentials speak: with an API key (and the new
+ * standard allowed) Kling 3.0 Turbo, which exists only there and is the model Kling asks users to
+ * move to; with only the access/secret pair, the legacy kling-v2-5-turbo.
+ */
+export function defaultVideoModel(env: Pick<Env, 'KLING_API_KEY' | 'KLING_API'>): string {
+  return env.KLING_API_KEY && env.KLING_API === 'new' ? 'kling-3.0-turbo' : 'kling-v2-5-turbo';
+}
+
 export interface Config {
-  env: Env;
-  kling: { baseUrl: string; auth: KlingAuth };
+  env: Env & { KLING_DEFAULT_MODEL: string };
+  kling: KlingConfig;
   discord?: { token: string; applicationId: string; guildIds: string[]; apiUrl: string };
   slack?: { botToken: string; signingSecret: string; appToken?: string; apiUrl: string };
   /** The secret path segment of the Kling callback URL: CALLBACK_TOKEN, or derived from the Kling secret. */
@@ -214,8 +250,11 @@ export function loadConfig(source: NodeJS.ProcessEnv, options: { requirePlatform
       'DISCORD_TOKEN: no platform configured: set DISCORD_TOKEN + DISCORD_APPLICATION_ID and/or SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET',
     );
   }
+  const file =
+    parsed.success && parsed.data.KLING_MODELS_FILE ? readModelsFile(parsed.data.KLING_MODELS_FILE) : undefined;
+  if (file && 'problems' in file) problems.push(...file.problems.map((p) => `KLING_MODELS_FILE: ${p}`));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
-  return buildConfig(parsed.data);
+  return buildConfig(parsed.data, file && 'rows' in file ? mergeRows(BUILT_IN, file.rows) : BUILT_IN);
 }
 
 /**
@@ -228,14 +267,21 @@ export function callbackTokenFor(auth: KlingAuth, configured?: string): string {
   return createHmac('sha256', secret).update('kling-bot callback').digest('base64url').slice(0, 32);
 }
 
-function buildConfig(env: Env): Config {
-  const auth: KlingAuth = env.KLING_API_KEY
-    ? { type: 'bearer', apiKey: env.KLING_API_KEY }
-    : { type: 'jwt', accessKey: env.KLING_ACCESS_KEY ?? '', secretKey: env.KLING_SECRET_KEY ?? '' };
+function buildConfig(parsedEnv: Env, models: readonly CapabilityRow[]): Config {
+  const env = { ...parsedEnv, KLING_DEFAULT_MODEL: parsedEnv.KLING_DEFAULT_MODEL ?? defaultVideoModel(parsedEnv) };
+  const pair =
+    env.KLING_ACCESS_KEY && env.KLING_SECRET_KEY
+      ? { accessKey: env.KLING_ACCESS_KEY, secretKey: env.KLING_SECRET_KEY }
+      : undefined;
+  const auth: KlingAuth = pair ? { type: 'jwt', ...pair } : { type: 'bearer', apiKey: env.KLING_API_KEY ?? '' };
   const callbackToken = callbackTokenFor(auth, env.CALLBACK_TOKEN);
+  const credentials: KlingCredentials = {
+    ...(env.KLING_API_KEY ? { apiKey: env.KLING_API_KEY } : {}),
+    ...(pair ? { pair } : {}),
+  };
   const config: Config = {
     env,
-    kling: { baseUrl: env.KLING_API_BASE_URL.replace(/\/+$/, ''), auth },
+    kling: { baseUrl: env.KLING_API_BASE_URL.replace(/\/+$/, ''), auth, credentials, api: env.KLING_API, models },
     callbackToken,
     secrets: [...new Set([...secretValues(env), callbackToken])],
   };

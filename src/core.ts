@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { Config } from './config.js';
 import { CreditsService } from './credits.js';
 import { KlingClient } from './kling/client.js';
+import { useModelTable } from './kling/model-table.js';
 import { Limits } from './limits.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
@@ -45,6 +46,8 @@ export async function createCore(
   } = {},
 ): Promise<Core> {
   const now = options.now ?? Date.now;
+  // Chosen at start from the configuration (built-in rows and KLING_MODELS_FILE), never at import.
+  useModelTable(config.kling.models);
   const metrics = options.metrics ?? new Metrics({ defaults: true });
   const store = options.store ?? (await TaskStore.open(config.env.STORE_URL, log));
   const kling = new KlingClient({

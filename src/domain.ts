@@ -22,8 +22,13 @@ export const Mode = z.enum(['std', 'pro']);
 export const Duration = z.string().regex(/^\d{1,2}$/);
 /** Whether the video has sound (`sound` at Kling); absent on records from before it existed. */
 export const Sound = z.enum(['on', 'off']);
-export const VideoAspect = z.enum(['16:9', '9:16', '1:1']);
-export const ImageAspect = z.enum(['16:9', '9:16', '1:1', '4:3', '3:4', '3:2', '2:3', '21:9']);
+/** Any `W:H` ratio; which ones a model takes is the capability table's (and Kling's) business. */
+export const AspectRatio = z.string().regex(/^[1-9]\d{0,2}:[1-9]\d{0,2}$/);
+export const VideoAspect = AspectRatio;
+export const ImageAspect = AspectRatio;
+/** Which of Kling's API standards carries a task: fixed when its record is written, so it outlives config changes. */
+export const Standard = z.enum(['new', 'legacy']);
+export type Standard = z.infer<typeof Standard>;
 
 /** What is sent to Kling, normalised (defaults resolved) so Regenerate can replay it exactly. */
 export const GenerationRequest = z.discriminatedUnion('kind', [
@@ -106,6 +111,8 @@ export const TaskRecord = z.object({
   scope: TaskScope,
   request: GenerationRequest,
   state: TaskState,
+  /** The Kling API standard that carries it; absent on records from before the new one (legacy). */
+  standard: Standard.optional(),
   klingTaskId: z.string().optional(),
   /** Provider percentage when a gateway reports one. */
   progress: z.number().optional(),

@@ -55,7 +55,7 @@ describe('Extend', () => {
   it('the card’s Extend button: a video-extend of the source video, same prompt, model and mode; the card links to the parent', async () => {
     const sim = await startSim(cleanup);
     const rig = await makeCore(cleanup, sim);
-    const parent = await finished(rig, 'a fox in the snow --model kling-v2-6 --mode pro --duration 10');
+    const parent = await finished(rig, 'a fox in the snow --model kling-v1-6 --mode pro --duration 10');
     expect(rig.port.lastView(parent.id)?.buttons.map((b) => b.action)).toContain('extend');
     const done = await extend(rig, { button: parent.id });
     if (!done.rec) throw new Error(done.refused);
@@ -69,11 +69,11 @@ describe('Extend', () => {
     expect(sim.calls.some((c) => c.op === 'get' && c.path.startsWith('/v1/videos/video-extend/'))).toBe(true);
     expect(done.rec).toMatchObject({
       state: 'succeed',
-      request: { kind: 'extend', parentTaskId: parent.id, model: 'kling-v2-6', mode: 'pro', sourceSeconds: 10.1 },
+      request: { kind: 'extend', parentTaskId: parent.id, model: 'kling-v1-6', mode: 'pro', sourceSeconds: 10.1 },
     });
     const fields = Object.fromEntries(done.view?.fields.map((f) => [f.label, f.value]) ?? []);
     expect(fields['Extends']).toBe(`${parent.id} · ${parent.result?.videos[0]?.url}`);
-    expect(fields['Options']).toBe('kling-v2-6 · pro · +4–5s on 10s');
+    expect(fields['Options']).toBe('Kling 1.6 · pro · +4–5s on 10s');
     expect(done.view?.title).toContain('Extended');
     expect(done.view?.media[0]?.label).toBe('Video (14.6s)');
     // An extension can itself be extended.
@@ -83,7 +83,7 @@ describe('Extend', () => {
   it('/extend id prompt: a new prompt for the next seconds; by Kling’s id too', async () => {
     const sim = await startSim(cleanup);
     const rig = await makeCore(cleanup, sim);
-    const parent = await finished(rig, 'a fox in the snow');
+    const parent = await finished(rig, 'a fox in the snow --model kling-v1');
     const done = await extend(rig, { command: `${parent.klingTaskId ?? ''} the fox jumps into a drift` });
     if (!done.rec) throw new Error(done.refused);
     expect(sim.task(done.rec.id)?.body).toMatchObject({
@@ -93,15 +93,28 @@ describe('Extend', () => {
     expect(done.rec.request).toMatchObject({
       kind: 'extend',
       parentTaskId: parent.id,
-      model: 'kling-v2-5-turbo',
+      model: 'kling-v1',
       mode: 'std',
     });
+  });
+
+  it('a video of a model Kling documents no extend for (the default kling-v2-5-turbo) is refused with that reason — zero Kling calls', async () => {
+    const sim = await startSim(cleanup);
+    const rig = await makeCore(cleanup, sim);
+    const parent = await finished(rig, 'a fox in the snow');
+    expect(parent.request.model).toBe('kling-v2-5-turbo');
+    const creates = sim.stats.creates;
+    const no = await extend(rig, { command: parent.id });
+    expect('refused' in no && no.refused).toMatch(
+      /kling-v2-5-turbo videos cannot be extended: Kling documents video-extend for v1.x models only/,
+    );
+    expect(sim.stats.creates).toBe(creates);
   });
 
   it('refused with the reason when the source is over 30 days old — zero Kling calls', async () => {
     const sim = await startSim(cleanup);
     const rig = await makeCore(cleanup, sim);
-    const parent = await finished(rig, 'an old fox');
+    const parent = await finished(rig, 'an old fox --model kling-v1');
     const creates = sim.stats.creates;
     await rig.core.store.update(parent.id, (cur) => ({ ...cur, finishedAt: Date.now() - 31 * DAY }));
     const old = await extend(rig, { button: parent.id });
@@ -116,7 +129,7 @@ describe('Extend', () => {
   it('refused with the reason when the total would pass 3 minutes — zero Kling calls', async () => {
     const sim = await startSim(cleanup);
     const rig = await makeCore(cleanup, sim);
-    const parent = await finished(rig, 'a long fox');
+    const parent = await finished(rig, 'a long fox --model kling-v1');
     const creates = sim.stats.creates;
     const withLength = (seconds: string) =>
       rig.core.store.update(parent.id, (cur) => ({
@@ -153,7 +166,7 @@ describe('Extend', () => {
     const sim = await startSim(cleanup);
     const rig = await makeCore(cleanup, sim, { USER_MAX_DAILY_TASKS: '2' });
     const inv = makeInv({ userId: 'capped' });
-    const parent = await finished(rig, 'a fox', inv);
+    const parent = await finished(rig, 'a fox --model kling-v1', inv);
     expect(await extend(rig, { button: parent.id }, inv)).toHaveProperty('rec');
     const third = await extend(rig, { button: parent.id }, inv);
     expect('refused' in third && third.refused).toMatch(/used your 2 tasks for today/);

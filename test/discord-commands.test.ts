@@ -61,7 +61,9 @@ describe('toSlashCommand', () => {
     // Which durations and models fit depends on the model: suggestions from the capability table, not fixed choices.
     expect(o['duration']).toMatchObject({ type: ApplicationCommandOptionType.String, autocomplete: true });
     expect(o['duration']).not.toHaveProperty('choices');
-    expect(o['aspect_ratio']).toMatchObject({ choices: [{ value: '16:9' }, { value: '9:16' }, { value: '1:1' }] });
+    // Any W:H is accepted, so the ratios are suggestions (autocomplete from the table), not three fixed choices.
+    expect(o['aspect_ratio']).toMatchObject({ type: ApplicationCommandOptionType.String, autocomplete: true });
+    expect(o['aspect_ratio']).not.toHaveProperty('choices');
     expect(o['cfg_scale']).toMatchObject({ type: ApplicationCommandOptionType.Number, min_value: 0, max_value: 1 });
     expect(o['model']).toMatchObject({ type: ApplicationCommandOptionType.String, max_length: 40, autocomplete: true });
     expect(o['negative_prompt']).toMatchObject({ required: false, max_length: 2500 });

@@ -5,7 +5,6 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
-import { modelsFor } from '../src/kling/capabilities.js';
 import type { FakeDiscord } from './fakes/discord/index.js';
 import {
   ALICE,
@@ -71,7 +70,18 @@ describe('Discord: model autocomplete', () => {
     const [videoModels, imageModels, animateModels, durations] = recs.map((r) =>
       (r.autocompleteChoices ?? []).map((c) => c.value),
     );
-    expect(new Set(videoModels)).toEqual(new Set(modelsFor('text2video')));
+    expect(new Set(videoModels)).toEqual(
+      new Set([
+        'kling-v1',
+        'kling-v1-6',
+        'kling-v2-master',
+        'kling-v2-1-master',
+        'kling-2.5-turbo',
+        'kling-2.6',
+        'kling-3.0',
+        'kling-3.0-turbo',
+      ]),
+    );
     expect(imageModels).toEqual(['kling-v2-1', 'kling-v2-new', 'kling-v2']);
     expect(animateModels).toEqual(['kling-v2-1-master', 'kling-v2-1']);
     expect(durations).toEqual(['10', '11', '12', '13', '14', '15']);
@@ -146,7 +156,7 @@ describe('Discord end to end: /video on kling-v3 at 15 s with sound', () => {
     });
     expect(bodyOf(flagged)).toEqual(bodyOf(typed));
     const card = embedText(cardOf(f, typed));
-    expect(card).toContain('kling-v3 · std · 15s · 16:9 · 🔊 with sound');
+    expect(card).toContain('Kling 3.0 · std · 15s · 16:9 · 🔊 with sound');
     expect(card).toContain('Video (15.1s)');
   });
 });
@@ -203,7 +213,7 @@ describe('Discord: /animate end frame', () => {
     await f.waitFor(() => [tooThin, notPng, stdMode].every((r) => ephemeralAnswers(f, r).length > 0), 5000);
     expect(embedText(ephemeralAnswers(f, tooThin)[0])).toMatch(/end_image.*2\.5 times/);
     expect(embedText(ephemeralAnswers(f, notPng)[0])).toMatch(/end_image.*PNG or JPEG/);
-    expect(embedText(ephemeralAnswers(f, stdMode)[0])).toContain('kling-v2-6 takes an end frame only in pro mode');
+    expect(embedText(ephemeralAnswers(f, stdMode)[0])).toContain('kling-v2-6 takes an end frame only at 1080p');
     expect(s.calls).toEqual([]);
 
     const good = await animate([
@@ -225,9 +235,27 @@ describe('Discord: /animate end frame', () => {
 });
 
 describe('Discord: Extend', () => {
+  const buttonIds = (m: ReturnType<typeof cardOf>): string[] =>
+    (m?.components ?? []).flatMap((row) =>
+      (Array.isArray(row['components']) ? (row['components'] as Array<{ custom_id?: string }>) : []).map(
+        (b) => b.custom_id ?? '',
+      ),
+    );
+
+  it('Extend is offered on a v1.x video and not on the default kling-v2-5-turbo one (Kling documents extend for v1.x only)', async () => {
+    const { s, f } = await setup();
+    const v1 = await f.sendCommand(video(CH_A1, ALICE, 'a fox --model kling-v1-6'));
+    const v25 = await f.sendCommand(video(CH_A1, ALICE, 'a fox'));
+    await f.waitFor(() => cardIsFinal(s, cardOf(f, v1)) && cardIsFinal(s, cardOf(f, v25)), 15_000);
+    expect(buttonIds(cardOf(f, v1)).some((id) => id.startsWith('kb:x:'))).toBe(true);
+    expect(s.task(taskIdOf(cardOf(f, v25)) ?? '')?.body).toMatchObject({ model_name: 'kling-v2-5-turbo' });
+    expect(buttonIds(cardOf(f, v25)).filter((id) => id.startsWith('kb:x:'))).toEqual([]);
+    expect(buttonIds(cardOf(f, v25)).some((id) => id.startsWith('kb:g:') || id.startsWith('kb:r:'))).toBe(true);
+  });
+
   it('the Extend button on a finished card posts a new public card that links to its parent and ends on the longer video', async () => {
     const { s, f } = await setup();
-    const rec = await f.sendCommand(video(CH_A1, ALICE, 'a fox in the snow'));
+    const rec = await f.sendCommand(video(CH_A1, ALICE, 'a fox in the snow --model kling-v1-6'));
     await f.waitFor(() => cardIsFinal(s, cardOf(f, rec)), 15_000);
     const card = cardOf(f, rec);
     const parentId = taskIdOf(card) ?? '';

@@ -53,7 +53,7 @@ function task(over: Partial<TaskRecord> = {}): TaskRecord {
     request: {
       kind: 'text2video',
       prompt: 'a red fox running through fresh snow at dawn, cinematic, 35mm',
-      model: 'kling-v2-1-master',
+      model: 'kling-v1-6',
       mode: 'std',
       duration: '5',
       aspect_ratio: '16:9',
@@ -87,7 +87,7 @@ describe('cardMessage', () => {
     expect(fields['Started']).toBe(`<t:${T0 / 1000}:R>`);
     expect(fields['Requested by']).toBe('alice');
     expect(fields['Task']).toContain('kb3gq5w84tcj0c');
-    expect(fields['Options']).toContain('kling-v2-1-master');
+    expect(fields['Options']).toContain('Kling 1.6');
     expect(m.content).toBe('');
     expect(customIds(m)).toEqual(['kb:r:kb3gq5w84tcj0c']);
     expect(links(m)).toEqual([]);
@@ -164,7 +164,7 @@ describe('cardMessage', () => {
         request: {
           kind: 'text2video',
           prompt,
-          model: 'kling-v2-1-master',
+          model: 'kling-v1-6',
           mode: 'pro',
           duration: '10',
           aspect_ratio: '9:16',
@@ -219,7 +219,7 @@ describe('user text on Discord is shown as typed', () => {
       request: {
         kind: 'text2video',
         prompt: `# FREE ${EVIL} ||spoiler|| <t:1:R> _x_`,
-        model: 'kling-v2-1-master',
+        model: 'kling-v1-6',
         mode: 'std',
         duration: '5',
         aspect_ratio: '16:9',
@@ -262,7 +262,7 @@ describe('user text on Discord is shown as typed', () => {
         request: {
           kind: 'text2video',
           prompt: EVIL,
-          model: 'kling-v2-1-master',
+          model: 'kling-v1-6',
           mode: 'std',
           duration: '5',
           aspect_ratio: '16:9',
@@ -287,7 +287,7 @@ describe('user text on Discord is shown as typed', () => {
       request: {
         kind: 'text2video',
         prompt: `see ${url} _now_`,
-        model: 'kling-v2-1-master',
+        model: 'kling-v1-6',
         mode: 'std',
         duration: '5',
         aspect_ratio: '16:9',
@@ -301,7 +301,7 @@ describe('user text on Discord is shown as typed', () => {
       request: {
         kind: 'text2video',
         prompt: '*'.repeat(2400),
-        model: 'kling-v2-1-master',
+        model: 'kling-v1-6',
         mode: 'std',
         duration: '5',
         aspect_ratio: '16:9',
@@ -321,7 +321,7 @@ describe('taskListMessage', () => {
         request: {
           kind: 'text2video',
           prompt: `${'prompt text '.repeat(30)} ${i}`,
-          model: 'kling-v2-1-master',
+          model: 'kling-v1-6',
           mode: 'std',
           duration: '5',
           aspect_ratio: '16:9',

@@ -32,7 +32,7 @@ function record(over: Partial<TaskRecord> = {}): TaskRecord {
     request: {
       kind: 'text2video',
       prompt: 'a corgi surfing a huge wave at golden hour, cinematic',
-      model: 'kling-v2-1-master',
+      model: 'kling-v1-6',
       mode: 'pro',
       duration: '10',
       aspect_ratio: '9:16',
@@ -70,7 +70,7 @@ describe('Slack card blocks', () => {
     expect(text).toContain(`*${view.statusLine}*`);
     expect(text).toContain(view.progress?.bar ?? 'no bar');
     expect(text).toContain('>a corgi surfing a huge wave');
-    expect(text).toContain('kling-v2-1-master · pro · 10s · 9:16');
+    expect(text).toContain('Kling 1.6 · pro · 10s · 9:16');
     expect(text).toContain('<@U0ALICE>');
     expect(text).toContain('kb0a1b2c3d4e5f · Kling 8422509036291234');
     expect(text).toMatch(new RegExp(`<!date\\^${Math.floor(view.startedAt / 1000)}\\^\\{ago\\}\\|[^>]+>`));
@@ -124,7 +124,7 @@ describe('Slack card blocks', () => {
       request: {
         kind: 'text2video',
         prompt: '<!channel> look & <https://evil.example|click> <@U0BOSS>',
-        model: 'kling-v2-1-master',
+        model: 'kling-v1-6',
         mode: 'std',
         duration: '5',
         aspect_ratio: '16:9',
@@ -178,7 +178,7 @@ describe('Slack card blocks', () => {
       request: {
         kind: 'text2video',
         prompt: 'word '.repeat(500).trim(),
-        model: 'kling-v2-1-master',
+        model: 'kling-v1-6',
         mode: 'std',
         duration: '5',
         aspect_ratio: '16:9',
@@ -283,7 +283,7 @@ describe('Slack task list and notices', () => {
         request: {
           kind: 'text2video',
           prompt: `row ${i} ${'p'.repeat(promptLength)}`,
-          model: 'kling-v2-1-master',
+          model: 'kling-v1-6',
           mode: 'std',
           duration: '5',
           aspect_ratio: '16:9',

@@ -57,7 +57,7 @@ describe('Slack end to end: the capability table', () => {
       prompt: 'a red fox running through snow',
     });
     const texts = blockTexts(card.blocks).join('\n');
-    expect(texts).toContain('kling-v3 · pro · 15s · 16:9 · 🔊 with sound');
+    expect(texts).toContain('Kling 3.0 · pro · 15s · 16:9 · 🔊 with sound');
     expect(texts).toContain('Done');
     expect(sim.stats.creates).toBe(1);
   });
@@ -70,8 +70,8 @@ describe('Slack end to end: the capability table', () => {
       () => ephemeralText(refused.responseUrlId) !== '' && ephemeralText(help.responseUrlId) !== '',
       5000,
     );
-    expect(ephemeralText(refused.responseUrlId)).toContain('kling-v2-6 has sound only in pro mode');
-    expect(ephemeralText(help.responseUrlId)).toMatch(/kling-v3.*3–15 s/);
+    expect(ephemeralText(refused.responseUrlId)).toContain('kling-v2-6 has sound only at 1080p');
+    expect(ephemeralText(help.responseUrlId)).toMatch(/kling-3.0: Kling 3.0, also kling-v3, 3–15 s/);
     expect(ephemeralText(help.responseUrlId)).toContain('--model');
     expect(fake.messagesIn(C1)).toEqual([]);
     expect(sim.calls).toEqual([]);
@@ -97,7 +97,7 @@ describe('Slack end to end: the capability table', () => {
 
   it('the Extend button on a finished card posts a new card that links to its parent and ends on the longer video', async () => {
     await setup();
-    await send('/video', 'a hummingbird in slow motion');
+    await send('/video', 'a hummingbird in slow motion --model kling-v1-6');
     const card = await fake.waitFor(() => {
       const [m] = fake.messagesIn(C1);
       return m && cardIsFinal(sim, m) ? m : undefined;

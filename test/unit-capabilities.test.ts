@@ -5,7 +5,8 @@
  * reads the same table — accepts it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { CAPABILITIES, CapabilityRow, modelsFor, rowFor } from '../src/kling/capabilities.js';
+import { CapabilityRow } from '../src/kling/capabilities.js';
+import { BUILT_IN, modelsFor, rowFor } from '../src/kling/model-table.js';
 import { toKlingBody } from '../src/kling/client.js';
 import { expectedUnits, violationOf } from '../src/kling/rules.js';
 import { usageText } from '../src/render/usage.js';
@@ -54,39 +55,67 @@ async function run(r: { sim: KlingSimulator; rig: CoreRig }, command: string, te
 }
 
 describe('the table itself', () => {
-  it('validates, cites a source on every row, and marks the gateway-only rows', () => {
-    expect(() => CapabilityRow.array().parse(CAPABILITIES)).not.toThrow();
-    for (const row of CAPABILITIES) {
-      expect(row.source.length, `${row.model}/${row.kind}`).toBeGreaterThan(10);
-      expect(row.units.basis).toMatch(/assumption|REF/);
+  it('validates, cites a public source on every row, and marks the rows whose legacy pairing only gateways state', () => {
+    expect(() => CapabilityRow.array().parse(BUILT_IN)).not.toThrow();
+    for (const row of BUILT_IN) {
+      expect(row.source, `${row.name}/${row.kind}`).toMatch(/https:\/\//);
+      if (row.units) expect(row.units.source).toMatch(/https:\/\//);
     }
-    expect(CAPABILITIES.filter((r) => r.gw).map((r) => r.model)).toEqual([
-      'kling-v2-6',
-      'kling-v2-6',
-      'kling-v3',
-      'kling-v3',
+    expect([...new Set(BUILT_IN.filter((r) => r.gw).map((r) => r.id))]).toEqual([
+      'kling-2.5-turbo',
+      'kling-2.6',
+      'kling-3.0',
+      'kling-3.0-omni',
+      'kling-o1',
     ]);
-    expect(modelsFor('text2video')).toEqual([
+    expect(modelsFor('text2video', BUILT_IN)).toEqual([
       'kling-v1',
       'kling-v1-6',
       'kling-v2-master',
       'kling-v2-1-master',
-      'kling-v2-5-turbo',
-      'kling-v2-6',
+      'kling-2.5-turbo',
+      'kling-2.6',
+      'kling-3.0',
+      'kling-3.0-turbo',
+    ]);
+    expect(modelsFor('image', BUILT_IN)).toEqual([
+      'kling-v1',
+      'kling-v1-5',
+      'kling-v2',
+      'kling-v2-new',
+      'kling-v2-1',
       'kling-v3',
     ]);
-    expect(modelsFor('image2video')).toContain('kling-v2-1');
-    expect(modelsFor('image')).toEqual(['kling-v1', 'kling-v1-5', 'kling-v2', 'kling-v2-new', 'kling-v2-1']);
+  });
+
+  it('either id finds the row; the new id and the legacy name are its two names', () => {
+    expect(rowFor('kling-v2-5-turbo', 'text2video')?.id).toBe('kling-2.5-turbo');
+    expect(rowFor('kling-2.5-turbo', 'image2video')?.legacy).toBe('kling-v2-5-turbo');
+    expect(rowFor('kling-3.0-turbo', 'text2video')?.legacy).toBeUndefined();
+    expect(rowFor('kling-v3', 'image')?.name).toBe('Kling 3.0 Image');
   });
 
   it('a malformed row is refused when the table loads', () => {
-    const bad = { model: 'kling-vx', kind: 'text2video', source: 'none', modes: ['std'], units: { basis: 'x' } };
+    const bad = { name: 'X', id: 'kling-x', kind: 'text2video', source: 'none', resolutions: ['720p'] };
     expect(CapabilityRow.safeParse(bad).success).toBe(false);
+    expect(CapabilityRow.safeParse({ ...bad, durations: { min: 3, max: 15 }, aspectRatios: ['16:9'] }).success).toBe(
+      true,
+    );
+    expect(
+      CapabilityRow.safeParse({ ...bad, id: 'kling-../x', durations: { oneOf: [5] }, aspectRatios: ['16:9'] }).success,
+    ).toBe(false);
   });
 
-  it('durations: v1–v2.6 "5"|"10", v3 3–15 s', () => {
-    expect(rowFor('kling-v2-6', 'text2video')?.durations).toEqual({ oneOf: ['5', '10'] });
+  it('durations: v1–v2.6 5|10, 3.0 3–15 s; extend only on v1.x', () => {
+    expect(rowFor('kling-v2-6', 'text2video')?.durations).toEqual({ oneOf: [5, 10] });
     expect(rowFor('kling-v3', 'image2video')?.durations).toEqual({ min: 3, max: 15 });
+    expect(BUILT_IN.filter((r) => r.extend).map((r) => r.legacy)).toEqual([
+      'kling-v1',
+      'kling-v1',
+      'kling-v1-5',
+      'kling-v1-6',
+      'kling-v1-6',
+    ]);
   });
 });
 
@@ -132,14 +161,14 @@ describe('every rule: one allowed, one refused (zero Kling calls)', () => {
       command: 'video',
       allowed: 'a fox --model kling-v1 --cfg 0',
       refused: 'a fox --model kling-v2-6 --cfg 0.5',
-      says: /\*\*cfg_scale\*\*: kling-v2-6 does not accept cfg_scale/,
+      says: /\*\*cfg_scale\*\*: kling-v2-6 does not take cfg_scale/,
     },
     {
       rule: 'sound: v2.6 in pro only',
       command: 'video',
       allowed: 'a fox --model kling-v2-6 --mode pro --sound on',
       refused: 'a fox --model kling-v2-6 --sound on',
-      says: /\*\*sound\*\*: kling-v2-6 has sound only in pro mode/,
+      says: /\*\*sound\*\*: kling-v2-6 has sound only at 1080p/,
     },
     {
       rule: 'sound: not on v2.5',
@@ -153,7 +182,7 @@ describe('every rule: one allowed, one refused (zero Kling calls)', () => {
       command: 'animate',
       allowed: `waves --image ${IMAGE_URL} --end ${IMAGE_URL} --model kling-v2-5-turbo --mode pro`,
       refused: `waves --image ${IMAGE_URL} --end ${IMAGE_URL} --model kling-v2-5-turbo`,
-      says: /\*\*end_image\*\*: kling-v2-5-turbo takes an end frame only in pro mode/,
+      says: /\*\*end_image\*\*: kling-v2-5-turbo takes an end frame only at 1080p/,
     },
     {
       rule: 'end frame: none on v1',
@@ -167,7 +196,7 @@ describe('every rule: one allowed, one refused (zero Kling calls)', () => {
       command: 'animate',
       allowed: `waves --image ${IMAGE_URL} --model kling-v1-5 --cfg 0.4`,
       refused: `waves --image ${IMAGE_URL} --model kling-v2-1 --cfg 0.4`,
-      says: /kling-v2-1 does not accept cfg_scale/,
+      says: /kling-v2-1 does not take cfg_scale/,
     },
   ];
 
@@ -186,21 +215,22 @@ describe('every rule: one allowed, one refused (zero Kling calls)', () => {
   it('aspect_ratio and n: rules of the table, refused by it (a table with a narrower row)', () => {
     const narrow = CapabilityRow.array().parse([
       {
-        model: 'kling-vx',
+        name: 'X',
+        legacy: 'kling-vx',
         kind: 'image',
         source: 'test row',
+        resolutions: ['1k'],
         aspectRatios: ['1:1'],
         maxImages: 4,
-        units: { perImage: 1, basis: 'test' },
       },
       {
-        model: 'kling-vy',
+        name: 'Y',
+        id: 'kling-y.1',
         kind: 'text2video',
         source: 'test row',
-        modes: ['std'],
-        durations: { oneOf: ['5'] },
+        resolutions: ['720p'],
+        durations: { oneOf: [5] },
         aspectRatios: ['16:9'],
-        units: { per5s: { std: 1 }, basis: 'test' },
       },
     ]);
     expect(violationOf({ kind: 'image', model: 'kling-vx', aspectRatio: '1:1', n: 4 }, narrow)).toBeUndefined();
@@ -212,36 +242,28 @@ describe('every rule: one allowed, one refused (zero Kling calls)', () => {
       rule: 'n',
       message: 'kling-vx makes at most 4 images at once',
     });
-    expect(violationOf({ kind: 'text2video', model: 'kling-vy', aspectRatio: '16:9' }, narrow)).toBeUndefined();
-    expect(violationOf({ kind: 'text2video', model: 'kling-vy', aspectRatio: '9:16' }, narrow)).toMatchObject({
+    expect(violationOf({ kind: 'text2video', model: 'kling-y.1', aspectRatio: '16:9' }, narrow)).toBeUndefined();
+    expect(violationOf({ kind: 'text2video', model: 'kling-y.1', aspectRatio: '9:16' }, narrow)).toMatchObject({
       rule: 'aspect_ratio',
+    });
+    expect(violationOf({ kind: 'text2video', model: 'kling-y.1', mode: 'pro' }, narrow)).toMatchObject({
+      rule: 'mode',
     });
   });
 
-  it('extend: a row that does not allow it refuses it; the real table allows every video model (assumed, see its rows)', () => {
-    const rows = CapabilityRow.array().parse([
-      {
-        model: 'kling-vz',
-        kind: 'text2video',
-        source: 'test row',
-        modes: ['std'],
-        durations: { oneOf: ['5'] },
-        aspectRatios: ['16:9'],
-        extend: false,
-        units: { per5s: { std: 1 }, basis: 'test' },
-      },
-    ]);
-    expect(violationOf({ kind: 'text2video', model: 'kling-vz', extend: true }, rows)).toMatchObject({
-      rule: 'extend',
-      message: 'kling-vz videos cannot be extended',
-    });
-    for (const model of modelsFor('text2video'))
-      expect(violationOf({ kind: 'text2video', model, extend: true })).toBeUndefined();
+  it('extend: only where a source documents it (v1.x); the default model kling-v2-5-turbo loses it', () => {
+    expect(violationOf({ kind: 'text2video', model: 'kling-v1-6', extend: true })).toBeUndefined();
+    expect(violationOf({ kind: 'image2video', model: 'kling-v1-5', extend: true })).toBeUndefined();
+    for (const model of ['kling-v2-5-turbo', 'kling-2.6', 'kling-v3', 'kling-3.0-turbo'])
+      expect(violationOf({ kind: 'text2video', model, extend: true })).toMatchObject({ rule: 'extend' });
   });
 
   it('aspect_ratio and n through the commands: what no model takes is refused by the option schema, with zero calls', async () => {
     const r = await rig();
-    expect((await run(r, 'video', 'a fox --ar 4:3')).refused).toMatch(/aspect_ratio/);
+    expect((await run(r, 'video', 'a fox --ar 4:3')).refused).toMatch(
+      /aspect_ratio.*kling-v2-5-turbo takes aspect ratios 16:9, 9:16, 1:1/,
+    );
+    expect((await run(r, 'video', 'a fox --ar wide')).refused).toMatch(/aspect_ratio.*width:height/);
     expect((await run(r, 'image', 'a lighthouse --n 10')).refused).toMatch(/\*\*n\*\*/);
     expect(r.sim.stats.creates).toBe(0);
     expect((await run(r, 'image', 'a lighthouse --n 9 --ar 21:9')).creates).toBe(1);
@@ -275,9 +297,9 @@ describe('sound and end frame reach Kling only where the table allows them', () 
       .filter((e) => e.type === 'post')
       .map((e) => e.view.fields.find((f) => f.label === 'Options')?.value);
     expect(options).toEqual([
-      'kling-v3 · std · 5s · 16:9 · 🔊 with sound',
-      'kling-v2-5-turbo · std · 5s · 16:9 · 🔇 no sound',
-      'kling-v2-6 · pro · 5s · start + end frame · 🔇 no sound',
+      'Kling 3.0 · std · 5s · 16:9 · 🔊 with sound',
+      'Kling 2.5 Turbo · std · 5s · 16:9 · 🔇 no sound',
+      'Kling 2.6 · pro · 5s · start + end frame · 🔇 no sound',
     ]);
   });
 
@@ -310,16 +332,63 @@ describe('sound and end frame reach Kling only where the table allows them', () 
 describe('a model missing from the table', () => {
   it('is sent to Kling as given, with the generic rules (a new Kling model needs no release)', async () => {
     const r = await rig({ extraModels: ['kling-v4-turbo'] });
-    const yes = await run(r, 'video', 'a fox --model kling-v4-turbo --duration 7 --mode pro');
+    const yes = await run(r, 'video', 'a fox --model kling-v4-turbo --duration 20 --mode pro --ar 21:9');
     expect(yes.refused).toBeUndefined();
-    expect(yes.body).toMatchObject({ model_name: 'kling-v4-turbo', duration: '7', mode: 'pro' });
-    // Generic rules still hold: a length no model makes is refused before Kling.
-    expect((await run(r, 'video', 'a fox --model kling-v4-turbo --duration 20')).refused).toMatch(/duration/);
+    expect(yes.body).toMatchObject({ model_name: 'kling-v4-turbo', duration: '20', mode: 'pro', aspect_ratio: '21:9' });
+    await waitFor(
+      'the unknown model finished',
+      async () => (await r.rig.core.store.get(r.sim.tasks()[0]?.externalTaskId ?? ''))?.state === 'succeed',
+    );
+    // Only the sanity bounds hold: past a minute is refused before Kling.
+    expect((await run(r, 'video', 'a fox --model kling-v4-turbo --duration 61')).refused).toMatch(/duration.*1 to 60/);
     expect(r.sim.stats.creates).toBe(1);
   });
 });
 
-describe('the simulator refuses what the table forbids, with 400/1201 as Kling does', () => {
+describe('the table against the simulator’s own copy of Kling’s rules', () => {
+  it('every combination a legacy row allows is accepted by the simulator (a wrong row fails here)', async () => {
+    const sim = await startSim(cleanup);
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${mintTestJwt(AK, SK)}` };
+    const refused: string[] = [];
+    for (const row of BUILT_IN) {
+      if (!row.legacy || row.kind === 'omni') continue;
+      const kind = row.kind;
+      const path = kind === 'image' ? '/v1/images/generations' : `/v1/videos/${kind}`;
+      const bodies: Array<Record<string, unknown>> = [];
+      if (kind === 'image')
+        for (const ar of row.aspectRatios ?? []) bodies.push({ prompt: 'x', aspect_ratio: ar, n: row.maxImages });
+      else
+        for (const mode of row.modeChoice ? ['std', 'pro'] : [undefined])
+          for (const seconds of 'oneOf' in row.durations!
+            ? row.durations.oneOf
+            : [row.durations!.min, row.durations!.max]) {
+            const ask = { kind, model: row.legacy, duration: String(seconds), ...(mode ? { mode } : {}) };
+            if (violationOf(ask)) continue;
+            const base = {
+              ...(kind === 'text2video' ? { prompt: 'x' } : { image: IMAGE_URL }),
+              ...(mode ? { mode } : {}),
+              duration: String(seconds),
+            };
+            bodies.push(base);
+            if (!violationOf({ ...ask, sound: 'on' })) bodies.push({ ...base, sound: 'on' });
+            if (kind === 'image2video' && !violationOf({ ...ask, endFrame: true }))
+              bodies.push({ ...base, image_tail: IMAGE_URL });
+          }
+      for (const body of bodies) {
+        const res = await fetch(`${sim.url}${path}`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ ...body, model_name: row.legacy }),
+        });
+        if (res.status !== 200) refused.push(`${row.legacy} ${kind} ${JSON.stringify(body)}: ${await res.text()}`);
+      }
+    }
+    expect(refused).toEqual([]);
+    expect(sim.stats.creates).toBeGreaterThan(60);
+  });
+});
+
+describe('the simulator refuses what Kling’s docs forbid, with 400/1201 as Kling does', () => {
   const post = async (sim: KlingSimulator, path: string, body: Record<string, unknown>) => {
     const res = await fetch(`${sim.url}${path}`, {
       method: 'POST',
@@ -367,7 +436,7 @@ describe('the simulator refuses what the table forbids, with 400/1201 as Kling d
         await post(sim, path, {
           ...body,
           ...(field === 'mode'
-            ? { mode: 'std' }
+            ? { mode: undefined }
             : field === 'duration'
               ? { duration: '10' }
               : field === 'cfg_scale'
@@ -405,17 +474,35 @@ describe('defaults, suggestions and help from the table', () => {
     const image = commandByName('image');
     if (!video || !image) throw new Error('commands missing');
     const names = suggest(video, 'model', '', {}, DEFAULTS).map((s) => s.value);
-    expect(names[0]).toBe('kling-v2-5-turbo');
-    expect(new Set(names)).toEqual(new Set(modelsFor('text2video')));
+    expect(names[0]).toBe('kling-2.5-turbo');
+    expect(names.slice(1)).toEqual([
+      'kling-3.0-turbo',
+      'kling-3.0',
+      'kling-2.6',
+      'kling-v2-1-master',
+      'kling-v2-master',
+      'kling-v1-6',
+      'kling-v1',
+    ]);
     expect(suggest(image, 'model', 'v2', {}, DEFAULTS).map((s) => s.value)).toEqual([
       'kling-v2-1',
       'kling-v2-new',
       'kling-v2',
     ]);
+    expect(suggest(video, 'model', 'kling-3.0', {}, DEFAULTS).map((s) => s.value)).toEqual([
+      'kling-3.0-turbo',
+      'kling-3.0',
+    ]);
+    expect(suggest(video, 'aspect_ratio', '', { model: 'kling-v3' }, DEFAULTS).map((s) => s.value)).toEqual([
+      '16:9',
+      '9:16',
+      '1:1',
+    ]);
+    expect(suggest(video, 'aspect_ratio', '21:9', {}, DEFAULTS).map((s) => s.value)).toEqual(['21:9']);
     expect(suggest(video, 'model', 'kling-v9-pro', {}, DEFAULTS)[0]).toMatchObject({ value: 'kling-v9-pro' });
     for (const s of suggest(video, 'model', '', {}, DEFAULTS)) expect(s.name.length).toBeLessThanOrEqual(100);
     // Durations follow the model chosen so far.
-    expect(suggest(video, 'duration', '', { model: 'kling-v3' }, DEFAULTS).map((s) => s.value)).toEqual([
+    expect(suggest(video, 'duration', '', { model: 'kling-3.0' }, DEFAULTS).map((s) => s.value)).toEqual([
       '3',
       '4',
       '5',
@@ -431,6 +518,20 @@ describe('defaults, suggestions and help from the table', () => {
       '15',
     ]);
     expect(suggest(video, 'duration', '', {}, DEFAULTS).map((s) => s.value)).toEqual(['5', '10']);
+    // A model the table does not know: the sanity bounds, 1 to 60 s.
+    expect(suggest(video, 'duration', '3', { model: 'kling-9.0' }, DEFAULTS).map((s) => s.value)).toEqual([
+      '3',
+      '30',
+      '31',
+      '32',
+      '33',
+      '34',
+      '35',
+      '36',
+      '37',
+      '38',
+      '39',
+    ]);
   });
 
   it('/video help lists the flags and the models with what each takes (Slack’s way to see them)', async () => {
@@ -438,9 +539,10 @@ describe('defaults, suggestions and help from the table', () => {
     if (!video) throw new Error('no /video');
     const text = usageText(video, 'kling-v2-5-turbo');
     expect(text).toContain('--model');
-    expect(text).toContain('--duration 3–15');
-    expect(text).toMatch(/• kling-v3: 3–15 s, std\|pro/);
-    expect(text).toContain('• kling-v2-5-turbo (default)');
+    expect(text).toContain('--duration');
+    expect(text).toMatch(/• kling-3.0: Kling 3.0, also kling-v3, 3–15 s, 720p\|1080p\|4k, sound/);
+    expect(text).toContain('• kling-2.5-turbo (default): Kling 2.5 Turbo, also kling-v2-5-turbo');
+    expect(text).toMatch(/• kling-v1: Kling 1.0, .*extend/);
     const r = await rig();
     const inv = makeInv();
     const io = makeIo(r.rig.port, inv);
@@ -457,7 +559,9 @@ describe('defaults, suggestions and help from the table', () => {
     expect(expectedUnits({ kind: 'text2video', model: 'kling-v2-5-turbo', mode: 'std', duration: '5' })).toBe(1.5);
     expect(expectedUnits({ kind: 'text2video', model: 'kling-v2-5-turbo', mode: 'pro', duration: '10' })).toBe(5);
     expect(expectedUnits({ kind: 'text2video', model: 'kling-v3', mode: 'pro', duration: '15', sound: 'on' })).toBe(18);
-    expect(expectedUnits({ kind: 'image', model: 'kling-v2-1', n: 4 })).toBe(4);
+    expect(expectedUnits({ kind: 'image', model: 'kling-v2-1', n: 4 })).toBe(32);
+    expect(expectedUnits({ kind: 'text2video', model: 'kling-3.0-turbo', mode: 'pro', duration: '8' })).toBe(8);
+    expect(expectedUnits({ kind: 'text2video', model: 'kling-v1', mode: 'std', duration: '5' })).toBeUndefined();
     expect(expectedUnits({ kind: 'text2video', model: 'kling-v9', mode: 'std', duration: '5' })).toBeUndefined();
   });
 });

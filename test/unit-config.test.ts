@@ -90,10 +90,13 @@ describe('loadConfig', () => {
       SLACK_SIGNING_SECRET: 'slack-signing-secret',
       KLING_API_BASE_URL: 'http://127.0.0.1:9/kling/',
     });
-    expect(jwt.kling).toEqual({
+    expect(jwt.kling).toMatchObject({
       baseUrl: 'http://127.0.0.1:9/kling',
       auth: { type: 'jwt', accessKey: KEYS.KLING_ACCESS_KEY, secretKey: KEYS.KLING_SECRET_KEY },
+      credentials: { pair: { accessKey: KEYS.KLING_ACCESS_KEY, secretKey: KEYS.KLING_SECRET_KEY } },
+      api: 'auto',
     });
+    expect(jwt.kling.credentials.apiKey).toBeUndefined();
     expect(jwt.env).toMatchObject({
       PORT: 3000,
       POLL_INTERVAL_MS: 5000,

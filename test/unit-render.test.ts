@@ -57,7 +57,7 @@ describe('renderCard', () => {
       startedAt: T0,
     });
     expect(view.fields).toEqual([
-      { label: 'Options', value: 'kling-v2-1-master · pro · 10s · 9:16' },
+      { label: 'Options', value: 'Kling 2.1 Master · pro · 10s · 9:16' },
       { label: 'Requested by', value: 'Ada' },
       { label: 'Task', value: 'kbabc123def456' },
     ]);
@@ -122,7 +122,18 @@ describe('renderCard', () => {
     expect(view.tookText).toBe('1m 35s');
     expect(view.expiresAt).toBe(T0 + 95_000 + 30 * DAY);
     expect(MEDIA_LIFETIME_MS).toBe(30 * DAY);
-    expect(view.buttons.map((b) => b.action)).toEqual(['regenerate', 'extend', 'refresh', 'delete']);
+    // Kling documents video-extend for v1.x only: a 2.1 Master video has no Extend, a v1.6 one does.
+    expect(view.buttons.map((b) => b.action)).toEqual(['regenerate', 'refresh', 'delete']);
+    const v16 = finished({
+      request: { ...task().request, model: 'kling-v1-6' } as TaskRecord['request'],
+      result: { videos: [{ id: 'v1', url: 'https://cdn.kling.example/v/a.mp4' }], images: [] },
+    });
+    expect(renderCard(v16, { now: T0 + 100_000 }).buttons.map((b) => b.action)).toEqual([
+      'regenerate',
+      'extend',
+      'refresh',
+      'delete',
+    ]);
     expect(view.fallbackText).toContain('https://cdn.kling.example/v/fox-2.mp4');
     const text = cardToText(view, T0 + 100_000);
     expect(text).toContain('Links expire on 2026-12-26');
@@ -144,7 +155,7 @@ describe('renderCard', () => {
       { now: T0 },
     );
     expect(view.title).toContain('Image');
-    expect(view.fields[0]?.value).toBe('kling-v2 · 3:2 · 2 images');
+    expect(view.fields[0]?.value).toBe('Kling 2.0 Image · 3:2 · 2 images');
     expect(view.media.map((m) => [m.kind, m.label, m.url])).toEqual([
       ['image', 'Image 1', 'https://cdn/i0.png'],
       ['image', 'Image 2', 'https://cdn/i1.png'],
@@ -206,7 +217,7 @@ describe('renderCard', () => {
     expect(view.prompt.endsWith('…')).toBe(true);
     expect(long.startsWith(view.prompt.slice(0, -1))).toBe(true);
     expect(view.fallbackText.length).toBeLessThan(600);
-    expect(view.fields[0]?.value).toBe('kling-v1 · std · 5s · 16:9 · cfg 0');
+    expect(view.fields[0]?.value).toBe('Kling 1.0 · std · 5s · 16:9 · cfg 0');
   });
 });
 

@@ -3,8 +3,8 @@ import type { KlingAuth } from '../config.js';
 import { KLING_PATHS, type GenerationRequest, type TaskKind } from '../domain.js';
 import { silentLogger, type Logger } from '../log.js';
 import { KlingAuthProvider } from './auth.js';
-import { rowFor } from './capabilities.js';
-import { sendsCfgScale, sendsMode, sendsSound } from './rules.js';
+import { rowFor } from './model-table.js';
+import { modelIdFor, sendsCfgScale, sendsMode, sendsSound } from './rules.js';
 import { KlingError, kindForHttpStatus, kindForKlingCode, type KlingErrorKind } from './errors.js';
 import { ErrorBody, parseAccountCosts, parseTaskBody, parseTaskList, type KlingTask, type Pack } from './schemas.js';
 
@@ -42,7 +42,7 @@ export function toKlingBody(
   };
   // video-extend takes the source's video id; its model and mode are the source's (Kling takes neither).
   if (req.kind === 'extend') return { video_id: req.video_id, ...(req.prompt ? { prompt: req.prompt } : {}), ...ours };
-  const common = { model_name: req.model, ...ours };
+  const common = { model_name: modelIdFor(req.model, req.kind, 'legacy'), ...ours };
   if (req.kind === 'image') return { ...common, prompt: req.prompt, aspect_ratio: req.aspect_ratio, n: req.n };
   // What the capability table says the model takes; 0 is a valid cfg_scale, so test for undefined.
   const cfg = req.cfg_scale !== undefined && sendsCfgScale(req.model, req.kind) ? { cfg_scale: req.cfg_scale } : {};

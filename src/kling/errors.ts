@@ -40,7 +40,9 @@ export class KlingError extends BotError {
     readonly details: { httpStatus?: number; klingCode?: number; retryAfterMs?: number; providerMessage?: string } = {},
     options?: { cause?: unknown },
   ) {
-    const extra = kind === 'invalid_parameter' && details.providerMessage ? ` (${details.providerMessage})` : '';
+    // Kling's own words say which option or model it refused; they never hold a secret.
+    const explained: ReadonlySet<KlingErrorKind> = new Set(['invalid_parameter', 'not_found', 'permission']);
+    const extra = explained.has(kind) && details.providerMessage ? ` (Kling: ${details.providerMessage})` : '';
     super(`kling_${kind}`, message, USER_SENTENCES[kind] + extra, options);
   }
   get retryable(): boolean {

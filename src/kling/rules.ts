@@ -1,22 +1,24 @@
 import type { GenerationRequest } from '../domain.js';
 import {
-  CAPABILITIES,
+  DURATION_BOUNDS,
   durationAllowed,
   durationsText,
-  GENERIC,
-  knownElsewhere,
-  modelsFor,
-  rowFor,
+  primaryId,
+  resolutionOfMode,
   type CapabilityKind,
   type CapabilityRow,
 } from './capabilities.js';
+import { knownElsewhere, modelsFor, modelTable, rowFor } from './model-table.js';
 
 /**
- * The combination rules of the capability table, in one function shared by the bot (before
- * anything is paid for) and the simulator (which refuses the same things Kling does).
+ * The bot's checks of a request against the capability table, before anything is paid for. The
+ * simulator does NOT use these: it has its own copy of Kling's documented rules, so a wrong row
+ * here is caught by a test instead of agreed with.
  */
 
-/** One request in the table's terms, whichever side built it. */
+export type Standard = 'new' | 'legacy';
+
+/** One request in the table's terms. */
 export interface Ask {
   kind: CapabilityKind;
   model: string;
@@ -25,15 +27,27 @@ export interface Ask {
   duration?: string;
   aspectRatio?: string;
   cfgScale?: boolean;
+  negativePrompt?: boolean;
   sound?: 'on' | 'off';
   endFrame?: boolean;
   n?: number;
   /** A video-extend of a video made by this model and kind. */
   extend?: boolean;
+  /** The standard that would carry the task; the new one has no negative_prompt or cfg_scale. */
+  standard?: Standard;
 }
 
 export type Rule =
-  'model' | 'mode' | 'duration' | 'aspect_ratio' | 'cfg_scale' | 'sound' | 'end_frame' | 'n' | 'extend';
+  | 'model'
+  | 'mode'
+  | 'duration'
+  | 'aspect_ratio'
+  | 'cfg_scale'
+  | 'negative_prompt'
+  | 'sound'
+  | 'end_frame'
+  | 'n'
+  | 'extend';
 
 /** A refused combination: which option, and a sentence naming the model and the rule. */
 export interface Violation {
@@ -46,153 +60,167 @@ export interface Violation {
 const KIND_WORDS: Record<CapabilityKind, string> = {
   text2video: 'text-to-video (/video)',
   image2video: 'image-to-video (/animate)',
+  omni: 'omni video',
   image: 'images (/image)',
 };
 
-/** The first rule `ask` breaks, or undefined. A model missing from the table breaks none of the model-specific rules. */
-export function violationOf(ask: Ask, table: readonly CapabilityRow[] = CAPABILITIES): Violation | undefined {
+/** The first rule `ask` breaks, or undefined. A model missing from the table breaks only the generic rules. */
+export function violationOf(ask: Ask, table: readonly CapabilityRow[] = modelTable()): Violation | undefined {
   const row = rowFor(ask.model, ask.kind, table);
-  if (!row) {
-    if (knownElsewhere(ask.model, ask.kind, table)) {
+  const generic = genericViolation(ask);
+  if (generic || !row) {
+    if (!generic && knownElsewhere(ask.model, ask.kind, table))
       return {
         rule: 'model',
         field: 'model',
         message: `${ask.model} does not make ${KIND_WORDS[ask.kind]}; models that do: ${modelsFor(ask.kind, table).join(', ')}`,
       };
-    }
-    return genericViolation(ask);
+    return generic;
   }
   const v = (rule: Rule, field: string, message: string): Violation => ({
     rule,
     field,
-    message: `${row.model} ${message}`,
+    message: `${ask.model} ${message}`,
   });
-  const modes = row.modes ?? [];
-  if (ask.extend && !row.extend) return v('extend', 'id', 'videos cannot be extended');
-  if (ask.kind !== 'image') {
-    if (ask.mode !== undefined && !modes.includes(ask.mode as 'std')) {
+  if (ask.extend && !row.extend)
+    return v('extend', 'id', 'videos cannot be extended: Kling documents video-extend for v1.x models only');
+  if (ask.kind === 'image') {
+    if (ask.aspectRatio !== undefined && row.aspectRatios && !row.aspectRatios.includes(ask.aspectRatio))
       return v(
-        'mode',
-        'mode',
-        row.modeChoice ? `runs in ${modes.join(' or ')} mode only` : 'has no mode choice: leave mode out',
+        'aspect_ratio',
+        'aspect_ratio',
+        `takes aspect ratios ${row.aspectRatios.join(', ')} (not ${ask.aspectRatio})`,
       );
-    }
-    const mode = ask.mode ?? modes[0] ?? 'std';
-    if (ask.duration !== undefined && row.durations && !durationAllowed(row.durations, ask.duration)) {
-      return v('duration', 'duration', `makes ${durationsText(row.durations)} videos (not ${ask.duration})`);
-    }
-    if (ask.sound === 'on' && !row.soundModes.includes(mode as 'std')) {
-      return v(
-        'sound',
-        'sound',
-        row.soundModes.length
-          ? `has sound only in ${row.soundModes.join(' or ')} mode`
-          : 'makes silent videos only: sound on is not available',
-      );
-    }
-    if (ask.endFrame && !row.endFrameModes.includes(mode as 'std')) {
-      return v(
-        'end_frame',
-        'end_image',
-        row.endFrameModes.length
-          ? `takes an end frame only in ${row.endFrameModes.join(' or ')} mode`
-          : 'takes no end frame',
-      );
-    }
-    if (ask.cfgScale && !row.cfgScale)
-      return v(
-        'cfg_scale',
-        'cfg_scale',
-        'does not accept cfg_scale (v2 and later models ignore it at Kling); leave it out',
-      );
+    if (ask.n !== undefined && row.maxImages !== undefined && ask.n > row.maxImages)
+      return v('n', 'n', `makes at most ${row.maxImages} images at once`);
+    return undefined;
   }
-  if (ask.aspectRatio !== undefined && row.aspectRatios && !row.aspectRatios.includes(ask.aspectRatio)) {
+  const resolution = resolutionOfMode(ask.mode);
+  if (ask.mode !== undefined && (!row.modeChoice || !(row.resolutions as string[]).includes(resolution)))
+    return v(
+      'mode',
+      'mode',
+      row.modeChoice
+        ? `runs at ${row.resolutions.join(' or ')} only (std = 720p, pro = 1080p)`
+        : 'has no mode choice: leave mode out',
+    );
+  const seconds = ask.duration === undefined ? undefined : Number(ask.duration);
+  if (seconds !== undefined && row.durations && !durationAllowed(row.durations, seconds))
+    return v('duration', 'duration', `makes ${durationsText(row.durations)} videos (not ${ask.duration})`);
+  const mode = ask.mode ?? (row.modeChoice ? undefined : 'std');
+  const at = resolutionOfMode(mode);
+  if (ask.sound === 'on' && !row.audio.includes(at))
+    return v(
+      'sound',
+      'sound',
+      row.audio.length
+        ? `has sound only at ${row.audio.join(' or ')} (mode pro = 1080p)`
+        : 'makes silent videos only: sound on is not available',
+    );
+  if (ask.endFrame && !row.endFrame.includes(at))
+    return v(
+      'end_frame',
+      'end_image',
+      row.endFrame.length
+        ? `takes an end frame only at ${row.endFrame.join(' or ')} (mode pro = 1080p)`
+        : 'takes no end frame',
+    );
+  if (ask.aspectRatio !== undefined && row.aspectRatios && !row.aspectRatios.includes(ask.aspectRatio))
     return v(
       'aspect_ratio',
       'aspect_ratio',
       `takes aspect ratios ${row.aspectRatios.join(', ')} (not ${ask.aspectRatio})`,
     );
-  }
-  if (ask.n !== undefined && row.maxImages !== undefined && ask.n > row.maxImages)
-    return v('n', 'n', `makes at most ${row.maxImages} images at once`);
+  if (ask.cfgScale && !row.cfgScale)
+    return v('cfg_scale', 'cfg_scale', 'does not take cfg_scale (only v1.x models do); leave it out');
   return undefined;
 }
 
-/** The per-field rules every model gets (what the option schemas already hold); the table adds nothing. */
+/** What every model is held to, known or not; on the new standard also what its API has no field for. */
 function genericViolation(ask: Ask): Violation | undefined {
+  if (ask.standard === 'new') {
+    const on = `${ask.model} runs on Kling's new API, which has no`;
+    if (ask.negativePrompt)
+      return { rule: 'negative_prompt', field: 'negative_prompt', message: `${on} negative_prompt: leave it out` };
+    if (ask.cfgScale) return { rule: 'cfg_scale', field: 'cfg_scale', message: `${on} cfg_scale: leave it out` };
+  }
   if (ask.kind === 'image')
-    return ask.n !== undefined && ask.n > GENERIC.maxImages
-      ? { rule: 'n', field: 'n', message: `at most ${GENERIC.maxImages} images at once` }
+    return ask.n !== undefined && ask.n > 9
+      ? { rule: 'n', field: 'n', message: 'at most 9 images at once' }
       : undefined;
-  if (ask.mode !== undefined && !GENERIC.modes.includes(ask.mode as 'std'))
+  if (ask.mode !== undefined && ask.mode !== 'std' && ask.mode !== 'pro')
     return { rule: 'mode', field: 'mode', message: 'must be std or pro' };
-  if (ask.duration !== undefined && !durationAllowed(GENERIC.durations, ask.duration))
-    return { rule: 'duration', field: 'duration', message: `must be ${durationsText(GENERIC.durations)}` };
+  const seconds = ask.duration === undefined ? undefined : Number(ask.duration);
+  if (
+    seconds !== undefined &&
+    !(Number.isInteger(seconds) && seconds >= DURATION_BOUNDS.min && seconds <= DURATION_BOUNDS.max)
+  )
+    return {
+      rule: 'duration',
+      field: 'duration',
+      message: `must be a whole number of seconds from ${DURATION_BOUNDS.min} to ${DURATION_BOUNDS.max}`,
+    };
   return undefined;
 }
 
 /** The mode a model runs in when none is given. */
-export function defaultMode(
-  model: string,
-  kind: CapabilityKind,
-  table: readonly CapabilityRow[] = CAPABILITIES,
-): 'std' | 'pro' {
-  return rowFor(model, kind, table)?.modes?.[0] ?? 'std';
+export function defaultMode(model: string, kind: CapabilityKind, table = modelTable()): 'std' | 'pro' {
+  const row = rowFor(model, kind, table);
+  return row && !row.resolutions.includes('720p') && row.resolutions.includes('1080p') ? 'pro' : 'std';
 }
 
-/** Whether `mode` is sent at all (models without a mode choice get none). */
-export function sendsMode(
-  model: string,
-  kind: CapabilityKind,
-  table: readonly CapabilityRow[] = CAPABILITIES,
-): boolean {
+/** The duration a model makes when none is given: 5 s where it can, else its shortest. */
+export function defaultDuration(model: string, kind: CapabilityKind, table = modelTable()): string {
+  const d = rowFor(model, kind, table)?.durations;
+  if (!d || durationAllowed(d, 5)) return '5';
+  return String('oneOf' in d ? d.oneOf[0] : d.min);
+}
+
+/** Whether legacy `mode` is sent (models without a mode choice get none). */
+export function sendsMode(model: string, kind: CapabilityKind, table = modelTable()): boolean {
   return rowFor(model, kind, table)?.modeChoice ?? true;
 }
 
-/** Whether `sound` may be sent: the table's model in one of its sound modes, or any model the table does not know. */
-export function sendsSound(
-  model: string,
-  kind: CapabilityKind,
-  mode: string,
-  table: readonly CapabilityRow[] = CAPABILITIES,
-): boolean {
+/** Whether `sound`/`audio` may be sent: the table's model at one of its audio resolutions, or any model it does not know. */
+export function sendsSound(model: string, kind: CapabilityKind, mode: string, table = modelTable()): boolean {
   const row = rowFor(model, kind, table);
-  return row ? row.soundModes.includes(mode as 'std') : true;
+  return row ? row.audio.includes(resolutionOfMode(mode)) : true;
 }
 
-/** Whether cfg_scale is sent. Unknown models follow SPEC §1 (not to v2 and later). */
-export function sendsCfgScale(
-  model: string,
-  kind: CapabilityKind,
-  table: readonly CapabilityRow[] = CAPABILITIES,
-): boolean {
+/** Whether legacy cfg_scale is sent. Unknown models: not to v2 and later. */
+export function sendsCfgScale(model: string, kind: CapabilityKind, table = modelTable()): boolean {
   const row = rowFor(model, kind, table);
-  return row ? row.cfgScale : !/^kling-v([2-9]|\d{2})/.test(model);
+  return row ? row.cfgScale : /^kling-v1(-|$)/.test(model);
 }
 
-/** What the table expects a task to cost, or undefined when it cannot say (a model it does not know). */
+/** The id each standard knows the model by; a model the table does not know goes as given. */
+export function modelIdFor(model: string, kind: CapabilityKind, standard: Standard, table = modelTable()): string {
+  const row = rowFor(model, kind, table);
+  return (standard === 'new' ? row?.id : row?.legacy) ?? (row ? primaryId(row) : model);
+}
+
+/** What the table expects a task to cost, or undefined when it cannot say. */
 export function expectedUnits(
   ask: Pick<Ask, 'kind' | 'model' | 'mode' | 'duration' | 'sound' | 'n'>,
-  table: readonly CapabilityRow[] = CAPABILITIES,
+  table: readonly CapabilityRow[] = modelTable(),
 ): number | undefined {
   const row = rowFor(ask.model, ask.kind, table);
-  if (!row) return undefined;
+  if (!row?.units) return undefined;
   if (ask.kind === 'image')
     return row.units.perImage !== undefined ? round(row.units.perImage * (ask.n ?? 1)) : undefined;
-  const mode = (ask.mode ?? row.modes?.[0] ?? 'std') as 'std' | 'pro';
-  const per5s = row.units.per5s?.[mode];
-  if (per5s === undefined) return undefined;
-  const seconds = Number(ask.duration ?? '5');
-  const sound = ask.sound === 'on' ? (row.units.soundFactor ?? 1) : 1;
-  return round((per5s * seconds * sound) / 5);
+  const at = resolutionOfMode(ask.mode ?? (row.modeChoice ? 'std' : 'std'));
+  const rate =
+    ask.sound === 'on' ? (row.units.audioPerSecond?.[at] ?? row.units.perSecond?.[at]) : row.units.perSecond?.[at];
+  if (rate === undefined) return undefined;
+  return round(rate * Number(ask.duration ?? '5'));
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
 
-/** What the table expects one of our requests to cost; an extension is priced as 5 s of its source model and mode (assumption). */
+/** What the table expects one of our requests to cost; an extension is priced as 5 s of its source model and mode. */
 export function expectedUnitsOf(
   req: GenerationRequest,
-  table: readonly CapabilityRow[] = CAPABILITIES,
+  table: readonly CapabilityRow[] = modelTable(),
 ): number | undefined {
   switch (req.kind) {
     case 'image':

@@ -1,6 +1,7 @@
 import { isFinal, type GenerationRequest, type TaskKind, type TaskRecord, type TaskState } from '../domain.js';
 import { failureSentence } from './failure.js';
-import { expectedUnitsOf } from '../kling/rules.js';
+import { modelName } from '../kling/model-table.js';
+import { expectedUnitsOf, violationOf } from '../kling/rules.js';
 import { costText, durationText, progressBar, shorten } from './format.js';
 import type { CardView } from './view.js';
 
@@ -36,7 +37,8 @@ const STATE_LABELS: Record<TaskState, string> = {
 export const stateLabel = (state: TaskState) => STATE_LABELS[state];
 
 export function optionsText(req: GenerationRequest): string {
-  const parts: string[] = [req.model];
+  // The model's name from the table (either id may have been typed); an id it does not know, as typed.
+  const parts: string[] = [modelName(req.model, req.kind === 'extend' ? req.sourceKind : req.kind)];
   if (req.kind === 'extend') {
     parts.push(req.mode, `+4–5s on ${Math.round(req.sourceSeconds)}s`);
     return parts.join(' · ');
@@ -109,8 +111,13 @@ function mediaOf(task: TaskRecord): CardView['media'] {
 
 function buttonsOf(task: TaskRecord): CardView['buttons'] {
   if (!isFinal(task.state)) return [{ action: 'refresh', label: 'Refresh', style: 'secondary' }];
-  // A finished video can be made longer (video-extend), with the same prompt.
-  const extendable = task.state === 'succeed' && task.request.kind !== 'image' && (task.result?.videos.length ?? 0) > 0;
+  // A finished video can be made longer (video-extend), with the same prompt, where Kling documents it for the model.
+  const req = task.request;
+  const extendable =
+    task.state === 'succeed' &&
+    req.kind !== 'image' &&
+    (task.result?.videos.length ?? 0) > 0 &&
+    !violationOf({ kind: req.kind === 'extend' ? req.sourceKind : req.kind, model: req.model, extend: true });
   return [
     { action: 'regenerate', label: 'Regenerate', style: 'primary' },
     ...(extendable ? [{ action: 'extend' as const, label: 'Extend', style: 'secondary' as const }] : []),

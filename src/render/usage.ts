@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { CAPABILITIES, modelSummary, type CapabilityKind } from '../kling/capabilities.js';
+import { modelSummary, primaryId, rowMatches, type CapabilityKind } from '../kling/capabilities.js';
+import { modelTable } from '../kling/model-table.js';
 
 /** What the help text reads of a command (commands/ satisfy it; the core does not import them). */
 export interface UsageSubject {
@@ -30,10 +31,10 @@ function valuesText(values: ReadonlyArray<string | number>): string {
 
 export function modelLines(command: Pick<UsageSubject, 'modelKind'>, defaultModel?: string): string[] {
   if (!command.modelKind) return [];
-  const rows = CAPABILITIES.filter((r) => r.kind === command.modelKind);
+  const rows = modelTable().filter((r) => r.kind === command.modelKind);
   return rows.map(
     (r) =>
-      `• ${r.model}${r.model === defaultModel ? ' (default)' : ''}: ${modelSummary(r)}${r.gw ? ' (from a gateway’s docs copy)' : ''}`,
+      `• ${primaryId(r)}${defaultModel && rowMatches(r, defaultModel) ? ' (default)' : ''}: ${modelSummary(r)}${r.gw ? ' (legacy id from gateways’ docs)' : ''}`,
   );
 }
 

@@ -9,13 +9,14 @@
  */
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { knownElsewhere, rowFor, type CapabilityKind } from '../../src/kling/capabilities.js';
-import { violationOf, type Ask, type Rule } from '../../src/kling/rules.js';
+import { verifyJwt } from './jwt.js';
+import { extendRefusal, fieldRefusal, legacyRefusal, type Refusal, type SimTaskKind } from './legacy-rules.js';
 
-export type SimTaskKind = 'text2video' | 'image2video' | 'images' | 'video-extend';
+export { mintTestJwt } from './jwt.js';
+export type { SimTaskKind } from './legacy-rules.js';
 export type SimTaskStatus = 'submitted' | 'processing' | 'succeed' | 'failed';
 /** `notfound`: a 404 for a task that exists (a read that has not caught up with a create yet). */
 export type FaultKind = 'http500' | 'http503' | 'http429' | 'slow' | 'malformed' | 'reset' | 'notfound';
@@ -110,163 +111,7 @@ export interface KlingSimulator {
   close(): Promise<void>;
 }
 
-// ---------------------------------------------------------------------------
-// JWT (HS256), as the official docs describe: {iss: accessKey, exp, nbf} in seconds.
-
-function b64url(input: string | Buffer): string {
-  return Buffer.from(input).toString('base64url');
-}
-
-/** Mint an official-style JWT (used by tests to call the simulator directly). */
-export function mintTestJwt(accessKey: string, secretKey: string, nowSec?: number, ttlSec = 1800): string {
-  const now = nowSec ?? Math.floor(Date.now() / 1000);
-  const header = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
-  // nbf 5 s in the past, as Kling's own sample code does, to absorb small clock skew.
-  const payload = b64url(JSON.stringify({ iss: accessKey, exp: now + ttlSec, nbf: now - 5 }));
-  const sig = createHmac('sha256', secretKey).update(`${header}.${payload}`).digest('base64url');
-  return `${header}.${payload}.${sig}`;
-}
-
-const jwtHeaderSchema = z.object({ alg: z.literal('HS256') });
-const jwtPayloadSchema = z.object({ iss: z.string(), exp: z.number(), nbf: z.number().optional() });
-
-function decodeJsonSegment(segment: string): unknown {
-  try {
-    return JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-/** Returns undefined when valid, else the Kling auth error code. */
-function verifyJwt(token: string, accessKey: string, secretKey: string, nowMs: number): 1002 | 1003 | 1004 | undefined {
-  const parts = token.split('.');
-  if (parts.length !== 3) return 1002;
-  const [h, p, s] = parts as [string, string, string];
-  if (!jwtHeaderSchema.safeParse(decodeJsonSegment(h)).success) return 1002;
-  const expected = Buffer.from(createHmac('sha256', secretKey).update(`${h}.${p}`).digest('base64url'));
-  const given = Buffer.from(s);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 1002;
-  const payload = jwtPayloadSchema.safeParse(decodeJsonSegment(p));
-  if (!payload.success || payload.data.iss !== accessKey) return 1002;
-  const nowSec = nowMs / 1000;
-  // No skew tolerance on purpose: a client that forgets to backdate nbf must fail here.
-  if (payload.data.nbf !== undefined && payload.data.nbf > nowSec) return 1003;
-  if (payload.data.exp <= nowSec) return 1004;
-  return undefined;
-}
-
-// ---------------------------------------------------------------------------
-// Request validation (field-by-field so the error names the offending field).
-
-const BASE64_RE = /^[A-Za-z0-9+/]+={0,2}$/;
-
-function isHttpUrl(v: string): boolean {
-  if (!/^https?:\/\//i.test(v)) return false;
-  try {
-    new URL(v);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const promptRequired = z.string().min(1).max(2500);
-const promptOptional = z.string().max(2500);
-const modeSchema = z.enum(['std', 'pro']);
-// Which lengths a model makes is the capability table's rule (checked after the fields).
-const durationSchema = z.string().regex(/^\d{1,2}$/, 'must be a whole number of seconds as a string');
-const videoAspect = z.enum(['16:9', '9:16', '1:1']);
-const imageAspect = z.enum(['16:9', '9:16', '1:1', '4:3', '3:4', '3:2', '2:3', '21:9']);
-const cfgScaleSchema = z.number().min(0).max(1);
-const soundSchema = z.enum(['on', 'off']);
-const callbackSchema = z.string().refine(isHttpUrl, 'must be an http(s) URL');
-const externalIdSchema = z.string().min(1);
-const imageRefSchema = z
-  .string()
-  .min(1)
-  .refine((v) => !v.startsWith('data:'), 'base64 image must not carry a data: prefix')
-  .refine((v) => isHttpUrl(v) || BASE64_RE.test(v), 'must be an http(s) URL or raw base64');
-const nSchema = z.number().int().min(1).max(9);
-const resolutionSchema = z.enum(['1k', '2k']);
-
-type FieldRule = readonly [field: string, schema: z.ZodType, required: boolean];
-
-const FIELD_RULES: Record<SimTaskKind, readonly FieldRule[]> = {
-  text2video: [
-    ['prompt', promptRequired, true],
-    ['negative_prompt', promptOptional, false],
-    ['mode', modeSchema, false],
-    ['duration', durationSchema, false],
-    ['aspect_ratio', videoAspect, false],
-    ['cfg_scale', cfgScaleSchema, false],
-    ['sound', soundSchema, false],
-    ['callback_url', callbackSchema, false],
-    ['external_task_id', externalIdSchema, false],
-  ],
-  image2video: [
-    ['image', imageRefSchema, true],
-    ['image_tail', imageRefSchema, false],
-    ['prompt', promptOptional, false],
-    ['negative_prompt', promptOptional, false],
-    ['mode', modeSchema, false],
-    ['duration', durationSchema, false],
-    ['cfg_scale', cfgScaleSchema, false],
-    ['sound', soundSchema, false],
-    ['callback_url', callbackSchema, false],
-    ['external_task_id', externalIdSchema, false],
-  ],
-  'video-extend': [
-    ['video_id', z.string().min(1), true],
-    ['prompt', promptOptional, false],
-    ['negative_prompt', promptOptional, false],
-    ['cfg_scale', cfgScaleSchema, false],
-    ['callback_url', callbackSchema, false],
-    ['external_task_id', externalIdSchema, false],
-  ],
-  images: [
-    ['prompt', promptRequired, true],
-    ['negative_prompt', promptOptional, false],
-    ['image', imageRefSchema, false],
-    ['n', nSchema, false],
-    ['aspect_ratio', imageAspect, false],
-    ['resolution', resolutionSchema, false],
-    ['callback_url', callbackSchema, false],
-    ['external_task_id', externalIdSchema, false],
-  ],
-};
-
 const bodySchema = z.record(z.string(), z.unknown());
-
-/** The Kling field each table rule is about, for the error message. */
-const FIELD_OF_RULE: Record<Rule, string> = {
-  model: 'model_name',
-  mode: 'mode',
-  duration: 'duration',
-  aspect_ratio: 'aspect_ratio',
-  cfg_scale: 'cfg_scale',
-  sound: 'sound',
-  end_frame: 'image_tail',
-  n: 'n',
-  extend: 'video_id',
-};
-
-/** A create body in the capability table's terms (fields already checked one by one). */
-function askOf(kind: CapabilityKind, model: string, body: Record<string, unknown>): Ask {
-  const text = (key: string) => (typeof body[key] === 'string' ? (body[key] as string) : undefined);
-  const sound = text('sound');
-  return {
-    kind,
-    model,
-    ...(text('mode') !== undefined ? { mode: text('mode') } : {}),
-    ...(text('duration') !== undefined ? { duration: text('duration') } : {}),
-    ...(text('aspect_ratio') !== undefined ? { aspectRatio: text('aspect_ratio') } : {}),
-    ...(body['cfg_scale'] !== undefined ? { cfgScale: true } : {}),
-    ...(sound === 'on' || sound === 'off' ? { sound } : {}),
-    ...(body['image_tail'] !== undefined ? { endFrame: true } : {}),
-    ...(typeof body['n'] === 'number' ? { n: body['n'] } : {}),
-  };
-}
 const pageNumSchema = z.coerce.number().int().min(1).max(1000);
 const pageSizeSchema = z.coerce.number().int().min(1).max(500);
 
@@ -517,6 +362,8 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
     return headers === undefined ? { status, json } : { status, json, headers };
   }
 
+  const refusal = (r: Refusal): Answer => errorAnswer(r.status, r.code, r.message);
+
   function taskAnswer(t: Task): Answer {
     const now = clock();
     const official = { code: 0, message: 'SUCCEED', request_id: randomUUID(), data: renderTask(t, now) };
@@ -675,36 +522,12 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
     const body = bodyResult.data;
 
     if (kind === 'video-extend') return handleExtend(body);
-    const tableKind = kind === 'images' ? 'image' : kind;
     const modelRaw = body['model_name'];
     if (modelRaw !== undefined && typeof modelRaw !== 'string')
       return errorAnswer(400, 1201, 'Invalid value for field model_name: expected string');
     const model = modelRaw ?? 'kling-v1';
-    if (!rowFor(model, tableKind) && !(opts.extraModels ?? []).includes(model)) {
-      return errorAnswer(
-        400,
-        1203,
-        `model not found: ${model}${knownElsewhere(model, tableKind) ? ` (it does not support ${kind})` : ''}`,
-      );
-    }
-
-    for (const [field, schema, required] of FIELD_RULES[kind]) {
-      const value = body[field];
-      if (value === undefined) {
-        if (required) return errorAnswer(400, 1201, `Invalid value for field ${field}: required`);
-        continue;
-      }
-      const r = schema.safeParse(value);
-      if (!r.success)
-        return errorAnswer(400, 1201, `Invalid value for field ${field}: ${r.error.issues[0]?.message ?? 'invalid'}`);
-    }
-    if (kind === 'image2video' && body['aspect_ratio'] !== undefined) {
-      return errorAnswer(400, 1201, 'Invalid value for field aspect_ratio: not supported by image2video');
-    }
-    // The combinations Kling refuses, from the same capability table the bot reads.
-    const violation = violationOf(askOf(tableKind, model, body));
-    if (violation)
-      return errorAnswer(400, 1201, `Invalid value for field ${FIELD_OF_RULE[violation.rule]}: ${violation.message}`);
+    const refused = legacyRefusal(kind, model, body, opts.extraModels ?? []);
+    if (refused) return refusal(refused);
 
     const mode = typeof body['mode'] === 'string' ? body['mode'] : 'std';
     const duration = typeof body['duration'] === 'string' ? body['duration'] : '5';
@@ -722,16 +545,8 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
    * result is 4–5 s longer and may total at most 3 minutes; model and mode are the source's.
    */
   function handleExtend(body: Record<string, unknown>): Answer {
-    for (const [field, schema, required] of FIELD_RULES['video-extend']) {
-      const value = body[field];
-      if (value === undefined) {
-        if (required) return errorAnswer(400, 1201, `Invalid value for field ${field}: required`);
-        continue;
-      }
-      const r = schema.safeParse(value);
-      if (!r.success)
-        return errorAnswer(400, 1201, `Invalid value for field ${field}: ${r.error.issues[0]?.message ?? 'invalid'}`);
-    }
+    const fields = fieldRefusal('video-extend', body);
+    if (fields) return refusal(fields);
     const source = byVideoId.get(String(body['video_id']));
     const now = clock();
     if (!source || statusAt(source, now) !== 'succeed')
@@ -749,10 +564,8 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
         1201,
         'Invalid value for field video_id: the extended video would be longer than 3 minutes',
       );
-    const rootKind =
-      source.rootKind === 'images' ? 'image' : source.rootKind === 'video-extend' ? 'text2video' : source.rootKind;
-    const violation = violationOf({ kind: rootKind, model: source.model, extend: true });
-    if (violation) return errorAnswer(400, 1201, `Invalid value for field video_id: ${violation.message}`);
+    const refused = extendRefusal(source.model);
+    if (refused) return refusal(refused);
     return makeTask('video-extend', body, {
       model: source.model,
       mode: source.mode,
