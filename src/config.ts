@@ -141,7 +141,7 @@ export const EnvSchema = z
       if (env.SLACK_SIGNING_SECRET && !env.SLACK_BOT_TOKEN)
         problem('SLACK_BOT_TOKEN', 'required when SLACK_SIGNING_SECRET is set');
       for (const name of ['KLING_DEFAULT_MODEL', 'KLING_DEFAULT_IMAGE_MODEL'] as const) {
-        const model = env[name];
+        const model = name === 'KLING_DEFAULT_MODEL' ? (env[name] ?? defaultVideoModel(env)) : env[name];
         if (typeof model === 'string' && !modelAllowed(model, env.ALLOWED_MODELS ?? []))
           problem(
             'ALLOWED_MODELS',

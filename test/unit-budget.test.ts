@@ -14,7 +14,8 @@ import {
   settle,
 } from '../src/budget.js';
 import type { GenerationRequest, TaskRecord } from '../src/domain.js';
-import { CAPABILITIES } from '../src/kling/capabilities.js';
+import { primaryId } from '../src/kling/capabilities.js';
+import { BUILT_IN } from '../src/kling/model-table.js';
 import { expectedUnitsOf } from '../src/kling/rules.js';
 import { idsOf, modelAllowed } from '../src/kling/model-ids.js';
 
@@ -58,11 +59,12 @@ describe('what a task counts', () => {
     for (const duration of ['5', '10', '15']) {
       const unknown = budgetUnitsOf(t2v({ model: 'kling-v9-secret', mode: 'std', duration }));
       expect(unknown).toBeGreaterThanOrEqual(REF_V3_PRO_AUDIO_PER_S * Number(duration));
-      for (const row of CAPABILITIES.filter((r) => r.kind === 'text2video'))
-        for (const mode of row.modes ?? [])
+      for (const row of BUILT_IN.filter((r) => r.kind === 'text2video'))
+        for (const mode of ['std', 'pro'] as const)
           for (const sound of ['on', 'off'] as const) {
-            const known = expectedUnitsOf(t2v({ model: row.model, mode, duration, sound }));
-            if (known !== undefined) expect(unknown, `${row.model} ${mode} ${sound}`).toBeGreaterThanOrEqual(known);
+            const model = primaryId(row);
+            const known = expectedUnitsOf(t2v({ model, mode, duration, sound }));
+            if (known !== undefined) expect(unknown, `${model} ${mode} ${sound}`).toBeGreaterThanOrEqual(known);
           }
     }
   });

@@ -338,6 +338,7 @@ describe('a model missing from the table', () => {
     await waitFor(
       'the unknown model finished',
       async () => (await r.rig.core.store.get(r.sim.tasks()[0]?.externalTaskId ?? ''))?.state === 'succeed',
+      20_000,
     );
     // Only the sanity bounds hold: past a minute is refused before Kling.
     expect((await run(r, 'video', 'a fox --model kling-v4-turbo --duration 61')).refused).toMatch(/duration.*1 to 60/);

@@ -8,7 +8,7 @@ import {
   type CapabilityKind,
   type CapabilityRow,
 } from './capabilities.js';
-import { knownElsewhere, modelsFor, modelTable, rowFor } from './model-table.js';
+import { highestPerSecond, knownElsewhere, modelsFor, modelTable, rowFor } from './model-table.js';
 
 /**
  * The bot's checks of a request against the capability table, before anything is paid for. The
@@ -241,18 +241,10 @@ export function expectedUnitsOf(
   }
 }
 
-/** The dearest price in the table for `kind`: units per second of video (sound included), or per image. */
-export function highestRate(kind: CapabilityKind, table: readonly CapabilityRow[] = CAPABILITIES): number {
-  let highest = 0;
-  for (const row of table) {
-    if (row.kind !== kind) continue;
-    if (kind === 'image') highest = Math.max(highest, row.units.perImage ?? 0);
-    for (const [mode, per5s] of Object.entries(row.units.per5s ?? {})) {
-      const sound = row.soundModes.includes(mode as 'std') ? (row.units.soundFactor ?? 1) : 1;
-      highest = Math.max(highest, ((per5s ?? 0) * sound) / 5);
-    }
-  }
-  return highest;
+/** The dearest price in the table for `kind`: units per second of video (sound and 4K included), or per image. */
+export function highestRate(kind: CapabilityKind, table: readonly CapabilityRow[] = modelTable()): number {
+  if (kind !== 'image') return highestPerSecond(kind, table);
+  return Math.max(0, ...table.filter((r) => r.kind === 'image').map((r) => r.units?.perImage ?? 0));
 }
 
 /**
@@ -260,7 +252,7 @@ export function highestRate(kind: CapabilityKind, table: readonly CapabilityRow[
  * (or combination) the table cannot price, the table's highest rate for the kind. Naming a model
  * the table does not know never makes a task cheaper.
  */
-export function worstCaseUnitsOf(req: GenerationRequest, table: readonly CapabilityRow[] = CAPABILITIES): number {
+export function worstCaseUnitsOf(req: GenerationRequest, table: readonly CapabilityRow[] = modelTable()): number {
   const expected = expectedUnitsOf(req, table);
   if (expected !== undefined) return expected;
   if (req.kind === 'image') return round(highestRate('image', table) * req.n);
