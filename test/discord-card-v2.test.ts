@@ -56,7 +56,7 @@ function task(over: Partial<TaskRecord> = {}): TaskRecord {
     request: {
       kind: 'text2video',
       prompt: 'a red fox running through fresh snow at dawn',
-      model: 'kling-v2-5-turbo',
+      model: 'kling-v1-6',
       mode: 'std',
       duration: '5',
       aspect_ratio: '16:9',
