@@ -7,6 +7,8 @@ import { defaultDuration, defaultMode, violationOf, type Ask, type Standard } fr
 export interface ModelDefaults {
   videoModel: string;
   imageModel: string;
+  /** KLING_DEFAULT_OMNI_MODEL: reference images, edits, legacy storyboards. */
+  omniModel?: string;
   /** Which Kling API standard would carry a task of this model (the client's routing); absent: legacy. */
   standardFor?: (model: string, kind: CapabilityKind) => Standard;
 }

@@ -1,5 +1,6 @@
 import animate from './animate.js';
 import credits from './credits.js';
+import edit from './edit.js';
 import extend from './extend.js';
 import image from './image.js';
 import quota from './quota.js';
@@ -14,6 +15,7 @@ export const commands: readonly Command[] = [
   animate,
   image,
   extend,
+  edit,
   task,
   tasks,
   quota,

@@ -61,6 +61,8 @@ export const EnvSchema = z
     /** Unset: chosen by the standard the credentials speak (see defaultVideoModel). */
     KLING_DEFAULT_MODEL: optionalText,
     KLING_DEFAULT_IMAGE_MODEL: textOr('kling-v2-1'),
+    /** Reference images, edits, legacy storyboards; unset: the newest omni model in the table. */
+    KLING_DEFAULT_OMNI_MODEL: optionalText,
     DISCORD_TOKEN: optionalText,
     DISCORD_APPLICATION_ID: optionalText,
     DISCORD_GUILD_IDS: csv,
@@ -140,7 +142,7 @@ export const EnvSchema = z
         problem('SLACK_SIGNING_SECRET', 'required when SLACK_BOT_TOKEN is set');
       if (env.SLACK_SIGNING_SECRET && !env.SLACK_BOT_TOKEN)
         problem('SLACK_BOT_TOKEN', 'required when SLACK_SIGNING_SECRET is set');
-      for (const name of ['KLING_DEFAULT_MODEL', 'KLING_DEFAULT_IMAGE_MODEL'] as const) {
+      for (const name of ['KLING_DEFAULT_MODEL', 'KLING_DEFAULT_IMAGE_MODEL', 'KLING_DEFAULT_OMNI_MODEL'] as const) {
         const model = name === 'KLING_DEFAULT_MODEL' ? (env[name] ?? defaultVideoModel(env)) : env[name];
         if (typeof model === 'string' && !modelAllowed(model, env.ALLOWED_MODELS ?? []))
           problem(

@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { CreditsService } from './credits.js';
 import { KlingClient } from './kling/client.js';
 import { useModelTable } from './kling/model-table.js';
+import { omniModel, useOmniModel } from './omni/defaults.js';
 import { Limits } from './limits.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
@@ -48,6 +49,7 @@ export async function createCore(
   const now = options.now ?? Date.now;
   // Chosen at start from the configuration (built-in rows and KLING_MODELS_FILE), never at import.
   useModelTable(config.kling.models);
+  useOmniModel(config.env.KLING_DEFAULT_OMNI_MODEL);
   const metrics = options.metrics ?? new Metrics({ defaults: true });
   const store = options.store ?? (await TaskStore.open(config.env.STORE_URL, log));
   const kling = new KlingClient({
@@ -143,7 +145,11 @@ export async function createCore(
     store,
     tracker,
     log,
-    defaults: { videoModel: env.KLING_DEFAULT_MODEL, imageModel: env.KLING_DEFAULT_IMAGE_MODEL },
+    defaults: {
+      videoModel: env.KLING_DEFAULT_MODEL,
+      imageModel: env.KLING_DEFAULT_IMAGE_MODEL,
+      omniModel: omniModel(),
+    },
     now,
   };
   return {

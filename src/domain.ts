@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { OmniRequest, StoryboardRequest } from './omni/request.js';
 
 /** The generation kinds the bot offers; each has its own Kling path. */
-export const TaskKind = z.enum(['text2video', 'image2video', 'image', 'extend']);
+export const TaskKind = z.enum(['text2video', 'image2video', 'image', 'extend', 'omni', 'storyboard']);
 export type TaskKind = z.infer<typeof TaskKind>;
 
 export const Platform = z.enum(['discord', 'slack', 'console']);
@@ -83,6 +84,8 @@ export const GenerationRequest = z.discriminatedUnion('kind', [
     aspect_ratio: ImageAspect,
     n: z.number().int(),
   }),
+  OmniRequest,
+  StoryboardRequest,
 ]);
 export type GenerationRequest = z.infer<typeof GenerationRequest>;
 
@@ -162,6 +165,9 @@ export const KLING_PATHS: Record<TaskKind, string> = {
   image2video: '/v1/videos/image2video',
   image: '/v1/images/generations',
   extend: '/v1/videos/video-extend',
+  // Legacy text-to-video has no multi-shot: a storyboard goes to omni-video there (REFERENCE "Third round").
+  omni: '/v1/videos/omni-video',
+  storyboard: '/v1/videos/omni-video',
 };
 
 /** A task needs a tracker while it runs, and until its card has shown how it ended. */

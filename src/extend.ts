@@ -22,6 +22,11 @@ export function extendRequest(
   const req = source.request;
   const video = source.result?.videos[0];
   if (req.kind === 'image') throw new RefusedError('extend_not_video', refusals.extendNotVideo(source.id));
+  if (req.kind === 'omni' || req.kind === 'storyboard')
+    throw new RefusedError(
+      'extend_model',
+      `${req.model} videos cannot be extended: Kling documents video-extend for v1.x models only`,
+    );
   if (source.state !== 'succeed' || !video)
     throw new RefusedError('extend_not_finished', refusals.extendNotFinished(source.id));
   const finishedAt = source.finishedAt ?? source.updatedAt;

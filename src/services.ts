@@ -14,6 +14,6 @@ export interface BotServices {
   store: TaskStore;
   tracker: Tracker;
   log: Logger;
-  defaults: { videoModel: string; imageModel: string };
+  defaults: { videoModel: string; imageModel: string; omniModel: string };
   now: () => number;
 }

@@ -31,7 +31,7 @@ afterEach(async () => {
   expect(unhandled).toEqual([]);
 });
 
-const VIDEO: GenerationRequest = {
+const VIDEO: Extract<GenerationRequest, { kind: 'text2video' }> = {
   kind: 'text2video',
   prompt: 'a fox in the snow',
   model: 'kling-v1',

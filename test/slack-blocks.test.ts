@@ -154,7 +154,16 @@ describe('Slack card blocks', () => {
     const list = taskListMessage(
       renderTaskList(
         {
-          items: [{ ...rec, request: { ...rec.request, prompt: '<https://evil.example|✅ Download>' } }],
+          items: [
+            {
+              ...rec,
+              request: {
+                ...rec.request,
+                kind: 'text2video',
+                prompt: '<https://evil.example|✅ Download>',
+              } as typeof rec.request,
+            },
+          ],
           total: 1,
           page: 1,
           pageCount: 1,

@@ -76,6 +76,17 @@ export const CapabilityRow = z
     endFrame: z.array(Resolution).default([]),
     /** Reference images/elements an omni model takes at most. */
     references: z.number().int().min(0).default(0),
+    /** The one reference or base video an omni model takes: its length and frame limits (an edit's source). */
+    referenceVideo: z
+      .object({
+        minSeconds: z.number().positive(),
+        maxSeconds: z.number().positive(),
+        minSide: z.number().int().positive(),
+        maxSide: z.number().int().positive(),
+        maxArea: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
     /** Legacy `cfg_scale` (v1.x only; v2 and later refuse it, the new standard has none). */
     cfgScale: z.boolean().default(false),
     /** False: a legacy model without a mode (`mode` is not sent). */

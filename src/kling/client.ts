@@ -3,6 +3,7 @@ import type { KlingAuth } from '../config.js';
 import { KLING_PATHS, type GenerationRequest, type TaskKind } from '../domain.js';
 import { silentLogger, type Logger } from '../log.js';
 import { KlingAuthProvider } from './auth.js';
+import { omniLegacyBody, storyboardLegacyBody } from '../omni/bodies.js';
 import { rowFor } from './model-table.js';
 import { modelIdFor, sendsCfgScale, sendsMode, sendsSound } from './rules.js';
 import { KlingError, kindForHttpStatus, kindForKlingCode, type KlingErrorKind } from './errors.js';
@@ -35,6 +36,10 @@ export function toKlingBody(
   externalTaskId: string,
   callbackUrl?: string,
 ): Record<string, unknown> {
+  if (req.kind === 'omni')
+    return omniLegacyBody(req, modelIdFor(req.model, 'omni', 'legacy'), { externalTaskId, callbackUrl });
+  if (req.kind === 'storyboard')
+    return storyboardLegacyBody(req, modelIdFor(req.legacyModel, 'omni', 'legacy'), { externalTaskId, callbackUrl });
   const ours = {
     ...(req.negative_prompt ? { negative_prompt: req.negative_prompt } : {}),
     ...(callbackUrl ? { callback_url: callbackUrl } : {}),

@@ -153,6 +153,7 @@ export const BUILT_IN_ROWS: RowInput[] = [
     audio: ['720p', '1080p', '4k'],
     multiShot: true,
     references: 7,
+    referenceVideo: { minSeconds: 3, maxSeconds: 15.5, minSide: 700, maxSide: 4553, maxArea: 8_294_400 },
     units: {
       perSecond: { '720p': 0.6, '1080p': 0.8, '4k': 3.0 },
       audioPerSecond: { '720p': 0.8, '1080p': 1.0, '4k': 3.0 },
@@ -170,6 +171,7 @@ export const BUILT_IN_ROWS: RowInput[] = [
     durations: { min: 3, max: 10 },
     aspectRatios: VIDEO_ASPECTS,
     references: 7,
+    referenceVideo: { minSeconds: 3, maxSeconds: 10, minSide: 700, maxSide: 2160 },
     units: { perSecond: { '720p': 0.6, '1080p': 0.8 }, source: PRICES },
   },
   // Images: legacy standard only (/v1/images/generations), about 8 image units each.

@@ -227,6 +227,9 @@ export function expectedUnitsOf(
       return expectedUnits({ kind: 'image', model: req.model, n: req.n }, table);
     case 'extend':
       return expectedUnits({ kind: req.sourceKind, model: req.model, mode: req.mode, duration: '5' }, table);
+    case 'omni':
+    case 'storyboard':
+      return expectedUnits(omniAsk(req), table);
     default:
       return expectedUnits(
         {
@@ -256,7 +259,29 @@ export function worstCaseUnitsOf(req: GenerationRequest, table: readonly Capabil
   const expected = expectedUnitsOf(req, table);
   if (expected !== undefined) return expected;
   if (req.kind === 'image') return round(highestRate('image', table) * req.n);
+  if (req.kind === 'omni' || req.kind === 'storyboard') {
+    const ask = omniAsk(req);
+    return round(highestRate(ask.kind, table) * Number(ask.duration));
+  }
   const kind = req.kind === 'extend' ? req.sourceKind : req.kind;
   const seconds = req.kind === 'extend' ? 5 : Number(req.duration);
   return round(highestRate(kind, table) * seconds);
+}
+
+/**
+ * An omni task or storyboard in the table's terms: its model and kind, its length (an edit keeps
+ * its source's, rounded up), and the legacy mode of its resolution (4K priced as 1080p here).
+ */
+function omniAsk(req: Extract<GenerationRequest, { kind: 'omni' | 'storyboard' }>) {
+  const seconds =
+    req.kind === 'storyboard'
+      ? req.shots.reduce((sum, s) => sum + s.seconds, 0)
+      : Number(req.duration ?? Math.ceil(req.edit?.seconds ?? 5));
+  return {
+    kind: (req.kind === 'storyboard' ? 'text2video' : 'omni') as CapabilityKind,
+    model: req.model,
+    mode: req.resolution === '720p' ? 'std' : 'pro',
+    duration: String(seconds),
+    ...(req.sound ? { sound: req.sound } : {}),
+  };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Resolution } from '../kling/capabilities.js';
 import type { Violation } from './violation.js';
 
 /**
@@ -6,8 +7,7 @@ import type { Violation } from './violation.js';
  * 720p | 1080p | 4k per model; the legacy one takes `mode` std = 720p, pro = 1080p, and has no 4K).
  */
 
-export const Resolution = z.enum(['720p', '1080p', '4k']);
-export type Resolution = z.infer<typeof Resolution>;
+export { Resolution };
 export type Mode = 'std' | 'pro';
 
 /** People write 720, 1080P, 4K, 2160p, uhd: one spelling each. */

@@ -3,6 +3,7 @@ import { failureSentence } from './failure.js';
 import { modelName } from '../kling/model-table.js';
 import { expectedUnitsOf, violationOf } from '../kling/rules.js';
 import { costText, durationText, progressBar, shorten } from './format.js';
+import { isOmniLike, omniFields, omniOptionsText, omniPrompt, omniTitle } from './omni-card.js';
 import type { CardView } from './view.js';
 
 export const MEDIA_LIFETIME_MS = 30 * 86_400_000;
@@ -24,6 +25,8 @@ const KIND_TITLES: Record<TaskKind, string> = {
   image2video: '🎞️ Image to video',
   image: '🖼️ Image',
   extend: '⏩ Extended video',
+  omni: '🧩 Omni video',
+  storyboard: '🎬 Storyboard',
 };
 
 const STATE_LABELS: Record<TaskState, string> = {
@@ -37,6 +40,7 @@ const STATE_LABELS: Record<TaskState, string> = {
 export const stateLabel = (state: TaskState) => STATE_LABELS[state];
 
 export function optionsText(req: GenerationRequest): string {
+  if (isOmniLike(req)) return omniOptionsText(req);
   // The model's name from the table (either id may have been typed); an id it does not know, as typed.
   const parts: string[] = [modelName(req.model, req.kind === 'extend' ? req.sourceKind : req.kind)];
   if (req.kind === 'extend') {
@@ -54,6 +58,7 @@ export function optionsText(req: GenerationRequest): string {
 }
 
 function promptOf(req: GenerationRequest): string {
+  if (isOmniLike(req)) return omniPrompt(req, PROMPT_PREVIEW);
   if (req.prompt) return shorten(req.prompt, PROMPT_PREVIEW);
   return req.kind === 'extend'
     ? '(no prompt: continue the video as it goes)'
@@ -116,6 +121,7 @@ function buttonsOf(task: TaskRecord): CardView['buttons'] {
   const extendable =
     task.state === 'succeed' &&
     req.kind !== 'image' &&
+    !isOmniLike(req) &&
     (task.result?.videos.length ?? 0) > 0 &&
     !violationOf({ kind: req.kind === 'extend' ? req.sourceKind : req.kind, model: req.model, extend: true });
   return [
@@ -137,6 +143,7 @@ export function renderCard(task: TaskRecord, ctx: CardContext): CardView {
     { label: 'Requested by', value: task.scope.userName },
     { label: 'Task', value: task.klingTaskId ? `${task.id} · Kling ${task.klingTaskId}` : task.id },
   ];
+  if (isOmniLike(task.request)) fields.push(...omniFields(task.request, ctx.now));
   if (task.request.kind === 'extend') {
     // The link to the parent: its id (for /task) and its video.
     const parent = task.request.parentVideoUrl
@@ -150,7 +157,7 @@ export function renderCard(task: TaskRecord, ctx: CardContext): CardView {
   if (cost) fields.push({ label: 'Credits', value: cost });
   const tookText = task.finishedAt ? durationText(task.finishedAt - task.createdAt) : undefined;
   const expiresAt = task.state === 'succeed' && task.finishedAt ? task.finishedAt + MEDIA_LIFETIME_MS : undefined;
-  const title = KIND_TITLES[task.request.kind];
+  const title = isOmniLike(task.request) ? omniTitle(task.request) : KIND_TITLES[task.request.kind];
   const fallback = [
     `${title} · ${statusLine}`,
     promptOf(task.request),

@@ -4,8 +4,15 @@ const SAMPLES = 25;
 
 /** Tasks of the same kind, model, mode and duration take comparable time. */
 export function estimateKey(req: GenerationRequest): string {
-  const mode = 'mode' in req ? req.mode : '-';
-  const duration = req.kind === 'image' ? `n${req.n}` : req.kind === 'extend' ? 'extend' : req.duration;
+  const mode = 'mode' in req ? req.mode : 'resolution' in req ? req.resolution : '-';
+  const duration =
+    req.kind === 'image'
+      ? `n${req.n}`
+      : req.kind === 'extend'
+        ? 'extend'
+        : req.kind === 'storyboard'
+          ? String(req.shots.reduce((sum, s) => sum + s.seconds, 0))
+          : (req.duration ?? 'edit');
   return `${req.kind}|${req.model}|${mode}|${duration}`;
 }
 

@@ -37,7 +37,9 @@ export function renderTaskList(page: Page, q: PageQueryIds): TaskListView {
         state: t.state,
         stateLabel: stateLabel(t.state),
         prompt: shorten(
-          t.request.prompt ?? (t.request.kind === 'extend' ? '(extension, no prompt)' : '(image only)'),
+          t.request.kind === 'storyboard'
+            ? t.request.shots.map((s) => s.prompt).join(' | ')
+            : (t.request.prompt ?? (t.request.kind === 'extend' ? '(extension, no prompt)' : '(image only)')),
           80,
         ),
         createdAt: t.createdAt,
