@@ -177,16 +177,23 @@ describe('Discord: ALLOWED_MODELS', () => {
     expect(await refusalOf(f, refused)).toContain('The model kling-v3 is not allowed here');
     expect(s.calls.filter((c) => c.op === 'create')).toEqual([]);
 
-    const byAdmin = await f.sendCommand(v3Pro15WithSound(BOB));
+    // kling-v1: a model Kling documents video-extend for, so its card offers Extend too.
+    const byAdmin = await f.sendCommand({
+      ...video(CH_A1, BOB, 'an old film'),
+      options: [
+        { name: 'prompt', type: 3, value: 'an old film' },
+        { name: 'model', type: 3, value: 'kling-v1' },
+      ],
+    });
     await f.waitFor(() => cardIsFinal(s, cardOf(f, byAdmin)), 15_000);
     const card = cardOf(f, byAdmin);
     const id = taskIdOf(card) ?? '';
     const regen = await f.clickButton({ messageId: card?.id ?? '', customId: `kb:g:${id}`, user: ALICE });
     const text = await refusalOf(f, regen);
-    expect(text).toContain(`Task ${id} was made with kling-v3, which is no longer allowed here`);
+    expect(text).toContain(`Task ${id} was made with kling-v1, which is no longer allowed here`);
     expect(s.stats.creates).toBe(1);
-    // Kling documents video-extend for v1.x only: a kling-v3 card offers no Extend to refuse.
-    expect(JSON.stringify(card?.components ?? [])).not.toContain(`kb:x:${id}`);
+    const extend = await f.clickButton({ messageId: card?.id ?? '', customId: `kb:x:${id}`, user: ALICE });
+    expect(await refusalOf(f, extend)).toContain('The model kling-v1 is not allowed here');
     expect(s.stats.creates).toBe(1);
 
     // The default model (listed under its other id) still runs for the member.
