@@ -154,6 +154,8 @@ export const TaskRecord = z.object({
     })
     .optional(),
   deleted: z.boolean().optional(),
+  /** Its card is to be the interaction's own answer, not sent yet: nothing creates it (tracker/unanswered.ts). */
+  unanswered: z.boolean().optional(),
   /** The tracker lease epoch that last sent (or was about to send) its create (see tracker/create-guard.ts). */
   createEpoch: z.number().optional(),
 });

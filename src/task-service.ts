@@ -10,6 +10,13 @@ import { notices, refusals } from './render/notices.js';
 import { claimRequest } from './store/request-claims.js';
 import type { TaskStore } from './store/task-store.js';
 import type { Tracker } from './tracker/tracker.js';
+import { abandonUnshown } from './tracker/unanswered.js';
+
+/** The record once its card is the interaction's answer: the tracker may create it now. */
+function answeredOf(rec: TaskRecord): TaskRecord {
+  const { unanswered: _unanswered, ...rest } = rec;
+  return rest;
+}
 
 /** How often a record nobody was shown is asked to close before the store is given up on (see closeUnshown). */
 const CLOSE_ATTEMPTS = 3;
@@ -66,6 +73,8 @@ export class TaskService {
         createdAt: t,
         updatedAt: t,
         ...(io.cardHandle ? { card: io.cardHandle } : {}),
+        // Its card is to be the interaction's answer: nothing creates it before that (tracker/unanswered.ts).
+        ...(io.cardHandle && io.answerWithCard ? { unanswered: true } : {}),
         ...(regeneratedFrom ? { regeneratedFrom } : {}),
       };
       // Durable first: a crash from here on resumes this task instead of losing it. A store that
@@ -112,34 +121,35 @@ export class TaskService {
     }
     if (answer.kind === 'unavailable') {
       await store.update(rec.id, (cur) => {
-        const { card: _card, ...rest } = cur;
+        const { card: _card, unanswered: _unanswered, ...rest } = cur;
         return rest;
       });
       delete rec.card;
+      delete rec.unanswered;
       return undefined;
     }
     if (answer.kind === 'placeholder') {
       // A "thinking…" message holds the card's place; the outbox fills it with the latest view.
       await store
-        .update(rec.id, (cur) => ({ ...cur, card: answer.handle }))
+        .update(rec.id, (cur) => ({ ...answeredOf(cur), card: answer.handle }))
         .catch((err: unknown) => {
           log.error(
             { taskId: rec.id, err: err instanceof Error ? err.message : String(err) },
             'the placeholder is up but its message id could not be stored',
           );
         });
-      const placed = { ...rec, card: answer.handle };
+      const placed = { ...answeredOf(rec), card: answer.handle };
       await io.afterAnswer?.();
       tracker.track(placed);
       tracker.attachCard(rec.id, answer.handle);
       return placed;
     }
     const cardSig = viewHash(view);
-    const shown = { ...rec, card: answer.handle, cardSig };
+    const shown = { ...answeredOf(rec), card: answer.handle, cardSig };
     // The card is up and the record already names it: a failing write here loses only the message
     // id (found again by the port), so it is logged, never told to the user as a missing card.
     await store
-      .update(rec.id, (cur) => ({ ...cur, card: answer.handle, cardSig }))
+      .update(rec.id, (cur) => ({ ...answeredOf(cur), card: answer.handle, cardSig }))
       .catch((err: unknown) => {
         log.error(
           { taskId: rec.id, err: err instanceof Error ? err.message : String(err) },
@@ -153,29 +163,21 @@ export class TaskService {
   }
 
   /**
-   * Ends a record nobody was shown, before Kling is ever asked. A pending record left behind would
-   * be submitted (and paid for) by the next start, so a failing store is asked again a few times.
+   * Ends a record nobody was shown, before Kling is ever asked, and gives its slots back. A pending
+   * record left behind would wait for an answer that never comes (and be abandoned only later), so
+   * a failing store is asked again a few times.
    */
   private async closeUnshown(id: string): Promise<void> {
     const { store, log, now } = this.deps;
     for (let attempt = 1; ; attempt++) {
       try {
-        const t = now();
-        await store.update(id, (cur) => ({
-          ...cur,
-          state: 'failed',
-          failureCode: 'not_acknowledged',
-          finishedAt: t,
-          updatedAt: t,
-          deleted: true,
-          finalShown: true,
-        }));
+        await abandonUnshown(store, id, now());
         return;
       } catch (err) {
         if (attempt >= CLOSE_ATTEMPTS) {
           log.error(
             { taskId: id, err: err instanceof Error ? err.message : String(err) },
-            'an unacknowledged task could not be closed in the store; the next start may submit it',
+            'an unacknowledged task could not be closed in the store; it is abandoned later',
           );
           return;
         }

@@ -30,7 +30,7 @@ const VIDEO: GenerationRequest = {
 };
 
 describe.skipIf(!HAS_REDIS)('one process on Redis, a lease renewal between admit and track', () => {
-  it('GIVEN the renewal adopts the new record before the card is answered THEN one create at Kling', async () => {
+  it('GIVEN a renewal adopts the new record between its answer and track() THEN one create at Kling', async () => {
     const sim = await startSim(cleanup);
     const rig = await makeCore(cleanup, sim, { STORE_URL: `${redis?.url ?? ''}/3`, POLL_INTERVAL_MS: '30' });
     const { tracker } = rig.core;
@@ -43,11 +43,10 @@ describe.skipIf(!HAS_REDIS)('one process on Redis, a lease renewal between admit
     const io: CommandIO = {
       replyPrivate: async () => undefined,
       cardHandle: handle,
-      // The card is answered only once a lease renewal has adopted the record from the store.
-      answerWithCard: async () => {
-        await waitFor('the renewal to adopt the record', () => tracker.liveCount() > 0, 5000);
-        return { kind: 'shown', handle };
-      },
+      answerWithCard: async () => ({ kind: 'shown', handle }),
+      // Answered and stored; `track()` comes only once a lease renewal has adopted the record.
+      afterAnswer: () =>
+        waitFor('the renewal to adopt the record', () => tracker.liveCount() > 0, 5000).then(() => undefined),
     };
     const rec = await rig.core.services.tasks.submit(inv, io, VIDEO);
     await waitAllFinal(rig, [rec.id]);

@@ -25,6 +25,8 @@ export type Clearance =
 export function mayCreate(rec: TaskRecord, epoch: number | undefined): boolean {
   if (rec.state !== 'pending' && rec.state !== 'queued') return false;
   if (rec.klingTaskId !== undefined || rec.deleted) return false;
+  // Its card is not answered yet: created once it is (or abandoned, see unanswered.ts).
+  if (rec.unanswered) return false;
   // A newer leader has claimed it: this one is stale, whatever it believes about its lease.
   return epoch === undefined || (rec.createEpoch ?? 0) <= epoch;
 }
@@ -92,7 +94,9 @@ export function followStored(live: LiveTask, stored: TaskRecord | undefined, o: 
   live.rec = sharedShape(stored);
   if (stored.klingTaskId) o.live.knownAs(stored.id, stored.klingTaskId);
   if (stored.state !== 'pending' && stored.state !== 'queued') o.queue.leaveHead(stored.request.kind, stored.id);
-  if (!isFinal(stored.state)) live.nextCheckAt = o.now() + o.intervalMs;
+  // Not answered yet: asked again soon (the answer's own track() asks at once).
+  if (!isFinal(stored.state))
+    live.nextCheckAt = o.now() + (stored.unanswered ? Math.min(o.intervalMs, 500) : o.intervalMs);
   else {
     if (!stored.finalShown) o.cards.show(live);
     o.finish(live);

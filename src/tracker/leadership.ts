@@ -16,7 +16,7 @@ const RETRY_FRACTION = 1 / 8;
 
 export interface LeadershipHooks {
   /** Became (or stayed) leader: pick up what other replicas accepted. */
-  gained: () => Promise<number>;
+  gained: (fresh: boolean) => Promise<number>;
   /** No longer leader: drop everything held, so two replicas never write one card. */
   lost: () => void;
 }
@@ -77,7 +77,7 @@ export class Leadership {
   }
 
   private async renew(): Promise<number> {
-    if (!this.lease) return this.hooks.gained();
+    if (!this.lease) return this.hooks.gained(true);
     if (this.stopped) return 0;
     const started = this.now();
     let won: boolean;
@@ -95,9 +95,10 @@ export class Leadership {
     }
     // Counted from before the call: the claim was made no later than that.
     this.renewedAt = started;
-    if (!this.held) this.log.info({ owner: this.lease.owner }, 'took the tracker lease');
+    const fresh = !this.held;
+    if (fresh) this.log.info({ owner: this.lease.owner, epoch: this.lease.epoch }, 'took the tracker lease');
     this.held = true;
-    return this.hooks.gained();
+    return this.hooks.gained(fresh);
   }
 
   private lapse(why: string): void {

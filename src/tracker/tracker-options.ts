@@ -7,15 +7,16 @@ import type { Lease } from '../store/lease.js';
 import type { TaskStore } from '../store/task-store.js';
 
 /** How long a new record without a card handle is left to the replica that accepted it. */
-const YOUNG_MS = 30_000;
+export const YOUNG_MS = 30_000;
 
 /**
- * With several replicas, a record still without a card handle was just accepted by the replica
- * that took the command, which is posting its card: left to it for a while, so the leader never
- * posts a second card for it. (Alone, a record without a handle means a crash: adopted at once.)
+ * With several replicas, a record still without a card handle (or whose card is not answered yet)
+ * was just accepted by the replica that took the command, which is posting its card: left to it
+ * for a while, so the leader never posts a second card for it. (Alone, a record without a handle
+ * means a crash: adopted at once.)
  */
 export const isYoung = (rec: TaskRecord, now: number): boolean =>
-  !rec.card && !isFinal(rec.state) && now - rec.createdAt < YOUNG_MS;
+  (!rec.card || rec.unanswered === true) && !isFinal(rec.state) && now - rec.createdAt < YOUNG_MS;
 
 export interface TrackerOptions {
   store: TaskStore;

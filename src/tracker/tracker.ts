@@ -12,6 +12,10 @@ import { createGuard, followStored, type FollowDeps } from './create-guard.js';
 import { Submitter } from './submitter.js';
 import { isBehind, mergeForward, onAnswer, onPollError, type Timing } from './task-machine.js';
 import { isYoung, type TrackerOptions } from './tracker-options.js';
+import { abandonUnshown, isAbandoned } from './unanswered.js';
+
+/** How often a leader reads the store for tasks other replicas accepted (on every renewal at most). */
+const RESUME_EVERY_MS = 1000;
 
 /**
  * Follows every unfinished task to its final state, wiring the parts together: the pure task
@@ -37,15 +41,19 @@ export class Tracker {
   private readonly cards: TaskCards;
   private readonly now: () => number;
   private readonly random: () => number;
+  /** Records written before this moment without a lease were written by a process that is gone. */
+  private readonly startedAt: number;
+  private lastResumeAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly o: TrackerOptions) {
     this.now = o.now ?? Date.now;
     this.random = o.random ?? Math.random;
+    this.startedAt = this.now();
     this.timing = { intervalMs: o.pollIntervalMs, callbacks: Boolean(o.callbackUrl) };
     this.cards = new TaskCards(o.outboxes, this.queue, () => this.leader && !this.stopped, this.now);
     this.leadership = new Leadership(
       o.lease,
-      { gained: () => this.resumeFromStore(), lost: () => this.dropAll() },
+      { gained: (fresh) => this.resumeFromStore(fresh), lost: () => this.dropAll() },
       o.log,
       this.now,
     );
@@ -105,7 +113,10 @@ export class Tracker {
   }
 
   /** Adopts every stored task that needs tracking and is not tracked here yet. */
-  private async resumeFromStore(): Promise<number> {
+  private async resumeFromStore(fresh = true): Promise<number> {
+    // Renewals come four times a TTL; other replicas' tasks are picked up once a second.
+    if (!fresh && this.now() - this.lastResumeAt < RESUME_EVERY_MS) return 0;
+    this.lastResumeAt = this.now();
     // The leader runs this on every lease renewal: read only records it does not hold already.
     const inflight = await this.o.store.inflightIds();
     // A reshown task leaves the in-flight set once its card shows the end: forget it too (bounded).
@@ -117,8 +128,11 @@ export class Tracker {
       (rec) => !this.live.has(rec.id) && !(this.o.lease && isYoung(rec, this.now())),
     );
     records.sort((a, b) => a.createdAt - b.createdAt);
+    const now = this.now();
     for (const rec of records) {
-      if (!isFinal(rec.state)) this.adopt(rec, true);
+      if (isAbandoned(rec, now, this.startedAt, Boolean(this.o.lease)))
+        this.run(abandonUnshown(this.o.store, rec.id, now));
+      else if (!isFinal(rec.state)) this.adopt(rec, true);
       else {
         this.reshown.add(rec.id);
         this.cards.reshow(rec); // finished, but the card never showed it: a crash beat the last edit
@@ -137,11 +151,16 @@ export class Tracker {
     this.queue.clear();
   }
 
-  /** A new task, already written to the store. Idempotent: a task live here already is left as it is. */
+  /**
+   * A new task, already written to the store. Idempotent: a task live here already stays as it is,
+   * only asked about at once if still pending (adopted before its card was answered).
+   */
   track(rec: TaskRecord): void {
     // A follower leaves it to the leader, which adopts it from the store.
-    if (!this.leader || this.stopped || this.live.has(rec.id)) return;
-    this.tickOne(this.adopt(rec, false));
+    if (!this.leader || this.stopped) return;
+    const known = this.live.get(rec.id);
+    if (known?.rec.state === 'pending') return this.poke(rec.id);
+    if (!known) this.tickOne(this.adopt(rec, false));
   }
 
   /** The task's card exists now (`shownSig`: what it shows). Views wanted meanwhile go out. */
