@@ -182,10 +182,14 @@ export const scope = z
   .default('channel')
   .describe('This channel, or your own tasks');
 
+/** Deeper than any history one answer searches (MAX_PAGE_SCAN records at 1 a page would be 2,000). */
+export const MAX_PAGE = 2000;
+const pageError = `must be a whole number from 1 to ${MAX_PAGE.toLocaleString('en-US')}`;
 export const page = z.coerce
-  .number({ error: 'must be a whole number of 1 or more' })
-  .int('must be a whole number of 1 or more')
-  .min(1, 'must be a whole number of 1 or more')
+  .number({ error: pageError })
+  .int(pageError)
+  .min(1, pageError)
+  .max(MAX_PAGE, pageError)
   .default(1)
   .describe('Page number');
 

@@ -52,7 +52,11 @@ export function renderTaskList(page: Page, q: PageQueryIds): TaskListView {
     ...(page.pageCount !== undefined ? { pageCount: page.pageCount } : {}),
     ...(page.total !== undefined ? { total: page.total } : {}),
     positionText: positionText(page, more),
-    emptyText: page.total === 0 ? 'No tasks match.' : 'This page is past the end.',
+    emptyText: page.searchLimit
+      ? `This page is further back than one answer searches (${page.searchLimit.toLocaleString('en-US')} tasks): narrow it with since and until.`
+      : page.total === 0
+        ? 'No tasks match.'
+        : 'This page is past the end.',
     ...(page.page > 1 ? { prevId: pageButtonId({ ...q, page: Math.max(1, prevPage) }) } : {}),
     ...(more ? { nextId: pageButtonId({ ...q, page: page.page + 1 }) } : {}),
   };

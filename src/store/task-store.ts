@@ -28,6 +28,12 @@ const PAGE_BATCH = 100;
  * little in a long history answers "more" instead of reading the whole history.
  */
 const PAGE_SCAN_SLACK = 1000;
+/**
+ * However deep the page, one /tasks answer parses at most this many records: a deep page that a
+ * filter or deleted tasks keep from being found by position says so instead (SQLite's driver is
+ * synchronous, so a long read would stall everything, Discord's 3-second deadline included).
+ */
+export const MAX_PAGE_SCAN = 2000;
 /** Index order is creation order give or take concurrent creates: stop at `since` only well past it. */
 const SINCE_MARGIN_MS = 60_000;
 
@@ -55,6 +61,8 @@ export interface Page {
   pageCount?: number;
   /** Absent: a next page exists when `page < pageCount`. */
   hasMore?: boolean;
+  /** Set when the page lies further back than one answer searches (this many records): narrow the query. */
+  searchLimit?: number;
 }
 
 const scopeKey = (platform: string, guildId: string) => `${platform}:${guildId}`;
@@ -242,13 +250,25 @@ export class TaskStore {
       const index = q.userId !== undefined ? userIndex(q, q.userId) : channelIndex(q, q.channelId ?? '');
       const skip = (q.page - 1) * q.pageSize;
       const want = skip + q.pageSize + 1;
-      const budget = want + PAGE_SCAN_SLACK;
       const length = await this.collections.indexLength(index);
       const filtered = q.status !== undefined || q.since !== undefined || q.until !== undefined;
       const deleted = filtered ? 0 : await this.collections.counter(`del:${index}`);
+      // Past the last entry nothing can match: answered without reading a record.
+      if (skip >= length) {
+        const total = filtered ? undefined : Math.max(0, length - deleted);
+        if (total === undefined) return { items: [], page: q.page, hasMore: false };
+        return {
+          items: [],
+          page: q.page,
+          total,
+          pageCount: Math.max(1, Math.ceil(total / q.pageSize)),
+          hasMore: false,
+        };
+      }
       const items: TaskRecord[] = [];
       // Unfiltered with nothing deleted, every entry is shown: page p starts at its own position.
       let position = !filtered && deleted === 0 ? Math.min(skip, length) : 0;
+      const budget = position + Math.min(want - position + PAGE_SCAN_SLACK, MAX_PAGE_SCAN);
       let matched = position;
       let exhausted = false;
       while (matched < want && !exhausted) {
@@ -270,6 +290,8 @@ export class TaskStore {
         }
         if (position >= length) exhausted = true;
       }
+      // Stopped by the scan limit before the page began: say so rather than show an empty page.
+      if (!exhausted && matched < skip) return { items, page: q.page, hasMore: false, searchLimit: budget };
       // Unfiltered, the index itself counts the tasks (less those deleted): exact at any depth.
       const total = exhausted ? matched : filtered ? undefined : Math.max(matched, length - deleted);
       if (total === undefined) return { items, page: q.page, hasMore: true };
