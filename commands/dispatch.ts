@@ -142,7 +142,7 @@ export class Dispatcher {
       }
       const rec = await this.bot.tasks.find(inv, decoded.taskId);
       if (!rec) throw new NotFoundError('This task');
-      if (decoded.action === 'refresh') return this.bot.tasks.refresh(rec);
+      if (decoded.action === 'refresh') return this.bot.tasks.refresh(rec, inv.user.id);
       if (decoded.action === 'delete') {
         await this.bot.tasks.delete(inv, rec);
         return await io.replyPrivate(notices.deleted());

@@ -18,7 +18,7 @@ export default defineCommand({
   async execute({ inv, io, bot }, args) {
     const rec = await bot.tasks.find(inv, args.id);
     if (!rec) return io.replyPrivate(notices.notFound(args.id));
-    bot.tasks.refresh(rec);
+    bot.tasks.refresh(rec, inv.user.id);
     await io.replyPrivate({ kind: 'card', card: bot.tracker.view(rec) });
   },
 });

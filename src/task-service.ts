@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { isFinal, type GenerationRequest, type TaskRecord } from './domain.js';
 import { InteractionClosedError, RefusedError } from './errors.js';
+import { ForcedQueryLimiter } from './forced-queries.js';
 import type { CommandIO, Invocation } from './invocation.js';
 import type { Limits } from './limits.js';
 import type { Logger } from './log.js';
@@ -39,8 +40,13 @@ export class TaskService {
       log: Logger;
       outboxes: Outboxes;
       now: () => number;
+      forcedQueries?: ForcedQueryLimiter;
     },
-  ) {}
+  ) {
+    this.forcedQueries = deps.forcedQueries ?? new ForcedQueryLimiter(deps.now);
+  }
+
+  private readonly forcedQueries: ForcedQueryLimiter;
 
   /**
    * Durable first: limits are checked and the record written (with the card's handle when the
@@ -198,10 +204,13 @@ export class TaskService {
     return rec;
   }
 
-  /** Refresh button or /task: poll now if running, re-show the card either way. */
-  refresh(rec: TaskRecord): void {
-    if (this.deps.tracker.isLive(rec.id)) this.deps.tracker.poke(rec.id);
-    else this.deps.tracker.reshow(rec);
+  /**
+   * Refresh button or /task: poll now if running (within the forced-query budget: anyone can
+   * click Refresh on any card), re-show the card if finished.
+   */
+  refresh(rec: TaskRecord, userId: string): void {
+    if (!this.deps.tracker.isLive(rec.id)) return this.deps.tracker.reshow(rec);
+    if (this.forcedQueries.allow(rec.id, userId)) this.deps.tracker.poke(rec.id);
   }
 
   async delete(inv: Invocation, rec: TaskRecord): Promise<void> {
