@@ -184,7 +184,7 @@ export const scope = z
 
 /** Deeper than any history one answer searches (MAX_PAGE_SCAN records at 1 a page would be 2,000). */
 export const MAX_PAGE = 2000;
-const pageError = `must be a whole number from 1 to ${MAX_PAGE.toLocaleString('en-US')}`;
+const pageError = `must be a whole number from 1 to ${groupedNumber(MAX_PAGE)}`;
 export const page = z.coerce
   .number({ error: pageError })
   .int(pageError)

@@ -3,7 +3,7 @@ import { expectedUnitsOf } from '../kling/rules.js';
 import { pageButtonId, type PageQueryIds } from '../interaction-ids.js';
 import type { Page } from '../store/task-store.js';
 import { stateLabel } from './card.js';
-import { costText, isoDate, shorten } from './format.js';
+import { costText, groupedNumber, isoDate, shorten } from './format.js';
 import type { TaskListView } from './view.js';
 
 function filterText(q: PageQueryIds): string {
@@ -53,7 +53,7 @@ export function renderTaskList(page: Page, q: PageQueryIds): TaskListView {
     ...(page.total !== undefined ? { total: page.total } : {}),
     positionText: positionText(page, more),
     emptyText: page.searchLimit
-      ? `This page is further back than one answer searches (${page.searchLimit.toLocaleString('en-US')} tasks): narrow it with since and until.`
+      ? `This page is further back than one answer searches (${groupedNumber(page.searchLimit)} tasks): narrow it with since and until.`
       : page.total === 0
         ? 'No tasks match.'
         : 'This page is past the end.',
