@@ -217,7 +217,7 @@ export interface KlingConfig {
  * move to; with only the access/secret pair, the legacy kling-v2-5-turbo.
  */
 export function defaultVideoModel(env: Pick<Env, 'KLING_API_KEY' | 'KLING_API'>): string {
-  return env.KLING_API_KEY && env.KLING_API === 'new' ? 'kling-3.0-turbo' : 'kling-v2-5-turbo';
+  return env.KLING_API_KEY && env.KLING_API !== 'legacy' ? 'kling-3.0-turbo' : 'kling-v2-5-turbo';
 }
 
 export interface Config {

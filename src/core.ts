@@ -54,7 +54,8 @@ export async function createCore(
   const store = options.store ?? (await TaskStore.open(config.env.STORE_URL, log));
   const kling = new KlingClient({
     baseUrl: config.kling.baseUrl,
-    auth: config.kling.auth,
+    credentials: config.kling.credentials,
+    api: config.kling.api,
     log,
     now,
     backoffBaseMs: Math.min(250, config.env.POLL_INTERVAL_MS / 2),
@@ -132,7 +133,15 @@ export async function createCore(
     store,
     now,
   );
-  const tasks = new TaskService({ store, tracker, limits, log, outboxes, now });
+  const tasks = new TaskService({
+    store,
+    tracker,
+    limits,
+    log,
+    outboxes,
+    now,
+    standardFor: (req) => kling.standardFor(req),
+  });
   const credits = new CreditsService({
     auth: config.kling.auth,
     fetch: (start, end) => kling.accountCosts(start, end),
@@ -149,6 +158,8 @@ export async function createCore(
       videoModel: env.KLING_DEFAULT_MODEL,
       imageModel: env.KLING_DEFAULT_IMAGE_MODEL,
       omniModel: omniModel(),
+      standardFor: (model, kind) =>
+        kind === 'text2video' || kind === 'image2video' ? kling.standardFor({ kind, model }) : 'legacy',
     },
     now,
   };

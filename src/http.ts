@@ -25,9 +25,20 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   checkIntervalMs: 1_000,
 };
 /** Only the task id is read from a callback (bare task object, or wrapped in the envelope): the body is never believed. */
+const Named = z.object({
+  task_id: z.string().min(1).optional(),
+  id: z.string().min(1).optional(),
+  external_id: z.string().min(1).optional(),
+  task_info: z.object({ external_task_id: z.string().min(1).optional() }).optional(),
+});
+/**
+ * Kling's legacy callback is the task object (`task_id`), bare or in the envelope; the new
+ * standard's is not in its docs, so any of `id`, `task_id` or `external_id` names the task.
+ */
 const CallbackTaskId = z
-  .union([z.object({ task_id: z.string().min(1) }), z.object({ data: z.object({ task_id: z.string().min(1) }) })])
-  .transform((b) => ('data' in b ? b.data.task_id : b.task_id));
+  .union([z.object({ data: Named }), Named])
+  .transform((b) => ('data' in b ? b.data : b))
+  .transform((b) => b.task_id ?? b.id ?? b.external_id ?? b.task_info?.external_task_id);
 
 function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
   return new Promise((resolve) => {

@@ -1,9 +1,14 @@
-import type { CreditsService } from './credits.js';
-import type { Logger } from './log.js';
-import type { Limits } from './limits.js';
 import type { TaskStore } from './store/task-store.js';
 import type { TaskService } from './task-service.js';
 import type { Tracker } from './tracker/tracker.js';
+
+/** The models used when a command names none, and which Kling API standard a model would run on. */
+export interface ModelDefaults {
+  videoModel: string;
+  imageModel: string;
+  omniModel: string;
+  standardFor?: (model: string, kind: CapabilityKind) => Standard;
+}
 
 /** What command handlers may use: the core, never a platform. */
 export interface BotServices {
@@ -14,6 +19,6 @@ export interface BotServices {
   store: TaskStore;
   tracker: Tracker;
   log: Logger;
-  defaults: { videoModel: string; imageModel: string; omniModel: string };
+  defaults: ModelDefaults;
   now: () => number;
 }

@@ -41,6 +41,8 @@ export class TaskService {
       outboxes: Outboxes;
       now: () => number;
       forcedQueries?: ForcedQueryLimiter;
+      /** Which Kling API standard carries a new task (the Kling client's routing); kept on its record. */
+      standardFor?: (request: GenerationRequest) => TaskRecord['standard'];
     },
   ) {
     this.forcedQueries = deps.forcedQueries ?? new ForcedQueryLimiter(deps.now);
@@ -76,6 +78,7 @@ export class TaskService {
         },
         request,
         state: 'pending',
+        ...(this.deps.standardFor ? { standard: this.deps.standardFor(request) } : {}),
         createdAt: t,
         updatedAt: t,
         ...(io.cardHandle ? { card: io.cardHandle } : {}),

@@ -1,17 +1,23 @@
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
-import type { KlingAuth } from '../config.js';
-import { KLING_PATHS, type GenerationRequest, type TaskKind } from '../domain.js';
+import type { KlingAuth, KlingCredentials } from '../config.js';
+import type { GenerationRequest, Standard, TaskKind } from '../domain.js';
 import { silentLogger, type Logger } from '../log.js';
 import { KlingAuthProvider } from './auth.js';
-import { omniLegacyBody, storyboardLegacyBody } from '../omni/bodies.js';
-import { rowFor } from './model-table.js';
-import { modelIdFor, sendsCfgScale, sendsMode, sendsSound } from './rules.js';
-import { KlingError, kindForHttpStatus, kindForKlingCode, type KlingErrorKind } from './errors.js';
+import { KlingError, kindForHttpStatus, kindForKlingCode, type Credential, type KlingErrorKind } from './errors.js';
+import { standardFor, type Routing } from './routing.js';
 import { ErrorBody, parseAccountCosts, parseTaskBody, parseTaskList, type KlingTask, type Pack } from './schemas.js';
+import { LEGACY_PATHS, legacyBody } from './standards/legacy.js';
+import { fromNewTask, newBody, newCreatePath, NewQueryEnvelope, NewTaskEnvelope, TASKS_PATH } from './standards/new.js';
+
+export { klingImage } from './standards/legacy.js';
 
 export interface KlingClientOptions {
   baseUrl: string;
-  auth: KlingAuth;
+  /** The credentials configured; `auth` alone is one of them (the legacy standard's). */
+  credentials?: KlingCredentials;
+  auth?: KlingAuth;
+  /** KLING_API: which standard carries video tasks (default auto). */
+  api?: Routing['api'];
   timeoutMs?: number;
   /** Extra attempts after the first, for transient trouble. */
   retries?: number;
@@ -24,77 +30,47 @@ export interface KlingClientOptions {
 
 export type KlingOp = 'create' | 'get' | 'list' | 'account';
 
-/** Kling takes an image as a URL or as bare base64: a `data:image/…;base64,` prefix is refused (REF Kling 5), so it is cut. */
-export function klingImage(ref: string): string {
-  const m = /^data:[^,;]*(;[^,]*)?;base64,/i.exec(ref);
-  return m ? ref.slice(m[0].length) : ref;
+/** How a task is looked up: by Kling's id, or by ours (sent as its external_task_id). */
+export interface LookupOptions {
+  standard?: Standard | undefined;
+  external?: boolean;
 }
 
-/** The request body Kling expects, from our normalised request. Option values follow the API exactly. */
-export function toKlingBody(
-  req: GenerationRequest,
-  externalTaskId: string,
-  callbackUrl?: string,
-): Record<string, unknown> {
-  if (req.kind === 'omni')
-    return omniLegacyBody(req, modelIdFor(req.model, 'omni', 'legacy'), { externalTaskId, callbackUrl });
-  if (req.kind === 'storyboard')
-    return storyboardLegacyBody(req, modelIdFor(req.legacyModel, 'omni', 'legacy'), { externalTaskId, callbackUrl });
-  const ours = {
-    ...(req.negative_prompt ? { negative_prompt: req.negative_prompt } : {}),
-    ...(callbackUrl ? { callback_url: callbackUrl } : {}),
-    external_task_id: externalTaskId,
-  };
-  // video-extend takes the source's video id; its model and mode are the source's (Kling takes neither).
-  if (req.kind === 'extend') return { video_id: req.video_id, ...(req.prompt ? { prompt: req.prompt } : {}), ...ours };
-  const common = { model_name: modelIdFor(req.model, req.kind, 'legacy'), ...ours };
-  if (req.kind === 'image') return { ...common, prompt: req.prompt, aspect_ratio: req.aspect_ratio, n: req.n };
-  // What the capability table says the model takes; 0 is a valid cfg_scale, so test for undefined.
-  const cfg = req.cfg_scale !== undefined && sendsCfgScale(req.model, req.kind) ? { cfg_scale: req.cfg_scale } : {};
-  const mode = sendsMode(req.model, req.kind) ? { mode: req.mode } : {};
-  // Sound goes only where the table says the model has it; to a model it does not know, only when asked for.
-  const known = rowFor(req.model, req.kind) !== undefined;
-  const sound =
-    req.sound !== undefined && (known ? sendsSound(req.model, req.kind, req.mode) : req.sound === 'on')
-      ? { sound: req.sound }
-      : {};
-  if (req.kind === 'text2video')
-    return {
-      ...common,
-      prompt: req.prompt,
-      ...mode,
-      duration: req.duration,
-      aspect_ratio: req.aspect_ratio,
-      ...cfg,
-      ...sound,
-    };
-  return {
-    ...common,
-    image: klingImage(req.image),
-    ...(req.image_tail !== undefined ? { image_tail: klingImage(req.image_tail) } : {}),
-    ...(req.prompt ? { prompt: req.prompt } : {}),
-    ...mode,
-    duration: req.duration,
-    ...cfg,
-    ...sound,
-  };
-}
+/** The legacy standard's request body (kept under its old name for callers and tests). */
+export const toKlingBody = legacyBody;
+
+/** Kling names no batch limit for `GET /tasks?task_ids=`: start here, halve when a batch is refused. */
+export const FIRST_BATCH_SIZE = 50;
+
+const credentialsOf = (o: KlingClientOptions): KlingCredentials =>
+  o.credentials ??
+  (o.auth?.type === 'jwt'
+    ? { pair: { accessKey: o.auth.accessKey, secretKey: o.auth.secretKey } }
+    : o.auth?.type === 'bearer'
+      ? { apiKey: o.auth.apiKey }
+      : {});
 
 const TRANSIENT: ReadonlySet<KlingErrorKind> = new Set(['server', 'timeout', 'network', 'malformed']);
 
 /**
- * Kling over HTTP: auth, one parser for both envelopes, errors classified into KlingError, and
- * retries of reads with exponential backoff and jitter. Creates carry `external_task_id` and are
- * sent once; the tracker looks a lost one up by that id instead of sending it again.
+ * Kling over HTTP, in both of its API standards (legacy `/v1/…` and new, model in the path),
+ * behind one seam: auth per standard, every answer parsed at the edge into one `KlingTask`,
+ * errors classified into KlingError, reads retried with backoff and jitter. Creates carry our id
+ * as `external_task_id` and are sent once; a lost one is looked up by that id, never re-sent.
+ * Which standard a task uses is decided once (`standardFor`) and kept on its record.
  */
 export class KlingClient {
   private readonly http: AxiosInstance;
-  private readonly authProvider: KlingAuthProvider;
+  private readonly credentials: KlingCredentials;
+  private readonly jwt?: KlingAuthProvider;
+  private readonly routing: Routing;
   private readonly retries: number;
   private readonly backoffBaseMs: number;
   private readonly log: Logger;
   /** Gateways have no list endpoint; remembered per kind after the first 404. */
   private readonly listUnsupported = new Set<TaskKind>();
+  /** Ids per `GET /tasks` call; halved when Kling refuses a batch as too large. */
+  batchSize = FIRST_BATCH_SIZE;
 
   constructor(private readonly options: KlingClientOptions) {
     this.http = axios.create({
@@ -106,14 +82,27 @@ export class KlingClient {
       transformResponse: [(data: unknown) => data],
       headers: { 'Content-Type': 'application/json', 'User-Agent': 'kling-bot' },
     });
-    this.authProvider = new KlingAuthProvider(options.auth, options.now);
+    this.credentials = credentialsOf(options);
+    const pair = this.credentials.pair;
+    if (pair) this.jwt = new KlingAuthProvider({ type: 'jwt', ...pair }, options.now);
+    this.routing = { api: options.api ?? 'auto', hasKey: Boolean(this.credentials.apiKey) };
     this.retries = options.retries ?? 3;
     this.backoffBaseMs = options.backoffBaseMs ?? 250;
     this.log = options.log ?? silentLogger;
   }
 
+  /** The standard a new task of this request goes to (stored on its record by the caller). */
+  standardFor(req: Pick<GenerationRequest, 'kind' | 'model'>): Standard {
+    return standardFor(req, this.routing);
+  }
+
   supportsList(kind: TaskKind): boolean {
     return !this.listUnsupported.has(kind);
+  }
+
+  /** Tasks of the new standard are read many at a time (`GET /tasks?task_ids=`). */
+  canBatch(ref: { standard?: Standard | undefined; klingTaskId?: string | undefined }): boolean {
+    return ref.standard === 'new' && ref.klingTaskId !== undefined;
   }
 
   /**
@@ -122,35 +111,85 @@ export class KlingClient {
    * new create (Kling does not document what a repeated external_task_id gets). Rate-limit and
    * concurrency answers are queued by the tracker.
    */
-  async create(req: GenerationRequest, externalTaskId: string, callbackUrl?: string): Promise<KlingTask> {
-    const body = toKlingBody(req, externalTaskId, callbackUrl);
-    const res = await this.send('create', () =>
-      this.http.post(KLING_PATHS[req.kind], body, { headers: this.headers() }),
-    );
-    return this.taskFrom('create', res);
+  async create(
+    req: GenerationRequest,
+    externalTaskId: string,
+    callbackUrl?: string,
+    standard: Standard = 'legacy',
+  ): Promise<KlingTask> {
+    const isNew = standard === 'new';
+    const path = isNew ? newCreatePath(req) : LEGACY_PATHS[req.kind];
+    const body = isNew ? newBody(req, externalTaskId, callbackUrl) : legacyBody(req, externalTaskId, callbackUrl);
+    const res = await this.send('create', () => this.http.post(path, body, { headers: this.headers(standard) }));
+    return this.taskFrom('create', res, standard);
   }
 
-  /** One task by Kling's id or by our `external_task_id`. */
-  async get(kind: TaskKind, id: string): Promise<KlingTask> {
+  /** One task by Kling's id, or by ours (`external: true`). */
+  async get(kind: TaskKind, id: string, opts: LookupOptions = {}): Promise<KlingTask> {
+    const standard = opts.standard ?? 'legacy';
     return this.withRetries('get', new Set([...TRANSIENT, 'rate_limit']), async () => {
+      if (standard === 'new') {
+        const [task] = await this.query([id], opts.external === true);
+        if (!task) throw new KlingError('not_found', 'kling get: no such task', { httpStatus: 200 });
+        return task;
+      }
       const res = await this.send('get', () =>
-        this.http.get(`${KLING_PATHS[kind]}/${encodeURIComponent(id)}`, { headers: this.headers() }),
+        this.http.get(`${LEGACY_PATHS[kind]}/${encodeURIComponent(id)}`, { headers: this.headers(standard) }),
       );
-      return this.taskFrom('get', res);
+      return this.taskFrom('get', res, standard);
     });
   }
 
-  /** One page of a kind's tasks, newest first. A short page is the last. */
+  /**
+   * New-standard tasks by Kling's ids, `batchSize` per call. Kling states no maximum: a batch it
+   * refuses as invalid is split in half, and the smaller size kept. Ids Kling does not return are
+   * simply absent from the answer.
+   */
+  async getMany(ids: readonly string[]): Promise<KlingTask[]> {
+    const out: KlingTask[] = [];
+    for (let i = 0; i < ids.length;) {
+      const chunk = ids.slice(i, i + this.batchSize);
+      try {
+        out.push(
+          ...(await this.withRetries('get', new Set([...TRANSIENT, 'rate_limit']), () => this.query(chunk, false))),
+        );
+        i += chunk.length;
+      } catch (err) {
+        const tooMany = err instanceof KlingError && err.kind === 'invalid_parameter' && chunk.length > 1;
+        if (!tooMany) throw err;
+        this.batchSize = Math.max(1, Math.floor(chunk.length / 2));
+        this.log.info({ batchSize: this.batchSize }, 'kling refused a task batch; asking for fewer at a time');
+      }
+    }
+    return out;
+  }
+
+  private async query(ids: readonly string[], external: boolean): Promise<KlingTask[]> {
+    const param = external ? 'external_task_ids' : 'task_ids';
+    const res = await this.send('get', () =>
+      this.http.get(TASKS_PATH, { params: { [param]: ids.join(',') }, headers: this.headers('new') }),
+    );
+    this.throwIfError(res, 'get', 'new');
+    const parsed = NewQueryEnvelope.safeParse(this.json(res));
+    if (!parsed.success) {
+      this.options.onCall?.('get', 'malformed');
+      throw new KlingError('malformed', 'kling task query: body did not match its schema', { httpStatus: res.status });
+    }
+    this.options.onCall?.('get', 'ok');
+    return parsed.data.data.map(fromNewTask);
+  }
+
+  /** One page of a kind's legacy tasks, newest first. A short page is the last. */
   async list(kind: TaskKind, pageNum: number, pageSize: number): Promise<KlingTask[]> {
     return this.withRetries('list', new Set([...TRANSIENT, 'rate_limit']), async () => {
       const res = await this.send('list', () =>
-        this.http.get(KLING_PATHS[kind], { params: { pageNum, pageSize }, headers: this.headers() }),
+        this.http.get(LEGACY_PATHS[kind], { params: { pageNum, pageSize }, headers: this.headers('legacy') }),
       );
       if (res.status === 404) {
         this.listUnsupported.add(kind);
         throw new KlingError('not_found', `list not supported for ${kind}`, { httpStatus: 404 });
       }
-      this.throwIfError(res, 'list');
+      this.throwIfError(res, 'list', 'legacy');
       const tasks = parseTaskList(this.json(res));
       if (!tasks)
         throw new KlingError('malformed', 'list body did not match the task list schema', { httpStatus: res.status });
@@ -159,13 +198,16 @@ export class KlingClient {
     });
   }
 
-  /** The account's resource packs (`GET /account/costs`, official API only; Kling asks for at most 1 query a second). */
+  /** The account's resource packs (`GET /account/costs`; Kling asks for at most 1 query a second). */
   async accountCosts(startMs: number, endMs: number): Promise<Pack[]> {
     return this.withRetries('account', TRANSIENT, async () => {
       const res = await this.send('account', () =>
-        this.http.get('/account/costs', { params: { start_time: startMs, end_time: endMs }, headers: this.headers() }),
+        this.http.get('/account/costs', {
+          params: { start_time: startMs, end_time: endMs },
+          headers: this.headers('legacy'),
+        }),
       );
-      this.throwIfError(res, 'account');
+      this.throwIfError(res, 'account', 'legacy');
       const packs = parseAccountCosts(this.json(res));
       if (!packs) {
         this.options.onCall?.('account', 'malformed');
@@ -176,10 +218,19 @@ export class KlingClient {
     });
   }
 
-  private headers() {
-    return { Authorization: this.authProvider.header() };
+  /** Which credential a standard is spoken with: the new one takes the key only; the legacy one the pair, else the key. */
+  private credentialFor(standard: Standard): Credential {
+    if (standard === 'new') return this.credentials.apiKey ? 'key' : 'none';
+    return this.credentials.pair ? 'pair' : this.credentials.apiKey ? 'key-legacy' : 'none';
   }
 
+  private headers(standard: Standard) {
+    const credential = this.credentialFor(standard);
+    if (credential === 'none')
+      throw new KlingError('auth', `no credential for the ${standard} standard`, { credential: 'none' });
+    const header = credential === 'pair' && this.jwt ? this.jwt.header() : `Bearer ${this.credentials.apiKey ?? ''}`;
+    return { Authorization: header };
+  }
   private async send(op: KlingOp, call: () => Promise<AxiosResponse<string>>): Promise<AxiosResponse<string>> {
     try {
       return await call();
@@ -201,9 +252,11 @@ export class KlingClient {
     }
   }
 
-  private taskFrom(op: KlingOp, res: AxiosResponse<string>): KlingTask {
-    this.throwIfError(res, op);
-    const task = parseTaskBody(this.json(res));
+  private taskFrom(op: KlingOp, res: AxiosResponse<string>, standard: Standard): KlingTask {
+    this.throwIfError(res, op, standard);
+    const body = this.json(res);
+    const fresh = standard === 'new' ? NewTaskEnvelope.safeParse(body) : undefined;
+    const task = fresh?.success ? fromNewTask(fresh.data.data) : parseTaskBody(body);
     if (!task) {
       this.options.onCall?.(op, 'malformed');
       throw new KlingError('malformed', `kling ${op}: body did not match either envelope`, { httpStatus: res.status });
@@ -213,7 +266,7 @@ export class KlingClient {
   }
 
   /** Classifies by HTTP status and Kling code; a failed *task* is a 200/code 0 and is not an error here. */
-  private throwIfError(res: AxiosResponse<string>, op: KlingOp): void {
+  private throwIfError(res: AxiosResponse<string>, op: KlingOp, standard: Standard): void {
     const body = this.json(res);
     const parsed = ErrorBody.safeParse(body);
     const klingCode = parsed.success
@@ -229,7 +282,7 @@ export class KlingClient {
     const isError = res.status >= 400 || (klingCode !== undefined && klingCode !== 0);
     if (!isError) return;
     const kind = (klingCode !== undefined ? kindForKlingCode(klingCode) : undefined) ?? kindForHttpStatus(res.status);
-    if (klingCode === 1003 || klingCode === 1004) this.authProvider.invalidate();
+    if (klingCode === 1003 || klingCode === 1004) this.jwt?.invalidate();
     const retryAfter = Number(res.headers['retry-after']);
     this.options.onCall?.(op, kind);
     throw new KlingError(kind, `kling ${op} answered HTTP ${res.status} code ${klingCode ?? '-'}`, {
@@ -237,6 +290,7 @@ export class KlingClient {
       ...(klingCode !== undefined ? { klingCode } : {}),
       ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
       ...(providerMessage ? { providerMessage: providerMessage.slice(0, 200) } : {}),
+      ...(kind === 'auth' ? { credential: this.credentialFor(standard) } : {}),
     });
   }
 

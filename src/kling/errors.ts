@@ -30,6 +30,21 @@ const USER_SENTENCES: Record<KlingErrorKind, string> = {
   malformed: 'Kling sent an answer the bot could not read; it keeps trying.',
 };
 
+/**
+ * Which credential a call was made with, so a refusal can say which one the account needs (issue
+ * 19): the new standard takes an API key only; the legacy one the access/secret pair, or a key
+ * (Kling's docs show its image endpoints with one; for its video endpoints no source says).
+ */
+export type Credential = 'key' | 'key-legacy' | 'pair' | 'none';
+
+const CREDENTIAL_SENTENCES: Record<Credential, string> = {
+  key: "Kling refused the API key (KLING_API_KEY). An admin needs to check it, or create a new one, in Kling's console.",
+  'key-legacy':
+    "Kling's legacy API refused the API key (KLING_API_KEY) for this request: it needs the account's access key and secret key. An admin needs to set KLING_ACCESS_KEY and KLING_SECRET_KEY from Kling's console.",
+  pair: "Kling refused the access key and secret key (KLING_ACCESS_KEY, KLING_SECRET_KEY). An admin needs to check them in Kling's console.",
+  none: "This task runs on Kling's new API, which takes an API key only, and none is set. An admin needs to set KLING_API_KEY from Kling's console.",
+};
+
 /** Transient kinds: retried with backoff, the card says "delayed" meanwhile. */
 const RETRYABLE: ReadonlySet<KlingErrorKind> = new Set(['rate_limit', 'server', 'timeout', 'network', 'malformed']);
 
@@ -37,13 +52,25 @@ export class KlingError extends BotError {
   constructor(
     readonly kind: KlingErrorKind,
     message: string,
-    readonly details: { httpStatus?: number; klingCode?: number; retryAfterMs?: number; providerMessage?: string } = {},
+    readonly details: {
+      httpStatus?: number;
+      klingCode?: number;
+      retryAfterMs?: number;
+      providerMessage?: string;
+      credential?: Credential;
+    } = {},
     options?: { cause?: unknown },
   ) {
     // Kling's own words say which option or model it refused; they never hold a secret.
     const explained: ReadonlySet<KlingErrorKind> = new Set(['invalid_parameter', 'not_found', 'permission']);
     const extra = explained.has(kind) && details.providerMessage ? ` (Kling: ${details.providerMessage})` : '';
-    super(`kling_${kind}`, message, USER_SENTENCES[kind] + extra, options);
+    const sentence =
+      kind === 'auth' && details.credential ? CREDENTIAL_SENTENCES[details.credential] : USER_SENTENCES[kind];
+    super(`kling_${kind}`, message, sentence + extra, options);
+  }
+  /** Kling refused the credential this kind of request needs another one for: waiting will not help. */
+  get needsOtherCredential(): boolean {
+    return this.kind === 'auth' && (this.details.credential === 'key-legacy' || this.details.credential === 'none');
   }
   get retryable(): boolean {
     return RETRYABLE.has(this.kind);

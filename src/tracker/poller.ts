@@ -6,7 +6,7 @@ import type { Semaphore } from './limiter.js';
 import type { LiveTask, LiveTasks } from './live.js';
 
 export interface PollerDeps {
-  kling: Pick<KlingClient, 'get' | 'list' | 'supportsList'>;
+  kling: Pick<KlingClient, 'get' | 'getMany' | 'canBatch' | 'list' | 'supportsList'>;
   /** Caps provider calls across polling and submission. */
   sem: Semaphore;
   live: LiveTasks;
@@ -33,9 +33,15 @@ export class Poller {
   pollDue(now: number): void {
     const due = new Map<TaskKind, LiveTask[]>();
     const inFlight = new Map<TaskKind, number>();
+    const batch: LiveTask[] = [];
     for (const live of this.o.live.values()) {
       const { state, request } = live.rec;
       if (state !== 'submitted' && state !== 'processing') continue;
+      // Tasks the client can read many at a time go in batches, whatever their kind.
+      if (this.o.kling.canBatch(live.rec)) {
+        if (!live.busy && live.nextCheckAt <= now) batch.push(live);
+        continue;
+      }
       inFlight.set(request.kind, (inFlight.get(request.kind) ?? 0) + 1);
       if (live.busy || live.nextCheckAt > now) continue;
       due.set(request.kind, [...(due.get(request.kind) ?? []), live]);
@@ -47,13 +53,39 @@ export class Poller {
         for (const live of group) this.o.run(this.pollOne(live));
       }
     }
+    if (batch.length > 0) this.o.run(this.pollBatch(batch));
+  }
+
+  /** One call for many tasks; a task missing from the answer counts as not found (three in a row: lost). */
+  private async pollBatch(group: LiveTask[]): Promise<void> {
+    for (const l of group) l.busy = true;
+    try {
+      const tasks = await this.o.sem.run(() => this.o.kling.getMany(group.map((l) => l.rec.klingTaskId ?? l.rec.id)));
+      const byId = new Map(tasks.map((t) => [t.taskId, t]));
+      await Promise.all(
+        group.map((l) => {
+          const task = byId.get(l.rec.klingTaskId ?? '');
+          return task
+            ? this.o.answered(l, task)
+            : this.o.failed(l, new KlingError('not_found', 'task missing from a batch answer'));
+        }),
+      );
+    } catch (err) {
+      await Promise.all(group.map((l) => this.o.failed(l, err)));
+    } finally {
+      for (const l of group) l.busy = false;
+    }
   }
 
   async pollOne(live: LiveTask): Promise<void> {
     live.busy = true;
     try {
+      const { rec } = live;
       const task = await this.o.sem.run(() =>
-        this.o.kling.get(live.rec.request.kind, live.rec.klingTaskId ?? live.rec.id),
+        this.o.kling.get(rec.request.kind, rec.klingTaskId ?? rec.id, {
+          standard: rec.standard,
+          external: rec.klingTaskId === undefined,
+        }),
       );
       await this.o.answered(live, task);
     } catch (err) {
@@ -69,6 +101,7 @@ export class Poller {
     const tracked = [...this.o.live.values()].filter(
       (l) =>
         l.rec.request.kind === kind &&
+        !this.o.kling.canBatch(l.rec) &&
         l.rec.klingTaskId &&
         (l.rec.state === 'submitted' || l.rec.state === 'processing'),
     );

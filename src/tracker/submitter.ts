@@ -67,7 +67,7 @@ export class Submitter {
       if (!task) {
         repeat = live.createSent;
         live.createSent = true;
-        task = await this.o.sem.run(() => this.o.kling.create(rec.request, rec.id, this.o.callbackUrl));
+        task = await this.o.sem.run(() => this.o.kling.create(rec.request, rec.id, this.o.callbackUrl, rec.standard));
       }
       live.lookupFirst = false;
       queue.leaveHead(rec.request.kind, rec.id);
@@ -84,7 +84,9 @@ export class Submitter {
   /** A task that may already exist at Kling under our id (its external_task_id). */
   private async lookup(rec: TaskRecord): Promise<KlingTask | undefined> {
     try {
-      return await this.o.sem.run(() => this.o.kling.get(rec.request.kind, rec.id));
+      return await this.o.sem.run(() =>
+        this.o.kling.get(rec.request.kind, rec.id, { standard: rec.standard, external: true }),
+      );
     } catch (err) {
       if (err instanceof KlingError && err.kind === 'not_found') return undefined;
       throw err;

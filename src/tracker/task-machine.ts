@@ -143,7 +143,8 @@ export function onSubmitError(
       ? { kind: 'queue', retryAfterMs: err.details.retryAfterMs }
       : { kind: 'queue' };
   }
-  if (err instanceof KlingError && !err.retryable && err.kind !== 'auth') {
+  // A refused credential that another one would fix (issue 19) ends the task with that sentence.
+  if (err instanceof KlingError && !err.retryable && (err.kind !== 'auth' || err.needsOtherCredential)) {
     return {
       kind: 'refused',
       rec: {

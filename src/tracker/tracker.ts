@@ -210,7 +210,8 @@ export class Tracker {
 
   /** Kling called back: only a hint, the task is re-fetched before anything is believed. */
   hint(klingTaskId: string): boolean {
-    const live = this.live.byKling(klingTaskId);
+    // By Kling's id, or by ours (a callback may name the task by its external id).
+    const live = this.live.byKling(klingTaskId) ?? this.live.get(klingTaskId);
     if (live) this.poke(live.rec.id);
     return Boolean(live);
   }

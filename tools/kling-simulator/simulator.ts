@@ -14,6 +14,8 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { verifyJwt } from './jwt.js';
 import { extendRefusal, fieldRefusal, legacyRefusal, type Refusal, type SimTaskKind } from './legacy-rules.js';
+import type { NewVideoKind, SimStandard } from './documented.js';
+import { newRefusal, newUnits } from './new-rules.js';
 
 export { mintTestJwt } from './jwt.js';
 export type { SimTaskKind } from './legacy-rules.js';
@@ -47,7 +49,15 @@ export interface SimulatorOptions {
   host?: string;
   envelope?: 'official' | 'gateway';
   prefix?: string;
-  auth: { accessKey: string; secretKey: string } | { apiKey: string };
+  /**
+   * The account's credentials: an access/secret pair (a JWT, legacy standard only), an API key
+   * (the only thing the new standard takes), or both.
+   */
+  auth: { accessKey?: string; secretKey?: string; apiKey?: string };
+  /** Whether the legacy standard takes the API key too (Kling's docs show it on images; video is unstated). Default true. */
+  legacyTakesKey?: boolean;
+  /** Most ids one `GET /tasks` takes (Kling names none); more is refused with 400/1201. Default 50. */
+  batchMax?: number;
   timing?: { submittedMs?: number; processingMs?: number; jitter?: number };
   durationFor?: (body: Record<string, unknown>) => { submittedMs: number; processingMs: number } | undefined;
   concurrency?: { video?: number; image?: number };
@@ -214,7 +224,30 @@ interface Task {
   mode: string;
   /** The kind that made the first video of an extension chain (the capability table's row). */
   rootKind: SimTaskKind;
+  standard: SimStandard;
 }
+
+/** A task as the new standard shows it: `succeeded`, `outputs[]`, `billing[]`. */
+function renderNewTask(t: Task, now: number): Record<string, unknown> {
+  const status = statusAt(t, now);
+  const updated = status === 'submitted' ? t.createdAt : status === 'processing' ? t.processingAt : t.finishedAt;
+  const done = status === 'succeed';
+  const videos = 'videos' in t.result ? t.result.videos : [];
+  return {
+    id: t.taskId,
+    status: done ? 'succeeded' : status,
+    message: status === 'failed' ? 'Failure to pass the risk control system' : '',
+    create_time: t.createdAt,
+    update_time: updated,
+    ...(t.externalTaskId === undefined ? {} : { external_id: t.externalTaskId }),
+    outputs: done
+      ? videos.map((v) => ({ type: 'video', id: v.id, url: v.url, watermark_url: v.url, duration: v.duration }))
+      : [],
+    billing: done ? [{ charge_type: 'unit', amount: t.deduction, package_type: 'video', currency: null }] : [],
+  };
+}
+
+const renderAny = (t: Task, now: number) => (t.standard === 'new' ? renderNewTask(t, now) : renderTask(t, now));
 
 interface Answer {
   status: number;
@@ -366,6 +399,11 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
 
   function taskAnswer(t: Task): Answer {
     const now = clock();
+    if (t.standard === 'new')
+      return {
+        status: 200,
+        json: { code: 0, message: 'SUCCEED', request_id: randomUUID(), data: renderNewTask(t, now) },
+      };
     const official = { code: 0, message: 'SUCCEED', request_id: randomUUID(), data: renderTask(t, now) };
     if (envelope === 'official') return { status: 200, json: official };
     return {
@@ -417,19 +455,27 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
     if (calls.length > CALLS_CAP + 1000) calls.splice(0, calls.length - CALLS_CAP);
   }
 
-  function authenticate(req: IncomingMessage): Answer | undefined {
+  function isKey(token: string): boolean {
+    const key = opts.auth.apiKey;
+    if (key === undefined) return false;
+    const a = Buffer.from(token);
+    const b = Buffer.from(key);
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+
+  /** The new standard takes an API key only (a JWT is refused); the legacy one a JWT from the pair, or the key. */
+  function authenticate(req: IncomingMessage, standard: SimStandard = 'legacy'): Answer | undefined {
     const header = req.headers.authorization;
     const match = header === undefined ? null : /^Bearer (.+)$/.exec(header);
     if (match === null || match[1] === undefined)
       return errorAnswer(401, 1000, 'Authentication failed: missing Bearer authorization');
     const token = match[1];
-    if ('apiKey' in opts.auth) {
-      const a = Buffer.from(token);
-      const b = Buffer.from(opts.auth.apiKey);
-      if (a.length !== b.length || !timingSafeEqual(a, b))
-        return errorAnswer(401, 1000, 'Authentication failed: invalid api key');
-      return undefined;
+    if (isKey(token)) {
+      if (standard === 'new' || opts.legacyTakesKey !== false) return undefined;
+      return errorAnswer(401, 1000, 'Authentication failed: this API takes an access key / secret key JWT');
     }
+    if (standard === 'new' || opts.auth.accessKey === undefined || opts.auth.secretKey === undefined)
+      return errorAnswer(401, 1000, 'Authentication failed: invalid api key');
     const code = verifyJwt(token, opts.auth.accessKey, opts.auth.secretKey, clock());
     if (code === 1002) return errorAnswer(401, 1002, 'Authorization is invalid');
     if (code === 1003) return errorAnswer(401, 1003, 'Authorization is not yet valid');
@@ -476,12 +522,12 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
       if (url === undefined || byId.get(t.taskId) !== t) continue; // forgotten by reset()
       // Emit every transition since the last notification, in order, even if a tick skipped one.
       if (t.lastNotified === 'submitted' && now >= t.processingAt) {
-        const snapshot = renderTask(t, t.processingAt);
+        const snapshot = renderAny(t, t.processingAt);
         t.lastNotified = 'processing';
         t.cbChain = t.cbChain.then(() => postCallback(url, snapshot));
       }
       if (t.lastNotified === 'processing' && now >= t.finishedAt) {
-        const snapshot = renderTask(t, t.finishedAt);
+        const snapshot = renderAny(t, t.finishedAt);
         t.lastNotified = t.willFail ? 'failed' : 'succeed';
         t.cbChain = t.cbChain.then(() => postCallback(url, snapshot));
       }
@@ -532,6 +578,7 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
     const mode = typeof body['mode'] === 'string' ? body['mode'] : 'std';
     const duration = typeof body['duration'] === 'string' ? body['duration'] : '5';
     return makeTask(kind, body, {
+      standard: 'legacy',
       model,
       mode,
       rootKind: kind,
@@ -567,6 +614,7 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
     const refused = extendRefusal(source.model);
     if (refused) return refusal(refused);
     return makeTask('video-extend', body, {
+      standard: 'legacy',
       model: source.model,
       mode: source.mode,
       rootKind: source.rootKind,
@@ -579,12 +627,23 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
   function makeTask(
     kind: SimTaskKind,
     body: Record<string, unknown>,
-    made: { model: string; mode: string; rootKind: SimTaskKind; videoSeconds: string; deduction: string | undefined },
+    made: {
+      standard: SimStandard;
+      model: string;
+      mode: string;
+      rootKind: SimTaskKind;
+      videoSeconds: string;
+      deduction: string | undefined;
+      prompt?: string;
+      externalTaskId?: string | undefined;
+      callbackUrl?: string | undefined;
+    },
   ): Answer {
-    const prompt = typeof body['prompt'] === 'string' ? body['prompt'] : '';
+    const prompt = made.prompt ?? (typeof body['prompt'] === 'string' ? body['prompt'] : '');
     if (prompt.includes('sim:reject')) return errorAnswer(400, 1301, 'The content failed the safety check');
 
-    const externalTaskId = typeof body['external_task_id'] === 'string' ? body['external_task_id'] : undefined;
+    const legacyExternal = typeof body['external_task_id'] === 'string' ? body['external_task_id'] : undefined;
+    const externalTaskId = made.standard === 'new' ? made.externalTaskId : legacyExternal;
     if (externalTaskId !== undefined) {
       const existing = byExternal.get(externalTaskId);
       if (existing !== undefined) {
@@ -628,8 +687,10 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
       result = { videos: [{ id: randomUUID(), url: `${origin}/media/${taskId}.mp4`, duration: made.videoSeconds }] };
       deduction = made.deduction ?? '1';
     }
-    const callbackUrl = typeof body['callback_url'] === 'string' ? body['callback_url'] : undefined;
+    const legacyCallback = typeof body['callback_url'] === 'string' ? body['callback_url'] : undefined;
+    const callbackUrl = made.standard === 'new' ? made.callbackUrl : legacyCallback;
     const task: Task = {
+      standard: made.standard,
       taskId,
       kind,
       body,
@@ -664,8 +725,78 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
   function handleGet(kind: SimTaskKind, id: string): Answer {
     const t = byId.get(id) ?? byExternal.get(id);
     // A task is only visible at its own kind's path, as on the real API.
-    if (t === undefined || t.kind !== kind) return errorAnswer(404, 1203, 'task not found');
+    if (t === undefined || t.kind !== kind || t.standard !== 'legacy') return errorAnswer(404, 1203, 'task not found');
     return taskAnswer(t);
+  }
+
+  /** New standard: `POST /text-to-video/{model}` and `/image-to-video/{model}`. */
+  function handleNewCreate(kind: NewVideoKind, model: string, raw: string | undefined, parsed: unknown): Answer {
+    if (raw === undefined) return errorAnswer(400, 1200, 'Invalid request parameters: body too large');
+    if (!takeRateToken()) return errorAnswer(429, 1302, 'The API request is too fast, please slow down');
+    const body = bodySchema.safeParse(parsed);
+    if (!body.success) return errorAnswer(400, 1200, 'Invalid request parameters: body must be a JSON object');
+    const checked = newRefusal(kind, model, body.data, opts.extraModels ?? []);
+    if ('refusal' in checked) return refusal(checked.refusal);
+    const simKind: SimTaskKind = kind === 'text-to-video' ? 'text2video' : 'image2video';
+    return makeTask(simKind, body.data, {
+      standard: 'new',
+      model,
+      mode: checked.resolution === '720p' ? 'std' : 'pro',
+      rootKind: simKind,
+      videoSeconds: `${checked.seconds}.1`,
+      deduction: String(newUnits(model, checked.resolution, checked.audio, checked.seconds)),
+      prompt: checked.prompt,
+      externalTaskId: checked.body.options?.external_task_id,
+      callbackUrl: checked.body.options?.callback_url,
+    });
+  }
+
+  /** New standard: `GET /tasks?task_ids=a,b` or `?external_task_ids=` (not both); ids it does not know are left out. */
+  function handleBatch(query: URLSearchParams): Answer {
+    const ids = query.get('task_ids');
+    const ext = query.get('external_task_ids');
+    if ((ids === null) === (ext === null))
+      return errorAnswer(400, 1201, 'Invalid value for field task_ids: give task_ids or external_task_ids');
+    const list = (ids ?? ext ?? '').split(',').filter(Boolean);
+    if (list.length === 0 || list.length > (opts.batchMax ?? 50))
+      return errorAnswer(400, 1201, `Invalid value for field task_ids: 1 to ${opts.batchMax ?? 50} ids`);
+    const now = clock();
+    const data = list
+      .map((id) => (ids !== null ? byId.get(id) : byExternal.get(id)))
+      .filter((t): t is Task => t !== undefined && t.standard === 'new')
+      .map((t) => renderNewTask(t, now));
+    return { status: 200, json: { code: 0, message: 'SUCCEED', request_id: randomUUID(), data } };
+  }
+
+  /** New standard: `POST /tasks` lists newest first, `limit` ≤ 500, an opaque cursor. */
+  function handleNewList(parsed: unknown): Answer {
+    const q = z
+      .object({ limit: z.number().int().min(1).max(500).optional(), cursor: z.string().optional() })
+      .passthrough()
+      .safeParse(parsed ?? {});
+    if (!q.success) return errorAnswer(400, 1201, 'Invalid value for field limit: 1 to 500');
+    const all = ordered.filter((t) => t.standard === 'new');
+    const from = Number(q.data.cursor ?? 0) || 0;
+    const limit = q.data.limit ?? 100;
+    const now = clock();
+    const page = all
+      .slice()
+      .reverse()
+      .slice(from, from + limit);
+    const more = from + limit < all.length;
+    return {
+      status: 200,
+      json: {
+        code: 0,
+        message: 'SUCCEED',
+        data: {
+          result: page.map((t) => renderNewTask(t, now)),
+          count: page.length,
+          next_cursor: more ? String(from + limit) : '',
+          has_more: more,
+        },
+      },
+    };
   }
 
   /** GET /account/costs: start_time and end_time (ms) required, optional resource_pack_name; at most 1 query a second. */
@@ -701,7 +832,7 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
     if (!pn.success) return errorAnswer(400, 1201, 'Invalid value for field pageNum: must be an integer 1..1000');
     const ps = pageSizeSchema.safeParse(query.get('pageSize') ?? 30);
     if (!ps.success) return errorAnswer(400, 1201, 'Invalid value for field pageSize: must be an integer 1..500');
-    const list = byKind[kind];
+    const list = byKind[kind].filter((t) => t.standard === 'legacy');
     const now = clock();
     const data: Array<Record<string, unknown>> = [];
     // Newest first: walk the creation-ordered array backwards.
@@ -781,9 +912,26 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
     res.end(payload);
   }
 
-  function route(method: string, path: string): { op: Op; kind?: SimTaskKind; id?: string; badMethod?: boolean } {
+  function route(
+    method: string,
+    path: string,
+  ): {
+    op: Op;
+    kind?: SimTaskKind;
+    id?: string;
+    badMethod?: boolean;
+    newKind?: NewVideoKind;
+    model?: string;
+    tasks?: true;
+  } {
     if (!path.startsWith(`${prefix}/`) || (prefix !== '' && path === prefix)) return { op: 'other' };
     const rest = path.slice(prefix.length);
+    if (rest === '/tasks') return method === 'GET' ? { op: 'get', tasks: true } : { op: 'list', tasks: true };
+    const fresh = /^\/(text-to-video|image-to-video)\/([^/]+)$/.exec(rest);
+    if (fresh?.[1] && fresh[2]) {
+      if (method !== 'POST') return { op: 'other', badMethod: true };
+      return { op: 'create', newKind: fresh[1] as NewVideoKind, model: decodeURIComponent(fresh[2]) };
+    }
     if (rest === '/account/costs') return method === 'GET' ? { op: 'account' } : { op: 'other', badMethod: true };
     for (const [kind, p] of KIND_PATHS) {
       if (rest === p) {
@@ -884,6 +1032,14 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
         envelope === 'gateway'
           ? { status: 404, json: { code: 'not_found', message: 'not supported', data: null } }
           : (authenticate(req) ?? handleAccountCosts(url.searchParams));
+    else if (r.tasks || r.newKind)
+      answer =
+        authenticate(req, 'new') ??
+        (r.newKind
+          ? handleNewCreate(r.newKind, r.model ?? '', raw, parsed)
+          : r.op === 'get'
+            ? handleBatch(url.searchParams)
+            : handleNewList(parsed));
     else if (r.op === 'other' || r.kind === undefined)
       answer = errorAnswer(404, 1200, `Invalid request: no such path ${path}`);
     else {
