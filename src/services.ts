@@ -1,3 +1,8 @@
+import type { CreditsService } from './credits.js';
+import type { CapabilityKind } from './kling/capabilities.js';
+import type { Standard } from './domain.js';
+import type { Logger } from './log.js';
+import type { Limits } from './limits.js';
 import type { TaskStore } from './store/task-store.js';
 import type { TaskService } from './task-service.js';
 import type { Tracker } from './tracker/tracker.js';

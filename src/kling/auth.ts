@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
-import type { KlingAuth } from '../config.js';
+import type { KlingAuth, KlingCredentials } from '../config.js';
+import type { Standard } from '../domain.js';
+import { KlingError, type Credential } from './errors.js';
 
 const TOKEN_TTL_S = 1800;
 /** Renew this long before `exp`, so a slow request never carries an expired token. */
@@ -42,5 +44,54 @@ export class KlingAuthProvider {
   /** Kling said 1003/1004 (clock skew or expiry): mint afresh on the next call. */
   invalidate(): void {
     this.cached = undefined;
+  }
+}
+
+/**
+ * The credentials configured, per standard: the new standard takes an API key only; the legacy
+ * one the access/secret pair (a JWT), else the key (Kling's docs show its image endpoints with
+ * one). `credentialFor` also names, in a refusal, which credential was refused.
+ */
+export class KlingCredentialSet {
+  private readonly jwt?: KlingAuthProvider;
+
+  constructor(
+    readonly credentials: KlingCredentials,
+    now?: () => number,
+  ) {
+    if (credentials.pair) this.jwt = new KlingAuthProvider({ type: 'jwt', ...credentials.pair }, now);
+  }
+
+  /** From the configured credentials, or the legacy `auth` alone (one of them). */
+  static of(credentials: KlingCredentials | undefined, auth: KlingAuth | undefined, now?: () => number) {
+    const fromAuth: KlingCredentials =
+      auth?.type === 'jwt'
+        ? { pair: { accessKey: auth.accessKey, secretKey: auth.secretKey } }
+        : auth?.type === 'bearer'
+          ? { apiKey: auth.apiKey }
+          : {};
+    return new KlingCredentialSet(credentials ?? fromAuth, now);
+  }
+
+  get hasKey(): boolean {
+    return Boolean(this.credentials.apiKey);
+  }
+
+  credentialFor(standard: Standard): Credential {
+    if (standard === 'new') return this.credentials.apiKey ? 'key' : 'none';
+    return this.credentials.pair ? 'pair' : this.credentials.apiKey ? 'key-legacy' : 'none';
+  }
+
+  headers(standard: Standard): { Authorization: string } {
+    const credential = this.credentialFor(standard);
+    if (credential === 'none')
+      throw new KlingError('auth', `no credential for the ${standard} standard`, { credential: 'none' });
+    const header = credential === 'pair' && this.jwt ? this.jwt.header() : `Bearer ${this.credentials.apiKey ?? ''}`;
+    return { Authorization: header };
+  }
+
+  /** Kling said 1003/1004 (clock skew or expiry): a fresh JWT on the next call. */
+  invalidate(): void {
+    this.jwt?.invalidate();
   }
 }

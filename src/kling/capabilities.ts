@@ -171,3 +171,9 @@ export function modelSummary(row: CapabilityRow): string {
   }
   return parts.join(', ');
 }
+
+/** The table's kind for a request: an extension is its source's kind, a storyboard is text-to-video with shots. */
+export function capabilityKindOf(req: { kind: string; sourceKind?: string }): CapabilityKind {
+  if (req.kind === 'extend') return req.sourceKind === 'image2video' ? 'image2video' : 'text2video';
+  return req.kind === 'storyboard' ? 'text2video' : CapabilityKind.parse(req.kind);
+}

@@ -2,8 +2,8 @@ import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import type { KlingAuth, KlingCredentials } from '../config.js';
 import type { GenerationRequest, Standard, TaskKind } from '../domain.js';
 import { silentLogger, type Logger } from '../log.js';
-import { KlingAuthProvider } from './auth.js';
-import { KlingError, kindForHttpStatus, kindForKlingCode, type Credential, type KlingErrorKind } from './errors.js';
+import { KlingCredentialSet } from './auth.js';
+import { KlingError, kindForHttpStatus, kindForKlingCode, type KlingErrorKind } from './errors.js';
 import { standardFor, type Routing } from './routing.js';
 import { ErrorBody, parseAccountCosts, parseTaskBody, parseTaskList, type KlingTask, type Pack } from './schemas.js';
 import { LEGACY_PATHS, legacyBody } from './standards/legacy.js';
@@ -42,14 +42,6 @@ export const toKlingBody = legacyBody;
 /** Kling names no batch limit for `GET /tasks?task_ids=`: start here, halve when a batch is refused. */
 export const FIRST_BATCH_SIZE = 50;
 
-const credentialsOf = (o: KlingClientOptions): KlingCredentials =>
-  o.credentials ??
-  (o.auth?.type === 'jwt'
-    ? { pair: { accessKey: o.auth.accessKey, secretKey: o.auth.secretKey } }
-    : o.auth?.type === 'bearer'
-      ? { apiKey: o.auth.apiKey }
-      : {});
-
 const TRANSIENT: ReadonlySet<KlingErrorKind> = new Set(['server', 'timeout', 'network', 'malformed']);
 
 /**
@@ -61,8 +53,7 @@ const TRANSIENT: ReadonlySet<KlingErrorKind> = new Set(['server', 'timeout', 'ne
  */
 export class KlingClient {
   private readonly http: AxiosInstance;
-  private readonly credentials: KlingCredentials;
-  private readonly jwt?: KlingAuthProvider;
+  private readonly credentials: KlingCredentialSet;
   private readonly routing: Routing;
   private readonly retries: number;
   private readonly backoffBaseMs: number;
@@ -82,10 +73,8 @@ export class KlingClient {
       transformResponse: [(data: unknown) => data],
       headers: { 'Content-Type': 'application/json', 'User-Agent': 'kling-bot' },
     });
-    this.credentials = credentialsOf(options);
-    const pair = this.credentials.pair;
-    if (pair) this.jwt = new KlingAuthProvider({ type: 'jwt', ...pair }, options.now);
-    this.routing = { api: options.api ?? 'auto', hasKey: Boolean(this.credentials.apiKey) };
+    this.credentials = KlingCredentialSet.of(options.credentials, options.auth, options.now);
+    this.routing = { api: options.api ?? 'auto', hasKey: this.credentials.hasKey };
     this.retries = options.retries ?? 3;
     this.backoffBaseMs = options.backoffBaseMs ?? 250;
     this.log = options.log ?? silentLogger;
@@ -120,7 +109,9 @@ export class KlingClient {
     const isNew = standard === 'new';
     const path = isNew ? newCreatePath(req) : LEGACY_PATHS[req.kind];
     const body = isNew ? newBody(req, externalTaskId, callbackUrl) : legacyBody(req, externalTaskId, callbackUrl);
-    const res = await this.send('create', () => this.http.post(path, body, { headers: this.headers(standard) }));
+    const res = await this.send('create', () =>
+      this.http.post(path, body, { headers: this.credentials.headers(standard) }),
+    );
     return this.taskFrom('create', res, standard);
   }
 
@@ -134,7 +125,9 @@ export class KlingClient {
         return task;
       }
       const res = await this.send('get', () =>
-        this.http.get(`${LEGACY_PATHS[kind]}/${encodeURIComponent(id)}`, { headers: this.headers(standard) }),
+        this.http.get(`${LEGACY_PATHS[kind]}/${encodeURIComponent(id)}`, {
+          headers: this.credentials.headers(standard),
+        }),
       );
       return this.taskFrom('get', res, standard);
     });
@@ -167,7 +160,7 @@ export class KlingClient {
   private async query(ids: readonly string[], external: boolean): Promise<KlingTask[]> {
     const param = external ? 'external_task_ids' : 'task_ids';
     const res = await this.send('get', () =>
-      this.http.get(TASKS_PATH, { params: { [param]: ids.join(',') }, headers: this.headers('new') }),
+      this.http.get(TASKS_PATH, { params: { [param]: ids.join(',') }, headers: this.credentials.headers('new') }),
     );
     this.throwIfError(res, 'get', 'new');
     const parsed = NewQueryEnvelope.safeParse(this.json(res));
@@ -183,7 +176,10 @@ export class KlingClient {
   async list(kind: TaskKind, pageNum: number, pageSize: number): Promise<KlingTask[]> {
     return this.withRetries('list', new Set([...TRANSIENT, 'rate_limit']), async () => {
       const res = await this.send('list', () =>
-        this.http.get(LEGACY_PATHS[kind], { params: { pageNum, pageSize }, headers: this.headers('legacy') }),
+        this.http.get(LEGACY_PATHS[kind], {
+          params: { pageNum, pageSize },
+          headers: this.credentials.headers('legacy'),
+        }),
       );
       if (res.status === 404) {
         this.listUnsupported.add(kind);
@@ -204,7 +200,7 @@ export class KlingClient {
       const res = await this.send('account', () =>
         this.http.get('/account/costs', {
           params: { start_time: startMs, end_time: endMs },
-          headers: this.headers('legacy'),
+          headers: this.credentials.headers('legacy'),
         }),
       );
       this.throwIfError(res, 'account', 'legacy');
@@ -218,19 +214,6 @@ export class KlingClient {
     });
   }
 
-  /** Which credential a standard is spoken with: the new one takes the key only; the legacy one the pair, else the key. */
-  private credentialFor(standard: Standard): Credential {
-    if (standard === 'new') return this.credentials.apiKey ? 'key' : 'none';
-    return this.credentials.pair ? 'pair' : this.credentials.apiKey ? 'key-legacy' : 'none';
-  }
-
-  private headers(standard: Standard) {
-    const credential = this.credentialFor(standard);
-    if (credential === 'none')
-      throw new KlingError('auth', `no credential for the ${standard} standard`, { credential: 'none' });
-    const header = credential === 'pair' && this.jwt ? this.jwt.header() : `Bearer ${this.credentials.apiKey ?? ''}`;
-    return { Authorization: header };
-  }
   private async send(op: KlingOp, call: () => Promise<AxiosResponse<string>>): Promise<AxiosResponse<string>> {
     try {
       return await call();
@@ -282,7 +265,7 @@ export class KlingClient {
     const isError = res.status >= 400 || (klingCode !== undefined && klingCode !== 0);
     if (!isError) return;
     const kind = (klingCode !== undefined ? kindForKlingCode(klingCode) : undefined) ?? kindForHttpStatus(res.status);
-    if (klingCode === 1003 || klingCode === 1004) this.jwt?.invalidate();
+    if (klingCode === 1003 || klingCode === 1004) this.credentials.invalidate();
     const retryAfter = Number(res.headers['retry-after']);
     this.options.onCall?.(op, kind);
     throw new KlingError(kind, `kling ${op} answered HTTP ${res.status} code ${klingCode ?? '-'}`, {
@@ -290,7 +273,7 @@ export class KlingClient {
       ...(klingCode !== undefined ? { klingCode } : {}),
       ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
       ...(providerMessage ? { providerMessage: providerMessage.slice(0, 200) } : {}),
-      ...(kind === 'auth' ? { credential: this.credentialFor(standard) } : {}),
+      ...(kind === 'auth' ? { credential: this.credentials.credentialFor(standard) } : {}),
     });
   }
 

@@ -1,5 +1,5 @@
 import type { GenerationRequest, Standard } from '../domain.js';
-import type { CapabilityRow } from './capabilities.js';
+import { capabilityKindOf, type CapabilityRow } from './capabilities.js';
 import { modelTable, rowFor } from './model-table.js';
 import { speaksNew } from './standards/new.js';
 
@@ -28,7 +28,7 @@ export function standardFor(
   if (!speaksNew(req.kind) || routing.api === 'legacy') return 'legacy';
   if (routing.api === 'new') return 'new';
   if (!routing.hasKey) return 'legacy';
-  const row = rowFor(req.model, req.kind === 'extend' ? 'text2video' : req.kind, table);
+  const row = rowFor(req.model, capabilityKindOf(req), table);
   if (row) return row.id ? 'new' : 'legacy';
   return LEGACY_SHAPED.test(req.model) ? 'legacy' : 'new';
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { GenerationRequest, TaskKind } from '../../domain.js';
-import { resolutionOfMode } from '../capabilities.js';
+import { capabilityKindOf, resolutionOfMode } from '../capabilities.js';
 import { rowFor } from '../model-table.js';
 import { modelIdFor } from '../rules.js';
 import type { KlingTask } from '../schemas.js';
@@ -28,7 +28,7 @@ export const speaksNew = (kind: TaskKind): boolean => NEW_ENDPOINTS[kind] !== un
 export function newCreatePath(req: GenerationRequest): string {
   const endpoint = NEW_ENDPOINTS[req.kind];
   if (!endpoint) throw new Error(`${req.kind} has no endpoint on Kling's new API`);
-  return `${endpoint}/${encodeURIComponent(modelIdFor(req.model, req.kind === 'extend' ? req.sourceKind : req.kind, 'new'))}`;
+  return `${endpoint}/${encodeURIComponent(modelIdFor(req.model, capabilityKindOf(req), 'new'))}`;
 }
 
 type Body = Record<string, unknown>;
