@@ -99,6 +99,15 @@ export const EnvSchema = z
       5000,
     ),
     USER_MAX_ACTIVE_TASKS: count(2),
+    /** Result transfers (download + upload) at once; each holds at most one upload limit in memory. */
+    MEDIA_CONCURRENCY: wholeNumber(
+      z.coerce
+        .number({ error: 'must be a number' })
+        .int('must be a whole number')
+        .min(1, 'must be at least 1')
+        .max(16, 'must be at most 16'),
+      2,
+    ),
     USER_MAX_DAILY_TASKS: count(20),
     GUILD_MAX_DAILY_TASKS: count(0),
     USER_MAX_DAILY_UNITS: count(0),

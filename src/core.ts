@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { MediaStage, type MediaStageOptions } from './media/stage.js';
 import { hostname } from 'node:os';
 import type { Config } from './config.js';
 import { CreditsService } from './credits.js';
@@ -44,6 +45,8 @@ export async function createCore(
     maxConcurrentCalls?: number;
     store?: TaskStore;
     klingTimeoutMs?: number;
+    /** Download clocks for result copies (tests shorten them). */
+    mediaLimits?: MediaStageOptions['limits'];
   } = {},
 ): Promise<Core> {
   const now = options.now ?? Date.now;
@@ -82,17 +85,24 @@ export async function createCore(
     log,
     metrics,
     now,
+    media: new MediaStage({
+      concurrency: config.env.MEDIA_CONCURRENCY,
+      log,
+      now,
+      ...(options.mediaLimits ? { limits: options.mediaLimits } : {}),
+    }),
     onPosted: (taskId, card, cardSig) => persist(store.update(taskId, (cur) => ({ ...cur, card, cardSig }))),
     // A moved handle must be kept; the signature only matters once final (a restart then skips
     // the repeat edit). Mid-flight signatures are not worth a store write per edit.
     onShown: (taskId, update) => {
-      if (update.handle || update.final) {
+      if (update.handle || update.final || update.media) {
         void persist(
           store.update(taskId, (cur) => ({
             ...cur,
             cardSig: update.sig,
             ...(update.handle ? { card: update.handle } : {}),
             ...(update.final ? { finalShown: true } : {}),
+            ...(update.media ? { media: update.media } : {}),
           })),
         );
       }

@@ -105,6 +105,21 @@ export const TaskResult = z.object({
 });
 export type TaskResult = z.infer<typeof TaskResult>;
 
+/**
+ * A result's copy on the chat platform (src/media): uploaded under `filename`, or why not. Keyed by
+ * Kling's link, which the record keeps in `result` (Extend and Edit need Kling's own copy).
+ */
+export const MediaCopy = z.object({
+  url: z.string(),
+  outcome: z.enum(['uploaded', 'too_large', 'failed', 'gone']),
+  filename: z.string().optional(),
+  bytes: z.number().optional(),
+  /** The platform's cap when it was too large. */
+  limit: z.number().optional(),
+  at: z.number(),
+});
+export type MediaCopy = z.infer<typeof MediaCopy>;
+
 /** A platform's own reference to a posted card (message id, token…); only its adapter reads it. */
 export const CardHandle = z.record(z.string(), z.unknown());
 export type CardHandle = z.infer<typeof CardHandle>;
@@ -153,6 +168,8 @@ export const TaskRecord = z.object({
       released: z.boolean().optional(),
     })
     .optional(),
+  /** The results' copies on the platform, once decided (absent on tasks from before uploads). */
+  media: z.array(MediaCopy).optional(),
   deleted: z.boolean().optional(),
   /** Its card is to be the interaction's own answer, not sent yet: nothing creates it (tracker/unanswered.ts). */
   unanswered: z.boolean().optional(),

@@ -1,5 +1,6 @@
 import type { CardHandle, Platform, TaskScope } from './domain.js';
 import type { CardView, PrivateView } from './render/view.js';
+import type { MediaSink } from './media/stage.js';
 
 /**
  * What a platform said about its budget on one answer (Discord: `X-RateLimit-Remaining`,
@@ -46,6 +47,8 @@ export interface PlatformPort {
   post(scope: TaskScope, view: CardView): Promise<Written<CardHandle>>;
   /** Shows `view` on the card; `value` is a new handle when the card had to move. */
   edit(handle: CardHandle, view: CardView, scope: TaskScope): Promise<Written<CardHandle | undefined>>;
+  /** Uploads of results onto or under a card (src/media); absent where the bot cannot upload. */
+  readonly media?: MediaSink;
   /** Removes the card message (Delete button). */
   delete(handle: CardHandle, scope: TaskScope): Promise<Written<void>>;
   /** A private answer after the acknowledgement; `replace`: instead of the message a button was on. */

@@ -118,18 +118,20 @@ describe('Discord end to end (in process)', () => {
     const card = cardOf(f, rec);
     const id = taskIdOf(card) ?? '';
     const url = expectedVideoUrl(s, id);
-    // A Components V2 card: no content or embeds, the video in its media gallery, Kling's link as a button.
+    // A Components V2 card: no content or embeds, the uploaded video in its media gallery.
     expect(isV2(card)).toBe(true);
     expect(card?.content).toBe('');
     expect(card?.embeds).toEqual([]);
-    expect(galleryUrls(card)).toEqual([url]);
-    expect(linkUrls(card)).toContain(url);
+    await f.waitFor(() => (cardOf(f, rec)?.attachments.length ?? 0) === 1, 10_000);
+    expect(galleryUrls(cardOf(f, rec))).toEqual([`attachment://${cardOf(f, rec)?.attachments[0]?.filename}`]);
+    expect(url).toBeDefined();
     expect(customIds(card)).toEqual(expect.arrayContaining([`kb:g:${id}`, `kb:r:${id}`, `kb:d:${id}`]));
     // One message, edited in place through its life, showing processing on the way.
     const shown = (card?.edits ?? []).map((e) => JSON.stringify(e.body));
     expect(shown.some((t) => t.includes('Processing'))).toBe(true);
     expect(embedText(card)).toContain('Done');
-    expect(f.messagesIn(CH_A1).filter((m) => !m.deleted)).toHaveLength(1);
+    // One card (the requester's "ready" mention is a message of its own, without components).
+    expect(f.messagesIn(CH_A1).filter((m) => !m.deleted && m.components.length > 0)).toHaveLength(1);
     expect(s.createsFor(id)).toBe(1);
     expect(s.stats.creates).toBe(1);
     expectNoSecrets(f, b.logs);

@@ -6,6 +6,8 @@ import { chooseNext, progressHoldMs, type Candidate, type Priority } from './nex
 import { RatePacer } from './pacer.js';
 import { pauseOnRateLimit, viewHash, type CardSlot, type ChannelOutboxDeps, type Job } from './slots.js';
 import { WakeTimer } from './wake-timer.js';
+import { CardMedia, type CardMediaState } from './card-media.js';
+import type { PreparedMedia } from '../media/stage.js';
 
 export type { Priority } from './next-write.js';
 
@@ -28,6 +30,7 @@ export class ChannelOutbox {
   private draining = false;
   /** When this channel last had anything to do (idle outboxes are dropped). */
   lastActiveAt: number;
+  private readonly media: CardMedia;
 
   constructor(
     readonly key: string,
@@ -36,6 +39,7 @@ export class ChannelOutbox {
     this.pacer = new RatePacer(deps.port.initialRate, deps.now);
     this.wake = new WakeTimer(deps.now, () => void this.pump());
     this.lastActiveAt = deps.now();
+    this.media = new CardMedia(deps.media, deps.port.media, deps.log, () => this.kick());
   }
 
   /** The card exists (`shownSig`: what it shows, when known). */
@@ -72,11 +76,13 @@ export class ChannelOutbox {
   }
 
   /** Wants `view` on the card; a no-op when the card already shows it. */
-  offer(taskId: string, view: CardView): void {
+  offer(taskId: string, offered: CardView): void {
     const slot = this.cards.get(taskId);
     if (!slot) return;
+    // Copies already made stay on the card, whatever view is offered later.
+    const view = this.media.present(slot.media, offered);
     const sig = viewHash(view);
-    if (sig === slot.shownSig) {
+    if (sig === slot.shownSig && !this.media.wanted(slot.media, view)) {
       slot.wanted = undefined;
       if (isFinal(view.state) && slot.handle) {
         this.cards.delete(taskId);
@@ -92,6 +98,7 @@ export class ChannelOutbox {
     const slot = this.cards.get(taskId);
     this.cards.delete(taskId);
     slot?.posting?.resolve(undefined);
+    if (slot?.media?.step === 'ready') slot.media.prepared.release();
   }
 
   /** A one-off write (a private reply, a delete), in turn with the cards; settles with its outcome. */
@@ -119,7 +126,10 @@ export class ChannelOutbox {
     this.stopped = true;
     this.wake.cancel();
     for (const job of this.jobs.splice(0)) job.reject(new Error('the outbox stopped before this write'));
-    for (const slot of this.cards.values()) slot.posting?.resolve(undefined);
+    for (const slot of this.cards.values()) {
+      slot.posting?.resolve(undefined);
+      if (slot.media?.step === 'ready') slot.media.prepared.release();
+    }
   }
 
   /** Sends what the platform allows, for at most `deadlineMs` (shutdown). */
@@ -152,6 +162,9 @@ export class ChannelOutbox {
     for (const entry of this.cards) {
       const slot = entry[1];
       if (!slot.wanted || (!slot.handle && !slot.posting)) continue;
+      // A finished card waits (showing what it shows) while its results are fetched for the platform.
+      if (this.media.holds(slot.media, slot.wanted.view, slot.handle, (next) => this.settleMedia(entry[0], slot, next)))
+        continue;
       const priority = this.cardPriority(slot);
       yield { priority, since: slot.wanted.since, holdable: priority !== 0 && !slot.posting, item: { card: entry } };
     }
@@ -189,6 +202,29 @@ export class ChannelOutbox {
     }
   }
 
+  /** The final with its copies is shown: the transfer slot frees, and the requester hears of it (a follow-up where the sink has one). */
+  private mediaWritten(taskId: string, slot: CardSlot, ready: PreparedMedia, view: CardView): void {
+    ready.release();
+    slot.media = { step: 'done', copies: ready.copies };
+    const sink = this.deps.port.media;
+    const handle = slot.handle;
+    if (!ready.mention || !sink?.mention || !handle) return;
+    const mention = sink.mention.bind(sink);
+    this.send(slot.scope, 1, () => mention(handle, view, slot.scope)).catch((err: unknown) =>
+      this.deps.log.warn(
+        { taskId, err: err instanceof Error ? err.message : String(err) },
+        'could not mention the requester',
+      ),
+    );
+  }
+
+  /** Keeps a card's media outcome if the card is still this slot's; false when it went away meanwhile. */
+  private settleMedia(taskId: string, slot: CardSlot, next: CardMediaState): boolean {
+    if (this.stopped || this.cards.get(taskId) !== slot) return false;
+    slot.media = next;
+    return true;
+  }
+
   /** Rate limits pause the channel; true when `err` was one. */
   private paused(err: unknown): boolean {
     return pauseOnRateLimit(err, this.pacer, this.deps, this.key);
@@ -213,13 +249,26 @@ export class ChannelOutbox {
     if (!wanted) return;
     const { port, metrics, log } = this.deps;
     const posting = !slot.handle;
+    // Fetched copies ride in the final write: the view that shows them, and the files.
+    const ready = slot.media?.step === 'ready' && isFinal(wanted.view.state) ? slot.media.prepared : undefined;
+    const view = this.media.present(slot.media, wanted.view);
+    const sig = view === wanted.view ? wanted.sig : viewHash(view);
     try {
       let moved: CardHandle | undefined;
       if (slot.handle) {
-        const written = await port.edit(slot.handle, wanted.view, slot.scope);
+        const carry = ready && (ready.files.length > 0 || ready.mention) ? ready : undefined;
+        const out = carry ? await this.media.attach(carry, slot.handle, view, slot.scope) : undefined;
+        if (out?.refused && ready) {
+          // The platform refused the files: the card goes out plain, with Kling's link and a note.
+          ready.release();
+          slot.media = { step: 'ready', prepared: { ...ready, copies: out.refused, files: [], release: () => {} } };
+          return;
+        }
+        const written = out?.written ?? (await port.edit(slot.handle, view, slot.scope));
         this.pacer.learn(written.rate);
         moved = written.value;
         if (moved) slot.handle = sharedShape(moved);
+        if (ready) this.mediaWritten(taskId, slot, ready, view);
       } else {
         const written = await port.post(slot.scope, wanted.view);
         this.pacer.learn(written.rate);
@@ -231,16 +280,17 @@ export class ChannelOutbox {
         posted?.resolve(written.value);
       }
       metrics.edits.inc({ platform: port.platform, outcome: 'ok' });
-      slot.shownSig = wanted.sig;
+      slot.shownSig = sig;
       slot.shownState = wanted.view.state;
       slot.failures = 0;
       // A newer view may have arrived while the write was in flight.
       if (slot.wanted === wanted) slot.wanted = undefined;
       if (!posting || isFinal(wanted.view.state))
         this.deps.onShown(taskId, {
-          sig: wanted.sig,
+          sig,
           final: isFinal(wanted.view.state),
           ...(moved ? { handle: moved } : {}),
+          ...(ready ? { media: ready.copies } : {}),
         });
       if (!slot.wanted && isFinal(wanted.view.state) && this.cards.get(taskId) === slot) this.cards.delete(taskId);
     } catch (err) {
@@ -249,6 +299,14 @@ export class ChannelOutbox {
         return;
       }
       metrics.edits.inc({ platform: port.platform, outcome: 'error' });
+      if (ready) {
+        // Never a broken card: the files are dropped, and the next try shows the link and a note.
+        ready.release();
+        const failed = ready.copies.map((c) =>
+          c.outcome === 'uploaded' ? { url: c.url, outcome: 'failed' as const, at: c.at } : c,
+        );
+        slot.media = { step: 'ready', prepared: { ...ready, copies: failed, files: [], release: () => {} } };
+      }
       if (err instanceof CardGoneError && !posting) {
         log.info({ taskId }, 'card message is gone; no more edits');
         this.cards.delete(taskId);

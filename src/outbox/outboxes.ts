@@ -49,6 +49,7 @@ export class Outboxes {
       onPosted: this.deps.onPosted,
       onShown: this.deps.onShown,
       onGone: this.deps.onGone,
+      ...(this.deps.media ? { media: this.deps.media } : {}),
     });
     this.channels.set(key, outbox);
     return outbox;

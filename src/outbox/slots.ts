@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { CardHandle, TaskScope, TaskState } from '../domain.js';
+import type { CardHandle, MediaCopy, TaskScope, TaskState } from '../domain.js';
+import type { MediaStage } from '../media/stage.js';
+import type { CardMediaState } from './card-media.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { PortRateLimitError, type PlatformPort, type Written } from '../port.js';
@@ -24,6 +26,8 @@ export interface CardSlot {
   /** Latest wanted view; replaced by newer ones (latest state wins). */
   wanted?: { view: CardView; sig: string; since: number };
   failures: number;
+  /** The results' platform copies (see card-media.ts). */
+  media?: CardMediaState;
 }
 
 export interface Job {
@@ -43,9 +47,11 @@ export interface ChannelOutboxDeps {
   /** A first card was posted: persisted before any edit of it goes out. */
   onPosted: (taskId: string, handle: CardHandle, sig: string) => Promise<void>;
   /** Persists a moved handle and the signature shown. */
-  onShown: (taskId: string, update: { handle?: CardHandle; sig: string; final: boolean }) => void;
+  onShown: (taskId: string, update: { handle?: CardHandle; sig: string; final: boolean; media?: MediaCopy[] }) => void;
   /** The card message is gone: nothing more will ever be shown on it. */
   onGone: (taskId: string) => void;
+  /** Fetches finished results for the platform (absent: cards keep Kling's links). */
+  media?: MediaStage;
 }
 
 /** A 429 (or the adapter's own budget hold) pauses the whole channel; true when `err` was one. */

@@ -5,6 +5,7 @@ import { expectedUnitsOf, violationOf } from '../kling/rules.js';
 import { costText, durationText, progressBar, shorten } from './format.js';
 import { isOmniLike, omniFields, omniOptionsText, omniPrompt, omniTitle } from './omni-card.js';
 import type { CardView } from './view.js';
+import { withCopies } from '../media/copies.js';
 
 export const MEDIA_LIFETIME_MS = 30 * 86_400_000;
 export const PROMPT_PREVIEW = 350;
@@ -132,8 +133,12 @@ function buttonsOf(task: TaskRecord): CardView['buttons'] {
   ];
 }
 
-/** task → card. Pure: same task and context, same view. */
+/** task → card. Pure: same task and context, same view (with the results' platform copies, if any). */
 export function renderCard(task: TaskRecord, ctx: CardContext): CardView {
+  return withCopies(baseCard(task, ctx), task.media);
+}
+
+function baseCard(task: TaskRecord, ctx: CardContext): CardView {
   const progress = progressOf(task, ctx);
   const statusLine = statusLineOf(task, progress, ctx);
   const media = mediaOf(task);

@@ -104,7 +104,11 @@ export interface InProcessBot {
 export async function startBot(
   sim: KlingSimulator,
   fake: FakeDiscord,
-  opts: { env?: Record<string, string>; adapter?: DiscordAdapterOptions } = {},
+  opts: {
+    env?: Record<string, string>;
+    adapter?: DiscordAdapterOptions;
+    core?: Omit<NonNullable<Parameters<typeof createCore>[2]>, 'metrics'>;
+  } = {},
 ): Promise<InProcessBot> {
   const config = loadConfig(botEnv(sim, fake, opts.env));
   if (!config.discord) throw new Error('harness: Discord is not configured');
@@ -114,7 +118,7 @@ export async function startBot(
     secrets: config.secrets,
     out: { write: (line: string) => logs.push(line) },
   });
-  const core = await createCore(config, log, { metrics: new Metrics() });
+  const core = await createCore(config, log, { ...opts.core, metrics: new Metrics() });
   const adapter = await startDiscordAdapter(core, config.discord, opts.adapter).catch(async (err: unknown) => {
     await core.close();
     throw err;

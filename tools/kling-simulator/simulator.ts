@@ -7,6 +7,7 @@
  * in-flight tasks: task state is derived lazily from the clock on each read, and
  * a single shared timer loop exists only while some task awaits a callback.
  */
+import { closeStalled, serveSizedMedia, type MediaServing } from './media-bytes.js';
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
@@ -72,6 +73,8 @@ export interface SimulatorOptions {
    * be unique: `same-task` answers with the task it already has (default), `refuse` with an error.
    */
   repeatCreate?: 'same-task' | 'refuse';
+  /** Result files of a chosen size, stalled mid-body if asked (see media-bytes.ts). */
+  media?: MediaServing;
 }
 
 export interface SimTaskInfo {
@@ -975,8 +978,13 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
         : undefined;
     if (mediaPrefix !== undefined && (method === 'GET' || method === 'HEAD')) {
       await readBody(req);
-      const m = handleMedia(path.slice(mediaPrefix.length));
+      const name = path.slice(mediaPrefix.length);
+      const m = handleMedia(name);
       if (m.status >= 400) stats.errors += 1;
+      if (m.status === 200 && opts.media && !res.destroyed && serveSizedMedia(res, method, name, m.type, opts.media)) {
+        recordCall({ at, method, path, op: 'media', status: m.status });
+        return;
+      }
       if (!res.destroyed) {
         res.writeHead(m.status, { 'content-type': m.type, 'content-length': m.body.length });
         res.end(method === 'HEAD' ? undefined : m.body);
@@ -1161,6 +1169,7 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
       for (const t of pendingTimers) clearTimeout(t);
       pendingTimers.clear();
       callbackAgent.destroy();
+      closeStalled();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;

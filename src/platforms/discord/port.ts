@@ -5,6 +5,7 @@ import {
   RateLimitError,
   RESTJSONErrorCodes,
   Routes,
+  type RawFile,
   type REST,
 } from 'discord.js';
 import { z } from 'zod';
@@ -23,6 +24,7 @@ import type { CardView, PrivateView } from '../../render/view.js';
 import { cardMessageV2, type DiscordV2Message } from './card-v2.js';
 import { cardMessage, privateMessage, type DiscordMessage } from './render.js';
 import { rateOfError, withRate } from './rest.js';
+import { DiscordMediaSink } from './upload.js';
 
 /**
  * Where a card lives. `webhook`: edited through the interaction token until `tokenExpiresAt`;
@@ -174,9 +176,22 @@ export class DiscordPort implements PlatformPort {
   /** Tokens Discord refused once, until they would have expired anyway (REFERENCE Discord 2). */
   private readonly deadTokens = new Map<string, number>();
   private readonly now: () => number;
+  /** Results uploaded as attachments of the card (src/media). */
+  readonly media: DiscordMediaSink;
 
   constructor(private readonly o: DiscordPortOptions) {
     this.now = o.now ?? Date.now;
+    this.media = new DiscordMediaSink(
+      {
+        edit: (handle, view, scope, files) => this.edit(handle, view, scope, files),
+        liveTokenOf: (h) => this.liveToken(h),
+        write: async (call) => {
+          const { rate } = await this.write(call);
+          return { value: undefined, ...(rate ? { rate } : {}) };
+        },
+      },
+      o.rest,
+    );
   }
 
   /** Marks a token as unusable: using a refused token again counts towards a ban. */
@@ -191,20 +206,39 @@ export class DiscordPort implements PlatformPort {
     return this.deadTokens.size;
   }
 
-  private liveToken(h: DiscordCardHandle): string | undefined {
+  liveToken(h: DiscordCardHandle): string | undefined {
     if (h.route !== 'webhook' || !h.token || this.deadTokens.has(h.token)) return undefined;
     if (h.tokenExpiresAt === undefined || this.now() >= h.tokenExpiresAt) return undefined;
     return h.token;
   }
 
-  async edit(handle: CardHandle, view: CardView, _scope?: TaskScope): Promise<Written<CardHandle | undefined>> {
+  /** Shows `view` on the card; `files` (results, see src/media) become its attachments in the same edit. */
+  async edit(
+    handle: CardHandle,
+    view: CardView,
+    _scope?: TaskScope,
+    files?: readonly RawFile[],
+  ): Promise<Written<CardHandle | undefined>> {
     const h = DiscordCardHandle.parse(handle);
-    const body = cardBody(view, h.v2);
+    const upload = files && files.length > 0 ? [...files] : undefined;
+    // New files are named in `attachments` by their index, which is what attachment:// resolves against.
+    const body = {
+      ...cardBody(view, h.v2),
+      ...(upload ? { attachments: upload.map((f, id) => ({ id, filename: f.name })) } : {}),
+    };
+    const withFiles = upload ? { files: upload } : {};
+    const attachments = upload ? { attachments: upload.map((f, id) => ({ id, filename: f.name })) } : {};
+    // A card made anew (the old one is gone or cannot be edited) is a V2 card, carrying the files too.
+    const fresh = { ...cardBody(view, true), ...attachments };
     const token = this.liveToken(h);
     if (token) {
       try {
         const { value, rate } = await this.write(() =>
-          this.o.rest.patch(Routes.webhookMessage(h.applicationId, token, h.target), { body, auth: false }),
+          this.o.rest.patch(Routes.webhookMessage(h.applicationId, token, h.target), {
+            body,
+            auth: false,
+            ...withFiles,
+          }),
         );
         // A type 4 answer does not say its message id; the first edit's answer does, for later channel edits.
         const learned = h.messageId ? undefined : MessageId.safeParse(value).data?.id;
@@ -222,7 +256,7 @@ export class DiscordPort implements PlatformPort {
     if (!messageId) {
       // Neither the token nor the channel knows the card any more: it is gone, and the task gets one new card.
       this.o.log.warn({ taskId: view.taskId }, 'card message not found; posting it again');
-      const { value, rate } = await this.createMessage(h.channelId, cardBody(view, true));
+      const { value, rate } = await this.createMessage(h.channelId, fresh, upload);
       return {
         value: { ...this.base(h), messageId: value, v2: true } satisfies DiscordCardHandle,
         ...(rate ? { rate } : {}),
@@ -237,7 +271,7 @@ export class DiscordPort implements PlatformPort {
     };
     try {
       const { rate } = await this.write(() =>
-        this.o.rest.patch(Routes.channelMessage(h.channelId, messageId), { body }),
+        this.o.rest.patch(Routes.channelMessage(h.channelId, messageId), { body, ...withFiles }),
       );
       return { value: h.route === 'channel' && h.messageId ? undefined : moved, ...(rate ? { rate } : {}) };
     } catch (err) {
@@ -245,10 +279,11 @@ export class DiscordPort implements PlatformPort {
       if (!NO_ACCESS.has(codeOf(err) ?? '') || h.replyTo) throw err;
       this.o.log.warn({ messageId, code: codeOf(err) }, 'card cannot be edited; posting the update as a reply');
     }
-    const { value, rate } = await this.createMessage(h.channelId, {
-      ...cardBody(view, true),
-      message_reference: { message_id: messageId, fail_if_not_exists: false },
-    });
+    const { value, rate } = await this.createMessage(
+      h.channelId,
+      { ...fresh, message_reference: { message_id: messageId, fail_if_not_exists: false } },
+      upload,
+    );
     return {
       value: { ...this.base(h), messageId: value, replyTo: messageId, v2: true } satisfies DiscordCardHandle,
       ...(rate ? { rate } : {}),
@@ -373,8 +408,14 @@ export class DiscordPort implements PlatformPort {
     }
   }
 
-  private async createMessage(channelId: string, body: object): Promise<{ value: string; rate?: RateInfo }> {
-    const { value, rate } = await this.write(() => this.o.rest.post(Routes.channelMessages(channelId), { body }));
+  private async createMessage(
+    channelId: string,
+    body: object,
+    files?: RawFile[],
+  ): Promise<{ value: string; rate?: RateInfo }> {
+    const { value, rate } = await this.write(() =>
+      this.o.rest.post(Routes.channelMessages(channelId), { body, ...(files ? { files } : {}) }),
+    );
     return { value: MessageId.parse(value).id, ...(rate ? { rate } : {}) };
   }
 

@@ -113,7 +113,7 @@ function linkSections(lines: string[], budget: number, overflowText: (left: numb
 
 function cardButtons(view: CardView): types.Button[] {
   const links: types.Button[] = view.media
-    .filter((m) => m.kind === 'video' && isButtonUrl(m.url))
+    .filter((m) => m.kind === 'video' && !m.hosted && isButtonUrl(m.url))
     .slice(0, MAX_LINK_BUTTONS)
     .map((m, i) => ({
       type: 'button',
@@ -153,7 +153,9 @@ function cardContext(view: CardView): types.ContextBlock {
   ];
   if (view.expiresAt !== undefined) {
     const day = new Date(view.expiresAt).toISOString().slice(0, 10);
-    elements.push(mrkdwn(`Links expire ${slackDate(view.expiresAt, '{date_short_pretty}', day)}`));
+    const when = slackDate(view.expiresAt, '{date_short_pretty}', day);
+    // With the copy in the thread, Kling's link matters only for Extend.
+    elements.push(mrkdwn(view.media.some((m) => m.hosted) ? `Extend works until ${when}` : `Links expire ${when}`));
   }
   return { type: 'context', elements };
 }
@@ -174,7 +176,11 @@ export function cardMessage(view: CardView): SlackMessage {
         : escapeClamped(f.value, FIELD_VALUE_MAX);
     return mrkdwn(`*${escapeClamped(f.label, 100)}*\n${value}`);
   });
-  const media = view.media.map((m) => `• ${link(m.url, m.label)}`);
+  const media = view.media.map((m) =>
+    m.hosted
+      ? `• ${escapeClamped(m.label, 100)}: in this card's thread (${link(m.url, "Kling's copy")})`
+      : `• ${link(m.url, m.label)}`,
+  );
   const head: types.KnownBlock[] = [
     { type: 'header', text: plain(view.title, LIMITS.header) },
     section(status.join('\n')),
@@ -184,6 +190,7 @@ export function cardMessage(view: CardView): SlackMessage {
     ...(view.notice
       ? [section(`${view.tone === 'failure' ? ':x:' : ':warning:'} ${escapeClamped(view.notice, 2000)}`)]
       : []),
+    ...(view.mediaNote ? [section(`:information_source: ${escapeClamped(view.mediaNote, 500)}`)] : []),
     ...linkSections(media, MEDIA_BUDGET, (left) => `…and ${left} more: \`/task ${view.taskId}\``),
     cardContext(view),
   ];

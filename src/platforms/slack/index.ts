@@ -68,7 +68,12 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
   const logger = boltLogger(log);
   const workspaces = new SlackWorkspaces({ botToken: config.botToken, apiUrl: config.apiUrl, logger });
   const identity = await workspaces.identity();
-  const port = new SlackPort(workspaces, log);
+  // Uploads need files:write; without it cards keep Kling's links (one line says so, once).
+  // Slack names the token's scopes on every answer; uploads only when it says files:write.
+  const uploads = identity.scopes?.includes('files:write') ?? false;
+  if (identity.scopes && !uploads)
+    log.warn("the Slack app lacks the files:write scope: finished videos stay Kling's links (30 days), not uploaded");
+  const port = new SlackPort(workspaces, log, { uploads });
   // Registered once, before the first command can arrive.
   core.addPort(port);
   const dispatcher = new Dispatcher(core.services, core.metrics);

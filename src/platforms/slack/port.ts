@@ -15,6 +15,7 @@ import { SlackHandle } from './payloads.js';
 import { ChannelGate, DEFAULT_CHANNEL_PACE, type ChannelPace } from './channel-gate.js';
 import { DEFAULT_WORKSPACE_BUDGET, WorkspaceGate, type Budget } from './workspace-gate.js';
 import { rateLimitMs, slackErrorCode, type SlackWorkspaces } from './workspaces.js';
+import { SlackMediaSink } from './upload.js';
 
 export { CardPostError } from '../../port.js';
 
@@ -79,13 +80,24 @@ export class SlackPort implements PlatformPort {
   constructor(
     private readonly workspaces: SlackWorkspaces,
     private readonly log: Logger,
-    options: { workspaceBudget?: Budget; channelPace?: ChannelPace; now?: () => number; fetch?: typeof fetch } = {},
+    options: {
+      workspaceBudget?: Budget;
+      channelPace?: ChannelPace;
+      now?: () => number;
+      fetch?: typeof fetch;
+      /** Upload results into card threads (needs files:write). */
+      uploads?: boolean;
+    } = {},
   ) {
     this.workspaceBudget = options.workspaceBudget ?? DEFAULT_WORKSPACE_BUDGET;
     this.channelPace = options.channelPace ?? DEFAULT_CHANNEL_PACE;
     this.now = options.now ?? Date.now;
     this.fetch = options.fetch ?? fetch;
+    if (options.uploads) this.media = new SlackMediaSink(workspaces, (h, v, s) => this.edit(h, v, s), log, this.fetch);
   }
+
+  /** Results shared into the card's thread (src/media); absent without files:write. */
+  readonly media?: SlackMediaSink;
 
   private readonly fetch: typeof fetch;
 

@@ -6,6 +6,8 @@ export interface BotIdentity {
   botId?: string;
   botUserId?: string;
   teamId?: string;
+  /** The token's scopes, from Slack's `x-oauth-scopes` header (absent when Slack did not say). */
+  scopes?: string[];
 }
 
 export interface SlackWorkspacesOptions {
@@ -78,6 +80,7 @@ export class SlackWorkspaces {
         ...(res.bot_id ? { botId: res.bot_id } : {}),
         ...(res.user_id ? { botUserId: res.user_id } : {}),
         ...(res.team_id ? { teamId: res.team_id } : {}),
+        ...(res.response_metadata?.scopes ? { scopes: res.response_metadata.scopes } : {}),
       };
       return this.identityCache;
     } catch (err) {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { FakeSlackFiles } from './files.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -55,6 +56,7 @@ const KNOWN_METHODS = new Set([
   'chat.postEphemeral',
   'conversations.info',
   'views.open',
+  ...FakeSlackFiles.METHODS,
 ]);
 const CHANNEL_LIMITED_METHODS = new Set(['chat.postMessage', 'chat.update']);
 /** 429 reasons whose Retry-After covers the whole workspace rather than one channel. */
@@ -140,6 +142,8 @@ class FakeSlackServer implements FakeSlack {
   apiUrl = '';
   baseUrl = '';
   readonly messages: MessageRecord[] = [];
+  /** Files uploaded through the external-upload flow (files.ts). */
+  readonly files: FakeSlackFiles;
   readonly ephemerals: EphemeralRecord[] = [];
   readonly calls: CallRecord[] = [];
   readonly views: ViewRecord[] = [];
@@ -193,6 +197,14 @@ class FakeSlackServer implements FakeSlack {
     this.botUserId = opts.botUserId ?? 'U0FAKEBOT';
     this.botId = opts.botId ?? 'B0FAKEBOT';
     this.appId = opts.appId ?? 'A0FAKEAPP';
+    this.files = new FakeSlackFiles(
+      {
+        ...(opts.scopes ? { scopes: opts.scopes } : {}),
+        ...(opts.maxFileBytes ? { maxFileBytes: opts.maxFileBytes } : {}),
+      },
+      () => this.baseUrl,
+      (channel) => this.checkChannel(channel, true)?.body['error'] as string | undefined,
+    );
     this.server = createServer((req, res) => {
       this.route(req, res).catch((e: unknown) => {
         if (!res.headersSent) {
@@ -280,6 +292,9 @@ class FakeSlackServer implements FakeSlack {
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    // The external upload's URL: bytes are counted as they stream, never gathered as text.
+    const uploadMatch = /^\/upload\/(F[0-9A-F]+)$/.exec(url.pathname);
+    if (uploadMatch?.[1] !== undefined && req.method === 'POST') return this.files.receive(uploadMatch[1], req, res);
     const rawBody = await readBody(req);
     const headers = headerRecord(req);
     const apiMatch = /^\/api\/([A-Za-z0-9._]+)$/.exec(url.pathname);
@@ -299,7 +314,12 @@ class FakeSlackServer implements FakeSlack {
         status: result.status,
         response: result.body,
       });
-      res.writeHead(result.status, { 'content-type': 'application/json; charset=utf-8', ...result.headers });
+      res.writeHead(result.status, {
+        'content-type': 'application/json; charset=utf-8',
+        // Slack says on every answer which scopes the token has (the fake only when told them).
+        ...(this.opts.scopes ? { 'x-oauth-scopes': this.opts.scopes.join(',') } : {}),
+        ...result.headers,
+      });
       res.end(JSON.stringify(result.body));
       return;
     }
@@ -399,6 +419,9 @@ class FakeSlackServer implements FakeSlack {
         return { params, result: this.conversationsInfo(params) };
       case 'views.open':
         return { params, result: this.viewsOpen(params) };
+      case 'files.getUploadURLExternal':
+      case 'files.completeUploadExternal':
+        return { params, result: this.files.handle(method, params) as ApiResult };
       default:
         return { params, result: fail('unknown_method') };
     }

@@ -1,3 +1,4 @@
+import type { FakeSlackFiles } from './files.js';
 import type { Json, JsonObject } from './blocks.js';
 import type { ViewRecord } from './views.js';
 
@@ -39,6 +40,10 @@ export interface FakeSlackOptions {
   appId?: string;
   /** Port for the fake to listen on (127.0.0.1). Default 0 = ephemeral. */
   port?: number;
+  /** The bot token's scopes (sent as x-oauth-scopes; files.* need files:write). Default commands, chat:write, files:write. */
+  scopes?: string[];
+  /** Per-file cap of files.getUploadURLExternal (Slack: 1 GB). */
+  maxFileBytes?: number;
 }
 
 export type SignatureMode = 'valid' | 'bad' | 'missing';
@@ -213,6 +218,8 @@ export interface ResponseUrlRecord {
 }
 
 export interface FakeSlack {
+  /** Slack's external upload flow (files.ts): what was announced, received and shared. */
+  readonly files: FakeSlackFiles;
   apiUrl: string;
   /** http://127.0.0.1:PORT/ */
   baseUrl: string;

@@ -1,0 +1,181 @@
+import type { CardHandle, MediaCopy, TaskScope } from '../domain.js';
+import type { Logger } from '../log.js';
+import type { Written } from '../port.js';
+import type { CardView } from '../render/view.js';
+import { wantsCopies } from './copies.js';
+import { DEFAULT_DOWNLOAD_LIMITS, download, type DownloadLimits } from './download.js';
+import { resultFilename } from './filename.js';
+
+/** A downloaded result, whole, on its way to the platform. */
+export interface ReadyFile {
+  /** Kling's link it came from. */
+  url: string;
+  filename: string;
+  contentType: string;
+  bytes: Buffer;
+}
+
+/** Thrown by a sink when the platform refused the upload itself (too large, no permission). */
+export class UploadRefusedError extends Error {
+  constructor(
+    readonly reason: 'too_large' | 'permission' | 'refused',
+    /** The permission or scope it lacks, for the admins' log line. */
+    readonly permission?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`upload refused: ${reason}${permission ? ` (${permission})` : ''}`, options);
+    this.name = 'UploadRefusedError';
+  }
+}
+
+/** What a platform port offers for copies: its cap, and the final write that carries the files. */
+export interface MediaSink {
+  /** The largest file this card may carry, in bytes. */
+  uploadLimit(handle: CardHandle): number;
+  /**
+   * Shows `view` on the card with `files` uploaded on or under it (Discord: attachments of the
+   * card; Slack: files in its thread), mentioning the requester once when `mention` is set.
+   * Throws UploadRefusedError when the platform refuses the files; rate limits as the port does.
+   */
+  attach(
+    handle: CardHandle,
+    view: CardView,
+    scope: TaskScope,
+    files: readonly ReadyFile[],
+    mention: boolean,
+  ): Promise<Written<CardHandle | undefined>>;
+  /**
+   * Where the final write itself cannot notify (a Discord edit never does): one short message that
+   * mentions the requester and nobody else, sent through the outbox after the final.
+   */
+  mention?(handle: CardHandle, view: CardView, scope: TaskScope): Promise<Written<void>>;
+}
+
+/** A card's copies, decided and downloaded; `release` frees the transfer slot once written (or dropped). */
+export interface PreparedMedia {
+  copies: MediaCopy[];
+  files: ReadyFile[];
+  /** The requester hears about it: the task finished just now, not a copy made after the fact. */
+  mention: boolean;
+  release(): void;
+}
+
+export interface MediaStageOptions {
+  /** Transfers at once (MEDIA_CONCURRENCY). */
+  concurrency: number;
+  log: Logger;
+  now?: () => number;
+  limits?: Partial<Omit<DownloadLimits, 'maxBytes'>>;
+}
+
+/** Results finished longer ago than this get their copy without a mention (Refresh, rehost). */
+const MENTION_WITHIN_MS = 60 * 60_000;
+const MEDIA_LIFETIME_MS = 30 * 86_400_000;
+/** A gallery shows 10 items; an /image task has at most 9 results. */
+const MAX_FILES = 10;
+
+/**
+ * Downloads a finished card's results for the platform, at most `concurrency` transfers at a time.
+ * A slot is held from the first byte until the card's write with the files is done, so the memory
+ * held is bounded by the upload limit times the concurrency (discord.js takes whole buffers).
+ */
+export class MediaStage {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  private readonly now: () => number;
+  private readonly limits: Omit<DownloadLimits, 'maxBytes'>;
+
+  constructor(private readonly o: MediaStageOptions) {
+    this.now = o.now ?? Date.now;
+    this.limits = { ...DEFAULT_DOWNLOAD_LIMITS, ...o.limits };
+  }
+
+  /** Transfers running now (for tests and metrics). */
+  get inUse(): number {
+    return this.active;
+  }
+
+  wants(view: CardView): boolean {
+    return wantsCopies(view);
+  }
+
+  private async acquire(): Promise<() => void> {
+    if (this.active >= Math.max(1, this.o.concurrency))
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.active--;
+      this.waiting.shift()?.();
+    };
+  }
+
+  async prepare(view: CardView, handle: CardHandle, sink: MediaSink): Promise<PreparedMedia> {
+    const release = await this.acquire();
+    try {
+      const maxBytes = sink.uploadLimit(handle);
+      const items = view.media.slice(0, MAX_FILES);
+      const copies: MediaCopy[] = [];
+      const files: ReadyFile[] = [];
+      for (const [index, m] of items.entries()) {
+        const got = await download(m.url, { ...this.limits, maxBytes });
+        const at = this.now();
+        if (got.kind === 'ok') {
+          const filename = resultFilename({
+            prompt: view.prompt,
+            taskId: view.taskId,
+            index,
+            count: items.length,
+            kind: m.kind,
+            contentType: got.contentType,
+            url: m.url,
+          });
+          const contentType = got.contentType || (m.kind === 'video' ? 'video/mp4' : 'image/png');
+          files.push({ url: m.url, filename, contentType, bytes: got.bytes });
+          copies.push({ url: m.url, outcome: 'uploaded', filename, bytes: got.bytes.length, at });
+        } else if (got.kind === 'too_large') {
+          copies.push({
+            url: m.url,
+            outcome: 'too_large',
+            ...(got.bytes ? { bytes: got.bytes } : {}),
+            limit: maxBytes,
+            at,
+          });
+        } else {
+          if (got.kind === 'failed')
+            this.o.log.warn(
+              { taskId: view.taskId, reason: got.reason },
+              'result download abandoned; the card keeps the link',
+            );
+          copies.push({ url: m.url, outcome: got.kind, at });
+        }
+      }
+      const finishedAt = view.expiresAt !== undefined ? view.expiresAt - MEDIA_LIFETIME_MS : undefined;
+      const mention = finishedAt !== undefined && this.now() - finishedAt < MENTION_WITHIN_MS;
+      if (files.length === 0) release();
+      return { copies, files, mention, release };
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+}
+
+/** After the platform refused the files: every upload becomes a failure (or too large), and the card says so. */
+export function refusedCopies(copies: readonly MediaCopy[], err: UploadRefusedError, limit?: number): MediaCopy[] {
+  return copies.map((c) =>
+    c.outcome !== 'uploaded'
+      ? c
+      : err.reason === 'too_large'
+        ? {
+            url: c.url,
+            outcome: 'too_large',
+            ...(c.bytes ? { bytes: c.bytes } : {}),
+            ...(limit ? { limit } : {}),
+            at: c.at,
+          }
+        : { url: c.url, outcome: 'failed', at: c.at },
+  );
+}

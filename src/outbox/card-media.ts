@@ -1,0 +1,97 @@
+import type { CardHandle, MediaCopy } from '../domain.js';
+import type { Logger } from '../log.js';
+import { withCopies } from '../media/copies.js';
+import {
+  refusedCopies,
+  UploadRefusedError,
+  type MediaSink,
+  type MediaStage,
+  type PreparedMedia,
+} from '../media/stage.js';
+import type { CardView } from '../render/view.js';
+
+/** Where a card's platform copies stand: being fetched, fetched and waiting for the final write, or settled. */
+export type CardMediaState =
+  { step: 'preparing' } | { step: 'ready'; prepared: PreparedMedia } | { step: 'done'; copies?: MediaCopy[] };
+
+/** Permissions already named in the log (one line per missing permission, for the admins). */
+const named = new Set<string>();
+
+/**
+ * The outbox's side of platform copies (src/media). A finished card whose results have no copy
+ * waits, with the view it shows, until its results are fetched; its final write then carries the
+ * files, so the upload costs the channel no write of its own.
+ */
+export class CardMedia {
+  constructor(
+    private readonly stage: MediaStage | undefined,
+    private readonly sink: MediaSink | undefined,
+    private readonly log: Logger,
+    /** The channel may have something to write now. */
+    private readonly kick: () => void,
+  ) {}
+
+  /** The view as the card's known copies leave it (so a later offer never takes the copy away). */
+  present(state: CardMediaState | undefined, view: CardView): CardView {
+    const copies = state?.step === 'ready' ? state.prepared.copies : state?.step === 'done' ? state.copies : undefined;
+    return withCopies(view, copies);
+  }
+
+  /** This view still needs its copies fetched before it is written. */
+  wanted(state: CardMediaState | undefined, view: CardView): boolean {
+    return Boolean(this.stage && this.sink && !state && this.stage.wants(view));
+  }
+
+  /**
+   * True while the card's final waits for its copies; starts fetching them the first time.
+   * `settle` receives the outcome (or nothing, if it failed or the card went away meanwhile).
+   */
+  holds(
+    state: CardMediaState | undefined,
+    view: CardView,
+    handle: CardHandle | undefined,
+    settle: (next: CardMediaState) => boolean,
+  ): boolean {
+    if (state?.step === 'preparing') return true;
+    if (!handle || !this.stage || !this.sink || !this.wanted(state, view)) return false;
+    settle({ step: 'preparing' });
+    this.stage.prepare(view, handle, this.sink).then(
+      (prepared) => {
+        if (!settle({ step: 'ready', prepared })) prepared.release();
+        this.kick();
+      },
+      (err: unknown) => {
+        this.log.warn(
+          { taskId: view.taskId, err: err instanceof Error ? err.message : String(err) },
+          'could not fetch the results for the platform',
+        );
+        settle({ step: 'done' });
+        this.kick();
+      },
+    );
+    return true;
+  }
+
+  /** Writes the final with its files; a refusal by the platform leaves copies that say why, for a plain write. */
+  async attach(
+    prepared: PreparedMedia,
+    handle: CardHandle,
+    view: CardView,
+    scope: Parameters<MediaSink['attach']>[2],
+  ): Promise<{ written?: Awaited<ReturnType<MediaSink['attach']>>; refused?: MediaCopy[] }> {
+    if (!this.sink) return {};
+    try {
+      return { written: await this.sink.attach(handle, view, scope, prepared.files, prepared.mention) };
+    } catch (err) {
+      if (!(err instanceof UploadRefusedError)) throw err;
+      if (err.permission && !named.has(`${scope.platform}:${err.permission}`)) {
+        named.add(`${scope.platform}:${err.permission}`);
+        this.log.warn(
+          { platform: scope.platform, permission: err.permission, channel: scope.channelId },
+          `uploads refused: the bot needs "${err.permission}" here; cards keep Kling's links meanwhile`,
+        );
+      }
+      return { refused: refusedCopies(prepared.copies, err, this.sink.uploadLimit(handle)) };
+    }
+  }
+}

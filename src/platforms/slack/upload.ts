@@ -1,0 +1,91 @@
+import type { CardHandle, TaskScope } from '../../domain.js';
+import type { Logger } from '../../log.js';
+import { PortRateLimitError, type Written } from '../../port.js';
+import { UploadRefusedError, type MediaSink, type ReadyFile } from '../../media/stage.js';
+import type { CardView } from '../../render/view.js';
+import { parseHandle } from './port.js';
+import { rateLimitMs, slackErrorCode, type SlackWorkspaces } from './workspaces.js';
+
+/**
+ * The bot's own cap on Slack (Slack takes up to 1 GB): the file is held whole in memory between
+ * download and upload, so this times MEDIA_CONCURRENCY bounds what the transfers hold.
+ */
+export const SLACK_UPLOAD_LIMIT = 100 * 1024 * 1024;
+
+/** Slack's refusals that name what the bot lacks, for the admins' log line. */
+const PERMISSION: Record<string, string> = {
+  missing_scope: 'files:write',
+  not_in_channel: 'membership of the channel (/invite the bot)',
+  no_permission: 'files:write',
+};
+
+type Edit = (handle: CardHandle, view: CardView, scope: TaskScope) => Promise<Written<CardHandle | undefined>>;
+
+/**
+ * Copies on Slack: `chat.update` cannot attach a file, so the card is updated to say the video is
+ * in its thread, then each file goes there through the external-upload flow
+ * (files.getUploadURLExternal → POST the bytes → files.completeUploadExternal, REFERENCE "Slack
+ * uploads"), the first with a comment that mentions the requester.
+ */
+export class SlackMediaSink implements MediaSink {
+  constructor(
+    private readonly workspaces: SlackWorkspaces,
+    private readonly edit: Edit,
+    private readonly log: Logger,
+    private readonly fetchFn: typeof fetch = fetch,
+    private readonly limit = SLACK_UPLOAD_LIMIT,
+  ) {}
+
+  uploadLimit(): number {
+    return this.limit;
+  }
+
+  async attach(
+    handle: CardHandle,
+    view: CardView,
+    scope: TaskScope,
+    files: readonly ReadyFile[],
+    mention: boolean,
+  ): Promise<Written<CardHandle | undefined>> {
+    // The card first: its gates throw before anything is sent, so a held write never uploads twice.
+    const written = await this.edit(handle, view, scope);
+    const { channel, ts } = parseHandle(written.value ?? handle);
+    const client = await this.workspaces.clientFor(scope.guildId);
+    const what = view.kind === 'image' ? 'images are' : 'video is';
+    const comment = mention ? `<@${view.requester.id}> your ${what} ready.` : undefined;
+    try {
+      const ids: Array<{ id: string; title: string }> = [];
+      for (const f of files) {
+        const url = await client.files.getUploadURLExternal({ filename: f.filename, length: f.bytes.length });
+        if (!url.upload_url || !url.file_id) throw new Error('files.getUploadURLExternal gave no upload URL');
+        const res = await this.fetchFn(url.upload_url, {
+          method: 'POST',
+          headers: { 'Content-Type': f.contentType, 'Content-Length': String(f.bytes.length) },
+          body: f.bytes,
+          signal: AbortSignal.timeout(120_000),
+        });
+        if (!res.ok) throw new Error(`the upload URL answered ${res.status}`);
+        ids.push({ id: url.file_id, title: f.filename });
+      }
+      if (ids.length > 0)
+        await client.files.completeUploadExternal({
+          files: [ids[0] as { id: string; title: string }, ...ids.slice(1)],
+          channel_id: channel,
+          thread_ts: ts,
+          ...(comment ? { initial_comment: comment } : {}),
+        });
+      else if (comment) await client.chat.postMessage({ channel, thread_ts: ts, text: comment });
+    } catch (err) {
+      const wait = rateLimitMs(err);
+      if (wait !== undefined) throw new PortRateLimitError(wait, { cause: err });
+      const code = slackErrorCode(err);
+      this.log.warn({ taskId: view.taskId, slackError: code }, 'upload into the card thread failed');
+      if (files.length === 0) return written;
+      if (code && PERMISSION[code]) throw new UploadRefusedError('permission', PERMISSION[code], { cause: err });
+      if (code === 'file_too_large' || code === 'too_large')
+        throw new UploadRefusedError('too_large', undefined, { cause: err });
+      throw new UploadRefusedError('refused', undefined, { cause: err });
+    }
+    return written;
+  }
+}

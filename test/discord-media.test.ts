@@ -1,0 +1,136 @@
+/**
+ * Discord end to end (real discord.js against the fake Discord and the Kling simulator): a finished
+ * result is uploaded as an attachment of its Components V2 card and played by its gallery; a result
+ * over the upload limit, or a download that stalls, leaves Kling's link and a note on a final card
+ * and uploads nothing; the requester, and only they, is mentioned once.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startKlingSimulator, type KlingSimulator } from '../tools/kling-simulator/simulator.js';
+import type { MediaServing } from '../tools/kling-simulator/media-bytes.js';
+import type { FakeDiscord, MessageRecord } from './fakes/discord/index.js';
+import {
+  ALICE,
+  CH_A1,
+  FAST_SIM,
+  SECRETS,
+  cardIsFinal,
+  cardOf,
+  embedText,
+  expectedVideoUrl,
+  galleryUrls,
+  isV2,
+  linkUrls,
+  startBot,
+  startFake,
+  taskIdOf,
+  video,
+  type InProcessBot,
+} from './helpers/discord-harness.js';
+
+let sim: KlingSimulator | undefined;
+let fake: FakeDiscord | undefined;
+let bot: InProcessBot | undefined;
+
+afterEach(async () => {
+  await bot?.close();
+  await fake?.close();
+  await sim?.close();
+  bot = undefined;
+  fake = undefined;
+  sim = undefined;
+});
+
+async function setup(media: MediaServing, fakeOptions: { attachmentSizeLimit?: number } = {}) {
+  const s = (sim = await startKlingSimulator({
+    auth: { accessKey: SECRETS.klingAccessKey, secretKey: SECRETS.klingSecretKey },
+    timing: FAST_SIM,
+    media,
+  }));
+  const f = (fake = await startFake(fakeOptions));
+  // Short download clocks, so a stall is given up within the test.
+  const b = (bot = await startBot(s, f, { core: { mediaLimits: { idleMs: 500, totalMs: 3000 } } }));
+  return { s, f, b };
+}
+
+/** Messages in the channel that mention someone (the cards themselves never do). */
+const mentionsIn = (f: FakeDiscord, channelId: string): MessageRecord[] =>
+  f.messagesIn(channelId).filter((m) => !m.deleted && /<@!?\d+>/.test(m.content));
+
+/** Every multipart request the bot sent, with the files it carried. */
+const uploads = (f: FakeDiscord) =>
+  f.requests.flatMap((r) => {
+    const files = (r.body as { files?: Array<{ filename: string; size: number }> } | undefined)?.files;
+    return Array.isArray(files) ? [{ status: r.status, files }] : [];
+  });
+
+describe('Discord: results uploaded to the card', () => {
+  it('a finished video is an attachment of its V2 card, shown in its gallery; Kling’s link stays on the record; one mention, of the requester only', async () => {
+    const { s, f, b } = await setup({ bytes: 300_000 });
+    const rec = await f.sendCommand(video(CH_A1, ALICE, 'A red fox in the snow'));
+    await f.waitFor(() => (cardOf(f, rec)?.attachments.length ?? 0) > 0, 15_000);
+    const card = cardOf(f, rec);
+    const id = taskIdOf(card) ?? '';
+    const name = `a-red-fox-in-the-snow-${id}.mp4`;
+    expect(isV2(card)).toBe(true);
+    expect(cardIsFinal(s, card)).toBe(true);
+    expect(card?.content).toBe('');
+    expect(card?.attachments.map((a) => ({ filename: a.filename, size: a.size }))).toEqual([
+      { filename: name, size: 300_000 },
+    ]);
+    expect(galleryUrls(card)).toEqual([`attachment://${name}`]);
+    expect(embedText(card)).toContain('Extend works until');
+    expect(embedText(card)).not.toContain('Links expire');
+    // The whole file went up once, in one request.
+    expect(uploads(f).filter((u) => u.status === 200)).toEqual([
+      { status: 200, files: [expect.objectContaining({ filename: name, size: 300_000 })] },
+    ]);
+    // Extend needs Kling's own copy: the record keeps its URL and video id.
+    let stored = await b.core.store.get(id);
+    for (let i = 0; i < 100 && stored?.media === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      stored = await b.core.store.get(id);
+    }
+    expect(stored?.result?.videos[0]).toMatchObject({ url: expectedVideoUrl(s, id), id: expect.any(String) });
+    expect(stored?.media).toEqual([expect.objectContaining({ outcome: 'uploaded', filename: name })]);
+    // The requester is told, once, and nobody else can be pinged by it.
+    await f.waitFor(() => mentionsIn(f, CH_A1).length > 0, 10_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const mentions = mentionsIn(f, CH_A1);
+    expect(mentions).toHaveLength(1);
+    expect(mentions[0]?.content.match(/<@!?\d+>/g)).toEqual([`<@${ALICE.id}>`]);
+    const sent = f.requests.find((r) => r.rawBody?.includes(`<@${ALICE.id}>`));
+    expect(JSON.parse(sent?.rawBody ?? '{}')).toMatchObject({ allowed_mentions: { users: [ALICE.id] } });
+    expect(JSON.parse(sent?.rawBody ?? '{}').allowed_mentions.parse).toBeUndefined();
+  });
+
+  it('a result over the upload limit keeps Kling’s link (button and gallery) and says until when it lives; nothing is uploaded', async () => {
+    const { s, f } = await setup({ bytes: 300_000 }, { attachmentSizeLimit: 200_000 });
+    const rec = await f.sendCommand(video(CH_A1, ALICE, 'too big to carry'));
+    await f.waitFor(() => cardIsFinal(s, cardOf(f, rec)) && embedText(cardOf(f, rec)).includes('Too large'), 15_000);
+    const card = cardOf(f, rec);
+    const url = expectedVideoUrl(s, taskIdOf(card) ?? '') ?? '';
+    expect(card?.attachments).toEqual([]);
+    expect(galleryUrls(card)).toEqual([url]);
+    expect(linkUrls(card)).toContain(url);
+    expect(embedText(card)).toMatch(
+      /Too large to upload here \(300 kB, the limit here is 200 kB\)\. Kling's link works until \d{4}-\d\d-\d\d/,
+    );
+    expect(uploads(f)).toEqual([]);
+  });
+
+  it('a download that stalls mid-body is abandoned within its limit: the card is final with the link and a note, nothing truncated uploaded', async () => {
+    const { s, f, b } = await setup({ bytes: 300_000, stallAfter: 100_000 });
+    const started = Date.now();
+    const rec = await f.sendCommand(video(CH_A1, ALICE, 'a stalled transfer'));
+    await f.waitFor(
+      () => cardIsFinal(s, cardOf(f, rec)) && embedText(cardOf(f, rec)).includes('could not be uploaded'),
+      15_000,
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const card = cardOf(f, rec);
+    expect(card?.attachments).toEqual([]);
+    expect(uploads(f)).toEqual([]);
+    expect(linkUrls(card)).toContain(expectedVideoUrl(s, taskIdOf(card) ?? ''));
+    expect(b.logs.join('\n')).toContain('result download abandoned');
+  });
+});
