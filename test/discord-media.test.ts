@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startKlingSimulator, type KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import type { MediaServing } from '../tools/kling-simulator/media-bytes.js';
-import type { FakeDiscord, MessageRecord } from './fakes/discord/index.js';
+import type { FakeDiscord } from './fakes/discord/index.js';
 import {
   ALICE,
   CH_A1,
@@ -20,6 +20,7 @@ import {
   galleryUrls,
   isV2,
   linkUrls,
+  mentionsIn,
   startBot,
   startFake,
   taskIdOf,
@@ -51,10 +52,6 @@ async function setup(media: MediaServing, fakeOptions: { attachmentSizeLimit?: n
   const b = (bot = await startBot(s, f, { core: { mediaLimits: { idleMs: 500, totalMs: 3000 } } }));
   return { s, f, b };
 }
-
-/** Messages in the channel that mention someone (the cards themselves never do). */
-const mentionsIn = (f: FakeDiscord, channelId: string): MessageRecord[] =>
-  f.messagesIn(channelId).filter((m) => !m.deleted && /<@!?\d+>/.test(m.content));
 
 /** Every multipart request the bot sent, with the files it carried. */
 const uploads = (f: FakeDiscord) =>
@@ -93,9 +90,9 @@ describe('Discord: results uploaded to the card', () => {
     expect(stored?.result?.videos[0]).toMatchObject({ url: expectedVideoUrl(s, id), id: expect.any(String) });
     expect(stored?.media).toEqual([expect.objectContaining({ outcome: 'uploaded', filename: name })]);
     // The requester is told, once, and nobody else can be pinged by it.
-    await f.waitFor(() => mentionsIn(f, CH_A1).length > 0, 10_000);
+    await f.waitFor(() => mentionsIn(f, [CH_A1]).length > 0, 10_000);
     await new Promise((r) => setTimeout(r, 300));
-    const mentions = mentionsIn(f, CH_A1);
+    const mentions = mentionsIn(f, [CH_A1]);
     expect(mentions).toHaveLength(1);
     expect(mentions[0]?.content.match(/<@!?\d+>/g)).toEqual([`<@${ALICE.id}>`]);
     const sent = f.requests.find((r) => r.rawBody?.includes(`<@${ALICE.id}>`));

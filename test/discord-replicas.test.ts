@@ -14,6 +14,8 @@ import {
   cardOf,
   carol,
   ephemeralAnswers,
+  mentionsIn,
+  publicCards,
   startBot,
   startFake,
   startSim,
@@ -72,12 +74,20 @@ describe.skipIf(!HAS_REDIS)('Discord: two replicas on one Redis', () => {
       expect(taskIdOf(cardOf(f, r))).toBeUndefined();
     }
 
+    // Each requester is told once (mentions queue behind the finals at the channel's pace).
+    await f.waitFor(() => mentionsIn(f, [CH_A1, CH_A2]).length >= 12, 20_000);
     // Both replicas stopped (their trackers drained): nothing more can reach Kling.
     await closeInOrder(bots.splice(0));
     expect(s.stats.creates).toBe(12);
     expect(s.stats.duplicateCreates).toBe(0);
     // One public card per command, never a second for the same interaction.
-    const cards = [CH_A1, CH_A2].flatMap((ch) => f.messagesIn(ch)).filter((m) => !m.deleted && (m.flags & 64) === 0);
-    expect(cards).toHaveLength(12);
+    expect(publicCards(f, [CH_A1, CH_A2])).toHaveLength(12);
+    // Each requester heard once (from one replica) that the video is ready, and nobody else is pinged.
+    const mentions = mentionsIn(f, [CH_A1, CH_A2]);
+    recs.forEach((r, i) => {
+      const about = mentions.filter((m) => m.replyTo === cardOf(f, r)?.id);
+      expect(about.map((m) => m.content.match(/<@!?\d+>/g))).toEqual([[`<@${users[Math.floor(i / 3)]?.id ?? ''}>`]]);
+    });
+    expect(mentions).toHaveLength(12);
   });
 });

@@ -52,7 +52,9 @@ function finalAt(s: KlingSimulator, message: MessageRecord | undefined): number 
   const id = taskIdOf(message);
   const url = id ? expectedVideoUrl(s, id) : undefined;
   if (!message || !url) return undefined;
-  return message.edits.find((e) => JSON.stringify(e.body).includes(url))?.at;
+  // Kling's link, or the uploaded copy (named with the task id) in the gallery.
+  const shows = (body: string) => body.includes(url) || (body.includes('attachment://') && body.includes(id ?? url));
+  return message.edits.find((e) => shows(JSON.stringify(e.body)))?.at;
 }
 
 describe.skipIf(!HAS_REDIS)('Discord: two replicas, the polling one dies as its tasks finish', () => {

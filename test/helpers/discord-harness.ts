@@ -232,9 +232,20 @@ export function cardOf(fake: FakeDiscord, rec: InteractionRecord): MessageRecord
 export function latestCard(fake: FakeDiscord, rec: InteractionRecord): MessageRecord | undefined {
   const card = cardOf(fake, rec);
   if (!card) return undefined;
-  const reply = [...fake.messages.values()].find((m) => m.replyTo === card.id && !m.deleted);
+  // A card posted in its place has components; the requester's "ready" mention, also a reply, has none.
+  const reply = [...fake.messages.values()].find((m) => m.replyTo === card.id && !m.deleted && m.components.length > 0);
   return reply ?? card;
 }
+
+/** The public cards in these channels (the requester's "ready" mention is a message without components). */
+export const publicCards = (fake: FakeDiscord, channels: readonly string[]): MessageRecord[] =>
+  channels
+    .flatMap((ch) => fake.messagesIn(ch))
+    .filter((m) => !m.deleted && (m.flags & 64) === 0 && m.components.length > 0);
+
+/** Public messages in these channels that mention someone (cards never do): the "ready" mentions. */
+export const mentionsIn = (fake: FakeDiscord, channels: readonly string[]): MessageRecord[] =>
+  channels.flatMap((ch) => fake.messagesIn(ch)).filter((m) => !m.deleted && /<@!?\d+>/.test(m.content));
 
 /** Ephemeral messages an interaction produced (reply, or follow-ups), newest last. */
 export function ephemeralAnswers(fake: FakeDiscord, rec: InteractionRecord): MessageRecord[] {
