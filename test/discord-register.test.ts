@@ -57,6 +57,10 @@ describe('npm run register', () => {
     expect(namesIn(GUILD_B)).toEqual(names);
     expect(fake.gatewayLog.length).toBe(gatewayBefore);
     expect(out).not.toContain(SECRETS.botToken);
+    // The invite link asks for Attach Files too (1024 + 2048 + 16384 + 32768 + 65536), uploads need it.
+    expect(out).toContain(
+      `https://discord.com/oauth2/authorize?client_id=${APP_ID}&scope=bot%20applications.commands&permissions=117760`,
+    );
   });
 
   it('registers globally when no guilds are listed', async () => {

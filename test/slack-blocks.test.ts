@@ -402,6 +402,8 @@ describe('slack/manifest.yml', () => {
       'commands',
       'chat:write',
       'chat:write.public',
+      // Uploads of finished results into the card's thread (files.getUploadURLExternal / completeUploadExternal).
+      'files:write',
       'channels:read',
       'groups:read',
       'im:read',

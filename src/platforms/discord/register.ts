@@ -5,6 +5,7 @@
 import { REST } from 'discord.js';
 import { ConfigError, loadConfig, loadEnvFile } from '../../config.js';
 import { registerCommands, slashCommands } from './commands.js';
+import { inviteUrl } from './invite.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const fail = (line: string): never => {
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
         out(
           `registered ${count} commands (${names.join(', ')}) ${scope === 'global' ? 'globally (Discord may take up to an hour to show changes)' : `in ${scope}`}`,
         );
+    out(`invite link (Attach Files included, for uploads): ${inviteUrl(discord.applicationId)}`);
   } catch (err) {
     // discord.js error texts carry no token; the config's secrets are scrubbed anyway.
     let text = err instanceof Error ? err.message : String(err);
