@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isFinal, type GenerationRequest, type TaskRecord } from './domain.js';
 import { InteractionClosedError, RefusedError } from './errors.js';
 import { ForcedQueryLimiter } from './forced-queries.js';
+import { retryCopies } from './media/copies.js';
 import type { CommandIO, Invocation } from './invocation.js';
 import type { Limits } from './limits.js';
 import type { Logger } from './log.js';
@@ -212,7 +213,12 @@ export class TaskService {
    * click Refresh on any card), re-show the card if finished.
    */
   refresh(rec: TaskRecord, userId: string): void {
-    if (!this.deps.tracker.isLive(rec.id)) return this.deps.tracker.reshow(rec);
+    if (!this.deps.tracker.isLive(rec.id)) {
+      // A copy whose upload failed is tried again; each try is a download, so it is paced like a forced query.
+      const retry = retryCopies(rec.media);
+      const again = retry && this.forcedQueries.allow(rec.id, userId);
+      return this.deps.tracker.reshow(again ? { ...rec, media: retry } : rec);
+    }
     if (this.forcedQueries.allow(rec.id, userId)) this.deps.tracker.poke(rec.id);
   }
 

@@ -7,11 +7,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startKlingSimulator, type KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import type { MediaServing } from '../tools/kling-simulator/media-bytes.js';
-import type { FakeDiscord } from './fakes/discord/index.js';
+import type { FakeDiscord, InteractionRecord } from './fakes/discord/index.js';
 import {
   ALICE,
+  BOB,
   CH_A1,
   FAST_SIM,
+  GUILD_A,
   SECRETS,
   cardIsFinal,
   cardOf,
@@ -129,5 +131,44 @@ describe('Discord: results uploaded to the card', () => {
     expect(uploads(f)).toEqual([]);
     expect(linkUrls(card)).toContain(expectedVideoUrl(s, taskIdOf(card) ?? ''));
     expect(b.logs.join('\n')).toContain('result download abandoned');
+  });
+});
+
+describe('Discord: a copy made after the fact, on Refresh', () => {
+  it('a card whose upload failed, and a task from before uploads, get their copy on Refresh; the requester is not pinged again', async () => {
+    let stalling = true;
+    const { s, f, b } = await setup({ bytes: 300_000, stallAfter: () => (stalling ? 100_000 : undefined) });
+    const scope = { platform: 'discord' as const, guildId: GUILD_A, channelId: CH_A1 };
+    const quiet = () => b.core.outboxes.existing(scope)?.idle() ?? true;
+    const failed = (rec: InteractionRecord) =>
+      cardIsFinal(s, cardOf(f, rec)) && embedText(cardOf(f, rec)).includes('could not be uploaded');
+    const first = await f.sendCommand(video(CH_A1, ALICE, 'first try stalls'));
+    const old = await f.sendCommand(video(CH_A1, BOB, 'from before uploads'));
+    await f.waitFor(() => failed(first) && failed(old) && mentionsIn(f, [CH_A1]).length === 2 && quiet(), 15_000);
+    // The second stands for a task that finished before uploads existed, hours ago: no copies on its record.
+    const oldId = taskIdOf(cardOf(f, old)) ?? '';
+    await b.core.store.update(oldId, ({ media: _, ...rec }) => ({
+      ...rec,
+      ...(rec.finishedAt ? { finishedAt: rec.finishedAt - 2 * 3_600_000 } : {}),
+    }));
+    stalling = false;
+
+    for (const rec of [first, old]) {
+      const id = taskIdOf(cardOf(f, rec)) ?? '';
+      await f.clickButton({ messageId: cardOf(f, rec)?.id ?? '', customId: `kb:r:${id}`, user: ALICE });
+      await f.waitFor(() => (cardOf(f, rec)?.attachments.length ?? 0) === 1 && quiet(), 15_000);
+      const card = cardOf(f, rec);
+      expect(card?.attachments[0]).toMatchObject({ size: 300_000 });
+      expect(card?.attachments[0]?.filename).toContain(id);
+      expect(galleryUrls(card)).toEqual([`attachment://${card?.attachments[0]?.filename ?? ''}`]);
+      expect(embedText(card)).not.toContain('could not be uploaded');
+      expect((await b.core.store.get(id))?.media).toEqual([expect.objectContaining({ outcome: 'uploaded' })]);
+    }
+    // Each requester was told once, when the task finished; the copies made later ping nobody.
+    expect(
+      mentionsIn(f, [CH_A1])
+        .map((m) => m.content.match(/<@!?\d+>/g)?.[0])
+        .sort(),
+    ).toEqual([`<@${ALICE.id}>`, `<@${BOB.id}>`].sort());
   });
 });

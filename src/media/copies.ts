@@ -32,7 +32,9 @@ function noteOf(copy: MediaCopy, expiresAt: number | undefined): string | undefi
  * Pure, so the card rendered from a stored record and the card written with the upload agree.
  */
 export function withCopies(view: CardView, copies: readonly MediaCopy[] | undefined): CardView {
-  if (!copies || copies.length === 0 || view.state !== 'succeed') return view;
+  if (!copies || view.state !== 'succeed') return view;
+  // Decided before and cleared for another try (see retryCopies): no note, no second mention.
+  if (copies.length === 0) return { ...view, copiesTried: true };
   const byUrl = new Map(copies.map((c) => [c.url, c] as const));
   const media = view.media.map((m) => {
     const copy = byUrl.get(m.url);
@@ -45,4 +47,13 @@ export function withCopies(view: CardView, copies: readonly MediaCopy[] | undefi
 /** A finished card whose results have no platform copy and no decision about one yet. */
 export function wantsCopies(view: CardView): boolean {
   return view.state === 'succeed' && view.media.length > 0 && view.media.every((m) => !m.hosted) && !view.mediaNote;
+}
+
+/**
+ * Refresh on a finished task: copies that failed are tried again (a too-large or gone result is
+ * not: nothing would change). Undefined when there is nothing to try again.
+ */
+export function retryCopies(copies: readonly MediaCopy[] | undefined): MediaCopy[] | undefined {
+  if (!copies?.some((c) => c.outcome === 'failed')) return undefined;
+  return copies.filter((c) => c.outcome !== 'failed');
 }

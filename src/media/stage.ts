@@ -153,7 +153,7 @@ export class MediaStage {
         }
       }
       const finishedAt = view.expiresAt !== undefined ? view.expiresAt - MEDIA_LIFETIME_MS : undefined;
-      const mention = finishedAt !== undefined && this.now() - finishedAt < MENTION_WITHIN_MS;
+      const mention = !view.copiesTried && finishedAt !== undefined && this.now() - finishedAt < MENTION_WITHIN_MS;
       if (files.length === 0) release();
       return { copies, files, mention, release };
     } catch (err) {

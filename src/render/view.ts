@@ -29,6 +29,8 @@ export interface CardView {
   media: Array<{ url: string; label: string; kind: 'video' | 'image'; hosted?: { filename: string } }>;
   /** What happened to the platform copy when it is not the plain case (too large, failed): one short line. */
   mediaNote?: string;
+  /** Platform copies were tried before (a retry on Refresh): the requester is not mentioned again. */
+  copiesTried?: true;
   /** Failure reason, provider delay, queue position. */
   notice?: string;
   /** When the provider deletes the media (30 days after finishing). */
