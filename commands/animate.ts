@@ -41,8 +41,8 @@ export function checkAttachment(file: Attachment, field = 'image'): void {
   }
 }
 
-/** The start and the end frame get the same checks. */
-function checkAttachments(inv: Pick<Invocation, 'attachments'>): void {
+/** Every uploaded image (the start and end frame, /video's references) gets the same checks. */
+export function checkAttachments(inv: Pick<Invocation, 'attachments'>): void {
   for (const [field, file] of Object.entries(inv.attachments ?? {})) checkAttachment(file, field);
 }
 
@@ -53,6 +53,7 @@ export default defineCommand({
   modelKind: 'image2video',
   freeText: 'prompt',
   attachmentOptions: ['image', 'end_image'],
+  firstWordIsImage: true,
   options: z.object({
     image: imageUrl,
     end_image: endImageUrl,

@@ -1,6 +1,14 @@
 import { z } from 'zod';
-import { BotError, InteractionClosedError, NotFoundError, ValidationError, userMessageOf } from '../src/errors.js';
+import {
+  BotError,
+  InteractionClosedError,
+  NotFoundError,
+  RefusedError,
+  ValidationError,
+  userMessageOf,
+} from '../src/errors.js';
 import { extendRequest } from '../src/extend.js';
+import { expiredImagesReason } from '../src/omni/image-links.js';
 import { decodeButtonId } from '../src/interaction-ids.js';
 import type { CommandIO, Invocation } from '../src/invocation.js';
 import type { Metrics } from '../src/metrics.js';
@@ -47,6 +55,7 @@ function parseFresh(command: Command, raw: Record<string, unknown>): unknown {
       merged[free] as string,
       optionNames(command).filter((n) => n !== free),
       command.name,
+      command.repeatable,
     );
     merged[free] = text;
     for (const [key, value] of Object.entries(flags)) {
@@ -153,6 +162,8 @@ export class Dispatcher {
         this.metrics.commands.inc({ platform: inv.platform, command: 'extend', outcome: 'ok' });
         return;
       }
+      const expired = rec.request.kind === 'omni' && expiredImagesReason(rec.request.imagesExpireAt, this.bot.now());
+      if (expired) throw new RefusedError('images_expired', expired);
       await this.bot.tasks.submit(inv, io, rec.request, rec.id);
       this.metrics.commands.inc({ platform: inv.platform, command: 'regenerate', outcome: 'ok' });
     } catch (err) {

@@ -45,13 +45,26 @@ export interface FlagParse {
   flags: Record<string, string>;
 }
 
+/** The one flag a command lets repeat (`/video --image A --image B`): its values fill `options` in order. */
+export interface RepeatableFlag {
+  flag: string;
+  options: readonly string[];
+}
+
 /**
  * `a cat surfing --ar 9:16 --duration 10 --neg "blurry"` → text + flags. A flag without a value
- * or given twice, or one the command does not have, is a ValidationError naming it.
+ * or given twice (but the command's one repeatable flag), or one the command does not have, is a
+ * ValidationError naming it.
  */
-export function parseFlags(input: string, known: readonly string[], command: string): FlagParse {
+export function parseFlags(
+  input: string,
+  known: readonly string[],
+  command: string,
+  repeatable?: RepeatableFlag,
+): FlagParse {
   const words: string[] = [];
   const flags: Record<string, string> = {};
+  const repeated: string[] = [];
   const tokens = tokenize(input);
   for (let i = 0; i < tokens.length; i++) {
     const tok = tokens[i];
@@ -63,7 +76,8 @@ export function parseFlags(input: string, known: readonly string[], command: str
     }
     const raw = m[1] ?? '';
     const name = canonicalFlag(raw);
-    if (!known.includes(name)) {
+    const repeats = repeatable?.flag === name;
+    if (!known.includes(name) && !repeats) {
       const list = known.map((k) => `--${k}`).join(', ');
       throw new ValidationError(`--${raw}`, `is not an option of /${command}${list ? ` (options: ${list})` : ''}`);
     }
@@ -76,8 +90,22 @@ export function parseFlags(input: string, known: readonly string[], command: str
       value = next.text;
       i++;
     }
+    if (repeats) {
+      repeated.push(value);
+      continue;
+    }
     if (name in flags) throw new ValidationError(`--${raw}`, 'is given twice');
     flags[name] = value;
   }
+  if (repeatable && repeated.length > repeatable.options.length)
+    throw new ValidationError(
+      `--${repeatable.flag}`,
+      `is given ${repeated.length} times: /${command} takes at most ${repeatable.options.length}`,
+    );
+  repeated.forEach((value, i) => {
+    const option = repeatable?.options[i] ?? '';
+    if (option in flags) throw new ValidationError(`--${option}`, `is also given as --${repeatable?.flag}`);
+    flags[option] = value;
+  });
   return { text: words.join(' ').trim(), flags };
 }

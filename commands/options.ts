@@ -87,6 +87,14 @@ export const endImageUrl = z
   .optional()
   .describe('End frame: the image the video ends on (PNG or JPEG)');
 
+/** /video's reference images: a link, or (Discord) an upload; the prompt names the n-th `@image_n`. */
+export const referenceImageUrl = (n: number) =>
+  z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) link to a PNG or JPEG image' })
+    .max(2000, 'must be a link of at most 2000 characters')
+    .optional()
+    .describe(`Reference image ${n} (PNG or JPEG); name it @image_${n} in the prompt`);
+
 /** People write on/off, yes/no, true/false; Kling takes on|off. */
 export const sound = z
   .preprocess(

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { CapabilityKind } from '../src/kling/capabilities.js';
 import type { CommandIO, Invocation } from '../src/invocation.js';
 import type { BotServices } from '../src/services.js';
+import type { RepeatableFlag } from './flags.js';
 import type { ModelDefaults } from './generation.js';
 
 export type { Attachment, CommandIO, Invocation } from '../src/invocation.js';
@@ -21,11 +22,12 @@ export interface Command<S extends z.ZodObject = z.ZodObject> {
   freeText?: string;
   /** In the text form, the first word goes to this option and the rest to `freeText` (`/extend kb123 the camera pulls back`). */
   firstWord?: string;
-  /**
-   * Options shown to Discord as an attachment (the `/animate` image and end frame). On Slack the
-   * first of them is the first word of the text.
-   */
+  /** Options shown to Discord as an attachment (the `/animate` image and end frame, `/video`'s image_1..4). */
   attachmentOptions?: readonly string[];
+  /** On Slack the first word of the text is the first attachment option's URL (`/animate URL prompt`). */
+  firstWordIsImage?: boolean;
+  /** The one flag that may repeat (`--image` filling image_1, image_2, …); any other flag given twice is refused. */
+  repeatable?: RepeatableFlag;
   /** `card` commands answer in public with a task card; `private` ones only to the caller. */
   visibility: 'card' | 'private';
   /** The capability-table kind whose models the `model` option offers (Discord autocomplete, help texts). */

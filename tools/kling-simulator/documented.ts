@@ -173,3 +173,32 @@ export const NEW_STANDARD_ABSENT = [
 
 /** A model the simulator's copy does not know but a test says Kling has: any length 1–60 s. */
 export const GENERIC_LENGTHS: Lengths = { seconds: range(1, 60) };
+
+/**
+ * Legacy `POST /v1/videos/omni-video` (a gateway's copy of Kling's page, docs.hingnet.com.cn /
+ * apidoc.cometapi.com): `model_name` kling-video-o1 (the default) or kling-v3-omni; inputs named
+ * `<<<image_n>>>` in the prompt; ≤ 7 reference images without a video, ≤ 4 with one; one video,
+ * `refer_type` feature | base; multi-shot only on v3-omni.
+ */
+export interface LegacyOmniModel {
+  lengths: Lengths;
+  /** `sound: on|off` is a field of this model. */
+  sound: boolean;
+  /** `multi_shot` + `multi_prompt` (1–6 shots of ≤ 512 characters, lengths summing to the duration). */
+  multiShot: boolean;
+  /** The input video's length, seconds. */
+  videoSeconds: { min: number; max: number };
+}
+
+export const LEGACY_OMNI: Readonly<Record<string, LegacyOmniModel>> = {
+  'kling-video-o1': {
+    lengths: { seconds: range(3, 10) },
+    sound: false,
+    multiShot: false,
+    videoSeconds: { min: 3, max: 10 },
+  },
+  'kling-v3-omni': { lengths: THREE_FIFTEEN, sound: true, multiShot: true, videoSeconds: { min: 3, max: 15.5 } },
+};
+export const LEGACY_OMNI_DEFAULT = 'kling-video-o1';
+export const OMNI_IMAGES = { withoutVideo: 7, withVideo: 4 } as const;
+export const OMNI_SHOTS = { max: 6, promptMax: 512 } as const;

@@ -13,7 +13,9 @@ import {
  * per model, from the simulator's own copy of Kling's docs (documented.ts).
  */
 
-export type SimTaskKind = 'text2video' | 'image2video' | 'images' | 'video-extend';
+export type SimTaskKind = 'text2video' | 'image2video' | 'images' | 'video-extend' | 'omni-video';
+/** The kinds checked field by field here (omni-video has its own rules: omni-rules.ts). */
+type FieldKind = Exclude<SimTaskKind, 'omni-video'>;
 
 /** A refusal as Kling answers it: HTTP status, Kling code, message. */
 export interface Refusal {
@@ -53,7 +55,7 @@ const resolutionSchema = z.enum(['1k', '2k']);
 
 type FieldRule = readonly [field: string, schema: z.ZodType, required: boolean];
 
-const FIELD_RULES: Record<SimTaskKind, readonly FieldRule[]> = {
+const FIELD_RULES: Record<FieldKind, readonly FieldRule[]> = {
   text2video: [
     ['prompt', promptRequired, true],
     ['negative_prompt', promptOptional, false],
@@ -104,7 +106,7 @@ const invalid = (field: string, why: string): Refusal => ({
 });
 
 /** The first field that breaks its own rule. */
-export function fieldRefusal(kind: SimTaskKind, body: Record<string, unknown>): Refusal | undefined {
+export function fieldRefusal(kind: FieldKind, body: Record<string, unknown>): Refusal | undefined {
   for (const [field, schema, required] of FIELD_RULES[kind]) {
     const value = body[field];
     if (value === undefined) {
@@ -127,7 +129,7 @@ const text = (body: Record<string, unknown>, key: string) =>
  * says Kling has beyond the copy (a model newer than the bot), held only to the field rules.
  */
 export function legacyRefusal(
-  kind: Exclude<SimTaskKind, 'video-extend'>,
+  kind: Exclude<FieldKind, 'video-extend'>,
   model: string,
   body: Record<string, unknown>,
   extraModels: readonly string[],

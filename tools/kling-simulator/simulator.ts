@@ -17,6 +17,7 @@ import { verifyJwt } from './jwt.js';
 import { extendRefusal, fieldRefusal, legacyRefusal, type Refusal, type SimTaskKind } from './legacy-rules.js';
 import type { NewVideoKind, SimStandard } from './documented.js';
 import { newRefusal, newUnits } from './new-rules.js';
+import { omniRefusal } from './omni-rules.js';
 
 export { mintTestJwt } from './jwt.js';
 export type { SimTaskKind } from './legacy-rules.js';
@@ -133,6 +134,7 @@ const KIND_PATHS: ReadonlyArray<readonly [SimTaskKind, string]> = [
   ['image2video', '/v1/videos/image2video'],
   ['images', '/v1/images/generations'],
   ['video-extend', '/v1/videos/video-extend'],
+  ['omni-video', '/v1/videos/omni-video'],
 ];
 
 // ---------------------------------------------------------------------------
@@ -356,9 +358,17 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
   const byExternal = new Map<string, Task>();
   const createCounts = new Map<string, number>();
   const ordered: Task[] = [];
-  const byKind: Record<SimTaskKind, Task[]> = { text2video: [], image2video: [], images: [], 'video-extend': [] };
+  const byKind: Record<SimTaskKind, Task[]> = {
+    text2video: [],
+    image2video: [],
+    images: [],
+    'video-extend': [],
+    'omni-video': [],
+  };
   /** Every generated video by its id, for video-extend. */
   const byVideoId = new Map<string, Task>();
+  /** …and by its URL, for omni-video's `video_url`. */
+  const byVideoUrl = new Map<string, Task>();
   const pools = { video: new SlotPool(), image: new SlotPool() };
   const calls: SimCall[] = [];
   const stats: SimStats = {
@@ -571,6 +581,7 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
     const body = bodyResult.data;
 
     if (kind === 'video-extend') return handleExtend(body);
+    if (kind === 'omni-video') return handleOmni(body);
     const modelRaw = body['model_name'];
     if (modelRaw !== undefined && typeof modelRaw !== 'string')
       return errorAnswer(400, 1201, 'Invalid value for field model_name: expected string');
@@ -623,6 +634,27 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
       rootKind: source.rootKind,
       videoSeconds: (seconds + 4.5).toFixed(1),
       deduction: videoDeduction(source.mode, '5'),
+    });
+  }
+
+  /** Legacy omni-video: reference images, an edit of a video, multi-shot (omni-rules.ts). */
+  function handleOmni(body: Record<string, unknown>): Answer {
+    const checked = omniRefusal(body, opts.extraModels ?? [], (url) => {
+      const t = byVideoUrl.get(url);
+      if (!t) return undefined;
+      const now = clock();
+      const seconds = Number('videos' in t.result ? t.result.videos[0]?.duration : 0);
+      return { seconds, finished: statusAt(t, now) === 'succeed', ageMs: now - t.finishedAt };
+    });
+    if ('refusal' in checked) return refusal(checked.refusal);
+    const { model, mode, seconds } = checked.made;
+    return makeTask('omni-video', body, {
+      standard: 'legacy',
+      model,
+      mode,
+      rootKind: 'omni-video',
+      videoSeconds: `${seconds}.1`,
+      deduction: videoDeduction(mode, String(seconds)),
     });
   }
 
@@ -714,7 +746,11 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
     byId.set(taskId, task);
     ordered.push(task);
     byKind[kind].push(task);
-    if ('videos' in result) for (const v of result.videos) byVideoId.set(v.id, task);
+    if ('videos' in result)
+      for (const v of result.videos) {
+        byVideoId.set(v.id, task);
+        byVideoUrl.set(v.url, task);
+      }
     if (externalTaskId !== undefined) {
       byExternal.set(externalTaskId, task);
       createCounts.set(externalTaskId, (createCounts.get(externalTaskId) ?? 0) + 1);
@@ -1145,6 +1181,7 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
       createCounts.clear();
       ordered.length = 0;
       byVideoId.clear();
+      byVideoUrl.clear();
       for (const k of Object.keys(byKind) as SimTaskKind[]) byKind[k].length = 0;
       pools.video.clear();
       pools.image.clear();

@@ -45,11 +45,12 @@ const scopeOf = (inv: Invocation): TaskScope => ({
 /**
  * Slack's text form of a command. `/animate` has no attachment on Slack, so its first word is
  * the image URL and the rest the prompt (`/animate https://x/cat.png the cat waves --mode pro`);
- * a leading `--flag` means the user wrote `--image` themselves.
+ * a leading `--flag` means the user wrote `--image` themselves. `/video`'s first word is always
+ * prompt: its images come only as `--image URL`.
  */
 export function rawFromSlackText(command: Command, text: string): string | Record<string, unknown> {
   const trimmed = text.trim();
-  const image = command.attachmentOptions?.[0];
+  const image = command.firstWordIsImage ? command.attachmentOptions?.[0] : undefined;
   const first = trimmed.split(/\s+/)[0] ?? '';
   if (!image || first === '' || /^(--|\u2014)/.test(first) || asksForHelp(trimmed)) return trimmed;
   const rest = trimmed.slice(first.length).trim();

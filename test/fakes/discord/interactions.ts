@@ -125,7 +125,7 @@ function resolveAttachments(
       );
     const id = a.id ?? snowflake();
     const name = a.filename.replace(/[^\w.-]/g, '_');
-    const q = `ex=${Math.floor(Date.now() / 1000 + 86_400).toString(16)}&is=${Math.floor(Date.now() / 1000).toString(16)}&hm=${'0'.repeat(64)}&`;
+    const q = `ex=${Math.floor(Date.now() / 1000 + (a.expiresInS ?? 86_400)).toString(16)}&is=${Math.floor(Date.now() / 1000).toString(16)}&hm=${'0'.repeat(64)}&`;
     resolved[id] = {
       id,
       filename: name,

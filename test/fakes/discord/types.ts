@@ -80,6 +80,8 @@ export interface AttachmentInput {
   url?: string;
   /** If no option references this attachment, add an option of type 11 with this name. */
   optionName?: string;
+  /** Seconds until its signed link expires (the `ex` parameter); Discord's default is about a day. */
+  expiresInS?: number;
 }
 
 export interface SendCommandInput {
