@@ -32,7 +32,7 @@ export function metricsAllowed(
  * one each, while a real state change is still seen within the window. Bounded in memory.
  */
 export class HintDebouncer {
-  private readonly windows = new Map<string, { timer?: NodeJS.Timeout }>();
+  private readonly windows = new Map<string, { endsAt: number; timer?: NodeJS.Timeout }>();
 
   constructor(
     private readonly fire: (key: string) => void,
@@ -43,7 +43,8 @@ export class HintDebouncer {
   hint(key: string): void {
     const open = this.windows.get(key);
     if (open) {
-      open.timer ??= this.trailing(key);
+      // At the window's end, not a window after this hint: a change is seen within one window.
+      open.timer ??= this.trailing(key, open.endsAt - Date.now());
       return;
     }
     if (this.windows.size >= this.maxKeys) {
@@ -52,7 +53,7 @@ export class HintDebouncer {
       if (oldest !== undefined) this.close(oldest, true);
     }
     this.fire(key);
-    const entry: { timer?: NodeJS.Timeout } = {};
+    const entry: { endsAt: number; timer?: NodeJS.Timeout } = { endsAt: Date.now() + this.windowMs };
     this.windows.set(key, entry);
     const end = setTimeout(() => {
       if (this.windows.get(key) === entry && !entry.timer) this.windows.delete(key);
@@ -60,8 +61,8 @@ export class HintDebouncer {
     end.unref();
   }
 
-  private trailing(key: string): NodeJS.Timeout {
-    const timer = setTimeout(() => this.close(key, true), this.windowMs);
+  private trailing(key: string, delayMs: number): NodeJS.Timeout {
+    const timer = setTimeout(() => this.close(key, true), Math.max(0, delayMs));
     timer.unref();
     return timer;
   }

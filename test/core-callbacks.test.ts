@@ -1,5 +1,4 @@
-import { connect, createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { HttpServer } from '../src/http.js';
@@ -15,35 +14,13 @@ import {
   startSim,
   waitAllFinal,
   waitFor,
-  type CoreRig,
 } from './helpers/core-harness.js';
+import { botWithHttp as botWith, type Bot } from './helpers/core-http.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.closeAll());
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-interface Bot extends CoreRig {
-  base: string;
-  http: HttpServer;
-}
-
-/** A core whose PUBLIC_URL is its own HTTP server, as in production. */
-async function botWithHttp(sim: KlingSimulator, env: Record<string, string> = {}): Promise<Bot> {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const rig = await makeCore(cleanup, sim, { PUBLIC_URL: base, ...env });
-  const http = new HttpServer(rig.core);
-  await http.listen(port, '127.0.0.1');
-  cleanup.add(() => http.close());
-  return { ...rig, base, http };
-}
+const botWithHttp = (sim: KlingSimulator, env: Record<string, string> = {}) => botWith(cleanup, sim, env);
 
 async function submit(bot: Bot, prompt = 'a fox'): Promise<string> {
   const inv = makeInv();

@@ -14,6 +14,7 @@ import {
   makeInv,
   makeIo,
   SK,
+  sleep,
   startSim,
   waitAllFinal,
   type CoreRig,
@@ -62,21 +63,75 @@ describe('the new standard with an API key', () => {
     expect(sim.calls.some((c) => c.path.startsWith('/v1/'))).toBe(false);
   });
 
-  it('polls several tasks per GET /tasks, and asks for fewer when Kling refuses a batch as too large', async () => {
+  it('polls its tasks together: several ids per GET /tasks, far fewer calls than one per task per check', async () => {
+    const sim = await startSim(cleanup, {
+      auth: { apiKey: API_KEY },
+      timing: { submittedMs: 200, processingMs: 700, jitter: 0 },
+    });
+    const rig = await makeCore(cleanup, sim, { KLING_API_KEY: API_KEY, POLL_INTERVAL_MS: '200' });
+    const ids: string[] = [];
+    // Created 40 ms apart, so each task's own checks would fall due at different times.
+    for (let i = 0; i < 6; i++) {
+      ids.push((await run(rig, 'video', `fox ${i} --model kling-3.0-turbo`)).taskId);
+      await sleep(40);
+    }
+    await waitAllFinal(rig, ids, 20_000);
+    const reads = batchSizes(sim).filter((b) => b.status === 200);
+    const asked = reads.reduce((sum, b) => sum + b.ids, 0);
+    // From the simulator's request log: on average at least half the tasks in each call, and so at
+    // most half as many calls as one GET per task per check would make.
+    expect(reads.length).toBeGreaterThan(0);
+    expect(asked / reads.length).toBeGreaterThanOrEqual(3);
+    expect(reads.filter((b) => b.ids >= 2).length).toBeGreaterThan(reads.length / 2);
+    expect(sim.calls.some((c) => c.path.startsWith('/v1/'))).toBe(false);
+    for (const id of ids) expect(sim.createsFor(id)).toBe(1);
+  });
+
+  it('asks for fewer ids at a time once Kling refuses a batch as too large, and still finishes every task', async () => {
     const sim = await startSim(cleanup, {
       auth: { apiKey: API_KEY },
       batchMax: 2,
       timing: { submittedMs: 100, processingMs: 600, jitter: 0 },
     });
     const rig = await makeCore(cleanup, sim, { KLING_API_KEY: API_KEY });
+    // The list would stand in for batches here: take it away, so batches carry every read.
+    sim.faults.add({ kind: 'notfound', on: 'list', times: 1000 });
     const ids = await Promise.all(
-      Array.from({ length: 5 }, (_, i) => run(rig, 'video', `fox ${i}`).then((r) => r.taskId)),
+      Array.from({ length: 5 }, (_, i) => run(rig, 'video', `fox ${i} --model kling-3.0-turbo`).then((r) => r.taskId)),
     );
     await waitAllFinal(rig, ids, 20_000);
     const sizes = batchSizes(sim);
-    // Several tasks per call, never past what Kling takes.
-    expect(sizes.some((b) => b.status === 200)).toBe(true);
-    expect(sizes.filter((b) => b.status === 200).every((b) => b.ids <= 2)).toBe(true);
+    const refusals = sizes.filter((b) => b.status === 400);
+    const lastRefusal = sizes.findLastIndex((b) => b.status === 400);
+    // Halved once or twice (5 → 3 → 2, 3 → 2), each refusal bigger than Kling takes.
+    expect(refusals.length).toBeGreaterThanOrEqual(1);
+    expect(refusals.length).toBeLessThanOrEqual(2);
+    expect(refusals.every((b) => b.ids > 2)).toBe(true);
+    const after = sizes.slice(lastRefusal + 1);
+    // Remembered: nothing larger than Kling takes is sent again, and two ids still go together.
+    expect(after.every((b) => b.status === 200 && b.ids <= 2)).toBe(true);
+    expect(after.some((b) => b.ids === 2)).toBe(true);
+    for (const id of ids) expect(sim.createsFor(id)).toBe(1);
+  });
+
+  it('past one batch, the sweep reads the task list (POST /tasks) instead of many GETs', async () => {
+    const sim = await startSim(cleanup, {
+      auth: { apiKey: API_KEY },
+      batchMax: 2,
+      timing: { submittedMs: 150, processingMs: 900, jitter: 0 },
+    });
+    const rig = await makeCore(cleanup, sim, { KLING_API_KEY: API_KEY });
+    const ids = await Promise.all(
+      Array.from({ length: 7 }, (_, i) => run(rig, 'video', `owl ${i} --model kling-3.0-turbo`).then((r) => r.taskId)),
+    );
+    await waitAllFinal(rig, ids, 20_000);
+    const lists = sim.calls.filter((c) => c.method === 'POST' && c.path === '/tasks');
+    expect(lists.length).toBeGreaterThan(0);
+    expect(lists.every((c) => c.status === 200 && (c.body as { limit?: number }).limit === 500)).toBe(true);
+    // Once the batch size fell to 2, seven tasks would take four GETs a check; the list takes one.
+    const refused = sim.calls.findIndex((c) => c.path.startsWith('/tasks?') && c.status === 400);
+    const gets = sim.calls.slice(refused + 1).filter((c) => c.path.startsWith('/tasks?')).length;
+    expect(gets).toBeLessThan(lists.length);
     for (const id of ids) expect(sim.createsFor(id)).toBe(1);
   });
 

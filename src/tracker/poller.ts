@@ -2,11 +2,15 @@ import { isFinal, type TaskKind } from '../domain.js';
 import type { KlingClient } from '../kling/client.js';
 import { KlingError } from '../kling/errors.js';
 import type { KlingTask } from '../kling/schemas.js';
+import { LIST_LIMIT } from '../kling/standards/new-reads.js';
 import type { Semaphore } from './limiter.js';
 import type { LiveTask, LiveTasks } from './live.js';
 
 export interface PollerDeps {
-  kling: Pick<KlingClient, 'get' | 'getMany' | 'canBatch' | 'list' | 'supportsList'>;
+  kling: Pick<
+    KlingClient,
+    'get' | 'getMany' | 'canBatch' | 'batchSize' | 'list' | 'listNew' | 'supportsList' | 'supportsNewList'
+  >;
   /** Caps provider calls across polling and submission. */
   sem: Semaphore;
   live: LiveTasks;
@@ -23,6 +27,8 @@ export interface PollerDeps {
 /**
  * Asks Kling about running tasks: one GET per due task, or, with many of one kind in flight, one
  * pass over the list pages for all of them (anything the list missed is asked for directly).
+ * New-standard tasks are read together: once one is due, every one in flight goes in the same
+ * `GET /tasks` batches, or, past one batch, in a pass over the account's task list.
  */
 export class Poller {
   private readonly sweeping = new Set<TaskKind>();
@@ -37,9 +43,11 @@ export class Poller {
     for (const live of this.o.live.values()) {
       const { state, request } = live.rec;
       if (state !== 'submitted' && state !== 'processing') continue;
-      // Tasks the client can read many at a time go in batches, whatever their kind.
+      // Tasks the client can read many at a time go together, whatever their kind.
+      // A task in backoff (an error, or missing from an answer) waits for its own time.
       if (this.o.kling.canBatch(live.rec)) {
-        if (!live.busy && live.nextCheckAt <= now) batch.push(live);
+        const clean = live.counters.errors === 0 && live.counters.notFound === 0;
+        if (!live.busy && (clean || live.nextCheckAt <= now)) batch.push(live);
         continue;
       }
       inFlight.set(request.kind, (inFlight.get(request.kind) ?? 0) + 1);
@@ -53,7 +61,13 @@ export class Poller {
         for (const live of group) this.o.run(this.pollOne(live));
       }
     }
-    if (batch.length > 0) this.o.run(this.pollBatch(batch));
+    // One due task takes the others with it: the call costs the same, and their checks fall into step.
+    if (batch.some((l) => l.nextCheckAt <= now))
+      this.o.run(
+        batch.length > this.o.kling.batchSize && this.o.kling.supportsNewList()
+          ? this.sweepNew(batch)
+          : this.pollBatch(batch),
+      );
   }
 
   /** One call for many tasks; a task missing from the answer counts as not found (three in a row: lost). */
@@ -75,6 +89,39 @@ export class Poller {
     } finally {
       for (const l of group) l.busy = false;
     }
+  }
+
+  /**
+   * The new standard's sweep: pages of the account's task list (`POST /tasks`, up to 500 a page)
+   * until every task in flight was seen, Kling has no more, or a page cap (the list holds the
+   * account's last 30 days, and its order is not documented). Tasks it missed, or all of them if
+   * the list fails, are read in batches.
+   */
+  private async sweepNew(group: LiveTask[]): Promise<void> {
+    const unseen = new Map(group.map((l) => [l.rec.klingTaskId ?? '', l]));
+    const maxPages = Math.ceil(group.length / LIST_LIMIT) + 3;
+    for (const l of group) l.busy = true;
+    try {
+      let cursor: string | undefined;
+      for (let page = 0; page < maxPages && unseen.size > 0; page++) {
+        const { tasks, nextCursor } = await this.o.sem.run(() => this.o.kling.listNew(cursor));
+        const updates: Array<Promise<void>> = [];
+        for (const task of tasks) {
+          const live = unseen.get(task.taskId);
+          if (!live) continue;
+          unseen.delete(task.taskId);
+          updates.push(this.o.answered(live, task));
+        }
+        await Promise.all(updates);
+        if (nextCursor === undefined) break;
+        cursor = nextCursor;
+      }
+    } catch {
+      // The batches below ask about every task the list did not answer for.
+    } finally {
+      for (const l of group) l.busy = false;
+    }
+    if (unseen.size > 0) await this.pollBatch([...unseen.values()]);
   }
 
   async pollOne(live: LiveTask): Promise<void> {
