@@ -188,7 +188,10 @@ async function runDiscord(r: DiscordRun): Promise<BusyResult> {
   }
 }
 
-/** BENCH_TRACE=1: one channel's writes relative to its first finish (f = showed a video, s = another state, p = progress), and the finishes. */
+/**
+ * BENCH_TRACE=1: one channel's writes relative to its first finish (f = showed a video, s = another state, p =
+ * progress), and the finishes.
+ */
 function traceChannel(
   fake: FakeDiscord,
   channelId: string,

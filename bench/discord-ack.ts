@@ -95,7 +95,8 @@ const PAUSE_MS = 500;
 
 export async function benchDiscordAck(n = 200): Promise<DiscordAckResult> {
   const setup = setupFor(n);
-  // Node 20 workers ignore loader flags for their entry file, so a one-line bootstrap loads the TypeScript peer through tsx.
+  // Node 20 workers ignore loader flags for their entry file, so a one-line bootstrap loads the TypeScript peer through
+  // tsx.
   const peer = new URL('../test/helpers/discord-bench-peer.ts', import.meta.url).href;
   const bootstrap = `import('tsx/esm/api').then(({ tsImport }) => tsImport(${JSON.stringify(peer)}, ${JSON.stringify(import.meta.url)}))`;
   const worker = new Worker(bootstrap, { eval: true, workerData: setup });

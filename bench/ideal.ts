@@ -9,7 +9,10 @@ export interface Finish {
   finishedAt: number;
 }
 
-/** Discord's rule as the fake applies it: a fixed window of `requests` per `windowMs`, opened by the first write after a reset. */
+/**
+ * Discord's rule as the fake applies it: a fixed window of `requests` per `windowMs`, opened by the first write after a
+ * reset.
+ */
 export function idealFixedWindow(
   finishes: readonly Finish[],
   priorWrites: readonly number[],
@@ -40,7 +43,9 @@ export function idealFixedWindow(
   return shown;
 }
 
-/** Slack's rule as the fake applies it: sliding windows (e.g. per channel and per workspace), each write counted in all. */
+/**
+ * Slack's rule as the fake applies it: sliding windows (e.g. per channel and per workspace), each write counted in all.
+ */
 export function idealSlidingWindows(
   finishes: readonly Finish[],
   windows: ReadonlyArray<{ requests: number; windowMs: number; prior: readonly number[] }>,

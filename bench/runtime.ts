@@ -77,7 +77,8 @@ const rssOf = (pid: number) => statusBytes(pid, 'VmRSS');
 
 /** CPU time (user + system) one process has used so far, in ms, from Linux /proc. */
 function cpuMsOf(pid: number): number {
-  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th, in clock ticks (100 a second).
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th, in clock ticks (100 a
+  // second).
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()?.split(' ') ?? [];
   return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * 10;
 }
@@ -187,7 +188,8 @@ export async function benchRuntimeOne(n: number, options: { settle?: boolean } =
       LOG_LEVEL: 'info',
     };
     const started = performance.now();
-    // BENCH_NODE_FLAGS is for experiments only (e.g. what a V8 flag would change); the figures the bench prints use none.
+    // BENCH_NODE_FLAGS is for experiments only (e.g. what a V8 flag would change); the figures the bench prints use
+    // none.
     const flags = (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
     // BENCH_ENTRY runs another build of the bot (a copy of dist/ with one thing changed; experiments only).
     const [entry, ...startFlags] = process.env['BENCH_ENTRY'] ? [process.env['BENCH_ENTRY']] : startCommand();

@@ -18,7 +18,10 @@ const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
 const MIN_SIDE = 300;
 const MAX_RATIO = 2.5;
 
-/** Kling's image rules (REFERENCE Kling 5), checked before anything is paid for; `field` names the option in the error. */
+/**
+ * Kling's image rules (Kling API docs, image-to-video), checked before anything is paid for; `field` names the
+ * option in the error.
+ */
 export function checkAttachment(file: Attachment, field = 'image'): void {
   const type = file.contentType?.split(';')[0]?.trim().toLowerCase();
   const byName = /\.(png|jpe?g)$/i.test(file.filename);

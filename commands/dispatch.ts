@@ -187,21 +187,13 @@ export class Dispatcher {
     const expected = err instanceof BotError;
     this.metrics.commands.inc({ platform: inv.platform, command: name, outcome: expected ? err.code : 'error' });
     if (expected) log.info({ code: err.code }, 'command refused');
-    else
-      log.error(
-        { err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) },
-        'command failed',
-      );
+    else log.error({ err }, 'command failed');
     const text = userMessageOf(err);
     const view = err instanceof ValidationError ? notices.invalidOption(name, text) : errorNotice(text);
     await io.replyPrivate(view).catch((replyErr: unknown) => {
       if (replyErr instanceof InteractionClosedError)
         log.info({ err: replyErr.message }, 'interaction closed before it could be answered; nothing sent');
-      else
-        log.warn(
-          { err: replyErr instanceof Error ? replyErr.message : String(replyErr) },
-          'could not send the error reply',
-        );
+      else log.warn({ err: replyErr }, 'could not send the error reply');
     });
   }
 }

@@ -45,7 +45,9 @@ export const mode = z
 const { min: MIN_S, max: MAX_S } = DURATION_BOUNDS;
 const durationError = `must be a whole number of seconds from ${MIN_S} to ${MAX_S}`;
 
-/** Only sanity bounds: which lengths a model makes is its row's (or, for a model the table does not know, Kling's) call. */
+/**
+ * Only sanity bounds: which lengths a model makes is its row's (or, for a model the table does not know, Kling's) call.
+ */
 export const duration = z
   .preprocess(
     (v) =>

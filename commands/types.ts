@@ -20,7 +20,10 @@ export interface Command<S extends z.ZodObject = z.ZodObject> {
   options: S;
   /** The option that takes the free text of the Slack form (`/video a cat --ar 9:16`). */
   freeText?: string;
-  /** In the text form, the first word goes to this option and the rest to `freeText` (`/extend kb123 the camera pulls back`). */
+  /**
+   * In the text form, the first word goes to this option and the rest to `freeText` (`/extend kb123 the camera pulls
+   * back`).
+   */
   firstWord?: string;
   /** Options shown to Discord as an attachment (the `/animate` image and end frame, `/video`'s image_1..4). */
   attachmentOptions?: readonly string[];

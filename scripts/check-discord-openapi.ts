@@ -1,5 +1,6 @@
 /**
- * Checks every request body the bot sends Discord against Discord's own OpenAPI description.
+ * Checks every request body the bot sends Discord against Discord's own OpenAPI description
+ * (https://github.com/discord/discord-api-spec).
  *
  *   tsx scripts/check-discord-openapi.ts [path/to/discord-openapi.json]
  *
@@ -20,6 +21,7 @@ import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { z } from 'zod';
 import { startDiscordWire } from '../bench/wire.js';
 import type { FakeDiscord, InteractionRecord, MessageRecord, RequestRecord } from '../test/fakes/discord/index.js';
+import { messageOf } from '../src/error-fields.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const specPath = resolve(process.argv[2] ?? resolve(REPO, '../shared/reference/discord-openapi.json'));
@@ -166,7 +168,7 @@ try {
   // A scenario that stalls (a slow machine) is not an invalid body: say so and check what was sent.
   await drive(wire.fake, wire.video, guild.channels, guild.id).catch((err: unknown) => {
     process.stdout.write(
-      `discord openapi check: warning, the scenario did not run to its end (${err instanceof Error ? err.message : String(err)}); checking the bodies sent so far\n`,
+      `discord openapi check: warning, the scenario did not run to its end (${messageOf(err)}); checking the bodies sent so far\n`,
     );
   });
   for (const r of wire.fake.requests) {

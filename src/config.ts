@@ -4,47 +4,10 @@ import { z } from 'zod';
 import { modelAllowed } from './kling/model-ids.js';
 import type { CapabilityRow } from './kling/capabilities.js';
 import { BUILT_IN, mergeRows, readModelsFile } from './kling/model-table.js';
-
-const csv = z
-  .string()
-  .optional()
-  .transform((v) =>
-    (v ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-  );
-
-/**
- * A variable set to nothing (`USER_MAX_DAILY_TASKS=` in .env) means "use the default": coercing
- * it would make 0, which for a limit means unlimited and for PORT a random port.
- */
-const blankIsUnset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
-
-const wholeNumber = (schema: z.ZodCoercedNumber, fallback: number) =>
-  z.preprocess(blankIsUnset, schema.default(fallback));
-
-const count = (fallback: number) =>
-  wholeNumber(
-    z.coerce
-      .number({ error: 'must be a whole number (0 = unlimited)' })
-      .int('must be a whole number')
-      .min(0, 'must be 0 or more'),
-    fallback,
-  );
+import { blankIsUnset, count, csv, httpUrl, optionalText, textOr, url, wholeNumber } from './config-fields.js';
 
 /** Timers above 2^31−1 ms fire after 1 ms in Node; an hour is already far slower than useful. */
 export const MAX_POLL_INTERVAL_MS = 3_600_000;
-
-const optionalText = z
-  .string()
-  .optional()
-  .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined));
-
-const httpUrl = () => z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
-const url = (fallback: string) => z.preprocess(blankIsUnset, httpUrl().default(fallback));
-/** Text with a default: blank means the default, like every other variable. */
-const textOr = (fallback: string) => z.preprocess(blankIsUnset, z.string().trim().default(fallback));
 
 /** The configuration contract of SPEC §6; names are fixed, operators rely on them. */
 export const EnvSchema = z

@@ -74,8 +74,7 @@ export async function createCore(
   const persist = (work: Promise<unknown>): Promise<void> => {
     const p = work.then(
       () => undefined,
-      (err: unknown) =>
-        log.error({ err: err instanceof Error ? err.message : String(err) }, 'could not store what a card shows'),
+      (err: unknown) => log.error({ err }, 'could not store what a card shows'),
     );
     persisting.add(p);
     void p.finally(() => persisting.delete(p));

@@ -1,3 +1,5 @@
+import { messageOf } from './error-fields.js';
+
 /**
  * Expected failures are values with stable codes. `userMessage` is the only text a user
  * ever sees; `message` is for logs and must never carry a secret.
@@ -52,7 +54,7 @@ export class StoreError extends BotError {
   ) {
     super(
       'store_unavailable',
-      `the store could not ${operation}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      `the store could not ${operation}: ${messageOf(cause)}`,
       'The bot could not reach its storage just now, so it did nothing: no task was sent to Kling and nothing was charged. Please try again in a minute.',
       { cause },
     );

@@ -3,7 +3,7 @@ import { RefusedError } from './errors.js';
 import { violationOf } from './kling/rules.js';
 import { refusals } from './render/notices.js';
 
-/** Kling keeps generated media 30 days; a video it has deleted cannot be extended (REF current: video-extend). */
+/** Kling keeps generated media 30 days; a video it has deleted cannot be extended (Kling API docs, video-extend). */
 export const EXTEND_MAX_SOURCE_AGE_MS = 30 * 86_400_000;
 /** An extended video may total at most 3 minutes. */
 export const EXTEND_MAX_TOTAL_SECONDS = 180;

@@ -24,7 +24,10 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   maxConnections: 1_000,
   checkIntervalMs: 1_000,
 };
-/** Only the task id is read from a callback (bare task object, or wrapped in the envelope): the body is never believed. */
+/**
+ * Only the task id is read from a callback (bare task object, or wrapped in the envelope): the body is never
+ * believed.
+ */
 const Named = z.object({
   task_id: z.string().min(1).optional(),
   id: z.string().min(1).optional(),
@@ -143,7 +146,7 @@ export class HttpServer {
       }
       send(res, 404, 'not found');
     } catch (err) {
-      this.core.log.error({ err: err instanceof Error ? err.message : String(err), path }, 'http handler failed');
+      this.core.log.error({ err, path }, 'http handler failed');
       if (!res.headersSent) send(res, 500, 'error');
     }
   }
@@ -159,7 +162,7 @@ export class HttpServer {
       await Promise.race([this.core.store.ping(), timeout]);
       send(res, 200, 'ok');
     } catch (err) {
-      this.core.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'health check: store unavailable');
+      this.core.log.warn({ err }, 'health check: store unavailable');
       send(res, 503, 'store unavailable');
     } finally {
       clearTimeout(timer);

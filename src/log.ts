@@ -1,4 +1,5 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { errorFields } from './error-fields.js';
 
 export type { Logger };
 
@@ -65,10 +66,16 @@ export function createLogger(options: {
   out?: { write(line: string): unknown };
 }): Logger {
   return pino(
-    { level: options.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { app: 'kling-bot' } },
+    {
+      level: options.level,
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      base: { app: 'kling-bot' },
+      // `{ err }` in any line: class, message, code, stack and causes, never the error's request.
+      serializers: { err: errorFields },
+    },
     scrubbingStream(options.secrets, options.out),
   );
 }
 
 /** For tests and library use where nothing should print. */
-export const silentLogger: Logger = pino({ level: 'silent' });
+export const silentLogger: Logger = pino({ level: 'silent', serializers: { err: errorFields } });

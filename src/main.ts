@@ -5,6 +5,7 @@ import { createCore } from './core.js';
 import { HttpServer } from './http.js';
 import { createLogger } from './log.js';
 import type { PlatformAdapter } from './platforms/types.js';
+import { messageOf } from './error-fields.js';
 
 const SHUTDOWN_DEADLINE_MS = 5000;
 
@@ -63,14 +64,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('unhandledRejection', (reason) =>
-    log.error({ err: reason instanceof Error ? reason.message : String(reason) }, 'unhandled rejection'),
-  );
+  process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection'));
 }
 
 main().catch((err: unknown) => {
   // Start-up failures (a rejected bot token, a port in use) end with one line, never a stack of secrets.
-  let text = err instanceof Error ? err.message : String(err);
+  let text = messageOf(err);
   for (const value of secretValues(process.env)) text = text.split(value).join('[redacted]');
   process.stderr.write(`kling-bot could not start: ${text}\n`);
   process.exit(1);

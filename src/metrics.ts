@@ -54,7 +54,9 @@ export class Metrics {
       this.set({ kind: 'array_buffers' }, m.arrayBuffers);
     },
   });
-  /** Entries held by a platform library's caches (discord.js guilds, channels, users, members…), set by the adapters. */
+  /**
+   * Entries held by a platform library's caches (discord.js guilds, channels, users, members…), set by the adapters.
+   */
   readonly cacheEntries = new Gauge({
     name: 'klingbot_platform_cache_entries',
     help: 'Entries in a platform library cache',

@@ -31,7 +31,10 @@ export const newTaskId = () => `kb${randomBytes(8).readBigUInt64BE().toString(36
  * find, refresh, delete, page. Platform-neutral; the card's home is reached through ports.
  */
 export class TaskService {
-  /** Limits are checked and the record written under one lock per user, so two quick commands can't both slip under a cap; the server cap is one atomic step in the store. */
+  /**
+   * Limits are checked and the record written under one lock per user, so two quick commands can't both slip under a
+   * cap; the server cap is one atomic step in the store.
+   */
 
   constructor(
     private readonly deps: {
@@ -112,7 +115,7 @@ export class TaskService {
     io: CommandIO,
     view: ReturnType<Tracker['view']>,
   ): Promise<TaskRecord | undefined> {
-    const { store, tracker, log, now } = this.deps;
+    const { store, tracker, log } = this.deps;
     let answer;
     try {
       answer = (await io.answerWithCard?.(view)) ?? { kind: 'unavailable' as const };
@@ -123,10 +126,7 @@ export class TaskService {
         await this.closeUnshown(rec.id);
         throw err;
       }
-      log.warn(
-        { taskId: rec.id, err: err instanceof Error ? err.message : String(err) },
-        'could not answer with the card; posting it',
-      );
+      log.warn({ taskId: rec.id, err }, 'could not answer with the card; posting it');
       answer = { kind: 'unavailable' as const };
     }
     if (answer.kind === 'unavailable') {
@@ -143,10 +143,7 @@ export class TaskService {
       await store
         .update(rec.id, (cur) => ({ ...answeredOf(cur), card: answer.handle }))
         .catch((err: unknown) => {
-          log.error(
-            { taskId: rec.id, err: err instanceof Error ? err.message : String(err) },
-            'the placeholder is up but its message id could not be stored',
-          );
+          log.error({ taskId: rec.id, err }, 'the placeholder is up but its message id could not be stored');
         });
       const placed = { ...answeredOf(rec), card: answer.handle };
       await io.afterAnswer?.();
@@ -161,10 +158,7 @@ export class TaskService {
     await store
       .update(rec.id, (cur) => ({ ...answeredOf(cur), card: answer.handle, cardSig }))
       .catch((err: unknown) => {
-        log.error(
-          { taskId: rec.id, err: err instanceof Error ? err.message : String(err) },
-          'the task card is shown but its message id could not be stored',
-        );
+        log.error({ taskId: rec.id, err }, 'the task card is shown but its message id could not be stored');
       });
     await io.afterAnswer?.();
     tracker.track(shown);
@@ -186,7 +180,7 @@ export class TaskService {
       } catch (err) {
         if (attempt >= CLOSE_ATTEMPTS) {
           log.error(
-            { taskId: id, err: err instanceof Error ? err.message : String(err) },
+            { taskId: id, err },
             'an unacknowledged task could not be closed in the store; it is abandoned later',
           );
           return;

@@ -25,7 +25,8 @@ const VIDEO: GenerationRequest = {
 };
 const ONE_A_DAY = { USER_MAX_DAILY_TASKS: '1', GUILD_MAX_DAILY_TASKS: '1' };
 
-/** The command's answer as Discord gives it: the card is the interaction's own answer (`answer` decides how that goes). */
+/** The command's answer as Discord gives it: the card is the interaction's own answer (`answer`
+ * decides how that goes). */
 function cardAnswerIo(port: RecordingPort, answer: () => Promise<never>): CommandIO {
   const handle = { card: 9000 + port.events.length };
   return { replyPrivate: async () => undefined, cardHandle: handle, answerWithCard: answer };

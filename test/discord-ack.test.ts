@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AckError, InteractionAcker } from '../src/platforms/discord/ack.js';
-import type { DiscordInteraction } from '../src/platforms/discord/io.js';
+import type { DiscordInteraction } from '../src/platforms/discord/handles.js';
 
 type Behaviour = (req: IncomingMessage, res: ServerResponse, seen: number) => void;
 
@@ -93,7 +93,8 @@ describe('InteractionAcker', () => {
     const refused = await acker?.deferReply(interaction('late'), false).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(AckError);
     expect((refused as AckError).code).toBe(10062);
-    // The refusal's connection is reused here, so the drop is re-sent once; the second copy, on a fresh connection, is not.
+    // The refusal's connection is reused here, so the drop is re-sent once; the second copy, on a fresh connection, is
+    // not.
     await expect(acker?.deferReply(interaction('3'), false)).rejects.toThrow(/socket hang up/);
     expect(seen.get(pathOf('3'))).toBe(2);
     expect(seen.get(pathOf('late'))).toBe(1);

@@ -32,8 +32,6 @@ import { closeInOrder } from './helpers/close-in-order.js';
 const REF_V3_PRO_AUDIO_PER_S = 1.2;
 /** REFERENCE.md: 2.5 Turbo (the default model) 720p (std), units per second. */
 const REF_TURBO_STD_PER_S = 0.3;
-/** The dearest rate REFERENCE.md lists for a video (4K), units per second. */
-const REF_DEAREST_PER_S = 3.0;
 
 let sim: KlingSimulator | undefined;
 let fake: FakeDiscord | undefined;

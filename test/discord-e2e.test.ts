@@ -31,7 +31,6 @@ import {
   ephemeralAnswers,
   expectNoSecrets,
   expectedVideoUrl,
-  linkUrls,
   galleryUrls,
   isV2,
   startBot,

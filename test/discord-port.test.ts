@@ -5,7 +5,8 @@
 import { DiscordAPIError, RateLimitError, type RequestData, type RouteLike } from 'discord.js';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/log.js';
-import { DiscordPort, DiscordCardHandle, type PortRest } from '../src/platforms/discord/port.js';
+import { DiscordCardHandle } from '../src/platforms/discord/handles.js';
+import { DiscordPort, type PortRest } from '../src/platforms/discord/port.js';
 import { CardGoneError, PortRateLimitError } from '../src/port.js';
 import type { CardView } from '../src/render/view.js';
 

@@ -1,6 +1,6 @@
 /**
  * The pure Discord renderers: realistic views in, payloads Discord accepts out (every limit of
- * REFERENCE Discord 7 checked on every payload).
+ * https://discord.com/developers/docs/resources/message checked on every payload).
  */
 import { ButtonStyle, type APIButtonComponent } from 'discord.js';
 import { describe, expect, it } from 'vitest';

@@ -139,7 +139,7 @@ describe('npm start runs the compiled bot', () => {
         .filter((f) => f.endsWith('.js'))
         .map((f) => `chunks/${f}`),
     ];
-    expect(scripts.filter((f) => /[^\x00-\x7f]/.test(readFileSync(join(REPO_ROOT, 'dist', f), 'utf8')))).toEqual([]);
+    expect(scripts.filter((f) => /[^\p{ASCII}]/u.test(readFileSync(join(REPO_ROOT, 'dist', f), 'utf8')))).toEqual([]);
 
     const npmPid = bot.proc.pid ?? 0;
     const tree = descendants(npmPid);

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import { blockTexts, type FakeSlack } from './fakes/slack/index.js';
-import { cardIsFinal, startSlackRig, taskIdOfCard, type InProcessBot } from './helpers/slack-harness.js';
+import { cardIsFinal, startSlackRig, taskIdOfCard } from './helpers/slack-harness.js';
 
 const T1 = 'T0ACME';
 const C1 = 'C0GENERAL';
@@ -14,7 +14,6 @@ const U1 = 'U0ALICE';
 
 let sim: KlingSimulator;
 let fake: FakeSlack;
-let bot: InProcessBot;
 const cleanups: Array<() => Promise<unknown>> = [];
 
 afterEach(async () => {
@@ -22,7 +21,7 @@ afterEach(async () => {
 });
 
 async function setup(env: Record<string, string> = {}) {
-  ({ sim, fake, bot } = await startSlackRig([{ id: T1, domain: 'acme', channels: [C1] }], env, (close) =>
+  ({ sim, fake } = await startSlackRig([{ id: T1, domain: 'acme', channels: [C1] }], env, (close) =>
     cleanups.push(close),
   ));
 }

@@ -1,5 +1,5 @@
 /**
- * Slack requests that must do nothing (SPEC §5, issue 9 finding 8): a replay of a signed request
+ * Slack requests that must do nothing (README, Slack; issue 9 finding 8): a replay of a signed request
  * within its 5-minute window, a timestamp from the future, a body changed after signing, and a
  * body too large to be a command. The real Bolt app runs behind the bot's own HTTP server.
  */

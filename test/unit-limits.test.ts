@@ -1,5 +1,5 @@
 /**
- * Limits and permissions (SPEC §5; issue 9 findings 5 and 7): who is an admin on Discord is the
+ * Limits and permissions (README, Configuration; issue 9 findings 5 and 7): who is an admin on Discord is the
  * operator's choice, and nothing — no admin, no race — gets past the server's daily cap.
  */
 import { PermissionFlagsBits, PermissionsBitField } from 'discord.js';
@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Invocation } from '../commands/types.js';
 import { RefusedError } from '../src/errors.js';
 import { invocationOf, type AdminPermission } from '../src/platforms/discord/interactions.js';
-import type { DiscordInteraction } from '../src/platforms/discord/io.js';
+import type { DiscordInteraction } from '../src/platforms/discord/handles.js';
 import { Cleanup, makeCore, makeInv, makeIo, startSim, waitFor } from './helpers/core-harness.js';
 
 const cleanup = new Cleanup();

@@ -229,7 +229,10 @@ describe('ChannelOutbox', () => {
 });
 
 describe('ChannelOutbox: finals first in a contended channel', () => {
-  /** Eight cards (more than a window of 5 holds, even after two finish), each showing `processing`; the platform's window of 5 is spent and resets at T0 + 5000. */
+  /**
+   * Eight cards (more than a window of 5 holds, even after two finish), each showing `processing`; the platform's
+   * window of 5 is spent and resets at T0 + 5000.
+   */
   async function contended(cards = 8) {
     const box = outbox();
     for (let i = 0; i < cards; i++)

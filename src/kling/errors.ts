@@ -77,7 +77,7 @@ export class KlingError extends BotError {
   }
 }
 
-/** Kling's documented code table (REFERENCE.md, Kling 9). */
+/** Kling's documented code table (Kling API docs, error codes: https://app.klingai.com/global/dev/document-api). */
 export function kindForKlingCode(code: number): KlingErrorKind | undefined {
   if (code >= 1000 && code <= 1004) return 'auth';
   if (code >= 1100 && code <= 1102) return 'balance';

@@ -181,7 +181,10 @@ export function sendsMode(model: string, kind: CapabilityKind, table = modelTabl
   return rowFor(model, kind, table)?.modeChoice ?? true;
 }
 
-/** Whether `sound`/`audio` may be sent: the table's model at one of its audio resolutions, or any model it does not know. */
+/**
+ * Whether `sound`/`audio` may be sent: the table's model at one of its audio resolutions, or any model it does not
+ * know.
+ */
 export function sendsSound(model: string, kind: CapabilityKind, mode: string, table = modelTable()): boolean {
   const row = rowFor(model, kind, table);
   return row ? row.audio.includes(resolutionOfMode(mode)) : true;

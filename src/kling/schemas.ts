@@ -138,7 +138,10 @@ export function parseTaskList(body: unknown): KlingTask[] | undefined {
   return list.success ? list.data.data.map(fromOfficialTask) : undefined;
 }
 
-/** One resource pack of `GET /account/costs` (REF current: status toBeOnline | online | expired | runOut). */
+/**
+ * One resource pack of `GET /account/costs` (Kling API docs, account: status toBeOnline | online | expired |
+ * runOut).
+ */
 export const ResourcePack = z.object({
   resource_pack_name: z.string().nullish(),
   resource_pack_id: z.coerce.string().nullish(),

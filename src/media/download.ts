@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import { messageOf } from '../error-fields.js';
 
 /** How a result's download ended. Never a partial file: a download that does not end whole is not used. */
 export type Download =
@@ -82,7 +83,7 @@ export async function download(url: string, limits: DownloadLimits): Promise<Dow
     const bytes = whole ?? Buffer.concat(chunks, got);
     return { kind: 'ok', bytes, contentType: typeof type === 'string' ? type : '' };
   } catch (err) {
-    const reason = abort.signal.aborted ? 'took too long' : err instanceof Error ? err.message : String(err);
+    const reason = abort.signal.aborted ? 'took too long' : messageOf(err);
     return { kind: 'failed', reason };
   } finally {
     clearTimeout(timer);

@@ -11,7 +11,10 @@ import type { Resolution } from './resolution.js';
 
 export const EDIT_MAX_AGE_MS = 30 * 86_400_000;
 
-/** A model's limits on an input video (REFERENCE: 3.0 Omni 3–15.5 s, 700–4,553 px, ≤ 8,294,400 px; O1 3–10 s, 700–2,160 px). */
+/**
+ * A model's limits on an input video (REFERENCE: 3.0 Omni 3–15.5 s, 700–4,553 px, ≤ 8,294,400 px; O1 3–10 s, 700–2,160
+ * px).
+ */
 export interface ReferenceVideoLimits {
   minSeconds: number;
   maxSeconds: number;

@@ -61,10 +61,7 @@ export class CardMedia {
         this.kick();
       },
       (err: unknown) => {
-        this.log.warn(
-          { taskId: view.taskId, err: err instanceof Error ? err.message : String(err) },
-          'could not fetch the results for the platform',
-        );
+        this.log.warn({ taskId: view.taskId, err }, 'could not fetch the results for the platform');
         settle({ step: 'done' });
         this.kick();
       },

@@ -1,17 +1,23 @@
 import { isFinal, type CardHandle, type TaskScope } from '../domain.js';
-import { CardGoneError, CardPostError, type PlatformPort, type Written } from '../port.js';
+import type { PlatformPort, Written } from '../port.js';
 import type { CardView } from '../render/view.js';
 import { sharedShape } from '../shared-shape.js';
-import { chooseNext, progressHoldMs, type Candidate, type Priority } from './next-write.js';
+import { chooseNext, progressHoldMs, type Priority } from './next-write.js';
 import { RatePacer } from './pacer.js';
-import { pauseOnRateLimit, viewHash, type CardSlot, type ChannelOutboxDeps, type Job } from './slots.js';
+import {
+  candidates,
+  pauseOnRateLimit,
+  viewHash,
+  type CardSlot,
+  type ChannelOutboxDeps,
+  type Job,
+  type Waiting,
+} from './slots.js';
 import { WakeTimer } from './wake-timer.js';
+import { writeCard, type CardWriter } from './card-write.js';
 import { CardMedia, type CardMediaState } from './card-media.js';
-import type { PreparedMedia } from '../media/stage.js';
 
 export type { Priority } from './next-write.js';
-
-const MAX_FAILURES = 5;
 
 /**
  * Every message write of one channel, one at a time: first cards, edits, replies, deletes. Views
@@ -31,6 +37,7 @@ export class ChannelOutbox {
   /** When this channel last had anything to do (idle outboxes are dropped). */
   lastActiveAt: number;
   private readonly media: CardMedia;
+  private readonly writer: CardWriter;
 
   constructor(
     readonly key: string,
@@ -40,6 +47,14 @@ export class ChannelOutbox {
     this.wake = new WakeTimer(deps.now, () => void this.pump());
     this.lastActiveAt = deps.now();
     this.media = new CardMedia(deps.media, deps.port.media, deps.log, () => this.kick());
+    this.writer = {
+      deps,
+      pacer: this.pacer,
+      media: this.media,
+      cards: this.cards,
+      paused: (err) => pauseOnRateLimit(err, this.pacer, this.deps, this.key),
+      send: (scope, priority, write) => this.send(scope, priority, write),
+    };
   }
 
   /** The card exists (`shownSig`: what it shows, when known). */
@@ -151,31 +166,18 @@ export class ChannelOutbox {
     if (!this.stopped) this.wake.in(delayMs);
   }
 
-  private cardPriority(slot: CardSlot): Priority {
-    const state = slot.wanted?.view.state;
-    if (state && isFinal(state)) return 0;
-    return slot.posting || state !== slot.shownState ? 1 : 2;
-  }
-
-  /** What waits, as candidates for the next write. */
-  private *candidates(): Generator<Candidate<{ card: [string, CardSlot] } | { job: Job }>> {
-    for (const entry of this.cards) {
-      const slot = entry[1];
-      if (!slot.wanted || (!slot.handle && !slot.posting)) continue;
-      // A finished card waits (showing what it shows) while its results are fetched for the platform.
-      if (this.media.holds(slot.media, slot.wanted.view, slot.handle, (next) => this.settleMedia(entry[0], slot, next)))
-        continue;
-      const priority = this.cardPriority(slot);
-      yield { priority, since: slot.wanted.since, holdable: priority !== 0 && !slot.posting, item: { card: entry } };
-    }
-    for (const job of this.jobs) yield { priority: job.priority, since: job.since, holdable: false, item: { job } };
-  }
+  /** A finished card's results are still being fetched for the platform (it is written once they settle). */
+  private readonly mediaHolds = (taskId: string, slot: CardSlot): boolean =>
+    slot.wanted !== undefined &&
+    this.media.holds(slot.media, slot.wanted.view, slot.handle, (next) => this.settleMedia(taskId, slot, next));
 
   /** The next write, or how long until a held one may go. */
-  private next(): { pick?: { card: [string, CardSlot] } | { job: Job }; heldMs: number } {
+  private next(): { pick?: Waiting; heldMs: number } {
     const heldMs = this.draining ? 0 : progressHoldMs(this.pacer.window(), this.cards.size);
-    const pick = chooseNext(this.candidates(), heldMs > 0)?.item;
-    return pick ? { pick, heldMs: 0 } : { heldMs: heldMs > 0 && chooseNext(this.candidates(), false) ? heldMs : 0 };
+    const pick = chooseNext(candidates(this.cards, this.jobs, this.mediaHolds), heldMs > 0)?.item;
+    return pick
+      ? { pick, heldMs: 0 }
+      : { heldMs: heldMs > 0 && chooseNext(candidates(this.cards, this.jobs, this.mediaHolds), false) ? heldMs : 0 };
   }
 
   private async pump(): Promise<void> {
@@ -192,7 +194,7 @@ export class ChannelOutbox {
         this.lastActiveAt = this.deps.now();
         try {
           if ('job' in next) await this.runJob(next.job);
-          else await this.writeCard(next.card[0], next.card[1]);
+          else await writeCard(this.writer, next.card[0], next.card[1]);
         } finally {
           this.pacer.settled();
         }
@@ -202,32 +204,11 @@ export class ChannelOutbox {
     }
   }
 
-  /** The final with its copies is shown: the transfer slot frees, and the requester hears of it (a follow-up where the sink has one). */
-  private mediaWritten(taskId: string, slot: CardSlot, ready: PreparedMedia, view: CardView): void {
-    ready.release();
-    slot.media = { step: 'done', copies: ready.copies };
-    const sink = this.deps.port.media;
-    const handle = slot.handle;
-    if (!ready.mention || !sink?.mention || !handle) return;
-    const mention = sink.mention.bind(sink);
-    this.send(slot.scope, 1, () => mention(handle, view, slot.scope)).catch((err: unknown) =>
-      this.deps.log.warn(
-        { taskId, err: err instanceof Error ? err.message : String(err) },
-        'could not mention the requester',
-      ),
-    );
-  }
-
   /** Keeps a card's media outcome if the card is still this slot's; false when it went away meanwhile. */
   private settleMedia(taskId: string, slot: CardSlot, next: CardMediaState): boolean {
     if (this.stopped || this.cards.get(taskId) !== slot) return false;
     slot.media = next;
     return true;
-  }
-
-  /** Rate limits pause the channel; true when `err` was one. */
-  private paused(err: unknown): boolean {
-    return pauseOnRateLimit(err, this.pacer, this.deps, this.key);
   }
 
   private async runJob(job: Job): Promise<void> {
@@ -238,96 +219,9 @@ export class ChannelOutbox {
       job.resolve();
     } catch (err) {
       // Rate limited: the job keeps its place and goes again when the channel may write.
-      if (this.paused(err)) return;
+      if (this.writer.paused(err)) return;
       this.jobs.splice(this.jobs.indexOf(job), 1);
       job.reject(err);
-    }
-  }
-
-  private async writeCard(taskId: string, slot: CardSlot): Promise<void> {
-    const wanted = slot.wanted;
-    if (!wanted) return;
-    const { port, metrics, log } = this.deps;
-    const posting = !slot.handle;
-    // Fetched copies ride in the final write: the view that shows them, and the files.
-    const ready = slot.media?.step === 'ready' && isFinal(wanted.view.state) ? slot.media.prepared : undefined;
-    const view = this.media.present(slot.media, wanted.view);
-    const sig = view === wanted.view ? wanted.sig : viewHash(view);
-    try {
-      let moved: CardHandle | undefined;
-      if (slot.handle) {
-        const carry = ready && (ready.files.length > 0 || ready.mention) ? ready : undefined;
-        const out = carry ? await this.media.attach(carry, slot.handle, view, slot.scope) : undefined;
-        if (out?.refused && ready) {
-          // The platform refused the files: the card goes out plain, with Kling's link and a note.
-          ready.release();
-          slot.media = { step: 'ready', prepared: { ...ready, copies: out.refused, files: [], release: () => {} } };
-          return;
-        }
-        const written = out?.written ?? (await port.edit(slot.handle, view, slot.scope));
-        this.pacer.learn(written.rate);
-        moved = written.value;
-        if (moved) slot.handle = sharedShape(moved);
-        if (ready) this.mediaWritten(taskId, slot, ready, view);
-      } else {
-        const written = await port.post(slot.scope, wanted.view);
-        this.pacer.learn(written.rate);
-        slot.handle = sharedShape(written.value);
-        // Persisted before anything else is written for this card, so a restart edits this message.
-        await this.deps.onPosted(taskId, written.value, wanted.sig);
-        const posted = slot.posting;
-        slot.posting = undefined;
-        posted?.resolve(written.value);
-      }
-      metrics.edits.inc({ platform: port.platform, outcome: 'ok' });
-      slot.shownSig = sig;
-      slot.shownState = wanted.view.state;
-      slot.failures = 0;
-      // A newer view may have arrived while the write was in flight.
-      if (slot.wanted === wanted) slot.wanted = undefined;
-      if (!posting || isFinal(wanted.view.state))
-        this.deps.onShown(taskId, {
-          sig,
-          final: isFinal(wanted.view.state),
-          ...(moved ? { handle: moved } : {}),
-          ...(ready ? { media: ready.copies } : {}),
-        });
-      if (!slot.wanted && isFinal(wanted.view.state) && this.cards.get(taskId) === slot) this.cards.delete(taskId);
-    } catch (err) {
-      if (this.paused(err)) {
-        metrics.edits.inc({ platform: port.platform, outcome: 'rate_limited' });
-        return;
-      }
-      metrics.edits.inc({ platform: port.platform, outcome: 'error' });
-      if (ready) {
-        // Never a broken card: the files are dropped, and the next try shows the link and a note.
-        ready.release();
-        const failed = ready.copies.map((c) =>
-          c.outcome === 'uploaded' ? { url: c.url, outcome: 'failed' as const, at: c.at } : c,
-        );
-        slot.media = { step: 'ready', prepared: { ...ready, copies: failed, files: [], release: () => {} } };
-      }
-      if (err instanceof CardGoneError && !posting) {
-        log.info({ taskId }, 'card message is gone; no more edits');
-        this.cards.delete(taskId);
-        this.deps.onGone(taskId);
-        return;
-      }
-      slot.failures++;
-      log.warn(
-        { taskId, failures: slot.failures, posting, err: err instanceof Error ? err.message : String(err) },
-        posting ? 'card post failed' : 'card edit failed',
-      );
-      if (err instanceof CardPostError || slot.failures >= MAX_FAILURES) {
-        slot.wanted = undefined;
-        slot.failures = 0;
-        if (posting || isFinal(wanted.view.state)) this.cards.delete(taskId);
-        slot.posting?.resolve(undefined);
-        slot.posting = undefined;
-      } else {
-        // Back off this channel a little; the view stays wanted.
-        this.pacer.pause(250 * 2 ** slot.failures);
-      }
     }
   }
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CardHandle, MediaCopy, TaskScope, TaskState } from '../domain.js';
+import { isFinal, type CardHandle, type MediaCopy, type TaskScope, type TaskState } from '../domain.js';
 import type { MediaStage } from '../media/stage.js';
 import type { CardMediaState } from './card-media.js';
 import type { Logger } from '../log.js';
@@ -7,7 +7,7 @@ import type { Metrics } from '../metrics.js';
 import { PortRateLimitError, type PlatformPort, type Written } from '../port.js';
 import { cardSignature } from '../render/card.js';
 import type { CardView } from '../render/view.js';
-import type { Priority } from './next-write.js';
+import type { Candidate, Priority } from './next-write.js';
 import type { RatePacer } from './pacer.js';
 
 /** What a channel outbox holds (a slot per card, one-off jobs) and what it is given. */
@@ -70,4 +70,30 @@ export function pauseOnRateLimit(
     log.warn({ channel, retryAfterMs: err.retryAfterMs }, 'channel writes paused by platform rate limit');
   }
   return true;
+}
+
+/** A card (by task id) or a one-off job: what the outbox writes next. */
+export type Waiting = { card: [string, CardSlot] } | { job: Job };
+
+function cardPriority(slot: CardSlot): Priority {
+  const state = slot.wanted?.view.state;
+  if (state && isFinal(state)) return 0;
+  return slot.posting || state !== slot.shownState ? 1 : 2;
+}
+
+/** What waits in one outbox, as candidates for the next write (see next-write.ts). */
+export function* candidates(
+  cards: Map<string, CardSlot>,
+  jobs: readonly Job[],
+  holds: (taskId: string, slot: CardSlot) => boolean,
+): Generator<Candidate<Waiting>> {
+  for (const entry of cards) {
+    const slot = entry[1];
+    if (!slot.wanted || (!slot.handle && !slot.posting)) continue;
+    // A finished card waits (showing what it shows) while its results are fetched for the platform.
+    if (holds(entry[0], slot)) continue;
+    const priority = cardPriority(slot);
+    yield { priority, since: slot.wanted.since, holdable: priority !== 0 && !slot.posting, item: { card: entry } };
+  }
+  for (const job of jobs) yield { priority: job.priority, since: job.since, holdable: false, item: { job } };
 }

@@ -18,14 +18,19 @@ export interface Admission {
   indexes: readonly string[];
   /** Whether the id joins the in-flight set (what a restart resumes). */
   inflight: boolean;
-  /** The server's day counter: the admission is refused, with nothing written, when it is already at `cap` (0 = no cap). */
+  /**
+   * The server's day counter: the admission is refused, with nothing written, when it is already at `cap` (0 = no cap).
+   */
   counter: { key: string; cap: number; ttlMs: number };
   /** The task's units, checked against the day's budgets and counted in the same step. */
   units?: UnitsCharge;
 }
 
 export interface Collections {
-  /** Writes a new record, its index entries, its in-flight mark and the day counts; the refusal, with nothing written, when a cap or budget would be passed. */
+  /**
+   * Writes a new record, its index entries, its in-flight mark and the day counts; the refusal, with nothing written,
+   * when a cap or budget would be passed.
+   */
   admit(a: Admission): Promise<AdmitRefusal | undefined>;
   indexLength(index: string): Promise<number>;
   /** Up to `count` ids, newest first, starting `from` places back from the newest (0 = the newest). */
@@ -123,7 +128,10 @@ export class KeyvCollections implements Collections {
     }
   }
 
-  /** Best effort after a failed admission: the record, its index entries and the in-flight mark go, the slot is given back. */
+  /**
+   * Best effort after a failed admission: the record, its index entries and the in-flight mark go, the slot is given
+   * back.
+   */
   private async undo(a: Admission): Promise<void> {
     await this.kv.delete(a.recordKey).catch(() => undefined);
     for (const index of a.indexes) await this.unappend(index, a.id).catch(() => undefined);

@@ -70,7 +70,9 @@ export class RedisCollections implements Collections {
 
   constructor(
     private readonly redis: () => Promise<ScriptRunner>,
-    /** The keyv holding the records: its key names and serialisation are reused, so keyv reads what the script wrote. */
+    /**
+     * The keyv holding the records: its key names and serialisation are reused, so keyv reads what the script wrote.
+     */
     private readonly kv: Keyv,
     private readonly prefix = 'kb:',
   ) {

@@ -16,7 +16,9 @@ export interface ClaimStore {
   firstSighting(key: string, ttlMs: number): Promise<boolean>;
 }
 
-/** Claims the request; throws InteractionClosedError (left alone, answered by nobody here) when another replica has it. */
+/**
+ * Claims the request; throws InteractionClosedError (left alone, answered by nobody here) when another replica has it.
+ */
 export async function claimRequest(store: ClaimStore, requestKey: string | undefined): Promise<void> {
   if (requestKey === undefined) return;
   if (await store.firstSighting(`claim:${requestKey}`, CLAIM_TTL_MS)) return;

@@ -1,5 +1,5 @@
 import type Keyv from 'keyv';
-import { isFinal, needsTracking, TaskRecord, type Platform, type TaskState } from '../domain.js';
+import { isFinal, needsTracking, TaskRecord, type Platform } from '../domain.js';
 import { expectedUnitsOf } from '../kling/rules.js';
 import { silentLogger, type Logger } from '../log.js';
 import { StoreError } from '../errors.js';
@@ -9,6 +9,7 @@ import { KeyvLeaseBackend, Lease, RedisLeaseBackend } from './lease.js';
 import { RedisCollections } from './redis-collections.js';
 import { migrateRedisLayout } from './redis-migrate.js';
 import { redisLock, redisOf } from './redis.js';
+import { channelIndex, dayCounter, PAGE_BATCH, readPage, userIndex, type Page, type PageQuery } from './paging.js';
 import { settle } from '../budget.js';
 import {
   BudgetCounters,
@@ -21,57 +22,9 @@ import {
 import type { AdmitRefusal } from './units-ledger.js';
 
 const DAY_MS = 86_400_000;
-/** Records read per batch while paging: a page is small, so is each read. */
-const PAGE_BATCH = 100;
-/**
- * A filtered page reads at most this many records beyond what it shows: a filter that matches
- * little in a long history answers "more" instead of reading the whole history.
- */
-const PAGE_SCAN_SLACK = 1000;
-/**
- * However deep the page, one /tasks answer parses at most this many records: a deep page that a
- * filter or deleted tasks keep from being found by position says so instead (SQLite's driver is
- * synchronous, so a long read would stall everything, Discord's 3-second deadline included).
- */
-export const MAX_PAGE_SCAN = 2000;
-/** Index order is creation order give or take concurrent creates: stop at `since` only well past it. */
-const SINCE_MARGIN_MS = 60_000;
+export type { Page, PageQuery } from './paging.js';
 
-export interface PageQuery {
-  platform: Platform;
-  guildId: string;
-  /** Exactly one of channel or user picks the index. */
-  channelId?: string;
-  userId?: string;
-  status?: TaskState;
-  since?: number;
-  until?: number;
-  page: number;
-  pageSize: number;
-}
-
-/**
- * One page. `total` and `pageCount` are known when the whole history behind the query was read
- * (it was short, or `since` cut it off); otherwise `hasMore` says whether a next page may exist.
- */
-export interface Page {
-  items: TaskRecord[];
-  page: number;
-  total?: number;
-  pageCount?: number;
-  /** Absent: a next page exists when `page < pageCount`. */
-  hasMore?: boolean;
-  /** Set when the page lies further back than one answer searches (this many records): narrow the query. */
-  searchLimit?: number;
-}
-
-const scopeKey = (platform: string, guildId: string) => `${platform}:${guildId}`;
-const channelIndex = (r: Pick<PageQuery, 'platform' | 'guildId'>, channelId: string) =>
-  `ch:${scopeKey(r.platform, r.guildId)}:${channelId}`;
-const userIndex = (r: Pick<PageQuery, 'platform' | 'guildId'>, userId: string) =>
-  `us:${scopeKey(r.platform, r.guildId)}:${userId}`;
 export { utcDay };
-const dayCounter = (platform: string, guildId: string, day: string) => `cnt:${scopeKey(platform, guildId)}:${day}`;
 
 /** Runs a store operation; any failure becomes a StoreError naming what could not be done. */
 async function guard<T>(what: string, work: () => Promise<T>): Promise<T> {
@@ -136,7 +89,7 @@ export class TaskStore {
     return new TaskStore(kv, log);
   }
 
-  /** The tracker's claim (SPEC §4: with Redis, one replica polls and edits). */
+  /** The tracker's claim (README: with Redis, one replica polls and edits). */
   trackerLease(owner: string, ttlMs: number, now?: () => number): Lease {
     const redis = redisOf(this.kv);
     const backend = redis
@@ -240,77 +193,11 @@ export class TaskStore {
     return guard('read the tasks in flight', () => this.collections.inflightIds());
   }
 
-  /**
-   * Newest-first page of one channel's or one user's tasks in one server, filtered. Reads only
-   * what the page needs (plus one, to know a next page exists), never the whole history: a
-   * filtered page gives up after PAGE_SCAN_SLACK non-matching records and says "more".
-   */
-  async page(q: PageQuery): Promise<Page> {
-    return guard('read task history', async () => {
-      const index = q.userId !== undefined ? userIndex(q, q.userId) : channelIndex(q, q.channelId ?? '');
-      const skip = (q.page - 1) * q.pageSize;
-      const want = skip + q.pageSize + 1;
-      const length = await this.collections.indexLength(index);
-      const filtered = q.status !== undefined || q.since !== undefined || q.until !== undefined;
-      const deleted = filtered ? 0 : await this.collections.counter(`del:${index}`);
-      // Past the last entry nothing can match: answered without reading a record.
-      if (skip >= length) {
-        const total = filtered ? undefined : Math.max(0, length - deleted);
-        if (total === undefined) return { items: [], page: q.page, hasMore: false };
-        return {
-          items: [],
-          page: q.page,
-          total,
-          pageCount: Math.max(1, Math.ceil(total / q.pageSize)),
-          hasMore: false,
-        };
-      }
-      const items: TaskRecord[] = [];
-      // Unfiltered with nothing deleted, every entry is shown: page p starts at its own position.
-      let position = !filtered && deleted === 0 ? Math.min(skip, length) : 0;
-      const budget = position + Math.min(want - position + PAGE_SCAN_SLACK, MAX_PAGE_SCAN);
-      let matched = position;
-      let exhausted = false;
-      while (matched < want && !exhausted) {
-        const count = Math.min(PAGE_BATCH, Math.max(want - matched, 1), budget - position, length - position);
-        if (count <= 0) {
-          exhausted = position >= length;
-          break;
-        }
-        const ids = await this.collections.newest(index, position, count);
-        position += count;
-        for (const rec of await this.getMany(ids)) {
-          if (q.since !== undefined && rec.createdAt < q.since - SINCE_MARGIN_MS) {
-            exhausted = true;
-            break;
-          }
-          if (!this.matches(rec, q)) continue;
-          if (matched >= skip && items.length < q.pageSize) items.push(rec);
-          matched++;
-        }
-        if (position >= length) exhausted = true;
-      }
-      // Stopped by the scan limit before the page began: say so rather than show an empty page.
-      if (!exhausted && matched < skip) return { items, page: q.page, hasMore: false, searchLimit: budget };
-      // Unfiltered, the index itself counts the tasks (less those deleted): exact at any depth.
-      const total = exhausted ? matched : filtered ? undefined : Math.max(matched, length - deleted);
-      if (total === undefined) return { items, page: q.page, hasMore: true };
-      return {
-        items,
-        page: q.page,
-        total,
-        pageCount: Math.max(1, Math.ceil(total / q.pageSize)),
-        hasMore: total > skip + q.pageSize,
-      };
-    });
-  }
-
-  private matches(rec: TaskRecord, q: PageQuery): boolean {
-    if (rec.deleted || rec.scope.guildId !== q.guildId || rec.scope.platform !== q.platform) return false;
-    if (q.status && rec.state !== q.status) return false;
-    if (q.since !== undefined && rec.createdAt < q.since) return false;
-    if (q.until !== undefined && rec.createdAt > q.until) return false;
-    return true;
+  /** Newest-first page of one channel's or one user's tasks in one server, filtered (see paging.ts). */
+  page(q: PageQuery): Promise<Page> {
+    return guard('read task history', () =>
+      readPage({ collections: this.collections, getMany: (ids) => this.getMany(ids) }, q),
+    );
   }
 
   /**

@@ -85,7 +85,7 @@ export class Leadership {
       won = await this.lease.acquire();
     } catch (err) {
       // Not renewed: `leader` lapses by itself once the last renewal is too old.
-      this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'lease renewal failed');
+      this.log.warn({ err }, 'lease renewal failed');
       void this.leader;
       return 0;
     }

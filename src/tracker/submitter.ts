@@ -135,10 +135,7 @@ export class Submitter {
         live.counters = decision.counters;
         live.nextCheckAt = decision.nextCheckAt;
         if (decision.lookupFirst) live.lookupFirst = true;
-        this.o.log.warn(
-          { taskId: live.rec.id, err: err instanceof Error ? err.message : String(err) },
-          'submit delayed',
-        );
+        this.o.log.warn({ taskId: live.rec.id, err }, 'submit delayed');
         if (queue.isHead(kind, live.rec.id)) queue.holdUntil(kind, live.nextCheckAt);
         if (decision.rec) await this.o.save(live, decision.rec);
     }

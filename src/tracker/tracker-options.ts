@@ -38,3 +38,23 @@ export interface TrackerOptions {
   /** With a shared store (Redis): only the replica holding this lease polls and edits. */
   lease?: Lease;
 }
+
+/**
+ * Stored tasks that need tracking and are not `held` here yet, oldest first; the leader runs this
+ * on every lease renewal, so it reads only records it does not hold. A reshown task leaves the
+ * in-flight set once its card shows the end: it is forgotten from `reshown` then (bounded).
+ */
+export async function recordsToResume(
+  o: Pick<TrackerOptions, 'store' | 'lease'>,
+  held: (id: string) => boolean,
+  reshown: Set<string>,
+  now: () => number,
+): Promise<TaskRecord[]> {
+  const inflight = await o.store.inflightIds();
+  const still = new Set(inflight);
+  for (const id of reshown) if (!still.has(id)) reshown.delete(id);
+  const ids = inflight.filter((id) => !held(id) && !reshown.has(id));
+  // Asked again after the await: a task tracked meanwhile (`track`) is held already and stays as it is.
+  const records = (await o.store.getMany(ids)).filter((rec) => !held(rec.id) && !(o.lease && isYoung(rec, now())));
+  return records.sort((a, b) => a.createdAt - b.createdAt);
+}

@@ -1,21 +1,19 @@
 import { isFinal, type CardHandle, type TaskRecord } from '../domain.js';
-import type { KlingTask } from '../kling/schemas.js';
 import type { CardView } from '../render/view.js';
 import { TaskCards } from './cards.js';
 import { sharedShape } from '../shared-shape.js';
 import { Leadership } from './leadership.js';
 import { Semaphore } from './limiter.js';
 import { LiveTasks, type LiveTask } from './live.js';
-import { Poller } from './poller.js';
+import type { Poller } from './poller.js';
 import { packOf, SubmitQueue, type Pack } from './submit-queue.js';
 import { createGuard, followStored, type FollowDeps } from './create-guard.js';
-import { Submitter } from './submitter.js';
-import { isBehind, mergeForward, onAnswer, onPollError, type Timing } from './task-machine.js';
-import { isYoung, type TrackerOptions } from './tracker-options.js';
-import { abandonUnshown, isAbandoned } from './unanswered.js';
-
-/** How often a leader reads the store for tasks other replicas accepted (on every renewal at most). */
-const RESUME_EVERY_MS = 1000;
+import { askingSteps } from './steps.js';
+import type { Submitter } from './submitter.js';
+import { Operations } from './operations.js';
+import { isBehind, mergeForward, type Timing } from './task-machine.js';
+import type { TrackerOptions } from './tracker-options.js';
+import { Resumer } from './resume.js';
 
 /**
  * Follows every unfinished task to its final state, wiring the parts together: the pure task
@@ -30,7 +28,7 @@ export class Tracker {
   private readonly queue = new SubmitQueue((id) => this.live.get(id)?.rec.createdAt);
   private readonly submitter: Submitter;
   private readonly poller: Poller;
-  private readonly inflightOps = new Set<Promise<unknown>>();
+  private readonly ops: Operations;
   /** Caps provider calls across submission and polling. */
   private readonly sem: Semaphore;
   private readonly timing: Timing;
@@ -41,14 +39,13 @@ export class Tracker {
   private readonly cards: TaskCards;
   private readonly now: () => number;
   private readonly random: () => number;
-  /** Records written before this moment without a lease were written by a process that is gone. */
-  private readonly startedAt: number;
-  private lastResumeAt = Number.NEGATIVE_INFINITY;
+  private readonly resumer: Resumer;
 
   constructor(private readonly o: TrackerOptions) {
     this.now = o.now ?? Date.now;
+    this.ops = new Operations(o.log);
     this.random = o.random ?? Math.random;
-    this.startedAt = this.now();
+    this.resumer = new Resumer(o, this.now);
     this.timing = { intervalMs: o.pollIntervalMs, callbacks: Boolean(o.callbackUrl) };
     this.cards = new TaskCards(o.outboxes, this.queue, () => this.leader && !this.stopped, this.now);
     this.leadership = new Leadership(
@@ -58,40 +55,24 @@ export class Tracker {
       this.now,
     );
     const sem = (this.sem = new Semaphore(o.maxConcurrentCalls ?? 8));
-    const run = (work: Promise<unknown>) => this.run(work);
-    const answered = (live: LiveTask, task: KlingTask, submitted = false) => this.answered(live, task, submitted);
-    this.submitter = new Submitter({
-      kling: o.kling,
-      sem,
-      live: this.live,
-      queue: this.queue,
-      timing: this.timing,
-      log: o.log,
-      now: this.now,
-      ...(o.callbackUrl ? { callbackUrl: o.callbackUrl } : {}),
-      answered: (live, task) => answered(live, task, true),
-      save: (live, next) => this.save(live, next),
-      finish: (live) => this.finish(live),
-      queueMoved: (pack) => this.queueMoved(pack),
-      clearCreate: createGuard({
-        store: o.store,
-        log: o.log,
-        epoch: () => this.leadership.epoch,
-        leads: () => this.leader && !this.stopped,
-        follow: (live, stored) => followStored(live, stored, this.followDeps),
-      }),
-      run,
-    });
-    this.poller = new Poller({
-      kling: o.kling,
-      sem,
-      live: this.live,
-      listThreshold: o.listThreshold ?? 6,
-      listPageSize: o.listPageSize ?? 500,
-      answered,
-      failed: (live, err) => this.pollFailed(live, err),
-      run,
-    });
+    ({ submitter: this.submitter, poller: this.poller } = askingSteps(
+      o,
+      { sem, live: this.live, queue: this.queue, timing: this.timing, now: this.now, random: this.random },
+      {
+        shown: (live) => this.cards.showIfEstimateMoved(live),
+        save: (live, next) => this.save(live, next),
+        finish: (live) => this.finish(live),
+        queueMoved: (pack) => this.queueMoved(pack),
+        clearCreate: createGuard({
+          store: o.store,
+          log: o.log,
+          epoch: () => this.leadership.epoch,
+          leads: () => this.leader && !this.stopped,
+          follow: (live, stored) => followStored(live, stored, this.followDeps),
+        }),
+        run: (work) => this.ops.run(work),
+      },
+    ));
   }
 
   private get followDeps(): FollowDeps {
@@ -114,30 +95,13 @@ export class Tracker {
 
   /** Adopts every stored task that needs tracking and is not tracked here yet. */
   private async resumeFromStore(fresh = true): Promise<number> {
-    // Renewals come four times a TTL; other replicas' tasks are picked up once a second.
-    if (!fresh && this.now() - this.lastResumeAt < RESUME_EVERY_MS) return 0;
-    this.lastResumeAt = this.now();
-    // The leader runs this on every lease renewal: read only records it does not hold already.
-    const inflight = await this.o.store.inflightIds();
-    // A reshown task leaves the in-flight set once its card shows the end: forget it too (bounded).
-    const still = new Set(inflight);
-    for (const id of this.reshown) if (!still.has(id)) this.reshown.delete(id);
-    const ids = inflight.filter((id) => !this.live.has(id) && !this.reshown.has(id));
-    // Read again after the await: a task tracked meanwhile (`track`) is live already and stays as it is.
-    const records = (await this.o.store.getMany(ids)).filter(
-      (rec) => !this.live.has(rec.id) && !(this.o.lease && isYoung(rec, this.now())),
-    );
-    records.sort((a, b) => a.createdAt - b.createdAt);
-    const now = this.now();
-    for (const rec of records) {
-      if (isAbandoned(rec, now, this.startedAt, Boolean(this.o.lease)))
-        this.run(abandonUnshown(this.o.store, rec.id, now));
-      else if (!isFinal(rec.state)) this.adopt(rec, true);
-      else {
-        this.reshown.add(rec.id);
-        this.cards.reshow(rec); // finished, but the card never showed it: a crash beat the last edit
-      }
-    }
+    const records = await this.resumer.resume(fresh, {
+      held: (id) => this.live.has(id),
+      reshown: this.reshown,
+      adopt: (rec) => this.adopt(rec, true),
+      reshow: (rec) => this.cards.reshow(rec),
+      run: (work) => this.ops.run(work),
+    });
     // Taken over (or started): ask Kling about them all now, in one batch, not at the next tick.
     if (records.length > 0) this.tick();
     return records.length;
@@ -153,10 +117,10 @@ export class Tracker {
 
   /**
    * A new task, already written to the store. Idempotent: a task live here already stays as it is,
-   * only asked about at once if still pending (adopted before its card was answered).
+   * only asked about at once if still pending (adopted before its card was answered). A follower
+   * leaves it to the leader, which adopts it from the store.
    */
   track(rec: TaskRecord): void {
-    // A follower leaves it to the leader, which adopts it from the store.
     if (!this.leader || this.stopped) return;
     const known = this.live.get(rec.id);
     if (known?.rec.state === 'pending') return this.poke(rec.id);
@@ -173,7 +137,7 @@ export class Tracker {
       return;
     }
     // It finished before its card was up: show the final state on it.
-    this.run(
+    this.ops.run(
       this.o.store
         .get(taskId)
         .then((rec) => rec && this.cards.reshow({ ...rec, card: handle, ...(shownSig ? { cardSig: shownSig } : {}) })),
@@ -181,9 +145,7 @@ export class Tracker {
   }
 
   /** No card could be posted for this task: stop holding views for one. */
-  cardUnavailable(taskId: string, scope: TaskRecord['scope']): void {
-    this.cards.forget({ id: taskId, scope });
-  }
+  cardUnavailable = (taskId: string, scope: TaskRecord['scope']): void => this.cards.forget({ id: taskId, scope });
 
   /**
    * Posts the first card of a task that has none, through the channel's outbox. Resolves once it
@@ -208,23 +170,16 @@ export class Tracker {
     this.tickOne(live);
   }
 
-  /** Kling called back: only a hint, the task is re-fetched before anything is believed. */
+  /** Kling called back naming a task (its id or ours): only a hint, re-fetched before anything is believed. */
   hint(klingTaskId: string): boolean {
-    // By Kling's id, or by ours (a callback may name the task by its external id).
     const live = this.live.byKling(klingTaskId) ?? this.live.get(klingTaskId);
     if (live) this.poke(live.rec.id);
     return Boolean(live);
   }
 
   /** Shows a finished task's card again (e.g. after a restart lost the last edit). */
-  reshow(rec: TaskRecord): void {
-    this.cards.reshow(rec);
-  }
-
-  view(rec: TaskRecord): CardView {
-    return this.cards.view(rec);
-  }
-
+  reshow = (rec: TaskRecord): void => this.cards.reshow(rec);
+  view = (rec: TaskRecord): CardView => this.cards.view(rec);
   /** Tracked tasks per state, for /metrics. */
   countByState = (): Map<string, number> => this.live.countByState();
 
@@ -238,15 +193,11 @@ export class Tracker {
     this.leadership.stop();
     // Calls already at Kling finish; those still waiting for a slot are dropped (see Semaphore.close).
     this.sem.close();
-    const deadline = Date.now() + deadlineMs;
-    while (this.inflightOps.size > this.sem.parked && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 10));
+    await this.ops.settle(deadlineMs, () => this.sem.parked);
   }
 
   /** Gives the lease up at once instead of making the next replica wait it out. */
-  async releaseLease(): Promise<void> {
-    await this.leadership.release();
-  }
+  releaseLease = (): Promise<void> => this.leadership.release();
 
   private adopt(rec: TaskRecord, resumed: boolean): LiveTask {
     // Never two live copies of one task (two copies would send two creates).
@@ -264,7 +215,7 @@ export class Tracker {
     // is its next edit (a repeat of the old view would spend the channel's budget before the finals).
     if (!resumed || !rec.card || (rec.state !== 'submitted' && rec.state !== 'processing')) this.cards.show(live);
     // Crashed between posting the card and storing its handle: the outbox posts it (finding it first).
-    if (resumed && !rec.card) this.run(this.openCard(rec, this.cards.view(rec)));
+    if (resumed && !rec.card) this.ops.run(this.openCard(rec, this.cards.view(rec)));
     return live;
   }
 
@@ -275,58 +226,25 @@ export class Tracker {
     }
   }
 
-  /** Runs work as a tracked operation, so stop() can wait for it and nothing throws unhandled. */
-  private run(p: Promise<unknown>): void {
-    const op = p.catch((err: unknown) =>
-      this.o.log.error({ err: err instanceof Error ? err.message : String(err) }, 'tracker operation failed'),
-    );
-    this.inflightOps.add(op);
-    void op.finally(() => this.inflightOps.delete(op));
-  }
-
   /** One task that just arrived or was poked: a burst of n new tasks costs n steps, not n full ticks. */
   private tickOne(live: LiveTask): void {
     if (this.stopped || !this.leader || live.busy) return;
     const { state, request } = live.rec;
     if (state === 'queued') return this.submitter.drain(packOf(request.kind), this.now());
     if (live.nextCheckAt > this.now()) return;
-    if (state === 'pending') this.run(this.submitter.submit(live));
-    else if (state === 'submitted' || state === 'processing') this.run(this.poller.pollOne(live));
+    if (state === 'pending') this.ops.run(this.submitter.submit(live));
+    else if (state === 'submitted' || state === 'processing') this.ops.run(this.poller.pollOne(live));
   }
 
   private tick(): void {
     if (this.stopped || !this.leader) return;
     const now = this.now();
     for (const live of this.live.values())
-      if (live.rec.state === 'pending' && !live.busy && live.nextCheckAt <= now) this.run(this.submitter.submit(live));
+      if (live.rec.state === 'pending' && !live.busy && live.nextCheckAt <= now)
+        this.ops.run(this.submitter.submit(live));
     this.submitter.drain('video', now);
     this.submitter.drain('image', now);
     this.poller.pollDue(now);
-  }
-
-  /** Folds what Kling says into the record; persists and re-renders only on change. */
-  private async answered(live: LiveTask, task: KlingTask, submitted: boolean): Promise<void> {
-    const now = this.now();
-    const step = onAnswer(live.rec, task, now, this.timing, this.random, { submitted });
-    live.counters = step.counters;
-    live.nextCheckAt = step.nextCheckAt;
-    this.live.knownAs(live.rec.id, task.taskId);
-    if (step.changed) await this.save(live, step.rec);
-    else this.cards.showIfEstimateMoved(live);
-    if (isFinal(step.rec.state)) this.finish(live);
-  }
-
-  private async pollFailed(live: LiveTask, err: unknown): Promise<void> {
-    const step = onPollError(live.rec, err, this.now(), live.counters, this.timing);
-    live.counters = step.counters;
-    live.nextCheckAt = step.nextCheckAt;
-    if (!step.final)
-      this.o.log.warn(
-        { taskId: live.rec.id, err: err instanceof Error ? err.message : String(err), errors: step.counters.errors },
-        'poll failed; will retry',
-      );
-    if (step.rec) await this.save(live, step.rec);
-    if (step.final) this.finish(live);
   }
 
   private async save(live: LiveTask, next: TaskRecord): Promise<void> {

@@ -96,7 +96,10 @@ export class RecordingPort implements PlatformPort {
     return this.rateLimits.filter((r) => !r.forced);
   }
 
-  /** The next edit (in `channel`, or anywhere) answers 429 (or, `budget`, is held back by the adapter) with this retry-after. */
+  /**
+   * The next edit (in `channel`, or anywhere) answers 429 (or, `budget`, is held back by the adapter) with this
+   * retry-after.
+   */
   rateLimitNextEdit(retryAfterMs: number, channel?: string, source: 'platform' | 'budget' = 'platform'): void {
     this.planned.push({ retryAfterMs, source, ...(channel ? { channel } : {}) });
   }

@@ -7,7 +7,10 @@
 import type { ServerResponse } from 'node:http';
 
 export interface MediaServing {
-  /** Size of every result file in bytes, or per file name (`<taskId>.mp4`, `<taskId>-0.png`); undefined keeps the tiny file. */
+  /**
+   * Size of every result file in bytes, or per file name (`<taskId>.mp4`, `<taskId>-0.png`); undefined keeps the
+   * tiny file.
+   */
   bytes?: number | ((name: string) => number | undefined);
   /** Send this many bytes of the body, then nothing more (the connection stays open). */
   stallAfter?: number | ((name: string) => number | undefined);

@@ -56,7 +56,10 @@ export interface SimulatorOptions {
    * (the only thing the new standard takes), or both.
    */
   auth: { accessKey?: string; secretKey?: string; apiKey?: string };
-  /** Whether the legacy standard takes the API key too (Kling's docs show it on images; video is unstated). Default true. */
+  /**
+   * Whether the legacy standard takes the API key too (Kling's docs show it on images; video is unstated).
+   * Default true.
+   */
   legacyTakesKey?: boolean;
   /** Most ids one `GET /tasks` takes (Kling names none); more is refused with 400/1201. Default 50. */
   batchMax?: number;
@@ -65,7 +68,9 @@ export interface SimulatorOptions {
   concurrency?: { video?: number; image?: number };
   ratePerSecond?: number;
   now?: () => number;
-  /** The account's resource packs served at GET /account/costs (official envelope only; gateways have no such endpoint). */
+  /**
+   * The account's resource packs served at GET /account/costs (official envelope only; gateways have no such endpoint).
+   */
   packs?: ReadonlyArray<Record<string, unknown>>;
   /** Models Kling has that the capability table does not (yet): accepted under the generic rules. */
   extraModels?: readonly string[];
@@ -838,7 +843,9 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
     };
   }
 
-  /** GET /account/costs: start_time and end_time (ms) required, optional resource_pack_name; at most 1 query a second. */
+  /**
+   * GET /account/costs: start_time and end_time (ms) required, optional resource_pack_name; at most 1 query a second.
+   */
   function handleAccountCosts(query: URLSearchParams): Answer {
     stats.accountCalls += 1;
     const now = clock();

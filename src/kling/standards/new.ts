@@ -24,7 +24,10 @@ export const TASKS_PATH = '/tasks';
 /** Kinds the new standard carries. */
 export const speaksNew = (kind: TaskKind): boolean => NEW_ENDPOINTS[kind] !== undefined;
 
-/** `POST /text-to-video/{model}`: the id as the table knows it on this standard, or as given (path-safe by its pattern). */
+/**
+ * `POST /text-to-video/{model}`: the id as the table knows it on this standard, or as given (path-safe by its
+ * pattern).
+ */
 export function newCreatePath(req: GenerationRequest): string {
   const endpoint = NEW_ENDPOINTS[req.kind];
   if (!endpoint) throw new Error(`${req.kind} has no endpoint on Kling's new API`);
@@ -34,7 +37,10 @@ export function newCreatePath(req: GenerationRequest): string {
 type Body = Record<string, unknown>;
 type VideoRequest = Extract<GenerationRequest, { kind: 'text2video' | 'image2video' }>;
 
-/** `settings{}`: std → 720p, pro → 1080p; audio only where the model has it (any model the table does not know: when asked). */
+/**
+ * `settings{}`: std → 720p, pro → 1080p; audio only where the model has it (any model the table does not know:
+ * when asked).
+ */
 function settingsOf(req: VideoRequest): Body {
   const resolution = resolutionOfMode(req.mode);
   const row = rowFor(req.model, req.kind);
@@ -65,7 +71,10 @@ const BODIES: Partial<{ [K in GenerationRequest['kind']]: (req: Extract<Generati
   }),
 };
 
-/** The body of a new-standard create. negative_prompt and cfg_scale have no field here: the commands refuse them first. */
+/**
+ * The body of a new-standard create. negative_prompt and cfg_scale have no field here: the commands refuse them
+ * first.
+ */
 export function newBody(req: GenerationRequest, externalTaskId: string, callbackUrl?: string): Body {
   const build = BODIES[req.kind] as ((r: GenerationRequest) => Body) | undefined;
   if (!build) throw new Error(`${req.kind} has no body on Kling's new API`);

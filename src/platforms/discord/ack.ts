@@ -2,7 +2,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { InteractionResponseType, MessageFlags } from 'discord.js';
 import { z } from 'zod';
-import type { DiscordInteraction } from './io.js';
+import type { DiscordInteraction } from './handles.js';
 
 /** Discord's error body; only its code and message are read. */
 const ErrorBody = z.object({ code: z.union([z.number(), z.string()]).optional(), message: z.string().optional() });
@@ -40,7 +40,7 @@ const USER_AGENT = 'DiscordBot (https://github.com/kling-bot/kling-bot, 0.1.0)';
  * Sends "deferred" interaction callbacks straight over a keep-alive connection pool.
  *
  * Why not `interaction.deferReply()`: callbacks have a hard 3-second deadline and are exempt from
- * Discord's rate limits (REFERENCE Discord 5), so discord.js's rate-limit queue adds nothing but
+ * Discord's rate limits (https://discord.com/developers/docs/topics/rate-limits), so discord.js's rate-limit queue adds nothing but
  * time: under a burst of 200 commands its per-request overhead alone put the p99 ack near 900 ms
  * (bench/discord-ack.ts). After a successful callback the interaction is marked deferred exactly
  * as discord.js itself does, so every later discord.js call (editReply, followUp…) works as usual.

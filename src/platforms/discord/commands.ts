@@ -17,7 +17,7 @@ import { ValidationError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { clip } from './render.js';
 
-/** Discord's own bounds for command definitions (REFERENCE Discord 9). */
+/** Discord's own bounds for command definitions (https://discord.com/developers/docs/interactions/application-commands). */
 const DESCRIPTION_MAX = 100;
 const CHOICES_MAX = 25;
 const STRING_MAX = 6000;

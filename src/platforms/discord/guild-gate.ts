@@ -2,8 +2,8 @@ import { MessageFlags, type Interaction } from 'discord.js';
 import { z } from 'zod';
 import type { Logger } from '../../log.js';
 import { errorNotice } from '../../render/notices.js';
-import type { DiscordInteraction } from './io.js';
-import { restBody } from './port.js';
+import type { DiscordInteraction } from './handles.js';
+import { restBody } from './handles.js';
 import { privateMessage } from './render.js';
 
 /**
@@ -83,7 +83,6 @@ export interface GuildGateOptions {
 }
 
 const RECHECK_MS = 60_000;
-const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** Holds the policy, asks Discord when there is no list, and refuses strangers privately. */
 export class GuildGate {
@@ -122,7 +121,7 @@ export class GuildGate {
         },
         (err: unknown) => {
           log.error(
-            { err: messageOf(err) },
+            { err },
             'could not ask Discord whether the application is public; refusing commands until it answers',
           );
           return { kind: 'unchecked' } as const;
@@ -167,7 +166,7 @@ export class GuildGate {
           flags: MessageFlags.Ephemeral,
         });
     } catch (err) {
-      this.o.log.warn({ err: messageOf(err), guild: interaction.guildId }, 'could not answer a refused interaction');
+      this.o.log.warn({ err, guild: interaction.guildId }, 'could not answer a refused interaction');
     }
     return true;
   }

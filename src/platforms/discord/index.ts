@@ -7,8 +7,10 @@ import { InteractionAcker } from './ack.js';
 import { registerCommands } from './commands.js';
 import { GuildGate } from './guild-gate.js';
 import { InteractionHandler } from './interactions.js';
-import { DiscordPort, TOKEN_LIFETIME_MS, TOKEN_MARGIN_MS } from './port.js';
+import { TOKEN_LIFETIME_MS, TOKEN_MARGIN_MS } from './handles.js';
+import { DiscordPort } from './port.js';
 import { messageRest } from './rest.js';
+import { messageOf } from '../../error-fields.js';
 
 export type DiscordConfig = NonNullable<Config['discord']>;
 
@@ -44,7 +46,6 @@ const STOP_GRACE_MS = 3000;
  */
 const HANDLER_SWEEP_MS = 60_000;
 const USER_CACHE_SIZE = 1000;
-const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 function waitForReady(client: Client, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -129,13 +130,11 @@ export async function startDiscordAdapter(
   let stopping = false;
   client.on(Events.InteractionCreate, (interaction) => {
     if (stopping) return;
-    const run = handler
-      .handle(interaction)
-      .catch((err: unknown) => log.error({ err: messageOf(err) }, 'interaction handler crashed'));
+    const run = handler.handle(interaction).catch((err: unknown) => log.error({ err }, 'interaction handler crashed'));
     inflight.add(run);
     void run.finally(() => inflight.delete(run));
   });
-  client.on(Events.Error, (err) => log.error({ err: err.message }, 'discord client error'));
+  client.on(Events.Error, (err) => log.error({ err }, 'discord client error'));
   client.on(Events.ShardDisconnect, (event, shardId) =>
     log.warn({ code: event.code, shardId }, 'discord gateway disconnected'),
   );
@@ -147,7 +146,7 @@ export async function startDiscordAdapter(
       ? Promise.resolve()
       : registerCommands(client.rest, config.applicationId, config.guildIds, log).catch((err: unknown) => {
           // Discord keeps the last registration, so the bot still works if only this call failed.
-          log.error({ err: messageOf(err) }, 'could not register discord commands');
+          log.error({ err }, 'could not register discord commands');
         });
   const ready = waitForReady(client, options.readyTimeoutMs ?? 30_000);
   // Connections for acknowledgements open while the gateway logs in (never rejects).

@@ -18,7 +18,8 @@ import { errorNotice, notices } from '../../render/notices.js';
 import type { InteractionAcker } from './ack.js';
 import { readOptions, type ReadOptions } from './commands.js';
 import type { GuildGate } from './guild-gate.js';
-import { InteractionIO, type DiscordInteraction, type SendThroughOutbox } from './io.js';
+import type { DiscordInteraction } from './handles.js';
+import { InteractionIO, type SendThroughOutbox } from './io.js';
 
 export interface InteractionHandlerOptions {
   core: Core;
@@ -36,7 +37,7 @@ export interface InteractionHandlerOptions {
   gate: GuildGate;
 }
 
-/** DISCORD_ADMIN_PERMISSION: which permission makes a member an admin of the bot (SPEC §6). */
+/** DISCORD_ADMIN_PERMISSION: which permission makes a member an admin of the bot (README, Configuration). */
 export type AdminPermission = 'administrator' | 'manage_guild' | 'none';
 
 const ADMIN_FLAGS: Record<AdminPermission, readonly bigint[]> = {
@@ -93,8 +94,6 @@ function wouldRun(
     return false;
   }
 }
-
-const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** `make()` on first call, the same value after. */
 function once<T>(make: () => T): () => T {
@@ -176,7 +175,7 @@ export class InteractionHandler {
       await this.o.acker.autocomplete(interaction, choices);
     } catch (err) {
       // Nothing to tell the user: Discord just shows no suggestions.
-      this.o.log.warn({ err: messageOf(err), command: interaction.commandName }, 'autocomplete answer failed');
+      this.o.log.warn({ err, command: interaction.commandName }, 'autocomplete answer failed');
     }
   }
 
@@ -285,17 +284,12 @@ export class InteractionHandler {
   private async fail(io: InteractionIO, err: unknown, log: () => Logger): Promise<void> {
     // Answered by another process running this bot, or too late: nothing can reach the user.
     if (err instanceof InteractionClosedError) {
-      log().warn(
-        { err: messageOf(err) },
-        'interaction not acknowledged by this process (answered elsewhere, or too late); left alone',
-      );
+      log().warn({ err }, 'interaction not acknowledged by this process (answered elsewhere, or too late); left alone');
       return;
     }
-    log().error({ err: messageOf(err), acknowledged: io.acknowledged }, 'discord interaction failed');
+    log().error({ err, acknowledged: io.acknowledged }, 'discord interaction failed');
     await io
       .replyPrivate(errorNotice(userMessageOf(err)))
-      .catch((replyErr: unknown) =>
-        log().warn({ err: messageOf(replyErr) }, 'could not tell the user about the failure'),
-      );
+      .catch((replyErr: unknown) => log().warn({ err: replyErr }, 'could not tell the user about the failure'));
   }
 }

@@ -1,4 +1,4 @@
-import { DiscordAPIError, MessageFlags, type ButtonInteraction, type ChatInputCommandInteraction } from 'discord.js';
+import { DiscordAPIError, MessageFlags } from 'discord.js';
 import type { TaskScope } from '../../domain.js';
 import { InteractionClosedError } from '../../errors.js';
 import type { CardAnswer, CommandIO } from '../../invocation.js';
@@ -6,14 +6,18 @@ import type { Logger } from '../../log.js';
 import type { PlatformPort, Written } from '../../port.js';
 import type { CardView, PrivateView } from '../../render/view.js';
 import { AckError, type InteractionAcker } from './ack.js';
-import { cardBody, restBody, type DiscordCardHandle, type DiscordReplyTarget } from './port.js';
+import {
+  cardBody,
+  restBody,
+  type DiscordCardHandle,
+  type DiscordInteraction,
+  type DiscordReplyTarget,
+} from './handles.js';
 import { privateMessage } from './render.js';
-
-export type DiscordInteraction = ChatInputCommandInteraction | ButtonInteraction;
 
 /**
  * How this interaction has been acknowledged. Public or ephemeral is fixed at that moment and can
- * never change (REFERENCE Discord 3), so every later answer depends on it.
+ * never change (https://discord.com/developers/docs/interactions/receiving-and-responding), so every later answer depends on it.
  */
 type Ack = 'none' | 'card' | 'defer-public' | 'defer-ephemeral' | 'defer-update' | 'replied';
 
@@ -186,9 +190,7 @@ export class InteractionIO implements CommandIO {
           : this.interaction.isButton()
             ? this.deferUpdate()
             : this.deferEphemeral();
-      late.catch((err: unknown) =>
-        this.o.log().warn({ err: err instanceof Error ? err.message : String(err) }, 'late acknowledgement failed'),
-      );
+      late.catch((err: unknown) => this.o.log().warn({ err }, 'late acknowledgement failed'));
     }, wait);
     this.watchdog.unref?.();
   }

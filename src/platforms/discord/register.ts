@@ -6,6 +6,7 @@ import { REST } from 'discord.js';
 import { ConfigError, loadConfig, loadEnvFile } from '../../config.js';
 import { registerCommands, slashCommands } from './commands.js';
 import { inviteUrl } from './invite.js';
+import { messageOf } from '../../error-fields.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const fail = (line: string): never => {
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
     out(`invite link (Attach Files included, for uploads): ${inviteUrl(discord.applicationId)}`);
   } catch (err) {
     // discord.js error texts carry no token; the config's secrets are scrubbed anyway.
-    let text = err instanceof Error ? err.message : String(err);
+    let text = messageOf(err);
     for (const secret of config.secrets) text = text.split(secret).join('[redacted]');
     fail(`registration failed: ${text}`);
   } finally {

@@ -13,7 +13,7 @@ import { clip, escapeClipped } from './markdown.js';
 
 export { clip };
 
-/** Discord's message limits (REFERENCE Discord 7); a payload over any of them is refused with 50035. */
+/** Discord's message limits (https://discord.com/developers/docs/resources/message); a payload over any of them is refused with 50035. */
 export const LIMITS = {
   content: 2000,
   embedTotal: 6000,

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { DefaultRestOptions, REST, type ResponseLike } from 'discord.js';
 import type { RateInfo } from '../../port.js';
 
-/** The budget Discord reported on one answer (REFERENCE Discord 5). */
+/** The budget Discord reported on one answer (https://discord.com/developers/docs/topics/rate-limits). */
 export function rateOf(headers: Pick<Headers, 'get'>): RateInfo | undefined {
   const remaining = headers.get('x-ratelimit-remaining');
   const resetAfter = headers.get('x-ratelimit-reset-after');

@@ -11,7 +11,7 @@ export interface SlackMessage {
 }
 
 /**
- * Block Kit limits (REFERENCE Slack 4). TOTAL_TEXT stays under Slack's ~13k `msg_blocks_too_long`
+ * Block Kit limits (https://api.slack.com/reference/block-kit/blocks). TOTAL_TEXT stays under Slack's ~13k `msg_blocks_too_long`
  * with room for what we do not count exactly (emoji shortcodes Slack expands, for instance).
  */
 export const LIMITS = {

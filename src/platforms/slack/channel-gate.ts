@@ -1,7 +1,7 @@
 import { TokenBucket } from '../../tracker/limiter.js';
 
 export interface ChannelPace {
-  /** chat.postMessage: about one a second per channel (REFERENCE Slack 3). */
+  /** chat.postMessage: about one a second per channel (https://api.slack.com/methods/chat.postMessage). */
   postsPerSec: number;
   /** Every write of a channel (posts and updates) within a sliding window. */
   windowRequests: number;

@@ -116,9 +116,7 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
   /** Work after the ack: tracked so stop() can let it finish, and never an unhandled rejection. */
   const run = (work: () => Promise<void>): void => {
     const p = work()
-      .catch((err: unknown) =>
-        log.error({ err: err instanceof Error ? err.message : String(err) }, 'slack handler failed'),
-      )
+      .catch((err: unknown) => log.error({ err }, 'slack handler failed'))
       .finally(() => inflight.delete(p));
     inflight.add(p);
   };
@@ -207,7 +205,7 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
       void verifier
         .handle(req, res, (verified, response) => receiver.requestListener(verified, response))
         .catch((err: unknown) => {
-          log.error({ err: err instanceof Error ? err.message : String(err) }, 'slack request verification failed');
+          log.error({ err }, 'slack request verification failed');
           if (!res.headersSent) res.writeHead(500).end();
         });
     });
@@ -223,12 +221,7 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
     port,
     async stop() {
       stopped = true;
-      if (socketMode)
-        await app
-          .stop()
-          .catch((err: unknown) =>
-            log.warn({ err: err instanceof Error ? err.message : String(err) }, 'socket mode did not stop cleanly'),
-          );
+      if (socketMode) await app.stop().catch((err: unknown) => log.warn({ err }, 'socket mode did not stop cleanly'));
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.allSettled([...inflight]),

@@ -39,10 +39,7 @@ export class ChannelMembership {
       const code = slackErrorCode(err);
       // A private channel or DM the bot is not in is invisible to it: "not found" is the answer.
       if (code === 'channel_not_found' || code === 'not_in_channel') return 'no';
-      this.log.warn(
-        { err: err instanceof Error ? err.message : String(err), code, channel },
-        'could not check whether the bot can post here; going ahead',
-      );
+      this.log.warn({ err, code, channel }, 'could not check whether the bot can post here; going ahead');
       return 'unknown';
     }
   }

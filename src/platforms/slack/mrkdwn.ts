@@ -64,7 +64,9 @@ export function slackDate(ms: number, format: string, fallback: string): string 
 
 export const isSlackUserId = (id: string): boolean => /^[UW][A-Z0-9]{2,}$/.test(id);
 
-/** A user mention when the id looks like a Slack user id (Slack shows the current display name), else the escaped name. */
+/**
+ * A user mention when the id looks like a Slack user id (Slack shows the current display name), else the escaped name.
+ */
 export function mention(id: string, name: string): string {
   return isSlackUserId(id) ? `<@${id}>` : escapeClamped(name, 200);
 }

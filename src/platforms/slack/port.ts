@@ -42,7 +42,10 @@ const NEEDS_REPLACEMENT = new Set(['edit_window_closed']);
 /** Channel gates kept before idle ones are dropped. */
 const MAX_IDLE_CHANNEL_GATES = 1000;
 
-/** Where a private answer goes: the command's response_url (works where the bot is not a member), else chat.postEphemeral. */
+/**
+ * Where a private answer goes: the command's response_url (works where the bot is not a member), else
+ * chat.postEphemeral.
+ */
 export const SlackReplyTarget = z.object({
   responseUrl: z.string().url().optional(),
   channel: z.string(),
@@ -240,15 +243,12 @@ export class SlackPort implements PlatformPort {
         );
       } catch (err) {
         if (err instanceof PortRateLimitError) throw err;
-        this.log.warn(
-          { err: err instanceof Error ? err.message : String(err), channel: t.channel },
-          'response_url failed; falling back to chat.postEphemeral',
-        );
+        this.log.warn({ err, channel: t.channel }, 'response_url failed; falling back to chat.postEphemeral');
       }
     }
     const client = await this.workspaces.clientFor(scope.guildId);
     try {
-      // Tier 4, per workspace (REFERENCE Slack 3): not the channel's post pace; a 429 says when.
+      // Tier 4, per workspace (https://api.slack.com/apis/rate-limits): not the channel's post pace; a 429 says when.
       await client.chat.postEphemeral({ channel: t.channel, user: t.user, text, blocks });
       return { value: undefined };
     } catch (err) {

@@ -9,7 +9,10 @@ import type { Logger } from '../../log.js';
  * spend the operator's Kling credit. Such requests are refused before any listener runs.
  */
 
-/** Where each kind of request names its workspace: slash commands `team_id`; interactions `team.id`, else `user.team_id`. */
+/**
+ * Where each kind of request names its workspace: slash commands `team_id`; interactions `team.id`, else
+ * `user.team_id`.
+ */
 const TeamFields = z.object({
   team_id: z.string().min(1).optional().catch(undefined),
   team: z

@@ -3,8 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../log.js';
 
 /**
- * The door in front of Bolt's HTTP receiver (SPEC §5: "unsigned or replayed ones get 401 and do
- * nothing"). Bolt checks the signature and refuses old timestamps, but it lets a timestamp from
+ * The door in front of Bolt's HTTP receiver (unsigned or replayed requests get 401 and do nothing:
+ * https://api.slack.com/authentication/verifying-requests-from-slack). Bolt checks the signature and refuses old timestamps, but it lets a timestamp from
  * the future through, keeps no memory of signatures it has seen (a captured request could be
  * sent again within 5 minutes and pay for a second task), and buffers up to 10 MB first.
  */
@@ -91,15 +91,13 @@ export class SlackRequestVerifier {
       return { ok: false, status: 401, reason: 'timestamp outside the 5-minute window' };
     if (!signatureMatches(this.o.signingSecret, timestamp, body, signature))
       return { ok: false, status: 401, reason: 'bad signature' };
-    // Signed and fresh: now make sure it is the first time. The window check above bounds how long a signature must be remembered.
+    // Signed and fresh: now make sure it is the first time. The window check above bounds how long a signature must be
+    // remembered.
     let first: boolean;
     try {
       first = await this.o.firstSighting(`slack:${signature}`, 2 * SLACK_WINDOW_SEC * 1000);
     } catch (err) {
-      this.o.log.error(
-        { err: err instanceof Error ? err.message : String(err) },
-        'slack replay check failed: store unavailable',
-      );
+      this.o.log.error({ err }, 'slack replay check failed: store unavailable');
       return { ok: false, status: 503, reason: 'store unavailable' };
     }
     if (!first) return { ok: false, status: 401, reason: 'replayed' };

@@ -8,7 +8,7 @@ export interface Budget {
 }
 
 /**
- * Slack counts chat.update per workspace (Tier 3, about 50 a minute: REFERENCE Slack 3), while
+ * Slack counts chat.update per workspace (Tier 3, about 50 a minute: https://api.slack.com/methods/chat.update), while
  * the tracker budgets edits per channel. Every channel of a workspace draws from this gate too,
  * so a workspace with many busy channels waits its turn instead of collecting 429s.
  * 20 + 0.46/s can never spend more than 48 edits in any minute. Progress edits only spend above

@@ -1,5 +1,6 @@
 import type { Logger as BoltLogger } from '@slack/bolt';
 import { WebAPIPlatformError, WebAPIRateLimitedError, WebClient } from '@slack/web-api';
+import { messageOf } from '../../error-fields.js';
 
 /** Who the bot is in a workspace (auth.test), for Bolt's authorize result. */
 export interface BotIdentity {
@@ -86,10 +87,7 @@ export class SlackWorkspaces {
     } catch (err) {
       const code = slackErrorCode(err);
       if (code && BAD_TOKEN_ERRORS.has(code)) throw new SlackTokenError(code);
-      this.o.logger.warn(
-        'auth.test failed; continuing without the bot identity',
-        err instanceof Error ? err.message : String(err),
-      );
+      this.o.logger.warn('auth.test failed; continuing without the bot identity', messageOf(err));
       return {};
     }
   }

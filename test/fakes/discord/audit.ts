@@ -34,7 +34,9 @@ export function maxAttemptsPerWindow(fake: Pick<FakeDiscord, 'requests'>, channe
   return Math.max(0, ...perWindow.values());
 }
 
-/** Most accepted writes in any sliding window of `windowMs` in a channel (a figure for the bench, not a Discord rule). */
+/**
+ * Most accepted writes in any sliding window of `windowMs` in a channel (a figure for the bench, not a Discord rule).
+ */
 export function maxAcceptedInSlidingWindow(
   fake: Pick<FakeDiscord, 'requests'>,
   channelId: string,

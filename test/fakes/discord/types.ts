@@ -244,7 +244,10 @@ export interface ChannelWrite {
   channelId: string;
   /** Start of the bucket window it was counted in (as Discord counts: from the first write after a reset). */
   windowStart?: number;
-  /** Set when it was answered 429: `forced` by the test (rateLimitChannel), `unforced` when the bot exceeded what it was told. */
+  /**
+   * Set when it was answered 429: `forced` by the test (rateLimitChannel), `unforced` when the bot exceeded what it was
+   * told.
+   */
   limited?: 'forced' | 'unforced';
   /** `limit`: the window was full; `blocked`: sent while an earlier 429's Retry-After was still running. */
   cause?: 'forced' | 'limit' | 'blocked';

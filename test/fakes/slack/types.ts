@@ -28,7 +28,10 @@ export interface FakeSlackOptions {
    * tolerated"). Default {perSecond: 1, burst: 3}; null disables it.
    */
   postMessageLimit?: { perSecond: number; burst: number } | null;
-  /** chat.postEphemeral per workspace (Slack Tier 4: about 100 a minute). Default {requests: 100, windowMs: 60_000}; null disables it. */
+  /**
+   * chat.postEphemeral per workspace (Slack Tier 4: about 100 a minute). Default {requests: 100, windowMs: 60_000};
+   * null disables it.
+   */
   ephemeralLimit?: { requests: number; windowMs: number } | null;
   /** Successful uses allowed per response_url. Default 5 (Slack's documented limit). */
   responseUrlUses?: number;
@@ -40,7 +43,10 @@ export interface FakeSlackOptions {
   appId?: string;
   /** Port for the fake to listen on (127.0.0.1). Default 0 = ephemeral. */
   port?: number;
-  /** The bot token's scopes (sent as x-oauth-scopes; files.* need files:write). Default commands, chat:write, files:write. */
+  /**
+   * The bot token's scopes (sent as x-oauth-scopes; files.* need files:write). Default commands, chat:write,
+   * files:write.
+   */
   scopes?: string[];
   /** Per-file cap of files.getUploadURLExternal (Slack: 1 GB). */
   maxFileBytes?: number;

@@ -1,0 +1,130 @@
+import { isFinal, type CardHandle, type TaskScope } from '../domain.js';
+import type { PreparedMedia } from '../media/stage.js';
+import { CardGoneError, CardPostError, type PlatformPort, type Written } from '../port.js';
+import type { CardView } from '../render/view.js';
+import { sharedShape } from '../shared-shape.js';
+import type { CardMedia } from './card-media.js';
+import type { Priority } from './next-write.js';
+import type { RatePacer } from './pacer.js';
+import { viewHash, type CardSlot, type ChannelOutboxDeps } from './slots.js';
+
+const MAX_FAILURES = 5;
+
+/** What one card write uses of its channel's outbox. */
+export interface CardWriter {
+  deps: ChannelOutboxDeps;
+  pacer: RatePacer;
+  media: CardMedia;
+  cards: Map<string, CardSlot>;
+  /** Rate limits pause the channel; true when `err` was one. */
+  paused: (err: unknown) => boolean;
+  send: (
+    scope: TaskScope,
+    priority: Priority,
+    write: (port: PlatformPort) => Promise<Written<unknown>>,
+  ) => Promise<void>;
+}
+
+/**
+ * Posts or edits one card with its wanted view (and, on a final, the fetched copies), then records
+ * what it shows. A failure backs the channel off and keeps the view wanted, up to MAX_FAILURES.
+ */
+export async function writeCard(w: CardWriter, taskId: string, slot: CardSlot): Promise<void> {
+  const wanted = slot.wanted;
+  if (!wanted) return;
+  const { port, metrics, log } = w.deps;
+  const posting = !slot.handle;
+  // Fetched copies ride in the final write: the view that shows them, and the files.
+  const ready = slot.media?.step === 'ready' && isFinal(wanted.view.state) ? slot.media.prepared : undefined;
+  const view = w.media.present(slot.media, wanted.view);
+  const sig = view === wanted.view ? wanted.sig : viewHash(view);
+  try {
+    let moved: CardHandle | undefined;
+    if (slot.handle) {
+      const carry = ready && (ready.files.length > 0 || ready.mention) ? ready : undefined;
+      const out = carry ? await w.media.attach(carry, slot.handle, view, slot.scope) : undefined;
+      if (out?.refused && ready) {
+        // The platform refused the files: the card goes out plain, with Kling's link and a note.
+        ready.release();
+        slot.media = { step: 'ready', prepared: { ...ready, copies: out.refused, files: [], release: () => {} } };
+        return;
+      }
+      const written = out?.written ?? (await port.edit(slot.handle, view, slot.scope));
+      w.pacer.learn(written.rate);
+      moved = written.value;
+      if (moved) slot.handle = sharedShape(moved);
+      if (ready) mediaWritten(w, taskId, slot, ready, view);
+    } else {
+      const written = await port.post(slot.scope, wanted.view);
+      w.pacer.learn(written.rate);
+      slot.handle = sharedShape(written.value);
+      // Persisted before anything else is written for this card, so a restart edits this message.
+      await w.deps.onPosted(taskId, written.value, wanted.sig);
+      const posted = slot.posting;
+      slot.posting = undefined;
+      posted?.resolve(written.value);
+    }
+    metrics.edits.inc({ platform: port.platform, outcome: 'ok' });
+    slot.shownSig = sig;
+    slot.shownState = wanted.view.state;
+    slot.failures = 0;
+    // A newer view may have arrived while the write was in flight.
+    if (slot.wanted === wanted) slot.wanted = undefined;
+    if (!posting || isFinal(wanted.view.state))
+      w.deps.onShown(taskId, {
+        sig,
+        final: isFinal(wanted.view.state),
+        ...(moved ? { handle: moved } : {}),
+        ...(ready ? { media: ready.copies } : {}),
+      });
+    if (!slot.wanted && isFinal(wanted.view.state) && w.cards.get(taskId) === slot) w.cards.delete(taskId);
+  } catch (err) {
+    if (w.paused(err)) {
+      metrics.edits.inc({ platform: port.platform, outcome: 'rate_limited' });
+      return;
+    }
+    metrics.edits.inc({ platform: port.platform, outcome: 'error' });
+    if (ready) {
+      // Never a broken card: the files are dropped, and the next try shows the link and a note.
+      ready.release();
+      const failed = ready.copies.map((c) =>
+        c.outcome === 'uploaded' ? { url: c.url, outcome: 'failed' as const, at: c.at } : c,
+      );
+      slot.media = { step: 'ready', prepared: { ...ready, copies: failed, files: [], release: () => {} } };
+    }
+    if (err instanceof CardGoneError && !posting) {
+      log.info({ taskId }, 'card message is gone; no more edits');
+      w.cards.delete(taskId);
+      w.deps.onGone(taskId);
+      return;
+    }
+    slot.failures++;
+    log.warn({ taskId, failures: slot.failures, posting, err }, posting ? 'card post failed' : 'card edit failed');
+    if (err instanceof CardPostError || slot.failures >= MAX_FAILURES) {
+      slot.wanted = undefined;
+      slot.failures = 0;
+      if (posting || isFinal(wanted.view.state)) w.cards.delete(taskId);
+      slot.posting?.resolve(undefined);
+      slot.posting = undefined;
+    } else {
+      // Back off this channel a little; the view stays wanted.
+      w.pacer.pause(250 * 2 ** slot.failures);
+    }
+  }
+}
+
+/**
+ * The final with its copies is shown: the transfer slot frees, and the requester hears of it (a
+ * follow-up where the sink has one).
+ */
+function mediaWritten(w: CardWriter, taskId: string, slot: CardSlot, ready: PreparedMedia, view: CardView): void {
+  ready.release();
+  slot.media = { step: 'done', copies: ready.copies };
+  const sink = w.deps.port.media;
+  const handle = slot.handle;
+  if (!ready.mention || !sink?.mention || !handle) return;
+  const mention = sink.mention.bind(sink);
+  w.send(slot.scope, 1, () => mention(handle, view, slot.scope)).catch((err: unknown) =>
+    w.deps.log.warn({ taskId, err }, 'could not mention the requester'),
+  );
+}

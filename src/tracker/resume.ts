@@ -1,0 +1,53 @@
+import { isFinal, type TaskRecord } from '../domain.js';
+import { recordsToResume, type TrackerOptions } from './tracker-options.js';
+import { abandonUnshown, isAbandoned } from './unanswered.js';
+
+/** How often a leader reads the store for tasks other replicas accepted (on every renewal at most). */
+const RESUME_EVERY_MS = 1000;
+
+/** What the resume step does with each stored record it finds. */
+export interface ResumeSteps {
+  held: (id: string) => boolean;
+  /** Finished tasks whose final card was re-offered (not read again); owned by the tracker. */
+  reshown: Set<string>;
+  adopt: (rec: TaskRecord) => void;
+  reshow: (rec: TaskRecord) => void;
+  run: (work: Promise<unknown>) => void;
+}
+
+/**
+ * The leader's read of the store for tasks it does not hold yet: at start, on taking the lease, and
+ * on renewals (at most once a second). Records a gone process never answered are closed, unfinished
+ * ones adopted, finished ones whose card never showed the end shown again.
+ */
+export class Resumer {
+  /** Records written before this moment without a lease were written by a process that is gone. */
+  private readonly startedAt: number;
+  private lastAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly o: Pick<TrackerOptions, 'store' | 'lease'>,
+    private readonly now: () => number,
+  ) {
+    this.startedAt = now();
+  }
+
+  /** The records it acted on (0 when a renewal came too soon after the last read). */
+  async resume(fresh: boolean, steps: ResumeSteps): Promise<TaskRecord[]> {
+    // Renewals come four times a TTL; other replicas' tasks are picked up once a second.
+    if (!fresh && this.now() - this.lastAt < RESUME_EVERY_MS) return [];
+    this.lastAt = this.now();
+    const records = await recordsToResume(this.o, steps.held, steps.reshown, this.now);
+    const now = this.now();
+    for (const rec of records) {
+      if (isAbandoned(rec, now, this.startedAt, Boolean(this.o.lease)))
+        steps.run(abandonUnshown(this.o.store, rec.id, now));
+      else if (!isFinal(rec.state)) steps.adopt(rec);
+      else {
+        steps.reshown.add(rec.id);
+        steps.reshow(rec); // finished, but the card never showed it: a crash beat the last edit
+      }
+    }
+    return records;
+  }
+}
