@@ -55,7 +55,10 @@ export function checkNoImageNamed(prompt: string): void {
   }
 }
 
-/** How many reference images `model` takes: its omni row's count; 0 for a model of another kind; unknown: /video's 4. */
+/**
+ * How many reference images `model` takes: its omni row's count; 0 for a model of another kind;
+ * unknown: /video's 4.
+ */
 function maxImagesOf(model: string): number {
   const row = rowFor(model, 'omni');
   if (row) return row.references;

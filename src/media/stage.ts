@@ -1,6 +1,6 @@
 import type { CardHandle, MediaCopy, TaskScope } from '../domain.js';
 import type { Logger } from '../log.js';
-import type { Written } from '../port.js';
+import type { Written } from '../written.js';
 import type { CardView } from '../render/view.js';
 import { wantsCopies } from './copies.js';
 import { DEFAULT_DOWNLOAD_LIMITS, download, type DownloadLimits } from './download.js';

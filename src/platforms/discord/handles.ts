@@ -1,4 +1,4 @@
-import type { ButtonInteraction, ChatInputCommandInteraction } from 'discord.js';
+import type { ButtonInteraction, ChatInputCommandInteraction, REST } from 'discord.js';
 import { z } from 'zod';
 import type { CardView } from '../../render/view.js';
 import { cardMessageV2, type DiscordV2Message } from './card-v2.js';
@@ -65,3 +65,6 @@ export const restBody = (message: DiscordMessage | DiscordV2Message) => ({
 /** The card in the form its message was made in (see DiscordCardHandle.v2). */
 export const cardBody = (view: CardView, v2: boolean | undefined) =>
   restBody(v2 ? cardMessageV2(view) : cardMessage(view));
+
+/** The REST calls the port makes; `messageRest()` in production. */
+export type PortRest = Pick<REST, 'get' | 'patch' | 'post' | 'delete'>;

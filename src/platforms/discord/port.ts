@@ -1,4 +1,4 @@
-import { makeURLSearchParams, MessageFlags, Routes, type RawFile, type REST } from 'discord.js';
+import { makeURLSearchParams, MessageFlags, Routes, type RawFile } from 'discord.js';
 import type { CardHandle, TaskScope } from '../../domain.js';
 import type { Logger } from '../../log.js';
 import {
@@ -17,8 +17,8 @@ import { codeOf, NO_ACCESS, portWrite, TOKEN_DEAD } from './rest-errors.js';
 import { DiscordMediaSink } from './upload.js';
 import { InteractionTokens } from './tokens.js';
 
-/** The REST calls the port makes; `messageRest()` in production. */
-export type PortRest = Pick<REST, 'get' | 'patch' | 'post' | 'delete'>;
+import type { PortRest } from './handles.js';
+export type { PortRest };
 
 export interface DiscordPortOptions {
   /** A REST client that throws on rate limits instead of queueing (see `messageRest`). */

@@ -4,7 +4,7 @@ import { PortRateLimitError, type Written } from '../../port.js';
 import { UploadRefusedError, type MediaSink, type ReadyFile } from '../../media/stage.js';
 import type { CardView } from '../../render/view.js';
 import { DiscordCardHandle } from './handles.js';
-import type { PortRest } from './port.js';
+import type { PortRest } from './handles.js';
 
 /** Discord's upload cap when the interaction did not say (REFERENCE "Discord for media"): 10 MiB. */
 export const DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024;

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Invocation } from '../../../commands/types.js';
+import type { CardHandle } from '../../domain.js';
+import { CardGoneError } from '../../port.js';
 
 /**
  * The parts of Slack's payloads the adapter reads, parsed once at the edge. Bolt has already
@@ -96,4 +98,11 @@ export function actionInvocation(p: BlockActionsPayload): Invocation | undefined
       slackRequestKey(p, [guildId, channelId, p.user.id, ...p.actions.map((a) => `${a.action_id}=${a.value ?? ''}`)]),
     ),
   };
+}
+
+/** Reads a stored handle back; anything else means there is no message to touch. */
+export function parseHandle(handle: CardHandle): SlackHandle {
+  const parsed = SlackHandle.safeParse(handle);
+  if (!parsed.success) throw new CardGoneError('not a Slack card handle');
+  return parsed.data;
 }

@@ -11,7 +11,7 @@ import {
 } from '../../port.js';
 import type { CardView, PrivateView } from '../../render/view.js';
 import { cardMessage, plainCardMessage, privateMessage, type SlackMessage } from './blocks.js';
-import { SlackHandle } from './payloads.js';
+import { parseHandle, SlackHandle } from './payloads.js';
 import { ChannelGate, DEFAULT_CHANNEL_PACE, type ChannelPace } from './channel-gate.js';
 import { DEFAULT_WORKSPACE_BUDGET, WorkspaceGate, type Budget } from './workspace-gate.js';
 import { rateLimitMs, slackErrorCode, type SlackWorkspaces } from './workspaces.js';
@@ -52,13 +52,6 @@ export const SlackReplyTarget = z.object({
   user: z.string(),
 });
 export type SlackReplyTarget = z.infer<typeof SlackReplyTarget>;
-
-/** Reads a stored handle back; anything else means there is no message to touch. */
-export function parseHandle(handle: CardHandle): SlackHandle {
-  const parsed = SlackHandle.safeParse(handle);
-  if (!parsed.success) throw new CardGoneError('not a Slack card handle');
-  return parsed.data;
-}
 
 /**
  * Every Slack message write: post with chat.postMessage, edit with chat.update (never

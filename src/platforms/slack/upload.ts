@@ -3,7 +3,7 @@ import type { Logger } from '../../log.js';
 import { PortRateLimitError, type Written } from '../../port.js';
 import { UploadRefusedError, type MediaSink, type ReadyFile } from '../../media/stage.js';
 import type { CardView } from '../../render/view.js';
-import { parseHandle } from './port.js';
+import { parseHandle } from './payloads.js';
 import { rateLimitMs, slackErrorCode, type SlackWorkspaces } from './workspaces.js';
 
 /**
