@@ -23,12 +23,15 @@ afterEach(async () => {
 });
 
 /** A server that answers each callback path by `behave`, counting how often each path was seen. */
-async function start(behave: Behaviour): Promise<{ seen: Map<string, number>; acked: Set<string> }> {
+async function start(behave: Behaviour): Promise<{ seen: Map<string, number>; acked: Set<string>; bodies: string[] }> {
   const seen = new Map<string, number>();
   const acked = new Set<string>();
+  const bodies: string[] = [];
   server = createServer((req, res) => {
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      bodies.push(Buffer.concat(chunks).toString('utf8'));
       const path = req.url ?? '';
       const n = (seen.get(path) ?? 0) + 1;
       seen.set(path, n);
@@ -38,7 +41,7 @@ async function start(behave: Behaviour): Promise<{ seen: Map<string, number>; ac
   await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   acker = new InteractionAcker(`http://127.0.0.1:${port}/api`);
-  return { seen, acked };
+  return { seen, acked, bodies };
 }
 
 const interaction = (id: string) =>
@@ -47,13 +50,15 @@ const pathOf = (id: string) => `/api/v10/interactions/${id}/token-${id}/callback
 const noContent = (res: ServerResponse) => res.writeHead(204).end();
 
 describe('InteractionAcker', () => {
-  it('sends the deferred callback once and marks the interaction deferred', async () => {
-    const { seen } = await start((_req, res) => noContent(res));
+  it("sends the deferred callback once, ephemeral as asked, and leaves discord.js's own flags alone", async () => {
+    const { seen, bodies } = await start((_req, res) => noContent(res));
     const i = interaction('1');
     await acker?.deferReply(i, true);
     expect(seen.get(pathOf('1'))).toBe(1);
-    expect(i.deferred).toBe(true);
-    expect(i.ephemeral).toBe(true);
+    expect(JSON.parse(bodies[0] ?? '{}')).toEqual({ type: 5, data: { flags: 64 } });
+    // The adapter never calls discord.js's reply methods, so it never sets their state.
+    expect(i.deferred).toBe(false);
+    expect(i.ephemeral).toBe(null);
   });
 
   it('re-sends once on a fresh connection when a kept-alive one is closed under the callback', async () => {
@@ -76,10 +81,9 @@ describe('InteractionAcker', () => {
         .end(JSON.stringify({ code: 40060, message: 'Interaction has already been acknowledged.' }));
     });
     await acker?.deferReply(interaction('1'), false);
-    const i = interaction('2');
-    await acker?.deferReply(i, false);
+    // Resolves (acknowledged) rather than rejecting with the re-send's 40060.
+    await expect(acker?.deferReply(interaction('2'), false)).resolves.toBeUndefined();
     expect(seen.get(pathOf('2'))).toBe(2);
-    expect(i.deferred).toBe(true);
   });
 
   it('does not re-send a refused callback or one whose new connection failed', async () => {

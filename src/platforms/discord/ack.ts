@@ -42,8 +42,9 @@ const USER_AGENT = 'DiscordBot (https://github.com/kling-bot/kling-bot, 0.1.0)';
  * Why not `interaction.deferReply()`: callbacks have a hard 3-second deadline and are exempt from
  * Discord's rate limits (https://discord.com/developers/docs/topics/rate-limits), so discord.js's rate-limit queue adds nothing but
  * time: under a burst of 200 commands its per-request overhead alone put the p99 ack near 900 ms
- * (bench/discord-ack.ts). After a successful callback the interaction is marked deferred exactly
- * as discord.js itself does, so every later discord.js call (editReply, followUp…) works as usual.
+ * (bench/discord-ack.ts). discord.js's own state flags (`deferred`, `replied`) are left alone: the
+ * adapter never calls discord.js's reply methods; what was sent is tracked by ack-route.ts, and every
+ * later answer goes through the interaction's webhook in the channel's outbox.
  */
 export class InteractionAcker {
   private readonly base: URL;
@@ -73,8 +74,6 @@ export class InteractionAcker {
       },
       withResponse,
     );
-    interaction.deferred = true;
-    interaction.ephemeral = ephemeral;
     return CallbackResponse.safeParse(answer).data?.resource?.message?.id;
   }
 
@@ -86,25 +85,22 @@ export class InteractionAcker {
    */
   async respond(interaction: DiscordInteraction, type: 4 | 7, data: object): Promise<void> {
     await this.callback(interaction, { type, data });
-    if (type === 4) interaction.replied = true;
   }
 
   /** Type 6: a button press acknowledged without changing its message yet. */
   async deferUpdate(interaction: DiscordInteraction): Promise<void> {
     await this.callback(interaction, { type: InteractionResponseType.DeferredMessageUpdate });
-    interaction.deferred = true;
   }
 
   /** Type 8: the suggestions for an option being typed (autocomplete has the same 3-second deadline). */
   async autocomplete(
-    interaction: { id: string; token: string; responded: boolean },
+    interaction: Pick<DiscordInteraction, 'id' | 'token'>,
     choices: ReadonlyArray<{ name: string; value: string }>,
   ): Promise<void> {
     await this.callback(interaction, {
       type: InteractionResponseType.ApplicationCommandAutocompleteResult,
       data: { choices },
     });
-    interaction.responded = true;
   }
 
   /**

@@ -176,7 +176,7 @@ export class GuildGate {
 export interface GuildRefusalAnswer {
   respond(interaction: DiscordInteraction, type: 4, data: object): Promise<void>;
   autocomplete(
-    interaction: { id: string; token: string; responded: boolean },
+    interaction: Pick<DiscordInteraction, 'id' | 'token'>,
     choices: ReadonlyArray<{ name: string; value: string }>,
   ): Promise<void>;
 }

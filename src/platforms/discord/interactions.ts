@@ -20,6 +20,7 @@ import { readOptions, type ReadOptions } from './commands.js';
 import type { GuildGate } from './guild-gate.js';
 import type { DiscordInteraction } from './handles.js';
 import { InteractionIO, type SendThroughOutbox } from './io.js';
+import { BurstGate } from './burst-gate.js';
 
 export interface InteractionHandlerOptions {
   core: Core;
@@ -101,60 +102,23 @@ function once<T>(make: () => T): () => T {
   return () => (value ??= { v: make() }).v;
 }
 
-/** A burst is over once no interaction has arrived and no acknowledgement is on the wire for this long. */
-const QUIET_MS = 20;
-/** …but no command's work waits longer than this for a burst to end. */
-const MAX_HOLD_MS = 250;
-
 /**
  * The adapter's one interaction boundary: acknowledge in time, turn the interaction into an
  * Invocation, hand it to the dispatcher, and answer privately if anything escapes.
  */
 export class InteractionHandler {
-  /** Acknowledgements on the wire, and when the latest interaction arrived; see `afterBurst`. */
-  private acking = 0;
-  /** Interactions that arrived and are not acknowledged yet (a card's answer waits for its record). */
-  private unanswered = 0;
-  private lastArrival = 0;
-  private gate: Promise<void> | undefined;
+  private readonly burst: BurstGate;
 
-  constructor(private readonly o: InteractionHandlerOptions) {}
+  constructor(private readonly o: InteractionHandlerOptions) {
+    this.burst = new BurstGate(o.now);
+  }
 
   private get adminPermission(): AdminPermission {
     return this.o.core.config.env.DISCORD_ADMIN_PERMISSION;
   }
 
-  /** Counts an acknowledgement while it is in flight. */
-  private async acking$(ack: Promise<void>): Promise<void> {
-    this.acking++;
-    try {
-      await ack;
-    } finally {
-      this.acking--;
-    }
-  }
-
-  private busy(): boolean {
-    return this.acking > 0 || this.unanswered > 0 || this.o.now() - this.lastArrival < QUIET_MS;
-  }
-
-  /**
-   * Acknowledgements first: during a burst of commands, each command's work (store, card, Kling)
-   * waits until the burst has been acknowledged, because acknowledgements have a hard 3-second
-   * deadline and the work does not. All waiters share one gate; bounded by MAX_HOLD_MS.
-   */
-  private afterBurst(): Promise<void> {
-    if (!this.busy()) return Promise.resolve();
-    this.gate ??= (async () => {
-      const until = this.o.now() + MAX_HOLD_MS;
-      while (this.busy() && this.o.now() < until) await new Promise((r) => setTimeout(r, QUIET_MS / 2));
-      this.gate = undefined;
-    })();
-    return this.gate;
-  }
-
   async handle(interaction: Interaction): Promise<void> {
-    this.lastArrival = this.o.now();
+    this.burst.seen();
     if (await this.o.gate.refuse(interaction, this.o.acker)) return;
     if (interaction.isChatInputCommand()) return this.onCommand(interaction);
     if (interaction.isButton()) return this.onButton(interaction);
@@ -180,10 +144,9 @@ export class InteractionHandler {
   }
 
   private io(interaction: DiscordInteraction, log: () => Logger): InteractionIO {
-    this.unanswered++;
     return new InteractionIO(interaction, {
-      onAcknowledged: () => void this.unanswered--,
-      afterAnswer: () => this.afterBurst(),
+      onAcknowledged: this.burst.awaitsAnswer(),
+      afterAnswer: () => this.burst.after(),
       log,
       receivedAt: this.o.now(),
       tokenLifetimeMs: this.o.tokenLifetimeMs,
@@ -232,9 +195,9 @@ export class InteractionHandler {
       // store slower than the watchdog makes it a public "thinking…" first. Input that will be
       // refused gets its private answer as the acknowledgement itself.
       if (command.visibility === 'private') {
-        await this.acking$(io.deferEphemeral());
+        await this.burst.acking$(io.deferEphemeral());
         io.armWatchdog(this.o.ackWatchdogMs, 'private');
-        await this.afterBurst();
+        await this.burst.after();
       } else {
         io.armWatchdog(
           this.o.ackWatchdogMs,
@@ -270,9 +233,9 @@ export class InteractionHandler {
       const decoded = decodeButtonId(interaction.customId);
       // Regenerate and Extend answer with their new card (type 4); Refresh and Delete act on the card they sit on.
       const opensCard = decoded.type === 'card' && (decoded.action === 'regenerate' || decoded.action === 'extend');
-      if (decoded.type === 'card' && !opensCard) await this.acking$(io.deferUpdate());
+      if (decoded.type === 'card' && !opensCard) await this.burst.acking$(io.deferUpdate());
       io.armWatchdog(this.o.ackWatchdogMs, opensCard ? 'public' : 'private');
-      if (io.acknowledged) await this.afterBurst();
+      if (io.acknowledged) await this.burst.after();
       await this.o.dispatcher.runButton(interaction.customId, invocationOf(interaction, this.adminPermission), io);
     } catch (err) {
       await this.fail(io, err, log);

@@ -6,6 +6,7 @@ import type { Logger } from '../../log.js';
 import type { PlatformPort, Written } from '../../port.js';
 import type { CardView, PrivateView } from '../../render/view.js';
 import { AckError, type InteractionAcker } from './ack.js';
+import { routeOf, UNANSWERED, type AckState, type Answer } from './ack-route.js';
 import {
   cardBody,
   restBody,
@@ -14,12 +15,6 @@ import {
   type DiscordReplyTarget,
 } from './handles.js';
 import { privateMessage } from './render.js';
-
-/**
- * How this interaction has been acknowledged. Public or ephemeral is fixed at that moment and can
- * never change (https://discord.com/developers/docs/interactions/receiving-and-responding), so every later answer depends on it.
- */
-type Ack = 'none' | 'card' | 'defer-public' | 'defer-ephemeral' | 'defer-update' | 'replied';
 
 /** Hands a write to the channel's outbox; settles once it was sent. */
 export type SendThroughOutbox = (
@@ -75,12 +70,12 @@ async function acknowledge<T>(send: () => Promise<T>): Promise<T> {
  * every later write is a reply target handed to the outbox. Answers go out in order.
  */
 export class InteractionIO implements CommandIO {
-  private ack: Ack = 'none';
-  /** The deferred "thinking…" message has been filled or removed. */
-  private originalSettled = false;
+  /** What was sent so far; every answer's route is decided from it by `routeOf` (pure). */
+  private state: AckState = UNANSWERED;
   private placeholderId: string | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private watchdog: NodeJS.Timeout | undefined;
+  private told = false;
   readonly scope: TaskScope;
 
   constructor(
@@ -101,14 +96,12 @@ export class InteractionIO implements CommandIO {
   }
 
   get acknowledged(): boolean {
-    return this.ack !== 'none';
+    return this.state.ack !== 'none';
   }
 
-  private told = false;
-
-  private acked(ack: Exclude<Ack, 'none'>): void {
-    this.ack = ack;
-    this.tell();
+  private moved(next: AckState): void {
+    this.state = next;
+    if (next.ack !== 'none') this.tell();
   }
 
   private tell(): void {
@@ -144,37 +137,28 @@ export class InteractionIO implements CommandIO {
     return run;
   }
 
-  deferEphemeral(): Promise<void> {
+  /** The acknowledgement alone (nothing once anything was sent). */
+  private defer(as: 'public' | 'private' | 'update'): Promise<void> {
     return this.serial(async () => {
-      if (this.ack !== 'none') return;
-      await acknowledge(() => this.o.acker.deferReply(this.interaction, true));
-      this.acked('defer-ephemeral');
-    });
-  }
-
-  /** Public "thinking…": only when the card cannot be the answer in time (a slow store). */
-  deferPublic(): Promise<void> {
-    return this.serial(async () => {
-      if (this.ack !== 'none') return;
-      this.placeholderId = await acknowledge(() => this.o.acker.deferReply(this.interaction, false, true));
-      this.acked('defer-public');
-    });
-  }
-
-  /** Buttons that change nothing visible right away (Refresh, Delete, paging). */
-  deferUpdate(): Promise<void> {
-    return this.serial(async () => {
-      if (this.ack !== 'none') return;
-      if (!this.interaction.isButton()) {
-        await acknowledge(() => this.o.acker.deferReply(this.interaction, true));
-        this.acked('defer-ephemeral');
-        return;
+      const { route, next } = routeOf(this.state, { kind: 'defer', as, button: this.interaction.isButton() });
+      if (route.via !== 'callback') return;
+      if (route.type === 6) await acknowledge(() => this.o.acker.deferUpdate(this.interaction));
+      else {
+        // A public "thinking…" may become the card: its message id is asked for with it.
+        const id = await acknowledge(() =>
+          this.o.acker.deferReply(this.interaction, route.ephemeral === true, as === 'public'),
+        );
+        if (as === 'public') this.placeholderId = id;
       }
-      const button = this.interaction;
-      await acknowledge(() => this.o.acker.deferUpdate(button));
-      this.acked('defer-update');
+      this.moved(next);
     });
   }
+
+  deferEphemeral = (): Promise<void> => this.defer('private');
+  /** Public "thinking…": only when the card cannot be the answer in time (a slow store). */
+  deferPublic = (): Promise<void> => this.defer('public');
+  /** Buttons that change nothing visible right away (Refresh, Delete, paging). */
+  deferUpdate = (): Promise<void> => this.defer('update');
 
   /**
    * Discord drops an interaction not answered within 3 s. If the command is still working at
@@ -184,12 +168,7 @@ export class InteractionIO implements CommandIO {
   armWatchdog(afterMs: number, kind: 'public' | 'private'): void {
     const wait = Math.max(0, this.o.receivedAt + afterMs - this.o.now());
     this.watchdog = setTimeout(() => {
-      const late =
-        kind === 'public'
-          ? this.deferPublic()
-          : this.interaction.isButton()
-            ? this.deferUpdate()
-            : this.deferEphemeral();
+      const late = this.defer(kind === 'public' ? 'public' : 'update');
       late.catch((err: unknown) => this.o.log().warn({ err }, 'late acknowledgement failed'));
     }, wait);
     this.watchdog.unref?.();
@@ -201,80 +180,49 @@ export class InteractionIO implements CommandIO {
     this.tell();
   }
 
-  private target(mode: DiscordReplyTarget['mode']): DiscordReplyTarget {
-    return { applicationId: this.interaction.applicationId, token: this.interaction.token, mode };
-  }
-
-  private sendReply(mode: DiscordReplyTarget['mode'], view: PrivateView): Promise<void> {
-    const target = this.target(mode);
-    return this.o.send(this.scope, (port) => port.replyPrivate(target, view, this.scope, mode === 'original'));
-  }
-
   replyPrivate(view: PrivateView): Promise<void> {
-    return this.serial(() => this.replyPrivateNow(view));
+    return this.serial(() => this.answerPrivately({ kind: 'private' }, view));
   }
 
-  private async replyPrivateNow(view: PrivateView): Promise<void> {
-    switch (this.ack) {
-      case 'none':
-        // The answer itself: private from the start, and no channel write.
-        await acknowledge(() =>
-          this.o.acker.respond(this.interaction, 4, {
-            ...restBody(privateMessage(view)),
-            flags: MessageFlags.Ephemeral,
-          }),
-        );
-        this.acked('replied');
-        return;
-      case 'defer-public':
-        if (!this.originalSettled) {
-          // The first follow-up would replace the public "thinking…" message and stay public; it goes first.
-          this.originalSettled = true;
-          return this.sendReply('unpublic', view);
-        }
-        return this.sendReply('followup', view);
-      case 'defer-ephemeral':
-        if (!this.originalSettled) {
-          this.originalSettled = true;
-          return this.sendReply('fill', view);
-        }
-        return this.sendReply('followup', view);
-      default:
-        return this.sendReply('followup', view);
+  updatePrivate(view: PrivateView): Promise<void> {
+    return this.serial(() =>
+      this.answerPrivately({ kind: 'update-private', button: this.interaction.isButton() }, view),
+    );
+  }
+
+  private async answerPrivately(answer: Answer, view: PrivateView): Promise<void> {
+    const { route, next } = routeOf(this.state, answer);
+    if (route.via === 'callback') {
+      const ephemeral = route.ephemeral ? { flags: MessageFlags.Ephemeral } : {};
+      const type = route.type === 7 ? 7 : 4;
+      await acknowledge(() =>
+        this.o.acker.respond(this.interaction, type, { ...restBody(privateMessage(view)), ...ephemeral }),
+      );
+      return this.moved(next);
     }
+    this.moved(next);
+    if (route.via !== 'webhook') return;
+    const target: DiscordReplyTarget = {
+      applicationId: this.interaction.applicationId,
+      token: this.interaction.token,
+      mode: route.mode,
+    };
+    return this.o.send(this.scope, (port) => port.replyPrivate(target, view, this.scope, route.mode === 'original'));
   }
 
   /** The card as the command's answer (type 4) when nothing was sent yet; else the placeholder or nothing. */
   answerWithCard(view: CardView): Promise<CardAnswer> {
     return this.serial(async () => {
-      if (this.ack === 'none') {
+      const { route, next } = routeOf(this.state, { kind: 'card' });
+      if (route.via === 'callback') {
         await acknowledge(() => this.o.acker.respond(this.interaction, 4, cardBody(view, true)));
-        this.acked('card');
-        this.originalSettled = true;
+        this.moved(next);
         return { kind: 'shown', handle: this.cardHandle };
       }
-      if (this.ack === 'defer-public' && !this.originalSettled) {
-        this.originalSettled = true;
-        return {
-          kind: 'placeholder',
-          handle: { ...this.cardHandle, ...(this.placeholderId ? { messageId: this.placeholderId } : {}) },
-        };
-      }
-      return { kind: 'unavailable' };
-    });
-  }
-
-  updatePrivate(view: PrivateView): Promise<void> {
-    return this.serial(async () => {
-      if (this.interaction.isButton() && this.ack === 'none') {
-        const button = this.interaction;
-        await acknowledge(() => this.o.acker.respond(button, 7, restBody(privateMessage(view))));
-        this.acked('replied');
-        return;
-      }
-      // After a deferred update, @original is the message the button is on.
-      if (this.interaction.isButton() && this.ack === 'defer-update') return this.sendReply('original', view);
-      await this.replyPrivateNow(view);
+      this.moved(next);
+      if (route.via !== 'placeholder') return { kind: 'unavailable' };
+      const messageId = this.placeholderId ? { messageId: this.placeholderId } : {};
+      return { kind: 'placeholder', handle: { ...this.cardHandle, ...messageId } };
     });
   }
 }

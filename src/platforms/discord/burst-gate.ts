@@ -1,0 +1,60 @@
+/** A burst is over once no interaction has arrived and no acknowledgement is on the wire for this long. */
+const QUIET_MS = 20;
+/** …but no command's work waits longer than this for a burst to end. */
+const MAX_HOLD_MS = 250;
+
+/**
+ * Acknowledgements first: during a burst of interactions, each one's work (store, card, Kling)
+ * waits until the burst has been acknowledged, because acknowledgements have a hard 3-second
+ * deadline and the work does not. All waiters share one gate, bounded by MAX_HOLD_MS.
+ */
+export class BurstGate {
+  /** Acknowledgements on the wire. */
+  private acking = 0;
+  /** Interactions that arrived and are not acknowledged yet (a card's answer waits for its record). */
+  private unanswered = 0;
+  private lastArrival = Number.NEGATIVE_INFINITY;
+  private gate: Promise<void> | undefined;
+
+  constructor(private readonly now: () => number) {}
+
+  /** An interaction arrived (any kind: autocomplete counts towards the burst too). */
+  seen(): void {
+    this.lastArrival = this.now();
+  }
+
+  /** One more interaction to acknowledge; call what it returns once it is (or never will be). */
+  awaitsAnswer(): () => void {
+    this.unanswered++;
+    let done = false;
+    return () => {
+      if (!done) this.unanswered--;
+      done = true;
+    };
+  }
+
+  /** Counts an acknowledgement while it is on the wire. */
+  async acking$(ack: Promise<void>): Promise<void> {
+    this.acking++;
+    try {
+      await ack;
+    } finally {
+      this.acking--;
+    }
+  }
+
+  busy(): boolean {
+    return this.acking > 0 || this.unanswered > 0 || this.now() - this.lastArrival < QUIET_MS;
+  }
+
+  /** Resolves once the burst is acknowledged, or MAX_HOLD_MS from the first waiter at most. */
+  after(): Promise<void> {
+    if (!this.busy()) return Promise.resolve();
+    this.gate ??= (async () => {
+      const until = this.now() + MAX_HOLD_MS;
+      while (this.busy() && this.now() < until) await new Promise((r) => setTimeout(r, QUIET_MS / 2));
+      this.gate = undefined;
+    })();
+    return this.gate;
+  }
+}

@@ -1,0 +1,57 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { BurstGate } from '../src/platforms/discord/burst-gate.js';
+
+describe('BurstGate: acknowledgements of a burst before its work', () => {
+  afterEach(() => void vi.useRealTimers());
+
+  it('GIVEN nothing arrived lately THEN work goes at once', async () => {
+    vi.useFakeTimers();
+    const gate = new BurstGate(() => Date.now());
+    vi.advanceTimersByTime(1000);
+    expect(gate.busy()).toBe(false);
+    let ran = false;
+    void gate.after().then(() => (ran = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ran).toBe(true);
+  });
+
+  it('GIVEN an interaction still unanswered THEN work waits until it is answered', async () => {
+    vi.useFakeTimers();
+    const gate = new BurstGate(() => Date.now());
+    gate.seen();
+    const answered = gate.awaitsAnswer();
+    let ran = false;
+    void gate.after().then(() => (ran = true));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(ran).toBe(false);
+    answered();
+    answered(); // told twice: counted once
+    await vi.advanceTimersByTimeAsync(30);
+    expect(ran).toBe(true);
+    expect(gate.busy()).toBe(false);
+  });
+
+  it('GIVEN an acknowledgement on the wire THEN the gate is busy until it settles, failed or not', async () => {
+    vi.useFakeTimers();
+    const gate = new BurstGate(() => Date.now());
+    vi.advanceTimersByTime(1000);
+    let fail!: (e: Error) => void;
+    const ack = gate.acking$(new Promise<void>((_r, j) => (fail = j)));
+    expect(gate.busy()).toBe(true);
+    fail(new Error('refused'));
+    await expect(ack).rejects.toThrow('refused');
+    expect(gate.busy()).toBe(false);
+  });
+
+  it('GIVEN a burst that never ends THEN no work waits more than 250 ms', async () => {
+    vi.useFakeTimers();
+    const gate = new BurstGate(() => Date.now());
+    gate.awaitsAnswer(); // never answered
+    let ranAt = 0;
+    const start = Date.now();
+    void gate.after().then(() => (ranAt = Date.now() - start));
+    await vi.advanceTimersByTimeAsync(300);
+    expect(ranAt).toBeGreaterThanOrEqual(250);
+    expect(ranAt).toBeLessThanOrEqual(270);
+  });
+});
