@@ -5,10 +5,11 @@ import { z } from 'zod';
 import { busyTable, runBusy, SCENARIO_NAMES, type BusyResult } from './busy.js';
 
 /**
- * `npm run bench [-- --json] [-- --n 1000] [-- --only busy]`: the same simulated workload through the
- * naive tracker (one GET and one edit per task per check) and ours, each side in its own process
- * against a fresh Kling simulator process; then the Discord ack latency through the fake; then busy
- * channels through the wire (bench/busy.ts), each against the ideal pace.
+ * `npm run bench [-- --json] [-- --n 1000] [-- --only busy] [-- --standard new]`: the same simulated
+ * workload through the naive tracker (one read and one edit per task per check) and ours, on each of
+ * Kling's API standards, each side in its own process against a fresh Kling simulator process;
+ * then the Discord ack latency through the fake; then busy channels through the wire
+ * (bench/busy.ts), each against the ideal pace.
  */
 const { values } = parseArgs({
   options: {
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     'skip-discord': { type: 'boolean' },
     'skip-runtime': { type: 'boolean' },
     only: { type: 'string', multiple: true },
+    standard: { type: 'string', multiple: true },
   },
 });
 // `--only trackers|ack|runtime|busy|<busy run>` (repeatable or comma-separated) runs just those parts; the busy runs
@@ -27,9 +29,12 @@ const wants = (part: string) => only.size === 0 || only.has(part);
 const busyWanted = SCENARIO_NAMES.filter((name) => wants('busy') || only.has(name));
 const sizes = (values.n ?? ['100', '1000', '10000']).map(Number);
 const interval = Number(values.interval ?? 500);
+// `--standard legacy|new` (repeatable): Kling's API standards to run the trackers on; both by default.
+const standards = (values.standard ?? ['legacy', 'new']).map((v): 'legacy' | 'new' => (v === 'new' ? 'new' : 'legacy'));
 const tsx = ['--import', 'tsx'];
 const Side = z.object({
   side: z.string(),
+  standard: z.string(),
   n: z.number(),
   providerCallsPerTask: z.number(),
   editsPerTask: z.number(),
@@ -53,15 +58,14 @@ function firstLine(args: string[]): Promise<{ line: string; kill: () => void; do
   });
 }
 
-async function runSide(side: 'ours' | 'naive', n: number): Promise<Side> {
+async function runSide(side: 'ours' | 'naive', n: number, standard: 'legacy' | 'new'): Promise<Side> {
   // Realistic shape, scaled down: ~2 s queued, ~9 s generating (18 naive checks per task).
   const sim = await firstLine([
     ...tsx,
     'tools/kling-simulator/simulator-cli.ts',
-    '--access-key',
-    'bench-access-key',
-    '--secret-key',
-    'bench-secret-key',
+    ...(standard === 'new'
+      ? ['--api-key', 'bench-api-key']
+      : ['--access-key', 'bench-access-key', '--secret-key', 'bench-secret-key']),
     '--submitted-ms',
     String(interval * 4),
     '--processing-ms',
@@ -86,6 +90,8 @@ async function runSide(side: 'ours' | 'naive', n: number): Promise<Side> {
       url,
       '--interval',
       String(interval),
+      '--standard',
+      standard,
     ]);
     return Side.parse(JSON.parse(run.line));
   } finally {
@@ -98,31 +104,39 @@ const ratio = (a: number | null, b: number | null) =>
   a === null || b === null || b === 0 ? '-' : `${(a / b).toFixed(2)}×`;
 const fmt = (v: number | null, digits = 2) => (v === null ? '-' : Number.isInteger(v) ? String(v) : v.toFixed(digits));
 
-const runs: Array<{ n: number; ours: Side; naive: Side }> = [];
+const runs: Array<{ n: number; standard: string; ours: Side; naive: Side }> = [];
+const STANDARD_NAMES = {
+  legacy: "Kling's legacy API (/v1/…: one GET per task, or list pages)",
+  new: "Kling's new API (GET /tasks in batches of 50, or POST /tasks pages of 500)",
+};
 for (const n of wants('trackers') ? sizes : []) {
-  const naive = await runSide('naive', n);
-  const ours = await runSide('ours', n);
-  runs.push({ n, ours, naive });
-  const rows: Array<[string, keyof Side]> = [
-    ['provider calls / task', 'providerCallsPerTask'],
-    ['edits / task', 'editsPerTask'],
-    ['429s received', 'rateLimited'],
-    ['staleness p50 (ms)', 'stalenessP50Ms'],
-    ['staleness p99 (ms)', 'stalenessP99Ms'],
-    ['peak RSS (MB)', 'rssMB'],
-    ['tasks completed', 'completed'],
-    ['wall time (s)', 'seconds'],
-  ];
-  process.stdout.write(`\n${n.toLocaleString('en-US')} in-flight tasks (POLL_INTERVAL_MS=${interval})\n`);
-  process.stdout.write(
-    `${'metric'.padEnd(24)}${'naive'.padStart(12)}${'ours'.padStart(12)}${'ours/naive'.padStart(12)}\n`,
-  );
-  for (const [label, key] of rows) {
-    const a = naive[key] as number | null;
-    const b = ours[key] as number | null;
+  for (const standard of standards) {
+    const naive = await runSide('naive', n, standard);
+    const ours = await runSide('ours', n, standard);
+    runs.push({ n, standard, ours, naive });
+    const rows: Array<[string, keyof Side]> = [
+      ['Kling calls / task', 'providerCallsPerTask'],
+      ['edits / task', 'editsPerTask'],
+      ['429s received', 'rateLimited'],
+      ['staleness p50 (ms)', 'stalenessP50Ms'],
+      ['staleness p99 (ms)', 'stalenessP99Ms'],
+      ['peak RSS (MB)', 'rssMB'],
+      ['tasks completed', 'completed'],
+      ['wall time (s)', 'seconds'],
+    ];
     process.stdout.write(
-      `${label.padEnd(24)}${fmt(a).padStart(12)}${fmt(b).padStart(12)}${ratio(b, a).padStart(12)}\n`,
+      `\n${n.toLocaleString('en-US')} in-flight tasks (POLL_INTERVAL_MS=${interval}), ${STANDARD_NAMES[standard]}\n`,
     );
+    process.stdout.write(
+      `${'metric'.padEnd(24)}${'naive'.padStart(12)}${'ours'.padStart(12)}${'ours/naive'.padStart(12)}\n`,
+    );
+    for (const [label, key] of rows) {
+      const a = naive[key] as number | null;
+      const b = ours[key] as number | null;
+      process.stdout.write(
+        `${label.padEnd(24)}${fmt(a).padStart(12)}${fmt(b).padStart(12)}${ratio(b, a).padStart(12)}\n`,
+      );
+    }
   }
 }
 

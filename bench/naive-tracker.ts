@@ -24,7 +24,8 @@ export async function runNaive(
       await Promise.all(
         batch.slice(i, i + parallel).map(async (rec) => {
           try {
-            const task = await kling.get(rec.request.kind, rec.klingTaskId ?? rec.id);
+            // One read per task per check, on the task's own standard (new: `GET /tasks?task_ids=<one id>`).
+            const task = await kling.get(rec.request.kind, rec.klingTaskId ?? rec.id, { standard: rec.standard });
             const next: TaskRecord = {
               ...rec,
               state: task.status,

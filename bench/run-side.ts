@@ -21,6 +21,7 @@ const { values } = parseArgs({
     sim: { type: 'string' },
     interval: { type: 'string' },
     'per-channel': { type: 'string' },
+    standard: { type: 'string' },
   },
 });
 const side = values.side === 'naive' ? 'naive' : 'ours';
@@ -29,6 +30,9 @@ const interval = Number(values.interval ?? 500);
 const perChannel = Number(values['per-channel'] ?? 2);
 const simUrl = values.sim ?? '';
 const keys = { accessKey: 'bench-access-key', secretKey: 'bench-secret-key' };
+/** Kling's legacy standard (the pair, `/v1/…`) or its new one (an API key, model in the path, `GET /tasks`). */
+const standard = values.standard === 'new' ? 'new' : 'legacy';
+const apiKey = 'bench-api-key';
 
 let peakRss = process.memoryUsage().rss;
 let peakDetail = process.memoryUsage();
@@ -43,7 +47,7 @@ const sampler = setInterval(() => {
 const request = (i: number): GenerationRequest => ({
   kind: 'text2video',
   prompt: `benchmark clip ${i}`,
-  model: 'kling-v1-6',
+  model: standard === 'new' ? 'kling-3.0-turbo' : 'kling-v1-6',
   mode: 'std',
   duration: '5',
   aspect_ratio: '16:9',
@@ -62,8 +66,9 @@ const port = new BenchPort();
 const config = loadConfig(
   {
     KLING_API_BASE_URL: simUrl,
-    KLING_ACCESS_KEY: keys.accessKey,
-    KLING_SECRET_KEY: keys.secretKey,
+    ...(standard === 'new'
+      ? { KLING_API_KEY: apiKey }
+      : { KLING_ACCESS_KEY: keys.accessKey, KLING_SECRET_KEY: keys.secretKey }),
     STORE_URL: 'memory://',
     POLL_INTERVAL_MS: String(interval),
     USER_MAX_ACTIVE_TASKS: '0',
@@ -100,14 +105,17 @@ if (side === 'ours') {
   }
   await core.close();
 } else {
-  const kling = new KlingClient({ baseUrl: simUrl, auth: { type: 'jwt', ...keys } });
+  const kling = new KlingClient({
+    baseUrl: simUrl,
+    auth: standard === 'new' ? { type: 'bearer', apiKey } : { type: 'jwt', ...keys },
+  });
   const records: TaskRecord[] = [];
   for (let i = 0; i < n; i += 50) {
     const batch = await Promise.all(
       Array.from({ length: Math.min(50, n - i) }, async (_, k) => {
         const inv = invFor(i + k);
         const id = `naive${i + k}`;
-        const task = await kling.create(request(i + k), id);
+        const task = await kling.create(request(i + k), id, undefined, standard);
         const now = Date.now();
         const rec: TaskRecord = {
           id,
@@ -121,6 +129,7 @@ if (side === 'ours') {
           request: request(i + k),
           state: task.status,
           klingTaskId: task.taskId,
+          standard,
           createdAt: now,
           updatedAt: now,
         };
@@ -160,6 +169,7 @@ const calls = sim.stats.creates + sim.stats.gets + sim.stats.lists;
 process.stdout.write(
   `${JSON.stringify({
     side,
+    standard,
     n,
     providerCallsPerTask: calls / n,
     editsPerTask: port.edits / n,

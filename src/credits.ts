@@ -1,4 +1,5 @@
 import type { KlingAuth } from './config.js';
+import { KlingError } from './kling/errors.js';
 import type { Pack } from './kling/schemas.js';
 
 /** Kling asks for at most one query a second; one a minute is plenty for a balance that lags ~12 h. */
@@ -10,11 +11,15 @@ export type CreditsAnswer = { kind: 'packs'; packs: Pack[]; fetchedAt: number } 
 
 /**
  * The account's resource packs for /credits, cached for a minute and fetched by one call at a
- * time (callers in the same minute share it). A gateway key has no account endpoint: it says so.
+ * time (callers in the same minute share it). With an API key alone Kling is asked too: whether
+ * `/account/costs` takes a key is not documented, so a refusal says in plain words which
+ * credential it wants (KlingError), and a 404 means a gateway without the endpoint (said once,
+ * then remembered).
  */
 export class CreditsService {
   private cached?: { packs: Pack[]; fetchedAt: number };
   private inflight?: Promise<{ packs: Pack[]; fetchedAt: number }>;
+  private gateway = false;
 
   constructor(
     private readonly deps: {
@@ -25,13 +30,20 @@ export class CreditsService {
   ) {}
 
   async get(): Promise<CreditsAnswer> {
-    if (this.deps.auth.type === 'bearer') return { kind: 'gateway' };
+    if (this.gateway) return { kind: 'gateway' };
     const now = this.deps.now();
     if (this.cached && now - this.cached.fetchedAt < CREDITS_CACHE_MS) return { kind: 'packs', ...this.cached };
     this.inflight ??= this.deps
       .fetch(now - LOOKBACK_MS, now)
       .then((packs) => (this.cached = { packs, fetchedAt: now }))
       .finally(() => (this.inflight = undefined));
-    return { kind: 'packs', ...(await this.inflight) };
+    try {
+      return { kind: 'packs', ...(await this.inflight) };
+    } catch (err) {
+      const noEndpoint = err instanceof KlingError && err.kind === 'not_found' && err.details.httpStatus === 404;
+      if (!noEndpoint || this.deps.auth.type !== 'bearer') throw err;
+      this.gateway = true;
+      return { kind: 'gateway' };
+    }
   }
 }

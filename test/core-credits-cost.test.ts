@@ -84,13 +84,31 @@ describe('/credits', () => {
     expect(sim.stats.accountCalls).toBe(0);
   });
 
-  it('with a gateway key it says the gateway does not expose this, instead of failing', async () => {
+  it('with a gateway key it says the gateway does not expose this, instead of failing (asked once, then remembered)', async () => {
     const sim = await startSim(cleanup, { auth: { apiKey: API_KEY }, envelope: 'gateway' });
     const rig = await makeCore(cleanup, sim, { KLING_API_KEY: API_KEY });
     const text = await ask(rig, 'credits', '', admin());
     expect(text).toContain('gateways do not expose the account’s resource packs');
     expect(text).not.toContain('Not done');
-    expect(sim.calls).toEqual([]);
+    expect(sim.calls.map((c) => [c.op, c.status])).toEqual([['account', 404]]);
+    expect(await ask(rig, 'credits', '', admin({ userId: 'u2' }))).toContain('gateways do not expose');
+    expect(sim.calls).toHaveLength(1);
+  });
+
+  it('with an API key alone, Kling is asked with the key: the packs when it takes it', async () => {
+    const sim = await startSim(cleanup, { auth: { apiKey: API_KEY } });
+    const rig = await makeCore(cleanup, sim, { KLING_API_KEY: API_KEY });
+    expect(await ask(rig, 'credits', '', admin())).toContain('842.5 of 1000 left');
+    expect(sim.calls.map((c) => [c.op, c.authorization, c.status])).toEqual([['account', `Bearer ${API_KEY}`, 200]]);
+  });
+
+  it('with an API key alone that Kling refuses there: plain words naming the access/secret pair, no crash', async () => {
+    const sim = await startSim(cleanup, { auth: { apiKey: API_KEY }, legacyTakesKey: false });
+    const rig = await makeCore(cleanup, sim, { KLING_API_KEY: API_KEY });
+    const text = await ask(rig, 'credits', '', admin());
+    expect(text).toMatch(/refused the API key \(KLING_API_KEY\).*KLING_ACCESS_KEY and KLING_SECRET_KEY/);
+    expect(text).not.toContain(API_KEY);
+    expect(sim.calls.map((c) => [c.op, c.status])).toEqual([['account', 401]]);
   });
 });
 
