@@ -116,7 +116,7 @@ export const EnvSchema = z
         problem('SLACK_BOT_TOKEN', 'required when SLACK_SIGNING_SECRET is set');
       for (const name of ['KLING_DEFAULT_MODEL', 'KLING_DEFAULT_IMAGE_MODEL', 'KLING_DEFAULT_OMNI_MODEL'] as const) {
         const model = name === 'KLING_DEFAULT_MODEL' ? (env[name] ?? defaultVideoModel(env)) : env[name];
-        if (typeof model === 'string' && !modelAllowed(model, env.ALLOWED_MODELS ?? []))
+        if (typeof model === 'string' && !modelAllowed(model, env.ALLOWED_MODELS ?? [], BUILT_IN))
           problem(
             'ALLOWED_MODELS',
             `must include the default model ${model} (${name}), or set ${name} to a listed one`,

@@ -14,7 +14,7 @@ import {
   settle,
 } from '../src/budget.js';
 import type { GenerationRequest, TaskRecord } from '../src/domain.js';
-import { primaryId } from '../src/kling/capabilities.js';
+import { primaryId, type CapabilityRow } from '../src/kling/capabilities.js';
 import { BUILT_IN } from '../src/kling/model-table.js';
 import { expectedUnitsOf } from '../src/kling/rules.js';
 import { idsOf, modelAllowed } from '../src/kling/model-ids.js';
@@ -171,5 +171,12 @@ describe('ALLOWED_MODELS', () => {
     expect(modelAllowed('kling-v3', ['kling-3.0-omni'])).toBe(false);
     expect(modelAllowed('kling-v9', ['kling-v3'])).toBe(false);
     expect(idsOf('kling-video-o1')).toEqual(['kling-video-o1', 'kling-o1']);
+  });
+  it('GIVEN an operator row pairing kling-4.0 with kling-v4 THEN either id passes a list naming the other', () => {
+    const row = { ...BUILT_IN[0], id: 'kling-4.0', legacy: 'kling-v4', name: 'Kling 4.0' } as CapabilityRow;
+    const table = [...BUILT_IN, row];
+    expect(modelAllowed('kling-v4', ['kling-4.0'], table)).toBe(true);
+    expect(modelAllowed('KLING-4.0', ['kling-v4'], table)).toBe(true);
+    expect(modelAllowed('kling-v4', ['kling-4.0'], BUILT_IN)).toBe(false);
   });
 });
