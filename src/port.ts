@@ -44,10 +44,15 @@ export interface PlatformPort {
 export class PortRateLimitError extends Error {
   readonly source: 'platform' | 'budget';
   readonly rate: RateInfo | undefined;
+  /**
+   * `card`: only this card's progress edit waits (a budget saving its last tokens for finals);
+   * the channel's other writes, a new card's post among them, go on meanwhile.
+   */
+  readonly holds: 'channel' | 'card';
 
   constructor(
     readonly retryAfterMs: number,
-    options: { cause?: unknown; source?: 'platform' | 'budget'; rate?: RateInfo } = {},
+    options: { cause?: unknown; source?: 'platform' | 'budget'; rate?: RateInfo; holds?: 'channel' | 'card' } = {},
   ) {
     super(
       `${options.source === 'budget' ? 'edit budget' : 'platform rate limit'}: retry after ${retryAfterMs} ms`,
@@ -56,6 +61,7 @@ export class PortRateLimitError extends Error {
     this.name = 'PortRateLimitError';
     this.source = options.source ?? 'platform';
     this.rate = options.rate;
+    this.holds = options.holds ?? 'channel';
   }
 }
 

@@ -99,13 +99,18 @@ export class TaskService {
       const answered = await this.answer(rec, io, view);
       if (answered) return answered;
     }
-    // Kling is asked right away; a card post slowed by the platform must not delay the create.
-    tracker.track(rec);
-    const handle = await tracker.openCard(rec, view);
-    if (handle) return { ...rec, card: handle };
-    this.deps.log.warn({ taskId: rec.id }, 'could not open the task card');
+    // The card first, then Kling: a task whose card cannot be posted (a channel the bot cannot
+    // post in) is never paid for. The outbox stores the card's handle once it is up.
+    const handle = await this.deps.outboxes.for(rec.scope)?.open(rec.id, rec.scope, view);
+    if (handle) {
+      const shown = { ...rec, card: handle, cardSig: viewHash(view) };
+      tracker.track(shown);
+      return shown;
+    }
+    this.deps.log.warn({ taskId: rec.id }, 'could not open the task card; not sent to Kling');
     tracker.cardUnavailable(rec.id, rec.scope);
-    await io.replyPrivate(notices.cardUnavailable(rec.id)).catch(() => undefined);
+    await this.closeUnshown(rec.id);
+    await io.replyPrivate(notices.cardUnavailable()).catch(() => undefined);
     return rec;
   }
 

@@ -1,6 +1,6 @@
 import { isFinal, type CardHandle, type TaskScope } from '../domain.js';
 import type { PreparedMedia } from '../media/stage.js';
-import { CardGoneError, CardPostError, type PlatformPort, type Written } from '../port.js';
+import { CardGoneError, CardPostError, PortRateLimitError, type PlatformPort, type Written } from '../port.js';
 import type { CardView } from '../render/view.js';
 import { sharedShape } from '../shared-shape.js';
 import type { CardMedia } from './card-media.js';
@@ -79,6 +79,10 @@ export async function writeCard(w: CardWriter, taskId: string, slot: CardSlot): 
       });
     if (!slot.wanted && isFinal(wanted.view.state) && w.cards.get(taskId) === slot) w.cards.delete(taskId);
   } catch (err) {
+    if (err instanceof PortRateLimitError && err.holds === 'card' && !posting) {
+      slot.heldUntil = w.deps.now() + err.retryAfterMs;
+      return;
+    }
     if (w.paused(err)) {
       metrics.edits.inc({ platform: port.platform, outcome: 'rate_limited' });
       return;

@@ -174,10 +174,14 @@ export class ChannelOutbox {
   /** The next write, or how long until a held one may go. */
   private next(): { pick?: Waiting; heldMs: number } {
     const heldMs = this.draining ? 0 : progressHoldMs(this.pacer.window(), this.cards.size);
-    const pick = chooseNext(candidates(this.cards, this.jobs, this.mediaHolds), heldMs > 0)?.item;
-    return pick
-      ? { pick, heldMs: 0 }
-      : { heldMs: heldMs > 0 && chooseNext(candidates(this.cards, this.jobs, this.mediaHolds), false) ? heldMs : 0 };
+    const now = this.deps.now();
+    const pick = chooseNext(candidates(this.cards, this.jobs, this.mediaHolds, now), heldMs > 0)?.item;
+    if (pick) return { pick, heldMs: 0 };
+    if (heldMs > 0 && chooseNext(candidates(this.cards, this.jobs, this.mediaHolds, now), false)) return { heldMs };
+    // Cards whose progress waits for the platform's budget: wake when the first may go.
+    let until = Infinity;
+    for (const slot of this.cards.values()) if (slot.wanted && slot.heldUntil) until = Math.min(until, slot.heldUntil);
+    return { heldMs: until === Infinity ? 0 : Math.max(1, until - now) };
   }
 
   private async pump(): Promise<void> {

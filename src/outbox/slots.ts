@@ -28,6 +28,8 @@ export interface CardSlot {
   failures: number;
   /** The results' platform copies (see card-media.ts). */
   media?: CardMediaState;
+  /** Its progress edits wait for the platform's budget until then (PortRateLimitError `holds: card`). */
+  heldUntil?: number;
 }
 
 export interface Job {
@@ -86,6 +88,7 @@ export function* candidates(
   cards: Map<string, CardSlot>,
   jobs: readonly Job[],
   holds: (taskId: string, slot: CardSlot) => boolean,
+  now: number,
 ): Generator<Candidate<Waiting>> {
   for (const entry of cards) {
     const slot = entry[1];
@@ -93,6 +96,8 @@ export function* candidates(
     // A finished card waits (showing what it shows) while its results are fetched for the platform.
     if (holds(entry[0], slot)) continue;
     const priority = cardPriority(slot);
+    // Its progress waits for the platform's budget (PortRateLimitError `holds: card`); the rest go on.
+    if (priority !== 0 && slot.heldUntil !== undefined && slot.heldUntil > now) continue;
     yield { priority, since: slot.wanted.since, holdable: priority !== 0 && !slot.posting, item: { card: entry } };
   }
   for (const job of jobs) yield { priority: job.priority, since: job.since, holdable: false, item: { job } };

@@ -59,9 +59,9 @@ export const notices = {
     errorNotice(
       'The bot is not in this channel, so it cannot post the task card here. Invite it first (/invite and the bot’s name), or use a public channel. Nothing was sent to Kling.',
     ),
-  cardUnavailable: (taskId: string) =>
+  cardUnavailable: () =>
     errorNotice(
-      `The task ${taskId} was submitted, but its card could not be posted here. Follow it with /task ${taskId}.`,
+      'The task card could not be posted here, so nothing was sent to Kling. Try again, or use a channel the bot can post in.',
     ),
   quota: (q: {
     active: number;

@@ -7,6 +7,7 @@ import type { Command } from '../../../commands/types.js';
 import type { Config } from '../../config.js';
 import type { Core } from '../../core.js';
 import type { TaskScope } from '../../domain.js';
+import { decodeButtonId } from '../../interaction-ids.js';
 import type { CommandIO, Invocation } from '../../invocation.js';
 import { notices } from '../../render/notices.js';
 import type { PrivateView } from '../../render/view.js';
@@ -111,6 +112,8 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
   app.use(teamGate(async () => (await workspaces.identity()).teamId, log));
 
   const membership = new ChannelMembership(log);
+  const mayPostCard = async (inv: Invocation) =>
+    (await membership.canPost(await workspaces.clientFor(inv.guildId), inv.guildId, inv.channelId)) !== 'no';
   const inflight = new Set<Promise<void>>();
   let stopped = false;
   /** Work after the ack: tracked so stop() can let it finish, and never an unhandled rejection. */
@@ -158,10 +161,7 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
         }
         const inv = commandInvocation(parsed.data);
         // A card command in a channel the bot cannot post in is refused before anything is paid for.
-        if (
-          command.visibility === 'card' &&
-          (await membership.canPost(await workspaces.clientFor(inv.guildId), inv.guildId, inv.channelId)) === 'no'
-        ) {
+        if (command.visibility === 'card' && !(await mayPostCard(inv))) {
           await io(inv, parsed.data.response_url, false).replyPrivate(notices.cannotPostHere());
           return;
         }
@@ -186,6 +186,13 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
       const inv = actionInvocation(parsed.data);
       if (!inv) {
         log.warn({ actionId: action.action_id }, 'button click without a workspace or channel');
+        return;
+      }
+      // Regenerate and Extend open a new card: the same check as a card command, before anything is paid for.
+      const decoded = decodeButtonId(action.value);
+      const opensCard = decoded.type === 'card' && (decoded.action === 'regenerate' || decoded.action === 'extend');
+      if (opensCard && !(await mayPostCard(inv))) {
+        await io(inv, parsed.data.response_url, true).replyPrivate(notices.cannotPostHere());
         return;
       }
       await dispatcher.runButton(action.value, inv, io(inv, parsed.data.response_url, true));

@@ -132,8 +132,11 @@ export class SlackPort implements PlatformPort {
     // The channel first: a workspace token taken for a write the channel holds back would be lost.
     const channelWait = this.channelGate(scope.guildId, channel).waitMs('update');
     if (channelWait > 0) throw new PortRateLimitError(channelWait, { source: 'budget' });
-    const wait = gate.take(isFinal(view.state));
-    if (wait > 0) throw new PortRateLimitError(wait, { source: 'budget' });
+    const final = isFinal(view.state);
+    const wait = gate.take(final);
+    // Held for finals' sake (or after a 429 drained the workspace): only this progress edit waits.
+    if (wait > 0)
+      throw new PortRateLimitError(wait, { source: 'budget', ...(final ? {} : { holds: 'card' as const }) });
     const client = await this.workspaces.clientFor(scope.guildId);
     const update = async (message: SlackMessage) => {
       const answered = this.channelGate(scope.guildId, channel).sent('update');
