@@ -12,19 +12,32 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 /**
  * /metrics: with METRICS_TOKEN, only `Authorization: Bearer <token>`; without one, only callers
- * on this machine (a scraper on loopback or in the same network namespace).
+ * on this machine (a scraper on loopback or in the same network namespace) — unless the bot is
+ * reachable from outside (`exposed`: PUBLIC_URL set, or Slack over HTTP): the reverse proxy or
+ * tunnel in front of it connects from loopback too, so loopback proves nothing there and
+ * /metrics is 'hidden' (404) until a token is set.
  */
-export function metricsAllowed(
+export function metricsAccess(
   remoteAddress: string | undefined,
   authorization: string | undefined,
   token: string | undefined,
-): boolean {
+  exposed = false,
+): 'allowed' | 'denied' | 'hidden' {
   if (token) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-    return Boolean(m?.[1] && sameSecret(m[1], token));
+    return m?.[1] && sameSecret(m[1], token) ? 'allowed' : 'denied';
   }
-  return remoteAddress !== undefined && LOOPBACK.has(remoteAddress);
+  if (exposed) return 'hidden';
+  return remoteAddress !== undefined && LOOPBACK.has(remoteAddress) ? 'allowed' : 'denied';
 }
+
+/** The old yes/no form of `metricsAccess` (loopback trusted). */
+export const metricsAllowed = (
+  remoteAddress: string | undefined,
+  authorization: string | undefined,
+  token: string | undefined,
+  exposed = false,
+): boolean => metricsAccess(remoteAddress, authorization, token, exposed) === 'allowed';
 
 /**
  * At most one hint per task per window: the first goes through at once, later ones inside the

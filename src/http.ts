@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Core } from './core.js';
-import { HintDebouncer, metricsAllowed, sameSecret } from './http-guards.js';
+import { HintDebouncer, metricsAccess, sameSecret } from './http-guards.js';
 
 const MAX_CALLBACK_BYTES = 1_000_000;
 /** /healthz waits this long for the store before calling it down. */
@@ -125,7 +125,11 @@ export class HttpServer {
     try {
       if (path === '/healthz') return await this.health(res);
       if (path === '/metrics') {
-        if (!metricsAllowed(req.socket.remoteAddress, req.headers.authorization, this.core.config.env.METRICS_TOKEN)) {
+        const { env } = this.core.config;
+        const exposed = Boolean(env.PUBLIC_URL) || Boolean(this.core.config.slack && !this.core.config.slack.appToken);
+        const access = metricsAccess(req.socket.remoteAddress, req.headers.authorization, env.METRICS_TOKEN, exposed);
+        if (access === 'hidden') return send(res, 404, 'not found');
+        if (access === 'denied') {
           res.writeHead(401, {
             'Content-Type': 'text/plain; charset=utf-8',
             'WWW-Authenticate': 'Bearer realm="metrics"',

@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { HttpServer } from '../src/http.js';
-import { metricsAllowed } from '../src/http-guards.js';
+import { metricsAccess, metricsAllowed } from '../src/http-guards.js';
 import { flakyStore } from './helpers/flaky-store.js';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import {
@@ -161,7 +161,8 @@ describe('Kling callbacks are hints', () => {
 describe('HTTP server', () => {
   it('/healthz is 200 (503 once stopping), /metrics counts provider calls, anything else is 404', async () => {
     const sim = await startSim(cleanup);
-    const bot = await botWithHttp(sim);
+    // Not reachable from outside (no PUBLIC_URL, no Slack over HTTP): loopback is trusted for /metrics.
+    const bot = await botWithHttp(sim, { PUBLIC_URL: '' });
     expect(await bot.core.kling.get('text2video', 'no-such-task').catch(() => 'not found')).toBe('not found');
     const health = await fetch(`${bot.base}/healthz`);
     expect([health.status, await health.text()]).toEqual([200, 'ok']);
@@ -194,6 +195,24 @@ describe('HTTP server', () => {
     expect(metricsAllowed('172.18.0.1', undefined, undefined)).toBe(false);
     expect(metricsAllowed('10.0.0.7', 'Bearer anything', undefined)).toBe(false);
     expect(metricsAllowed('127.0.0.1', undefined, 'tok-123456')).toBe(false);
+  });
+
+  it('GIVEN PUBLIC_URL and no METRICS_TOKEN THEN /metrics is 404 even from loopback (a proxy or tunnel connects from there)', async () => {
+    const sim = await startSim(cleanup);
+    const bot = await botWithHttp(sim, { PUBLIC_URL: 'https://bot.example.com' });
+    const res = await fetch(`${bot.base}/metrics`);
+    expect(res.status).toBe(404);
+    expect(await res.text()).not.toContain('klingbot_');
+    // With a token it works again, for the token only.
+    const withToken = await botWithHttp(sim, {
+      PUBLIC_URL: 'https://bot.example.com',
+      METRICS_TOKEN: 'metrics-token-2',
+    });
+    expect((await fetch(`${withToken.base}/metrics`)).status).toBe(401);
+    const ok = await fetch(`${withToken.base}/metrics`, { headers: { authorization: 'Bearer metrics-token-2' } });
+    expect(ok.status).toBe(200);
+    expect(metricsAccess('127.0.0.1', undefined, undefined, true)).toBe('hidden');
+    expect(metricsAccess('127.0.0.1', undefined, undefined, false)).toBe('allowed');
   });
 
   it('GIVEN the store is down THEN /healthz says 503', async () => {
