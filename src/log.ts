@@ -21,6 +21,13 @@ const REDACT_PATHS = [
   // Discord interaction payloads carry their own reply token.
   'interaction.token',
   '*.interaction.token',
+  // A Slack response_url lets anyone holding it answer in the channel for 30 minutes.
+  'response_url',
+  '*.response_url',
+  '*.*.response_url',
+  'responseUrl',
+  '*.responseUrl',
+  '*.*.responseUrl',
 ];
 
 /**
@@ -32,6 +39,8 @@ const TOKEN_PATTERNS: ReadonlyArray<[RegExp, string]> = [
   [/(\/interactions\/\d+\/)[^/?\s"\\]+/g, '$1[redacted]'],
   [/(\/webhooks\/\d+\/)[^/?\s"\\]+/g, '$1[redacted]'],
   [/(\/kling\/callback\/)[^/?\s"\\]+/g, '$1[redacted]'],
+  // Slack response_url (hooks.slack.com/commands|actions/T…/…/secret), wherever it is written.
+  [/(hooks\.slack\.com\/(?:commands|actions|app)\/)[^?\s"\\]+/g, '$1[redacted]'],
   [/\b([a-z][a-z0-9+.-]*:\/\/[^/:@\s"\\]*:)[^/@\s"\\]+@/gi, '$1[redacted]@'],
 ];
 

@@ -417,3 +417,19 @@ describe('Kling client: request bodies follow the API', () => {
     );
   });
 });
+
+describe('KlingClient: what it reads', () => {
+  it('never follows a redirect (the Authorization header stays with Kling) and refuses an oversized body', async () => {
+    const redirect = await startScriptedServer([{ status: 302, body: {}, headers: { location: '/elsewhere' } }]);
+    cleanup.add(() => redirect.close());
+    const err = await klingErrorOf(client(redirect).get('text2video', 'abc'));
+    expect(err).toBeInstanceOf(KlingError);
+    expect(redirect.requests.map((r) => r.path)).not.toContain('/elsewhere');
+    expect(redirect.requests).toHaveLength(1);
+
+    const huge = await startScriptedServer([{ status: 200, body: { code: 0, data: 'x'.repeat(9 * 1024 * 1024) } }]);
+    cleanup.add(() => huge.close());
+    const tooBig = await klingErrorOf(client(huge).get('text2video', 'abc'));
+    expect(tooBig.kind).toBe('network');
+  });
+});

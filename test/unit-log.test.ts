@@ -51,4 +51,16 @@ describe('log scrubbing', () => {
     log.info({ note: 'header Bearer metrics-bearer-77 and cb-rotated-token-0001 inside text' }, 'x');
     expect(text()).not.toMatch(/metrics-bearer-77|cb-rotated-token-0001/);
   });
+
+  it('GIVEN a Slack payload at debug THEN its response_url never reaches the output', () => {
+    const { log, text } = capture({});
+    const url = 'https://hooks.slack.com/commands/T0ACME/5123456789/ResponseUrlSecretPart9f3e';
+    log.level = 'debug';
+    log.debug({ body: { command: '/video', response_url: url } }, 'slash command payload');
+    log.debug({ payload: { actions: [], response_url: url }, responseUrl: url }, 'click');
+    log.debug({ err: `POST ${url} failed: used_url` }, 'reply failed');
+    const out = text();
+    expect(out).toContain('slash command payload');
+    expect(out).not.toContain('ResponseUrlSecretPart9f3e');
+  });
 });

@@ -23,6 +23,9 @@ export interface TransportOptions {
   onCall?: (op: KlingOp, outcome: 'ok' | KlingErrorKind) => void;
 }
 
+/** Largest Kling answer read (a list page of 500 tasks is well under 1 MiB), and largest body sent. */
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
 /** Trouble worth asking again about; reads add Kling's rate limit. */
 export const TRANSIENT: ReadonlySet<KlingErrorKind> = new Set(['server', 'timeout', 'network', 'malformed']);
 export const READ_RETRIES: ReadonlySet<KlingErrorKind> = new Set([...TRANSIENT, 'rate_limit']);
@@ -51,6 +54,11 @@ export class KlingTransport {
       timeout: o.timeoutMs ?? 15_000,
       // We read every status and body ourselves, so nothing throws with a raw body attached.
       validateStatus: () => true,
+      // A redirect is never Kling's answer: it is read as the error it is, never followed (it could
+      // carry the Authorization header elsewhere). Bodies are bounded: a task page is kilobytes.
+      maxRedirects: 0,
+      maxContentLength: MAX_BODY_BYTES,
+      maxBodyLength: MAX_BODY_BYTES,
       responseType: 'text',
       transformResponse: [(data: unknown) => data],
       headers: { 'Content-Type': 'application/json', 'User-Agent': 'kling-bot' },
