@@ -1,6 +1,7 @@
 /**
- * A busy Slack channel: 20 tasks finishing together in one channel, with chat.update limited per channel
- * and per workspace (and chat.postMessage about one a second). Every card ends on its own video, Kling is
+ * A busy Slack channel: 20 tasks finishing together in one channel (released at once when every
+ * card is up), with chat.update limited per channel and per workspace (and chat.postMessage about
+ * one a second). Every card ends on its own video, Kling is
  * asked once per command, and the bot causes few 429s (Slack's limits are not published exactly, so a
  * handful, each waited out, is tolerated — not a storm).
  */
@@ -19,6 +20,8 @@ import { closeInOrder } from './helpers/close-in-order.js';
 
 const TEAM = 'T0BUSY';
 const CHANNEL = 'C0BUSY';
+/** How long the tasks would run on their own: far longer than the test. */
+const HOLD_MS = 600_000;
 
 let sim: KlingSimulator | undefined;
 let fake: FakeSlack | undefined;
@@ -31,8 +34,10 @@ afterEach(async () => {
 
 describe('Slack: a busy channel', () => {
   it('20 tasks finishing together in one channel with chat.update limited: every card final, one create each, few 429s', async () => {
-    // Long enough that all 20 cards are posted (about one a second) before the tasks finish together.
-    sim = await startSim({ submittedMs: 1000, processingMs: 20_000, jitter: 0 });
+    // The tasks run until every card is up (about one post a second), then all finish at once: the
+    // simulator's clock jumps past their end.
+    let skew = 0;
+    sim = await startSim({ submittedMs: 1000, processingMs: HOLD_MS, jitter: 0 }, { now: () => Date.now() + skew });
     fake = await startFake([{ id: TEAM, channels: [CHANNEL] }], {
       channelLimit: { requests: 10, windowMs: 10_000 },
       workspaceUpdateLimit: { requests: 20, windowMs: 60_000 },
@@ -52,6 +57,9 @@ describe('Slack: a busy channel', () => {
       ),
     );
     for (const a of acks) expect(a.status).toBe(200);
+    await f.waitFor(() => s.stats.creates === 20 && f.messagesIn(CHANNEL).length === 20, 60_000);
+    expect(f.messagesIn(CHANNEL).some((m) => cardIsFinal(s, m))).toBe(false);
+    skew = HOLD_MS;
     await f.waitFor(
       () => f.messagesIn(CHANNEL).length === 20 && f.messagesIn(CHANNEL).every((m) => cardIsFinal(s, m)),
       150_000,

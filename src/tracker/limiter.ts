@@ -79,6 +79,12 @@ export class TokenBucket {
     return this.tokens >= need ? 0 : Math.ceil(((need - this.tokens) / this.refillPerSec) * 1000);
   }
 
+  /** Tokens there now. */
+  available(): number {
+    this.refill();
+    return this.tokens;
+  }
+
   /** After a 429 the platform's word beats our estimate: spend everything. */
   drain(): void {
     this.refill();

@@ -146,10 +146,10 @@ export class SlackPort implements PlatformPort {
         answered();
       }
     };
-    // A 429 on chat.update speaks for the whole workspace.
+    // A 429 on chat.update holds the whole workspace, and may teach the channel its limit.
     const failed = (err: unknown) => {
       const wait = rateLimitMs(err);
-      if (wait !== undefined) gate.block(wait);
+      if (wait !== undefined) gate.block(wait, this.channelGate(scope.guildId, channel).refused(wait));
       return this.translate(err);
     };
     try {
@@ -188,7 +188,10 @@ export class SlackPort implements PlatformPort {
       return { value: { ...SlackHandle.parse({ channel: res.channel ?? scope.channelId, ts: res.ts }) } };
     } catch (err) {
       const wait = rateLimitMs(err);
-      if (wait !== undefined) throw new PortRateLimitError(wait, { cause: err });
+      if (wait !== undefined) {
+        this.channelGate(scope.guildId, scope.channelId).refused(wait);
+        throw new PortRateLimitError(wait, { cause: err });
+      }
       const code = slackErrorCode(err);
       throw code ? new CardPostError(code, { cause: err }) : err;
     } finally {

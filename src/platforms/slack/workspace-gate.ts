@@ -25,10 +25,13 @@ export class WorkspaceGate {
   private readonly reserve: number;
   private blockedUntil = 0;
 
+  private readonly capacity: number;
+
   constructor(
     budget: Budget,
     private readonly now: () => number,
   ) {
+    this.capacity = budget.capacity;
     this.bucket = new TokenBucket(budget.capacity, budget.refillPerSec, now);
     this.reserve = Math.max(0, Math.min(budget.finalReserve ?? FINAL_RESERVE, budget.capacity - 1));
   }
@@ -42,9 +45,14 @@ export class WorkspaceGate {
     return Math.max(1, this.bucket.waitMs(reserve));
   }
 
-  /** Slack answered 429: its Retry-After holds for the whole workspace. */
-  block(ms: number): void {
+  /**
+   * Slack answered 429: its Retry-After holds for the whole workspace. Slack does not say which
+   * limit it was: when the channel took it as its own (`channelsOwn`, ChannelGate.refused) and the
+   * workspace has spent less than half its budget, the budget stays; otherwise the workspace's
+   * edits go at the refill pace from then on.
+   */
+  block(ms: number, channelsOwn = false): void {
     this.blockedUntil = Math.max(this.blockedUntil, this.now() + ms);
-    this.bucket.drain();
+    if (!channelsOwn || this.bucket.available() < this.capacity / 2) this.bucket.drain();
   }
 }
