@@ -24,6 +24,7 @@ import { startFakeSlack } from '../test/fakes/slack/index.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const KEYS = { accessKey: 'bench-runtime-access-key', secretKey: 'bench-runtime-secret-key' };
 const DISCORD_TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.bench.runtime-token';
+const BENCH_METRICS_TOKEN = 'bench-runtime-metrics-token';
 const SLACK = { botToken: 'xoxb-1-2-bench-runtime', signingSecret: 'bench-runtime-signing-secret' };
 const CHANNELS = 100;
 const USERS = 2000;
@@ -93,7 +94,8 @@ function fileSize(path: string): number {
 
 /** The figures the bot publishes on /metrics (see src/metrics.ts). */
 async function breakdown(port: number, pid: number, storeFile: string): Promise<MemoryBreakdown> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const headers = { authorization: `Bearer ${BENCH_METRICS_TOKEN}` };
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers })).text();
   const memory = (kind: string) =>
     Number(new RegExp(`^klingbot_memory_bytes\\{kind="${kind}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
   const discordCache: Record<string, number> = {};
@@ -182,6 +184,8 @@ export async function benchRuntimeOne(n: number, options: { settle?: boolean } =
       SLACK_BOT_TOKEN: SLACK.botToken,
       SLACK_SIGNING_SECRET: SLACK.signingSecret,
       SLACK_API_URL: slack.apiUrl,
+      // Slack over HTTP: /metrics needs a token (README, METRICS_TOKEN).
+      METRICS_TOKEN: BENCH_METRICS_TOKEN,
       STORE_URL: `sqlite://${storeFile}`,
       USER_MAX_ACTIVE_TASKS: '0',
       USER_MAX_DAILY_TASKS: '0',

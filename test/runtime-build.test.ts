@@ -111,6 +111,8 @@ describe('npm start runs the compiled bot', () => {
       SLACK_API_URL: slack.apiUrl,
       NODE_OPTIONS: `--require ${join(REPO_ROOT, 'test', 'helpers', 'loaded-modules.cjs')}`,
       KLINGBOT_TEST_LOADED_OUT: loadedOut,
+      // Slack over HTTP: /metrics is 404 without a token (README, METRICS_TOKEN).
+      METRICS_TOKEN: 'build-metrics-token-31',
     });
     bot = await startBotProcess(env, 120_000, [...npmCommand(), 'start']);
     await fake.waitForReady();
@@ -151,7 +153,11 @@ describe('npm start runs the compiled bot', () => {
     // The bot answers: its health endpoint is up on the port it was given.
     expect((await fetch(`http://127.0.0.1:${bot.port}/healthz`)).ok).toBe(true);
     // /metrics says where the memory is: the process's figures and discord.js's cache sizes.
-    const metrics = await (await fetch(`http://127.0.0.1:${bot.port}/metrics`)).text();
+    const metrics = await (
+      await fetch(`http://127.0.0.1:${bot.port}/metrics`, {
+        headers: { authorization: 'Bearer build-metrics-token-31' },
+      })
+    ).text();
     for (const kind of ['rss', 'heap_used', 'heap_total', 'external', 'array_buffers'])
       expect(metrics).toMatch(new RegExp(`^klingbot_memory_bytes\\{kind="${kind}"\\} [1-9]\\d*$`, 'm'));
     expect(metrics).toMatch(/^klingbot_platform_cache_entries\{platform="discord",cache="guilds"\} 2$/m);
