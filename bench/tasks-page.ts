@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TaskRecord, TaskState } from '../src/domain.js';
-import { TaskStore, type PageQuery } from '../src/store/task-store.js';
+import { pageOf, type PageQuery } from '../src/store/paging.js';
+import { openStorage } from '../src/store/storage.js';
+import { createTask, type TaskStore } from '../src/store/task-store.js';
 
 /**
  * `npx tsx bench/tasks-page.ts [n]`: what one /tasks page costs with n tasks (default 20,000) of
@@ -37,20 +39,21 @@ async function measure(
   q: Omit<PageQuery, 'platform' | 'guildId' | 'channelId'>,
 ): Promise<string> {
   const query: PageQuery = { platform: 'discord', guildId: 'g1', channelId: 'c1', ...q };
-  await store.page(query); // warm
+  await pageOf(store, query); // warm
   const runs = 20;
   const before = store.reads.records;
   const started = performance.now();
-  for (let i = 0; i < runs; i++) await store.page(query);
+  for (let i = 0; i < runs; i++) await pageOf(store, query);
   const ms = (performance.now() - started) / runs;
   return `${label.padEnd(34)} ${String((store.reads.records - before) / runs).padStart(6)} records  ${ms.toFixed(2).padStart(8)} ms`;
 }
 
 async function run(url: string, name: string): Promise<void> {
-  const store = await TaskStore.open(url);
+  const storage = await openStorage(url);
+  const store = storage.tasks;
   try {
     const started = performance.now();
-    for (let i = 0; i < n; i++) await store.create(record(i));
+    for (let i = 0; i < n; i++) await createTask(store, record(i));
     console.log(
       `\n${name}: ${n.toLocaleString('en-US')} tasks in one channel (written in ${((performance.now() - started) / 1000).toFixed(1)} s)`,
     );
@@ -64,7 +67,7 @@ async function run(url: string, name: string): Promise<void> {
       await measure(store, 'since the last hour, page 1', { page: 1, pageSize: 25, since: T0 + (n - 3600) * 1000 }),
     );
   } finally {
-    await store.close();
+    await storage.close();
   }
 }
 

@@ -2,12 +2,13 @@ import { z } from 'zod';
 import type { PageQueryIds } from '../src/interaction-ids.js';
 import { renderTaskList } from '../src/render/task-list.js';
 import type { BotServices } from '../src/services.js';
+import { pageOf } from '../src/store/paging.js';
 import { page, pageSize, scope, since, statusFilter, until } from './options.js';
 import { defineCommand, type Invocation } from './types.js';
 
 /** Also serves the Prev/Next buttons, which carry the same query. */
 export async function showTasksPage(bot: BotServices, inv: Invocation, q: PageQueryIds) {
-  const result = await bot.store.page({
+  const result = await pageOf(bot.store, {
     platform: inv.platform,
     guildId: inv.guildId,
     ...(q.scope === 'mine' ? { userId: inv.user.id } : { channelId: inv.channelId }),

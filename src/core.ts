@@ -12,7 +12,8 @@ import { Metrics } from './metrics.js';
 import { Outboxes } from './outbox/outboxes.js';
 import type { PlatformPort } from './port.js';
 import type { BotServices } from './services.js';
-import { TaskStore } from './store/task-store.js';
+import { openStorage, type Storage } from './store/storage.js';
+import type { TaskStore } from './store/task-store.js';
 import { TaskService } from './task-service.js';
 import { Tracker } from './tracker/tracker.js';
 import { LEASE_TTL_MS } from './tracker/leadership.js';
@@ -22,7 +23,10 @@ export interface Core {
   config: Config;
   log: Logger;
   metrics: Metrics;
+  /** The task records (`storage.tasks`). */
   store: TaskStore;
+  /** Every store the bot keeps, over the backend STORE_URL names. */
+  storage: Storage;
   kling: KlingClient;
   tracker: Tracker;
   services: BotServices;
@@ -43,7 +47,7 @@ export async function createCore(
     metrics?: Metrics;
     now?: () => number;
     maxConcurrentCalls?: number;
-    store?: TaskStore;
+    storage?: Storage;
     klingTimeoutMs?: number;
     /** Download clocks for result copies (tests shorten them). */
     mediaLimits?: MediaStageOptions['limits'];
@@ -54,7 +58,8 @@ export async function createCore(
   useModelTable(config.kling.models);
   useOmniModel(config.env.KLING_DEFAULT_OMNI_MODEL);
   const metrics = options.metrics ?? new Metrics({ defaults: true });
-  const store = options.store ?? (await TaskStore.open(config.env.STORE_URL, log));
+  const storage = options.storage ?? (await openStorage(config.env.STORE_URL, log));
+  const store = storage.tasks;
   const kling = new KlingClient({
     baseUrl: config.kling.baseUrl,
     credentials: config.kling.credentials,
@@ -109,12 +114,12 @@ export async function createCore(
     onGone: (taskId) => void persist(store.update(taskId, (cur) => ({ ...cur, finalShown: true }))),
   });
   // Several replicas share a Redis store; one lease decides which of them tracks.
-  const shared = /^rediss?:\/\//.test(config.env.STORE_URL);
-  const lease = shared
-    ? store.trackerLease(`${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`, LEASE_TTL_MS, now)
+  const lease = storage.shared
+    ? storage.trackerLease(`${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`, LEASE_TTL_MS, now)
     : undefined;
   const tracker = new Tracker({
     store,
+    budgets: storage.budgets,
     kling,
     outboxes,
     log,
@@ -139,11 +144,13 @@ export async function createCore(
       maxDailyUnits: env.MAX_DAILY_UNITS,
       allowedModels: env.ALLOWED_MODELS,
     },
-    store,
+    storage,
     now,
   );
   const tasks = new TaskService({
     store,
+    replay: storage.replay,
+    budgets: storage.budgets,
     tracker,
     limits,
     log,
@@ -177,6 +184,7 @@ export async function createCore(
     log,
     metrics,
     store,
+    storage,
     kling,
     tracker,
     services,
@@ -192,7 +200,7 @@ export async function createCore(
       outboxes.stop();
       await Promise.allSettled([...persisting]);
       await tracker.releaseLease();
-      await store.close();
+      await storage.close();
     },
   };
 }

@@ -163,7 +163,7 @@ export class HttpServer {
       (_, reject) => (timer = setTimeout(() => reject(new Error('store ping timed out')), HEALTH_STORE_TIMEOUT_MS)),
     );
     try {
-      await Promise.race([this.core.store.ping(), timeout]);
+      await Promise.race([this.core.storage.ping(), timeout]);
       send(res, 200, 'ok');
     } catch (err) {
       this.core.log.warn({ err }, 'health check: store unavailable');

@@ -5,8 +5,9 @@ import { GUILD_FIELD, type AdmitRefusal } from './store/units-ledger.js';
 import { RefusedError } from './errors.js';
 import { refusals } from './render/notices.js';
 import type { TaskRecord } from './domain.js';
-import type { TaskStore } from './store/task-store.js';
-import { utcDay } from './store/task-store.js';
+import { utcDay } from './store/keys.js';
+import { userActivity, userNames } from './store/paging.js';
+import type { Storage } from './store/storage.js';
 
 export interface LimitSettings {
   userMaxActive: number;
@@ -58,7 +59,8 @@ const nextUtcMidnight = (now: number) => {
 export class Limits {
   constructor(
     private readonly settings: LimitSettings,
-    private readonly store: TaskStore,
+    /** The records (read through paging.ts, written by `admit`), the day counts and the units. */
+    private readonly store: Pick<Storage, 'tasks' | 'counts' | 'units'>,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -71,9 +73,9 @@ export class Limits {
     const resetsAt = nextUtcMidnight(now);
     const dayStart = resetsAt - 86_400_000;
     const [mine, guildToday, units] = await Promise.all([
-      this.store.userActivity(inv.platform, inv.guildId, inv.user.id, dayStart, now),
-      this.store.guildCountOn(inv.platform, inv.guildId, utcDay(now)),
-      this.store.budgets.on(inv.platform, inv.guildId, utcDay(now)),
+      userActivity(this.store.tasks, inv.platform, inv.guildId, inv.user.id, dayStart, now),
+      this.store.counts.countOn(inv.platform, inv.guildId, utcDay(now)),
+      this.store.units.on(inv.platform, inv.guildId, utcDay(now)),
     ]);
     const s = this.settings;
     const admin = this.isAdmin(inv);
@@ -101,7 +103,8 @@ export class Limits {
       .filter(([id, h]) => id !== GUILD_FIELD && h > 0)
       .sort((a, b) => b[1] - a[1])
       .slice(0, SPEND_ROWS);
-    const names = await this.store.budgets.userNames(
+    const names = await userNames(
+      this.store.tasks,
       inv.platform,
       inv.guildId,
       top.map(([id]) => id),
@@ -124,7 +127,7 @@ export class Limits {
     if (s.userMaxActive === 0 && s.userMaxDaily === 0) return;
     const now = this.now();
     const resetsAt = nextUtcMidnight(now);
-    const q = await this.store.userActivity(inv.platform, inv.guildId, inv.user.id, resetsAt - 86_400_000, now);
+    const q = await userActivity(this.store.tasks, inv.platform, inv.guildId, inv.user.id, resetsAt - 86_400_000, now);
     if (s.userMaxActive > 0 && q.active >= s.userMaxActive)
       throw new RefusedError('user_active_cap', refusals.activeCap(q.active, s.userMaxActive));
     if (s.userMaxDaily > 0 && q.today >= s.userMaxDaily)
@@ -153,7 +156,7 @@ export class Limits {
       );
     }
     const admitted: TaskRecord = { ...record, budget: { units: budgetUnitsOf(record.request) } };
-    const refused = await this.store.admit(admitted, {
+    const refused = await this.store.tasks.admit(admitted, {
       guildDailyTasks: s.guildMaxDaily,
       units: {
         user: admin ? 0 : s.userMaxDailyUnits,

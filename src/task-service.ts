@@ -10,6 +10,8 @@ import { viewHash } from './outbox/slots.js';
 import type { Outboxes } from './outbox/outboxes.js';
 import { notices, refusals } from './render/notices.js';
 import { claimRequest } from './store/request-claims.js';
+import type { BudgetRecords } from './store/budget-records.js';
+import type { ReplayCache } from './store/replay-cache.js';
 import type { TaskStore } from './store/task-store.js';
 import type { Tracker } from './tracker/tracker.js';
 import { abandonUnshown } from './tracker/unanswered.js';
@@ -39,6 +41,9 @@ export class TaskService {
   constructor(
     private readonly deps: {
       store: TaskStore;
+      /** Where a request is claimed (request-claims.ts). */
+      replay: ReplayCache;
+      budgets: BudgetRecords;
       tracker: Tracker;
       limits: Limits;
       log: Logger;
@@ -66,9 +71,9 @@ export class TaskService {
     request: GenerationRequest,
     regeneratedFrom?: string,
   ): Promise<TaskRecord> {
-    const { store, tracker, limits, now } = this.deps;
+    const { store, replay, tracker, limits, now } = this.deps;
     // Before anything is counted or written: another replica may have this very interaction.
-    await claimRequest(store, inv.requestKey);
+    await claimRequest(replay, inv.requestKey);
     const rec = await store.exclusive(`user:${inv.platform}:${inv.guildId}:${inv.user.id}`, async () => {
       const t = now();
       const record: TaskRecord = {
@@ -177,10 +182,10 @@ export class TaskService {
    * a failing store is asked again a few times.
    */
   private async closeUnshown(id: string): Promise<void> {
-    const { store, log, now } = this.deps;
+    const { store, budgets, log, now } = this.deps;
     for (let attempt = 1; ; attempt++) {
       try {
-        await abandonUnshown(store, id, now());
+        await abandonUnshown({ tasks: store, budgets }, id, now());
         return;
       } catch (err) {
         if (attempt >= CLOSE_ATTEMPTS) {

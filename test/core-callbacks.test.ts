@@ -217,8 +217,8 @@ describe('HTTP server', () => {
 
   it('GIVEN the store is down THEN /healthz says 503', async () => {
     const sim = await startSim(cleanup);
-    const { store, map } = flakyStore();
-    const rig = await makeCore(cleanup, sim, {}, undefined, { store });
+    const { storage, map } = flakyStore();
+    const rig = await makeCore(cleanup, sim, {}, undefined, { storage });
     const http = new HttpServer(rig.core);
     const port = await http.listen(0, '127.0.0.1');
     cleanup.add(() => http.close());

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../src/domain.js';
 import { cardButtonId } from '../src/interaction-ids.js';
-import { TaskStore } from '../src/store/task-store.js';
+import { openStorage } from '../src/store/storage.js';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import { AK, Cleanup, makeCore, makeInv, makeIo, SK, startSim, waitFor, type CoreRig } from './helpers/core-harness.js';
 
@@ -253,9 +253,9 @@ describe('Extend survives a SIGKILL', () => {
     await exited;
   };
   const stateOf = async (storeUrl: string, id: string) => {
-    const store = await TaskStore.open(storeUrl);
+    const store = await openStorage(storeUrl);
     try {
-      return await store.get(id);
+      return await store.tasks.get(id);
     } finally {
       await store.close();
     }

@@ -5,7 +5,8 @@ import { KlingClient } from '../src/kling/client.js';
 import { silentLogger } from '../src/log.js';
 import { Metrics } from '../src/metrics.js';
 import { Outboxes } from '../src/outbox/outboxes.js';
-import { TaskStore } from '../src/store/task-store.js';
+import { keyvStorage, type Storage } from '../src/store/storage.js';
+import { createTask } from '../src/store/task-store.js';
 import { Tracker } from '../src/tracker/tracker.js';
 import { AK, Cleanup, SK, startSim, waitFor } from './helpers/core-harness.js';
 import { RecordingPort } from './helpers/core-port.js';
@@ -14,7 +15,8 @@ const cleanup = new Cleanup();
 afterEach(() => cleanup.closeAll());
 
 /** Two replicas on one shared store (what Redis is in production; a shared keyv here). */
-function replica(name: string, store: TaskStore, simUrl: string) {
+function replica(name: string, storage: Storage, simUrl: string) {
+  const store = storage.tasks;
   const port = new RecordingPort();
   const metrics = new Metrics();
   const outboxes = new Outboxes({
@@ -29,18 +31,19 @@ function replica(name: string, store: TaskStore, simUrl: string) {
   outboxes.addPort(port);
   const tracker = new Tracker({
     store,
+    budgets: storage.budgets,
     kling: new KlingClient({ baseUrl: simUrl, auth: { type: 'jwt', accessKey: AK, secretKey: SK } }),
     outboxes,
     log: silentLogger,
     metrics,
     pollIntervalMs: 30,
-    lease: store.trackerLease(name, 300),
+    lease: storage.trackerLease(name, 300),
   });
   return { name, port, tracker };
 }
 
 let n = 0;
-async function accept(store: TaskStore, via: ReturnType<typeof replica>): Promise<TaskRecord> {
+async function accept({ tasks: store }: Storage, via: ReturnType<typeof replica>): Promise<TaskRecord> {
   const t = Date.now();
   const scope = { platform: 'console' as const, guildId: 'g', channelId: 'c', userId: 'u', userName: 'u' };
   const rec: TaskRecord = {
@@ -58,7 +61,7 @@ async function accept(store: TaskStore, via: ReturnType<typeof replica>): Promis
     createdAt: t,
     updatedAt: t,
   };
-  await store.create(rec);
+  await createTask(store, rec);
   rec.card = (await via.port.post(scope, { taskId: rec.id } as never)).value;
   await store.update(rec.id, (cur) => ({ ...cur, card: rec.card }));
   via.tracker.track(rec);
@@ -68,7 +71,7 @@ async function accept(store: TaskStore, via: ReturnType<typeof replica>): Promis
 describe('tracker lease with several replicas on one store', () => {
   it('GIVEN two replicas THEN exactly one polls and edits, it adopts tasks the other accepted, and the other takes over when it stops', async () => {
     const sim = await startSim(cleanup);
-    const store = new TaskStore(new Keyv());
+    const store = keyvStorage(new Keyv());
     const a = replica('A', store, sim.url);
     const b = replica('B', store, sim.url);
     await a.tracker.start();

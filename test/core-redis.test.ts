@@ -3,8 +3,11 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../src/errors.js';
-import { openKeyv } from '../src/store/kv.js';
-import { TaskStore } from '../src/store/task-store.js';
+import KeyvRedis from '@keyv/redis';
+import Keyv from 'keyv';
+import { pageOf } from '../src/store/paging.js';
+import { openStorage } from '../src/store/storage.js';
+import { createTask } from '../src/store/task-store.js';
 import { freePort } from './helpers/bot-process.js';
 import { Cleanup, makeCore, makeInv, makeIo, startSim, waitFor } from './helpers/core-harness.js';
 import { RecordingPort } from './helpers/core-port.js';
@@ -49,7 +52,7 @@ afterEach(() => cleanup.closeAll());
 
 describe.skipIf(!HAS_REDIS)('STORE_URL=redis://', () => {
   it('GIVEN tasks written through Redis THEN they read back, page newest first, and stay per server', async () => {
-    const store = await TaskStore.open(`${url}/1`);
+    const store = await openStorage(`${url}/1`);
     cleanup.add(() => store.close());
     const scope = (guildId: string) => ({
       platform: 'slack' as const,
@@ -59,7 +62,7 @@ describe.skipIf(!HAS_REDIS)('STORE_URL=redis://', () => {
       userName: 'u',
     });
     for (let i = 0; i < 3; i++) {
-      await store.create({
+      await createTask(store.tasks, {
         id: `kbredis${i}`,
         scope: scope(i === 2 ? 'T2' : 'T1'),
         request: { kind: 'image', prompt: `p${i}`, model: 'kling-v2', aspect_ratio: '1:1', n: 1 },
@@ -68,9 +71,15 @@ describe.skipIf(!HAS_REDIS)('STORE_URL=redis://', () => {
         updatedAt: 1000 + i,
       });
     }
-    const page = await store.page({ platform: 'slack', guildId: 'T1', channelId: 'C1', page: 1, pageSize: 10 });
+    const page = await pageOf(store.tasks, {
+      platform: 'slack',
+      guildId: 'T1',
+      channelId: 'C1',
+      page: 1,
+      pageSize: 10,
+    });
     expect(page.items.map((t) => t.id)).toEqual(['kbredis1', 'kbredis0']);
-    expect((await store.inflightIds()).sort()).toEqual(['kbredis0', 'kbredis1', 'kbredis2']);
+    expect((await store.tasks.inflightIds()).sort()).toEqual(['kbredis0', 'kbredis1', 'kbredis2']);
   });
 
   it('GIVEN two bot replicas on one Redis THEN one of them tracks every task, whichever replica took the command', async () => {
@@ -110,7 +119,7 @@ describe.skipIf(!HAS_REDIS)('STORE_URL=redis://', () => {
   });
 
   it('GIVEN ten replicas claiming the tracker lease at once THEN exactly one wins; it renews, and the claim passes on only when released or lapsed', async () => {
-    const stores = await Promise.all(Array.from({ length: 10 }, () => TaskStore.open(`${url}/3`)));
+    const stores = await Promise.all(Array.from({ length: 10 }, () => openStorage(`${url}/3`)));
     for (const s of stores) cleanup.add(() => s.close());
     const leases = stores.map((s, i) => s.trackerLease(`replica-${i}`, 400));
     for (let round = 0; round < 5; round++) {
@@ -127,7 +136,7 @@ describe.skipIf(!HAS_REDIS)('STORE_URL=redis://', () => {
   });
 
   it('GIVEN a replica whose clock runs a minute fast THEN it still cannot take a lease another replica holds (Redis keeps the time)', async () => {
-    const [a, b] = await Promise.all([TaskStore.open(`${url}/4`), TaskStore.open(`${url}/4`)]);
+    const [a, b] = await Promise.all([openStorage(`${url}/4`), openStorage(`${url}/4`)]);
     cleanup.add(() => a?.close());
     cleanup.add(() => b?.close());
     const honest = a?.trackerLease('honest', 5000);
@@ -138,7 +147,7 @@ describe.skipIf(!HAS_REDIS)('STORE_URL=redis://', () => {
   });
 
   it('GIVEN two replicas creating tasks in one channel at the same moment THEN no index entry, in-flight entry or count is lost', async () => {
-    const [a, b] = await Promise.all([TaskStore.open(`${url}/5`), TaskStore.open(`${url}/5`)]);
+    const [a, b] = await Promise.all([openStorage(`${url}/5`), openStorage(`${url}/5`)]);
     if (!a || !b) throw new Error('stores did not open');
     cleanup.add(() => a.close());
     cleanup.add(() => b.close());
@@ -147,7 +156,7 @@ describe.skipIf(!HAS_REDIS)('STORE_URL=redis://', () => {
     const ids = Array.from({ length: 60 }, (_, i) => `kbrace${String(i).padStart(3, '0')}`);
     await Promise.all(
       ids.map((id, i) =>
-        (i % 2 ? a : b).create({
+        createTask((i % 2 ? a : b).tasks, {
           id,
           scope,
           request: { kind: 'image', prompt: `p${i}`, model: 'kling-v2', aspect_ratio: '1:1', n: 1 },
@@ -157,16 +166,22 @@ describe.skipIf(!HAS_REDIS)('STORE_URL=redis://', () => {
         }),
       ),
     );
-    const byChannel = await a.page({ platform: 'discord', guildId: 'G1', channelId: 'C1', page: 1, pageSize: 100 });
-    const byUser = await b.page({ platform: 'discord', guildId: 'G1', userId: 'U1', page: 1, pageSize: 100 });
+    const byChannel = await pageOf(a.tasks, {
+      platform: 'discord',
+      guildId: 'G1',
+      channelId: 'C1',
+      page: 1,
+      pageSize: 100,
+    });
+    const byUser = await pageOf(b.tasks, { platform: 'discord', guildId: 'G1', userId: 'U1', page: 1, pageSize: 100 });
     expect(byChannel.items.map((r) => r.id).sort()).toEqual(ids);
     expect(byUser.total).toBe(ids.length);
-    expect((await a.inflightIds()).sort()).toEqual(ids);
-    expect(await b.guildCountOn('discord', 'G1', new Date(t).toISOString().slice(0, 10))).toBe(ids.length);
+    expect((await a.tasks.inflightIds()).sort()).toEqual(ids);
+    expect(await b.counts.countOn('discord', 'G1', new Date(t).toISOString().slice(0, 10))).toBe(ids.length);
   });
 
   it('GIVEN 12 members of one server on two replicas creating at once and GUILD_MAX_DAILY_TASKS=5 THEN exactly 5 are written, and the rest leave nothing behind', async () => {
-    const [a, b] = await Promise.all([TaskStore.open(`${url}/6`), TaskStore.open(`${url}/6`)]);
+    const [a, b] = await Promise.all([openStorage(`${url}/6`), openStorage(`${url}/6`)]);
     if (!a || !b) throw new Error('stores did not open');
     cleanup.add(() => a.close());
     cleanup.add(() => b.close());
@@ -177,7 +192,8 @@ describe.skipIf(!HAS_REDIS)('STORE_URL=redis://', () => {
     }));
     const admitted = await Promise.all(
       attempts.map(({ id, user }, i) =>
-        (i % 2 ? a : b).create(
+        createTask(
+          (i % 2 ? a : b).tasks,
           {
             id,
             scope: { platform: 'discord', guildId: 'G1', channelId: 'C1', userId: user, userName: user },
@@ -192,32 +208,32 @@ describe.skipIf(!HAS_REDIS)('STORE_URL=redis://', () => {
     );
     const winners = attempts.filter((_, i) => admitted[i]).map((x) => x.id);
     expect(winners).toHaveLength(5);
-    expect(await a.guildCountOn('discord', 'G1', new Date(t).toISOString().slice(0, 10))).toBe(5);
-    expect((await b.inflightIds()).sort()).toEqual(winners.sort());
+    expect(await a.counts.countOn('discord', 'G1', new Date(t).toISOString().slice(0, 10))).toBe(5);
+    expect((await b.tasks.inflightIds()).sort()).toEqual(winners.sort());
     expect(
-      (await a.page({ platform: 'discord', guildId: 'G1', channelId: 'C1', page: 1, pageSize: 25 })).items
+      (await pageOf(a.tasks, { platform: 'discord', guildId: 'G1', channelId: 'C1', page: 1, pageSize: 25 })).items
         .map((r) => r.id)
         .sort(),
     ).toEqual(winners.sort());
     // keyv reads the record the script wrote, exactly.
-    expect(await b.get(winners[0] ?? '')).toMatchObject({ id: winners[0], state: 'pending', createdAt: t });
-    for (const loser of attempts.filter((_, i) => !admitted[i])) expect(await a.get(loser.id)).toBeUndefined();
+    expect(await b.tasks.get(winners[0] ?? '')).toMatchObject({ id: winners[0], state: 'pending', createdAt: t });
+    for (const loser of attempts.filter((_, i) => !admitted[i])) expect(await a.tasks.get(loser.id)).toBeUndefined();
   });
 
   it('GIVEN a Slack signature seen by one replica THEN the other sees it as a replay (the cache is in Redis), until it lapses', async () => {
-    const [a, b] = await Promise.all([TaskStore.open(`${url}/8`), TaskStore.open(`${url}/8`)]);
+    const [a, b] = await Promise.all([openStorage(`${url}/8`), openStorage(`${url}/8`)]);
     if (!a || !b) throw new Error('stores did not open');
     cleanup.add(() => a.close());
     cleanup.add(() => b.close());
     const answers = await Promise.all([
-      a.firstSighting('slack:v0=abc', 60_000),
-      b.firstSighting('slack:v0=abc', 60_000),
-      a.firstSighting('slack:v0=abc', 60_000),
+      a.replay.firstSighting('slack:v0=abc', 60_000),
+      b.replay.firstSighting('slack:v0=abc', 60_000),
+      a.replay.firstSighting('slack:v0=abc', 60_000),
     ]);
     expect(answers.filter(Boolean)).toHaveLength(1);
-    expect(await b.firstSighting('slack:v0=other', 60_000)).toBe(true);
-    expect(await a.firstSighting('slack:v0=short', 50)).toBe(true);
-    await waitFor('the short entry to lapse', () => b.firstSighting('slack:v0=short', 50), 2000, 20);
+    expect(await b.replay.firstSighting('slack:v0=other', 60_000)).toBe(true);
+    expect(await a.replay.firstSighting('slack:v0=short', 50)).toBe(true);
+    await waitFor('the short entry to lapse', () => b.replay.firstSighting('slack:v0=short', 50), 2000, 20);
   });
 
   it('GIVEN Redis goes away while the bot runs THEN reads and writes fail at once as StoreErrors, never "absent" and never a hang', async () => {
@@ -235,8 +251,8 @@ describe.skipIf(!HAS_REDIS)('STORE_URL=redis://', () => {
     const store = await waitFor(
       'the second redis to accept a store',
       () =>
-        TaskStore.open(`redis://127.0.0.1:${port}`)
-          .then(async (s) => (await s.inflightIds(), s))
+        openStorage(`redis://127.0.0.1:${port}`)
+          .then(async (s) => (await s.tasks.inflightIds(), s))
           .catch(() => undefined),
       10_000,
       50,
@@ -251,19 +267,48 @@ describe.skipIf(!HAS_REDIS)('STORE_URL=redis://', () => {
       createdAt: t,
       updatedAt: t,
     };
-    expect(await store.create(rec)).toBe(true);
+    expect(await createTask(store.tasks, rec)).toBe(true);
     own.kill('SIGKILL');
     await exited;
-    await expect(store.get(rec.id)).rejects.toBeInstanceOf(StoreError);
-    await expect(store.inflightIds()).rejects.toBeInstanceOf(StoreError);
-    await expect(store.create({ ...rec, id: 'kbgone0000002' })).rejects.toBeInstanceOf(StoreError);
+    await expect(store.tasks.get(rec.id)).rejects.toBeInstanceOf(StoreError);
+    await expect(store.tasks.inflightIds()).rejects.toBeInstanceOf(StoreError);
+    await expect(createTask(store.tasks, { ...rec, id: 'kbgone0000002' })).rejects.toBeInstanceOf(StoreError);
     await expect(
-      store.page({ platform: 'discord', guildId: 'G1', channelId: 'C1', page: 1, pageSize: 10 }),
+      pageOf(store.tasks, { platform: 'discord', guildId: 'G1', channelId: 'C1', page: 1, pageSize: 10 }),
     ).rejects.toBeInstanceOf(StoreError);
   });
 
+  it('GIVEN records that keyv wrote (a prompt starting with ":") THEN this version reads them, and keyv reads what it writes', async () => {
+    const old = new Keyv({ store: new KeyvRedis(`${url}/9`), namespace: 'kb', useKeyPrefix: false });
+    cleanup.add(() => old.disconnect());
+    const t = Date.now();
+    const scope = { platform: 'slack' as const, guildId: 'T1', channelId: 'C1', userId: 'U1', userName: 'u' };
+    const rec = (id: string, prompt: string) => ({
+      id,
+      scope,
+      request: { kind: 'image' as const, prompt, model: 'kling-v2', aspect_ratio: '1:1' as const, n: 1 },
+      state: 'succeed' as const,
+      createdAt: t,
+      updatedAt: t,
+    });
+    await old.set('t:kbkeyv0000001', rec('kbkeyv0000001', ':) from keyv'));
+    await old.set('k:kling-old', 'kbkeyv0000001');
+    const storage = await openStorage(`${url}/9`);
+    cleanup.add(() => storage.close());
+    expect(await storage.tasks.get('kbkeyv0000001')).toEqual(rec('kbkeyv0000001', ':) from keyv'));
+    expect(await storage.tasks.idForKlingTask('kling-old')).toBe('kbkeyv0000001');
+    await createTask(storage.tasks, rec('kbours0000001', '::) from us'));
+    await storage.tasks.update('kbours0000001', (cur) => ({ ...cur, klingTaskId: 'kling-new' }));
+    expect(await old.get('t:kbours0000001')).toEqual({
+      ...rec('kbours0000001', '::) from us'),
+      klingTaskId: 'kling-new',
+    });
+    expect(await old.get('k:kling-new')).toBe('kbours0000001');
+  });
+
   it('GIVEN a Redis written by the previous layout (JSON arrays in keyv keys) THEN opening moves history, in-flight tasks and counts over, once', async () => {
-    const old = await openKeyv(`${url}/7`);
+    // Written as earlier versions wrote it: keyv on @keyv/redis (namespace kb, no keyv prefix).
+    const old = new Keyv({ store: new KeyvRedis(`${url}/7`), namespace: 'kb', useKeyPrefix: false });
     const t = Date.now();
     const day = new Date(t).toISOString().slice(0, 10);
     const scope = { platform: 'slack' as const, guildId: 'T1', channelId: 'C1', userId: 'U1', userName: 'u' };
@@ -286,20 +331,22 @@ describe.skipIf(!HAS_REDIS)('STORE_URL=redis://', () => {
     await old.set(`cnt:slack:T1:${day}`, 205, 3 * 86_400_000);
     await old.disconnect();
 
-    const [a, b] = await Promise.all([TaskStore.open(`${url}/7`), TaskStore.open(`${url}/7`)]);
+    const [a, b] = await Promise.all([openStorage(`${url}/7`), openStorage(`${url}/7`)]);
     if (!a || !b) throw new Error('stores did not open');
     cleanup.add(() => a.close());
     cleanup.add(() => b.close());
-    const page = await a.page({ platform: 'slack', guildId: 'T1', channelId: 'C1', page: 1, pageSize: 5 });
+    const page = await pageOf(a.tasks, { platform: 'slack', guildId: 'T1', channelId: 'C1', page: 1, pageSize: 5 });
     expect(page).toMatchObject({ total: 205 });
     expect(page.items.map((r) => r.id)).toEqual([...ids].reverse().slice(0, 5));
     expect(
-      (await b.page({ platform: 'slack', guildId: 'T1', userId: 'U1', page: 41, pageSize: 5 })).items.map((r) => r.id),
+      (await pageOf(b.tasks, { platform: 'slack', guildId: 'T1', userId: 'U1', page: 41, pageSize: 5 })).items.map(
+        (r) => r.id,
+      ),
     ).toEqual([...ids].reverse().slice(200));
-    expect((await a.inflightIds()).sort()).toEqual([ids[203], ids[204]]);
-    expect(await b.guildCountOn('slack', 'T1', day)).toBe(205);
+    expect((await a.tasks.inflightIds()).sort()).toEqual([ids[203], ids[204]]);
+    expect(await b.counts.countOn('slack', 'T1', day)).toBe(205);
     // Two replicas opened at once: moved once, nothing doubled; a new task lands after the old ones.
-    await a.create({
+    await createTask(a.tasks, {
       id: 'kbnew0000001',
       scope,
       request: { kind: 'image', prompt: 'new', model: 'kling-v2', aspect_ratio: '1:1', n: 1 },
@@ -307,9 +354,15 @@ describe.skipIf(!HAS_REDIS)('STORE_URL=redis://', () => {
       createdAt: t + 1000,
       updatedAt: t + 1000,
     });
-    const again = await TaskStore.open(`${url}/7`);
+    const again = await openStorage(`${url}/7`);
     cleanup.add(() => again.close());
-    const after = await again.page({ platform: 'slack', guildId: 'T1', channelId: 'C1', page: 1, pageSize: 2 });
+    const after = await pageOf(again.tasks, {
+      platform: 'slack',
+      guildId: 'T1',
+      channelId: 'C1',
+      page: 1,
+      pageSize: 2,
+    });
     expect(after).toMatchObject({ total: 206 });
     expect(after.items.map((r) => r.id)).toEqual(['kbnew0000001', ids[204]]);
   });

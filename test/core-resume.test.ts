@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
-import { TaskStore } from '../src/store/task-store.js';
+import { openStorage } from '../src/store/storage.js';
 import { AK, Cleanup, SK, startSim, waitFor } from './helpers/core-harness.js';
 
 const cleanup = new Cleanup();
@@ -80,9 +80,11 @@ async function finishes(run: Run, timeoutMs: number): Promise<void> {
 }
 
 async function storedStates(storeUrl: string, ids: readonly string[]): Promise<Record<string, string | undefined>> {
-  const store = await TaskStore.open(storeUrl);
+  const store = await openStorage(storeUrl);
   try {
-    return Object.fromEntries(await Promise.all(ids.map(async (id) => [id, (await store.get(id))?.state] as const)));
+    return Object.fromEntries(
+      await Promise.all(ids.map(async (id) => [id, (await store.tasks.get(id))?.state] as const)),
+    );
   } finally {
     await store.close();
   }

@@ -5,7 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../src/domain.js';
 import { InteractionClosedError, StoreError } from '../src/errors.js';
-import type { TaskStore } from '../src/store/task-store.js';
+import { pageOf, userActivity } from '../src/store/paging.js';
+import { createTask, type TaskStore } from '../src/store/task-store.js';
 import { Cleanup, makeCore, makeInv, makeIo, startSim, waitFor } from './helpers/core-harness.js';
 import { flakyStore } from './helpers/flaky-store.js';
 
@@ -96,46 +97,46 @@ const record = (over: Partial<TaskRecord> = {}): TaskRecord => {
   };
 };
 const page = (store: TaskStore) =>
-  store.page({ platform: 'console', guildId: 'g1', channelId: 'c1', page: 1, pageSize: 10 });
+  pageOf(store, { platform: 'console', guildId: 'g1', channelId: 'c1', page: 1, pageSize: 10 });
 
 describe('a store that fails reads and writes', () => {
   it('GIVEN a failed read THEN every read surfaces a StoreError, never "absent", "empty" or "zero"', async () => {
-    const { store, map } = flakyStore();
+    const { storage, store, map } = flakyStore();
     const recs = [record(), record({ state: 'processing' }), record()];
-    for (const r of recs) await store.create(r);
+    for (const r of recs) await createTask(store, r);
     map.faults.read = () => true;
     for (const read of [
       () => store.get(recs[0]?.id ?? ''),
       () => store.getMany(recs.map((r) => r.id)),
       () => page(store),
       () => store.inflightIds(),
-      () => store.guildCountOn('console', 'g1', '2026-11-20'),
-      () => store.userActivity('console', 'g1', 'u1', 0, Date.UTC(2026, 10, 20, 13)),
+      () => storage.counts.countOn('console', 'g1', '2026-11-20'),
+      () => userActivity(store, 'console', 'g1', 'u1', 0, Date.UTC(2026, 10, 20, 13)),
       () => store.idForKlingTask('k1'),
     ]) {
       await expect(read()).rejects.toBeInstanceOf(StoreError);
     }
     // A read failing while a task is created does not reset the channel's index or the day's count.
     map.faults.read = (key) => key.includes(':n') || key.startsWith('kb:cnt:');
-    await expect(store.create(record())).rejects.toBeInstanceOf(StoreError);
+    await expect(createTask(store, record())).rejects.toBeInstanceOf(StoreError);
     map.faults.read = undefined;
     expect((await page(store)).items.map((r) => r.id)).toEqual([...recs].reverse().map((r) => r.id));
-    expect(await store.guildCountOn('console', 'g1', '2026-11-20')).toBe(3);
+    expect(await storage.counts.countOn('console', 'g1', '2026-11-20')).toBe(3);
     expect(await store.inflightIds()).toEqual([recs[1]?.id]);
   });
 
   it('GIVEN a write that fails half-way through a create THEN nothing of it is left: no record, no count, nothing in flight to resume', async () => {
-    const { store, map } = flakyStore();
+    const { storage, store, map } = flakyStore();
     const before = record();
-    await store.create(before);
+    await createTask(store, before);
     for (const failing of ['kb:ch:', 'kb:us:', 'kb:if:', 'kb:t:']) {
       const rec = record({ state: 'pending' });
       map.faults.write = (key) => key.startsWith(failing);
-      await expect(store.create(rec), failing).rejects.toBeInstanceOf(StoreError);
+      await expect(createTask(store, rec), failing).rejects.toBeInstanceOf(StoreError);
       map.faults.write = undefined;
       expect(await store.get(rec.id), failing).toBeUndefined();
       expect(await store.inflightIds(), failing).not.toContain(rec.id);
-      expect(await store.guildCountOn('console', 'g1', '2026-11-20'), failing).toBe(1);
+      expect(await storage.counts.countOn('console', 'g1', '2026-11-20'), failing).toBe(1);
       expect(
         (await page(store)).items.map((r) => r.id),
         failing,
@@ -146,8 +147,8 @@ describe('a store that fails reads and writes', () => {
 
   it('GIVEN the store refuses the record THEN the command is refused with a clear message and nothing reaches Kling', async () => {
     const sim = await startSim(cleanup);
-    const { store, map } = flakyStore();
-    const rig = await makeCore(cleanup, sim, {}, undefined, { store });
+    const { storage, store, map } = flakyStore();
+    const rig = await makeCore(cleanup, sim, {}, undefined, { storage });
     map.faults.write = (key) => key.startsWith('kb:t:');
     const inv = makeInv();
     const io = makeIo(rig.port, inv);

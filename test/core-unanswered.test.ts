@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { GenerationRequest } from '../src/domain.js';
 import { InteractionClosedError } from '../src/errors.js';
 import type { CommandIO } from '../src/invocation.js';
-import { TaskStore } from '../src/store/task-store.js';
+import { keyvStorage } from '../src/store/storage.js';
 import { Cleanup, makeCore, makeInv, makeIo, startSim, waitAllFinal, waitFor } from './helpers/core-harness.js';
 import { RecordingPort } from './helpers/core-port.js';
 
@@ -35,9 +35,10 @@ function cardAnswerIo(port: RecordingPort, answer: () => Promise<never>): Comman
 describe('a record nobody was shown', () => {
   it('GIVEN a crash between the record and its answer THEN the next start abandons it: no create, and its slots are back', async () => {
     const sim = await startSim(cleanup);
-    const store = new TaskStore(new Keyv());
+    const storage = keyvStorage(new Keyv());
+    const store = storage.tasks;
     const port = new RecordingPort();
-    const before = await makeCore(cleanup, sim, ONE_A_DAY, port, { start: false, store });
+    const before = await makeCore(cleanup, sim, ONE_A_DAY, port, { start: false, storage });
     const inv = makeInv({ userId: 'u-crash' });
     // The answer never goes out: the process dies right after the record was written.
     void before.core.services.tasks.submit(
@@ -50,7 +51,7 @@ describe('a record nobody was shown', () => {
       return ids.length === 1 && ids;
     });
 
-    const after = await makeCore(cleanup, sim, ONE_A_DAY, new RecordingPort(), { store });
+    const after = await makeCore(cleanup, sim, ONE_A_DAY, new RecordingPort(), { storage });
     await waitFor('the record abandoned', async () => (await store.get(id ?? ''))?.failureCode === 'not_acknowledged');
     expect(await store.get(id ?? '')).toMatchObject({ state: 'failed', deleted: true });
     expect(sim.calls.filter((c) => c.op === 'create')).toEqual([]);

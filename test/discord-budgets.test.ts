@@ -120,7 +120,7 @@ describe('Discord: daily unit budgets', () => {
     // Settled: the day's count holds what Kling charged, not the estimate (0.3 units/s × 5 s).
     const charged = await chargedBySim(s, id);
     await f.waitFor(async () => (await b.core.store.get(id))?.budget?.settled === true, 5000);
-    const { ledger } = await b.core.store.budgets.on('discord', GUILD_A, today());
+    const { ledger } = await b.core.storage.units.on('discord', GUILD_A, today());
     expect(ledger[ALICE.id]).toBe(Math.round(charged * 100));
     const quota = await f.sendCommand({ guildId: GUILD_A, channelId: CH_A1, user: ALICE, name: 'quota', options: [] });
     const said = await refusalOf(f, quota);

@@ -13,6 +13,8 @@ import {
   taskIdOfCard,
   type InProcessBot,
 } from './helpers/slack-harness.js';
+import { pageOf } from '../src/store/paging.js';
+import { createTask } from '../src/store/task-store.js';
 
 /**
  * The unmodified Bolt app, wired exactly as `npm start` wires it, driven through the fake Slack
@@ -155,7 +157,7 @@ describe('Slack end to end', () => {
     expect(fake.messages).toHaveLength(0);
     expect(fake.ephemerals).toHaveLength(0);
     expect(
-      await bot.core.store.page({ platform: 'slack', guildId: T1, channelId: C1, page: 1, pageSize: 5 }),
+      await pageOf(bot.core.store, { platform: 'slack', guildId: T1, channelId: C1, page: 1, pageSize: 5 }),
     ).toMatchObject({ total: 0 });
   });
 
@@ -241,7 +243,7 @@ describe('Slack end to end', () => {
           updatedAt: t0 + i * 1000,
           finishedAt: t0 + i * 1000 + 500,
         };
-        await bot.core.store.create(rec);
+        await createTask(bot.core.store, rec);
         ids.push(id);
       }
       return ids.reverse(); // newest first, as /tasks lists them
@@ -426,7 +428,7 @@ describe('Slack end to end', () => {
     expect(fake.messages).toHaveLength(0);
     expect(sim.calls.filter((c) => c.op === 'create')).toHaveLength(0);
     expect(
-      await bot.core.store.page({ platform: 'slack', guildId: T1, channelId: C2, page: 1, pageSize: 5 }),
+      await pageOf(bot.core.store, { platform: 'slack', guildId: T1, channelId: C2, page: 1, pageSize: 5 }),
     ).toMatchObject({ total: 0 });
     // The fake answers as Slack does for such a channel.
     expect(fake.callsOf('conversations.info').at(-1)?.response).toMatchObject({

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TaskStore } from '../src/store/task-store.js';
+import { openStorage } from '../src/store/storage.js';
 import {
   botEnv,
   cardIsFinal,
@@ -71,11 +71,11 @@ describe('Slack bot process restart', () => {
     // The card handle is stored right after the post: wait until the store has every one of them.
     const ids = cards.map((m) => taskIdOfCard(m.blocks) ?? '');
     expect(ids.every((id) => id !== '')).toBe(true);
-    const peek = await TaskStore.open(env['STORE_URL'] ?? '');
+    const peek = await openStorage(env['STORE_URL'] ?? '');
     try {
       const deadline = Date.now() + 10_000;
       for (;;) {
-        const recs = await Promise.all(ids.map((id) => peek.get(id)));
+        const recs = await Promise.all(ids.map((id) => peek.tasks.get(id)));
         if (recs.every((r) => r?.card !== undefined)) break;
         if (Date.now() > deadline)
           throw new Error(`card handles not stored: ${JSON.stringify(recs.map((r) => r?.card ?? null))}`);
@@ -88,9 +88,9 @@ describe('Slack bot process restart', () => {
     await new Promise((resolve) => first.proc.once('exit', resolve));
     expect(cards.some((m) => cardIsFinal(sim, m))).toBe(false);
     // Two creates really were unanswered when the process died: the store has no Kling task for them.
-    const killed = await TaskStore.open(env['STORE_URL'] ?? '');
+    const killed = await openStorage(env['STORE_URL'] ?? '');
     try {
-      const recs = await Promise.all(ids.map((id) => killed.get(id)));
+      const recs = await Promise.all(ids.map((id) => killed.tasks.get(id)));
       expect(
         recs.filter((r) => r?.state === 'pending' && r.klingTaskId === undefined),
         JSON.stringify(recs.map((r) => r?.state)),

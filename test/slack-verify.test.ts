@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import { signSlackRequest, type FakeSlack } from './fakes/slack/index.js';
 import { SECRETS, startSlackRig, type InProcessBot } from './helpers/slack-harness.js';
+import { pageOf } from '../src/store/paging.js';
 
 const T1 = 'T0ACME';
 const C1 = 'C0GENERAL';
@@ -73,7 +74,7 @@ describe('Slack request verification', () => {
     await fake.waitFor(() => sim.stats.creates >= 1, 5000);
     expect(sim.stats.creates).toBe(1);
     expect(
-      (await bot.core.store.page({ platform: 'slack', guildId: T1, channelId: C1, page: 1, pageSize: 5 })).total,
+      (await pageOf(bot.core.store, { platform: 'slack', guildId: T1, channelId: C1, page: 1, pageSize: 5 })).total,
     ).toBe(1);
   });
 

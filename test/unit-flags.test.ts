@@ -7,6 +7,7 @@ import { parseArgs, rawFromText } from '../commands/dispatch.js';
 import { ValidationError } from '../src/errors.js';
 import { Cleanup, makeCore, makeInv, makeIo } from './helpers/core-harness.js';
 import { RecordingPort } from './helpers/core-port.js';
+import { pageOf } from '../src/store/paging.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.closeAll());
@@ -272,7 +273,8 @@ describe('bad input through the dispatcher', () => {
     expect(texts[2]).toContain('**image**');
     expect(rig.port.events).toHaveLength(0);
     expect(
-      (await rig.core.store.page({ platform: 'console', guildId: 'g1', channelId: 'c1', page: 1, pageSize: 25 })).total,
+      (await pageOf(rig.core.store, { platform: 'console', guildId: 'g1', channelId: 'c1', page: 1, pageSize: 25 }))
+        .total,
     ).toBe(0);
     expect(await rig.core.metrics.registry.getSingleMetricAsString('klingbot_provider_calls_total')).not.toMatch(
       /klingbot_provider_calls_total\{/,

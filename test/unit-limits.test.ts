@@ -79,7 +79,7 @@ describe('the server daily cap', () => {
     expect(refused).toHaveLength(7);
     for (const err of refused) expect(err).toMatchObject({ code: 'guild_daily_cap' });
     const today = new Date().toISOString().slice(0, 10);
-    expect(await rig.core.store.guildCountOn('console', 'g1', today)).toBe(3);
+    expect(await rig.core.storage.counts.countOn('console', 'g1', today)).toBe(3);
     await waitFor('the three tasks at Kling', () => sim.tasks().length >= 3);
     expect(sim.tasks()).toHaveLength(3);
   });

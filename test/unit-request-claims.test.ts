@@ -7,11 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { InteractionClosedError } from '../src/errors.js';
 import { commandInvocation, slackRequestKey, SlashCommandPayload } from '../src/platforms/slack/payloads.js';
 import { claimRequest } from '../src/store/request-claims.js';
-import { TaskStore } from '../src/store/task-store.js';
+import { keyvStorage } from '../src/store/storage.js';
 
 describe('claimRequest', () => {
   it('GIVEN two deliveries of one request THEN the first claims it and the second is closed; other requests are free', async () => {
-    const store = new TaskStore(new Keyv());
+    const store = keyvStorage(new Keyv()).replay;
     const both = await Promise.allSettled([claimRequest(store, 'discord:111'), claimRequest(store, 'discord:111')]);
     expect(both.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const lost = both.find((r) => r.status === 'rejected');
@@ -21,7 +21,7 @@ describe('claimRequest', () => {
   });
 
   it('GIVEN no request key (a console invocation) THEN nothing is claimed or refused', async () => {
-    const store = new TaskStore(new Keyv());
+    const store = keyvStorage(new Keyv()).replay;
     await claimRequest(store, undefined);
     await expect(claimRequest(store, undefined)).resolves.toBeUndefined();
   });

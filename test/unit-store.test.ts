@@ -4,19 +4,25 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TaskRecord, TaskScope, TaskState } from '../src/domain.js';
 import { openKeyv } from '../src/store/kv.js';
-import { TaskStore } from '../src/store/task-store.js';
+import { pageOf, userActivity } from '../src/store/paging.js';
+import { keyvStorage, openStorage, type Storage } from '../src/store/storage.js';
+import { createTask, type TaskStore } from '../src/store/task-store.js';
 
-const stores: TaskStore[] = [];
+const stores: Storage[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
   await Promise.all(stores.splice(0).map((s) => s.close().catch(() => undefined)));
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
+async function openAll(url = 'memory://'): Promise<Storage> {
+  const storage = await openStorage(url);
+  stores.push(storage);
+  return storage;
+}
+
 async function open(url = 'memory://'): Promise<TaskStore> {
-  const store = await TaskStore.open(url);
-  stores.push(store);
-  return store;
+  return (await openAll(url)).tasks;
 }
 
 const T0 = Date.UTC(2026, 10, 20, 12, 0, 0);
@@ -45,7 +51,7 @@ function record(
 }
 
 async function createAll(store: TaskStore, records: readonly TaskRecord[]): Promise<void> {
-  for (const r of records) await store.create(r);
+  for (const r of records) await createTask(store, r);
 }
 
 const channelPage = (
@@ -61,7 +67,7 @@ const channelPage = (
     platform?: TaskScope['platform'];
   } = {},
 ) =>
-  store.page({
+  pageOf(store, {
     platform: extra.platform ?? 'discord',
     guildId: extra.guildId ?? 'g1',
     channelId: extra.channelId ?? 'c1',
@@ -76,7 +82,7 @@ describe('TaskStore (memory://)', () => {
   it('creates, gets and updates a record; finds it by Kling id', async () => {
     const store = await open();
     const rec = record();
-    await store.create(rec);
+    await createTask(store, rec);
     expect(await store.get(rec.id)).toEqual(rec);
     const updated = await store.update(rec.id, (cur) => ({
       ...cur,
@@ -98,7 +104,7 @@ describe('TaskStore (memory://)', () => {
   it('concurrent updates of one task do not lose a change', async () => {
     const store = await open();
     const rec = record();
-    await store.create(rec);
+    await createTask(store, rec);
     await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         store.update(rec.id, (cur) => ({
@@ -154,7 +160,8 @@ describe('TaskStore (memory://)', () => {
   });
 
   it('channel and user indexes; one server or platform never sees another', async () => {
-    const store = await open();
+    const storage = await openAll();
+    const store = storage.tasks;
     const mineHere = record({ scope: { channelId: 'c1', userId: 'u1' } });
     const otherUserHere = record({ scope: { channelId: 'c1', userId: 'u2' } });
     const mineElsewhere = record({ scope: { channelId: 'c2', userId: 'u1' } });
@@ -165,13 +172,13 @@ describe('TaskStore (memory://)', () => {
 
     const ids = (items: TaskRecord[]) => items.map((r) => r.id);
     expect(ids((await channelPage(store, 1, 25)).items)).toEqual([otherUserHere.id, mineHere.id]);
-    const mine = await store.page({ platform: 'discord', guildId: 'g1', userId: 'u1', page: 1, pageSize: 25 });
+    const mine = await pageOf(store, { platform: 'discord', guildId: 'g1', userId: 'u1', page: 1, pageSize: 25 });
     expect(ids(mine.items)).toEqual([mineElsewhere.id, mineHere.id]);
     expect(ids((await channelPage(store, 1, 25, { guildId: 'g2' })).items)).toEqual([otherGuild.id]);
     expect(ids((await channelPage(store, 1, 25, { platform: 'slack' })).items)).toEqual([otherPlatform.id]);
     expect((await channelPage(store, 1, 25, { guildId: 'g3' })).total).toBe(0);
-    expect(await store.guildCountOn('discord', 'g1', '2026-11-20')).toBe(3);
-    expect(await store.guildCountOn('discord', 'g2', '2026-11-20')).toBe(1);
+    expect(await storage.counts.countOn('discord', 'g1', '2026-11-20')).toBe(3);
+    expect(await storage.counts.countOn('discord', 'g2', '2026-11-20')).toBe(1);
   });
 
   it('deleted tasks leave the pages', async () => {
@@ -183,9 +190,9 @@ describe('TaskStore (memory://)', () => {
     await store.update(a.id, (cur) => ({ ...cur, deleted: true }));
     expect((await channelPage(store, 1, 25)).items.map((r) => r.id)).toEqual([b.id]);
     expect(await channelPage(store, 1, 25)).toMatchObject({ total: 1, pageCount: 1, hasMore: false });
-    expect((await store.page({ platform: 'discord', guildId: 'g1', userId: 'u1', page: 1, pageSize: 1 })).total).toBe(
-      1,
-    );
+    expect(
+      (await pageOf(store, { platform: 'discord', guildId: 'g1', userId: 'u1', page: 1, pageSize: 1 })).total,
+    ).toBe(1);
   });
 
   it('keeps the in-flight set: added on create, removed when final, back if un-finalised', async () => {
@@ -206,9 +213,10 @@ describe('TaskStore (memory://)', () => {
   });
 
   it('a corrupt record is skipped, not thrown', async () => {
-    const kv = await openKeyv('memory://');
-    const store = new TaskStore(kv);
-    stores.push(store);
+    const kv = openKeyv('memory://');
+    const storage = keyvStorage(kv);
+    stores.push(storage);
+    const store = storage.tasks;
     const [a, b, c] = [record(), record(), record()];
     await createAll(store, [a, b, c]);
     await kv.set(`t:${b.id}`, { id: b.id, state: 'exploded', scope: 'nope' });
@@ -234,9 +242,9 @@ describe('TaskStore (memory://)', () => {
       record({ state: 'pending', createdAt: now - 500, scope: { userId: 'u2' } }),
       record({ state: 'pending', createdAt: now - 500, scope: { guildId: 'g2' } }),
     ]);
-    expect(await store.userActivity('discord', 'g1', 'u1', dayStart, now)).toMatchObject({ active: 3, today: 4 });
-    expect(await store.userActivity('discord', 'g1', 'u2', dayStart, now)).toMatchObject({ active: 1, today: 1 });
-    expect(await store.userActivity('slack', 'g1', 'u1', dayStart, now)).toMatchObject({ active: 0, today: 0 });
+    expect(await userActivity(store, 'discord', 'g1', 'u1', dayStart, now)).toMatchObject({ active: 3, today: 4 });
+    expect(await userActivity(store, 'discord', 'g1', 'u2', dayStart, now)).toMatchObject({ active: 1, today: 1 });
+    expect(await userActivity(store, 'slack', 'g1', 'u1', dayStart, now)).toMatchObject({ active: 0, today: 0 });
   });
 });
 
@@ -245,11 +253,12 @@ describe('TaskStore (sqlite://)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kb-store-'));
     dirs.push(dir);
     const url = `sqlite://${join(dir, 't.sqlite')}`;
-    const store = await TaskStore.open(url);
+    const storage = await openStorage(url);
+    const store = storage.tasks;
     const records = Array.from({ length: 205 }, (_, i) => record({ state: i % 2 === 0 ? 'succeed' : 'submitted' }));
     await createAll(store, records);
     await store.update(records[1]?.id ?? '', (cur) => ({ ...cur, state: 'succeed', klingTaskId: 'k-sql' }));
-    await store.close();
+    await storage.close();
 
     const reopened = await open(url);
     const newestFirst = [...records].reverse().map((r) => r.id);
@@ -282,8 +291,8 @@ describe('/tasks cost does not grow with history', () => {
     const small = await open();
     const big = await open();
     const states: TaskState[] = ['succeed', 'failed', 'succeed', 'processing'];
-    for (let i = 0; i < 100; i++) await small.create(record({ state: states[i % 4] }));
-    for (let i = 0; i < 20_000; i++) await big.create(record({ state: i === 5 ? 'submitted' : states[i % 4] }));
+    for (let i = 0; i < 100; i++) await createTask(small, record({ state: states[i % 4] }));
+    for (let i = 0; i < 20_000; i++) await createTask(big, record({ state: i === 5 ? 'submitted' : states[i % 4] }));
 
     const smallPage = await cost(small, () => channelPage(small, 1, 25));
     const bigPage = await cost(big, () => channelPage(big, 1, 25));

@@ -7,11 +7,13 @@ import { precheck } from '../commands/dispatch.js';
 import tasks from '../commands/tasks.js';
 import type { TaskRecord } from '../src/domain.js';
 import { ValidationError } from '../src/errors.js';
-import { TaskStore, type PageQuery } from '../src/store/task-store.js';
+import { pageOf, type PageQuery } from '../src/store/paging.js';
+import { openStorage, type Storage } from '../src/store/storage.js';
+import { createTask } from '../src/store/task-store.js';
 
 const N = 2500;
 const T0 = Date.UTC(2026, 10, 1);
-let store: TaskStore;
+let store: Storage;
 
 function record(i: number): TaskRecord {
   return {
@@ -32,8 +34,8 @@ function record(i: number): TaskRecord {
 }
 
 beforeAll(async () => {
-  store = await TaskStore.open('memory://');
-  for (let i = 0; i < N; i++) await store.create(record(i));
+  store = await openStorage('memory://');
+  for (let i = 0; i < N; i++) await createTask(store.tasks, record(i));
 });
 afterAll(async () => {
   await store.close();
@@ -49,9 +51,9 @@ const q = (over: Partial<PageQuery>): PageQuery => ({
 });
 
 async function recordsRead(query: PageQuery) {
-  const before = store.reads.records;
-  const page = await store.page(query);
-  return { page, read: store.reads.records - before };
+  const before = store.tasks.reads.records;
+  const page = await pageOf(store.tasks, query);
+  return { page, read: store.tasks.reads.records - before };
 }
 
 describe('/tasks page bounds', () => {

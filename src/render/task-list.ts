@@ -1,7 +1,7 @@
 import { isFinal, type TaskRecord } from '../domain.js';
 import { expectedUnitsOf } from '../kling/rules.js';
 import { pageButtonId, type PageQueryIds } from '../interaction-ids.js';
-import type { Page } from '../store/task-store.js';
+import type { Page } from '../store/paging.js';
 import { stateLabel } from './card.js';
 import { costText, groupedNumber, isoDate, shorten } from './format.js';
 import type { TaskListView } from './view.js';

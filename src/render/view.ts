@@ -57,7 +57,7 @@ export interface TaskListView {
   filterText: string;
   rows: TaskListRow[];
   page: number;
-  /** Known only when the whole history behind the query was read (see TaskStore.page). */
+  /** Known only when the whole history behind the query was read (see pageOf in store/paging.ts). */
   pageCount?: number;
   total?: number;
   /** "page 2 of 3 · 47 tasks", or "page 2 · more after this" when the total is not known. */

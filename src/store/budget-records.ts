@@ -1,18 +1,18 @@
-import { releaseOf, toHundredths, type PerBudget } from '../budget.js';
-import type { Platform, TaskRecord } from '../domain.js';
-import type { Collections } from './collections.js';
-import { botUnitsKey, unitsLedgerKey, type Ledger, type UnitsCharge, type UnitsKeys } from './units-ledger.js';
+import { toHundredths, type PerBudget } from '../budget.js';
+import type { TaskRecord } from '../domain.js';
+import type { DayCounts } from './day-counts.js';
+import { dayCounter, utcDay } from './keys.js';
+import { guard } from './guard.js';
+import { botUnitsKey, unitsLedgerKey, type UnitsCharge, type UnitsKeys, type UnitsStore } from './units-ledger.js';
 
 /**
  * The task store's part in the unit budgets (src/budget.ts decides, units-ledger.ts counts): what a
  * new record is admitted with, and how a record that lost a race gives its slots back. Kept apart
- * from task-store.ts so the budgets move with the counters, not with the records.
+ * from records.ts so the budgets move with the counters, not with the records.
  */
 
 /** Day counters and ledgers outlive their day by two, so a task settled the next day still finds its own. */
 export const COUNTER_TTL_MS = 3 * 86_400_000;
-
-export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** What an admission is checked against: the server's daily task cap and the unit budgets (video units; 0 = none). */
 export interface AdmitCaps {
@@ -38,63 +38,32 @@ export function unitsChargeOf(record: TaskRecord, caps: AdmitCaps): UnitsCharge 
   };
 }
 
-export interface BudgetDeps {
-  collections: Collections;
-  /** Runs `work` under the record's own lock (the one `TaskStore.update` takes). */
-  locked<T>(id: string, work: () => Promise<T>): Promise<T>;
-  get(id: string): Promise<TaskRecord | undefined>;
-  getMany(ids: readonly string[]): Promise<TaskRecord[]>;
-  put(record: TaskRecord): Promise<void>;
-  /** The server's daily task counter a record was counted in. */
-  taskCounterOf(record: TaskRecord): string;
-  /** The list of one user's tasks in one server, newest last. */
-  userIndexOf(platform: Platform, guildId: string, userId: string): string;
-  /** Runs a store operation; any failure becomes a StoreError naming what could not be done. */
-  guard<T>(what: string, work: () => Promise<T>): Promise<T>;
-}
-
-/** The day's unit budgets as the store keeps them: read, and given back by a record that lost a race. */
-export class BudgetCounters {
-  constructor(private readonly d: BudgetDeps) {}
-
+/** How a record that lost a race gives its slots back. */
+export interface BudgetRecords {
   /**
    * A record that lost a race (never shown, never sent to Kling) gives back its task slot and its
    * units, once (marked on the record under its lock). False when there is no such record or it
    * was released already.
    */
-  release(id: string): Promise<boolean> {
-    const d = this.d;
-    return d.guard('give back a task', async () => {
-      const released = await d.locked(id, async () => {
-        const current = await d.get(id);
-        const out = current && releaseOf(current);
-        if (out) await d.put(out.record);
-        return out;
-      });
+  release(id: string): Promise<boolean>;
+}
+
+/** The release over the records (marked under the record's lock), the day counts and the units. */
+export function budgetRecords(
+  records: { release(id: string): Promise<{ record: TaskRecord; delta: number } | undefined> },
+  counts: Pick<DayCounts, 'giveBack'>,
+  units: Pick<UnitsStore, 'adjust'>,
+): BudgetRecords {
+  return {
+    async release(id) {
+      const released = await records.release(id);
       if (!released) return false;
-      await d.collections.decrement(d.taskCounterOf(released.record), COUNTER_TTL_MS);
-      await d.collections.adjustUnits(unitsKeysOf(released.record), released.delta, COUNTER_TTL_MS);
+      const { scope, createdAt } = released.record;
+      await guard('give back a task', async () => {
+        await counts.giveBack(dayCounter(scope.platform, scope.guildId, utcDay(createdAt)), COUNTER_TTL_MS);
+        await units.adjust(unitsKeysOf(released.record), released.delta, COUNTER_TTL_MS);
+      });
       return true;
-    });
-  }
-
-  /** A server's units on one UTC day (hundredths per user id and `*` for the server) and the whole bot's. */
-  on(platform: Platform, guildId: string, day: string): Promise<{ ledger: Ledger; bot: number }> {
-    return this.d.guard('read the units used', async () => ({
-      ledger: await this.d.collections.unitsLedger(unitsLedgerKey(platform, guildId, day)),
-      bot: await this.d.collections.counter(botUnitsKey(day)),
-    }));
-  }
-
-  /** The name each user last asked under, from their newest task (ids without one are left out). */
-  userNames(platform: Platform, guildId: string, userIds: readonly string[]): Promise<Map<string, string>> {
-    const d = this.d;
-    return d.guard('read user names', async () => {
-      const newest = await Promise.all(
-        userIds.map(async (id) => (await d.collections.newest(d.userIndexOf(platform, guildId, id), 0, 1))[0]),
-      );
-      const recs = await d.getMany(newest.filter((id): id is string => id !== undefined));
-      return new Map(recs.map((r) => [r.scope.userId, r.scope.userName]));
-    });
-  }
+    },
+  };
 }

@@ -4,33 +4,13 @@ import Keyv from 'keyv';
 import type { SharedLock } from './redis.js';
 import { SqliteStore } from './sqlite-store.js';
 
-/** Opens the keyv backend named by STORE_URL: sqlite:// (default), redis:// or memory://. */
-export async function openKeyv(url: string): Promise<Keyv> {
+/** Opens the keyv store for sqlite:// (a file, or `:memory:`) or memory:// (a Map, for tests and the demo). */
+export function openKeyv(url: string): Keyv {
+  // Errors are thrown, not turned into "absent" and `false` (keyv's default).
   if (url.startsWith('memory://')) return new Keyv({ namespace: 'kb', throwOnErrors: true });
-  if (url.startsWith('redis://') || url.startsWith('rediss://')) {
-    const { default: KeyvRedis } = await import('@keyv/redis');
-    // A Redis that is down fails each call at once (no offline queue holding commands until it is
-    // back, no endless first connect): a store error is an answer the bot can give, a hang is not.
-    const redis = new KeyvRedis(
-      { url, disableOfflineQueue: true, socket: { connectTimeout: 5000 } },
-      { throwOnErrors: true, throwOnConnectError: true, connectionTimeout: 5000 },
-    );
-    // Connected and ready (database selected) before the first command: without an offline queue,
-    // a command sent while it is still connecting would fail.
-    const client = await redis.getClient();
-    if ('isReady' in client && !client.isReady)
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('Redis did not become ready within 5 s')), 5000);
-        client.once('ready', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    return new Keyv({ store: redis, namespace: 'kb', useKeyPrefix: false, throwOnErrors: true });
-  }
   const file = url.replace(/^sqlite:\/\//, '');
   if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
-  return new Keyv({ store: new SqliteStore(file, { busyTimeoutMs: 10_000 }), namespace: 'kb' });
+  return new Keyv({ store: new SqliteStore(file, { busyTimeoutMs: 10_000 }), namespace: 'kb', throwOnErrors: true });
 }
 
 /**

@@ -1,21 +1,20 @@
-import type Keyv from 'keyv';
+import type { TaskRecord } from '../domain.js';
 import type { Admission, Collections } from './collections.js';
+import { klingKey, recordKey } from './keys.js';
+import { decodeRecord, encodeRecord } from './record-codec.js';
 import type { ScriptRunner } from './redis.js';
-import {
-  parseUnitsRefusal,
-  REDIS_UNITS_CHECK,
-  REDIS_UNITS_COUNT,
-  RedisUnits,
-  type AdmitRefusal,
-  type Ledger,
-  type UnitsKeys,
-} from './units-ledger.js';
+import { parseUnitsRefusal, REDIS_UNITS_CHECK, REDIS_UNITS_COUNT, type AdmitRefusal } from './units-ledger.js';
 
 /**
  * Redis: every index is a list (RPUSH, LRANGE), the in-flight set a set (SADD, SREM, SMEMBERS),
  * each counter a number (INCR); a new task's writes and its server-cap check are one script, so
  * replicas never overwrite each other's work and N commands at once can't pass the cap together.
+ * Records and the Kling-id index are text at `kb::t:<id>` and `kb::k:<kling id>` (record-codec.ts),
+ * where keyv kept them in earlier versions.
  */
+
+/** Where keyv (namespace `kb`, @keyv/redis's `::` separator) kept its keys: records and Kling ids are still there. */
+export const RECORD_PREFIX = 'kb::';
 
 /**
  * KEYS: counter, record, in-flight set, units ledger, bot units, then each index. ARGV: cap, counter
@@ -41,55 +40,57 @@ const REMOVE = `return redis.call('SREM', KEYS[1], ARGV[1])`;
 const MEMBERS = `return redis.call('SMEMBERS', KEYS[1])`;
 const GET = `return redis.call('GET', KEYS[1])`;
 const INCR = `return redis.call('INCR', KEYS[1])`;
-const DECR = `if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end
-return 1`;
-const ONCE = `if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 1 end
-return 0`;
+const MGET = `return redis.call('MGET', unpack(KEYS))`;
+const SET = `return redis.call('SET', KEYS[1], ARGV[1])`;
 
-/** The Redis key keyv uses for one of its keys (its adapter prefixes `namespace::`). */
-export function keyvRedisKey(kv: Keyv, key: string): string {
-  const store: unknown = kv.store;
-  if (
-    typeof store === 'object' &&
-    store !== null &&
-    'createKeyPrefix' in store &&
-    typeof store.createKeyPrefix === 'function' &&
-    'namespace' in store
-  ) {
-    const prefixed: unknown = store.createKeyPrefix.call(store, key, store.namespace);
-    if (typeof prefixed === 'string') return prefixed;
-  }
-  throw new Error('the Redis store does not say how it names keys');
-}
+const READ_SLICE = 500;
 
 const stringsOf = (raw: unknown): string[] =>
   Array.isArray(raw) ? raw.filter((x): x is string => typeof x === 'string') : [];
 
 export class RedisCollections implements Collections {
-  private readonly units: RedisUnits;
-
   constructor(
     private readonly redis: () => Promise<ScriptRunner>,
-    /**
-     * The keyv holding the records: its key names and serialisation are reused, so keyv reads what the script wrote.
-     */
-    private readonly kv: Keyv,
     private readonly prefix = 'kb:',
-  ) {
-    this.units = new RedisUnits(redis, prefix);
-  }
+    private readonly now: () => number = Date.now,
+  ) {}
 
   private async run(script: string, keys: string[], args: Array<string | number> = []): Promise<unknown> {
     return (await this.redis()).eval(script, { keys, arguments: args.map(String) });
   }
 
+  async readRecords(ids: readonly string[]): Promise<unknown[]> {
+    const out: unknown[] = [];
+    // In slices: a script's arguments are unpacked onto Lua's stack, which holds a few thousand.
+    for (let i = 0; i < ids.length; i += READ_SLICE) {
+      const slice = ids.slice(i, i + READ_SLICE);
+      const raw = await this.run(
+        MGET,
+        slice.map((id) => RECORD_PREFIX + recordKey(id)),
+      );
+      const now = this.now();
+      out.push(...slice.map((_, j) => decodeRecord(Array.isArray(raw) ? raw[j] : undefined, now)));
+    }
+    return out;
+  }
+
+  async writeRecord(record: TaskRecord): Promise<void> {
+    await this.run(SET, [RECORD_PREFIX + recordKey(record.id)], [encodeRecord(record)]);
+  }
+
+  async klingTarget(klingTaskId: string): Promise<unknown> {
+    return decodeRecord(await this.run(GET, [RECORD_PREFIX + klingKey(klingTaskId)]), this.now());
+  }
+
+  async setKlingTarget(klingTaskId: string, id: string): Promise<void> {
+    await this.run(SET, [RECORD_PREFIX + klingKey(klingTaskId)], [encodeRecord(id)]);
+  }
+
   async admit(a: Admission): Promise<AdmitRefusal | undefined> {
-    const record = await this.kv.serializeData({ value: a.record, expires: undefined });
-    if (typeof record !== 'string') throw new Error('the Redis store did not serialise the record to text');
     const u = a.units;
     const keys = [
       `${this.prefix}${a.counter.key}`,
-      keyvRedisKey(this.kv, a.recordKey),
+      RECORD_PREFIX + recordKey(a.record.id),
       `${this.prefix}inflight`,
       `${this.prefix}${u?.ledgerKey ?? 'units:none'}`,
       `${this.prefix}${u?.botKey ?? 'units:none'}`,
@@ -99,8 +100,8 @@ export class RedisCollections implements Collections {
       await this.run(ADMIT, keys, [
         a.counter.cap,
         Math.max(1, Math.round(u ? Math.max(u.ttlMs, a.counter.ttlMs) : a.counter.ttlMs)),
-        record,
-        a.id,
+        encodeRecord(a.record),
+        a.record.id,
         a.inflight ? '1' : '0',
         u?.amount ?? 0,
         u?.userField ?? '',
@@ -143,21 +144,5 @@ export class RedisCollections implements Collections {
 
   async increment(key: string): Promise<void> {
     await this.run(INCR, [`${this.prefix}${key}`]);
-  }
-
-  async decrement(key: string): Promise<void> {
-    await this.run(DECR, [`${this.prefix}${key}`]);
-  }
-
-  adjustUnits(k: UnitsKeys, delta: number): Promise<void> {
-    return this.units.adjust(k, delta);
-  }
-
-  unitsLedger(key: string): Promise<Ledger> {
-    return this.units.ledger(key);
-  }
-
-  async firstSighting(key: string, ttlMs: number): Promise<boolean> {
-    return Number(await this.run(ONCE, [`${this.prefix}seen:${key}`], [Math.max(1, Math.round(ttlMs))])) === 1;
   }
 }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type Keyv from 'keyv';
-import { keyvRedisKey } from './redis-collections.js';
+import { decodeEnvelope } from './record-codec.js';
+import { RECORD_PREFIX } from './redis-collections.js';
 import type { ScriptRunner } from './redis.js';
 
 /**
@@ -53,10 +53,14 @@ async function scan(client: ScriptRunner, pattern: string): Promise<string[]> {
 /** Runs the migration if this Redis has not had it; several replicas starting at once run it once. */
 export async function migrateRedisLayout(
   redis: () => Promise<ScriptRunner>,
-  kv: Keyv,
   now: () => number = Date.now,
 ): Promise<void> {
   const client = await redis();
+  /** A keyv key's value and expiry, as keyv wrote it (record-codec.ts). */
+  const read = async (key: string) => {
+    const text: unknown = await client.eval(GET, { keys: [prefix + key], arguments: [] });
+    return typeof text === 'string' ? decodeEnvelope(text) : undefined;
+  };
   const done = async () => String(await client.eval(GET, { keys: [LAYOUT_KEY], arguments: [] })) === LAYOUT;
   if (await done()) return;
   // One replica migrates; the others wait for its marker (or take over if it died holding the lock).
@@ -66,31 +70,31 @@ export async function migrateRedisLayout(
     if (await done()) return;
   }
   if (await done()) return;
-  // keyv's own key names: `<namespace>::<key>`; its values, read back through keyv.
-  const prefix = keyvRedisKey(kv, '');
+  // keyv's own key names: `<namespace>::<key>`.
+  const prefix = RECORD_PREFIX;
   const ourKey = (redisKey: string) => redisKey.slice(prefix.length);
 
   for (const redisKey of await scan(client, `${prefix}if:*`)) {
-    const ids = strings(await kv.get(ourKey(redisKey)));
+    const ids = strings((await read(ourKey(redisKey)))?.value);
     await client.eval(MOVE_SET, { keys: ['kb:inflight', redisKey], arguments: ids });
   }
 
   for (const redisKey of await scan(client, `${prefix}*:n`)) {
     const index = ourKey(redisKey).slice(0, -':n'.length);
     if (!/^(ch|us):/.test(index)) continue;
-    const n: unknown = await kv.get(`${index}:n`);
+    const n: unknown = (await read(`${index}:n`))?.value;
     const count = typeof n === 'number' ? n : 0;
     const ids: string[] = [];
     const old: string[] = [redisKey];
     for (let c = 0; c * CHUNK < count; c++) {
-      ids.push(...strings(await kv.get(`${index}:${c}`)));
-      old.push(keyvRedisKey(kv, `${index}:${c}`));
+      ids.push(...strings((await read(`${index}:${c}`))?.value));
+      old.push(`${prefix}${index}:${c}`);
     }
     await client.eval(MOVE_LIST, { keys: [`kb:ix:${index}`, ...old], arguments: ids });
   }
 
   for (const redisKey of await scan(client, `${prefix}cnt:*`)) {
-    const raw = await kv.get(ourKey(redisKey), { raw: true });
+    const raw = await read(ourKey(redisKey));
     const value: unknown = raw?.value;
     const expires = raw?.expires;
     const ttl = typeof expires === 'number' ? expires - now() : 3 * 86_400_000;

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type Keyv from 'keyv';
+import type { Logger } from '../log.js';
 
 /**
- * What keyv cannot do atomically on Redis (the tracker lease, locks across replicas), done with
- * small Lua scripts on the connection keyv already holds.
+ * The Redis connection (node-redis, as @keyv/redis ships it), and what needs atomicity across
+ * replicas (locks, the tracker lease): small Lua scripts.
  */
 
 /** The one thing needed of a node-redis client. */
@@ -18,20 +18,6 @@ return 0`;
 
 const LOCK = `if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
 return 0`;
-
-/** The Redis connection behind a keyv opened on `redis://`; undefined for every other store. */
-export function redisOf(kv: Keyv): (() => Promise<ScriptRunner>) | undefined {
-  const store: unknown = kv.store;
-  if (typeof store !== 'object' || store === null || !('getClient' in store) || typeof store.getClient !== 'function')
-    return undefined;
-  const getClient = store.getClient as () => Promise<unknown>;
-  return async () => {
-    const client: unknown = await getClient.call(store);
-    if (typeof client !== 'object' || client === null || !('eval' in client) || typeof client.eval !== 'function')
-      throw new Error('the Redis store cannot run scripts');
-    return client as ScriptRunner;
-  };
-}
 
 /** Takes a cross-process lock on `key`; resolves to its release. */
 export type SharedLock = (key: string) => Promise<() => Promise<void>>;
@@ -59,5 +45,51 @@ export function redisLock(
     return async () => {
       await client.eval(RELEASE_IF_HELD, { keys: [lockKey], arguments: [token] });
     };
+  };
+}
+
+/** A connected node-redis client and how to close it. */
+export interface RedisConnection {
+  client: () => Promise<ScriptRunner>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to `url` and waits until it is ready (database selected). A Redis that is down fails
+ * each call at once (no offline queue holding commands until it is back, no endless first
+ * connect): a store error is an answer the bot can give, a hang is not.
+ */
+export async function openRedis(url: string, log: Logger): Promise<RedisConnection> {
+  const { createClient } = await import('@keyv/redis');
+  const client = createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: 5000 } });
+  // Reconnects are node-redis's own; say once that the connection is lost, not at every attempt.
+  let down = false;
+  client.on('error', (err: unknown) => {
+    if (down) return;
+    down = true;
+    log.warn({ err: err instanceof Error ? err.message : String(err) }, 'the Redis connection failed; reconnecting');
+  });
+  client.on('ready', () => {
+    down = false;
+  });
+  await Promise.race([
+    client.connect(),
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error('Redis did not become ready within 5 s')), 5000).unref(),
+    ),
+  ]).catch(async (err: unknown) => {
+    await client.destroy();
+    throw err;
+  });
+  const runner: ScriptRunner = client;
+  return {
+    client: async () => runner,
+    ping: async () => {
+      await client.ping();
+    },
+    close: async () => {
+      if (client.isOpen) await client.close();
+    },
   };
 }

@@ -1,4 +1,5 @@
 import { InteractionClosedError } from '../errors.js';
+import type { ReplayCache } from './replay-cache.js';
 
 /**
  * One paid task per command, with any number of replicas. Discord delivers every interaction to
@@ -11,15 +12,8 @@ import { InteractionClosedError } from '../errors.js';
 /** Longer than any redelivery: Discord's interaction token lives 15 minutes, Slack retries within minutes. */
 export const CLAIM_TTL_MS = 15 * 60_000;
 
-export interface ClaimStore {
-  /** True the first time `key` is seen within `ttlMs`, across replicas on Redis. */
-  firstSighting(key: string, ttlMs: number): Promise<boolean>;
-}
-
-/**
- * Claims the request; throws InteractionClosedError (left alone, answered by nobody here) when another replica has it.
- */
-export async function claimRequest(store: ClaimStore, requestKey: string | undefined): Promise<void> {
+/** Claims the request; throws InteractionClosedError (left alone, answered by nobody here) when another replica has it. */
+export async function claimRequest(store: ReplayCache, requestKey: string | undefined): Promise<void> {
   if (requestKey === undefined) return;
   if (await store.firstSighting(`claim:${requestKey}`, CLAIM_TTL_MS)) return;
   throw new InteractionClosedError('another replica (or an earlier delivery) claimed this request; it answers');

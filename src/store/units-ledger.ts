@@ -37,6 +37,14 @@ export type AdmitRefusal = { kind: 'guild_tasks' } | ({ kind: 'units' } & Budget
 /** A day's ledger: hundredths per user id, and the server's total under GUILD_FIELD. */
 export type Ledger = Record<string, number>;
 
+/** The day's unit budgets, read and moved; a new task's units are counted by its admission (`TaskStore.admit`). */
+export interface UnitsStore {
+  /** A server's units on one UTC day (hundredths per user id and `*` for the server) and the whole bot's. */
+  on(platform: Platform, guildId: string, day: string): Promise<{ ledger: Ledger; bot: number }>;
+  /** Moves a task's units by `delta` hundredths (settled or released); a day already expired is left alone. */
+  adjust(k: UnitsKeys, delta: number, ttlMs: number): Promise<void>;
+}
+
 const ledgerOf = (raw: unknown): Ledger => {
   const out: Ledger = {};
   if (typeof raw !== 'object' || raw === null) return out;
@@ -48,7 +56,7 @@ const ledgerOf = (raw: unknown): Ledger => {
 };
 
 /** keyv (one process): the ledger is one JSON object, the bot's total a number, every change under one lock. */
-export class KeyvUnits {
+export class KeyvUnits implements UnitsStore {
   constructor(
     private readonly kv: Keyv,
     private readonly lock: <T>(work: () => Promise<T>) => Promise<T>,
@@ -75,11 +83,15 @@ export class KeyvUnits {
     });
   }
 
-  async ledger(key: string): Promise<Ledger> {
+  async on(platform: Platform, guildId: string, day: string): Promise<{ ledger: Ledger; bot: number }> {
+    return { ledger: await this.ledger(unitsLedgerKey(platform, guildId, day)), bot: await this.bot(botUnitsKey(day)) };
+  }
+
+  private async ledger(key: string): Promise<Ledger> {
     return ledgerOf(await this.kv.get(key));
   }
 
-  async bot(key: string): Promise<number> {
+  private async bot(key: string): Promise<number> {
     const n = Number(await this.kv.get(key));
     return Number.isFinite(n) ? n : 0;
   }
@@ -126,6 +138,7 @@ end
 if tonumber(redis.call('INCRBY', KEYS[2], d)) < 0 then redis.call('SET', KEYS[2], 0, 'KEEPTTL') end
 return 1`;
 const HGETALL = `return redis.call('HGETALL', KEYS[1])`;
+const GET = `return redis.call('GET', KEYS[1])`;
 
 /** The admission script's answer for a refused budget, back into a refusal. */
 export function parseUnitsRefusal(answer: string, charge: UnitsCharge): AdmitRefusal | undefined {
@@ -135,7 +148,7 @@ export function parseUnitsRefusal(answer: string, charge: UnitsCharge): AdmitRef
   return { kind: 'units', budget, cap: charge.caps[budget], used: Number(m[2]), needs: charge.amount };
 }
 
-export class RedisUnits {
+export class RedisUnits implements UnitsStore {
   constructor(
     private readonly redis: () => Promise<ScriptRunner>,
     private readonly prefix: string,
@@ -151,7 +164,14 @@ export class RedisUnits {
     });
   }
 
-  async ledger(key: string): Promise<Ledger> {
+  async on(platform: Platform, guildId: string, day: string): Promise<{ ledger: Ledger; bot: number }> {
+    const client = await this.redis();
+    const raw = await client.eval(GET, { keys: [`${this.prefix}${botUnitsKey(day)}`], arguments: [] });
+    const bot = Number(raw ?? 0);
+    return { ledger: await this.ledger(unitsLedgerKey(platform, guildId, day)), bot: Number.isFinite(bot) ? bot : 0 };
+  }
+
+  private async ledger(key: string): Promise<Ledger> {
     const raw = await (await this.redis()).eval(HGETALL, { keys: [`${this.prefix}${key}`], arguments: [] });
     // node-redis answers HGETALL from a script as a flat [field, value, …] list.
     const flat = Array.isArray(raw) ? raw.map(String) : [];

@@ -26,7 +26,7 @@ export class Resumer {
   private lastAt = Number.NEGATIVE_INFINITY;
 
   constructor(
-    private readonly o: Pick<TrackerOptions, 'store' | 'lease'>,
+    private readonly o: Pick<TrackerOptions, 'store' | 'budgets' | 'lease'>,
     private readonly now: () => number,
   ) {
     this.startedAt = now();
@@ -41,7 +41,7 @@ export class Resumer {
     const now = this.now();
     for (const rec of records) {
       if (isAbandoned(rec, now, this.startedAt, Boolean(this.o.lease)))
-        steps.run(abandonUnshown(this.o.store, rec.id, now));
+        steps.run(abandonUnshown({ tasks: this.o.store, budgets: this.o.budgets }, rec.id, now));
       else if (!isFinal(rec.state)) steps.adopt(rec);
       else {
         steps.reshown.add(rec.id);

@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Outboxes } from '../outbox/outboxes.js';
 import type { Lease } from '../store/lease.js';
+import type { BudgetRecords } from '../store/budget-records.js';
 import type { TaskStore } from '../store/task-store.js';
 
 /** How long a new record without a card handle is left to the replica that accepted it. */
@@ -20,6 +21,8 @@ export const isYoung = (rec: TaskRecord, now: number): boolean =>
 
 export interface TrackerOptions {
   store: TaskStore;
+  /** Gives back the slots of a record nobody was shown (unanswered.ts). */
+  budgets: BudgetRecords;
   kling: KlingClient;
   /** Every card write goes through its channel's outbox. */
   outboxes: Outboxes;

@@ -1,4 +1,5 @@
 import { isFinal, type TaskRecord } from '../domain.js';
+import type { BudgetRecords } from '../store/budget-records.js';
 import type { TaskStore } from '../store/task-store.js';
 import { YOUNG_MS } from './tracker-options.js';
 
@@ -25,11 +26,11 @@ export const isAbandoned = (rec: TaskRecord, now: number, startedAt: number, sha
  * has a Kling id or a create epoch) is left as it is. True when the record is closed so.
  */
 export async function abandonUnshown(
-  store: Pick<TaskStore, 'update' | 'budgets'>,
+  store: { tasks: Pick<TaskStore, 'update'>; budgets: BudgetRecords },
   id: string,
   now: number,
 ): Promise<boolean> {
-  const closed = await store.update(id, (cur) => {
+  const closed = await store.tasks.update(id, (cur) => {
     if (cur.failureCode === 'not_acknowledged') return cur;
     if (cur.klingTaskId !== undefined || cur.createEpoch !== undefined) return cur;
     if (cur.state !== 'pending' && cur.state !== 'queued') return cur;

@@ -11,7 +11,7 @@ import {
 import { silentLogger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
 import type { PrivateView } from '../../src/render/view.js';
-import type { TaskStore } from '../../src/store/task-store.js';
+import type { Storage } from '../../src/store/storage.js';
 import { RecordingPort } from './core-port.js';
 
 export const AK = 'core-access-key-4f1c';
@@ -85,7 +85,7 @@ export async function makeCore(
   sim: Pick<KlingSimulator, 'url'>,
   env: Record<string, string> = {},
   port = new RecordingPort(),
-  options: { start?: boolean; store?: TaskStore; klingTimeoutMs?: number } = {},
+  options: { start?: boolean; storage?: Storage; klingTimeoutMs?: number } = {},
 ): Promise<CoreRig> {
   const gateway = env['KLING_API_KEY'] !== undefined;
   const config = loadConfig(
@@ -103,7 +103,7 @@ export async function makeCore(
   );
   const core = await createCore(config, silentLogger, {
     metrics: new Metrics(),
-    ...(options.store ? { store: options.store } : {}),
+    ...(options.storage ? { storage: options.storage } : {}),
     ...(options.klingTimeoutMs ? { klingTimeoutMs: options.klingTimeoutMs } : {}),
   });
   cleanup.add(() => core.close());

@@ -1,5 +1,6 @@
 import Keyv from 'keyv';
-import { TaskStore } from '../../src/store/task-store.js';
+import { keyvStorage, type Storage } from '../../src/store/storage.js';
+import type { TaskStore } from '../../src/store/task-store.js';
 
 /** Which keyv keys fail: a read that throws, a write that throws. */
 export interface Faults {
@@ -33,8 +34,9 @@ export class FlakyMap extends Map<string, unknown> {
   }
 }
 
-/** A TaskStore over a FlakyMap. */
-export function flakyStore(): { store: TaskStore; map: FlakyMap } {
+/** The stores over a FlakyMap (`store` is its task records). */
+export function flakyStore(): { storage: Storage; store: TaskStore; map: FlakyMap } {
   const map = new FlakyMap();
-  return { store: new TaskStore(new Keyv({ store: map, namespace: 'kb' })), map };
+  const storage = keyvStorage(new Keyv({ store: map, namespace: 'kb' }));
+  return { storage, store: storage.tasks, map };
 }

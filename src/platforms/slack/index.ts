@@ -92,7 +92,7 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
   // Before Bolt: both-way timestamp window, a replay cache in the shared store, a 64 KiB body cap.
   const verifier = new SlackRequestVerifier({
     signingSecret: config.signingSecret,
-    firstSighting: (key, ttlMs) => core.store.firstSighting(key, ttlMs),
+    firstSighting: (key, ttlMs) => core.storage.replay.firstSighting(key, ttlMs),
     log,
   });
 
