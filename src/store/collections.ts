@@ -17,7 +17,7 @@ export interface Admission {
   indexes: readonly string[];
   /** Whether the id joins the in-flight set (what a restart resumes). */
   inflight: boolean;
-  /** The server's day counter: the admission is refused, with nothing written, when it is already at `cap` (0 = no cap). */
+  /** The server's day counter: refused, with nothing written, when it is already at `cap` (0 = no cap). */
   counter: { key: string; cap: number; ttlMs: number };
   /** The task's units, checked against the day's budgets and counted in the same step. */
   units?: UnitsCharge;
@@ -30,7 +30,10 @@ export interface Collections {
   /** Our id for a Kling task id, as stored (undefined when unknown). */
   klingTarget(klingTaskId: string): Promise<unknown>;
   setKlingTarget(klingTaskId: string, id: string): Promise<void>;
-  /** Writes a new record, its index entries, its in-flight mark and the day counts; the refusal, with nothing written, when a cap or budget would be passed. */
+  /**
+   * Writes a new record, its index entries, its in-flight mark and the day counts; the refusal, with nothing
+   * written, when a cap or budget would be passed.
+   */
   admit(a: Admission): Promise<AdmitRefusal | undefined>;
   indexLength(index: string): Promise<number>;
   /** Up to `count` ids, newest first, starting `from` places back from the newest (0 = the newest). */

@@ -1,5 +1,4 @@
 import type { Platform } from '../domain.js';
-import type { TaskIndex } from './task-store.js';
 
 /**
  * The store's key names, shared by both backends so that data written by one version reads in the
@@ -9,6 +8,10 @@ import type { TaskIndex } from './task-store.js';
 
 export const recordKey = (id: string) => `t:${id}`;
 export const klingKey = (klingTaskId: string) => `k:${klingTaskId}`;
+
+/** One newest-first list of tasks: a channel's or a user's, in one server. */
+export type TaskIndex =
+  { platform: Platform; guildId: string; channelId: string } | { platform: Platform; guildId: string; userId: string };
 
 const scopeKey = (platform: string, guildId: string) => `${platform}:${guildId}`;
 

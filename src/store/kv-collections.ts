@@ -74,7 +74,7 @@ export class KeyvCollections implements Collections {
     }
   }
 
-  /** Best effort after a failed admission: the record, its index entries and the in-flight mark go, the slot is given back. */
+  /** Best effort after a failed admission: the record, its index entries and in-flight mark go, the slot comes back. */
   private async undo(a: Admission): Promise<void> {
     const { id } = a.record;
     await this.kv.delete(recordKey(id)).catch(() => undefined);

@@ -12,7 +12,9 @@ import type { ReplayCache } from './replay-cache.js';
 /** Longer than any redelivery: Discord's interaction token lives 15 minutes, Slack retries within minutes. */
 export const CLAIM_TTL_MS = 15 * 60_000;
 
-/** Claims the request; throws InteractionClosedError (left alone, answered by nobody here) when another replica has it. */
+/**
+ * Claims the request; throws InteractionClosedError (left alone, answered by nobody here) when another replica has it.
+ */
 export async function claimRequest(store: ReplayCache, requestKey: string | undefined): Promise<void> {
   if (requestKey === undefined) return;
   if (await store.firstSighting(`claim:${requestKey}`, CLAIM_TTL_MS)) return;

@@ -1,6 +1,9 @@
-import type { Platform, TaskRecord } from '../domain.js';
+import type { TaskRecord } from '../domain.js';
 import type { AdmitCaps } from './budget-records.js';
+import type { TaskIndex } from './keys.js';
 import type { AdmitRefusal } from './units-ledger.js';
+
+export type { TaskIndex } from './keys.js';
 
 /**
  * The task records as the core sees them: an interface (in the manner of vercel/chat's
@@ -43,10 +46,6 @@ export interface TaskStore {
   /** Runs `work` alone for `key` (across replicas on Redis): e.g. a user's limit check and the task it admits. */
   exclusive<T>(key: string, work: () => Promise<T>): Promise<T>;
 }
-
-/** One newest-first list of tasks: a channel's or a user's, in one server. */
-export type TaskIndex =
-  { platform: Platform; guildId: string; channelId: string } | { platform: Platform; guildId: string; userId: string };
 
 /** `admit` without budgets: true when written, false when the server's daily task cap refused it. */
 export async function createTask(
