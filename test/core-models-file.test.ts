@@ -7,7 +7,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { Cleanup, makeCore, makeInv, makeIo, startSim, waitFor, type CoreRig } from './helpers/core-harness.js';
+import {
+  API_KEY,
+  Cleanup,
+  makeCore,
+  makeInv,
+  makeIo,
+  startSim,
+  waitFor,
+  type CoreRig,
+} from './helpers/core-harness.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.closeAll());
@@ -126,5 +135,35 @@ describe('KLING_MODELS_FILE', () => {
     expect(rig.port.lastView(gone.taskId ?? '')?.notice).toMatch(/Kling does not know .*model.*kling-v9-nope/);
     expect(rig.core.tracker.liveCount()).toBe(0);
     expect(sim.stats.creates).toBe(0);
+  });
+
+  it('the money cap settles on what Kling charged (billing[] on the new standard), not on the row’s price', async () => {
+    const sim = await startSim(cleanup, { auth: { apiKey: API_KEY } });
+    // An operator's row prices 3.0 Turbo at 2 units a second: the estimate for 8 s is 16 units.
+    const dearer = {
+      name: 'Kling 3.0 Turbo (operator)',
+      id: 'kling-3.0-turbo',
+      kind: 'text2video',
+      source: 'operator test row',
+      resolutions: ['720p'],
+      durations: { min: 3, max: 15 },
+      aspectRatios: ['16:9'],
+      units: { perSecond: { '720p': 2 }, source: 'operator test price' },
+    };
+    const rig = await makeCore(cleanup, sim, {
+      KLING_API_KEY: API_KEY,
+      KLING_MODELS_FILE: file([dearer]),
+      USER_MAX_DAILY_UNITS: '50',
+    });
+    const { refused, taskId } = await run(rig, 'a comet --model kling-3.0-turbo --duration 8');
+    expect(refused).toBeUndefined();
+    const budget = await waitFor('the budget settled', async () => {
+      const r = await rig.core.store.get(taskId ?? '');
+      return r?.budget?.settled ? r.budget : undefined;
+    });
+    expect(budget.units).toBe(16);
+    // The simulator's own price list: 0.8 units a second at 720p, billed in billing[] as 6.4 units.
+    expect(budget.charged).toBe(6.4);
+    expect(sim.calls.find((c) => c.op === 'create')?.path).toBe('/text-to-video/kling-3.0-turbo');
   });
 });
