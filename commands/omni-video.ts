@@ -10,7 +10,7 @@ import { checkAsk, type ModelDefaults } from './generation.js';
 
 /**
  * `/video` with reference images: an omni-video task on KLING_DEFAULT_OMNI_MODEL (or the model
- * named), the prompt naming the images `@image_1`… (REFERENCE "Third round": Kling omni).
+ * named), the prompt naming the images `@image_1`… (docs/sources.md, "Omni").
  */
 
 /** /video's image options, image_1 first; `--image URL` fills them in order on Slack and in a prompt. */

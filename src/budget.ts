@@ -3,15 +3,16 @@ import { worstCaseUnitsOf } from './kling/rules.js';
 
 /**
  * Daily budgets in Kling video units (USER_MAX_DAILY_UNITS, GUILD_MAX_DAILY_UNITS, MAX_DAILY_UNITS;
- * SPEC §6): what a task counts when it is admitted, and what it counts once Kling has charged it.
+ * README, Configuration and Budgets): what a task counts when it is admitted, and what it counts
+ * once Kling has charged it.
  * Pure; the store does the counting (atomically with the record, see store/units-ledger.ts).
  */
 
-/** Kling's list price of one video unit, in US dollars (REFERENCE.md, "Kling prices"). */
+/** Kling's list price of one video unit, in US dollars (docs/sources.md, "Prices and units"). */
 export const VIDEO_UNIT_USD = 0.14;
 
 /**
- * One image unit, in video units. REFERENCE.md gives the video unit's price ($0.14) and "images ≈ 8
+ * One image unit, in video units. docs/sources.md gives the video unit's price ($0.14) and "images ≈ 8
  * image units each", but no source we have gives the image unit's price. Gateways resell one Kling
  * image for $0.02–0.04 (e.g. https://302ai-en.apifox.cn/322532993e0). We count an image unit as a
  * tenth of a video unit ($0.014), so an image of 8 image units counts 0.8 video units ($0.112):

@@ -9,7 +9,7 @@ import { blankIsUnset, count, csv, httpUrl, optionalText, textOr, url, wholeNumb
 /** Timers above 2^31−1 ms fire after 1 ms in Node; an hour is already far slower than useful. */
 export const MAX_POLL_INTERVAL_MS = 3_600_000;
 
-/** The configuration contract of SPEC §6; names are fixed, operators rely on them. */
+/** The configuration contract (README, Configuration); names are fixed, operators rely on them. */
 export const EnvSchema = z
   .object({
     KLING_API_BASE_URL: url('https://api-singapore.klingai.com'),

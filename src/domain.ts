@@ -184,7 +184,7 @@ export const KLING_PATHS: Record<TaskKind, string> = {
   image2video: '/v1/videos/image2video',
   image: '/v1/images/generations',
   extend: '/v1/videos/video-extend',
-  // Legacy text-to-video has no multi-shot: a storyboard goes to omni-video there (REFERENCE "Third round").
+  // Legacy text-to-video has no multi-shot: a storyboard goes to omni-video there (docs/sources.md, "Omni").
   omni: '/v1/videos/omni-video',
   storyboard: '/v1/videos/omni-video',
 };

@@ -52,9 +52,10 @@ const nextUtcMidnight = (now: number) => {
 };
 
 /**
- * SPEC §5: allowlists, per-user and per-server caps, daily unit budgets (0 = unlimited) and
- * ALLOWED_MODELS. Admins bypass the allowlists, the model list and their own caps and budget,
- * never the server's daily cap or the server's and the bot's budgets: they are what bound the bill.
+ * The limits in the README's Configuration and Budgets sections: allowlists, per-user and per-server
+ * caps, daily unit budgets (0 = unlimited) and ALLOWED_MODELS. Admins bypass the allowlists, the model
+ * list and their own caps and budget, never the server's daily cap or the server's and the bot's
+ * budgets: they are what bound the bill.
  */
 export class Limits {
   constructor(

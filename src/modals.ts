@@ -32,7 +32,7 @@ export interface ModalView {
 
 const EDIT_PREFIX = 'kb:m:e:';
 const STORYBOARD_PREFIX = 'kb:m:s:';
-/** Kling's instruction and prompt cap (REFERENCE: prompt ≤ 2,500). */
+/** Kling's instruction and prompt cap (docs/sources.md, "Kling's two API standards": prompt ≤ 2,500). */
 const INSTRUCTION_MAX = 2500;
 /** Six shots of 512 characters and their `seconds: ` prefixes. */
 const SHOTS_MAX = 3200;

@@ -1,7 +1,7 @@
 /**
  * Money caps end to end through the real Discord adapter (issue 16, finding 4): daily budgets in
  * Kling video units, per user, per server and for the whole bot, and ALLOWED_MODELS. Expected
- * figures come from REFERENCE.md's price table, written out here, never from the bot's own table.
+ * figures come from docs/sources.md ("Prices and units"), written out here, never from the bot's own table.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeDiscord, InteractionRecord, SendCommandInput } from './fakes/discord/index.js';
@@ -28,9 +28,9 @@ import {
 } from './helpers/discord-harness.js';
 import { closeInOrder } from './helpers/close-in-order.js';
 
-/** REFERENCE.md: 3.0 (kling-v3) 1080p (pro) with audio, units per second. */
+/** docs/sources.md: 3.0 (kling-v3) 1080p (pro) with audio, units per second. */
 const REF_V3_PRO_AUDIO_PER_S = 1.2;
-/** REFERENCE.md: 2.5 Turbo (the default model) 720p (std), units per second. */
+/** docs/sources.md: 2.5 Turbo (the default model) 720p (std), units per second. */
 const REF_TURBO_STD_PER_S = 0.3;
 
 let sim: KlingSimulator | undefined;

@@ -1,14 +1,14 @@
 /**
  * Money caps end to end through the real Bolt app (issue 16, finding 4): a daily unit budget
  * refuses a dear /video privately with zero Kling calls, a cheap one runs. Figures from
- * REFERENCE.md's price table, written out here.
+ * docs/sources.md ("Prices and units"), written out here.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import { blockTexts, type FakeSlack } from './fakes/slack/index.js';
 import { cardIsFinal, startSlackRig } from './helpers/slack-harness.js';
 
-/** REFERENCE.md: 3.0 (kling-v3) 1080p (pro) with audio, units per second. */
+/** docs/sources.md: 3.0 (kling-v3) 1080p (pro) with audio, units per second. */
 const REF_V3_PRO_AUDIO_PER_S = 1.2;
 
 const T1 = 'T0ACME';

@@ -1,7 +1,7 @@
 /**
  * Money caps (issue 16, finding 4): what a task counts against the daily unit budgets, and the
- * decisions on it, GIVEN/THEN. Expected figures come from REFERENCE.md's price table ("Kling models,
- * as of late 2026": units per second by resolution and audio; 1 unit = $0.14), written out here.
+ * decisions on it, GIVEN/THEN. Expected figures come from docs/sources.md ("Prices and units":
+ * units per second by resolution and audio; 1 unit = $0.14), written out here.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -19,7 +19,7 @@ import { BUILT_IN } from '../src/kling/model-table.js';
 import { expectedUnitsOf } from '../src/kling/rules.js';
 import { idsOf, modelAllowed } from '../src/kling/model-ids.js';
 
-/** REFERENCE.md: 3.0 (kling-v3) 1080p (pro) with audio is 1.2 units/s; 2.5 Turbo 720p (std) 0.3 units/s. */
+/** docs/sources.md: 3.0 (kling-v3) 1080p (pro) with audio is 1.2 units/s; 2.5 Turbo 720p (std) 0.3 units/s. */
 const REF_V3_PRO_AUDIO_PER_S = 1.2;
 const REF_TURBO_STD_PER_S = 0.3;
 
@@ -46,7 +46,7 @@ const record = (over: Partial<TaskRecord> = {}): TaskRecord => ({
 });
 
 describe('what a task counts', () => {
-  it('GIVEN v3 pro 15 s with sound THEN it counts REFERENCE’s 1.2 units/s × 15 = 18 units', () => {
+  it('GIVEN v3 pro 15 s with sound THEN it counts the price list’s 1.2 units/s × 15 = 18 units', () => {
     const req = t2v({ model: 'kling-v3', mode: 'pro', duration: '15', sound: 'on' });
     expect(budgetUnitsOf(req)).toBeCloseTo(REF_V3_PRO_AUDIO_PER_S * 15, 5);
   });
@@ -86,7 +86,7 @@ describe('what a task counts', () => {
   it('GIVEN Kling’s charged figure THEN video units as charged; image units at the stated rate; cash at $0.14 a unit', () => {
     expect(chargedUnitsOf({ credits: '6', request: t2v() })).toBe(6);
     const img: GenerationRequest = { kind: 'image', prompt: 'p', model: 'kling-v2-1', aspect_ratio: '1:1', n: 9 };
-    // REFERENCE: images ≈ 8 image units each; README: 1 image unit = 0.1 video unit.
+    // docs/sources.md: images ≈ 8 image units each; README: 1 image unit = 0.1 video unit.
     expect(IMAGE_UNIT_IN_VIDEO_UNITS).toBe(0.1);
     expect(chargedUnitsOf({ credits: '72', request: img })).toBeCloseTo(7.2, 5);
     expect(chargedUnitsOf({ credits: undefined, request: t2v() })).toBeUndefined();
@@ -164,7 +164,7 @@ describe('ALLOWED_MODELS', () => {
   it('GIVEN an empty list THEN every model is allowed', () => {
     expect(modelAllowed('kling-anything', [])).toBe(true);
   });
-  it('GIVEN a list THEN a model is allowed under either of its ids (REFERENCE: kling-3.0 = kling-v3)', () => {
+  it('GIVEN a list THEN a model is allowed under either of its ids (docs/sources.md: kling-3.0 = kling-v3)', () => {
     expect(modelAllowed('kling-v3', ['kling-3.0'])).toBe(true);
     expect(modelAllowed('kling-3.0', [' Kling-V3 '])).toBe(true);
     expect(modelAllowed('kling-v2-5-turbo', ['kling-2.5-turbo'])).toBe(true);

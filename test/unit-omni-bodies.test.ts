@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { omniLegacyBody, omniNewBody, storyboardLegacyBody, storyboardNewBody } from '../src/omni/bodies.js';
 import { OmniRequest, StoryboardRequest } from '../src/omni/request.js';
 
-// Expected bodies are written out from REFERENCE.md "Third round" (Kling omni in both standards,
-// multi-shot forms), not computed by the product.
+// Expected bodies are written out from docs/sources.md ("Omni: references, edit,
+// multi-shot"), not computed by the product.
 const EXTRAS = { externalTaskId: 'kb0000000001', callbackUrl: 'https://bot.example/kling/callback/t' };
 
 const refs = OmniRequest.parse({

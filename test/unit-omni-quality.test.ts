@@ -65,7 +65,7 @@ describe('resolution and mode', () => {
   });
 });
 
-// 3.0 Omni and O1 as REFERENCE "Third round" gives them (not read from the product's table).
+// 3.0 Omni and O1 as docs/sources.md ("Omni") gives them (not read from the product's table).
 const OMNI_3 = { minSeconds: 3, maxSeconds: 15.5, minSide: 700, maxSide: 4553, maxArea: 8_294_400 };
 const O1 = { minSeconds: 3, maxSeconds: 10, minSide: 700, maxSide: 2160 };
 const NOW = Date.UTC(2026, 11, 7);

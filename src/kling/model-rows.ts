@@ -35,7 +35,7 @@ function video(kinds: readonly VideoKind[], shared: Shared): RowInput[] {
 }
 
 export const BUILT_IN_ROWS: RowInput[] = [
-  // Legacy-only models (REF: the legacy text-to-video/image-to-video pages): no published per-second price.
+  // Legacy-only models (Kling docs: the legacy text-to-video/image-to-video pages): no published per-second price.
   ...video(['text2video', 'image2video'], {
     name: 'Kling 1.0',
     legacy: 'kling-v1',

@@ -5,8 +5,8 @@ import type { OmniRequest, StoryboardRequest } from './request.js';
 import { totalSeconds } from './storyboard.js';
 
 /**
- * Kling's request bodies for the omni tasks, per API standard (REFERENCE "Third round": Kling omni
- * in both standards; multi-shot forms). Pure: the client picks the standard, the path and the
+ * Kling's request bodies for the omni tasks, per API standard (docs/sources.md, "Omni:
+ * references, edit, multi-shot"). Pure: the client picks the standard, the path and the
  * model id for it, and sends what these return.
  */
 

@@ -3,7 +3,7 @@ import type { Violation } from './violation.js';
 import type { Resolution } from './resolution.js';
 
 /**
- * Whether a finished task's video can be edited by an omni model (REFERENCE "Third round":
+ * Whether a finished task's video can be edited by an omni model (docs/sources.md, "Omni":
  * `base_video` within the model's reference-video limits; Kling deletes generated media after
  * 30 days). The card shows an Edit button only when this says yes, and `/edit` refuses with
  * the same sentence.
@@ -12,8 +12,8 @@ import type { Resolution } from './resolution.js';
 export const EDIT_MAX_AGE_MS = 30 * 86_400_000;
 
 /**
- * A model's limits on an input video (REFERENCE: 3.0 Omni 3–15.5 s, 700–4,553 px, ≤ 8,294,400 px; O1 3–10 s, 700–2,160
- * px).
+ * A model's limits on an input video (docs/sources.md, "Omni": 3.0 Omni 3–15.5 s, 700–4,553 px, ≤ 8,294,400 px;
+ * O1 3–10 s, 700–2,160 px).
  */
 export interface ReferenceVideoLimits {
   minSeconds: number;

@@ -1,7 +1,7 @@
 import { totalSeconds, type Shot } from './storyboard.js';
 
 /**
- * Kling's two multi-shot forms (REFERENCE "Third round"). The new standard has text-to-video
+ * Kling's two multi-shot forms (docs/sources.md, "Omni"). The new standard has text-to-video
  * read the shots from the prompt, `shot n, m, words;`, with `settings.multi_shot` on and the
  * total as `duration`. Legacy text-to-video has no multi-shot, so the legacy form is omni-video
  * with `multi_shot`, `shot_type: customize` and `multi_prompt[]` (the top-level prompt is then

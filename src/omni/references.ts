@@ -2,7 +2,7 @@ import type { Violation } from './violation.js';
 
 /**
  * Reference images named in a prompt. Users write Kling's new-standard syntax, `@image_1`
- * (REFERENCE "Third round": inputs are named in the prompt as `@id`); the legacy omni-video
+ * (docs/sources.md, "Omni": inputs are named in the prompt as `@id`); the legacy omni-video
  * endpoint names the same inputs `<<<image_1>>>`, 1-based in list order.
  */
 

@@ -32,7 +32,7 @@ export const OmniRequest = z.object({
     .string()
     .regex(/^\d{1,2}$/)
     .optional(),
-  /** Needed without a base video (REFERENCE: required without first frame or base video). */
+  /** Needed without a base video (docs/sources.md, "Omni": required without first frame or base video). */
   aspect_ratio: z.string().optional(),
   sound: Sound.optional(),
   /** Reference images, image_1 first: URLs or bare base64 (never a `data:` prefix). */

@@ -3,7 +3,7 @@ import { Resolution } from '../kling/capabilities.js';
 import type { Violation } from './violation.js';
 
 /**
- * Output resolution (REFERENCE "Third round": the new standard takes `settings.resolution`
+ * Output resolution (docs/sources.md, "Omni": the new standard takes `settings.resolution`
  * 720p | 1080p | 4k per model; the legacy one takes `mode` std = 720p, pro = 1080p, and has no 4K).
  */
 

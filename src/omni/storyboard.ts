@@ -2,7 +2,7 @@ import { groupedNumber } from '../render/format.js';
 import { ok, refuse, type Checked, type Violation } from './violation.js';
 
 /**
- * A storyboard: 1–6 shots, each with its own length and prompt (REFERENCE "Third round",
+ * A storyboard: 1–6 shots, each with its own length and prompt (docs/sources.md, "Omni",
  * multi-shot: whole seconds ≥ 1 per shot summing to the duration, ≤ 512 characters each).
  * Slack writes it on one line, `3: a cat jumps | 4: it lands softly`; Discord's modal takes one
  * shot per line, `seconds: what happens`. Both separators work everywhere.

@@ -17,7 +17,7 @@ import { clip, escapeClipped } from './markdown.js';
 import { LIMITS, TONE_COLOURS } from './render.js';
 
 /**
- * Components V2 limits (REFERENCE "Discord Components V2"): 40 components counted through every
+ * Components V2 limits (docs/sources.md, "Discord Components V2 limits"): 40 components counted through every
  * level, 4,000 characters of text in all, a gallery of 1–10 items.
  */
 export const V2_LIMITS = { components: 40, text: 4000, galleryItems: 10 } as const;

@@ -6,7 +6,7 @@ import type { CardView } from '../../render/view.js';
 import { DiscordCardHandle } from './handles.js';
 import type { PortRest } from './handles.js';
 
-/** Discord's upload cap when the interaction did not say (REFERENCE "Discord for media"): 10 MiB. */
+/** Discord's upload cap when the interaction did not say (docs/sources.md, "Discord uploads and modals"): 10 MiB. */
 export const DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024;
 
 /** What the sink uses of the port: its edit (which routes through token, channel or reply) with files. */

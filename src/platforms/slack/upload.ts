@@ -24,8 +24,8 @@ type Edit = (handle: CardHandle, view: CardView, scope: TaskScope) => Promise<Wr
 /**
  * Copies on Slack: `chat.update` cannot attach a file, so the card is updated to say the video is
  * in its thread, then each file goes there through the external-upload flow
- * (files.getUploadURLExternal → POST the bytes → files.completeUploadExternal, REFERENCE "Slack
- * uploads"), the first with a comment that mentions the requester.
+ * (files.getUploadURLExternal → POST the bytes → files.completeUploadExternal, docs/sources.md,
+ * "Slack uploads and modals"), the first with a comment that mentions the requester.
  */
 export class SlackMediaSink implements MediaSink {
   constructor(

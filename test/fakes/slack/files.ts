@@ -1,5 +1,5 @@
 /**
- * Slack's external upload flow, as strict as Slack (REFERENCE "Slack uploads"):
+ * Slack's external upload flow, as strict as Slack (docs/sources.md, "Slack uploads and modals"):
  * files.getUploadURLExternal (filename, length in bytes; needs files:write) → a POST of exactly
  * `length` bytes to the returned URL → files.completeUploadExternal (files JSON [{id, title}],
  * channel_id, thread_ts, initial_comment); a file whose bytes did not arrive whole cannot be
