@@ -8,6 +8,8 @@ import {
   userMessageOf,
 } from '../src/errors.js';
 import { extendRequest } from '../src/extend.js';
+import { editModal } from '../src/modals.js';
+import { editViolationOf } from '../src/omni/edit-request.js';
 import { expiredImagesReason } from '../src/omni/image-links.js';
 import { decodeButtonId } from '../src/interaction-ids.js';
 import type { CommandIO, Invocation } from '../src/invocation.js';
@@ -155,6 +157,13 @@ export class Dispatcher {
       if (decoded.action === 'delete') {
         await this.bot.tasks.delete(inv, rec);
         return await io.replyPrivate(notices.deleted());
+      }
+      if (decoded.action === 'edit') {
+        // The form asks what should change; refused here first, so nobody types into a form that cannot work.
+        const why = editViolationOf(rec, this.bot.defaults.omniModel, this.bot.now());
+        if (why) throw new RefusedError(`edit_${why.rule}`, `**${rec.id}** ${why.message}`);
+        if (!io.openModal) return await io.replyPrivate(notices.editByCommand(rec.id));
+        return await io.openModal(editModal(rec.id));
       }
       if (decoded.action === 'extend') {
         // The same prompt, 4–5 s more: a new task of its own that counts against the limits.

@@ -7,8 +7,14 @@ import type { CardAction } from './render/view.js';
  * prefix; decoding is strict, so a forged id is just "unknown".
  */
 
-const ACTION_CODES: Record<CardAction, string> = { refresh: 'r', regenerate: 'g', extend: 'x', delete: 'd' };
-const CODE_ACTIONS: Record<string, CardAction> = { r: 'refresh', g: 'regenerate', x: 'extend', d: 'delete' };
+const ACTION_CODES: Record<CardAction, string> = { refresh: 'r', regenerate: 'g', extend: 'x', edit: 'e', delete: 'd' };
+const CODE_ACTIONS: Record<string, CardAction> = {
+  r: 'refresh',
+  g: 'regenerate',
+  x: 'extend',
+  e: 'edit',
+  d: 'delete',
+};
 
 export const cardButtonId = (action: CardAction, taskId: string) => `kb:${ACTION_CODES[action]}:${taskId}`;
 

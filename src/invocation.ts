@@ -1,4 +1,5 @@
 import type { CardHandle, Platform } from './domain.js';
+import type { ModalView } from './modals.js';
 import type { CardView, PrivateView } from './render/view.js';
 
 /** An uploaded file as the platform describes it. */
@@ -52,6 +53,8 @@ export interface CommandIO {
   replyPrivate(view: PrivateView): Promise<void>;
   /** Replaces the private message a button was clicked on (paging). */
   updatePrivate?(view: PrivateView): Promise<void>;
+  /** Answers a click with a form (the card's Edit); its submission comes back as a command (src/modals.ts). */
+  openModal?(view: ModalView): Promise<void>;
   /**
    * Where the card will live if it is shown as this interaction's answer. Known before anything is
    * sent, so the task record carries it from its first write.

@@ -83,7 +83,13 @@ describe('cardMessageV2', () => {
     expect(texts(m)).toContain('a red fox running through fresh snow at dawn');
     expect(texts(m)).toContain('Links expire on 2026-12-26');
     const ids = all(m).flatMap((c) => (typeof c.custom_id === 'string' ? [c.custom_id] : []));
-    expect(ids).toEqual(['kb:g:kb3gq5w84tcj0c', 'kb:x:kb3gq5w84tcj0c', 'kb:r:kb3gq5w84tcj0c', 'kb:d:kb3gq5w84tcj0c']);
+    expect(ids).toEqual([
+      'kb:g:kb3gq5w84tcj0c',
+      'kb:x:kb3gq5w84tcj0c',
+      'kb:e:kb3gq5w84tcj0c',
+      'kb:r:kb3gq5w84tcj0c',
+      'kb:d:kb3gq5w84tcj0c',
+    ]);
   });
 
   it('GIVEN an uploaded copy THEN the gallery plays the attachment, no link button for it, and the card says until when Extend works', () => {

@@ -107,6 +107,7 @@ describe('cardMessage', () => {
     expect(customIds(m)).toEqual([
       'kb:g:kb3gq5w84tcj0c',
       'kb:x:kb3gq5w84tcj0c',
+      'kb:e:kb3gq5w84tcj0c',
       'kb:r:kb3gq5w84tcj0c',
       'kb:d:kb3gq5w84tcj0c',
     ]);

@@ -96,12 +96,13 @@ describe('Slack card blocks', () => {
       `${ACTION_IDS.openPrefix}0`,
       ACTION_IDS.regenerate,
       ACTION_IDS.extend,
+      ACTION_IDS.edit,
       ACTION_IDS.refresh,
       ACTION_IDS.delete,
     ]);
     expect(buttons[0]?.url).toBe(url);
     expect(buttons.slice(1).map((b) => b.value)).toEqual(
-      ['regenerate', 'extend', 'refresh', 'delete'].map((a) => cardButtonId(a as 'refresh', rec.id)),
+      ['regenerate', 'extend', 'edit', 'refresh', 'delete'].map((a) => cardButtonId(a as 'refresh', rec.id)),
     );
     const text = allText(blocks);
     // In mrkdwn the link's & is escaped, as Slack expects.
@@ -275,6 +276,7 @@ describe('Slack card blocks', () => {
     expect(findButtons(blocks).map((b) => b.actionId)).toEqual([
       ACTION_IDS.regenerate,
       ACTION_IDS.extend,
+      ACTION_IDS.edit,
       ACTION_IDS.refresh,
       ACTION_IDS.delete,
     ]);

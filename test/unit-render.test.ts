@@ -123,7 +123,7 @@ describe('renderCard', () => {
     expect(view.expiresAt).toBe(T0 + 95_000 + 30 * DAY);
     expect(MEDIA_LIFETIME_MS).toBe(30 * DAY);
     // Kling documents video-extend for v1.x only: a 2.1 Master video has no Extend, a v1.6 one does.
-    expect(view.buttons.map((b) => b.action)).toEqual(['regenerate', 'refresh', 'delete']);
+    expect(view.buttons.map((b) => b.action)).toEqual(['regenerate', 'edit', 'refresh', 'delete']);
     const v16 = finished({
       request: { ...task().request, model: 'kling-v1-6' } as TaskRecord['request'],
       result: { videos: [{ id: 'v1', url: 'https://cdn.kling.example/v/a.mp4' }], images: [] },
@@ -131,9 +131,12 @@ describe('renderCard', () => {
     expect(renderCard(v16, { now: T0 + 100_000 }).buttons.map((b) => b.action)).toEqual([
       'regenerate',
       'extend',
+      'edit',
       'refresh',
       'delete',
     ]);
+    // Edit only while Kling keeps the video (30 days after it finished).
+    expect(renderCard(v16, { now: T0 + 95_000 + 31 * DAY }).buttons.map((b) => b.action)).not.toContain('edit');
     expect(view.fallbackText).toContain('https://cdn.kling.example/v/fox-2.mp4');
     const text = cardToText(view, T0 + 100_000);
     expect(text).toContain('Links expire on 2026-12-26');

@@ -3,6 +3,8 @@ import { failureSentence } from './failure.js';
 import { modelName } from '../kling/model-table.js';
 import { expectedUnitsOf, violationOf } from '../kling/rules.js';
 import { costText, durationText, progressBar, shorten } from './format.js';
+import { omniModel } from '../omni/defaults.js';
+import { editViolationOf } from '../omni/edit-request.js';
 import { isOmniLike, omniFields, omniOptionsText, omniPrompt, omniTitle } from './omni-card.js';
 import type { CardView } from './view.js';
 import { withCopies } from '../media/copies.js';
@@ -115,7 +117,7 @@ function mediaOf(task: TaskRecord): CardView['media'] {
   ];
 }
 
-function buttonsOf(task: TaskRecord): CardView['buttons'] {
+function buttonsOf(task: TaskRecord, now: number): CardView['buttons'] {
   if (!isFinal(task.state)) return [{ action: 'refresh', label: 'Refresh', style: 'secondary' }];
   // A finished video can be made longer (video-extend), with the same prompt, where Kling documents it for the model.
   const req = task.request;
@@ -128,6 +130,10 @@ function buttonsOf(task: TaskRecord): CardView['buttons'] {
   return [
     { action: 'regenerate', label: 'Regenerate', style: 'primary' },
     ...(extendable ? [{ action: 'extend' as const, label: 'Extend', style: 'secondary' as const }] : []),
+    // Edit: the video within the edit model's reference-video limits and Kling's 30 days.
+    ...(editViolationOf(task, omniModel(), now)
+      ? []
+      : [{ action: 'edit' as const, label: 'Edit', style: 'secondary' as const }]),
     { action: 'refresh', label: 'Refresh', style: 'secondary' },
     { action: 'delete', label: 'Delete', style: 'danger' },
   ];
@@ -195,7 +201,7 @@ function baseCard(task: TaskRecord, ctx: CardContext): CardView {
     media,
     ...(notice ? { notice } : {}),
     ...(expiresAt ? { expiresAt } : {}),
-    buttons: buttonsOf(task),
+    buttons: buttonsOf(task, ctx.now),
     fallbackText: fallback,
   };
 }

@@ -26,6 +26,10 @@ export const notices = {
     ({ kind: 'notice', tone: 'success', title: 'Deleted', text: 'The task card was deleted.' }) satisfies PrivateView,
   notYourPage: () => errorNotice('These pages belong to someone else’s /tasks. Run /tasks yourself to browse.'),
   unknownButton: () => errorNotice('This button is no longer valid. Run the command again.'),
+  unknownForm: () => errorNotice('This form is no longer valid. Run the command again.'),
+  editByCommand: (id: string) => infoNotice('Edit', `Say what should change with \`/edit ${id} make it snow\`.`),
+  tooSlowForForm: () =>
+    errorNotice('The form could not open in time: use the command instead (/edit with the task id shown on the card).'),
   usage: (command: UsageSubject, defaults: { videoModel: string; imageModel: string }) =>
     infoNotice(
       `/${command.name}`,

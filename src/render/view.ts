@@ -1,7 +1,7 @@
 import type { TaskKind, TaskState } from '../domain.js';
 
 /** Card buttons; each adapter encodes them with the ids from `interaction-ids.ts`. */
-export type CardAction = 'refresh' | 'regenerate' | 'extend' | 'delete';
+export type CardAction = 'refresh' | 'regenerate' | 'extend' | 'edit' | 'delete';
 
 /** A platform-neutral task card. Pure data: adapters turn it into embeds or blocks. */
 export interface CardView {

@@ -87,6 +87,12 @@ export class InteractionAcker {
     await this.callback(interaction, { type, data });
   }
 
+  /** Type 9: a form (the card's Edit); only as the first answer, never after a defer or to a modal submit. */
+  async modal(interaction: DiscordInteraction, data: object): Promise<void> {
+    await this.callback(interaction, { type: InteractionResponseType.Modal, data });
+    interaction.replied = true;
+  }
+
   /** Type 6: a button press acknowledged without changing its message yet. */
   async deferUpdate(interaction: DiscordInteraction): Promise<void> {
     await this.callback(interaction, { type: InteractionResponseType.DeferredMessageUpdate });

@@ -1,11 +1,11 @@
-import type { ButtonInteraction, ChatInputCommandInteraction, REST } from 'discord.js';
+import type { ButtonInteraction, ChatInputCommandInteraction, ModalSubmitInteraction, REST } from 'discord.js';
 import { z } from 'zod';
 import type { CardView } from '../../render/view.js';
 import { cardMessageV2, type DiscordV2Message } from './card-v2.js';
 import { cardMessage, type DiscordMessage } from './render.js';
 
 /** The interactions the adapter answers with a message (autocomplete is answered apart). */
-export type DiscordInteraction = ChatInputCommandInteraction | ButtonInteraction;
+export type DiscordInteraction = ChatInputCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
 
 /**
  * Where a card lives. `webhook`: edited through the interaction token until `tokenExpiresAt`;

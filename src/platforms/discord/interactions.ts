@@ -1,10 +1,9 @@
-import {
-  GuildMember,
-  PermissionFlagsBits,
-  type AutocompleteInteraction,
-  type ButtonInteraction,
-  type ChatInputCommandInteraction,
-  type Interaction,
+import type {
+  AutocompleteInteraction,
+  ButtonInteraction,
+  ChatInputCommandInteraction,
+  Interaction,
+  ModalSubmitInteraction,
 } from 'discord.js';
 import { precheck, type Dispatcher } from '../../../commands/dispatch.js';
 import { suggest } from '../../../commands/suggest.js';
@@ -12,14 +11,18 @@ import type { Command } from '../../../commands/types.js';
 import type { Core } from '../../core.js';
 import { InteractionClosedError, ValidationError, userMessageOf } from '../../errors.js';
 import { decodeButtonId } from '../../interaction-ids.js';
-import type { Invocation } from '../../invocation.js';
+import { submissionOf } from '../../modals.js';
 import type { Logger } from '../../log.js';
 import { errorNotice, notices } from '../../render/notices.js';
 import type { InteractionAcker } from './ack.js';
 import { readOptions, type ReadOptions } from './commands.js';
 import type { GuildGate } from './guild-gate.js';
 import type { DiscordInteraction } from './handles.js';
+import { invocationOf, type AdminPermission } from './invocation.js';
 import { InteractionIO, type SendThroughOutbox } from './io.js';
+import { submittedValues } from './modal.js';
+
+export { invocationOf, type AdminPermission } from './invocation.js';
 import { BurstGate } from './burst-gate.js';
 
 export interface InteractionHandlerOptions {
@@ -36,49 +39,6 @@ export interface InteractionHandlerOptions {
   acker: InteractionAcker;
   /** Refuses interactions from servers the bot does not serve, before anything else runs. */
   gate: GuildGate;
-}
-
-/** DISCORD_ADMIN_PERMISSION: which permission makes a member an admin of the bot (README, Configuration). */
-export type AdminPermission = 'administrator' | 'manage_guild' | 'none';
-
-const ADMIN_FLAGS: Record<AdminPermission, readonly bigint[]> = {
-  // Administrator implies every permission, Manage Server included: either opt-in admits it.
-  administrator: [PermissionFlagsBits.Administrator],
-  manage_guild: [PermissionFlagsBits.Administrator, PermissionFlagsBits.ManageGuild],
-  none: [],
-};
-
-/** Who clicked or typed, in the core's terms. `isAdmin`: the member holds the permission the operator chose. */
-export function invocationOf(
-  interaction: DiscordInteraction,
-  adminPermission: AdminPermission,
-  attachments?: ReadOptions['attachments'],
-): Invocation {
-  const guildId = interaction.guildId ?? '';
-  const member = interaction.member;
-  const roleIds =
-    member instanceof GuildMember
-      ? [...member.roles.cache.keys()].filter((id) => id !== guildId)
-      : Array.isArray(member?.roles)
-        ? [...member.roles]
-        : [];
-  const name = member instanceof GuildMember ? member.displayName : (member?.nick ?? interaction.user.displayName);
-  const perms = interaction.memberPermissions;
-  return {
-    platform: 'discord',
-    guildId,
-    channelId: interaction.channelId ?? '',
-    user: {
-      id: interaction.user.id,
-      name,
-      roleIds,
-      // checkAdmin false: has(Administrator-implies-all) must not turn Manage Server into Administrator.
-      isAdmin: Boolean(perms && ADMIN_FLAGS[adminPermission].some((flag) => perms.has(flag, false))),
-    },
-    ...(attachments ? { attachments } : {}),
-    // Discord's interaction id: the same on every connection it is delivered to.
-    requestKey: `discord:${interaction.id}`,
-  };
 }
 
 /** The same checks the dispatcher runs first; pure and fast, so they may decide whether to defer. */
@@ -122,6 +82,7 @@ export class InteractionHandler {
     if (await this.o.gate.refuse(interaction, this.o.acker)) return;
     if (interaction.isChatInputCommand()) return this.onCommand(interaction);
     if (interaction.isButton()) return this.onButton(interaction);
+    if (interaction.isModalSubmit()) return this.onModal(interaction);
     if (interaction.isAutocomplete()) return this.onAutocomplete(interaction);
   }
 
@@ -191,30 +152,56 @@ export class InteractionHandler {
           return await io.replyPrivate(notices.invalidOption(command.name, err.userMessage));
         throw err;
       }
-      // A card is the command's own answer (type 4), sent as soon as its record is written; only a
-      // store slower than the watchdog makes it a public "thinking…" first. Input that will be
-      // refused gets its private answer as the acknowledgement itself.
-      if (command.visibility === 'private') {
-        await this.burst.acking$(io.deferEphemeral());
-        io.armWatchdog(this.o.ackWatchdogMs, 'private');
-        await this.burst.after();
-      } else {
-        io.armWatchdog(
-          this.o.ackWatchdogMs,
-          wouldRun(command, read.raw, read.attachments, this.o.core.services.defaults) ? 'public' : 'private',
-        );
-      }
-      await dispatcher.runCommand(
-        command.name,
-        read.raw,
-        invocationOf(interaction, this.adminPermission, read.attachments),
-        io,
-      );
+      await this.run(command, read, interaction, io);
     } catch (err) {
       await this.fail(io, err, log);
     } finally {
       io.done();
     }
+  }
+
+  /** A submitted form (src/modals.ts) runs as the command it stands for, with the same checks and answers. */
+  private async onModal(interaction: ModalSubmitInteraction): Promise<void> {
+    const log = once(() => this.o.log.child({ interaction: interaction.id, modal: interaction.customId }));
+    const io = this.io(interaction, log);
+    try {
+      const submission = submissionOf(interaction.customId, submittedValues(interaction));
+      const command = submission && this.o.dispatcher.command(submission.command);
+      if (!interaction.inGuild() || !submission || !command) return await io.replyPrivate(notices.unknownForm());
+      await this.run(command, { raw: { ...submission.raw } }, interaction, io);
+    } catch (err) {
+      await this.fail(io, err, log);
+    } finally {
+      io.done();
+    }
+  }
+
+  /** Acknowledges as the command's answer needs, then hands it to the dispatcher. */
+  private async run(
+    command: Command,
+    read: ReadOptions,
+    interaction: ChatInputCommandInteraction | ModalSubmitInteraction,
+    io: InteractionIO,
+  ): Promise<void> {
+    // A card is the command's own answer (type 4), sent as soon as its record is written; only a
+    // store slower than the watchdog makes it a public "thinking…" first. Input that will be
+    // refused gets its private answer as the acknowledgement itself.
+    if (command.visibility === 'private') {
+      await this.burst.acking$(io.deferEphemeral());
+      io.armWatchdog(this.o.ackWatchdogMs, 'private');
+      await this.burst.after();
+    } else {
+      io.armWatchdog(
+        this.o.ackWatchdogMs,
+        wouldRun(command, read.raw, read.attachments, this.o.core.services.defaults) ? 'public' : 'private',
+      );
+    }
+    await this.o.dispatcher.runCommand(
+      command.name,
+      read.raw,
+      invocationOf(interaction, this.adminPermission, read.attachments),
+      io,
+    );
   }
 
   private async onButton(interaction: ButtonInteraction): Promise<void> {
@@ -233,7 +220,9 @@ export class InteractionHandler {
       const decoded = decodeButtonId(interaction.customId);
       // Regenerate and Extend answer with their new card (type 4); Refresh and Delete act on the card they sit on.
       const opensCard = decoded.type === 'card' && (decoded.action === 'regenerate' || decoded.action === 'extend');
-      if (decoded.type === 'card' && !opensCard) await this.burst.acking$(io.deferUpdate());
+      // Edit answers with its form, which can only be the first answer: never deferred.
+      const opensForm = decoded.type === 'card' && decoded.action === 'edit';
+      if (decoded.type === 'card' && !opensCard && !opensForm) await this.burst.acking$(io.deferUpdate());
       io.armWatchdog(this.o.ackWatchdogMs, opensCard ? 'public' : 'private');
       if (io.acknowledged) await this.burst.after();
       await this.o.dispatcher.runButton(interaction.customId, invocationOf(interaction, this.adminPermission), io);

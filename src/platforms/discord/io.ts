@@ -15,6 +15,9 @@ import {
   type DiscordReplyTarget,
 } from './handles.js';
 import { privateMessage } from './render.js';
+import { discordModal } from './modal.js';
+import type { ModalView } from '../../modals.js';
+import { notices } from '../../render/notices.js';
 
 /** Hands a write to the channel's outbox; settles once it was sent. */
 export type SendThroughOutbox = (
@@ -182,6 +185,16 @@ export class InteractionIO implements CommandIO {
 
   replyPrivate(view: PrivateView): Promise<void> {
     return this.serial(() => this.answerPrivately({ kind: 'private' }, view));
+  }
+
+  /** The form as the click's first answer (type 9); a click answered already (a slow store) is told the command. */
+  openModal(view: ModalView): Promise<void> {
+    return this.serial(async () => {
+      if (this.state.ack !== 'none') return this.answerPrivately({ kind: 'private' }, notices.tooSlowForForm());
+      await acknowledge(() => this.o.acker.modal(this.interaction, discordModal(view)));
+      // Nothing may follow a modal on this interaction: its submission is a new one.
+      this.moved({ ack: 'replied', settled: true });
+    });
   }
 
   updatePrivate(view: PrivateView): Promise<void> {

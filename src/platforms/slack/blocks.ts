@@ -31,6 +31,7 @@ export const ACTION_IDS = {
   refresh: 'kb_refresh',
   regenerate: 'kb_regenerate',
   extend: 'kb_extend',
+  edit: 'kb_edit',
   delete: 'kb_delete',
   prev: 'kb_prev',
   next: 'kb_next',

@@ -9,6 +9,7 @@ import type { Core } from '../../core.js';
 import type { TaskScope } from '../../domain.js';
 import { decodeButtonId } from '../../interaction-ids.js';
 import type { CommandIO, Invocation } from '../../invocation.js';
+import { submissionOf, type ModalView } from '../../modals.js';
 import { notices } from '../../render/notices.js';
 import type { PrivateView } from '../../render/view.js';
 import type { StartAdapter } from '../types.js';
@@ -17,6 +18,7 @@ import { boltLogger } from './logger.js';
 import { plainFromSlack } from './mrkdwn.js';
 import { actionInvocation, BlockActionsPayload, commandInvocation, SlashCommandPayload } from './payloads.js';
 import { ChannelMembership } from './membership.js';
+import { readSubmission, slackModal, viewInvocation, ViewSubmissionPayload } from './modal.js';
 import { SlackPort, type SlackReplyTarget } from './port.js';
 import { teamGate } from './team-gate.js';
 import { MAX_SLACK_BODY_BYTES, SlackRequestVerifier } from './verify.js';
@@ -129,7 +131,7 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
    * through the channel's outbox (response_url first, chat.postEphemeral as fallback) and the card
    * is posted by the core through the same outbox.
    */
-  const io = (inv: Invocation, responseUrl: string | undefined, click: boolean): CommandIO => {
+  const io = (inv: Invocation, responseUrl: string | undefined, click: boolean, trigger?: string): CommandIO => {
     const scope = scopeOf(inv);
     const target: SlackReplyTarget = {
       channel: inv.channelId,
@@ -141,9 +143,15 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
       if (!outbox) throw new Error('no outbox for this channel');
       await outbox.send(scope, 1, (p) => p.replyPrivate(target, view, scope, replace));
     };
+    // A click's trigger opens a form (views.open, once, within 3 s); its submission comes back as a view.
+    const openModal = async (view: ModalView) => {
+      const client = await workspaces.clientFor(inv.guildId);
+      await client.views.open({ trigger_id: trigger ?? '', view: slackModal(view, inv.channelId) });
+    };
     return {
       replyPrivate: (view) => send(view, false),
       ...(click ? { updatePrivate: (view: PrivateView) => send(view, true) } : {}),
+      ...(trigger ? { openModal } : {}),
     };
   };
 
@@ -195,7 +203,27 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
         await io(inv, parsed.data.response_url, true).replyPrivate(notices.cannotPostHere());
         return;
       }
-      await dispatcher.runButton(action.value, inv, io(inv, parsed.data.response_url, true));
+      await dispatcher.runButton(action.value, inv, io(inv, parsed.data.response_url, true, parsed.data.trigger_id));
+    });
+  });
+
+  // A submitted form (the card's Edit): the command it stands for, parsed by that command's schema.
+  app.view(/^kb:m:/, async ({ ack, body }) => {
+    await ack();
+    run(async () => {
+      const parsed = ViewSubmissionPayload.safeParse(body);
+      const read = parsed.success ? readSubmission(parsed.data) : undefined;
+      const submission = read && submissionOf(read.modalId, read.values);
+      const command = submission && dispatcher.command(submission.command);
+      if (!parsed.success || !read || !submission || !command) {
+        log.warn({ callbackId: parsed.data?.view.callback_id }, 'unreadable or unknown form submission');
+        return;
+      }
+      const inv = viewInvocation(parsed.data, read);
+      const answer = io(inv, undefined, false);
+      if (command.visibility === 'card' && !(await mayPostCard(inv)))
+        return await answer.replyPrivate(notices.cannotPostHere());
+      await dispatcher.runCommand(command.name, { ...submission.raw }, inv, answer);
     });
   });
 

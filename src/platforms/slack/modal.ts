@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Invocation } from '../../invocation.js';
 import type { ModalView } from '../../modals.js';
 
 /**
@@ -43,6 +44,7 @@ export const ViewSubmissionPayload = z.object({
     name: z.string().optional(),
     team_id: z.string().optional(),
   }),
+  trigger_id: z.string().max(256).optional(),
   view: z.object({
     callback_id: z.string().max(255),
     private_metadata: z.string().max(3000).default(''),
@@ -74,4 +76,15 @@ export function readSubmission(
     if (typeof value === 'string') values[blockId] = value;
   }
   return { modalId: p.view.callback_id, values, channelId: where.data.channel, teamId };
+}
+
+/** Who submitted, where the form was opened: the command's Invocation (the trigger id keys the one claim). */
+export function viewInvocation(p: ViewSubmissionPayload, where: { channelId: string; teamId: string }): Invocation {
+  return {
+    platform: 'slack',
+    guildId: where.teamId,
+    channelId: where.channelId,
+    user: { id: p.user.id, name: p.user.username || p.user.name || p.user.id, roleIds: [p.user.id], isAdmin: false },
+    ...(p.trigger_id ? { requestKey: `slack:${p.trigger_id}` } : {}),
+  };
 }
