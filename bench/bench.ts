@@ -22,7 +22,7 @@ const { values } = parseArgs({
     standard: { type: 'string', multiple: true },
   },
 });
-// `--only trackers|ack|runtime|busy|<busy run>` (repeatable or comma-separated) runs just those parts; the busy runs
+// `--only trackers|ack|runtime|media|busy|<busy run>` (repeatable or comma-separated) runs just those parts; the busy runs
 // are listed in bench/busy.ts.
 const only = new Set((values.only ?? []).flatMap((v) => v.split(',')).filter(Boolean));
 const wants = (part: string) => only.size === 0 || only.has(part);
@@ -169,6 +169,15 @@ if (!values['skip-runtime'] && wants('runtime')) {
   runtime = runtimeRuns;
 }
 
+// Memory while a 10 MB (Discord) / 40 MB (Slack) result moves, against the bot at rest (bench/media-rss.ts).
+let media: unknown;
+if (wants('media')) {
+  const { benchMediaRss, mediaRssTable } = await import('./media-rss.js');
+  const runs = await benchMediaRss();
+  process.stdout.write(`\n${mediaRssTable(runs)}\n`);
+  media = runs;
+}
+
 let busy: BusyResult[] = [];
 if (busyWanted.length > 0) {
   process.stdout.write(
@@ -180,6 +189,6 @@ if (busyWanted.length > 0) {
 
 if (values.json)
   process.stdout.write(
-    `${JSON.stringify({ runs, ...(discord ? { discord } : {}), ...(runtime ? { runtime } : {}), ...(busy.length > 0 ? { busy } : {}) })}\n`,
+    `${JSON.stringify({ runs, ...(discord ? { discord } : {}), ...(runtime ? { runtime } : {}), ...(media ? { media } : {}), ...(busy.length > 0 ? { busy } : {}) })}\n`,
   );
 process.exit(0);

@@ -60,18 +60,23 @@ function videoUrl(sim: KlingSimulator, taskId: string): string | undefined {
   return t ? `${sim.origin}/media/${t.taskId}.mp4` : undefined;
 }
 
-/** When a Discord card first showed its video: an edit of the card, or a reply to it (after a restart). */
+/**
+ * When a Discord card first showed its video (Kling's link, or the uploaded copy: an
+ * attachment:// named with the task id): an edit of the card, or a reply to it (after a restart).
+ */
 function discordShownAt(
   fake: FakeDiscord,
   rec: InteractionRecord,
   url: string,
+  taskId: string,
 ): { at: number; original: boolean } | undefined {
   const card = rec.originalMessageId ? fake.messages.get(rec.originalMessageId) : undefined;
   if (!card) return undefined;
-  const edit = card.edits.find((e) => JSON.stringify(e.body).includes(url));
+  const showsIn = (json: string) => json.includes(url) || new RegExp(`attachment://[^"]*${taskId}`).test(json);
+  const edit = card.edits.find((e) => showsIn(JSON.stringify(e.body)));
   if (edit) return { at: edit.at, original: true };
   const shows = (m: { content: string; components: unknown }) =>
-    m.content.includes(url) || JSON.stringify(m.components).includes(url);
+    m.content.includes(url) || showsIn(JSON.stringify(m.components));
   if (shows(card) && card.edits.length === 0) return { at: card.createdAt, original: true };
   const reply = [...fake.messages.values()].find((m) => m.replyTo === card.id && shows(m));
   return reply ? { at: reply.createdAt, original: false } : undefined;
@@ -87,10 +92,15 @@ function pollCalls(sim: KlingSimulator): number {
   return sim.calls.filter((c) => c.op === 'get' || c.op === 'list').length;
 }
 
-/** Sends `n` commands as a burst (a few per event-loop turn, as Discord would dispatch them). */
-async function burst<T>(n: number, send: (i: number) => Promise<T>): Promise<T[]> {
+/**
+ * Sends `n` commands as a burst (a few per event-loop turn, as Discord would dispatch them), or
+ * evenly over `overMs`.
+ */
+async function burst<T>(n: number, send: (i: number) => Promise<T>, overMs = 0): Promise<T[]> {
   const pending: Array<Promise<T>> = [];
+  const start = Date.now();
   for (let i = 0; i < n; i++) {
+    if (overMs > 0) await sleep(Math.max(0, start + (i * overMs) / n - Date.now()));
     pending.push(send(i));
     if (i % 10 === 9) await new Promise((r) => setImmediate(r));
   }
@@ -107,6 +117,8 @@ interface DiscordRun {
   callbacks?: boolean;
   timing?: typeof TIMING;
   naive?: boolean;
+  /** Commands sent evenly over this long (0: all at once). */
+  overMs?: number;
   targets: string[];
 }
 
@@ -124,7 +136,11 @@ async function runDiscord(r: DiscordRun): Promise<BusyResult> {
     const { fake, sim } = wire;
     const channels = wire.guilds.flatMap((g) => g.channels);
     const pollsBefore = pollCalls(sim);
-    const recs = await burst(r.n, (i) => wire.video(channels[i % channels.length] ?? '', `busy channel scene ${i}`));
+    const recs = await burst(
+      r.n,
+      (i) => wire.video(channels[i % channels.length] ?? '', `busy channel scene ${i}`),
+      r.overMs,
+    );
     const shown = new Map<
       InteractionRecord,
       { at: number; original: boolean; finishedAt: number; channelId: string; id: string }
@@ -137,7 +153,7 @@ async function runDiscord(r: DiscordRun): Promise<BusyResult> {
         const id = taskIdIn(card?.components) ?? taskIdIn(card?.edits);
         const url = id ? videoUrl(sim, id) : undefined;
         const task = id ? sim.task(id) : undefined;
-        const at = url ? discordShownAt(fake, rec, url) : undefined;
+        const at = url && id ? discordShownAt(fake, rec, url, id) : undefined;
         if (at && task && id) shown.set(rec, { ...at, finishedAt: task.finishedAt, channelId: rec.channelId, id });
       }
       await sleep(200);
@@ -341,6 +357,28 @@ export const SCENARIOS = {
       env: { POLL_INTERVAL_MS: '1000' },
       timing: { submittedMs: 2000, processingMs: 8000, jitter: 0 },
       targets: ['p50 ≤ 1.5× ideal', 'poll calls/task ≤ 0.1× naive'],
+    }),
+  // Issue 18's shapes, with uploads on (every result is downloaded and rides in its card's final write).
+  'together-30': () =>
+    runDiscord({
+      name: 'together-30',
+      what: 'Discord: 30 cards submitted together in one channel, finishing together ~7 s later, 5 writes / 5 s, poll 500 ms, uploads on',
+      layout: [1],
+      n: 30,
+      limit: DISCORD_LIMIT,
+      timing: { submittedMs: 1000, processingMs: 6000, jitter: 0 },
+      targets: ['p50 ≤ 1.2× ideal', 'p99 ≤ 1.3× ideal'],
+    }),
+  'spread-400': () =>
+    runDiscord({
+      name: 'spread-400',
+      what: 'Discord: 400 commands in 1 s over 20 channels, tasks of 3-6 s, 5 writes / 5 s, poll 500 ms, uploads on',
+      layout: [10, 10],
+      n: 400,
+      limit: DISCORD_LIMIT,
+      overMs: 1000,
+      timing: { submittedMs: 1000, processingMs: 3500, jitter: 0.33 },
+      targets: ['p50 ≤ 1.3× ideal'],
     }),
   push: () =>
     runDiscord({

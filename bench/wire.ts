@@ -30,6 +30,8 @@ export interface DiscordWireOptions {
   storeUrl?: string;
   /** More options for the fake Discord (token lifetime, …). */
   fake?: Partial<FakeDiscordOptions>;
+  /** Result files of a chosen size from the simulator (uploads carry them). */
+  media?: SimulatorOptions['media'];
 }
 
 export interface DiscordWire {
@@ -57,6 +59,7 @@ export async function startDiscordWire(o: DiscordWireOptions): Promise<DiscordWi
   const sim = await startKlingSimulator({
     auth: { accessKey: WIRE_SECRETS.accessKey, secretKey: WIRE_SECRETS.secretKey },
     timing: o.timing,
+    ...(o.media ? { media: o.media } : {}),
   });
   const fake = await startFakeDiscord({
     botToken: WIRE_SECRETS.discordToken,
@@ -120,6 +123,7 @@ export interface SlackWireOptions {
   timing: NonNullable<SimulatorOptions['timing']>;
   env?: Record<string, string>;
   fake?: Partial<FakeSlackOptions>;
+  media?: SimulatorOptions['media'];
 }
 
 /** Slack's limits as the fake applies them by default (the bench's ideal is computed from these). */
@@ -134,6 +138,7 @@ export async function startSlackWire(o: SlackWireOptions) {
   const sim = await startKlingSimulator({
     auth: { accessKey: WIRE_SECRETS.accessKey, secretKey: WIRE_SECRETS.secretKey },
     timing: o.timing,
+    ...(o.media ? { media: o.media } : {}),
   });
   const fake: FakeSlack = await startFakeSlack({
     botToken: WIRE_SECRETS.slackToken,

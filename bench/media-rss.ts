@@ -1,0 +1,122 @@
+/**
+ * Memory while a result moves (issue 18): the bot as `npm start` runs it (its own process), one
+ * /video whose result is a real mp4 of 10 MB (Discord, within its 10 MiB default) or 40 MB (Slack),
+ * downloaded from the Kling simulator and uploaded to the fake. The bot's RSS is sampled from
+ * /proc every 10 ms: its peak over 3 s at rest, then its peak from the command until the file is
+ * on the platform. discord.js takes whole buffers, and the download is held whole until the write,
+ * so a transfer may add up to its file size; less than 10 MB would mean it streamed.
+ *
+ * Standalone: `tsx bench/media-rss.ts`; in `npm run bench` as `--only media`.
+ */
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { startDiscordWire, startSlackWire } from './wire.js';
+
+export interface MediaRss {
+  platform: 'discord' | 'slack';
+  fileBytes: number;
+  restPeakMB: number;
+  movingPeakMB: number;
+  addedMB: number;
+  seconds: number;
+}
+
+const MB = 1_000_000;
+const SAMPLE_MS = 10;
+const REST_MS = 3000;
+
+function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? Number.NaN);
+  return kb * 1024;
+}
+
+/** The highest RSS seen while `until` is false (checked each sample), or for `ms`. */
+async function peakWhile(pid: number, until: () => boolean, ms = 120_000): Promise<number> {
+  const end = Date.now() + ms;
+  let peak = 0;
+  while (!until() && Date.now() < end) {
+    peak = Math.max(peak, rssBytes(pid));
+    await new Promise((r) => setTimeout(r, SAMPLE_MS));
+  }
+  return Math.max(peak, rssBytes(pid));
+}
+
+const mb = (bytes: number) => Math.round((bytes / MB) * 10) / 10;
+
+async function discordRun(fileBytes: number): Promise<MediaRss> {
+  const wire = await startDiscordWire({
+    layout: [1],
+    channelEditLimit: { requests: 5, windowMs: 5000 },
+    timing: { submittedMs: 500, processingMs: 1500, jitter: 0 },
+    env: { POLL_INTERVAL_MS: '250' },
+    media: { bytes: fileBytes },
+  });
+  try {
+    const pid = wire.bot.proc.pid ?? 0;
+    const rest = await peakWhile(pid, () => false, REST_MS);
+    const started = Date.now();
+    const rec = await wire.video(wire.guilds[0]?.channels[0] ?? '', 'a whale breaching at dawn');
+    const card = () => (rec.originalMessageId ? wire.fake.messages.get(rec.originalMessageId) : undefined);
+    const moving = await peakWhile(pid, () => (card()?.attachments.length ?? 0) > 0);
+    if ((card()?.attachments[0]?.size ?? 0) !== fileBytes)
+      throw new Error('media bench: the file never reached the card');
+    return result('discord', fileBytes, rest, moving, started);
+  } finally {
+    await wire.close();
+  }
+}
+
+async function slackRun(fileBytes: number): Promise<MediaRss> {
+  const wire = await startSlackWire({
+    timing: { submittedMs: 500, processingMs: 1500, jitter: 0 },
+    env: { POLL_INTERVAL_MS: '250' },
+    media: { bytes: fileBytes },
+    fake: { scopes: ['commands', 'chat:write', 'chat:write.public', 'files:write'] },
+  });
+  try {
+    const pid = wire.bot.proc.pid ?? 0;
+    const rest = await peakWhile(pid, () => false, REST_MS);
+    const started = Date.now();
+    await wire.video('a whale breaching at dawn', 'U0RSS1');
+    const moving = await peakWhile(pid, () => wire.fake.files.sharedIn(wire.channel).length > 0);
+    const shared = wire.fake.files.sharedIn(wire.channel)[0];
+    if (shared?.length !== fileBytes) throw new Error('media bench: the file never reached the thread');
+    return result('slack', fileBytes, rest, moving, started);
+  } finally {
+    await wire.close();
+  }
+}
+
+function result(platform: MediaRss['platform'], fileBytes: number, rest: number, moving: number, started: number) {
+  return {
+    platform,
+    fileBytes,
+    restPeakMB: mb(rest),
+    movingPeakMB: mb(moving),
+    addedMB: mb(moving - rest),
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+  };
+}
+
+export async function benchMediaRss(): Promise<MediaRss[]> {
+  return [await discordRun(10 * MB), await slackRun(40 * MB)];
+}
+
+export function mediaRssTable(runs: readonly MediaRss[]): string {
+  const lines = runs.map((r) => {
+    const verdict =
+      r.addedMB < 10
+        ? 'streamed (< 10 MB added)'
+        : r.addedMB <= mb(r.fileBytes)
+          ? 'buffered, within its size'
+          : 'OVER its size';
+    return `${r.platform.padEnd(8)} ${String(mb(r.fileBytes)).padStart(5)} MB file: peak RSS at rest ${r.restPeakMB} MB, while it moves ${r.movingPeakMB} MB (+${r.addedMB} MB: ${verdict}); on the platform ${r.seconds} s after the command`;
+  });
+  return ['Memory while a result moves (bot process RSS, sampled every 10 ms):', ...lines].join('\n');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.stdout.write(`${mediaRssTable(await benchMediaRss())}\n`);
+  process.exit(0);
+}
