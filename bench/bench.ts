@@ -22,8 +22,8 @@ const { values } = parseArgs({
     standard: { type: 'string', multiple: true },
   },
 });
-// `--only trackers|ack|runtime|media|busy|<busy run>` (repeatable or comma-separated) runs just those parts; the busy runs
-// are listed in bench/busy.ts.
+// `--only trackers|ack|runtime|media|busy|<busy run>` (repeatable or comma-separated) runs just those
+// parts; the busy runs are listed in bench/busy.ts.
 const only = new Set((values.only ?? []).flatMap((v) => v.split(',')).filter(Boolean));
 const wants = (part: string) => only.size === 0 || only.has(part);
 const busyWanted = SCENARIO_NAMES.filter((name) => wants('busy') || only.has(name));
