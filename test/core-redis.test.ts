@@ -257,6 +257,7 @@ describe.skipIf(!HAS_REDIS)('STORE_URL=redis://', () => {
       10_000,
       50,
     );
+    // This test kills Redis under the store: its close may fail for that reason alone.
     cleanup.add(() => store.close().catch(() => undefined));
     const t = Date.now();
     const rec = {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/log.js';
 import { DiscordCardHandle } from '../src/platforms/discord/handles.js';
 import { DiscordPort, type PortRest } from '../src/platforms/discord/port.js';
+import { ZodError } from 'zod';
 import { CardGoneError, PortRateLimitError } from '../src/port.js';
 import type { CardView } from '../src/render/view.js';
 
@@ -218,8 +219,11 @@ describe('DiscordPort.editCard', () => {
     expect((await port.edit(webhookHandle(), view, scope)).value).toBeUndefined();
   });
 
-  it('refuses a handle that is not a Discord card handle', async () => {
-    await expect(portWith(new ScriptedRest([])).edit({ card: 3 }, view, scope)).rejects.toThrow();
+  it('refuses a handle that is not a Discord card handle, before any request', async () => {
+    const rest = new ScriptedRest([]);
+    // Not the stub's "unscripted" error: the handle's own parse refuses it, and Discord is never called.
+    await expect(portWith(rest).edit({ card: 3 }, view, scope)).rejects.toBeInstanceOf(ZodError);
+    expect(rest.calls).toEqual([]);
   });
 });
 

@@ -183,11 +183,11 @@ describe('task lifecycle', () => {
     const sim = await start({ timing: { submittedMs: 30, processingMs: 60 } });
     const created = task(await call(sim, 'POST', T2V, { body: { prompt: 'a cat' } }));
     expect(created.task_status).toBe('submitted');
-    // Poll until it is done (however slow this machine is), then check every answer against the clock:
-    // each state starts where the timings say, and never goes back.
+    // Poll until it is done (however slow this machine is: the test's own timeout is the bound), then
+    // check every answer against the clock: it never goes back, and ends where the timings say. When
+    // processing starts is checked exactly with a manual clock above; a slow poll may not see it here.
     const seen: Array<z.infer<typeof taskSchema>> = [created];
-    const deadline = Date.now() + 10_000;
-    while (seen.at(-1)?.task_status !== 'succeed' && Date.now() < deadline) {
+    while (seen.at(-1)?.task_status !== 'succeed') {
       seen.push(task(await call(sim, 'GET', `${T2V}/${created.task_id}`)));
     }
     const order = ['submitted', 'processing', 'succeed'];
@@ -196,8 +196,6 @@ describe('task lifecycle', () => {
     expect(seen.at(-1)?.task_status).toBe('succeed');
     const startOf = (status: string) => seen.find((t) => t.task_status === status)?.updated_at;
     expect(startOf('succeed')).toBe(created.created_at + 90);
-    const processing = startOf('processing');
-    if (processing !== undefined) expect(processing).toBe(created.created_at + 30);
     expect(sim.task(created.task_id)?.finishedAt).toBe(created.created_at + 90);
   });
 
