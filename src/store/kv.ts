@@ -10,7 +10,9 @@ export function openKeyv(url: string): Keyv {
   if (url.startsWith('memory://')) return new Keyv({ namespace: 'kb', throwOnErrors: true });
   const file = url.replace(/^sqlite:\/\//, '');
   if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
-  return new Keyv({ store: new SqliteStore(file, { busyTimeoutMs: 10_000 }), namespace: 'kb', throwOnErrors: true });
+  const store = new SqliteStore(file, { busyTimeoutMs: 10_000 });
+  store.sweep.start(Date.now);
+  return new Keyv({ store, namespace: 'kb', throwOnErrors: true });
 }
 
 /**

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
+import { ExpirySweep } from './sqlite-sweep.js';
 
 /**
  * keyv's storage adapter for an embedded SQLite file, on a driver that never builds from source:
@@ -69,6 +70,8 @@ export class SqliteStore extends EventEmitter {
   private readonly deleteOne: SqlStatement;
   private readonly deleteMatching: SqlStatement;
   private closed = false;
+  /** Deletes rows whose keyv expiry has passed (sqlite-sweep.ts); started by `openKeyv`. */
+  readonly sweep: ExpirySweep;
 
   constructor(file: string, options: { busyTimeoutMs?: number; driver?: SqliteDriver } = {}) {
     super();
@@ -91,6 +94,7 @@ export class SqliteStore extends EventEmitter {
     );
     this.deleteOne = this.db.prepare(`DELETE FROM ${TABLE} WHERE key = ?`);
     this.deleteMatching = this.db.prepare(`DELETE FROM ${TABLE} WHERE key LIKE ? ESCAPE '\\'`);
+    this.sweep = new ExpirySweep(this.db, TABLE);
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -141,6 +145,7 @@ export class SqliteStore extends EventEmitter {
   async disconnect(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.sweep.stop();
     this.db.close();
   }
 
