@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import { messageOf } from '../error-fields.js';
 
 /** How a result's download ended. Never a partial file: a download that does not end whole is not used. */
@@ -30,6 +30,13 @@ export const isFetchable = (url: string) => {
 };
 
 /**
+ * Our own dispatcher, not the global one: Node's built-in fetch (Node 22+) installs its newer undici
+ * as the process-wide dispatcher, and that version refuses a per-request `maxRedirections`.
+ * A result link may redirect to a CDN, so up to 3 hops are followed.
+ */
+const downloads = new Agent({ maxRedirections: 3 });
+
+/**
  * Fetches one result into memory (never to disk), within `maxBytes`: refused before the first body
  * byte when Kling's Content-Length says it is over, and cut off while streaming if the body runs
  * past it (or past its own Content-Length). A stalled or slow transfer is abandoned at its limits.
@@ -44,7 +51,7 @@ export async function download(url: string, limits: DownloadLimits): Promise<Dow
       signal: abort.signal,
       headersTimeout: limits.idleMs,
       bodyTimeout: limits.idleMs,
-      maxRedirections: 3,
+      dispatcher: downloads,
     });
     // A body given up on (too large, stalled) may still report its end as an error: nobody waits for it.
     res.body.on('error', () => undefined);

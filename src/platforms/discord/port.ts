@@ -74,7 +74,7 @@ export class DiscordPort implements PlatformPort {
     const h = DiscordCardHandle.parse(handle);
     const upload = files && files.length > 0 ? [...files] : undefined;
     // New files are named in `attachments` by their index, which is what attachment:// resolves against.
-    const attachments = upload ? { attachments: upload.map((f, id) => ({ id, filename: f.name })) } : {};
+    const attachments = upload ? { attachments: upload.map((f, id) => ({ id: String(id), filename: f.name })) } : {};
     const body = { ...cardBody(view, h.v2), ...attachments };
     const withFiles = upload ? { files: upload } : {};
     // A card made anew (the old one is gone or cannot be edited) is a V2 card, carrying the files too.

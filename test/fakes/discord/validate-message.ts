@@ -547,11 +547,12 @@ export function parseMessageBody(
       const a = obj(issues, ['attachments', i], raw, true);
       if (!a) return;
       const id = a.id;
-      if (typeof id !== 'string' && !isInt(id)) {
+      // Discord's OpenAPI description types the id as a string (a snowflake, or a new file's index).
+      if (typeof id !== 'string') {
         issues.add(['attachments', i, 'id'], 'BASE_TYPE_REQUIRED', 'This field is required');
         return;
       }
-      const ref: AttachmentRef = { id: String(id) };
+      const ref: AttachmentRef = { id };
       const filename = str(issues, ['attachments', i, 'filename'], a.filename, { max: 1024 });
       if (filename !== undefined) ref.filename = filename;
       const description = str(issues, ['attachments', i, 'description'], a.description, {
