@@ -19,8 +19,12 @@ const dist = join(root, 'dist');
 const stamp = join(dist, '.built');
 const always = process.argv.includes('--always');
 
-/** The two programs: `npm start` and `npm run register`. */
-const ENTRY_POINTS = { main: 'src/main.ts', register: 'src/platforms/discord/register.ts' };
+/** The programs: `npm start`, `npm run register` and `npm run rehost`. */
+const ENTRY_POINTS = {
+  main: 'src/main.ts',
+  register: 'src/platforms/discord/register.ts',
+  rehost: 'src/platforms/rehost.ts',
+};
 
 /**
  * Left to Node at run time: libsql is a native addon; iconv-lite's code tables (~0.5 MB) load only

@@ -119,12 +119,12 @@ describe('npm start runs the compiled bot', () => {
 
     expect(bot.output()).toMatch(/building dist\/|rebuilding dist\//);
     expect(existsSync(join(REPO_ROOT, 'dist', 'main.js'))).toBe(true);
-    // The product only: the two programs, their chunks, and nothing of the simulator, playground, tests or bench.
+    // The product only: its three programs, their chunks, and nothing of the simulator, playground, tests or bench.
     expect(
       readdirSync(join(REPO_ROOT, 'dist'))
         .filter((f) => !/\.(map|LEGAL\.txt)$/.test(f))
         .sort(),
-    ).toEqual(['.built', 'build-meta.json', 'chunks', 'main.js', 'register.js']);
+    ).toEqual(['.built', 'build-meta.json', 'chunks', 'main.js', 'register.js', 'rehost.js']);
     const inputs = Object.keys(
       BuildMeta.parse(JSON.parse(readFileSync(join(REPO_ROOT, 'dist', 'build-meta.json'), 'utf8'))).inputs,
     );
@@ -137,6 +137,7 @@ describe('npm start runs the compiled bot', () => {
     const scripts = [
       'main.js',
       'register.js',
+      'rehost.js',
       ...readdirSync(join(REPO_ROOT, 'dist', 'chunks'))
         .filter((f) => f.endsWith('.js'))
         .map((f) => `chunks/${f}`),

@@ -48,10 +48,11 @@ describe('packaging: what a new user and the image rely on', () => {
     expect(missing).toEqual([]);
   });
 
-  it('GIVEN package.json THEN start, test, demo, bench and register scripts exist and test runs vitest', () => {
+  it('GIVEN package.json THEN start, test, demo, bench, register and rehost scripts exist and test runs vitest', () => {
     const pkg: unknown = JSON.parse(read('package.json'));
     const scripts = (pkg as { scripts: Record<string, string> }).scripts;
-    for (const name of ['start', 'test', 'demo', 'bench', 'register']) expect(scripts[name], name).toBeTruthy();
+    for (const name of ['start', 'test', 'demo', 'bench', 'register', 'rehost'])
+      expect(scripts[name], name).toBeTruthy();
     expect(scripts.test).toContain('vitest run');
     expect(read('.ci/run')).toContain('npm test');
   });

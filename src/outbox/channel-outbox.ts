@@ -132,6 +132,11 @@ export class ChannelOutbox {
     return n;
   }
 
+  /** The card is still this outbox's to write (npm run rehost waits for it to be let go). */
+  holds(taskId: string): boolean {
+    return this.cards.has(taskId);
+  }
+
   /** Nothing held and nothing to do: the outbox can be dropped. */
   idle(): boolean {
     return this.cards.size === 0 && this.jobs.length === 0 && !this.writing;

@@ -26,6 +26,8 @@ export interface Admission {
 export interface Collections {
   /** The stored values of these records (undefined where absent), in order; parsing is the caller's. */
   readRecords(ids: readonly string[]): Promise<unknown[]>;
+  /** Every record's id, in no order: a full walk, for operators' tools (`npm run rehost`) only. */
+  recordIds(): Promise<string[]>;
   writeRecord(record: TaskRecord): Promise<void>;
   /** Our id for a Kling task id, as stored (undefined when unknown). */
   klingTarget(klingTaskId: string): Promise<unknown>;

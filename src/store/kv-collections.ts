@@ -3,6 +3,7 @@ import type { TaskRecord } from '../domain.js';
 import { readMany, setOrThrow, type Admission, type Collections } from './collections.js';
 import type { KeyvDayCounts } from './day-counts.js';
 import { klingKey, recordKey } from './keys.js';
+import { keyvKeysWithPrefix } from './scan-ids.js';
 import type { KeyedMutex } from './kv.js';
 import type { AdmitRefusal, KeyvUnits } from './units-ledger.js';
 
@@ -34,6 +35,10 @@ export class KeyvCollections implements Collections {
 
   readRecords(ids: readonly string[]): Promise<unknown[]> {
     return readMany(this.kv, ids.map(recordKey));
+  }
+
+  async recordIds(): Promise<string[]> {
+    return keyvKeysWithPrefix(this.kv, recordKey('')).map((k) => k.slice(recordKey('').length));
   }
 
   writeRecord(record: TaskRecord): Promise<void> {

@@ -49,6 +49,10 @@ export class Records implements TaskStore {
     });
   }
 
+  allTaskIds(): Promise<string[]> {
+    return guard('list every task', () => this.collections.recordIds());
+  }
+
   admit(record: TaskRecord, caps: AdmitCaps = {}): Promise<AdmitRefusal | undefined> {
     const { scope } = record;
     return guard('save the task', () =>

@@ -1,6 +1,7 @@
 import type { TaskRecord } from '../domain.js';
 import type { Admission, Collections } from './collections.js';
 import { klingKey, recordKey } from './keys.js';
+import { redisKeysWithPrefix } from './scan-ids.js';
 import { decodeRecord, encodeRecord } from './record-codec.js';
 import type { ScriptRunner } from './redis.js';
 import { parseUnitsRefusal, REDIS_UNITS_CHECK, REDIS_UNITS_COUNT, type AdmitRefusal } from './units-ledger.js';
@@ -57,6 +58,11 @@ export class RedisCollections implements Collections {
 
   private async run(script: string, keys: string[], args: Array<string | number> = []): Promise<unknown> {
     return (await this.redis()).eval(script, { keys, arguments: args.map(String) });
+  }
+
+  async recordIds(): Promise<string[]> {
+    const prefix = RECORD_PREFIX + recordKey('');
+    return (await redisKeysWithPrefix(await this.redis(), prefix)).map((k) => k.slice(prefix.length));
   }
 
   async readRecords(ids: readonly string[]): Promise<unknown[]> {

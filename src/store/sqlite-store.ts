@@ -120,6 +120,15 @@ export class SqliteStore extends EventEmitter {
     return true;
   }
 
+  /** Key names under a prefix (operators' tools only, see scan-ids.ts): one range query on the primary key. */
+  keysStartingWith(prefix: string): string[] {
+    this.assertOpen();
+    const rows = this.db.prepare(`SELECT key FROM ${TABLE} WHERE key >= ? AND key < ?`).all(prefix, `${prefix}\uffff`);
+    return rows.flatMap((row) =>
+      typeof row === 'object' && row !== null && 'key' in row && typeof row.key === 'string' ? [row.key] : [],
+    );
+  }
+
   async has(key: string): Promise<boolean> {
     this.assertOpen();
     return this.selectOne.get(key) !== undefined;

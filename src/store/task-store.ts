@@ -28,6 +28,8 @@ export interface TaskStore {
    * checks and the counts are one step. Nothing is left half-written that could reach Kling.
    */
   admit(record: TaskRecord, caps?: AdmitCaps): Promise<AdmitRefusal | undefined>;
+  /** Every task id in the store, in no order: a full walk, for `npm run rehost` only. */
+  allTaskIds(): Promise<string[]>;
   /**
    * Read-modify-write under a per-task lock (across replicas on Redis); keeps the in-flight set,
    * the Kling-id index and the deleted counts in step, and settles a task's units once when it
