@@ -9,6 +9,7 @@ import { omniModel, useOmniModel } from './omni/defaults.js';
 import { Limits } from './limits.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
+import { CardRecords } from './outbox/card-records.js';
 import { Outboxes } from './outbox/outboxes.js';
 import type { PlatformPort } from './port.js';
 import type { BotServices } from './services.js';
@@ -74,17 +75,8 @@ export async function createCore(
   const callbackUrl = config.env.PUBLIC_URL
     ? `${config.env.PUBLIC_URL.replace(/\/+$/, '')}/kling/callback/${callbackToken}`
     : undefined;
-  // Card bookkeeping written by the outboxes; close() waits for it before the store goes.
-  const persisting = new Set<Promise<unknown>>();
-  const persist = (work: Promise<unknown>): Promise<void> => {
-    const p = work.then(
-      () => undefined,
-      (err: unknown) => log.error({ err }, 'could not store what a card shows'),
-    );
-    persisting.add(p);
-    void p.finally(() => persisting.delete(p));
-    return p;
-  };
+  // The one writer of the records' card fields; close() waits for what the outboxes reported.
+  const cards = new CardRecords(store, log);
   const outboxes = new Outboxes({
     log,
     metrics,
@@ -95,23 +87,9 @@ export async function createCore(
       now,
       ...(options.mediaLimits ? { limits: options.mediaLimits } : {}),
     }),
-    onPosted: (taskId, card, cardSig) => persist(store.update(taskId, (cur) => ({ ...cur, card, cardSig }))),
-    // A moved handle must be kept; the signature only matters once final (a restart then skips
-    // the repeat edit). Mid-flight signatures are not worth a store write per edit.
-    onShown: (taskId, update) => {
-      if (update.handle || update.final || update.media) {
-        void persist(
-          store.update(taskId, (cur) => ({
-            ...cur,
-            cardSig: update.sig,
-            ...(update.handle ? { card: update.handle } : {}),
-            ...(update.final ? { finalShown: true } : {}),
-            ...(update.media ? { media: update.media } : {}),
-          })),
-        );
-      }
-    },
-    onGone: (taskId) => void persist(store.update(taskId, (cur) => ({ ...cur, finalShown: true }))),
+    onPosted: cards.posted,
+    onShown: cards.shown,
+    onGone: cards.gone,
   });
   // Several replicas share a Redis store; one lease decides which of them tracks.
   const lease = storage.shared
@@ -151,6 +129,7 @@ export async function createCore(
     store,
     replay: storage.replay,
     budgets: storage.budgets,
+    cards,
     tracker,
     limits,
     log,
@@ -198,7 +177,7 @@ export async function createCore(
       await tracker.stop();
       await outboxes.drain(2000);
       outboxes.stop();
-      await Promise.allSettled([...persisting]);
+      await cards.settled();
       await tracker.releaseLease();
       await storage.close();
     },

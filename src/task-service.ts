@@ -6,7 +6,7 @@ import { retryCopies } from './media/copies.js';
 import type { CommandIO, Invocation } from './invocation.js';
 import type { Limits } from './limits.js';
 import type { Logger } from './log.js';
-import { viewHash } from './outbox/slots.js';
+import { admittedCard, type CardRecords } from './outbox/card-records.js';
 import type { Outboxes } from './outbox/outboxes.js';
 import { notices, refusals } from './render/notices.js';
 import { claimRequest } from './store/request-claims.js';
@@ -15,12 +15,6 @@ import type { ReplayCache } from './store/replay-cache.js';
 import type { TaskStore } from './store/task-store.js';
 import type { Tracker } from './tracker/tracker.js';
 import { abandonUnshown } from './tracker/unanswered.js';
-
-/** The record once its card is the interaction's answer: the tracker may create it now. */
-function answeredOf(rec: TaskRecord): TaskRecord {
-  const { unanswered: _unanswered, ...rest } = rec;
-  return rest;
-}
 
 /** How often a record nobody was shown is asked to close before the store is given up on (see closeUnshown). */
 const CLOSE_ATTEMPTS = 3;
@@ -44,6 +38,8 @@ export class TaskService {
       /** Where a request is claimed (request-claims.ts). */
       replay: ReplayCache;
       budgets: BudgetRecords;
+      /** Writes what the record says about its card (outbox/card-records.ts). */
+      cards: CardRecords;
       tracker: Tracker;
       limits: Limits;
       log: Logger;
@@ -90,9 +86,8 @@ export class TaskService {
         ...(this.deps.standardFor ? { standard: this.deps.standardFor(request) } : {}),
         createdAt: t,
         updatedAt: t,
-        ...(io.cardHandle ? { card: io.cardHandle } : {}),
         // Its card is to be the interaction's answer: nothing creates it before that (tracker/unanswered.ts).
-        ...(io.cardHandle && io.answerWithCard ? { unanswered: true } : {}),
+        ...admittedCard(io.cardHandle, Boolean(io.answerWithCard)),
         ...(regeneratedFrom ? { regeneratedFrom } : {}),
       };
       // Durable first: a crash from here on resumes this task instead of losing it. A store that
@@ -125,7 +120,7 @@ export class TaskService {
     io: CommandIO,
     view: ReturnType<Tracker['view']>,
   ): Promise<TaskRecord | undefined> {
-    const { store, tracker, log } = this.deps;
+    const { cards, tracker, log } = this.deps;
     let answer;
     try {
       answer = (await io.answerWithCard?.(view)) ?? { kind: 'unavailable' as const };
@@ -140,36 +135,23 @@ export class TaskService {
       answer = { kind: 'unavailable' as const };
     }
     if (answer.kind === 'unavailable') {
-      await store.update(rec.id, (cur) => {
-        const { card: _card, unanswered: _unanswered, ...rest } = cur;
-        return rest;
-      });
+      await cards.unanswerable(rec.id);
       delete rec.card;
       delete rec.unanswered;
       return undefined;
     }
+    const { unanswered: _unanswered, ...answered } = rec;
     if (answer.kind === 'placeholder') {
       // A "thinking…" message holds the card's place; the outbox fills it with the latest view.
-      await store
-        .update(rec.id, (cur) => ({ ...answeredOf(cur), card: answer.handle }))
-        .catch((err: unknown) => {
-          log.error({ taskId: rec.id, err }, 'the placeholder is up but its message id could not be stored');
-        });
-      const placed = { ...answeredOf(rec), card: answer.handle };
+      await cards.answered(rec.id, answer.handle);
+      const placed = { ...answered, card: answer.handle };
       await io.afterAnswer?.();
       tracker.track(placed);
       tracker.attachCard(rec.id, answer.handle);
       return placed;
     }
-    const cardSig = viewHash(view);
-    const shown = { ...answeredOf(rec), card: answer.handle, cardSig };
-    // The card is up and the record already names it: a failing write here loses only the message
-    // id (found again by the port), so it is logged, never told to the user as a missing card.
-    await store
-      .update(rec.id, (cur) => ({ ...answeredOf(cur), card: answer.handle, cardSig }))
-      .catch((err: unknown) => {
-        log.error({ taskId: rec.id, err }, 'the task card is shown but its message id could not be stored');
-      });
+    const cardSig = await cards.answered(rec.id, answer.handle, view);
+    const shown = { ...answered, card: answer.handle, ...(cardSig ? { cardSig } : {}) };
     await io.afterAnswer?.();
     tracker.track(shown);
     tracker.attachCard(rec.id, answer.handle, cardSig);

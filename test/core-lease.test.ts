@@ -4,6 +4,7 @@ import type { TaskRecord } from '../src/domain.js';
 import { KlingClient } from '../src/kling/client.js';
 import { silentLogger } from '../src/log.js';
 import { Metrics } from '../src/metrics.js';
+import { CardRecords } from '../src/outbox/card-records.js';
 import { Outboxes } from '../src/outbox/outboxes.js';
 import { keyvStorage, type Storage } from '../src/store/storage.js';
 import { createTask } from '../src/store/task-store.js';
@@ -19,14 +20,14 @@ function replica(name: string, storage: Storage, simUrl: string) {
   const store = storage.tasks;
   const port = new RecordingPort();
   const metrics = new Metrics();
+  const cards = new CardRecords(store, silentLogger);
   const outboxes = new Outboxes({
     log: silentLogger,
     metrics,
     now: Date.now,
-    onPosted: async (id, card, cardSig) => void (await store.update(id, (cur) => ({ ...cur, card, cardSig }))),
-    onShown: (id, u) =>
-      void store.update(id, (cur) => ({ ...cur, cardSig: u.sig, ...(u.final ? { finalShown: true } : {}) })),
-    onGone: () => undefined,
+    onPosted: cards.posted,
+    onShown: cards.shown,
+    onGone: cards.gone,
   });
   outboxes.addPort(port);
   const tracker = new Tracker({

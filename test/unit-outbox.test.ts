@@ -7,7 +7,7 @@ import type { CardHandle, TaskScope, TaskState } from '../src/domain.js';
 import { silentLogger } from '../src/log.js';
 import { Metrics } from '../src/metrics.js';
 import { ChannelOutbox } from '../src/outbox/channel-outbox.js';
-import { viewHash } from '../src/outbox/slots.js';
+import { viewHash } from '../src/outbox/card-records.js';
 import { FINALS_FIRST_MS, progressHoldMs } from '../src/outbox/next-write.js';
 import { Outboxes } from '../src/outbox/outboxes.js';
 import { RatePacer } from '../src/outbox/pacer.js';

@@ -6,7 +6,8 @@ import { sharedShape } from '../shared-shape.js';
 import type { CardMedia } from './card-media.js';
 import type { Priority } from './next-write.js';
 import type { RatePacer } from './pacer.js';
-import { viewHash, type CardSlot, type ChannelOutboxDeps } from './slots.js';
+import { viewHash } from './card-records.js';
+import type { CardSlot, ChannelOutboxDeps } from './slots.js';
 
 const MAX_FAILURES = 5;
 

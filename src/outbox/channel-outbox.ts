@@ -3,11 +3,11 @@ import type { PlatformPort, Written } from '../port.js';
 import type { CardView } from '../render/view.js';
 import { sharedShape } from '../shared-shape.js';
 import { chooseNext, progressHoldMs, type Priority } from './next-write.js';
+import { viewHash } from './card-records.js';
 import { RatePacer } from './pacer.js';
 import {
   candidates,
   pauseOnRateLimit,
-  viewHash,
   type CardSlot,
   type ChannelOutboxDeps,
   type Job,

@@ -1,19 +1,14 @@
-import { createHash } from 'node:crypto';
 import { isFinal, type CardHandle, type MediaCopy, type TaskScope, type TaskState } from '../domain.js';
 import type { MediaStage } from '../media/stage.js';
 import type { CardMediaState } from './card-media.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { PortRateLimitError, type PlatformPort, type Written } from '../port.js';
-import { cardSignature } from '../render/card.js';
 import type { CardView } from '../render/view.js';
 import type { Candidate, Priority } from './next-write.js';
 import type { RatePacer } from './pacer.js';
 
 /** What a channel outbox holds (a slot per card, one-off jobs) and what it is given. */
-
-export const viewHash = (view: CardView) =>
-  createHash('sha1').update(cardSignature(view)).digest('base64url').slice(0, 16);
 
 export interface CardSlot {
   scope: TaskScope;

@@ -1,6 +1,7 @@
 import { isFinal, type TaskRecord, type TaskState } from '../domain.js';
 import { KlingError } from '../kling/errors.js';
 import type { KlingTask } from '../kling/schemas.js';
+import { keepCard } from '../outbox/card-records.js';
 
 /**
  * A task's life as pure functions: what Kling answered (or how it failed) and the record before
@@ -185,15 +186,12 @@ export function queueBackoff(
 /**
  * What a tracker's write leaves in the store: its status fields, unless the stored record is
  * already further along (another replica, or a stale copy here, got there first): then the stored
- * one stays. Card fields always stay the outbox's.
+ * one stays. Card fields always stay as the card's owner wrote them (outbox/card-records.ts).
  */
 export function mergeForward(stored: TaskRecord, next: TaskRecord): TaskRecord {
   if (isBehind(next.state, stored.state)) return stored;
   return {
-    ...next,
-    card: stored.card ?? next.card,
-    cardSig: stored.cardSig,
-    finalShown: stored.finalShown,
+    ...keepCard(stored, next),
     deleted: stored.deleted,
     // The fence a create left in the store is never rolled back by an older copy.
     ...(stored.createEpoch !== undefined ? { createEpoch: Math.max(stored.createEpoch, next.createEpoch ?? 0) } : {}),

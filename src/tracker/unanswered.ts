@@ -1,4 +1,5 @@
 import { isFinal, type TaskRecord } from '../domain.js';
+import { withoutCard } from '../outbox/card-records.js';
 import type { BudgetRecords } from '../store/budget-records.js';
 import type { TaskStore } from '../store/task-store.js';
 import { YOUNG_MS } from './tracker-options.js';
@@ -34,15 +35,13 @@ export async function abandonUnshown(
     if (cur.failureCode === 'not_acknowledged') return cur;
     if (cur.klingTaskId !== undefined || cur.createEpoch !== undefined) return cur;
     if (cur.state !== 'pending' && cur.state !== 'queued') return cur;
-    const { unanswered: _unanswered, ...rest } = cur;
     return {
-      ...rest,
+      ...withoutCard(cur),
       state: 'failed',
       failureCode: 'not_acknowledged',
       finishedAt: now,
       updatedAt: now,
       deleted: true,
-      finalShown: true,
     };
   });
   if (closed?.failureCode !== 'not_acknowledged') return false;

@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import type { CardHandle, MediaCopy, TaskRecord } from '../domain.js';
+import type { Logger } from '../log.js';
+import { cardSignature } from '../render/card.js';
+import type { CardView } from '../render/view.js';
+import type { TaskStore } from '../store/task-store.js';
+
+/**
+ * The one owner of what a record says about its card: the handle (`card`), the signature of what
+ * the card shows (`cardSig`, from `viewHash`), whether it has shown how the task ended
+ * (`finalShown`), the results' copies on it (`media`) and whether it still waits to be the
+ * interaction's answer (`unanswered`). The outboxes and the command side report what happened to
+ * a card here; nothing else writes these fields. Updates that change a task's state and its card
+ * fields in one step (the tracker's merge, an abandoned record) take the card part from the pure
+ * functions below.
+ */
+
+/** The signature of a view: what a card shows, compared before an edit and kept across restarts. */
+export const viewHash = (view: CardView) =>
+  createHash('sha1').update(cardSignature(view)).digest('base64url').slice(0, 16);
+
+/** A new record's card fields: the handle the interaction already names, and whether it waits to answer. */
+export const admittedCard = (
+  handle: CardHandle | undefined,
+  answering: boolean,
+): Pick<TaskRecord, 'card' | 'unanswered'> =>
+  handle ? { card: handle, ...(answering ? { unanswered: true } : {}) } : {};
+
+/** `next` with the card fields of `stored`: a status update (the tracker's) never moves them. */
+export const keepCard = (stored: TaskRecord, next: TaskRecord): TaskRecord => ({
+  ...next,
+  card: stored.card ?? next.card,
+  cardSig: stored.cardSig,
+  finalShown: stored.finalShown,
+});
+
+/** A record nobody was shown, closed: it waits for no answer, and no card will ever show it. */
+export function withoutCard(rec: TaskRecord): TaskRecord {
+  const { unanswered: _unanswered, ...rest } = rec;
+  return { ...rest, finalShown: true };
+}
+
+/** What a card write changed, as the outbox reports it. */
+export interface ShownUpdate {
+  handle?: CardHandle;
+  sig: string;
+  final: boolean;
+  media?: MediaCopy[];
+}
+
+/** Writes the card fields; the outboxes' reports are kept in the background, and `settled` waits for them. */
+export class CardRecords {
+  private readonly persisting = new Set<Promise<void>>();
+
+  constructor(
+    private readonly store: Pick<TaskStore, 'update'>,
+    private readonly log: Logger,
+  ) {}
+
+  /** A first card was posted (by the outbox): persisted before any edit of it goes out. */
+  posted = (taskId: string, card: CardHandle, cardSig: string): Promise<void> =>
+    this.persist(this.store.update(taskId, (cur) => ({ ...cur, card, cardSig })));
+
+  /**
+   * A card shows `update.sig`. A moved handle must be kept; the signature only matters once final
+   * (a restart then skips the repeat edit). Mid-flight signatures are not worth a store write per edit.
+   */
+  shown = (taskId: string, update: ShownUpdate): void => {
+    if (!update.handle && !update.final && !update.media) return;
+    void this.persist(
+      this.store.update(taskId, (cur) => ({
+        ...cur,
+        cardSig: update.sig,
+        ...(update.handle ? { card: update.handle } : {}),
+        ...(update.final ? { finalShown: true } : {}),
+        ...(update.media ? { media: update.media } : {}),
+      })),
+    );
+  };
+
+  /** The card message is gone: nothing more will ever be shown on it. */
+  gone = (taskId: string): void => {
+    void this.persist(this.store.update(taskId, (cur) => ({ ...cur, finalShown: true })));
+  };
+
+  /**
+   * The card went out as the interaction's answer: the record names it and no longer waits, so the
+   * tracker may create the task. `view` is what it shows (none for a placeholder, which the outbox
+   * fills). The card is up whatever happens here: a failing write loses only the message id (found
+   * again by the port), so it is logged, never thrown. Answers the signature shown.
+   */
+  async answered(taskId: string, card: CardHandle, view?: CardView): Promise<string | undefined> {
+    const cardSig = view ? viewHash(view) : undefined;
+    await this.store
+      .update(taskId, (cur) => {
+        const { unanswered: _unanswered, ...rest } = cur;
+        return { ...rest, card, ...(cardSig ? { cardSig } : {}) };
+      })
+      .catch((err: unknown) =>
+        this.log.error(
+          { taskId, err },
+          view
+            ? 'the task card is shown but its message id could not be stored'
+            : 'the placeholder is up but its message id could not be stored',
+        ),
+      );
+    return cardSig;
+  }
+
+  /** The interaction cannot carry the card: the record forgets the handle it was written with (it is posted). */
+  async unanswerable(taskId: string): Promise<void> {
+    await this.store.update(taskId, (cur) => {
+      const { card: _card, unanswered: _unanswered, ...rest } = cur;
+      return rest;
+    });
+  }
+
+  /** Every report kept (before the store closes). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.persisting]);
+  }
+
+  private persist(work: Promise<unknown>): Promise<void> {
+    const p = work.then(
+      () => undefined,
+      (err: unknown) => this.log.error({ err }, 'could not store what a card shows'),
+    );
+    this.persisting.add(p);
+    void p.finally(() => this.persisting.delete(p));
+    return p;
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * One owner for the card (issue 17): what a record says about its card is written by
+ * outbox/card-records.ts alone; the tracker's merge and an abandoned record take its pure parts.
+ */
+import Keyv from 'keyv';
+import { describe, expect, it } from 'vitest';
+import type { TaskRecord } from '../src/domain.js';
+import { silentLogger } from '../src/log.js';
+import { admittedCard, CardRecords, keepCard, withoutCard } from '../src/outbox/card-records.js';
+import { renderCard } from '../src/render/card.js';
+import { keyvStorage } from '../src/store/storage.js';
+import { createTask } from '../src/store/task-store.js';
+
+const T0 = 1_800_000_000_000;
+
+function record(over: Partial<TaskRecord> = {}): TaskRecord {
+  return {
+    id: 'kbcards000001',
+    scope: { platform: 'console', guildId: 'g', channelId: 'c', userId: 'u', userName: 'u' },
+    request: { kind: 'image', prompt: 'a lighthouse', model: 'kling-v2', aspect_ratio: '1:1', n: 1 },
+    state: 'pending',
+    createdAt: T0,
+    updatedAt: T0,
+    ...over,
+  };
+}
+
+async function stored(rec: TaskRecord) {
+  const { tasks } = keyvStorage(new Keyv());
+  await createTask(tasks, rec);
+  return tasks;
+}
+
+describe('the card fields as pure functions', () => {
+  it('GIVEN a handle and an interaction to answer THEN a new record names it and waits; without a handle, nothing', () => {
+    expect(admittedCard({ token: 't' }, true)).toEqual({ card: { token: 't' }, unanswered: true });
+    expect(admittedCard({ token: 't' }, false)).toEqual({ card: { token: 't' } });
+    expect(admittedCard(undefined, true)).toEqual({});
+  });
+
+  it('GIVEN a status update THEN the stored card fields stay, and a handle only the update knows is kept', () => {
+    const before = record({ card: { m: 1 }, cardSig: 'shown', finalShown: true });
+    const next = record({ state: 'processing', card: { m: 2 }, cardSig: 'stale', finalShown: false });
+    expect(keepCard(before, next)).toMatchObject({
+      state: 'processing',
+      card: { m: 1 },
+      cardSig: 'shown',
+      finalShown: true,
+    });
+    expect(keepCard(record(), next).card).toEqual({ m: 2 });
+  });
+
+  it('GIVEN a record nobody was shown THEN it waits for no answer and counts as shown', () => {
+    const closed = withoutCard(record({ unanswered: true, card: { m: 1 } }));
+    expect(closed.unanswered).toBeUndefined();
+    expect(closed.finalShown).toBe(true);
+  });
+});
+
+describe('CardRecords', () => {
+  const view = (rec: TaskRecord) => renderCard(rec, { now: T0 });
+
+  it('GIVEN the card answered the interaction THEN the record names it, stops waiting, and keeps what it shows', async () => {
+    const tasks = await stored(record(admittedCard({ token: 't' }, true)));
+    const cards = new CardRecords(tasks, silentLogger);
+    const sig = await cards.answered('kbcards000001', { message: 'm1' }, view(record()));
+    const after = await tasks.get('kbcards000001');
+    expect(after).toMatchObject({ card: { message: 'm1' }, cardSig: sig });
+    expect(after?.unanswered).toBeUndefined();
+    // The same view signs the same, another view differently.
+    expect(await cards.answered('kbcards000001', { message: 'm1' }, view(record()))).toBe(sig);
+    expect(await cards.answered('kbcards000001', { message: 'm1' }, view(record({ state: 'failed' })))).not.toBe(sig);
+  });
+
+  it('GIVEN a placeholder answer THEN the handle is stored without a signature; GIVEN no answer THEN the handle goes', async () => {
+    const tasks = await stored(record(admittedCard({ token: 't' }, true)));
+    const cards = new CardRecords(tasks, silentLogger);
+    expect(await cards.answered('kbcards000001', { message: 'ph' })).toBeUndefined();
+    expect(await tasks.get('kbcards000001')).toMatchObject({ card: { message: 'ph' } });
+    expect((await tasks.get('kbcards000001'))?.cardSig).toBeUndefined();
+    await cards.unanswerable('kbcards000001');
+    const after = await tasks.get('kbcards000001');
+    expect(after?.card).toBeUndefined();
+    expect(after?.unanswered).toBeUndefined();
+  });
+
+  it('GIVEN a store that fails THEN an answered card is logged, not thrown (the card is up)', async () => {
+    const errors: string[] = [];
+    const log = { ...silentLogger, error: (_o: unknown, msg: string) => void errors.push(msg) } as typeof silentLogger;
+    const cards = new CardRecords({ update: () => Promise.reject(new Error('down')) }, log);
+    await expect(cards.answered('kbx', { message: 'm' }, view(record()))).resolves.toMatch(/./);
+    expect(errors).toEqual(['the task card is shown but its message id could not be stored']);
+  });
+
+  it('GIVEN the outbox reports THEN a mid-flight edit writes nothing, a final, a moved handle or gone does, and settled waits', async () => {
+    const tasks = await stored(record({ card: { message: 'm1' } }));
+    const cards = new CardRecords(tasks, silentLogger);
+    cards.shown('kbcards000001', { sig: 'mid', final: false });
+    await cards.settled();
+    expect((await tasks.get('kbcards000001'))?.cardSig).toBeUndefined();
+    cards.shown('kbcards000001', { sig: 'moved', final: false, handle: { message: 'm2' } });
+    cards.shown('kbcards000001', { sig: 'end', final: true });
+    await cards.settled();
+    expect(await tasks.get('kbcards000001')).toMatchObject({
+      card: { message: 'm2' },
+      cardSig: 'end',
+      finalShown: true,
+    });
+    const gone = await stored(record({ id: 'kbcards000002' }));
+    const other = new CardRecords(gone, silentLogger);
+    other.gone('kbcards000002');
+    await other.settled();
+    expect((await gone.get('kbcards000002'))?.finalShown).toBe(true);
+  });
+});
