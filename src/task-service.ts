@@ -6,7 +6,7 @@ import { retryCopies } from './media/copies.js';
 import type { CommandIO, Invocation } from './invocation.js';
 import type { Limits } from './limits.js';
 import type { Logger } from './log.js';
-import { admittedCard, type CardRecords } from './outbox/card-records.js';
+import { admittedCard, shownOn, type CardRecords } from './outbox/card-records.js';
 import type { Outboxes } from './outbox/outboxes.js';
 import { notices, refusals } from './render/notices.js';
 import { claimRequest } from './store/request-claims.js';
@@ -103,7 +103,7 @@ export class TaskService {
     // post in) is never paid for. The outbox stores the card's handle once it is up.
     const handle = await this.deps.outboxes.for(rec.scope)?.open(rec.id, rec.scope, view);
     if (handle) {
-      const shown = { ...rec, card: handle, cardSig: viewHash(view) };
+      const shown = shownOn(rec, handle, view);
       tracker.track(shown);
       return shown;
     }

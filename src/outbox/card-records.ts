@@ -19,6 +19,13 @@ import type { TaskStore } from '../store/task-store.js';
 export const viewHash = (view: CardView) =>
   createHash('sha1').update(cardSignature(view)).digest('base64url').slice(0, 16);
 
+/** The live copy of a record once its card (`card`) shows `view`: what the outbox stored for it. */
+export const shownOn = (rec: TaskRecord, card: CardHandle, view: CardView): TaskRecord => ({
+  ...rec,
+  card,
+  cardSig: viewHash(view),
+});
+
 /** A new record's card fields: the handle the interaction already names, and whether it waits to answer. */
 export const admittedCard = (
   handle: CardHandle | undefined,
