@@ -12,6 +12,7 @@ const ALIASES: Record<string, string> = {
   cfg: 'cfg_scale',
   'cfg-scale': 'cfg_scale',
   dur: 'duration',
+  res: 'resolution',
   end: 'end_image',
   'end-frame': 'end_image',
   tail: 'end_image',
@@ -22,25 +23,38 @@ const ALIASES: Record<string, string> = {
 
 export const canonicalFlag = (name: string) => ALIASES[name.toLowerCase()] ?? name.toLowerCase().replace(/-/g, '_');
 
-/** Splits on spaces, keeping "quoted text" (straight or curly quotes) together. */
-export function tokenize(input: string): Array<{ text: string; quoted: boolean }> {
-  const tokens: Array<{ text: string; quoted: boolean }> = [];
+/** One word of a command's text; `lineStart`: a line break comes before it (a storyboard's shots are lines). */
+export interface Token {
+  text: string;
+  quoted: boolean;
+  lineStart?: true;
+}
+
+/** Splits on spaces, keeping "quoted text" (straight or curly quotes) together, and noting line breaks. */
+export function tokenize(input: string): Token[] {
+  const tokens: Token[] = [];
+  let end = 0;
   // `--neg="low quality"` first, so a quoted value after `=` stays one token.
   const re =
     /((?:--|\u2014)[a-zA-Z][\w-]*=)(?:"([^"]*)"|\u201c([^\u201d]*)\u201d|'([^']*)')|"([^"]*)"|\u201c([^\u201d]*)\u201d|'([^']*)'|(\S+)/g;
   for (const m of input.matchAll(re)) {
+    const lineStart = tokens.length > 0 && input.slice(end, m.index).includes('\n') ? { lineStart: true as const } : {};
+    end = m.index + m[0].length;
     if (m[1] !== undefined) {
-      tokens.push({ text: m[1] + (m[2] ?? m[3] ?? m[4] ?? ''), quoted: false });
+      tokens.push({ text: m[1] + (m[2] ?? m[3] ?? m[4] ?? ''), quoted: false, ...lineStart });
       continue;
     }
     const quoted = m[5] ?? m[6] ?? m[7];
-    tokens.push(quoted !== undefined ? { text: quoted, quoted: true } : { text: m[8] ?? '', quoted: false });
+    tokens.push({
+      ...(quoted !== undefined ? { text: quoted, quoted: true } : { text: m[8] ?? '', quoted: false }),
+      ...lineStart,
+    });
   }
   return tokens;
 }
 
 export interface FlagParse {
-  /** Words that belong to no flag, in order (the prompt). */
+  /** Words that belong to no flag, in order (the prompt), the text's line breaks kept. */
   text: string;
   flags: Record<string, string>;
 }
@@ -62,7 +76,9 @@ export function parseFlags(
   command: string,
   repeatable?: RepeatableFlag,
 ): FlagParse {
-  const words: string[] = [];
+  let text = '';
+  // A flag at the start of a line hands its line break to the next word.
+  let lineBreak = false;
   const flags: Record<string, string> = {};
   const repeated: string[] = [];
   const tokens = tokenize(input);
@@ -70,8 +86,10 @@ export function parseFlags(
     const tok = tokens[i];
     if (!tok) continue;
     const m = tok.quoted ? null : /^(?:--|\u2014)([a-zA-Z][\w-]*)(?:=(.*))?$/.exec(tok.text);
+    lineBreak ||= tok.lineStart === true;
     if (!m) {
-      words.push(tok.quoted ? `"${tok.text}"` : tok.text);
+      text += (text === '' ? '' : lineBreak ? '\n' : ' ') + (tok.quoted ? `"${tok.text}"` : tok.text);
+      lineBreak = false;
       continue;
     }
     const raw = m[1] ?? '';
@@ -107,5 +125,5 @@ export function parseFlags(
     if (option in flags) throw new ValidationError(`--${option}`, `is also given as --${repeatable?.flag}`);
     flags[option] = value;
   });
-  return { text: words.join(' ').trim(), flags };
+  return { text: text.trim(), flags };
 }

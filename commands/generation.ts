@@ -10,7 +10,7 @@ export interface ModelDefaults {
   /** KLING_DEFAULT_OMNI_MODEL: reference images, edits, legacy storyboards. */
   omniModel?: string;
   /** Which Kling API standard would carry a task of this model (the client's routing); absent: legacy. */
-  standardFor?: (model: string, kind: CapabilityKind) => Standard;
+  standardFor?: (model: string, kind: CapabilityKind | 'storyboard') => Standard;
 }
 
 /** Refuses what the capability table forbids, naming the option, the model and the rule. Nothing is sent to Kling. */

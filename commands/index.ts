@@ -4,6 +4,7 @@ import edit from './edit.js';
 import extend from './extend.js';
 import image from './image.js';
 import quota from './quota.js';
+import storyboard from './storyboard.js';
 import task from './task.js';
 import tasks from './tasks.js';
 import type { Command } from './types.js';
@@ -16,6 +17,7 @@ export const commands: readonly Command[] = [
   image,
   extend,
   edit,
+  storyboard,
   task,
   tasks,
   quota,

@@ -25,6 +25,8 @@ export interface Command<S extends z.ZodObject = z.ZodObject> {
    * back`).
    */
   firstWord?: string;
+  /** Options Discord asks for in the command's form (a modal) instead of as slash options (`/storyboard`'s shots). */
+  formOnly?: readonly string[];
   /** Options shown to Discord as an attachment (the `/animate` image and end frame, `/video`'s image_1..4). */
   attachmentOptions?: readonly string[];
   /** On Slack the first word of the text is the first attachment option's URL (`/animate URL prompt`). */

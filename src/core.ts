@@ -154,7 +154,9 @@ export async function createCore(
       imageModel: env.KLING_DEFAULT_IMAGE_MODEL,
       omniModel: omniModel(),
       standardFor: (model, kind) =>
-        kind === 'text2video' || kind === 'image2video' ? kling.standardFor({ kind, model }) : 'legacy',
+        kind === 'text2video' || kind === 'image2video' || kind === 'storyboard'
+          ? kling.standardFor({ kind, model })
+          : 'legacy',
     },
     now,
   };

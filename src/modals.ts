@@ -35,7 +35,7 @@ const STORYBOARD_PREFIX = 'kb:m:s:';
 /** Kling's instruction and prompt cap (docs/sources.md, "Kling's two API standards": prompt ≤ 2,500). */
 const INSTRUCTION_MAX = 2500;
 /** Six shots of 512 characters and their `seconds: ` prefixes. */
-const SHOTS_MAX = 3200;
+export const SHOTS_MAX = 3200;
 
 const TaskId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 

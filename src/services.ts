@@ -12,7 +12,7 @@ export interface ModelDefaults {
   videoModel: string;
   imageModel: string;
   omniModel: string;
-  standardFor?: (model: string, kind: CapabilityKind) => Standard;
+  standardFor?: (model: string, kind: CapabilityKind | 'storyboard') => Standard;
 }
 
 /** What command handlers may use: the core, never a platform. */

@@ -104,6 +104,7 @@ export function toSlashCommand(command: Command): RESTPostAPIChatInputApplicatio
   const options: APIApplicationCommandBasicOption[] = [];
   const suggested = suggestedOptions(command);
   for (const [name, prop] of Object.entries(schema.properties)) {
+    if (command.formOnly?.includes(name)) continue;
     if (command.attachmentOptions?.includes(name)) {
       options.push(
         {
