@@ -5,8 +5,7 @@
  * (omni-video with multi_shot + multi_prompt), and the card lists the shots. Every refusal is
  * private, names the shot or option and the rule, and costs no create.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
+import { describe, expect, it } from 'vitest';
 import type { FakeDiscord, InteractionRecord } from './fakes/discord/index.js';
 import {
   ALICE,
@@ -14,31 +13,13 @@ import {
   GUILD_A,
   cardIsFinal,
   cardOf,
+  discordRigPerTest,
   embedText,
   ephemeralAnswers,
-  startBot,
-  startFake,
-  startSim,
   taskIdOf,
-  type InProcessBot,
 } from './helpers/discord-harness.js';
-import { closeInOrder } from './helpers/close-in-order.js';
 
-let sim: KlingSimulator | undefined;
-let fake: FakeDiscord | undefined;
-let bot: InProcessBot | undefined;
-
-afterEach(async () => {
-  await closeInOrder([bot, fake, sim]);
-  bot = fake = sim = undefined;
-});
-
-async function setup() {
-  sim = await startSim();
-  fake = await startFake();
-  bot = await startBot(sim, fake);
-  return { s: sim, f: fake };
-}
+const setup = discordRigPerTest();
 
 const storyboard = (options: Record<string, string> = {}) => ({
   guildId: GUILD_A,

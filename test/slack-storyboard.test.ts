@@ -4,40 +4,20 @@
  * Kling's legacy multi-shot form (omni-video with multi_shot + multi_prompt), its card listing the
  * shots; each refusal is an ephemeral naming the shot or option and the rule, with no Kling call.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
+import { describe, expect, it } from 'vitest';
 import { blockTexts, type FakeSlack } from './fakes/slack/index.js';
-import { cardIsFinal, startSlackRig, taskIdOfCard } from './helpers/slack-harness.js';
+import { cardIsFinal, ephemeralTextOf, slackRigPerTest, taskIdOfCard } from './helpers/slack-harness.js';
 
 const T1 = 'T0ACME';
 const C1 = 'C0GENERAL';
-const U1 = 'U0ALICE';
-
-let sim: KlingSimulator;
-let fake: FakeSlack;
-const cleanups: Array<() => Promise<unknown>> = [];
-
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
-
-async function setup() {
-  ({ sim, fake } = await startSlackRig([{ id: T1, domain: 'acme', channels: [C1] }], {}, (close) =>
-    cleanups.push(close),
-  ));
-}
-
-const send = (text: string) =>
-  fake.sendCommand({ teamId: T1, channelId: C1, userId: U1, command: '/storyboard', text });
-const ephemeralText = (responseUrlId: string) =>
-  fake.ephemerals
-    .filter((e) => e.responseUrlId === responseUrlId)
-    .map((e) => [e.text, ...blockTexts(e.blocks)].join('\n'))
-    .join('\n');
+const rig = slackRigPerTest([{ id: T1, domain: 'acme', channels: [C1] }]);
+const storyboard = (fake: FakeSlack, text: string) =>
+  fake.sendCommand({ teamId: T1, channelId: C1, userId: 'U0ALICE', command: '/storyboard', text });
 
 describe('Slack: /storyboard', () => {
   it('three shots split by |: one omni-video create in the multi-shot form, the shots on the final card', async () => {
-    await setup();
+    const { sim, fake } = await rig();
+    const send = (text: string) => storyboard(fake, text);
     const r = await send('3: a cat jumps | 4: it lands softly --model kling-v3 --ar 1:1 --res 720p | 2: it purrs');
     expect(r.status).toBe(200);
     const card = await fake.waitFor(() => {
@@ -67,7 +47,8 @@ describe('Slack: /storyboard', () => {
   });
 
   it('each refusal is an ephemeral naming the shot or option and the rule; nothing reaches Kling', async () => {
-    await setup();
+    const { sim, fake } = await rig();
+    const send = (text: string) => storyboard(fake, text);
     const cases: Array<[string, RegExp]> = [
       ['', /shots.*are missing/],
       [
@@ -83,11 +64,11 @@ describe('Slack: /storyboard', () => {
       ['3: a | 4: b --res 4k', /resolution.*no 4k/],
       ['3: a | 4: b --model kling-v3 --model kling-v3', /--model.*given twice/],
     ];
-    const sent: Awaited<ReturnType<typeof send>>[] = [];
+    const sent: Awaited<ReturnType<typeof storyboard>>[] = [];
     for (const [text] of cases) sent.push(await send(text));
-    await fake.waitFor(() => sent.every((r) => ephemeralText(r.responseUrlId) !== ''), 5000);
+    await fake.waitFor(() => sent.every((r) => ephemeralTextOf(fake, r.responseUrlId) !== ''), 5000);
     for (const [i, r] of sent.entries()) {
-      const text = ephemeralText(r.responseUrlId);
+      const text = ephemeralTextOf(fake, r.responseUrlId);
       expect(text, `case ${i}`).toMatch(cases[i]?.[1] ?? /x^/);
       expect(text, `case ${i}`).toContain('Nothing was sent to Kling');
     }

@@ -1,5 +1,6 @@
 import { freePort, REPO_ROOT, startBotProcess, type ChildBot } from './bot-process.js';
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
+import { closeInOrder } from './close-in-order.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
 import {
@@ -132,6 +133,30 @@ export async function startBot(
       await adapter.stop();
       await core.close();
     },
+  };
+}
+
+/**
+ * A simulator, a fake Discord and the bot per test, closed after each test (the bot first). Call
+ * at a describe's top level; the returned function starts them.
+ */
+export function discordRigPerTest(): (
+  opts?: Parameters<typeof startBot>[2],
+) => Promise<{ s: KlingSimulator; f: FakeDiscord; b: InProcessBot }> {
+  let open: Array<{ close(): Promise<unknown> }> = [];
+  afterEach(async () => {
+    const closing = open;
+    open = [];
+    await closeInOrder(closing);
+  });
+  return async (opts) => {
+    const s = await startSim();
+    open.unshift(s);
+    const f = await startFake();
+    open.unshift(f);
+    const b = await startBot(s, f, opts);
+    open.unshift(b);
+    return { s, f, b };
   };
 }
 

@@ -1,4 +1,5 @@
 import { freePort, REPO_ROOT, startBotProcess, type ChildBot } from './bot-process.js';
+import { afterEach } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
 import { HttpServer } from '../../src/http.js';
@@ -12,6 +13,7 @@ import { Metrics } from '../../src/metrics.js';
 import { startSlack } from '../../src/platforms/slack/index.js';
 import type { PlatformAdapter } from '../../src/platforms/types.js';
 import {
+  blockTexts,
   findButtons,
   startFakeSlack,
   type FakeSlack,
@@ -141,6 +143,25 @@ export async function startSlackRig(
   later(() => bot.close());
   return { sim, fake, bot };
 }
+
+/**
+ * startSlackRig per test, closed after each test (last opened first). Call at a describe's top
+ * level; the returned function starts the rig.
+ */
+export function slackRigPerTest(teams: FakeSlackOptions['teams']): (env?: Record<string, string>) => Promise<SlackRig> {
+  const closes: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    while (closes.length > 0) await closes.pop()?.();
+  });
+  return (env = {}) => startSlackRig(teams, env, (close) => closes.push(close));
+}
+
+/** Every private answer sent through one command's response_url, as text. */
+export const ephemeralTextOf = (fake: FakeSlack, responseUrlId: string): string =>
+  fake.ephemerals
+    .filter((e) => e.responseUrlId === responseUrlId)
+    .map((e) => [e.text, ...blockTexts(e.blocks)].join('\n'))
+    .join('\n');
 
 /** Our task id, read from the card's Refresh button value (`kb:r:<id>`). */
 export function taskIdOfCard(blocks: readonly JsonObject[] | undefined): string | undefined {
