@@ -148,7 +148,7 @@ export class Dispatcher {
       if (decoded.type === 'unknown') return await io.replyPrivate(notices.unknownButton());
       if (decoded.type === 'page') {
         if (decoded.query.owner !== inv.user.id) return await io.replyPrivate(notices.notYourPage());
-        const view = await showTasksPage(this.bot, inv, decoded.query);
+        const view = await showTasksPage(this.bot, inv, io, decoded.query);
         return await (io.updatePrivate ? io.updatePrivate(view) : io.replyPrivate(view));
       }
       const rec = await this.bot.tasks.find(inv, decoded.taskId);

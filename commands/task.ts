@@ -19,6 +19,9 @@ export default defineCommand({
     const rec = await bot.tasks.find(inv, args.id);
     if (!rec) return io.replyPrivate(notices.notFound(args.id));
     bot.tasks.refresh(rec, inv.user.id);
-    await io.replyPrivate({ kind: 'card', card: bot.tracker.view(rec) });
+    const card = bot.tracker.view(rec);
+    // The card's message is where the uploaded copy plays; Kling's link dies after 30 days.
+    const [cardUrl] = (await io.cardLinks?.([rec.card])) ?? [];
+    await io.replyPrivate({ kind: 'card', card: cardUrl ? { ...card, cardUrl } : card });
   },
 });

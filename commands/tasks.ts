@@ -4,10 +4,10 @@ import { renderTaskList } from '../src/render/task-list.js';
 import type { BotServices } from '../src/services.js';
 import { pageOf } from '../src/store/paging.js';
 import { page, pageSize, scope, since, statusFilter, until } from './options.js';
-import { defineCommand, type Invocation } from './types.js';
+import { defineCommand, type CommandIO, type Invocation } from './types.js';
 
-/** Also serves the Prev/Next buttons, which carry the same query. */
-export async function showTasksPage(bot: BotServices, inv: Invocation, q: PageQueryIds) {
+/** Also serves the Prev/Next buttons, which carry the same query. Each row links to its card's message. */
+export async function showTasksPage(bot: BotServices, inv: Invocation, io: CommandIO, q: PageQueryIds) {
   const result = await pageOf(bot.store, {
     platform: inv.platform,
     guildId: inv.guildId,
@@ -18,7 +18,8 @@ export async function showTasksPage(bot: BotServices, inv: Invocation, q: PageQu
     page: q.page,
     pageSize: q.pageSize,
   });
-  return { kind: 'list' as const, list: renderTaskList(result, q) };
+  const links = (await io.cardLinks?.(result.items.map((t) => t.card))) ?? [];
+  return { kind: 'list' as const, list: renderTaskList(result, q, links) };
 }
 
 export default defineCommand({
@@ -27,7 +28,7 @@ export default defineCommand({
   visibility: 'private',
   options: z.object({ status: statusFilter, scope, since, until, page, page_size: pageSize }),
   async execute({ inv, io, bot }, args) {
-    const view = await showTasksPage(bot, inv, {
+    const view = await showTasksPage(bot, inv, io, {
       owner: inv.user.id,
       page: args.page,
       pageSize: args.page_size,

@@ -67,4 +67,9 @@ export interface CommandIO {
    * no deadline (asking Kling) waits for it, so a burst of commands is answered first.
    */
   afterAnswer?(): Promise<void>;
+  /**
+   * Links to card messages, in the order given (undefined where a card has no message yet, or the
+   * platform would not say): /task and /tasks point at the card, which holds the uploaded copy.
+   */
+  cardLinks?(handles: ReadonlyArray<CardHandle | undefined>): Promise<Array<string | undefined>>;
 }

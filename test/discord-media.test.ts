@@ -18,6 +18,7 @@ import {
   cardIsFinal,
   cardOf,
   embedText,
+  ephemeralAnswers,
   expectedVideoUrl,
   galleryUrls,
   isV2,
@@ -170,5 +171,23 @@ describe('Discord: a copy made after the fact, on Refresh', () => {
         .map((m) => m.content.match(/<@!?\d+>/g)?.[0])
         .sort(),
     ).toEqual([`<@${ALICE.id}>`, `<@${BOB.id}>`].sort());
+  });
+});
+
+describe('Discord: /task and /tasks lead to the card', () => {
+  it('both link to the card message, as Discord links a message', async () => {
+    const { f } = await setup({ bytes: 1000 });
+    const rec = await f.sendCommand(video(CH_A1, ALICE, 'a lighthouse in fog'));
+    await f.waitFor(() => (cardOf(f, rec)?.attachments.length ?? 0) > 0, 15_000);
+    const card = cardOf(f, rec);
+    // Discord's message link, from the fake's own record of the card.
+    const link = `https://discord.com/channels/${GUILD_A}/${card?.channelId ?? ''}/${card?.id ?? ''}`;
+    const answer = async (name: string, options: Array<{ name: string; type: number; value: string }>) => {
+      const r = await f.sendCommand({ guildId: GUILD_A, channelId: CH_A1, user: ALICE, name, options });
+      return f.waitFor(() => ephemeralAnswers(f, r).find((m) => !m.loading), 10_000);
+    };
+    const one = await answer('task', [{ name: 'id', type: 3, value: taskIdOf(card) ?? '' }]);
+    expect(linkUrls(one)).toContain(link);
+    expect(embedText(await answer('tasks', []))).toContain(`[card](${link})`);
   });
 });

@@ -15,6 +15,7 @@ import {
   taskListMessage,
   type DiscordMessage,
 } from '../src/platforms/discord/render.js';
+import { cardLinkOf } from '../src/platforms/discord/handles.js';
 import { Issues } from './fakes/discord/errors.js';
 import { parseMessageBody } from './fakes/discord/validate-message.js';
 
@@ -383,5 +384,18 @@ describe('notices', () => {
     expect(privateMessage({ kind: 'notice', tone: 'info', title: 'Your limits', text: 'x' }).embeds[0]?.color).toBe(
       0x5865f2,
     );
+  });
+});
+
+describe('cardLinkOf (/task and /tasks lead to the card)', () => {
+  const base = { applicationId: '1', guildId: '200', channelId: '300' };
+  it('GIVEN a card Discord has named THEN its message link; in a DM under @me', () => {
+    expect(cardLinkOf({ ...base, messageId: '400' })).toBe('https://discord.com/channels/200/300/400');
+    expect(cardLinkOf({ ...base, guildId: '', messageId: '400' })).toBe('https://discord.com/channels/@me/300/400');
+  });
+  it('GIVEN no message id yet, or no Discord handle THEN no link', () => {
+    expect(cardLinkOf(base)).toBeUndefined();
+    expect(cardLinkOf({ channel: 'C1', ts: '1.2' })).toBeUndefined();
+    expect(cardLinkOf(undefined)).toBeUndefined();
   });
 });

@@ -95,3 +95,27 @@ describe('Slack: results uploaded into the card thread', () => {
     expect(cardText(fake.messagesIn(C1)[0]?.blocks)).toContain('Links expire');
   });
 });
+
+describe('Slack: /task and /tasks lead to the card', () => {
+  it('both link to the card message by the permalink Slack gives (asked once, then kept)', async () => {
+    const { fake } = await setup({ bytes: 1000 });
+    await fake.sendCommand({ teamId: T1, channelId: C1, userId: U1, command: '/video', text: 'a lighthouse in fog' });
+    await fake.waitFor(() => fake.files.sharedIn(C1).length === 1, 15_000);
+    const [card] = fake.messagesIn(C1);
+    if (!card) throw new Error('no card');
+    const id = taskIdOfCard(card.blocks) ?? '';
+    // Slack's permalink of the card, in the fake's workspace `acme`, from the card's own channel and ts.
+    const permalink = `https://acme.slack.com/archives/${C1}/p${card.ts.replace('.', '')}`;
+    const answer = async (command: string, text: string) => {
+      const r = await fake.sendCommand({ teamId: T1, channelId: C1, userId: U1, command, text });
+      return fake.waitFor(() => fake.ephemerals.find((e) => e.responseUrlId === r.responseUrlId), 5000);
+    };
+    const one = await answer('/task', id);
+    const buttons = (one.blocks ?? []).flatMap((b) => (b['type'] === 'actions' ? (b['elements'] as unknown[]) : []));
+    expect(buttons).toContainEqual(expect.objectContaining({ url: permalink }));
+    const list = await answer('/tasks', '');
+    expect(cardText(list.blocks)).toContain(`<${permalink}|card>`);
+    const asked = fake.calls.filter((c) => c.method === 'chat.getPermalink');
+    expect(asked.map((c) => [c.params['channel'], c.params['message_ts']])).toEqual([[C1, card.ts]]);
+  });
+});

@@ -22,15 +22,23 @@ function positionText(page: Page, more: boolean): string {
   return `page ${page.page} of ${Math.max(1, page.pageCount)} · ${page.total} task${page.total === 1 ? '' : 's'}`;
 }
 
-/** A page of history → list view with Prev/Next ids that carry the whole query. */
-export function renderTaskList(page: Page, q: PageQueryIds): TaskListView {
+/**
+ * A page of history → list view with Prev/Next ids that carry the whole query. `cardLinks[i]`:
+ * the message of item i's card, where known.
+ */
+export function renderTaskList(
+  page: Page,
+  q: PageQueryIds,
+  cardLinks: ReadonlyArray<string | undefined> = [],
+): TaskListView {
   const more = page.hasMore ?? (page.pageCount !== undefined && page.page < page.pageCount);
   const prevPage = page.pageCount !== undefined ? Math.min(page.page - 1, page.pageCount) : page.page - 1;
   return {
     title: 'Task history',
     filterText: filterText(q),
-    rows: page.items.map((t) => {
+    rows: page.items.map((t, i) => {
       const url = firstUrl(t);
+      const cardUrl = cardLinks[i];
       const units = costText(t.credits, isFinal(t.state) ? undefined : expectedUnitsOf(t.request));
       return {
         taskId: t.id,
@@ -45,6 +53,7 @@ export function renderTaskList(page: Page, q: PageQueryIds): TaskListView {
         createdAt: t.createdAt,
         requesterName: t.scope.userName,
         ...(url ? { url } : {}),
+        ...(cardUrl ? { cardUrl } : {}),
         ...(units ? { units } : {}),
       };
     }),

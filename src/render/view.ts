@@ -38,6 +38,8 @@ export interface CardView {
   buttons: Array<{ action: CardAction; label: string; style: 'primary' | 'secondary' | 'danger' }>;
   /** Plain-text summary: notifications, Slack's `text`, the terminal. */
   fallbackText: string;
+  /** The card's own message, on a private copy of it (/task): where the uploaded result plays. */
+  cardUrl?: string;
 }
 
 export interface TaskListRow {
@@ -48,6 +50,8 @@ export interface TaskListRow {
   createdAt: number;
   requesterName: string;
   url?: string;
+  /** The card's message (see CardView.cardUrl). */
+  cardUrl?: string;
   /** What it cost (Kling's figure) or, while running, the estimate. */
   units?: string;
 }

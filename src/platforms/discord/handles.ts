@@ -36,6 +36,16 @@ export const DiscordCardHandle = z.object({
 export type DiscordCardHandle = z.infer<typeof DiscordCardHandle>;
 
 /**
+ * The link Discord's own "Copy Message Link" gives, built from the handle (no call): undefined
+ * until Discord has said the message's id. A message outside a server sits under `@me`.
+ */
+export function cardLinkOf(handle: unknown): string | undefined {
+  const h = DiscordCardHandle.safeParse(handle);
+  if (!h.success || !h.data.messageId) return undefined;
+  return `https://discord.com/channels/${h.data.guildId || '@me'}/${h.data.channelId}/${h.data.messageId}`;
+}
+
+/**
  * A private answer after the acknowledgement, by how the interaction was acknowledged:
  * `followup`: a new ephemeral follow-up; `fill`: the ephemeral "thinking…" message becomes the
  * answer; `unpublic`: a public "thinking…" message is removed first (a follow-up would inherit its

@@ -1,5 +1,5 @@
 import { DiscordAPIError, MessageFlags } from 'discord.js';
-import type { TaskScope } from '../../domain.js';
+import type { CardHandle, TaskScope } from '../../domain.js';
 import { InteractionClosedError } from '../../errors.js';
 import type { CardAnswer, CommandIO } from '../../invocation.js';
 import type { Logger } from '../../log.js';
@@ -8,6 +8,7 @@ import type { CardView, PrivateView } from '../../render/view.js';
 import { AckError, type InteractionAcker } from './ack.js';
 import { routeOf, UNANSWERED, type AckState, type Answer } from './ack-route.js';
 import {
+  cardLinkOf,
   cardBody,
   restBody,
   type DiscordCardHandle,
@@ -181,6 +182,10 @@ export class InteractionIO implements CommandIO {
     if (this.watchdog) clearTimeout(this.watchdog);
     // Never acknowledged (it failed before): nobody waits for it any more.
     this.tell();
+  }
+
+  cardLinks(handles: ReadonlyArray<CardHandle | undefined>): Promise<Array<string | undefined>> {
+    return Promise.resolve(handles.map(cardLinkOf));
   }
 
   replyPrivate(view: PrivateView): Promise<void> {

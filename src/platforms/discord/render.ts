@@ -170,7 +170,9 @@ function cardComponents(view: CardView): Array<APIActionRowComponent<APIButtonCo
       custom_id: cardButtonId(b.action, view.taskId),
     }))
     .filter((b) => b.custom_id.length <= LIMITS.customId);
-  const links: APIButtonComponent[] = view.media
+  // A private copy of the card (/task) leads to the card itself, where the uploaded copy plays.
+  const card = view.cardUrl ? [{ label: 'Go to card', url: view.cardUrl }] : [];
+  const links: APIButtonComponent[] = [...card, ...view.media]
     .filter((m) => isHttp(m.url) && m.url.length <= LIMITS.linkUrl)
     .map((m) => ({
       type: ComponentType.Button,
@@ -198,7 +200,14 @@ function listLine(row: TaskListView['rows'][number], variant: number): string {
   const head = `\`${row.taskId}\` · **${row.stateLabel}** · <t:${unix(row.createdAt)}:R> · ${escapeClipped(row.requesterName, 80)}${row.units ? ` · ${row.units}` : ''}`;
   const promptMax = [80, 80, 40, 0][variant] ?? 0;
   const prompt = promptMax > 0 && row.prompt ? `\n${escapeClipped(row.prompt, promptMax)}` : '';
-  const link = variant === 0 && row.url && isHttp(row.url) && !/[()\s]/.test(row.url) ? ` · [result](${row.url})` : '';
+  // The card's message outlives Kling's link (it holds the uploaded copy), so it is kept longer.
+  const linkable = (url: string | undefined): url is string => Boolean(url && isHttp(url) && !/[()\s]/.test(url));
+  const link =
+    variant < 3 && linkable(row.cardUrl)
+      ? ` · [card](${row.cardUrl})`
+      : variant === 0 && linkable(row.url)
+        ? ` · [result](${row.url})`
+        : '';
   return `${head}${link}${prompt}`;
 }
 

@@ -113,15 +113,18 @@ function linkSections(lines: string[], budget: number, overflowText: (left: numb
 }
 
 function cardButtons(view: CardView): types.Button[] {
-  const links: types.Button[] = view.media
+  const videos = view.media
     .filter((m) => m.kind === 'video' && !m.hosted && isButtonUrl(m.url))
     .slice(0, MAX_LINK_BUTTONS)
-    .map((m, i) => ({
-      type: 'button',
-      action_id: `${ACTION_IDS.openPrefix}${i}`,
-      text: plain(`▶ ${m.label}`, LIMITS.buttonText),
-      url: m.url,
-    }));
+    .map((m, i) => ({ id: String(i), text: `▶ ${m.label}`, url: m.url }));
+  // A private copy of the card (/task) leads to the card itself, whose thread holds the upload.
+  const card = view.cardUrl && isButtonUrl(view.cardUrl) ? [{ id: 'card', text: 'Go to card', url: view.cardUrl }] : [];
+  const links: types.Button[] = [...card, ...videos].map((l) => ({
+    type: 'button',
+    action_id: `${ACTION_IDS.openPrefix}${l.id}`,
+    text: plain(l.text, LIMITS.buttonText),
+    url: l.url,
+  }));
   const actions: types.Button[] = view.buttons.map((b) => ({
     type: 'button',
     action_id: ACTION_IDS[b.action],
@@ -222,7 +225,10 @@ function listRow(row: TaskListView['rows'][number], withLink: boolean, promptMax
     '{date_short} {time}',
     new Date(row.createdAt).toISOString().slice(0, 16).replace('T', ' '),
   );
-  const url = withLink && row.url && row.url.length <= 1000 ? ` · ${link(row.url, 'open')}` : '';
+  // The card's message outlives Kling's link: its thread holds the uploaded copy.
+  const target = row.cardUrl && row.cardUrl.length <= 1000 ? link(row.cardUrl, 'card') : undefined;
+  const result = row.url && row.url.length <= 1000 ? link(row.url, 'open') : undefined;
+  const url = withLink && (target ?? result) ? ` · ${target ?? result}` : '';
   const head = `${STATE_EMOJI[row.state]} *${escapeClamped(row.stateLabel, 60)}* · \`${escapeClamped(row.taskId, 60)}\` · ${when} · ${escapeClamped(row.requesterName, 80)}${row.units ? ` · ${row.units}` : ''}`;
   return `${head}\n${escapeClamped(row.prompt, promptMax)}${url}`;
 }

@@ -22,6 +22,7 @@ import { readSubmission, slackModal, viewInvocation, ViewSubmissionPayload } fro
 import { SlackPort, type SlackReplyTarget } from './port.js';
 import { teamGate } from './team-gate.js';
 import { MAX_SLACK_BODY_BYTES, SlackRequestVerifier } from './verify.js';
+import { SlackPermalinks } from './permalinks.js';
 import { SlackWorkspaces } from './workspaces.js';
 
 // Bolt's App and HTTPReceiver from their own modules: Bolt's index also loads its ExpressReceiver and
@@ -114,6 +115,7 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
   app.use(teamGate(async () => (await workspaces.identity()).teamId, log));
 
   const membership = new ChannelMembership(log);
+  const permalinks = new SlackPermalinks(workspaces, log);
   const mayPostCard = async (inv: Invocation) =>
     (await membership.canPost(await workspaces.clientFor(inv.guildId), inv.guildId, inv.channelId)) !== 'no';
   const inflight = new Set<Promise<void>>();
@@ -150,6 +152,7 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
     };
     return {
       replyPrivate: (view) => send(view, false),
+      cardLinks: (handles) => permalinks.linksFor(inv.guildId, handles),
       ...(click ? { updatePrivate: (view: PrivateView) => send(view, true) } : {}),
       ...(trigger ? { openModal } : {}),
     };

@@ -54,6 +54,7 @@ const KNOWN_METHODS = new Set([
   'chat.update',
   'chat.delete',
   'chat.postEphemeral',
+  'chat.getPermalink',
   'conversations.info',
   'views.open',
   ...FakeSlackFiles.METHODS,
@@ -415,6 +416,8 @@ class FakeSlackServer implements FakeSlack {
         return { params, result: this.deleteMessage(params) };
       case 'chat.postEphemeral':
         return { params, result: this.postEphemeral(params) };
+      case 'chat.getPermalink':
+        return { params, result: this.permalink(params) };
       case 'conversations.info':
         return { params, result: this.conversationsInfo(params) };
       case 'views.open':
@@ -680,6 +683,19 @@ class FakeSlackServer implements FakeSlack {
     rec.deleted = true;
     rec.deletedAt = Date.now();
     return ok({ channel, ts: rec.ts });
+  }
+
+  /** chat.getPermalink: `channel` and `message_ts` must name a message the fake holds, as on Slack. */
+  private permalink(params: Params): ApiResult {
+    const channel = strParam(params, 'channel');
+    const chErr = this.checkChannel(channel, false);
+    if (chErr || channel === undefined) return chErr ?? fail('channel_not_found');
+    const ts = strParam(params, 'message_ts');
+    if (ts === undefined || ts === '') return fail('invalid_arguments', ['[ERROR] missing required field: message_ts']);
+    const rec = this.getMessage(channel, ts);
+    if (!rec || rec.deleted) return fail('message_not_found');
+    const domain = this.channels.get(channel)?.domain ?? '';
+    return ok({ channel, permalink: `https://${domain}.slack.com/archives/${channel}/p${ts.replace('.', '')}` });
   }
 
   private postEphemeral(params: Params): ApiResult {
