@@ -12,6 +12,7 @@ import {
   sound,
 } from './options.js';
 import { imageToVideoRequest } from './generation.js';
+import { resolutionOption } from '../src/omni/resolution.js';
 import { defineCommand, type Attachment, type Invocation } from './types.js';
 
 const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
@@ -64,6 +65,7 @@ export default defineCommand({
     negative_prompt: negativePrompt,
     model,
     mode,
+    resolution: resolutionOption,
     duration,
     sound,
     cfg_scale: cfgScale,

@@ -1,7 +1,9 @@
 import type { GenerationRequest } from '../src/domain.js';
 import { ValidationError } from '../src/errors.js';
 import type { CapabilityKind } from '../src/kling/capabilities.js';
+import { rowFor } from '../src/kling/model-table.js';
 import { defaultDuration, defaultMode, violationOf, type Ask, type Standard } from '../src/kling/rules.js';
+import { resolutionsOn, resolveQuality, type Resolution } from '../src/omni/resolution.js';
 
 /** The models used when a command names none (configuration: KLING_DEFAULT_MODEL / KLING_DEFAULT_IMAGE_MODEL). */
 export interface ModelDefaults {
@@ -24,9 +26,27 @@ interface VideoArgs {
   negative_prompt?: string | undefined;
   model?: string | undefined;
   mode?: 'std' | 'pro' | undefined;
+  resolution?: Resolution | undefined;
   duration?: string | undefined;
   cfg_scale?: number | undefined;
   sound?: 'on' | 'off' | undefined;
+}
+
+/**
+ * `--res` as the legacy `mode` it means (720p std, 1080p pro) and, for 4k, the resolution itself
+ * (new standard only); a mode and a resolution that disagree are refused naming both.
+ */
+function qualityOf(kind: CapabilityKind, model: string, standard: Standard, args: VideoArgs) {
+  if (args.resolution === undefined) return { mode: args.mode };
+  const quality = resolveQuality({
+    model,
+    mode: args.mode,
+    resolution: args.resolution,
+    resolutions: resolutionsOn(rowFor(model, kind), standard),
+    standard,
+  });
+  if (!quality.ok) throw new ValidationError(quality.violation.field, quality.violation.message);
+  return { mode: quality.mode ?? 'pro', resolution: quality.resolution };
 }
 
 /** The options a video kind shares, defaults resolved for the chosen model. */
@@ -37,12 +57,15 @@ function videoCommon(
   extra: Pick<Ask, 'endFrame'> = {},
 ) {
   const model = args.model ?? defaults.videoModel;
+  const standard = defaults.standardFor?.(model, kind) ?? 'legacy';
+  const { mode, resolution } = qualityOf(kind, model, standard, args);
   checkAsk({
     kind,
     model,
-    standard: defaults.standardFor?.(model, kind) ?? 'legacy',
+    standard,
     ...(args.negative_prompt ? { negativePrompt: true } : {}),
-    ...(args.mode !== undefined ? { mode: args.mode } : {}),
+    ...(mode !== undefined ? { mode } : {}),
+    ...(resolution !== undefined ? { resolution } : {}),
     ...(args.duration !== undefined ? { duration: args.duration } : {}),
     ...(args.cfg_scale !== undefined ? { cfgScale: true } : {}),
     ...(args.sound !== undefined ? { sound: args.sound } : {}),
@@ -50,7 +73,9 @@ function videoCommon(
   });
   return {
     model,
-    mode: args.mode ?? defaultMode(model, kind),
+    mode: mode ?? defaultMode(model, kind),
+    // Only 4k needs saying: every other resolution is its mode.
+    ...(resolution === '4k' ? { resolution } : {}),
     duration: args.duration ?? defaultDuration(model, kind),
     ...(args.negative_prompt ? { negative_prompt: args.negative_prompt } : {}),
     ...(args.cfg_scale !== undefined ? { cfg_scale: args.cfg_scale } : {}),

@@ -4,7 +4,7 @@ import { knownElsewhere, rowFor } from '../src/kling/model-table.js';
 import { defaultDuration } from '../src/kling/rules.js';
 import { linksExpireAt } from '../src/omni/image-links.js';
 import { MAX_REFERENCE_IMAGES, namedImages, referenceViolation } from '../src/omni/references.js';
-import { resolveQuality, type Resolution } from '../src/omni/resolution.js';
+import { resolutionsOn, resolveQuality, type Resolution } from '../src/omni/resolution.js';
 import type { Violation } from '../src/omni/violation.js';
 import { checkAsk, type ModelDefaults } from './generation.js';
 
@@ -78,9 +78,7 @@ export function omniVideoRequest(args: OmniVideoArgs, defaults: ModelDefaults): 
     model,
     mode: args.mode,
     resolution: args.resolution,
-    resolutions: (row?.resolutions ?? ['720p', '1080p']).filter(
-      (r): r is Resolution => r === '720p' || r === '1080p' || (r === '4k' && standard === 'new'),
-    ),
+    resolutions: resolutionsOn(row ?? { resolutions: ['720p', '1080p'] }, standard),
     standard,
   });
   if (!quality.ok) refuse(quality.violation);

@@ -3,7 +3,7 @@ import { ValidationError } from '../src/errors.js';
 import type { CapabilityRow } from '../src/kling/capabilities.js';
 import { storyboardModal, SHOTS_MAX } from '../src/modals.js';
 import type { StoryboardRequest } from '../src/omni/request.js';
-import { resolutionOption, resolveQuality, type Resolution } from '../src/omni/resolution.js';
+import { resolutionOption, resolutionsOn, resolveQuality, type Resolution } from '../src/omni/resolution.js';
 import { parseStoryboard, storyboardViolation } from '../src/omni/storyboard.js';
 import {
   defaultStoryboardModel,
@@ -55,9 +55,7 @@ function storyboardSetup(args: StoryboardArgs, defaults: ModelDefaults) {
   const quality = resolveQuality({
     model: chosen,
     resolution: args.resolution,
-    resolutions: row.resolutions.filter(
-      (r): r is Resolution => r === '720p' || r === '1080p' || (r === '4k' && standard === 'new'),
-    ),
+    resolutions: resolutionsOn(row, standard),
     standard,
   });
   if (!quality.ok) refuse(quality.violation);

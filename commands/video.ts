@@ -14,6 +14,7 @@ import {
 } from './options.js';
 import { textToVideoRequest, type ModelDefaults } from './generation.js';
 import { checkNoImageNamed, IMAGE_OPTIONS, imagesOf, omniVideoRequest, type OmniVideoArgs } from './omni-video.js';
+import { resolutionOption } from '../src/omni/resolution.js';
 import { defineCommand } from './types.js';
 
 /** A text-to-video task, or with reference images an omni-video task (the prompt names them @image_1…). */
@@ -36,6 +37,7 @@ export default defineCommand({
     negative_prompt: negativePrompt,
     model,
     mode,
+    resolution: resolutionOption,
     duration,
     aspect_ratio: videoAspect,
     sound,

@@ -19,6 +19,8 @@ export const FINAL_STATES: ReadonlySet<TaskState> = new Set(['succeed', 'failed'
 export const isFinal = (state: TaskState): boolean => FINAL_STATES.has(state);
 
 export const Mode = z.enum(['std', 'pro']);
+/** A video's output resolution (legacy `mode`: std = 720p, pro = 1080p). */
+export const VideoResolution = z.enum(['720p', '1080p', '4k']);
 /** Seconds, as the string Kling takes (`"5"`); which values a model takes is the capability table's business. */
 export const Duration = z.string().regex(/^\d{1,2}$/);
 /** Whether the video has sound (`sound` at Kling); absent on records from before it existed. */
@@ -39,6 +41,8 @@ export const GenerationRequest = z.discriminatedUnion('kind', [
     negative_prompt: z.string().optional(),
     model: z.string(),
     mode: Mode,
+    /** Asked as a resolution (`--res`); 4k has no legacy mode and exists on the new standard only. */
+    resolution: VideoResolution.optional(),
     duration: Duration,
     aspect_ratio: VideoAspect,
     cfg_scale: z.number().optional(),
@@ -53,6 +57,7 @@ export const GenerationRequest = z.discriminatedUnion('kind', [
     negative_prompt: z.string().optional(),
     model: z.string(),
     mode: Mode,
+    resolution: VideoResolution.optional(),
     duration: Duration,
     cfg_scale: z.number().optional(),
     sound: Sound.optional(),

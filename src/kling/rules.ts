@@ -5,6 +5,7 @@ import {
   durationsText,
   primaryId,
   resolutionOfMode,
+  type Resolution,
   type CapabilityKind,
   type CapabilityRow,
 } from './capabilities.js';
@@ -24,6 +25,8 @@ export interface Ask {
   model: string;
   /** Undefined: not given (the model's own default applies). */
   mode?: string;
+  /** The output resolution where the mode cannot say it (4k); else the mode's. */
+  resolution?: Resolution;
   duration?: string;
   aspectRatio?: string;
   cfgScale?: boolean;
@@ -108,7 +111,7 @@ export function violationOf(ask: Ask, table: readonly CapabilityRow[] = modelTab
   if (seconds !== undefined && row.durations && !durationAllowed(row.durations, seconds))
     return v('duration', 'duration', `makes ${durationsText(row.durations)} videos (not ${ask.duration})`);
   const mode = ask.mode ?? (row.modeChoice ? undefined : 'std');
-  const at = resolutionOfMode(mode);
+  const at = ask.resolution ?? resolutionOfMode(mode);
   if (ask.sound === 'on' && !row.audio.includes(at))
     return v(
       'sound',
@@ -204,14 +207,14 @@ export function modelIdFor(model: string, kind: CapabilityKind, standard: Standa
 
 /** What the table expects a task to cost, or undefined when it cannot say. */
 export function expectedUnits(
-  ask: Pick<Ask, 'kind' | 'model' | 'mode' | 'duration' | 'sound' | 'n'>,
+  ask: Pick<Ask, 'kind' | 'model' | 'mode' | 'resolution' | 'duration' | 'sound' | 'n'>,
   table: readonly CapabilityRow[] = modelTable(),
 ): number | undefined {
   const row = rowFor(ask.model, ask.kind, table);
   if (!row?.units) return undefined;
   if (ask.kind === 'image')
     return row.units.perImage !== undefined ? round(row.units.perImage * (ask.n ?? 1)) : undefined;
-  const at = resolutionOfMode(ask.mode ?? (row.modeChoice ? 'std' : 'std'));
+  const at = ask.resolution ?? resolutionOfMode(ask.mode);
   const rate =
     ask.sound === 'on' ? (row.units.audioPerSecond?.[at] ?? row.units.perSecond?.[at]) : row.units.perSecond?.[at];
   if (rate === undefined) return undefined;
@@ -232,13 +235,14 @@ export function expectedUnitsOf(
       return expectedUnits({ kind: req.sourceKind, model: req.model, mode: req.mode, duration: '5' }, table);
     case 'omni':
     case 'storyboard':
-      return expectedUnits(omniAsk(req), table);
+      return expectedUnits(omniAsk(req, table), table);
     default:
       return expectedUnits(
         {
           kind: req.kind,
           model: req.model,
           mode: req.mode,
+          ...(req.resolution ? { resolution: req.resolution } : {}),
           duration: req.duration,
           ...(req.sound ? { sound: req.sound } : {}),
         },
@@ -263,7 +267,7 @@ export function worstCaseUnitsOf(req: GenerationRequest, table: readonly Capabil
   if (expected !== undefined) return expected;
   if (req.kind === 'image') return round(highestRate('image', table) * req.n);
   if (req.kind === 'omni' || req.kind === 'storyboard') {
-    const ask = omniAsk(req);
+    const ask = omniAsk(req, table);
     return round(highestRate(ask.kind, table) * Number(ask.duration));
   }
   const kind = req.kind === 'extend' ? req.sourceKind : req.kind;
@@ -271,19 +275,25 @@ export function worstCaseUnitsOf(req: GenerationRequest, table: readonly Capabil
   return round(highestRate(kind, table) * seconds);
 }
 
+/** The table's kind for a storyboard of `model`: text-to-video, or omni for an omni model. */
+export const storyboardKind = (model: string, table: readonly CapabilityRow[] = modelTable()): CapabilityKind =>
+  !rowFor(model, 'text2video', table) && rowFor(model, 'omni', table) ? 'omni' : 'text2video';
+
 /**
  * An omni task or storyboard in the table's terms: its model and kind, its length (an edit keeps
- * its source's, rounded up), and the legacy mode of its resolution (4K priced as 1080p here).
+ * its source's, rounded up), and its resolution (4K at its own rate). A storyboard is priced by
+ * its model's text-to-video row, or its omni row for an omni model.
  */
-function omniAsk(req: Extract<GenerationRequest, { kind: 'omni' | 'storyboard' }>) {
+function omniAsk(req: Extract<GenerationRequest, { kind: 'omni' | 'storyboard' }>, table: readonly CapabilityRow[]) {
   const seconds =
     req.kind === 'storyboard'
       ? req.shots.reduce((sum, s) => sum + s.seconds, 0)
       : Number(req.duration ?? Math.ceil(req.edit?.seconds ?? 5));
   return {
-    kind: (req.kind === 'storyboard' ? 'text2video' : 'omni') as CapabilityKind,
+    kind: req.kind === 'storyboard' ? storyboardKind(req.model, table) : ('omni' as CapabilityKind),
     model: req.model,
     mode: req.resolution === '720p' ? 'std' : 'pro',
+    resolution: req.resolution,
     duration: String(seconds),
     ...(req.sound ? { sound: req.sound } : {}),
   };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Resolution } from '../kling/capabilities.js';
+import { Resolution, type CapabilityRow } from '../kling/capabilities.js';
 import type { Violation } from './violation.js';
 
 /**
@@ -76,4 +76,14 @@ export function resolveQuality(ask: QualityAsk): Quality {
     };
   }
   return { ok: true, resolution: chosen, mode: LEGACY_MODE[chosen] };
+}
+
+/**
+ * The resolutions a model makes on a standard: its row's, 4k on the new standard only; a model
+ * the table does not know, any the standard has (Kling has the last word).
+ */
+export function resolutionsOn(row: Pick<CapabilityRow, 'resolutions'> | undefined, standard: 'new' | 'legacy') {
+  return (row?.resolutions ?? Resolution.options).filter(
+    (r): r is Resolution => r === '720p' || r === '1080p' || (r === '4k' && standard === 'new'),
+  );
 }

@@ -50,7 +50,7 @@ export function optionsText(req: GenerationRequest): string {
     parts.push(req.mode, `+4–5s on ${Math.round(req.sourceSeconds)}s`);
     return parts.join(' · ');
   }
-  if (req.kind !== 'image') parts.push(req.mode, `${req.duration}s`);
+  if (req.kind !== 'image') parts.push(req.resolution ?? req.mode, `${req.duration}s`);
   if (req.kind !== 'image2video') parts.push(req.aspect_ratio);
   if (req.kind === 'image') parts.push(`${req.n} image${req.n > 1 ? 's' : ''}`);
   if ('cfg_scale' in req && req.cfg_scale !== undefined) parts.push(`cfg ${req.cfg_scale}`);

@@ -1,5 +1,6 @@
 import type { GenerationRequest } from '../domain.js';
 import { modelName } from '../kling/model-table.js';
+import { storyboardKind } from '../kling/rules.js';
 import { shorten } from './format.js';
 
 /** The card's parts for omni tasks (reference images, edits) and storyboards. */
@@ -15,7 +16,7 @@ export function omniTitle(req: OmniLike): string {
 }
 
 export function omniOptionsText(req: OmniLike): string {
-  const kind = req.kind === 'storyboard' ? 'text2video' : 'omni';
+  const kind = req.kind === 'storyboard' ? storyboardKind(req.model) : 'omni';
   const parts: string[] = [modelName(req.model, kind), req.resolution];
   if (req.kind === 'storyboard') parts.push(`${req.shots.reduce((sum, s) => sum + s.seconds, 0)}s`, req.aspect_ratio);
   else {

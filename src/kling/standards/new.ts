@@ -42,7 +42,7 @@ type VideoRequest = Extract<GenerationRequest, { kind: 'text2video' | 'image2vid
  * when asked).
  */
 function settingsOf(req: VideoRequest): Body {
-  const resolution = resolutionOfMode(req.mode);
+  const resolution = req.resolution ?? resolutionOfMode(req.mode);
   const row = rowFor(req.model, req.kind);
   const audio = row
     ? row.audio.includes(resolution)
