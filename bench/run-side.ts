@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { CommandIO, Invocation } from '../commands/types.js';
 import { loadConfig } from '../src/config.js';
 import { createCore } from '../src/core.js';
+import { CARD_BY_OUTBOX } from '../src/invocation.js';
 import type { GenerationRequest, TaskRecord } from '../src/domain.js';
 import { KlingClient } from '../src/kling/client.js';
 import { silentLogger } from '../src/log.js';
@@ -86,7 +87,7 @@ if (side === 'ours') {
   const core = await createCore(config, silentLogger, { metrics: new Metrics() });
   core.addPort(port);
   await core.tracker.start();
-  const io: CommandIO = { replyPrivate: async () => undefined };
+  const io: CommandIO = { card: CARD_BY_OUTBOX, replyPrivate: async () => undefined };
   const records: TaskRecord[] = [];
   for (let i = 0; i < n; i += 50) {
     records.push(

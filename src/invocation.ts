@@ -38,10 +38,27 @@ export interface Invocation {
 /**
  * How the interaction's own answer went. `shown`: the card is the answer (Discord type 4), and
  * `handle` is where it lives; `placeholder`: a "thinking…" answer holds its place and the channel's
- * outbox fills it; `unavailable`: the interaction cannot carry it, so the outbox posts one.
+ * outbox fills it; `unavailable`: the interaction cannot carry it, so the outbox posts one. `ready`
+ * is the adapter's own timing: it resolves (never rejects) once the task may go on to Kling, on
+ * Discord when a burst's other acknowledgements are out (bounded), so a burst is answered first.
  */
 export type CardAnswer =
-  { kind: 'shown'; handle: CardHandle } | { kind: 'placeholder'; handle: CardHandle } | { kind: 'unavailable' };
+  | { kind: 'shown'; handle: CardHandle; ready: Promise<void> }
+  | { kind: 'placeholder'; handle: CardHandle; ready: Promise<void> }
+  | { kind: 'unavailable' };
+
+/**
+ * How a command's first card reaches its channel, stated by the adapter before anything is written:
+ * posted by the channel's outbox (Slack, the console), or as the interaction's own answer (Discord),
+ * which will live at `handle` (so the task record names it from its first write) and whose `answer`
+ * says what happened to it.
+ */
+export type CardAnswering =
+  | { by: 'outbox' }
+  | { by: 'interaction'; handle: CardHandle; answer(view: CardView): Promise<CardAnswer> };
+
+/** The card is posted by the channel's outbox: what an interaction that cannot carry it states. */
+export const CARD_BY_OUTBOX: CardAnswering = { by: 'outbox' };
 
 /**
  * One interaction, as a command sees it. Only what the interaction itself can do lives here (its
@@ -55,18 +72,8 @@ export interface CommandIO {
   updatePrivate?(view: PrivateView): Promise<void>;
   /** Answers a click with a form (the card's Edit); its submission comes back as a command (src/modals.ts). */
   openModal?(view: ModalView): Promise<void>;
-  /**
-   * Where the card will live if it is shown as this interaction's answer. Known before anything is
-   * sent, so the task record carries it from its first write.
-   */
-  readonly cardHandle?: CardHandle;
-  /** Shows the card as the interaction's own answer when the platform allows it. */
-  answerWithCard?(view: CardView): Promise<CardAnswer>;
-  /**
-   * Resolves once the platform's other pending acknowledgements are out (bounded): work that has
-   * no deadline (asking Kling) waits for it, so a burst of commands is answered first.
-   */
-  afterAnswer?(): Promise<void>;
+  /** How the first card of a task this interaction asks for is answered. */
+  readonly card: CardAnswering;
   /**
    * Links to card messages, in the order given (undefined where a card has no message yet, or the
    * platform would not say): /task and /tasks point at the card, which holds the uploaded copy.

@@ -3,12 +3,13 @@ import { isFinal, type GenerationRequest, type TaskRecord } from './domain.js';
 import { InteractionClosedError, RefusedError } from './errors.js';
 import { ForcedQueryLimiter } from './forced-queries.js';
 import { retryCopies } from './media/copies.js';
-import type { CommandIO, Invocation } from './invocation.js';
+import type { CardAnswer, CommandIO, Invocation } from './invocation.js';
 import type { Limits } from './limits.js';
 import type { Logger } from './log.js';
-import { admittedCard, shownOn, type CardRecords } from './outbox/card-records.js';
+import { admittedCard, answeredOn, shownOn, toBePosted, type CardRecords } from './outbox/card-records.js';
 import type { Outboxes } from './outbox/outboxes.js';
 import { notices, refusals } from './render/notices.js';
+import type { CardView } from './render/view.js';
 import { claimRequest } from './store/request-claims.js';
 import type { BudgetRecords } from './store/budget-records.js';
 import type { ReplayCache } from './store/replay-cache.js';
@@ -57,9 +58,9 @@ export class TaskService {
 
   /**
    * Durable first: limits are checked and the record written (with the card's handle when the
-   * interaction already names it) before anything is shown or sent to Kling. Then the card: as the
-   * interaction's own answer where the platform allows it (no channel write), else posted through
-   * the channel's outbox. Then Kling.
+   * interaction's answer is to be the card) before anything is shown or sent to Kling. Then the card,
+   * the way the adapter said it is answered (`io.card`): as the interaction's own answer, else (or
+   * when the interaction cannot carry it after all) posted through the channel's outbox. Then Kling.
    */
   async submit(
     inv: Invocation,
@@ -87,7 +88,7 @@ export class TaskService {
         createdAt: t,
         updatedAt: t,
         // Its card is to be the interaction's answer: nothing creates it before that (tracker/unanswered.ts).
-        ...admittedCard(io.cardHandle, Boolean(io.answerWithCard)),
+        ...admittedCard(io.card),
         ...(regeneratedFrom ? { regeneratedFrom } : {}),
       };
       // Durable first: a crash from here on resumes this task instead of losing it. A store that
@@ -95,35 +96,27 @@ export class TaskService {
       return limits.admit(inv, record);
     });
     const view = tracker.view(rec);
-    if (io.answerWithCard && rec.card) {
-      const answered = await this.answer(rec, io, view);
-      if (answered) return answered;
-    }
-    // The card first, then Kling: a task whose card cannot be posted (a channel the bot cannot
-    // post in) is never paid for. The outbox stores the card's handle once it is up.
-    const handle = await this.deps.outboxes.for(rec.scope)?.open(rec.id, rec.scope, view);
-    if (handle) {
-      const shown = shownOn(rec, handle, view);
-      tracker.track(shown);
-      return shown;
-    }
-    this.deps.log.warn({ taskId: rec.id }, 'could not open the task card; not sent to Kling');
-    tracker.cardUnavailable(rec.id, rec.scope);
-    await this.closeUnshown(rec.id);
-    await io.replyPrivate(notices.cardUnavailable()).catch(() => undefined);
-    return rec;
+    const answered = io.card.by === 'interaction' ? await this.answer(rec, io.card, view) : undefined;
+    // One hand-over to the tracker, whichever way the card went up: it attaches and shows it, then asks Kling.
+    const posted = answered ? undefined : toBePosted(rec);
+    const shown = answered ?? (posted && (await this.post(posted, view, io)));
+    if (shown) tracker.track(shown);
+    return shown ?? posted ?? rec;
   }
 
-  /** The card as the interaction's answer; undefined when it must be posted instead. */
+  /**
+   * The card as the interaction's answer; undefined when it must be posted instead. Resolves once
+   * the adapter's timing (`ready`) lets the task go on.
+   */
   private async answer(
     rec: TaskRecord,
-    io: CommandIO,
-    view: ReturnType<Tracker['view']>,
+    card: Extract<CommandIO['card'], { by: 'interaction' }>,
+    view: CardView,
   ): Promise<TaskRecord | undefined> {
-    const { cards, tracker, log } = this.deps;
-    let answer;
+    const { cards, log } = this.deps;
+    let answer: CardAnswer;
     try {
-      answer = (await io.answerWithCard?.(view)) ?? { kind: 'unavailable' as const };
+      answer = await card.answer(view);
     } catch (err) {
       if (err instanceof InteractionClosedError) {
         // Another process answered this interaction (and owns its task), or it came too late:
@@ -132,30 +125,30 @@ export class TaskService {
         throw err;
       }
       log.warn({ taskId: rec.id, err }, 'could not answer with the card; posting it');
-      answer = { kind: 'unavailable' as const };
+      answer = { kind: 'unavailable' };
     }
     if (answer.kind === 'unavailable') {
       await cards.unanswerable(rec.id);
-      delete rec.card;
-      delete rec.unanswered;
       return undefined;
     }
-    const { unanswered: _unanswered, ...answered } = rec;
-    if (answer.kind === 'placeholder') {
-      // A "thinking…" message holds the card's place; the outbox fills it with the latest view.
-      await cards.answered(rec.id, answer.handle);
-      const placed = { ...answered, card: answer.handle };
-      await io.afterAnswer?.();
-      tracker.track(placed);
-      tracker.attachCard(rec.id, answer.handle);
-      return placed;
-    }
-    const cardSig = await cards.answered(rec.id, answer.handle, view);
-    const shown = { ...answered, card: answer.handle, ...(cardSig ? { cardSig } : {}) };
-    await io.afterAnswer?.();
-    tracker.track(shown);
-    tracker.attachCard(rec.id, answer.handle, cardSig);
-    return shown;
+    // A placeholder ("thinking…") shows nothing yet: the outbox fills it with the latest view.
+    const cardSig = await cards.answered(rec.id, answer.handle, answer.kind === 'shown' ? view : undefined);
+    await answer.ready;
+    return answeredOn(rec, answer.handle, cardSig);
+  }
+
+  /**
+   * The card first, then Kling: a task whose card cannot be posted (a channel the bot cannot post
+   * in) is never paid for. The outbox stores the card's handle once it is up.
+   */
+  private async post(rec: TaskRecord, view: CardView, io: CommandIO): Promise<TaskRecord | undefined> {
+    const handle = await this.deps.outboxes.for(rec.scope)?.open(rec.id, rec.scope, view);
+    if (handle) return shownOn(rec, handle, view);
+    this.deps.log.warn({ taskId: rec.id }, 'could not open the task card; not sent to Kling');
+    this.deps.tracker.cardUnavailable(rec.id, rec.scope);
+    await this.closeUnshown(rec.id);
+    await io.replyPrivate(notices.cardUnavailable()).catch(() => undefined);
+    return undefined;
   }
 
   /**

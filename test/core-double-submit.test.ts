@@ -42,11 +42,16 @@ describe.skipIf(!HAS_REDIS)('one process on Redis, a lease renewal between admit
     const inv = makeInv();
     const io: CommandIO = {
       replyPrivate: async () => undefined,
-      cardHandle: handle,
-      answerWithCard: async () => ({ kind: 'shown', handle }),
-      // Answered and stored; `track()` comes only once a lease renewal has adopted the record.
-      afterAnswer: () =>
-        waitFor('the renewal to adopt the record', () => tracker.liveCount() > 0, 5000).then(() => undefined),
+      card: {
+        by: 'interaction',
+        handle,
+        answer: async () => ({
+          kind: 'shown',
+          handle,
+          // Answered and stored; `track()` comes only once a lease renewal has adopted the record.
+          ready: waitFor('the renewal to adopt the record', () => tracker.liveCount() > 0, 5000).then(() => undefined),
+        }),
+      },
     };
     const rec = await rig.core.services.tasks.submit(inv, io, VIDEO);
     await waitAllFinal(rig, [rec.id]);

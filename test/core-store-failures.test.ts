@@ -67,9 +67,11 @@ describe('an interaction answered elsewhere while the store falters', () => {
     const inv = makeInv();
     const io = {
       ...makeIo(rig.port, inv),
-      cardHandle: { channelId: 'c1', messageId: 'm1' },
-      answerWithCard: async () =>
-        Promise.reject(new InteractionClosedError('interaction acknowledgement refused (40060)')),
+      card: {
+        by: 'interaction' as const,
+        handle: { channelId: 'c1', messageId: 'm1' },
+        answer: async () => Promise.reject(new InteractionClosedError('interaction acknowledgement refused (40060)')),
+      },
     };
     await expect(rig.core.services.tasks.submit(inv, io, VIDEO)).rejects.toBeInstanceOf(InteractionClosedError);
     expect(refused).toBe(2);

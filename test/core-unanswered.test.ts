@@ -29,7 +29,7 @@ const ONE_A_DAY = { USER_MAX_DAILY_TASKS: '1', GUILD_MAX_DAILY_TASKS: '1' };
  * decides how that goes). */
 function cardAnswerIo(port: RecordingPort, answer: () => Promise<never>): CommandIO {
   const handle = { card: 9000 + port.events.length };
-  return { replyPrivate: async () => undefined, cardHandle: handle, answerWithCard: answer };
+  return { replyPrivate: async () => undefined, card: { by: 'interaction', handle, answer } };
 }
 
 describe('a record nobody was shown', () => {

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Dispatcher } from '../commands/dispatch.js';
-import type { CommandIO } from '../src/invocation.js';
+import { CARD_BY_OUTBOX, type CommandIO } from '../src/invocation.js';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import type { PrivateView } from '../src/render/view.js';
 import {
@@ -240,6 +240,7 @@ describe('Discord end to end (in process)', () => {
     // …and if such a click reached the bot, the id's owner would not match Bob and the page stays put.
     const seen: PrivateView[] = [];
     const io: CommandIO = {
+      card: CARD_BY_OUTBOX,
       replyPrivate: async (v) => void seen.push(v),
       updatePrivate: async (v) => void seen.push(v),
     };

@@ -6,12 +6,26 @@ import Keyv from 'keyv';
 import { describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../src/domain.js';
 import { silentLogger } from '../src/log.js';
-import { admittedCard, CardRecords, keepCard, withoutCard } from '../src/outbox/card-records.js';
+import { CARD_BY_OUTBOX, type CardAnswering } from '../src/invocation.js';
+import {
+  admittedCard,
+  answeredOn,
+  CardRecords,
+  keepCard,
+  toBePosted,
+  withoutCard,
+} from '../src/outbox/card-records.js';
 import { renderCard } from '../src/render/card.js';
 import { keyvStorage } from '../src/store/storage.js';
 import { createTask } from '../src/store/task-store.js';
 
 const T0 = 1_800_000_000_000;
+
+const answering = (handle: Record<string, unknown>): CardAnswering => ({
+  by: 'interaction',
+  handle,
+  answer: () => Promise.reject(new Error('not asked here')),
+});
 
 function record(over: Partial<TaskRecord> = {}): TaskRecord {
   return {
@@ -32,10 +46,24 @@ async function stored(rec: TaskRecord) {
 }
 
 describe('the card fields as pure functions', () => {
-  it('GIVEN a handle and an interaction to answer THEN a new record names it and waits; without a handle, nothing', () => {
-    expect(admittedCard({ token: 't' }, true)).toEqual({ card: { token: 't' }, unanswered: true });
-    expect(admittedCard({ token: 't' }, false)).toEqual({ card: { token: 't' } });
-    expect(admittedCard(undefined, true)).toEqual({});
+  it("GIVEN the card is to be the interaction's answer THEN a new record names its handle and waits; posted by the outbox, nothing", () => {
+    expect(admittedCard(answering({ token: 't' }))).toEqual({ card: { token: 't' }, unanswered: true });
+    expect(admittedCard(CARD_BY_OUTBOX)).toEqual({});
+  });
+
+  it('GIVEN the card answered the interaction THEN the record names it, with what it shows, and no longer waits', () => {
+    const waiting = record(admittedCard(answering({ token: 't' })));
+    expect(answeredOn(waiting, { token: 't', messageId: 'm' }, 'sig')).toEqual({
+      ...record(),
+      card: { token: 't', messageId: 'm' },
+      cardSig: 'sig',
+    });
+    // A placeholder shows nothing yet: no signature.
+    expect(answeredOn(waiting, { token: 't' })).toEqual({ ...record(), card: { token: 't' } });
+  });
+
+  it('GIVEN the interaction cannot carry the card THEN the record forgets the handle and the wait (the outbox posts one)', () => {
+    expect(toBePosted(record(admittedCard(answering({ token: 't' }))))).toEqual(record());
   });
 
   it('GIVEN a status update THEN the stored card fields stay, and a handle only the update knows is kept', () => {
@@ -61,7 +89,7 @@ describe('CardRecords', () => {
   const view = (rec: TaskRecord) => renderCard(rec, { now: T0 });
 
   it('GIVEN the card answered the interaction THEN the record names it, stops waiting, and keeps what it shows', async () => {
-    const tasks = await stored(record(admittedCard({ token: 't' }, true)));
+    const tasks = await stored(record(admittedCard(answering({ token: 't' }))));
     const cards = new CardRecords(tasks, silentLogger);
     const sig = await cards.answered('kbcards000001', { message: 'm1' }, view(record()));
     const after = await tasks.get('kbcards000001');
@@ -73,7 +101,7 @@ describe('CardRecords', () => {
   });
 
   it('GIVEN a placeholder answer THEN the handle is stored without a signature; GIVEN no answer THEN the handle goes', async () => {
-    const tasks = await stored(record(admittedCard({ token: 't' }, true)));
+    const tasks = await stored(record(admittedCard(answering({ token: 't' }))));
     const cards = new CardRecords(tasks, silentLogger);
     expect(await cards.answered('kbcards000001', { message: 'ph' })).toBeUndefined();
     expect(await tasks.get('kbcards000001')).toMatchObject({ card: { message: 'ph' } });

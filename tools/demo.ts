@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { Dispatcher } from '../commands/dispatch.js';
 import { loadConfig } from '../src/config.js';
 import { createCore } from '../src/core.js';
-import type { CommandIO, Invocation } from '../src/invocation.js';
+import { CARD_BY_OUTBOX, type CommandIO, type Invocation } from '../src/invocation.js';
 import { createLogger } from '../src/log.js';
 import { Metrics } from '../src/metrics.js';
 import { ConsolePort } from '../src/platforms/console/console-port.js';
@@ -52,6 +52,7 @@ async function demo(): Promise<void> {
   } as const;
   // Private answers take the same way out as the cards: the channel's outbox, then the port.
   const io: CommandIO = {
+    card: CARD_BY_OUTBOX,
     replyPrivate: async (view) => core.outboxes.for(scope)?.send(scope, 1, (p) => p.replyPrivate({}, view, scope)),
   };
   const dispatcher = new Dispatcher(core.services, core.metrics);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CardHandle, MediaCopy, TaskRecord } from '../domain.js';
+import type { CardAnswering } from '../invocation.js';
 import type { Logger } from '../log.js';
 import { cardSignature } from '../render/card.js';
 import type { CardView } from '../render/view.js';
@@ -26,12 +27,21 @@ export const shownOn = (rec: TaskRecord, card: CardHandle, view: CardView): Task
   cardSig: viewHash(view),
 });
 
-/** A new record's card fields: the handle the interaction already names, and whether it waits to answer. */
-export const admittedCard = (
-  handle: CardHandle | undefined,
-  answering: boolean,
-): Pick<TaskRecord, 'card' | 'unanswered'> =>
-  handle ? { card: handle, ...(answering ? { unanswered: true } : {}) } : {};
+/** A new record's card fields: the handle its interaction's answer will live at, and that it waits for that answer. */
+export const admittedCard = (answering: CardAnswering): Pick<TaskRecord, 'card' | 'unanswered'> =>
+  answering.by === 'interaction' ? { card: answering.handle, unanswered: true } : {};
+
+/** The record once its card is the interaction's answer (`cardSig`: what it shows): the tracker may create it now. */
+export function answeredOn(rec: TaskRecord, card: CardHandle, cardSig?: string): TaskRecord {
+  const { unanswered: _unanswered, ...rest } = rec;
+  return { ...rest, card, ...(cardSig ? { cardSig } : {}) };
+}
+
+/** The record once its interaction cannot carry the card: no handle, no wait; the outbox posts one. */
+export function toBePosted(rec: TaskRecord): TaskRecord {
+  const { card: _card, unanswered: _unanswered, ...rest } = rec;
+  return rest;
+}
 
 /** `next` with the card fields of `stored`: a status update (the tracker's) never moves them. */
 export const keepCard = (stored: TaskRecord, next: TaskRecord): TaskRecord => ({
@@ -99,10 +109,7 @@ export class CardRecords {
   async answered(taskId: string, card: CardHandle, view?: CardView): Promise<string | undefined> {
     const cardSig = view ? viewHash(view) : undefined;
     await this.store
-      .update(taskId, (cur) => {
-        const { unanswered: _unanswered, ...rest } = cur;
-        return { ...rest, card, ...(cardSig ? { cardSig } : {}) };
-      })
+      .update(taskId, (cur) => answeredOn(cur, card, cardSig))
       .catch((err: unknown) =>
         this.log.error(
           { taskId, err },
@@ -116,10 +123,7 @@ export class CardRecords {
 
   /** The interaction cannot carry the card: the record forgets the handle it was written with (it is posted). */
   async unanswerable(taskId: string): Promise<void> {
-    await this.store.update(taskId, (cur) => {
-      const { card: _card, unanswered: _unanswered, ...rest } = cur;
-      return rest;
-    });
+    await this.store.update(taskId, toBePosted);
   }
 
   /** Every report kept (before the store closes). */

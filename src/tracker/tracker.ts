@@ -116,19 +116,19 @@ export class Tracker {
   }
 
   /**
-   * A new task, already written to the store. Idempotent: a task live here already stays as it is,
-   * only asked about at once if still pending (adopted before its card was answered). A follower
-   * leaves it to the leader, which adopts it from the store.
+   * A new task, written to the store, with its card (`card`, `cardSig`): the one place its card is attached and
+   * shown. One adopted from the store before its answer takes the card now; a follower leaves it to the leader.
    */
   track(rec: TaskRecord): void {
     if (!this.leader || this.stopped) return;
     const known = this.live.get(rec.id);
-    if (known?.rec.state === 'pending') return this.poke(rec.id);
-    if (!known) this.tickOne(this.adopt(rec, false));
+    if (!known) return this.tickOne(this.adopt(rec, false));
+    if (known.rec.state === 'pending') this.poke(rec.id);
+    if (rec.card) this.attachCard(rec.id, rec.card, rec.cardSig);
   }
 
   /** The task's card exists now (`shownSig`: what it shows). Views wanted meanwhile go out. */
-  attachCard(taskId: string, handle: CardHandle, shownSig?: string): void {
+  private attachCard(taskId: string, handle: CardHandle, shownSig?: string): void {
     const live = this.live.get(taskId);
     if (live) {
       live.rec = sharedShape({ ...live.rec, card: handle });

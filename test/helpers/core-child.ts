@@ -9,7 +9,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { Dispatcher } from '../../commands/dispatch.js';
-import type { CommandIO, Invocation } from '../../src/invocation.js';
+import { CARD_BY_OUTBOX, type CommandIO, type Invocation } from '../../src/invocation.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore } from '../../src/core.js';
 import { silentLogger } from '../../src/log.js';
@@ -68,7 +68,7 @@ if (env['CHILD_MODE'] === 'extend') {
     channelId: 'c1',
     user: { id: 'u0', name: 'user 0', roleIds: [] },
   };
-  const io: CommandIO = { replyPrivate: async () => undefined };
+  const io: CommandIO = { card: CARD_BY_OUTBOX, replyPrivate: async () => undefined };
   await new Dispatcher(core.services, core.metrics).runButton(`kb:x:${env['CHILD_PARENT'] ?? ''}`, inv, io);
   setInterval(() => undefined, 1000);
 } else if (env['CHILD_MODE'] === 'submit') {
@@ -81,7 +81,7 @@ if (env['CHILD_MODE'] === 'extend') {
       user: { id: `u${i}`, name: `user ${i}`, roleIds: [] },
     };
     // Like Slack: the interaction cannot carry the card, so the core posts it through the outbox.
-    const io: CommandIO = { replyPrivate: async () => undefined };
+    const io: CommandIO = { card: CARD_BY_OUTBOX, replyPrivate: async () => undefined };
     const rec = await core.services.tasks.submit(inv, io, {
       kind: 'text2video',
       prompt: `${env['CHILD_PROMPT'] ?? 'task'} ${i}`,

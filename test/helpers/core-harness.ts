@@ -2,7 +2,7 @@ import { expect } from 'vitest';
 import { Dispatcher } from '../../commands/dispatch.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
-import type { CommandIO, Invocation } from '../../src/invocation.js';
+import { CARD_BY_OUTBOX, type CommandIO, type Invocation } from '../../src/invocation.js';
 import {
   startKlingSimulator,
   type KlingSimulator,
@@ -66,6 +66,7 @@ export function makeIo(_port: RecordingPort, _inv: Invocation): RecordingIO {
   const privates: PrivateView[] = [];
   return {
     privates,
+    card: CARD_BY_OUTBOX,
     replyPrivate: async (view) => {
       privates.push(view);
     },

@@ -1,7 +1,7 @@
 import { DiscordAPIError, MessageFlags } from 'discord.js';
 import type { CardHandle, TaskScope } from '../../domain.js';
 import { InteractionClosedError } from '../../errors.js';
-import type { CardAnswer, CommandIO } from '../../invocation.js';
+import type { CardAnswer, CardAnswering, CommandIO } from '../../invocation.js';
 import type { Logger } from '../../log.js';
 import type { PlatformPort, Written } from '../../port.js';
 import type { CardView, PrivateView } from '../../render/view.js';
@@ -40,7 +40,7 @@ export interface InteractionIOOptions {
   send: SendThroughOutbox;
   /** Told once, when this interaction has been acknowledged (or will never be). */
   onAcknowledged?: () => void;
-  /** See CommandIO.afterAnswer. */
+  /** Resolves once the other pending acknowledgements are out (bounded): a card's `ready` (CardAnswer). */
   afterAnswer?: () => Promise<void>;
 }
 
@@ -97,6 +97,7 @@ export class InteractionIO implements CommandIO {
       userId: interaction.user.id,
       userName: name,
     };
+    this.card = { by: 'interaction', handle: this.cardHandle, answer: (view) => this.answerWithCard(view) };
   }
 
   get acknowledged(): boolean {
@@ -114,12 +115,11 @@ export class InteractionIO implements CommandIO {
     this.o.onAcknowledged?.();
   }
 
-  afterAnswer(): Promise<void> {
-    return this.o.afterAnswer?.() ?? Promise.resolve();
-  }
+  /** The card is this interaction's own answer (type 4, or the public "thinking…" a slow store left). */
+  readonly card: CardAnswering;
 
   /** Where the card lives when it is this interaction's answer: known before anything is sent. */
-  get cardHandle(): DiscordCardHandle {
+  private get cardHandle(): DiscordCardHandle {
     return {
       applicationId: this.interaction.applicationId,
       guildId: this.interaction.guildId ?? '',
@@ -228,19 +228,24 @@ export class InteractionIO implements CommandIO {
     return this.o.send(this.scope, (port) => port.replyPrivate(target, view, this.scope, route.mode === 'original'));
   }
 
-  /** The card as the command's answer (type 4) when nothing was sent yet; else the placeholder or nothing. */
-  answerWithCard(view: CardView): Promise<CardAnswer> {
-    return this.serial(async () => {
+  /**
+   * The card as the command's answer (type 4) when nothing was sent yet; else the placeholder or nothing.
+   * Once it is up, the task waits (`ready`) for the burst's other acknowledgements (see CardAnswer).
+   */
+  private async answerWithCard(view: CardView): Promise<CardAnswer> {
+    const up = await this.serial(async () => {
       const { route, next } = routeOf(this.state, { kind: 'card' });
       if (route.via === 'callback') {
         await acknowledge(() => this.o.acker.respond(this.interaction, 4, cardBody(view, true)));
         this.moved(next);
-        return { kind: 'shown', handle: this.cardHandle };
+        return { kind: 'shown' as const, handle: this.cardHandle };
       }
       this.moved(next);
-      if (route.via !== 'placeholder') return { kind: 'unavailable' };
+      if (route.via !== 'placeholder') return undefined;
       const messageId = this.placeholderId ? { messageId: this.placeholderId } : {};
-      return { kind: 'placeholder', handle: { ...this.cardHandle, ...messageId } };
+      return { kind: 'placeholder' as const, handle: { ...this.cardHandle, ...messageId } };
     });
+    if (!up) return { kind: 'unavailable' };
+    return { ...up, ready: this.o.afterAnswer?.() ?? Promise.resolve() };
   }
 }

@@ -8,7 +8,7 @@ import type { Config } from '../../config.js';
 import type { Core } from '../../core.js';
 import type { TaskScope } from '../../domain.js';
 import { decodeButtonId } from '../../interaction-ids.js';
-import type { CommandIO, Invocation } from '../../invocation.js';
+import { CARD_BY_OUTBOX, type CommandIO, type Invocation } from '../../invocation.js';
 import { submissionOf, type ModalView } from '../../modals.js';
 import { notices } from '../../render/notices.js';
 import type { PrivateView } from '../../render/view.js';
@@ -151,6 +151,8 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
       await client.views.open({ trigger_id: trigger ?? '', view: slackModal(view, inv.channelId) });
     };
     return {
+      // Slack's acknowledgement is an empty 200: the card is always a message of its own, posted by the outbox.
+      card: CARD_BY_OUTBOX,
       replyPrivate: (view) => send(view, false),
       cardLinks: (handles) => permalinks.linksFor(inv.guildId, handles),
       ...(click ? { updatePrivate: (view: PrivateView) => send(view, true) } : {}),
