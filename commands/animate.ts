@@ -13,7 +13,7 @@ import {
 } from './options.js';
 import { imageToVideoRequest } from './generation.js';
 import { resolutionOption } from '../src/omni/resolution.js';
-import { defineCommand, type Attachment, type Invocation } from './types.js';
+import { defineCommand, type Attachment } from './types.js';
 
 const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
 const MIN_SIDE = 300;
@@ -46,8 +46,8 @@ export function checkAttachment(file: Attachment, field = 'image'): void {
 }
 
 /** Every uploaded image (the start and end frame, /video's references) gets the same checks. */
-export function checkAttachments(inv: Pick<Invocation, 'attachments'>): void {
-  for (const [field, file] of Object.entries(inv.attachments ?? {})) checkAttachment(file, field);
+export function checkAttachments(attachments: Readonly<Record<string, Attachment>>): void {
+  for (const [field, file] of Object.entries(attachments)) checkAttachment(file, field);
 }
 
 export default defineCommand({
@@ -70,12 +70,11 @@ export default defineCommand({
     sound,
     cfg_scale: cfgScale,
   }),
-  check(args, { inv, defaults }) {
-    checkAttachments(inv);
-    imageToVideoRequest(args, defaults);
+  prepare(args, { attachments, defaults }) {
+    checkAttachments(attachments);
+    return imageToVideoRequest(args, defaults);
   },
-  async execute({ inv, io, bot }, args) {
-    checkAttachments(inv);
-    await bot.tasks.submit(inv, io, imageToVideoRequest(args, bot.defaults));
+  async execute({ inv, io, bot }, _args, request) {
+    await bot.tasks.submit(inv, io, request);
   },
 });

@@ -16,10 +16,8 @@ export default defineCommand({
     aspect_ratio: imageAspect,
     n: imageCount,
   }),
-  check(args, { defaults }) {
-    imageRequest(args, defaults);
-  },
-  async execute({ inv, io, bot }, args) {
-    await bot.tasks.submit(inv, io, imageRequest(args, bot.defaults));
+  prepare: (args, { defaults }) => imageRequest(args, defaults),
+  async execute({ inv, io, bot }, _args, request) {
+    await bot.tasks.submit(inv, io, request);
   },
 });

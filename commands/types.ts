@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { CapabilityKind } from '../src/kling/capabilities.js';
-import type { CommandIO, Invocation } from '../src/invocation.js';
+import type { Attachment, CommandIO, Invocation } from '../src/invocation.js';
 import type { BotServices } from '../src/services.js';
 import type { RepeatableFlag } from './flags.js';
 import type { ModelDefaults } from './generation.js';
@@ -13,8 +13,18 @@ export interface CommandContext {
   bot: BotServices;
 }
 
-/** One slash command: its options as one zod schema and a platform-neutral handler. */
-export interface Command<S extends z.ZodObject = z.ZodObject> {
+/** What `prepare` is given beside the typed arguments. */
+export interface PrepareContext {
+  /** Files uploaded with the command (Discord's attachment options), by option name; none from text or a form. */
+  attachments: Readonly<Record<string, Attachment>>;
+  defaults: ModelDefaults;
+}
+
+/**
+ * One slash command: its options as one zod schema and a platform-neutral handler. `P` is what
+ * `prepare` decided (a card command's Kling request), handed to `execute` as it is.
+ */
+export interface Command<S extends z.ZodObject = z.ZodObject, P = unknown> {
   name: string;
   description: string;
   options: S;
@@ -38,12 +48,14 @@ export interface Command<S extends z.ZodObject = z.ZodObject> {
   /** The capability-table kind whose models the `model` option offers (Discord autocomplete, help texts). */
   modelKind?: CapabilityKind;
   /**
-   * Refusals that need no one asked: the capability table, the uploaded files. Pure and fast, so
-   * an adapter can run it before deciding how to acknowledge; `execute` runs the same checks.
+   * What the command will do with these arguments, decided without asking anyone: the uploaded files and
+   * the capability table are checked and a card command's Kling request is built. Pure and fast; run once
+   * per command (commands/dispatch.ts `prepare`), before the adapter chooses the acknowledgement. Throws
+   * the refusal the user sees (a ValidationError); `execute` gets what it returns.
    */
-  check?(args: z.infer<S>, ctx: { inv: Pick<Invocation, 'attachments'>; defaults: ModelDefaults }): void;
-  execute(ctx: CommandContext, args: z.infer<S>): Promise<void>;
+  prepare?(args: z.infer<S>, ctx: PrepareContext): P;
+  execute(ctx: CommandContext, args: z.infer<S>, prepared: P): Promise<void>;
 }
 
 /** Lets each command file keep its exact option type while the registry holds them together. */
-export const defineCommand = <S extends z.ZodObject>(command: Command<S>): Command<S> => command;
+export const defineCommand = <S extends z.ZodObject, P = undefined>(command: Command<S, P>): Command<S, P> => command;

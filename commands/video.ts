@@ -47,12 +47,11 @@ export default defineCommand({
     image_3: referenceImageUrl(3),
     image_4: referenceImageUrl(4),
   }),
-  check(args, { inv, defaults }) {
-    checkAttachments(inv);
-    videoRequest(args, defaults);
+  prepare(args, { attachments, defaults }) {
+    checkAttachments(attachments);
+    return videoRequest(args, defaults);
   },
-  async execute({ inv, io, bot }, args) {
-    checkAttachments(inv);
-    await bot.tasks.submit(inv, io, videoRequest(args, bot.defaults));
+  async execute({ inv, io, bot }, _args, request) {
+    await bot.tasks.submit(inv, io, request);
   },
 });

@@ -26,8 +26,6 @@ export interface Invocation {
     /** The platform says this member administers the server. */
     isAdmin?: boolean;
   };
-  /** Uploaded files by option name (Discord `/animate` image and end_image). */
-  attachments?: Readonly<Record<string, Attachment>>;
   /**
    * The same for every delivery of one interaction (to another replica, or again after a retry):
    * the replica that claims it first is the only one that may write, count or answer a task for it.
@@ -54,8 +52,7 @@ export type CardAnswer =
  * says what happened to it.
  */
 export type CardAnswering =
-  | { by: 'outbox' }
-  | { by: 'interaction'; handle: CardHandle; answer(view: CardView): Promise<CardAnswer> };
+  { by: 'outbox' } | { by: 'interaction'; handle: CardHandle; answer(view: CardView): Promise<CardAnswer> };
 
 /** The card is posted by the channel's outbox: what an interaction that cannot carry it states. */
 export const CARD_BY_OUTBOX: CardAnswering = { by: 'outbox' };

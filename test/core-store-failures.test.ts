@@ -154,7 +154,7 @@ describe('a store that fails reads and writes', () => {
     map.faults.write = (key) => key.startsWith('kb:t:');
     const inv = makeInv();
     const io = makeIo(rig.port, inv);
-    await rig.dispatcher.runCommand('image', { prompt: 'a lighthouse' }, inv, io);
+    await rig.dispatcher.runCommand('image', { options: { prompt: 'a lighthouse' } }, inv, io);
     expect(io.privates).toHaveLength(1);
     expect(JSON.stringify(io.privates[0])).toMatch(/could not reach its storage.*nothing was charged/);
     expect(rig.port.events).toEqual([]);

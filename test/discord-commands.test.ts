@@ -119,14 +119,14 @@ describe('readOptions', () => {
       opt('cfg_scale', ApplicationCommandOptionType.Number, 0),
       opt('bogus', ApplicationCommandOptionType.String, 'x'),
     ]);
-    expect(read).toEqual({ raw: { prompt: 'a fox', cfg_scale: 0 } });
+    expect(read).toEqual({ options: { prompt: 'a fox', cfg_scale: 0 } });
   });
 
   it('GIVEN /animate image_url THEN it becomes the image option', () => {
     expect(
       readOptions(command('animate'), [
         opt('image_url', ApplicationCommandOptionType.String, 'https://example.com/a.png'),
-      ]).raw,
+      ]).options,
     ).toEqual({ image: 'https://example.com/a.png' });
   });
 

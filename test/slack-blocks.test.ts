@@ -18,7 +18,7 @@ import {
   taskListMessage,
   type SlackMessage,
 } from '../src/platforms/slack/blocks.js';
-import { rawFromSlackText } from '../src/platforms/slack/index.js';
+import { rawFromText } from '../commands/prepare.js';
 import { escapeClamped, plainFromSlack } from '../src/platforms/slack/mrkdwn.js';
 import { blockTexts, findButtons, validateBlocks, type JsonObject } from './fakes/slack/index.js';
 import { REPO_ROOT } from './helpers/slack-harness.js';
@@ -370,16 +370,16 @@ describe('Slack input', () => {
     const animate = commandByName('animate');
     const video = commandByName('video');
     if (!animate || !video) throw new Error('commands missing');
-    expect(rawFromSlackText(animate, ' https://x.example/cat.png  the cat waves --mode pro ')).toEqual({
+    expect(rawFromText(animate, ' https://x.example/cat.png  the cat waves --mode pro ', true)).toEqual({
       image: 'https://x.example/cat.png',
       prompt: 'the cat waves --mode pro',
     });
-    expect(rawFromSlackText(animate, 'https://x.example/cat.png')).toEqual({ image: 'https://x.example/cat.png' });
-    expect(rawFromSlackText(animate, '--image https://x.example/cat.png waves')).toBe(
-      '--image https://x.example/cat.png waves',
-    );
-    expect(rawFromSlackText(animate, '')).toBe('');
-    expect(rawFromSlackText(video, 'a cat --ar 9:16')).toBe('a cat --ar 9:16');
+    expect(rawFromText(animate, 'https://x.example/cat.png', true)).toEqual({ image: 'https://x.example/cat.png' });
+    expect(rawFromText(animate, '--image https://x.example/cat.png waves', true)).toEqual({
+      prompt: '--image https://x.example/cat.png waves',
+    });
+    expect(rawFromText(animate, '', true)).toEqual({});
+    expect(rawFromText(video, 'a cat --ar 9:16', true)).toEqual({ prompt: 'a cat --ar 9:16' });
   });
 });
 

@@ -3,7 +3,7 @@ import { checkAttachment } from '../commands/animate.js';
 import { parseFlags, tokenize } from '../commands/flags.js';
 import { commandByName } from '../commands/index.js';
 import type { Command } from '../commands/types.js';
-import { parseArgs, rawFromText } from '../commands/dispatch.js';
+import { parseArgs, rawFromText } from '../commands/prepare.js';
 import { ValidationError } from '../src/errors.js';
 import { Cleanup, makeCore, makeInv, makeIo } from './helpers/core-harness.js';
 import { RecordingPort } from './helpers/core-port.js';

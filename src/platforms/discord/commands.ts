@@ -133,15 +133,14 @@ export function toSlashCommand(command: Command): RESTPostAPIChatInputApplicatio
 
 export const slashCommands = (list: readonly Command[] = allCommands) => list.map(toSlashCommand);
 
-export interface ReadOptions {
-  /** Option values keyed by the command's schema names, for `dispatcher.runCommand`. */
-  raw: Record<string, unknown>;
-  /** Uploaded files by option name. */
-  attachments?: Record<string, Attachment>;
-}
-
-/** Discord's typed option values → the raw object the dispatcher parses with the command's schema. */
-export function readOptions(command: Command, data: readonly CommandInteractionOption[]): ReadOptions {
+/**
+ * Discord's typed option values → the command's input (commands/dispatch.ts `prepare`): values keyed by
+ * the schema's names, and the uploaded files by option name (each file's link stands in its option).
+ */
+export function readOptions(
+  command: Command,
+  data: readonly CommandInteractionOption[],
+): { options: Record<string, unknown>; attachments?: Record<string, Attachment> } {
   const raw: Record<string, unknown> = {};
   const files = command.attachmentOptions ?? [];
   const attachments: Record<string, Attachment> = {};
@@ -169,7 +168,7 @@ export function readOptions(command: Command, data: readonly CommandInteractionO
       throw new ValidationError(name, `give either an uploaded image or ${urlOptionName(name)}, not both`);
     raw[name] = file.url;
   }
-  return { raw, ...(Object.keys(attachments).length ? { attachments } : {}) };
+  return { options: raw, ...(Object.keys(attachments).length ? { attachments } : {}) };
 }
 
 /**

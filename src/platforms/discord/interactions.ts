@@ -5,7 +5,9 @@ import type {
   Interaction,
   ModalSubmitInteraction,
 } from 'discord.js';
-import { precheck, type Dispatcher } from '../../../commands/dispatch.js';
+import type { Dispatcher } from '../../../commands/dispatch.js';
+import { prepare, type CommandInput } from '../../../commands/prepare.js';
+import { commandByName } from '../../../commands/index.js';
 import { suggest } from '../../../commands/suggest.js';
 import type { Command } from '../../../commands/types.js';
 import type { Core } from '../../core.js';
@@ -15,7 +17,7 @@ import { submissionOf } from '../../modals.js';
 import type { Logger } from '../../log.js';
 import { errorNotice, notices } from '../../render/notices.js';
 import type { InteractionAcker } from './ack.js';
-import { readOptions, type ReadOptions } from './commands.js';
+import { readOptions } from './commands.js';
 import type { GuildGate } from './guild-gate.js';
 import type { DiscordInteraction } from './handles.js';
 import { invocationOf, type AdminPermission } from './invocation.js';
@@ -39,21 +41,6 @@ export interface InteractionHandlerOptions {
   acker: InteractionAcker;
   /** Refuses interactions from servers the bot does not serve, before anything else runs. */
   gate: GuildGate;
-}
-
-/** The same checks the dispatcher runs first; pure and fast, so they may decide whether to defer. */
-function wouldRun(
-  command: Command,
-  raw: Record<string, unknown>,
-  attachments: ReadOptions['attachments'],
-  defaults: Core['services']['defaults'],
-): boolean {
-  try {
-    precheck(command, raw, { inv: attachments ? { attachments } : {}, defaults });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** `make()` on first call, the same value after. */
@@ -89,7 +76,7 @@ export class InteractionHandler {
   /** Suggestions from the capability table, answered at once (pure, in memory): nothing else waits on them. */
   private async onAutocomplete(interaction: AutocompleteInteraction): Promise<void> {
     try {
-      const command = this.o.dispatcher.command(interaction.commandName);
+      const command = commandByName(interaction.commandName);
       const focused = interaction.options.getFocused(true);
       const others = Object.fromEntries(
         interaction.options.data.filter((o) => !o.focused).map((o) => [o.name, o.value]),
@@ -136,15 +123,15 @@ export class InteractionHandler {
         return await io.replyPrivate(
           errorNotice('kling-bot works inside a server: use its commands in one of the server’s channels.'),
         );
-      const command = dispatcher.command(interaction.commandName);
+      const command = commandByName(interaction.commandName);
       if (!command)
         return await dispatcher.runCommand(
           interaction.commandName,
-          {},
+          { options: {} },
           invocationOf(interaction, this.adminPermission),
           io,
         );
-      let read: ReadOptions;
+      let read: CommandInput;
       try {
         read = readOptions(command, interaction.options.data);
       } catch (err) {
@@ -166,9 +153,9 @@ export class InteractionHandler {
     const io = this.io(interaction, log);
     try {
       const submission = submissionOf(interaction.customId, submittedValues(interaction));
-      const command = submission && this.o.dispatcher.command(submission.command);
+      const command = submission && commandByName(submission.command);
       if (!interaction.inGuild() || !submission || !command) return await io.replyPrivate(notices.unknownForm());
-      await this.run(command, { raw: { ...submission.raw } }, interaction, io);
+      await this.run(command, { options: { ...submission.raw } }, interaction, io);
     } catch (err) {
       await this.fail(io, err, log);
     } finally {
@@ -176,13 +163,14 @@ export class InteractionHandler {
     }
   }
 
-  /** Acknowledges as the command's answer needs, then hands it to the dispatcher. */
+  /** Prepares the command once, acknowledges as its answer needs, then hands that same value to the dispatcher. */
   private async run(
     command: Command,
-    read: ReadOptions,
+    input: CommandInput,
     interaction: ChatInputCommandInteraction | ModalSubmitInteraction,
     io: InteractionIO,
   ): Promise<void> {
+    const prepared = prepare(command, input, this.o.core.services.defaults);
     // A card is the command's own answer (type 4), sent as soon as its record is written; only a
     // store slower than the watchdog makes it a public "thinking…" first. Input that will be
     // refused gets its private answer as the acknowledgement itself.
@@ -191,17 +179,9 @@ export class InteractionHandler {
       io.armWatchdog(this.o.ackWatchdogMs, 'private');
       await this.burst.after();
     } else {
-      io.armWatchdog(
-        this.o.ackWatchdogMs,
-        wouldRun(command, read.raw, read.attachments, this.o.core.services.defaults) ? 'public' : 'private',
-      );
+      io.armWatchdog(this.o.ackWatchdogMs, prepared.kind === 'ready' ? 'public' : 'private');
     }
-    await this.o.dispatcher.runCommand(
-      command.name,
-      read.raw,
-      invocationOf(interaction, this.adminPermission, read.attachments),
-      io,
-    );
+    await this.o.dispatcher.run(prepared, invocationOf(interaction, this.adminPermission), io);
   }
 
   private async onButton(interaction: ButtonInteraction): Promise<void> {

@@ -1,6 +1,5 @@
 import { GuildMember, PermissionFlagsBits } from 'discord.js';
 import type { Invocation } from '../../invocation.js';
-import type { ReadOptions } from './commands.js';
 import type { DiscordInteraction } from './handles.js';
 
 /** DISCORD_ADMIN_PERMISSION: which permission makes a member an admin of the bot (README, Configuration). */
@@ -14,11 +13,7 @@ const ADMIN_FLAGS: Record<AdminPermission, readonly bigint[]> = {
 };
 
 /** Who clicked or typed, in the core's terms. `isAdmin`: the member holds the permission the operator chose. */
-export function invocationOf(
-  interaction: DiscordInteraction,
-  adminPermission: AdminPermission,
-  attachments?: ReadOptions['attachments'],
-): Invocation {
+export function invocationOf(interaction: DiscordInteraction, adminPermission: AdminPermission): Invocation {
   const guildId = interaction.guildId ?? '';
   const member = interaction.member;
   const roleIds =
@@ -40,7 +35,6 @@ export function invocationOf(
       // checkAdmin false: has(Administrator-implies-all) must not turn Manage Server into Administrator.
       isAdmin: Boolean(perms && ADMIN_FLAGS[adminPermission].some((flag) => perms.has(flag, false))),
     },
-    ...(attachments ? { attachments } : {}),
     // Discord's interaction id: the same on every connection it is delivered to.
     requestKey: `discord:${interaction.id}`,
   };

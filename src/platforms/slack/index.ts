@@ -1,9 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as AppModule from '@slack/bolt/dist/App.js';
 import * as HTTPReceiverModule from '@slack/bolt/dist/receivers/HTTPReceiver.js';
-import { asksForHelp, Dispatcher } from '../../../commands/dispatch.js';
-import { commands } from '../../../commands/index.js';
-import type { Command } from '../../../commands/types.js';
+import { Dispatcher } from '../../../commands/dispatch.js';
+import { commandByName, commands } from '../../../commands/index.js';
 import type { Config } from '../../config.js';
 import type { Core } from '../../core.js';
 import type { TaskScope } from '../../domain.js';
@@ -45,21 +44,6 @@ const scopeOf = (inv: Invocation): TaskScope => ({
   userId: inv.user.id,
   userName: inv.user.name,
 });
-
-/**
- * Slack's text form of a command. `/animate` has no attachment on Slack, so its first word is
- * the image URL and the rest the prompt (`/animate https://x/cat.png the cat waves --mode pro`);
- * a leading `--flag` means the user wrote `--image` themselves. `/video`'s first word is always
- * prompt: its images come only as `--image URL`.
- */
-export function rawFromSlackText(command: Command, text: string): string | Record<string, unknown> {
-  const trimmed = text.trim();
-  const image = command.firstWordIsImage ? command.attachmentOptions?.[0] : undefined;
-  const first = trimmed.split(/\s+/)[0] ?? '';
-  if (!image || first === '' || /^(--|\u2014)/.test(first) || asksForHelp(trimmed)) return trimmed;
-  const rest = trimmed.slice(first.length).trim();
-  return { [image]: first, ...(rest && command.freeText ? { [command.freeText]: rest } : {}) };
-}
 
 /**
  * Starts the Slack side: a Bolt App whose requests arrive at POST /slack/events on the bot's own
@@ -178,9 +162,11 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
           await io(inv, parsed.data.response_url, false).replyPrivate(notices.cannotPostHere());
           return;
         }
+        // Slack's markup undone here; the text form is read in one place (commands/dispatch.ts `rawFromText`).
+        const text = plainFromSlack(parsed.data.text);
         await dispatcher.runCommand(
           command.name,
-          rawFromSlackText(command, plainFromSlack(parsed.data.text)),
+          { text, imageFirst: true },
           inv,
           io(inv, parsed.data.response_url, false),
         );
@@ -219,7 +205,7 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
       const parsed = ViewSubmissionPayload.safeParse(body);
       const read = parsed.success ? readSubmission(parsed.data) : undefined;
       const submission = read && submissionOf(read.modalId, read.values);
-      const command = submission && dispatcher.command(submission.command);
+      const command = submission && commandByName(submission.command);
       if (!parsed.success || !read || !submission || !command) {
         log.warn({ callbackId: parsed.data?.view.callback_id }, 'unreadable or unknown form submission');
         return;
@@ -228,7 +214,7 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
       const answer = io(inv, undefined, false);
       if (command.visibility === 'card' && !(await mayPostCard(inv)))
         return await answer.replyPrivate(notices.cannotPostHere());
-      await dispatcher.runCommand(command.name, { ...submission.raw }, inv, answer);
+      await dispatcher.runCommand(command.name, { options: { ...submission.raw } }, inv, answer);
     });
   });
 
