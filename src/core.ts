@@ -153,10 +153,7 @@ export async function createCore(
       videoModel: env.KLING_DEFAULT_MODEL,
       imageModel: env.KLING_DEFAULT_IMAGE_MODEL,
       omniModel: omniModel(),
-      standardFor: (model, kind) =>
-        kind === 'text2video' || kind === 'image2video' || kind === 'storyboard'
-          ? kling.standardFor({ kind, model })
-          : 'legacy',
+      standardFor: (model, kind) => (kind !== 'image' ? kling.standardFor({ kind, model }) : 'legacy'),
     },
     now,
   };

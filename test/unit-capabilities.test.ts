@@ -566,3 +566,34 @@ describe('defaults, suggestions and help from the table', () => {
     expect(expectedUnits({ kind: 'text2video', model: 'kling-v9', mode: 'std', duration: '5' })).toBeUndefined();
   });
 });
+
+describe('the omni rows (REFERENCE, "Kling models" and "Kling omni", written out here)', () => {
+  it('3.0 Omni: both ids, 720p/1080p/4k, 3–15 s, multi-shot, 7 references, a 3–15.5 s 700–4,553 px video, its prices', () => {
+    expect(rowFor('kling-v3-omni', 'omni')).toMatchObject({
+      id: 'kling-3.0-omni',
+      legacy: 'kling-v3-omni',
+      resolutions: ['720p', '1080p', '4k'],
+      durations: { min: 3, max: 15 },
+      multiShot: true,
+      references: 7,
+      referenceVideo: { minSeconds: 3, maxSeconds: 15.5, minSide: 700, maxSide: 4553, maxArea: 8_294_400 },
+      units: {
+        perSecond: { '720p': 0.6, '1080p': 0.8, '4k': 3 },
+        audioPerSecond: { '720p': 0.8, '1080p': 1, '4k': 3 },
+      },
+    });
+  });
+
+  it('O1: both ids, 720p/1080p, 3–10 s, no multi-shot, silent, a 3–10 s 700–2,160 px video, its prices', () => {
+    expect(rowFor('kling-o1', 'omni')).toMatchObject({
+      legacy: 'kling-video-o1',
+      resolutions: ['720p', '1080p'],
+      durations: { min: 3, max: 10 },
+      multiShot: false,
+      audio: [],
+      referenceVideo: { minSeconds: 3, maxSeconds: 10, minSide: 700, maxSide: 2160 },
+      units: { perSecond: { '720p': 0.6, '1080p': 0.8 } },
+    });
+    expect(modelsFor('omni', BUILT_IN)).toEqual(['kling-3.0-omni', 'kling-o1']);
+  });
+});

@@ -1,6 +1,7 @@
 import type { GenerationRequest, Standard } from '../domain.js';
 import { capabilityKindOf, type CapabilityRow } from './capabilities.js';
 import { modelTable, rowFor } from './model-table.js';
+import { storyboardKind } from './rules.js';
 import { speaksNew } from './standards/new.js';
 
 /**
@@ -28,7 +29,8 @@ export function standardFor(
   if (!speaksNew(req.kind) || routing.api === 'legacy') return 'legacy';
   if (routing.api === 'new') return 'new';
   if (!routing.hasKey) return 'legacy';
-  const row = rowFor(req.model, capabilityKindOf(req), table);
+  const kind = req.kind === 'storyboard' ? storyboardKind(req.model, table) : capabilityKindOf(req);
+  const row = rowFor(req.model, kind, table);
   if (row) return row.id ? 'new' : 'legacy';
   return LEGACY_SHAPED.test(req.model) ? 'legacy' : 'new';
 }

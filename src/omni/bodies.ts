@@ -88,6 +88,12 @@ export function storyboardNewBody(req: StoryboardRequest, extras: CreateExtras):
   };
 }
 
+/** `POST /omni-video/{model}` (3.0 Omni) with the shot syntax as its prompt and `multi_shot` on (new standard). */
+export function storyboardOmniNewBody(req: StoryboardRequest, extras: CreateExtras): Record<string, unknown> {
+  const { prompt, settings, options } = storyboardNewBody(req, extras);
+  return { contents: [{ type: 'prompt', text: prompt }], settings, options };
+}
+
 /**
  * `POST /v1/videos/omni-video` with `multi_shot` + `multi_prompt` (legacy text-to-video has no
  * multi-shot). Kling ignores `prompt` then; the shots joined stand in for it where one is required.

@@ -151,3 +151,23 @@ export async function waitAllFinal(rig: CoreRig, ids: readonly string[], timeout
     timeoutMs,
   );
 }
+
+let commandUsers = 0;
+
+/**
+ * One command line through the dispatcher as a new user: the private refusal's text, if any, and
+ * the id of the task whose card it posted.
+ */
+export async function runText(
+  rig: CoreRig,
+  command: string,
+  text: string,
+): Promise<{ refused: string | undefined; taskId: string }> {
+  const inv = makeInv({ userId: `cmd-user-${commandUsers++}` });
+  const io = makeIo(rig.port, inv);
+  const posted = rig.port.events.length;
+  await rig.dispatcher.runCommand(command, text, inv, io);
+  const refusal = io.privates.find((p) => p.kind === 'notice' && p.tone === 'error');
+  const taskId = rig.port.events.slice(posted).find((e) => e.type === 'post')?.taskId ?? '';
+  return { refused: refusal?.kind === 'notice' ? refusal.text : undefined, taskId };
+}

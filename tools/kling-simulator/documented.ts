@@ -202,3 +202,14 @@ export const LEGACY_OMNI: Readonly<Record<string, LegacyOmniModel>> = {
 export const LEGACY_OMNI_DEFAULT = 'kling-video-o1';
 export const OMNI_IMAGES = { withoutVideo: 7, withVideo: 4 } as const;
 export const OMNI_SHOTS = { max: 6, promptMax: 512 } as const;
+
+/**
+ * New standard multi-shot (Kling's capability map): 3.0 Turbo by the prompt's shot syntax, 3.0
+ * and 3.0 Omni with `settings.multi_shot`; 2.6, 2.5 Turbo and O1 have none.
+ */
+export const NEW_MULTI_SHOT: readonly string[] = ['kling-3.0-turbo', 'kling-3.0', 'kling-3.0-omni'];
+/** New standard omni-video: the one reference or base video's length, seconds, per model. */
+export const NEW_OMNI_VIDEO_SECONDS: Readonly<Record<string, { min: number; max: number }>> = {
+  'kling-3.0-omni': { min: 3, max: 15.5 },
+  'kling-o1': { min: 3, max: 10 },
+};

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { GENERIC_LENGTHS, NEW_STANDARD_ABSENT, NEW_VIDEO, type NewVideoKind } from './documented.js';
+import { GENERIC_LENGTHS, NEW_MULTI_SHOT, NEW_STANDARD_ABSENT, NEW_VIDEO, type NewVideoKind } from './documented.js';
+import { omniInputsRefusal, shotLengths } from './new-omni-rules.js';
+import type { VideoLookup } from './omni-rules.js';
 import { callbackSchema, imageRefSchema, type Refusal } from './legacy-rules.js';
 
 /**
@@ -26,6 +28,8 @@ const Content = z.object({
   ]),
   text: z.string().max(3072).optional(),
   url: z.string().optional(),
+  /** How the prompt names this input (`@image_1`). */
+  id: z.string().min(1).max(64).optional(),
 });
 
 const Body = z.object({
@@ -58,6 +62,7 @@ export function newRefusal(
   model: string,
   raw: Record<string, unknown>,
   extraModels: readonly string[],
+  video: VideoLookup = () => undefined,
 ): { refusal: Refusal } | { body: NewBody; prompt: string; seconds: number; resolution: string; audio: boolean } {
   const facts = NEW_VIDEO[model];
   if (!extraModels.includes(model) && (!facts || !facts.kinds.includes(kind)))
@@ -82,10 +87,24 @@ export function newRefusal(
         return { refusal: invalid('contents.url', 'must be an http(s) URL or raw base64') };
     if (s.aspect_ratio !== undefined) return { refusal: invalid('settings.aspect_ratio', 'the image sets it') };
   }
-  const seconds = s.duration ?? 5;
+  let edited: number | undefined;
+  if (kind === 'omni-video') {
+    const inputs = omniInputsRefusal(model, contents, s, video);
+    if ('refusal' in inputs) return inputs;
+    edited = inputs.seconds;
+  }
+  const seconds = edited ?? s.duration ?? 5;
   const resolution = s.resolution ?? '720p';
+  if (s.multi_shot === true) {
+    if (!extraModels.includes(model) && !NEW_MULTI_SHOT.includes(model))
+      return { refusal: invalid('settings.multi_shot', `${model} makes no multi-shot videos`) };
+    const shots = shotLengths(text);
+    if ('why' in shots) return { refusal: invalid('prompt', `multi-shot: ${shots.why}`) };
+    const sum = shots.seconds.reduce((a, b) => a + b, 0);
+    if (sum !== seconds) return { refusal: invalid('prompt', `the shots last ${sum} s, the duration is ${seconds} s`) };
+  }
   const lengths = facts?.lengths ?? GENERIC_LENGTHS;
-  if (!lengths.seconds.includes(seconds))
+  if (edited === undefined && !lengths.seconds.includes(seconds))
     return { refusal: invalid('settings.duration', `${model} makes ${lengths.seconds.join(', ')} s videos`) };
   if (!facts) return { body, prompt: text, seconds, resolution, audio: s.audio === 'native' };
   if (!facts.resolutions.includes(resolution))

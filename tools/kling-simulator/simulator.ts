@@ -17,7 +17,7 @@ import { verifyJwt } from './jwt.js';
 import { extendRefusal, fieldRefusal, legacyRefusal, type Refusal, type SimTaskKind } from './legacy-rules.js';
 import type { NewVideoKind, SimStandard } from './documented.js';
 import { newRefusal, newUnits } from './new-rules.js';
-import { omniRefusal } from './omni-rules.js';
+import { omniRefusal, type VideoLookup } from './omni-rules.js';
 
 export { mintTestJwt } from './jwt.js';
 export type { SimTaskKind } from './legacy-rules.js';
@@ -642,15 +642,18 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
     });
   }
 
+  /** One of the simulator's own videos, by its URL (an omni input): its length, whether done, its age. */
+  function videoByUrl(url: string): ReturnType<VideoLookup> {
+    const t = byVideoUrl.get(url);
+    if (!t) return undefined;
+    const now = clock();
+    const seconds = Number('videos' in t.result ? t.result.videos[0]?.duration : 0);
+    return { seconds, finished: statusAt(t, now) === 'succeed', ageMs: now - t.finishedAt };
+  }
+
   /** Legacy omni-video: reference images, an edit of a video, multi-shot (omni-rules.ts). */
   function handleOmni(body: Record<string, unknown>): Answer {
-    const checked = omniRefusal(body, opts.extraModels ?? [], (url) => {
-      const t = byVideoUrl.get(url);
-      if (!t) return undefined;
-      const now = clock();
-      const seconds = Number('videos' in t.result ? t.result.videos[0]?.duration : 0);
-      return { seconds, finished: statusAt(t, now) === 'succeed', ageMs: now - t.finishedAt };
-    });
+    const checked = omniRefusal(body, opts.extraModels ?? [], videoByUrl);
     if ('refusal' in checked) return refusal(checked.refusal);
     const { model, mode, seconds } = checked.made;
     return makeTask('omni-video', body, {
@@ -779,9 +782,10 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
     if (!takeRateToken()) return errorAnswer(429, 1302, 'The API request is too fast, please slow down');
     const body = bodySchema.safeParse(parsed);
     if (!body.success) return errorAnswer(400, 1200, 'Invalid request parameters: body must be a JSON object');
-    const checked = newRefusal(kind, model, body.data, opts.extraModels ?? []);
+    const checked = newRefusal(kind, model, body.data, opts.extraModels ?? [], videoByUrl);
     if ('refusal' in checked) return refusal(checked.refusal);
-    const simKind: SimTaskKind = kind === 'text-to-video' ? 'text2video' : 'image2video';
+    const simKind: SimTaskKind =
+      kind === 'text-to-video' ? 'text2video' : kind === 'image-to-video' ? 'image2video' : 'omni-video';
     return makeTask(simKind, body.data, {
       standard: 'new',
       model,
@@ -973,7 +977,7 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
     if (!path.startsWith(`${prefix}/`) || (prefix !== '' && path === prefix)) return { op: 'other' };
     const rest = path.slice(prefix.length);
     if (rest === '/tasks') return method === 'GET' ? { op: 'get', tasks: true } : { op: 'list', tasks: true };
-    const fresh = /^\/(text-to-video|image-to-video)\/([^/]+)$/.exec(rest);
+    const fresh = /^\/(text-to-video|image-to-video|omni-video)\/([^/]+)$/.exec(rest);
     if (fresh?.[1] && fresh[2]) {
       if (method !== 'POST') return { op: 'other', badMethod: true };
       return { op: 'create', newKind: fresh[1] as NewVideoKind, model: decodeURIComponent(fresh[2]) };

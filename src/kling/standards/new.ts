@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { GenerationRequest, TaskKind } from '../../domain.js';
 import { capabilityKindOf, resolutionOfMode } from '../capabilities.js';
 import { rowFor } from '../model-table.js';
-import { modelIdFor } from '../rules.js';
+import { modelIdFor, storyboardKind } from '../rules.js';
+import { omniNewBody, storyboardNewBody, storyboardOmniNewBody } from '../../omni/bodies.js';
 import type { KlingTask } from '../schemas.js';
 import { klingImage } from './legacy.js';
 
@@ -10,13 +11,16 @@ import { klingImage } from './legacy.js';
  * Kling's new standard (since June 2026): the model id in the path, `contents[]`, `settings{}`,
  * `options{}` in the body, an API key only, tasks read in batches at `/tasks`. Docs:
  * https://app.klingai.com/global/dev/document-api (update log 2026-06-17, 2026-07-15).
- * Video only: images stay on the legacy standard. A new kind (omni-video) adds its endpoint and
- * its body builder to the two records below.
+ * Video only: images stay on the legacy standard. Omni tasks and storyboards build their bodies in
+ * src/omni/bodies.ts; a storyboard of an omni model (3.0 Omni) goes to omni-video, any other to
+ * text-to-video with the shot syntax in its prompt.
  */
 
 export const NEW_ENDPOINTS: Partial<Record<TaskKind, string>> = {
   text2video: '/text-to-video',
   image2video: '/image-to-video',
+  omni: '/omni-video',
+  storyboard: '/text-to-video',
 };
 
 export const TASKS_PATH = '/tasks';
@@ -29,9 +33,10 @@ export const speaksNew = (kind: TaskKind): boolean => NEW_ENDPOINTS[kind] !== un
  * pattern).
  */
 export function newCreatePath(req: GenerationRequest): string {
-  const endpoint = NEW_ENDPOINTS[req.kind];
+  const kind = req.kind === 'storyboard' ? storyboardKind(req.model) : capabilityKindOf(req);
+  const endpoint = req.kind === 'storyboard' && kind === 'omni' ? NEW_ENDPOINTS.omni : NEW_ENDPOINTS[req.kind];
   if (!endpoint) throw new Error(`${req.kind} has no endpoint on Kling's new API`);
-  return `${endpoint}/${encodeURIComponent(modelIdFor(req.model, capabilityKindOf(req), 'new'))}`;
+  return `${endpoint}/${encodeURIComponent(modelIdFor(req.model, kind, 'new'))}`;
 }
 
 type Body = Record<string, unknown>;
@@ -76,6 +81,10 @@ const BODIES: Partial<{ [K in GenerationRequest['kind']]: (req: Extract<Generati
  * first.
  */
 export function newBody(req: GenerationRequest, externalTaskId: string, callbackUrl?: string): Body {
+  const extras = { externalTaskId, callbackUrl };
+  if (req.kind === 'omni') return omniNewBody(req, extras);
+  if (req.kind === 'storyboard')
+    return storyboardKind(req.model) === 'omni' ? storyboardOmniNewBody(req, extras) : storyboardNewBody(req, extras);
   const build = BODIES[req.kind] as ((r: GenerationRequest) => Body) | undefined;
   if (!build) throw new Error(`${req.kind} has no body on Kling's new API`);
   return {
