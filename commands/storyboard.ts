@@ -113,6 +113,7 @@ export default defineCommand({
   description: 'A video in 1-6 shots, each with its own length: 3: a cat jumps | 4: it lands softly',
   visibility: 'card',
   modelKind: 'text2video',
+  multiShotOnly: true,
   freeText: 'shots',
   formOnly: ['shots'],
   options: z.object({

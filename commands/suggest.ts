@@ -7,7 +7,9 @@ import {
   primaryId,
   rowMatches,
   type CapabilityKind,
+  type CapabilityRow,
 } from '../src/kling/capabilities.js';
+import { defaultStoryboardModel } from '../src/omni/storyboard-model.js';
 import { modelTable, rowFor } from '../src/kling/model-table.js';
 import type { ModelDefaults } from './generation.js';
 import type { Command } from './types.js';
@@ -43,7 +45,7 @@ function chosenModel(kind: CapabilityKind, others: Readonly<Record<string, unkno
 }
 
 export function suggest(
-  command: Pick<Command, 'modelKind' | 'options'>,
+  command: Pick<Command, 'modelKind' | 'options' | 'multiShotOnly'>,
   option: string,
   typed: string,
   others: Readonly<Record<string, unknown>>,
@@ -52,7 +54,7 @@ export function suggest(
   const kind = command.modelKind;
   if (!kind || !suggestedOptions(command).includes(option)) return [];
   const needle = typed.trim().toLowerCase();
-  if (option === 'model') return modelSuggestions(kind, needle, defaults);
+  if (option === 'model') return modelSuggestions(kind, needle, defaults, command.multiShotOnly === true);
   const model = chosenModel(kind, others, defaults);
   const row = rowFor(model, kind);
   if (option === 'aspect_ratio') {
@@ -73,10 +75,21 @@ export function suggest(
     .slice(0, MAX_CHOICES);
 }
 
-function modelSuggestions(kind: CapabilityKind, needle: string, defaults: ModelDefaults): Suggestion[] {
-  const fallback = kind === 'image' ? defaults.imageModel : defaults.videoModel;
+function modelSuggestions(
+  kind: CapabilityKind,
+  needle: string,
+  defaults: ModelDefaults,
+  multiShot: boolean,
+): Suggestion[] {
+  const fallback = multiShot
+    ? (defaultStoryboardModel(defaults.videoModel, defaults.omniModel) ?? '')
+    : kind === 'image'
+      ? defaults.imageModel
+      : defaults.videoModel;
+  const fits = (r: CapabilityRow) =>
+    multiShot ? r.multiShot && (r.kind === 'text2video' || r.kind === 'omni') : r.kind === kind;
   const rows = modelTable().filter(
-    (r) => r.kind === kind && [r.id, r.legacy, r.name.toLowerCase()].some((m) => m !== undefined && m.includes(needle)),
+    (r) => fits(r) && [r.id, r.legacy, r.name.toLowerCase()].some((m) => m !== undefined && m.includes(needle)),
   );
   // Newest first, the default at the top: what most people pick.
   const ordered = [...rows].reverse().sort((a, b) => Number(rowMatches(b, fallback)) - Number(rowMatches(a, fallback)));

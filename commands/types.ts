@@ -47,6 +47,8 @@ export interface Command<S extends z.ZodObject = z.ZodObject, P = unknown> {
   visibility: 'card' | 'private';
   /** The capability-table kind whose models the `model` option offers (Discord autocomplete, help texts). */
   modelKind?: CapabilityKind;
+  /** The `model` option offers only models that make multi-shot videos (`/storyboard`), omni ones included. */
+  multiShotOnly?: true;
   /**
    * What the command will do with these arguments, decided without asking anyone: the uploaded files and
    * the capability table are checked and a card command's Kling request is built. Pure and fast; run once

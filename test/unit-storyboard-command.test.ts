@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseFlags } from '../commands/flags.js';
-import { storyboardRequest } from '../commands/storyboard.js';
+import storyboard, { storyboardRequest } from '../commands/storyboard.js';
+import { suggest } from '../commands/suggest.js';
 import type { ModelDefaults } from '../commands/generation.js';
 import { ValidationError } from '../src/errors.js';
 
@@ -69,6 +70,17 @@ describe('/storyboard: the request', () => {
 
   it('GIVEN a ratio the model does not take THEN refused naming aspect_ratio', () => {
     expect(refusal(() => storyboardRequest({ shots: '5: a', aspect_ratio: '4:3' }, LEGACY)).field).toBe('aspect_ratio');
+  });
+});
+
+describe('/storyboard: model suggestions', () => {
+  it('GIVEN the model option THEN only multi-shot models, omni ones too, the default first', () => {
+    expect(suggest(storyboard, 'model', '', {}, LEGACY).map((s) => s.value)).toEqual([
+      'kling-3.0-omni',
+      'kling-3.0-turbo',
+      'kling-3.0',
+    ]);
+    expect(suggest(storyboard, 'model', '', {}, NEW)[0]?.name).toMatch(/^kling-3\.0-turbo \(default\)/);
   });
 });
 
