@@ -15,6 +15,8 @@ export interface HttpLimits {
   maxConnections: number;
   /** How often Node checks the two timeouts above. */
   checkIntervalMs: number;
+  /** Kling callbacks naming one task: at most one re-fetch at once and one at the end of each such window. */
+  hintWindowMs: number;
 }
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = {
@@ -23,6 +25,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   keepAliveTimeoutMs: 5_000,
   maxConnections: 1_000,
   checkIntervalMs: 1_000,
+  hintWindowMs: 1_000,
 };
 /**
  * Only the task id is read from a callback (bare task object, or wrapped in the envelope): the body is never
@@ -90,7 +93,7 @@ export class HttpServer {
       (req, res) => void this.route(req, res),
     );
     this.server.maxConnections = l.maxConnections;
-    this.hints = new HintDebouncer((klingTaskId) => void this.core.tracker.hint(klingTaskId));
+    this.hints = new HintDebouncer((klingTaskId) => void this.core.tracker.hint(klingTaskId), l.hintWindowMs);
   }
 
   mount(prefix: string, listener: RequestListener): void {

@@ -40,6 +40,9 @@ const VIDEO: Extract<GenerationRequest, { kind: 'text2video' }> = {
   aspect_ratio: '16:9',
 };
 const STATE_ORDER = ['pending', 'queued', 'submitted', 'processing', 'succeed', 'failed'] as const;
+/** Kling's submitted and processing phases last ten minutes each: a test moves its clock on (JWTs live 30). */
+const STAGE_MS = 600_000;
+const STEPPED = { timing: { submittedMs: STAGE_MS, processingMs: STAGE_MS, jitter: 0 } };
 
 const bodyOf = (sim: KlingSimulator, ext: string) =>
   z
@@ -78,7 +81,10 @@ function expectForwardOnly(views: readonly CardView[]): void {
 
 describe('tracker: a task from command to video', () => {
   it('/video goes pending → submitted → processing → succeed; the last card shows the URL', async () => {
-    const sim = await startSim(cleanup, { timing: { submittedMs: 80, processingMs: 300, jitter: 0 } });
+    // Kling's clock moves only when the test says: each state lasts until the card has shown it, so no
+    // state can pass between two polls on a slow machine.
+    let skewMs = 0;
+    const sim = await startSim(cleanup, { ...STEPPED, now: () => Date.now() + skewMs });
     const rig = await makeCore(cleanup, sim);
     const sigs: Array<string | undefined> = [];
     const update = rig.core.store.update.bind(rig.core.store);
@@ -94,6 +100,10 @@ describe('tracker: a task from command to video', () => {
     const [posted] = rig.port.events;
     expect(posted).toMatchObject({ type: 'post', view: { state: 'pending' } });
     const id = posted?.taskId ?? '';
+    await waitFor('the submitted card', () => rig.port.lastView(id)?.state === 'submitted');
+    skewMs += STAGE_MS;
+    await waitFor('the processing card', () => rig.port.lastView(id)?.state === 'processing');
+    skewMs += STAGE_MS;
     await waitAllFinal(rig, [id]);
 
     const views = rig.port.viewsFor(id);
@@ -123,12 +133,11 @@ describe('tracker: a task from command to video', () => {
 
   it('the create goes to Kling at once, not one poll interval later', async () => {
     const sim = await startSim(cleanup);
-    const rig = await makeCore(cleanup, sim, { POLL_INTERVAL_MS: '2000' });
+    // A poll interval of ten minutes: a create that waited for a tick would not come within the test.
+    const rig = await makeCore(cleanup, sim, { POLL_INTERVAL_MS: '600000' });
     const [rec] = await submitN(rig, 1);
-    const submittedAt = Date.now();
-    await waitFor('the create at Kling', () => sim.createsFor(rec?.id ?? '') === 1, 1500);
-    expect(Date.now() - submittedAt).toBeLessThan(1000);
-    await waitFor('the submitted card', () => rig.port.lastView(rec?.id ?? '')?.state === 'submitted', 1000);
+    await waitFor('the create at Kling', () => sim.createsFor(rec?.id ?? '') === 1, 10_000);
+    await waitFor('the submitted card', () => rig.port.lastView(rec?.id ?? '')?.state === 'submitted', 10_000);
   });
 
   it('an image task and a cfg_scale of 0 on a v1 model reach Kling as asked', async () => {
@@ -152,13 +161,15 @@ describe('tracker: a task from command to video', () => {
 
 describe('tracker: card edits', () => {
   it('coalesces: a slow port sees fewer edits than changes, latest state wins, the last is final', async () => {
+    let skewMs = 0;
     const sim = await startSim(cleanup, {
       envelope: 'gateway',
       prefix: '/kling',
       auth: { apiKey: API_KEY },
-      timing: { submittedMs: 40, processingMs: 700, jitter: 0 },
+      ...STEPPED,
+      now: () => Date.now() + skewMs,
     });
-    const port = new RecordingPort({ editDelayMs: 120 });
+    const port = new RecordingPort();
     const rig = await makeCore(cleanup, sim, { KLING_API_KEY: API_KEY, POLL_INTERVAL_MS: '20' }, port);
     const saved: Array<{ state: string; progress?: number }> = [];
     const update = rig.core.store.update.bind(rig.core.store);
@@ -169,14 +180,25 @@ describe('tracker: card edits', () => {
     });
     const [rec] = await submitN(rig, 1);
     const id = rec?.id ?? '';
+    await waitFor('the submitted card', () => rig.port.lastView(id)?.state === 'submitted');
+    // The platform holds the next edit while the gateway's percentage moves nine times, each stored.
+    const release = port.holdEdits();
+    for (let step = 1; step <= 9; step++) {
+      skewMs += step === 1 ? STAGE_MS : STAGE_MS / 10; // into processing (10%), then 9 points a step
+      const percent = 10 + 9 * (step - 1);
+      await waitFor(`${percent}% stored`, () => saved.some((s) => (s.progress ?? 0) >= percent));
+    }
+    release();
+    skewMs += STAGE_MS;
     await waitAllFinal(rig, [id]);
 
     const changes = saved.filter(
       (s, i) => i === 0 || s.state !== saved[i - 1]?.state || s.progress !== saved[i - 1]?.progress,
     ).length;
     const edits = rig.port.editsFor(id);
-    expect(changes).toBeGreaterThanOrEqual(8); // the gateway's percentage moved many times
+    expect(changes).toBeGreaterThanOrEqual(10); // submitted, nine percentages, succeed
     expect(edits.length).toBeLessThan(changes);
+    expect(edits.length).toBeLessThanOrEqual(4); // submitted, the one held, the latest while held, the final
     expect(edits.at(-1)?.view.state).toBe('succeed');
     expect(edits.at(-1)?.view.media[0]?.url).toMatch(/\/media\/\d+\.mp4$/);
     const percents = edits.map((e) => e.view.progress?.percent ?? 0);
@@ -209,20 +231,28 @@ describe('tracker: card edits', () => {
     const rig = await makeCore(cleanup, sim, {}, port);
     const chanA = channelKey({ platform: 'console', guildId: 'g1', channelId: 'A' });
     const chanB = channelKey({ platform: 'console', guildId: 'g1', channelId: 'B' });
-    port.rateLimitNextEdit(500, chanA);
+    // Ten times what channel B's whole task takes here (~0.3 s), so B runs inside it on a loaded machine. (The
+    // pause is the outbox's wake timer on the real clock: a test clock that jumps would not wake it.)
+    const PAUSE_MS = 3000;
+    port.rateLimitNextEdit(PAUSE_MS, chanA);
     // Two cards in A: a pause of only the card that got the 429 would let the other one's edits through.
     const [a, a2] = await submitN(rig, 2, { channelId: 'A', together: true });
+    const limit = await waitFor('the 429 in channel A', () => port.rateLimits[0]);
+    // B starts only once A is paused, so its edits cannot all come before the pause.
     const [b] = await submitN(rig, 1, { channelId: 'B' });
-    await waitAllFinal(rig, [a?.id ?? '', a2?.id ?? '', b?.id ?? '']);
-    const [limit] = port.rateLimits;
+    await waitAllFinal(rig, [b?.id ?? '']);
+    // B went from its first edit to its final one while A waited.
+    expect(port.editsIn(chanB).filter((e) => e.at > limit.at).length).toBeGreaterThanOrEqual(2);
+    expect(port.editsIn(chanA), 'A wrote during its pause').toEqual([]);
+    await waitAllFinal(rig, [a?.id ?? '', a2?.id ?? ''], PAUSE_MS + 8000);
     expect(port.rateLimits).toHaveLength(1);
-    expect(limit?.channel).toBe(chanA);
-    const editsA = port.editsIn(chanA);
-    expect(new Set(editsA.map((e) => e.taskId))).toEqual(new Set([a?.id, a2?.id]));
-    for (const e of editsA) expect(e.at, `edit of ${e.taskId}`).toBeGreaterThanOrEqual((limit?.at ?? 0) + 500 - 2);
-    expect(port.editsIn(chanB).some((e) => e.at > (limit?.at ?? 0) && e.at < (limit?.at ?? 0) + 500)).toBe(true);
+    expect(limit.channel).toBe(chanA);
+    expect(new Set(port.editsIn(chanA).map((e) => e.taskId))).toEqual(new Set([a?.id, a2?.id]));
+    for (const e of port.editsIn(chanA))
+      expect(e.at, `edit of ${e.taskId}`).toBeGreaterThanOrEqual(limit.at + PAUSE_MS - 2);
     expect(port.lastView(a?.id ?? '')?.state).toBe('succeed');
     expect(port.lastView(a2?.id ?? '')?.state).toBe('succeed');
+    expect(port.lastView(b?.id ?? '')?.state).toBe('succeed');
     expectOneCreateEach(sim, [a?.id ?? '', a2?.id ?? '', b?.id ?? '']);
   });
 });
@@ -247,18 +277,24 @@ describe('tracker: adapter budgets', () => {
 
 describe('tracker: provider polling', () => {
   it('with many tasks in flight one list call replaces per-task GETs (fewer calls per task)', async () => {
-    const timing = { submittedMs: 50, processingMs: 400, jitter: 0 };
-    const solo = await startSim(cleanup, { timing });
+    // Each run lasts until Kling was asked six times (not for a wall-clock time a slow machine shortens).
+    let skewMs = 0;
+    const timing = { ...STEPPED, now: () => Date.now() + skewMs };
+    const solo = await startSim(cleanup, timing);
     const soloRig = await makeCore(cleanup, solo);
     const [one] = await submitN(soloRig, 1);
+    await waitFor('six looks at the task', () => solo.stats.gets + solo.stats.lists >= 6);
+    skewMs += 2 * STAGE_MS;
     await waitAllFinal(soloRig, [one?.id ?? '']);
     const soloCalls = solo.stats.gets + solo.stats.lists;
     expect(solo.stats.lists).toBe(0);
-    expect(soloCalls).toBeGreaterThanOrEqual(5);
 
-    const crowd = await startSim(cleanup, { timing });
+    skewMs = 0;
+    const crowd = await startSim(cleanup, timing);
     const crowdRig = await makeCore(cleanup, crowd);
     const recs = await submitN(crowdRig, 8, { together: true });
+    await waitFor('six looks at the tasks', () => crowd.stats.lists >= 6);
+    skewMs += 2 * STAGE_MS;
     await waitAllFinal(
       crowdRig,
       recs.map((r) => r.id),

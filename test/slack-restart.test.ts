@@ -22,6 +22,7 @@ import {
 const TEAM = 'T0ACME';
 const C1 = 'C0GENERAL';
 const C2 = 'C0VIDEOS';
+const LATE = 'after the restart';
 
 const cleanups: Array<() => Promise<unknown> | void> = [];
 afterEach(async () => {
@@ -30,8 +31,17 @@ afterEach(async () => {
 
 describe('Slack bot process restart', () => {
   it('after SIGKILL with tasks in flight, a new process finishes every card without a second create', async () => {
-    // Long enough processing that nothing finishes before the kill.
-    const sim = await startSim({ submittedMs: 200, processingMs: 2500 });
+    // Kling's clock: nothing finishes before the kill, however slow this machine is; after it the clock
+    // jumps ten minutes and everything has.
+    let skewMs = 0;
+    const sim = await startSim(
+      { submittedMs: 200, processingMs: 600_000 },
+      {
+        now: () => Date.now() + skewMs,
+        // The command sent after the restart runs at the usual pace.
+        durationFor: (body) => (body['prompt'] === LATE ? { submittedMs: 100, processingMs: 300 } : undefined),
+      },
+    );
     cleanups.push(() => sim.close());
     const fake = await startFake([{ id: TEAM, channels: [C1, C2] }]);
     cleanups.push(() => fake.close());
@@ -40,7 +50,9 @@ describe('Slack bot process restart', () => {
     const env = botEnv(sim, fake, { STORE_URL: `sqlite://${join(dir, 'x.sqlite')}`, POLL_INTERVAL_MS: '80' });
 
     // Two creates are answered only after the kill: Kling has the task, the bot never heard back.
-    sim.faults.add({ kind: 'slow', on: 'create', times: 2, delayMs: 4000 });
+    let releaseCreates = (): void => undefined;
+    sim.faults.add({ kind: 'slow', on: 'create', times: 2, until: new Promise<void>((r) => (releaseCreates = r)) });
+    cleanups.push(() => releaseCreates());
 
     const first: ChildBot = await startBotProcess(env);
     cleanups.push(() => first.stop());
@@ -86,6 +98,7 @@ describe('Slack bot process restart', () => {
     }
     first.proc.kill('SIGKILL');
     await new Promise((resolve) => first.proc.once('exit', resolve));
+    releaseCreates();
     expect(cards.some((m) => cardIsFinal(sim, m))).toBe(false);
     // Two creates really were unanswered when the process died: the store has no Kling task for them.
     const killed = await openStorage(env['STORE_URL'] ?? '');
@@ -99,6 +112,7 @@ describe('Slack bot process restart', () => {
       await killed.close();
     }
 
+    skewMs = 600_000;
     const second = await startBotProcess(env);
     cleanups.push(() => second.stop());
     fake.setBotUrl(`http://127.0.0.1:${second.port}/slack/events`);
@@ -121,7 +135,7 @@ describe('Slack bot process restart', () => {
       channelId: C1,
       userId: 'U0LATE',
       command: '/video',
-      text: 'after the restart',
+      text: LATE,
     });
     await fake.waitFor(
       () => fake.messagesIn(C1).length === 3 && fake.messagesIn(C1).every((m) => cardIsFinal(sim, m)),

@@ -1,5 +1,5 @@
 import { createServer, type AddressInfo } from 'node:net';
-import { HttpServer } from '../../src/http.js';
+import { HttpServer, type HttpLimits } from '../../src/http.js';
 import type { KlingSimulator } from '../../tools/kling-simulator/simulator.js';
 import { makeCore, type Cleanup, type CoreRig } from './core-harness.js';
 
@@ -21,11 +21,12 @@ export async function botWithHttp(
   cleanup: Cleanup,
   sim: Pick<KlingSimulator, 'url'>,
   env: Record<string, string> = {},
+  limits: Partial<HttpLimits> = {},
 ): Promise<Bot> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const rig = await makeCore(cleanup, sim, { PUBLIC_URL: base, ...env });
-  const http = new HttpServer(rig.core);
+  const http = new HttpServer(rig.core, limits);
   await http.listen(port, '127.0.0.1');
   cleanup.add(() => http.close());
   return { ...rig, base, http };

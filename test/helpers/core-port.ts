@@ -49,6 +49,8 @@ export class RecordingPort implements PlatformPort {
   readonly deleted: number[] = [];
   /** Simulated latency of one edit. */
   editDelayMs: number;
+  /** While set, an edit is recorded and then held until it settles (`holdEdits`). */
+  private held: Promise<void> | undefined;
   /** Most edits ever running at once in one channel. */
   maxConcurrentPerChannel = 0;
   private readonly running = new Map<string, number>();
@@ -121,10 +123,21 @@ export class RecordingPort implements PlatformPort {
     try {
       this.record('edit', card, channel, view);
       if (this.editDelayMs > 0) await new Promise((r) => setTimeout(r, this.editDelayMs));
+      if (this.held) await this.held;
     } finally {
       this.running.set(channel, (this.running.get(channel) ?? 1) - 1);
     }
     return { value: undefined, ...(rate ? { rate } : {}) };
+  }
+
+  /** Edits from now on stay in flight (a platform that answers slowly) until the returned function is called. */
+  holdEdits(): () => void {
+    let release = (): void => undefined;
+    this.held = new Promise<void>((r) => (release = r));
+    return () => {
+      this.held = undefined;
+      release();
+    };
   }
 
   async post(scope: TaskScope, view: CardView): Promise<Written<CardHandle>> {

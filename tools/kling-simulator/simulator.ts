@@ -33,6 +33,11 @@ export interface FaultSpec {
   on?: FaultOp;
   /** For `slow`: how long to hold the answer (default 2000 ms). */
   delayMs?: number;
+  /**
+   * For `slow`: hold the answer until this settles instead (delayMs is ignored), so a test decides
+   * when the client hears back rather than racing a timer.
+   */
+  until?: Promise<unknown>;
   /** For `malformed`: truncated JSON text (default) or a valid JSON body missing `data`. */
   variant?: 'truncated' | 'no-data';
 }
@@ -267,6 +272,7 @@ interface Answer {
 
 type Op = SimCall['op'];
 type ActiveFault = Omit<FaultSpec, 'times'>;
+const noop = (): void => undefined;
 
 const CALLS_CAP = 50_000;
 const MAX_BODY_BYTES = 20 * 1024 * 1024;
@@ -1109,7 +1115,7 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
       else answer = handleGet(r.kind, r.id ?? '');
     }
 
-    if (fault?.kind === 'slow') await delay(fault.delayMs ?? 2000);
+    if (fault?.kind === 'slow') await (fault.until ? fault.until.then(noop, noop) : delay(fault.delayMs ?? 2000));
 
     let payload = JSON.stringify(answer.json);
     let status = answer.status;
