@@ -36,7 +36,9 @@ afterAll(async () => {
 
 describe('Discord: SIGTERM with card edits pending', () => {
   it('the final edits go out before the process ends, and the restarted bot repeats no edit and no reply', async () => {
-    sim = await startSim({ submittedMs: 100, processingMs: 500 });
+    // Kling's clock: the tasks run until the test moves it on, once the cards are up.
+    let skewMs = 0;
+    sim = await startSim({ submittedMs: 600_000, processingMs: 600_000 }, { now: () => Date.now() + skewMs });
     fake = await startFake();
     const f = fake;
     const s = sim;
@@ -52,6 +54,10 @@ describe('Discord: SIGTERM with card edits pending', () => {
     // The channel answers the next write with a 429 for 1.8 s: every edit from here on waits in the outbox.
     f.rateLimitChannel(CH_A1, { times: 1, retryAfterMs: 1800 });
     const ids = recs.map((r) => taskIdOf(cardOf(f, r)) ?? '');
+    // Every task finishes at Kling now (once made there: a card shows its id before that): the next poll's
+    // edit meets the 429, and the finals wait behind it.
+    await f.waitFor(() => ids.every((id) => s.task(id) !== undefined), 10_000);
+    skewMs = 1_200_000;
     // Kling has finished every task and the bot has asked since: the final views are waiting.
     await f.waitFor(
       () =>

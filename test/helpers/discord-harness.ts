@@ -51,10 +51,14 @@ export const carol = (n: number): FakeUser => ({
 /** Fast loopback timings: a task goes submitted → processing → succeed in about half a second. */
 export const FAST_SIM: NonNullable<SimulatorOptions['timing']> = { submittedMs: 100, processingMs: 400 };
 
-export function startSim(timing: SimulatorOptions['timing'] = FAST_SIM): Promise<KlingSimulator> {
+export function startSim(
+  timing: SimulatorOptions['timing'] = FAST_SIM,
+  extra: Partial<SimulatorOptions> = {},
+): Promise<KlingSimulator> {
   return startKlingSimulator({
     auth: { accessKey: SECRETS.klingAccessKey, secretKey: SECRETS.klingSecretKey },
     timing,
+    ...extra,
   });
 }
 
