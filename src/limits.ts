@@ -6,6 +6,7 @@ import { RefusedError } from './errors.js';
 import { refusals } from './render/notices.js';
 import type { TaskRecord } from './domain.js';
 import { utcDay } from './store/keys.js';
+import { OlderActive } from './older-active.js';
 import { userActivity, userNames } from './store/paging.js';
 import type { Storage } from './store/storage.js';
 
@@ -43,6 +44,7 @@ export interface Quota {
   spendByUser?: Array<{ name: string; units: number }>;
 }
 
+const DAY_MS = 86_400_000;
 /** How many users an admin's /quota lists. */
 const SPEND_ROWS = 25;
 
@@ -63,7 +65,20 @@ export class Limits {
     /** The records (read through paging.ts, written by `admit`), the day counts and the units. */
     private readonly store: Pick<Storage, 'tasks' | 'counts' | 'units'>,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.older = new OlderActive(store.tasks);
+  }
+
+  private readonly older: OlderActive;
+
+  /** userActivity scans back one day; a task of the user still running from before that is active too. */
+  private async activity(inv: Invocation, dayStart: number, now: number) {
+    const [recent, older] = await Promise.all([
+      userActivity(this.store.tasks, inv.platform, inv.guildId, inv.user.id, dayStart, now),
+      this.older.count(inv.platform, inv.guildId, inv.user.id, Math.min(dayStart, now - DAY_MS)),
+    ]);
+    return { ...recent, active: recent.active + older };
+  }
 
   isAdmin(inv: Invocation): boolean {
     return Boolean(inv.user.isAdmin) || this.settings.adminUserIds.includes(inv.user.id);
@@ -72,9 +87,9 @@ export class Limits {
   async quota(inv: Invocation): Promise<Quota> {
     const now = this.now();
     const resetsAt = nextUtcMidnight(now);
-    const dayStart = resetsAt - 86_400_000;
+    const dayStart = resetsAt - DAY_MS;
     const [mine, guildToday, units] = await Promise.all([
-      userActivity(this.store.tasks, inv.platform, inv.guildId, inv.user.id, dayStart, now),
+      this.activity(inv, dayStart, now),
       this.store.counts.countOn(inv.platform, inv.guildId, utcDay(now)),
       this.store.units.on(inv.platform, inv.guildId, utcDay(now)),
     ]);
@@ -128,7 +143,7 @@ export class Limits {
     if (s.userMaxActive === 0 && s.userMaxDaily === 0) return;
     const now = this.now();
     const resetsAt = nextUtcMidnight(now);
-    const q = await userActivity(this.store.tasks, inv.platform, inv.guildId, inv.user.id, resetsAt - 86_400_000, now);
+    const q = await this.activity(inv, resetsAt - DAY_MS, now);
     if (s.userMaxActive > 0 && q.active >= s.userMaxActive)
       throw new RefusedError('user_active_cap', refusals.activeCap(q.active, s.userMaxActive));
     if (s.userMaxDaily > 0 && q.today >= s.userMaxDaily)

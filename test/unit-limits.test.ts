@@ -84,3 +84,52 @@ describe('the server daily cap', () => {
     expect(sim.tasks()).toHaveLength(3);
   });
 });
+
+describe('USER_MAX_ACTIVE_TASKS (issue 16, finding 10)', () => {
+  it('GIVEN two tasks of the user still running from two days ago THEN they count: a third is refused at the default cap of 2', async () => {
+    const sim = await startSim(cleanup);
+    // The harness turns the cap off; this is its default (.env.example, README Configuration).
+    const rig = await makeCore(cleanup, sim, { USER_MAX_ACTIVE_TASKS: '2' }, undefined, { start: false });
+    const inv = makeInv({ userId: 'slow' });
+    const createdAt = Date.now() - 2 * 86_400_000;
+    const old = ['kbold00000001', 'kbold00000002'];
+    for (const [i, id] of old.entries()) {
+      const refusal = await rig.core.store.admit({
+        id,
+        scope: {
+          platform: inv.platform,
+          guildId: inv.guildId,
+          channelId: inv.channelId,
+          userId: 'slow',
+          userName: 'slow',
+        },
+        request: IMAGE,
+        state: 'processing',
+        klingTaskId: `old-${i}`,
+        createdAt,
+        updatedAt: createdAt,
+      });
+      expect(refusal).toBeUndefined();
+    }
+    // Another user's old task and the user's own finished one do not count.
+    await rig.core.store.admit({
+      id: 'kbold00000003',
+      scope: { platform: inv.platform, guildId: inv.guildId, channelId: inv.channelId, userId: 'other', userName: 'o' },
+      request: IMAGE,
+      state: 'processing',
+      klingTaskId: 'old-3',
+      createdAt,
+      updatedAt: createdAt,
+    });
+    const refused = await rig.core.services.tasks.submit(inv, makeIo(rig.port, inv), IMAGE).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(RefusedError);
+    expect((refused as RefusedError).code).toBe('user_active_cap');
+    expect((await rig.core.services.limits.quota(inv)).active).toBe(2);
+    expect(sim.calls.filter((c) => c.op === 'create')).toHaveLength(0);
+    // Once one of them finishes, the user may go again.
+    await rig.core.store.update('kbold00000001', (cur) => ({ ...cur, state: 'succeed', finalShown: true }));
+    const rec = await rig.core.services.tasks.submit(inv, makeIo(rig.port, inv), IMAGE);
+    expect(rec.state).toBe('pending');
+    expect((await rig.core.services.limits.quota(inv)).active).toBe(2);
+  });
+});
