@@ -129,6 +129,44 @@ describe('resume after the bot process is killed', () => {
     expect(Object.values(await storedStates(w.storeUrl, ids))).toEqual(['succeed', 'succeed', 'succeed', 'succeed']);
   });
 
+  it('tasks waiting in our queue (Kling said 1303) at SIGKILL are created after the restart, once each', async () => {
+    // Kling runs one video at a time, and its clock holds the first until the kill, so the other two wait in
+    // our durable queue however slow this machine is; after the kill the clock jumps and tasks run quickly.
+    let skewMs = 0;
+    const sim = await startSim(cleanup, {
+      concurrency: { video: 1 },
+      timing: { submittedMs: 600_000, processingMs: 600_000, jitter: 0 },
+      now: () => Date.now() + skewMs,
+      durationFor: () => (skewMs > 0 ? { submittedMs: 100, processingMs: 300 } : undefined),
+    });
+    const w = workdir();
+    const first = spawnBot(sim, w, 'submit', 3);
+    const queuedCards = () =>
+      new Set(
+        lines(w.out)
+          .filter((l) => l.state === 'queued')
+          .map((l) => l.taskId),
+      );
+    await waitFor('two cards saying they wait in line', () => queuedCards().size === 2, 20_000);
+    await kill(first);
+    const ids = lines(w.out)
+      .filter((l) => l.type === 'submitted')
+      .map((l) => l.taskId ?? '');
+    expect(ids).toHaveLength(3);
+    const before = await storedStates(w.storeUrl, ids);
+    expect(Object.values(before).sort(), JSON.stringify(before)).toEqual(['queued', 'queued', 'submitted']);
+    expect(sim.stats.creates).toBe(1);
+
+    skewMs = 1_200_000;
+    const second = spawnBot(sim, w, 'resume');
+    await finishes(second, 20_000);
+    const all = lines(w.out);
+    expect(all.find((l) => l.type === 'resumed' && l.count === 3)).toBeDefined();
+    expectAllFinishedOnce(sim, all, ids);
+    expect(sim.stats.creates).toBe(3);
+    expect(sim.stats.duplicateCreates).toBe(0);
+  });
+
   it('a task killed while still pending (Kling made it, the answer never arrived) is not created again', async () => {
     const sim = await startSim(cleanup, { timing: { submittedMs: 200, processingMs: 400, jitter: 0 } });
     sim.faults.add({ kind: 'slow', times: 1, on: 'create', delayMs: 5000 });

@@ -352,6 +352,28 @@ describe('tracker: provider polling', () => {
     },
   );
 
+  it("1302 (Kling's rate limit) on the create: the card says it waits, the create is sent again after Retry-After, one task at Kling", async () => {
+    const sim = await startSim(cleanup);
+    // HTTP 429 with code 1302 and Retry-After: 1, as Kling answers a create sent too fast.
+    sim.faults.add({ kind: 'http429', times: 1, on: 'create' });
+    const rig = await makeCore(cleanup, sim);
+    const [rec] = await submitN(rig, 1);
+    const id = rec?.id ?? '';
+    await waitFor('the waiting card', () => rig.port.viewsFor(id).some((v) => v.state === 'queued'));
+    await waitAllFinal(rig, [id]);
+    const views = rig.port.viewsFor(id);
+    const waiting = views.find((v) => v.state === 'queued');
+    expect(waiting?.notice).toMatch(/busy; this task starts as soon as a slot frees/);
+    expect(views.at(-1)?.state).toBe('succeed');
+    expectForwardOnly(views);
+    const creates = sim.calls.filter((c) => c.op === 'create');
+    expect(creates.map((c) => c.status)).toEqual([429, 200]);
+    expect((creates[1]?.at ?? 0) - (creates[0]?.at ?? 0)).toBeGreaterThanOrEqual(1000 - 5);
+    expectOneCreateEach(sim, [id]);
+    expect(sim.stats.creates).toBe(1);
+    expect(rig.core.tracker.queueLength()).toBe(0);
+  });
+
   it('provider trouble (500s, malformed bodies, slow answers) shows "Delayed", then the task completes', async () => {
     const sim = await startSim(cleanup, { timing: { submittedMs: 50, processingMs: 150, jitter: 0 } });
     const rig = await makeCore(cleanup, sim);
