@@ -4,7 +4,10 @@
  * downloaded from the Kling simulator and uploaded to the fake. The bot's RSS is sampled from
  * /proc every 10 ms: its peak over 3 s at rest, then its peak from the command until the file is
  * on the platform. discord.js takes whole buffers, and the download is held whole until the write,
- * so a transfer may add up to its file size; less than 10 MB would mean it streamed.
+ * so a Discord transfer may add up to its file size. Slack's upload URL takes a raw body of known
+ * length, so there the download streams into the upload: a few buffers, not the file. The same run
+ * with a 1 kB result (a fresh bot) is the control: what a first command costs without a transfer.
+ * Printed: the peak added over rest, the control's, and what the transfer adds against its size.
  *
  * Standalone: `tsx bench/media-rss.ts`; in `npm run bench` as `--only media`.
  */
@@ -15,6 +18,8 @@ import { startDiscordWire, startSlackWire } from './wire.js';
 export interface MediaRss {
   platform: 'discord' | 'slack';
   fileBytes: number;
+  /** Added by the same command with a 1 kB result. */
+  controlMB?: number;
   restPeakMB: number;
   movingPeakMB: number;
   addedMB: number;
@@ -100,18 +105,32 @@ function result(platform: MediaRss['platform'], fileBytes: number, rest: number,
 }
 
 export async function benchMediaRss(): Promise<MediaRss[]> {
-  return [await discordRun(10 * MB), await slackRun(40 * MB)];
+  const runs: MediaRss[] = [];
+  for (const [run, bytes] of [
+    [discordRun, 10 * MB],
+    [slackRun, 40 * MB],
+  ] as const) {
+    const control = await run(1000);
+    runs.push({ ...(await run(bytes)), controlMB: control.addedMB });
+  }
+  return runs;
 }
 
 export function mediaRssTable(runs: readonly MediaRss[]): string {
   const lines = runs.map((r) => {
+    const transfer = Math.round((r.addedMB - (r.controlMB ?? 0)) * 10) / 10;
+    const ratio = Math.round((transfer / mb(r.fileBytes)) * 100) / 100;
     const verdict =
-      r.addedMB < 10
-        ? 'streamed (< 10 MB added)'
-        : r.addedMB <= mb(r.fileBytes)
+      transfer < 10
+        ? 'streamed (< 10 MB)'
+        : transfer <= mb(r.fileBytes)
           ? 'buffered, within its size'
           : 'OVER its size';
-    return `${r.platform.padEnd(8)} ${String(mb(r.fileBytes)).padStart(5)} MB file: peak RSS at rest ${r.restPeakMB} MB, while it moves ${r.movingPeakMB} MB (+${r.addedMB} MB: ${verdict}); on the platform ${r.seconds} s after the command`;
+    return (
+      `${r.platform.padEnd(8)} ${String(mb(r.fileBytes)).padStart(5)} MB file: peak RSS at rest ${r.restPeakMB} MB, ` +
+      `while it moves ${r.movingPeakMB} MB (+${r.addedMB} MB; a 1 kB result: +${r.controlMB ?? '?'} MB); ` +
+      `the transfer adds ${transfer} MB = ${ratio}× the file: ${verdict}; on the platform ${r.seconds} s after the command`
+    );
   });
   return ['Memory while a result moves (bot process RSS, sampled every 10 ms):', ...lines].join('\n');
 }

@@ -42,7 +42,8 @@ async function setup(
   cleanups.push(() => sim.close());
   const fake: FakeSlack = await startFake([{ id: T1, domain: 'acme', channels: [C1] }], fakeOptions);
   cleanups.push(() => fake.close());
-  const bot: InProcessBot = await startBotInProcess(sim, fake, env);
+  // Short download clocks, so a stall is given up within the test.
+  const bot: InProcessBot = await startBotInProcess(sim, fake, env, { mediaLimits: { idleMs: 500, totalMs: 3000 } });
   cleanups.push(() => bot.close());
   return { sim, fake, bot };
 }
@@ -117,5 +118,54 @@ describe('Slack: /task and /tasks lead to the card', () => {
     expect(cardText(list.blocks)).toContain(`<${permalink}|card>`);
     const asked = fake.calls.filter((c) => c.method === 'chat.getPermalink');
     expect(asked.map((c) => [c.params['channel'], c.params['message_ts']])).toEqual([[C1, card.ts]]);
+  });
+});
+
+/** The card in C1 once it is final and says its copy could not be uploaded. */
+const failedCard = (sim: KlingSimulator, fake: FakeSlack) => {
+  const [card] = fake.messagesIn(C1);
+  return card && cardIsFinal(sim, card) && cardText(card.blocks).includes('could not be uploaded') ? card : undefined;
+};
+const completions = (fake: FakeSlack) => fake.calls.filter((c) => c.method === 'files.completeUploadExternal');
+
+describe('Slack: a download streamed into the upload', () => {
+  it('a download that stalls mid-stream is abandoned within its limit: the card is final with the link and a note; the cut-off upload is never completed, nothing shared', async () => {
+    const { sim, fake, bot } = await setup({ bytes: 300_000, stallAfter: 100_000 });
+    const started = Date.now();
+    await fake.sendCommand({ teamId: T1, channelId: C1, userId: U1, command: '/video', text: 'a stalled transfer' });
+    const card = await fake.waitFor(() => failedCard(sim, fake), 15_000);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(cardText(card.blocks)).toContain(expectedVideoUrl(sim, taskIdOfCard(card.blocks) ?? ''));
+    expect(fake.files.sharedIn(C1)).toEqual([]);
+    expect(completions(fake)).toEqual([]);
+    // The bytes went from Kling to the upload URL as they came, and the POST was cut off short of them all.
+    const uploads = [...fake.files.uploads.values()];
+    expect(uploads).toEqual([expect.objectContaining({ length: 300_000, posted: true })]);
+    expect(uploads[0]?.received).toBeUndefined();
+    expect(uploads[0]?.refused).toMatch(/^cut off after [1-9]\d* of 300000 bytes$|^expected 300000 bytes, got [1-9]/);
+    expect(bot.logs.join('\n')).toContain('nothing was shared');
+  });
+
+  it('Refresh after a failed upload uploads the copy once, into the card’s thread; the requester is not pinged again', async () => {
+    let stalling = true;
+    const { sim, fake, bot } = await setup({ bytes: 300_000, stallAfter: () => (stalling ? 100_000 : undefined) });
+    await fake.sendCommand({ teamId: T1, channelId: C1, userId: U1, command: '/video', text: 'first try stalls' });
+    const card = await fake.waitFor(() => failedCard(sim, fake), 15_000);
+    const quiet = () => bot.core.outboxes.existing({ platform: 'slack', guildId: T1, channelId: C1 })?.idle() ?? true;
+    // The requester heard it finished, in the thread, even though the copy failed.
+    await fake.waitFor(() => quiet() && fake.messages.some((m) => m.text.includes(`<@${U1}>`)), 10_000);
+    stalling = false;
+    await fake.clickButton({ teamId: T1, channelId: C1, userId: U1, actionId: 'kb_refresh', messageTs: card.ts });
+    await fake.waitFor(() => fake.files.sharedIn(C1, card.ts).length > 0 && quiet(), 15_000);
+    const id = taskIdOfCard(card.blocks) ?? '';
+    expect(fake.files.sharedIn(C1, card.ts)).toEqual([
+      expect.objectContaining({ filename: `first-try-stalls-${id}.mp4`, length: 300_000, received: 300_000 }),
+    ]);
+    expect(completions(fake)).toHaveLength(1);
+    expect(fake.files.sharedIn(C1)[0]?.shared?.initialComment).toBeUndefined();
+    expect(cardText(card.blocks)).toContain("in this card's thread");
+    expect(cardText(card.blocks)).not.toContain('could not be uploaded');
+    const mentions = fake.messages.filter((m) => m.text.includes('<@'));
+    expect(mentions.map((m) => m.text)).toEqual([`<@${U1}> your video is ready.`]);
   });
 });

@@ -1,9 +1,12 @@
 import { Agent, request } from 'undici';
 import { messageOf } from '../error-fields.js';
+import { ResultStream } from './result-stream.js';
 
 /** How a result's download ended. Never a partial file: a download that does not end whole is not used. */
 export type Download =
   | { kind: 'ok'; bytes: Buffer; contentType: string }
+  /** Length known and within the cap; the body not read yet (see ResultStream). */
+  | { kind: 'stream'; stream: ResultStream; contentType: string }
   | { kind: 'too_large'; bytes?: number }
   | { kind: 'gone'; status: number }
   | { kind: 'failed'; reason: string };
@@ -40,8 +43,13 @@ const downloads = new Agent({ maxRedirections: 3 });
  * Fetches one result into memory (never to disk), within `maxBytes`: refused before the first body
  * byte when Kling's Content-Length says it is over, and cut off while streaming if the body runs
  * past it (or past its own Content-Length). A stalled or slow transfer is abandoned at its limits.
+ * `stream`: a body of announced length is handed over unread, for an upload that streams it.
  */
-export async function download(url: string, limits: DownloadLimits): Promise<Download> {
+export async function download(
+  url: string,
+  limits: DownloadLimits,
+  opts: { stream?: boolean } = {},
+): Promise<Download> {
   if (!isFetchable(url)) return { kind: 'failed', reason: 'not an http(s) link' };
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(new Error('download took too long')), limits.totalMs);
@@ -69,6 +77,11 @@ export async function download(url: string, limits: DownloadLimits): Promise<Dow
       res.body.destroy();
       return { kind: 'too_large', bytes: length };
     }
+    const type = res.headers['content-type'];
+    const contentType = typeof type === 'string' ? type : '';
+    // The reader's clocks take over from here (this one is cleared below).
+    if (opts.stream && length !== undefined)
+      return { kind: 'stream', stream: new ResultStream(res.body, length, limits), contentType };
     // With a length the file goes straight into one buffer of its size (no second copy at the end).
     const whole = length !== undefined ? Buffer.allocUnsafe(length) : undefined;
     const chunks: Buffer[] = [];
@@ -86,9 +99,8 @@ export async function download(url: string, limits: DownloadLimits): Promise<Dow
       got += buf.length;
     }
     if (length !== undefined && got !== length) return { kind: 'failed', reason: `got ${got} of ${length} bytes` };
-    const type = res.headers['content-type'];
     const bytes = whole ?? Buffer.concat(chunks, got);
-    return { kind: 'ok', bytes, contentType: typeof type === 'string' ? type : '' };
+    return { kind: 'ok', bytes, contentType };
   } catch (err) {
     const reason = abort.signal.aborted ? 'took too long' : messageOf(err);
     return { kind: 'failed', reason };

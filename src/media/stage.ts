@@ -5,15 +5,19 @@ import type { CardView } from '../render/view.js';
 import { wantsCopies } from './copies.js';
 import { DEFAULT_DOWNLOAD_LIMITS, download, type DownloadLimits } from './download.js';
 import { resultFilename } from './filename.js';
+import type { ResultStream } from './result-stream.js';
 
-/** A downloaded result, whole, on its way to the platform. */
-export interface ReadyFile {
+/**
+ * A result on its way to the platform: whole in memory (`bytes`), or, for a sink that streams,
+ * its download held open (`stream`, of announced `size`) until the upload reads it.
+ */
+export type ReadyFile = {
   /** Kling's link it came from. */
   url: string;
   filename: string;
   contentType: string;
-  bytes: Buffer;
-}
+  size: number;
+} & ({ bytes: Buffer; stream?: undefined } | { bytes?: undefined; stream: ResultStream });
 
 /** Thrown by a sink when the platform refused the upload itself (too large, no permission). */
 export class UploadRefusedError extends Error {
@@ -32,6 +36,8 @@ export class UploadRefusedError extends Error {
 export interface MediaSink {
   /** The largest file this card may carry, in bytes. */
   uploadLimit(handle: CardHandle): number;
+  /** It reads files as streams of known length (Slack's upload URL), so none is held whole. */
+  readonly streams?: boolean;
   /**
    * Shows `view` on the card with `files` uploaded on or under it (Discord: attachments of the
    * card; Slack: files in its thread), mentioning the requester once when `mention` is set.
@@ -77,7 +83,8 @@ const MAX_FILES = 10;
 /**
  * Downloads a finished card's results for the platform, at most `concurrency` transfers at a time.
  * A slot is held from the first byte until the card's write with the files is done, so the memory
- * held is bounded by the upload limit times the concurrency (discord.js takes whole buffers).
+ * held is bounded by the upload limit times the concurrency where the sink takes whole buffers
+ * (discord.js), and by a few stream buffers times the concurrency where it streams (Slack).
  */
 export class MediaStage {
   private active = 0;
@@ -120,9 +127,9 @@ export class MediaStage {
       const copies: MediaCopy[] = [];
       const files: ReadyFile[] = [];
       for (const [index, m] of items.entries()) {
-        const got = await download(m.url, { ...this.limits, maxBytes });
+        const got = await download(m.url, { ...this.limits, maxBytes }, { stream: sink.streams === true });
         const at = this.now();
-        if (got.kind === 'ok') {
+        if (got.kind === 'ok' || got.kind === 'stream') {
           const filename = resultFilename({
             prompt: view.prompt,
             taskId: view.taskId,
@@ -133,8 +140,10 @@ export class MediaStage {
             url: m.url,
           });
           const contentType = got.contentType || (m.kind === 'video' ? 'video/mp4' : 'image/png');
-          files.push({ url: m.url, filename, contentType, bytes: got.bytes });
-          copies.push({ url: m.url, outcome: 'uploaded', filename, bytes: got.bytes.length, at });
+          const body = got.kind === 'ok' ? { bytes: got.bytes } : { stream: got.stream };
+          const size = got.kind === 'ok' ? got.bytes.length : got.stream.length;
+          files.push({ url: m.url, filename, contentType, size, ...body });
+          copies.push({ url: m.url, outcome: 'uploaded', filename, bytes: size, at });
         } else if (got.kind === 'too_large') {
           copies.push({
             url: m.url,
@@ -154,8 +163,13 @@ export class MediaStage {
       }
       const finishedAt = view.expiresAt !== undefined ? view.expiresAt - MEDIA_LIFETIME_MS : undefined;
       const mention = !view.copiesTried && finishedAt !== undefined && this.now() - finishedAt < MENTION_WITHIN_MS;
-      if (files.length === 0) release();
-      return { copies, files, mention, release };
+      // Released (written, refused or dropped): a download still held open is closed.
+      const done = () => {
+        for (const f of files) f.stream?.drop();
+        release();
+      };
+      if (files.length === 0) done();
+      return { copies, files, mention, release: done };
     } catch (err) {
       release();
       throw err;

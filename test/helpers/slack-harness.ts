@@ -88,6 +88,8 @@ export async function startBotInProcess(
   sim: KlingSimulator,
   fake: FakeSlack,
   env: Record<string, string> = {},
+  /** Core options beyond the env (short download clocks, say). */
+  coreOptions: Omit<NonNullable<Parameters<typeof createCore>[2]>, 'metrics'> = {},
 ): Promise<InProcessBot> {
   const config = loadConfig(botEnv(sim, fake, env));
   const slack = config.slack;
@@ -98,7 +100,7 @@ export async function startBotInProcess(
     secrets: config.secrets,
     out: { write: (line: string) => logs.push(line) },
   });
-  const core = await createCore(config, log, { metrics: new Metrics() });
+  const core = await createCore(config, log, { ...coreOptions, metrics: new Metrics() });
   const http = new HttpServer(core);
   const adapter = await startSlack(core, slack, http);
   core.addPort(adapter.port);

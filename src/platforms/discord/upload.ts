@@ -48,7 +48,11 @@ export class DiscordMediaSink implements MediaSink {
     files: readonly ReadyFile[],
     _mention: boolean,
   ): Promise<Written<CardHandle | undefined>> {
-    const raw: RawFile[] = files.map((f) => ({ name: f.filename, data: f.bytes, contentType: f.contentType }));
+    // discord.js's REST client takes whole buffers: this sink does not stream, so every file has its bytes.
+    const raw: RawFile[] = files.flatMap((f) =>
+      f.bytes ? [{ name: f.filename, data: f.bytes, contentType: f.contentType }] : [],
+    );
+    if (raw.length !== files.length) throw new UploadRefusedError('refused');
     let written: Written<CardHandle | undefined>;
     try {
       written = await this.edits.edit(handle, view, scope, raw);

@@ -89,7 +89,7 @@ export class SlackPort implements PlatformPort {
     this.channelPace = options.channelPace ?? DEFAULT_CHANNEL_PACE;
     this.now = options.now ?? Date.now;
     this.fetch = options.fetch ?? fetch;
-    if (options.uploads) this.media = new SlackMediaSink(workspaces, (h, v, s) => this.edit(h, v, s), log, this.fetch);
+    if (options.uploads) this.media = new SlackMediaSink(workspaces, (h, v, s) => this.edit(h, v, s), log);
   }
 
   /** Results shared into the card's thread (src/media); absent without files:write. */

@@ -1,16 +1,24 @@
+import { messageOf } from '../../error-fields.js';
 import type { CardHandle, TaskScope } from '../../domain.js';
 import type { Logger } from '../../log.js';
 import { PortRateLimitError, type Written } from '../../port.js';
 import { UploadRefusedError, type MediaSink, type ReadyFile } from '../../media/stage.js';
 import type { CardView } from '../../render/view.js';
+import { Agent, request } from 'undici';
 import { parseHandle } from './payloads.js';
 import { rateLimitMs, slackErrorCode, type SlackWorkspaces } from './workspaces.js';
 
 /**
- * The bot's own cap on Slack (Slack takes up to 1 GB): the file is held whole in memory between
- * download and upload, so this times MEDIA_CONCURRENCY bounds what the transfers hold.
+ * The bot's own cap on Slack (Slack takes up to 1 GB). A file of announced length streams from
+ * Kling into the upload URL; one without (held whole) is bounded by this times MEDIA_CONCURRENCY.
  */
 export const SLACK_UPLOAD_LIMIT = 100 * 1024 * 1024;
+
+/** How long the upload URL may take to answer once the last byte is sent. */
+const UPLOAD_ANSWER_MS = 30_000;
+
+/** Our own dispatcher for the upload URL (not Node's global one, see src/media/download.ts). */
+const uploads = new Agent();
 
 /** Slack's refusals that name what the bot lacks, for the admins' log line. */
 const PERMISSION: Record<string, string> = {
@@ -28,13 +36,33 @@ type Edit = (handle: CardHandle, view: CardView, scope: TaskScope) => Promise<Wr
  * "Slack uploads and modals"), the first with a comment that mentions the requester.
  */
 export class SlackMediaSink implements MediaSink {
+  readonly streams = true;
+  /** Files whose bytes Slack has (a retry after a 429 on completing does not send them again). */
+  private readonly sent = new WeakMap<ReadyFile, string>();
+
   constructor(
     private readonly workspaces: SlackWorkspaces,
     private readonly edit: Edit,
     private readonly log: Logger,
-    private readonly fetchFn: typeof fetch = fetch,
     private readonly limit = SLACK_UPLOAD_LIMIT,
   ) {}
+
+  /**
+   * POSTs the raw bytes with their length. A stream that ends short or stalls fails the request,
+   * so Slack never has the whole file and it is never completed.
+   */
+  private async send(uploadUrl: string, f: ReadyFile): Promise<void> {
+    const res = await request(uploadUrl, {
+      method: 'POST',
+      headers: { 'content-type': f.contentType, 'content-length': String(f.size) },
+      body: f.bytes ?? f.stream.take(),
+      headersTimeout: UPLOAD_ANSWER_MS,
+      bodyTimeout: UPLOAD_ANSWER_MS,
+      dispatcher: uploads,
+    });
+    await res.body.dump().catch(() => undefined);
+    if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`the upload URL answered ${res.statusCode}`);
+  }
 
   uploadLimit(): number {
     return this.limit;
@@ -56,16 +84,15 @@ export class SlackMediaSink implements MediaSink {
     try {
       const ids: Array<{ id: string; title: string }> = [];
       for (const f of files) {
-        const url = await client.files.getUploadURLExternal({ filename: f.filename, length: f.bytes.length });
-        if (!url.upload_url || !url.file_id) throw new Error('files.getUploadURLExternal gave no upload URL');
-        const res = await this.fetchFn(url.upload_url, {
-          method: 'POST',
-          headers: { 'Content-Type': f.contentType, 'Content-Length': String(f.bytes.length) },
-          body: f.bytes,
-          signal: AbortSignal.timeout(120_000),
-        });
-        if (!res.ok) throw new Error(`the upload URL answered ${res.status}`);
-        ids.push({ id: url.file_id, title: f.filename });
+        let id = this.sent.get(f);
+        if (!id) {
+          const url = await client.files.getUploadURLExternal({ filename: f.filename, length: f.size });
+          if (!url.upload_url || !url.file_id) throw new Error('files.getUploadURLExternal gave no upload URL');
+          await this.send(url.upload_url, f);
+          id = url.file_id;
+          this.sent.set(f, id);
+        }
+        ids.push({ id, title: f.filename });
       }
       if (ids.length > 0)
         await client.files.completeUploadExternal({
@@ -79,7 +106,10 @@ export class SlackMediaSink implements MediaSink {
       const wait = rateLimitMs(err);
       if (wait !== undefined) throw new PortRateLimitError(wait, { cause: err });
       const code = slackErrorCode(err);
-      this.log.warn({ taskId: view.taskId, slackError: code }, 'upload into the card thread failed');
+      this.log.warn(
+        { taskId: view.taskId, slackError: code, reason: code ? undefined : messageOf(err) },
+        'upload into the card thread failed; nothing was shared',
+      );
       if (files.length === 0) return written;
       if (code && PERMISSION[code]) throw new UploadRefusedError('permission', PERMISSION[code], { cause: err });
       if (code === 'file_too_large' || code === 'too_large')

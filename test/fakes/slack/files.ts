@@ -3,7 +3,9 @@
  * files.getUploadURLExternal (filename, length in bytes; needs files:write) → a POST of exactly
  * `length` bytes to the returned URL → files.completeUploadExternal (files JSON [{id, title}],
  * channel_id, thread_ts, initial_comment); a file whose bytes did not arrive whole cannot be
- * completed. A file over `maxFileBytes` is refused at the first step.
+ * completed. A file over `maxFileBytes` is refused at the first step. The upload URL is strict:
+ * one POST, within `uploadUrlTtlMs` of being handed out, with a Content-Length equal to the length
+ * announced (no chunked body), whose body arrives whole within `uploadDeadlineMs`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -13,8 +15,13 @@ export interface FakeUpload {
   filename: string;
   /** Bytes announced at getUploadURLExternal. */
   length: number;
-  /** Bytes received at the upload URL (undefined: nothing posted yet). */
+  /** Bytes received at the upload URL (undefined: nothing posted yet, or not whole). */
   received?: number;
+  /** When the upload URL was handed out, and whether a POST has used it. */
+  issuedAt: number;
+  posted?: boolean;
+  /** Why the upload URL refused a POST (for tests). */
+  refused?: string;
   /** Shared into a channel: where, under which message, with which comment. */
   shared?: { channel: string; threadTs?: string; initialComment?: string; title?: string; at: number };
 }
@@ -28,6 +35,10 @@ export interface FilesOptions {
   scopes?: readonly string[];
   /** Slack's per-file cap (1 GB); tests set less. */
   maxFileBytes?: number;
+  /** How long an upload URL takes a POST after it is handed out (default 60 s). */
+  uploadUrlTtlMs?: number;
+  /** How long one POST may take to deliver its body (default 30 s). */
+  uploadDeadlineMs?: number;
 }
 
 export class FakeSlackFiles {
@@ -65,7 +76,7 @@ export class FakeSlackFiles {
     if (!Number.isSafeInteger(length) || length <= 0) return fail('invalid_arguments');
     if (length > (this.opts.maxFileBytes ?? 1024 ** 3)) return fail('file_too_large');
     const id = `F${randomBytes(5).toString('hex').toUpperCase()}`;
-    this.uploads.set(id, { id, filename, length });
+    this.uploads.set(id, { id, filename, length, issuedAt: Date.now() });
     return ok({ upload_url: `${this.baseUrl()}upload/${id}`, file_id: id });
   }
 
@@ -110,26 +121,38 @@ export class FakeSlackFiles {
     return ok({ files: found.map(({ upload, title }) => ({ id: upload.id, title: title ?? upload.filename })) });
   }
 
-  /** POST /upload/:id — counts the bytes as they stream in; anything but exactly `length` is refused. */
+  /** POST /upload/:id — counts the bytes as they stream in; anything but exactly `length`, in time, is refused. */
   async receive(id: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const upload = this.uploads.get(id);
+    const refuse = (status: number, why: string) => {
+      if (upload) upload.refused = why;
+      res.writeHead(status, { 'content-type': 'text/plain', connection: 'close' });
+      res.end(why);
+      req.resume();
+    };
+    if (!upload) return refuse(404, 'unknown upload');
+    if (upload.posted) return refuse(400, 'upload URL already used');
+    upload.posted = true;
+    if (Date.now() - upload.issuedAt > (this.opts.uploadUrlTtlMs ?? 60_000)) return refuse(410, 'upload URL expired');
+    const declared = req.headers['content-length'];
+    if (declared === undefined) return refuse(411, 'Content-Length required');
+    if (Number(declared) !== upload.length)
+      return refuse(400, `Content-Length ${declared}, announced ${upload.length}`);
+    const deadline = setTimeout(
+      () => req.destroy(new Error('upload deadline passed')),
+      this.opts.uploadDeadlineMs ?? 30_000,
+    );
     let got = 0;
-    let over = false;
     try {
-      for await (const chunk of req) {
-        got += (chunk as Buffer).length;
-        if (upload && got > upload.length) over = true;
-      }
+      for await (const chunk of req) got += (chunk as Buffer).length;
     } catch {
-      // The client went away mid-body: what arrived is not a file.
-      if (upload) upload.received = undefined;
+      // The client went away mid-body, or the deadline passed: what arrived is not a file.
+      upload.refused = `cut off after ${got} of ${upload.length} bytes`;
       return;
+    } finally {
+      clearTimeout(deadline);
     }
-    if (!upload || over || got !== upload.length) {
-      res.writeHead(400, { 'content-type': 'text/plain' });
-      res.end(upload ? `expected ${upload.length} bytes, got ${got}` : 'unknown upload');
-      return;
-    }
+    if (got !== upload.length) return refuse(400, `expected ${upload.length} bytes, got ${got}`);
     upload.received = got;
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end(`OK - ${got}`);

@@ -202,6 +202,8 @@ class FakeSlackServer implements FakeSlack {
       {
         ...(opts.scopes ? { scopes: opts.scopes } : {}),
         ...(opts.maxFileBytes ? { maxFileBytes: opts.maxFileBytes } : {}),
+        ...(opts.uploadUrlTtlMs ? { uploadUrlTtlMs: opts.uploadUrlTtlMs } : {}),
+        ...(opts.uploadDeadlineMs ? { uploadDeadlineMs: opts.uploadDeadlineMs } : {}),
       },
       () => this.baseUrl,
       (channel) => this.checkChannel(channel, true)?.body['error'] as string | undefined,

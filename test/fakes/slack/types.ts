@@ -50,6 +50,10 @@ export interface FakeSlackOptions {
   scopes?: string[];
   /** Per-file cap of files.getUploadURLExternal (Slack: 1 GB). */
   maxFileBytes?: number;
+  /** An upload URL takes its POST within this of being handed out (default 60 s). */
+  uploadUrlTtlMs?: number;
+  /** One POST to an upload URL delivers its body within this (default 30 s). */
+  uploadDeadlineMs?: number;
 }
 
 export type SignatureMode = 'valid' | 'bad' | 'missing';
