@@ -3,7 +3,7 @@
  * Kling video units, per user, per server and for the whole bot, and ALLOWED_MODELS. Expected
  * figures come from docs/sources.md ("Prices and units"), written out here, never from the bot's own table.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FakeDiscord, InteractionRecord, SendCommandInput } from './fakes/discord/index.js';
 import { mintTestJwt, type KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import { loadConfig, ConfigError } from '../src/config.js';
@@ -17,38 +17,24 @@ import {
   SECRETS,
   cardIsFinal,
   cardOf,
+  discordRigPerTest,
   embedText,
   ephemeralAnswers,
-  startBot,
-  startFake,
   startSim,
   taskIdOf,
   video,
-  type InProcessBot,
 } from './helpers/discord-harness.js';
-import { closeInOrder } from './helpers/close-in-order.js';
 
 /** docs/sources.md: 3.0 (kling-v3) 1080p (pro) with audio, units per second. */
 const REF_V3_PRO_AUDIO_PER_S = 1.2;
 /** docs/sources.md: 2.5 Turbo (the default model) 720p (std), units per second. */
 const REF_TURBO_STD_PER_S = 0.3;
 
-let sim: KlingSimulator | undefined;
-let fake: FakeDiscord | undefined;
-let bot: InProcessBot | undefined;
+const rig = discordRigPerTest();
 
-afterEach(async () => {
-  await closeInOrder([bot, fake, sim]);
-  bot = fake = sim = undefined;
-});
-
-async function setup(env: Record<string, string>, timing?: Parameters<typeof startSim>[0]) {
-  sim = await startSim(timing);
-  fake = await startFake();
-  // The default active cap (2) and its per-user lock stay on: they must not get in the way.
-  bot = await startBot(sim, fake, { env: { USER_MAX_ACTIVE_TASKS: '2', ...env } });
-  return { s: sim, f: fake, b: bot };
-}
+// The default active cap (2) and its per-user lock stay on: they must not get in the way.
+const setup = (env: Record<string, string>, timing?: Parameters<typeof startSim>[0]) =>
+  rig({ env: { USER_MAX_ACTIVE_TASKS: '2', ...env }, ...(timing ? { sim: timing } : {}) });
 
 const v3Pro15WithSound = (user = ALICE, channelId = CH_A1, guildId = GUILD_A): SendCommandInput => ({
   ...video(channelId, user, 'a storm over the sea', guildId),

@@ -4,7 +4,7 @@
  * omni-video task with Kling's own URL of the source as the base video; refusals are private, name
  * the rule and cost no create.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import type { FakeDiscord, InteractionRecord } from './fakes/discord/index.js';
 import {
@@ -15,33 +15,16 @@ import {
   cardIsFinal,
   cardOf,
   customIds,
+  discordRigPerTest,
   embedText,
   ephemeralAnswers,
   expectedVideoUrl,
-  startBot,
-  startFake,
-  startSim,
   taskIdOf,
   video,
-  type InProcessBot,
 } from './helpers/discord-harness.js';
-import { closeInOrder } from './helpers/close-in-order.js';
 
-let sim: KlingSimulator | undefined;
-let fake: FakeDiscord | undefined;
-let bot: InProcessBot | undefined;
-
-afterEach(async () => {
-  await closeInOrder([bot, fake, sim]);
-  bot = fake = sim = undefined;
-});
-
-async function setup(env: Record<string, string> = {}) {
-  sim = await startSim();
-  fake = await startFake();
-  bot = await startBot(sim, fake, { env });
-  return { s: sim, f: fake, b: bot };
-}
+const rig = discordRigPerTest();
+const setup = (env: Record<string, string> = {}) => rig({ env });
 
 /** A finished /video card: the interaction, the card and our task id. */
 async function finishedVideo(f: FakeDiscord, s: KlingSimulator, prompt: string, more: Array<[string, string]> = []) {

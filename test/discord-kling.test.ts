@@ -3,9 +3,7 @@
  * model suggestions (autocomplete) answered within the deadline, refusals from the capability
  * table, registered definitions within Discord's limits.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
-import type { FakeDiscord } from './fakes/discord/index.js';
+import { describe, expect, it } from 'vitest';
 import {
   ALICE,
   BOB,
@@ -14,32 +12,14 @@ import {
   GUILD_A,
   cardIsFinal,
   cardOf,
+  discordRigPerTest,
   embedText,
   ephemeralAnswers,
-  startBot,
-  startFake,
-  startSim,
   taskIdOf,
   video,
-  type InProcessBot,
 } from './helpers/discord-harness.js';
-import { closeInOrder } from './helpers/close-in-order.js';
 
-let sim: KlingSimulator | undefined;
-let fake: FakeDiscord | undefined;
-let bot: InProcessBot | undefined;
-
-afterEach(async () => {
-  await closeInOrder([bot, fake, sim]);
-  bot = fake = sim = undefined;
-});
-
-async function setup() {
-  sim = await startSim();
-  fake = await startFake();
-  bot = await startBot(sim, fake);
-  return { s: sim, f: fake };
-}
+const setup = discordRigPerTest();
 
 describe('Discord: model autocomplete', () => {
   it('answers with type 8 within the 3 s deadline, listing only the models of that command', async () => {

@@ -3,40 +3,21 @@
  * reference images (image_1..image_4) goes to Kling's omni-video with the prompt's @image_n
  * translated for the legacy standard; every refusal is private, names the rule and costs no call.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
-import type { AttachmentInput, FakeDiscord, InteractionRecord, SendCommandInput } from './fakes/discord/index.js';
+import { describe, expect, it } from 'vitest';
+import type { AttachmentInput, InteractionRecord, SendCommandInput } from './fakes/discord/index.js';
 import {
   ALICE,
   CH_A1,
   GUILD_A,
   cardIsFinal,
   cardOf,
+  discordRigPerTest,
   embedText,
   ephemeralAnswers,
-  startBot,
-  startFake,
-  startSim,
   taskIdOf,
-  type InProcessBot,
 } from './helpers/discord-harness.js';
-import { closeInOrder } from './helpers/close-in-order.js';
 
-let sim: KlingSimulator | undefined;
-let fake: FakeDiscord | undefined;
-let bot: InProcessBot | undefined;
-
-afterEach(async () => {
-  await closeInOrder([bot, fake, sim]);
-  bot = fake = sim = undefined;
-});
-
-async function setup() {
-  sim = await startSim();
-  fake = await startFake();
-  bot = await startBot(sim, fake);
-  return { s: sim, f: fake };
-}
+const setup = discordRigPerTest();
 
 /** A PNG upload Kling would take (≥ 300 px, ratio within 2.5). */
 const png = (n: number, extra: Partial<AttachmentInput> = {}): AttachmentInput => ({

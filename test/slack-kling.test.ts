@@ -3,10 +3,10 @@
  * the simulator. /video on kling-v3 at 15 s with sound through to the final card; `--end` on
  * /animate; `help` lists the models; refusals from the capability table never reach Kling.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import { blockTexts, type FakeSlack } from './fakes/slack/index.js';
-import { cardIsFinal, startSlackRig, taskIdOfCard } from './helpers/slack-harness.js';
+import { cardIsFinal, ephemeralTextOf, slackRigPerTest, taskIdOfCard } from './helpers/slack-harness.js';
 
 const T1 = 'T0ACME';
 const C1 = 'C0GENERAL';
@@ -14,25 +14,15 @@ const U1 = 'U0ALICE';
 
 let sim: KlingSimulator;
 let fake: FakeSlack;
-const cleanups: Array<() => Promise<unknown>> = [];
-
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
+const rig = slackRigPerTest([{ id: T1, domain: 'acme', channels: [C1] }]);
 
 async function setup(env: Record<string, string> = {}) {
-  ({ sim, fake } = await startSlackRig([{ id: T1, domain: 'acme', channels: [C1] }], env, (close) =>
-    cleanups.push(close),
-  ));
+  ({ sim, fake } = await rig(env));
 }
 
 const send = (command: string, text: string) =>
   fake.sendCommand({ teamId: T1, channelId: C1, userId: U1, command, text });
-const ephemeralText = (responseUrlId: string) =>
-  fake.ephemerals
-    .filter((e) => e.responseUrlId === responseUrlId)
-    .map((e) => [e.text, ...blockTexts(e.blocks)].join('\n'))
-    .join('\n');
+const ephemeralText = (responseUrlId: string) => ephemeralTextOf(fake, responseUrlId);
 
 describe('Slack end to end: the capability table', () => {
   it('/video on kling-v3 at 15 s with sound ends on its video; the card says it has sound', async () => {

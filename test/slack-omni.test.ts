@@ -7,10 +7,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import { blockTexts, type FakeSlack } from './fakes/slack/index.js';
-import { cardIsFinal, startSlackRig, taskIdOfCard } from './helpers/slack-harness.js';
+import { cardIsFinal, ephemeralTextOf, slackRigPerTest, taskIdOfCard } from './helpers/slack-harness.js';
 
 const T1 = 'T0ACME';
 const C1 = 'C0GENERAL';
@@ -20,25 +20,15 @@ const B = 'https://example.com/refs/kitchen.jpg';
 
 let sim: KlingSimulator;
 let fake: FakeSlack;
-const cleanups: Array<() => Promise<unknown>> = [];
-
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
+const rig = slackRigPerTest([{ id: T1, domain: 'acme', channels: [C1] }]);
 
 async function setup(env: Record<string, string> = {}) {
-  ({ sim, fake } = await startSlackRig([{ id: T1, domain: 'acme', channels: [C1] }], env, (close) =>
-    cleanups.push(close),
-  ));
+  ({ sim, fake } = await rig(env));
 }
 
 const send = (command: string, text: string) =>
   fake.sendCommand({ teamId: T1, channelId: C1, userId: U1, command, text });
-const ephemeralText = (responseUrlId: string) =>
-  fake.ephemerals
-    .filter((e) => e.responseUrlId === responseUrlId)
-    .map((e) => [e.text, ...blockTexts(e.blocks)].join('\n'))
-    .join('\n');
+const ephemeralText = (responseUrlId: string) => ephemeralTextOf(fake, responseUrlId);
 const finalCard = (index = 0) =>
   fake.waitFor(() => {
     const m = fake.messagesIn(C1)[index];

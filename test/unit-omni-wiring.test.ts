@@ -4,8 +4,10 @@ import { extendRequest } from '../src/extend.js';
 import { toKlingBody } from '../src/kling/client.js';
 import { BUILT_IN } from '../src/kling/model-table.js';
 import { expectedUnitsOf } from '../src/kling/rules.js';
+import { omniLegacyBody, storyboardLegacyBody } from '../src/omni/bodies.js';
 import { newestOmniModel } from '../src/omni/defaults.js';
 import { editRequest } from '../src/omni/edit-request.js';
+import { OmniRequest, StoryboardRequest } from '../src/omni/request.js';
 import { renderCard } from '../src/render/card.js';
 
 const T0 = Date.UTC(2026, 11, 7, 9, 0, 0);
@@ -47,31 +49,18 @@ function record(request: GenerationRequest, over: Partial<TaskRecord> = {}): Tas
 }
 
 describe('omni tasks through the legacy client', () => {
-  it('GIVEN a storyboard THEN POSTed as omni-video multi_shot + multi_prompt with the omni model_name', () => {
-    expect(toKlingBody(board, 'kbnew0000001')).toMatchObject({
-      model_name: 'kling-v3-omni',
-      multi_shot: true,
-      shot_type: 'customize',
-      multi_prompt: [
-        { index: 1, prompt: 'a cat jumps', duration: '3' },
-        { index: 2, prompt: 'it lands softly', duration: '4' },
-        { index: 3, prompt: 'it purrs', duration: '2' },
-      ],
-      duration: '9',
-      mode: 'pro',
-      aspect_ratio: '16:9',
-      external_task_id: 'kbnew0000001',
+  // What these bodies hold is checked against docs/sources.md in unit-omni-bodies; here, that the
+  // client sends an omni task in them, with the omni model's legacy name.
+  it('GIVEN a storyboard THEN POSTed as the legacy multi-shot body with the omni model_name', () => {
+    const body = storyboardLegacyBody(StoryboardRequest.parse(board), 'kling-v3-omni', {
+      externalTaskId: 'kbnew0000001',
     });
+    expect(toKlingBody(board, 'kbnew0000001')).toEqual(body);
   });
 
-  it('GIVEN an edit THEN the source as video_list refer_type base, Kling’s own URL', () => {
-    expect(toKlingBody(edit, 'kbnew0000002')).toEqual({
-      model_name: 'kling-v3-omni',
-      prompt: 'make it snow',
-      video_list: [{ video_url: 'https://cdn.kling.example/v1.mp4', refer_type: 'base', keep_original_sound: 'yes' }],
-      mode: 'std',
-      external_task_id: 'kbnew0000002',
-    });
+  it('GIVEN an edit THEN POSTed as the legacy edit body (the source as base video)', () => {
+    const body = omniLegacyBody(OmniRequest.parse(edit), 'kling-v3-omni', { externalTaskId: 'kbnew0000002' });
+    expect(toKlingBody(edit, 'kbnew0000002')).toEqual(body);
   });
 });
 

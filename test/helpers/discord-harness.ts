@@ -140,12 +140,18 @@ export async function startBot(
   };
 }
 
+/** What discordRigPerTest's start takes: the bot's options, and the simulator's timing and the fake's options. */
+export type DiscordRigOptions = Parameters<typeof startBot>[2] & {
+  sim?: SimulatorOptions['timing'];
+  fake?: Partial<FakeDiscordOptions>;
+};
+
 /**
  * A simulator, a fake Discord and the bot per test, closed after each test (the bot first). Call
- * at a describe's top level; the returned function starts them.
+ * at a describe's top level (or a file's); the returned function starts them.
  */
 export function discordRigPerTest(): (
-  opts?: Parameters<typeof startBot>[2],
+  opts?: DiscordRigOptions,
 ) => Promise<{ s: KlingSimulator; f: FakeDiscord; b: InProcessBot }> {
   let open: Array<{ close(): Promise<unknown> }> = [];
   afterEach(async () => {
@@ -153,12 +159,12 @@ export function discordRigPerTest(): (
     open = [];
     await closeInOrder(closing);
   });
-  return async (opts) => {
-    const s = await startSim();
+  return async ({ sim, fake, ...bot } = {}) => {
+    const s = await startSim(sim);
     open.unshift(s);
-    const f = await startFake();
+    const f = await startFake(fake);
     open.unshift(f);
-    const b = await startBot(s, f, opts);
+    const b = await startBot(s, f, bot);
     open.unshift(b);
     return { s, f, b };
   };

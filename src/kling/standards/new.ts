@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { VIDEO_UNIT_USD } from '../../budget.js';
 import type { GenerationRequest, TaskKind } from '../../domain.js';
 import { capabilityKindOf, resolutionOfMode } from '../capabilities.js';
 import { rowFor } from '../model-table.js';
@@ -137,14 +138,11 @@ export const NewListEnvelope = Envelope(
   }),
 );
 
-/** One video unit is $0.14 on Kling's price list: a charge in cash is counted in units at that rate. */
-export const USD_PER_UNIT = 0.14;
-
-/** What Kling charged, in units: unit charges as they are, cash converted at the list price. */
+/** What Kling charged, in units: unit charges as they are, cash converted at the list price (budget.ts). */
 export function chargedUnits(billing: z.infer<typeof Charge>[] | null | undefined): string | undefined {
   if (!billing?.length) return undefined;
   let units = 0;
-  for (const c of billing) units += c.charge_type === 'cash' ? c.amount / USD_PER_UNIT : c.amount;
+  for (const c of billing) units += c.charge_type === 'cash' ? c.amount / VIDEO_UNIT_USD : c.amount;
   return String(Math.round(units * 100) / 100);
 }
 
