@@ -105,9 +105,13 @@ function expectAllFinishedOnce(sim: KlingSimulator, all: readonly Line[], ids: r
 
 describe('resume after the bot process is killed', () => {
   it('tasks in flight at SIGKILL all reach succeed on their cards after a restart, each created once', async () => {
-    // Generation takes long enough that the kill lands while every task is still running, however
-    // slowly this machine gets to it (the assertions below say so rather than assume it).
-    const sim = await startSim(cleanup, { timing: { submittedMs: 300, processingMs: 3000, jitter: 0 } });
+    // Kling's clock holds every task running until the kill, however slowly this machine gets to it;
+    // then it jumps and they have all finished.
+    let skewMs = 0;
+    const sim = await startSim(cleanup, {
+      timing: { submittedMs: 300, processingMs: 600_000, jitter: 0 },
+      now: () => Date.now() + skewMs,
+    });
     const w = workdir();
     const first = spawnBot(sim, w, 'submit', 4);
     await waitFor('4 tasks submitted at Kling', () => sim.stats.creates === 4, 15_000);
@@ -119,6 +123,7 @@ describe('resume after the bot process is killed', () => {
     const before = await storedStates(w.storeUrl, ids);
     for (const id of ids) expect(['pending', 'submitted', 'processing']).toContain(before[id]);
 
+    skewMs = 1_200_000;
     const second = spawnBot(sim, w, 'resume');
     await finishes(second, 15_000);
     const all = lines(w.out);
@@ -169,11 +174,15 @@ describe('resume after the bot process is killed', () => {
 
   it('a task killed while still pending (Kling made it, the answer never arrived) is not created again', async () => {
     const sim = await startSim(cleanup, { timing: { submittedMs: 200, processingMs: 400, jitter: 0 } });
-    sim.faults.add({ kind: 'slow', times: 1, on: 'create', delayMs: 5000 });
+    // The create's answer is held until the process is gone (not a 5 s delay the kill had to beat).
+    let release = (): void => undefined;
+    sim.faults.add({ kind: 'slow', times: 1, on: 'create', until: new Promise<void>((r) => (release = r)) });
+    cleanup.add(async () => release());
     const w = workdir();
     const first = spawnBot(sim, w, 'submit', 1);
     await waitFor('the task made at Kling', () => sim.tasks().length === 1, 15_000);
     await kill(first);
+    release();
     const id = sim.tasks()[0]?.externalTaskId ?? '';
     expect(await storedStates(w.storeUrl, [id])).toEqual({ [id]: 'pending' });
 
