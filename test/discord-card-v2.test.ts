@@ -92,7 +92,7 @@ describe('cardMessageV2', () => {
     ]);
   });
 
-  it('GIVEN an uploaded copy THEN the gallery plays the attachment, no link button for it, and the card says until when Extend works', () => {
+  it('GIVEN an uploaded copy THEN the gallery plays the attachment, no link button for it, and the card says until when Extend and Edit work', () => {
     const view = renderCard(task(), { now: T0 + 61_000 });
     const hosted: CardView = {
       ...view,
@@ -102,7 +102,7 @@ describe('cardMessageV2', () => {
     expectAccepted(m, ['a-red-fox-kb3gq5w84tcj0c.mp4']);
     expect(gallery(m)).toEqual(['attachment://a-red-fox-kb3gq5w84tcj0c.mp4']);
     expect(linkButtons(m)).toEqual([]);
-    expect(texts(m)).toContain('Extend works until 2026-12-26');
+    expect(texts(m)).toContain('Extend and Edit work until 2026-12-26');
     expect(texts(m)).not.toContain('Links expire');
     // The same body without the file on the message is refused: the name must match.
     const issues = new Issues();

@@ -78,7 +78,9 @@ describe('Discord: results uploaded to the card', () => {
       { filename: name, size: 300_000 },
     ]);
     expect(galleryUrls(card)).toEqual([`attachment://${name}`]);
-    expect(embedText(card)).toContain('Extend works until');
+    // Kling 2.5 Turbo has no Extend (video-extend is documented for v1.x only): the card promises only Edit.
+    expect(embedText(card)).toContain('Edit works until');
+    expect(embedText(card)).not.toContain('Extend');
     expect(embedText(card)).not.toContain('Links expire');
     // The whole file went up once, in one request.
     expect(uploads(f).filter((u) => u.status === 200)).toEqual([

@@ -12,6 +12,7 @@ import {
 } from 'discord.js';
 import { cardButtonId } from '../../interaction-ids.js';
 import { isoDate } from '../../render/format.js';
+import { klingCopyUntil } from '../../render/follow-ups.js';
 import type { CardView } from '../../render/view.js';
 import { clip, escapeClipped } from './markdown.js';
 import { LIMITS, TONE_COLOURS } from './render.js';
@@ -61,7 +62,7 @@ function detailsText(view: CardView): string {
   return lines.join('\n');
 }
 
-/** The small print under the gallery: where the copy is, and until when Kling's link (Extend) works. */
+/** The small print under the gallery: where the copy is, and until when Kling's copy (Extend, Edit) lives. */
 function footerText(view: CardView): string {
   const parts: string[] = [];
   if (view.mediaNote) parts.push(view.mediaNote);
@@ -70,7 +71,7 @@ function footerText(view: CardView): string {
     const date = isoDate(view.expiresAt);
     parts.push(
       hosted
-        ? `Extend works until ${date} (Kling keeps its own copy until then).`
+        ? `${klingCopyUntil(view.buttons)} ${date} (Kling keeps its own copy until then).`
         : `Links expire on ${date}: download what you want to keep.`,
     );
   }

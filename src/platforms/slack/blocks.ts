@@ -1,6 +1,7 @@
 import type { types } from '@slack/bolt';
 import type { TaskState } from '../../domain.js';
 import { cardButtonId } from '../../interaction-ids.js';
+import { klingCopyUntil } from '../../render/follow-ups.js';
 import type { CardView, PrivateView, TaskListView } from '../../render/view.js';
 import { clamp, escapeClamped, escapeText, isButtonUrl, link, mention, slackDate } from './mrkdwn.js';
 
@@ -158,8 +159,9 @@ function cardContext(view: CardView): types.ContextBlock {
   if (view.expiresAt !== undefined) {
     const day = new Date(view.expiresAt).toISOString().slice(0, 10);
     const when = slackDate(view.expiresAt, '{date_short_pretty}', day);
-    // With the copy in the thread, Kling's link matters only for Extend.
-    elements.push(mrkdwn(view.media.some((m) => m.hosted) ? `Extend works until ${when}` : `Links expire ${when}`));
+    // With the copy in the thread, Kling's link matters only for Extend and Edit.
+    const hosted = view.media.some((m) => m.hosted);
+    elements.push(mrkdwn(hosted ? `${klingCopyUntil(view.buttons)} ${when}` : `Links expire ${when}`));
   }
   return { type: 'context', elements };
 }
