@@ -4,40 +4,17 @@
  * the card then fills, and Kling is paid once.
  */
 import Keyv from 'keyv';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { keyvStorage } from '../src/store/storage.js';
-import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
-import type { FakeDiscord } from './fakes/discord/index.js';
-import {
-  ALICE,
-  CH_A1,
-  cardIsFinal,
-  cardOf,
-  startBot,
-  startFake,
-  startSim,
-  taskIdOf,
-  video,
-  type InProcessBot,
-} from './helpers/discord-harness.js';
-import { closeInOrder } from './helpers/close-in-order.js';
+import { ALICE, CH_A1, cardIsFinal, cardOf, discordRigPerTest, taskIdOf, video } from './helpers/discord-harness.js';
 
-let sim: KlingSimulator | undefined;
-let fake: FakeDiscord | undefined;
-let bot: InProcessBot | undefined;
-
-afterEach(async () => {
-  await closeInOrder([bot, fake, sim]);
-  bot = fake = sim = undefined;
-});
+const setup = discordRigPerTest();
 
 /** Longer than the watchdog (1.5 s), well inside Discord's 3 s. */
 const STORE_DELAY_MS = 2000;
 
 describe('Discord: a store slower than the acknowledgement watchdog', () => {
   it('a /video is acknowledged within 3 s as a public deferral, the card fills it, one create', async () => {
-    sim = await startSim();
-    fake = await startFake();
     const storage = keyvStorage(new Keyv({ namespace: 'kb' }));
     const admit = storage.tasks.admit.bind(storage.tasks);
     let admits = 0;
@@ -46,9 +23,7 @@ describe('Discord: a store slower than the acknowledgement watchdog', () => {
       await new Promise((r) => setTimeout(r, STORE_DELAY_MS));
       return admit(...args);
     });
-    bot = await startBot(sim, fake, { core: { storage } });
-    const f = fake;
-    const s = sim;
+    const { s, f } = await setup({ core: { storage } });
 
     const rec = await f.sendCommand(video(CH_A1, ALICE, 'a heron in the fog'));
     await f.waitFor(() => rec.ackedAt !== undefined, 10_000);
