@@ -55,7 +55,7 @@ export class RehostCards {
           saved.then(
             () => update.media,
             (err: unknown) => {
-              o.log.error({ taskId, err: err instanceof Error ? err.message : String(err) }, 'could not store a copy');
+              o.log.error({ taskId, err }, 'could not store a copy');
               return update.media;
             },
           ),

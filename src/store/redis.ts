@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
 
 /**
- * The Redis connection (node-redis, as @keyv/redis ships it), and what needs atomicity across
+ * The Redis connection (node-redis's `@redis/client`), and what needs atomicity across
  * replicas (locks, the tracker lease): small Lua scripts.
  */
 
@@ -61,14 +61,14 @@ export interface RedisConnection {
  * connect): a store error is an answer the bot can give, a hang is not.
  */
 export async function openRedis(url: string, log: Logger): Promise<RedisConnection> {
-  const { createClient } = await import('@keyv/redis');
+  const { createClient } = await import('@redis/client');
   const client = createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: 5000 } });
   // Reconnects are node-redis's own; say once that the connection is lost, not at every attempt.
   let down = false;
   client.on('error', (err: unknown) => {
     if (down) return;
     down = true;
-    log.warn({ err: err instanceof Error ? err.message : String(err) }, 'the Redis connection failed; reconnecting');
+    log.warn({ err }, 'the Redis connection failed; reconnecting');
   });
   client.on('ready', () => {
     down = false;
