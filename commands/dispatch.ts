@@ -47,11 +47,26 @@ export class Dispatcher {
     try {
       if (what.kind === 'help') return await io.replyPrivate(notices.usage(what.command, this.bot.defaults));
       if (what.kind === 'refused') throw what.error;
-      await what.command.execute({ inv, io, bot: this.bot }, what.args as never, what.prepared as never);
+      await this.carryOut(what, inv, io);
       this.metrics.commands.inc({ platform: inv.platform, command: name, outcome: 'ok' });
     } catch (err) {
       await this.fail(err, io, where, name, inv);
     }
+  }
+
+  /** The command's Plan as it is (never back into the command's file), or the handler of one without a Plan. */
+  private async carryOut(what: Extract<Prepared, { kind: 'ready' }>, inv: Invocation, io: CommandIO): Promise<void> {
+    const { command, args, plan } = what;
+    if (!plan) {
+      if (!command.execute) throw new Error(`/${command.name} has neither prepare nor execute`);
+      return command.execute({ inv, io, bot: this.bot }, args as never);
+    }
+    if ('submit' in plan) {
+      await this.bot.tasks.submit(inv, io, plan.submit);
+      return;
+    }
+    if (!io.openModal) throw plan.withoutForm;
+    return io.openModal(plan.form);
   }
 
   /** Prepares and runs in one go, where nothing is decided in between (Slack, a form, the console). */

@@ -16,8 +16,5 @@ export default defineCommand({
     aspect_ratio: imageAspect,
     n: imageCount,
   }),
-  prepare: (args, { defaults }) => imageRequest(args, defaults),
-  async execute({ inv, io, bot }, _args, request) {
-    await bot.tasks.submit(inv, io, request);
-  },
+  prepare: (args, { defaults }) => ({ submit: imageRequest(args, defaults) }),
 });

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { ValidationError } from '../src/errors.js';
 import { parseFlags } from './flags.js';
 import type { ModelDefaults } from './generation.js';
-import type { Attachment, Command } from './types.js';
+import type { Attachment, Command, Plan } from './types.js';
 
 /**
  * Parse once (docs/architecture.md, the command path): a command's native input becomes its typed
@@ -36,14 +36,15 @@ export type CommandInput =
 
 /**
  * What a command will do, decided once from its input without asking anyone: show its usage
- * (`/video help`), refuse (the error the user is told), or run with these arguments and what the
- * command's own `prepare` made of them. The adapter chooses its acknowledgement from it (a card
- * or a private answer) and the dispatcher runs this very value.
+ * (`/video help`), refuse (the error the user is told), or run with these arguments: the Plan the
+ * command's own `prepare` made of them, or (a command without one) its `execute`. The adapter
+ * chooses its acknowledgement from it (a card or a private answer) and the dispatcher runs this
+ * very value.
  */
 export type Prepared =
   | { kind: 'help'; command: Command }
   | { kind: 'refused'; command: Command; error: unknown }
-  | { kind: 'ready'; command: Command; args: unknown; prepared: unknown };
+  | { kind: 'ready'; command: Command; args: unknown; plan?: Plan };
 
 /** The one place a command's input becomes its typed arguments and what it will do. Pure. */
 export function prepare(command: Command, input: CommandInput, defaults: ModelDefaults): Prepared {
@@ -55,8 +56,8 @@ export function prepare(command: Command, input: CommandInput, defaults: ModelDe
     );
     const attachments = ('attachments' in input ? input.attachments : undefined) ?? {};
     // `args` was produced by this very command's schema; the registry just forgets which one.
-    const prepared: unknown = command.prepare?.(args as never, { attachments, defaults });
-    return { kind: 'ready', command, args, prepared };
+    const plan = command.prepare?.(args as never, { attachments, defaults });
+    return { kind: 'ready', command, args, ...(plan ? { plan } : {}) };
   } catch (error) {
     return { kind: 'refused', command, error };
   }

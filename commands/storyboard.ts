@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ValidationError } from '../src/errors.js';
 import type { CapabilityRow } from '../src/kling/capabilities.js';
-import { storyboardModal, SHOTS_MAX, type StoryboardModalOptions } from '../src/modals.js';
+import { storyboardModal, SHOTS_MAX } from '../src/modals.js';
 import type { StoryboardRequest } from '../src/omni/request.js';
 import { resolutionOption, resolutionsOn, resolveQuality, type Resolution } from '../src/omni/resolution.js';
 import { parseStoryboard, storyboardViolation } from '../src/omni/storyboard.js';
@@ -105,9 +105,6 @@ export function storyboardRequest(args: StoryboardArgs, defaults: ModelDefaults)
   return { ...setup.request, shots: parsed.value };
 }
 
-/** What /storyboard will do: open its form for the shots, or make the task. */
-type StoryboardPlan = { form: StoryboardModalOptions } | { request: StoryboardRequest };
-
 export default defineCommand({
   name: 'storyboard',
   description: 'A video in 1-6 shots, each with its own length: 3: a cat jumps | 4: it lands softly',
@@ -130,18 +127,13 @@ export default defineCommand({
   }),
   // Without shots (Discord's slash form) the options are checked before the form opens, so nobody
   // writes shots for a model that cannot take them; with them, the request.
-  prepare(args, { defaults }): StoryboardPlan {
-    if (args.shots !== undefined) return { request: storyboardRequest(args, defaults) };
+  prepare(args, { defaults }) {
+    if (args.shots !== undefined) return { submit: storyboardRequest(args, defaults) };
     storyboardSetup(args, defaults);
     const { model: m, resolution, aspect_ratio, sound: s } = args;
-    return { form: { model: m, resolution, aspect_ratio, sound: s } };
-  },
-  async execute({ inv, io, bot }, _args, plan) {
-    if ('request' in plan) {
-      await bot.tasks.submit(inv, io, plan.request);
-      return;
-    }
-    if (!io.openModal) throw new ValidationError('shots', `are missing: ${USAGE}`);
-    return io.openModal(storyboardModal(plan.form));
+    return {
+      form: storyboardModal({ model: m, resolution, aspect_ratio, sound: s }),
+      withoutForm: new ValidationError('shots', `are missing: ${USAGE}`),
+    };
   },
 });

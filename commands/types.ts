@@ -1,6 +1,9 @@
 import type { z } from 'zod';
+import type { GenerationRequest } from '../src/domain.js';
+import type { ValidationError } from '../src/errors.js';
 import type { CapabilityKind } from '../src/kling/capabilities.js';
 import type { Attachment, CommandIO, Invocation } from '../src/invocation.js';
+import type { ModalView } from '../src/modals.js';
 import type { BotServices } from '../src/services.js';
 import type { RepeatableFlag } from './flags.js';
 import type { ModelDefaults } from './generation.js';
@@ -21,10 +24,19 @@ export interface PrepareContext {
 }
 
 /**
- * One slash command: its options as one zod schema and a platform-neutral handler. `P` is what
- * `prepare` decided (a card command's Kling request), handed to `execute` as it is.
+ * What a card command will do, decided by its `prepare` and carried out by the dispatcher as it is
+ * (commands/dispatch.ts), without coming back to the command: make this Kling task (its card is the
+ * answer), or ask for the rest in a form (`/storyboard`'s shots) where forms open, else refuse with
+ * `withoutForm`.
  */
-export interface Command<S extends z.ZodObject = z.ZodObject, P = unknown> {
+export type Plan = { submit: GenerationRequest } | { form: ModalView; withoutForm: ValidationError };
+
+/**
+ * One slash command: its options as one zod schema, and either `prepare` (what it will do, decided
+ * without asking anyone: a Plan) or `execute` (a handler for what needs the store first: /extend's
+ * source, /tasks, /quota).
+ */
+export interface Command<S extends z.ZodObject = z.ZodObject> {
   name: string;
   description: string;
   options: S;
@@ -51,13 +63,14 @@ export interface Command<S extends z.ZodObject = z.ZodObject, P = unknown> {
   multiShotOnly?: true;
   /**
    * What the command will do with these arguments, decided without asking anyone: the uploaded files and
-   * the capability table are checked and a card command's Kling request is built. Pure and fast; run once
-   * per command (commands/dispatch.ts `prepare`), before the adapter chooses the acknowledgement. Throws
-   * the refusal the user sees (a ValidationError); `execute` gets what it returns.
+   * the capability table are checked and the Kling request is built. Pure and fast; run once per command
+   * (commands/prepare.ts), before the adapter chooses the acknowledgement. Throws the refusal the user
+   * sees (a ValidationError); the dispatcher carries out the Plan it returns.
    */
-  prepare?(args: z.infer<S>, ctx: PrepareContext): P;
-  execute(ctx: CommandContext, args: z.infer<S>, prepared: P): Promise<void>;
+  prepare?(args: z.infer<S>, ctx: PrepareContext): Plan;
+  /** The handler of a command without `prepare`. */
+  execute?(ctx: CommandContext, args: z.infer<S>): Promise<void>;
 }
 
 /** Lets each command file keep its exact option type while the registry holds them together. */
-export const defineCommand = <S extends z.ZodObject, P = undefined>(command: Command<S, P>): Command<S, P> => command;
+export const defineCommand = <S extends z.ZodObject>(command: Command<S>): Command<S> => command;

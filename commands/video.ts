@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { GenerationRequest } from '../src/domain.js';
-import { checkAttachments } from './animate.js';
 import {
   cfgScale,
+  checkAttachments,
   duration,
   mode,
   model,
@@ -49,9 +49,6 @@ export default defineCommand({
   }),
   prepare(args, { attachments, defaults }) {
     checkAttachments(attachments);
-    return videoRequest(args, defaults);
-  },
-  async execute({ inv, io, bot }, _args, request) {
-    await bot.tasks.submit(inv, io, request);
+    return { submit: videoRequest(args, defaults) };
   },
 });

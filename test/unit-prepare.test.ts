@@ -9,11 +9,12 @@ import { Dispatcher } from '../commands/dispatch.js';
 import { prepare, type Prepared } from '../commands/prepare.js';
 import { commandByName } from '../commands/index.js';
 import { defineCommand, type Command } from '../commands/types.js';
+import type { GenerationRequest } from '../src/domain.js';
 import { ValidationError } from '../src/errors.js';
 import { CARD_BY_OUTBOX, type Attachment, type Invocation } from '../src/invocation.js';
 import { silentLogger } from '../src/log.js';
 import { Metrics } from '../src/metrics.js';
-import { submissionOf } from '../src/modals.js';
+import { submissionOf, type ModalView } from '../src/modals.js';
 import type { PrivateView } from '../src/render/view.js';
 import type { BotServices } from '../src/services.js';
 
@@ -46,13 +47,15 @@ describe('prepare', () => {
     expect(p.kind).toBe('ready');
     if (p.kind !== 'ready') return;
     expect(p.args).toMatchObject({ prompt: 'a fox', aspect_ratio: '9:16', mode: 'std' });
-    expect(p.prepared).toMatchObject({ kind: 'text2video', prompt: 'a fox', model: 'kling-v1', aspect_ratio: '9:16' });
+    expect(p.plan).toMatchObject({
+      submit: { kind: 'text2video', prompt: 'a fox', model: 'kling-v1', aspect_ratio: '9:16' },
+    });
   });
 
   it('GIVEN /animate with an uploaded PNG THEN an image-to-video request from its link', () => {
     const image = png();
     const p = prepare(command('animate'), { options: { image: image.url }, attachments: { image } }, DEFAULTS);
-    expect(p.kind === 'ready' && p.prepared).toMatchObject({ kind: 'image2video', image: image.url });
+    expect(p.kind === 'ready' && p.plan).toMatchObject({ submit: { kind: 'image2video', image: image.url } });
   });
 
   it('GIVEN an uploaded GIF or a too small image THEN refused, naming the option', () => {
@@ -108,9 +111,9 @@ describe('the dispatcher runs what prepare decided', () => {
     user: { id: 'u', name: 'u', roleIds: [] },
   };
 
-  it('GIVEN a prepared command THEN its prepare ran once and execute gets that very value; GIVEN a refusal THEN a private notice and no execute', async () => {
+  it('GIVEN a prepared command THEN its prepare ran once and the task service gets that very request, never through the command; GIVEN a refusal THEN a private notice and nothing submitted', async () => {
     let prepares = 0;
-    const received: unknown[] = [];
+    const request = { kind: 'text2video', prompt: 'p', model: 'kling-v1' } as unknown as GenerationRequest;
     const probe = defineCommand({
       name: 'probe',
       description: 'probe',
@@ -118,13 +121,12 @@ describe('the dispatcher runs what prepare decided', () => {
       options: z.object({ n: z.number().int().max(3) }),
       prepare: (args) => {
         prepares++;
-        return { twice: args.n * 2 };
-      },
-      async execute(_ctx, _args, prepared) {
-        received.push(prepared);
+        return { submit: { ...request, prompt: `p${args.n}` } };
       },
     }) as unknown as Command;
-    const bot = { log: silentLogger, defaults: DEFAULTS } as unknown as BotServices;
+    const submitted: GenerationRequest[] = [];
+    const tasks = { submit: async (_inv: Invocation, _io: unknown, r: GenerationRequest) => void submitted.push(r) };
+    const bot = { log: silentLogger, defaults: DEFAULTS, tasks } as unknown as BotServices;
     const dispatcher = new Dispatcher(bot, new Metrics());
     const privates: PrivateView[] = [];
     const io = { card: CARD_BY_OUTBOX, replyPrivate: async (v: PrivateView) => void privates.push(v) };
@@ -132,14 +134,29 @@ describe('the dispatcher runs what prepare decided', () => {
     const ready = prepare(probe, { options: { n: 2 } }, DEFAULTS);
     await dispatcher.run(ready, inv, io);
     expect(prepares).toBe(1);
-    expect(received).toEqual([{ twice: 4 }]);
-    expect(received[0]).toBe(ready.kind === 'ready' ? ready.prepared : undefined);
+    expect(submitted).toEqual([{ ...request, prompt: 'p2' }]);
+    expect(submitted[0]).toBe(ready.kind === 'ready' && ready.plan && 'submit' in ready.plan ? ready.plan.submit : 0);
     expect(privates).toEqual([]);
 
     await dispatcher.run(prepare(probe, { options: { n: 9 } }, DEFAULTS), inv, io);
     expect(prepares).toBe(1);
-    expect(received).toHaveLength(1);
+    expect(submitted).toHaveLength(1);
     expect(privates).toHaveLength(1);
     expect(JSON.stringify(privates[0])).toContain('n');
+  });
+
+  it('GIVEN /storyboard without shots THEN a form plan: opened where forms open, else the refusal it carries', async () => {
+    const plan = prepare(command('storyboard'), { options: {} }, DEFAULTS);
+    expect(plan.kind === 'ready' && plan.plan && 'form' in plan.plan && plan.plan.form.title).toBe('Storyboard');
+    const bot = { log: silentLogger, defaults: DEFAULTS } as unknown as BotServices;
+    const dispatcher = new Dispatcher(bot, new Metrics());
+    const privates: PrivateView[] = [];
+    const opened: ModalView[] = [];
+    const io = { card: CARD_BY_OUTBOX, replyPrivate: async (v: PrivateView) => void privates.push(v) };
+    await dispatcher.run(plan, inv, { ...io, openModal: async (m: ModalView) => void opened.push(m) });
+    expect(opened.map((m) => m.title)).toEqual(['Storyboard']);
+    expect(privates).toEqual([]);
+    await dispatcher.run(plan, inv, io);
+    expect(JSON.stringify(privates)).toContain('shots');
   });
 });
