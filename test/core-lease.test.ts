@@ -8,6 +8,7 @@ import { CardRecords } from '../src/outbox/card-records.js';
 import { Outboxes } from '../src/outbox/outboxes.js';
 import { keyvStorage, type Storage } from '../src/store/storage.js';
 import { createTask } from '../src/store/task-store.js';
+import { LEASE_TTL_MS } from '../src/tracker/leadership.js';
 import { Tracker } from '../src/tracker/tracker.js';
 import { AK, Cleanup, SK, startSim, waitFor } from './helpers/core-harness.js';
 import { RecordingPort } from './helpers/core-port.js';
@@ -16,7 +17,7 @@ const cleanup = new Cleanup();
 afterEach(() => cleanup.closeAll());
 
 /** Two replicas on one shared store (what Redis is in production; a shared keyv here). */
-function replica(name: string, storage: Storage, simUrl: string) {
+function replica(name: string, storage: Storage, simUrl: string, pollIntervalMs = 30, leaseTtlMs = 300) {
   const store = storage.tasks;
   const port = new RecordingPort();
   const metrics = new Metrics();
@@ -37,8 +38,8 @@ function replica(name: string, storage: Storage, simUrl: string) {
     outboxes,
     log: silentLogger,
     metrics,
-    pollIntervalMs: 30,
-    lease: storage.trackerLease(name, 300),
+    pollIntervalMs,
+    lease: storage.trackerLease(name, leaseTtlMs),
   });
   return { name, port, tracker };
 }
@@ -90,5 +91,30 @@ describe('tracker lease with several replicas on one store', () => {
     const later = await accept(store, a);
     await waitFor('B to finish the task A accepted', () => b.port.lastView(later.id)?.state === 'succeed', 5000);
     for (const rec of [...first, later]) expect(sim.createsFor(rec.id)).toBe(1);
+  });
+
+  it('GIVEN the leader dies with its tasks done at Kling THEN the survivor asks Kling about them as soon as it takes the lease, not one poll interval later', async () => {
+    // A poll interval of 10 minutes: only a poll at takeover can end these cards within the wait.
+    const TEN_MINUTES = 600_000;
+    const sim = await startSim(cleanup);
+    const store = keyvStorage(new Keyv());
+    const a = replica('A', store, sim.url, TEN_MINUTES, LEASE_TTL_MS);
+    const b = replica('B', store, sim.url, TEN_MINUTES, LEASE_TTL_MS);
+    await a.tracker.start();
+    await b.tracker.start();
+    cleanup.add(() => b.tracker.stop());
+
+    const recs = [await accept(store, a), await accept(store, b), await accept(store, a)];
+    // Created at once by A (the leader); A asks again only 10 minutes later.
+    await waitFor('every create', () => recs.every((r) => sim.createsFor(r.id) === 1), 5000);
+    // A dies: it stops renewing and keeps its claim until the lease lapses.
+    await a.tracker.stop();
+    await waitFor(
+      'B to show every task final',
+      () => recs.every((r) => b.port.lastView(r.id)?.state === 'succeed'),
+      10_000,
+    );
+    expect(recs.every((r) => a.port.lastView(r.id)?.state !== 'succeed')).toBe(true);
+    for (const rec of recs) expect(sim.createsFor(rec.id)).toBe(1);
   });
 });
