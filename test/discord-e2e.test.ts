@@ -2,10 +2,9 @@
  * End to end: an unmodified discord.js Client (the real adapter) talks to the fake Discord, the
  * core talks to the Kling simulator, everything on loopback in this process.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Dispatcher } from '../commands/dispatch.js';
 import { CARD_BY_OUTBOX, type CommandIO } from '../src/invocation.js';
-import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import type { PrivateView } from '../src/render/view.js';
 import {
   maxAttemptsPerWindow,
@@ -27,53 +26,29 @@ import {
   cardOf,
   carol,
   customIds,
+  discordRigPerTest,
   embedText,
   ephemeralAnswers,
   expectNoSecrets,
   expectedVideoUrl,
   galleryUrls,
   isV2,
-  startBot,
-  startFake,
-  startSim,
   taskIdOf,
   video,
-  type InProcessBot,
 } from './helpers/discord-harness.js';
-import { closeInOrder } from './helpers/close-in-order.js';
-
-let sim: KlingSimulator | undefined;
-let fake: FakeDiscord | undefined;
-let bot: InProcessBot | undefined;
-
-afterEach(async () => {
-  const f = fake;
-  try {
-    // Whatever the test was about: the bot caused no 429 and kept every channel's windows.
-    if (f) {
-      expect(unforced429s(f).map((r) => `${r.cause} ${r.route} at ${r.at}`)).toEqual([]);
-      for (const ch of [CH_A1, CH_A2, CH_B1]) expect(maxAttemptsPerWindow(f, ch), ch).toBeLessThanOrEqual(5);
-    }
-  } finally {
-    await closeInOrder([bot, fake, sim]);
-    bot = fake = sim = undefined;
-  }
-});
 
 /**
  * Every test runs at Discord's realistic per-channel limit (5 message writes / 5 s, interaction-webhook
- * writes included) and afterEach checks, from the fake's request log, that the bot caused no 429 and
- * never tried more writes than a channel window allows.
+ * writes included) and, after each, the rig checks from the fake's request log that the bot caused no 429
+ * and never tried more writes than a channel window allows.
  */
-async function setup(opts: Parameters<typeof startBot>[2] = {}) {
-  const s = await startSim();
-  sim = s;
-  const f = await startFake();
-  fake = f;
-  const b = await startBot(s, f, opts);
-  bot = b;
-  return { s, f, b };
-}
+const setup = discordRigPerTest({
+  afterTest: ({ f }) => {
+    // Whatever the test was about: the bot caused no 429 and kept every channel's windows.
+    expect(unforced429s(f).map((r) => `${r.cause} ${r.route} at ${r.at}`)).toEqual([]);
+    for (const ch of [CH_A1, CH_A2, CH_B1]) expect(maxAttemptsPerWindow(f, ch), ch).toBeLessThanOrEqual(5);
+  },
+});
 
 /**
  * A private answer or a card write may wait for the channel's window at the realistic limit (up to 5 s
@@ -97,6 +72,15 @@ const tasksCommand = (
   user,
   name: 'tasks',
   options,
+});
+
+/** `/task <id>` as a user would type it. */
+const taskCommand = (user: FakeUser, id: string, channelId: string, guildId: string) => ({
+  guildId,
+  channelId,
+  user,
+  name: 'task',
+  options: [{ name: 'id', type: 3, value: id }],
 });
 
 describe('Discord end to end (in process)', () => {
@@ -307,24 +291,12 @@ describe('Discord end to end (in process)', () => {
     expect(sent?.kind).toBe('image2video');
     expect(String(sent?.body['image'])).toContain('cat.png');
 
-    const one = await f.sendCommand({
-      guildId: GUILD_A,
-      channelId: CH_A2,
-      user: BOB,
-      name: 'task',
-      options: [{ name: 'id', type: 3, value: id }],
-    });
+    const one = await f.sendCommand(taskCommand(BOB, id, CH_A2, GUILD_A));
     await f.waitFor(() => privateAnswer(f, one)?.loading === false, REPLY_WAIT_MS);
     expect(one.ephemeral).toBe(true);
     expect(embedText(privateAnswer(f, one))).toContain(id);
     // Another guild does not know this task.
-    const other = await f.sendCommand({
-      guildId: GUILD_B,
-      channelId: CH_B1,
-      user: BOB,
-      name: 'task',
-      options: [{ name: 'id', type: 3, value: id }],
-    });
+    const other = await f.sendCommand(taskCommand(BOB, id, CH_B1, GUILD_B));
     await f.waitFor(() => privateAnswer(f, other)?.loading === false, REPLY_WAIT_MS);
     expect(embedText(privateAnswer(f, other))).toContain('No task');
   });

@@ -3,10 +3,9 @@
  * to a server they own. End to end with the real adapter against the fake Discord; the Kling
  * simulator counts every call the bot makes.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { slashCommands } from '../src/platforms/discord/commands.js';
-import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
-import type { FakeDiscord, FakeDiscordOptions, FakeUser, InteractionRecord } from './fakes/discord/index.js';
+import type { FakeDiscord, FakeUser, InteractionRecord } from './fakes/discord/index.js';
 import {
   ALICE,
   APP_ID,
@@ -18,34 +17,21 @@ import {
   cardIsFinal,
   cardOf,
   carol,
+  discordRigPerTest,
   ephemeralAnswers,
-  startBot,
-  startFake,
-  startSim,
   video,
-  type InProcessBot,
+  type DiscordRigOptions,
 } from './helpers/discord-harness.js';
-import { closeInOrder } from './helpers/close-in-order.js';
 
-let sim: KlingSimulator | undefined;
-let fake: FakeDiscord | undefined;
-let bot: InProcessBot | undefined;
+const rig = discordRigPerTest();
 
-afterEach(async () => {
-  await closeInOrder([bot, fake, sim]);
-  bot = fake = sim = undefined;
-});
-
-async function setup(guildIds: string, fakeOpts: Partial<FakeDiscordOptions> = {}, recheckMs?: number) {
-  const s = (sim = await startSim());
-  const f = (fake = await startFake(fakeOpts));
-  return { s, f, start: async () => (bot = await startBot(s, f, startOpts(guildIds, recheckMs))) };
-}
-
-const startOpts = (guildIds: string, recheckMs?: number) => ({
-  env: { DISCORD_GUILD_IDS: guildIds },
-  ...(recheckMs !== undefined ? { adapter: { guildRecheckMs: recheckMs } } : {}),
-});
+/** The rig with DISCORD_GUILD_IDS set to `guildIds` (and how often the bot asks Discord again). */
+const setup = (guildIds: string, more: DiscordRigOptions = {}, recheckMs?: number) =>
+  rig({
+    env: { DISCORD_GUILD_IDS: guildIds },
+    ...(recheckMs !== undefined ? { adapter: { guildRecheckMs: recheckMs } } : {}),
+    ...more,
+  });
 
 /** Commands registered the way an earlier run of the bot (or another config) left them. */
 async function registerBefore(f: FakeDiscord, guildId?: string): Promise<void> {
@@ -70,11 +56,13 @@ async function privateText(f: FakeDiscord, rec: InteractionRecord): Promise<stri
 
 describe('Discord: only the servers the operator allows', () => {
   it('DISCORD_GUILD_IDS lists A: /video and /credits from B are refused privately, nothing reaches Kling; A is served', async () => {
-    const { s, f, start } = await setup(GUILD_A);
-    // Left behind: global commands from an earlier global registration, and B's from a list that had it.
-    await registerBefore(f);
-    await registerBefore(f, GUILD_B);
-    const b = await start();
+    const { s, f, b } = await setup(GUILD_A, {
+      // Left behind: global commands from an earlier global registration, and B's from a list that had it.
+      beforeBot: async ({ f }) => {
+        await registerBefore(f);
+        await registerBefore(f, GUILD_B);
+      },
+    });
     // The stale global commands are gone; B's guild commands are left (the bot never leaves servers).
     expect(f.commands({})).toEqual([]);
     expect(f.commands({ guildId: GUILD_A }).length).toBe(slashCommands().length);
@@ -103,8 +91,7 @@ describe('Discord: only the servers the operator allows', () => {
   });
 
   it('no list and a public application: every command is refused with what to do, until Public Bot is turned off', async () => {
-    const { s, f, start } = await setup('', {}, 0);
-    const b = await start();
+    const { s, f, b } = await setup('', {}, 0);
     const callsBefore = s.calls.length;
     const vid = await f.sendCommand(video(CH_A1, STRANGER, 'a public bot'));
     const cred = await f.sendCommand(credits(GUILD_A, CH_A1, STRANGER));
@@ -127,8 +114,7 @@ describe('Discord: only the servers the operator allows', () => {
   });
 
   it('no list and a private application: every server the bot is in is served', async () => {
-    const { s, f, start } = await setup('', { botPublic: false });
-    await start();
+    const { s, f } = await setup('', { fake: { botPublic: false } });
     const a = await f.sendCommand(video(CH_A1, ALICE, 'in A'));
     const bRec = await f.sendCommand(video(CH_B1, { ...ALICE, roles: [] }, 'in B', GUILD_B));
     await f.waitFor(() => cardIsFinal(s, cardOf(f, a)) && cardIsFinal(s, cardOf(f, bRec)), 15_000);

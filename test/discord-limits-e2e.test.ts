@@ -3,33 +3,21 @@
  * "tests that can fail"): the default USER_MAX_ACTIVE_TASKS of 2 with its per-user lock (commands
  * sent at once cannot all slip under it), and the ALLOWED_CHANNEL_IDS refusal.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FakeDiscord, InteractionRecord } from './fakes/discord/index.js';
-import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import {
   ALICE,
   BOB,
   CH_A1,
   CH_A2,
   cardOf,
+  discordRigPerTest,
   embedText,
   ephemeralAnswers,
-  startBot,
-  startFake,
-  startSim,
   video,
-  type InProcessBot,
 } from './helpers/discord-harness.js';
-import { closeInOrder } from './helpers/close-in-order.js';
 
-let sim: KlingSimulator | undefined;
-let fake: FakeDiscord | undefined;
-let bot: InProcessBot | undefined;
-
-afterEach(async () => {
-  await closeInOrder([bot, fake, sim]);
-  bot = fake = sim = undefined;
-});
+const setup = discordRigPerTest();
 
 /** Tasks that stay running for the whole test. */
 const LONG = { submittedMs: 100, processingMs: 600_000, jitter: 0 };
@@ -49,10 +37,8 @@ async function privateAnswer(f: FakeDiscord, rec: InteractionRecord): Promise<st
 
 describe('limits on by default, end to end', () => {
   it('USER_MAX_ACTIVE_TASKS left unset (2): three /video at once from one user make two cards and two creates; the third is refused privately; another user is not held', async () => {
-    const s = (sim = await startSim(LONG));
-    const f = (fake = await startFake());
     // '' is unset: the bot's own default applies (the harness turns the cap off otherwise).
-    bot = await startBot(s, f, { env: { USER_MAX_ACTIVE_TASKS: '' } });
+    const { s, f } = await setup({ sim: LONG, env: { USER_MAX_ACTIVE_TASKS: '' } });
     const mine = await Promise.all([1, 2, 3].map((i) => f.sendCommand(video(CH_A1, ALICE, `lantern ${i}`))));
     const bobs = await f.sendCommand(video(CH_A1, BOB, 'a harbour at dawn'));
     await f.waitFor(
@@ -72,9 +58,7 @@ describe('limits on by default, end to end', () => {
   });
 
   it('ALLOWED_CHANNEL_IDS: a /video in another channel is refused privately with nothing written or sent; the listed channel works', async () => {
-    const s = (sim = await startSim(LONG));
-    const f = (fake = await startFake());
-    bot = await startBot(s, f, { env: { ALLOWED_CHANNEL_IDS: CH_A1 } });
+    const { s, f, b: bot } = await setup({ sim: LONG, env: { ALLOWED_CHANNEL_IDS: CH_A1 } });
     const elsewhere = await f.sendCommand(video(CH_A2, ALICE, 'a secret garden'));
     expect(await privateAnswer(f, elsewhere)).toMatch(/not enabled in this channel/);
     expect(cardFor(f, elsewhere)).toBeUndefined();

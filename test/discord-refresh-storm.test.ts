@@ -2,39 +2,20 @@
  * Finding 6: Refresh (and /task) force a Kling query. Anyone can click Refresh on any running
  * card, so a click storm must make a bounded number of Kling GETs.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
-import type { FakeDiscord, InteractionRecord } from './fakes/discord/index.js';
-import {
-  ALICE,
-  CH_A1,
-  GUILD_A,
-  cardOf,
-  carol,
-  startBot,
-  startFake,
-  startSim,
-  taskIdOf,
-  video,
-  type InProcessBot,
-} from './helpers/discord-harness.js';
-import { closeInOrder } from './helpers/close-in-order.js';
+import { describe, expect, it } from 'vitest';
+import type { InteractionRecord } from './fakes/discord/index.js';
+import { ALICE, CH_A1, GUILD_A, cardOf, carol, discordRigPerTest, taskIdOf, video } from './helpers/discord-harness.js';
 
-let sim: KlingSimulator | undefined;
-let fake: FakeDiscord | undefined;
-let bot: InProcessBot | undefined;
-
-afterEach(async () => {
-  await closeInOrder([bot, fake, sim]);
-  bot = fake = sim = undefined;
-});
+const setup = discordRigPerTest();
 
 describe('Refresh click storm', () => {
   it('12 Refresh clicks and /task calls from 6 users on one running card: at most a few Kling GETs', async () => {
     // The task runs a minute at Kling and the tracker's own polls are 5 s apart: GETs in the storm are forced ones.
-    const s = (sim = await startSim({ submittedMs: 60_000, processingMs: 60_000 }));
-    const f = (fake = await startFake({ channelEditLimit: null }));
-    bot = await startBot(s, f, { env: { POLL_INTERVAL_MS: '5000' } });
+    const { s, f } = await setup({
+      sim: { submittedMs: 60_000, processingMs: 60_000 },
+      fake: { channelEditLimit: null },
+      env: { POLL_INTERVAL_MS: '5000' },
+    });
     const rec = await f.sendCommand(video(CH_A1, ALICE, 'a long render'));
     const id = await f.waitFor(() => {
       const taskId = taskIdOf(cardOf(f, rec));

@@ -2,8 +2,7 @@
  * Cards that outlive their interaction token, and channels that answer 429: every card still
  * reaches its final state, through the routes Discord allows, waiting as long as it is told.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
+import { describe, expect, it } from 'vitest';
 import { maxAttemptsPerWindow, unforced429s, type FakeDiscord, type InteractionRecord } from './fakes/discord/index.js';
 import {
   ALICE,
@@ -12,25 +11,14 @@ import {
   cardIsFinal,
   cardOf,
   carol,
+  discordRigPerTest,
   expectNoSecrets,
   latestCard,
-  startBot,
-  startFake,
-  startSim,
   taskIdOf,
   video,
-  type InProcessBot,
 } from './helpers/discord-harness.js';
-import { closeInOrder } from './helpers/close-in-order.js';
 
-let sim: KlingSimulator | undefined;
-let fake: FakeDiscord | undefined;
-let bot: InProcessBot | undefined;
-
-afterEach(async () => {
-  await closeInOrder([bot, fake, sim]);
-  bot = fake = sim = undefined;
-});
+const setup = discordRigPerTest();
 
 const TOKEN_LIFETIME_MS = 1500;
 /** Longer than the token lives, so the last edits must find another way. */
@@ -47,11 +35,14 @@ const refusedTokenUses = (f: FakeDiscord, rec: InteractionRecord) =>
 
 describe('Discord: cards that outlive the interaction token', () => {
   it('on a 50027 answer the card moves to the bot-token channel route and still ends final', async () => {
-    sim = await startSim(SLOW_SIM);
-    fake = await startFake({ tokenLifetimeMs: TOKEN_LIFETIME_MS, channelEditLimit: null });
-    bot = await startBot(sim, fake);
-    const f = fake;
-    const s = sim;
+    const {
+      s,
+      f,
+      b: bot,
+    } = await setup({
+      sim: SLOW_SIM,
+      fake: { tokenLifetimeMs: TOKEN_LIFETIME_MS, channelEditLimit: null },
+    });
     const recs = [
       await f.sendCommand(video(CH_A1, ALICE, 'slow one')),
       await f.sendCommand(video(CH_A2, carol(1), 'slow two')),
@@ -75,11 +66,12 @@ describe('Discord: cards that outlive the interaction token', () => {
     // Kling's clock moves when the test says: progress while the token lives, the end after it died.
     let skewMs = 0;
     const LIFETIME_MS = 4000;
-    sim = await startSim({ submittedMs: 600_000, processingMs: 600_000 }, { now: () => Date.now() + skewMs });
-    fake = await startFake({ tokenLifetimeMs: LIFETIME_MS, channelEditLimit: null });
-    bot = await startBot(sim, fake, { adapter: { tokenLifetimeMs: LIFETIME_MS, tokenMarginMs: 400 } });
-    const f = fake;
-    const s = sim;
+    const { s, f } = await setup({
+      sim: { submittedMs: 600_000, processingMs: 600_000 },
+      simExtra: { now: () => Date.now() + skewMs },
+      fake: { tokenLifetimeMs: LIFETIME_MS, channelEditLimit: null },
+      adapter: { tokenLifetimeMs: LIFETIME_MS, tokenMarginMs: 400 },
+    });
     const recs = [
       await f.sendCommand(video(CH_A1, ALICE, 'slow three')),
       await f.sendCommand(video(CH_A1, carol(2), 'slow four')),
@@ -112,11 +104,10 @@ describe('Discord: cards that outlive the interaction token', () => {
   });
 
   it('a channel the bot lost access to delays the final edit instead of losing it', async () => {
-    sim = await startSim(SLOW_SIM);
-    fake = await startFake({ tokenLifetimeMs: TOKEN_LIFETIME_MS, channelEditLimit: null });
-    bot = await startBot(sim, fake);
-    const f = fake;
-    const s = sim;
+    const { s, f } = await setup({
+      sim: SLOW_SIM,
+      fake: { tokenLifetimeMs: TOKEN_LIFETIME_MS, channelEditLimit: null },
+    });
     const rec = await f.sendCommand(video(CH_A1, ALICE, 'edit me if you can'));
     await f.waitFor(() => taskIdOf(cardOf(f, rec)), 5000);
     // Webhook edits don't need channel access; once the token dies, the bot-token routes answer 50001.
@@ -135,11 +126,7 @@ describe('Discord: cards that outlive the interaction token', () => {
 
 describe('Discord: per-channel 429s', () => {
   it('every card completes and every Retry-After was honoured', async () => {
-    sim = await startSim({ submittedMs: 200, processingMs: 1200 });
-    fake = await startFake();
-    bot = await startBot(sim, fake);
-    const f = fake;
-    const s = sim;
+    const { s, f, b: bot } = await setup({ sim: { submittedMs: 200, processingMs: 1200 } });
     const recs: InteractionRecord[] = [];
     for (let i = 0; i < 4; i++) recs.push(await f.sendCommand(video(CH_A1, carol(i), `rate limited ${i}`)));
     await f.waitFor(() => recs.every((r) => taskIdOf(cardOf(f, r))), 10_000);
@@ -159,19 +146,9 @@ describe('Discord: per-channel 429s', () => {
 });
 
 describe('Discord: the bot running twice on one token', () => {
-  let second: InProcessBot | undefined;
-  afterEach(async () => {
-    await second?.close();
-    second = undefined;
-  });
-
   it('both processes get every interaction; the one whose acknowledgement lands runs it, the other stays silent', async () => {
-    sim = await startSim();
-    fake = await startFake({ channelEditLimit: { requests: 50, windowMs: 1000 } });
-    bot = await startBot(sim, fake);
-    second = await startBot(sim, fake);
-    const f = fake;
-    const s = sim;
+    // Two processes on one token: both get every interaction.
+    const { s, f, bots } = await setup({ fake: { channelEditLimit: { requests: 50, windowMs: 1000 } }, replicas: 2 });
     const recs: InteractionRecord[] = [];
     for (let i = 0; i < 6; i++) recs.push(await f.sendCommand(video(i % 2 ? CH_A1 : CH_A2, carol(i), `twice ${i}`)));
     await f.waitFor(() => recs.every((r) => cardIsFinal(s, cardOf(f, r))), 20_000);
@@ -198,9 +175,8 @@ describe('Discord: the bot running twice on one token', () => {
     expect(bad.responses.filter((x) => x.kind === 'followup')).toEqual([]);
     expect(s.stats.creates).toBe(recs.length);
 
-    const both = second;
     const logs = await f.waitFor(() => {
-      const text = [...(bot?.logs ?? []), ...both.logs].join('');
+      const text = bots.flatMap((b) => b.logs).join('');
       // The card is the acknowledgement now, so the loser learns it inside the command: one line says so.
       return text.includes('interaction closed before it could be answered') && text;
     }, 5000);

@@ -2,10 +2,9 @@
  * Bad input from Discord: a private error naming the field and the rule, nothing public left
  * behind, and not a single call to Kling.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
+import { describe, expect, it } from 'vitest';
 import { slashCommands } from '../src/platforms/discord/commands.js';
-import type { FakeDiscord, InteractionRecord, SendCommandInput } from './fakes/discord/index.js';
+import type { InteractionRecord, SendCommandInput } from './fakes/discord/index.js';
 import {
   ALICE,
   CH_A1,
@@ -13,26 +12,15 @@ import {
   GUILD_B,
   cardIsFinal,
   cardOf,
+  discordRigPerTest,
   embedText,
   ephemeralAnswers,
   expectNoSecrets,
-  startBot,
-  startFake,
-  startSim,
   taskIdOf,
   video,
-  type InProcessBot,
 } from './helpers/discord-harness.js';
-import { closeInOrder } from './helpers/close-in-order.js';
 
-let sim: KlingSimulator | undefined;
-let fake: FakeDiscord | undefined;
-let bot: InProcessBot | undefined;
-
-afterEach(async () => {
-  await closeInOrder([bot, fake, sim]);
-  bot = fake = sim = undefined;
-});
+const setup = discordRigPerTest();
 
 const animate = (
   options: SendCommandInput['options'],
@@ -48,12 +36,16 @@ const animate = (
 
 describe('Discord: bad input', () => {
   it('each gets a private error naming the problem; nothing public, zero Kling calls', async () => {
-    sim = await startSim();
     // Discord's client enforces a registered max_length; with a stale (here: no) registration nothing
     // does, and the bot itself must refuse.
-    fake = await startFake({ requireRegisteredCommands: false });
-    bot = await startBot(sim, fake, { adapter: { registerCommands: false } });
-    const f = fake;
+    const {
+      s: sim,
+      f,
+      b: bot,
+    } = await setup({
+      fake: { requireRegisteredCommands: false },
+      adapter: { registerCommands: false },
+    });
     const cases: Array<{ input: SendCommandInput; says: RegExp[] }> = [
       { input: video(CH_A1, ALICE, '   '), says: [/prompt/, /is required/] },
       { input: video(CH_A1, ALICE, 'x'.repeat(3000)), says: [/prompt/, /at most 2,500 characters/, /3,000/] },
@@ -100,21 +92,15 @@ describe('Discord: bad input', () => {
   });
 
   it('a bot token Discord refuses stops start-up with one clear error, and the token is not in it', async () => {
-    sim = await startSim();
-    fake = await startFake();
     const wrong = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.wrong.not-the-bot-token';
-    const err = await startBot(sim, fake, { env: { DISCORD_TOKEN: wrong } }).catch((e: unknown) => e);
+    const err = await setup({ env: { DISCORD_TOKEN: wrong } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     expect(String(err instanceof Error ? err.message : err)).toMatch(/^Discord login failed: /);
     expect(String(err instanceof Error ? err.message : err)).not.toContain(wrong);
   });
 
   it('registers the commands per guild from the zod schemas; Discord then refuses an over-long prompt itself', async () => {
-    sim = await startSim();
-    fake = await startFake();
-    bot = await startBot(sim, fake);
-    const f = fake;
-    const s = sim;
+    const { s, f, b: bot } = await setup();
     for (const guildId of [GUILD_A, GUILD_B]) {
       const names = f
         .commands({ guildId })

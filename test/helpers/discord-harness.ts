@@ -140,33 +140,70 @@ export async function startBot(
   };
 }
 
-/** What discordRigPerTest's start takes: the bot's options, and the simulator's timing and the fake's options. */
+/** What discordRigPerTest's start takes: the bot's options, and the simulator's and the fake's. */
 export type DiscordRigOptions = Parameters<typeof startBot>[2] & {
+  /** The simulator's timing (FAST_SIM when left out). */
   sim?: SimulatorOptions['timing'];
+  /** The simulator's other options (its clock, say). */
+  simExtra?: Partial<SimulatorOptions>;
   fake?: Partial<FakeDiscordOptions>;
+  /** Run once the simulator and the fake are up, before any bot starts (what an earlier run left, say). */
+  beforeBot?: (rig: { s: KlingSimulator; f: FakeDiscord }) => Promise<void>;
+  /** How many bots to start on the one simulator and fake, all with the same options (default 1). */
+  replicas?: number;
 };
 
+export interface DiscordRig {
+  s: KlingSimulator;
+  f: FakeDiscord;
+  /** The first bot. */
+  b: InProcessBot;
+  /** Every bot started, the first one first (more than one with `replicas`). */
+  bots: InProcessBot[];
+}
+
+/** What every test of a describe (or file) checks after it, on a rig it started. */
+export interface DiscordRigPerTestOptions {
+  /** Run after each test that started a rig, before the rig closes (it closes even if this throws). */
+  afterTest?: (rig: { s: KlingSimulator; f: FakeDiscord }) => void | Promise<void>;
+}
+
 /**
- * A simulator, a fake Discord and the bot per test, closed after each test (the bot first). Call
+ * A simulator, a fake Discord and the bot per test, closed after each test (the bots first). Call
  * at a describe's top level (or a file's); the returned function starts them.
  */
-export function discordRigPerTest(): (
-  opts?: DiscordRigOptions,
-) => Promise<{ s: KlingSimulator; f: FakeDiscord; b: InProcessBot }> {
+export function discordRigPerTest(
+  each: DiscordRigPerTestOptions = {},
+): (opts?: DiscordRigOptions) => Promise<DiscordRig> {
   let open: Array<{ close(): Promise<unknown> }> = [];
+  let started: { s: KlingSimulator; f: FakeDiscord } | undefined;
   afterEach(async () => {
     const closing = open;
+    const checking = started;
     open = [];
-    await closeInOrder(closing);
+    started = undefined;
+    try {
+      if (checking && each.afterTest) await each.afterTest(checking);
+    } finally {
+      await closeInOrder(closing);
+    }
   });
-  return async ({ sim, fake, ...bot } = {}) => {
-    const s = await startSim(sim);
+  return async ({ sim, simExtra, fake, beforeBot, replicas = 1, ...bot } = {}) => {
+    const s = await startSim(sim, simExtra);
     open.unshift(s);
     const f = await startFake(fake);
     open.unshift(f);
-    const b = await startBot(s, f, bot);
-    open.unshift(b);
-    return { s, f, b };
+    started = { s, f };
+    await beforeBot?.({ s, f });
+    const bots: InProcessBot[] = [];
+    for (let i = 0; i < replicas; i++) {
+      const b = await startBot(s, f, bot);
+      open.unshift(b);
+      bots.push(b);
+    }
+    const [b] = bots;
+    if (!b) throw new Error('harness: replicas must be at least 1');
+    return { s, f, b, bots };
   };
 }
 
