@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { isFinal, type GenerationRequest, type TaskRecord } from './domain.js';
-import { InteractionClosedError, RefusedError } from './errors.js';
+import { RefusedError } from './errors.js';
 import { ForcedQueryLimiter } from './forced-queries.js';
 import { retryCopies } from './media/copies.js';
-import type { CardAnswer, CommandIO, Invocation } from './invocation.js';
+import type { CommandIO, Invocation } from './invocation.js';
 import type { Limits } from './limits.js';
 import type { Logger } from './log.js';
-import { admittedCard, answeredOn, shownOn, toBePosted, type CardRecords } from './outbox/card-records.js';
+import { shownOn, type AdmittedCard, type CardRecords, type FirstAnswer } from './outbox/card-records.js';
 import type { Outboxes } from './outbox/outboxes.js';
+import { renderCard } from './render/card.js';
 import { notices, refusals } from './render/notices.js';
 import type { CardView } from './render/view.js';
 import { claimRequest } from './store/request-claims.js';
@@ -59,8 +60,9 @@ export class TaskService {
   /**
    * Durable first: limits are checked and the record written (with the card's handle when the
    * interaction's answer is to be the card) before anything is shown or sent to Kling. Then the card,
-   * the way the adapter said it is answered (`io.card`): as the interaction's own answer, else (or
-   * when the interaction cannot carry it after all) posted through the channel's outbox. Then Kling.
+   * the way the adapter said it is answered (`io.card`): as the interaction's own answer
+   * (`CardRecords.answerFirst`, the record's card from its first write to that answer), else (or when
+   * the interaction cannot carry it after all) posted through the channel's outbox. Then Kling.
    */
   async submit(
     inv: Invocation,
@@ -68,74 +70,58 @@ export class TaskService {
     request: GenerationRequest,
     regeneratedFrom?: string,
   ): Promise<TaskRecord> {
-    const { store, replay, tracker, limits, now } = this.deps;
+    const { store, replay, tracker, limits } = this.deps;
     // Before anything is counted or written: another replica may have this very interaction.
     await claimRequest(replay, inv.requestKey);
-    const rec = await store.exclusive(`user:${inv.platform}:${inv.guildId}:${inv.user.id}`, async () => {
-      const t = now();
-      const record: TaskRecord = {
-        id: newTaskId(),
-        scope: {
-          platform: inv.platform,
-          guildId: inv.guildId,
-          channelId: inv.channelId,
-          userId: inv.user.id,
-          userName: inv.user.name,
-        },
-        request,
-        state: 'pending',
-        ...(this.deps.standardFor ? { standard: this.deps.standardFor(request) } : {}),
-        createdAt: t,
-        updatedAt: t,
-        // Its card is to be the interaction's answer: nothing creates it before that (tracker/unanswered.ts).
-        ...admittedCard(io.card),
-        ...(regeneratedFrom ? { regeneratedFrom } : {}),
-      };
-      // Durable first: a crash from here on resumes this task instead of losing it. A store that
-      // fails here refuses the command (StoreError) and nothing reaches Kling.
-      return limits.admit(inv, record);
-    });
-    const view = tracker.view(rec);
-    const answered = io.card.by === 'interaction' ? await this.answer(rec, io.card, view) : undefined;
-    // One hand-over to the tracker, whichever way the card went up: it attaches and shows it, then asks Kling.
-    const posted = answered ? undefined : toBePosted(rec);
-    const shown = answered ?? (posted && (await this.post(posted, view, io)));
+    // Durable first: a crash from here on resumes this task instead of losing it. A store that
+    // fails here refuses the command (StoreError) and nothing reaches Kling.
+    const admit = (card: AdmittedCard) =>
+      store.exclusive(`user:${inv.platform}:${inv.guildId}:${inv.user.id}`, () =>
+        limits.admit(inv, this.newRecord(inv, request, card, regeneratedFrom)),
+      );
+    const first: FirstAnswer =
+      io.card.by === 'interaction'
+        ? await this.deps.cards.answerFirst(io.card, admit, this.firstView)
+        : await admit({}).then((rec) => ({ kind: 'post', rec, view: this.firstView(rec) }));
+    if (first.kind === 'closed') {
+      // This record was never shown to anyone, so it ends here, before Kling is asked.
+      await this.closeUnshown(first.rec.id);
+      throw first.error;
+    }
+    const shown = first.kind === 'answered' ? first.rec : await this.post(first.rec, first.view, io);
+    // One hand-over to the tracker, whichever way the card went up: it attaches it, then asks Kling.
     if (shown) tracker.track(shown);
-    return shown ?? posted ?? rec;
+    return shown ?? first.rec;
+  }
+
+  /** A new task's record, as its first write has it (`card`: what it says about its card). */
+  private newRecord(inv: Invocation, request: GenerationRequest, card: AdmittedCard, regeneratedFrom?: string) {
+    const t = this.deps.now();
+    const record: TaskRecord = {
+      id: newTaskId(),
+      scope: {
+        platform: inv.platform,
+        guildId: inv.guildId,
+        channelId: inv.channelId,
+        userId: inv.user.id,
+        userName: inv.user.name,
+      },
+      request,
+      state: 'pending',
+      ...(this.deps.standardFor ? { standard: this.deps.standardFor(request) } : {}),
+      createdAt: t,
+      updatedAt: t,
+      ...card,
+      ...(regeneratedFrom ? { regeneratedFrom } : {}),
+    };
+    return record;
   }
 
   /**
-   * The card as the interaction's answer; undefined when it must be posted instead. Resolves once
-   * the adapter's timing (`ready`) lets the task go on.
+   * A new task's card: pending, so neither a place in line nor a duration estimate is on it yet
+   * (what the tracker's view adds later); rendered here, not asked of the tracker.
    */
-  private async answer(
-    rec: TaskRecord,
-    card: Extract<CommandIO['card'], { by: 'interaction' }>,
-    view: CardView,
-  ): Promise<TaskRecord | undefined> {
-    const { cards, log } = this.deps;
-    let answer: CardAnswer;
-    try {
-      answer = await card.answer(view);
-    } catch (err) {
-      if (err instanceof InteractionClosedError) {
-        // Another process answered this interaction (and owns its task), or it came too late:
-        // this record was never shown to anyone, so it ends here, before Kling is asked.
-        await this.closeUnshown(rec.id);
-        throw err;
-      }
-      log.warn({ taskId: rec.id, err }, 'could not answer with the card; posting it');
-      answer = { kind: 'unavailable' };
-    }
-    if (answer.kind === 'unavailable') {
-      await cards.unanswerable(rec.id);
-      return undefined;
-    }
-    // A placeholder ("thinking…") shows nothing yet: the outbox fills it with the latest view.
-    const cardSig = await cards.answered(rec.id, answer.handle, answer.kind === 'shown' ? view : undefined);
-    await answer.ready;
-    return answeredOn(rec, answer.handle, cardSig);
-  }
+  private readonly firstView = (rec: TaskRecord): CardView => renderCard(rec, { now: this.deps.now() });
 
   /**
    * The card first, then Kling: a task whose card cannot be posted (a channel the bot cannot post

@@ -3,23 +3,29 @@
  * outbox/card-records.ts alone; the tracker's merge and an abandoned record take its pure parts.
  */
 import Keyv from 'keyv';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { TaskRecord } from '../src/domain.js';
 import { silentLogger } from '../src/log.js';
-import { CARD_BY_OUTBOX, type CardAnswering } from '../src/invocation.js';
+import { InteractionClosedError } from '../src/errors.js';
+import { CARD_BY_OUTBOX, type CardAnswer, type CardAnswering } from '../src/invocation.js';
 import {
   admittedCard,
   answeredOn,
   CardRecords,
   keepCard,
   toBePosted,
+  viewHash,
   withoutCard,
+  type AdmittedCard,
 } from '../src/outbox/card-records.js';
 import { renderCard } from '../src/render/card.js';
+import type { CardView } from '../src/render/view.js';
 import { keyvStorage } from '../src/store/storage.js';
 import { createTask } from '../src/store/task-store.js';
 
 const T0 = 1_800_000_000_000;
+
+type InteractionCard = Extract<CardAnswering, { by: 'interaction' }>;
 
 const answering = (handle: Record<string, unknown>): CardAnswering => ({
   by: 'interaction',
@@ -110,6 +116,84 @@ describe('CardRecords', () => {
     const after = await tasks.get('kbcards000001');
     expect(after?.card).toBeUndefined();
     expect(after?.unanswered).toBeUndefined();
+  });
+
+  describe("answerFirst: a new task whose card is its interaction's answer", () => {
+    const answeringWith = (answer: () => Promise<CardAnswer>, asked: CardView[]): InteractionCard => ({
+      by: 'interaction',
+      handle: { token: 't' },
+      answer: (v) => {
+        asked.push(v);
+        return answer();
+      },
+    });
+    async function admitInto() {
+      const { tasks } = keyvStorage(new Keyv());
+      const admitted: AdmittedCard[] = [];
+      const admit = async (fields: AdmittedCard) => {
+        admitted.push(fields);
+        const rec = record(fields);
+        await createTask(tasks, rec);
+        return rec;
+      };
+      return { tasks, admitted, admit };
+    }
+
+    it('GIVEN the card shown as the answer THEN admitted naming the handle and waiting, then the record names what it shows, resolved once ready', async () => {
+      const { tasks, admitted, admit } = await admitInto();
+      const asked: CardView[] = [];
+      let go = () => {};
+      const ready = new Promise<void>((r) => (go = r));
+      const answer = async (): Promise<CardAnswer> => ({ kind: 'shown', handle: { token: 't', m: 1 }, ready });
+      let settled = false;
+      const first = new CardRecords(tasks, silentLogger)
+        .answerFirst(answeringWith(answer, asked), admit, view)
+        .finally(() => (settled = true));
+      await vi.waitFor(async () => expect((await tasks.get('kbcards000001'))?.cardSig).toBeDefined());
+      expect(admitted).toEqual([{ card: { token: 't' }, unanswered: true }]);
+      expect(asked).toEqual([view(record(admitted[0]))]);
+      const after = await tasks.get('kbcards000001');
+      expect(after).toMatchObject({ card: { token: 't', m: 1 }, cardSig: viewHash(asked[0]!) });
+      expect(after?.unanswered).toBeUndefined();
+      expect(settled).toBe(false);
+      go();
+      expect(await first).toEqual({ kind: 'answered', rec: after });
+    });
+
+    it('GIVEN the interaction cannot carry the card THEN the record forgets the handle and the view is to be posted', async () => {
+      const { tasks, admit } = await admitInto();
+      const asked: CardView[] = [];
+      const unavailable = async (): Promise<CardAnswer> => ({ kind: 'unavailable' });
+      const first = await new CardRecords(tasks, silentLogger).answerFirst(
+        answeringWith(unavailable, asked),
+        admit,
+        view,
+      );
+      expect(first).toEqual({ kind: 'post', rec: record(), view: asked[0] });
+      expect(await tasks.get('kbcards000001')).toEqual(record());
+    });
+
+    it('GIVEN the interaction closed THEN closed, the record left waiting; GIVEN admit refuses THEN thrown and nothing asked', async () => {
+      const { tasks, admit } = await admitInto();
+      const asked: CardView[] = [];
+      const closed = new InteractionClosedError('answered elsewhere');
+      const first = await new CardRecords(tasks, silentLogger).answerFirst(
+        answeringWith(() => Promise.reject(closed), asked),
+        admit,
+        view,
+      );
+      expect(first).toEqual({ kind: 'closed', rec: record({ card: { token: 't' }, unanswered: true }), error: closed });
+      expect((await tasks.get('kbcards000001'))?.unanswered).toBe(true);
+      const refused = new Error('over the cap');
+      await expect(
+        new CardRecords(tasks, silentLogger).answerFirst(
+          answeringWith(() => Promise.reject(new Error('not asked')), asked),
+          () => Promise.reject(refused),
+          view,
+        ),
+      ).rejects.toBe(refused);
+      expect(asked).toHaveLength(1);
+    });
   });
 
   it('GIVEN a store that fails THEN an answered card is logged, not thrown (the card is up)', async () => {

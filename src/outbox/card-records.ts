@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CardHandle, MediaCopy, TaskRecord } from '../domain.js';
-import type { CardAnswering } from '../invocation.js';
+import { InteractionClosedError } from '../errors.js';
+import type { CardAnswer, CardAnswering } from '../invocation.js';
 import type { Logger } from '../log.js';
 import { cardSignature } from '../render/card.js';
 import type { CardView } from '../render/view.js';
@@ -27,8 +28,11 @@ export const shownOn = (rec: TaskRecord, card: CardHandle, view: CardView): Task
   cardSig: viewHash(view),
 });
 
+/** What a new record says about its card at its first write. */
+export type AdmittedCard = Pick<TaskRecord, 'card' | 'unanswered'>;
+
 /** A new record's card fields: the handle its interaction's answer will live at, and that it waits for that answer. */
-export const admittedCard = (answering: CardAnswering): Pick<TaskRecord, 'card' | 'unanswered'> =>
+export const admittedCard = (answering: CardAnswering): AdmittedCard =>
   answering.by === 'interaction' ? { card: answering.handle, unanswered: true } : {};
 
 /** The record once its card is the interaction's answer (`cardSig`: what it shows): the tracker may create it now. */
@@ -65,6 +69,15 @@ export interface ShownUpdate {
   media?: MediaCopy[];
 }
 
+/** What became of a new task's card that was to be its interaction's answer (`CardRecords.answerFirst`). */
+export type FirstAnswer =
+  /** Up, or a placeholder holds its place for the outbox to fill: `rec` names it and may be created now. */
+  | { kind: 'answered'; rec: TaskRecord }
+  /** The interaction cannot carry it: `rec` names no card, and the outbox posts one showing `view`. */
+  | { kind: 'post'; rec: TaskRecord; view: CardView }
+  /** Another process answered the interaction, or it came too late: nobody was shown `rec`. */
+  | { kind: 'closed'; rec: TaskRecord; error: InteractionClosedError };
+
 /** Writes the card fields; the outboxes' reports are kept in the background, and `settled` waits for them. */
 export class CardRecords {
   private readonly persisting = new Set<Promise<void>>();
@@ -99,6 +112,40 @@ export class CardRecords {
   gone = (taskId: string): void => {
     void this.persist(this.store.update(taskId, (cur) => ({ ...cur, finalShown: true })));
   };
+
+  /**
+   * A new task whose card is its interaction's answer, from the record's first write to that answer in
+   * one step. `admit` (the caller's: limits, then the store) writes the record with `admittedCard`: it
+   * names the handle the answer will live at and waits for it, so a crash before the answer never
+   * leaves a task to be created that nobody saw (tracker/unanswered.ts). Then the card goes up as the
+   * answer, showing `viewOf(record)`, and the record says so (`answered`), or forgets the handle when
+   * the interaction cannot carry it (`unanswerable`). Resolves once the adapter lets the task go on
+   * (`CardAnswer.ready`). Refusals from `admit` are thrown as they are.
+   */
+  async answerFirst(
+    card: Extract<CardAnswering, { by: 'interaction' }>,
+    admit: (fields: AdmittedCard) => Promise<TaskRecord>,
+    viewOf: (rec: TaskRecord) => CardView,
+  ): Promise<FirstAnswer> {
+    const rec = await admit(admittedCard(card));
+    const view = viewOf(rec);
+    let answer: CardAnswer;
+    try {
+      answer = await card.answer(view);
+    } catch (err) {
+      if (err instanceof InteractionClosedError) return { kind: 'closed', rec, error: err };
+      this.log.warn({ taskId: rec.id, err }, 'could not answer with the card; posting it');
+      answer = { kind: 'unavailable' };
+    }
+    if (answer.kind === 'unavailable') {
+      await this.unanswerable(rec.id);
+      return { kind: 'post', rec: toBePosted(rec), view };
+    }
+    // A placeholder ("thinking…") shows nothing yet: the outbox fills it with the latest view.
+    const cardSig = await this.answered(rec.id, answer.handle, answer.kind === 'shown' ? view : undefined);
+    await answer.ready;
+    return { kind: 'answered', rec: answeredOn(rec, answer.handle, cardSig) };
+  }
 
   /**
    * The card went out as the interaction's answer: the record names it and no longer waits, so the

@@ -8,6 +8,17 @@ import type { LiveTask } from './live.js';
 import type { SubmitQueue } from './submit-queue.js';
 
 /**
+ * Whether a task's card already shows what the tracker would offer as it starts following it (pure). A
+ * new task's card shows its record (answered or posted with it: `cardSig`). A running task taken over
+ * shows what its last leader showed: Kling's answer, asked at once, is its next edit (a repeat of the
+ * old view would spend the channel's budget before the finals).
+ */
+export const showsAlready = (rec: TaskRecord, resumed: boolean): boolean =>
+  resumed
+    ? rec.card !== undefined && (rec.state === 'submitted' || rec.state === 'processing')
+    : rec.cardSig !== undefined;
+
+/**
  * What the tracker shows: a task's view (with its place in line and a duration estimate from this
  * bot's own finished tasks), offered to its channel's outbox. Only a leader writes to cards.
  */

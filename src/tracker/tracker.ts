@@ -1,6 +1,6 @@
 import { isFinal, type CardHandle, type TaskRecord } from '../domain.js';
 import type { CardView } from '../render/view.js';
-import { TaskCards } from './cards.js';
+import { showsAlready, TaskCards } from './cards.js';
 import { sharedShape } from '../shared-shape.js';
 import { Leadership } from './leadership.js';
 import { Semaphore } from './limiter.js';
@@ -116,8 +116,9 @@ export class Tracker {
   }
 
   /**
-   * A new task, written to the store, with its card (`card`, `cardSig`): the one place its card is attached and
-   * shown. One adopted from the store before its answer takes the card now; a follower leaves it to the leader.
+   * A new task, written to the store, with its card (`card`, `cardSig`): the one place its card is attached (and
+   * shown, where it does not show the record yet: a placeholder). One adopted from the store before its answer takes
+   * the card now; a follower leaves it to the leader.
    */
   track(rec: TaskRecord): void {
     if (!this.leader || this.stopped) return;
@@ -211,9 +212,7 @@ export class Tracker {
     });
     if (rec.state === 'queued') this.queue.push(rec.request.kind, rec.id);
     this.cards.attach(rec);
-    // A running task taken over shows what its last leader showed: Kling's answer, asked at once,
-    // is its next edit (a repeat of the old view would spend the channel's budget before the finals).
-    if (!resumed || !rec.card || (rec.state !== 'submitted' && rec.state !== 'processing')) this.cards.show(live);
+    if (!showsAlready(rec, resumed)) this.cards.show(live);
     // Crashed between posting the card and storing its handle: the outbox posts it (finding it first).
     if (resumed && !rec.card) this.ops.run(this.openCard(rec, this.cards.view(rec)));
     return live;
