@@ -54,4 +54,34 @@ describe('BurstGate: acknowledgements of a burst before its work', () => {
     expect(ranAt).toBeGreaterThanOrEqual(250);
     expect(ranAt).toBeLessThanOrEqual(270);
   });
+
+  it('GIVEN an interaction held THEN its arrival counts, an answer it awaits counts until acknowledged or the hold ends', async () => {
+    vi.useFakeTimers();
+    const gate = new BurstGate(() => Date.now());
+    vi.advanceTimersByTime(1000);
+    let release!: () => void;
+    const handled = new Promise<void>((r) => (release = r));
+    let acknowledged!: () => void;
+    const held = gate.hold(async (hold) => {
+      acknowledged = hold.awaitsAnswer();
+      expect(hold.awaitsAnswer()).toBe(acknowledged); // asked twice: counted once
+      await handled;
+    });
+    expect(gate.busy()).toBe(true);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(gate.busy()).toBe(true); // quiet long enough, but still unanswered
+    acknowledged();
+    expect(gate.busy()).toBe(false);
+
+    const never = gate.hold(async (hold) => {
+      hold.awaitsAnswer(); // never acknowledged: the hold's end gives it up
+      await handled;
+    });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(gate.busy()).toBe(true);
+    release();
+    await held;
+    await never;
+    expect(gate.busy()).toBe(false);
+  });
 });

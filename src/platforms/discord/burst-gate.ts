@@ -3,6 +3,16 @@ const QUIET_MS = 20;
 /** …but no command's work waits longer than this for a burst to end. */
 const MAX_HOLD_MS = 250;
 
+/** What one interaction's handling tells the gate while the gate holds it (`BurstGate.hold`). */
+export interface BurstHold {
+  /** It awaits an answer: call what this returns once it is acknowledged (the hold does at its end at the latest). */
+  awaitsAnswer(): () => void;
+  /** Counts an acknowledgement while it is on the wire. */
+  acking$(ack: Promise<void>): Promise<void>;
+  /** Resolves once the burst is acknowledged (bounded). */
+  after(): Promise<void>;
+}
+
 /**
  * Acknowledgements first: during a burst of interactions, each one's work (store, card, Kling)
  * waits until the burst has been acknowledged, because acknowledgements have a hard 3-second
@@ -17,6 +27,26 @@ export class BurstGate {
   private gate: Promise<void> | undefined;
 
   constructor(private readonly now: () => number) {}
+
+  /**
+   * Holds one interaction from its arrival until its handling is done: the arrival counts towards the
+   * burst (any kind: autocomplete too), and an answer it awaits stops counting once it is acknowledged,
+   * or when the handling ends at the latest.
+   */
+  async hold(handle: (hold: BurstHold) => Promise<void>): Promise<void> {
+    this.seen();
+    let answered: (() => void) | undefined;
+    const hold: BurstHold = {
+      awaitsAnswer: () => (answered ??= this.awaitsAnswer()),
+      acking$: (ack) => this.acking$(ack),
+      after: () => this.after(),
+    };
+    try {
+      await handle(hold);
+    } finally {
+      answered?.();
+    }
+  }
 
   /** An interaction arrived (any kind: autocomplete counts towards the burst too). */
   seen(): void {

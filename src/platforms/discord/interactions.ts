@@ -25,7 +25,7 @@ import { InteractionIO, type SendThroughOutbox } from './io.js';
 import { submittedValues } from './modal.js';
 
 export { invocationOf, type AdminPermission } from './invocation.js';
-import { BurstGate } from './burst-gate.js';
+import { BurstGate, type BurstHold } from './burst-gate.js';
 
 export interface InteractionHandlerOptions {
   core: Core;
@@ -64,13 +64,15 @@ export class InteractionHandler {
     return this.o.core.config.env.DISCORD_ADMIN_PERMISSION;
   }
 
-  async handle(interaction: Interaction): Promise<void> {
-    this.burst.seen();
-    if (await this.o.gate.refuse(interaction, this.o.acker)) return;
-    if (interaction.isChatInputCommand()) return this.onCommand(interaction);
-    if (interaction.isButton()) return this.onButton(interaction);
-    if (interaction.isModalSubmit()) return this.onModal(interaction);
-    if (interaction.isAutocomplete()) return this.onAutocomplete(interaction);
+  /** The burst gate holds the interaction from its arrival until it is handled (burst-gate.ts). */
+  handle(interaction: Interaction): Promise<void> {
+    return this.burst.hold(async (hold) => {
+      if (await this.o.gate.refuse(interaction, this.o.acker)) return;
+      if (interaction.isChatInputCommand()) return this.onCommand(interaction, hold);
+      if (interaction.isButton()) return this.onButton(interaction, hold);
+      if (interaction.isModalSubmit()) return this.onModal(interaction, hold);
+      if (interaction.isAutocomplete()) return this.onAutocomplete(interaction);
+    });
   }
 
   /** Suggestions from the capability table, answered at once (pure, in memory): nothing else waits on them. */
@@ -91,12 +93,13 @@ export class InteractionHandler {
     }
   }
 
-  private io(interaction: DiscordInteraction, log: () => Logger): InteractionIO {
+  /** `receivedAt`: when handling began (the watchdog and the token count from it), whenever the io is made. */
+  private io(interaction: DiscordInteraction, log: () => Logger, hold: BurstHold, receivedAt: number): InteractionIO {
     return new InteractionIO(interaction, {
-      onAcknowledged: this.burst.awaitsAnswer(),
-      afterAnswer: () => this.burst.after(),
+      onAcknowledged: hold.awaitsAnswer(),
+      afterAnswer: () => hold.after(),
       log,
-      receivedAt: this.o.now(),
+      receivedAt,
       tokenLifetimeMs: this.o.tokenLifetimeMs,
       tokenMarginMs: this.o.tokenMarginMs,
       now: this.o.now,
@@ -105,7 +108,7 @@ export class InteractionHandler {
     });
   }
 
-  private async onCommand(interaction: ChatInputCommandInteraction): Promise<void> {
+  private async onCommand(interaction: ChatInputCommandInteraction, hold: BurstHold): Promise<void> {
     // Everything before the acknowledgement is what deciding it needs; the rest waits.
     const log = once(() =>
       this.o.log.child({
@@ -116,11 +119,13 @@ export class InteractionHandler {
         user: interaction.user.id,
       }),
     );
-    const io = this.io(interaction, log);
+    // Made where it is first needed: on a command's way, once its input is read and prepared.
+    const receivedAt = this.o.now();
+    const io = once(() => this.io(interaction, log, hold, receivedAt));
     const { dispatcher } = this.o;
     try {
       if (!interaction.inGuild())
-        return await io.replyPrivate(
+        return await io().replyPrivate(
           errorNotice('kling-bot works inside a server: use its commands in one of the server’s channels.'),
         );
       const command = commandByName(interaction.commandName);
@@ -129,62 +134,67 @@ export class InteractionHandler {
           interaction.commandName,
           { options: {} },
           invocationOf(interaction, this.adminPermission),
-          io,
+          io(),
         );
       let read: CommandInput;
       try {
         read = readOptions(command, interaction.options.data);
       } catch (err) {
         if (err instanceof ValidationError)
-          return await io.replyPrivate(notices.invalidOption(command.name, err.userMessage));
+          return await io().replyPrivate(notices.invalidOption(command.name, err.userMessage));
         throw err;
       }
-      await this.run(command, read, interaction, io);
+      await this.run(command, read, interaction, io, hold);
     } catch (err) {
-      await this.fail(io, err, log);
-    } finally {
-      io.done();
+      await this.fail(io(), err, log);
     }
   }
 
   /** A submitted form (src/modals.ts) runs as the command it stands for, with the same checks and answers. */
-  private async onModal(interaction: ModalSubmitInteraction): Promise<void> {
+  private async onModal(interaction: ModalSubmitInteraction, hold: BurstHold): Promise<void> {
     const log = once(() => this.o.log.child({ interaction: interaction.id, modal: interaction.customId }));
-    const io = this.io(interaction, log);
+    const receivedAt = this.o.now();
+    const io = once(() => this.io(interaction, log, hold, receivedAt));
     try {
       const submission = submissionOf(interaction.customId, submittedValues(interaction));
       const command = submission && commandByName(submission.command);
-      if (!interaction.inGuild() || !submission || !command) return await io.replyPrivate(notices.unknownForm());
-      await this.run(command, { options: { ...submission.raw } }, interaction, io);
+      if (!interaction.inGuild() || !submission || !command) return await io().replyPrivate(notices.unknownForm());
+      await this.run(command, { options: { ...submission.raw } }, interaction, io, hold);
     } catch (err) {
-      await this.fail(io, err, log);
-    } finally {
-      io.done();
+      await this.fail(io(), err, log);
     }
   }
 
-  /** Prepares the command once, acknowledges as its answer needs, then hands that same value to the dispatcher. */
+  /**
+   * Prepares the command once, then hands that same value to the dispatcher while the interaction is
+   * open (`watch`), acknowledged as its answer needs.
+   */
   private async run(
     command: Command,
     input: CommandInput,
     interaction: ChatInputCommandInteraction | ModalSubmitInteraction,
-    io: InteractionIO,
+    answers: () => InteractionIO,
+    hold: BurstHold,
   ): Promise<void> {
     const prepared = prepare(command, input, this.o.core.services.defaults);
+    const inv = invocationOf(interaction, this.adminPermission);
+    const io = answers();
+    const { ackWatchdogMs } = this.o;
+    if (command.visibility === 'private') {
+      await hold.acking$(io.deferEphemeral());
+      return io.watch(ackWatchdogMs, 'private', async () => {
+        await hold.after();
+        await this.o.dispatcher.run(prepared, inv, io);
+      });
+    }
     // A card is the command's own answer (type 4), sent as soon as its record is written; only a
     // store slower than the watchdog makes it a public "thinking…" first. Input that will be
     // refused gets its private answer as the acknowledgement itself.
-    if (command.visibility === 'private') {
-      await this.burst.acking$(io.deferEphemeral());
-      io.armWatchdog(this.o.ackWatchdogMs, 'private');
-      await this.burst.after();
-    } else {
-      io.armWatchdog(this.o.ackWatchdogMs, prepared.kind === 'ready' ? 'public' : 'private');
-    }
-    await this.o.dispatcher.run(prepared, invocationOf(interaction, this.adminPermission), io);
+    const kind = prepared.kind === 'ready' ? 'public' : 'private';
+    return io.watch(ackWatchdogMs, kind, () => this.o.dispatcher.run(prepared, inv, io));
   }
 
-  private async onButton(interaction: ButtonInteraction): Promise<void> {
+  private async onButton(interaction: ButtonInteraction, hold: BurstHold): Promise<void> {
     const log = once(() =>
       this.o.log.child({
         interaction: interaction.id,
@@ -194,7 +204,7 @@ export class InteractionHandler {
         user: interaction.user.id,
       }),
     );
-    const io = this.io(interaction, log);
+    const io = this.io(interaction, log, hold, this.o.now());
     try {
       if (!interaction.inGuild()) return await io.replyPrivate(notices.unknownButton());
       const decoded = decodeButtonId(interaction.customId);
@@ -202,14 +212,13 @@ export class InteractionHandler {
       const opensCard = decoded.type === 'card' && (decoded.action === 'regenerate' || decoded.action === 'extend');
       // Edit answers with its form, which can only be the first answer: never deferred.
       const opensForm = decoded.type === 'card' && decoded.action === 'edit';
-      if (decoded.type === 'card' && !opensCard && !opensForm) await this.burst.acking$(io.deferUpdate());
-      io.armWatchdog(this.o.ackWatchdogMs, opensCard ? 'public' : 'private');
-      if (io.acknowledged) await this.burst.after();
-      await this.o.dispatcher.runButton(interaction.customId, invocationOf(interaction, this.adminPermission), io);
+      if (decoded.type === 'card' && !opensCard && !opensForm) await hold.acking$(io.deferUpdate());
+      await io.watch(this.o.ackWatchdogMs, opensCard ? 'public' : 'private', async () => {
+        if (io.acknowledged) await hold.after();
+        await this.o.dispatcher.runButton(interaction.customId, invocationOf(interaction, this.adminPermission), io);
+      });
     } catch (err) {
       await this.fail(io, err, log);
-    } finally {
-      io.done();
     }
   }
 

@@ -38,7 +38,7 @@ export interface InteractionIOOptions {
   acker: InteractionAcker;
   /** Every write after the acknowledgement goes through the channel's outbox. */
   send: SendThroughOutbox;
-  /** Told once, when this interaction has been acknowledged (or will never be). */
+  /** Told once, when this interaction has been acknowledged. */
   onAcknowledged?: () => void;
   /** Resolves once the other pending acknowledgements are out (bounded): a card's `ready` (CardAnswer). */
   afterAnswer?: () => Promise<void>;
@@ -78,7 +78,6 @@ export class InteractionIO implements CommandIO {
   private state: AckState = UNANSWERED;
   private placeholderId: string | undefined;
   private chain: Promise<unknown> = Promise.resolve();
-  private watchdog: NodeJS.Timeout | undefined;
   private told = false;
   readonly scope: TaskScope;
 
@@ -165,23 +164,23 @@ export class InteractionIO implements CommandIO {
   deferUpdate = (): Promise<void> => this.defer('update');
 
   /**
-   * Discord drops an interaction not answered within 3 s. If the command is still working at
-   * `afterMs` (a slow store), acknowledge it in the way that keeps every later answer possible:
-   * `public` where a card is expected, so the card can still fill the placeholder.
+   * Runs the command's work while the interaction is open. Discord drops an interaction not answered
+   * within 3 s: if the work is still going at `afterMs` (a slow store), it is acknowledged in the way
+   * that keeps every later answer possible: `public` where a card is expected, so the card can still
+   * fill the placeholder.
    */
-  armWatchdog(afterMs: number, kind: 'public' | 'private'): void {
+  async watch<T>(afterMs: number, kind: 'public' | 'private', work: () => Promise<T>): Promise<T> {
     const wait = Math.max(0, this.o.receivedAt + afterMs - this.o.now());
-    this.watchdog = setTimeout(() => {
+    const watchdog = setTimeout(() => {
       const late = this.defer(kind === 'public' ? 'public' : 'update');
       late.catch((err: unknown) => this.o.log().warn({ err }, 'late acknowledgement failed'));
     }, wait);
-    this.watchdog.unref?.();
-  }
-
-  done(): void {
-    if (this.watchdog) clearTimeout(this.watchdog);
-    // Never acknowledged (it failed before): nobody waits for it any more.
-    this.tell();
+    watchdog.unref?.();
+    try {
+      return await work();
+    } finally {
+      clearTimeout(watchdog);
+    }
   }
 
   cardLinks(handles: ReadonlyArray<CardHandle | undefined>): Promise<Array<string | undefined>> {
