@@ -65,7 +65,9 @@ export class ChannelOutbox {
     slot.shownSig = shownSig ?? slot.shownSig;
     if (slot.wanted && slot.wanted.sig === slot.shownSig) slot.wanted = undefined;
     this.cards.set(taskId, slot);
-    this.kick();
+    // Only a view waiting for this card can go now (what else waits was pumped or timed already).
+    this.lastActiveAt = this.deps.now();
+    if (slot.wanted) this.schedule(0);
   }
 
   /**
