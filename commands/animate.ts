@@ -9,9 +9,8 @@ import {
   negativePrompt,
   optionalPrompt,
   sound,
-  checkAttachments,
 } from './options.js';
-import { imageToVideoRequest } from './generation.js';
+import { checkAttachments, imageToVideoRequest } from './generation.js';
 import { resolutionOption } from '../src/omni/resolution.js';
 import { defineCommand } from './types.js';
 

@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import { Mode, TaskState } from '../src/domain.js';
 import { ASPECT_RATIO, DURATION_BOUNDS, MODEL_ID, MODEL_ID_MAX } from '../src/kling/capabilities.js';
-import { ValidationError } from '../src/errors.js';
-import type { Attachment } from '../src/invocation.js';
 import { groupedNumber } from '../src/render/format.js';
 
 /** Option pieces shared by the commands, each with the message a user sees when it is wrong. */
@@ -212,39 +210,3 @@ export const pageSize = z.coerce
   .max(25, 'must be a whole number from 1 to 25')
   .default(10)
   .describe('Tasks per page (max 25)');
-
-// Uploaded images (Discord's attachment options: /animate's frames, /video's references), checked as options are.
-const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
-const MIN_SIDE = 300;
-const MAX_RATIO = 2.5;
-
-/**
- * Kling's image rules (Kling API docs, image-to-video), checked before anything is paid for; `field` names the
- * option in the error.
- */
-export function checkAttachment(file: Attachment, field = 'image'): void {
-  const type = file.contentType?.split(';')[0]?.trim().toLowerCase();
-  const byName = /\.(png|jpe?g)$/i.test(file.filename);
-  if (type ? !['image/png', 'image/jpeg', 'image/jpg'].includes(type) : !byName)
-    throw new ValidationError(field, `must be a PNG or JPEG image (got ${type ?? file.filename})`);
-  if (file.size > MAX_IMAGE_BYTES)
-    throw new ValidationError(field, `must be at most 10 MB (this one is ${(file.size / 1048576).toFixed(1)} MB)`);
-  if (file.width !== undefined && file.height !== undefined) {
-    if (Math.min(file.width, file.height) < MIN_SIDE)
-      throw new ValidationError(
-        field,
-        `must be at least ${MIN_SIDE} px on each side (this one is ${file.width}×${file.height})`,
-      );
-    const ratio = Math.max(file.width / file.height, file.height / file.width);
-    if (ratio > MAX_RATIO)
-      throw new ValidationError(
-        field,
-        `must not be more than 2.5 times as wide as tall or the reverse (this one is ${file.width}×${file.height})`,
-      );
-  }
-}
-
-/** Every uploaded image (the start and end frame, /video's references) gets the same checks. */
-export function checkAttachments(attachments: Readonly<Record<string, Attachment>>): void {
-  for (const [field, file] of Object.entries(attachments)) checkAttachment(file, field);
-}

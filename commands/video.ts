@@ -2,7 +2,6 @@ import { z } from 'zod';
 import type { GenerationRequest } from '../src/domain.js';
 import {
   cfgScale,
-  checkAttachments,
   duration,
   mode,
   model,
@@ -12,7 +11,7 @@ import {
   sound,
   videoAspect,
 } from './options.js';
-import { textToVideoRequest, type ModelDefaults } from './generation.js';
+import { checkAttachments, textToVideoRequest, type ModelDefaults } from './generation.js';
 import { checkNoImageNamed, IMAGE_OPTIONS, imagesOf, omniVideoRequest, type OmniVideoArgs } from './omni-video.js';
 import { resolutionOption } from '../src/omni/resolution.js';
 import { defineCommand } from './types.js';

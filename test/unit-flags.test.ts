@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkAttachment } from '../commands/options.js';
+import { checkAttachment } from '../commands/generation.js';
 import { parseFlags, tokenize } from '../commands/flags.js';
 import { commandByName } from '../commands/index.js';
 import type { Command } from '../commands/types.js';
