@@ -3,10 +3,8 @@
  * refuses a dear /video privately with zero Kling calls, a cheap one runs. Figures from
  * docs/sources.md ("Prices and units"), written out here.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
-import { blockTexts, type FakeSlack } from './fakes/slack/index.js';
-import { cardIsFinal, startSlackRig } from './helpers/slack-harness.js';
+import { describe, expect, it } from 'vitest';
+import { cardIsFinal, ephemeralTextOf, slackRigPerTest } from './helpers/slack-harness.js';
 
 /** docs/sources.md: 3.0 (kling-v3) 1080p (pro) with audio, units per second. */
 const REF_V3_PRO_AUDIO_PER_S = 1.2;
@@ -15,26 +13,12 @@ const T1 = 'T0ACME';
 const C1 = 'C0GENERAL';
 const U1 = 'U0ALICE';
 
-let sim: KlingSimulator;
-let fake: FakeSlack;
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
-
-const ephemeralText = (responseUrlId: string) =>
-  fake.ephemerals
-    .filter((e) => e.responseUrlId === responseUrlId)
-    .map((e) => [e.text, ...blockTexts(e.blocks)].join('\n'))
-    .join('\n');
+const rig = slackRigPerTest([{ id: T1, domain: 'acme', channels: [C1] }]);
 
 describe('Slack: daily unit budgets', () => {
   it('GIVEN a 10-unit user budget THEN v3 pro 15 s with sound is refused naming it, zero Kling calls; the default /video runs', async () => {
-    ({ sim, fake } = await startSlackRig(
-      [{ id: T1, domain: 'acme', channels: [C1] }],
-      { USER_MAX_DAILY_UNITS: '10', USER_MAX_ACTIVE_TASKS: '2' },
-      (close) => cleanups.push(close),
-    ));
+    const { sim, fake } = await rig({ USER_MAX_DAILY_UNITS: '10', USER_MAX_ACTIVE_TASKS: '2' });
+    const ephemeralText = (responseUrlId: string) => ephemeralTextOf(fake, responseUrlId);
     const dear = await fake.sendCommand({
       teamId: T1,
       channelId: C1,

@@ -3,14 +3,13 @@
  * a card (Regenerate, Extend) run the same "can the bot post here" check as commands, and the card
  * is posted before the create goes to Kling.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
-import { blockTexts, type FakeSlack } from './fakes/slack/index.js';
+import type { FakeSlack } from './fakes/slack/index.js';
 import {
   cardIsFinal,
-  startBotInProcess,
-  startFake,
-  startSim,
+  ephemeralTextOf,
+  slackRigPerTest,
   taskIdOfCard,
   type InProcessBot,
 } from './helpers/slack-harness.js';
@@ -23,26 +22,14 @@ const U1 = 'U0ALICE';
 let sim: KlingSimulator;
 let fake: FakeSlack;
 let bot: InProcessBot;
-const cleanups: Array<() => Promise<unknown>> = [];
-
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
+/** The bot is not a member of C2. */
+const rig = slackRigPerTest([{ id: T1, channels: [C1, C2] }], { notInChannel: [C2] });
 
 async function setup() {
-  sim = await startSim();
-  cleanups.push(() => sim.close());
-  fake = await startFake([{ id: T1, channels: [C1, C2] }], { notInChannel: [C2] });
-  cleanups.push(() => fake.close());
-  bot = await startBotInProcess(sim, fake);
-  cleanups.push(() => bot.close());
+  ({ sim, fake, bot } = await rig());
 }
 
-const ephemeralText = (responseUrlId: string) =>
-  fake.ephemerals
-    .filter((e) => e.responseUrlId === responseUrlId)
-    .map((e) => [e.text, ...blockTexts(e.blocks)].join('\n'))
-    .join('\n');
+const ephemeralText = (responseUrlId: string) => ephemeralTextOf(fake, responseUrlId);
 const creates = () => sim.calls.filter((c) => c.op === 'create').length;
 
 async function finishedTask(): Promise<string> {

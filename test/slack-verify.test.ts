@@ -4,10 +4,10 @@
  * body too large to be a command. The real Bolt app runs behind the bot's own HTTP server.
  */
 import { request } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
 import { signSlackRequest, type FakeSlack } from './fakes/slack/index.js';
-import { SECRETS, startSlackRig, type InProcessBot } from './helpers/slack-harness.js';
+import { SECRETS, slackRigPerTest, type InProcessBot } from './helpers/slack-harness.js';
 import { pageOf } from '../src/store/paging.js';
 
 const T1 = 'T0ACME';
@@ -17,16 +17,15 @@ const U1 = 'U0ALICE';
 let sim: KlingSimulator;
 let fake: FakeSlack;
 let bot: InProcessBot;
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
+const rig = slackRigPerTest([{ id: T1, domain: 'acme', channels: [C1] }]);
 
 async function setup() {
-  ({ sim, fake, bot } = await startSlackRig([{ id: T1, domain: 'acme', channels: [C1] }], {}, (close) =>
-    cleanups.push(close),
-  ));
+  ({ sim, fake, bot } = await rig());
 }
+
+/** A command from Alice in #general, signed as Slack signs it (`more`: a skewed clock, say). */
+const send = (command: string, text: string, more: { timestampOffsetSec?: number } = {}) =>
+  fake.sendCommand({ teamId: T1, channelId: C1, userId: U1, command, text, ...more });
 
 /** Posts a raw body to /slack/events, optionally without a content-length (chunked), and reports the status. */
 function post(body: Buffer, headers: Record<string, string>, chunked = false): Promise<number> {
@@ -62,13 +61,7 @@ function post(body: Buffer, headers: Record<string, string>, chunked = false): P
 describe('Slack request verification', () => {
   it('GIVEN a signed /video sent twice (a replay within the window) THEN the second gets 401 and only one task exists', async () => {
     await setup();
-    const first = await fake.sendCommand({
-      teamId: T1,
-      channelId: C1,
-      userId: U1,
-      command: '/video',
-      text: 'a cat surfing',
-    });
+    const first = await send('/video', 'a cat surfing');
     expect(first.status).toBe(200);
     expect((await fake.resendLast()).status).toBe(401);
     await fake.waitFor(() => sim.stats.creates >= 1, 5000);
@@ -80,22 +73,8 @@ describe('Slack request verification', () => {
 
   it('GIVEN a timestamp 6 minutes in the future, or a body changed after signing THEN 401 and nothing runs', async () => {
     await setup();
-    const future = await fake.sendCommand({
-      teamId: T1,
-      channelId: C1,
-      userId: U1,
-      command: '/video',
-      text: 'from the future',
-      timestampOffsetSec: 360,
-    });
-    const near = await fake.sendCommand({
-      teamId: T1,
-      channelId: C1,
-      userId: U1,
-      command: '/quota',
-      text: '',
-      timestampOffsetSec: 60,
-    });
+    const future = await send('/video', 'from the future', { timestampOffsetSec: 360 });
+    const near = await send('/quota', '', { timestampOffsetSec: 60 });
     const tampered = await fake.resendLast((raw) =>
       raw.replace('command=%2Fquota', 'command=%2Fvideo&text=paid+for+by+someone+else'),
     );

@@ -136,10 +136,12 @@ export async function startSlackRig(
   teams: FakeSlackOptions['teams'],
   env: Record<string, string>,
   later: (close: () => Promise<unknown>) => void,
+  /** The fake's options beyond the teams (channels the bot is not in, say). */
+  fakeExtra: Partial<FakeSlackOptions> = {},
 ): Promise<SlackRig> {
   const sim = await startSim();
   later(() => sim.close());
-  const fake = await startFake(teams);
+  const fake = await startFake(teams, fakeExtra);
   later(() => fake.close());
   const bot = await startBotInProcess(sim, fake, env);
   later(() => bot.close());
@@ -150,12 +152,15 @@ export async function startSlackRig(
  * startSlackRig per test, closed after each test (last opened first). Call at a describe's top
  * level; the returned function starts the rig.
  */
-export function slackRigPerTest(teams: FakeSlackOptions['teams']): (env?: Record<string, string>) => Promise<SlackRig> {
+export function slackRigPerTest(
+  teams: FakeSlackOptions['teams'],
+  fakeExtra: Partial<FakeSlackOptions> = {},
+): (env?: Record<string, string>) => Promise<SlackRig> {
   const closes: Array<() => Promise<unknown>> = [];
   afterEach(async () => {
     while (closes.length > 0) await closes.pop()?.();
   });
-  return (env = {}) => startSlackRig(teams, env, (close) => closes.push(close));
+  return (env = {}) => startSlackRig(teams, env, (close) => closes.push(close), fakeExtra);
 }
 
 /** Every private answer sent through one command's response_url, as text. */
