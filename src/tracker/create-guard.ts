@@ -54,10 +54,11 @@ export async function clearForCreate(
 export interface CreateGuardDeps {
   store: Pick<TaskStore, 'update' | 'get'>;
   log: Logger;
-  /** The lease epoch this replica leads in; undefined without a lease. */
-  epoch: () => number | undefined;
-  /** Still the leader, and not stopping. */
-  leads: () => boolean;
+  /**
+   * The lease (leadership.ts), asked directly: `epoch` this replica leads in (undefined without a
+   * lease), and whether it `leads` still and is not stopping.
+   */
+  lease: { readonly epoch: number | undefined; readonly leads: boolean };
   /** Takes the store's word for a task that is not ours to send. */
   follow: (live: LiveTask, stored: TaskRecord | undefined) => void;
 }
@@ -65,14 +66,14 @@ export interface CreateGuardDeps {
 /** The submitter's last check before a create: the store's clearance, then the lease once more. */
 export function createGuard(o: CreateGuardDeps): (live: LiveTask) => Promise<Clearance['kind']> {
   return async (live) => {
-    const clearance = await clearForCreate(o.store, live.rec.id, o.epoch());
+    const clearance = await clearForCreate(o.store, live.rec.id, o.lease.epoch);
     if (clearance.kind === 'skip') {
       o.log.info({ taskId: live.rec.id, stored: clearance.stored?.state }, 'create not sent: not ours to send');
       o.follow(live, clearance.stored);
       return 'skip';
     }
     // Checked after the store round trip: a leader that lost its lease meanwhile sends nothing.
-    return o.leads() ? clearance.kind : 'skip';
+    return o.lease.leads ? clearance.kind : 'skip';
   };
 }
 

@@ -51,6 +51,11 @@ export class Leadership {
     return false;
   }
 
+  /** Leads, and is not stopping: what a create must still find after the store's round trip (create-guard.ts). */
+  get leads(): boolean {
+    return this.leader && !this.stopped;
+  }
+
   /** The lease epoch this replica leads in (undefined without a lease: nobody else can lead). */
   get epoch(): number | undefined {
     return this.lease?.epoch;

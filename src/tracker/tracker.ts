@@ -66,8 +66,7 @@ export class Tracker {
         clearCreate: createGuard({
           store: o.store,
           log: o.log,
-          epoch: () => this.leadership.epoch,
-          leads: () => this.leader && !this.stopped,
+          lease: this.leadership,
           follow: (live, stored) => followStored(live, stored, this.followDeps),
         }),
         run: (work) => this.ops.run(work),
