@@ -121,6 +121,20 @@ describe('ChannelOutbox', () => {
     expect(events).toContain('shown f final');
   });
 
+  it('GIVEN a view offered for a card whose message is not known yet THEN it goes once attached; GIVEN an attached card that shows its view THEN nothing is written', async () => {
+    const box = outbox();
+    box.attach('a', scope, undefined);
+    box.offer('a', view('a', 'processing', '10%'));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(port.writes).toEqual([]);
+    box.attach('a', scope, { card: 1 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(port.writes.map((w) => `${w.kind} ${w.statusLine}`)).toEqual(['edit 10%']);
+    box.attach('b', scope, { card: 2 }, viewHash(view('b', 'pending')));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(port.writes).toHaveLength(1);
+  });
+
   it('GIVEN the platform reports room THEN writes go at once; GIVEN it reports none left THEN the next waits exactly until its reset', async () => {
     const box = outbox();
     box.attach('a', scope, { card: 1 });
