@@ -8,8 +8,9 @@ import { busyTable, runBusy, SCENARIO_NAMES, type BusyResult } from './busy.js';
  * `npm run bench [-- --json] [-- --n 1000] [-- --only busy] [-- --standard new]`: the same simulated
  * workload through the naive tracker (one read and one edit per task per check) and ours, on each of
  * Kling's API standards, each side in its own process against a fresh Kling simulator process;
- * then the Discord ack latency through the fake; then the takeover after a replica dies
- * (bench/takeover.ts); then busy channels through the wire (bench/busy.ts), each against the ideal pace.
+ * then the Discord ack latency through the fake; then the answer under a burst (bench/burst.ts); then the
+ * takeover after a replica dies (bench/takeover.ts); then busy channels through the wire (bench/busy.ts), each
+ * against the ideal pace.
  */
 const { values } = parseArgs({
   options: {
@@ -22,8 +23,8 @@ const { values } = parseArgs({
     standard: { type: 'string', multiple: true },
   },
 });
-// `--only trackers|ack|runtime|media|takeover|busy|<busy run>` (repeatable or comma-separated) runs just those
-// parts; the busy runs are listed in bench/busy.ts.
+// `--only trackers|ack|burst|runtime|media|takeover|busy|<busy run>` (repeatable or comma-separated) runs just
+// those parts; the busy runs are listed in bench/busy.ts.
 const only = new Set((values.only ?? []).flatMap((v) => v.split(',')).filter(Boolean));
 const wants = (part: string) => only.size === 0 || only.has(part);
 const busyWanted = SCENARIO_NAMES.filter((name) => wants('busy') || only.has(name));
@@ -178,6 +179,15 @@ if (wants('media')) {
   media = runs;
 }
 
+// 400 /video within a second over 20 channels: the bot's answer against a stand-in's (bench/burst.ts).
+let burst: unknown;
+if (!values['skip-discord'] && wants('burst')) {
+  const { benchBurst, burstTable } = await import('./burst.js');
+  const result = await benchBurst();
+  process.stdout.write(`\n${burstTable(result)}\n`);
+  burst = result;
+}
+
 // Two replicas on one Redis, the polling one SIGKILLed as its tasks finish (bench/takeover.ts).
 let takeover: unknown;
 if (wants('takeover')) {
@@ -198,6 +208,6 @@ if (busyWanted.length > 0) {
 
 if (values.json)
   process.stdout.write(
-    `${JSON.stringify({ runs, ...(discord ? { discord } : {}), ...(runtime ? { runtime } : {}), ...(media ? { media } : {}), ...(takeover ? { takeover } : {}), ...(busy.length > 0 ? { busy } : {}) })}\n`,
+    `${JSON.stringify({ runs, ...(discord ? { discord } : {}), ...(runtime ? { runtime } : {}), ...(media ? { media } : {}), ...(burst ? { burst } : {}), ...(takeover ? { takeover } : {}), ...(busy.length > 0 ? { busy } : {}) })}\n`,
   );
 process.exit(0);

@@ -14,14 +14,14 @@
  * Standalone: `tsx bench/discord-ack.ts [n]`.
  */
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { loadConfig } from '../src/config.js';
 import { createCore } from '../src/core.js';
 import { createLogger } from '../src/log.js';
 import { Metrics } from '../src/metrics.js';
 import { startDiscordAdapter } from '../src/platforms/discord/index.js';
 import { snowflake } from '../test/fakes/discord/index.js';
-import { PeerMessage, type PeerSetup } from '../test/helpers/discord-bench-peer.js';
+import type { PeerSetup } from '../test/helpers/discord-bench-peer.js';
+import { percentile, startPeer } from './peer.js';
 
 const BOT_TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.bench.discord-ack-token';
 const ACCESS_KEY = 'bench-discord-access-key';
@@ -35,12 +35,6 @@ export interface DiscordAckResult {
   /** The first burst after log-in. */
   coldP50Ms: number;
   coldP99Ms: number;
-}
-
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
 }
 
 function setupFor(n: number): PeerSetup {
@@ -95,40 +89,15 @@ const PAUSE_MS = 500;
 
 export async function benchDiscordAck(n = 200): Promise<DiscordAckResult> {
   const setup = setupFor(n);
-  // Node 20 workers ignore loader flags for their entry file, so a one-line bootstrap loads the TypeScript peer through
-  // tsx.
-  const peer = new URL('../test/helpers/discord-bench-peer.ts', import.meta.url).href;
-  const bootstrap = `import('tsx/esm/api').then(({ tsImport }) => tsImport(${JSON.stringify(peer)}, ${JSON.stringify(import.meta.url)}))`;
-  const worker = new Worker(bootstrap, { eval: true, workerData: setup });
-  const inbox: PeerMessage[] = [];
-  const waiters: Array<() => void> = [];
-  let failure: Error | undefined;
-  worker.on('message', (raw: unknown) => {
-    inbox.push(PeerMessage.parse(raw));
-    waiters.splice(0).forEach((wake) => wake());
-  });
-  worker.on('error', (err) => {
-    failure = err;
-    waiters.splice(0).forEach((wake) => wake());
-  });
-  const next = async <T extends PeerMessage['type']>(type: T): Promise<Extract<PeerMessage, { type: T }>> => {
-    for (;;) {
-      if (failure) throw failure;
-      const i = inbox.findIndex((m) => m.type === type || m.type === 'error');
-      const m = i >= 0 ? inbox.splice(i, 1)[0] : undefined;
-      if (m?.type === 'error') throw new Error(`bench peer: ${m.message}`);
-      if (m && m.type === type) return m as Extract<PeerMessage, { type: T }>;
-      await new Promise<void>((resolve) => waiters.push(resolve));
-    }
-  };
+  const peer = startPeer(setup);
   try {
-    const { apiUrl, simUrl } = await next('ready');
+    const { apiUrl, simUrl } = await peer.next('ready');
     const bot = await startBot(setup, apiUrl, simUrl);
     try {
       const burst = async (from: number) => {
-        worker.postMessage({ type: 'burst', from, count: n });
-        const { latencies } = await next('acks');
-        await next('settled');
+        peer.post({ type: 'burst', from, count: n });
+        const { latencies } = await peer.next('acks');
+        await peer.next('settled');
         return percentiles(latencies);
       };
       const cold = await burst(0);
@@ -137,11 +106,9 @@ export async function benchDiscordAck(n = 200): Promise<DiscordAckResult> {
       return { n, ackP50Ms: warm.p50, ackP99Ms: warm.p99, coldP50Ms: cold.p50, coldP99Ms: cold.p99 };
     } finally {
       await bot.close();
-      worker.postMessage({ type: 'close' });
-      await next('closed').catch(() => undefined);
     }
   } finally {
-    await worker.terminate();
+    await peer.close();
   }
 }
 

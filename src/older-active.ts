@@ -2,6 +2,21 @@ import { isFinal, type Platform } from './domain.js';
 import type { TaskStore } from './store/task-store.js';
 
 /**
+ * How long one scan of the in-flight set serves every command. A task counted here was created
+ * more than a day ago and has been in flight ever since (a task enters the in-flight set when it is
+ * admitted and comes back only finished, which never counts), so any scan younger than a day has
+ * it: the age only bounds what a wrong clock could hide. Under a burst, one scan then serves
+ * hundreds of commands instead of each reading the whole set (bench/burst.ts).
+ */
+export const SCAN_TTL_MS = 2000;
+
+interface Scan {
+  at: number;
+  /** Per owner, the in-flight tasks' ids and creation times. */
+  byOwner: Map<string, Array<{ id: string; createdAt: number }>>;
+}
+
+/**
  * A user's unfinished tasks created before `before`: the store's daily scan (userActivity) reads
  * back one day, so a task still running after that would stop counting against
  * USER_MAX_ACTIVE_TASKS. They are found through the in-flight set. Who owns a task and when it was
@@ -10,10 +25,34 @@ import type { TaskStore } from './store/task-store.js';
  */
 export class OlderActive {
   private readonly known = new Map<string, { owner: string; createdAt: number }>();
+  private scan: Scan | undefined;
+  /** The scan under way, which every caller meanwhile shares. */
+  private scanning: Promise<Scan> | undefined;
 
-  constructor(private readonly tasks: Pick<TaskStore, 'inflightIds' | 'getMany'>) {}
+  constructor(
+    private readonly tasks: Pick<TaskStore, 'inflightIds' | 'getMany'>,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async count(platform: Platform, guildId: string, userId: string, before: number): Promise<number> {
+    const scan = await this.current();
+    const mine = (scan.byOwner.get(ownerOf(platform, guildId, userId)) ?? [])
+      .filter((t) => t.createdAt < before)
+      .map((t) => t.id);
+    if (mine.length === 0) return 0;
+    // Their state now: one may have finished since (or given its slot back after losing a race).
+    return (await this.tasks.getMany(mine)).filter((r) => !isFinal(r.state) && !r.budget?.released).length;
+  }
+
+  private async current(): Promise<Scan> {
+    const scan = this.scan;
+    if (scan && this.now() - scan.at < SCAN_TTL_MS) return scan;
+    this.scanning ??= this.read().finally(() => (this.scanning = undefined));
+    return this.scanning;
+  }
+
+  private async read(): Promise<Scan> {
+    const at = this.now();
     const ids = await this.tasks.inflightIds();
     const inflight = new Set(ids);
     for (const id of this.known.keys()) if (!inflight.has(id)) this.known.delete(id);
@@ -27,14 +66,16 @@ export class OlderActive {
         this.known.set(id, { owner, createdAt: rec?.createdAt ?? Infinity });
       }
     }
-    const owner = ownerOf(platform, guildId, userId);
-    const mine = ids.filter((id) => {
+    const byOwner = new Map<string, Array<{ id: string; createdAt: number }>>();
+    for (const id of ids) {
       const k = this.known.get(id);
-      return k !== undefined && k.owner === owner && k.createdAt < before;
-    });
-    if (mine.length === 0) return 0;
-    // Their state now: one may have finished since (or given its slot back after losing a race).
-    return (await this.tasks.getMany(mine)).filter((r) => !isFinal(r.state) && !r.budget?.released).length;
+      if (!k?.owner) continue;
+      const list = byOwner.get(k.owner) ?? [];
+      list.push({ id, createdAt: k.createdAt });
+      byOwner.set(k.owner, list);
+    }
+    this.scan = { at, byOwner };
+    return this.scan;
   }
 }
 

@@ -17,29 +17,50 @@ export const PeerSetup = z.object({
   userIds: z.array(z.string()),
   accessKey: z.string(),
   secretKey: z.string(),
+  /** A Kling simulator running elsewhere (bench/burst.ts: its own process); else one is started in this thread. */
+  simUrl: z.string().optional(),
 });
 export type PeerSetup = z.infer<typeof PeerSetup>;
 
-/** bench → peer; a burst sends one /video from each of `userIds[from..from+count)`. */
+/**
+ * bench → peer; a burst sends one /video from each of `userIds[from..from+count)`, all at once or spread evenly
+ * over `spreadMs`; `settle: false` reports the acks without waiting for the cards to be edited.
+ */
 export const PeerCommand = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('burst'), from: z.number().int().min(0), count: z.number().int().min(1) }),
+  z.object({
+    type: z.literal('burst'),
+    from: z.number().int().min(0),
+    count: z.number().int().min(1),
+    spreadMs: z.number().min(0).optional(),
+    settle: z.boolean().optional(),
+  }),
   z.object({ type: z.literal('close') }),
 ]);
+export type PeerCommand = z.infer<typeof PeerCommand>;
 /** peer → bench */
 export const PeerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), apiUrl: z.string(), simUrl: z.string() }),
-  z.object({ type: z.literal('acks'), latencies: z.array(z.number()) }),
+  /** Each command's dispatch → first callback, and the callback's type (4: the answer itself, 5: "thinking…"). */
+  z.object({ type: z.literal('acks'), latencies: z.array(z.number()), types: z.array(z.number()).optional() }),
   z.object({ type: z.literal('settled') }),
   z.object({ type: z.literal('closed') }),
   z.object({ type: z.literal('error'), message: z.string() }),
 ]);
 export type PeerMessage = z.infer<typeof PeerMessage>;
 
-/** A burst: one /video from each of the given users, all dispatched before any is awaited. */
-async function burst(fake: FakeDiscord, setup: PeerSetup, users: readonly string[]): Promise<InteractionRecord[]> {
+/** A burst: one /video from each of the given users, all dispatched (over `spreadMs`) before any is awaited. */
+async function burst(
+  fake: FakeDiscord,
+  setup: PeerSetup,
+  users: readonly string[],
+  spreadMs = 0,
+): Promise<InteractionRecord[]> {
   await fake.waitForReady();
   const pending: Array<Promise<InteractionRecord>> = [];
+  const start = Date.now();
   for (const [i, id] of users.entries()) {
+    const due = start + (i * spreadMs) / users.length;
+    if (due > Date.now() + 1) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
     pending.push(
       fake.sendCommand({
         guildId: setup.guildId,
@@ -92,10 +113,12 @@ const WARM_UP_SIZE = 100;
 
 async function run(port: NonNullable<typeof parentPort>, setup: PeerSetup): Promise<void> {
   const send = (m: PeerMessage) => port.postMessage(m);
-  const sim = await startKlingSimulator({
-    auth: { accessKey: setup.accessKey, secretKey: setup.secretKey },
-    timing: { submittedMs: 200, processingMs: 800 },
-  });
+  const sim = setup.simUrl
+    ? { url: setup.simUrl, close: () => Promise.resolve() }
+    : await startKlingSimulator({
+        auth: { accessKey: setup.accessKey, secretKey: setup.secretKey },
+        timing: { submittedMs: 200, processingMs: 800 },
+      });
   // Only acknowledgement is measured; edit limits would just slow the teardown.
   const fake = await startFakeDiscord({
     botToken: setup.botToken,
@@ -109,16 +132,18 @@ async function run(port: NonNullable<typeof parentPort>, setup: PeerSetup): Prom
     const cmd = PeerCommand.parse(raw);
     void (async () => {
       if (cmd.type === 'burst') {
-        const recs = await burst(fake, setup, setup.userIds.slice(cmd.from, cmd.from + cmd.count));
+        const recs = await burst(fake, setup, setup.userIds.slice(cmd.from, cmd.from + cmd.count), cmd.spreadMs);
         // An ack that missed the 3-second deadline counts with the time it did arrive, so it shows in the p99.
         send({
           type: 'acks',
           latencies: recs.map((r) => r.ackLatencyMs ?? (r.lateCallbackAt[0] ?? r.dispatchedAt) - r.dispatchedAt),
+          types: recs.map((r) => r.ackType ?? 0),
         });
         // Let the cards open, so the bench's teardown does not race replies still in flight.
-        await fake
-          .waitFor(() => recs.every((r) => r.responses.some((x) => x.kind === 'edit')), 30_000)
-          .catch(() => undefined);
+        if (cmd.settle !== false)
+          await fake
+            .waitFor(() => recs.every((r) => r.responses.some((x) => x.kind === 'edit')), 30_000)
+            .catch(() => undefined);
         send({ type: 'settled' });
       } else {
         await fake.close();

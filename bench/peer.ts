@@ -1,0 +1,57 @@
+import { Worker } from 'node:worker_threads';
+import { PeerMessage, type PeerCommand, type PeerSetup } from '../test/helpers/discord-bench-peer.js';
+
+/**
+ * The fake Discord and the Kling simulator in a worker thread (test/helpers/discord-bench-peer.ts): in production
+ * Discord is another machine, and sharing one event loop would bill the fake's own work to the bot.
+ */
+export interface Peer {
+  /** The next message of this type (an `error` message from the peer throws). */
+  next<T extends PeerMessage['type']>(type: T): Promise<Extract<PeerMessage, { type: T }>>;
+  post(command: PeerCommand): void;
+  close(): Promise<void>;
+}
+
+export function startPeer(setup: PeerSetup): Peer {
+  // Node 20 workers ignore loader flags for their entry file, so a one-line bootstrap loads the TypeScript peer
+  // through tsx.
+  const peer = new URL('../test/helpers/discord-bench-peer.ts', import.meta.url).href;
+  const bootstrap = `import('tsx/esm/api').then(({ tsImport }) => tsImport(${JSON.stringify(peer)}, ${JSON.stringify(import.meta.url)}))`;
+  const worker = new Worker(bootstrap, { eval: true, workerData: setup });
+  const inbox: PeerMessage[] = [];
+  const waiters: Array<() => void> = [];
+  let failure: Error | undefined;
+  worker.on('message', (raw: unknown) => {
+    inbox.push(PeerMessage.parse(raw));
+    waiters.splice(0).forEach((wake) => wake());
+  });
+  worker.on('error', (err) => {
+    failure = err;
+    waiters.splice(0).forEach((wake) => wake());
+  });
+  const next = async <T extends PeerMessage['type']>(type: T): Promise<Extract<PeerMessage, { type: T }>> => {
+    for (;;) {
+      if (failure) throw failure;
+      const i = inbox.findIndex((m) => m.type === type || m.type === 'error');
+      const m = i >= 0 ? inbox.splice(i, 1)[0] : undefined;
+      if (m?.type === 'error') throw new Error(`bench peer: ${m.message}`);
+      if (m && m.type === type) return m as Extract<PeerMessage, { type: T }>;
+      await new Promise<void>((resolve) => waiters.push(resolve));
+    }
+  };
+  return {
+    next,
+    post: (command) => worker.postMessage(command),
+    async close() {
+      worker.postMessage({ type: 'close' } satisfies PeerCommand);
+      await next('closed').catch(() => undefined);
+      await worker.terminate();
+    },
+  };
+}
+
+/** Nearest-rank percentile of sorted values. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+}
