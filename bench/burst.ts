@@ -18,6 +18,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Client, Events, GatewayIntentBits, type Interaction } from 'discord.js';
 import { z } from 'zod';
@@ -51,6 +52,9 @@ export interface Latency {
   max: number;
   /** Commands whose first callback was not the answer itself (type 4): a "thinking…" first, or none. */
   notAnswered: number;
+  /** The share of the burst the bot's thread (this one) and the fake's were busy: near 1, that side is the queue. */
+  botBusy: number;
+  fakeBusy: number;
 }
 
 export interface BurstRun {
@@ -67,7 +71,7 @@ export interface BurstResult {
   bots: BurstRun[];
 }
 
-function latencyOf(latencies: readonly number[], types: readonly number[] = []): Latency {
+function latencyOf(latencies: readonly number[], types: readonly number[] = []): Omit<Latency, 'botBusy' | 'fakeBusy'> {
   const sorted = [...latencies].sort((a, b) => a - b);
   return {
     p50: percentile(sorted, 50),
@@ -93,10 +97,12 @@ function setupFor(simUrl: string): PeerSetup {
 }
 
 async function burst(peer: Peer, from: number): Promise<Latency> {
+  const elu = performance.eventLoopUtilization();
   peer.post({ type: 'burst', from, count: COMMANDS, spreadMs: SPREAD_MS, settle: false });
-  const { latencies, types } = await peer.next('acks');
+  const { latencies, types, utilization } = await peer.next('acks');
+  const busy = performance.eventLoopUtilization(elu).utilization;
   await peer.next('settled');
-  return latencyOf(latencies, types);
+  return { ...latencyOf(latencies, types), botBusy: busy, fakeBusy: utilization ?? Number.NaN };
 }
 
 /** The stand-in: a card rendered once, sent as each interaction's answer the moment it arrives. */
@@ -228,9 +234,10 @@ export async function benchBurst(options: { redis?: boolean } = {}): Promise<Bur
 const cell = (v: number) => String(Math.round(v)).padStart(9);
 
 export function burstTable(r: BurstResult): string {
-  const head = `${''.padEnd(34)}${'p50'.padStart(9)}${'p99'.padStart(9)}${'max'.padStart(9)}  not type 4`;
+  const head = `${''.padEnd(34)}${'p50'.padStart(9)}${'p99'.padStart(9)}${'max'.padStart(9)}  not type 4  busy: bot, fake`;
+  const busy = (v: number) => `${Math.round(v * 100)}%`.padStart(5);
   const row = (label: string, l: Latency) =>
-    `${label.padEnd(34)}${cell(l.p50)}${cell(l.p99)}${cell(l.max)}  ${l.notAnswered}`;
+    `${label.padEnd(34)}${cell(l.p50)}${cell(l.p99)}${cell(l.max)}  ${String(l.notAnswered).padStart(10)}  ${busy(l.botBusy)}${busy(l.fakeBusy)}`;
   const lines = [
     `Burst: ${r.commands} /video within ${r.spreadMs} ms over ${r.channels} channels, gateway dispatch -> answer (ms)`,
     head,

@@ -180,7 +180,10 @@ export class Limits {
         bot: s.maxDailyUnits,
       },
     });
-    if (!refused) return admitted;
+    if (!refused) {
+      this.older.admitted(admitted);
+      return admitted;
+    }
     throw this.refusal(refused);
   }
 

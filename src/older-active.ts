@@ -1,4 +1,4 @@
-import { isFinal, type Platform } from './domain.js';
+import { isFinal, type Platform, type TaskRecord } from './domain.js';
 import type { TaskStore } from './store/task-store.js';
 
 /**
@@ -20,8 +20,8 @@ interface Scan {
  * A user's unfinished tasks created before `before`: the store's daily scan (userActivity) reads
  * back one day, so a task still running after that would stop counting against
  * USER_MAX_ACTIVE_TASKS. They are found through the in-flight set. Who owns a task and when it was
- * made never change, so each in-flight record is read once for that; only the few that are this
- * user's and old are read again for their state.
+ * made never change, so each in-flight record is read once for that (not at all when this process
+ * admitted it); only the few that are this user's and old are read again for their state.
  */
 export class OlderActive {
   private readonly known = new Map<string, { owner: string; createdAt: number }>();
@@ -33,6 +33,14 @@ export class OlderActive {
     private readonly tasks: Pick<TaskStore, 'inflightIds' | 'getMany'>,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** A task this process admitted: its owner and creation time are known without reading it back. */
+  admitted(rec: Pick<TaskRecord, 'id' | 'scope' | 'createdAt'>): void {
+    this.known.set(rec.id, {
+      owner: ownerOf(rec.scope.platform, rec.scope.guildId, rec.scope.userId),
+      createdAt: rec.createdAt,
+    });
+  }
 
   async count(platform: Platform, guildId: string, userId: string, before: number): Promise<number> {
     const scan = await this.current();

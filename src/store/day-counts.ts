@@ -27,16 +27,6 @@ export class KeyvDayCounts implements DayCounts {
     return this.count(dayCounter(platform, guildId, day));
   }
 
-  /** Counts one more on `key` unless it is already at `cap` (0 = no cap); false when refused. */
-  reserve(key: string, cap: number, ttlMs: number): Promise<boolean> {
-    return this.mutex.run(key, async () => {
-      const n = await this.count(key);
-      if (cap > 0 && n >= cap) return false;
-      await setOrThrow(this.kv, key, n + 1, ttlMs);
-      return true;
-    });
-  }
-
   giveBack(key: string, ttlMs: number): Promise<void> {
     return this.mutex.run(key, async () => {
       const n = await this.count(key);

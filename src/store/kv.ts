@@ -45,4 +45,14 @@ export class KeyedMutex {
     });
     return next;
   }
+
+  /** Runs `work` holding every one of `keys`, taken in one order (sorted) so two holders of several never deadlock. */
+  runAll<T>(keys: readonly string[], work: () => Promise<T>): Promise<T> {
+    const sorted = [...new Set(keys)].sort();
+    const from = (i: number): Promise<T> => {
+      const key = sorted[i];
+      return key === undefined ? work() : this.run(key, () => from(i + 1));
+    };
+    return from(0);
+  }
 }

@@ -120,6 +120,21 @@ export class SqliteStore extends EventEmitter {
     return true;
   }
 
+  /** Every entry or none: one transaction (kv-admissions.ts writes a batch of new tasks with it). */
+  async setMany(entries: ReadonlyArray<{ key: string; value: unknown }>): Promise<boolean[]> {
+    this.assertOpen();
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const { key, value } of entries)
+        this.upsert.run(key, typeof value === 'string' ? value : JSON.stringify(value));
+      this.db.exec('COMMIT');
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+    return entries.map(() => true);
+  }
+
   /** Key names under a prefix (operators' tools only, see scan-ids.ts): one range query on the primary key. */
   keysStartingWith(prefix: string): string[] {
     this.assertOpen();

@@ -3,6 +3,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { budgetRecords, type BudgetRecords } from './budget-records.js';
 import { KeyvDayCounts, RedisDayCounts, type DayCounts } from './day-counts.js';
 import { guard } from './guard.js';
+import { UNITS_LOCK } from './kv-admissions.js';
 import { KeyvCollections } from './kv-collections.js';
 import { KeyedMutex, openKeyv } from './kv.js';
 import { KeyvLeaseBackend, Lease, RedisLeaseBackend } from './lease.js';
@@ -65,8 +66,8 @@ export function keyvStorage(kv: Keyv, log: Logger = silentLogger): Storage {
   kv.throwOnErrors = true;
   const mutex = new KeyedMutex();
   const counts = new KeyvDayCounts(kv, mutex);
-  const units = new KeyvUnits(kv, (work) => mutex.run('units', work));
-  const records = new Records(new KeyvCollections(kv, mutex, counts, units), units, mutex, log);
+  const units = new KeyvUnits(kv, (work) => mutex.run(UNITS_LOCK, work));
+  const records = new Records(new KeyvCollections(kv, mutex), units, mutex, log);
   return {
     tasks: records,
     ...guarded(counts, units, new KeyvReplayCache(kv, mutex)),

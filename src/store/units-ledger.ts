@@ -1,5 +1,5 @@
 import type Keyv from 'keyv';
-import { overBudget, type BudgetRefusal, type PerBudget } from '../budget.js';
+import type { BudgetRefusal, PerBudget } from '../budget.js';
 import type { Platform } from '../domain.js';
 import type { ScriptRunner } from './redis.js';
 
@@ -45,7 +45,7 @@ export interface UnitsStore {
   adjust(k: UnitsKeys, delta: number, ttlMs: number): Promise<void>;
 }
 
-const ledgerOf = (raw: unknown): Ledger => {
+export const ledgerOf = (raw: unknown): Ledger => {
   const out: Ledger = {};
   if (typeof raw !== 'object' || raw === null) return out;
   for (const [k, v] of Object.entries(raw)) {
@@ -61,19 +61,6 @@ export class KeyvUnits implements UnitsStore {
     private readonly kv: Keyv,
     private readonly lock: <T>(work: () => Promise<T>) => Promise<T>,
   ) {}
-
-  /** Checks the charge against the caps and counts it; the refusal when a budget would be passed. */
-  reserve(c: UnitsCharge): Promise<BudgetRefusal | undefined> {
-    return this.lock(async () => {
-      const ledger = await this.ledger(c.ledgerKey);
-      const bot = await this.bot(c.botKey);
-      const used = { user: ledger[c.userField] ?? 0, guild: ledger[GUILD_FIELD] ?? 0, bot };
-      const refusal = overBudget(used, c.amount, c.caps);
-      if (refusal || c.amount <= 0) return refusal;
-      await this.write(c, ledger, bot, c.amount);
-      return undefined;
-    });
-  }
 
   /** Moves a task's count by `delta` hundredths (settled or released); a day already expired is left alone. */
   adjust(k: UnitsKeys, delta: number, ttlMs: number): Promise<void> {

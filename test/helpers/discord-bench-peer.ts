@@ -3,6 +3,7 @@
  * a worker thread, so the bot's event loop is measured on its own, as it is in production where
  * Discord is another machine. Driven by messages from the bench (see PeerMessage).
  */
+import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Client, Events, GatewayIntentBits, Routes } from 'discord.js';
 import { z } from 'zod';
@@ -41,7 +42,13 @@ export type PeerCommand = z.infer<typeof PeerCommand>;
 export const PeerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), apiUrl: z.string(), simUrl: z.string() }),
   /** Each command's dispatch → first callback, and the callback's type (4: the answer itself, 5: "thinking…"). */
-  z.object({ type: z.literal('acks'), latencies: z.array(z.number()), types: z.array(z.number()).optional() }),
+  z.object({
+    type: z.literal('acks'),
+    latencies: z.array(z.number()),
+    types: z.array(z.number()).optional(),
+    /** The share of the burst this thread was busy (0..1): near 1, the fake itself is the queue. */
+    utilization: z.number().optional(),
+  }),
   z.object({ type: z.literal('settled') }),
   z.object({ type: z.literal('closed') }),
   z.object({ type: z.literal('error'), message: z.string() }),
@@ -132,12 +139,14 @@ async function run(port: NonNullable<typeof parentPort>, setup: PeerSetup): Prom
     const cmd = PeerCommand.parse(raw);
     void (async () => {
       if (cmd.type === 'burst') {
+        const elu = performance.eventLoopUtilization();
         const recs = await burst(fake, setup, setup.userIds.slice(cmd.from, cmd.from + cmd.count), cmd.spreadMs);
         // An ack that missed the 3-second deadline counts with the time it did arrive, so it shows in the p99.
         send({
           type: 'acks',
           latencies: recs.map((r) => r.ackLatencyMs ?? (r.lateCallbackAt[0] ?? r.dispatchedAt) - r.dispatchedAt),
           types: recs.map((r) => r.ackType ?? 0),
+          utilization: performance.eventLoopUtilization(elu).utilization,
         });
         // Let the cards open, so the bench's teardown does not race replies still in flight.
         if (cmd.settle !== false)
