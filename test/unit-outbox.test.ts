@@ -8,7 +8,16 @@ import { silentLogger } from '../src/log.js';
 import { Metrics } from '../src/metrics.js';
 import { ChannelOutbox } from '../src/outbox/channel-outbox.js';
 import { viewHash } from '../src/outbox/card-records.js';
-import { FINALS_FIRST_MS, progressHoldMs } from '../src/outbox/next-write.js';
+import {
+  chooseNext,
+  FETCH_AHEAD_MS,
+  fetchRoom,
+  holdingOf,
+  MENTION_WAIT_MS,
+  mentionYields,
+  NOT_HOLDING,
+} from '../src/outbox/next-write.js';
+import { MediaStage, type MediaSink, type PreparedMedia } from '../src/media/stage.js';
 import { Outboxes } from '../src/outbox/outboxes.js';
 import { RatePacer } from '../src/outbox/pacer.js';
 import { PortRateLimitError, type PlatformPort, type RateInfo, type Written } from '../src/port.js';
@@ -43,7 +52,7 @@ class ScriptedPort implements PlatformPort {
   readonly script: Answer[] = [];
   private next = 1;
 
-  private answer(kind: string, taskId: string, statusLine: string): { rate?: RateInfo } {
+  protected record(kind: string, taskId: string, statusLine: string): { rate?: RateInfo } {
     this.writes.push({ at: Date.now(), kind, taskId, statusLine });
     const a = this.script.shift() ?? {};
     if ('throws' in a) throw a.throws;
@@ -51,16 +60,16 @@ class ScriptedPort implements PlatformPort {
   }
 
   async post(_s: TaskScope, v: CardView): Promise<Written<CardHandle>> {
-    return { value: { card: this.next++ }, ...this.answer('post', v.taskId, v.statusLine) };
+    return { value: { card: this.next++ }, ...this.record('post', v.taskId, v.statusLine) };
   }
   async edit(_h: CardHandle, v: CardView): Promise<Written<undefined>> {
-    return { value: undefined, ...this.answer('edit', v.taskId, v.statusLine) };
+    return { value: undefined, ...this.record('edit', v.taskId, v.statusLine) };
   }
   async delete(): Promise<Written<void>> {
-    return { value: undefined, ...this.answer('delete', '', '') };
+    return { value: undefined, ...this.record('delete', '', '') };
   }
   async replyPrivate(): Promise<Written<void>> {
-    return { value: undefined, ...this.answer('reply', '', '') };
+    return { value: undefined, ...this.record('reply', '', '') };
   }
 }
 
@@ -242,12 +251,12 @@ describe('ChannelOutbox', () => {
   });
 });
 
-describe('ChannelOutbox: finals first in a contended channel', () => {
+describe('ChannelOutbox: finals first in a busy channel', () => {
   /**
-   * Eight cards (more than a window of 5 holds, even after two finish), each showing `processing`; the platform's
-   * window of 5 is spent and resets at T0 + 5000.
+   * `cards` cards each showing `processing` (eight: more than a window of 5 holds, even after two finish); the
+   * platform's window of 5 is spent and resets at T0 + 5000.
    */
-  async function contended(cards = 8) {
+  async function busy(cards = 8) {
     const box = outbox();
     for (let i = 0; i < cards; i++)
       box.attach(`t${i}`, scope, { card: i }, viewHash(view(`t${i}`, 'processing', 'old')));
@@ -255,43 +264,61 @@ describe('ChannelOutbox: finals first in a contended channel', () => {
     box.offer('t0', view('t0', 'processing', 'spent the window'));
     await vi.advanceTimersByTimeAsync(0);
     // Later answers report a fresh window with room.
-    for (let i = 0; i < 10; i++) port.script.push({ rate: { remaining: 4, resetAfterMs: 5000, limit: 5 } });
+    for (let i = 0; i < 20; i++) port.script.push({ rate: { remaining: 4, resetAfterMs: 5000, limit: 5 } });
     return box;
   }
 
-  it('GIVEN a fresh window and only progress waiting THEN progress waits a moment, and a final learned meanwhile goes first', async () => {
-    const box = await contended();
-    box.offer('t1', view('t1', 'processing', '50%'));
-    await vi.advanceTimersByTimeAsync(5000 + 400);
+  it('GIVEN a busy channel whose window came back THEN state and progress edits do not open it, and results learned seconds later go at once', async () => {
+    const box = await busy();
+    // Issue 18's shape: the cards' "processing" comes in while results are still seconds away.
+    box.offer('t1', view('t1', 'processing', 'now processing'));
+    box.offer('t2', view('t2', 'processing', '50%'));
+    await vi.advanceTimersByTimeAsync(5000 + 3000);
     expect(port.writes.map((w) => w.statusLine)).toEqual(['spent the window']);
-    box.offer('t2', view('t2', 'succeed', 'final'));
+    box.offer('t3', view('t3', 'succeed', 'final'));
+    box.offer('t4', view('t4', 'failed', 'second final'));
     await vi.advanceTimersByTimeAsync(0);
-    // The final opens the window; the progress edit still waits out the first second after the reset, for more finals.
     expect(port.writes.map((w) => [w.statusLine, w.at - T0])).toEqual([
       ['spent the window', 0],
-      ['final', 5400],
+      ['final', 8000],
+      ['second final', 8000],
     ]);
-    box.offer('t3', view('t3', 'succeed', 'second final'));
-    await vi.advanceTimersByTimeAsync(FINALS_FIRST_MS - 400 - 1);
-    expect(port.writes.map((w) => w.statusLine)).toEqual(['spent the window', 'final', 'second final']);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(port.writes.map((w) => [w.statusLine, w.at - T0])).toContainEqual(['50%', 5000 + FINALS_FIRST_MS]);
   });
 
-  it('GIVEN no final comes THEN the progress edit goes FINALS_FIRST_MS after the window came back', async () => {
-    const box = await contended();
-    box.offer('t1', view('t1', 'processing', '50%'));
-    await vi.advanceTimersByTimeAsync(5000 + FINALS_FIRST_MS - 1);
+  it('GIVEN finals written until the cards in flight fit in one window THEN the held edits go, in the budget left', async () => {
+    const box = await busy(7);
+    box.offer('t1', view('t1', 'processing', 'now processing'));
+    await vi.advanceTimersByTimeAsync(6000);
     expect(port.writes).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(1);
+    box.offer('t5', view('t5', 'succeed', 'final'));
+    await vi.advanceTimersByTimeAsync(0);
+    // Six cards in flight: still more than a window holds.
+    expect(port.writes.map((w) => w.statusLine)).toEqual(['spent the window', 'final']);
+    box.offer('t6', view('t6', 'succeed', 'second final'));
+    await vi.advanceTimersByTimeAsync(0);
     expect(port.writes.map((w) => [w.statusLine, w.at - T0])).toEqual([
       ['spent the window', 0],
-      ['50%', 5000 + FINALS_FIRST_MS],
+      ['final', 6000],
+      ['second final', 6000],
+      ['now processing', 6000],
+    ]);
+  });
+
+  it('GIVEN a card whose task ended elsewhere (forgotten) makes the channel fit in one window THEN the held edits go', async () => {
+    const box = await busy(6);
+    box.offer('t1', view('t1', 'processing', 'now processing'));
+    await vi.advanceTimersByTimeAsync(6000);
+    expect(port.writes).toHaveLength(1);
+    box.forget('t5');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(port.writes.map((w) => [w.statusLine, w.at - T0])).toEqual([
+      ['spent the window', 0],
+      ['now processing', 6000],
     ]);
   });
 
   it('GIVEN no more cards than a window holds THEN nothing waits for finals (no self-imposed slowdown)', async () => {
-    const box = await contended(5);
+    const box = await busy(5);
     box.offer('t1', view('t1', 'processing', '50%'));
     await vi.advanceTimersByTimeAsync(5000);
     expect(port.writes.map((w) => [w.statusLine, w.at - T0])).toEqual([
@@ -300,30 +327,200 @@ describe('ChannelOutbox: finals first in a contended channel', () => {
     ]);
   });
 
-  it('GIVEN a shutdown drain THEN held progress goes as soon as the platform allows', async () => {
-    const box = await contended();
+  it('GIVEN a shutdown drain THEN held edits go as soon as the platform allows', async () => {
+    const box = await busy();
     box.offer('t1', view('t1', 'processing', '50%'));
     await vi.advanceTimersByTimeAsync(5000);
     const drained = box.drain(2000);
     await vi.advanceTimersByTimeAsync(100);
     await drained;
     expect(port.writes.map((w) => w.statusLine)).toEqual(['spent the window', '50%']);
-    expect((port.writes[1]?.at ?? 0) - T0).toBeLessThan(5000 + FINALS_FIRST_MS);
+    expect((port.writes[1]?.at ?? 0) - T0).toBeLessThan(5100);
   });
 });
 
-describe('progressHoldMs', () => {
-  const fresh = { limit: 5, remaining: 5, resetInMs: undefined, sinceResetMs: 300 };
-  it('holds only in a contended channel, only in the first FINALS_FIRST_MS after a reset (window opened or not), never in a quiet channel’s first window', () => {
-    expect(progressHoldMs(fresh, 6)).toBe(FINALS_FIRST_MS - 300);
-    expect(progressHoldMs(fresh, 5)).toBe(0);
-    expect(progressHoldMs({ ...fresh, resetInMs: 4800, remaining: 4 }, 30)).toBe(FINALS_FIRST_MS - 300);
-    expect(progressHoldMs({ ...fresh, resetInMs: 4000, remaining: 3, sinceResetMs: FINALS_FIRST_MS }, 30)).toBe(0);
-    expect(progressHoldMs({ ...fresh, sinceResetMs: undefined }, 30)).toBe(0);
-    expect(progressHoldMs({ ...fresh, sinceResetMs: FINALS_FIRST_MS + 1 }, 30)).toBe(0);
-    expect(progressHoldMs({ limit: Infinity, remaining: Infinity, resetInMs: undefined, sinceResetMs: 0 }, 100)).toBe(
-      0,
+describe('ChannelOutbox: the uploads that complete finals come before mentions', () => {
+  const URL = 'https://kling.example/r.mp4';
+  const finalView = (taskId: string): CardView => ({
+    ...view(taskId, 'succeed', `${taskId} final`),
+    media: [{ url: URL, label: 'Video', kind: 'video' }],
+    expiresAt: T0 + 30 * 86_400_000,
+  });
+
+  /** Copies fetched only when the test says so (one release per card, in order). */
+  class HeldStage extends MediaStage {
+    readonly fetched: Array<() => void> = [];
+    override async prepare(v: CardView): Promise<PreparedMedia> {
+      await new Promise<void>((resolve) => this.fetched.push(resolve));
+      const filename = `${v.taskId}.mp4`;
+      return {
+        copies: [{ url: URL, outcome: 'uploaded', filename, bytes: 1, at: Date.now() }],
+        files: [{ url: URL, filename, contentType: 'video/mp4', size: 1, bytes: Buffer.from('x') }],
+        mention: true,
+        release: () => undefined,
+      };
+    }
+  }
+
+  class UploadingPort extends ScriptedPort {
+    readonly media: MediaSink = {
+      uploadLimit: () => 10_000_000,
+      attach: async (_h, v) => ({ value: undefined, ...this.record('upload', v.taskId, v.statusLine) }),
+      mention: async (_h, v) => ({ value: undefined, ...this.record('mention', v.taskId, v.statusLine) }),
+    };
+  }
+
+  it('GIVEN one final written and another still fetching its copy, with one write left in the window THEN the first one’s mention waits and the second final takes the write', async () => {
+    const uploading = new UploadingPort();
+    port = uploading;
+    const stage = new HeldStage({ concurrency: 2, log: silentLogger });
+    const box = new ChannelOutbox('console:g:c', {
+      port,
+      log: silentLogger,
+      metrics,
+      now: Date.now,
+      media: stage,
+      onPosted: async () => undefined,
+      onShown: () => undefined,
+      onGone: () => undefined,
+    });
+    for (const id of ['a', 'b']) box.attach(id, scope, { card: id }, viewHash(view(id, 'processing')));
+    port.script.push(
+      { rate: { remaining: 1, resetAfterMs: 5000, limit: 5 } },
+      { rate: { remaining: 0, resetAfterMs: 4900, limit: 5 } },
+      { rate: { remaining: 4, resetAfterMs: 5000, limit: 5 } },
     );
+    box.offer('a', finalView('a'));
+    box.offer('b', finalView('b'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(stage.fetched).toHaveLength(2);
+    stage.fetched[0]?.();
+    await vi.advanceTimersByTimeAsync(100);
+    stage.fetched[1]?.();
+    await vi.advanceTimersByTimeAsync(4900);
+    expect(port.writes.map((w) => [w.kind, w.taskId, w.at - T0])).toEqual([
+      ['upload', 'a', 0],
+      ['upload', 'b', 100],
+      ['mention', 'a', 5000],
+      ['mention', 'b', 5000],
+    ]);
+  });
+
+  it('GIVEN a busy channel THEN the requester’s mention waits for it, at most MENTION_WAIT_MS, while unfinished cards keep waiting', async () => {
+    port = new UploadingPort();
+    const stage = new HeldStage({ concurrency: 2, log: silentLogger });
+    const box = new ChannelOutbox('console:g:c', {
+      port,
+      log: silentLogger,
+      metrics,
+      now: Date.now,
+      media: stage,
+      onPosted: async () => undefined,
+      onShown: () => undefined,
+      onGone: () => undefined,
+    });
+    for (let i = 0; i < 7; i++) box.attach(`t${i}`, scope, { card: i }, viewHash(view(`t${i}`, 'processing')));
+    for (let i = 0; i < 5; i++) port.script.push({ rate: { remaining: 4 - i, resetAfterMs: 5000, limit: 5 } });
+    box.offer('t0', finalView('t0'));
+    await vi.advanceTimersByTimeAsync(0);
+    stage.fetched[0]?.();
+    await vi.advanceTimersByTimeAsync(0);
+    box.offer('t1', view('t1', 'processing', '50%'));
+    await vi.advanceTimersByTimeAsync(MENTION_WAIT_MS - 1);
+    expect(port.writes.map((w) => w.kind)).toEqual(['upload']);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(port.writes.map((w) => [w.kind, w.taskId, w.at - T0])).toEqual([
+      ['upload', 't0', 0],
+      ['mention', 't0', MENTION_WAIT_MS],
+    ]);
+  });
+
+  it('GIVEN a channel with no write left for 5 s THEN its final starts fetching its copy only FETCH_AHEAD_MS before the window comes back (a transfer is not kept from other channels meanwhile)', async () => {
+    port = new UploadingPort();
+    const stage = new HeldStage({ concurrency: 2, log: silentLogger });
+    const box = new ChannelOutbox('console:g:c', {
+      port,
+      log: silentLogger,
+      metrics,
+      now: Date.now,
+      media: stage,
+      onPosted: async () => undefined,
+      onShown: () => undefined,
+      onGone: () => undefined,
+    });
+    box.attach('a', scope, { card: 'a' }, viewHash(view('a', 'processing')));
+    box.attach('b', scope, { card: 'b' }, viewHash(view('b', 'processing')));
+    port.script.push({ rate: { remaining: 0, resetAfterMs: 5000, limit: 5 } });
+    box.offer('a', view('a', 'processing', 'spent the window'));
+    await vi.advanceTimersByTimeAsync(0);
+    box.offer('b', finalView('b'));
+    await vi.advanceTimersByTimeAsync(5000 - FETCH_AHEAD_MS - 1);
+    expect(stage.fetched).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(stage.fetched).toHaveLength(1);
+    stage.fetched[0]?.();
+    await vi.advanceTimersByTimeAsync(FETCH_AHEAD_MS);
+    expect(port.writes.map((w) => [w.kind, w.taskId, w.at - T0])).toEqual([
+      ['edit', 'a', 0],
+      ['upload', 'b', 5000],
+      ['mention', 'b', 5000],
+    ]);
+  });
+});
+
+describe('holdingOf', () => {
+  const fresh = { reported: true, limit: 5, remaining: 5, resetInMs: undefined, sinceResetMs: 300 };
+  it('GIVEN more cards in flight than a window holds THEN the channel is busy; GIVEN finals that need every write left THEN writes are reserved for them', () => {
+    expect(holdingOf(fresh, { liveCards: 6, finalsWaiting: 0 })).toEqual({ busy: true, reserved: false });
+    expect(holdingOf(fresh, { liveCards: 5, finalsWaiting: 0 })).toEqual(NOT_HOLDING);
+    // Before the platform described its budget, 5 is only our guess.
+    expect(holdingOf({ ...fresh, reported: false }, { liveCards: 6, finalsWaiting: 0 })).toEqual(NOT_HOLDING);
+    expect(holdingOf({ ...fresh, remaining: 2 }, { liveCards: 4, finalsWaiting: 2 })).toEqual({
+      busy: false,
+      reserved: true,
+    });
+    expect(holdingOf({ ...fresh, remaining: 3 }, { liveCards: 4, finalsWaiting: 2 })).toEqual(NOT_HOLDING);
+    expect(
+      holdingOf({ ...fresh, limit: Infinity, remaining: Infinity }, { liveCards: 100, finalsWaiting: 100 }),
+    ).toEqual(NOT_HOLDING);
+  });
+});
+
+describe('fetchRoom', () => {
+  const window = { reported: true, limit: 5, remaining: 3, resetInMs: 2000, sinceResetMs: undefined };
+  it('GIVEN writes left now THEN as many finals fetch as they allow; GIVEN the next window near THEN as many as it holds; GIVEN it far THEN none', () => {
+    expect(fetchRoom(0, window, 1, FETCH_AHEAD_MS)).toBe(2);
+    expect(fetchRoom(0, window, 4, FETCH_AHEAD_MS)).toBe(0);
+    expect(fetchRoom(FETCH_AHEAD_MS, { ...window, remaining: 0 }, 1, FETCH_AHEAD_MS)).toBe(4);
+    expect(fetchRoom(FETCH_AHEAD_MS + 1, { ...window, remaining: 0 }, 0, FETCH_AHEAD_MS)).toBe(0);
+    // Transfers all taken: only what the channel can write now.
+    expect(fetchRoom(1, { ...window, remaining: 0 }, 0, 0)).toBe(0);
+    expect(fetchRoom(0, { ...window, limit: Infinity, remaining: Infinity }, 50, 0)).toBe(Infinity);
+  });
+});
+
+describe('mentionYields', () => {
+  it('GIVEN a mention waiting less than MENTION_WAIT_MS THEN it yields to a busy channel; after THEN only to finals', () => {
+    expect(mentionYields(0)).toBe('busy');
+    expect(mentionYields(MENTION_WAIT_MS - 1)).toBe('busy');
+    expect(mentionYields(MENTION_WAIT_MS)).toBe('finals');
+  });
+});
+
+describe('chooseNext', () => {
+  const c = (name: string, priority: 0 | 1 | 2, yields: 'never' | 'finals' | 'busy', since = 0) => ({
+    priority,
+    since,
+    yields,
+    item: name,
+  });
+  const all = [c('progress', 2, 'busy', 1), c('mention', 1, 'finals', 2), c('reply', 1, 'never', 3)];
+  it('GIVEN a busy channel THEN unfinished cards wait but a mention and a reply go; GIVEN writes reserved for finals THEN only what never yields goes', () => {
+    expect(chooseNext(all, NOT_HOLDING)?.item).toBe('mention');
+    expect(chooseNext(all, { busy: true, reserved: false })?.item).toBe('mention');
+    expect(chooseNext([all[0]!], { busy: true, reserved: false })).toBeUndefined();
+    expect(chooseNext(all, { busy: false, reserved: true })?.item).toBe('reply');
+    expect(chooseNext([c('final', 0, 'never', 9), ...all], { busy: true, reserved: true })?.item).toBe('final');
   });
 });
 

@@ -102,6 +102,11 @@ export class MediaStage {
     return this.active;
   }
 
+  /** Transfers free with nobody waiting for one (the outbox fetches ahead of a channel's window only then). */
+  get spare(): number {
+    return Math.max(0, Math.max(1, this.o.concurrency) - this.active - this.waiting.length);
+  }
+
   wants(view: CardView): boolean {
     return wantsCopies(view);
   }

@@ -23,6 +23,7 @@ export interface CardWriter {
     scope: TaskScope,
     priority: Priority,
     write: (port: PlatformPort) => Promise<Written<unknown>>,
+    mention?: boolean,
   ) => Promise<void>;
 }
 
@@ -120,7 +121,7 @@ export async function writeCard(w: CardWriter, taskId: string, slot: CardSlot): 
 
 /**
  * The final with its copies is shown: the transfer slot frees, and the requester hears of it (a
- * follow-up where the sink has one).
+ * follow-up where the sink has one, which leaves the channel to other cards' finals for a while).
  */
 function mediaWritten(w: CardWriter, taskId: string, slot: CardSlot, ready: PreparedMedia, view: CardView): void {
   ready.release();
@@ -129,7 +130,7 @@ function mediaWritten(w: CardWriter, taskId: string, slot: CardSlot, ready: Prep
   const handle = slot.handle;
   if (!ready.mention || !sink?.mention || !handle) return;
   const mention = sink.mention.bind(sink);
-  w.send(slot.scope, 1, () => mention(handle, view, slot.scope)).catch((err: unknown) =>
+  w.send(slot.scope, 1, () => mention(handle, view, slot.scope), true).catch((err: unknown) =>
     w.deps.log.warn({ taskId, err }, 'could not mention the requester'),
   );
 }

@@ -2,11 +2,20 @@ import { isFinal, type CardHandle, type TaskScope } from '../domain.js';
 import type { PlatformPort, Written } from '../port.js';
 import type { CardView } from '../render/view.js';
 import { sharedShape } from '../shared-shape.js';
-import { chooseNext, progressHoldMs, type Priority } from './next-write.js';
+import {
+  chooseNext,
+  FETCH_AHEAD_MS,
+  fetchRoom,
+  holdingOf,
+  MENTION_WAIT_MS,
+  NOT_HOLDING,
+  type Priority,
+} from './next-write.js';
 import { viewHash } from './card-records.js';
 import { RatePacer } from './pacer.js';
 import {
   candidates,
+  loadOf,
   pauseOnRateLimit,
   type CardSlot,
   type ChannelOutboxDeps,
@@ -53,7 +62,7 @@ export class ChannelOutbox {
       media: this.media,
       cards: this.cards,
       paused: (err) => pauseOnRateLimit(err, this.pacer, this.deps, this.key),
-      send: (scope, priority, write) => this.send(scope, priority, write),
+      send: (scope, priority, write, mention) => this.send(scope, priority, write, mention),
     };
   }
 
@@ -116,13 +125,23 @@ export class ChannelOutbox {
     this.cards.delete(taskId);
     slot?.posting?.resolve(undefined);
     if (slot?.media?.step === 'ready') slot.media.prepared.release();
+    // One card fewer in flight: edits held for a busy channel may go now.
+    if (slot) this.kick();
   }
 
-  /** A one-off write (a private reply, a delete), in turn with the cards; settles with its outcome. */
-  send(scope: TaskScope, priority: Priority, write: (port: PlatformPort) => Promise<Written<unknown>>): Promise<void> {
+  /**
+   * A one-off write (a private reply, a delete, a `mention` of the requester), in turn with the
+   * cards; settles with its outcome.
+   */
+  send(
+    scope: TaskScope,
+    priority: Priority,
+    write: (port: PlatformPort) => Promise<Written<unknown>>,
+    mention = false,
+  ): Promise<void> {
     if (this.stopped) return Promise.reject(new Error('the outbox is stopped'));
     return new Promise((resolve, reject) => {
-      this.jobs.push({ priority, since: this.deps.now(), scope, write, resolve, reject });
+      this.jobs.push({ priority, mention, since: this.deps.now(), scope, write, resolve, reject });
       this.kick();
     });
   }
@@ -173,21 +192,49 @@ export class ChannelOutbox {
     if (!this.stopped) this.wake.in(delayMs);
   }
 
-  /** A finished card's results are still being fetched for the platform (it is written once they settle). */
-  private readonly mediaHolds = (taskId: string, slot: CardSlot): boolean =>
-    slot.wanted !== undefined &&
-    this.media.holds(slot.media, slot.wanted.view, slot.handle, (next) => this.settleMedia(taskId, slot, next));
+  /** Finals that may still start fetching their copies in this pass (see fetchRoom). */
+  private fetchesLeft = 0;
+  /** A final's copies were not started in this pass: the channel cannot write it soon. */
+  private fetchDeferred = false;
 
-  /** The next write, or how long until a held one may go. */
+  /**
+   * A finished card's results are still being fetched for the platform (it is written once they
+   * settle), or wait to be fetched until the channel could write them.
+   */
+  private readonly mediaHolds = (taskId: string, slot: CardSlot): boolean => {
+    if (!slot.wanted) return false;
+    if (slot.handle && this.media.wanted(slot.media, slot.wanted.view)) {
+      if (this.fetchesLeft <= 0) return (this.fetchDeferred = true);
+      this.fetchesLeft--;
+    }
+    return this.media.holds(slot.media, slot.wanted.view, slot.handle, (next) => this.settleMedia(taskId, slot, next));
+  };
+
+  /**
+   * The next write, or how long until a held one may go. Writes held for finals go when the
+   * window resets or the channel's cards change (a final written, copies fetched, a card gone).
+   */
   private next(): { pick?: Waiting; heldMs: number } {
-    const heldMs = this.draining ? 0 : progressHoldMs(this.pacer.window(), this.cards.size);
+    const window = this.pacer.window();
+    const load = loadOf(this.cards);
+    const holding = this.draining ? NOT_HOLDING : holdingOf(window, load);
+    const waitMs = this.pacer.waitMs();
+    const ahead = (this.deps.media?.spare ?? 0) > 0 ? FETCH_AHEAD_MS : 0;
+    this.fetchesLeft = fetchRoom(waitMs, window, load.fetching, ahead);
+    this.fetchDeferred = false;
     const now = this.deps.now();
-    const pick = chooseNext(candidates(this.cards, this.jobs, this.mediaHolds, now), heldMs > 0)?.item;
+    const pick = chooseNext(candidates(this.cards, this.jobs, this.mediaHolds, now), holding)?.item;
     if (pick) return { pick, heldMs: 0 };
-    if (heldMs > 0 && chooseNext(candidates(this.cards, this.jobs, this.mediaHolds, now), false)) return { heldMs };
-    // Cards whose progress waits for the platform's budget: wake when the first may go.
+    // Wake at the first moment something held may go: writes reserved for finals when the window
+    // resets, copies not started when the next write is near enough to fetch them, cards whose
+    // progress waits for the platform's budget when the first may go. Else a change wakes it.
     let until = Infinity;
+    if (holding.reserved && window.resetInMs !== undefined && window.resetInMs > 0) until = now + window.resetInMs;
+    if (this.fetchDeferred && waitMs > ahead) until = Math.min(until, now + waitMs - ahead);
     for (const slot of this.cards.values()) if (slot.wanted && slot.heldUntil) until = Math.min(until, slot.heldUntil);
+    // Mentions held for a busy channel: when the first has waited long enough.
+    if (holding.busy)
+      for (const job of this.jobs) if (job.mention) until = Math.min(until, job.since + MENTION_WAIT_MS);
     return { heldMs: until === Infinity ? 0 : Math.max(1, until - now) };
   }
 

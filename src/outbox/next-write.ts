@@ -1,53 +1,105 @@
 /** 0: a final view; 1: a new state, a first post, a reply or a delete; 2: only progress moved. */
 export type Priority = 0 | 1 | 2;
 
+/**
+ * What may keep a write waiting while finals need the channel: nothing ('never': finals, first posts,
+ * private replies, deletes); finals that need the window's last writes ('finals'); also a busy
+ * channel ('busy': edits of cards that are not final yet, and the requester's "ready" mention for
+ * up to MENTION_WAIT_MS).
+ */
+export type Yields = 'never' | 'finals' | 'busy';
+
+/** The longest a mention waits for a busy channel: one that stays busy still tells requesters. */
+export const MENTION_WAIT_MS = 60_000;
+
+/** A mention that has waited MENTION_WAIT_MS no longer yields to a busy channel (only to finals waiting). */
+export const mentionYields = (waitedMs: number): Yields => (waitedMs < MENTION_WAIT_MS ? 'busy' : 'finals');
+
 /** A write waiting in a channel's outbox, as the choice between them sees it. */
 export interface Candidate<T> {
   priority: Priority;
   /** When it started waiting (the longest-waiting goes first among equals). */
   since: number;
-  /** An edit of a card that is not final yet: it may wait while finals have the channel (see `progressHoldMs`). */
-  holdable: boolean;
+  yields: Yields;
   item: T;
 }
 
 /** The platform's window as the pacer knows it (RatePacer.window). */
 export interface WindowState {
+  /** The platform has described this budget (before that, `limit` is only our cautious guess). */
+  reported: boolean;
   limit: number;
   remaining: number;
   resetInMs: number | undefined;
   sinceResetMs: number | undefined;
 }
 
-/**
- * How long after a window's budget came back non-final edits leave it to finals in a contended
- * channel: results that exist by then are usually still a poll or two away from the bot, and
- * arrive in more than one batch.
- */
-export const FINALS_FIRST_MS = 1000;
-
-/**
- * How long non-final card edits wait (0: not at all). Only in a contended channel: more cards
- * still waiting for their final than one window of the platform's holds. There, a progress or
- * state edit spent just after the budget came back is a final shown a whole window later
- * (Discord's windows are fixed, and we never put more than its limit in any window's span), so
- * the first FINALS_FIRST_MS after each reset belong to finals, whether or not one of them has
- * opened the new window yet. Finals, first posts and replies never wait for this; nor does the
- * first window of a channel that was quiet.
- */
-export function progressHoldMs(window: WindowState, liveCards: number, finalsFirstMs = FINALS_FIRST_MS): number {
-  if (!Number.isFinite(window.limit) || liveCards <= window.limit || window.sinceResetMs === undefined) return 0;
-  return Math.max(0, finalsFirstMs - window.sinceResetMs);
+/** The channel's cards: those not yet shown final, and of them those whose final waits to be written. */
+export interface ChannelLoad {
+  liveCards: number;
+  /** Final views not yet written, also those still fetching their copies for the platform. */
+  finalsWaiting: number;
+  /** Finals whose copies are being fetched, or fetched and not yet written (each holds a transfer). */
+  fetching: number;
 }
 
+/** Which writes wait now (see `Yields`). */
+export interface Holding {
+  /** More cards in flight than one window holds: edits of unfinished cards wait. */
+  busy: boolean;
+  /** Finals wait and the window has no room beyond them: every write that yields waits. */
+  reserved: boolean;
+}
+
+export const NOT_HOLDING: Holding = { busy: false, reserved: false };
+
 /**
- * The next write: the most urgent first, then the longest-waiting; held edits are passed over.
- * Undefined when nothing may go now.
+ * A busy channel: more cards in flight than one of the platform's windows holds. There a
+ * non-final edit spent at any moment can be a final shown a whole window later, because Discord's
+ * windows are fixed and open with their first write: an edit spent a second before the results
+ * arrive moves every final behind it by the rest of that window. So there the budget is kept for
+ * finals (with the uploads they carry), first posts and replies; unfinished cards are edited again
+ * once the cards in flight fit in one window. (Not before the platform has described its budget: a
+ * platform that reports none is not held back by our own guess.) Elsewhere, writes that yield wait only while the
+ * finals waiting (some still fetching their copies) need every write the window has left. A
+ * platform that reports no budget holds nothing back.
  */
-export function chooseNext<T>(candidates: Iterable<Candidate<T>>, holding: boolean): Candidate<T> | undefined {
+export function holdingOf(window: WindowState, load: Omit<ChannelLoad, 'fetching'>): Holding {
+  if (!Number.isFinite(window.limit)) return NOT_HOLDING;
+  return {
+    busy: window.reported && load.liveCards > window.limit,
+    reserved: load.finalsWaiting > 0 && window.remaining <= load.finalsWaiting,
+  };
+}
+
+/** How far ahead of a channel's next possible write its finals' copies start to be fetched, transfers spare. */
+export const FETCH_AHEAD_MS = 1000;
+
+/**
+ * How many more finals of this channel may start fetching their copies now. Transfers are few
+ * (MEDIA_CONCURRENCY for the whole bot) and a fetched copy keeps its transfer until its card's
+ * write, so a channel fetches only what it can write within `aheadMs`: the writes left in its
+ * window (or the next window's, when that opens within `aheadMs`), less what it already fetches.
+ * Else a copy waiting for one channel's budget would keep another channel's final from the
+ * window it has. The caller fetches ahead (FETCH_AHEAD_MS) only while a transfer is spare, else
+ * only what its channel can write now (0).
+ */
+export function fetchRoom(waitMs: number, window: WindowState, fetching: number, aheadMs: number): number {
+  if (waitMs > aheadMs) return 0;
+  return Math.max(0, (waitMs === 0 ? window.remaining : window.limit) - fetching);
+}
+
+const waits = (c: Candidate<unknown>, h: Holding) =>
+  c.yields !== 'never' && (h.reserved || (h.busy && c.yields === 'busy'));
+
+/**
+ * The next write: the most urgent first, then the longest-waiting; writes held by `holding` are
+ * passed over. Undefined when nothing may go now.
+ */
+export function chooseNext<T>(candidates: Iterable<Candidate<T>>, holding: Holding): Candidate<T> | undefined {
   let best: Candidate<T> | undefined;
   for (const c of candidates) {
-    if (holding && c.holdable) continue;
+    if (waits(c, holding)) continue;
     if (!best || c.priority < best.priority || (c.priority === best.priority && c.since < best.since)) best = c;
   }
   return best;

@@ -1,4 +1,5 @@
 import type { RateInfo } from '../port.js';
+import type { WindowState } from './next-write.js';
 
 /** A little room for clocks that tick differently here and at the platform. */
 const SKEW_MS = 20;
@@ -53,15 +54,16 @@ export class RatePacer {
   }
 
   /**
-   * The window as the platform last described it: its size and the writes left (both Infinity
+   * The window as the platform last described it (`reported`: it has): its size and the writes left (both Infinity
    * where the platform reports no budget), ms until it resets (undefined when none is open) and
    * ms since the last one ended (undefined when none has).
    */
-  window(): { limit: number; remaining: number; resetInMs: number | undefined; sinceResetMs: number | undefined } {
+  window(): WindowState {
     const t = this.now();
     this.rollOver(t);
     const paused = this.pausedUntil > t;
     return {
+      reported: this.reported,
       limit: Number.isFinite(this.remaining) ? this.limit : Infinity,
       remaining: paused ? 0 : this.remaining,
       resetInMs: paused ? this.pausedUntil - t : this.resetAt === undefined ? undefined : this.resetAt - t,

@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { PortRateLimitError, type PlatformPort, type Written } from '../port.js';
 import type { CardView } from '../render/view.js';
-import type { Candidate, Priority } from './next-write.js';
+import { mentionYields, type Candidate, type ChannelLoad, type Priority } from './next-write.js';
 import type { RatePacer } from './pacer.js';
 
 /** What a channel outbox holds (a slot per card, one-off jobs) and what it is given. */
@@ -29,6 +29,8 @@ export interface CardSlot {
 
 export interface Job {
   priority: Priority;
+  /** The requester's "ready" mention: it yields to finals and, for a while, to a busy channel (next-write.ts). */
+  mention?: boolean;
   since: number;
   scope: TaskScope;
   write: (port: PlatformPort) => Promise<Written<unknown>>;
@@ -93,7 +95,23 @@ export function* candidates(
     const priority = cardPriority(slot);
     // Its progress waits for the platform's budget (PortRateLimitError `holds: card`); the rest go on.
     if (priority !== 0 && slot.heldUntil !== undefined && slot.heldUntil > now) continue;
-    yield { priority, since: slot.wanted.since, holdable: priority !== 0 && !slot.posting, item: { card: entry } };
+    const yields = priority === 0 || slot.posting ? 'never' : 'busy';
+    yield { priority, since: slot.wanted.since, yields, item: { card: entry } };
   }
-  for (const job of jobs) yield { priority: job.priority, since: job.since, holdable: false, item: { job } };
+  for (const job of jobs) {
+    const yields = job.mention ? mentionYields(now - job.since) : 'never';
+    yield { priority: job.priority, since: job.since, yields, item: { job } };
+  }
+}
+
+/** The channel's cards in flight, and the finals among them still to be written (also those fetching copies). */
+export function loadOf(cards: Map<string, CardSlot>): ChannelLoad {
+  let finalsWaiting = 0;
+  let fetching = 0;
+  for (const slot of cards.values()) {
+    const state = slot.wanted?.view.state;
+    if (state && isFinal(state) && (slot.handle || slot.posting)) finalsWaiting++;
+    if (slot.media?.step === 'preparing' || slot.media?.step === 'ready') fetching++;
+  }
+  return { liveCards: cards.size, finalsWaiting, fetching };
 }
