@@ -139,3 +139,73 @@ describe('fake Discord: Components V2 bodies', () => {
     expect(at.status).toBe(200);
   });
 });
+
+describe('fake Discord: multipart bodies as Discord documents them', () => {
+  /** A hand-made multipart body, so a test can send what FormData would never build. */
+  const raw = (parts: Array<{ disposition: string; type?: string; body: string }>) => {
+    const b = 'fake-test-boundary';
+    const text =
+      parts
+        .map(
+          (p) =>
+            `--${b}\r\nContent-Disposition: ${p.disposition}\r\n${p.type ? `Content-Type: ${p.type}\r\n` : ''}\r\n${p.body}\r\n`,
+        )
+        .join('') + `--${b}--\r\n`;
+    return { body: text, type: `multipart/form-data; boundary=${b}` };
+  };
+  const post = async (f: FakeDiscord, m: { body: string; type: string }) => {
+    const res = await fetch(`${f.apiUrl}/v10/channels/${CHANNEL}/messages`, {
+      method: 'POST',
+      headers: { Authorization: `Bot ${TOKEN}`, 'Content-Type': m.type },
+      body: m.body,
+    });
+    return { status: res.status, json: (await res.json()) as Answer['json'] } satisfies Answer;
+  };
+  const payload = {
+    disposition: 'form-data; name="payload_json"',
+    type: 'application/json',
+    body: JSON.stringify({ flags: V2, components: [container(gallery('attachment://a.mp4'))] }),
+  };
+
+  it('every files[n] part carries a filename and a name of its own; payload_json is text', async () => {
+    const f = await start();
+    const file = (name: string, filename?: string) => ({
+      disposition: `form-data; name="${name}"${filename ? `; filename="${filename}"` : ''}`,
+      type: 'video/mp4',
+      body: 'bytes',
+    });
+    expect((await post(f, raw([payload, file('files[0]', 'a.mp4')]))).status).toBe(200);
+    const unnamed = await post(f, raw([payload, file('files[0]')]));
+    expect(unnamed.status).toBe(400);
+    expect(errorText(unnamed)).toContain('FILE_NAME_REQUIRED');
+    const twice = await post(f, raw([payload, file('files[0]', 'a.mp4'), file('files[0]', 'b.mp4')]));
+    expect(errorText(twice)).toContain('FILE_NAME_DUPLICATE');
+    const payloadAsFile = await post(
+      f,
+      raw([
+        { ...payload, disposition: 'form-data; name="payload_json"; filename="p.json"' },
+        file('files[0]', 'a.mp4'),
+      ]),
+    );
+    expect(payloadAsFile.status).toBe(400);
+    expect(f.messagesIn(CHANNEL)).toHaveLength(1);
+  });
+
+  it('a body the client cuts off is recorded as aborted and nothing of it is kept', async () => {
+    const f = await start();
+    const { request } = await import('node:http');
+    const m = raw([
+      payload,
+      { disposition: 'form-data; name="files[0]"; filename="a.mp4"', type: 'video/mp4', body: 'x'.repeat(1000) },
+    ]);
+    const url = new URL(`${f.apiUrl}/v10/channels/${CHANNEL}/messages`);
+    const req = request(url, {
+      method: 'POST',
+      headers: { Authorization: `Bot ${TOKEN}`, 'Content-Type': m.type, 'Content-Length': String(m.body.length) },
+    });
+    req.on('error', () => undefined);
+    req.write(m.body.slice(0, 500), () => req.destroy());
+    await f.waitFor(() => f.requests.some((r) => r.aborted), 5000);
+    expect(f.messagesIn(CHANNEL)).toHaveLength(0);
+  });
+});

@@ -134,6 +134,8 @@ describe('Discord: results uploaded to the card', () => {
     expect(uploads(f)).toEqual([]);
     expect(linkUrls(card)).toContain(expectedVideoUrl(s, taskIdOf(card) ?? ''));
     expect(b.logs.join('\n')).toContain('result download abandoned');
+    // The upload was under way, streamed from the download, and cut off with it: Discord kept nothing.
+    expect(f.requests.filter((r) => r.aborted)).toHaveLength(1);
   });
 });
 

@@ -54,3 +54,41 @@ describe('ResultStream: a download read as the upload reads it', () => {
     expect(await drain(s.take())).toMatchObject({ error: expect.any(String) });
   });
 });
+
+describe('ResultStream: fetched again for a second send', () => {
+  const fresh = (text: string) => {
+    const body = new PassThrough();
+    body.end(Buffer.from(text));
+    return new ResultStream(body, text.length, CLOCKS);
+  };
+
+  it('GIVEN a result read once and a way to fetch it again THEN a second take reads the new download', async () => {
+    const body = new PassThrough();
+    let fetched = 0;
+    const s = new ResultStream(body, 5, CLOCKS, async () => {
+      fetched++;
+      return fresh('HELLO');
+    });
+    const first = s.take();
+    body.end(Buffer.from('hello'));
+    expect(await drain(first)).toEqual({ bytes: 5 });
+    expect(await drain(s.take())).toEqual({ bytes: 5 });
+    expect(fetched).toBe(1);
+  });
+
+  it('GIVEN the new download has another length, or the result was dropped THEN the take fails', async () => {
+    const a = new ResultStream(new PassThrough(), 5, CLOCKS, async () => fresh('longer than five'));
+    void drain(a.take());
+    expect(await drain(a.take())).toEqual({ error: 'the result could not be fetched again whole' });
+    const b = new ResultStream(new PassThrough(), 5, CLOCKS, async () => fresh('HELLO'));
+    b.drop();
+    expect(await drain(b.take())).toMatchObject({ error: expect.any(String) });
+  });
+
+  it('GIVEN a result left unread past totalMs THEN its download is closed, and a later take fetches it again', async () => {
+    const body = new PassThrough();
+    const s = new ResultStream(body, 5, { idleMs: 50, totalMs: 100 }, async () => fresh('HELLO'));
+    await new Promise<void>((resolve) => body.on('close', resolve));
+    expect(await drain(s.take())).toEqual({ bytes: 5 });
+  });
+});

@@ -1,5 +1,6 @@
 import { Agent, request } from 'undici';
 import { messageOf } from '../error-fields.js';
+import { moved } from './reclaim.js';
 import { ResultStream } from './result-stream.js';
 
 /** How a result's download ended. Never a partial file: a download that does not end whole is not used. */
@@ -80,8 +81,13 @@ export async function download(
     const type = res.headers['content-type'];
     const contentType = typeof type === 'string' ? type : '';
     // The reader's clocks take over from here (this one is cleared below).
-    if (opts.stream && length !== undefined)
-      return { kind: 'stream', stream: new ResultStream(res.body, length, limits), contentType };
+    if (opts.stream && length !== undefined) {
+      const again = async () => {
+        const next = await download(url, limits, opts);
+        return next.kind === 'stream' ? next.stream : undefined;
+      };
+      return { kind: 'stream', stream: new ResultStream(res.body, length, limits, again), contentType };
+    }
     // With a length the file goes straight into one buffer of its size (no second copy at the end).
     const whole = length !== undefined ? Buffer.allocUnsafe(length) : undefined;
     const chunks: Buffer[] = [];
@@ -97,6 +103,7 @@ export async function download(
       if (whole) buf.copy(whole, got);
       else chunks.push(buf);
       got += buf.length;
+      moved(buf.length);
     }
     if (length !== undefined && got !== length) return { kind: 'failed', reason: `got ${got} of ${length} bytes` };
     const bytes = whole ?? Buffer.concat(chunks, got);

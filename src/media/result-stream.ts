@@ -1,4 +1,5 @@
 import { PassThrough, Transform, type Readable } from 'node:stream';
+import { moved } from './reclaim.js';
 
 /** The clocks of a result read as a stream. */
 export interface StreamClocks {
@@ -6,6 +7,11 @@ export interface StreamClocks {
   idleMs: number;
   /** The whole transfer, from the first read; also how long the result may wait unread. */
   totalMs: number;
+}
+
+/** The download under an upload was cut short (stalled, too slow, too few or too many bytes). */
+export class DownloadCutError extends Error {
+  override readonly name = 'DownloadCutError';
 }
 
 /**
@@ -17,21 +23,34 @@ export interface StreamClocks {
  */
 export class ResultStream {
   private taken = false;
+  private dropped = false;
   private readonly expiry: NodeJS.Timeout;
 
   constructor(
     private readonly body: Readable,
     readonly length: number,
     private readonly clocks: StreamClocks,
+    /**
+     * Fetches the result again, for a second take: an upload that read it once and was refused
+     * before it was kept (a 429 after the body, a route that turned out dead) sends it again.
+     */
+    private readonly again?: () => Promise<ResultStream | undefined>,
   ) {
-    // Nobody took it in time (the write was held or dropped): the connection to Kling is closed.
-    this.expiry = setTimeout(() => this.drop(), clocks.totalMs);
+    // Nobody took it in time (the write was held): the connection to Kling is closed; a take fetches it again.
+    this.expiry = setTimeout(() => {
+      if (!this.taken) this.body.destroy();
+    }, clocks.totalMs);
     this.expiry.unref();
   }
 
-  /** The bytes, once. A second take, or one after the result was dropped, fails at once. */
+  /**
+   * The bytes. A second take, or one after the open download was closed for waiting too long, reads
+   * a fresh download when the stream can fetch one (of the same length, else it fails); otherwise,
+   * or once the result was dropped, it fails at once.
+   */
   take(): Readable {
-    if (this.taken || this.body.destroyed) {
+    if ((this.taken || this.body.destroyed) && this.again && !this.dropped) return this.takeAgain(this.again);
+    if (this.taken || this.body.destroyed || this.dropped) {
       const none = new PassThrough();
       none.destroy(new Error('the result was already read or dropped'));
       return none;
@@ -44,14 +63,15 @@ export class ResultStream {
       transform(chunk: Buffer, _enc, done) {
         got += chunk.length;
         idle.refresh();
-        if (got > length) done(new Error(`more bytes than the ${length} announced`));
+        moved(chunk.length);
+        if (got > length) done(new DownloadCutError(`more bytes than the ${length} announced`));
         else done(null, chunk);
       },
       flush(done) {
-        done(got === length ? null : new Error(`download ended at ${got} of ${length} bytes`));
+        done(got === length ? null : new DownloadCutError(`download ended at ${got} of ${length} bytes`));
       },
     });
-    const stop = (reason: string) => () => out.destroy(new Error(reason));
+    const stop = (reason: string) => () => out.destroy(new DownloadCutError(reason));
     const idle = setTimeout(stop(`download stalled (${clocks.idleMs} ms without data)`), clocks.idleMs);
     const total = setTimeout(stop('download took too long'), clocks.totalMs);
     out.on('close', () => {
@@ -60,14 +80,34 @@ export class ResultStream {
       // The reader gave up or failed: Kling's side is not read further.
       if (!body.readableEnded) body.destroy();
     });
-    body.on('error', (err: Error) => out.destroy(err));
+    body.on('error', (err: Error) => out.destroy(new DownloadCutError(err.message, { cause: err })));
     body.on('end', () => clearTimeout(idle));
     body.pipe(out);
     return out;
   }
 
+  private takeAgain(again: () => Promise<ResultStream | undefined>): Readable {
+    const out = new PassThrough();
+    again().then(
+      (fresh) => {
+        if (!fresh || fresh.length !== this.length || this.dropped || out.destroyed) {
+          fresh?.drop();
+          out.destroy(new DownloadCutError('the result could not be fetched again whole'));
+          return;
+        }
+        const bytes = fresh.take();
+        bytes.on('error', (err: Error) => out.destroy(err));
+        out.on('close', () => bytes.destroy());
+        bytes.pipe(out);
+      },
+      (err: unknown) => out.destroy(err instanceof Error ? err : new Error(String(err))),
+    );
+    return out;
+  }
+
   /** Not to be read after all: closes the download (no-op once read to the end). */
   drop(): void {
+    this.dropped = true;
     clearTimeout(this.expiry);
     if (!this.taken && !this.body.destroyed) this.body.destroy();
   }

@@ -36,7 +36,7 @@ export class UploadRefusedError extends Error {
 export interface MediaSink {
   /** The largest file this card may carry, in bytes. */
   uploadLimit(handle: CardHandle): number;
-  /** It reads files as streams of known length (Slack's upload URL), so none is held whole. */
+  /** It reads files as streams of known length (Slack's upload URL, Discord's multipart body): none is held whole. */
   readonly streams?: boolean;
   /**
    * Shows `view` on the card with `files` uploaded on or under it (Discord: attachments of the
@@ -83,8 +83,9 @@ const MAX_FILES = 10;
 /**
  * Downloads a finished card's results for the platform, at most `concurrency` transfers at a time.
  * A slot is held from the first byte until the card's write with the files is done, so the memory
- * held is bounded by the upload limit times the concurrency where the sink takes whole buffers
- * (discord.js), and by a few stream buffers times the concurrency where it streams (Slack).
+ * held is a few stream buffers times the concurrency where the sink streams (both platforms, for a
+ * result of announced length), and at most the upload limit times the concurrency for a result
+ * Kling sends without its length (read whole).
  */
 export class MediaStage {
   private active = 0;

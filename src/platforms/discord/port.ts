@@ -1,4 +1,4 @@
-import { makeURLSearchParams, MessageFlags, Routes, type RawFile } from 'discord.js';
+import { makeURLSearchParams, MessageFlags, Routes } from 'discord.js';
 import type { CardHandle, TaskScope } from '../../domain.js';
 import type { Logger } from '../../log.js';
 import {
@@ -13,6 +13,7 @@ import type { CardView, PrivateView } from '../../render/view.js';
 import { cardAmong, MessageId, RECENT_MESSAGES } from './find-card.js';
 import { cardBody, DISCORD_INITIAL_RATE, DiscordCardHandle, DiscordReplyTarget, restBody } from './handles.js';
 import { privateMessage } from './render.js';
+import { withUploads, type UploadFile } from './multipart.js';
 import { codeOf, NO_ACCESS, portWrite, TOKEN_DEAD } from './rest-errors.js';
 import { DiscordMediaSink } from './upload.js';
 import { InteractionTokens } from './tokens.js';
@@ -56,6 +57,7 @@ export class DiscordPort implements PlatformPort {
         },
       },
       o.rest,
+      o.log,
     );
   }
 
@@ -64,19 +66,21 @@ export class DiscordPort implements PlatformPort {
   deadTokenCount = (): number => this.tokens.deadCount();
   liveToken = (h: DiscordCardHandle): string | undefined => this.tokens.live(h);
 
-  /** Shows `view` on the card; `files` (results, see src/media) become its attachments in the same edit. */
+  /**
+   * Shows `view` on the card; `files` (results, see src/media) become its attachments in the same
+   * edit. Each route tried opens the files anew (a body already sent cannot be sent again).
+   */
   async edit(
     handle: CardHandle,
     view: CardView,
     _scope?: TaskScope,
-    files?: readonly RawFile[],
+    files?: readonly UploadFile[],
   ): Promise<Written<CardHandle | undefined>> {
     const h = DiscordCardHandle.parse(handle);
     const upload = files && files.length > 0 ? [...files] : undefined;
     // New files are named in `attachments` by their index, which is what attachment:// resolves against.
     const attachments = upload ? { attachments: upload.map((f, id) => ({ id: String(id), filename: f.name })) } : {};
     const body = { ...cardBody(view, h.v2), ...attachments };
-    const withFiles = upload ? { files: upload } : {};
     // A card made anew (the old one is gone or cannot be edited) is a V2 card, carrying the files too.
     const fresh = { ...cardBody(view, true), ...attachments };
     const token = this.liveToken(h);
@@ -84,9 +88,8 @@ export class DiscordPort implements PlatformPort {
       try {
         const { value, rate } = await portWrite(() =>
           this.o.rest.patch(Routes.webhookMessage(h.applicationId, token, h.target), {
-            body,
+            ...withUploads(body, upload),
             auth: false,
-            ...withFiles,
           }),
         );
         // A type 4 answer does not say its message id; the first edit's answer does, for later channel edits.
@@ -120,7 +123,7 @@ export class DiscordPort implements PlatformPort {
     };
     try {
       const { rate } = await portWrite(() =>
-        this.o.rest.patch(Routes.channelMessage(h.channelId, messageId), { body, ...withFiles }),
+        this.o.rest.patch(Routes.channelMessage(h.channelId, messageId), withUploads(body, upload)),
       );
       return { value: h.route === 'channel' && h.messageId ? undefined : moved, ...(rate ? { rate } : {}) };
     } catch (err) {
@@ -245,10 +248,10 @@ export class DiscordPort implements PlatformPort {
   private async createMessage(
     channelId: string,
     body: object,
-    files?: RawFile[],
+    files?: readonly UploadFile[],
   ): Promise<{ value: string; rate?: RateInfo }> {
     const { value, rate } = await portWrite(() =>
-      this.o.rest.post(Routes.channelMessages(channelId), { body, ...(files ? { files } : {}) }),
+      this.o.rest.post(Routes.channelMessages(channelId), withUploads(body, files)),
     );
     return { value: MessageId.parse(value).id, ...(rate ? { rate } : {}) };
   }

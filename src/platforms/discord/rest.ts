@@ -1,6 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { STATUS_CODES } from 'node:http';
 import { DefaultRestOptions, REST, type ResponseLike } from 'discord.js';
+import { Agent, Headers, request } from 'undici';
 import type { RateInfo } from '../../port.js';
+import { MultipartBody } from './multipart.js';
 
 /** The budget Discord reported on one answer (https://discord.com/developers/docs/topics/rate-limits). */
 export function rateOf(headers: Pick<Headers, 'get'>): RateInfo | undefined {
@@ -43,11 +46,55 @@ const errorRates = new WeakMap<object, RateInfo>();
 export const rateOfError = (err: unknown): RateInfo | undefined =>
   typeof err === 'object' && err !== null ? errorRates.get(err) : undefined;
 
+/** Our own dispatcher for uploads (not Node's global one, see src/media/download.ts). */
+const uploads = new Agent();
+/** The whole upload, body and answer (the file's own clocks stop a stalled download sooner). */
+const UPLOAD_MS = 120_000;
+/** How long Discord may take to answer once the body is sent. */
+const ANSWER_MS = 30_000;
+
+/**
+ * Sends a write whose body is a streamed multipart (see MultipartBody) and answers discord.js the way
+ * its own undici strategy does, so its rate-limit and error handling see the usual response. Not
+ * discord.js's resolveBody, which gathers a stream into one Buffer; and not its 15 s request clock,
+ * which a file read from Kling as it is sent could outlast.
+ */
+async function sendMultipart(
+  url: string,
+  init: Parameters<typeof DefaultRestOptions.makeRequest>[1],
+  body: MultipartBody,
+) {
+  const res = await request(url, {
+    method: init.method as 'PATCH' | 'POST',
+    headers: init.headers as Record<string, string>,
+    body: body.stream(),
+    signal: AbortSignal.timeout(UPLOAD_MS),
+    headersTimeout: ANSWER_MS,
+    bodyTimeout: ANSWER_MS,
+    dispatcher: uploads,
+  });
+  const answer: ResponseLike = {
+    body: res.body,
+    arrayBuffer: () => res.body.arrayBuffer(),
+    json: () => res.body.json(),
+    text: () => res.body.text(),
+    get bodyUsed() {
+      return res.body.bodyUsed;
+    },
+    headers: new Headers(res.headers as Record<string, string>),
+    status: res.statusCode,
+    statusText: STATUS_CODES[res.statusCode] ?? '',
+    ok: res.statusCode >= 200 && res.statusCode < 300,
+  };
+  return answer;
+}
+
 /**
  * The REST client for every message write. It never waits or retries by itself: a 429 (or a bucket
  * it knows is empty) is thrown at once (`rejectOnRateLimit` on every route), 5xx and timeouts are
  * not retried, and no offset is added to Discord's numbers. The channel's outbox decides when to
- * try again. Each answer's rate headers are handed to `withRate`.
+ * try again. Each answer's rate headers are handed to `withRate`. A write with files streams its
+ * multipart body (MultipartBody) instead of discord.js's in-memory FormData.
  */
 export function messageRest(apiUrl: string | undefined, token: string): REST {
   return new REST({
@@ -59,7 +106,10 @@ export function messageRest(apiUrl: string | undefined, token: string): REST {
     // idle for a minute instead of discord.js's hour (a dropped one is made again on demand).
     handlerSweepInterval: 60_000,
     async makeRequest(url, init): Promise<ResponseLike> {
-      const res = await DefaultRestOptions.makeRequest(url, init);
+      const res =
+        init.body instanceof MultipartBody
+          ? await sendMultipart(url, init, init.body)
+          : await DefaultRestOptions.makeRequest(url, init);
       const slot = answers.getStore();
       if (slot) {
         const rate = rateOf(res.headers);

@@ -1,9 +1,13 @@
-import { DiscordAPIError, RESTJSONErrorCodes, Routes, type RawFile } from 'discord.js';
+import { DiscordAPIError, RESTJSONErrorCodes, Routes } from 'discord.js';
 import type { CardHandle, TaskScope } from '../../domain.js';
-import { PortRateLimitError, type Written } from '../../port.js';
+import { messageOf } from '../../error-fields.js';
+import type { Logger } from '../../log.js';
+import { CardGoneError, PortRateLimitError, type Written } from '../../port.js';
+import { DownloadCutError } from '../../media/result-stream.js';
 import { UploadRefusedError, type MediaSink, type ReadyFile } from '../../media/stage.js';
 import type { CardView } from '../../render/view.js';
 import { DiscordCardHandle } from './handles.js';
+import type { UploadFile } from './multipart.js';
 import type { PortRest } from './handles.js';
 
 /** Discord's upload cap when the interaction did not say (docs/sources.md, "Discord uploads and modals"): 10 MiB. */
@@ -15,7 +19,7 @@ export interface DiscordEdits {
     handle: CardHandle,
     view: CardView,
     scope: TaskScope,
-    files?: readonly RawFile[],
+    files?: readonly UploadFile[],
   ): Promise<Written<CardHandle | undefined>>;
   /** The token this card may still be written through, if any. */
   liveTokenOf(handle: DiscordCardHandle): string | undefined;
@@ -29,12 +33,16 @@ const statusOf = (err: unknown) => (err instanceof DiscordAPIError ? err.status 
 /**
  * Copies on Discord: the files become attachments of the card itself, in the same edit that shows
  * it final (a V2 card's gallery plays them via attachment://). An edit notifies nobody, so the
- * requester gets one short follow-up that mentions only them.
+ * requester gets one short follow-up that mentions only them. A result of announced length is read
+ * from Kling as the edit's multipart body is sent (see multipart.ts), so it is never held whole.
  */
 export class DiscordMediaSink implements MediaSink {
+  readonly streams = true;
+
   constructor(
     private readonly edits: DiscordEdits,
     private readonly rest: PortRest,
+    private readonly log: Logger,
   ) {}
 
   uploadLimit(handle: CardHandle): number {
@@ -48,21 +56,31 @@ export class DiscordMediaSink implements MediaSink {
     files: readonly ReadyFile[],
     _mention: boolean,
   ): Promise<Written<CardHandle | undefined>> {
-    // discord.js's REST client takes whole buffers: this sink does not stream, so every file has its bytes.
-    const raw: RawFile[] = files.flatMap((f) =>
-      f.bytes ? [{ name: f.filename, data: f.bytes, contentType: f.contentType }] : [],
-    );
-    if (raw.length !== files.length) throw new UploadRefusedError('refused');
+    const upload: UploadFile[] = files.map((f) => ({
+      name: f.filename,
+      contentType: f.contentType,
+      size: f.size,
+      open: () => f.bytes ?? f.stream.take(),
+    }));
     let written: Written<CardHandle | undefined>;
     try {
-      written = await this.edits.edit(handle, view, scope, raw);
+      written = await this.edits.edit(handle, view, scope, upload);
     } catch (err) {
       if (err instanceof PortRateLimitError || files.length === 0) throw err;
       if (statusOf(err) === 413 || codeOf(err) === RESTJSONErrorCodes.RequestEntityTooLarge)
         throw new UploadRefusedError('too_large', undefined, { cause: err });
       if (codeOf(err) === RESTJSONErrorCodes.MissingPermissions)
         throw new UploadRefusedError('permission', 'Attach Files', { cause: err });
-      throw err;
+      if (err instanceof DiscordAPIError || err instanceof CardGoneError) throw err;
+      // The body never reached its end (the download under it was cut, or the connection was): Discord
+      // kept nothing, and the card goes out with Kling's link and a note.
+      this.log.warn(
+        { taskId: view.taskId, reason: messageOf(err) },
+        err instanceof DownloadCutError
+          ? 'result download abandoned during the upload; the card keeps the link'
+          : 'upload of the results failed; the card keeps the link',
+      );
+      throw new UploadRefusedError('refused', undefined, { cause: err });
     }
     return written;
   }

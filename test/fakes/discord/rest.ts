@@ -81,6 +81,9 @@ function headerRecord(req: IncomingMessage): Record<string, string> {
 }
 
 /** The whole body, or null past MAX_REQUEST_BYTES (events, not an async iterator: this runs for every request). */
+/** The client dropped the request mid-body (a cut-off upload): nothing of it counts, and nobody reads an answer. */
+class BodyAborted extends Error {}
+
 function readBody(req: IncomingMessage): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -92,7 +95,8 @@ function readBody(req: IncomingMessage): Promise<Buffer | null> {
       if (size <= MAX_REQUEST_BYTES) chunks.push(buf);
     });
     req.on('end', () => resolve(size > MAX_REQUEST_BYTES ? null : Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('error', (e) => reject(req.complete ? e : new BodyAborted(e.message)));
+    req.on('aborted', () => reject(new BodyAborted('aborted')));
   });
 }
 
@@ -198,6 +202,12 @@ export class Rest {
         outHeaders = ctx.rlHeaders;
       }
     } catch (e) {
+      if (e instanceof BodyAborted) {
+        record.aborted = true;
+        this.requests.push(record);
+        res.destroy();
+        return;
+      }
       if (e instanceof ApiError) {
         status = e.status;
         body = e.body;
@@ -255,14 +265,24 @@ export class Rest {
       }
       const files: UploadedFile[] = [];
       let payloadText = '';
+      // https://discord.com/developers/docs/reference#uploading-files: every files[n] part carries a
+      // Content-Disposition with a filename and a unique name; the JSON rides in payload_json.
+      const parts = new Issues();
+      const names = new Set<string>();
       for (const [field, value] of form.entries()) {
+        const index = /^files\[(\d+)\]$/.exec(field)?.[1] ?? null;
         if (typeof value === 'string') {
           if (field === 'payload_json') payloadText = value;
+          if (index !== null) parts.add([field], 'FILE_NAME_REQUIRED', 'A file part needs a filename.');
           continue;
         }
-        const index = /^files\[(\d+)\]$/.exec(field)?.[1] ?? null;
+        if (field === 'payload_json') parts.add([field], 'BASE_TYPE_STRING', 'payload_json must be a text part.');
+        if (names.has(field)) parts.add([field], 'FILE_NAME_DUPLICATE', `${field} is sent twice.`);
+        names.add(field);
+        if (!value.name) parts.add([field], 'FILE_NAME_REQUIRED', 'A file part needs a filename.');
         files.push({ field, index, filename: value.name, contentType: value.type, size: value.size });
       }
+      if (!parts.ok) throw Errors.invalidFormBody(parts.toErrors());
       record.rawBody = payloadText;
       if (payloadText !== '') {
         try {

@@ -233,6 +233,8 @@ export interface RequestRecord {
   /** Raw text of the JSON body / payload_json (for secret-leak assertions). */
   rawBody: string;
   response: Json;
+  /** The client dropped the request before its body was whole (nothing of it was used; no answer). */
+  aborted?: true;
   /**
    * Set on every request that reached a channel's message bucket (bot-token message creates/edits,
    * interaction-webhook follow-ups, edits and deletes; not the interaction callback, which is exempt).
