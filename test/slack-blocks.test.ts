@@ -81,6 +81,30 @@ describe('Slack card blocks', () => {
     expect(message.text).toBe(escapeClamped(view.fallbackText, 3000));
   });
 
+  it('GIVEN a video whose copy is on its way to the thread THEN the card says so, keeps its link, and says it is there only once it is', () => {
+    const url = 'https://cdn.klingai.com/bs2/upload-kling-api/123/output.mp4';
+    const rec = record({
+      state: 'succeed',
+      finishedAt: NOW - 1000,
+      result: { videos: [{ id: 'v1', url, duration: '10.1' }], images: [] },
+    });
+    const view = renderCard(rec, { now: NOW });
+    const withCopy = (hosted: NonNullable<CardView['media'][number]['hosted']>): CardView => ({
+      ...view,
+      media: view.media.map((m) => ({ ...m, hosted })),
+    });
+    const uploading = valid(cardMessage(withCopy({ filename: 'a.mp4', uploading: true })));
+    expect(allText(uploading)).toContain(`<${url}|Video (10.1s)>: uploading a copy to this card's thread…`);
+    expect(allText(uploading)).not.toContain("in this card's thread");
+    expect(allText(uploading)).toContain('Links expire');
+    expect(findButtons(uploading)[0]?.url).toBe(url);
+    const there = valid(cardMessage(withCopy({ filename: 'a.mp4' })));
+    expect(allText(there)).toContain("Video (10.1s): in this card's thread");
+    expect(allText(there)).not.toContain('uploading');
+    expect(allText(there)).not.toContain('Links expire');
+    expect(findButtons(there).some((b) => b.url === url)).toBe(false);
+  });
+
   it('GIVEN a finished video THEN a link button per video, Regenerate/Refresh/Delete, took time, credits and expiry', () => {
     const url = 'https://cdn.klingai.com/bs2/upload-kling-api/123/output.mp4?x-oss-process=a&b=c';
     const rec = record({

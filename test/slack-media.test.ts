@@ -49,6 +49,13 @@ async function setup(
 }
 
 const cardText = (blocks: unknown) => JSON.stringify(blocks ?? []);
+const IN_THREAD = "in this card's thread";
+const UPLOADING = "uploading a copy to this card's thread";
+/** The card's edits and the thread upload's completion, in the order Slack received them. */
+const cardEditsAndCompletion = (fake: FakeSlack) =>
+  fake.calls
+    .filter((c) => c.method === 'chat.update' || c.method === 'files.completeUploadExternal')
+    .map((c) => (c.method === 'chat.update' ? cardText(c.params['blocks']) : 'completed'));
 
 describe('Slack: results uploaded into the card thread', () => {
   it('a finished video is shared in its card’s thread, whole, with one comment that mentions the requester; the card says so', async () => {
@@ -69,6 +76,13 @@ describe('Slack: results uploaded into the card thread', () => {
     expect(cardIsFinal(sim, card)).toBe(true);
     expect(cardText(card.blocks)).toContain(expectedVideoUrl(sim, id));
     expect(cardText(card.blocks)).not.toContain('Links expire');
+    // The card says the video is in its thread only once it is there; until then, that it is on its way.
+    const order = cardEditsAndCompletion(fake);
+    const completed = order.indexOf('completed');
+    expect(order.slice(0, completed).filter((t) => t.includes(IN_THREAD))).toEqual([]);
+    expect(order[completed - 1]).toContain(UPLOADING);
+    expect(order.slice(completed + 1).some((t) => t.includes(IN_THREAD) && !t.includes(UPLOADING))).toBe(true);
+    expect(cardText(card.blocks)).not.toContain(UPLOADING);
     // Mentioned once: no other message or comment names anyone.
     const mentions = [
       ...fake.messages.filter((m) => m.text.includes('<@')).map((m) => m.text),
@@ -144,6 +158,11 @@ describe('Slack: a download streamed into the upload', () => {
     expect(uploads[0]?.received).toBeUndefined();
     expect(uploads[0]?.refused).toMatch(/^cut off after [1-9]\d* of 300000 bytes$|^expected 300000 bytes, got [1-9]/);
     expect(bot.logs.join('\n')).toContain('nothing was shared');
+    // It never said the video was in its thread: first that a copy was on its way, then the link and the note.
+    const edits = cardEditsAndCompletion(fake);
+    expect(edits.filter((t) => t.includes(IN_THREAD) && !t.includes(UPLOADING))).toEqual([]);
+    expect(edits.some((t) => t.includes(UPLOADING))).toBe(true);
+    expect(cardText(card.blocks)).not.toContain(UPLOADING);
   });
 
   it('Refresh after a failed upload uploads the copy once, into the card’s thread; the requester is not pinged again', async () => {

@@ -32,6 +32,12 @@ export class UploadRefusedError extends Error {
   }
 }
 
+/**
+ * What the final write with the files showed: `shown` when the card shows another view than the one
+ * asked for until a later write (Slack: "uploading" until the file is in the thread).
+ */
+export type AttachWritten = Written<CardHandle | undefined> & { shown?: CardView };
+
 /** What a platform port offers for copies: its cap, and the final write that carries the files. */
 export interface MediaSink {
   /** The largest file this card may carry, in bytes. */
@@ -49,7 +55,7 @@ export interface MediaSink {
     scope: TaskScope,
     files: readonly ReadyFile[],
     mention: boolean,
-  ): Promise<Written<CardHandle | undefined>>;
+  ): Promise<AttachWritten>;
   /**
    * Where the final write itself cannot notify (a Discord edit never does): one short message that
    * mentions the requester and nobody else, sent through the outbox after the final.

@@ -39,7 +39,9 @@ export async function writeCard(w: CardWriter, taskId: string, slot: CardSlot): 
   // Fetched copies ride in the final write: the view that shows them, and the files.
   const ready = slot.media?.step === 'ready' && isFinal(wanted.view.state) ? slot.media.prepared : undefined;
   const view = w.media.present(slot.media, wanted.view);
-  const sig = view === wanted.view ? wanted.sig : viewHash(view);
+  let sig = view === wanted.view ? wanted.sig : viewHash(view);
+  // The card shows another view for now (Slack: "uploading" until the file is in its thread): still wanted.
+  let interim = false;
   try {
     let moved: CardHandle | undefined;
     if (slot.handle) {
@@ -52,6 +54,10 @@ export async function writeCard(w: CardWriter, taskId: string, slot: CardSlot): 
         return;
       }
       const written = out?.written ?? (await port.edit(slot.handle, view, slot.scope));
+      if (out?.written?.shown) {
+        interim = true;
+        sig = viewHash(out.written.shown);
+      }
       w.pacer.learn(written.rate);
       moved = written.value;
       if (moved) slot.handle = sharedShape(moved);
@@ -71,11 +77,11 @@ export async function writeCard(w: CardWriter, taskId: string, slot: CardSlot): 
     slot.shownState = wanted.view.state;
     slot.failures = 0;
     // A newer view may have arrived while the write was in flight.
-    if (slot.wanted === wanted) slot.wanted = undefined;
+    if (slot.wanted === wanted && !interim) slot.wanted = undefined;
     if (!posting || isFinal(wanted.view.state))
       w.deps.onShown(taskId, {
         sig,
-        final: isFinal(wanted.view.state),
+        final: isFinal(wanted.view.state) && !interim,
         ...(moved ? { handle: moved } : {}),
         ...(ready ? { media: ready.copies } : {}),
       });

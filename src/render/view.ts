@@ -24,9 +24,15 @@ export interface CardView {
   tookText?: string;
   /**
    * Results. `url` is Kling's link; `hosted`: the file was uploaded to the platform under this name
-   * (Discord: an attachment of the card; Slack: a file in the card's thread), see src/media/.
+   * (Discord: an attachment of the card; Slack: a file in the card's thread), see src/media/;
+   * `uploading`: not there yet (Slack edits the card before the file reaches its thread).
    */
-  media: Array<{ url: string; label: string; kind: 'video' | 'image'; hosted?: { filename: string } }>;
+  media: Array<{
+    url: string;
+    label: string;
+    kind: 'video' | 'image';
+    hosted?: { filename: string; uploading?: true };
+  }>;
   /** What happened to the platform copy when it is not the plain case (too large, failed): one short line. */
   mediaNote?: string;
   /** Platform copies were tried before (a retry on Refresh): the requester is not mentioned again. */

@@ -115,7 +115,7 @@ function linkSections(lines: string[], budget: number, overflowText: (left: numb
 
 function cardButtons(view: CardView): types.Button[] {
   const videos = view.media
-    .filter((m) => m.kind === 'video' && !m.hosted && isButtonUrl(m.url))
+    .filter((m) => m.kind === 'video' && (!m.hosted || m.hosted.uploading) && isButtonUrl(m.url))
     .slice(0, MAX_LINK_BUTTONS)
     .map((m, i) => ({ id: String(i), text: `▶ ${m.label}`, url: m.url }));
   // A private copy of the card (/task) leads to the card itself, whose thread holds the upload.
@@ -160,7 +160,7 @@ function cardContext(view: CardView): types.ContextBlock {
     const day = new Date(view.expiresAt).toISOString().slice(0, 10);
     const when = slackDate(view.expiresAt, '{date_short_pretty}', day);
     // With the copy in the thread, Kling's link matters only for Extend and Edit.
-    const hosted = view.media.some((m) => m.hosted);
+    const hosted = view.media.some((m) => m.hosted && !m.hosted.uploading);
     elements.push(mrkdwn(hosted ? `${klingCopyUntil(view.buttons)} ${when}` : `Links expire ${when}`));
   }
   return { type: 'context', elements };
@@ -183,9 +183,9 @@ export function cardMessage(view: CardView): SlackMessage {
     return mrkdwn(`*${escapeClamped(f.label, 100)}*\n${value}`);
   });
   const media = view.media.map((m) =>
-    m.hosted
+    m.hosted && !m.hosted.uploading
       ? `• ${escapeClamped(m.label, 100)}: in this card's thread (${link(m.url, "Kling's copy")})`
-      : `• ${link(m.url, m.label)}`,
+      : `• ${link(m.url, m.label)}${m.hosted ? ": uploading a copy to this card's thread…" : ''}`,
   );
   const head: types.KnownBlock[] = [
     { type: 'header', text: plain(view.title, LIMITS.header) },

@@ -2,7 +2,7 @@ import { messageOf } from '../../error-fields.js';
 import type { CardHandle, TaskScope } from '../../domain.js';
 import type { Logger } from '../../log.js';
 import { PortRateLimitError, type Written } from '../../port.js';
-import { UploadRefusedError, type MediaSink, type ReadyFile } from '../../media/stage.js';
+import { UploadRefusedError, type AttachWritten, type MediaSink, type ReadyFile } from '../../media/stage.js';
 import type { CardView } from '../../render/view.js';
 import { Agent, request } from 'undici';
 import { parseHandle } from './payloads.js';
@@ -29,11 +29,19 @@ const PERMISSION: Record<string, string> = {
 
 type Edit = (handle: CardHandle, view: CardView, scope: TaskScope) => Promise<Written<CardHandle | undefined>>;
 
+/** The card while its files are on their way: it says they are being uploaded, not that they are there. */
+const uploading = (view: CardView): CardView => ({
+  ...view,
+  media: view.media.map((m) => (m.hosted ? { ...m, hosted: { ...m.hosted, uploading: true } } : m)),
+});
+
 /**
- * Copies on Slack: `chat.update` cannot attach a file, so the card is updated to say the video is
- * in its thread, then each file goes there through the external-upload flow
+ * Copies on Slack: `chat.update` cannot attach a file, so the card is made final first, saying the
+ * copy is being uploaded to its thread; then each file goes there through the external-upload flow
  * (files.getUploadURLExternal → POST the bytes → files.completeUploadExternal, docs/sources.md,
- * "Slack uploads and modals"), the first with a comment that mentions the requester.
+ * "Slack uploads and modals"), the first with a comment that mentions the requester. Only then does
+ * the card say the video is in its thread: the outbox writes that as the card's next edit (the
+ * `shown` view tells it the card is not there yet), or the link and a note if the upload failed.
  */
 export class SlackMediaSink implements MediaSink {
   readonly streams = true;
@@ -74,9 +82,10 @@ export class SlackMediaSink implements MediaSink {
     scope: TaskScope,
     files: readonly ReadyFile[],
     mention: boolean,
-  ): Promise<Written<CardHandle | undefined>> {
+  ): Promise<AttachWritten> {
     // The card first: its gates throw before anything is sent, so a held write never uploads twice.
-    const written = await this.edit(handle, view, scope);
+    const shown = files.length > 0 ? uploading(view) : view;
+    const written = await this.edit(handle, shown, scope);
     const { channel, ts } = parseHandle(written.value ?? handle);
     const client = await this.workspaces.clientFor(scope.guildId);
     const what = view.kind === 'image' ? 'images are' : 'video is';
@@ -116,6 +125,6 @@ export class SlackMediaSink implements MediaSink {
         throw new UploadRefusedError('too_large', undefined, { cause: err });
       throw new UploadRefusedError('refused', undefined, { cause: err });
     }
-    return written;
+    return shown === view ? written : { ...written, shown };
   }
 }
