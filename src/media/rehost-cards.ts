@@ -31,6 +31,8 @@ export class RehostCards {
   private readonly now: () => number;
   /** Cards whose final write is done (or that are gone): the copies they ended with, being stored. */
   private readonly settled = new Map<string, Promise<MediaCopy[] | undefined>>();
+  /** Copies a card shows before its final write is done (see onShown). */
+  private readonly copies = new Map<string, MediaCopy[]>();
 
   constructor(private readonly o: RehostCardsOptions) {
     this.now = o.now ?? Date.now;
@@ -42,21 +44,25 @@ export class RehostCards {
       // Rehost never posts a card: it only edits the ones the tasks have.
       onPosted: async () => undefined,
       onShown: (taskId, update) => {
+        // Slack shows the copies' write as "uploading" first; the copies come with it, the final after.
+        if (update.media) this.copies.set(taskId, update.media);
         if (!update.final) return;
+        const media = update.media ?? this.copies.get(taskId);
+        this.copies.delete(taskId);
         const saved = o.store.update(taskId, (cur) => ({
           ...cur,
           cardSig: update.sig,
           finalShown: true,
           ...(update.handle ? { card: update.handle } : {}),
-          ...(update.media ? { media: update.media } : {}),
+          ...(media ? { media } : {}),
         }));
         this.settled.set(
           taskId,
           saved.then(
-            () => update.media,
+            () => media,
             (err: unknown) => {
               o.log.error({ taskId, err }, 'could not store a copy');
-              return update.media;
+              return media;
             },
           ),
         );
