@@ -2,13 +2,14 @@
  * Memory while a result moves (issue 18): the bot as `npm start` runs it (its own process), one
  * /video whose result is a real mp4 of 10 MB (Discord, within its 10 MiB default) or 40 MB (Slack),
  * downloaded from the Kling simulator and uploaded to the fake. The bot's RSS is sampled from
- * /proc every 10 ms: its peak over 3 s at rest, then its peak from the command until the file is
- * on the platform. A result of known length streams from Kling into the upload on both platforms
- * (Slack's upload URL takes the raw body; Discord's edit a multipart body the bot writes itself), so
- * a transfer holds a few buffers, not the file: held to the issue's bound for a streamed transfer,
- * less than 10 MB (a buffered one would be held to its file size). The same run
- * with a 1 kB result (a fresh bot) is the control: what a first command costs without a transfer.
- * Printed: the peak added over rest, the control's, and what the transfer adds against its size.
+ * /proc every 10 ms: its level at rest (the peak over the last second of 3 s), then its peak from
+ * the command until the file is on the platform. A result of known length streams from Kling into
+ * the upload on both platforms (Slack's upload URL takes the raw body; Discord's edit a multipart
+ * body the bot writes itself), so a transfer holds a few buffers, not the file: held to the issue's
+ * bound for a streamed transfer, less than 10 MB (a buffered one would be held to its file size).
+ * The same run with a 1 kB result (a fresh bot) is the control: what a first command costs without a transfer.
+ * Printed: the peak added over rest, the control's, and what the transfer adds against its size,
+ * the median of three such pairs per platform.
  *
  * Standalone: `tsx bench/media-rss.ts`; in `npm run bench` as `--only media`.
  */
@@ -25,11 +26,17 @@ export interface MediaRss {
   movingPeakMB: number;
   addedMB: number;
   seconds: number;
+  /** Every pair's transfer, lowest first (this run is the median). */
+  transfersMB?: number[];
 }
 
 const MB = 1_000_000;
 const SAMPLE_MS = 10;
 const REST_MS = 3000;
+/** The rest level is read at the end of the rest window, once start-up has settled. */
+const REST_LEVEL_MS = 1000;
+/** Pairs (a 1 kB control, then the file) per platform; the median transfer is printed. */
+const REPEATS = 3;
 
 function rssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -48,6 +55,16 @@ async function peakWhile(pid: number, until: () => boolean, ms = 120_000): Promi
   return Math.max(peak, rssBytes(pid));
 }
 
+/**
+ * The bot at rest, just before the command: its peak over the last second of a 3 s wait. Start-up
+ * leaves a peak of its own (V8 compiling, the first garbage) that RSS may fall from; a peak over the
+ * whole wait made a transfer look negative.
+ */
+async function restLevel(pid: number): Promise<number> {
+  await new Promise((r) => setTimeout(r, REST_MS - REST_LEVEL_MS));
+  return peakWhile(pid, () => false, REST_LEVEL_MS);
+}
+
 const mb = (bytes: number) => Math.round((bytes / MB) * 10) / 10;
 
 async function discordRun(fileBytes: number): Promise<MediaRss> {
@@ -60,7 +77,7 @@ async function discordRun(fileBytes: number): Promise<MediaRss> {
   });
   try {
     const pid = wire.bot.proc.pid ?? 0;
-    const rest = await peakWhile(pid, () => false, REST_MS);
+    const rest = await restLevel(pid);
     const started = Date.now();
     const rec = await wire.video(wire.guilds[0]?.channels[0] ?? '', 'a whale breaching at dawn');
     const card = () => (rec.originalMessageId ? wire.fake.messages.get(rec.originalMessageId) : undefined);
@@ -82,7 +99,7 @@ async function slackRun(fileBytes: number): Promise<MediaRss> {
   });
   try {
     const pid = wire.bot.proc.pid ?? 0;
-    const rest = await peakWhile(pid, () => false, REST_MS);
+    const rest = await restLevel(pid);
     const started = Date.now();
     await wire.video('a whale breaching at dawn', 'U0RSS1');
     const moving = await peakWhile(pid, () => wire.fake.files.sharedIn(wire.channel).length > 0);
@@ -111,18 +128,27 @@ export async function benchMediaRss(): Promise<MediaRss[]> {
     [discordRun, 10 * MB],
     [slackRun, 40 * MB],
   ] as const) {
-    const control = await run(1000);
-    runs.push({ ...(await run(bytes)), controlMB: control.addedMB });
+    const pairs: MediaRss[] = [];
+    for (let i = 0; i < REPEATS; i++) {
+      const control = await run(1000);
+      pairs.push({ ...(await run(bytes)), controlMB: control.addedMB });
+    }
+    pairs.sort((a, b) => transferOf(a) - transferOf(b));
+    const median = pairs[Math.floor(pairs.length / 2)] as MediaRss;
+    runs.push({ ...median, transfersMB: pairs.map(transferOf) });
   }
   return runs;
 }
+
+/** What the transfer itself adds: the run's peak over rest, less the 1 kB control's. */
+const transferOf = (r: MediaRss) => Math.round((r.addedMB - (r.controlMB ?? 0)) * 10) / 10;
 
 /** What the issue holds a transfer to: a streamed one adds less than 10 MB, a buffered one no more than its file. */
 export const STREAMED_BOUND_MB = 10;
 
 export function mediaRssTable(runs: readonly MediaRss[]): string {
   const lines = runs.map((r) => {
-    const transfer = Math.round((r.addedMB - (r.controlMB ?? 0)) * 10) / 10;
+    const transfer = transferOf(r);
     const file = mb(r.fileBytes);
     const ratio = Math.round((transfer / file) * 100) / 100;
     // Both platforms stream a result of known length (Slack's upload URL, Discord's multipart body).
@@ -130,7 +156,7 @@ export function mediaRssTable(runs: readonly MediaRss[]): string {
     return (
       `${r.platform.padEnd(8)} ${String(file).padStart(5)} MB file: peak RSS at rest ${r.restPeakMB} MB, ` +
       `while it moves ${r.movingPeakMB} MB (+${r.addedMB} MB; a 1 kB result: +${r.controlMB ?? '?'} MB); ` +
-      `the transfer adds ${transfer} MB = ${ratio}× the file; bound: streamed, < ${STREAMED_BOUND_MB} MB ` +
+      `the transfer adds ${transfer} MB = ${ratio}× the file (median of ${r.transfersMB?.join(', ') ?? transfer}); bound: streamed, < ${STREAMED_BOUND_MB} MB ` +
       `(a buffered one: <= ${file} MB): ${within ? 'WITHIN' : 'OVER'}; on the platform ${r.seconds} s after the command`
     );
   });
