@@ -50,11 +50,13 @@ export function suggest(
   typed: string,
   others: Readonly<Record<string, unknown>>,
   defaults: ModelDefaults,
+  /** Whether this user may use a model (ALLOWED_MODELS; admins may use all): only those are offered. */
+  mayUse: (model: string) => boolean,
 ): Suggestion[] {
   const kind = command.modelKind;
   if (!kind || !suggestedOptions(command).includes(option)) return [];
   const needle = typed.trim().toLowerCase();
-  if (option === 'model') return modelSuggestions(kind, needle, defaults, command.multiShotOnly === true);
+  if (option === 'model') return modelSuggestions(kind, needle, defaults, command.multiShotOnly === true, mayUse);
   const model = chosenModel(kind, others, defaults);
   const row = rowFor(model, kind);
   if (option === 'aspect_ratio') {
@@ -80,6 +82,7 @@ function modelSuggestions(
   needle: string,
   defaults: ModelDefaults,
   multiShot: boolean,
+  mayUse: (model: string) => boolean,
 ): Suggestion[] {
   const fallback = multiShot
     ? (defaultStoryboardModel(defaults.videoModel, defaults.omniModel) ?? '')
@@ -89,7 +92,10 @@ function modelSuggestions(
   const fits = (r: CapabilityRow) =>
     multiShot ? r.multiShot && (r.kind === 'text2video' || r.kind === 'omni') : r.kind === kind;
   const rows = modelTable().filter(
-    (r) => fits(r) && [r.id, r.legacy, r.name.toLowerCase()].some((m) => m !== undefined && m.includes(needle)),
+    (r) =>
+      fits(r) &&
+      mayUse(primaryId(r)) &&
+      [r.id, r.legacy, r.name.toLowerCase()].some((m) => m !== undefined && m.includes(needle)),
   );
   // Newest first, the default at the top: what most people pick.
   const ordered = [...rows].reverse().sort((a, b) => Number(rowMatches(b, fallback)) - Number(rowMatches(a, fallback)));
@@ -98,7 +104,12 @@ function modelSuggestions(
     value: primaryId(r),
   }));
   // A name the table does not know is still offered: Kling may have a model newer than the bot.
-  if (MODEL_ID.test(needle) && needle.length <= MODEL_ID_MAX && !rows.some((r) => rowMatches(r, needle))) {
+  if (
+    MODEL_ID.test(needle) &&
+    needle.length <= MODEL_ID_MAX &&
+    mayUse(needle) &&
+    !rows.some((r) => rowMatches(r, needle))
+  ) {
     list.unshift({ name: clipName(`${needle} · not in the bot's table: sent to Kling as given`), value: needle });
   }
   return list.slice(0, MAX_CHOICES);

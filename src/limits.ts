@@ -84,6 +84,11 @@ export class Limits {
     return Boolean(inv.user.isAdmin) || this.settings.adminUserIds.includes(inv.user.id);
   }
 
+  /** ALLOWED_MODELS: what this user may ask for (either id of the model); admins may use every model. */
+  mayUseModel(inv: Invocation, model: string): boolean {
+    return this.isAdmin(inv) || modelAllowed(model, this.settings.allowedModels);
+  }
+
   async quota(inv: Invocation): Promise<Quota> {
     const now = this.now();
     const resetsAt = nextUtcMidnight(now);
@@ -162,7 +167,7 @@ export class Limits {
     const s = this.settings;
     const admin = this.isAdmin(inv);
     const allowed = s.allowedModels;
-    if (!admin && !modelAllowed(record.request.model, allowed)) {
+    if (!this.mayUseModel(inv, record.request.model)) {
       const { model } = record.request;
       throw new RefusedError(
         'model_not_allowed',

@@ -73,6 +73,18 @@ export class CardGoneError extends Error {
   }
 }
 
+/**
+ * A stored card handle this platform cannot read: there is no message to touch, and no retry can
+ * change that, so the outbox stops at once (as for a card that is gone) instead of retrying.
+ */
+export class CardHandleError extends CardGoneError {
+  readonly code = 'bad_card_handle';
+  constructor(platform: string, options?: { cause?: unknown }) {
+    super(`not a ${platform} card handle`, options);
+    this.name = 'CardHandleError';
+  }
+}
+
 /** A card can never be posted here (Slack: not_in_channel); the task goes on without one. */
 export class CardPostError extends Error {
   constructor(

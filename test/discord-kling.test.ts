@@ -12,6 +12,7 @@ import {
   GUILD_A,
   cardIsFinal,
   cardOf,
+  carol,
   discordRigPerTest,
   embedText,
   ephemeralAnswers,
@@ -65,6 +66,29 @@ describe('Discord: model autocomplete', () => {
     expect(imageModels).toEqual(['kling-v2-1', 'kling-v2-new', 'kling-v2']);
     expect(animateModels).toEqual(['kling-v2-1-master', 'kling-v2-1']);
     expect(durations).toEqual(['10', '11', '12', '13', '14', '15']);
+    expect(s.calls).toEqual([]);
+  });
+
+  it('with ALLOWED_MODELS a member is offered only the listed models (nor an unknown name); an admin every model', async () => {
+    const { s, f } = await setup({ env: { ALLOWED_MODELS: 'kling-2.5-turbo,kling-v2-1' } });
+    const where = { guildId: GUILD_A, channelId: CH_A1 };
+    const admin = { ...carol(70), username: 'admin', permissions: '8' };
+    const recs = await Promise.all([
+      f.sendAutocomplete({ ...where, user: BOB, name: 'video', focused: 'model', typed: '' }),
+      f.sendAutocomplete({ ...where, user: BOB, name: 'image', focused: 'model', typed: '' }),
+      f.sendAutocomplete({ ...where, user: BOB, name: 'video', focused: 'model', typed: 'kling-9' }),
+      f.sendAutocomplete({ ...where, user: admin, name: 'video', focused: 'model', typed: '' }),
+      f.sendAutocomplete({ ...where, user: admin, name: 'video', focused: 'model', typed: 'kling-9' }),
+    ]);
+    await f.waitFor(() => recs.every((r) => r.ackType !== undefined), 3000);
+    const [memberVideo, memberImage, memberUnknown, adminVideo, adminUnknown] = recs.map((r) =>
+      (r.autocompleteChoices ?? []).map((c) => c.value),
+    );
+    expect(memberVideo).toEqual(['kling-2.5-turbo']);
+    expect(memberImage).toEqual(['kling-v2-1']);
+    expect(memberUnknown).toEqual([]);
+    expect(adminVideo).toHaveLength(8);
+    expect(adminUnknown).toEqual(['kling-9']);
     expect(s.calls).toEqual([]);
   });
 

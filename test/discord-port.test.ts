@@ -8,7 +8,9 @@ import { silentLogger } from '../src/log.js';
 import { DiscordCardHandle } from '../src/platforms/discord/handles.js';
 import { DiscordPort, type PortRest } from '../src/platforms/discord/port.js';
 import { ZodError } from 'zod';
-import { CardGoneError, PortRateLimitError } from '../src/port.js';
+import { CardGoneError, CardHandleError, PortRateLimitError } from '../src/port.js';
+import { Metrics } from '../src/metrics.js';
+import { Outboxes } from '../src/outbox/outboxes.js';
 import type { CardView } from '../src/render/view.js';
 
 const APP = '1058897343283335169';
@@ -219,11 +221,45 @@ describe('DiscordPort.editCard', () => {
     expect((await port.edit(webhookHandle(), view, scope)).value).toBeUndefined();
   });
 
-  it('refuses a handle that is not a Discord card handle, before any request', async () => {
+  it('refuses a handle that is not a Discord card handle, before any request, with a typed error that is not retried', async () => {
     const rest = new ScriptedRest([]);
     // Not the stub's "unscripted" error: the handle's own parse refuses it, and Discord is never called.
-    await expect(portWith(rest).edit({ card: 3 }, view, scope)).rejects.toBeInstanceOf(ZodError);
+    const refused = await portWith(rest)
+      .edit({ card: 3 }, view, scope)
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+    expect(refused).toBeInstanceOf(CardHandleError);
+    expect(refused).toBeInstanceOf(CardGoneError);
+    expect(refused).toMatchObject({ code: 'bad_card_handle', cause: expect.any(ZodError) });
     expect(rest.calls).toEqual([]);
+  });
+
+  it('GIVEN a stored handle that is not a Discord card handle THEN the outbox tries the edit once and counts the card gone (no retries)', async () => {
+    const rest = new ScriptedRest([]);
+    const port = portWith(rest);
+    const tries: unknown[] = [];
+    const edit = port.edit.bind(port);
+    port.edit = (...args) => (tries.push(args[0]), edit(...args));
+    const gone: string[] = [];
+    const outboxes = new Outboxes({
+      log: silentLogger,
+      metrics: new Metrics(),
+      now: Date.now,
+      onPosted: async () => undefined,
+      onShown: async () => undefined,
+      onGone: (taskId) => void gone.push(taskId),
+    });
+    outboxes.addPort(port);
+    const outbox = outboxes.for(scope);
+    outbox?.attach(view.taskId, scope, { card: 3 });
+    outbox?.offer(view.taskId, { ...view, state: 'succeed', tone: 'success' });
+    await outbox?.drain(5000);
+    expect(gone).toEqual([view.taskId]);
+    expect(tries).toEqual([{ card: 3 }]);
+    expect(rest.calls).toEqual([]);
+    outboxes.stop();
   });
 });
 

@@ -474,7 +474,7 @@ describe('defaults, suggestions and help from the table', () => {
     const video = commandByName('video');
     const image = commandByName('image');
     if (!video || !image) throw new Error('commands missing');
-    const names = suggest(video, 'model', '', {}, DEFAULTS).map((s) => s.value);
+    const names = suggest(video, 'model', '', {}, DEFAULTS, () => true).map((s) => s.value);
     expect(names[0]).toBe('kling-2.5-turbo');
     expect(names.slice(1)).toEqual([
       'kling-3.0-turbo',
@@ -485,25 +485,26 @@ describe('defaults, suggestions and help from the table', () => {
       'kling-v1-6',
       'kling-v1',
     ]);
-    expect(suggest(image, 'model', 'v2', {}, DEFAULTS).map((s) => s.value)).toEqual([
+    expect(suggest(image, 'model', 'v2', {}, DEFAULTS, () => true).map((s) => s.value)).toEqual([
       'kling-v2-1',
       'kling-v2-new',
       'kling-v2',
     ]);
-    expect(suggest(video, 'model', 'kling-3.0', {}, DEFAULTS).map((s) => s.value)).toEqual([
+    expect(suggest(video, 'model', 'kling-3.0', {}, DEFAULTS, () => true).map((s) => s.value)).toEqual([
       'kling-3.0-turbo',
       'kling-3.0',
     ]);
-    expect(suggest(video, 'aspect_ratio', '', { model: 'kling-v3' }, DEFAULTS).map((s) => s.value)).toEqual([
-      '16:9',
-      '9:16',
-      '1:1',
-    ]);
-    expect(suggest(video, 'aspect_ratio', '21:9', {}, DEFAULTS).map((s) => s.value)).toEqual(['21:9']);
-    expect(suggest(video, 'model', 'kling-v9-pro', {}, DEFAULTS)[0]).toMatchObject({ value: 'kling-v9-pro' });
-    for (const s of suggest(video, 'model', '', {}, DEFAULTS)) expect(s.name.length).toBeLessThanOrEqual(100);
+    expect(suggest(video, 'aspect_ratio', '', { model: 'kling-v3' }, DEFAULTS, () => true).map((s) => s.value)).toEqual(
+      ['16:9', '9:16', '1:1'],
+    );
+    expect(suggest(video, 'aspect_ratio', '21:9', {}, DEFAULTS, () => true).map((s) => s.value)).toEqual(['21:9']);
+    expect(suggest(video, 'model', 'kling-v9-pro', {}, DEFAULTS, () => true)[0]).toMatchObject({
+      value: 'kling-v9-pro',
+    });
+    for (const s of suggest(video, 'model', '', {}, DEFAULTS, () => true))
+      expect(s.name.length).toBeLessThanOrEqual(100);
     // Durations follow the model chosen so far.
-    expect(suggest(video, 'duration', '', { model: 'kling-3.0' }, DEFAULTS).map((s) => s.value)).toEqual([
+    expect(suggest(video, 'duration', '', { model: 'kling-3.0' }, DEFAULTS, () => true).map((s) => s.value)).toEqual([
       '3',
       '4',
       '5',
@@ -518,9 +519,9 @@ describe('defaults, suggestions and help from the table', () => {
       '14',
       '15',
     ]);
-    expect(suggest(video, 'duration', '', {}, DEFAULTS).map((s) => s.value)).toEqual(['5', '10']);
+    expect(suggest(video, 'duration', '', {}, DEFAULTS, () => true).map((s) => s.value)).toEqual(['5', '10']);
     // A model the table does not know: the sanity bounds, 1 to 60 s.
-    expect(suggest(video, 'duration', '3', { model: 'kling-9.0' }, DEFAULTS).map((s) => s.value)).toEqual([
+    expect(suggest(video, 'duration', '3', { model: 'kling-9.0' }, DEFAULTS, () => true).map((s) => s.value)).toEqual([
       '3',
       '30',
       '31',

@@ -75,12 +75,12 @@ describe('/storyboard: the request', () => {
 
 describe('/storyboard: model suggestions', () => {
   it('GIVEN the model option THEN only multi-shot models, omni ones too, the default first', () => {
-    expect(suggest(storyboard, 'model', '', {}, LEGACY).map((s) => s.value)).toEqual([
+    expect(suggest(storyboard, 'model', '', {}, LEGACY, () => true).map((s) => s.value)).toEqual([
       'kling-3.0-omni',
       'kling-3.0-turbo',
       'kling-3.0',
     ]);
-    expect(suggest(storyboard, 'model', '', {}, NEW)[0]?.name).toMatch(/^kling-3\.0-turbo \(default\)/);
+    expect(suggest(storyboard, 'model', '', {}, NEW, () => true)[0]?.name).toMatch(/^kling-3\.0-turbo \(default\)/);
   });
 });
 

@@ -1,5 +1,6 @@
 import type { ButtonInteraction, ChatInputCommandInteraction, ModalSubmitInteraction, REST } from 'discord.js';
 import { z } from 'zod';
+import { CardHandleError } from '../../port.js';
 import type { CardView } from '../../render/view.js';
 import { cardMessageV2, type DiscordV2Message } from './card-v2.js';
 import { cardMessage, type DiscordMessage } from './render.js';
@@ -34,6 +35,13 @@ export const DiscordCardHandle = z.object({
   uploadLimit: z.number().int().positive().optional(),
 });
 export type DiscordCardHandle = z.infer<typeof DiscordCardHandle>;
+
+/** Reads a stored handle back; anything else means there is no message to touch (not retried). */
+export function parseCardHandle(handle: unknown): DiscordCardHandle {
+  const parsed = DiscordCardHandle.safeParse(handle);
+  if (!parsed.success) throw new CardHandleError('Discord', { cause: parsed.error });
+  return parsed.data;
+}
 
 /**
  * The link Discord's own "Copy Message Link" gives, built from the handle (no call): undefined

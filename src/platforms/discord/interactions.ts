@@ -83,8 +83,11 @@ export class InteractionHandler {
       const others = Object.fromEntries(
         interaction.options.data.filter((o) => !o.focused).map((o) => [o.name, o.value]),
       );
+      // Only the models this member may use (ALLOWED_MODELS; an admin may use all).
+      const inv = invocationOf(interaction, this.adminPermission);
+      const mayUse = (model: string) => this.o.core.services.limits.mayUseModel(inv, model);
       const choices = command
-        ? suggest(command, focused.name, String(focused.value ?? ''), others, this.o.core.services.defaults)
+        ? suggest(command, focused.name, String(focused.value ?? ''), others, this.o.core.services.defaults, mayUse)
         : [];
       await this.o.acker.autocomplete(interaction, choices);
     } catch (err) {

@@ -1,4 +1,4 @@
-import { GuildMember, PermissionFlagsBits } from 'discord.js';
+import { GuildMember, PermissionFlagsBits, type AutocompleteInteraction } from 'discord.js';
 import type { Invocation } from '../../invocation.js';
 import type { DiscordInteraction } from './handles.js';
 
@@ -13,7 +13,10 @@ const ADMIN_FLAGS: Record<AdminPermission, readonly bigint[]> = {
 };
 
 /** Who clicked or typed, in the core's terms. `isAdmin`: the member holds the permission the operator chose. */
-export function invocationOf(interaction: DiscordInteraction, adminPermission: AdminPermission): Invocation {
+export function invocationOf(
+  interaction: DiscordInteraction | AutocompleteInteraction,
+  adminPermission: AdminPermission,
+): Invocation {
   const guildId = interaction.guildId ?? '';
   const member = interaction.member;
   const roleIds =

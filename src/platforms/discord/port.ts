@@ -11,7 +11,14 @@ import {
 } from '../../port.js';
 import type { CardView, PrivateView } from '../../render/view.js';
 import { cardAmong, MessageId, RECENT_MESSAGES } from './find-card.js';
-import { cardBody, DISCORD_INITIAL_RATE, DiscordCardHandle, DiscordReplyTarget, restBody } from './handles.js';
+import {
+  cardBody,
+  DISCORD_INITIAL_RATE,
+  DiscordCardHandle,
+  DiscordReplyTarget,
+  parseCardHandle,
+  restBody,
+} from './handles.js';
 import { privateMessage } from './render.js';
 import { withUploads, type UploadFile } from './multipart.js';
 import { codeOf, NO_ACCESS, portWrite, TOKEN_DEAD } from './rest-errors.js';
@@ -76,7 +83,7 @@ export class DiscordPort implements PlatformPort {
     _scope?: TaskScope,
     files?: readonly UploadFile[],
   ): Promise<Written<CardHandle | undefined>> {
-    const h = DiscordCardHandle.parse(handle);
+    const h = parseCardHandle(handle);
     const upload = files && files.length > 0 ? [...files] : undefined;
     // New files are named in `attachments` by their index, which is what attachment:// resolves against.
     const attachments = upload ? { attachments: upload.map((f, id) => ({ id: String(id), filename: f.name })) } : {};
@@ -178,7 +185,7 @@ export class DiscordPort implements PlatformPort {
   }
 
   async delete(handle: CardHandle, _scope?: TaskScope): Promise<Written<void>> {
-    const h = DiscordCardHandle.parse(handle);
+    const h = parseCardHandle(handle);
     const token = this.liveToken(h);
     try {
       if (token) {

@@ -6,7 +6,7 @@ import { CardGoneError, PortRateLimitError, type Written } from '../../port.js';
 import { DownloadCutError } from '../../media/result-stream.js';
 import { UploadRefusedError, type MediaSink, type ReadyFile } from '../../media/stage.js';
 import type { CardView } from '../../render/view.js';
-import { DiscordCardHandle } from './handles.js';
+import { DiscordCardHandle, parseCardHandle } from './handles.js';
 import type { UploadFile } from './multipart.js';
 import type { PortRest } from './handles.js';
 
@@ -87,7 +87,7 @@ export class DiscordMediaSink implements MediaSink {
 
   /** "@requester, your video is ready", as a follow-up to the card; only that user may be pinged. */
   async mention(handle: CardHandle, view: CardView): Promise<Written<void>> {
-    const h = DiscordCardHandle.parse(handle);
+    const h = parseCardHandle(handle);
     const what = view.kind === 'image' ? 'images are' : 'video is';
     const body = {
       content: `<@${view.requester.id}> your ${what} ready.`,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Invocation } from '../../../commands/types.js';
 import type { CardHandle } from '../../domain.js';
-import { CardGoneError } from '../../port.js';
+import { CardHandleError } from '../../port.js';
 
 /**
  * The parts of Slack's payloads the adapter reads, parsed once at the edge. Bolt has already
@@ -103,6 +103,6 @@ export function actionInvocation(p: BlockActionsPayload): Invocation | undefined
 /** Reads a stored handle back; anything else means there is no message to touch. */
 export function parseHandle(handle: CardHandle): SlackHandle {
   const parsed = SlackHandle.safeParse(handle);
-  if (!parsed.success) throw new CardGoneError('not a Slack card handle');
+  if (!parsed.success) throw new CardHandleError('Slack', { cause: parsed.error });
   return parsed.data;
 }
