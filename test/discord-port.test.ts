@@ -248,7 +248,7 @@ describe('DiscordPort.editCard', () => {
       metrics: new Metrics(),
       now: Date.now,
       onPosted: async () => undefined,
-      onShown: async () => undefined,
+      onShown: () => undefined,
       onGone: (taskId) => void gone.push(taskId),
     });
     outboxes.addPort(port);
