@@ -38,14 +38,14 @@ async function run(rig: CoreRig, text: string) {
 }
 
 describe('callbacks on the new standard', () => {
-  it('a callback in the new shape moves the card to final in under a second', async () => {
+  it('a callback in the new shape moves the card to final (polling is 10 minutes away)', async () => {
     const sim = await startSim(cleanup, {
       auth: { apiKey: API_KEY },
       timing: { submittedMs: 100, processingMs: 1200, jitter: 0 },
     });
-    // Polling alone would next look after about 4 × 1.5 s: only the callback can be this quick.
+    // Polling would next look 10 minutes after the create: only the callback can end the card within the wait.
     // (Generation outlasts the 1 s hint window, so the final callback is re-fetched at once.)
-    const bot = await botWithHttp(cleanup, sim, { KLING_API_KEY: API_KEY, POLL_INTERVAL_MS: '1500' });
+    const bot = await botWithHttp(cleanup, sim, { KLING_API_KEY: API_KEY, POLL_INTERVAL_MS: '600000' });
     const { taskId } = await run(bot, 'a heron --model kling-3.0-turbo');
     await waitAllFinal(bot, [taskId], 5000);
     const create = sim.calls.find((c) => c.op === 'create');
@@ -54,9 +54,8 @@ describe('callbacks on the new standard', () => {
       options: { callback_url: `${bot.base}/kling/callback/${bot.core.callbackToken}` },
     });
     const finishedAt = sim.task(taskId)?.finishedAt ?? 0;
-    const shownAt = bot.port.events.find((e) => e.taskId === taskId && e.view.state === 'succeed')?.at ?? Infinity;
+    expect(bot.port.events.some((e) => e.taskId === taskId && e.view.state === 'succeed')).toBe(true);
     expect(sim.stats.callbacksSent).toBeGreaterThanOrEqual(1);
-    expect(shownAt - finishedAt).toBeLessThan(1000);
     // The hint was checked with Kling (GET /tasks) before the card believed it.
     expect(sim.calls.some((c) => c.path.startsWith('/tasks?') && c.at >= finishedAt)).toBe(true);
   });
