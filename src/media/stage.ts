@@ -6,6 +6,7 @@ import { wantsCopies } from './copies.js';
 import { DEFAULT_DOWNLOAD_LIMITS, download, type DownloadLimits } from './download.js';
 import { resultFilename } from './filename.js';
 import type { ResultStream } from './result-stream.js';
+import { Semaphore } from '../tracker/limiter.js';
 
 /**
  * A result on its way to the platform: whole in memory (`bytes`), or, for a sink that streams,
@@ -94,45 +95,32 @@ const MAX_FILES = 10;
  * Kling sends without its length (read whole).
  */
 export class MediaStage {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
+  private readonly slots: Semaphore;
   private readonly now: () => number;
   private readonly limits: Omit<DownloadLimits, 'maxBytes'>;
 
   constructor(private readonly o: MediaStageOptions) {
     this.now = o.now ?? Date.now;
     this.limits = { ...DEFAULT_DOWNLOAD_LIMITS, ...o.limits };
+    this.slots = new Semaphore(Math.max(1, o.concurrency));
   }
 
   /** Transfers running now (for tests and metrics). */
   get inUse(): number {
-    return this.active;
+    return this.slots.inUse;
   }
 
   /** Transfers free with nobody waiting for one (the outbox fetches ahead of a channel's window only then). */
   get spare(): number {
-    return Math.max(0, Math.max(1, this.o.concurrency) - this.active - this.waiting.length);
+    return Math.max(0, Math.max(1, this.o.concurrency) - this.slots.inUse - this.slots.queued);
   }
 
   wants(view: CardView): boolean {
     return wantsCopies(view);
   }
 
-  private async acquire(): Promise<() => void> {
-    if (this.active >= Math.max(1, this.o.concurrency))
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.active--;
-      this.waiting.shift()?.();
-    };
-  }
-
   async prepare(view: CardView, handle: CardHandle, sink: MediaSink): Promise<PreparedMedia> {
-    const release = await this.acquire();
+    const release = await this.slots.acquire();
     try {
       const maxBytes = sink.uploadLimit(handle);
       const items = view.media.slice(0, MAX_FILES);

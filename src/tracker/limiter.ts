@@ -33,14 +33,35 @@ export class Semaphore {
       this.parkedCount++;
       await new Promise<never>(() => undefined);
     }
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
+    const release = await this.acquire();
     try {
       return await work();
     } finally {
-      this.active--;
-      this.waiting.shift()?.();
+      release();
     }
+  }
+
+  /** Callers waiting for a slot. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  /**
+   * A slot, held until the returned function is called (once; later calls do nothing). A freed slot
+   * is handed straight to the first waiter, never counted free in between: a caller arriving while
+   * the waiter has yet to wake would otherwise take it too, one over the limit.
+   */
+  async acquire(): Promise<() => void> {
+    if (this.active < this.limit) this.active++;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    };
   }
 }
 
