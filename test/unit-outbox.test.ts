@@ -370,9 +370,9 @@ describe('ChannelOutbox: the uploads that complete finals come before mentions',
     };
   }
 
-  it('GIVEN one final written and another still fetching its copy, with one write left in the window THEN the first one’s mention waits and the second final takes the write', async () => {
-    const uploading = new UploadingPort();
-    port = uploading;
+  /** An outbox writing through an UploadingPort (which becomes the file's `port`) and a HeldStage. */
+  function uploadingBox(): { box: ChannelOutbox; stage: HeldStage } {
+    port = new UploadingPort();
     const stage = new HeldStage({ concurrency: 2, log: silentLogger });
     const box = new ChannelOutbox('console:g:c', {
       port,
@@ -384,6 +384,11 @@ describe('ChannelOutbox: the uploads that complete finals come before mentions',
       onShown: () => undefined,
       onGone: () => undefined,
     });
+    return { box, stage };
+  }
+
+  it('GIVEN one final written and another still fetching its copy, with one write left in the window THEN the first one’s mention waits and the second final takes the write', async () => {
+    const { box, stage } = uploadingBox();
     for (const id of ['a', 'b']) box.attach(id, scope, { card: id }, viewHash(view(id, 'processing')));
     port.script.push(
       { rate: { remaining: 1, resetAfterMs: 5000, limit: 5 } },
@@ -407,18 +412,7 @@ describe('ChannelOutbox: the uploads that complete finals come before mentions',
   });
 
   it('GIVEN a busy channel THEN the requester’s mention waits for it, at most MENTION_WAIT_MS, while unfinished cards keep waiting', async () => {
-    port = new UploadingPort();
-    const stage = new HeldStage({ concurrency: 2, log: silentLogger });
-    const box = new ChannelOutbox('console:g:c', {
-      port,
-      log: silentLogger,
-      metrics,
-      now: Date.now,
-      media: stage,
-      onPosted: async () => undefined,
-      onShown: () => undefined,
-      onGone: () => undefined,
-    });
+    const { box, stage } = uploadingBox();
     for (let i = 0; i < 7; i++) box.attach(`t${i}`, scope, { card: i }, viewHash(view(`t${i}`, 'processing')));
     for (let i = 0; i < 5; i++) port.script.push({ rate: { remaining: 4 - i, resetAfterMs: 5000, limit: 5 } });
     box.offer('t0', finalView('t0'));
@@ -436,18 +430,7 @@ describe('ChannelOutbox: the uploads that complete finals come before mentions',
   });
 
   it('GIVEN a channel with no write left for 5 s THEN its final starts fetching its copy only FETCH_AHEAD_MS before the window comes back (a transfer is not kept from other channels meanwhile)', async () => {
-    port = new UploadingPort();
-    const stage = new HeldStage({ concurrency: 2, log: silentLogger });
-    const box = new ChannelOutbox('console:g:c', {
-      port,
-      log: silentLogger,
-      metrics,
-      now: Date.now,
-      media: stage,
-      onPosted: async () => undefined,
-      onShown: () => undefined,
-      onGone: () => undefined,
-    });
+    const { box, stage } = uploadingBox();
     box.attach('a', scope, { card: 'a' }, viewHash(view('a', 'processing')));
     box.attach('b', scope, { card: 'b' }, viewHash(view('b', 'processing')));
     port.script.push({ rate: { remaining: 0, resetAfterMs: 5000, limit: 5 } });
