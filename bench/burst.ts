@@ -23,19 +23,14 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Client, Events, GatewayIntentBits, type Interaction } from 'discord.js';
 import { z } from 'zod';
-import { loadConfig } from '../src/config.js';
-import { createCore } from '../src/core.js';
 import type { TaskRecord } from '../src/domain.js';
-import { createLogger } from '../src/log.js';
-import { Metrics } from '../src/metrics.js';
 import { InteractionAcker } from '../src/platforms/discord/ack.js';
 import { cardBody } from '../src/platforms/discord/handles.js';
-import { startDiscordAdapter } from '../src/platforms/discord/index.js';
 import { renderCard } from '../src/render/card.js';
 import { snowflake } from '../test/fakes/discord/index.js';
 import type { PeerSetup } from '../test/helpers/discord-bench-peer.js';
 import { startRedis } from '../test/helpers/redis-instance.js';
-import { percentile, startPeer, type Peer } from './peer.js';
+import { percentile, startBenchBot, startPeer, type Peer } from './peer.js';
 
 const COMMANDS = 400;
 const SPREAD_MS = 1000;
@@ -142,32 +137,6 @@ async function standIn(setup: PeerSetup, apiUrl: string, peer: Peer, from: numbe
   }
 }
 
-/** The bot as `npm start` wires it (defaults but for the addresses), quiet, against the peer. */
-async function bot(setup: PeerSetup, apiUrl: string, simUrl: string, storeUrl: string) {
-  const config = loadConfig({
-    KLING_API_BASE_URL: simUrl,
-    KLING_ACCESS_KEY: setup.accessKey,
-    KLING_SECRET_KEY: setup.secretKey,
-    DISCORD_TOKEN: setup.botToken,
-    DISCORD_APPLICATION_ID: setup.applicationId,
-    DISCORD_API_URL: apiUrl,
-    DISCORD_GUILD_IDS: setup.guildId,
-    STORE_URL: storeUrl,
-  });
-  const discord = config.discord;
-  if (!discord) throw new Error('bench: Discord is not configured');
-  const log = createLogger({ level: 'error', secrets: config.secrets, out: { write: () => undefined } });
-  const core = await createCore(config, log, { metrics: new Metrics() });
-  const adapter = await startDiscordAdapter(core, discord, {});
-  await core.tracker.start();
-  return {
-    async close() {
-      await adapter.stop();
-      await core.close();
-    },
-  };
-}
-
 async function botRun(
   setup: PeerSetup,
   urls: { apiUrl: string; simUrl: string },
@@ -175,7 +144,7 @@ async function botRun(
   store: { name: string; url: string },
   from: number,
 ): Promise<BurstRun> {
-  const running = await bot(setup, urls.apiUrl, urls.simUrl, store.url);
+  const running = await startBenchBot(setup, urls.apiUrl, urls.simUrl, { STORE_URL: store.url });
   try {
     // The second burst meets a bot tracking the first's tasks, not one still creating them.
     const cold = await burst(peer, from, true);

@@ -14,14 +14,9 @@
  * Standalone: `tsx bench/discord-ack.ts [n]`.
  */
 import { pathToFileURL } from 'node:url';
-import { loadConfig } from '../src/config.js';
-import { createCore } from '../src/core.js';
-import { createLogger } from '../src/log.js';
-import { Metrics } from '../src/metrics.js';
-import { startDiscordAdapter } from '../src/platforms/discord/index.js';
 import { snowflake } from '../test/fakes/discord/index.js';
 import type { PeerSetup } from '../test/helpers/discord-bench-peer.js';
-import { percentile, startPeer } from './peer.js';
+import { percentile, startBenchBot, startPeer } from './peer.js';
 
 const BOT_TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.bench.discord-ack-token';
 const ACCESS_KEY = 'bench-discord-access-key';
@@ -50,35 +45,6 @@ function setupFor(n: number): PeerSetup {
   };
 }
 
-/** The bot as `npm start` wires it, quiet, against the given fake and simulator. */
-async function startBot(setup: PeerSetup, apiUrl: string, simUrl: string) {
-  const config = loadConfig({
-    KLING_API_BASE_URL: simUrl,
-    KLING_ACCESS_KEY: setup.accessKey,
-    KLING_SECRET_KEY: setup.secretKey,
-    DISCORD_TOKEN: setup.botToken,
-    DISCORD_APPLICATION_ID: setup.applicationId,
-    DISCORD_API_URL: apiUrl,
-    DISCORD_GUILD_IDS: setup.guildId,
-    STORE_URL: 'memory://',
-    POLL_INTERVAL_MS: '100',
-    USER_MAX_ACTIVE_TASKS: '0',
-    USER_MAX_DAILY_TASKS: '0',
-  });
-  const discord = config.discord;
-  if (!discord) throw new Error('bench: Discord is not configured');
-  const log = createLogger({ level: 'error', secrets: config.secrets, out: { write: () => undefined } });
-  const core = await createCore(config, log, { metrics: new Metrics() });
-  const adapter = await startDiscordAdapter(core, discord, {});
-  await core.tracker.start();
-  return {
-    async close() {
-      await adapter.stop();
-      await core.close();
-    },
-  };
-}
-
 const percentiles = (latencies: readonly number[]) => {
   const sorted = [...latencies].sort((a, b) => a - b);
   return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
@@ -92,7 +58,12 @@ export async function benchDiscordAck(n = 200): Promise<DiscordAckResult> {
   const peer = startPeer(setup);
   try {
     const { apiUrl, simUrl } = await peer.next('ready');
-    const bot = await startBot(setup, apiUrl, simUrl);
+    const bot = await startBenchBot(setup, apiUrl, simUrl, {
+      STORE_URL: 'memory://',
+      POLL_INTERVAL_MS: '100',
+      USER_MAX_ACTIVE_TASKS: '0',
+      USER_MAX_DAILY_TASKS: '0',
+    });
     try {
       const burst = async (from: number) => {
         peer.post({ type: 'burst', from, count: n });

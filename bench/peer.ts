@@ -1,4 +1,9 @@
 import { Worker } from 'node:worker_threads';
+import { loadConfig } from '../src/config.js';
+import { createCore } from '../src/core.js';
+import { createLogger } from '../src/log.js';
+import { Metrics } from '../src/metrics.js';
+import { startDiscordAdapter } from '../src/platforms/discord/index.js';
 import { PeerMessage, type PeerCommand, type PeerSetup } from '../test/helpers/discord-bench-peer.js';
 
 /**
@@ -54,4 +59,30 @@ export function startPeer(setup: PeerSetup): Peer {
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+}
+
+/** The bot as `npm start` wires it (defaults but for the addresses and `env`), quiet, against the peer. */
+export async function startBenchBot(setup: PeerSetup, apiUrl: string, simUrl: string, env: Record<string, string>) {
+  const config = loadConfig({
+    KLING_API_BASE_URL: simUrl,
+    KLING_ACCESS_KEY: setup.accessKey,
+    KLING_SECRET_KEY: setup.secretKey,
+    DISCORD_TOKEN: setup.botToken,
+    DISCORD_APPLICATION_ID: setup.applicationId,
+    DISCORD_API_URL: apiUrl,
+    DISCORD_GUILD_IDS: setup.guildId,
+    ...env,
+  });
+  const discord = config.discord;
+  if (!discord) throw new Error('bench: Discord is not configured');
+  const log = createLogger({ level: 'error', secrets: config.secrets, out: { write: () => undefined } });
+  const core = await createCore(config, log, { metrics: new Metrics() });
+  const adapter = await startDiscordAdapter(core, discord, {});
+  await core.tracker.start();
+  return {
+    async close() {
+      await adapter.stop();
+      await core.close();
+    },
+  };
 }
