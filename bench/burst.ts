@@ -8,9 +8,10 @@
  *   the raw callback the bot uses too): the fake's own share, with the transport;
  * - the bot as `npm start` wires it (the real discord.js adapter and core, the default store: an SQLite file;
  *   Redis too when `redis-server` is installed), tracking the tasks it admits against the simulator.
- * The bot takes two bursts: the first after log-in (V8 still compiling, for reference), the second once the first's
- * tasks are created and their cards edited, while it tracks them (the steady state the goal is about). The bot's
- * share is bot minus stand-in.
+ * The bot takes a burst after log-in (V8 still compiling, for reference), then STEADY_BURSTS more, each once the
+ * previous burst's tasks are created, while it tracks them all (the steady state the goal is about: it must hold in
+ * every one of them, so the tail cannot hide in a lucky burst). The bot's share of a burst's p99 is its p99 minus the
+ * stand-in's (the median of the stand-in's own bursts).
  *
  * Standalone: `tsx bench/burst.ts`.
  */
@@ -39,7 +40,9 @@ const ACCESS_KEY = 'bench-burst-access-key';
 const SECRET_KEY = 'bench-burst-secret-key';
 /** The issue's goal for the bot's share of the p99. */
 export const GOAL_P99_MS = 100;
-/** Between the bot's two bursts, once the first burst's tasks are created and their cards edited. */
+/** Steady bursts per store (and the stand-in's bursts): the goal is for every one of them, not for a lucky one. */
+export const STEADY_BURSTS = 5;
+/** Between two bursts, once the previous burst's tasks are created. */
 const PAUSE_MS = 1000;
 
 export interface Latency {
@@ -56,14 +59,16 @@ export interface Latency {
 export interface BurstRun {
   store: string;
   cold: Latency;
-  warm: Latency;
+  /** The steady bursts, in order: each meets a bot tracking every earlier burst's tasks. */
+  steady: Latency[];
 }
 
 export interface BurstResult {
   commands: number;
   spreadMs: number;
   channels: number;
-  standIn: Latency;
+  /** The stand-in's bursts; the fake's share of the p99 is their median p99. */
+  standIn: Latency[];
   bots: BurstRun[];
 }
 
@@ -84,26 +89,41 @@ function setupFor(simUrl: string): PeerSetup {
     applicationId: snowflake(t),
     guildId: snowflake(t + 1000),
     channels: Array.from({ length: CHANNELS }, (_, i) => snowflake(t + 2000 + i)),
-    // Distinct users (each within the default per-user caps): stand-in, then per store the bot's two bursts.
-    userIds: Array.from({ length: COMMANDS * 5 }, (_, i) => snowflake(t + 10_000 + i)),
+    // Distinct users within each store (each within the default per-user caps): one block of COMMANDS per burst.
+    userIds: Array.from({ length: COMMANDS * (STEADY_BURSTS + 1) }, (_, i) => snowflake(t + 10_000 + i)),
     accessKey: ACCESS_KEY,
     secretKey: SECRET_KEY,
     simUrl,
   };
 }
 
-/** `settle`: returns once every card of the burst has been edited (its task created at Kling), not just answered. */
-async function burst(peer: Peer, from: number, settle = false): Promise<Latency> {
+/** The bot under test, as the bench sees it: how many tasks it tracks, and how many of them are not created yet. */
+interface Tracking {
+  tracked(): number;
+  uncreated(): number;
+}
+
+/**
+ * With `bot`: returns once the bot tracks every task of the burst and has created each at Kling, not just answered.
+ * Their cards' edits may wait longer (a channel with more cards in flight than its write window holds them: the
+ * channel outbox), so they are not waited for.
+ */
+async function burst(peer: Peer, from: number, bot?: Tracking): Promise<Latency> {
   const elu = performance.eventLoopUtilization();
-  peer.post({ type: 'burst', from, count: COMMANDS, spreadMs: SPREAD_MS, settle });
+  peer.post({ type: 'burst', from, count: COMMANDS, spreadMs: SPREAD_MS, settle: false });
   const { latencies, types, utilization } = await peer.next('acks');
   const busy = performance.eventLoopUtilization(elu).utilization;
   await peer.next('settled');
+  const until = Date.now() + SETTLE_LIMIT_MS;
+  const settled = () => !bot || (bot.tracked() >= from + COMMANDS && bot.uncreated() === 0);
+  while (!settled() && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
   return { ...latencyOf(latencies, types), botBusy: busy, fakeBusy: utilization ?? Number.NaN };
 }
+/** A burst's creates take a few seconds; past this the next burst goes anyway. */
+const SETTLE_LIMIT_MS = 30_000;
 
 /** The stand-in: a card rendered once, sent as each interaction's answer the moment it arrives. */
-async function standIn(setup: PeerSetup, apiUrl: string, peer: Peer, from: number): Promise<Latency> {
+async function standIn(setup: PeerSetup, apiUrl: string, peer: Peer): Promise<Latency[]> {
   const sample: TaskRecord = {
     id: 'kb0000000000001',
     scope: { platform: 'discord', guildId: setup.guildId, channelId: '1', userId: '1', userName: 'user' },
@@ -130,7 +150,9 @@ async function standIn(setup: PeerSetup, apiUrl: string, peer: Peer, from: numbe
     await acker.warm();
     await client.login(setup.botToken);
     await ready;
-    return await burst(peer, from);
+    const runs: Latency[] = [];
+    for (let i = 0; i < STEADY_BURSTS; i++) runs.push(await burst(peer, i * COMMANDS));
+    return runs;
   } finally {
     await client.destroy();
     acker.close();
@@ -142,15 +164,17 @@ async function botRun(
   urls: { apiUrl: string; simUrl: string },
   peer: Peer,
   store: { name: string; url: string },
-  from: number,
 ): Promise<BurstRun> {
   const running = await startBenchBot(setup, urls.apiUrl, urls.simUrl, { STORE_URL: store.url });
   try {
-    // The second burst meets a bot tracking the first's tasks, not one still creating them.
-    const cold = await burst(peer, from, true);
-    await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
-    const warm = await burst(peer, from + COMMANDS);
-    return { store: store.name, cold, warm };
+    // Each steady burst meets a bot tracking the earlier bursts' tasks, not one still creating them.
+    const cold = await burst(peer, 0, running);
+    const steady: Latency[] = [];
+    for (let i = 1; i <= STEADY_BURSTS; i++) {
+      await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
+      steady.push(await burst(peer, i * COMMANDS, running));
+    }
+    return { store: store.name, cold, steady };
   } finally {
     await running.close();
   }
@@ -185,12 +209,12 @@ export async function benchBurst(options: { redis?: boolean } = {}): Promise<Bur
   const dir = mkdtempSync(join(tmpdir(), 'kling-bot-burst-'));
   try {
     const urls = await peer.next('ready');
-    const standInLatency = await standIn(setup, urls.apiUrl, peer, 0);
-    const bots = [await botRun(setup, urls, peer, { name: 'SQLite', url: `sqlite://${join(dir, 'kb.sqlite')}` }, 400)];
+    const standInLatency = await standIn(setup, urls.apiUrl, peer);
+    const bots = [await botRun(setup, urls, peer, { name: 'SQLite', url: `sqlite://${join(dir, 'kb.sqlite')}` })];
     if (options.redis !== false && hasRedis()) {
       const redis = await startRedis();
       try {
-        bots.push(await botRun(setup, urls, peer, { name: 'Redis', url: redis.url }, 1200));
+        bots.push(await botRun(setup, urls, peer, { name: 'Redis', url: redis.url }));
       } finally {
         await redis.close();
       }
@@ -204,24 +228,38 @@ export async function benchBurst(options: { redis?: boolean } = {}): Promise<Bur
 }
 
 const cell = (v: number) => String(Math.round(v)).padStart(9);
+const median = (values: readonly number[]) =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
+
+/** The fake's own share of the p99: the median of the stand-in's bursts. */
+export const standInP99 = (r: BurstResult) => median(r.standIn.map((l) => l.p99));
+
+/** The bot's share of each steady burst's p99 (bot minus stand-in), per store. */
+export const sharesOf = (r: BurstResult, run: BurstRun) => run.steady.map((l) => l.p99 - standInP99(r));
 
 export function burstTable(r: BurstResult): string {
-  const head = `${''.padEnd(34)}${'p50'.padStart(9)}${'p99'.padStart(9)}${'max'.padStart(9)}  not type 4  busy: bot, fake`;
+  const head = `${''.padEnd(30)}${'p50'.padStart(9)}${'p99'.padStart(9)}${'max'.padStart(9)}${'share'.padStart(9)}  not type 4  busy: bot, fake`;
   const busy = (v: number) => `${Math.round(v * 100)}%`.padStart(5);
-  const row = (label: string, l: Latency) =>
-    `${label.padEnd(34)}${cell(l.p50)}${cell(l.p99)}${cell(l.max)}  ${String(l.notAnswered).padStart(10)}  ${busy(l.botBusy)}${busy(l.fakeBusy)}`;
+  const row = (label: string, l: Latency, share?: number) =>
+    `${label.padEnd(30)}${cell(l.p50)}${cell(l.p99)}${cell(l.max)}${share === undefined ? ''.padStart(9) : cell(share)}  ${String(l.notAnswered).padStart(10)}  ${busy(l.botBusy)}${busy(l.fakeBusy)}`;
+  const fake = standInP99(r);
   const lines = [
-    `Burst: ${r.commands} /video within ${r.spreadMs} ms over ${r.channels} channels, gateway dispatch -> answer (ms)`,
+    `Burst: ${r.commands} /video within ${r.spreadMs} ms over ${r.channels} channels, gateway dispatch -> answer (ms);`,
+    `share = the bot's p99 minus the stand-in's median p99 (${Math.round(fake)} ms), goal <= ${GOAL_P99_MS} ms`,
     head,
-    row('stand-in (the fake and transport)', r.standIn),
+    ...r.standIn.map((l, i) => row(`stand-in ${i + 1} (fake, transport)`, l)),
   ];
   for (const b of r.bots) {
-    lines.push(row(`bot, ${b.store}, after log-in`, b.cold), row(`bot, ${b.store}, tracking the first`, b.warm));
-    const p50 = b.warm.p50 - r.standIn.p50;
-    const p99 = b.warm.p99 - r.standIn.p99;
-    const met = p99 <= GOAL_P99_MS ? 'met' : 'NOT met';
+    lines.push(row(`bot, ${b.store}, after log-in`, b.cold));
+    const shares = sharesOf(r, b);
+    b.steady.forEach((l, i) => lines.push(row(`bot, ${b.store}, steady ${i + 1}`, l, shares[i])));
+    const worst = Math.max(...shares);
+    const bounds = worst <= GOAL_P99_MS ? 'within' : 'OUT OF';
     lines.push(
-      `  the bot's share (${b.store}): p50 ${Math.round(p50)} ms, p99 ${Math.round(p99)} ms (goal p99 <= ${GOAL_P99_MS} ms: ${met})`,
+      `  ${b.store}: share of p99 median ${Math.round(median(shares))} ms, worst ${Math.round(worst)} ms: ${bounds} bounds (share of p99 <= ${GOAL_P99_MS} ms)`,
     );
   }
   return lines.join('\n');

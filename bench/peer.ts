@@ -80,6 +80,9 @@ export async function startBenchBot(setup: PeerSetup, apiUrl: string, simUrl: st
   const adapter = await startDiscordAdapter(core, discord, {});
   await core.tracker.start();
   return {
+    /** Tasks the bot tracks, and those of them not created at Kling yet. */
+    tracked: () => core.tracker.liveCount(),
+    uncreated: () => core.tracker.countByState().get('pending') ?? 0,
     async close() {
       await adapter.stop();
       await core.close();
