@@ -22,6 +22,12 @@ import {
 
 const setup = discordRigPerTest();
 
+/**
+ * A card's end at Discord's realistic channel limit (5 writes / 5 s): a card may wait out a window that
+ * earlier writes filled (the Extend card waits about 5 s for its parent's), then a loaded machine's work.
+ */
+const CARD_WAIT_MS = 30_000;
+
 describe('Discord: model autocomplete', () => {
   it('answers with type 8 within the 3 s deadline, listing only the models of that command', async () => {
     const { s, f } = await setup();
@@ -145,7 +151,7 @@ describe('Discord end to end: /video on kling-v3 at 15 s with sound', () => {
     const flagged = await f.sendCommand(
       video(CH_A2, BOB, 'a fox in the snow --model kling-v3 --duration 15 --sound on'),
     );
-    await f.waitFor(() => cardIsFinal(s, cardOf(f, typed)) && cardIsFinal(s, cardOf(f, flagged)), 15_000);
+    await f.waitFor(() => cardIsFinal(s, cardOf(f, typed)) && cardIsFinal(s, cardOf(f, flagged)), CARD_WAIT_MS);
     const bodyOf = (rec: typeof typed) => {
       const { external_task_id: _ours, ...rest } = s.task(taskIdOf(cardOf(f, rec)) ?? '')?.body ?? {};
       return rest;
@@ -224,7 +230,7 @@ describe('Discord: /animate end frame', () => {
       start,
       { filename: 'end.jpg', contentType: 'image/jpeg', size: 9000, width: 800, height: 600, optionName: 'end_image' },
     ]);
-    await f.waitFor(() => cardIsFinal(s, cardOf(f, good)), 15_000);
+    await f.waitFor(() => cardIsFinal(s, cardOf(f, good)), CARD_WAIT_MS);
     const body = s.task(taskIdOf(cardOf(f, good)) ?? '')?.body ?? {};
     const urls = (good.payload.data as { resolved: { attachments: Record<string, { url: string; filename: string }> } })
       .resolved.attachments;
@@ -247,7 +253,7 @@ describe('Discord: Extend', () => {
     const { s, f } = await setup();
     const v1 = await f.sendCommand(video(CH_A1, ALICE, 'a fox --model kling-v1-6'));
     const v25 = await f.sendCommand(video(CH_A1, ALICE, 'a fox'));
-    await f.waitFor(() => cardIsFinal(s, cardOf(f, v1)) && cardIsFinal(s, cardOf(f, v25)), 15_000);
+    await f.waitFor(() => cardIsFinal(s, cardOf(f, v1)) && cardIsFinal(s, cardOf(f, v25)), CARD_WAIT_MS);
     expect(buttonIds(cardOf(f, v1)).some((id) => id.startsWith('kb:x:'))).toBe(true);
     expect(s.task(taskIdOf(cardOf(f, v25)) ?? '')?.body).toMatchObject({ model_name: 'kling-v2-5-turbo' });
     expect(buttonIds(cardOf(f, v25)).filter((id) => id.startsWith('kb:x:'))).toEqual([]);
@@ -257,11 +263,11 @@ describe('Discord: Extend', () => {
   it('the Extend button on a finished card posts a new public card that links to its parent and ends on the longer video', async () => {
     const { s, f } = await setup();
     const rec = await f.sendCommand(video(CH_A1, ALICE, 'a fox in the snow --model kling-v1-6'));
-    await f.waitFor(() => cardIsFinal(s, cardOf(f, rec)), 15_000);
+    await f.waitFor(() => cardIsFinal(s, cardOf(f, rec)), CARD_WAIT_MS);
     const card = cardOf(f, rec);
     const parentId = taskIdOf(card) ?? '';
     const click = await f.clickButton({ messageId: card?.id ?? '', customId: `kb:x:${parentId}`, user: BOB });
-    await f.waitFor(() => cardIsFinal(s, cardOf(f, click)), 15_000);
+    await f.waitFor(() => cardIsFinal(s, cardOf(f, click)), CARD_WAIT_MS);
     const extended = cardOf(f, click);
     // Answered with the public card itself (type 4) or a public defer (type 5), never privately.
     expect([4, 5]).toContain(click.ackType);

@@ -12,6 +12,7 @@ import { silentLogger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
 import type { PrivateView } from '../../src/render/view.js';
 import type { Storage } from '../../src/store/storage.js';
+import { pollUntil } from '../fakes/poll-until.js';
 import { RecordingPort } from './core-port.js';
 
 export const AK = 'core-access-key-4f1c';
@@ -113,20 +114,15 @@ export async function makeCore(
   return { core, port, dispatcher: new Dispatcher(core.services, core.metrics) };
 }
 
-/** Polls `probe` until it returns something truthy; fails with `what` after `timeoutMs`. */
+/** Polls `probe` until it returns something truthy; fails with `what` after `timeoutMs` of running time (pollUntil). */
 export async function waitFor<T>(
   what: string,
   probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
   timeoutMs = 5000,
   everyMs = 10,
 ): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+  const truthy = async () => (await probe()) || undefined;
+  return pollUntil(truthy, timeoutMs, () => new Error(`timed out after ${timeoutMs} ms waiting for ${what}`), everyMs);
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -9,6 +9,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { pollUntil } from '../poll-until.js';
 import { Gateway, Intent } from './gateway.js';
 import {
   buildAutocompleteInteraction,
@@ -197,14 +198,9 @@ class FakeDiscordImpl implements FakeDiscord {
     return [...(this.world.commands.get(scope.guildId ?? 'global') ?? [])];
   }
 
+  /** Polls `check` until it holds; `timeoutMs` counts running time only (see pollUntil). */
   async waitFor<T>(check: () => T | undefined | false | null, timeoutMs = 5000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = check();
-      if (v !== undefined && v !== false && v !== null) return v;
-      if (Date.now() > deadline) throw new Error(`[fake-discord] waitFor timed out after ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    return pollUntil(check, timeoutMs, () => new Error(`[fake-discord] waitFor timed out after ${timeoutMs} ms`));
   }
 
   messagesIn(channelId: string): MessageRecord[] {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { pollUntil } from '../poll-until.js';
 import { FakeSlackFiles } from './files.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -252,28 +253,21 @@ class FakeSlackServer implements FakeSlack {
     return this.calls.filter((c) => c.method === method);
   }
 
+  /** Polls `check` until it holds (a throw counts as not yet); `timeoutMs` counts running time only (see pollUntil). */
   waitFor<T>(check: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
-    const deadline = performance.now() + timeoutMs;
-    return new Promise<T>((resolve, reject) => {
-      const tick = (): void => {
-        let lastError: unknown;
-        try {
-          const v = check();
-          if (v !== undefined && v !== false) {
-            resolve(v);
-            return;
-          }
-        } catch (e) {
-          lastError = e;
-        }
-        if (performance.now() >= deadline) {
-          const why = lastError instanceof Error ? `: ${lastError.message}` : '';
-          reject(new Error(`fake slack waitFor timed out after ${timeoutMs} ms${why}`));
-          return;
-        }
-        setTimeout(tick, 10);
-      };
-      tick();
+    let lastError: unknown;
+    const attempt = (): T | undefined | false => {
+      try {
+        lastError = undefined;
+        return check();
+      } catch (e) {
+        lastError = e;
+        return undefined;
+      }
+    };
+    return pollUntil(attempt, timeoutMs, () => {
+      const why = lastError instanceof Error ? `: ${lastError.message}` : '';
+      return new Error(`fake slack waitFor timed out after ${timeoutMs} ms${why}`);
     });
   }
 
