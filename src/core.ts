@@ -11,6 +11,7 @@ import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { CardRecords } from './outbox/card-records.js';
 import { Outboxes } from './outbox/outboxes.js';
+import type { Timers } from './outbox/wake-timer.js';
 import type { PlatformPort } from './port.js';
 import type { BotServices } from './services.js';
 import { openStorage, type Storage } from './store/storage.js';
@@ -52,6 +53,8 @@ export async function createCore(
     klingTimeoutMs?: number;
     /** Download clocks for result copies (tests shorten them). */
     mediaLimits?: MediaStageOptions['limits'];
+    /** The outboxes' clock and timers (a test moves them on instead of waiting out a pause); default `now`. */
+    outboxClock?: { now: () => number } & Timers;
   } = {},
 ): Promise<Core> {
   const now = options.now ?? Date.now;
@@ -80,7 +83,8 @@ export async function createCore(
   const outboxes = new Outboxes({
     log,
     metrics,
-    now,
+    now: options.outboxClock?.now ?? now,
+    ...(options.outboxClock ? { timers: options.outboxClock } : {}),
     media: new MediaStage({
       concurrency: config.env.MEDIA_CONCURRENCY,
       log,

@@ -17,6 +17,7 @@ import {
   type CoreRig,
 } from './helpers/core-harness.js';
 import { channelKey, RecordingPort } from './helpers/core-port.js';
+import { JumpingClock } from './helpers/jumping-clock.js';
 
 const cleanup = new Cleanup();
 const unhandled: unknown[] = [];
@@ -227,13 +228,14 @@ describe('tracker: card edits', () => {
 
   it('a platform 429 pauses that channel for retryAfter; other channels go on', async () => {
     const sim = await startSim(cleanup, { timing: { submittedMs: 30, processingMs: 120, jitter: 0 } });
-    const port = new RecordingPort();
-    const rig = await makeCore(cleanup, sim, {}, port);
+    // The outboxes run on a clock the test jumps past the pause: A stays paused however slow the machine is,
+    // and nobody waits the pause out in real time.
+    const clock = new JumpingClock();
+    const port = new RecordingPort({ now: clock.now });
+    const rig = await makeCore(cleanup, sim, {}, port, { outboxClock: clock });
     const chanA = channelKey({ platform: 'console', guildId: 'g1', channelId: 'A' });
     const chanB = channelKey({ platform: 'console', guildId: 'g1', channelId: 'B' });
-    // Ten times what channel B's whole task takes here (~0.3 s), so B runs inside it on a loaded machine. (The
-    // pause is the outbox's wake timer on the real clock: a test clock that jumps would not wake it.)
-    const PAUSE_MS = 3000;
+    const PAUSE_MS = 10 * 60_000;
     port.rateLimitNextEdit(PAUSE_MS, chanA);
     // Two cards in A: a pause of only the card that got the 429 would let the other one's edits through.
     const [a, a2] = await submitN(rig, 2, { channelId: 'A', together: true });
@@ -241,10 +243,16 @@ describe('tracker: card edits', () => {
     // B starts only once A is paused, so its edits cannot all come before the pause.
     const [b] = await submitN(rig, 1, { channelId: 'B' });
     await waitAllFinal(rig, [b?.id ?? '']);
+    // A's cards are final at Kling too, so only the pause holds their edits.
+    await waitFor('A final in the store', async () => {
+      const recs = await Promise.all([a, a2].map((t) => rig.core.store.get(t?.id ?? '')));
+      return recs.every((r) => r?.state === 'succeed');
+    });
     // B went from its first edit to its final one while A waited.
     expect(port.editsIn(chanB).filter((e) => e.at > limit.at).length).toBeGreaterThanOrEqual(2);
     expect(port.editsIn(chanA), 'A wrote during its pause').toEqual([]);
-    await waitAllFinal(rig, [a?.id ?? '', a2?.id ?? ''], PAUSE_MS + 8000);
+    clock.jump(PAUSE_MS);
+    await waitAllFinal(rig, [a?.id ?? '', a2?.id ?? '']);
     expect(port.rateLimits).toHaveLength(1);
     expect(limit.channel).toBe(chanA);
     expect(new Set(port.editsIn(chanA).map((e) => e.taskId))).toEqual(new Set([a?.id, a2?.id]));

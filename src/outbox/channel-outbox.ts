@@ -53,7 +53,7 @@ export class ChannelOutbox {
     private readonly deps: ChannelOutboxDeps,
   ) {
     this.pacer = new RatePacer(deps.port.initialRate, deps.now);
-    this.wake = new WakeTimer(deps.now, () => void this.pump());
+    this.wake = new WakeTimer(deps.now, () => void this.pump(), deps.timers);
     this.lastActiveAt = deps.now();
     this.media = new CardMedia(deps.media, deps.port.media, deps.log, () => this.kick());
     this.writer = {

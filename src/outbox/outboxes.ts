@@ -46,6 +46,7 @@ export class Outboxes {
       log: this.deps.log,
       metrics: this.deps.metrics,
       now: this.deps.now,
+      ...(this.deps.timers ? { timers: this.deps.timers } : {}),
       onPosted: this.deps.onPosted,
       onShown: this.deps.onShown,
       onGone: this.deps.onGone,

@@ -7,6 +7,7 @@ import { PortRateLimitError, type PlatformPort, type Written } from '../port.js'
 import type { CardView } from '../render/view.js';
 import { mentionYields, type Candidate, type ChannelLoad, type Priority } from './next-write.js';
 import type { RatePacer } from './pacer.js';
+import type { Timers } from './wake-timer.js';
 
 /** What a channel outbox holds (a slot per card, one-off jobs) and what it is given. */
 
@@ -43,6 +44,8 @@ export interface ChannelOutboxDeps {
   log: Logger;
   metrics: Metrics;
   now: () => number;
+  /** What the outbox's wake timer waits on (default the real timers; a test's clock that it moves on). */
+  timers?: Timers;
   /** A first card was posted: persisted before any edit of it goes out. */
   onPosted: (taskId: string, handle: CardHandle, sig: string) => Promise<void>;
   /** Persists a moved handle and the signature shown. */

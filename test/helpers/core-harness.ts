@@ -14,6 +14,7 @@ import type { PrivateView } from '../../src/render/view.js';
 import type { Storage } from '../../src/store/storage.js';
 import { pollUntil } from '../fakes/poll-until.js';
 import { RecordingPort } from './core-port.js';
+import type { JumpingClock } from './jumping-clock.js';
 
 export const AK = 'core-access-key-4f1c';
 export const SK = 'core-secret-key-9b7e2d';
@@ -87,7 +88,7 @@ export async function makeCore(
   sim: Pick<KlingSimulator, 'url'>,
   env: Record<string, string> = {},
   port = new RecordingPort(),
-  options: { start?: boolean; storage?: Storage; klingTimeoutMs?: number } = {},
+  options: { start?: boolean; storage?: Storage; klingTimeoutMs?: number; outboxClock?: JumpingClock } = {},
 ): Promise<CoreRig> {
   const gateway = env['KLING_API_KEY'] !== undefined;
   const config = loadConfig(
@@ -107,6 +108,7 @@ export async function makeCore(
     metrics: new Metrics(),
     ...(options.storage ? { storage: options.storage } : {}),
     ...(options.klingTimeoutMs ? { klingTimeoutMs: options.klingTimeoutMs } : {}),
+    ...(options.outboxClock ? { outboxClock: options.outboxClock } : {}),
   });
   cleanup.add(() => core.close());
   core.addPort(port);
