@@ -45,9 +45,9 @@ const apiError = (status: number, code: number, message: string) =>
     files: undefined,
   });
 
-const rateLimit = (retryAfter: number, timeToReset = retryAfter) =>
+const rateLimit = (retryAfter: number, timeToReset = retryAfter, global = false) =>
   new RateLimitError({
-    global: false,
+    global,
     method: 'PATCH',
     url: 'x',
     route: '/webhooks/:id',
@@ -209,6 +209,15 @@ describe('DiscordPort.editCard', () => {
     expect(await waitOf(rateLimit(1000, 0))).toBe(1000);
     // Retry-After far beyond the bucket's reset (another scope is limited): Retry-After wins.
     expect(await waitOf(rateLimit(5000, 740))).toBe(5000);
+  });
+
+  it('GIVEN the bot-wide (global) limit holds a write THEN the channel waits it out without taking it for its own budget', async () => {
+    const rest = new ScriptedRest([{ method: 'PATCH', route: /^\/webhooks\//, answer: rateLimit(300, 300, true) }]);
+    const err = await portWith(rest)
+      .edit(webhookHandle(), view, scope)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PortRateLimitError);
+    expect(err instanceof PortRateLimitError ? [err.retryAfterMs, err.rate] : undefined).toEqual([300, undefined]);
   });
 
   it('GIVEN a 5xx THEN rethrows it (the tracker backs off) and keeps the token', async () => {

@@ -10,18 +10,29 @@ import { ChannelOutbox } from '../src/outbox/channel-outbox.js';
 import { viewHash } from '../src/outbox/card-records.js';
 import {
   chooseNext,
-  FETCH_AHEAD_MS,
-  fetchRoom,
   holdingOf,
   MENTION_WAIT_MS,
   mentionYields,
   NOT_HOLDING,
+  type Yields,
 } from '../src/outbox/next-write.js';
 import { MediaStage, type MediaSink, type PreparedMedia } from '../src/media/stage.js';
+import { LEAD_MS } from '../src/media/transfer-slots.js';
+import type { Download } from '../src/media/download.js';
 import { Outboxes } from '../src/outbox/outboxes.js';
 import { RatePacer } from '../src/outbox/pacer.js';
 import { PortRateLimitError, type PlatformPort, type RateInfo, type Written } from '../src/port.js';
 import type { CardView } from '../src/render/view.js';
+
+/** Downloads of the real MediaStage (where a test uses one) wait until the test lets them through, per link. */
+const downloads = vi.hoisted(() => new Map<string, () => void>());
+vi.mock('../src/media/download.js', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../src/media/download.js')>()),
+  download: (url: string) =>
+    new Promise<Download>((resolve) =>
+      downloads.set(url, () => resolve({ kind: 'ok', bytes: Buffer.from('mp4'), contentType: 'video/mp4' })),
+    ),
+}));
 
 const T0 = 1_800_000_000_000;
 const scope: TaskScope = { platform: 'console', guildId: 'g', channelId: 'c', userId: 'u', userName: 'u' };
@@ -429,69 +440,150 @@ describe('ChannelOutbox: the uploads that complete finals come before mentions',
     ]);
   });
 
-  it('GIVEN a channel with no write left for 5 s THEN its final starts fetching its copy only FETCH_AHEAD_MS before the window comes back (a transfer is not kept from other channels meanwhile)', async () => {
-    const { box, stage } = uploadingBox();
+  /** A final whose copy comes from its own link (the real MediaStage fetches it through the mocked download). */
+  const urlOf = (taskId: string) => `https://kling.example/${taskId}.mp4`;
+  const mediaView = (taskId: string): CardView => ({
+    ...finalView(taskId),
+    media: [{ url: urlOf(taskId), label: 'Video', kind: 'video' }],
+  });
+  const uploadsOf = (p: ScriptedPort) => p.writes.filter((w) => w.kind === 'upload').map((w) => [w.taskId, w.at - T0]);
+
+  /** A channel outbox writing through `p` and the real MediaStage `stage` (shared by channels). */
+  function realBox(p: UploadingPort, stage: MediaStage, channel = 'c'): ChannelOutbox {
+    return new ChannelOutbox(`console:g:${channel}`, {
+      port: p,
+      log: silentLogger,
+      metrics,
+      now: Date.now,
+      media: stage,
+      onPosted: async () => undefined,
+      onShown: () => undefined,
+      onGone: () => undefined,
+    });
+  }
+
+  it('GIVEN a channel with no write left for 5 s THEN its final takes a transfer only LEAD_MS before the window comes back (none is kept from other channels meanwhile)', async () => {
+    downloads.clear();
+    const stage = new MediaStage({ concurrency: 2, log: silentLogger });
+    const p = new UploadingPort();
+    const box = realBox(p, stage);
     box.attach('a', scope, { card: 'a' }, viewHash(view('a', 'processing')));
     box.attach('b', scope, { card: 'b' }, viewHash(view('b', 'processing')));
-    port.script.push({ rate: { remaining: 0, resetAfterMs: 5000, limit: 5 } });
+    p.script.push({ rate: { remaining: 0, resetAfterMs: 5000, limit: 5 } });
     box.offer('a', view('a', 'processing', 'spent the window'));
     await vi.advanceTimersByTimeAsync(0);
-    box.offer('b', finalView('b'));
-    await vi.advanceTimersByTimeAsync(5000 - FETCH_AHEAD_MS - 1);
-    expect(stage.fetched).toHaveLength(0);
+    box.offer('b', mediaView('b'));
+    await vi.advanceTimersByTimeAsync(5000 - LEAD_MS - 1);
+    expect(downloads.has(urlOf('b'))).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
-    expect(stage.fetched).toHaveLength(1);
-    stage.fetched[0]?.();
-    await vi.advanceTimersByTimeAsync(FETCH_AHEAD_MS);
-    expect(port.writes.map((w) => [w.kind, w.taskId, w.at - T0])).toEqual([
+    expect(downloads.has(urlOf('b'))).toBe(true);
+    downloads.get(urlOf('b'))?.();
+    await vi.advanceTimersByTimeAsync(LEAD_MS);
+    expect(p.writes.map((w) => [w.kind, w.taskId, w.at - T0])).toEqual([
       ['edit', 'a', 0],
       ['upload', 'b', 5000],
       ['mention', 'b', 5000],
+    ]);
+  });
+
+  it('GIVEN one transfer, in use, and two channels waiting for it, the one that asked first having since spent its window THEN the freed transfer goes to the channel that can write now, and the first gets it LEAD_MS before its window comes back', async () => {
+    downloads.clear();
+    const stage = new MediaStage({ concurrency: 1, log: silentLogger });
+    const [pa, pb, pc] = [new UploadingPort(), new UploadingPort(), new UploadingPort()];
+    const [a, b, c] = [realBox(pa, stage, 'a'), realBox(pb, stage, 'b'), realBox(pc, stage, 'c')];
+    c.attach('c1', scope, { card: 'c1' }, viewHash(view('c1', 'processing')));
+    c.offer('c1', mediaView('c1'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(downloads.has(urlOf('c1'))).toBe(true);
+    // Channel a: one write left; its final asks, then a new card's post takes that write.
+    pa.script.push(
+      { rate: { remaining: 1, resetAfterMs: 5000, limit: 5 } },
+      { rate: { remaining: 0, resetAfterMs: 4900, limit: 5 } },
+    );
+    a.attach('a0', scope, { card: 'a0' }, viewHash(view('a0', 'processing')));
+    a.attach('a1', scope, { card: 'a1' }, viewHash(view('a1', 'processing')));
+    a.offer('a0', view('a0', 'processing', 'first edit'));
+    await vi.advanceTimersByTimeAsync(0);
+    a.offer('a1', mediaView('a1'));
+    await vi.advanceTimersByTimeAsync(0);
+    void a.open('a2', scope, view('a2', 'submitted'));
+    await vi.advanceTimersByTimeAsync(100);
+    b.attach('b1', scope, { card: 'b1' }, viewHash(view('b1', 'processing')));
+    b.offer('b1', mediaView('b1'));
+    await vi.advanceTimersByTimeAsync(0);
+    downloads.get(urlOf('c1'))?.();
+    await vi.advanceTimersByTimeAsync(0);
+    expect([downloads.has(urlOf('a1')), downloads.has(urlOf('b1'))]).toEqual([false, true]);
+    downloads.get(urlOf('b1'))?.();
+    // Channel a's window came back 4900 ms after its post (at 0).
+    await vi.advanceTimersByTimeAsync(4900 - LEAD_MS - 1 - 100);
+    expect(downloads.has(urlOf('a1'))).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(downloads.has(urlOf('a1'))).toBe(true);
+    downloads.get(urlOf('a1'))?.();
+    await vi.advanceTimersByTimeAsync(LEAD_MS);
+    expect([uploadsOf(pc), uploadsOf(pb), uploadsOf(pa)]).toEqual([[['c1', 100]], [['b1', 100]], [['a1', 4900]]]);
+    expect(stage.inUse).toBe(0);
+  });
+
+  it('GIVEN a final written with room left in the window and another final still fetching its copy THEN the first one’s mention waits until the second final is written', async () => {
+    const { box, stage } = uploadingBox();
+    for (const id of ['a', 'b']) box.attach(id, scope, { card: id }, viewHash(view(id, 'processing')));
+    port.script.push({ rate: { remaining: 4, resetAfterMs: 5000, limit: 5 } });
+    box.offer('a', finalView('a'));
+    box.offer('b', finalView('b'));
+    await vi.advanceTimersByTimeAsync(0);
+    stage.fetched[0]?.();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(port.writes.map((w) => [w.kind, w.taskId])).toEqual([['upload', 'a']]);
+    stage.fetched[1]?.();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(port.writes.map((w) => [w.kind, w.taskId, w.at - T0])).toEqual([
+      ['upload', 'a', 0],
+      ['upload', 'b', 1000],
+      ['mention', 'a', 1000],
+      ['mention', 'b', 1000],
     ]);
   });
 });
 
 describe('holdingOf', () => {
   const fresh = { reported: true, limit: 5, remaining: 5, resetInMs: undefined, sinceResetMs: 300 };
-  it('GIVEN more cards in flight than a window holds THEN the channel is busy; GIVEN finals that need every write left THEN writes are reserved for them', () => {
-    expect(holdingOf(fresh, { liveCards: 6, finalsWaiting: 0 })).toEqual({ busy: true, reserved: false });
+  it('GIVEN more cards in flight than a window holds THEN the channel is busy; GIVEN finals that need every write left THEN writes are reserved for them; GIVEN any final waiting THEN mentions wait', () => {
+    expect(holdingOf(fresh, { liveCards: 6, finalsWaiting: 0 })).toEqual({
+      busy: true,
+      reserved: false,
+      finals: false,
+    });
     expect(holdingOf(fresh, { liveCards: 5, finalsWaiting: 0 })).toEqual(NOT_HOLDING);
     // Before the platform described its budget, 5 is only our guess.
     expect(holdingOf({ ...fresh, reported: false }, { liveCards: 6, finalsWaiting: 0 })).toEqual(NOT_HOLDING);
     expect(holdingOf({ ...fresh, remaining: 2 }, { liveCards: 4, finalsWaiting: 2 })).toEqual({
       busy: false,
       reserved: true,
+      finals: true,
     });
-    expect(holdingOf({ ...fresh, remaining: 3 }, { liveCards: 4, finalsWaiting: 2 })).toEqual(NOT_HOLDING);
+    expect(holdingOf({ ...fresh, remaining: 3 }, { liveCards: 4, finalsWaiting: 2 })).toEqual({
+      busy: false,
+      reserved: false,
+      finals: true,
+    });
     expect(
       holdingOf({ ...fresh, limit: Infinity, remaining: Infinity }, { liveCards: 100, finalsWaiting: 100 }),
     ).toEqual(NOT_HOLDING);
   });
 });
 
-describe('fetchRoom', () => {
-  const window = { reported: true, limit: 5, remaining: 3, resetInMs: 2000, sinceResetMs: undefined };
-  it('GIVEN writes left now THEN as many finals fetch as they allow; GIVEN the next window near THEN as many as it holds; GIVEN it far THEN none', () => {
-    expect(fetchRoom(0, window, 1, FETCH_AHEAD_MS)).toBe(2);
-    expect(fetchRoom(0, window, 4, FETCH_AHEAD_MS)).toBe(0);
-    expect(fetchRoom(FETCH_AHEAD_MS, { ...window, remaining: 0 }, 1, FETCH_AHEAD_MS)).toBe(4);
-    expect(fetchRoom(FETCH_AHEAD_MS + 1, { ...window, remaining: 0 }, 0, FETCH_AHEAD_MS)).toBe(0);
-    // Transfers all taken: only what the channel can write now.
-    expect(fetchRoom(1, { ...window, remaining: 0 }, 0, 0)).toBe(0);
-    expect(fetchRoom(0, { ...window, limit: Infinity, remaining: Infinity }, 50, 0)).toBe(Infinity);
-  });
-});
-
 describe('mentionYields', () => {
-  it('GIVEN a mention waiting less than MENTION_WAIT_MS THEN it yields to a busy channel; after THEN only to finals', () => {
-    expect(mentionYields(0)).toBe('busy');
-    expect(mentionYields(MENTION_WAIT_MS - 1)).toBe('busy');
+  it('GIVEN a mention waiting less than MENTION_WAIT_MS THEN it yields to a busy channel and to any final waiting; after THEN only to finals that need the window', () => {
+    expect(mentionYields(0)).toBe('behind');
+    expect(mentionYields(MENTION_WAIT_MS - 1)).toBe('behind');
     expect(mentionYields(MENTION_WAIT_MS)).toBe('finals');
   });
 });
 
 describe('chooseNext', () => {
-  const c = (name: string, priority: 0 | 1 | 2, yields: 'never' | 'finals' | 'busy', since = 0) => ({
+  const c = (name: string, priority: 0 | 1 | 2, yields: Yields, since = 0) => ({
     priority,
     since,
     yields,
@@ -499,11 +591,16 @@ describe('chooseNext', () => {
   });
   const all = [c('progress', 2, 'busy', 1), c('mention', 1, 'finals', 2), c('reply', 1, 'never', 3)];
   it('GIVEN a busy channel THEN unfinished cards wait but a mention and a reply go; GIVEN writes reserved for finals THEN only what never yields goes', () => {
+    const held = (busy: boolean, reserved: boolean, finals = false) => ({ busy, reserved, finals });
     expect(chooseNext(all, NOT_HOLDING)?.item).toBe('mention');
-    expect(chooseNext(all, { busy: true, reserved: false })?.item).toBe('mention');
-    expect(chooseNext([all[0]!], { busy: true, reserved: false })).toBeUndefined();
-    expect(chooseNext(all, { busy: false, reserved: true })?.item).toBe('reply');
-    expect(chooseNext([c('final', 0, 'never', 9), ...all], { busy: true, reserved: true })?.item).toBe('final');
+    expect(chooseNext(all, held(true, false))?.item).toBe('mention');
+    expect(chooseNext([all[0]!], held(true, false))).toBeUndefined();
+    expect(chooseNext(all, held(false, true))?.item).toBe('reply');
+    expect(chooseNext([c('final', 0, 'never', 9), ...all], held(true, true))?.item).toBe('final');
+    // A young mention waits behind any final (a busy channel too); progress only for a busy channel or reserved writes.
+    const young = [c('progress', 2, 'busy', 1), c('mention', 1, 'behind', 2)];
+    expect(chooseNext(young, held(false, false, true))?.item).toBe('progress');
+    expect(chooseNext(young, held(true, false))).toBeUndefined();
   });
 });
 
@@ -518,6 +615,49 @@ describe('RatePacer', () => {
     expect(pacer.waitMs()).toBe(5000);
     pacer.learn({ remaining: 3, resetAfterMs: 200, limit: 10 });
     expect(pacer.waitMs()).toBe(0);
+  });
+});
+
+describe('RatePacer ahead', () => {
+  it('GIVEN 3 writes left of a window resetting in 4 s, one write answered THEN the write after 0-2 others goes now, after 3 at the reset, after 4-7 once the answered one is a window old, after 8 not within the next window', () => {
+    vi.setSystemTime(T0);
+    const pacer = new RatePacer({ limit: 5, windowMs: 5000 }, Date.now);
+    pacer.spend();
+    pacer.learn({ remaining: 3, resetAfterMs: 4000, limit: 5 });
+    pacer.settled();
+    expect([0, 1, 2, 3, 4, 7, 8].map((ahead) => pacer.waitMs(ahead))).toEqual([0, 0, 0, 4000, 5020, 5020, Infinity]);
+  });
+
+  it('GIVEN 4 writes answered 4.5 s ago and one on its way THEN the next waits for the oldest to be a window old; with one more ahead, for the second oldest', () => {
+    vi.setSystemTime(T0);
+    const pacer = new RatePacer({ limit: 5, windowMs: 5000 }, Date.now);
+    for (let i = 0; i < 4; i++) {
+      pacer.spend();
+      pacer.learn({ remaining: 10, resetAfterMs: 1000, limit: 5 });
+      pacer.settled();
+      vi.setSystemTime(Date.now() + 100);
+    }
+    vi.setSystemTime(T0 + 4500);
+    pacer.spend();
+    expect([pacer.waitMs(0), pacer.waitMs(1)]).toEqual([520, 620]);
+  });
+});
+
+describe('RatePacer holds', () => {
+  it('GIVEN 3 writes left in a window and a hold that says nothing of this budget (the bot-wide limit, a back-off) THEN after the hold 3 go and the 4th waits for the reset', () => {
+    vi.setSystemTime(T0);
+    const pacer = new RatePacer({ limit: 5, windowMs: 5000 }, Date.now);
+    pacer.spend();
+    pacer.learn({ remaining: 3, resetAfterMs: 4000, limit: 5 });
+    pacer.pause(500);
+    expect(pacer.waitMs()).toBe(500);
+    vi.setSystemTime(T0 + 500);
+    for (let i = 0; i < 3; i++) {
+      expect(pacer.waitMs()).toBe(0);
+      pacer.spend();
+    }
+    expect(pacer.waitMs()).toBe(3500);
+    expect(pacer.window()).toMatchObject({ limit: 5, remaining: 0 });
   });
 });
 

@@ -6,7 +6,7 @@ import { wantsCopies } from './copies.js';
 import { DEFAULT_DOWNLOAD_LIMITS, download, type DownloadLimits } from './download.js';
 import { resultFilename } from './filename.js';
 import type { ResultStream } from './result-stream.js';
-import { Semaphore } from '../tracker/limiter.js';
+import { TransferSlots, type TransferClaim } from './transfer-slots.js';
 
 /**
  * A result on its way to the platform: whole in memory (`bytes`), or, for a sink that streams,
@@ -95,14 +95,14 @@ const MAX_FILES = 10;
  * Kling sends without its length (read whole).
  */
 export class MediaStage {
-  private readonly slots: Semaphore;
+  private readonly slots: TransferSlots;
   private readonly now: () => number;
   private readonly limits: Omit<DownloadLimits, 'maxBytes'>;
 
   constructor(private readonly o: MediaStageOptions) {
     this.now = o.now ?? Date.now;
     this.limits = { ...DEFAULT_DOWNLOAD_LIMITS, ...o.limits };
-    this.slots = new Semaphore(Math.max(1, o.concurrency));
+    this.slots = new TransferSlots(Math.max(1, o.concurrency), this.now);
   }
 
   /** Transfers running now (for tests and metrics). */
@@ -110,17 +110,21 @@ export class MediaStage {
     return this.slots.inUse;
   }
 
-  /** Transfers free with nobody waiting for one (the outbox fetches ahead of a channel's window only then). */
-  get spare(): number {
-    return Math.max(0, Math.max(1, this.o.concurrency) - this.slots.inUse - this.slots.queued);
+  /** A channel's window changed: a free transfer may go to one of its cards now. */
+  reconsider(): void {
+    this.slots.reconsider();
   }
 
   wants(view: CardView): boolean {
     return wantsCopies(view);
   }
 
-  async prepare(view: CardView, handle: CardHandle, sink: MediaSink): Promise<PreparedMedia> {
-    const release = await this.slots.acquire();
+  /**
+   * Fetches the card's results once a transfer is free for it (`claim`: how soon its channel could
+   * write them; by default at once); rejects with TransferWithdrawnError if the claim is withdrawn first.
+   */
+  async prepare(view: CardView, handle: CardHandle, sink: MediaSink, claim?: TransferClaim): Promise<PreparedMedia> {
+    const release = await this.slots.acquire(claim);
     try {
       const maxBytes = sink.uploadLimit(handle);
       const items = view.media.slice(0, MAX_FILES);

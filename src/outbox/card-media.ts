@@ -9,10 +9,16 @@ import {
   type PreparedMedia,
 } from '../media/stage.js';
 import type { CardView } from '../render/view.js';
+import { TransferWithdrawnError, type TransferClaim } from '../media/transfer-slots.js';
 
-/** Where a card's platform copies stand: being fetched, fetched and waiting for the final write, or settled. */
+/**
+ * Where a card's platform copies stand: waiting for a transfer or being fetched (`transferring` once it
+ * has one), fetched and waiting for the final write, or settled.
+ */
 export type CardMediaState =
-  { step: 'preparing' } | { step: 'ready'; prepared: PreparedMedia } | { step: 'done'; copies?: MediaCopy[] };
+  | { step: 'preparing'; transferring?: boolean }
+  | { step: 'ready'; prepared: PreparedMedia }
+  | { step: 'done'; copies?: MediaCopy[] };
 
 /** Permissions already named in the log (one line per missing permission, for the admins). */
 const named = new Set<string>();
@@ -43,25 +49,29 @@ export class CardMedia {
   }
 
   /**
-   * True while the card's final waits for its copies; starts fetching them the first time.
-   * `settle` receives the outcome (or nothing, if it failed or the card went away meanwhile).
+   * True while the card's final waits for its copies; the first time, asks for a transfer to fetch
+   * them (`ask`: how soon the channel could write this card, undefined once it no longer wants it).
+   * `settle` receives the outcome (false back: the card went away meanwhile).
    */
   holds(
     state: CardMediaState | undefined,
     view: CardView,
     handle: CardHandle | undefined,
     settle: (next: CardMediaState) => boolean,
+    ask: TransferClaim['ask'],
   ): boolean {
     if (state?.step === 'preparing') return true;
     if (!handle || !this.stage || !this.sink || !this.wanted(state, view)) return false;
     settle({ step: 'preparing' });
-    this.stage.prepare(view, handle, this.sink).then(
+    const claim = { ask, granted: () => void settle({ step: 'preparing', transferring: true }) };
+    this.stage.prepare(view, handle, this.sink, claim).then(
       (prepared) => {
         if (!settle({ step: 'ready', prepared })) prepared.release();
         this.kick();
       },
       (err: unknown) => {
-        this.log.warn({ taskId: view.taskId, err }, 'could not fetch the results for the platform');
+        if (!(err instanceof TransferWithdrawnError))
+          this.log.warn({ taskId: view.taskId, err }, 'could not fetch the results for the platform');
         settle({ step: 'done' });
         this.kick();
       },

@@ -2,21 +2,14 @@ import { isFinal, type CardHandle, type TaskScope } from '../domain.js';
 import type { PlatformPort, Written } from '../port.js';
 import type { CardView } from '../render/view.js';
 import { sharedShape } from '../shared-shape.js';
-import {
-  chooseNext,
-  FETCH_AHEAD_MS,
-  fetchRoom,
-  holdingOf,
-  MENTION_WAIT_MS,
-  NOT_HOLDING,
-  type Priority,
-} from './next-write.js';
+import { chooseNext, holdingOf, MENTION_WAIT_MS, NOT_HOLDING, type Priority } from './next-write.js';
 import { viewHash } from './card-records.js';
 import { RatePacer } from './pacer.js';
 import {
   candidates,
   loadOf,
   pauseOnRateLimit,
+  transferAsk,
   type CardSlot,
   type ChannelOutboxDeps,
   type Job,
@@ -40,6 +33,8 @@ export class ChannelOutbox {
   private readonly pacer: RatePacer;
   private readonly wake: WakeTimer;
   private writing = false;
+  /** The card whose write is on its way. */
+  private writingCard: CardSlot | undefined;
   private stopped = false;
   /** Shutting down: what is left goes as fast as the platform allows, finals first but nothing held. */
   private draining = false;
@@ -192,22 +187,18 @@ export class ChannelOutbox {
     if (!this.stopped) this.wake.in(delayMs);
   }
 
-  /** Finals that may still start fetching their copies in this pass (see fetchRoom). */
-  private fetchesLeft = 0;
-  /** A final's copies were not started in this pass: the channel cannot write it soon. */
-  private fetchDeferred = false;
-
   /**
    * A finished card's results are still being fetched for the platform (it is written once they
-   * settle), or wait to be fetched until the channel could write them.
+   * settle), or wait for a transfer, which goes to the channel that can write soonest.
    */
   private readonly mediaHolds = (taskId: string, slot: CardSlot): boolean => {
     if (!slot.wanted) return false;
-    if (slot.handle && this.media.wanted(slot.media, slot.wanted.view)) {
-      if (this.fetchesLeft <= 0) return (this.fetchDeferred = true);
-      this.fetchesLeft--;
-    }
-    return this.media.holds(slot.media, slot.wanted.view, slot.handle, (next) => this.settleMedia(taskId, slot, next));
+    const ask = () =>
+      this.stopped || this.cards.get(taskId) !== slot
+        ? undefined
+        : transferAsk(this.pacer, this.cards, this.writingCard);
+    const settle = (next: CardMediaState) => this.settleMedia(taskId, slot, next);
+    return this.media.holds(slot.media, slot.wanted.view, slot.handle, settle, ask);
   };
 
   /**
@@ -218,22 +209,17 @@ export class ChannelOutbox {
     const window = this.pacer.window();
     const load = loadOf(this.cards);
     const holding = this.draining ? NOT_HOLDING : holdingOf(window, load);
-    const waitMs = this.pacer.waitMs();
-    const ahead = (this.deps.media?.spare ?? 0) > 0 ? FETCH_AHEAD_MS : 0;
-    this.fetchesLeft = fetchRoom(waitMs, window, load.fetching, ahead);
-    this.fetchDeferred = false;
     const now = this.deps.now();
     const pick = chooseNext(candidates(this.cards, this.jobs, this.mediaHolds, now), holding)?.item;
     if (pick) return { pick, heldMs: 0 };
     // Wake at the first moment something held may go: writes reserved for finals when the window
-    // resets, copies not started when the next write is near enough to fetch them, cards whose
-    // progress waits for the platform's budget when the first may go. Else a change wakes it.
+    // resets, cards whose progress waits for the platform's budget when the first may go. Else a
+    // change wakes it (copies fetched, a card gone).
     let until = Infinity;
     if (holding.reserved && window.resetInMs !== undefined && window.resetInMs > 0) until = now + window.resetInMs;
-    if (this.fetchDeferred && waitMs > ahead) until = Math.min(until, now + waitMs - ahead);
     for (const slot of this.cards.values()) if (slot.wanted && slot.heldUntil) until = Math.min(until, slot.heldUntil);
-    // Mentions held for a busy channel: when the first has waited long enough.
-    if (holding.busy)
+    // Mentions held for a busy channel or its finals: when the first has waited long enough.
+    if (holding.busy || holding.finals)
       for (const job of this.jobs) if (job.mention) until = Math.min(until, job.since + MENTION_WAIT_MS);
     return { heldMs: until === Infinity ? 0 : Math.max(1, until - now) };
   }
@@ -252,13 +238,19 @@ export class ChannelOutbox {
         this.lastActiveAt = this.deps.now();
         try {
           if ('job' in next) await this.runJob(next.job);
-          else await writeCard(this.writer, next.card[0], next.card[1]);
+          else {
+            this.writingCard = next.card[1];
+            await writeCard(this.writer, next.card[0], next.card[1]);
+          }
         } finally {
+          this.writingCard = undefined;
           this.pacer.settled();
         }
       }
     } finally {
       this.writing = false;
+      // The window moved (a write went, or the channel now waits): a free transfer may be this channel's.
+      this.deps.media?.reconsider();
     }
   }
 

@@ -4,16 +4,20 @@ export type Priority = 0 | 1 | 2;
 /**
  * What may keep a write waiting while finals need the channel: nothing ('never': finals, first posts,
  * private replies, deletes); finals that need the window's last writes ('finals'); also a busy
- * channel ('busy': edits of cards that are not final yet, and the requester's "ready" mention for
- * up to MENTION_WAIT_MS).
+ * channel ('busy': edits of cards that are not final yet); also any final still waiting ('behind':
+ * the requester's "ready" mention, for up to MENTION_WAIT_MS).
  */
-export type Yields = 'never' | 'finals' | 'busy';
+export type Yields = 'never' | 'finals' | 'busy' | 'behind';
 
 /** The longest a mention waits for a busy channel: one that stays busy still tells requesters. */
 export const MENTION_WAIT_MS = 60_000;
 
-/** A mention that has waited MENTION_WAIT_MS no longer yields to a busy channel (only to finals waiting). */
-export const mentionYields = (waitedMs: number): Yields => (waitedMs < MENTION_WAIT_MS ? 'busy' : 'finals');
+/**
+ * A mention waits behind every final of its channel (a write spent now is one a final may miss a
+ * whole window for: the platform counts it for the next 5 s), at most MENTION_WAIT_MS; then only
+ * for the finals that need the window's last writes.
+ */
+export const mentionYields = (waitedMs: number): Yields => (waitedMs < MENTION_WAIT_MS ? 'behind' : 'finals');
 
 /** A write waiting in a channel's outbox, as the choice between them sees it. */
 export interface Candidate<T> {
@@ -39,8 +43,8 @@ export interface ChannelLoad {
   liveCards: number;
   /** Final views not yet written, also those still fetching their copies for the platform. */
   finalsWaiting: number;
-  /** Finals whose copies are being fetched, or fetched and not yet written (each holds a transfer). */
-  fetching: number;
+  /** Finals whose copies hold a transfer: being fetched, or fetched and not yet written. */
+  transfers: number;
 }
 
 /** Which writes wait now (see `Yields`). */
@@ -49,9 +53,11 @@ export interface Holding {
   busy: boolean;
   /** Finals wait and the window has no room beyond them: every write that yields waits. */
   reserved: boolean;
+  /** Some final waits to be written (its copies perhaps still on their way): mentions wait. */
+  finals: boolean;
 }
 
-export const NOT_HOLDING: Holding = { busy: false, reserved: false };
+export const NOT_HOLDING: Holding = { busy: false, reserved: false, finals: false };
 
 /**
  * A busy channel: more cards in flight than one of the platform's windows holds. There a
@@ -64,33 +70,30 @@ export const NOT_HOLDING: Holding = { busy: false, reserved: false };
  * finals waiting (some still fetching their copies) need every write the window has left. A
  * platform that reports no budget holds nothing back.
  */
-export function holdingOf(window: WindowState, load: Omit<ChannelLoad, 'fetching'>): Holding {
+export function holdingOf(window: WindowState, load: Omit<ChannelLoad, 'transfers'>): Holding {
   if (!Number.isFinite(window.limit)) return NOT_HOLDING;
   return {
     busy: window.reported && load.liveCards > window.limit,
     reserved: load.finalsWaiting > 0 && window.remaining <= load.finalsWaiting,
+    finals: load.finalsWaiting > 0,
   };
 }
 
-/** How far ahead of a channel's next possible write its finals' copies start to be fetched, transfers spare. */
-export const FETCH_AHEAD_MS = 1000;
+/** About how long one copy takes to go out once its channel writes it (a channel writes one at a time). */
+export const TRANSFER_MS = 50;
 
 /**
- * How many more finals of this channel may start fetching their copies now. Transfers are few
- * (MEDIA_CONCURRENCY for the whole bot) and a fetched copy keeps its transfer until its card's
- * write, so a channel fetches only what it can write within `aheadMs`: the writes left in its
- * window (or the next window's, when that opens within `aheadMs`), less what it already fetches.
- * Else a copy waiting for one channel's budget would keep another channel's final from the
- * window it has. The caller fetches ahead (FETCH_AHEAD_MS) only while a transfer is spare, else
- * only what its channel can write now (0).
+ * How soon a channel could write one more final with its copy: when the platform lets it write after
+ * the `ahead` copies already holding transfers (`waitMs`, RatePacer.waitMs(ahead)), and not before
+ * they went out one after another. Transfers are few (MEDIA_CONCURRENCY for the whole bot) and held
+ * until the card's write, so they go to the channels that can write soonest (media/transfer-slots.ts).
  */
-export function fetchRoom(waitMs: number, window: WindowState, fetching: number, aheadMs: number): number {
-  if (waitMs > aheadMs) return 0;
-  return Math.max(0, (waitMs === 0 ? window.remaining : window.limit) - fetching);
+export function transferReadyIn(waitMs: number, ahead: number): number {
+  return Math.max(waitMs, ahead * TRANSFER_MS);
 }
 
 const waits = (c: Candidate<unknown>, h: Holding) =>
-  c.yields !== 'never' && (h.reserved || (h.busy && c.yields === 'busy'));
+  c.yields !== 'never' && (h.reserved || (h.busy && c.yields !== 'finals') || (h.finals && c.yields === 'behind'));
 
 /**
  * The next write: the most urgent first, then the longest-waiting; writes held by `holding` are

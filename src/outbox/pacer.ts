@@ -34,6 +34,8 @@ export class RatePacer {
    * platform counted the write, so a window measured from it can only be longer than the platform's.
    */
   private readonly answered: number[] = [];
+  /** A write has left and not yet come back. */
+  private inFlight = false;
 
   constructor(
     initial: { limit: number; windowMs: number },
@@ -44,13 +46,22 @@ export class RatePacer {
     this.remaining = initial.limit;
   }
 
-  /** How long until the next write may go (0: now). */
-  waitMs(): number {
+  /**
+   * How long until the next write may go (0: now); with `ahead`, the write after `ahead` more that go
+   * first, one after another from now (Infinity: not within the next window).
+   */
+  waitMs(ahead = 0): number {
     const t = this.now();
-    if (this.pausedUntil > t) return this.pausedUntil - t;
     this.rollOver(t);
-    const budget = this.remaining > 0 || this.resetAt === undefined ? 0 : Math.max(1, this.resetAt - t);
-    return Math.max(budget, this.windowWait(t));
+    const paused = Math.max(0, this.pausedUntil - t);
+    let budget = 0;
+    if (this.remaining <= ahead) {
+      const beyond = ahead - this.remaining;
+      if (beyond >= this.limit) budget = Infinity;
+      else if (this.resetAt !== undefined) budget = Math.max(1, this.resetAt - t);
+      else if (ahead > 0) budget = this.windowMs;
+    }
+    return Math.max(paused, budget, this.windowWait(t, ahead));
   }
 
   /**
@@ -78,16 +89,22 @@ export class RatePacer {
     this.resetAt = undefined;
   }
 
-  /** The write `limit` writes ago must be a whole window old before another goes. */
-  private windowWait(t: number): number {
-    if (!this.reported || !Number.isFinite(this.limit) || this.answered.length < this.limit) return 0;
-    const oldest = this.answered[this.answered.length - this.limit] ?? 0;
+  /**
+   * The write `limit` writes ago must be a whole window old before another goes; a write on its way
+   * and the `ahead` ones going first count as answered now.
+   */
+  private windowWait(t: number, ahead: number): number {
+    if (!this.reported || !Number.isFinite(this.limit)) return 0;
+    const sent = this.answered.length + (this.inFlight ? 1 : 0) + ahead;
+    if (sent < this.limit) return 0;
+    const oldest = this.answered[sent - this.limit] ?? t;
     return Math.max(0, oldest + this.windowMs + SKEW_MS - t);
   }
 
   /** A write is leaving: counted now, corrected by its answer. */
   spend(): void {
     const t = this.now();
+    this.inFlight = true;
     if (!Number.isFinite(this.remaining)) return;
     this.resetAt ??= t + this.windowMs;
     this.remaining = Math.max(0, this.remaining - 1);
@@ -95,6 +112,7 @@ export class RatePacer {
 
   /** A write came back (whatever the answer): it counts in the platform's window from here. */
   settled(): void {
+    this.inFlight = false;
     this.answered.push(this.now());
     const keep = Number.isFinite(this.limit) ? Math.max(1, this.limit) : 1;
     if (this.answered.length > keep) this.answered.splice(0, this.answered.length - keep);
@@ -121,14 +139,19 @@ export class RatePacer {
     this.resetAt = this.now() + resetAfter;
   }
 
-  /** A 429 (or the adapter's own hold): nothing goes for exactly `ms`. */
+  /**
+   * A 429 (or the adapter's own hold): nothing goes for exactly `ms`. Without the platform's word on
+   * this budget (`rate`: a hold for another limit, or a back-off after a failure) the window stays as
+   * it was: a pause neither spends nor refills it.
+   */
   pause(ms: number, rate?: RateInfo): void {
     const until = this.now() + Math.max(0, ms);
     this.pausedUntil = Math.max(this.pausedUntil, until);
-    // A platform that reports no budget keeps none we could follow: the pause is all there is.
-    if (!this.reported && rate?.remaining === undefined) return;
+    // A platform that reports no budget keeps none we could follow, and a pause without its word
+    // says nothing of this one: the pause is all there is.
+    if (rate?.remaining === undefined) return;
     this.reported = true;
-    if (rate?.limit !== undefined && rate.limit > 0) this.limit = rate.limit;
+    if (rate.limit !== undefined && rate.limit > 0) this.limit = rate.limit;
     if (!Number.isFinite(this.limit)) this.limit = 1;
     this.remaining = 0;
     // The platform's word replaces our own estimate of the window.

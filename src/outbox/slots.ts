@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { PortRateLimitError, type PlatformPort, type Written } from '../port.js';
 import type { CardView } from '../render/view.js';
-import { mentionYields, type Candidate, type ChannelLoad, type Priority } from './next-write.js';
+import { mentionYields, transferReadyIn, type Candidate, type ChannelLoad, type Priority } from './next-write.js';
 import type { RatePacer } from './pacer.js';
 import type { Timers } from './wake-timer.js';
 
@@ -107,14 +107,32 @@ export function* candidates(
   }
 }
 
-/** The channel's cards in flight, and the finals among them still to be written (also those fetching copies). */
+/**
+ * The channel's cards in flight, the finals among them still to be written (also those fetching copies), and the
+ * transfers they hold.
+ */
 export function loadOf(cards: Map<string, CardSlot>): ChannelLoad {
   let finalsWaiting = 0;
-  let fetching = 0;
+  let transfers = 0;
   for (const slot of cards.values()) {
     const state = slot.wanted?.view.state;
     if (state && isFinal(state) && (slot.handle || slot.posting)) finalsWaiting++;
-    if (slot.media?.step === 'preparing' || slot.media?.step === 'ready') fetching++;
+    if ((slot.media?.step === 'preparing' && slot.media.transferring) || slot.media?.step === 'ready') transfers++;
   }
-  return { liveCards: cards.size, finalsWaiting, fetching };
+  return { liveCards: cards.size, finalsWaiting, transfers };
+}
+
+/**
+ * How soon this channel could write one more final with its copy, and whether that write opens its window (see
+ * media/transfer-slots.ts): the copies holding transfers go first, but for the one being written now (`writing`),
+ * which the pacer counts already.
+ */
+export function transferAsk(
+  pacer: RatePacer,
+  cards: Map<string, CardSlot>,
+  writing: CardSlot | undefined,
+): { readyInMs: number; opens: boolean } {
+  const ahead = loadOf(cards).transfers - (writing?.media?.step === 'ready' ? 1 : 0);
+  const opens = ahead === 0 && pacer.window().resetInMs === undefined;
+  return { readyInMs: transferReadyIn(pacer.waitMs(ahead), ahead), opens };
 }

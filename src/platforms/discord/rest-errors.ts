@@ -20,12 +20,14 @@ export const codeOf = (err: unknown) => (err instanceof DiscordAPIError ? err.co
  * A 429 (or a bucket discord.js knows is empty): wait exactly what Discord said. `timeToReset`
  * comes from the answer's precise `X-RateLimit-Reset-After`, of which `Retry-After` is the
  * whole-second round-up; when they disagree by more than that rounding (another scope is
- * limited), or there is no reset, `Retry-After` decides.
+ * limited), or there is no reset, `Retry-After` decides. The bot's global limit (50 a second for
+ * every route) is no channel's budget: the channel only waits it out, its own window untouched.
  */
 function rateLimitOf(err: unknown): PortRateLimitError | undefined {
   if (!(err instanceof RateLimitError)) return undefined;
   const precise = err.timeToReset > 0 && err.retryAfter - err.timeToReset < 1000;
   const wait = precise ? err.timeToReset : Math.max(err.retryAfter, err.timeToReset);
+  if (err.global) return new PortRateLimitError(Math.max(1, Math.ceil(wait)), { cause: err });
   const reported = rateOfError(err);
   const rate: RateInfo = {
     ...reported,

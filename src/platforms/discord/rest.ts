@@ -91,15 +91,17 @@ async function sendMultipart(
 
 /**
  * The REST client for every message write. It never waits or retries by itself: a 429 (or a bucket
- * it knows is empty) is thrown at once (`rejectOnRateLimit` on every route), 5xx and timeouts are
- * not retried, and no offset is added to Discord's numbers. The channel's outbox decides when to
+ * it knows is empty) is thrown at once (`rejectOnRateLimit`, for all but the bot-wide limit), 5xx and
+ * timeouts are not retried, and no offset is added to Discord's numbers. The channel's outbox decides when to
  * try again. Each answer's rate headers are handed to `withRate`. A write with files streams its
  * multipart body (MultipartBody) instead of discord.js's in-memory FormData.
  */
 export function messageRest(apiUrl: string | undefined, token: string): REST {
   return new REST({
     ...(apiUrl ? { api: apiUrl } : {}),
-    rejectOnRateLimit: () => true,
+    // A channel's own bucket is the outbox's to pace; the bot-wide limit (50 a second) is waited out here, in
+    // one queue for every channel, since it says nothing of any channel's window.
+    rejectOnRateLimit: (limited) => !limited.global,
     retries: 0,
     offset: 0,
     // A rate-limit queue per card webhook (interaction token) builds up with every task; dropped when

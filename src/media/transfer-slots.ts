@@ -1,0 +1,154 @@
+/**
+ * MEDIA_CONCURRENCY transfers shared by every channel. A copy is written in its card's final write,
+ * and its transfer is held until then, so a transfer given to a card whose channel cannot write for
+ * seconds is a transfer lost to every other channel meanwhile. So a free transfer goes to the card
+ * its channel can write soonest (asked when the transfer frees, not when the card asked), then to
+ * the one that asked first; none goes to a card its channel cannot write within LEAD_MS.
+ */
+
+/** A card asking for a transfer, as the choice between them sees it. */
+export interface TransferAsk {
+  /** How soon its channel could write it (ms; Infinity: not within the window it can see). */
+  readyInMs: number;
+  /**
+   * Its write would open its channel's next window. A platform window runs from its first write,
+   * so an opening write late by a second makes every later window of that channel late by as much;
+   * the other writes of an open window have until its end.
+   */
+  opens: boolean;
+  /** When it asked (the earliest-finished goes first among equals). */
+  since: number;
+}
+
+/** How far ahead of its channel's write a copy may start (its download's first bytes come meanwhile). */
+export const LEAD_MS = 50;
+
+const before = (a: TransferAsk, b: TransferAsk) =>
+  a.opens !== b.opens ? a.opens : a.readyInMs !== b.readyInMs ? a.readyInMs < b.readyInMs : a.since < b.since;
+
+/**
+ * Which waiting card gets a free transfer, among those its channel can write within `leadMs`: one
+ * that opens its channel's window, then the soonest written, then the earliest asked; else none,
+ * and when to ask again (undefined: only once something changes).
+ */
+export function chooseTransfer(
+  asks: readonly TransferAsk[],
+  leadMs: number,
+): { grant: number } | { retryInMs: number | undefined } {
+  let best = -1;
+  let soonest = Infinity;
+  asks.forEach((a, i) => {
+    soonest = Math.min(soonest, a.readyInMs);
+    if (a.readyInMs > leadMs) return;
+    const b = asks[best];
+    if (!b || before(a, b)) best = i;
+  });
+  if (best >= 0) return { grant: best };
+  return { retryInMs: Number.isFinite(soonest) ? Math.max(1, soonest - leadMs) : undefined };
+}
+
+/** A card's claim on a transfer. */
+export interface TransferClaim {
+  /** How soon its channel could write it now, and whether that write opens a window; undefined once withdrawn. */
+  ask(): Omit<TransferAsk, 'since'> | undefined;
+  /** Told the moment its transfer is given (before the download starts), so its channel counts it at once. */
+  granted?(): void;
+}
+
+/** The card went away before its transfer came: nothing was downloaded. */
+export class TransferWithdrawnError extends Error {
+  constructor() {
+    super('the card no longer wants its transfer');
+    this.name = 'TransferWithdrawnError';
+  }
+}
+
+interface Waiter {
+  claim: TransferClaim;
+  since: number;
+  grant: () => void;
+  withdraw: () => void;
+}
+
+/**
+ * At most `limit` transfers at a time, each given by `chooseTransfer` when one is free: on a release,
+ * a new claim, `reconsider()` (a channel's window changed), or when the soonest card becomes
+ * writable. A transfer is counted taken the moment it is given, so no newcomer can take it twice.
+ */
+export class TransferSlots {
+  private active = 0;
+  private readonly waiting: Waiter[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly limit: number,
+    private readonly now: () => number = Date.now,
+    private readonly leadMs = LEAD_MS,
+  ) {}
+
+  get inUse(): number {
+    return this.active;
+  }
+
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  /** A transfer for `claim`, held until the returned function is called (once; later calls do nothing). */
+  acquire(claim: TransferClaim = { ask: () => ({ readyInMs: 0, opens: false }) }): Promise<() => void> {
+    return new Promise((resolve, reject) => {
+      const since = this.now();
+      this.waiting.push({
+        claim,
+        since,
+        grant: () => resolve(this.releaser()),
+        withdraw: () => reject(new TransferWithdrawnError()),
+      });
+      this.reconsider();
+    });
+  }
+
+  /** Gives free transfers to the cards that can use them now (cheap while none is free). */
+  reconsider(): void {
+    if (this.active >= this.limit || this.waiting.length === 0) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.active < this.limit && this.waiting.length > 0) {
+      const asks: TransferAsk[] = [];
+      for (let i = 0; i < this.waiting.length;) {
+        const w = this.waiting[i];
+        if (!w) break;
+        const ask = w.claim.ask();
+        if (ask === undefined) {
+          this.waiting.splice(i, 1);
+          w.withdraw();
+          continue;
+        }
+        asks.push({ ...ask, since: w.since });
+        i++;
+      }
+      const choice = chooseTransfer(asks, this.leadMs);
+      if (!('grant' in choice)) {
+        if (choice.retryInMs !== undefined) {
+          this.timer = setTimeout(() => this.reconsider(), choice.retryInMs);
+          this.timer.unref();
+        }
+        return;
+      }
+      const [w] = this.waiting.splice(choice.grant, 1);
+      this.active++;
+      w?.claim.granted?.();
+      w?.grant();
+    }
+  }
+
+  private releaser(): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.active--;
+      this.reconsider();
+    };
+  }
+}
