@@ -332,7 +332,9 @@ describe('fake Slack with an unmodified Bolt App', () => {
   });
 
   it('with rejectRateLimitedCalls the call throws a rate-limited error carrying retryAfter', async () => {
-    const fake = await fakeSlack();
+    // The fake's clock stands still until the test moves it: the too-early retry is early however slow the run.
+    let now = 0;
+    const fake = await fakeSlack({ now: () => now });
     fake.rateLimit('chat.update', { times: 1, retryAfterSec: 1, channel: CHANNEL });
     const errors: unknown[] = [];
     await startBot(
@@ -371,13 +373,15 @@ describe('fake Slack with an unmodified Bolt App', () => {
       ['blocked', false],
     ]);
     // Once it has passed, the call goes through.
-    await fake.waitFor(() => (rl?.at ?? 0) + 1000 <= Date.now(), 3000);
+    now += 1000;
     await client.chat.update({ channel: CHANNEL, ts, text: 'again, later' });
     expect(fake.messagesIn(CHANNEL)[0]?.text).toBe('again, later');
   });
 
   it('chat.postMessage: about one a second per channel after a short burst; other channels unaffected', async () => {
-    const fake = await fakeSlack({ channelLimit: null });
+    // The fake's clock stands still until the test moves it: no token comes back during the burst, however slow.
+    let now = 0;
+    const fake = await fakeSlack({ channelLimit: null, now: () => now });
     const client = webClient(fake, { rejectRateLimitedCalls: true });
     for (let i = 0; i < 3; i++) await client.chat.postMessage({ channel: CHANNEL, text: `burst ${i}` });
     await expect(client.chat.postMessage({ channel: CHANNEL, text: 'one too many' })).rejects.toMatchObject({
@@ -389,8 +393,7 @@ describe('fake Slack with an unmodified Bolt App', () => {
       ['chat.postMessage', CHANNEL, 'post_limit', false],
     ]);
     // A second later there is room for one more.
-    const limitedAt = fake.rateLimits[0]?.at ?? Date.now();
-    await fake.waitFor(() => Date.now() >= limitedAt + 1000, 3000);
+    now += 1000;
     await client.chat.postMessage({ channel: CHANNEL, text: 'after a second' });
     expect(fake.messagesIn(CHANNEL)).toHaveLength(4);
   });
@@ -620,13 +623,14 @@ describe('fake Slack with an unmodified Bolt App', () => {
   });
 
   it('expires response_urls after their lifetime', async () => {
-    const fake = await fakeSlack({ responseUrlLifetimeMs: 1000 });
+    // The fake's clock stands still until the test moves it past the lifetime.
+    let now = 0;
+    const fake = await fakeSlack({ responseUrlLifetimeMs: 1000, now: () => now });
     await startBot(fake, (app) => {
       app.command('/video', async ({ ack }) => {
         await ack();
       });
     });
-    const sentAt = Date.now();
     const cmd = await fake.sendCommand({
       teamId: TEAM,
       channelId: CHANNEL,
@@ -645,8 +649,8 @@ describe('fake Slack with an unmodified Bolt App', () => {
     expect(await bad.json()).toMatchObject({ ok: false, error: 'invalid_blocks' });
     expect((await post({ response_type: 'in_channel', text: 'public' })).status).toBe(200);
     expect(fake.messagesIn(CHANNEL).map((m) => [m.text, m.via])).toEqual([['public', 'response_url']]);
-    // Wait out the lifetime (counted from the command, so well within 1 s of it plus margin).
-    await new Promise((r) => setTimeout(r, Math.max(0, sentAt + 1100 - Date.now())));
+    // Past the lifetime (counted from the command).
+    now += 1001;
     const late = await post({ text: 'late' });
     expect(late.status).toBe(404);
     expect(await late.json()).toEqual({ ok: false, error: 'expired_url' });

@@ -171,6 +171,9 @@ class FakeSlackServer implements FakeSlack {
   private readonly blocks = new Map<string, number>();
   private readonly forced: ForcedLimit[] = [];
   private readonly rateLimitMono = new WeakMap<RateLimitRecord, number>();
+  /** response_url id → when it was made, on the fake's clock (`now`). */
+  private readonly responseUrlMono = new Map<string, number>();
+  private readonly now: () => number;
   private readonly responseUrlUses: number;
   private readonly responseUrlLifetimeMs: number;
   private readonly botUserId: string;
@@ -180,6 +183,7 @@ class FakeSlackServer implements FakeSlack {
   private ephemeralSeq = 0;
 
   constructor(private readonly opts: FakeSlackOptions) {
+    this.now = opts.now ?? (() => performance.now());
     for (const team of opts.teams) {
       const domain = team.domain ?? `team-${team.id.toLowerCase()}`;
       for (const ch of team.channels) this.channels.set(ch, { teamId: team.id, domain });
@@ -427,7 +431,7 @@ class FakeSlackServer implements FakeSlack {
   }
 
   private checkRateLimits(method: string, channel: string | undefined): ApiResult | undefined {
-    const nowMono = performance.now();
+    const nowMono = this.now();
     const team = channel === undefined ? undefined : this.channels.get(channel)?.teamId;
     // Did the client wait for earlier 429s on this method/channel (or, for a workspace limit, workspace)?
     for (const r of this.rateLimits) {
@@ -771,13 +775,14 @@ class FakeSlackServer implements FakeSlack {
       source,
     };
     this.responseUrls.set(id, rec);
+    this.responseUrlMono.set(id, this.now());
     return rec;
   }
 
   private handleResponseUrl(id: string, contentType: string, raw: string): { params: Params; result: ApiResult } {
     const rec = this.responseUrls.get(id);
     if (!rec) return { params: {}, result: { status: 404, body: { ok: false, error: 'invalid_url' } } };
-    if (Date.now() - rec.createdAt > this.responseUrlLifetimeMs) {
+    if (this.now() - (this.responseUrlMono.get(id) ?? 0) > this.responseUrlLifetimeMs) {
       rec.rejected += 1;
       return { params: {}, result: { status: 404, body: { ok: false, error: 'expired_url' } } };
     }
@@ -864,7 +869,7 @@ class FakeSlackServer implements FakeSlack {
   /** A trigger id for one interaction: views.open takes it once, within 3 s. */
   private triggerId(teamId: string, userId: string): string {
     const id = `${Date.now()}.${Math.floor(Math.random() * 1e12)}.${randomHex(16)}`;
-    this.triggers.set(id, { issuedAt: performance.now(), teamId, userId, used: false });
+    this.triggers.set(id, { issuedAt: this.now(), teamId, userId, used: false });
     return id;
   }
 
@@ -882,7 +887,7 @@ class FakeSlackServer implements FakeSlack {
     const trigger = this.triggers.get(triggerId);
     if (!trigger) return fail('invalid_trigger_id');
     if (trigger.used) return fail('exchanged_trigger_id');
-    if (performance.now() - trigger.issuedAt > (this.opts.triggerLifetimeMs ?? TRIGGER_LIFETIME_MS))
+    if (this.now() - trigger.issuedAt > (this.opts.triggerLifetimeMs ?? TRIGGER_LIFETIME_MS))
       return fail('expired_trigger_id');
     const errors = viewErrors(view);
     if (errors.length > 0) return fail('invalid_arguments', errors);

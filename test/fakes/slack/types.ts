@@ -5,6 +5,11 @@ import type { ViewRecord } from './views.js';
 export interface FakeSlackOptions {
   /** How long a trigger id opens a view (Slack: 3 s). */
   triggerLifetimeMs?: number;
+  /**
+   * The clock (ms, never going back) the fake's rate limits, response_url and trigger lifetimes run on; default
+   * performance.now. A test that would wait one of them out moves its own clock on instead.
+   */
+  now?: () => number;
   /** The only bot token the Web API accepts (`Authorization: Bearer …` or a `token` form field). */
   botToken: string;
   /** Used to sign requests sent to the bot. */
