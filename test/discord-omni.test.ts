@@ -4,7 +4,7 @@
  * translated for the legacy standard; every refusal is private, names the rule and costs no call.
  */
 import { describe, expect, it } from 'vitest';
-import type { AttachmentInput, InteractionRecord, SendCommandInput } from './fakes/discord/index.js';
+import type { AttachmentInput, SendCommandInput } from './fakes/discord/index.js';
 import {
   ALICE,
   CH_A1,
@@ -14,7 +14,9 @@ import {
   discordRigPerTest,
   embedText,
   ephemeralAnswers,
+  expectRefusals,
   taskIdOf,
+  type RefusalCase,
 } from './helpers/discord-harness.js';
 
 const setup = discordRigPerTest();
@@ -86,7 +88,7 @@ describe('Discord: /video with reference images', () => {
 
   it('each refusal is private, names the rule, and reaches no Kling endpoint', async () => {
     const { s, f } = await setup();
-    const cases: Array<{ input: SendCommandInput; says: RegExp[] }> = [
+    const cases: RefusalCase[] = [
       { input: videoWith('@image_1 meets @image_3', [png(1), png(2)]), says: [/prompt/, /names @image_3/, /image_2/] },
       { input: videoWith('@image_1 dances', []), says: [/names @image_1, but no image was given/] },
       {
@@ -104,17 +106,7 @@ describe('Discord: /video with reference images', () => {
         says: [/negative_prompt/, /omni video/],
       },
     ];
-    const recs: InteractionRecord[] = [];
-    for (const c of cases) recs.push(await f.sendCommand(c.input));
-    await f.waitFor(() => recs.every((r) => ephemeralAnswers(f, r).length > 0), 5000);
-    for (const [i, rec] of recs.entries()) {
-      const answer = embedText(ephemeralAnswers(f, rec)[0]);
-      for (const re of cases[i]?.says ?? []) expect(answer, `case ${i}`).toMatch(re);
-      expect(answer).toContain('Nothing was sent to Kling');
-      expect(rec.ephemeral, `case ${i}`).toBe(true);
-    }
-    expect(f.messagesIn(CH_A1).filter((m) => (m.flags & 64) === 0)).toEqual([]);
-    expect(s.calls).toEqual([]);
+    await expectRefusals(s, f, cases);
   });
 
   it('Regenerate after the attachment links expired is refused with the reason; no second create', async () => {

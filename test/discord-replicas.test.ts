@@ -4,8 +4,7 @@
  * counted once: the replica that claims the interaction answers it, the other does nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KlingSimulator } from '../tools/kling-simulator/simulator.js';
-import type { FakeDiscord, InteractionRecord } from './fakes/discord/index.js';
+import type { InteractionRecord } from './fakes/discord/index.js';
 import { closeInOrder } from './helpers/close-in-order.js';
 import {
   CH_A1,
@@ -13,15 +12,12 @@ import {
   cardIsFinal,
   cardOf,
   carol,
+  discordRigPerTest,
   ephemeralAnswers,
   mentionsIn,
   publicCards,
-  startBot,
-  startFake,
-  startSim,
   taskIdOf,
   video,
-  type InProcessBot,
 } from './helpers/discord-harness.js';
 import { startRedis, type RedisInstance } from './helpers/redis-instance.js';
 import { redisAvailable } from './helpers/redis-server.js';
@@ -33,29 +29,25 @@ const HAS_REDIS = redisAvailable();
  */
 const WINDOWS_WAIT_MS = 45_000;
 let redis: RedisInstance | undefined;
-let sim: KlingSimulator | undefined;
-let fake: FakeDiscord | undefined;
-const bots: InProcessBot[] = [];
 
 beforeAll(async () => {
   if (HAS_REDIS) redis = await startRedis();
 });
 afterAll(async () => {
-  await closeInOrder([...bots, fake, sim, redis]);
+  await redis?.close();
 });
+
+const setup = discordRigPerTest();
 
 describe.skipIf(!HAS_REDIS)('Discord: two replicas on one Redis', () => {
   it('12 commands from 4 users with a daily cap of 3 each: 12 creates, 0 refusals, and the 4th of each user refused', async () => {
-    const s = (sim = await startSim({ submittedMs: 100, processingMs: 300 }));
-    const f = (fake = await startFake());
     const env = {
       STORE_URL: `${redis?.url ?? ''}/2`,
       USER_MAX_DAILY_TASKS: '3',
       USER_MAX_ACTIVE_TASKS: '0',
       POLL_INTERVAL_MS: '100',
     };
-    bots.push(await startBot(s, f, { env }));
-    bots.push(await startBot(s, f, { env }));
+    const { s, f, bots } = await setup({ sim: { submittedMs: 100, processingMs: 300 }, env, replicas: 2 });
     await f.waitFor(() => f.identifies >= 2, 10_000);
 
     const users = [1, 2, 3, 4].map((n) => carol(n));
@@ -82,7 +74,7 @@ describe.skipIf(!HAS_REDIS)('Discord: two replicas on one Redis', () => {
     // Each requester is told once (mentions queue behind the finals at the channel's pace).
     await f.waitFor(() => mentionsIn(f, [CH_A1, CH_A2]).length >= 12, WINDOWS_WAIT_MS);
     // Both replicas stopped (their trackers drained): nothing more can reach Kling.
-    await closeInOrder(bots.splice(0));
+    await closeInOrder(bots);
     expect(s.stats.creates).toBe(12);
     expect(s.stats.duplicateCreates).toBe(0);
     // One public card per command, never a second for the same interaction.

@@ -23,6 +23,7 @@ import {
   type FakeUser,
   type InteractionRecord,
   type MessageRecord,
+  type SendCommandInput,
 } from '../fakes/discord/index.js';
 
 /** Secret values looked for in everything recorded; long and unmistakable on purpose. */
@@ -102,6 +103,7 @@ export interface InProcessBot {
   adapter: DiscordAdapter;
   /** Every log line the bot wrote (after scrubbing, as an operator would see it). */
   logs: string[];
+  /** Stops the adapter, then the core (its outboxes drained); later calls wait for the same close. */
   close(): Promise<void>;
 }
 
@@ -129,14 +131,17 @@ export async function startBot(
     throw err;
   });
   await core.tracker.start();
+  let closing: Promise<void> | undefined;
   return {
     core,
     adapter,
     logs,
-    async close() {
-      await adapter.stop();
-      await core.close();
-    },
+    // Once, however often asked: a test may stop its bots before its rig closes them.
+    close: () =>
+      (closing ??= (async () => {
+        await adapter.stop();
+        await core.close();
+      })()),
   };
 }
 
@@ -325,6 +330,37 @@ export function ephemeralAnswers(fake: FakeDiscord, rec: InteractionRecord): Mes
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A command the bot must refuse, and what its private answer must say. */
+export interface RefusalCase {
+  input: SendCommandInput;
+  says: RegExp[];
+}
+
+/**
+ * Sends each case in turn and checks the bot's refusals: every answer private, saying what its case
+ * asks and that nothing was sent to Kling; nothing public in their channels and no call to Kling.
+ * Returns the interactions, in the order of the cases.
+ */
+export async function expectRefusals(
+  sim: KlingSimulator,
+  fake: FakeDiscord,
+  cases: readonly RefusalCase[],
+): Promise<InteractionRecord[]> {
+  const recs: InteractionRecord[] = [];
+  for (const c of cases) recs.push(await fake.sendCommand(c.input));
+  await fake.waitFor(() => recs.every((r) => ephemeralAnswers(fake, r).length > 0), 5000);
+  for (const [i, rec] of recs.entries()) {
+    const answer = embedText(ephemeralAnswers(fake, rec)[0]);
+    for (const re of cases[i]?.says ?? []) expect(answer, `case ${i}`).toMatch(re);
+    expect(answer).toContain('Nothing was sent to Kling');
+    expect(rec.ephemeral, `case ${i}`).toBe(true);
+  }
+  for (const channelId of new Set(cases.map((c) => c.input.channelId)))
+    expect(fake.messagesIn(channelId).filter((m) => (m.flags & 64) === 0)).toEqual([]);
+  expect(sim.calls).toEqual([]);
+  return recs;
+}
 
 /**
  * No secret in anything Discord recorded (message contents and edits, request bodies) or in the
