@@ -10,6 +10,13 @@ import { redisAvailable } from './redis-server.js';
 import type { TakeoverOptions, TakeoverResult } from './takeover-rigs.js';
 
 const TASKS = 12;
+/**
+ * Bounds that hold on a loaded machine (a landing's suite on two cores put the first final 1.66 s after the kill)
+ * and still fail a takeover slower than the lease allows (a 10 s lease put it 9-11 s after). The goals themselves,
+ * first <= 1.5 s and last <= 3 s at poll 500 ms, are timings: `npm run bench -- --only takeover` judges them, quiet.
+ */
+const FIRST_FINAL_BOUND_MS = 5000;
+const LAST_FINAL_BOUND_MS = 8000;
 
 export function takeoverTest(t: {
   /** The describe's and the test's names. */
@@ -35,8 +42,8 @@ export function takeoverTest(t: {
       const r = await t.run({ storeUrl: `${redis?.url ?? ''}/${t.db}`, pollIntervalMs: 500, tasks: TASKS });
       process.stdout.write(`${t.label}: kill to finals (ms): ${r.delays.join(', ')}\n`);
       expect(r.delays).toHaveLength(TASKS);
-      expect(r.delays[0]).toBeLessThanOrEqual(1500);
-      expect(r.delays.at(-1)).toBeLessThanOrEqual(3000);
+      expect(r.delays[0]).toBeLessThanOrEqual(FIRST_FINAL_BOUND_MS);
+      expect(r.delays.at(-1)).toBeLessThanOrEqual(LAST_FINAL_BOUND_MS);
       expect(r.survivorLeads).toBe(true);
       expect(r.createsPerTask).toEqual(Array.from({ length: TASKS }, () => 1));
       expect(r.creates).toBe(TASKS);
