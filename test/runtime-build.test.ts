@@ -116,6 +116,10 @@ describe('npm start runs the compiled bot', () => {
     });
     bot = await startBotProcess(env, 120_000, [...npmCommand(), 'start']);
     await fake.waitForReady();
+    // The fake counts the bot ready once its gateway session is; the guilds (and their channels) follow it.
+    // The bot says so once it has them, and only then does /metrics count them (below).
+    const started = bot;
+    await fake.waitFor(() => started.output().includes('"msg":"discord connected"'), 30_000);
 
     expect(bot.output()).toMatch(/building dist\/|rebuilding dist\//);
     expect(existsSync(join(REPO_ROOT, 'dist', 'main.js'))).toBe(true);
