@@ -37,18 +37,21 @@ function record(userId: string, units = 1, guildId = 'G1'): TaskRecord {
   };
 }
 
-/** An SQLite file, counting the transactions (setMany) the admissions take. */
-function sqliteStorage(): { storage: Storage; transactions: () => number } {
+/** An SQLite file, counting the transactions (setMany) the admissions take and keeping the last one's entries. */
+function sqliteStorage() {
   const store = new SqliteStore(join(dir, `g${n}.sqlite`));
   let transactions = 0;
+  let last: ReadonlyArray<{ key: string; value: unknown }> = [];
   const setMany = store.setMany.bind(store);
   store.setMany = (entries) => {
     transactions++;
+    last = entries;
     return setMany(entries);
   };
-  const storage = keyvStorage(new Keyv({ store, namespace: 'kb', throwOnErrors: true }));
+  const kv = new Keyv({ store, namespace: 'kb', throwOnErrors: true });
+  const storage = keyvStorage(kv);
   opened.push(storage);
-  return { storage, transactions: () => transactions };
+  return { storage, kv, transactions: () => transactions, lastWrite: () => last };
 }
 
 const nothing = { user: 0, guild: 0, bot: 0 };
@@ -94,6 +97,38 @@ describe('group commit of new tasks (keyv)', () => {
     expect(
       (await storage.tasks.newest({ platform: 'discord', guildId: 'G1', channelId: 'C1' }, 0, 10)).reverse(),
     ).toEqual(written);
+  });
+
+  it("GIVEN 2,000 users who each ran a task today THEN a batch's largest write stays small: no key it writes grows with the day's users", async () => {
+    const { storage, lastWrite } = sqliteStorage();
+    await Promise.all(Array.from({ length: 2000 }, (_, i) => storage.tasks.admit(record(`U${i}`))));
+    await Promise.all(Array.from({ length: 20 }, (_, i) => storage.tasks.admit(record(`V${i}`))));
+    const sizes = lastWrite().map((e) => ({ key: e.key, bytes: JSON.stringify(e.value).length }));
+    // The channel's index chunk (up to 200 ids) is the largest a batch writes; the ledger written whole was 27 kB.
+    expect(Math.max(...sizes.map((s) => s.bytes))).toBeLessThan(6000);
+    const { ledger } = await storage.units.on('discord', 'G1', DAY);
+    expect(Object.keys(ledger)).toHaveLength(2021);
+    expect(ledger['*']).toBe(202_000);
+    expect(ledger['U1999']).toBe(100);
+  });
+
+  it("GIVEN a day whose ledger an earlier version wrote whole THEN its users' units still count, show and can be given back", async () => {
+    const { storage, kv } = sqliteStorage();
+    await kv.set(`units:discord:G1:${DAY}`, { A: 600, '*': 600 }, 86_400_000);
+    const caps = { units: { ...nothing, user: 10 } };
+    expect(await storage.tasks.admit(record('A', 6), caps)).toEqual({
+      kind: 'units',
+      budget: 'user',
+      cap: 1000,
+      used: 600,
+      needs: 600,
+    });
+    const lost = record('A', 3);
+    expect(await storage.tasks.admit(lost, caps)).toBeUndefined();
+    expect(await storage.tasks.admit(record('B', 2), caps)).toBeUndefined();
+    expect((await storage.units.on('discord', 'G1', DAY)).ledger).toEqual({ A: 900, B: 200, '*': 1100 });
+    expect(await storage.budgets.release(lost.id)).toBe(true);
+    expect((await storage.units.on('discord', 'G1', DAY)).ledger).toEqual({ A: 600, B: 200, '*': 800 });
   });
 
   it('GIVEN a write that fails inside a batch THEN every command of that batch fails with a StoreError and nothing of any of them is left; the batch before stands', async () => {

@@ -4,7 +4,15 @@ import { readMany } from './collections.js';
 import type { Admission } from './collections.js';
 import { recordKey } from './keys.js';
 import type { KeyedMutex } from './kv.js';
-import { GUILD_FIELD, ledgerOf, type AdmitRefusal, type Ledger } from './units-ledger.js';
+import {
+  GUILD_FIELD,
+  ledgerOf,
+  ledgerShardKey,
+  moveUnits,
+  usedBy,
+  type AdmitRefusal,
+  type Ledger,
+} from './units-ledger.js';
 
 /** Ids per stored chunk of an index (`<index>:<chunk>`; `<index>:n` holds the length). */
 export const CHUNK = 200;
@@ -115,7 +123,8 @@ class Snapshot {
     const appends = new Map<string, number>();
     for (const a of batch) {
       keys.add(a.counter.key);
-      if (a.units) keys.add(a.units.ledgerKey).add(a.units.botKey);
+      if (a.units)
+        keys.add(a.units.ledgerKey).add(ledgerShardKey(a.units.ledgerKey, a.units.userField)).add(a.units.botKey);
       for (const index of a.indexes) {
         keys.add(`${index}:n`);
         appends.set(index, (appends.get(index) ?? 0) + 1);
@@ -141,17 +150,18 @@ class Snapshot {
     if (a.counter.cap > 0 && count >= a.counter.cap) return { kind: 'guild_tasks' };
     const u = a.units;
     if (u) {
-      const ledger = this.ledger(u.ledgerKey);
+      const main = this.ledger(u.ledgerKey);
+      const shardKey = ledgerShardKey(u.ledgerKey, u.userField);
+      const shard = this.ledger(shardKey);
       const bot = this.number(u.botKey);
-      const used = { user: ledger[u.userField] ?? 0, guild: ledger[GUILD_FIELD] ?? 0, bot };
+      const used = { user: usedBy(main, shard, u.userField), guild: main[GUILD_FIELD] ?? 0, bot };
       const refused = overBudget(used, u.amount, u.caps);
       if (refused) return { kind: 'units', ...refused };
       if (u.amount > 0) {
-        const add = (n: number | undefined) => Math.max(0, (n ?? 0) + u.amount);
-        ledger[u.userField] = add(ledger[u.userField]);
-        ledger[GUILD_FIELD] = add(ledger[GUILD_FIELD]);
+        moveUnits(main, shard, u.userField, u.amount);
         this.touch(u.ledgerKey, u.ttlMs);
-        this.numbers.set(u.botKey, add(bot));
+        this.touch(shardKey, u.ttlMs);
+        this.numbers.set(u.botKey, Math.max(0, bot + u.amount));
         this.touch(u.botKey, u.ttlMs);
       }
     }

@@ -55,7 +55,52 @@ export const ledgerOf = (raw: unknown): Ledger => {
   return out;
 };
 
-/** keyv (one process): the ledger is one JSON object, the bot's total a number, every change under one lock. */
+/**
+ * On keyv a server's day is kept in parts, so that counting one task reads and writes a few small
+ * objects, not one that grows with every member who used the bot that day (a group commit wrote it
+ * whole per batch: at 2,000 users, 60 kB parsed and written per batch, the main cost of a burst's
+ * admissions, bench/burst.ts). The ledger's own key holds the server's total (`*`); each user's
+ * count lives in one of LEDGER_SHARDS parts of it. A user field in the ledger's own key was written
+ * by a version before the parts (that day only) and still counts.
+ */
+export const LEDGER_SHARDS = 256;
+
+/** The part a user's count lives in (FNV-1a of the user id: ids a few apart land in different parts). */
+export function ledgerShardKey(ledgerKey: string, userField: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < userField.length; i++) h = Math.imul(h ^ userField.charCodeAt(i), 0x01000193);
+  return `${ledgerKey}:${(h >>> 0) % LEDGER_SHARDS}`;
+}
+
+export const ledgerShardKeys = (ledgerKey: string) =>
+  Array.from({ length: LEDGER_SHARDS }, (_, i) => `${ledgerKey}:${i}`);
+
+/** What one user has used: their part's count plus any an earlier version left in the ledger's own key. */
+export const usedBy = (main: Ledger, shard: Ledger, userField: string) =>
+  (main[userField] ?? 0) + (shard[userField] ?? 0);
+
+/**
+ * Moves one user's count and the server's by `delta` (never below zero), in place. A decrease the
+ * user's part cannot take (their units were counted by an earlier version) comes off the ledger's
+ * own key.
+ */
+export function moveUnits(main: Ledger, shard: Ledger, userField: string, delta: number): void {
+  const had = shard[userField] ?? 0;
+  shard[userField] = Math.max(0, had + delta);
+  const rest = delta - (shard[userField] - had);
+  if (rest < 0 && main[userField] !== undefined) main[userField] = Math.max(0, main[userField] + rest);
+  main[GUILD_FIELD] = Math.max(0, (main[GUILD_FIELD] ?? 0) + delta);
+}
+
+/** The whole day, as one ledger: the ledger's own key with every part's users added in. */
+export function mergedLedger(main: Ledger, shards: readonly Ledger[]): Ledger {
+  const out: Ledger = { ...main };
+  for (const shard of shards)
+    for (const [user, n] of Object.entries(shard)) if (user !== GUILD_FIELD) out[user] = (out[user] ?? 0) + n;
+  return out;
+}
+
+/** keyv (one process): the ledger in parts (LEDGER_SHARDS), the bot's total a number, every change under one lock. */
 export class KeyvUnits implements UnitsStore {
   constructor(
     private readonly kv: Keyv,
@@ -65,17 +110,23 @@ export class KeyvUnits implements UnitsStore {
   /** Moves a task's count by `delta` hundredths (settled or released); a day already expired is left alone. */
   adjust(k: UnitsKeys, delta: number, ttlMs: number): Promise<void> {
     return this.lock(async () => {
-      if (delta === 0 || (await this.kv.get(k.ledgerKey)) === undefined) return;
-      await this.write({ ...k, ttlMs }, await this.ledger(k.ledgerKey), await this.bot(k.botKey), delta);
+      const raw: unknown = await this.kv.get(k.ledgerKey);
+      if (delta === 0 || raw === undefined) return;
+      const main = ledgerOf(raw);
+      const shardKey = ledgerShardKey(k.ledgerKey, k.userField);
+      const shard = ledgerOf(await this.kv.get(shardKey));
+      const bot = await this.bot(k.botKey);
+      moveUnits(main, shard, k.userField, delta);
+      await this.set(shardKey, shard, ttlMs);
+      await this.set(k.ledgerKey, main, ttlMs);
+      await this.set(k.botKey, Math.max(0, bot + delta), ttlMs);
     });
   }
 
   async on(platform: Platform, guildId: string, day: string): Promise<{ ledger: Ledger; bot: number }> {
-    return { ledger: await this.ledger(unitsLedgerKey(platform, guildId, day)), bot: await this.bot(botUnitsKey(day)) };
-  }
-
-  private async ledger(key: string): Promise<Ledger> {
-    return ledgerOf(await this.kv.get(key));
+    const key = unitsLedgerKey(platform, guildId, day);
+    const [main, ...shards] = await Promise.all([key, ...ledgerShardKeys(key)].map((k) => this.kv.get(k)));
+    return { ledger: mergedLedger(ledgerOf(main), shards.map(ledgerOf)), bot: await this.bot(botUnitsKey(day)) };
   }
 
   private async bot(key: string): Promise<number> {
@@ -83,11 +134,8 @@ export class KeyvUnits implements UnitsStore {
     return Number.isFinite(n) ? n : 0;
   }
 
-  private async write(k: UnitsKeys & { ttlMs: number }, ledger: Ledger, bot: number, delta: number): Promise<void> {
-    const add = (n: number | undefined) => Math.max(0, (n ?? 0) + delta);
-    const next = { ...ledger, [k.userField]: add(ledger[k.userField]), [GUILD_FIELD]: add(ledger[GUILD_FIELD]) };
-    if ((await this.kv.set(k.ledgerKey, next, k.ttlMs)) === false) throw new Error('the store did not write units');
-    if ((await this.kv.set(k.botKey, add(bot), k.ttlMs)) === false) throw new Error('the store did not write units');
+  private async set(key: string, value: unknown, ttlMs: number): Promise<void> {
+    if ((await this.kv.set(key, value, ttlMs)) === false) throw new Error('the store did not write units');
   }
 }
 
