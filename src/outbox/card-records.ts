@@ -118,9 +118,10 @@ export class CardRecords {
    * one step. `admit` (the caller's: limits, then the store) writes the record with `admittedCard`: it
    * names the handle the answer will live at and waits for it, so a crash before the answer never
    * leaves a task to be created that nobody saw (tracker/unanswered.ts). Then the card goes up as the
-   * answer, showing `viewOf(record)`, and the record says so (`answered`), or forgets the handle when
-   * the interaction cannot carry it (`unanswerable`). Resolves once the adapter lets the task go on
-   * (`CardAnswer.ready`). Refusals from `admit` are thrown as they are.
+   * answer, showing `viewOf(record)`. Once the adapter lets the task go on (`CardAnswer.ready`: under
+   * a burst, when the burst's other answers are out) the record says so (`answered`), before the task
+   * can reach Kling; or it forgets the handle at once when the interaction cannot carry it
+   * (`unanswerable`). Refusals from `admit` are thrown as they are.
    */
   async answerFirst(
     card: Extract<CardAnswering, { by: 'interaction' }>,
@@ -141,9 +142,10 @@ export class CardRecords {
       await this.unanswerable(rec.id);
       return { kind: 'post', rec: toBePosted(rec), view };
     }
+    // Written after `ready`: a store write per answer was work a burst's later answers waited for (bench/burst.ts).
+    await answer.ready;
     // A placeholder ("thinking…") shows nothing yet: the outbox fills it with the latest view.
     const cardSig = await this.answered(rec.id, answer.handle, answer.kind === 'shown' ? view : undefined);
-    await answer.ready;
     return { kind: 'answered', rec: answeredOn(rec, answer.handle, cardSig) };
   }
 
