@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { BurstGate } from './burst-gate.js';
 import { MediaStage, type MediaStageOptions } from './media/stage.js';
 import { hostname } from 'node:os';
 import type { Config } from './config.js';
@@ -34,6 +35,8 @@ export interface Core {
   services: BotServices;
   /** One per channel: every message write goes through these. */
   outboxes: Outboxes;
+  /** Bursts of interactions are answered before background work goes on (burst-gate.ts). */
+  burst: BurstGate;
   /** Path segment that makes the callback URL unguessable. */
   callbackToken: string;
   /** Registers a platform's one port (once per platform). */
@@ -99,8 +102,10 @@ export async function createCore(
   const lease = storage.shared
     ? storage.trackerLease(`${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`, LEASE_TTL_MS, now)
     : undefined;
+  const burst = new BurstGate(now);
   const tracker = new Tracker({
     store,
+    burst,
     budgets: storage.budgets,
     kling,
     outboxes,
@@ -171,6 +176,7 @@ export async function createCore(
     tracker,
     services,
     outboxes,
+    burst,
     callbackToken,
     addPort(port) {
       outboxes.addPort(port);

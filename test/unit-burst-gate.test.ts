@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { BurstGate, MAX_HOLD_MS } from '../src/platforms/discord/burst-gate.js';
+import { BurstGate, MAX_HOLD_MS } from '../src/burst-gate.js';
+import { quietInterval } from '../src/tracker/quiet-interval.js';
+import { RESUME_EVERY_MS, resumeDue } from '../src/tracker/resume.js';
 
 describe('BurstGate: acknowledgements of a burst before its work', () => {
   afterEach(() => void vi.useRealTimers());
@@ -84,5 +86,42 @@ describe('BurstGate: acknowledgements of a burst before its work', () => {
     await held;
     await never;
     expect(gate.busy()).toBe(false);
+  });
+});
+
+describe("the tracker's background work under a burst", () => {
+  afterEach(() => void vi.useRealTimers());
+
+  it('GIVEN a burst being answered THEN the tick waits for it, and a tick due meanwhile is not run twice', async () => {
+    vi.useFakeTimers();
+    const gate = new BurstGate(() => Date.now());
+    vi.advanceTimersByTime(1000);
+    const ticks: number[] = [];
+    const start = Date.now();
+    const timer = quietInterval(
+      100,
+      () => gate.after(),
+      () => ticks.push(Date.now() - start),
+    );
+    await vi.advanceTimersByTimeAsync(100);
+    expect(ticks).toEqual([100]);
+    const answered = gate.awaitsAnswer();
+    await vi.advanceTimersByTimeAsync(300);
+    expect(ticks).toEqual([100]);
+    answered();
+    await vi.advanceTimersByTimeAsync(50);
+    expect(ticks).toHaveLength(2);
+    expect(ticks[1]).toBeGreaterThan(400);
+    expect(ticks[1]).toBeLessThan(450);
+    clearInterval(timer);
+  });
+
+  it("GIVEN a burst THEN the store's read for other replicas' tasks waits up to MAX_HOLD_MS more, never longer; on taking the lease it goes at once", () => {
+    expect(resumeDue(false, RESUME_EVERY_MS - 1, false)).toBe(false);
+    expect(resumeDue(false, RESUME_EVERY_MS, false)).toBe(true);
+    expect(resumeDue(false, RESUME_EVERY_MS, true)).toBe(false);
+    expect(resumeDue(false, RESUME_EVERY_MS + MAX_HOLD_MS - 1, true)).toBe(false);
+    expect(resumeDue(false, RESUME_EVERY_MS + MAX_HOLD_MS, true)).toBe(true);
+    expect(resumeDue(true, 0, true)).toBe(true);
   });
 });

@@ -1,9 +1,19 @@
+import { MAX_HOLD_MS } from '../burst-gate.js';
 import { isFinal, type TaskRecord } from '../domain.js';
 import { recordsToResume, type TrackerOptions } from './tracker-options.js';
 import { abandonUnshown, isAbandoned } from './unanswered.js';
 
 /** How often a leader reads the store for tasks other replicas accepted (on every renewal at most). */
-const RESUME_EVERY_MS = 1000;
+export const RESUME_EVERY_MS = 1000;
+
+/**
+ * A renewal's read of the store: on taking the lease at once, else a second after the last one, and
+ * while a burst of interactions is answered up to MAX_HOLD_MS later (it read every record the burst
+ * had admitted and not handed to the tracker yet, bench/burst.ts). Never held longer: other replicas'
+ * tasks must still be picked up under a flood of commands.
+ */
+export const resumeDue = (fresh: boolean, sinceLastMs: number, burst: boolean): boolean =>
+  fresh || sinceLastMs >= RESUME_EVERY_MS + (burst ? MAX_HOLD_MS : 0);
 
 /** What the resume step does with each stored record it finds. */
 export interface ResumeSteps {
@@ -26,7 +36,7 @@ export class Resumer {
   private lastAt = Number.NEGATIVE_INFINITY;
 
   constructor(
-    private readonly o: Pick<TrackerOptions, 'store' | 'budgets' | 'lease'>,
+    private readonly o: Pick<TrackerOptions, 'store' | 'budgets' | 'lease' | 'burst'>,
     private readonly now: () => number,
   ) {
     this.startedAt = now();
@@ -35,7 +45,7 @@ export class Resumer {
   /** The records it acted on (0 when a renewal came too soon after the last read). */
   async resume(fresh: boolean, steps: ResumeSteps): Promise<TaskRecord[]> {
     // Renewals come four times a TTL; other replicas' tasks are picked up once a second.
-    if (!fresh && this.now() - this.lastAt < RESUME_EVERY_MS) return [];
+    if (!resumeDue(fresh, this.now() - this.lastAt, this.o.burst?.busy() ?? false)) return [];
     this.lastAt = this.now();
     const records = await recordsToResume(this.o, steps.held, steps.reshown, this.now);
     const now = this.now();

@@ -2,6 +2,7 @@ import { isFinal, type TaskRecord } from '../domain.js';
 import type { KlingClient } from '../kling/client.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import type { BurstGate } from '../burst-gate.js';
 import type { Outboxes } from '../outbox/outboxes.js';
 import type { Lease } from '../store/lease.js';
 import type { BudgetRecords } from '../store/budget-records.js';
@@ -40,6 +41,8 @@ export interface TrackerOptions {
   random?: () => number;
   /** With a shared store (Redis): only the replica holding this lease polls and edits. */
   lease?: Lease;
+  /** The poll and the store reads wait while a burst of interactions is answered (bounded). */
+  burst?: Pick<BurstGate, 'busy' | 'after'>;
 }
 
 /**

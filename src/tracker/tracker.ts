@@ -14,6 +14,7 @@ import { Operations } from './operations.js';
 import { isBehind, mergeForward, type Timing } from './task-machine.js';
 import type { TrackerOptions } from './tracker-options.js';
 import { Resumer } from './resume.js';
+import { quietInterval } from './quiet-interval.js';
 
 /**
  * Follows every unfinished task to its final state, wiring the parts together: the pure task
@@ -86,8 +87,8 @@ export class Tracker {
   /** Loads every unfinished task from the store and starts the loop. */
   async start(): Promise<number> {
     const resumed = await this.leadership.start();
-    this.timer = setInterval(() => this.tick(), Math.max(5, Math.floor(this.timing.intervalMs / 4)));
-    this.timer.unref?.();
+    const quiet = () => this.o.burst?.after() ?? Promise.resolve();
+    this.timer = quietInterval(Math.max(5, Math.floor(this.timing.intervalMs / 4)), quiet, () => this.tick());
     this.o.log.info({ resumed, leader: this.leader }, 'tracker started');
     return resumed;
   }

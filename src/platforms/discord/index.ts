@@ -74,7 +74,7 @@ export async function startDiscordAdapter(
   // Every message write gets this REST client: it throws on 429 instead of queueing and never
   // retries, and hands each answer's rate headers to the channel's outbox, which alone decides when
   // to try again. discord.js's own client only registers commands and keeps the gateway.
-  const editRest = messageRest(config.apiUrl, config.token);
+  const editRest = messageRest(config.apiUrl, config.token, () => core.burst.after());
   // Every interaction brings its user and member, and discord.js would keep them all for good: a
   // bounded cache keeps memory flat however many people use the bot (nothing here reads it back).
   const userCacheSize = options.userCacheSize ?? USER_CACHE_SIZE;

@@ -25,7 +25,7 @@ import { InteractionIO, type SendThroughOutbox } from './io.js';
 import { submittedValues } from './modal.js';
 
 export { invocationOf, type AdminPermission } from './invocation.js';
-import { BurstGate, type BurstHold } from './burst-gate.js';
+import type { BurstGate, BurstHold } from '../../burst-gate.js';
 
 export interface InteractionHandlerOptions {
   core: Core;
@@ -57,7 +57,7 @@ export class InteractionHandler {
   private readonly burst: BurstGate;
 
   constructor(private readonly o: InteractionHandlerOptions) {
-    this.burst = new BurstGate(o.now);
+    this.burst = o.core.burst;
   }
 
   private get adminPermission(): AdminPermission {

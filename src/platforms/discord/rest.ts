@@ -94,9 +94,10 @@ async function sendMultipart(
  * it knows is empty) is thrown at once (`rejectOnRateLimit`, for all but the bot-wide limit), 5xx and
  * timeouts are not retried, and no offset is added to Discord's numbers. The channel's outbox decides when to
  * try again. Each answer's rate headers are handed to `withRate`. A write with files streams its
- * multipart body (MultipartBody) instead of discord.js's in-memory FormData.
+ * multipart body (MultipartBody) instead of discord.js's in-memory FormData. Each request first
+ * waits for `quiet` (the core's burst gate: a burst of interactions answered, bounded).
  */
-export function messageRest(apiUrl: string | undefined, token: string): REST {
+export function messageRest(apiUrl: string | undefined, token: string, quiet?: () => Promise<void>): REST {
   return new REST({
     ...(apiUrl ? { api: apiUrl } : {}),
     // A channel's own bucket is the outbox's to pace; the bot-wide limit (50 a second) is waited out here, in
@@ -108,6 +109,7 @@ export function messageRest(apiUrl: string | undefined, token: string): REST {
     // idle for a minute instead of discord.js's hour (a dropped one is made again on demand).
     handlerSweepInterval: 60_000,
     async makeRequest(url, init): Promise<ResponseLike> {
+      await quiet?.();
       const res =
         init.body instanceof MultipartBody
           ? await sendMultipart(url, init, init.body)

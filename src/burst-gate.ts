@@ -21,7 +21,10 @@ export interface BurstHold {
 /**
  * Acknowledgements first: during a burst of interactions, each one's work (store, card, Kling)
  * waits until the burst has been acknowledged, because acknowledgements have a hard 3-second
- * deadline and the work does not. All waiters share one gate, bounded by MAX_HOLD_MS.
+ * deadline and the work does not. So does the background work: the tracker's poll and its read of
+ * the store, and card writes (bench/burst.ts: each of them, landing in a burst, took the event loop
+ * from its answers). One gate per process (the core's), fed by the platforms' inbound sides; all
+ * waiters share it, bounded by MAX_HOLD_MS.
  */
 export class BurstGate {
   /** Acknowledgements on the wire. */
