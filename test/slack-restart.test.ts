@@ -88,7 +88,9 @@ describe('Slack bot process restart', () => {
       const deadline = Date.now() + 10_000;
       for (;;) {
         const recs = await Promise.all(ids.map((id) => peek.tasks.get(id)));
-        if (recs.every((r) => r?.card !== undefined)) break;
+        // …and the two creates Kling answered are stored too (the sim counts a create before the bot has its answer).
+        const created = recs.filter((r) => r?.klingTaskId !== undefined).length;
+        if (recs.every((r) => r?.card !== undefined) && created === 2) break;
         if (Date.now() > deadline)
           throw new Error(`card handles not stored: ${JSON.stringify(recs.map((r) => r?.card ?? null))}`);
         await new Promise((r) => setTimeout(r, 25));
