@@ -13,7 +13,8 @@
  * every one of them, so the tail cannot hide in a lucky burst). The bot's share of a burst's p99 is its p99 minus the
  * stand-in's (the median of the stand-in's own bursts).
  *
- * Standalone: `tsx bench/burst.ts`.
+ * It runs in a process of its own (bench/burst-main.ts), with the bot's V8 flags as `npm start` sets them.
+ * Standalone: `tsx bench/burst-main.ts [--no-redis] [--json]`.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,7 +22,6 @@ import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
 import { Client, Events, GatewayIntentBits, type Interaction } from 'discord.js';
 import { z } from 'zod';
 import type { TaskRecord } from '../src/domain.js';
@@ -45,32 +45,36 @@ export const STEADY_BURSTS = 5;
 /** Between two bursts, once the previous burst's tasks are created. */
 const PAUSE_MS = 1000;
 
-export interface Latency {
-  p50: number;
-  p99: number;
-  max: number;
+export const Latency = z.object({
+  p50: z.number(),
+  p99: z.number(),
+  max: z.number(),
   /** Commands whose first callback was not the answer itself (type 4): a "thinking…" first, or none. */
-  notAnswered: number;
+  notAnswered: z.number(),
   /** The share of the burst the bot's thread (this one) and the fake's were busy: near 1, that side is the queue. */
-  botBusy: number;
-  fakeBusy: number;
-}
+  botBusy: z.number(),
+  fakeBusy: z.number(),
+});
+export type Latency = z.infer<typeof Latency>;
 
-export interface BurstRun {
-  store: string;
-  cold: Latency;
+export const BurstRun = z.object({
+  store: z.string(),
+  cold: Latency,
   /** The steady bursts, in order: each meets a bot tracking every earlier burst's tasks. */
-  steady: Latency[];
-}
+  steady: z.array(Latency),
+});
+export type BurstRun = z.infer<typeof BurstRun>;
 
-export interface BurstResult {
-  commands: number;
-  spreadMs: number;
-  channels: number;
+/** What the burst bench found; bench.ts reads it from the bench's own process (bench/burst-main.ts). */
+export const BurstResult = z.object({
+  commands: z.number(),
+  spreadMs: z.number(),
+  channels: z.number(),
   /** The stand-in's bursts; the fake's share of the p99 is their median p99. */
-  standIn: Latency[];
-  bots: BurstRun[];
-}
+  standIn: z.array(Latency),
+  bots: z.array(BurstRun),
+});
+export type BurstResult = z.infer<typeof BurstResult>;
 
 function latencyOf(latencies: readonly number[], types: readonly number[] = []): Omit<Latency, 'botBusy' | 'fakeBusy'> {
   const sorted = [...latencies].sort((a, b) => a - b);
@@ -263,9 +267,4 @@ export function burstTable(r: BurstResult): string {
     );
   }
   return lines.join('\n');
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.stdout.write(`${burstTable(await benchBurst({ redis: !process.argv.includes('--no-redis') }))}\n`);
-  process.exit(0);
 }
