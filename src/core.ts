@@ -20,6 +20,7 @@ import type { TaskStore } from './store/task-store.js';
 import { TaskService } from './task-service.js';
 import { Tracker } from './tracker/tracker.js';
 import { LEASE_TTL_MS } from './tracker/leadership.js';
+import { MentionClaims } from './store/mention-claims.js';
 
 /** Everything platform-neutral, wired together. Adapters get this and register their port. */
 export interface Core {
@@ -97,6 +98,7 @@ export async function createCore(
     onPosted: cards.posted,
     onShown: cards.shown,
     onGone: cards.gone,
+    mayMention: new MentionClaims(storage.replay, now).claim,
   });
   // Several replicas share a Redis store; one lease decides which of them tracks.
   const lease = storage.shared

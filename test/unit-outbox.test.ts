@@ -374,16 +374,32 @@ describe('ChannelOutbox: the uploads that complete finals come before mentions',
   }
 
   class UploadingPort extends ScriptedPort {
-    readonly media: MediaSink = {
-      uploadLimit: () => 10_000_000,
-      attach: async (_h, v) => ({ value: undefined, ...this.record('upload', v.taskId, v.statusLine) }),
-      mention: async (_h, v) => ({ value: undefined, ...this.record('mention', v.taskId, v.statusLine) }),
-    };
+    /** Whether each upload carried the mention (Slack's upload comment). */
+    readonly attachMentions: boolean[] = [];
+    readonly media: MediaSink;
+    /** `followUp`: the mention goes as its own message after the final (Discord); else in the upload (Slack). */
+    constructor(followUp = true) {
+      super();
+      this.media = {
+        uploadLimit: () => 10_000_000,
+        attach: async (_h, v, _s, _f, mention) => {
+          this.attachMentions.push(mention);
+          return { value: undefined, ...this.record('upload', v.taskId, v.statusLine) };
+        },
+        ...(followUp
+          ? { mention: async (_h, v) => ({ value: undefined, ...this.record('mention', v.taskId, v.statusLine) }) }
+          : {}),
+      };
+    }
   }
 
   /** An outbox writing through an UploadingPort (which becomes the file's `port`) and a HeldStage. */
-  function uploadingBox(): { box: ChannelOutbox; stage: HeldStage } {
-    port = new UploadingPort();
+  function uploadingBox(
+    mayMention?: (taskId: string) => Promise<boolean>,
+    followUp = true,
+  ): { box: ChannelOutbox; stage: HeldStage; port: UploadingPort } {
+    const uploading = new UploadingPort(followUp);
+    port = uploading;
     const stage = new HeldStage({ concurrency: 2, log: silentLogger });
     const box = new ChannelOutbox('console:g:c', {
       port,
@@ -394,9 +410,54 @@ describe('ChannelOutbox: the uploads that complete finals come before mentions',
       onPosted: async () => undefined,
       onShown: () => undefined,
       onGone: () => undefined,
+      ...(mayMention ? { mayMention } : {}),
     });
-    return { box, stage };
+    return { box, stage, port: uploading };
   }
+
+  it('GIVEN another replica claimed the mention first THEN no mention follows the final (Discord) and the upload carries none (Slack)', async () => {
+    for (const followUp of [true, false]) {
+      const asked: string[] = [];
+      const { box, stage, port: up } = uploadingBox(async (taskId) => (asked.push(taskId), false), followUp);
+      box.attach('a', scope, { card: 'a' }, viewHash(view('a', 'processing')));
+      port.script.push({ rate: { remaining: 4, resetAfterMs: 5000, limit: 5 } });
+      box.offer('a', finalView('a'));
+      await vi.advanceTimersByTimeAsync(0);
+      stage.fetched[0]?.();
+      await vi.advanceTimersByTimeAsync(5000);
+      expect(port.writes.map((w) => [w.kind, w.taskId])).toEqual([['upload', 'a']]);
+      // A follow-up sink ignores the upload's flag; the claim is asked once, where the mention would go.
+      expect(up.attachMentions).toEqual([followUp]);
+      expect(asked).toEqual(['a']);
+    }
+  });
+
+  it('GIVEN two outboxes (two replicas) writing the same final with one claim between them THEN the requester is mentioned once; GIVEN the claim store failing THEN mentioned anyway', async () => {
+    const seen = new Set<string>();
+    const claim = async (taskId: string) => !seen.has(taskId) && Boolean(seen.add(taskId));
+    const mentions = async (mayMention: (taskId: string) => Promise<boolean>, followUp = true) => {
+      const { box, stage, port: up } = uploadingBox(mayMention, followUp);
+      box.attach('a', scope, { card: 'a' }, viewHash(view('a', 'processing')));
+      port.script.push({ rate: { remaining: 4, resetAfterMs: 5000, limit: 5 } });
+      box.offer('a', finalView('a'));
+      await vi.advanceTimersByTimeAsync(0);
+      stage.fetched[0]?.();
+      await vi.advanceTimersByTimeAsync(5000);
+      return followUp
+        ? port.writes.filter((w) => w.kind === 'mention').length
+        : up.attachMentions.filter(Boolean).length;
+    };
+    expect(await mentions(claim)).toBe(1);
+    expect(await mentions(claim)).toBe(0);
+    seen.clear();
+    expect(await mentions(claim, false)).toBe(1);
+    expect(await mentions(claim, false)).toBe(0);
+    expect(
+      await mentions(async () => {
+        throw new Error('store down');
+      }),
+    ).toBe(1);
+  });
 
   it('GIVEN one final written and another still fetching its copy, with one write left in the window THEN the first one’s mention waits and the second final takes the write', async () => {
     const { box, stage } = uploadingBox();

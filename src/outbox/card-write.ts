@@ -45,7 +45,8 @@ export async function writeCard(w: CardWriter, taskId: string, slot: CardSlot): 
   try {
     let moved: CardHandle | undefined;
     if (slot.handle) {
-      const carry = ready && (ready.files.length > 0 || ready.mention) ? ready : undefined;
+      const carried = ready && (await withClaimedMention(w, taskId, ready));
+      const carry = carried && (carried.files.length > 0 || carried.mention) ? carried : undefined;
       const out = carry ? await w.media.attach(carry, slot.handle, view, slot.scope) : undefined;
       if (out?.refused && ready) {
         // The platform refused the files: the card goes out plain, with Kling's link and a note.
@@ -136,7 +137,29 @@ function mediaWritten(w: CardWriter, taskId: string, slot: CardSlot, ready: Prep
   const handle = slot.handle;
   if (!ready.mention || !sink?.mention || !handle) return;
   const mention = sink.mention.bind(sink);
-  w.send(slot.scope, 1, () => mention(handle, view, slot.scope), true).catch((err: unknown) =>
+  // Claimed when the mention's turn comes (it may wait behind the channel's finals for a while).
+  const write = async (): Promise<Written<unknown>> =>
+    (await claimed(w, taskId)) ? mention(handle, view, slot.scope) : { value: undefined };
+  w.send(slot.scope, 1, write, true).catch((err: unknown) =>
     w.deps.log.warn({ taskId, err }, 'could not mention the requester'),
   );
+}
+
+/**
+ * The final's copies, with the mention they carry only when this write claimed it. A sink with a follow-up (Discord)
+ * mentions there, so the claim waits for it; one without (Slack) mentions in the upload's comment.
+ */
+async function withClaimedMention(w: CardWriter, taskId: string, ready: PreparedMedia): Promise<PreparedMedia> {
+  if (!ready.mention || w.deps.port.media?.mention) return ready;
+  return (await claimed(w, taskId)) ? ready : { ...ready, mention: false };
+}
+
+/** A store that cannot answer does not silence the requester: mentioned as before the claim existed. */
+async function claimed(w: CardWriter, taskId: string): Promise<boolean> {
+  try {
+    return (await w.deps.mayMention?.(taskId)) ?? true;
+  } catch (err) {
+    w.deps.log.warn({ taskId, err }, 'could not claim the mention in the store; mentioning anyway');
+    return true;
+  }
 }

@@ -51,6 +51,7 @@ export class Outboxes {
       onShown: this.deps.onShown,
       onGone: this.deps.onGone,
       ...(this.deps.media ? { media: this.deps.media } : {}),
+      ...(this.deps.mayMention ? { mayMention: this.deps.mayMention } : {}),
     });
     this.channels.set(key, outbox);
     return outbox;

@@ -54,6 +54,12 @@ export interface ChannelOutboxDeps {
   onGone: (taskId: string) => void;
   /** Fetches finished results for the platform (absent: cards keep Kling's links). */
   media?: MediaStage;
+  /**
+   * Claims the mention of a task's requester, right before it is written (absent: always true): of
+   * two replicas writing the same final (one stalled past its lease), one mentions (store/mention-claims.ts).
+   * The claimer is answered true again on its own later tries.
+   */
+  mayMention?: (taskId: string) => Promise<boolean>;
 }
 
 /** A 429 (or the adapter's own budget hold) pauses the whole channel; true when `err` was one. */
