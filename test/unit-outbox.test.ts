@@ -401,30 +401,24 @@ describe('ChannelOutbox: the uploads that complete finals come before mentions',
     const uploading = new UploadingPort(followUp);
     port = uploading;
     const stage = new HeldStage({ concurrency: 2, log: silentLogger });
-    const box = new ChannelOutbox('console:g:c', {
-      port,
-      log: silentLogger,
-      metrics,
-      now: Date.now,
-      media: stage,
-      onPosted: async () => undefined,
-      onShown: () => undefined,
-      onGone: () => undefined,
-      ...(mayMention ? { mayMention } : {}),
-    });
-    return { box, stage, port: uploading };
+    return { box: realBox(uploading, stage, 'c', mayMention), stage, port: uploading };
+  }
+
+  /** Card `a` final with its copy fetched, and 5 s for its writes (one write left in the window after the upload). */
+  async function finishA(box: ChannelOutbox, stage: HeldStage): Promise<void> {
+    box.attach('a', scope, { card: 'a' }, viewHash(view('a', 'processing')));
+    port.script.push({ rate: { remaining: 4, resetAfterMs: 5000, limit: 5 } });
+    box.offer('a', finalView('a'));
+    await vi.advanceTimersByTimeAsync(0);
+    stage.fetched[0]?.();
+    await vi.advanceTimersByTimeAsync(5000);
   }
 
   it('GIVEN another replica claimed the mention first THEN no mention follows the final (Discord) and the upload carries none (Slack)', async () => {
     for (const followUp of [true, false]) {
       const asked: string[] = [];
       const { box, stage, port: up } = uploadingBox(async (taskId) => (asked.push(taskId), false), followUp);
-      box.attach('a', scope, { card: 'a' }, viewHash(view('a', 'processing')));
-      port.script.push({ rate: { remaining: 4, resetAfterMs: 5000, limit: 5 } });
-      box.offer('a', finalView('a'));
-      await vi.advanceTimersByTimeAsync(0);
-      stage.fetched[0]?.();
-      await vi.advanceTimersByTimeAsync(5000);
+      await finishA(box, stage);
       expect(port.writes.map((w) => [w.kind, w.taskId])).toEqual([['upload', 'a']]);
       // A follow-up sink ignores the upload's flag; the claim is asked once, where the mention would go.
       expect(up.attachMentions).toEqual([followUp]);
@@ -437,12 +431,7 @@ describe('ChannelOutbox: the uploads that complete finals come before mentions',
     const claim = async (taskId: string) => !seen.has(taskId) && Boolean(seen.add(taskId));
     const mentions = async (mayMention: (taskId: string) => Promise<boolean>, followUp = true) => {
       const { box, stage, port: up } = uploadingBox(mayMention, followUp);
-      box.attach('a', scope, { card: 'a' }, viewHash(view('a', 'processing')));
-      port.script.push({ rate: { remaining: 4, resetAfterMs: 5000, limit: 5 } });
-      box.offer('a', finalView('a'));
-      await vi.advanceTimersByTimeAsync(0);
-      stage.fetched[0]?.();
-      await vi.advanceTimersByTimeAsync(5000);
+      await finishA(box, stage);
       return followUp
         ? port.writes.filter((w) => w.kind === 'mention').length
         : up.attachMentions.filter(Boolean).length;
@@ -510,7 +499,12 @@ describe('ChannelOutbox: the uploads that complete finals come before mentions',
   const uploadsOf = (p: ScriptedPort) => p.writes.filter((w) => w.kind === 'upload').map((w) => [w.taskId, w.at - T0]);
 
   /** A channel outbox writing through `p` and the real MediaStage `stage` (shared by channels). */
-  function realBox(p: UploadingPort, stage: MediaStage, channel = 'c'): ChannelOutbox {
+  function realBox(
+    p: UploadingPort,
+    stage: MediaStage,
+    channel = 'c',
+    mayMention?: (taskId: string) => Promise<boolean>,
+  ): ChannelOutbox {
     return new ChannelOutbox(`console:g:${channel}`, {
       port: p,
       log: silentLogger,
@@ -520,6 +514,7 @@ describe('ChannelOutbox: the uploads that complete finals come before mentions',
       onPosted: async () => undefined,
       onShown: () => undefined,
       onGone: () => undefined,
+      ...(mayMention ? { mayMention } : {}),
     });
   }
 
