@@ -90,10 +90,12 @@ async function sendMultipart(
 }
 
 /**
- * The REST client for every message write. It never waits or retries by itself: a 429 (or a bucket
- * it knows is empty) is thrown at once (`rejectOnRateLimit`, for all but the bot-wide limit), 5xx and
- * timeouts are not retried, and no offset is added to Discord's numbers. The channel's outbox decides when to
- * try again. Each answer's rate headers are handed to `withRate`. A write with files streams its
+ * The REST client for every message write. A channel's 429 (or a bucket it knows is empty) is thrown
+ * at once (`rejectOnRateLimit`), 5xx and timeouts are not retried, and no offset is added to Discord's
+ * numbers: the channel's outbox decides when to try again. The one exception is the bot-wide limit,
+ * which no channel's window says anything of: discord.js waits it out, and after a global 429 (a write
+ * Discord did not apply) sends that write again itself. Each answer's rate headers are handed to
+ * `withRate`. A write with files streams its
  * multipart body (MultipartBody) instead of discord.js's in-memory FormData. Each request first
  * waits for `quiet` (the core's burst gate: a burst of interactions answered, bounded).
  */
