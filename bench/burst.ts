@@ -21,7 +21,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { Client, Events, GatewayIntentBits, type Interaction } from 'discord.js';
 import { z } from 'zod';
 import type { TaskRecord } from '../src/domain.js';
@@ -54,6 +54,9 @@ export const Latency = z.object({
   /** The share of the burst the bot's thread (this one) and the fake's were busy: near 1, that side is the queue. */
   botBusy: z.number(),
   fakeBusy: z.number(),
+  /** The bot's thread: its garbage collections during the burst, their total and the longest pause (ms). */
+  gcMs: z.number(),
+  gcMaxMs: z.number(),
 });
 export type Latency = z.infer<typeof Latency>;
 
@@ -76,7 +79,10 @@ export const BurstResult = z.object({
 });
 export type BurstResult = z.infer<typeof BurstResult>;
 
-function latencyOf(latencies: readonly number[], types: readonly number[] = []): Omit<Latency, 'botBusy' | 'fakeBusy'> {
+function latencyOf(
+  latencies: readonly number[],
+  types: readonly number[] = [],
+): Omit<Latency, 'botBusy' | 'fakeBusy' | 'gcMs' | 'gcMaxMs'> {
   const sorted = [...latencies].sort((a, b) => a - b);
   return {
     p50: percentile(sorted, 50),
@@ -114,14 +120,31 @@ interface Tracking {
  */
 async function burst(peer: Peer, from: number, bot?: Tracking): Promise<Latency> {
   const elu = performance.eventLoopUtilization();
+  const gc = watchGc();
   peer.post({ type: 'burst', from, count: COMMANDS, spreadMs: SPREAD_MS, settle: false });
   const { latencies, types, utilization } = await peer.next('acks');
   const busy = performance.eventLoopUtilization(elu).utilization;
+  const { gcMs, gcMaxMs } = gc.stop();
   await peer.next('settled');
   const until = Date.now() + SETTLE_LIMIT_MS;
   const settled = () => !bot || (bot.tracked() >= from + COMMANDS && bot.uncreated() === 0);
   while (!settled() && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-  return { ...latencyOf(latencies, types), botBusy: busy, fakeBusy: utilization ?? Number.NaN };
+  return { ...latencyOf(latencies, types), botBusy: busy, fakeBusy: utilization ?? Number.NaN, gcMs, gcMaxMs };
+}
+
+/** This thread's garbage collections from now until `stop` (PerformanceObserver 'gc' entries). */
+function watchGc(): { stop(): { gcMs: number; gcMaxMs: number } } {
+  const pauses: number[] = [];
+  const add = (entries: readonly PerformanceEntry[]) => entries.forEach((e) => pauses.push(e.duration));
+  const observer = new PerformanceObserver((list) => add(list.getEntries()));
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    stop() {
+      add(observer.takeRecords());
+      observer.disconnect();
+      return { gcMs: pauses.reduce((a, b) => a + b, 0), gcMaxMs: Math.max(0, ...pauses) };
+    },
+  };
 }
 /** A burst's creates take a few seconds; past this the next burst goes anyway. */
 const SETTLE_LIMIT_MS = 30_000;
@@ -245,10 +268,10 @@ export const standInP99 = (r: BurstResult) => median(r.standIn.map((l) => l.p99)
 export const sharesOf = (r: BurstResult, run: BurstRun) => run.steady.map((l) => l.p99 - standInP99(r));
 
 export function burstTable(r: BurstResult): string {
-  const head = `${''.padEnd(30)}${'p50'.padStart(9)}${'p99'.padStart(9)}${'max'.padStart(9)}${'share'.padStart(9)}  not type 4  busy: bot, fake`;
+  const head = `${''.padEnd(30)}${'p50'.padStart(9)}${'p99'.padStart(9)}${'max'.padStart(9)}${'share'.padStart(9)}  not type 4  busy: bot, fake   gc: ms, max`;
   const busy = (v: number) => `${Math.round(v * 100)}%`.padStart(5);
   const row = (label: string, l: Latency, share?: number) =>
-    `${label.padEnd(30)}${cell(l.p50)}${cell(l.p99)}${cell(l.max)}${share === undefined ? ''.padStart(9) : cell(share)}  ${String(l.notAnswered).padStart(10)}  ${busy(l.botBusy)}${busy(l.fakeBusy)}`;
+    `${label.padEnd(30)}${cell(l.p50)}${cell(l.p99)}${cell(l.max)}${share === undefined ? ''.padStart(9) : cell(share)}  ${String(l.notAnswered).padStart(10)}  ${busy(l.botBusy)}${busy(l.fakeBusy)}${cell(l.gcMs)}${String(Math.round(l.gcMaxMs)).padStart(5)}`;
   const fake = standInP99(r);
   const lines = [
     `Burst: ${r.commands} /video within ${r.spreadMs} ms over ${r.channels} channels, gateway dispatch -> answer (ms);`,
