@@ -62,7 +62,7 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
   const uploads = identity.scopes?.includes('files:write') ?? false;
   if (identity.scopes && !uploads)
     log.warn("the Slack app lacks the files:write scope: finished videos stay Kling's links (30 days), not uploaded");
-  const port = new SlackPort(workspaces, log, { uploads });
+  const port = new SlackPort(workspaces, log, { uploads, quiet: () => core.burst.after() });
   // Registered once, before the first command can arrive.
   core.addPort(port);
   const dispatcher = new Dispatcher(core.services, core.metrics);
@@ -113,6 +113,20 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
   };
 
   /**
+   * Each request is held by the core's burst gate (src/burst-gate.ts), as a Discord interaction is: its arrival counts
+   * towards a burst and its ack while it is on the wire, and the work after the ack waits (bounded) until the burst
+   * is acknowledged, as the background work does (the tracker's poll, every message write).
+   */
+  const ackThenRun = (ack: () => Promise<void>, work: () => Promise<void>): Promise<void> =>
+    core.burst.hold(async (hold) => {
+      await hold.acking$(ack());
+      run(async () => {
+        await hold.after();
+        await work();
+      });
+    });
+
+  /**
    * Slack's ack is an empty 200 (sent by Bolt at once), so every answer is a write: private ones go
    * through the channel's outbox (response_url first, chat.postEphemeral as fallback) and the card
    * is posted by the core through the same outbox.
@@ -145,9 +159,8 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
   };
 
   for (const command of commands) {
-    app.command(`/${command.name}`, async ({ ack, body }) => {
-      await ack();
-      run(async () => {
+    app.command(`/${command.name}`, ({ ack, body }) =>
+      ackThenRun(ack, async () => {
         const parsed = SlashCommandPayload.safeParse(body);
         if (!parsed.success) {
           log.warn(
@@ -170,14 +183,13 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
           inv,
           io(inv, parsed.data.response_url, false),
         );
-      });
-    });
+      }),
+    );
   }
 
   // Every button: card buttons, /tasks paging, and link buttons (Slack sends those too; they only need the ack).
-  app.action(/.*/, async ({ ack, body }) => {
-    await ack();
-    run(async () => {
+  app.action(/.*/, ({ ack, body }) =>
+    ackThenRun(ack, async () => {
       const parsed = BlockActionsPayload.safeParse(body);
       if (!parsed.success) return;
       const action = parsed.data.actions[0];
@@ -195,13 +207,12 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
         return;
       }
       await dispatcher.runButton(action.value, inv, io(inv, parsed.data.response_url, true, parsed.data.trigger_id));
-    });
-  });
+    }),
+  );
 
   // A submitted form (the card's Edit): the command it stands for, parsed by that command's schema.
-  app.view(/^kb:m:/, async ({ ack, body }) => {
-    await ack();
-    run(async () => {
+  app.view(/^kb:m:/, ({ ack, body }) =>
+    ackThenRun(ack, async () => {
       const parsed = ViewSubmissionPayload.safeParse(body);
       const read = parsed.success ? readSubmission(parsed.data) : undefined;
       const submission = read && submissionOf(read.modalId, read.values);
@@ -215,8 +226,8 @@ export const startSlack: StartAdapter<NonNullable<Config['slack']>> = async (cor
       if (command.visibility === 'card' && !(await mayPostCard(inv)))
         return await answer.replyPrivate(notices.cannotPostHere());
       await dispatcher.runCommand(command.name, { options: { ...submission.raw } }, inv, answer);
-    });
-  });
+    }),
+  );
 
   app.error(async (error) => {
     log.error({ err: error.message, code: error.code }, 'bolt error');

@@ -83,8 +83,11 @@ export class SlackPort implements PlatformPort {
       fetch?: typeof fetch;
       /** Upload results into card threads (needs files:write). */
       uploads?: boolean;
+      /** Every write waits for this first: the core's burst gate (src/burst-gate.ts), as Discord's writes do. */
+      quiet?: () => Promise<void>;
     } = {},
   ) {
+    this.quiet = options.quiet ?? (() => Promise.resolve());
     this.workspaceBudget = options.workspaceBudget ?? DEFAULT_WORKSPACE_BUDGET;
     this.channelPace = options.channelPace ?? DEFAULT_CHANNEL_PACE;
     this.now = options.now ?? Date.now;
@@ -96,6 +99,7 @@ export class SlackPort implements PlatformPort {
   readonly media?: SlackMediaSink;
 
   private readonly fetch: typeof fetch;
+  private readonly quiet: () => Promise<void>;
 
   private gate(teamId: string): WorkspaceGate {
     let gate = this.gates.get(teamId);
@@ -127,6 +131,7 @@ export class SlackPort implements PlatformPort {
   }
 
   async edit(handle: CardHandle, view: CardView, scope: TaskScope): Promise<Written<CardHandle | undefined>> {
+    await this.quiet();
     const { channel, ts } = parseHandle(handle);
     const gate = this.gate(scope.guildId);
     // The channel first: a workspace token taken for a write the channel holds back would be lost.
@@ -176,6 +181,7 @@ export class SlackPort implements PlatformPort {
   }
 
   async post(scope: TaskScope, view: CardView): Promise<Written<CardHandle>> {
+    await this.quiet();
     const answered = this.channelWrite(scope.guildId, scope.channelId, 'post');
     const client = await this.workspaces.clientFor(scope.guildId);
     const message = cardMessage(view);
@@ -200,6 +206,7 @@ export class SlackPort implements PlatformPort {
   }
 
   async delete(handle: CardHandle, scope: TaskScope): Promise<Written<void>> {
+    await this.quiet();
     const { channel, ts } = parseHandle(handle);
     const client = await this.workspaces.clientFor(scope.guildId);
     try {
@@ -220,6 +227,7 @@ export class SlackPort implements PlatformPort {
     scope: TaskScope,
     replace = false,
   ): Promise<Written<void>> {
+    await this.quiet();
     const t = SlackReplyTarget.parse(target);
     const { text, blocks } = privateMessage(view);
     if (t.responseUrl) {
