@@ -11,9 +11,9 @@
  * compiled by V8, no connection open); the second hits the same bot while it is tracking the
  * first burst's tasks — the steady state the target is about. Both are reported.
  *
- * Standalone: `tsx bench/discord-ack.ts [n]`.
+ * It runs in a process of its own (bench/discord-ack-main.ts), with the bot's V8 flags as `npm start` sets them.
+ * Standalone: `tsx bench/discord-ack-main.ts [n]`.
  */
-import { pathToFileURL } from 'node:url';
 import { snowflake } from '../test/fakes/discord/index.js';
 import type { PeerSetup } from '../test/helpers/discord-bench-peer.js';
 import { percentile, startBenchBot, startPeer } from './peer.js';
@@ -81,13 +81,4 @@ export async function benchDiscordAck(n = 200): Promise<DiscordAckResult> {
   } finally {
     await peer.close();
   }
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const arg = Number(process.argv[2] ?? 200);
-  const n = Number.isInteger(arg) && arg > 0 ? arg : 200;
-  const r = await benchDiscordAck(n);
-  process.stdout.write(
-    `discord ack, ${r.n} in flight: p50 ${r.ackP50Ms} ms, p99 ${r.ackP99Ms} ms (target p99 < 100); first burst after log-in: p50 ${r.coldP50Ms} ms, p99 ${r.coldP99Ms} ms\n`,
-  );
 }
