@@ -9,6 +9,17 @@ export interface StreamClocks {
   totalMs: number;
 }
 
+/**
+ * The transfer (MEDIA_CONCURRENCY) a result's bytes hold while they move: freed once a take was read
+ * to its end, taken again before a second take fetches the result anew.
+ */
+export interface TransferHold {
+  /** Every byte of a take was read (handed to the upload): this file moves no more. */
+  sent(): void;
+  /** A second take is about to fetch the result again: resolves once a transfer is held for it. */
+  retake(): Promise<void>;
+}
+
 /** The download under an upload was cut short (stalled, too slow, too few or too many bytes). */
 export class DownloadCutError extends Error {
   override readonly name = 'DownloadCutError';
@@ -25,6 +36,7 @@ export class ResultStream {
   private taken = false;
   private dropped = false;
   private readonly expiry: NodeJS.Timeout;
+  private hold: TransferHold | undefined;
 
   constructor(
     private readonly body: Readable,
@@ -41,6 +53,11 @@ export class ResultStream {
       if (!this.taken) this.body.destroy();
     }, clocks.totalMs);
     this.expiry.unref();
+  }
+
+  /** The transfer this result's bytes hold (see TransferHold); without one, nothing is told. */
+  heldBy(hold: TransferHold): void {
+    this.hold = hold;
   }
 
   /**
@@ -82,13 +99,18 @@ export class ResultStream {
     });
     body.on('error', (err: Error) => out.destroy(new DownloadCutError(err.message, { cause: err })));
     body.on('end', () => clearTimeout(idle));
+    // Read to the end (exactly `length` bytes, or flush fails): the upload holds them all now.
+    out.on('end', () => this.hold?.sent());
     body.pipe(out);
     return out;
   }
 
   private takeAgain(again: () => Promise<ResultStream | undefined>): Readable {
     const out = new PassThrough();
-    again().then(
+    const hold = this.hold;
+    const fetch = hold ? () => hold.retake().then(again) : again;
+    out.on('end', () => hold?.sent());
+    fetch().then(
       (fresh) => {
         if (!fresh || fresh.length !== this.length || this.dropped || out.destroyed) {
           fresh?.drop();

@@ -6,6 +6,7 @@ import { wantsCopies } from './copies.js';
 import { DEFAULT_DOWNLOAD_LIMITS, download, type DownloadLimits } from './download.js';
 import { resultFilename } from './filename.js';
 import type { ResultStream } from './result-stream.js';
+import { HeldTransfer } from './held-transfer.js';
 import { TransferSlots, type TransferClaim } from './transfer-slots.js';
 
 /**
@@ -64,7 +65,10 @@ export interface MediaSink {
   mention?(handle: CardHandle, view: CardView, scope: TaskScope): Promise<Written<void>>;
 }
 
-/** A card's copies, decided and downloaded; `release` frees the transfer slot once written (or dropped). */
+/**
+ * A card's copies, decided and downloaded; `release` once written (or dropped): its transfer frees, if its bytes
+ * have not freed it already (HeldTransfer).
+ */
 export interface PreparedMedia {
   copies: MediaCopy[];
   files: ReadyFile[];
@@ -89,10 +93,11 @@ const MAX_FILES = 10;
 
 /**
  * Downloads a finished card's results for the platform, at most `concurrency` transfers at a time.
- * A slot is held from the first byte until the card's write with the files is done, so the memory
- * held is a few stream buffers times the concurrency where the sink streams (both platforms, for a
- * result of announced length), and at most the upload limit times the concurrency for a result
- * Kling sends without its length (read whole).
+ * A slot is held from the first byte until the card's files have moved (HeldTransfer): until the
+ * upload has read a streamed file to its end, and until the card's write is done for a file read
+ * whole. So the memory held is a few stream buffers times the concurrency where the sink streams
+ * (both platforms, for a result of announced length), and at most the upload limit times the
+ * concurrency for a result Kling sends without its length (read whole).
  */
 export class MediaStage {
   private readonly slots: TransferSlots;
@@ -167,12 +172,15 @@ export class MediaStage {
       }
       const finishedAt = view.expiresAt !== undefined ? view.expiresAt - MEDIA_LIFETIME_MS : undefined;
       const mention = !view.copiesTried && finishedAt !== undefined && this.now() - finishedAt < MENTION_WITHIN_MS;
+      // The transfer frees once the streamed files are read to their end (see HeldTransfer).
+      const streamed = files.flatMap((f, i) => (f.stream ? [i] : []));
+      const held = new HeldTransfer(release, streamed, streamed.length < files.length, () => this.slots.acquire());
+      files.forEach((f, i) => f.stream?.heldBy(held.holdFor(i)));
       // Released (written, refused or dropped): a download still held open is closed.
       const done = () => {
         for (const f of files) f.stream?.drop();
-        release();
+        held.close();
       };
-      if (files.length === 0) done();
       return { copies, files, mention, release: done };
     } catch (err) {
       release();
