@@ -542,6 +542,25 @@ describe('ChannelOutbox: the uploads that complete finals come before mentions',
     ]);
   });
 
+  it('GIVEN a channel with no write left and three finals waiting for a transfer THEN one round of the choice reckons the channel’s budget once, not once per card', async () => {
+    downloads.clear();
+    const stage = new MediaStage({ concurrency: 2, log: silentLogger });
+    const p = new UploadingPort();
+    const box = realBox(p, stage);
+    const ids = ['a', 'b', 'c', 'd'];
+    for (const id of ids) box.attach(id, scope, { card: id }, viewHash(view(id, 'processing')));
+    p.script.push({ rate: { remaining: 0, resetAfterMs: 5000, limit: 5 } });
+    box.offer('a', view('a', 'processing', 'spent the window'));
+    await vi.advanceTimersByTimeAsync(0);
+    for (const id of ids.slice(1)) box.offer(id, mediaView(id));
+    await vi.advanceTimersByTimeAsync(0);
+    const reckoned = vi.spyOn(RatePacer.prototype, 'waitMs');
+    stage.reconsider();
+    expect(reckoned).toHaveBeenCalledTimes(1);
+    reckoned.mockRestore();
+    expect(downloads.size).toBe(0);
+  });
+
   it('GIVEN one transfer, in use, and two channels waiting for it, the one that asked first having since spent its window THEN the freed transfer goes to the channel that can write now, and the first gets it LEAD_MS before its window comes back', async () => {
     downloads.clear();
     const stage = new MediaStage({ concurrency: 1, log: silentLogger });

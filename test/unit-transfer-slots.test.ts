@@ -55,6 +55,31 @@ describe('TransferSlots', () => {
     expect(slots.inUse).toBe(1);
   });
 
+  it('GIVEN two cards waiting THEN both are asked in one round (the same round object), and the round after a grant is a new one', async () => {
+    const slots = new TransferSlots(2, Date.now);
+    const release = await slots.acquire();
+    const rounds: Array<[string, object | undefined]> = [];
+    const claim = (name: string, readyInMs: number) => ({
+      ask: (round?: object) => {
+        rounds.push([name, round]);
+        return { readyInMs, opens: false };
+      },
+    });
+    const first = await slots.acquire();
+    void slots.acquire(claim('a', 5000));
+    void slots.acquire(claim('b', 0));
+    // Both transfers in use: nobody is asked. Once one frees, a round asks a and b and b is granted;
+    // once the other frees, a new round asks a alone.
+    expect(rounds).toEqual([]);
+    release();
+    expect(rounds.map(([n]) => n)).toEqual(['a', 'b']);
+    first();
+    expect(rounds.map(([n]) => n)).toEqual(['a', 'b', 'a']);
+    expect(rounds[0]?.[1]).toBeDefined();
+    expect(rounds[0]?.[1]).toBe(rounds[1]?.[1]);
+    expect(rounds[2]?.[1]).not.toBe(rounds[0]?.[1]);
+  });
+
   it('GIVEN a waiting card that goes away THEN its claim is dropped with TransferWithdrawnError and the transfer goes to the next', async () => {
     const slots = new TransferSlots(1, Date.now);
     const release = await slots.acquire();

@@ -47,10 +47,19 @@ export function chooseTransfer(
   return { retryInMs: Number.isFinite(soonest) ? Math.max(1, soonest - leadMs) : undefined };
 }
 
+/**
+ * One pass of the choice: nothing changes while it is made (no time passes, no transfer is given), so
+ * the claims of one channel, which all answer alike, may answer from one reckoning per round.
+ */
+export type AskRound = object;
+
 /** A card's claim on a transfer. */
 export interface TransferClaim {
-  /** How soon its channel could write it now, and whether that write opens a window; undefined once withdrawn. */
-  ask(): Omit<TransferAsk, 'since'> | undefined;
+  /**
+   * How soon its channel could write it now, and whether that write opens a window; undefined once
+   * withdrawn. `round`: the choice it is asked for (the same object throughout one pass).
+   */
+  ask(round?: AskRound): Omit<TransferAsk, 'since'> | undefined;
   /** Told the moment its transfer is given (before the download starts), so its channel counts it at once. */
   granted?(): void;
 }
@@ -115,10 +124,12 @@ export class TransferSlots {
     this.timer = undefined;
     while (this.active < this.limit && this.waiting.length > 0) {
       const asks: TransferAsk[] = [];
+      // A new round after every grant: the card given a transfer counts in its channel from then.
+      const round: AskRound = {};
       for (let i = 0; i < this.waiting.length;) {
         const w = this.waiting[i];
         if (!w) break;
-        const ask = w.claim.ask();
+        const ask = w.claim.ask(round);
         if (ask === undefined) {
           this.waiting.splice(i, 1);
           w.withdraw();

@@ -8,6 +8,7 @@ import { RatePacer } from './pacer.js';
 import {
   candidates,
   loadOf,
+  oncePerRound,
   pauseOnRateLimit,
   transferAsk,
   type CardSlot,
@@ -18,6 +19,7 @@ import {
 import { WakeTimer } from './wake-timer.js';
 import { writeCard, type CardWriter } from './card-write.js';
 import { CardMedia, type CardMediaState } from './card-media.js';
+import type { AskRound } from '../media/transfer-slots.js';
 
 export type { Priority } from './next-write.js';
 
@@ -42,6 +44,8 @@ export class ChannelOutbox {
   lastActiveAt: number;
   private readonly media: CardMedia;
   private readonly writer: CardWriter;
+  /** How soon this channel could write one more final with its copy (its cards all answer alike). */
+  private readonly channelAsk = oncePerRound(() => transferAsk(this.pacer, this.cards, this.writingCard));
 
   constructor(
     readonly key: string,
@@ -193,10 +197,8 @@ export class ChannelOutbox {
    */
   private readonly mediaHolds = (taskId: string, slot: CardSlot): boolean => {
     if (!slot.wanted) return false;
-    const ask = () =>
-      this.stopped || this.cards.get(taskId) !== slot
-        ? undefined
-        : transferAsk(this.pacer, this.cards, this.writingCard);
+    const ask = (round?: AskRound) =>
+      this.stopped || this.cards.get(taskId) !== slot ? undefined : this.channelAsk(round);
     const settle = (next: CardMediaState) => this.settleMedia(taskId, slot, next);
     return this.media.holds(slot.media, slot.wanted.view, slot.handle, settle, ask);
   };

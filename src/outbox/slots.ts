@@ -1,5 +1,6 @@
 import { isFinal, type CardHandle, type MediaCopy, type TaskScope, type TaskState } from '../domain.js';
 import type { MediaStage } from '../media/stage.js';
+import type { AskRound } from '../media/transfer-slots.js';
 import type { CardMediaState } from './card-media.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -141,4 +142,18 @@ export function transferAsk(
   const ahead = loadOf(cards).transfers - (writing?.media?.step === 'ready' ? 1 : 0);
   const opens = ahead === 0 && pacer.window().resetInMs === undefined;
   return { readyInMs: transferReadyIn(pacer.waitMs(ahead), ahead), opens };
+}
+
+/**
+ * `reckon`, asked again only in a new round of the transfer choice (media/transfer-slots.ts): within one round
+ * nothing changes, and a channel's waiting cards all answer alike. Without a round, reckoned every time.
+ */
+export function oncePerRound<T>(reckon: () => T): (round?: AskRound) => T {
+  let last: { round: AskRound; value: T } | undefined;
+  return (round) => {
+    if (round && last?.round === round) return last.value;
+    const value = reckon();
+    last = round ? { round, value } : undefined;
+    return value;
+  };
 }
