@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
 
@@ -48,6 +48,33 @@ export function redisLock(
   };
 }
 
+/** What `cachedScripts` needs of a node-redis client. */
+export interface ScriptClient extends ScriptRunner {
+  evalSha(sha1: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+}
+
+/**
+ * Runs each script by its SHA1 (EVALSHA: 40 characters sent, and nothing for Redis to hash, instead of the script's
+ * text on every call), and by its text (EVAL, which also caches it) when Redis does not hold it: its first use, or
+ * after a restart or SCRIPT FLUSH (https://redis.io/docs/latest/develop/programmability/eval-intro/). Every store
+ * call is a script, several per command: under a burst, sending each script whole was work for both processes.
+ */
+export function cachedScripts(client: ScriptClient): ScriptRunner {
+  const shas = new Map<string, string>();
+  return {
+    async eval(script, options) {
+      let sha = shas.get(script);
+      if (sha === undefined) shas.set(script, (sha = createHash('sha1').update(script).digest('hex')));
+      try {
+        return await client.evalSha(sha, options);
+      } catch (err) {
+        if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+        return client.eval(script, options);
+      }
+    },
+  };
+}
+
 /** A connected node-redis client and how to close it. */
 export interface RedisConnection {
   client: () => Promise<ScriptRunner>;
@@ -82,7 +109,7 @@ export async function openRedis(url: string, log: Logger): Promise<RedisConnecti
     await client.destroy();
     throw err;
   });
-  const runner: ScriptRunner = client;
+  const runner = cachedScripts(client);
   return {
     client: async () => runner,
     ping: async () => {
