@@ -4,8 +4,8 @@
  */
 import Keyv from 'keyv';
 import { describe, expect, it } from 'vitest';
-import { openKeyv } from '../src/store/kv.js';
-import { decodeEnvelope, decodeRecord, decodeStored, encodeRecord, encodeStored } from '../src/store/record-codec.js';
+import { decodeStored, encodeStored, openKeyv } from '../src/store/kv.js';
+import { decodeEnvelope, decodeRecord, encodeRecord } from '../src/store/record-codec.js';
 
 const keyvText = async (value: unknown, expires?: number): Promise<string> => {
   const text: unknown = await new Keyv().serialize?.({ value, expires });

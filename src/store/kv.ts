@@ -1,13 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Keyv, { type DeserializedData, type KeyvOptions } from 'keyv';
-import { decodeStored, encodeStored } from './record-codec.js';
 import type { SharedLock } from './redis.js';
 import { SqliteStore } from './sqlite-store.js';
 
 /**
  * How keyv is opened: errors are thrown, not turned into "absent" and `false` (keyv's default); the text is keyv's
- * default text, written and read faster (record-codec.ts).
+ * default text, written and read faster (`encodeStored`, `decodeStored` below).
  */
 export const KEYV_OPTIONS = {
   namespace: 'kb',
@@ -71,4 +70,72 @@ export class KeyedMutex {
     };
     return from(0);
   }
+}
+
+/*
+ * The text the store keeps is keyv's default serializer's (@keyv/serialize), so data an earlier version wrote still
+ * reads, and an earlier version still reads what this one writes (the Redis records too: record-codec.ts). It is
+ * written and read faster than keyv's own for the data the bot keeps: keyv's serializer builds the text string by
+ * string in JavaScript and its deserializer calls a reviver for every value; under a burst of commands they were a
+ * tenth of the bot's work and much of its garbage (bench/burst.ts). Plain JSON data with no string starting with `:`
+ * (all of it, in practice) is written by `JSON.stringify`, the same text; anything else goes to keyv's own functions.
+ */
+
+/** keyv's default serializer and deserializer, as keyv hands them out (the fallback, and the reference). */
+const keyvDefaults = new Keyv();
+
+/** A string keyv escapes (or, reading, unescapes): it starts with `:`. */
+export const escaped = (s: string) => s.charCodeAt(0) === 58;
+
+/**
+ * True when `JSON.stringify(data)` is exactly keyv's text for it: plain objects and dense arrays of numbers, booleans,
+ * null and strings that do not start with `:` (undefined only where both drop it or both write null). Anything with a
+ * prototype of its own (a Buffer, a Date, anything with `toJSON`) or a function is not.
+ */
+function stringifiesAlike(data: unknown, top = true): boolean {
+  switch (typeof data) {
+    case 'string':
+      return !escaped(data);
+    case 'number':
+    case 'boolean':
+      return true;
+    case 'undefined':
+      return !top;
+    case 'object': {
+      if (data === null) return true;
+      if (Array.isArray(data)) {
+        if (Object.getPrototypeOf(data) !== Array.prototype) return false;
+        for (let i = 0; i < data.length; i++) if (!(i in data) || !stringifiesAlike(data[i], false)) return false;
+        return true;
+      }
+      if (Object.getPrototypeOf(data) !== Object.prototype || Object.hasOwn(data, 'toJSON')) return false;
+      for (const key in data) if (!stringifiesAlike((data as Record<string, unknown>)[key], false)) return false;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/** True when parsed JSON holds a string that starts with `:` (which a reviver would change). */
+export function holdsEscaped(value: unknown): boolean {
+  if (typeof value === 'string') return escaped(value);
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some(holdsEscaped);
+  for (const key in value) if (holdsEscaped((value as Record<string, unknown>)[key])) return true;
+  return false;
+}
+
+/** keyv's text for `data` (the `{ value, expires }` keyv hands its serializer, or anything else). */
+export function encodeStored(data: unknown): string {
+  if (stringifiesAlike(data)) return JSON.stringify(data);
+  const text: unknown = keyvDefaults.serialize?.(data as DeserializedData<unknown>);
+  if (typeof text !== 'string') throw new Error('keyv did not serialise to text');
+  return text;
+}
+
+/** What keyv's default deserializer reads from `text`. */
+export function decodeStored(text: string): unknown {
+  const parsed: unknown = JSON.parse(text);
+  return holdsEscaped(parsed) ? keyvDefaults.deserialize?.(text) : parsed;
 }
