@@ -655,4 +655,25 @@ describe('fake Slack with an unmodified Bolt App', () => {
     expect(late.status).toBe(404);
     expect(await late.json()).toEqual({ ok: false, error: 'expired_url' });
   });
+
+  it('takes one POST per upload URL within its lifetime, counted on the fake clock', async () => {
+    let now = 0;
+    const fake = await fakeSlack({ uploadUrlTtlMs: 1000, now: () => now });
+    const client = webClient(fake);
+    const bytes = Buffer.alloc(64, 1);
+    const urlFor = async (filename: string) => {
+      const got = await client.files.getUploadURLExternal({ filename, length: bytes.length });
+      return { url: got.upload_url ?? '', id: got.file_id ?? '' };
+    };
+    const post = (url: string) => fetch(url, { method: 'POST', body: bytes });
+    const inTime = await urlFor('a.mp4');
+    now += 1000;
+    expect((await post(inTime.url)).status).toBe(200);
+    expect((await post(inTime.url)).status).toBe(400);
+    const late = await urlFor('b.mp4');
+    now += 1001;
+    const refused = await post(late.url);
+    expect(refused.status).toBe(410);
+    expect(fake.files.uploads.get(late.id)?.refused).toBe('upload URL expired');
+  });
 });

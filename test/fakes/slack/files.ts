@@ -49,6 +49,8 @@ export class FakeSlackFiles {
     private readonly baseUrl: () => string,
     /** Channel checks of the fake: undefined when fine, else Slack's error code. */
     private readonly channelError: (channel: string | undefined) => string | undefined,
+    /** The fake's clock (ms), which a test may move: an upload URL's lifetime is counted on it. */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   static readonly METHODS = ['files.getUploadURLExternal', 'files.completeUploadExternal'];
@@ -76,7 +78,7 @@ export class FakeSlackFiles {
     if (!Number.isSafeInteger(length) || length <= 0) return fail('invalid_arguments');
     if (length > (this.opts.maxFileBytes ?? 1024 ** 3)) return fail('file_too_large');
     const id = `F${randomBytes(5).toString('hex').toUpperCase()}`;
-    this.uploads.set(id, { id, filename, length, issuedAt: Date.now() });
+    this.uploads.set(id, { id, filename, length, issuedAt: this.now() });
     return ok({ upload_url: `${this.baseUrl()}upload/${id}`, file_id: id });
   }
 
@@ -133,7 +135,7 @@ export class FakeSlackFiles {
     if (!upload) return refuse(404, 'unknown upload');
     if (upload.posted) return refuse(400, 'upload URL already used');
     upload.posted = true;
-    if (Date.now() - upload.issuedAt > (this.opts.uploadUrlTtlMs ?? 60_000)) return refuse(410, 'upload URL expired');
+    if (this.now() - upload.issuedAt > (this.opts.uploadUrlTtlMs ?? 60_000)) return refuse(410, 'upload URL expired');
     const declared = req.headers['content-length'];
     if (declared === undefined) return refuse(411, 'Content-Length required');
     if (Number(declared) !== upload.length)

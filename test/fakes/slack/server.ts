@@ -212,6 +212,7 @@ class FakeSlackServer implements FakeSlack {
       },
       () => this.baseUrl,
       (channel) => this.checkChannel(channel, true)?.body['error'] as string | undefined,
+      this.now,
     );
     this.server = createServer((req, res) => {
       this.route(req, res).catch((e: unknown) => {
