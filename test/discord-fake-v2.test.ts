@@ -84,6 +84,19 @@ describe('fake Discord: Components V2 bodies', () => {
     expect(errorText(fortyOne)).toContain('COMPONENT_MAX_TOTAL_COMPONENTS_EXCEEDED');
   });
 
+  it('a container’s accent colour is null or an RGB integer (0 to 0xFFFFFF)', async () => {
+    const f = await start();
+    const post = (accent: unknown) =>
+      send(f, 'POST', `/channels/${CHANNEL}/messages`, {
+        flags: V2,
+        components: [{ ...container(text('a')), accent_color: accent }],
+      });
+    for (const ok of [null, 0, 0xffffff]) expect((await post(ok)).status).toBe(200);
+    expect(errorText(await post(0x1000000))).toContain('NUMBER_TYPE_MAX');
+    expect(errorText(await post(-1))).toContain('NUMBER_TYPE_MIN');
+    expect(errorText(await post([1, 2, 3]))).toContain('NUMBER_TYPE_COERCE');
+  });
+
   it('a gallery takes 1 to 10 items with http(s) or attachment:// URLs', async () => {
     const f = await start();
     const post = (body: unknown) => send(f, 'POST', `/channels/${CHANNEL}/messages`, body);

@@ -116,7 +116,9 @@ export function cardMessageV2(view: CardView): DiscordV2Message {
   const room = V2_LIMITS.text - len(header) - len(details) - len(footer) - 1;
   const prompt = escapeClipped(view.prompt || '—', Math.min(room, 2000));
 
-  const container = new ContainerBuilder().setAccentColor(TONE_COLOURS[view.tone]);
+  // The colour is one of our constants, so it is given as data: setAccentColor's check (a union of a number and a
+  // tuple) builds and throws away a validation error on every call, ~20 us of each card's ~35 us under a burst.
+  const container = new ContainerBuilder({ accent_color: TONE_COLOURS[view.tone] });
   container.addTextDisplayComponents(new TextDisplayBuilder().setContent(`${header}\n${prompt}`));
   container.addTextDisplayComponents(new TextDisplayBuilder().setContent(details));
   let count = 3; // the container and its two texts

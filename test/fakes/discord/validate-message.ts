@@ -401,6 +401,7 @@ function validateV2Component(
         issues.add([...p, 'type'], 'UNION_TYPE_CHOICES', 'Containers cannot be nested.');
         return;
       }
+      int(issues, [...p, 'accent_color'], c.accent_color, 0, 0xffffff);
       const children = list(issues, [...p, 'components'], c.components, LIMITS.v2TotalComponents, 1) ?? [];
       children.forEach((ch, j) => {
         const cp = [...p, 'components', j];
