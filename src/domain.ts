@@ -149,6 +149,11 @@ export const TaskRecord = z.object({
   submittedAt: z.number().optional(),
   processingAt: z.number().optional(),
   finishedAt: z.number().optional(),
+  /**
+   * When Kling says the task ended (its `updated_at` on the final answer, Kling's clock). Tasks seen
+   * ending in one poll share `finishedAt`; their finals are written in this order.
+   */
+  doneAt: z.number().optional(),
   /** Set while the provider is misbehaving; the card says "delayed". */
   delayedSince: z.number().optional(),
   /** Set while waiting in our queue after 1303/1302. */

@@ -296,6 +296,14 @@ describe('ChannelOutbox: finals first in a busy channel', () => {
     ]);
   });
 
+  it('GIVEN two results a poll found together, the one that finished first at Kling offered last THEN it is written first', async () => {
+    const box = await busy();
+    box.offer('t3', { ...view('t3', 'succeed', 'finished second'), doneAt: T0 + 300 });
+    box.offer('t4', { ...view('t4', 'succeed', 'finished first'), doneAt: T0 + 200 });
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(port.writes.map((w) => w.statusLine)).toEqual(['spent the window', 'finished first', 'finished second']);
+  });
+
   it('GIVEN finals written until the cards in flight fit in one window THEN the held edits go, in the budget left', async () => {
     const box = await busy(7);
     box.offer('t1', view('t1', 'processing', 'now processing'));
@@ -676,6 +684,18 @@ describe('chooseNext', () => {
     const young = [c('progress', 2, 'busy', 1), c('mention', 1, 'behind', 2)];
     expect(chooseNext(young, held(false, false, true))?.item).toBe('progress');
     expect(chooseNext(young, held(true, false))).toBeUndefined();
+  });
+
+  it('GIVEN finals found by one poll (one `since`) or offered in another order THEN the one whose task finished first at the provider goes first; without finishing times, the longest waiting', () => {
+    const final = (name: string, since: number, finished?: number) => ({
+      ...c(name, 0, 'never', since),
+      ...(finished !== undefined ? { finished } : {}),
+    });
+    expect(chooseNext([final('late', 5, 900), final('early', 5, 400)], NOT_HOLDING)?.item).toBe('early');
+    expect(chooseNext([final('asked first', 1, 900), final('done first', 7, 400)], NOT_HOLDING)?.item).toBe(
+      'done first',
+    );
+    expect(chooseNext([final('a', 7, 400), final('b', 1)], NOT_HOLDING)?.item).toBe('b');
   });
 });
 

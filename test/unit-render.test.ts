@@ -182,6 +182,12 @@ describe('renderCard', () => {
     expect(view.expiresAt).toBeUndefined();
   });
 
+  it('a final carries when Kling says it finished (the outbox writes finals in that order); a task in progress does not', () => {
+    expect(renderCard(finished({ doneAt: T0 + 94_600 }), { now: T0 + 96_000 }).doneAt).toBe(T0 + 94_600);
+    expect(renderCard(running({ doneAt: T0 + 94_600 }), { now: T0 + 96_000 }).doneAt).toBeUndefined();
+    expect(renderCard(finished(), { now: T0 + 96_000 }).doneAt).toBeUndefined();
+  });
+
   it('refused by Kling at create: the error’s user sentence', () => {
     const refusal = new KlingError('content_policy', 'kling create answered HTTP 400 code 1301', {
       httpStatus: 400,

@@ -69,6 +69,16 @@ describe('onAnswer', () => {
     const step = onAnswer(prev, answer({ status: 'succeed', result, credits: '2' }), T0 + 60_000, timing, half);
     expect(step.rec).toMatchObject({ state: 'succeed', result, credits: '2', finishedAt: T0 + 60_000 });
   });
+
+  it('GIVEN tasks that one poll finds finished WHEN Kling says when each ended THEN that is kept (doneAt) beside the poll’s finishedAt, never moved by later answers; in progress THEN none', () => {
+    const prev = record({ state: 'processing', klingTaskId: 'k1', submittedAt: T0 });
+    const done = onAnswer(prev, answer({ status: 'succeed', updatedAt: T0 + 59_400 }), T0 + 60_000, timing, half);
+    expect(done.rec).toMatchObject({ finishedAt: T0 + 60_000, doneAt: T0 + 59_400 });
+    const again = onAnswer(done.rec, answer({ status: 'succeed', updatedAt: T0 + 99_000 }), T0 + 99_000, timing, half);
+    expect(again.rec.doneAt).toBe(T0 + 59_400);
+    const running = onAnswer(prev, answer({ status: 'processing', updatedAt: T0 + 100 }), T0 + 500, timing, half);
+    expect(running.rec.doneAt).toBeUndefined();
+  });
 });
 
 describe('checkInterval', () => {

@@ -20,6 +20,12 @@ describe('chooseTransfer', () => {
     expect(chooseTransfer([ask(0, 5), ask(30, 1)], LEAD_MS)).toEqual({ grant: 0 });
   });
 
+  it('GIVEN cards alike but for when their tasks finished at the provider THEN the earliest finished gets the transfer, whenever it asked; where one does not say, the earliest asked', () => {
+    const done = (since: number, finished: number): TransferAsk => ({ ...ask(0, since), finished });
+    expect(chooseTransfer([done(1, 900), done(5, 400)], LEAD_MS)).toEqual({ grant: 1 });
+    expect(chooseTransfer([done(5, 400), ask(0, 1)], LEAD_MS)).toEqual({ grant: 1 });
+  });
+
   it('GIVEN a card whose write would open its channel’s window THEN it goes before the writes of windows already open', () => {
     expect(chooseTransfer([ask(0, 1), ask(20, 9, true)], LEAD_MS)).toEqual({ grant: 1 });
   });
@@ -78,6 +84,19 @@ describe('TransferSlots', () => {
     expect(rounds[0]?.[1]).toBeDefined();
     expect(rounds[0]?.[1]).toBe(rounds[1]?.[1]);
     expect(rounds[2]?.[1]).not.toBe(rounds[0]?.[1]);
+  });
+
+  it('GIVEN one transfer in use and two cards waiting, the later asker finished first at the provider THEN the freed transfer goes to it', async () => {
+    const slots = new TransferSlots(1, Date.now);
+    const release = await slots.acquire();
+    const got: string[] = [];
+    const now = () => ({ readyInMs: 0, opens: false });
+    void slots.acquire({ ask: now, finished: T0 - 100 }).then(() => got.push('finished second'));
+    await vi.advanceTimersByTimeAsync(10);
+    void slots.acquire({ ask: now, finished: T0 - 400 }).then(() => got.push('finished first'));
+    release();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(got).toEqual(['finished first']);
   });
 
   it('GIVEN a waiting card that goes away THEN its claim is dropped with TransferWithdrawnError and the transfer goes to the next', async () => {

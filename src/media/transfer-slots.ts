@@ -3,7 +3,8 @@
  * and its transfer is held until then, so a transfer given to a card whose channel cannot write for
  * seconds is a transfer lost to every other channel meanwhile. So a free transfer goes to the card
  * its channel can write soonest (asked when the transfer frees, not when the card asked), then to
- * the one that asked first; none goes to a card its channel cannot write within LEAD_MS.
+ * the one whose task finished first (else the one that asked first); none goes to a card its channel
+ * cannot write within LEAD_MS.
  */
 
 /** A card asking for a transfer, as the choice between them sees it. */
@@ -16,19 +17,33 @@ export interface TransferAsk {
    * the other writes of an open window have until its end.
    */
   opens: boolean;
-  /** When it asked (the earliest-finished goes first among equals). */
+  /** When it asked (the earliest asked goes first among equals). */
   since: number;
+  /** When its task finished at the provider: among equals, the earliest finished goes first (waitedLonger). */
+  finished?: number;
 }
+
+/**
+ * `a` goes before `b` among writes of one priority: in the order their tasks finished where both say
+ * (the same clock), else the longest-waiting. Transfers and the outbox's writes both order this way.
+ */
+export const waitedLonger = (
+  a: { since: number; finished?: number | undefined },
+  b: { since: number; finished?: number | undefined },
+): boolean =>
+  a.finished !== undefined && b.finished !== undefined && a.finished !== b.finished
+    ? a.finished < b.finished
+    : a.since < b.since;
 
 /** How far ahead of its channel's write a copy may start (its download's first bytes come meanwhile). */
 export const LEAD_MS = 50;
 
 const before = (a: TransferAsk, b: TransferAsk) =>
-  a.opens !== b.opens ? a.opens : a.readyInMs !== b.readyInMs ? a.readyInMs < b.readyInMs : a.since < b.since;
+  a.opens !== b.opens ? a.opens : a.readyInMs !== b.readyInMs ? a.readyInMs < b.readyInMs : waitedLonger(a, b);
 
 /**
  * Which waiting card gets a free transfer, among those its channel can write within `leadMs`: one
- * that opens its channel's window, then the soonest written, then the earliest asked; else none,
+ * that opens its channel's window, then the soonest written, then the earliest finished (waitedLonger); else none,
  * and when to ask again (undefined: only once something changes).
  */
 export function chooseTransfer(
@@ -55,6 +70,8 @@ export type AskRound = object;
 
 /** A card's claim on a transfer. */
 export interface TransferClaim {
+  /** When its task finished at the provider (TransferAsk.finished). */
+  finished?: number;
   /**
    * How soon its channel could write it now, and whether that write opens a window; undefined once
    * withdrawn. `round`: the choice it is asked for (the same object throughout one pass).
@@ -135,7 +152,8 @@ export class TransferSlots {
           w.withdraw();
           continue;
         }
-        asks.push({ ...ask, since: w.since });
+        const finished = w.claim.finished;
+        asks.push({ ...ask, since: w.since, ...(finished !== undefined ? { finished } : {}) });
         i++;
       }
       const choice = chooseTransfer(asks, this.leadMs);

@@ -63,7 +63,11 @@ export class CardMedia {
     if (state?.step === 'preparing') return true;
     if (!handle || !this.stage || !this.sink || !this.wanted(state, view)) return false;
     settle({ step: 'preparing' });
-    const claim = { ask, granted: () => void settle({ step: 'preparing', transferring: true }) };
+    const claim = {
+      ask,
+      ...(view.doneAt !== undefined ? { finished: view.doneAt } : {}),
+      granted: () => void settle({ step: 'preparing', transferring: true }),
+    };
     this.stage.prepare(view, handle, this.sink, claim).then(
       (prepared) => {
         if (!settle({ step: 'ready', prepared })) prepared.release();

@@ -1,3 +1,5 @@
+import { waitedLonger } from '../media/transfer-slots.js';
+
 /** 0: a final view; 1: a new state, a first post, a reply or a delete; 2: only progress moved. */
 export type Priority = 0 | 1 | 2;
 
@@ -24,6 +26,11 @@ export interface Candidate<T> {
   priority: Priority;
   /** When it started waiting (the longest-waiting goes first among equals). */
   since: number;
+  /**
+   * A final: when its task finished at the provider (its clock). Finals go in finishing order, as the
+   * ones a poll finds together were waiting since they finished, not since the poll.
+   */
+  finished?: number;
   yields: Yields;
   item: T;
 }
@@ -103,7 +110,7 @@ export function chooseNext<T>(candidates: Iterable<Candidate<T>>, holding: Holdi
   let best: Candidate<T> | undefined;
   for (const c of candidates) {
     if (waits(c, holding)) continue;
-    if (!best || c.priority < best.priority || (c.priority === best.priority && c.since < best.since)) best = c;
+    if (!best || c.priority < best.priority || (c.priority === best.priority && waitedLonger(c, best))) best = c;
   }
   return best;
 }

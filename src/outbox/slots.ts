@@ -106,7 +106,14 @@ export function* candidates(
     // Its progress waits for the platform's budget (PortRateLimitError `holds: card`); the rest go on.
     if (priority !== 0 && slot.heldUntil !== undefined && slot.heldUntil > now) continue;
     const yields = priority === 0 || slot.posting ? 'never' : 'busy';
-    yield { priority, since: slot.wanted.since, yields, item: { card: entry } };
+    const finished = priority === 0 ? slot.wanted.view.doneAt : undefined;
+    yield {
+      priority,
+      since: slot.wanted.since,
+      ...(finished !== undefined ? { finished } : {}),
+      yields,
+      item: { card: entry },
+    };
   }
   for (const job of jobs) {
     const yields = job.mention ? mentionYields(now - job.since) : 'never';

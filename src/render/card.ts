@@ -201,6 +201,7 @@ function baseCard(task: TaskRecord, ctx: CardContext): CardView {
     media,
     ...(notice ? { notice } : {}),
     ...(expiresAt ? { expiresAt } : {}),
+    ...(isFinal(task.state) && task.doneAt !== undefined ? { doneAt: task.doneAt } : {}),
     buttons: buttonsOf(task, ctx.now),
     fallbackText: fallback,
   };

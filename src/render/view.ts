@@ -41,6 +41,8 @@ export interface CardView {
   notice?: string;
   /** When the provider deletes the media (30 days after finishing). */
   expiresAt?: number;
+  /** When the provider says it finished (its clock): finals are written in this order (TaskRecord.doneAt). */
+  doneAt?: number;
   buttons: Array<{ action: CardAction; label: string; style: 'primary' | 'secondary' | 'danger' }>;
   /** Plain-text summary: notifications, Slack's `text`, the terminal. */
   fallbackText: string;

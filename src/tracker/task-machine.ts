@@ -76,6 +76,9 @@ export function onAnswer(
     submittedAt: prev.submittedAt ?? (opts.submitted ? now : (task.createdAt ?? now)),
     ...(task.status === 'processing' && !prev.processingAt ? { processingAt: now } : {}),
     ...(isFinal(task.status) ? { finishedAt: prev.finishedAt ?? now } : {}),
+    ...(isFinal(task.status) && prev.doneAt === undefined && task.updatedAt !== undefined
+      ? { doneAt: task.updatedAt }
+      : {}),
     delayedSince: undefined,
     queuedAt: undefined,
   };
