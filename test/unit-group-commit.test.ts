@@ -51,7 +51,12 @@ function sqliteStorage() {
   const kv = new Keyv({ store, namespace: 'kb', throwOnErrors: true });
   const storage = keyvStorage(kv);
   opened.push(storage);
-  return { storage, kv, transactions: () => transactions, lastWrite: () => last };
+  let reads = 0;
+  const get = store.get.bind(store);
+  const getMany = store.getMany.bind(store);
+  store.get = (key) => (reads++, get(key));
+  store.getMany = (keys) => (reads++, getMany(keys));
+  return { storage, kv, transactions: () => transactions, lastWrite: () => last, reads: () => reads };
 }
 
 const nothing = { user: 0, guild: 0, bot: 0 };
@@ -100,13 +105,16 @@ describe('group commit of new tasks (keyv)', () => {
   });
 
   it("GIVEN 2,000 users who each ran a task today THEN a batch's largest write stays small: no key it writes grows with the day's users", async () => {
-    const { storage, lastWrite } = sqliteStorage();
+    const { storage, lastWrite, reads } = sqliteStorage();
     await Promise.all(Array.from({ length: 2000 }, (_, i) => storage.tasks.admit(record(`U${i}`))));
     await Promise.all(Array.from({ length: 20 }, (_, i) => storage.tasks.admit(record(`V${i}`))));
     const sizes = lastWrite().map((e) => ({ key: e.key, bytes: JSON.stringify(e.value).length }));
     // The channel's index chunk (up to 200 ids) is the largest a batch writes; the ledger written whole was 27 kB.
     expect(Math.max(...sizes.map((s) => s.bytes))).toBeLessThan(6000);
+    // /credits reads the day (the ledger, its parts, the bot's total) in one store read, not one per part.
+    const before = reads();
     const { ledger } = await storage.units.on('discord', 'G1', DAY);
+    expect(reads() - before).toBe(1);
     expect(Object.keys(ledger)).toHaveLength(2021);
     expect(ledger['*']).toBe(202_000);
     expect(ledger['U1999']).toBe(100);

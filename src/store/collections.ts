@@ -1,4 +1,3 @@
-import type Keyv from 'keyv';
 import type { TaskRecord } from '../domain.js';
 import type { AdmitRefusal, UnitsCharge } from './units-ledger.js';
 
@@ -45,23 +44,4 @@ export interface Collections {
   /** A counter that never expires (the deleted counts). */
   counter(key: string): Promise<number>;
   increment(key: string): Promise<void>;
-}
-
-/** A keyv write that reports `false` failed as surely as one that threw. */
-export async function setOrThrow(kv: Keyv, key: string, value: unknown, ttlMs?: number): Promise<void> {
-  if ((await kv.set(key, value, ttlMs)) === false)
-    throw new Error(`the store did not write ${key.split(':')[0] ?? 'a key'}`);
-}
-
-/**
- * Reads many keys; a failed read throws. keyv's own getMany turns a failed read into "absent"
- * for stores without a native getMany (it settles each get and keeps only the values).
- */
-export async function readMany(kv: Keyv, keys: readonly string[]): Promise<unknown[]> {
-  if (keys.length === 0) return [];
-  const store: unknown = kv.store;
-  const native =
-    typeof store === 'object' && store !== null && 'getMany' in store && typeof store.getMany === 'function';
-  if (native) return kv.getMany([...keys]);
-  return Promise.all(keys.map((k) => kv.get(k)));
 }

@@ -1,8 +1,7 @@
 import type Keyv from 'keyv';
 import type { Platform } from '../domain.js';
-import { setOrThrow } from './collections.js';
+import { setOrThrow, type KeyedMutex } from './kv.js';
 import { dayCounter } from './keys.js';
-import type { KeyedMutex } from './kv.js';
 import type { ScriptRunner } from './redis.js';
 
 /**

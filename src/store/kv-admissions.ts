@@ -1,9 +1,8 @@
 import type Keyv from 'keyv';
 import { overBudget } from '../budget.js';
-import { readMany } from './collections.js';
+import { readMany, type KeyedMutex } from './kv.js';
 import type { Admission } from './collections.js';
 import { recordKey } from './keys.js';
-import type { KeyedMutex } from './kv.js';
 import {
   GUILD_FIELD,
   ledgerOf,

@@ -1,9 +1,9 @@
 import type Keyv from 'keyv';
 import type { TaskRecord } from '../domain.js';
-import { readMany, setOrThrow, type Admission, type Collections } from './collections.js';
+import type { Admission, Collections } from './collections.js';
+import { readMany, setOrThrow, type KeyedMutex } from './kv.js';
 import { klingKey, recordKey } from './keys.js';
 import { keyvKeysWithPrefix } from './scan-ids.js';
-import type { KeyedMutex } from './kv.js';
 import type { AdmitRefusal } from './units-ledger.js';
 import { allShardKeys, CHUNK, idsOf as strings, KeyvAdmissions, shardKeyOf } from './kv-admissions.js';
 

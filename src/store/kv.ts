@@ -72,6 +72,25 @@ export class KeyedMutex {
   }
 }
 
+/** A keyv write that reports `false` failed as surely as one that threw. */
+export async function setOrThrow(kv: Keyv, key: string, value: unknown, ttlMs?: number): Promise<void> {
+  if ((await kv.set(key, value, ttlMs)) === false)
+    throw new Error(`the store did not write ${key.split(':')[0] ?? 'a key'}`);
+}
+
+/**
+ * Reads many keys; a failed read throws. keyv's own getMany turns a failed read into "absent"
+ * for stores without a native getMany (it settles each get and keeps only the values).
+ */
+export async function readMany(kv: Keyv, keys: readonly string[]): Promise<unknown[]> {
+  if (keys.length === 0) return [];
+  const store: unknown = kv.store;
+  const native =
+    typeof store === 'object' && store !== null && 'getMany' in store && typeof store.getMany === 'function';
+  if (native) return kv.getMany([...keys]);
+  return Promise.all(keys.map((k) => kv.get(k)));
+}
+
 /*
  * The text the store keeps is keyv's default serializer's (@keyv/serialize), so data an earlier version wrote still
  * reads, and an earlier version still reads what this one writes (the Redis records too: record-codec.ts). It is

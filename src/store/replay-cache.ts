@@ -1,6 +1,5 @@
 import type Keyv from 'keyv';
-import { setOrThrow } from './collections.js';
-import type { KeyedMutex } from './kv.js';
+import { setOrThrow, type KeyedMutex } from './kv.js';
 import type { ScriptRunner } from './redis.js';
 
 /**

@@ -1,6 +1,7 @@
 import type Keyv from 'keyv';
 import type { BudgetRefusal, PerBudget } from '../budget.js';
 import type { Platform } from '../domain.js';
+import { readMany, setOrThrow } from './kv.js';
 import type { ScriptRunner } from './redis.js';
 
 /**
@@ -110,33 +111,31 @@ export class KeyvUnits implements UnitsStore {
   /** Moves a task's count by `delta` hundredths (settled or released); a day already expired is left alone. */
   adjust(k: UnitsKeys, delta: number, ttlMs: number): Promise<void> {
     return this.lock(async () => {
-      const raw: unknown = await this.kv.get(k.ledgerKey);
-      if (delta === 0 || raw === undefined) return;
-      const main = ledgerOf(raw);
+      if (delta === 0) return;
       const shardKey = ledgerShardKey(k.ledgerKey, k.userField);
-      const shard = ledgerOf(await this.kv.get(shardKey));
-      const bot = await this.bot(k.botKey);
+      const [raw, shardRaw, botRaw] = await readMany(this.kv, [k.ledgerKey, shardKey, k.botKey]);
+      if (raw === undefined) return;
+      const main = ledgerOf(raw);
+      const shard = ledgerOf(shardRaw);
       moveUnits(main, shard, k.userField, delta);
-      await this.set(shardKey, shard, ttlMs);
-      await this.set(k.ledgerKey, main, ttlMs);
-      await this.set(k.botKey, Math.max(0, bot + delta), ttlMs);
+      await setOrThrow(this.kv, shardKey, shard, ttlMs);
+      await setOrThrow(this.kv, k.ledgerKey, main, ttlMs);
+      await setOrThrow(this.kv, k.botKey, Math.max(0, botCount(botRaw) + delta), ttlMs);
     });
   }
 
   async on(platform: Platform, guildId: string, day: string): Promise<{ ledger: Ledger; bot: number }> {
     const key = unitsLedgerKey(platform, guildId, day);
-    const [main, ...shards] = await Promise.all([key, ...ledgerShardKeys(key)].map((k) => this.kv.get(k)));
-    return { ledger: mergedLedger(ledgerOf(main), shards.map(ledgerOf)), bot: await this.bot(botUnitsKey(day)) };
+    // One read of the ledger, its parts and the bot's total (a native getMany on SQLite: one query, not 258).
+    const [main, bot, ...shards] = await readMany(this.kv, [key, botUnitsKey(day), ...ledgerShardKeys(key)]);
+    return { ledger: mergedLedger(ledgerOf(main), shards.map(ledgerOf)), bot: botCount(bot) };
   }
+}
 
-  private async bot(key: string): Promise<number> {
-    const n = Number(await this.kv.get(key));
-    return Number.isFinite(n) ? n : 0;
-  }
-
-  private async set(key: string, value: unknown, ttlMs: number): Promise<void> {
-    if ((await this.kv.set(key, value, ttlMs)) === false) throw new Error('the store did not write units');
-  }
+/** The bot's stored day total (0 when absent or unreadable). */
+function botCount(raw: unknown): number {
+  const n = Number(raw);
+  return Number.isFinite(n) ? n : 0;
 }
 
 /**
