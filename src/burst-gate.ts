@@ -32,7 +32,10 @@ export class BurstGate {
   /** Interactions that arrived and are not acknowledged yet (a card's answer waits for its record). */
   private unanswered = 0;
   private lastArrival = Number.NEGATIVE_INFINITY;
-  private gate: Promise<void> | undefined;
+  /** Work held until the burst is over, in the order it came, each with the time it goes anyway. */
+  private readonly waiting: Array<{ resolve: () => void; until: number }> = [];
+  /** The next look at the waiters, when one is scheduled. */
+  private turn: NodeJS.Immediate | NodeJS.Timeout | undefined;
 
   constructor(private readonly now: () => number) {}
 
@@ -85,14 +88,51 @@ export class BurstGate {
     return this.acking > 0 || this.unanswered > 0 || this.now() - this.lastArrival < QUIET_MS;
   }
 
-  /** Resolves once the burst is acknowledged, or MAX_HOLD_MS from the first waiter at most. */
+  /**
+   * Resolves once the burst is acknowledged, or MAX_HOLD_MS after this call at most. The held work is let go a few
+   * waiters per turn of the event loop (`releasable`), so input that arrived meanwhile is read between them: a burst
+   * that only paused (a gap of QUIET_MS, or a loop that stalled that long) stops the release at its next arrival,
+   * instead of meeting every held command's work at once.
+   */
   after(): Promise<void> {
-    if (!this.busy()) return Promise.resolve();
-    this.gate ??= (async () => {
-      const until = this.now() + MAX_HOLD_MS;
-      while (this.busy() && this.now() < until) await new Promise((r) => setTimeout(r, QUIET_MS / 2));
-      this.gate = undefined;
-    })();
-    return this.gate;
+    if (this.waiting.length === 0 && !this.busy()) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.waiting.push({ resolve, until: this.now() + MAX_HOLD_MS });
+      this.schedule(true);
+    });
   }
+
+  private schedule(soon: boolean): void {
+    if (this.turn || this.waiting.length === 0) return;
+    const run = () => {
+      this.turn = undefined;
+      this.release();
+    };
+    this.turn = soon ? setImmediate(run) : setTimeout(run, QUIET_MS / 2);
+  }
+
+  private release(): void {
+    const count = releasable(
+      this.waiting.map((w) => w.until),
+      this.busy(),
+      this.now(),
+    );
+    for (const w of this.waiting.splice(0, count)) w.resolve();
+    // More may go at the next turn unless the burst goes on (then look again in a moment).
+    this.schedule(count > 0 && !this.busy());
+  }
+}
+
+/** Waiters let go per turn of the event loop: each one's work (a store write, a Kling call) is short. */
+export const RELEASE_PER_TURN = 8;
+
+/**
+ * How many of the waiters (their deadlines, in the order they came) go this turn: up to RELEASE_PER_TURN once the
+ * burst is over; while it goes on, only those whose MAX_HOLD_MS has run out, as many per turn.
+ */
+export function releasable(deadlines: readonly number[], busy: boolean, now: number): number {
+  if (!busy) return Math.min(RELEASE_PER_TURN, deadlines.length);
+  let due = 0;
+  while (due < deadlines.length && due < RELEASE_PER_TURN && (deadlines[due] ?? Infinity) <= now) due++;
+  return due;
 }

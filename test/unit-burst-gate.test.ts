@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { BurstGate, MAX_HOLD_MS } from '../src/burst-gate.js';
+import { BurstGate, MAX_HOLD_MS, RELEASE_PER_TURN, releasable } from '../src/burst-gate.js';
 import { quietInterval } from '../src/tracker/quiet-interval.js';
 import { RESUME_EVERY_MS, resumeDue } from '../src/tracker/resume.js';
 
@@ -56,6 +56,48 @@ describe('BurstGate: acknowledgements of a burst before its work', () => {
     expect(MAX_HOLD_MS).toBe(1500);
     expect(ranAt).toBeGreaterThanOrEqual(MAX_HOLD_MS);
     expect(ranAt).toBeLessThanOrEqual(MAX_HOLD_MS + 20);
+  });
+
+  it('GIVEN the burst is over THEN at most RELEASE_PER_TURN waiters go per turn, in the order they came', () => {
+    expect(RELEASE_PER_TURN).toBe(8);
+    expect(releasable([], false, 0)).toBe(0);
+    expect(releasable([5, 6, 7], false, 0)).toBe(3);
+    expect(
+      releasable(
+        Array.from({ length: 20 }, () => 1e9),
+        false,
+        0,
+      ),
+    ).toBe(RELEASE_PER_TURN);
+  });
+
+  it('GIVEN the burst goes on THEN only the waiters whose MAX_HOLD_MS ran out go, at most RELEASE_PER_TURN a turn', () => {
+    expect(releasable([100, 200], true, 99)).toBe(0);
+    expect(releasable([100, 200], true, 100)).toBe(1);
+    expect(releasable([100, 200], true, 200)).toBe(2);
+    expect(
+      releasable(
+        Array.from({ length: 20 }, () => 0),
+        true,
+        1,
+      ),
+    ).toBe(RELEASE_PER_TURN);
+  });
+
+  it('GIVEN held work and a burst that only paused THEN the release stops at its next arrival and goes on once quiet', async () => {
+    vi.useFakeTimers();
+    const gate = new BurstGate(() => Date.now());
+    gate.seen();
+    let ran = 0;
+    for (let i = 0; i < 20; i++) void gate.after().then(() => ran++);
+    // Step turn by turn until the pause is long enough for a first release.
+    for (let step = 0; step < 10 && ran === 0; step++) await vi.advanceTimersToNextTimerAsync();
+    expect(ran).toBe(RELEASE_PER_TURN);
+    gate.seen(); // the burst goes on before the next turn
+    await vi.advanceTimersToNextTimerAsync();
+    expect(ran).toBe(RELEASE_PER_TURN);
+    await vi.advanceTimersByTimeAsync(40);
+    expect(ran).toBe(20);
   });
 
   it('GIVEN an interaction held THEN its arrival counts, an answer it awaits counts until acknowledged or the hold ends', async () => {
