@@ -105,6 +105,7 @@ export async function createCore(
     ? storage.trackerLease(`${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`, LEASE_TTL_MS, now)
     : undefined;
   const burst = new BurstGate(now);
+  storage.upkeepWhenQuiet(() => burst.after());
   const tracker = new Tracker({
     store,
     burst,

@@ -26,7 +26,7 @@ export function openKeyv(url: string): Keyv {
   const file = url.replace(/^sqlite:\/\//, '');
   if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
   const store = new SqliteStore(file, { busyTimeoutMs: 10_000 });
-  store.sweep.start(Date.now);
+  store.startUpkeep(Date.now);
   return new Keyv({ store, ...KEYV_OPTIONS });
 }
 

@@ -29,7 +29,6 @@ export class ExpirySweep {
   private readonly deleteExpired: SweepStatement;
   /** The batch starts after this rowid; back to 0 once the end of the table is reached. */
   private after = 0;
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     db: SweepDatabase,
@@ -54,23 +53,5 @@ export class ExpirySweep {
     const deleted = Number(this.deleteExpired.run(this.after, this.batch, now).changes);
     this.after = last;
     return deleted;
-  }
-
-  /** A batch every `everyMs` until stop(); a failing batch is skipped (the next one tries again). */
-  start(now: () => number, everyMs = SWEEP_EVERY_MS): void {
-    this.stop();
-    this.timer = setInterval(() => {
-      try {
-        this.step(now());
-      } catch {
-        // The file is busy or closing: nothing is lost, the next batch tries again.
-      }
-    }, everyMs);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
   }
 }

@@ -13,6 +13,7 @@ import { migrateRedisLayout } from './redis-migrate.js';
 import { openRedis, redisLock, type RedisConnection } from './redis.js';
 import { KeyvReplayCache, RedisReplayCache, type ReplayCache } from './replay-cache.js';
 import type { TaskStore } from './task-store.js';
+import { SqliteStore } from './sqlite-store.js';
 import { KeyvUnits, RedisUnits, type UnitsStore } from './units-ledger.js';
 
 /**
@@ -34,6 +35,8 @@ export interface Storage {
   trackerLease(owner: string, ttlMs: number, now?: () => number): Lease;
   /** Is the store answering? (/healthz) */
   ping(): Promise<void>;
+  /** The store's own upkeep (SQLite: expiry sweep, WAL checkpoint) waits for `quiet` first (the core's burst gate). */
+  upkeepWhenQuiet(quiet: () => Promise<void>): void;
   close(): Promise<void>;
 }
 
@@ -75,6 +78,9 @@ export function keyvStorage(kv: Keyv, log: Logger = silentLogger): Storage {
     shared: false,
     trackerLease: (owner, ttlMs, now) => new Lease(new KeyvLeaseBackend(kv, 'lease:tracker', now), owner, ttlMs),
     ping: () => guard('ping', () => kv.get('health:ping')).then(() => undefined),
+    upkeepWhenQuiet: (quiet) => {
+      if (kv.store instanceof SqliteStore) kv.store.upkeepWhenQuiet(quiet);
+    },
     close: () => kv.disconnect(),
   };
 }
@@ -96,6 +102,8 @@ export async function redisStorage(redis: RedisConnection, log: Logger = silentL
     shared: true,
     trackerLease: (owner, ttlMs) => new Lease(new RedisLeaseBackend(redis.client, 'kb:lease:tracker'), owner, ttlMs),
     ping: () => guard('ping', () => redis.ping()),
+    // Redis keeps itself.
+    upkeepWhenQuiet: () => undefined,
     close: () => redis.close(),
   };
 }
