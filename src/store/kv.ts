@@ -39,21 +39,30 @@ export class KeyedMutex {
 
   constructor(private readonly shared?: SharedLock) {}
 
+  /**
+   * Runs `work` holding `key`. A shared lock is given back after `work` has ended, but its caller does not wait for
+   * that round trip (under a burst on Redis it was one of each command's few sequential round trips before its
+   * answer); the next holder in this process does. A release that fails lapses by itself (redisLock's TTL).
+   */
   run<T>(key: string, work: () => Promise<T>): Promise<T> {
     const shared = this.shared;
+    let released: Promise<unknown> = Promise.resolve();
     const guarded = shared
       ? async () => {
           const release = await shared(key);
           try {
             return await work();
           } finally {
-            await release();
+            released = release().catch(() => undefined);
           }
         }
       : work;
     const prev = this.tails.get(key) ?? Promise.resolve();
     const next = prev.then(guarded, guarded);
-    const tail = next.catch(() => undefined);
+    const tail = next.then(
+      () => released,
+      () => released,
+    );
     this.tails.set(key, tail);
     void tail.then(() => {
       if (this.tails.get(key) === tail) this.tails.delete(key);
