@@ -17,10 +17,12 @@ import {
   max429sPerMinute,
   type FakeDiscord,
   type InteractionRecord,
+  type MessageRecord,
 } from '../test/fakes/discord/index.js';
 import type { FakeSlack, MessageRecord as SlackMessage } from '../test/fakes/slack/index.js';
-import { startKlingSimulator, type KlingSimulator } from '../tools/kling-simulator/simulator.js';
+import { startKlingSimulator } from '../tools/kling-simulator/simulator.js';
 import { idealFixedWindow, idealSlidingWindows, percentile, type Finish } from './ideal.js';
+import type { SimCall, SimTask, SimulatorProcess } from './sim-process.js';
 import { startDiscordWire, startSlackWire } from './wire.js';
 
 export interface BusyResult {
@@ -54,6 +56,13 @@ const ALL_FINAL_TIMEOUT_MS = 240_000;
 /** Result size where uploads are on (a short Kling clip is a few MB; Discord's default cap is 10 MiB). */
 const UPLOAD_BYTES = 2_000_000;
 
+/**
+ * How often the watch looks for cards shown. It shares the fakes' thread, and each look holds it (reading every
+ * card not yet shown): a look every 200 ms took ~5-10% of that thread while 400 cards waited. When a card was shown
+ * comes from the fake's records, not from the look, so looking less often changes no figure.
+ */
+const WATCH_MS = 500;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Our task id from a card's buttons (`kb:r:<id>`, Discord custom_id or Slack value). */
@@ -61,10 +70,12 @@ function taskIdIn(json: unknown): string | undefined {
   return /kb:[rgd]:(kb[0-9a-z]+)/.exec(JSON.stringify(json ?? null))?.[1];
 }
 
-function videoUrl(sim: KlingSimulator, taskId: string): string | undefined {
-  const t = sim.task(taskId);
-  return t ? `${sim.origin}/media/${t.taskId}.mp4` : undefined;
+/** Kling's tasks by our task id (sent as their external_task_id), as the simulator holds them now. */
+async function tasksByOurId(sim: SimulatorProcess): Promise<Map<string, SimTask>> {
+  return new Map((await sim.tasks()).map((t) => [t.externalTaskId ?? t.taskId, t]));
 }
+
+const videoUrl = (sim: SimulatorProcess, t: SimTask) => `${sim.origin}/media/${t.taskId}.mp4`;
 
 /**
  * When a Discord card first showed its video (Kling's link, or the uploaded copy: an
@@ -78,6 +89,7 @@ function discordShownAt(
   taskId: string,
   uploadedOnly = false,
   seen?: { edits: number },
+  replies: ReadonlyMap<string, readonly MessageRecord[]> = repliesIn(fake),
 ): { at: number; original: boolean } | undefined {
   const card = rec.originalMessageId ? fake.messages.get(rec.originalMessageId) : undefined;
   if (!card) return undefined;
@@ -90,8 +102,16 @@ function discordShownAt(
   const shows = (m: { content: string; components: unknown }) =>
     m.content.includes(url) || showsIn(JSON.stringify(m.components));
   if (shows(card) && card.edits.length === 0) return { at: card.createdAt, original: true };
-  const reply = [...fake.messages.values()].find((m) => m.replyTo === card.id && shows(m));
+  const reply = replies.get(card.id)?.find(shows);
   return reply ? { at: reply.createdAt, original: false } : undefined;
+}
+
+/** The fake's replies by the message they answer (built once per look, not once per card). */
+function repliesIn(fake: FakeDiscord): Map<string, MessageRecord[]> {
+  const replies = new Map<string, MessageRecord[]>();
+  for (const m of fake.messages.values())
+    if (m.replyTo !== undefined) replies.set(m.replyTo, [...(replies.get(m.replyTo) ?? []), m]);
+  return replies;
 }
 
 function slackShownAt(m: SlackMessage, url: string): number | undefined {
@@ -100,8 +120,8 @@ function slackShownAt(m: SlackMessage, url: string): number | undefined {
   return m.edits.length === 0 && m.text.includes(url) ? m.postedAt : undefined;
 }
 
-function pollCalls(sim: KlingSimulator): number {
-  return sim.calls.filter((c) => c.op === 'get' || c.op === 'list').length;
+async function pollCalls(sim: SimulatorProcess): Promise<number> {
+  return (await sim.calls()).filter((c) => c.op === 'get' || c.op === 'list').length;
 }
 
 /**
@@ -159,7 +179,7 @@ async function runDiscord(r: DiscordRun): Promise<BusyResult> {
   try {
     const { fake, sim } = wire;
     const channels = wire.guilds.flatMap((g) => g.channels);
-    const pollsBefore = pollCalls(sim);
+    const pollsBefore = await pollCalls(sim);
     const recs = await burst(
       r.n,
       (i) => wire.video(channels[i % channels.length] ?? '', `busy channel scene ${i}`),
@@ -173,7 +193,11 @@ async function runDiscord(r: DiscordRun): Promise<BusyResult> {
     // What the watch already read of each card: its task id, and how many of its edits it looked at. The watch
     // shares this process with the fakes, so it keeps its own cost small (the figures come from the fakes' records).
     const seen = new Map<InteractionRecord, { id?: string; edits: number }>();
+    // Kling's tasks are read again only when a card names one not seen yet (their finish times never move).
+    let tasks = new Map<string, SimTask>();
     while (shown.size < recs.length && Date.now() < deadline) {
+      const replies = repliesIn(fake);
+      let fresh = false;
       for (const rec of recs) {
         if (shown.has(rec)) continue;
         const card = rec.originalMessageId ? fake.messages.get(rec.originalMessageId) : undefined;
@@ -181,14 +205,20 @@ async function runDiscord(r: DiscordRun): Promise<BusyResult> {
         seen.set(rec, read);
         read.id ??= taskIdIn(card?.components) ?? taskIdIn(card?.edits);
         const id = read.id;
-        const url = id ? videoUrl(sim, id) : undefined;
-        const task = id ? sim.task(id) : undefined;
-        const at = url && id ? discordShownAt(fake, rec, url, id, r.uploadBytes !== undefined, read) : undefined;
+        if (id && !tasks.has(id) && !fresh) {
+          tasks = await tasksByOurId(sim);
+          fresh = true;
+        }
+        const task = id ? tasks.get(id) : undefined;
+        const at =
+          task && id
+            ? discordShownAt(fake, rec, videoUrl(sim, task), id, r.uploadBytes !== undefined, read, replies)
+            : undefined;
         if (at && task && id) shown.set(rec, { ...at, finishedAt: task.finishedAt, channelId: rec.channelId, id });
       }
-      await sleep(200);
+      await sleep(WATCH_MS);
     }
-    if (process.env['BENCH_TRACE']) traceTransfers(sim, [...shown.values()]);
+    if (process.env['BENCH_TRACE']) traceTransfers(await tasksByOurId(sim), await sim.calls(), [...shown.values()]);
     const staleness: number[] = [];
     const ideal: number[] = [];
     for (const channelId of channels) {
@@ -226,7 +256,7 @@ async function runDiscord(r: DiscordRun): Promise<BusyResult> {
       stalenessP99Ms: percentile(staleness, 99),
       idealP50Ms: percentile(ideal, 50),
       idealP99Ms: percentile(ideal, 99),
-      pollCallsPerTask: (pollCalls(sim) - pollsBefore) / r.n,
+      pollCallsPerTask: ((await pollCalls(sim)) - pollsBefore) / r.n,
       ...(r.uploadBytes !== undefined ? { uploaded: uploadedFinals(fake, r.uploadBytes) } : {}),
       ...(r.bounds ? { bounds: r.bounds } : {}),
       seconds: Math.round((Date.now() - started) / 100) / 10,
@@ -255,12 +285,16 @@ function uploadedFinals(fake: FakeDiscord, bytes: number): number {
  * BENCH_TRACE=1: where a final's time goes, from the simulator's record of each result download:
  * Kling finished → the bot asked for the result, and that → the card showed it.
  */
-function traceTransfers(sim: KlingSimulator, shown: ReadonlyArray<{ id: string; at: number; finishedAt: number }>) {
+function traceTransfers(
+  tasks: ReadonlyMap<string, SimTask>,
+  calls: readonly SimCall[],
+  shown: ReadonlyArray<{ id: string; at: number; finishedAt: number }>,
+) {
   const toFetch: number[] = [];
   const toShown: number[] = [];
   for (const s of shown) {
-    const t = sim.task(s.id);
-    const got = t && sim.calls.find((c) => c.op === 'media' && c.path.includes(t.taskId));
+    const t = tasks.get(s.id);
+    const got = t && calls.find((c) => c.op === 'media' && c.path.includes(t.taskId));
     if (!got) continue;
     toFetch.push(got.at - s.finishedAt);
     toShown.push(s.at - got.at);
@@ -346,17 +380,17 @@ async function runSlack(): Promise<BusyResult> {
   const wire = await startSlackWire({ timing, env: { POLL_INTERVAL_MS: '500' } });
   try {
     const { fake, sim, team, channel } = wire;
-    const pollsBefore = pollCalls(sim);
+    const pollsBefore = await pollCalls(sim);
     await burst(n, (i) => wire.video(`busy slack scene ${i}`, `U0BUSY${i}`));
     const shown = new Map<string, { at: number; finishedAt: number }>();
     const deadline = Date.now() + ALL_FINAL_TIMEOUT_MS;
     while (shown.size < n && Date.now() < deadline) {
+      const tasks = await tasksByOurId(sim);
       for (const m of fake.messagesIn(channel)) {
         const id = taskIdIn(m.blocks);
         if (!id || shown.has(id)) continue;
-        const url = videoUrl(sim, id);
-        const at = url ? slackShownAt(m, url) : undefined;
-        const task = sim.task(id);
+        const task = tasks.get(id);
+        const at = task ? slackShownAt(m, videoUrl(sim, task)) : undefined;
         if (at !== undefined && task) shown.set(id, { at, finishedAt: task.finishedAt });
       }
       await sleep(200);
@@ -395,7 +429,7 @@ async function runSlack(): Promise<BusyResult> {
       stalenessP99Ms: percentile(staleness, 99),
       idealP50Ms: percentile(ideal, 50),
       idealP99Ms: percentile(ideal, 99),
-      pollCallsPerTask: (pollCalls(sim) - pollsBefore) / n,
+      pollCallsPerTask: ((await pollCalls(sim)) - pollsBefore) / n,
       seconds: Math.round((Date.now() - started) / 100) / 10,
       targets: ['≤ 5 429/min', 'every card final', 'p50, p99 ≤ 1.5× ideal'],
     };

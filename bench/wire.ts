@@ -1,9 +1,11 @@
 /**
  * The bot through the wire, for the busy-channel bench and the OpenAPI check: `src/main.ts` in its own
- * process (as `npm start` runs it), talking to a fake Discord or Slack and a Kling simulator that run in
- * this process. The fakes' records are what the figures are computed from.
+ * process (as `npm start` runs it), talking to a fake Discord or Slack that runs in this process and a Kling
+ * simulator in a process of its own (bench/sim-process.ts). The fakes' records are what the figures are computed
+ * from.
  */
-import { startKlingSimulator, type KlingSimulator, type SimulatorOptions } from '../tools/kling-simulator/simulator.js';
+import type { SimulatorOptions } from '../tools/kling-simulator/simulator.js';
+import { startSimulatorProcess, type SimulatorProcess } from './sim-process.js';
 import { snowflake, startFakeDiscord, type FakeDiscord, type FakeDiscordOptions } from '../test/fakes/discord/index.js';
 import { startFakeSlack, type FakeSlack, type FakeSlackOptions } from '../test/fakes/slack/index.js';
 import { freePort, startBotProcess, type ChildBot } from '../test/helpers/bot-process.js';
@@ -31,12 +33,12 @@ export interface DiscordWireOptions {
   /** More options for the fake Discord (token lifetime, …). */
   fake?: Partial<FakeDiscordOptions>;
   /** Result files of a chosen size from the simulator (uploads carry them). */
-  media?: SimulatorOptions['media'];
+  media?: { bytes: number };
 }
 
 export interface DiscordWire {
   fake: FakeDiscord;
-  sim: KlingSimulator;
+  sim: SimulatorProcess;
   bot: ChildBot;
   guilds: Array<{ id: string; channels: string[] }>;
   env: Record<string, string>;
@@ -56,10 +58,11 @@ function layoutOf(layout: readonly number[]): Array<{ id: string; channels: stri
 
 export async function startDiscordWire(o: DiscordWireOptions): Promise<DiscordWire> {
   const guilds = layoutOf(o.layout);
-  const sim = await startKlingSimulator({
-    auth: { accessKey: WIRE_SECRETS.accessKey, secretKey: WIRE_SECRETS.secretKey },
+  const sim = await startSimulatorProcess({
+    accessKey: WIRE_SECRETS.accessKey,
+    secretKey: WIRE_SECRETS.secretKey,
     timing: o.timing,
-    ...(o.media ? { media: o.media } : {}),
+    ...(o.media ? { mediaBytes: o.media.bytes } : {}),
   });
   const fake = await startFakeDiscord({
     botToken: WIRE_SECRETS.discordToken,
@@ -123,7 +126,7 @@ export interface SlackWireOptions {
   timing: NonNullable<SimulatorOptions['timing']>;
   env?: Record<string, string>;
   fake?: Partial<FakeSlackOptions>;
-  media?: SimulatorOptions['media'];
+  media?: { bytes: number };
 }
 
 /** Slack's limits as the fake applies them by default (the bench's ideal is computed from these). */
@@ -135,10 +138,11 @@ export const SLACK_LIMITS = {
 export async function startSlackWire(o: SlackWireOptions) {
   const team = 'T0BENCH';
   const channel = 'C0BUSY';
-  const sim = await startKlingSimulator({
-    auth: { accessKey: WIRE_SECRETS.accessKey, secretKey: WIRE_SECRETS.secretKey },
+  const sim = await startSimulatorProcess({
+    accessKey: WIRE_SECRETS.accessKey,
+    secretKey: WIRE_SECRETS.secretKey,
     timing: o.timing,
-    ...(o.media ? { media: o.media } : {}),
+    ...(o.media ? { mediaBytes: o.media.bytes } : {}),
   });
   const fake: FakeSlack = await startFakeSlack({
     botToken: WIRE_SECRETS.slackToken,

@@ -31,6 +31,22 @@ export function mp4OfSize(size: number): Buffer {
   return out;
 }
 
+/**
+ * The files already made, by size (the few last sizes asked for): every result of one size is the same bytes, and
+ * making 2 MB anew for each download (zeroed, then written) cost the simulator's thread more than serving it.
+ */
+const made = new Map<number, Buffer>();
+const MADE_SIZES = 4;
+
+function mp4Served(size: number): Buffer {
+  const known = made.get(size);
+  if (known) return known;
+  const file = mp4OfSize(size);
+  made.set(size, file);
+  if (made.size > MADE_SIZES) made.delete(made.keys().next().value ?? size);
+  return file;
+}
+
 const pick = (v: number | ((name: string) => number | undefined) | undefined, name: string) =>
   typeof v === 'function' ? v(name) : v;
 
@@ -55,7 +71,7 @@ export function serveSizedMedia(
   const size = pick(serving.bytes, name);
   const stallAfter = pick(serving.stallAfter, name);
   if (size === undefined && stallAfter === undefined) return false;
-  const body = type === 'video/mp4' ? mp4OfSize(size ?? 1024) : Buffer.alloc(size ?? 1024);
+  const body = type === 'video/mp4' ? mp4Served(size ?? 1024) : Buffer.alloc(size ?? 1024);
   res.writeHead(200, { 'content-type': type, ...(serving.noLength ? {} : { 'content-length': body.length }) });
   if (method === 'HEAD') {
     res.end();

@@ -5,8 +5,9 @@
  *   tsx tools/kling-simulator/simulator-cli.ts --envelope gateway --prefix /kling --api-key key
  *
  * Prints exactly one JSON line {"url","origin"} on stdout once listening, so a parent
- * process can read the (possibly ephemeral) port. Stats are served at /__sim/stats and
- * /__sim/creates/:externalTaskId by the simulator itself.
+ * process can read the (possibly ephemeral) port. Stats are served at /__sim/stats,
+ * /__sim/creates/:externalTaskId and /__sim/calls by the simulator itself. `--media-bytes N` serves every
+ * result file as N bytes of mp4 (media-bytes.ts).
  */
 import { parseArgs } from 'node:util';
 import { startKlingSimulator, type SimulatorOptions } from './simulator.js';
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     'concurrency-video': { type: 'string' },
     'concurrency-image': { type: 'string' },
     'rate-per-second': { type: 'string' },
+    'media-bytes': { type: 'string' },
   },
   strict: true,
 });
@@ -81,6 +83,8 @@ opts.concurrency = {
 };
 const rate = num(values['rate-per-second'], env['SIM_RATE_PER_SECOND'], 'rate-per-second');
 if (rate !== undefined) opts.ratePerSecond = rate;
+const mediaBytes = num(values['media-bytes'], env['SIM_MEDIA_BYTES'], 'media-bytes');
+if (mediaBytes !== undefined) opts.media = { bytes: mediaBytes };
 
 const sim = await startKlingSimulator(opts);
 process.stdout.write(`${JSON.stringify({ url: sim.url, origin: sim.origin })}\n`);

@@ -928,6 +928,13 @@ export async function startKlingSimulator(opts: SimulatorOptions): Promise<Kling
         },
       };
     }
+    // The calls as recorded, without their credentials and bodies (a bench in another process reads them here).
+    if (path === '/__sim/calls') {
+      return {
+        status: 200,
+        json: calls.map(({ at, method, path: p, op, status }) => ({ at, method, path: p, op, status })),
+      };
+    }
     const m = /^\/__sim\/creates\/(.+)$/.exec(path);
     if (m?.[1] !== undefined) return { status: 200, json: { count: createCounts.get(decodeURIComponent(m[1])) ?? 0 } };
     return { status: 404, json: { error: 'unknown simulator endpoint' } };
